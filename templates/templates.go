@@ -1,0 +1,125 @@
+// Package templates holds the embedded text/template files phones receive,
+// one folder per vendor, and loads them with the functions every vendor's
+// templates share. An admin can override any file by putting a file of the
+// same name in <data>/templates/<vendor>/.
+//
+// Templates are parsed once at start-up with missingkey=error, so a broken
+// template stops the server with a clear message instead of failing a phone.
+package templates
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+)
+
+//go:embed yealink snom gigaset
+var embedded embed.FS
+
+// FS returns the embedded templates of one vendor.
+func FS(vendor string) (fs.FS, error) {
+	return fs.Sub(embedded, vendor)
+}
+
+// Load parses the embedded *.tmpl files of vendor and then, when
+// overrideDir is not empty and holds <vendor>/*.tmpl files, parses those on
+// top, so a file of the same name replaces the embedded one.
+func Load(vendor, overrideDir string) (*template.Template, error) {
+	t := template.New(vendor).Option("missingkey=error").Funcs(Funcs())
+	sub, err := FS(vendor)
+	if err != nil {
+		return nil, err
+	}
+	if t, err = t.ParseFS(sub, "*.tmpl"); err != nil {
+		return nil, fmt.Errorf("embedded %s templates: %w", vendor, err)
+	}
+	if overrideDir == "" {
+		return t, nil
+	}
+	dir := filepath.Join(overrideDir, vendor)
+	files, err := filepath.Glob(filepath.Join(dir, "*.tmpl"))
+	if err != nil || len(files) == 0 {
+		return t, nil
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("template override %s: %w", f, err)
+		}
+		if _, err := t.New(filepath.Base(f)).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("template override %s: %w", f, err)
+		}
+	}
+	return t, nil
+}
+
+// MustLoad is Load without an override directory that panics on error; for
+// tests and for drivers' defaults, where the embedded set must parse.
+func MustLoad(vendor string) *template.Template {
+	t, err := Load(vendor, "")
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// ErrUnsafeValue is returned by the kv function for a value that would
+// break out of a key = value line.
+var ErrUnsafeValue = errors.New("value contains a line break or control character")
+
+// Funcs returns the functions available to every phone template:
+//
+//	xml   escapes a string for XML text and attribute values
+//	kv    returns a value for "key = value" files, failing on CR, LF or other control characters
+//	upper, lower  change case
+//	join  joins strings
+//	add   adds integers
+//	seq   returns 1..n
+func Funcs() template.FuncMap {
+	return template.FuncMap{
+		"xml":   XML,
+		"kv":    KV,
+		"upper": strings.ToUpper,
+		"lower": strings.ToLower,
+		"join":  strings.Join,
+		"add":   func(a, b int) int { return a + b },
+		"seq": func(n int) []int {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = i + 1
+			}
+			return s
+		},
+	}
+}
+
+// XML escapes s for use in XML text or a quoted attribute value. Control
+// characters that XML 1.0 forbids are dropped.
+func XML(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return html.EscapeString(b.String())
+}
+
+// KV returns s unchanged for a "key = value" line, or an error when it
+// holds a character that could inject another line.
+func KV(s string) (string, error) {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			// The value may be a secret: never echo it.
+			return "", ErrUnsafeValue
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,131 @@
+package vendors
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Registry holds the drivers main lists, in order. It is read-only after
+// construction and safe for concurrent use.
+type Registry struct {
+	drivers []Vendor
+}
+
+// NewRegistry returns a registry of the given drivers. Several drivers may
+// share a vendor name (e.g. two format families of one vendor) as long as
+// their models do not overlap.
+func NewRegistry(drivers ...Vendor) *Registry {
+	return &Registry{drivers: drivers}
+}
+
+// Drivers returns the drivers in registration order.
+func (r *Registry) Drivers() []Vendor { return r.drivers }
+
+// Identify asks every driver about the request and returns the identity
+// with the highest score (the first registered wins a tie). The score is 0
+// when no driver recognised anything.
+func (r *Registry) Identify(req Request) (Identity, Vendor) {
+	var best Identity
+	var bestV Vendor
+	for _, v := range r.drivers {
+		id := v.Identify(req)
+		if id.Score > best.Score {
+			best, bestV = id, v
+		}
+	}
+	return best, bestV
+}
+
+// IdentifyWith asks one vendor's drivers about the request: used when the
+// store already knows which vendor and model a phone is.
+func (r *Registry) IdentifyWith(vendor, model string, req Request) (Identity, Vendor, error) {
+	v, _, err := r.Lookup(vendor, model)
+	if err != nil {
+		return Identity{}, nil, err
+	}
+	return v.Identify(req), v, nil
+}
+
+// Lookup finds the driver and model for a vendor and model name. vendor may
+// be empty, in which case the model name alone must be unambiguous.
+func (r *Registry) Lookup(vendor, model string) (Vendor, Model, error) {
+	var found []Vendor
+	var models []Model
+	for _, v := range r.drivers {
+		if vendor != "" && !strings.EqualFold(v.Name(), vendor) {
+			continue
+		}
+		for _, m := range v.Models() {
+			if m.Matches(model) {
+				found = append(found, v)
+				models = append(models, m)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		if vendor != "" && !r.HasVendor(vendor) {
+			return nil, Model{}, fmt.Errorf("unknown vendor %q (supported: %s): %w", vendor, strings.Join(r.VendorNames(), ", "), ErrNotFound)
+		}
+		return nil, Model{}, fmt.Errorf("unknown model %q (supported: %s): %w", model, strings.Join(r.ModelNames(vendor), ", "), ErrNotFound)
+	case 1:
+		return found[0], models[0], nil
+	}
+	return nil, Model{}, fmt.Errorf("model %q is ambiguous; give the vendor: %w", model, ErrUnsupported)
+}
+
+// HasVendor reports whether a driver has the vendor name.
+func (r *Registry) HasVendor(name string) bool {
+	for _, v := range r.drivers {
+		if strings.EqualFold(v.Name(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// VendorNames lists the distinct vendor names, sorted.
+func (r *Registry) VendorNames() []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, v := range r.drivers {
+		if !seen[v.Name()] {
+			seen[v.Name()] = true
+			names = append(names, v.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ModelNames lists the canonical model names of a vendor (all when vendor is "").
+func (r *Registry) ModelNames(vendor string) []string {
+	var names []string
+	for _, m := range r.Models() {
+		if vendor == "" || strings.EqualFold(m.Vendor, vendor) {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// Models lists every model of every driver, in registration order.
+func (r *Registry) Models() []Model {
+	var all []Model
+	for _, v := range r.drivers {
+		all = append(all, v.Models()...)
+	}
+	return all
+}
+
+// ByName returns the first driver with the vendor name, for files that
+// belong to a vendor rather than a model (a directory).
+func (r *Registry) ByName(name string) (Vendor, bool) {
+	for _, v := range r.drivers {
+		if strings.EqualFold(v.Name(), name) {
+			return v, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,223 @@
+// Package vendors is the contract between the provisioning core and the
+// vendor drivers: plain domain types (Device, Line, Key, Model), the Vendor
+// interface every driver implements, and the Registry that main builds from
+// an explicit list of drivers.
+//
+// Drivers are pure: no network, no store, no clock. Everything they need
+// arrives in the Device the core hands them, which makes every driver a
+// function that golden tests can pin down byte for byte.
+package vendors
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors. Drivers and the core wrap them with %w; edges map them to
+// protocol answers that leak nothing.
+var (
+	// ErrNotFound means the requested file, model or device does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrUnsupported means the request names something a driver or model cannot do.
+	ErrUnsupported = errors.New("unsupported")
+)
+
+// FileKind says what a requested path names.
+type FileKind int
+
+const (
+	// FileUnknown is a path the driver does not serve.
+	FileUnknown FileKind = iota
+	// FileCommon is a file shared by every phone of a model or vendor. It never carries secrets.
+	FileCommon
+	// FileDevice is a per-phone file named after its MAC. Only these may carry secrets.
+	FileDevice
+)
+
+// String returns a lower-case name of the kind for logs.
+func (k FileKind) String() string {
+	switch k {
+	case FileCommon:
+		return "common"
+	case FileDevice:
+		return "device"
+	}
+	return "unknown"
+}
+
+// Evidence weights a driver adds up into Identity.Score.
+const (
+	// ScoreOUI is the weight of a MAC whose OUI belongs to the vendor.
+	ScoreOUI = 1
+	// ScorePath is the weight of a path that matches one of the vendor's file names.
+	ScorePath = 2
+	// ScoreUserAgent is the weight of a User-Agent that parses as the vendor's.
+	ScoreUserAgent = 4
+)
+
+// Request is a phone's fetch as an edge (HTTP or TFTP) saw it, transport-neutral.
+type Request struct {
+	// Path is the requested file name relative to the provisioning root,
+	// cleaned by the edge: no leading slash, no "prov/" prefix, no "..".
+	Path string
+	// UserAgent is the HTTP User-Agent; empty over TFTP.
+	UserAgent string
+	// MAC is a canonical MAC passed out of band (a ?mac= query), or empty.
+	MAC string
+	// RemoteAddr is the phone's IP address (without port).
+	RemoteAddr string
+	// Transport is "http", "https" or "tftp".
+	Transport string
+}
+
+// Identity is what a driver learnt from a Request.
+type Identity struct {
+	Vendor   string   // driver name, e.g. "yealink"
+	Model    string   // canonical model name, or "" when unknown
+	MAC      string   // canonical MAC (12 lower-case hex digits), or ""
+	Firmware string   // firmware version reported by the phone, or ""
+	Kind     FileKind // what Request.Path names for this driver
+	Score    int      // sum of Score* evidence; 0 means "not mine"
+}
+
+// File is a rendered file as a phone receives it.
+type File struct {
+	Name        string
+	ContentType string
+	Body        []byte
+}
+
+// Vendor is a driver for one vendor (or one vendor's format family).
+type Vendor interface {
+	// Name is the vendor's lower-case name as used in the API ("yealink").
+	Name() string
+	// Models lists every supported model with its capabilities.
+	Models() []Model
+	// Identify inspects a request (path, User-Agent, MAC) and says what it
+	// learnt. A zero Score means the request is not for this driver.
+	Identify(req Request) Identity
+	// Files lists the names of the files this device fetches, the per-device
+	// file first. The list is used for previews.
+	Files(d *Device) []string
+	// Render renders the named file for the device. For a common file the
+	// device carries only Model, Settings and ProvisionURL. It returns an
+	// error wrapping ErrNotFound for a name the driver does not serve.
+	Render(name string, d *Device) (*File, error)
+}
+
+// DirectoryRenderer is implemented by drivers that serve a remote phone book.
+type DirectoryRenderer interface {
+	// RenderDirectory renders the company directory in the vendor's format.
+	RenderDirectory(entries []DirectoryEntry) (*File, error)
+}
+
+// DirectoryEntry is one line of the company directory.
+type DirectoryEntry struct {
+	Name      string
+	Extension string
+}
+
+// Device is the vendor-neutral view of one phone that the core hands a driver.
+type Device struct {
+	MAC    string // canonical MAC, "" for a common file
+	Vendor string
+	Model  string // canonical model name
+	Label  string
+	// Lines are the SIP accounts on the phone; Lines[0] is line 1.
+	Lines []Line
+	// Keys is the resolved key layout (profile, overrides and defaults merged,
+	// labels filled in). Drivers render it as is.
+	Keys []Key
+	// Settings are the effective settings (global, then per-device overrides).
+	Settings Settings
+	// Zone is Settings.Timezone resolved by the core.
+	Zone Zone
+	// ProvisionURL is the base URL phones fetch from, ending in "/"
+	// (e.g. "http://192.0.2.10:8080/prov/").
+	ProvisionURL string
+	// DirectoryURL is the URL of this vendor's company directory, or "".
+	DirectoryURL string
+	// FirmwareURL is the URL of the firmware the phone should run, or "".
+	FirmwareURL string
+	// WithSecrets says whether secret parameters (Line.Password,
+	// MenuPassword, WebPassword) go into the file. When false a driver
+	// leaves those parameters out entirely: no empty value, no placeholder.
+	WithSecrets bool
+	// MenuPassword is the phone's menu/admin PIN (secret).
+	MenuPassword string
+	// WebPassword is the phone's web UI admin password (secret).
+	WebPassword string
+}
+
+// Line is one SIP account on a phone.
+type Line struct {
+	Extension   string
+	DisplayName string
+	AuthUser    string
+	Password    string // secret
+}
+
+// Settings are the SIP and locale settings rendered into every file.
+type Settings struct {
+	SIPServer     string // host name or address of the registrar
+	SIPPort       int
+	SIPTransport  string // "udp", "tcp" or "tls"
+	OutboundProxy string // "host[:port]", or "" for none
+	NTPServer     string
+	Timezone      string // IANA name, e.g. "Europe/Berlin"
+	Language      string // phone UI language, a key of Languages
+	WebLanguage   string // web UI language, a key of Languages
+	ToneScheme    string // country code, a key of ToneSchemes
+}
+
+// Languages are the UI languages the product supports, by ISO 639-1 code.
+// Every driver maps each of them to its own value (or to English where the
+// phone has no such language).
+var Languages = map[string]string{
+	"en": "English", "de": "German", "fr": "French", "it": "Italian",
+	"es": "Spanish", "nl": "Dutch", "pt": "Portuguese", "pl": "Polish",
+	"cs": "Czech", "ru": "Russian", "tr": "Turkish", "sv": "Swedish",
+	"da": "Danish",
+}
+
+// ToneSchemes are the call-progress tone schemes the product supports, by
+// ISO 3166 country code.
+var ToneSchemes = map[string]string{
+	"US": "United States", "GB": "United Kingdom", "DE": "Germany", "AT": "Austria",
+	"CH": "Switzerland", "FR": "France", "IT": "Italy", "ES": "Spain",
+	"NL": "Netherlands", "BE": "Belgium", "PL": "Poland", "CZ": "Czech Republic",
+	"SE": "Sweden", "DK": "Denmark", "NO": "Norway", "PT": "Portugal",
+	"RU": "Russia", "TR": "Turkey", "AU": "Australia",
+}
+
+// SplitHostPort splits "host[:port]" leniently; port is 0 when absent.
+func SplitHostPort(s string) (host string, port int) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", 0
+	}
+	if strings.HasPrefix(s, "[") { // [v6]:port
+		if i := strings.Index(s, "]"); i > 0 {
+			host, rest := s[1:i], s[i+1:]
+			if strings.HasPrefix(rest, ":") {
+				return host, atoi(rest[1:])
+			}
+			return host, 0
+		}
+	}
+	if i := strings.LastIndex(s, ":"); i > 0 && strings.Count(s, ":") == 1 {
+		return s[:i], atoi(s[i+1:])
+	}
+	return s, 0
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' || n > 65535 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
