@@ -28,7 +28,8 @@ type FileKind int
 const (
 	// FileUnknown is a path the driver does not serve.
 	FileUnknown FileKind = iota
-	// FileCommon is a file shared by every phone of a model or vendor. It never carries secrets.
+	// FileCommon is a file that never carries secrets: one shared by every phone
+	// of a model, or a per-phone index such as Yealink's <mac>.boot.
 	FileCommon
 	// FileDevice is a per-phone file named after its MAC. Only these may carry secrets.
 	FileDevice
