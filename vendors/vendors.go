@@ -74,7 +74,7 @@ type Request struct {
 // Identity is what a driver learnt from a Request.
 type Identity struct {
 	Vendor   string   // driver name, e.g. "yealink"
-	Model    string   // canonical model name, or "" when unknown
+	Model    string   // canonical model name; the reported name when unsupported; "" when unknown
 	MAC      string   // canonical MAC (12 lower-case hex digits), or ""
 	Firmware string   // firmware version reported by the phone, or ""
 	Kind     FileKind // what Request.Path names for this driver
@@ -101,8 +101,10 @@ type Vendor interface {
 	// file first. The list is used for previews.
 	Files(d *Device) []string
 	// Render renders the named file for the device. For a common file the
-	// device carries only Model, Settings and ProvisionURL. It returns an
-	// error wrapping ErrNotFound for a name the driver does not serve.
+	// device carries only Vendor, Model, Settings, Zone, ProvisionURL and,
+	// when the request revealed it, MAC: no lines, keys or secrets. It
+	// returns an error wrapping ErrNotFound for a name the driver does not
+	// serve (or cannot serve without the MAC).
 	Render(name string, d *Device) (*File, error)
 }
 
