@@ -69,6 +69,11 @@ type Request struct {
 	RemoteAddr string
 	// Transport is "http", "https" or "tftp".
 	Transport string
+	// BaseURL is the provisioning base URL as the phone reached us, ending
+	// in "/" (e.g. "http://192.0.2.10:8080/prov/"), or "" when the edge
+	// cannot tell (TFTP). Drivers ignore it; the core uses it to fill
+	// Device.ProvisionURL when no public URL is configured.
+	BaseURL string
 }
 
 // Identity is what a driver learnt from a Request.

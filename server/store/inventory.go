@@ -1,0 +1,418 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/autoprov/autoprov/server/provision"
+)
+
+// Settings returns the fleet-wide settings (the defaults before the first Put).
+func (s *Store) Settings() (provision.Settings, error) {
+	var r settingsRow
+	err := s.db.First(&r, 1).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return provision.DefaultSettings(), nil
+	}
+	if err != nil {
+		return provision.Settings{}, wrap(err, "settings")
+	}
+	return r.Data, nil
+}
+
+// PutSettings replaces the fleet-wide settings.
+func (s *Store) PutSettings(v provision.Settings) error {
+	return wrap(s.db.Save(&settingsRow{ID: 1, Data: v}).Error, "save settings")
+}
+
+// CreateAccount adds an account; ErrConflict when the extension exists.
+func (s *Store) CreateAccount(a provision.Account) (provision.Account, error) {
+	r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password}
+	if err := s.db.Create(&r).Error; err != nil {
+		return provision.Account{}, wrap(err, "account %s", a.Extension)
+	}
+	return r.domain(), nil
+}
+
+// Account returns one account, password included.
+func (s *Store) Account(ext string) (provision.Account, error) {
+	var r accountRow
+	if err := s.db.Where("extension = ?", ext).First(&r).Error; err != nil {
+		return provision.Account{}, wrap(err, "account %s", ext)
+	}
+	return r.domain(), nil
+}
+
+// Accounts lists every account ordered by extension.
+func (s *Store) Accounts() ([]provision.Account, error) {
+	var rows []accountRow
+	if err := s.db.Order("extension").Find(&rows).Error; err != nil {
+		return nil, wrap(err, "accounts")
+	}
+	out := make([]provision.Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// AccountsByExtension returns the accounts among exts that exist, by extension.
+func (s *Store) AccountsByExtension(exts []string) (map[string]provision.Account, error) {
+	out := map[string]provision.Account{}
+	if len(exts) == 0 {
+		return out, nil
+	}
+	var rows []accountRow
+	if err := s.db.Where("extension IN ?", exts).Find(&rows).Error; err != nil {
+		return nil, wrap(err, "accounts")
+	}
+	for _, r := range rows {
+		out[r.Extension] = r.domain()
+	}
+	return out, nil
+}
+
+// UpdateAccount saves an account's display name, auth user and password.
+func (s *Store) UpdateAccount(a provision.Account) (provision.Account, error) {
+	var r accountRow
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("extension = ?", a.Extension).First(&r).Error; err != nil {
+			return err
+		}
+		r.DisplayName, r.AuthUser, r.Password = a.DisplayName, a.AuthUser, a.Password
+		return tx.Save(&r).Error
+	})
+	if err != nil {
+		return provision.Account{}, wrap(err, "account %s", a.Extension)
+	}
+	return r.domain(), nil
+}
+
+// DeleteAccount removes an account; ErrConflict (naming the devices) while a device uses it.
+func (s *Store) DeleteAccount(ext string) error {
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		var r accountRow
+		if err := tx.Where("extension = ?", ext).First(&r).Error; err != nil {
+			return wrap(err, "account %s", ext)
+		}
+		var macs []string
+		if err := tx.Model(&deviceAccountRow{}).Where("account_id = ?", r.ID).Pluck("device_mac", &macs).Error; err != nil {
+			return wrap(err, "account %s", ext)
+		}
+		if len(macs) > 0 {
+			return fmt.Errorf("account %s is on devices %v; remove it there first: %w", ext, macs, ErrConflict)
+		}
+		return wrap(tx.Delete(&r).Error, "delete account %s", ext)
+	})
+}
+
+// DevicesUsingAccount lists the MACs of the devices that carry an extension.
+func (s *Store) DevicesUsingAccount(ext string) ([]string, error) {
+	var macs []string
+	err := s.db.Model(&deviceAccountRow{}).
+		Joins("JOIN accounts ON accounts.id = device_accounts.account_id").
+		Where("accounts.extension = ?", ext).Distinct().Pluck("device_mac", &macs).Error
+	return macs, wrap(err, "devices of account %s", ext)
+}
+
+// CreateDevice adds a device with its accounts (which must exist);
+// ErrConflict when the MAC exists.
+func (s *Store) CreateDevice(d provision.Device) error {
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		r := deviceRow{MAC: d.MAC}
+		fill(&r, d)
+		if err := tx.Create(&r).Error; err != nil {
+			return wrap(err, "device %s", d.MAC)
+		}
+		return setAccounts(tx, d.MAC, d.Accounts)
+	})
+}
+
+// UpdateDevice saves an existing device's admin-editable fields and
+// accounts. Sightings and disclosure state are left as they are.
+func (s *Store) UpdateDevice(d provision.Device) error {
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		var r deviceRow
+		if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
+			return wrap(err, "device %s", d.MAC)
+		}
+		fill(&r, d)
+		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "updated_at").Updates(&r).Error; err != nil {
+			return wrap(err, "device %s", d.MAC)
+		}
+		if err := tx.Where("device_mac = ?", d.MAC).Delete(&deviceAccountRow{}).Error; err != nil {
+			return wrap(err, "device %s", d.MAC)
+		}
+		return setAccounts(tx, d.MAC, d.Accounts)
+	})
+}
+
+func fill(r *deviceRow, d provision.Device) {
+	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
+	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, d.Keys, d.Overrides
+	r.MenuPassword, r.WebPassword = d.MenuPassword, d.WebPassword
+	if r.DisclosureState == "" {
+		r.DisclosureState = provision.DisclosureNone
+	}
+}
+
+func setAccounts(tx *gorm.DB, mac string, exts []string) error {
+	for i, ext := range exts {
+		var a accountRow
+		if err := tx.Where("extension = ?", ext).First(&a).Error; err != nil {
+			return wrap(err, "account %s", ext)
+		}
+		if err := tx.Create(&deviceAccountRow{DeviceMAC: mac, Position: i + 1, AccountID: a.ID}).Error; err != nil {
+			return wrap(err, "device %s account %s", mac, ext)
+		}
+	}
+	return nil
+}
+
+// DeleteDevice removes a device.
+func (s *Store) DeleteDevice(mac string) error {
+	res := s.db.Delete(&deviceRow{}, "mac = ?", mac)
+	if res.Error != nil {
+		return wrap(res.Error, "delete device %s", mac)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+	}
+	return nil
+}
+
+// Device returns a device with its accounts (extensions in line order).
+func (s *Store) Device(mac string) (provision.Device, error) {
+	var r deviceRow
+	if err := s.db.First(&r, "mac = ?", mac).Error; err != nil {
+		return provision.Device{}, wrap(err, "device %s", mac)
+	}
+	exts, err := s.accountsOf([]string{mac})
+	if err != nil {
+		return provision.Device{}, err
+	}
+	return r.domain(exts[mac]), nil
+}
+
+// Devices lists the devices matching f, ordered by MAC.
+func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
+	q := s.db.Order("mac")
+	if f.Vendor != "" {
+		q = q.Where("vendor = ?", f.Vendor)
+	}
+	if f.Model != "" {
+		q = q.Where("model = ? COLLATE NOCASE", f.Model)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	var rows []deviceRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, wrap(err, "devices")
+	}
+	macs := make([]string, len(rows))
+	for i, r := range rows {
+		macs[i] = r.MAC
+	}
+	exts, err := s.accountsOf(macs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]provision.Device, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain(exts[r.MAC])
+	}
+	return out, nil
+}
+
+func (s *Store) accountsOf(macs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(macs) == 0 {
+		return out, nil
+	}
+	type pair struct {
+		DeviceMAC string
+		Extension string
+	}
+	var pairs []pair
+	// Chunk to stay under SQLite's bound-parameter limit on large fleets.
+	for start := 0; start < len(macs); start += 500 {
+		end := min(start+500, len(macs))
+		var part []pair
+		err := s.db.Table("device_accounts").Select("device_accounts.device_mac, accounts.extension").
+			Joins("JOIN accounts ON accounts.id = device_accounts.account_id").
+			Where("device_accounts.device_mac IN ?", macs[start:end]).
+			Order("device_accounts.device_mac, device_accounts.position").Scan(&part).Error
+		if err != nil {
+			return nil, wrap(err, "device accounts")
+		}
+		pairs = append(pairs, part...)
+	}
+	for _, p := range pairs {
+		out[p.DeviceMAC] = append(out[p.DeviceMAC], p.Extension)
+	}
+	return out, nil
+}
+
+func (r deviceRow) domain(accounts []string) provision.Device {
+	if accounts == nil {
+		accounts = []string{}
+	}
+	keys := r.Keys
+	if keys == nil {
+		keys = []provision.KeySpec{}
+	}
+	d := provision.Device{
+		MAC: r.MAC, Vendor: r.Vendor, Model: r.Model, Label: r.Label, State: r.State,
+		Accounts: accounts, KeyProfile: r.KeyProfile, Keys: keys, Overrides: r.Overrides,
+		MenuPassword: r.MenuPassword, WebPassword: r.WebPassword,
+		LastSeen: r.LastSeen, RemoteIP: r.RemoteIP, UserAgent: r.UserAgent, Firmware: r.Firmware, LastFile: r.LastFile,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Disclosure: provision.Disclosure{State: r.DisclosureState, OpenedAt: r.OpenedAt, ExpiresAt: r.ExpiresAt, DisclosedAt: r.DisclosedAt},
+	}
+	if d.Disclosure.State == "" {
+		d.Disclosure.State = provision.DisclosureNone
+	}
+	if r.DisclosedAt != nil {
+		d.Disclosure.DisclosedTo = &provision.Peer{IP: r.DisclosedIP, UserAgent: r.DisclosedUA}
+	}
+	return d
+}
+
+// Seen records a sighting: it creates the device as unassigned when the MAC
+// is new and updates what the phone told us either way. It reports whether
+// the device was created.
+func (s *Store) Seen(v provision.Sighting) (created bool, err error) {
+	at := v.At.UTC()
+	r := deviceRow{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: provision.StateUnassigned,
+		DisclosureState: provision.DisclosureNone, LastSeen: &at, RemoteIP: v.RemoteIP,
+		UserAgent: v.UserAgent, Firmware: v.Firmware, LastFile: v.File, Keys: []provision.KeySpec{}}
+	res := s.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+	if res.Error != nil {
+		return false, wrap(res.Error, "record device %s", v.MAC)
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	upd := map[string]any{"last_seen": &at, "remote_ip": v.RemoteIP, "last_file": v.File}
+	if v.UserAgent != "" {
+		upd["user_agent"] = v.UserAgent
+	}
+	if v.Firmware != "" {
+		upd["firmware"] = v.Firmware
+	}
+	// What an unassigned phone says about itself is all we know: keep it current.
+	if v.Vendor != "" {
+		s.db.Model(&deviceRow{}).Where("mac = ? AND state = ? AND vendor = ''", v.MAC, provision.StateUnassigned).Update("vendor", v.Vendor)
+	}
+	if v.Model != "" {
+		s.db.Model(&deviceRow{}).Where("mac = ? AND state = ? AND model = ''", v.MAC, provision.StateUnassigned).Update("model", v.Model)
+	}
+	return false, wrap(s.db.Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(upd).Error, "record device %s", v.MAC)
+}
+
+// CreateKeyProfile adds a key profile; ErrConflict when the name exists.
+func (s *Store) CreateKeyProfile(p provision.KeyProfile) (provision.KeyProfile, error) {
+	r := keyProfileRow{Name: p.Name, Description: p.Description, Keys: p.Keys}
+	if err := s.db.Create(&r).Error; err != nil {
+		return provision.KeyProfile{}, wrap(err, "key profile %s", p.Name)
+	}
+	return r.domain(), nil
+}
+
+// UpdateKeyProfile replaces a key profile's description and keys.
+func (s *Store) UpdateKeyProfile(p provision.KeyProfile) (provision.KeyProfile, error) {
+	var r keyProfileRow
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.First(&r, "name = ?", p.Name).Error; err != nil {
+			return err
+		}
+		r.Description, r.Keys = p.Description, p.Keys
+		return tx.Save(&r).Error
+	})
+	if err != nil {
+		return provision.KeyProfile{}, wrap(err, "key profile %s", p.Name)
+	}
+	return r.domain(), nil
+}
+
+// KeyProfile returns one key profile.
+func (s *Store) KeyProfile(name string) (provision.KeyProfile, error) {
+	var r keyProfileRow
+	if err := s.db.First(&r, "name = ?", name).Error; err != nil {
+		return provision.KeyProfile{}, wrap(err, "key profile %s", name)
+	}
+	return r.domain(), nil
+}
+
+// KeyProfiles lists the key profiles by name.
+func (s *Store) KeyProfiles() ([]provision.KeyProfile, error) {
+	var rows []keyProfileRow
+	if err := s.db.Order("name").Find(&rows).Error; err != nil {
+		return nil, wrap(err, "key profiles")
+	}
+	out := make([]provision.KeyProfile, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// DeleteKeyProfile removes a key profile; ErrConflict while devices use it.
+func (s *Store) DeleteKeyProfile(name string) error {
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		var macs []string
+		if err := tx.Model(&deviceRow{}).Where("key_profile = ?", name).Pluck("mac", &macs).Error; err != nil {
+			return wrap(err, "key profile %s", name)
+		}
+		if len(macs) > 0 {
+			return fmt.Errorf("key profile %s is used by devices %v: %w", name, macs, ErrConflict)
+		}
+		res := tx.Delete(&keyProfileRow{}, "name = ?", name)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return fmt.Errorf("key profile %s: %w", name, ErrNotFound)
+		}
+		return wrap(res.Error, "delete key profile %s", name)
+	})
+}
+
+// DevicesWithProfile lists the MACs of the devices using a key profile.
+func (s *Store) DevicesWithProfile(name string) ([]string, error) {
+	var macs []string
+	err := s.db.Model(&deviceRow{}).Where("key_profile = ?", name).Pluck("mac", &macs).Error
+	return macs, wrap(err, "devices of key profile %s", name)
+}
+
+// Audit lists audit events, newest first, for one MAC when mac is not "".
+func (s *Store) Audit(mac string, limit int) ([]provision.AuditEvent, error) {
+	q := s.db.Order("id DESC").Limit(limit)
+	if mac != "" {
+		q = q.Where("mac = ?", mac)
+	}
+	var rows []auditRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, wrap(err, "audit")
+	}
+	out := make([]provision.AuditEvent, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// AppendAudit writes one audit event.
+func (s *Store) AppendAudit(e provision.AuditEvent) error {
+	return appendAudit(s.db, e)
+}
+
+func appendAudit(tx *gorm.DB, e provision.AuditEvent) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	r := auditRow{At: e.At.UTC(), MAC: e.MAC, Event: e.Event, Actor: e.Actor, Detail: e.Detail}
+	return wrap(tx.Create(&r).Error, "audit")
+}
