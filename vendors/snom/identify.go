@@ -112,7 +112,7 @@ var (
 	snomWordRe = regexp.MustCompile(`(?i)\bsnom`)
 	// Gigaset P-series (shape unverified, gigaset.md §2): "Gigaset P820 IP
 	// PRO/10.1.x.y;<MAC>", "GigasetP820-SIP 10.1...", "P820 IP PRO/...".
-	gigasetPRe = regexp.MustCompile(`(?i)(?:^|[\s;("])(gigaset)?[\s_-]?(P\d{2}[\dx])(?:[\s_-]*IP[\s_-]*PRO)?(?:-SIP)?(?:[\s/]+v?(\d+(?:\.\d+)+))?(?:[\s;/)"]|$)`)
+	gigasetPRe = regexp.MustCompile(`(?i)(?:^|[\s;("])(gigaset)?[\s_-]?(P\d{2}[\dx])(?:[\s_-]*IP[\s_-]*PRO)?(?:-SIP)?(?:[\s/]+v?(\d+(?:\.[0-9a-z]+)+))?(?:[\s;/)"+]|$)`)
 	// Snom and Gigaset Nx70/Maxwell words that must not count for the other.
 	gigasetWordRe = regexp.MustCompile(`(?i)gigaset`)
 )
