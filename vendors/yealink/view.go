@@ -1,0 +1,343 @@
+package yealink
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// view is what the templates see: the device plus every value already
+// mapped to Yealink's representation, so that templates only print.
+type view struct {
+	Dev         *vendors.Device
+	Model       vendors.Model // zero for a common file of an unknown model
+	MAC         string
+	CommonFile  string // y0000000000XX.cfg, or "" when the ID is not known
+	DeviceFile  string // <mac>.cfg
+	WithSecrets bool
+
+	// Locale and time.
+	TimeZone   string // local_time.time_zone, e.g. "+1", "+5:30"
+	SummerTime int    // local_time.summer_time: 0 off, 1 on (by week)
+	DSTStart   string // M/W/D/H, D 1=Mon..7=Sun, W 5=last
+	DSTEnd     string
+	DSTOffset  int // minutes
+	LangGUI    string
+	LangWUI    string
+	Tone       string
+
+	// SIP.
+	SIPPort   int
+	Transport int // 0 udp, 1 tcp, 2 tls
+	ProxyHost string
+	ProxyPort int
+
+	Accounts   []account
+	Disabled   []int // account numbers beyond the device's lines
+	LineKeys   []key // positions 1..Model.Keys, unset ones with Type 0
+	ModuleKeys []key // only the keys the device has on modules
+}
+
+// account is one SIP account, numbered from 1.
+type account struct {
+	N           int
+	Label       string
+	DisplayName string
+	UserName    string
+	AuthName    string
+	Password    string
+}
+
+// key is one rendered key: linekey.Pos or expansion_module.Module.key.Pos.
+type key struct {
+	Module    int
+	Pos       int
+	Type      int
+	Set       bool // configured (false: a free position reset to type 0)
+	Line      int
+	Value     string
+	Label     string
+	Extension string
+}
+
+// keyCodes maps the product's key types to Yealink's type codes
+// (reference §4).
+func keyCode(t vendors.KeyType) (int, bool) {
+	switch t {
+	case vendors.KeyNone:
+		return 0, true
+	case vendors.KeyForward:
+		return 2, true
+	case vendors.KeyDND:
+		return 5, true
+	case vendors.KeyPickup:
+		return 9, true
+	case vendors.KeyPark:
+		return 10, true
+	case vendors.KeyDTMF:
+		return 11, true
+	case vendors.KeyVoicemail:
+		return 12, true
+	case vendors.KeySpeedDial:
+		return 13, true
+	case vendors.KeyIntercom:
+		return 14, true
+	case vendors.KeyLine:
+		return 15, true
+	case vendors.KeyBLF:
+		return 16, true
+	case vendors.KeyURL:
+		return 17, true
+	}
+	return 0, false
+}
+
+// view builds the template data. perPhone is false for the common file,
+// which must render from Model, Settings, Zone and ProvisionURL alone.
+func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
+	v := &view{Dev: dev, MAC: dev.MAC, WithSecrets: dev.WithSecrets}
+	mi, known := d.lookup(dev.Model)
+	if perPhone && !known {
+		return nil, fmt.Errorf("model %q: %w", dev.Model, vendors.ErrUnsupported)
+	}
+	v.Model = mi.Model
+	if mi.CommonID != "" {
+		v.CommonFile = "y000000000" + mi.CommonID + ".cfg"
+	}
+	if dev.MAC != "" {
+		v.DeviceFile = dev.MAC + ".cfg"
+	}
+
+	s := dev.Settings
+	v.TimeZone = timeZone(dev.Zone.Offset)
+	if r := dev.Zone.DST; r != nil {
+		v.SummerTime = 1
+		v.DSTStart = byWeek(r.Start)
+		v.DSTEnd = byWeek(r.End)
+		v.DSTOffset = r.Save / 60
+	}
+	v.LangGUI = language(s.Language)
+	v.LangWUI = language(s.WebLanguage)
+	v.Tone = toneCountry(s.ToneScheme)
+
+	v.SIPPort = s.SIPPort
+	if v.SIPPort == 0 {
+		v.SIPPort = defaultPort(s.SIPTransport)
+	}
+	v.Transport = transport(s.SIPTransport)
+	if h, p := vendors.SplitHostPort(s.OutboundProxy); h != "" {
+		v.ProxyHost, v.ProxyPort = h, p
+		if p == 0 {
+			v.ProxyPort = defaultPort(s.SIPTransport)
+		}
+	}
+	if !perPhone {
+		return v, nil
+	}
+
+	for i, l := range dev.Lines {
+		if i >= mi.Lines {
+			break
+		}
+		a := account{N: i + 1, DisplayName: orNull(l.DisplayName), UserName: l.Extension,
+			AuthName: l.AuthUser, Password: l.Password, Label: l.DisplayName}
+		if a.AuthName == "" {
+			a.AuthName = l.Extension
+		}
+		if a.Label == "" {
+			a.Label = l.Extension
+		}
+		v.Accounts = append(v.Accounts, a)
+	}
+	for n := len(v.Accounts) + 1; n <= mi.Lines; n++ {
+		v.Disabled = append(v.Disabled, n)
+	}
+
+	keys, err := renderKeys(mi.Model, dev.Keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.Module == 0 {
+			v.LineKeys = append(v.LineKeys, k)
+		} else {
+			v.ModuleKeys = append(v.ModuleKeys, k)
+		}
+	}
+	return v, nil
+}
+
+// renderKeys maps the resolved keys: every phone position 1..m.Keys (free
+// ones reset to type 0 so a removed key does not linger), then the module
+// keys in module and position order.
+func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
+	var out []key
+	phone := make([]key, m.Keys)
+	for i := range phone {
+		phone[i] = key{Pos: i + 1}
+	}
+	var mods []key
+	for _, k := range keys {
+		code, ok := keyCode(k.Type)
+		if !ok {
+			return nil, fmt.Errorf("key type %q: %w", k.Type, vendors.ErrUnsupported)
+		}
+		r := key{Module: k.Module, Pos: k.Position, Type: code, Set: true, Line: k.Line,
+			Value: orNull(k.Value), Label: orNull(k.Label), Extension: k.PickupCode}
+		if r.Line == 0 {
+			r.Line = 1
+		}
+		switch {
+		case k.Module == 0 && k.Position >= 1 && k.Position <= m.Keys:
+			phone[k.Position-1] = r
+		case k.Module > 0 && len(m.Modules) > 0 && k.Module <= m.Modules[0].Max &&
+			k.Position >= 1 && k.Position <= m.Modules[0].Keys:
+			mods = append(mods, r)
+		default:
+			return nil, fmt.Errorf("key at module %d position %d does not fit the %s: %w",
+				k.Module, k.Position, m.Name, vendors.ErrUnsupported)
+		}
+	}
+	out = append(out, phone...)
+	// Stable order: module, then position (insertion sort; lists are short).
+	for i := 1; i < len(mods); i++ {
+		for j := i; j > 0 && less(mods[j], mods[j-1]); j-- {
+			mods[j], mods[j-1] = mods[j-1], mods[j]
+		}
+	}
+	return append(out, mods...), nil
+}
+
+// orNull returns s, or Yealink's %NULL% that clears a parameter (an empty
+// value would leave the phone's old one in place; reference §3).
+func orNull(s string) string {
+	if s == "" {
+		return "%NULL%"
+	}
+	return s
+}
+
+func less(a, b key) bool {
+	if a.Module != b.Module {
+		return a.Module < b.Module
+	}
+	return a.Pos < b.Pos
+}
+
+// timeZone formats a standard offset the way local_time.time_zone takes
+// it: "+1", "-5", "+5:30", "0" for UTC.
+func timeZone(offset int) string {
+	if offset == 0 {
+		return "0"
+	}
+	sign := "+"
+	if offset < 0 {
+		sign, offset = "-", -offset
+	}
+	h, m := offset/3600, (offset%3600)/60
+	if m == 0 {
+		return fmt.Sprintf("%s%d", sign, h)
+	}
+	return fmt.Sprintf("%s%d:%02d", sign, h, m)
+}
+
+// byWeek formats a transition in Yealink's DST-by-week form
+// Month/Week of Month/Day of Week/Hour of Day: week 1..4, 5 = last;
+// day 1 = Monday .. 7 = Sunday; hour 0..23 (Yealink admin guides,
+// local_time.start_time).
+func byWeek(t vendors.Transition) string {
+	day := int(t.Weekday)
+	if t.Weekday == time.Sunday {
+		day = 7
+	}
+	return fmt.Sprintf("%d/%d/%d/%d", t.Month, t.Week, day, t.Hour)
+}
+
+// language maps an ISO 639-1 code to a lang.gui/lang.wui value. Languages
+// Yealink phones do not offer fall back to English.
+func language(code string) string {
+	switch strings.ToLower(code) {
+	case "de":
+		return "German"
+	case "fr":
+		return "French"
+	case "it":
+		return "Italian"
+	case "es":
+		return "Spanish"
+	case "pt":
+		return "Portuguese"
+	case "pl":
+		return "Polish"
+	case "ru":
+		return "Russian"
+	case "tr":
+		return "Turkish"
+	}
+	return "English" // en, and nl, cs, sv, da which the phones lack
+}
+
+// toneCountry maps a country code to a voice.tone.country value (the list
+// in the T5x admin guide). Countries without their own scheme take the
+// nearest 425 Hz European one.
+func toneCountry(cc string) string {
+	switch strings.ToUpper(cc) {
+	case "US":
+		return "United States"
+	case "GB":
+		return "Great Britain"
+	case "DE":
+		return "Germany"
+	case "AT":
+		return "Austria"
+	case "CH":
+		return "Switzerland"
+	case "FR":
+		return "France"
+	case "IT":
+		return "Italy"
+	case "ES":
+		return "Spain"
+	case "NL":
+		return "Netherlands"
+	case "BE":
+		return "Belgium"
+	case "CZ":
+		return "Czech"
+	case "SE":
+		return "Sweden"
+	case "DK":
+		return "Denmark"
+	case "NO":
+		return "Norway"
+	case "PT":
+		return "Portugal"
+	case "RU":
+		return "Russia"
+	case "AU":
+		return "Australia"
+	case "PL", "TR":
+		return "Germany" // no scheme of their own; both use 425 Hz ETSI-style tones
+	}
+	return "United States"
+}
+
+// transport maps udp|tcp|tls to sip_server.M.transport_type.
+func transport(t string) int {
+	switch strings.ToLower(t) {
+	case "tcp":
+		return 1
+	case "tls":
+		return 2
+	}
+	return 0
+}
+
+func defaultPort(t string) int {
+	if strings.EqualFold(t, "tls") {
+		return 5061
+	}
+	return 5060
+}
