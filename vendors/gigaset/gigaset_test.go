@@ -476,3 +476,33 @@ func FuzzIdentify(f *testing.F) {
 		}
 	})
 }
+
+func TestRenderDirectory(t *testing.T) {
+	f, err := driver().RenderDirectory([]vendors.DirectoryEntry{
+		{Name: "Alice <Sales> & Co", Extension: "201"}, {Name: "Bob", Extension: "202"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vendortest.WellFormed(f.Body); err != nil {
+		t.Fatalf("directory not well-formed: %v\n%s", err, f.Body)
+	}
+	if f.ContentType != ContentType {
+		t.Errorf("content type %q", f.ContentType)
+	}
+	vendortest.Golden(t, "directory.xml", f.Body)
+	body := string(f.Body)
+	for _, want := range []string{`total="2" first="1" last="2"`, `<entry id="2">`,
+		`<ln>Alice &lt;Sales&gt; &amp; Co</ln>`, `<hm>202</hm>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("directory lacks %s", want)
+		}
+	}
+	empty, err := driver().RenderDirectory(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vendortest.WellFormed(empty.Body); err != nil || !strings.Contains(string(empty.Body), `total="0"`) {
+		t.Errorf("empty directory: %v\n%s", err, empty.Body)
+	}
+}
