@@ -1,11 +1,266 @@
+// Command autoprov is the auto-provisioning server for SIP desk phones and
+// DECT bases. "autoprov" and "autoprov serve" run the server; see README.md.
 package main
 
 import (
-	_ "github.com/gin-gonic/gin"
-	_ "github.com/pin/tftp/v3"
-	_ "golang.org/x/sync/errgroup"
-	_ "gorm.io/driver/sqlite"
-	_ "gorm.io/gorm"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/template"
+	"time"
+	_ "time/tzdata" // time zones resolve on hosts without /usr/share/zoneinfo
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/autoprov/autoprov/server/httpd"
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/store"
+	"github.com/autoprov/autoprov/server/tftpd"
+	"github.com/autoprov/autoprov/templates"
+	"github.com/autoprov/autoprov/vendors"
+	"github.com/autoprov/autoprov/vendors/gigaset"
+	"github.com/autoprov/autoprov/vendors/snom"
+	"github.com/autoprov/autoprov/vendors/yealink"
 )
 
-func main() {}
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.LookupEnv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "autoprov:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the server's configuration from flags and environment.
+type config struct {
+	data, http, tftp, publicURL, db, logLevel string
+	window                                    time.Duration
+	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
+}
+
+func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) (config, error) {
+	if len(args) > 0 && args[0] == "serve" {
+		args = args[1:]
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return config{}, fmt.Errorf("unknown command %q (the only command is serve)", args[0])
+	}
+	env := func(name, def string) string {
+		// An empty AUTOPROV_TFTP disables TFTP; other empty variables are unset.
+		if v, ok := lookupEnv(name); ok && (v != "" || name == "AUTOPROV_TFTP") {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("autoprov serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.data, "data", env("AUTOPROV_DATA", "./data"), "data directory: database, admin token, template overrides (AUTOPROV_DATA)")
+	fs.StringVar(&c.http, "http", env("AUTOPROV_HTTP", ":8080"), "HTTP listen address for phones and the admin API (AUTOPROV_HTTP)")
+	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
+	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")
+	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) (AUTOPROV_DB)")
+	fs.StringVar(&c.logLevel, "log-level", env("AUTOPROV_LOG_LEVEL", "info"), "log level: debug, info, warn, error (AUTOPROV_LOG_LEVEL)")
+	win, err := time.ParseDuration(env("AUTOPROV_DISCLOSURE_WINDOW", "10m"))
+	if err != nil {
+		return config{}, fmt.Errorf("AUTOPROV_DISCLOSURE_WINDOW: %v", err)
+	}
+	fs.DurationVar(&c.window, "disclosure-window", win, "default length of the one-time secret window, until settings set disclosure_window_seconds (AUTOPROV_DISCLOSURE_WINDOW)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.window < time.Second {
+		return config{}, errors.New("--disclosure-window must be at least 1s")
+	}
+	if c.db == "" {
+		c.db = filepath.Join(c.data, "autoprov.db")
+	}
+	if c.publicURL != "" && !strings.HasPrefix(c.publicURL, "http://") && !strings.HasPrefix(c.publicURL, "https://") {
+		return config{}, errors.New("--public-url must start with http:// or https://")
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
+	c, err := parse(args, lookupEnv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	token, _ := lookupEnv("AUTOPROV_ADMIN_TOKEN")
+	return serve(ctx, c, token, stderr)
+}
+
+func serve(ctx context.Context, c config, envToken string, stderr io.Writer) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return fmt.Errorf("data directory (--data): %w", err)
+	}
+	token, tokenPath, err := adminToken(c.data, envToken)
+	if err != nil {
+		return err
+	}
+
+	reg, err := registry(filepath.Join(c.data, "templates"))
+	if err != nil {
+		return err
+	}
+
+	// Bind every port before anything else, so a taken or privileged port
+	// fails start-up at once with the flag to change.
+	httpLn, err := net.Listen("tcp", c.http)
+	if err != nil {
+		return fmt.Errorf("cannot listen for HTTP on %q: %v (change --http or AUTOPROV_HTTP)", c.http, err)
+	}
+	defer httpLn.Close()
+	var tftpConn net.PacketConn
+	if c.tftp != "" {
+		tftpConn, err = net.ListenPacket("udp", c.tftp)
+		if err != nil {
+			return fmt.Errorf("cannot listen for TFTP on %q: %v (change --tftp or AUTOPROV_TFTP; empty disables TFTP; port 69 needs root or CAP_NET_BIND_SERVICE)", c.tftp, err)
+		}
+		defer tftpConn.Close()
+	}
+
+	st, err := store.Open(c.db)
+	if err != nil {
+		return fmt.Errorf("database (--db): %w", err)
+	}
+	defer st.Close()
+
+	core := provision.New(provision.Config{
+		Registry: reg, Store: st, Log: log, PublicURL: c.publicURL,
+		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
+	})
+	web, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: token})
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return web.Serve(gctx, httpLn) })
+	if tftpConn != nil {
+		srv := tftpd.New(core, log)
+		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
+	}
+	g.Go(func() error { return sweep(gctx, core, log) })
+
+	attrs := []any{"http", httpLn.Addr().String(), "data", c.data, "db", c.db, "admin_token_file", tokenPath}
+	if tftpConn != nil {
+		attrs = append(attrs, "tftp", tftpConn.LocalAddr().String())
+	}
+	log.Info("autoprov started", attrs...)
+	if c.ready != nil {
+		var ta net.Addr
+		if tftpConn != nil {
+			ta = tftpConn.LocalAddr()
+		}
+		c.ready(httpLn.Addr(), ta)
+	}
+	err = g.Wait()
+	log.Info("autoprov stopped")
+	return err
+}
+
+// registry lists the vendor drivers. Adding a vendor means adding it here.
+func registry(overrides string) (*vendors.Registry, error) {
+	set := map[string]*template.Template{}
+	for _, v := range []string{"yealink", "snom", "gigaset"} {
+		t, err := templates.Load(v, overrides)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		set[v] = t
+	}
+	return vendors.NewRegistry(
+		yealink.New(set["yealink"]),
+		snom.New(set["snom"]),
+		gigaset.New(set["gigaset"]),
+		snom.NewGigasetP(set["snom"]),
+	), nil
+}
+
+// sweep records expired disclosure windows in the audit log.
+func sweep(ctx context.Context, core *provision.Service, log *slog.Logger) error {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := core.ExpireDisclosures(); err != nil {
+				log.Error("expire disclosure windows", "err", err)
+			}
+		}
+	}
+}
+
+// adminToken returns the admin API token: AUTOPROV_ADMIN_TOKEN when set,
+// else the one in <data>/admin-token, generated (mode 0600) at first start.
+func adminToken(data, fromEnv string) (token, path string, err error) {
+	if fromEnv != "" {
+		return fromEnv, "(AUTOPROV_ADMIN_TOKEN)", nil
+	}
+	path = filepath.Join(data, "admin-token")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, path, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", "", fmt.Errorf("admin token: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	token = hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("admin token: %w", err)
+	}
+	return token, path, nil
+}
+
+// fallbackURL is the base URL for phones whose edge cannot tell which
+// address they reached (TFTP): the HTTP listener's address, with an
+// unspecified host replaced by this machine's first non-loopback IPv4.
+func fallbackURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if addrs, err := net.InterfaceAddrs(); err == nil {
+			for _, a := range addrs {
+				if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+					host = n.IP.String()
+					break
+				}
+			}
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -124,7 +125,7 @@ const directoryPrefix = "directory/"
 // Provide renders the file a phone asked for. The caller must call Finish
 // on the result when the transfer ends. Errors wrap ErrNotFound for every
 // miss (the reason is logged here, never sent to the phone).
-func (s *Service) Provide(req vendors.Request) (*Result, error) {
+func (s *Service) Provide(ctx context.Context, req vendors.Request) (*Result, error) {
 	if strings.HasPrefix(req.Path, directoryPrefix) {
 		return s.provideDirectory(req)
 	}

@@ -1,0 +1,448 @@
+package httpd
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error   string   `json:"error"`
+	Field   string   `json:"field,omitempty"`
+	Details []string `json:"details,omitempty"`
+}
+
+func (s *Server) routes(api *gin.RouterGroup) {
+	api.GET("/settings", s.getSettings)
+	api.PUT("/settings", s.putSettings)
+
+	api.GET("/accounts", s.listAccounts)
+	api.POST("/accounts", s.createAccount)
+	api.GET("/accounts/:ext", s.getAccount)
+	api.PATCH("/accounts/:ext", s.patchAccount)
+	api.DELETE("/accounts/:ext", s.deleteAccount)
+
+	api.GET("/devices", s.listDevices)
+	api.POST("/devices", s.createDevice)
+	api.GET("/devices/:mac", s.getDevice)
+	api.PATCH("/devices/:mac", s.patchDevice)
+	api.DELETE("/devices/:mac", s.deleteDevice)
+	api.PUT("/devices/:mac/keys", s.putKeys)
+	api.POST("/devices/:mac/disclosure", s.openDisclosure)
+	api.GET("/devices/:mac/files", s.listFiles)
+	api.GET("/devices/:mac/files/:name", s.previewFile)
+
+	api.GET("/models", s.listModels)
+
+	api.GET("/key-profiles", s.listProfiles)
+	api.POST("/key-profiles", s.createProfile)
+	api.GET("/key-profiles/:name", s.getProfile)
+	api.PUT("/key-profiles/:name", s.putProfile)
+	api.DELETE("/key-profiles/:name", s.deleteProfile)
+
+	api.GET("/audit", s.listAudit)
+}
+
+// actor names who made an admin change, for the audit log.
+func actor(c *gin.Context) string { return "api@" + c.ClientIP() }
+
+// fail answers an error as JSON: 400 for invalid input, 404, 409, 413, else
+// 500 with the detail only in the log.
+func (s *Server) fail(c *gin.Context, err error) {
+	var inv *provision.InvalidError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &inv):
+		c.JSON(http.StatusBadRequest, apiError{Error: inv.Message, Field: inv.Field, Details: inv.Details})
+	case errors.As(err, &tooBig):
+		c.JSON(http.StatusRequestEntityTooLarge, apiError{Error: "request body too large"})
+	case errors.Is(err, provision.ErrNotFound):
+		c.JSON(http.StatusNotFound, apiError{Error: err.Error()})
+	case errors.Is(err, provision.ErrConflict):
+		c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	default:
+		s.log.Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		c.JSON(http.StatusInternalServerError, apiError{Error: "internal error"})
+	}
+}
+
+// bind decodes a JSON body strictly: unknown fields and trailing data are
+// refused, so a typo does not silently do nothing.
+func bind(c *gin.Context, v any) error {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var synErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			return &provision.InvalidError{Field: typeErr.Field, Message: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type)}
+		case errors.As(err, &synErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return &provision.InvalidError{Message: "request body is not valid JSON"}
+		}
+		if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
+			f := msg[20:]
+			if len(f) > 1 && f[0] == '"' {
+				f = f[1 : len(f)-1]
+			}
+			return &provision.InvalidError{Field: f, Message: "unknown field " + strconv.Quote(f)}
+		}
+		return &provision.InvalidError{Message: "request body is not valid JSON"}
+	}
+	if dec.More() {
+		return &provision.InvalidError{Message: "request body holds more than one JSON value"}
+	}
+	return nil
+}
+
+func (s *Server) getSettings(c *gin.Context) {
+	st, err := s.cfg.Core.Settings()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) putSettings(c *gin.Context) {
+	st, err := s.cfg.Core.Settings()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// Fields left out keep their current value.
+	if err := bind(c, &st); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err = s.cfg.Core.PutSettings(st)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) listAccounts(c *gin.Context) {
+	as, err := s.cfg.Core.Accounts()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, as)
+}
+
+func (s *Server) createAccount(c *gin.Context) {
+	var in provision.AccountInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	a, err := s.cfg.Core.CreateAccount(in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, a)
+}
+
+func (s *Server) getAccount(c *gin.Context) {
+	a, err := s.cfg.Core.Account(c.Param("ext"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *Server) patchAccount(c *gin.Context) {
+	var in provision.AccountInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	a, err := s.cfg.Core.UpdateAccount(c.Param("ext"), in, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *Server) deleteAccount(c *gin.Context) {
+	if err := s.cfg.Core.DeleteAccount(c.Param("ext")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// mac reads the {mac} parameter in any common notation.
+func (s *Server) mac(c *gin.Context) (string, bool) {
+	m, err := provision.ParseMAC(c.Param("mac"))
+	if err != nil {
+		s.fail(c, err)
+		return "", false
+	}
+	return m, true
+}
+
+func (s *Server) listDevices(c *gin.Context) {
+	f := provision.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state")}
+	switch f.State {
+	case "", provision.StateAssigned, provision.StateUnassigned:
+	default:
+		s.fail(c, &provision.InvalidError{Field: "state", Message: "state must be assigned or unassigned"})
+		return
+	}
+	ds, err := s.cfg.Core.Devices(f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ds)
+}
+
+func (s *Server) createDevice(c *gin.Context) {
+	var in provision.DeviceInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.cfg.Core.CreateDevice(in, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, d)
+}
+
+func (s *Server) getDevice(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	d, err := s.cfg.Core.Device(mac)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) patchDevice(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	var in provision.DeviceInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.cfg.Core.UpdateDevice(mac, in, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) deleteDevice(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Core.DeleteDevice(mac); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// putKeys takes a JSON list of keys, or {"keys": [...]}.
+func (s *Server) putKeys(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	var keys []provision.KeySpec
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+		var wrapper struct {
+			Keys []provision.KeySpec `json:"keys"`
+		}
+		err = bind(c, &wrapper)
+		keys = wrapper.Keys
+	} else {
+		err = bind(c, &keys)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.cfg.Core.SetKeys(mac, keys, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) openDisclosure(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	d, err := s.cfg.Core.OpenDisclosure(mac, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) listFiles(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	names, err := s.cfg.Core.PreviewFiles(mac)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"files": names})
+}
+
+func (s *Server) previewFile(c *gin.Context) {
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	name, ok := provision.CleanPath(c.Param("name"))
+	if !ok {
+		s.fail(c, &provision.InvalidError{Field: "name", Message: "invalid file name"})
+		return
+	}
+	f, err := s.cfg.Core.Preview(mac, name, baseURL(c.Request))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, f.ContentType, f.Body)
+}
+
+func (s *Server) listModels(c *gin.Context) {
+	models := s.cfg.Core.Registry().Models()
+	if models == nil {
+		models = []vendors.Model{}
+	}
+	c.JSON(http.StatusOK, models)
+}
+
+func (s *Server) listProfiles(c *gin.Context) {
+	ps, err := s.cfg.Core.KeyProfiles()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ps)
+}
+
+func (s *Server) createProfile(c *gin.Context) {
+	var p provision.KeyProfile
+	if err := bind(c, &p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.cfg.Core.SaveKeyProfile(p, true)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) getProfile(c *gin.Context) {
+	p, err := s.cfg.Core.KeyProfile(c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) putProfile(c *gin.Context) {
+	var p provision.KeyProfile
+	if err := bind(c, &p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if p.Name != "" && p.Name != c.Param("name") {
+		s.fail(c, &provision.InvalidError{Field: "name", Message: "name in the body differs from the URL"})
+		return
+	}
+	p.Name = c.Param("name")
+	p, err := s.cfg.Core.SaveKeyProfile(p, false)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) deleteProfile(c *gin.Context) {
+	if err := s.cfg.Core.DeleteKeyProfile(c.Param("name")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) listAudit(c *gin.Context) {
+	mac := ""
+	if q := c.Query("mac"); q != "" {
+		m, err := provision.ParseMAC(q)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		mac = m
+	}
+	limit := 100
+	if q := c.Query("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 1000 {
+			s.fail(c, &provision.InvalidError{Field: "limit", Message: "limit must be between 1 and 1000"})
+			return
+		}
+		limit = n
+	}
+	evs, err := s.cfg.Core.Audit(mac, limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, evs)
+}

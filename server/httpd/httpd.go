@@ -1,0 +1,197 @@
+// Package httpd is the HTTP edge: the phone-facing routes under /prov/, the
+// admin REST API under /api/v1, and /healthz. It is the only package (with
+// web/) that imports gin. Phone-facing errors say nothing but "not found";
+// the core logs why.
+package httpd
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Phones is what the phone routes need from the core.
+type Phones interface {
+	Provide(ctx context.Context, req vendors.Request) (*provision.Result, error)
+}
+
+// Core is everything the HTTP edge calls; *provision.Service satisfies it.
+type Core interface {
+	Phones
+	Ready() error
+	Registry() *vendors.Registry
+
+	Settings() (provision.Settings, error)
+	PutSettings(provision.Settings) (provision.Settings, error)
+
+	CreateAccount(provision.AccountInput) (provision.Account, error)
+	Accounts() ([]provision.Account, error)
+	Account(ext string) (provision.Account, error)
+	UpdateAccount(ext string, in provision.AccountInput, actor string) (provision.Account, error)
+	DeleteAccount(ext string) error
+
+	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
+	Devices(provision.DeviceFilter) ([]provision.Device, error)
+	Device(mac string) (provision.Device, error)
+	UpdateDevice(mac string, in provision.DeviceInput, actor string) (provision.Device, error)
+	DeleteDevice(mac string) error
+	SetKeys(mac string, keys []provision.KeySpec, actor string) (provision.Device, error)
+	OpenDisclosure(mac, actor string) (provision.Disclosure, error)
+	Preview(mac, name, base string) (*vendors.File, error)
+	PreviewFiles(mac string) ([]string, error)
+
+	SaveKeyProfile(p provision.KeyProfile, create bool) (provision.KeyProfile, error)
+	KeyProfiles() ([]provision.KeyProfile, error)
+	KeyProfile(name string) (provision.KeyProfile, error)
+	DeleteKeyProfile(name string) error
+
+	Audit(mac string, limit int) ([]provision.AuditEvent, error)
+}
+
+// Config configures the HTTP edge.
+type Config struct {
+	Core Core
+	Log  *slog.Logger
+	// AdminToken is the bearer token of the admin API.
+	AdminToken string
+	// MaxBody bounds admin request bodies (default 1 MiB).
+	MaxBody int64
+	// TrustedProxies lists proxies whose X-Forwarded-For is believed; none by default.
+	TrustedProxies []string
+	// Mount, when set, adds routes (the web UI) to the engine.
+	Mount func(*gin.Engine)
+}
+
+// Server is the HTTP edge.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	engine *gin.Engine
+}
+
+// New builds the HTTP edge.
+func New(cfg Config) (*Server, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e}
+	e.Use(s.recover, s.accessLog)
+	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, apiError{Error: "not found"}) })
+	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })
+
+	e.GET("/healthz", s.healthz)
+	prov := e.Group("/prov")
+	prov.GET("/*file", s.phoneGet)
+	prov.HEAD("/*file", s.phoneGet)
+	prov.PUT("/*file", s.phoneUpload)
+	prov.POST("/*file", s.phoneUpload)
+
+	api := e.Group("/api/v1", s.auth, s.limitBody)
+	s.routes(api)
+	if cfg.Mount != nil {
+		cfg.Mount(e)
+	}
+	return s, nil
+}
+
+// Handler returns the http.Handler of the edge.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully,
+// letting in-flight requests finish (for up to 10 s).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	if err := s.cfg.Core.Ready(); err != nil {
+		s.log.Error("health check", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", r)
+			c.AbortWithStatusJSON(http.StatusInternalServerError, apiError{Error: "internal error"})
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	lvl := slog.LevelDebug
+	if c.Writer.Status() >= 500 {
+		lvl = slog.LevelError
+	}
+	s.log.Log(c.Request.Context(), lvl, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "bytes", c.Writer.Size(), "remote", c.ClientIP(), "duration", time.Since(start))
+}
+
+func (s *Server) auth(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.AdminToken)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="autoprov"`)
+		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.cfg.MaxBody {
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError{Error: "request body too large"})
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBody)
+	c.Next()
+}

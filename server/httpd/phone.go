@@ -1,0 +1,102 @@
+package httpd
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// phoneGet serves GET and HEAD /prov/<file>.
+func (s *Server) phoneGet(c *gin.Context) {
+	raw := c.Param("file")
+	name, ok := provision.CleanPath(raw)
+	if !ok {
+		s.log.Warn("refused phone path", "path", c.Request.URL.Path, "remote", c.ClientIP())
+		c.String(http.StatusNotFound, "not found\n")
+		return
+	}
+	req := vendors.Request{
+		Path: name, UserAgent: c.Request.UserAgent(), RemoteAddr: c.ClientIP(),
+		Transport: "http", BaseURL: baseURL(c.Request),
+	}
+	if q := c.Query("mac"); q != "" {
+		if mac, err := vendors.ParseMAC(q); err == nil {
+			req.MAC = mac
+		}
+	}
+	if c.Request.TLS != nil {
+		req.Transport = "https"
+	}
+	res, err := s.cfg.Core.Provide(c.Request.Context(), req)
+	if err != nil {
+		if !errors.Is(err, vendors.ErrNotFound) {
+			s.log.Error("phone request failed", "path", name, "remote", req.RemoteAddr, "err", err)
+		}
+		c.String(http.StatusNotFound, "not found\n")
+		return
+	}
+	delivered := false
+	defer func() { res.Finish(delivered) }()
+
+	h := c.Writer.Header()
+	h.Set("Content-Type", res.File.ContentType)
+	h.Set("Cache-Control", "no-store")
+	if !res.Secret {
+		h.Set("ETag", res.ETag)
+		if match := c.GetHeader("If-None-Match"); match != "" && etagMatch(match, res.ETag) {
+			c.Status(http.StatusNotModified)
+			return
+		}
+	}
+	if c.Request.Method == http.MethodHead {
+		h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
+		c.Status(http.StatusOK)
+		return
+	}
+	c.Status(http.StatusOK)
+	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
+	n, err := c.Writer.Write(res.File.Body)
+	if err == nil && n == len(res.File.Body) {
+		// Push the bytes out now so a client gone away shows as an error
+		// here rather than being mistaken for a delivery.
+		if f, ok := c.Writer.(http.Flusher); ok {
+			f.Flush()
+		}
+		delivered = c.Request.Context().Err() == nil
+	}
+}
+
+// phoneUpload refuses uploads (Yealink's <mac>-local.cfg and the like):
+// phones must never change what the server serves.
+func (s *Server) phoneUpload(c *gin.Context) {
+	s.log.Info("refused phone upload", "path", c.Request.URL.Path, "remote", c.ClientIP(), "user_agent", c.Request.UserAgent())
+	c.String(http.StatusForbidden, "forbidden\n")
+}
+
+func etagMatch(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		p := strings.TrimSpace(part)
+		if p == "*" || strings.TrimPrefix(p, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// baseURL is the provisioning base URL as the phone reached us.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if r.Host == "" || strings.ContainsAny(r.Host, "/\\ \"<>") {
+		return ""
+	}
+	return scheme + "://" + r.Host + "/prov/"
+}
