@@ -258,7 +258,9 @@ func TestAcceptanceT54WKeys(t *testing.T) {
 	if errs := vendors.ValidateKeys(m.Model, dev.Keys, len(dev.Lines)); len(errs) > 0 {
 		t.Fatalf("ValidateKeys: %v", errs)
 	}
-	kv := lines(t, mustRender(t, d, dev.MAC+".cfg", dev))
+	body := mustRender(t, d, dev.MAC+".cfg", dev)
+	vendortest.Golden(t, "T54W-keys/"+dev.MAC+".cfg", []byte(body))
+	kv := lines(t, body)
 	want := map[string]string{
 		"linekey.1.type": "15", "linekey.1.line": "1",
 		"linekey.2.type": "16", "linekey.2.value": "202", "linekey.2.label": "Bob",
