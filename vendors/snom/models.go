@@ -21,7 +21,6 @@ type modelSpec struct {
 	name, family, file string
 	lines, keys        int
 	module             *vendors.Module
-	aliases            []string
 }
 
 // Expansion modules (snom.md §4; gigaset.md §4).
