@@ -8,7 +8,7 @@ import (
 
 // settingsRow is the single row (ID 1) of fleet-wide settings.
 type settingsRow struct {
-	ID   uint                `gorm:"primaryKey"`
+	ID   uint               `gorm:"primaryKey"`
 	Data provision.Settings `gorm:"serializer:json"`
 }
 
@@ -69,9 +69,9 @@ func (deviceRow) TableName() string { return "devices" }
 
 // deviceAccountRow puts an account on a device as line Position (1-based).
 type deviceAccountRow struct {
-	DeviceMAC string `gorm:"primaryKey"`
-	Position  int    `gorm:"primaryKey"`
-	AccountID uint   `gorm:"index;not null"`
+	DeviceMAC string     `gorm:"primaryKey"`
+	Position  int        `gorm:"primaryKey"`
+	AccountID uint       `gorm:"index;not null"`
 	Device    deviceRow  `gorm:"foreignKey:DeviceMAC;references:MAC;constraint:OnDelete:CASCADE"`
 	Account   accountRow `gorm:"foreignKey:AccountID;constraint:OnDelete:RESTRICT"`
 }
