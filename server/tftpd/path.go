@@ -1,0 +1,61 @@
+package tftpd
+
+import (
+	"errors"
+	"path"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxPathLen is the longest file name accepted, in bytes.
+const maxPathLen = 255
+
+// cleanPath turns a raw TFTP file name into a vendors.Request path: one
+// leading "/" and then one "prov/" prefix are dropped, and duplicate
+// slashes and "." segments are cleaned away. It refuses names longer than
+// maxPathLen bytes, names that are not UTF-8 or contain "..", a backslash,
+// NUL or another control character, and absolute paths ("//x", "C:...").
+// The error says why, for the log; never send it to the phone.
+//
+// "/etc/passwd" is not refused: the provisioning root is virtual, so it
+// simply names "etc/passwd" there, which the core will not find.
+func cleanPath(name string) (string, error) {
+	if len(name) > maxPathLen {
+		return "", errors.New("name too long")
+	}
+	if !utf8.ValidString(name) {
+		return "", errors.New("name is not UTF-8")
+	}
+	for _, c := range name {
+		switch {
+		case c == 0:
+			return "", errors.New("name contains NUL")
+		case c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0):
+			return "", errors.New("name contains a control character")
+		case c == '\\':
+			return "", errors.New("name contains a backslash")
+		}
+	}
+	if strings.Contains(name, "..") {
+		return "", errors.New(`name contains ".."`)
+	}
+	p := strings.TrimPrefix(name, "/")
+	p = strings.TrimPrefix(p, "prov/")
+	if strings.HasPrefix(p, "/") || hasDrive(p) {
+		return "", errors.New("absolute path")
+	}
+	p = path.Clean(p)
+	if p == "." || p == "" {
+		return "", errors.New("empty name")
+	}
+	return p, nil
+}
+
+// hasDrive reports whether p starts with a DOS drive letter ("C:").
+func hasDrive(p string) bool {
+	if len(p) < 2 || p[1] != ':' {
+		return false
+	}
+	c := p[0] | 0x20
+	return c >= 'a' && c <= 'z'
+}

@@ -1,0 +1,319 @@
+// Package tftpd is the TFTP edge: it answers phones' read requests (RRQ)
+// with files rendered by the core and refuses every write request (WRQ).
+//
+// It is the only package that imports github.com/pin/tftp. A request's file
+// name is cleaned here (one leading "/" and one "prov/" prefix dropped; "..",
+// backslashes, control characters and absolute paths refused) and turned into a transport-neutral
+// vendors.Request; the core's answer is sent with blksize and tsize
+// negotiation, and the core is told through provision.Result.Finish whether
+// the phone acknowledged the last block. Errors reach the phone only as one
+// of three generic TFTP error texts; the detail goes to the log.
+package tftpd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pin/tftp/v3"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Provider is what the TFTP edge needs from the core.
+type Provider interface {
+	// Provide renders the file a phone asked for. Errors wrapping
+	// vendors.ErrNotFound become "file not found" for the phone; every other
+	// error becomes "not available". The edge calls Finish exactly once on a
+	// non-nil Result.
+	Provide(ctx context.Context, req vendors.Request) (*provision.Result, error)
+}
+
+// Defaults of the options.
+const (
+	// DefaultTimeout is how long the server waits for a phone's ACK before
+	// it sends a block again.
+	DefaultTimeout = 3 * time.Second
+	// DefaultRetries is how many times a block is sent again before the
+	// transfer is given up: an unresponsive phone holds a transfer for at most
+	// (DefaultRetries+1)*DefaultTimeout.
+	DefaultRetries = 5
+	// DefaultProvideTimeout bounds one call to Provider.Provide.
+	DefaultProvideTimeout = 10 * time.Second
+)
+
+// The texts the phone sees. pin/tftp sends a handler's error text verbatim
+// (always with TFTP error code 1), so these say nothing about the cause.
+var (
+	errNotFound    = errors.New("file not found")
+	errAccess      = errors.New("access violation")
+	errUnavailable = errors.New("not available")
+	errNoWrite     = errors.New("access violation: write not supported")
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithTimeout sets how long the server waits for an ACK before it sends a
+// block again. Values <= 0 keep DefaultTimeout.
+func WithTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.timeout = d
+		}
+	}
+}
+
+// WithRetries sets how many times an unacknowledged block is sent again
+// before the transfer is abandoned. Values < 1 keep DefaultRetries.
+func WithRetries(n int) Option {
+	return func(s *Server) {
+		if n >= 1 {
+			s.retries = n
+		}
+	}
+}
+
+// WithMaxBlockSize caps the negotiated blksize (RFC 2348). pin/tftp already
+// caps it to the receiving interface's MTU; use this when a path between
+// server and phones has a smaller MTU. Values outside 513..65464 are ignored.
+func WithMaxBlockSize(n int) Option {
+	return func(s *Server) {
+		if n > 512 && n < 65465 {
+			s.maxBlockSize = n
+		}
+	}
+}
+
+// WithProvideTimeout bounds one call to Provider.Provide. Values <= 0 keep
+// DefaultProvideTimeout.
+func WithProvideTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.provideTimeout = d
+		}
+	}
+}
+
+// Server is the TFTP edge. Create it with New and run it with Serve or
+// ListenAndServe; a Server may serve several connections in turn.
+type Server struct {
+	provider       Provider
+	log            *slog.Logger
+	timeout        time.Duration
+	retries        int
+	maxBlockSize   int
+	provideTimeout time.Duration
+
+	quiet *logLimiter // repeated refusals and failures
+
+	// finished, when set, observes every Finish call (tests).
+	finished func(res *provision.Result, delivered bool)
+}
+
+// New returns a Server that asks p for files and logs to log (nil: discard).
+func New(p Provider, log *slog.Logger, opts ...Option) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		provider:       p,
+		log:            log,
+		timeout:        DefaultTimeout,
+		retries:        DefaultRetries,
+		provideTimeout: DefaultProvideTimeout,
+		quiet:          &logLimiter{window: time.Minute, max: 4096},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// ListenAndServe listens on the UDP address addr (e.g. ":69") and serves it
+// until ctx is done. See Serve.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	conn, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return fmt.Errorf("tftpd: listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, conn)
+}
+
+// Serve answers TFTP requests arriving on conn until ctx is done. It then
+// stops accepting requests, lets transfers in flight finish (or time out)
+// and returns nil. Serve takes ownership of conn and closes it. It returns
+// an error only when serving could not start or stopped on its own.
+func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
+	r := &run{s: s, ctx: context.WithoutCancel(ctx)}
+	ts := tftp.NewServer(r.read, r.write)
+	ts.SetTimeout(s.timeout)
+	ts.SetRetries(s.retries)
+	// pin/tftp sleeps a random 0-1 s before each retransmission by default;
+	// the timeout alone is the RFC 1350 behaviour and keeps the bound exact.
+	ts.SetBackoff(func(int) time.Duration { return 0 })
+	if s.maxBlockSize > 0 {
+		ts.SetBlockSize(s.maxBlockSize)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- ts.Serve(conn) }()
+
+	var err error
+	select {
+	case err = <-errc:
+		// Serve gave up on its own; stop the transfers it started.
+		r.close()
+		ts.Shutdown()
+		conn.Close()
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		err = fmt.Errorf("tftpd: serve %s: %w", conn.LocalAddr(), err)
+	case <-ctx.Done():
+		s.log.Info("tftp shutting down", "addr", conn.LocalAddr().String())
+		r.close()
+		ts.Shutdown() // closes conn, waits for pin/tftp's transfers
+		// Shutdown does not close conn if it ran before ts.Serve stored
+		// it; closing again makes sure ts.Serve returns.
+		conn.Close()
+		<-errc
+	}
+	r.wait()
+	return err
+}
+
+// run is the state of one Serve call.
+type run struct {
+	s   *Server
+	ctx context.Context // Serve's ctx without its cancellation
+
+	mu     sync.Mutex
+	closed bool
+	active sync.WaitGroup // handlers in flight; Add only under mu while !closed
+}
+
+// begin registers a handler; it reports false once Serve is shutting down.
+func (r *run) begin() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.active.Add(1)
+	return true
+}
+
+func (r *run) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+}
+
+// wait returns when every handler has returned. Call after close.
+func (r *run) wait() { r.active.Wait() }
+
+// write refuses every write request. pin/tftp would refuse them with a nil
+// handler too, but saying so here keeps the text under our control and
+// logs the attempt.
+func (r *run) write(filename string, wt io.WriterTo) error {
+	remote := ""
+	if it, ok := wt.(tftp.IncomingTransfer); ok {
+		a := it.RemoteAddr()
+		remote = a.IP.String()
+	}
+	r.s.log.Warn("tftp write refused", "path", truncate(filename), "remote", remote)
+	return errNoWrite
+}
+
+// read answers one RRQ. It returns an error (whose text pin/tftp sends to
+// the phone) or calls ReadFrom.
+func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
+	s := r.s
+	remote := ""
+	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
+		a := ot.RemoteAddr()
+		remote = a.IP.String()
+	}
+	if !r.begin() {
+		s.log.Info("tftp refused: shutting down", "path", truncate(filename), "remote", remote)
+		return errUnavailable
+	}
+	defer r.active.Done()
+
+	p, err := cleanPath(filename)
+	if err != nil {
+		s.logLimited(slog.LevelWarn, "tftp refused", truncate(filename), remote, err.Error())
+		return errAccess
+	}
+
+	var res *provision.Result
+	delivered := false
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("tftp handler panic", "path", p, "remote", remote, "panic", fmt.Sprint(v))
+			err = errUnavailable
+		}
+		if res != nil {
+			s.finish(res, delivered)
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(r.ctx, s.provideTimeout)
+	res, err = s.provider.Provide(ctx, vendors.Request{Path: p, RemoteAddr: remote, Transport: "tftp"})
+	cancel()
+	switch {
+	case err != nil && errors.Is(err, vendors.ErrNotFound):
+		s.logLimited(slog.LevelInfo, "tftp not found", p, remote, err.Error())
+		return errNotFound
+	case err != nil:
+		s.logLimited(slog.LevelError, "tftp provide failed", p, remote, err.Error())
+		return errUnavailable
+	case res == nil || res.File == nil:
+		s.log.Error("tftp provide failed", "path", p, "remote", remote, "reason", "empty result")
+		return errUnavailable
+	}
+
+	// A bytes.Reader is an io.Seeker, so pin/tftp answers tsize itself.
+	n, xerr := rf.ReadFrom(bytes.NewReader(res.File.Body))
+	delivered = xerr == nil // nil: the last block was acknowledged
+	attrs := []any{"path", p, "remote", remote, "bytes", n, "ok", delivered, "secret", res.Secret}
+	if xerr != nil {
+		attrs = append(attrs, "reason", xerr.Error())
+	}
+	s.log.Info("tftp transfer", attrs...)
+	// ReadFrom has already sent an error to the phone if it failed.
+	return nil
+}
+
+// logLimited logs a refusal or failure with its detail, at most once a
+// minute per message, path and remote.
+func (s *Server) logLimited(level slog.Level, msg, path, remote, reason string) {
+	if s.quiet.allow(msg+"\x00"+path+"\x00"+remote, time.Now()) {
+		s.log.Log(context.Background(), level, msg, "path", path, "remote", remote, "reason", reason)
+	}
+}
+
+// finish reports the end of a transfer to the core.
+func (s *Server) finish(res *provision.Result, delivered bool) {
+	res.Finish(delivered)
+	if s.finished != nil {
+		s.finished(res, delivered)
+	}
+}
+
+// truncate shortens a raw, untrusted file name for the log.
+func truncate(name string) string {
+	const limit = 256
+	if len(name) > limit {
+		return name[:limit] + "..."
+	}
+	return name
+}

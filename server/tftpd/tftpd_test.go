@@ -1,0 +1,855 @@
+package tftpd
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pin/tftp/v3"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// fakeProvider serves a fixed map of path -> body and records every
+// request and every Finish call.
+type fakeProvider struct {
+	files map[string][]byte
+	err   error // returned for every path missing from files, if set
+
+	mu       sync.Mutex
+	reqs     []vendors.Request
+	paths    map[*provision.Result]string
+	finishes []finishCall
+	finished chan finishCall // every Finish call is also sent here
+}
+
+type finishCall struct {
+	Path      string
+	Delivered bool
+}
+
+func newFake(files map[string][]byte) *fakeProvider {
+	return &fakeProvider{
+		files:    files,
+		paths:    map[*provision.Result]string{},
+		finished: make(chan finishCall, 1000),
+	}
+}
+
+func (f *fakeProvider) Provide(_ context.Context, req vendors.Request) (*provision.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reqs = append(f.reqs, req)
+	if req.Path == "panic.cfg" {
+		panic("fake provider panics")
+	}
+	body, ok := f.files[req.Path]
+	if !ok {
+		if f.err != nil {
+			return nil, f.err
+		}
+		return nil, fmt.Errorf("no file %q: %w", req.Path, vendors.ErrNotFound)
+	}
+	res := &provision.Result{File: &vendors.File{Name: req.Path, Body: body}, ETag: `"x"`}
+	f.paths[res] = req.Path
+	return res, nil
+}
+
+// observe is installed as Server.finished: provision.Result has no
+// exported way to hook Finish, so the fake sees Finish calls through it.
+func (f *fakeProvider) observe(res *provision.Result, delivered bool) {
+	f.mu.Lock()
+	c := finishCall{Path: f.paths[res], Delivered: delivered}
+	delete(f.paths, res) // a second Finish for the same Result would record Path ""
+	f.finishes = append(f.finishes, c)
+	f.mu.Unlock()
+	f.finished <- c
+}
+
+func (f *fakeProvider) requests() []vendors.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]vendors.Request(nil), f.reqs...)
+}
+
+func (f *fakeProvider) finishCalls() []finishCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]finishCall(nil), f.finishes...)
+}
+
+// waitFinish waits for the next Finish call.
+func (f *fakeProvider) waitFinish(t *testing.T, within time.Duration) finishCall {
+	t.Helper()
+	select {
+	case c := <-f.finished:
+		return c
+	case <-time.After(within):
+		t.Fatalf("no Finish call within %v", within)
+		return finishCall{}
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// testServer is a Server running on 127.0.0.1:0.
+type testServer struct {
+	addr   string // host:port
+	port   string
+	log    *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// fastOpts make an abandoned transfer end in about half a second.
+var fastOpts = []Option{WithTimeout(150 * time.Millisecond), WithRetries(2)}
+
+func start(t *testing.T, f *fakeProvider, opts ...Option) *testServer {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	srv := New(f, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
+	srv.finished = f.observe
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{addr: conn.LocalAddr().String(), log: logs, cancel: cancel, done: make(chan error, 1)}
+	_, ts.port, _ = net.SplitHostPort(ts.addr)
+	go func() { ts.done <- srv.Serve(ctx, conn) }()
+	ts.waitReady(t)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-ts.done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("Serve did not return after cancel")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return ts
+}
+
+// waitReady returns once the server answers. pin/tftp turns on the
+// socket's interface information only when its Serve starts; a request
+// queued before that is served with 512-byte blocks, whatever it asked for.
+// A WRQ is the probe: it is refused at once and never reaches the Provider.
+func (ts *testServer) waitReady(t *testing.T) {
+	t.Helper()
+	c := dialRaw(t, ts.addr)
+	p := rrq("ready", "octet")
+	p[1] = 2 // WRQ
+	c.send(t, p)
+	if op, _, err := c.tryRecv(5 * time.Second); err != nil || op != opERROR {
+		t.Fatalf("server not ready: op %d, %v", op, err)
+	}
+}
+
+func randomBody(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(uint64(n), 42))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func pinClient(t *testing.T, addr string) *tftp.Client {
+	t.Helper()
+	c, err := tftp.NewClient(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetTimeout(time.Second)
+	c.SetRetries(3)
+	return c
+}
+
+// pinGet fetches name with the pin/tftp client.
+func pinGet(c *tftp.Client, name string) ([]byte, fixedSize, error) {
+	wt, err := c.Receive(name, "octet")
+	if err != nil {
+		return nil, fixedSize{}, err
+	}
+	// WriteTo forgets the options the server acknowledged: read tsize first.
+	size := fixedSize{}
+	size.n, size.ok = wt.(tftp.IncomingTransfer).Size()
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return nil, size, err
+	}
+	return buf.Bytes(), size, nil
+}
+
+// fixedSize is the tsize a pin/tftp client learnt from the OACK.
+type fixedSize struct {
+	n  int64
+	ok bool
+}
+
+func (s fixedSize) Size() (int64, bool) { return s.n, s.ok }
+
+func TestFetchPinClient(t *testing.T) {
+	big := randomBody(5000) // 10 blocks of 512, 4 of 1428
+	even := randomBody(1024)
+	f := newFake(map[string][]byte{"y000000000028.cfg": big, "even.cfg": even})
+	ts := start(t, f)
+
+	for _, tc := range []struct {
+		name, path string
+		body       []byte
+		blksize    int
+	}{
+		{"y000000000028.cfg", "y000000000028.cfg", big, 0},
+		{"/y000000000028.cfg", "y000000000028.cfg", big, 0},
+		{"prov/y000000000028.cfg", "y000000000028.cfg", big, 1428},
+		{"/prov/y000000000028.cfg", "y000000000028.cfg", big, 1428},
+		{"even.cfg", "even.cfg", even, 0}, // an exact multiple: ends with an empty block
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := pinClient(t, ts.addr)
+			c.RequestTSize(true)
+			if tc.blksize != 0 {
+				c.SetBlockSize(tc.blksize)
+			}
+			got, it, err := pinGet(c, tc.name)
+			if err != nil {
+				t.Fatalf("get %q: %v", tc.name, err)
+			}
+			if !bytes.Equal(got, tc.body) {
+				t.Fatalf("get %q: got %d bytes, want %d identical bytes", tc.name, len(got), len(tc.body))
+			}
+			if n, ok := it.Size(); !ok || n != int64(len(tc.body)) {
+				t.Errorf("tsize = %d, %v; want %d", n, ok, len(tc.body))
+			}
+			if c := f.waitFinish(t, 2*time.Second); c != (finishCall{tc.path, true}) {
+				t.Errorf("Finish = %+v, want {%s true}", c, tc.path)
+			}
+			reqs := f.requests()
+			want := vendors.Request{Path: tc.path, RemoteAddr: "127.0.0.1", Transport: "tftp"}
+			if r := reqs[len(reqs)-1]; r != want {
+				t.Errorf("request = %+v, want %+v", r, want)
+			}
+		})
+	}
+	if !strings.Contains(ts.log.String(), "tftp transfer") || !strings.Contains(ts.log.String(), "bytes=5000") {
+		t.Errorf("transfer not logged:\n%s", ts.log.String())
+	}
+}
+
+// TestOptionsNegotiated checks the OACK on the wire: blksize 1428 and the
+// tsize of the body, then takes the whole file in 1428-byte blocks.
+func TestOptionsNegotiated(t *testing.T) {
+	body := randomBody(5000)
+	f := newFake(map[string][]byte{"a.cfg": body})
+	ts := start(t, f)
+
+	c := dialRaw(t, ts.addr)
+	c.send(t, rrq("a.cfg", "octet", "blksize", "1428", "tsize", "0"))
+	op, payload := c.recv(t, time.Second)
+	if op != opOACK {
+		t.Fatalf("opcode %d, want OACK; payload %q", op, payload)
+	}
+	opts := parseOptions(payload)
+	if opts["blksize"] != "1428" || opts["tsize"] != strconv.Itoa(len(body)) {
+		t.Fatalf("OACK options %v, want blksize=1428 tsize=%d", opts, len(body))
+	}
+	c.send(t, ack(0))
+	var got []byte
+	for block := uint16(1); ; block++ {
+		op, payload := c.recv(t, time.Second)
+		if op != opDATA || binary.BigEndian.Uint16(payload) != block {
+			t.Fatalf("want DATA %d, got op %d %x", block, op, payload[:min(len(payload), 2)])
+		}
+		data := payload[2:]
+		got = append(got, data...)
+		c.send(t, ack(block))
+		if len(data) < 1428 {
+			break
+		}
+	}
+	if !bytes.Equal(got, body) {
+		t.Fatalf("got %d bytes, want %d identical", len(got), len(body))
+	}
+	if c := f.waitFinish(t, 2*time.Second); c != (finishCall{"a.cfg", true}) {
+		t.Errorf("Finish = %+v", c)
+	}
+}
+
+func TestFetchTFTPHPA(t *testing.T) {
+	bin := tftpHPA(t)
+	body := randomBody(3000)
+	f := newFake(map[string][]byte{"SEP001122334455.cnf.xml": body})
+	ts := start(t, f)
+	dir := t.TempDir()
+
+	for i, name := range []string{"SEP001122334455.cnf.xml", "/prov/SEP001122334455.cnf.xml"} {
+		local := filepath.Join(dir, strconv.Itoa(i))
+		out, err := exec.Command(bin, "127.0.0.1", ts.port, "-m", "binary", "-c", "get", name, local).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tftp get %s: %v\n%s", name, err, out)
+		}
+		got, err := os.ReadFile(local)
+		if err != nil {
+			t.Fatalf("tftp get %s: %v\n%s", name, err, out)
+		}
+		if !bytes.Equal(got, body) {
+			t.Fatalf("tftp get %s: got %d bytes, want %d identical; output %s", name, len(got), len(body), out)
+		}
+		if c := f.waitFinish(t, 2*time.Second); c != (finishCall{"SEP001122334455.cnf.xml", true}) {
+			t.Errorf("Finish = %+v", c)
+		}
+	}
+
+	// An unknown file: tftp-hpa prints the server's error text.
+	local := filepath.Join(dir, "missing")
+	out, _ := exec.Command(bin, "127.0.0.1", ts.port, "-m", "binary", "-c", "get", "nope.cfg", local).CombinedOutput()
+	if !strings.Contains(string(out), "file not found") {
+		t.Errorf("tftp get nope.cfg: output %q lacks %q", out, "file not found")
+	}
+}
+
+func tftpHPA(t *testing.T) string {
+	const bin = "/usr/bin/tftp"
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("tftp-hpa client not installed (%v): install the tftp-hpa package to run this test", err)
+	}
+	return bin
+}
+
+func TestRefusedNames(t *testing.T) {
+	f := newFake(map[string][]byte{"etc/passwd": []byte("root:x:0:0")})
+	ts := start(t, f)
+	c := pinClient(t, ts.addr)
+	for _, name := range []string{
+		"../etc/passwd",
+		"a/../../b",
+		"/prov/../etc/passwd",
+		"..",
+		"//etc/passwd",
+		"/prov//etc/passwd",
+		"C:/Windows/win.ini",
+		"c:passwd",
+		`a\b.cfg`,
+		`\etc\passwd`,
+		"a\x01b.cfg",
+		"a\x7fb.cfg",
+		"a\nb.cfg",
+		"\xff.cfg",
+		"/",
+		"prov/",
+		strings.Repeat("a", 256),
+	} {
+		_, _, err := pinGet(c, name)
+		if err == nil || !strings.Contains(err.Error(), "access violation") {
+			t.Errorf("get %q: err %v, want access violation", name, err)
+		}
+	}
+	if reqs := f.requests(); len(reqs) != 0 {
+		t.Errorf("Provider called for refused names: %+v", reqs)
+	}
+	if !strings.Contains(ts.log.String(), "tftp refused") {
+		t.Errorf("refusals not logged:\n%s", ts.log.String())
+	}
+}
+
+func TestCleanPath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a.cfg", "a.cfg"},
+		{"/a.cfg", "a.cfg"},
+		{"prov/a.cfg", "a.cfg"},
+		{"/prov/a.cfg", "a.cfg"},
+		{"prov/prov/a.cfg", "prov/a.cfg"}, // only one prefix
+		{"/etc/passwd", "etc/passwd"},     // virtual root: relative
+		{"dir//a.cfg", "dir/a.cfg"},
+		{"./a.cfg", "a.cfg"},
+		{"dir/", "dir"},
+		{strings.Repeat("a", 255), strings.Repeat("a", 255)},
+		{"../a", ""},
+		{"a/../../b", ""},
+		{"a..b", ""},
+		{"//a", ""},
+		{"D:x", ""},
+		{`a\b`, ""},
+		{"a\x00b", ""},
+		{"a\tb", ""},
+		{"a\u0085b", ""}, // C1 control
+		{"", ""},
+		{".", ""},
+		{strings.Repeat("a", 256), ""},
+	} {
+		got, err := cleanPath(tc.in)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("cleanPath(%q) = %q, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("cleanPath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestErrorsLeakNothing(t *testing.T) {
+	const secret = "sip_password=hunter2 db=/var/lib/autoprov"
+	f := newFake(nil)
+	ts := start(t, f)
+	c := pinClient(t, ts.addr)
+
+	f.mu.Lock()
+	f.err = fmt.Errorf("device 001565aabbcc %s: %w", secret, vendors.ErrNotFound)
+	f.mu.Unlock()
+	_, _, err := pinGet(c, "001565aabbcc.cfg")
+	if err == nil || !strings.Contains(err.Error(), "file not found") {
+		t.Fatalf("err %v, want file not found", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "001565aabbcc ") {
+		t.Errorf("client error leaks detail: %v", err)
+	}
+
+	f.mu.Lock()
+	f.err = errors.New("store: " + secret)
+	f.mu.Unlock()
+	_, _, err = pinGet(c, "001565aabbcc.cfg")
+	if err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Fatalf("err %v, want not available", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "store") {
+		t.Errorf("client error leaks detail: %v", err)
+	}
+
+	// The detail is in the log, with path and remote.
+	logs := ts.log.String()
+	for _, want := range []string{"hunter2", "path=001565aabbcc.cfg", "remote=127.0.0.1"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if calls := f.finishCalls(); len(calls) != 0 {
+		t.Errorf("Finish called without a Result: %+v", calls)
+	}
+}
+
+func TestWriteRefused(t *testing.T) {
+	f := newFake(map[string][]byte{"a.cfg": []byte("x")})
+	ts := start(t, f)
+
+	c := pinClient(t, ts.addr)
+	startAt := time.Now()
+	rf, err := c.Send("a.cfg", "octet")
+	if err == nil {
+		_, err = rf.ReadFrom(strings.NewReader("evil config"))
+	}
+	if err == nil || !strings.Contains(err.Error(), "access violation") {
+		t.Errorf("pin/tftp Send: err %v, want access violation", err)
+	}
+	if d := time.Since(startAt); d > 500*time.Millisecond {
+		t.Errorf("WRQ refused after %v, want at once", d)
+	}
+
+	if bin := tftpHPAOptional(); bin != "" {
+		local := filepath.Join(t.TempDir(), "upload.cfg")
+		if err := os.WriteFile(local, []byte("evil config"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		startAt := time.Now()
+		out, _ := exec.Command(bin, "127.0.0.1", ts.port, "-m", "binary", "-c", "put", local, "a.cfg").CombinedOutput()
+		if !strings.Contains(string(out), "access violation") {
+			t.Errorf("tftp put: output %q, want an access violation error", out)
+		}
+		if d := time.Since(startAt); d > 2*time.Second {
+			t.Errorf("tftp put refused after %v, want at once", d)
+		}
+	} else {
+		t.Log("tftp-hpa client not installed: put not tested")
+	}
+
+	if reqs := f.requests(); len(reqs) != 0 {
+		t.Errorf("Provider called on a write: %+v", reqs)
+	}
+	// Nothing was written: the file still reads as before.
+	got, _, err := pinGet(c, "a.cfg")
+	if err != nil || string(got) != "x" {
+		t.Errorf("after WRQ: get a.cfg = %q, %v", got, err)
+	}
+	if !strings.Contains(ts.log.String(), "tftp write refused") {
+		t.Errorf("write not logged:\n%s", ts.log.String())
+	}
+}
+
+func tftpHPAOptional() string {
+	if _, err := os.Stat("/usr/bin/tftp"); err != nil {
+		return ""
+	}
+	return "/usr/bin/tftp"
+}
+
+// TestAbandonedTransfer: a phone that takes block 1 and never ACKs ends
+// the transfer within (retries+1)*timeout with Finish(false).
+func TestAbandonedTransfer(t *testing.T) {
+	f := newFake(map[string][]byte{"big.cfg": randomBody(4000)})
+	start := start(t, f, fastOpts...)
+
+	c := dialRaw(t, start.addr)
+	begin := time.Now()
+	c.send(t, rrq("big.cfg", "octet"))
+	op, payload := c.recv(t, time.Second)
+	if op != opDATA || binary.BigEndian.Uint16(payload) != 1 || len(payload) != 2+512 {
+		t.Fatalf("want DATA 1 of 512 bytes, got op %d len %d", op, len(payload))
+	}
+	// Never ACK. The server sends block 1 again, then gives up.
+	call := f.waitFinish(t, 3*time.Second)
+	if call != (finishCall{"big.cfg", false}) {
+		t.Errorf("Finish = %+v, want {big.cfg false}", call)
+	}
+	if d := time.Since(begin); d > 2*time.Second {
+		t.Errorf("abandoned transfer ended after %v", d)
+	}
+	if !strings.Contains(start.log.String(), "ok=false") {
+		t.Errorf("failed transfer not logged:\n%s", start.log.String())
+	}
+}
+
+func TestConcurrentFetches(t *testing.T) {
+	files := map[string][]byte{}
+	for i := range 50 {
+		files[fmt.Sprintf("%012x.cfg", i)] = randomBody(1000 + 97*i)
+	}
+	f := newFake(files)
+	ts := start(t, f)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for name, body := range files {
+		wg.Go(func() {
+			c, err := tftp.NewClient(ts.addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			c.SetTimeout(2 * time.Second)
+			c.SetBlockSize(1428)
+			got, _, err := pinGet(c, "/prov/"+name)
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				return
+			}
+			if !bytes.Equal(got, body) {
+				errs <- fmt.Errorf("%s: got %d bytes, want %d identical", name, len(got), len(body))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	seen := map[string]bool{}
+	for range 50 {
+		c := f.waitFinish(t, 2*time.Second)
+		if !c.Delivered {
+			t.Errorf("Finish(false) for %s", c.Path)
+		}
+		seen[c.Path] = true
+	}
+	if len(seen) != 50 {
+		t.Errorf("Finish for %d distinct files, want 50", len(seen))
+	}
+}
+
+// TestShutdownLetsTransferFinish cancels Serve's context during a slow
+// transfer: the transfer completes, then Serve returns.
+func TestShutdownLetsTransferFinish(t *testing.T) {
+	body := randomBody(512*8 + 100) // 9 blocks
+	f := newFake(map[string][]byte{"slow.cfg": body})
+	ts := start(t, f, WithTimeout(time.Second), WithRetries(2))
+
+	c := dialRaw(t, ts.addr)
+	c.send(t, rrq("slow.cfg", "octet"))
+	var got []byte
+	for block := uint16(1); ; block++ {
+		op, payload := c.recv(t, 2*time.Second)
+		if op != opDATA || binary.BigEndian.Uint16(payload) != block {
+			t.Fatalf("want DATA %d, got op %d", block, op)
+		}
+		got = append(got, payload[2:]...)
+		if block == 2 {
+			ts.cancel() // shut down mid-transfer
+		}
+		if block >= 2 {
+			select {
+			case err := <-ts.done:
+				t.Fatalf("Serve returned (%v) during a transfer", err)
+			case <-time.After(50 * time.Millisecond): // a slow phone
+			}
+		}
+		c.send(t, ack(block))
+		if len(payload)-2 < 512 {
+			break
+		}
+	}
+	if !bytes.Equal(got, body) {
+		t.Fatalf("got %d bytes, want %d identical", len(got), len(body))
+	}
+	select {
+	case err := <-ts.done:
+		ts.done <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Serve did not return after the transfer finished")
+	}
+	if calls := f.finishCalls(); len(calls) != 1 || calls[0] != (finishCall{"slow.cfg", true}) {
+		t.Errorf("Finish calls %+v, want one {slow.cfg true} before Serve returned", calls)
+	}
+
+	// The port is closed: a new request gets no answer.
+	c2 := dialRaw(t, ts.addr)
+	c2.send(t, rrq("slow.cfg", "octet"))
+	if op, _, err := c2.tryRecv(300 * time.Millisecond); err == nil {
+		t.Errorf("answer (op %d) after shutdown", op)
+	}
+}
+
+// TestShutdownStalledTransfer: a phone that stops ACKing delays shutdown
+// by at most the transfer timeout.
+func TestShutdownStalledTransfer(t *testing.T) {
+	f := newFake(map[string][]byte{"big.cfg": randomBody(4000)})
+	ts := start(t, f, fastOpts...)
+	c := dialRaw(t, ts.addr)
+	c.send(t, rrq("big.cfg", "octet"))
+	if op, _ := c.recv(t, time.Second); op != opDATA {
+		t.Fatalf("op %d, want DATA", op)
+	}
+	begin := time.Now()
+	ts.cancel()
+	select {
+	case err := <-ts.done:
+		ts.done <- err
+	case <-time.After(3 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if d := time.Since(begin); d > 2*time.Second {
+		t.Errorf("Serve returned after %v", d)
+	}
+	if calls := f.finishCalls(); len(calls) != 1 || calls[0].Delivered {
+		t.Errorf("Finish calls %+v, want one with delivered=false", calls)
+	}
+}
+
+func TestListenAndServeTakenPort(t *testing.T) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = New(newFake(nil), nil).ListenAndServe(context.Background(), conn.LocalAddr().String())
+	if err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("err %v, want a listen error", err)
+	}
+}
+
+// A raw TFTP client for what the pin/tftp client cannot do (stop ACKing,
+// look at the OACK).
+
+const (
+	opRRQ   = 1
+	opDATA  = 3
+	opACK   = 4
+	opERROR = 5
+	opOACK  = 6
+)
+
+type rawClient struct {
+	conn   *net.UDPConn
+	server *net.UDPAddr // the listening port until the server's TID is known
+}
+
+func dialRaw(t *testing.T, addr string) *rawClient {
+	t.Helper()
+	a, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &rawClient{conn: conn, server: a}
+}
+
+func (c *rawClient) send(t *testing.T, p []byte) {
+	t.Helper()
+	if _, err := c.conn.WriteToUDP(p, c.server); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *rawClient) tryRecv(d time.Duration) (uint16, []byte, error) {
+	buf := make([]byte, 65536)
+	if err := c.conn.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return 0, nil, err
+	}
+	n, from, err := c.conn.ReadFromUDP(buf)
+	if err != nil {
+		return 0, nil, err
+	}
+	if n < 2 {
+		return 0, nil, io.ErrUnexpectedEOF
+	}
+	c.server = from // the transfer's TID
+	return binary.BigEndian.Uint16(buf), buf[2:n], nil
+}
+
+func (c *rawClient) recv(t *testing.T, d time.Duration) (uint16, []byte) {
+	t.Helper()
+	op, payload, err := c.tryRecv(d)
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+	if op == opERROR {
+		t.Fatalf("TFTP error %q", payload)
+	}
+	return op, payload
+}
+
+func rrq(name, mode string, opts ...string) []byte {
+	p := binary.BigEndian.AppendUint16(nil, opRRQ)
+	for _, s := range append([]string{name, mode}, opts...) {
+		p = append(append(p, s...), 0)
+	}
+	return p
+}
+
+func ack(block uint16) []byte {
+	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, opACK), block)
+}
+
+func parseOptions(p []byte) map[string]string {
+	fields := strings.Split(strings.TrimSuffix(string(p), "\x00"), "\x00")
+	m := map[string]string{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		m[fields[i]] = fields[i+1]
+	}
+	return m
+}
+
+func TestRepeatedFailuresLoggedOnce(t *testing.T) {
+	f := newFake(nil)
+	ts := start(t, f)
+	c := pinClient(t, ts.addr)
+	for range 3 {
+		if _, _, err := pinGet(c, "missing.cfg"); err == nil {
+			t.Fatal("missing.cfg served")
+		}
+		if _, _, err := pinGet(c, "../x"); err == nil {
+			t.Fatal("../x served")
+		}
+	}
+	logs := ts.log.String()
+	if n := strings.Count(logs, `msg="tftp not found"`); n != 1 {
+		t.Errorf("not found logged %d times, want 1:\n%s", n, logs)
+	}
+	if n := strings.Count(logs, `msg="tftp refused"`); n != 1 {
+		t.Errorf("refusal logged %d times, want 1:\n%s", n, logs)
+	}
+	if n := len(f.requests()); n != 3 {
+		t.Errorf("Provider called %d times, want 3", n)
+	}
+}
+
+func TestLogLimiter(t *testing.T) {
+	l := &logLimiter{window: time.Minute, max: 2}
+	t0 := time.Unix(0, 0)
+	for _, tc := range []struct {
+		key  string
+		at   time.Duration
+		want bool
+	}{
+		{"a", 0, true},
+		{"a", time.Second, false},
+		{"b", time.Second, true},
+		{"a", time.Minute, true},      // window over; the map was full and cleared
+		{"b", 61 * time.Second, true}, // forgotten by the clear
+		{"b", 62 * time.Second, false},
+	} {
+		if got := l.allow(tc.key, t0.Add(tc.at)); got != tc.want {
+			t.Errorf("allow(%q, +%v) = %v, want %v", tc.key, tc.at, got, tc.want)
+		}
+	}
+}
+
+func TestProviderPanic(t *testing.T) {
+	f := newFake(map[string][]byte{"a.cfg": []byte("ok")})
+	ts := start(t, f)
+	c := pinClient(t, ts.addr)
+	_, _, err := pinGet(c, "panic.cfg")
+	if err == nil || !strings.Contains(err.Error(), "not available") || strings.Contains(err.Error(), "fake") {
+		t.Fatalf("err %v, want a bare not available", err)
+	}
+	// The server lives on.
+	if got, _, err := pinGet(c, "a.cfg"); err != nil || string(got) != "ok" {
+		t.Fatalf("after panic: %q, %v", got, err)
+	}
+	if !strings.Contains(ts.log.String(), "tftp handler panic") {
+		t.Errorf("panic not logged:\n%s", ts.log.String())
+	}
+}
+
+func TestServeCancelledBeforeStart(t *testing.T) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- New(newFake(nil), nil).Serve(ctx, conn) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+}
