@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -274,16 +275,23 @@ func newResult(f *vendors.File, secret bool, finish func(bool)) *Result {
 	return &Result{File: f, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Secret: secret, finish: finish}
 }
 
+// provideDirectory serves directory/<vendor>/<model>.xml: the company
+// directory in the format of the driver that serves that model (one vendor
+// name can have several drivers with different formats).
 func (s *Service) provideDirectory(req vendors.Request) (*Result, error) {
-	name := strings.TrimPrefix(req.Path, directoryPrefix)
-	vendor, ok := strings.CutSuffix(name, ".xml")
-	v, found := s.reg.ByName(vendor)
-	if !ok || !found {
+	rest := strings.TrimPrefix(req.Path, directoryPrefix)
+	vendor, file, ok := strings.Cut(rest, "/")
+	model, isXML := strings.CutSuffix(file, ".xml")
+	if !ok || !isXML {
 		return nil, s.missf(req, "", "no such directory")
+	}
+	v, _, err := s.reg.Lookup(vendor, model)
+	if err != nil {
+		return nil, s.missf(req, "", "directory: %v", err)
 	}
 	dr, ok := v.(vendors.DirectoryRenderer)
 	if !ok {
-		return nil, s.missf(req, "", "vendor %s has no directory format", vendor)
+		return nil, s.missf(req, "", "the %s %s has no directory format", vendor, model)
 	}
 	accts, err := s.store.Accounts()
 	if err != nil {
@@ -348,7 +356,7 @@ func (s *Service) vendorDevice(dev Device, model vendors.Model, req vendors.Requ
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
 	}
 	if _, ok := s.driverFor(dev).(vendors.DirectoryRenderer); ok {
-		vd.DirectoryURL = base + directoryPrefix + dev.Vendor + ".xml"
+		vd.DirectoryURL = base + directoryPrefix + url.PathEscape(dev.Vendor) + "/" + url.PathEscape(model.Name) + ".xml"
 	}
 	return vd, nil
 }

@@ -1,0 +1,286 @@
+package provision_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/store"
+	"github.com/autoprov/autoprov/templates"
+	"github.com/autoprov/autoprov/vendors"
+	"github.com/autoprov/autoprov/vendors/gigaset"
+	"github.com/autoprov/autoprov/vendors/snom"
+	"github.com/autoprov/autoprov/vendors/yealink"
+)
+
+// clock is an injected clock tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newCore(t *testing.T) (*provision.Service, *clock) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg := vendors.NewRegistry(
+		yealink.New(templates.MustLoad("yealink")),
+		snom.New(templates.MustLoad("snom")),
+		gigaset.New(templates.MustLoad("gigaset")),
+		snom.NewGigasetP(templates.MustLoad("snom")),
+	)
+	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	core := provision.New(provision.Config{Registry: reg, Store: st, Now: clk.Now, PublicURL: "http://prov.example.com/"})
+	if _, err := core.PutSettings(provision.Settings{SIPServer: "pbx.example.com", SIPPort: 5060, SIPTransport: "udp",
+		NTPServer: "pool.ntp.org", Timezone: "Europe/Berlin", Language: "de", ToneScheme: "DE", DisclosureWindowSeconds: 600}); err != nil {
+		t.Fatal(err)
+	}
+	return core, clk
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func mustAccount(t *testing.T, core *provision.Service, ext, name string) provision.Account {
+	t.Helper()
+	a, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := core.Account(ext)
+	_ = a
+	return full
+}
+
+func fetch(t *testing.T, core *provision.Service, path, ua string, deliver bool) ([]byte, bool) {
+	t.Helper()
+	res, err := core.Provide(context.Background(), vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "http"})
+	if err != nil {
+		t.Fatalf("Provide(%s): %v", path, err)
+	}
+	res.Finish(deliver)
+	return res.File.Body, res.Secret
+}
+
+const yua = "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:01"
+
+func TestDisclosureOnceThenWithout(t *testing.T) {
+	core, clk := newCore(t)
+	a := mustAccount(t, core, "201", "Alice")
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("80:5E:C0:AA:BB:01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// An abandoned transfer does not consume the window.
+	body, secret := fetch(t, core, "805ec0aabb01.cfg", yua, false)
+	if !secret || !bytes.Contains(body, []byte(a.Password)) {
+		t.Fatal("first fetch lacks the secret")
+	}
+	body, secret = fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	if !secret || !bytes.Contains(body, []byte("account.1.password = "+a.Password)) {
+		t.Fatal("second fetch after an abandoned one lacks the secret")
+	}
+	body, secret = fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	if secret || bytes.Contains(body, []byte("account.1.password")) || bytes.Contains(body, []byte("static.security.user_password")) {
+		t.Fatalf("third fetch carries secrets:\n%s", body)
+	}
+	d, _ := core.Device("805ec0aabb01")
+	if d.Disclosure.State != provision.DisclosureConsumed || d.Disclosure.DisclosedTo.IP != "192.0.2.9" {
+		t.Fatalf("disclosure = %+v", d.Disclosure)
+	}
+	// Re-arm, then let it expire without a fetch.
+	if _, err := core.OpenDisclosure("805ec0aabb01", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(601 * time.Second)
+	if _, secret := fetch(t, core, "805ec0aabb01.cfg", yua, true); secret {
+		t.Fatal("fetch after the window ended carries secrets")
+	}
+	if d, _ := core.Device("805ec0aabb01"); d.Disclosure.State != provision.DisclosureExpired {
+		t.Fatalf("state = %s, want expired", d.Disclosure.State)
+	}
+	if err := core.ExpireDisclosures(); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := core.Audit("805ec0aabb01", 10)
+	var names []string
+	for _, e := range evs {
+		names = append(names, e.Event)
+		if strings.Contains(e.Detail, a.Password) {
+			t.Fatal("audit detail holds a secret")
+		}
+	}
+	if got := strings.Join(names, ","); got != "disclosure.expired,disclosure.opened,disclosure.consumed,disclosure.opened" {
+		t.Fatalf("audit = %s", got)
+	}
+}
+
+func TestUnknownMACLandsInInbox(t *testing.T) {
+	core, _ := newCore(t)
+	_, err := core.Provide(context.Background(), vendors.Request{Path: "001565123456.cfg", UserAgent: "Yealink SIP-T46S 66.86.0.15 00:15:65:12:34:56", RemoteAddr: "192.0.2.3"})
+	if !errors.Is(err, provision.ErrNotFound) {
+		t.Fatalf("unassigned per-device file: err = %v, want not found", err)
+	}
+	d, err := core.Device("001565123456")
+	if err != nil || d.State != provision.StateUnassigned || d.Vendor != "yealink" || d.Model != "T46S" || d.Firmware != "66.86.0.15" || d.RemoteIP != "192.0.2.3" {
+		t.Fatalf("inbox device = %+v, %v", d, err)
+	}
+	// Adopting it takes what the phone told us.
+	mustAccount(t, core, "201", "Alice")
+	got, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("00-15-65-12-34-56"), Accounts: &[]string{"201"}}, "test")
+	if err != nil || got.State != provision.StateAssigned || got.Model != "T46S" || got.Disclosure.State != provision.DisclosureOpen {
+		t.Fatalf("adopt = %+v, %v", got, err)
+	}
+}
+
+func TestKeysValidatedAtSave(t *testing.T) {
+	core, _ := newCore(t)
+	mustAccount(t, core, "201", "Alice")
+	mustAccount(t, core, "202", "Bob")
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0000031"), Model: ptr("T31G"), Accounts: &[]string{"201"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := core.SetKeys("805ec0000031", []provision.KeySpec{{Position: 40, Type: vendors.KeySpeedDial, Value: "123"}}, "t")
+	var inv *provision.InvalidError
+	if !errors.As(err, &inv) || !strings.Contains(inv.Message, "position") || !strings.Contains(inv.Message, "key 1") {
+		t.Fatalf("position 40 on a T31G: err = %v", err)
+	}
+	if d, _ := core.Device("805ec0000031"); len(d.Keys) != 0 {
+		t.Fatalf("refused keys were stored: %+v", d.Keys)
+	}
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("7c2f80000870"), Model: ptr("N870"), Accounts: &[]string{"201"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = core.SetKeys("7c2f80000870", []provision.KeySpec{{Position: 1, Type: vendors.KeyBLF, Value: "202"}}, "t")
+	if !errors.As(err, &inv) || !strings.Contains(inv.Message, "N870") {
+		t.Fatalf("BLF on an N870: err = %v", err)
+	}
+	_, err = core.SetKeys("805ec0000031", []provision.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", Account: "999"}}, "t")
+	if !errors.As(err, &inv) || !strings.Contains(inv.Message, "999") {
+		t.Fatalf("account not on device: err = %v", err)
+	}
+}
+
+func TestBLFLabelFollowsRename(t *testing.T) {
+	core, _ := newCore(t)
+	mustAccount(t, core, "201", "Alice")
+	mustAccount(t, core, "202", "Bob Builder")
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"},
+		Keys: &[]provision.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", PickupCode: "*8"}}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	if !bytes.Contains(body, []byte("linekey.2.label = Bob Builder")) {
+		t.Fatalf("BLF label missing:\n%s", body)
+	}
+	if _, err := core.UpdateAccount("202", provision.AccountInput{DisplayName: ptr("Robert")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ = fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	if !bytes.Contains(body, []byte("linekey.2.label = Robert")) {
+		t.Fatalf("BLF label did not follow the rename:\n%s", body)
+	}
+}
+
+func TestKeyProfileSharedAndChecked(t *testing.T) {
+	core, _ := newCore(t)
+	mustAccount(t, core, "201", "Alice")
+	var keys []provision.KeySpec
+	for i := 1; i <= 10; i++ {
+		keys = append(keys, provision.KeySpec{Position: i + 1, Type: vendors.KeyBLF, Value: "2" + strings.Repeat("0", 1) + string(rune('0'+i%10))})
+	}
+	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: keys}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	if !bytes.Contains(body, []byte("linekey.11.type = 16")) || !bytes.Contains(body, []byte("linekey.1.type = 15")) {
+		t.Fatalf("profile keys not rendered:\n%s", body)
+	}
+	// A profile change that a device using it cannot take is refused whole.
+	bad := append(keys, provision.KeySpec{Position: 99, Type: vendors.KeyBLF, Value: "201"})
+	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: bad}, false); err == nil {
+		t.Fatal("profile with a key beyond the T54W was saved")
+	}
+	p, _ := core.KeyProfile("reception")
+	if len(p.Keys) != 10 {
+		t.Fatalf("profile half-saved: %d keys", len(p.Keys))
+	}
+}
+
+func TestPreviewMasksSecrets(t *testing.T) {
+	core, _ := newCore(t)
+	a := mustAccount(t, core, "201", "Alice")
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("000413aabbcc"), Model: ptr("D785"), Accounts: &[]string{"201"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := core.Preview("000413aabbcc", "000413AABBCC.xml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(f.Body, []byte(a.Password)) || !bytes.Contains(f.Body, []byte("********")) {
+		t.Fatalf("preview not masked:\n%s", f.Body)
+	}
+	// The preview does not consume the window.
+	if d, _ := core.Device("000413aabbcc"); d.Disclosure.State != provision.DisclosureOpen {
+		t.Fatalf("state = %s", d.Disclosure.State)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	core, _ := newCore(t)
+	var inv *provision.InvalidError
+	for _, tc := range []struct {
+		name  string
+		in    provision.DeviceInput
+		field string
+	}{
+		{"bad mac", provision.DeviceInput{MAC: ptr("80:5e:c0:zz:bb:01"), Model: ptr("T54W")}, "mac"},
+		{"unknown model", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "model"},
+		{"unknown vendor", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Vendor: ptr("acme"), Model: ptr("T54W")}, "vendor"},
+		{"missing account", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Accounts: &[]string{"404"}}, "accounts"},
+		{"bad time zone", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Overrides: &provision.Overrides{Timezone: "Mars/Olympus"}}, "timezone"},
+		{"bad language", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Overrides: &provision.Overrides{Language: "xx"}}, "language"},
+	} {
+		_, err := core.CreateDevice(tc.in, "t")
+		if !errors.As(err, &inv) || inv.Field != tc.field {
+			t.Errorf("%s: err = %v, want invalid %s", tc.name, err, tc.field)
+		}
+	}
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "t"); !strings.Contains(err.Error(), "T54W") {
+		t.Errorf("unknown model error does not list supported models: %v", err)
+	}
+	if _, err := core.Device("805ec0aabb09"); !errors.Is(err, provision.ErrNotFound) {
+		t.Error("a refused device was stored")
+	}
+}
+
+func TestCleanPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/prov/805ec0aabb01.cfg": "805ec0aabb01.cfg", "805ec0aabb01.cfg": "805ec0aabb01.cfg",
+		"/y000000000000.boot": "y000000000000.boot", "prov/directory/yealink.xml": "directory/yealink.xml",
+		"../etc/passwd": "", "a/../../b": "", "/prov/..": "", `a\b`: "", "a\x00b": "", "": "", "/": "",
+		strings.Repeat("a", 300): "",
+	} {
+		got, ok := provision.CleanPath(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("CleanPath(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
