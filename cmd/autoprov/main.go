@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.LookupEnv, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.LookupEnv, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "autoprov:", err)
 		os.Exit(1)
 	}
@@ -93,7 +93,9 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	return c, nil
 }
 
-func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
+// run parses args and serves until ctx is done or a signal arrives. ready,
+// when not nil, is told the bound addresses (tests listen on port 0).
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer, ready func(httpAddr, tftpAddr net.Addr)) error {
 	c, err := parse(args, lookupEnv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -101,6 +103,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 		return err
 	}
+	c.ready = ready
 	token, _ := lookupEnv("AUTOPROV_ADMIN_TOKEN")
 	return serve(ctx, c, token, stderr)
 }

@@ -29,3 +29,9 @@ func (r *Result) Finish(delivered bool) {
 		r.finish(delivered)
 	}
 }
+
+// NewResult returns a Result whose Finish calls finish (which may be nil).
+// The core builds its results itself; edges' tests use this for fakes.
+func NewResult(f *vendors.File, secret bool, finish func(delivered bool)) *Result {
+	return newResult(f, secret, finish)
+}

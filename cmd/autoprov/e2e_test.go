@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov/vendors/vendortest"
+)
+
+const (
+	yealinkUA = "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:01"
+	snomUA    = "Mozilla/4.0 (compatible; snomD785-SIP 10.1.169.16 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 000413AABB02 SXM:0 UXM:0 UXMC:0)"
+	n870UA    = "Gigaset N870 IP PRO/83.V2.43.0+build.5f0a106;7C2F80AABB03"
+	maxwellUA = "Gigaset Maxwell 3 2.41.0 7C:2F:80:AA:BB:04"
+	sipPass   = "Sip-Pass-201-xyz"
+)
+
+var settings = map[string]any{"sip_server": "pbx.example.com", "sip_port": 5060, "sip_transport": "udp",
+	"outbound_proxy": "", "ntp_server": "pool.ntp.org", "timezone": "Europe/Berlin", "language": "de"}
+
+// setup puts the settings, account 201 and a device of the model on the server.
+func setup(s *server, mac, model string) {
+	s.must(200, "PUT", "/api/v1/settings", settings, nil)
+	if code, _ := s.api("GET", "/api/v1/accounts/201", nil); code == 404 {
+		s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "Alice Example", "password": sipPass}, nil)
+	}
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": mac, "model": model, "accounts": []string{"201"}}, nil)
+}
+
+// TestYealinkOverHTTPAndTFTP is the first acceptance of issue 1 and 2 for Yealink.
+func TestYealinkOverHTTPAndTFTP(t *testing.T) {
+	s := start(t)
+	if code, body, _ := s.get("/healthz", ""); code != 200 || !bytes.Contains(body, []byte("ok")) {
+		t.Fatalf("healthz: %d %s", code, body)
+	}
+	setup(s, "80:5E:C0:AA:BB:01", "T54W")
+
+	code, first, hdr := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
+	if code != 200 || !bytes.HasPrefix(first, []byte("#!version:1.0.0.1\n")) {
+		t.Fatalf("first fetch: %d\n%s", code, first)
+	}
+	if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("content type %q", ct)
+	}
+	for _, want := range []string{"account.1.user_name = 201", "account.1.auth_name = 201",
+		"account.1.sip_server.1.address = pbx.example.com", "account.1.password = " + sipPass, "static.security.user_password = admin:"} {
+		if !bytes.Contains(first, []byte(want)) {
+			t.Errorf("first fetch lacks %q", want)
+		}
+	}
+	web := regexp.MustCompile(`static.security.user_password = admin:(\S+)`).FindSubmatch(first)
+	pin := regexp.MustCompile(`unlock_pin = (\S+)`).FindSubmatch(first)
+
+	code, second, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
+	if code != 200 || bytes.Contains(second, []byte("account.1.password")) || bytes.Contains(second, []byte("user_password")) {
+		t.Fatalf("second fetch carries secrets:\n%s", second)
+	}
+	var dev struct {
+		State      string `json:"state"`
+		Disclosure struct {
+			State       string `json:"state"`
+			DisclosedTo struct {
+				IP string `json:"ip"`
+			} `json:"disclosed_to"`
+		} `json:"disclosure"`
+		UserAgent string `json:"user_agent"`
+		LastFile  string `json:"last_file"`
+		Firmware  string `json:"firmware"`
+	}
+	s.must(200, "GET", "/api/v1/devices/80-5e-c0-aa-bb-01", nil, &dev)
+	if dev.Disclosure.State != "consumed" || dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
+		t.Fatalf("device after fetches: %+v", dev)
+	}
+
+	// TFTP (tftp-hpa) gets the same bytes; after a re-arm the secrets come
+	// back once, over TFTP this time.
+	got, ok := s.tftp("805ec0aabb01.cfg")
+	if !ok || !bytes.Equal(got, second) {
+		t.Fatalf("TFTP body differs from HTTP body (ok=%v):\n%s\n---\n%s", ok, got, second)
+	}
+	if got, ok := s.tftp("prov/805ec0aabb01.cfg"); !ok || !bytes.Equal(got, second) {
+		t.Fatal("TFTP prov/ prefix")
+	}
+	var disc struct {
+		State     string    `json:"state"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	s.must(200, "POST", "/api/v1/devices/805ec0aabb01/disclosure", nil, &disc)
+	if disc.State != "open" || time.Until(disc.ExpiresAt) < 9*time.Minute {
+		t.Fatalf("re-arm: %+v", disc)
+	}
+	got, ok = s.tftp("805ec0aabb01.cfg")
+	if !ok || !bytes.Equal(got, first) {
+		t.Fatalf("TFTP after re-arm differs from the first HTTP body:\n%s", got)
+	}
+	if _, again, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA); bytes.Contains(again, []byte(sipPass)) {
+		t.Fatal("secret went out twice")
+	}
+	var audit []struct{ Event string }
+	s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+	if len(audit) != 4 || audit[0].Event != "disclosure.consumed" {
+		t.Fatalf("audit: %+v", audit)
+	}
+	// Preview masks.
+	code, prev := s.api("GET", "/api/v1/devices/805ec0aabb01/files/805ec0aabb01.cfg", nil)
+	if code != 200 || !bytes.Contains(prev, []byte("account.1.password = ********")) {
+		t.Fatalf("preview: %d\n%s", code, prev)
+	}
+	s.leaks(sipPass, string(web[1]), string(pin[1]))
+}
+
+func xmlText(t *testing.T, body []byte) string {
+	t.Helper()
+	if err := vendortest.WellFormed(body); err != nil {
+		t.Fatalf("not well-formed XML: %v\n%s", err, body)
+	}
+	return string(body)
+}
+
+// TestSnomFollowsSettingFiles: the D785 walks snomD785.htm, then the
+// per-phone .htm whose <setting-files> link leads to <MAC>.xml.
+func TestSnomFollowsSettingFiles(t *testing.T) {
+	s := start(t)
+	setup(s, "00:04:13:AA:BB:02", "D785")
+	code, general, _ := s.get("/prov/snomD785.htm", snomUA)
+	if code != 200 || strings.Contains(xmlText(t, general), sipPass) {
+		t.Fatalf("general file: %d\n%s", code, general)
+	}
+	code, index, _ := s.get("/prov/snomD785-000413AABB02.htm", snomUA)
+	if code != 200 {
+		t.Fatalf("per-phone index: %d", code)
+	}
+	var files struct {
+		Files []struct {
+			URL string `xml:"url,attr"`
+		} `xml:"file"`
+	}
+	if err := xml.Unmarshal(index, &files); err != nil || len(files.Files) == 0 {
+		t.Fatalf("setting-files: %v\n%s", err, index)
+	}
+	link := files.Files[0].URL
+	if !strings.HasPrefix(link, s.base+"/prov/") {
+		t.Fatalf("link %q does not point at this server", link)
+	}
+	code, body, hdr := s.get(strings.TrimPrefix(link, s.base), snomUA)
+	text := xmlText(t, body)
+	if code != 200 || !strings.Contains(hdr.Get("Content-Type"), "xml") {
+		t.Fatalf("%s: %d %s", link, code, hdr.Get("Content-Type"))
+	}
+	for _, re := range []string{`<user_name idx="1"[^>]*>201</user_name>`, `<user_host idx="1"[^>]*>pbx.example.com`, `<user_pass idx="1"[^>]*>` + sipPass + `</user_pass>`} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("D785 file lacks %s", re)
+		}
+	}
+	_, again, _ := s.get(strings.TrimPrefix(link, s.base), snomUA)
+	if strings.Contains(string(again), "user_pass") || strings.Contains(string(again), "http_pass") {
+		t.Fatalf("second fetch carries secrets:\n%s", again)
+	}
+	s.leaks(sipPass)
+}
+
+func TestGigasetN870AndMaxwell(t *testing.T) {
+	s := start(t)
+	setup(s, "7C2F80AABB03", "N870")
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "7c:2f:80:aa:bb:04", "vendor": "gigaset", "model": "Maxwell 3", "accounts": []string{"201"}}, nil)
+
+	code, body, _ := s.get("/prov/7C2F80AABB03.xml", n870UA)
+	text := xmlText(t, body)
+	for _, want := range []string{`"SipAccount.00001.UserName" value="201"`, `"SipAccount.00001.AuthPassword" value="` + sipPass + `"`, `"SipProvider.0.RegServerAddress" value="pbx.example.com"`} {
+		if code != 200 || !strings.Contains(text, want) {
+			t.Errorf("N870 file lacks %s", want)
+		}
+	}
+	// provisioning.xml with the MAC in the User-Agent is the same file;
+	// the window is consumed, so no password now.
+	code, prov, _ := s.get("/prov/provisioning.xml", n870UA)
+	if code != 200 || strings.Contains(string(prov), "AuthPassword") {
+		t.Fatalf("provisioning.xml: %d\n%s", code, prov)
+	}
+	code, body, _ = s.get("/prov/7c2f80aabb04.xml", maxwellUA)
+	text = xmlText(t, body)
+	for _, want := range []string{`"SIP.Account.0.Username" value="201"`, `"SIP.Account.0.AuthPassword" value="` + sipPass + `"`, `"SIP.Account.0.RegistrationServer.Address" value="pbx.example.com"`} {
+		if code != 200 || !strings.Contains(text, want) {
+			t.Errorf("Maxwell 3 file lacks %s", want)
+		}
+	}
+	s.leaks(sipPass)
+}
+
+// TestInboxAndErrors: unknown MACs land unassigned; bad input gets the
+// documented errors; traversal and TFTP writes are refused.
+func TestInboxAndErrors(t *testing.T) {
+	s := start(t)
+	if code, _, _ := s.get("/prov/001565ABCDEF.cfg", "Yealink SIP-T46S 66.86.0.15 00:15:65:ab:cd:ef"); code != 404 {
+		t.Fatalf("unassigned per-device file: %d, want 404", code)
+	}
+	var list []struct{ MAC, State, Model, Vendor string }
+	s.must(200, "GET", "/api/v1/devices?state=unassigned", nil, &list)
+	if len(list) != 1 || list[0].MAC != "001565abcdef" || list[0].State != "unassigned" || list[0].Model != "T46S" {
+		t.Fatalf("inbox: %+v", list)
+	}
+	if !strings.Contains(s.log.String(), "device is unassigned") {
+		t.Error("the miss is not logged with its reason")
+	}
+
+	check := func(method, path string, body any, want int, field string) {
+		t.Helper()
+		code, out := s.api(method, path, body)
+		var e struct{ Error, Field string }
+		json.Unmarshal(out, &e)
+		if code != want || e.Error == "" || field != "" && e.Field != field {
+			t.Errorf("%s %s: %d %s; want %d field %q", method, path, code, out, want, field)
+		}
+	}
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "A"}, nil)
+	check("POST", "/api/v1/accounts", map[string]any{"extension": "201"}, 409, "")
+	check("POST", "/api/v1/accounts", map[string]any{"extension": "2 01"}, 400, "extension")
+	check("POST", "/api/v1/devices", map[string]any{"mac": "nonsense", "model": "T54W"}, 400, "mac")
+	check("POST", "/api/v1/devices", map[string]any{"mac": "805ec0000001", "model": "X1"}, 400, "model")
+	check("POST", "/api/v1/devices", map[string]any{"mac": "805ec0000001", "model": "T54W", "colour": "red"}, 400, "colour")
+	check("POST", "/api/v1/devices", `{"mac":`, 400, "")
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "805ec0000001", "model": "T54W"}, nil)
+	check("POST", "/api/v1/devices", map[string]any{"mac": "80:5e:c0:00:00:01", "model": "T54W"}, 409, "")
+	check("GET", "/api/v1/devices/805ec0000099", nil, 404, "")
+	check("GET", "/api/v1/accounts/999", nil, 404, "")
+	check("PUT", "/api/v1/settings", map[string]any{"sip_transport": "carrier-pigeon"}, 400, "sip_transport")
+	check("PUT", "/api/v1/settings", map[string]any{"timezone": "Mars/Olympus"}, 400, "timezone")
+	check("POST", "/api/v1/accounts", `{"extension":"3","display_name":"`+strings.Repeat("x", 2<<20)+`"}`, 413, "")
+	_, models := s.api("POST", "/api/v1/devices", map[string]any{"mac": "805ec0000002", "model": "X1"})
+	if !bytes.Contains(models, []byte("T54W")) || !bytes.Contains(models, []byte("D785")) {
+		t.Errorf("unknown-model error does not list the supported models: %s", models)
+	}
+
+	// 401 without or with a wrong token.
+	for _, tok := range []string{"", "wrong"} {
+		req, _ := http.NewRequest("GET", s.base+"/api/v1/devices", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("token %q: %d, want 401", tok, resp.StatusCode)
+		}
+	}
+
+	// Traversal over HTTP, sent raw so no client cleans the path.
+	for _, p := range []string{"/prov/../admin-token", "/prov/%2e%2e/admin-token", "/prov/..%2fadmin-token", "/prov/a/../../admin-token"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", p)
+		buf := new(bytes.Buffer)
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf.ReadFrom(conn)
+		conn.Close()
+		if strings.Contains(buf.String(), testToken) || !strings.Contains(strings.SplitN(buf.String(), "\r\n", 2)[0], "404") && !strings.Contains(strings.SplitN(buf.String(), "\r\n", 2)[0], "400") && !strings.Contains(strings.SplitN(buf.String(), "\r\n", 2)[0], "301") {
+			t.Errorf("%s: %q", p, strings.SplitN(buf.String(), "\r\n", 2)[0])
+		}
+	}
+	// Traversal and writes over TFTP.
+	for _, p := range []string{"../admin-token", "prov/../../admin-token", "/etc/passwd"} {
+		if out, ok := s.tftp(p); ok || strings.Contains(string(out), testToken) {
+			t.Errorf("TFTP %s: served %q", p, out)
+		}
+	}
+	bin := tftpClient(t)
+	local := t.TempDir() + "/up.cfg"
+	writeFile(t, local, "evil = 1\n")
+	out, _ := runCmd(bin, "127.0.0.1", s.tftpPort, "-m", "binary", "-c", "put", local, "805ec0000001.cfg")
+	if !strings.Contains(strings.ToLower(out), "error") {
+		t.Errorf("TFTP put was not refused: %q", out)
+	}
+	// A Yealink upload over HTTP is refused too.
+	req, _ := http.NewRequest("PUT", s.base+"/prov/805ec0000001-local.cfg", strings.NewReader("x"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("HTTP upload: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestConcurrentFetchesOneSecret: 200 parallel fetches of one MAC in an
+// open window, per vendor: exactly one body carries the secret.
+func TestConcurrentFetchesOneSecret(t *testing.T) {
+	s := start(t)
+	cases := []struct{ mac, model, path, ua string }{
+		{"805ec0aabb01", "T54W", "/prov/805ec0aabb01.cfg", yealinkUA},
+		{"000413aabb02", "D785", "/prov/000413AABB02.xml", snomUA},
+		{"7c2f80aabb03", "N870", "/prov/7C2F80AABB03.xml", n870UA},
+	}
+	for _, c := range cases {
+		setup(s, c.mac, c.model)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		with, ok := 0, 0
+		for range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, body, _ := s.get(c.path, c.ua)
+				mu.Lock()
+				defer mu.Unlock()
+				if code == 200 {
+					ok++
+				}
+				if bytes.Contains(body, []byte(sipPass)) {
+					with++
+				}
+			}()
+		}
+		wg.Wait()
+		if ok != 200 || with != 1 {
+			t.Errorf("%s: %d of 200 fetches answered, %d carried the secret; want 200 and exactly 1", c.model, ok, with)
+		}
+	}
+	s.leaks(sipPass)
+}
+
+// TestWindowExpires: with a 2 s window, a fetch after 3 s carries nothing.
+func TestWindowExpires(t *testing.T) {
+	s := start(t)
+	setup(s, "805ec0aabb01", "T54W")
+	s.must(200, "PUT", "/api/v1/settings", map[string]any{"disclosure_window_seconds": 2}, nil)
+	s.must(200, "POST", "/api/v1/devices/805ec0aabb01/disclosure", nil, nil)
+	time.Sleep(3 * time.Second)
+	if _, body, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA); bytes.Contains(body, []byte(sipPass)) || bytes.Contains(body, []byte("account.1.password")) {
+		t.Fatal("fetch after the window carries the secret")
+	}
+	var dev struct{ Disclosure struct{ State string } }
+	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
+	if dev.Disclosure.State != "expired" {
+		t.Fatalf("state = %s, want expired", dev.Disclosure.State)
+	}
+}
+
+// TestAbandonedTFTPLeavesWindowOpen: a client that takes block 1 of the
+// secret-bearing file and never acknowledges it does not consume the window.
+func TestAbandonedTFTPLeavesWindowOpen(t *testing.T) {
+	s := start(t)
+	setup(s, "805ec0aabb01", "T54W")
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	srv, _ := net.ResolveUDPAddr("udp", "127.0.0.1:"+s.tftpPort)
+	rrq := append([]byte{0, 1}, []byte("805ec0aabb01.cfg\x00octet\x00")...)
+	conn.WriteTo(rrq, srv)
+	buf := make([]byte, 600)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := conn.ReadFrom(buf)
+	if err != nil || n < 4 || buf[1] != 3 {
+		t.Fatalf("no DATA block: %v %x", err, buf[:n])
+	}
+	// Never ACK; wait for the server to give the transfer up.
+	deadline := time.Now().Add(40 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(s.log.String(), "transfer with secrets did not complete") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	var dev struct{ Disclosure struct{ State string } }
+	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
+	if dev.Disclosure.State != "open" {
+		t.Fatalf("state after an abandoned TFTP transfer = %s, want open", dev.Disclosure.State)
+	}
+	if got, ok := s.tftp("805ec0aabb01.cfg"); !ok || !bytes.Contains(got, []byte(sipPass)) {
+		t.Fatal("the next complete TFTP fetch did not get the secret")
+	}
+}

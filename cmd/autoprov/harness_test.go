@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects the server's log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// server is a real autoprov started in-process on loopback ports.
+type server struct {
+	t        *testing.T
+	base     string // http://127.0.0.1:port
+	tftpPort string
+	token    string
+	data     string
+	log      *syncBuffer
+	// seen collects every admin API response body, to check for leaks.
+	mu   sync.Mutex
+	seen []string
+	stop func() error
+}
+
+const testToken = "test-admin-token-0123456789"
+
+// start runs the server with a temp data dir and the extra flags.
+func start(t *testing.T, extra ...string) *server {
+	t.Helper()
+	data := t.TempDir()
+	return startWith(t, data, extra...)
+}
+
+func startWith(t *testing.T, data string, extra ...string) *server {
+	t.Helper()
+	s := &server{t: t, token: testToken, data: data, log: &syncBuffer{}}
+	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--tftp", "127.0.0.1:0", "--log-level", "debug"}, extra...)
+	env := map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, lookup, s.log, func(h, tf net.Addr) {
+			s.base = "http://" + h.String()
+			if tf != nil {
+				_, s.tftpPort, _ = net.SplitHostPort(tf.String())
+			}
+			close(ready)
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v\n%s", err, s.log.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("server did not start in 30 s")
+	}
+	var once sync.Once
+	var stopErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = fmt.Errorf("server did not stop in 30 s")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return s
+}
+
+// api calls the admin API and returns the status and body.
+func (s *server) api(method, path string, body any) (int, []byte) {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.base+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	s.mu.Lock()
+	s.seen = append(s.seen, string(out))
+	s.mu.Unlock()
+	return resp.StatusCode, out
+}
+
+// must calls the API and fails unless the status is want; it decodes the
+// body into v when v is not nil.
+func (s *server) must(want int, method, path string, body, v any) {
+	s.t.Helper()
+	code, out := s.api(method, path, body)
+	if code != want {
+		s.t.Fatalf("%s %s: status %d, want %d: %s", method, path, code, want, out)
+	}
+	if v != nil {
+		if err := json.Unmarshal(out, v); err != nil {
+			s.t.Fatalf("%s %s: %v: %s", method, path, err, out)
+		}
+	}
+}
+
+// get fetches a phone file over HTTP as a phone with the User-Agent would.
+func (s *server) get(path, ua string) (int, []byte, http.Header) {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", s.base+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if ua != "" {
+		req.Header.Set("User-Agent", ua)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp.StatusCode, b, resp.Header
+}
+
+// tftp fetches a file with the real tftp-hpa client; ok is false when the
+// client reported an error (its message is returned instead of the body).
+func (s *server) tftp(name string) ([]byte, bool) {
+	s.t.Helper()
+	bin := tftpClient(s.t)
+	out := filepath.Join(s.t.TempDir(), "got")
+	cmd := exec.Command(bin, "127.0.0.1", s.tftpPort, "-m", "binary", "-c", "get", name, out)
+	msg, err := cmd.CombinedOutput()
+	body, rerr := os.ReadFile(out)
+	if err != nil || rerr != nil || len(msg) > 0 && strings.Contains(strings.ToLower(string(msg)), "error") {
+		return msg, false
+	}
+	return body, true
+}
+
+func tftpClient(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("tftp")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tftp-hpa client missing in CI: .ci/run must install tftp-hpa")
+		}
+		t.Skip("tftp-hpa client not installed (apt-get install tftp-hpa)")
+	}
+	return bin
+}
+
+// leaks fails when any secret appears in the log or an API response.
+func (s *server) leaks(secrets ...string) {
+	s.t.Helper()
+	log := s.log.String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		if strings.Contains(log, sec) {
+			s.t.Errorf("secret %q… appears in the log", sec[:3])
+		}
+		for _, body := range s.seen {
+			if strings.Contains(body, sec) {
+				s.t.Errorf("secret %q… appears in an API response: %.200s", sec[:3], body)
+			}
+		}
+	}
+}
