@@ -208,6 +208,3 @@ func TestPostgresRefusedClearly(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
-
-
