@@ -339,8 +339,8 @@ func (s *Server) previewFile(c *gin.Context) {
 	if !ok {
 		return
 	}
-	name, ok := provision.CleanPath(c.Param("name"))
-	if !ok {
+	name, err := provision.CleanPath(c.Param("name"))
+	if err != nil {
 		s.fail(c, &provision.InvalidError{Field: "name", Message: "invalid file name"})
 		return
 	}

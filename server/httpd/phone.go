@@ -15,9 +15,9 @@ import (
 // phoneGet serves GET and HEAD /prov/<file>.
 func (s *Server) phoneGet(c *gin.Context) {
 	raw := c.Param("file")
-	name, ok := provision.CleanPath(raw)
-	if !ok {
-		s.log.Warn("refused phone path", "path", c.Request.URL.Path, "remote", c.ClientIP())
+	name, err := provision.CleanPath(raw)
+	if err != nil {
+		s.log.Warn("refused phone path", "path", c.Request.URL.Path, "remote", c.ClientIP(), "reason", err)
 		c.String(http.StatusNotFound, "not found\n")
 		return
 	}

@@ -1,31 +1,62 @@
 package provision
 
-import "strings"
+import (
+	"errors"
+	"path"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxPathLen is the longest file name accepted, in bytes.
+const maxPathLen = 255
 
 // CleanPath turns the file name a phone asked for (an HTTP path below
-// /prov/ or a TFTP file name) into the name drivers match: no leading
-// slashes, no "prov/" prefix. It refuses (ok false) anything that could
-// name a file outside the served set: "..", backslashes, NUL and other
-// control characters, empty names and names over 255 bytes.
-func CleanPath(raw string) (name string, ok bool) {
-	if len(raw) > 255 {
-		return "", false
+// /prov/ or a TFTP file name) into a vendors.Request path: one
+// leading "/" and then one "prov/" prefix are dropped, and duplicate
+// slashes and "." segments are cleaned away. It refuses names longer than
+// maxPathLen bytes, names that are not UTF-8 or contain "..", a backslash,
+// NUL or another control character, and absolute paths ("//x", "C:...").
+// The error says why, for the log; never send it to the phone.
+//
+// "/etc/passwd" is not refused: the provisioning root is virtual, so it
+// simply names "etc/passwd" there, which the core will not find.
+func CleanPath(name string) (string, error) {
+	if len(name) > maxPathLen {
+		return "", errors.New("name too long")
 	}
-	for _, c := range raw {
-		if c < 0x20 || c == 0x7f || c == '\\' {
-			return "", false
+	if !utf8.ValidString(name) {
+		return "", errors.New("name is not UTF-8")
+	}
+	for _, c := range name {
+		switch {
+		case c == 0:
+			return "", errors.New("name contains NUL")
+		case c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0):
+			return "", errors.New("name contains a control character")
+		case c == '\\':
+			return "", errors.New("name contains a backslash")
 		}
 	}
-	name = strings.TrimLeft(raw, "/")
-	name = strings.TrimPrefix(name, "prov/")
-	name = strings.TrimLeft(name, "/")
-	if name == "" || strings.Contains(name, "//") {
-		return "", false
+	if strings.Contains(name, "..") {
+		return "", errors.New(`name contains ".."`)
 	}
-	for _, seg := range strings.Split(name, "/") {
-		if seg == ".." || seg == "." {
-			return "", false
-		}
+	p := strings.TrimPrefix(name, "/")
+	p = strings.TrimPrefix(p, "prov/")
+	if strings.HasPrefix(p, "/") || hasDrive(p) {
+		return "", errors.New("absolute path")
 	}
-	return name, true
+	p = path.Clean(p)
+	if p == "." || p == "" {
+		return "", errors.New("empty name")
+	}
+	return p, nil
+}
+
+// hasDrive reports whether p starts with a DOS drive letter ("C:").
+func hasDrive(p string) bool {
+	if len(p) < 2 || p[1] != ':' {
+		return false
+	}
+	c := p[0] | 0x20
+	return c >= 'a' && c <= 'z'
 }

@@ -272,15 +272,39 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestCleanPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"/prov/805ec0aabb01.cfg": "805ec0aabb01.cfg", "805ec0aabb01.cfg": "805ec0aabb01.cfg",
-		"/y000000000000.boot": "y000000000000.boot", "prov/directory/yealink.xml": "directory/yealink.xml",
-		"../etc/passwd": "", "a/../../b": "", "/prov/..": "", `a\b`: "", "a\x00b": "", "": "", "/": "",
-		strings.Repeat("a", 300): "",
+	for _, tc := range []struct{ in, want string }{
+		{"a.cfg", "a.cfg"},
+		{"/a.cfg", "a.cfg"},
+		{"prov/a.cfg", "a.cfg"},
+		{"/prov/a.cfg", "a.cfg"},
+		{"prov/prov/a.cfg", "prov/a.cfg"}, // only one prefix
+		{"/etc/passwd", "etc/passwd"},     // virtual root: relative
+		{"dir//a.cfg", "dir/a.cfg"},
+		{"./a.cfg", "a.cfg"},
+		{"dir/", "dir"},
+		{strings.Repeat("a", 255), strings.Repeat("a", 255)},
+		{"../a", ""},
+		{"a/../../b", ""},
+		{"a..b", ""},
+		{"//a", ""},
+		{"D:x", ""},
+		{`a\b`, ""},
+		{"a\x00b", ""},
+		{"a\tb", ""},
+		{"a\u0085b", ""}, // C1 control
+		{"", ""},
+		{".", ""},
+		{strings.Repeat("a", 256), ""},
 	} {
-		got, ok := provision.CleanPath(in)
-		if got != want || ok != (want != "") {
-			t.Errorf("CleanPath(%q) = %q, %v; want %q", in, got, ok, want)
+		got, err := provision.CleanPath(tc.in)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("provision.CleanPath(%q) = %q, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("provision.CleanPath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 }

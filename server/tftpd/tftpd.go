@@ -248,7 +248,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	}
 	defer r.active.Done()
 
-	p, err := cleanPath(filename)
+	p, err := provision.CleanPath(filename)
 	if err != nil {
 		s.logLimited(slog.LevelWarn, "tftp refused", truncate(filename), remote, err.Error())
 		return errAccess
