@@ -110,6 +110,9 @@ type KeyError struct {
 	Index   int    `json:"index"` // position in the submitted list, 0-based
 	Key     Key    `json:"key"`
 	Message string `json:"message"`
+	// Conflict is the index of the earlier key this one shares a position
+	// with, or -1.
+	Conflict int `json:"-"`
 }
 
 // Error implements error.
@@ -131,7 +134,7 @@ func ValidateKeys(m Model, keys []Key, lines int) []KeyError {
 	seen := map[[2]int]int{}
 	for i, k := range keys {
 		bad := func(format string, a ...any) {
-			errs = append(errs, KeyError{Index: i, Key: k, Message: fmt.Sprintf(format, a...)})
+			errs = append(errs, KeyError{Index: i, Key: k, Message: fmt.Sprintf(format, a...), Conflict: -1})
 		}
 		switch {
 		case m.Keys == 0 && len(m.Modules) == 0:
@@ -173,6 +176,7 @@ func ValidateKeys(m Model, keys []Key, lines int) []KeyError {
 		}
 		if j, dup := seen[[2]int{k.Module, k.Position}]; dup {
 			bad("same position as key %d", j+1)
+			errs[len(errs)-1].Conflict = j
 			continue
 		}
 		seen[[2]int{k.Module, k.Position}] = i

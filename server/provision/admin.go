@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -29,9 +30,6 @@ func (s *Service) Settings() (Settings, error) {
 	if st.DisclosureWindowSeconds == 0 {
 		st.DisclosureWindowSeconds = int(s.cfg.DisclosureWindow / time.Second)
 	}
-	if st.WebLanguage == "" {
-		st.WebLanguage = st.Language
-	}
 	return st, nil
 }
 
@@ -43,9 +41,6 @@ func (s *Service) PutSettings(st Settings) (Settings, error) {
 	st.OutboundProxy = strings.TrimSpace(st.OutboundProxy)
 	st.NTPServer = strings.TrimSpace(st.NTPServer)
 	st.SIPTransport = strings.ToLower(strings.TrimSpace(st.SIPTransport))
-	if st.WebLanguage == "" {
-		st.WebLanguage = st.Language
-	}
 	switch {
 	case st.SIPServer != "" && !hostRE.MatchString(st.SIPServer):
 		return Settings{}, invalid("sip_server", "sip_server must be a host name or address")
@@ -424,13 +419,24 @@ func (s *Service) apply(d *Device, in DeviceInput, creating bool) error {
 	return s.checkKeys(*d, m)
 }
 
-// checkKeys validates the device's whole key layout (profile and own keys)
-// against its model, returning one InvalidError listing every bad key.
+// checkKeys validates the device's whole key layout (its profile's keys
+// and its own) against its model, returning one InvalidError listing every
+// bad key.
 func (s *Service) checkKeys(d Device, m vendors.Model) error {
-	specs, err := s.keySpecs(d)
+	profile, err := s.profileKeys(d)
 	if err != nil {
 		return err
 	}
+	field := "keys"
+	if len(d.Keys) == 0 {
+		field = "key_profile"
+	}
+	return s.checkLayout(d, m, profile, field)
+}
+
+// checkLayout validates a device's layout with the given profile keys.
+func (s *Service) checkLayout(d Device, m vendors.Model, profile []KeySpec, field string) error {
+	specs, names := layout(layer{"profile " + d.KeyProfile + " key", profile}, layer{"key", d.Keys})
 	if len(specs) == 0 {
 		return nil
 	}
@@ -438,18 +444,18 @@ func (s *Service) checkKeys(d Device, m vendors.Model) error {
 	if err != nil {
 		return err
 	}
-	var details []string
-	keys, kerrs := toVendorKeys(specs, d.Accounts, accts)
-	details = append(details, kerrs...)
-	for _, e := range vendors.ValidateKeys(m, keys, len(d.Accounts)) {
-		details = append(details, e.Error())
+	keys, details := toVendorKeys(specs, names, d.Accounts, accts)
+	if len(details) == 0 { // toVendorKeys drops bad keys; validate only a whole list
+		for _, e := range vendors.ValidateKeys(m, keys, len(d.Accounts)) {
+			why := e.Message
+			if e.Conflict >= 0 {
+				why = "same position as " + names[e.Conflict]
+			}
+			details = append(details, describe(names[e.Index], specs[e.Index], why))
+		}
 	}
 	if len(details) == 0 {
 		return nil
-	}
-	field := "keys"
-	if d.KeyProfile != "" && len(d.Keys) == 0 {
-		field = "key_profile"
 	}
 	return &InvalidError{Field: field, Message: fmt.Sprintf("%d invalid key(s) for the %s: %s", len(details), m.Name, strings.Join(details, "; ")), Details: details}
 }
@@ -608,7 +614,7 @@ func (s *Service) SaveKeyProfile(p KeyProfile, create bool) (KeyProfile, error) 
 				return KeyProfile{}, err
 			}
 			if _, m, err := s.reg.Lookup(d.Vendor, d.Model); err == nil {
-				if err := s.checkKeysWith(d, m, p.Keys); err != nil {
+				if err := s.checkLayout(d, m, p.Keys, "keys"); err != nil {
 					var ie *InvalidError
 					if errors.As(err, &ie) {
 						ie.Field = "keys"
@@ -621,22 +627,6 @@ func (s *Service) SaveKeyProfile(p KeyProfile, create bool) (KeyProfile, error) 
 		return s.store.UpdateKeyProfile(p)
 	}
 	return s.store.CreateKeyProfile(p)
-}
-
-func (s *Service) checkKeysWith(d Device, m vendors.Model, profile []KeySpec) error {
-	accts, err := s.store.AccountsByExtension(d.Accounts)
-	if err != nil {
-		return err
-	}
-	specs := append(append([]KeySpec{}, profile...), d.Keys...)
-	keys, details := toVendorKeys(specs, d.Accounts, accts)
-	for _, e := range vendors.ValidateKeys(m, keys, len(d.Accounts)) {
-		details = append(details, e.Error())
-	}
-	if len(details) == 0 {
-		return nil
-	}
-	return &InvalidError{Field: "keys", Message: fmt.Sprintf("%d invalid key(s) for the %s: %s", len(details), m.Name, strings.Join(details, "; ")), Details: details}
 }
 
 // KeyProfiles lists the key profiles.
@@ -661,6 +651,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }

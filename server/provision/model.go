@@ -24,13 +24,14 @@ const (
 
 // Settings are the fleet-wide settings.
 type Settings struct {
-	SIPServer               string `json:"sip_server"`
-	SIPPort                 int    `json:"sip_port"`
-	SIPTransport            string `json:"sip_transport"`
-	OutboundProxy           string `json:"outbound_proxy"`
-	NTPServer               string `json:"ntp_server"`
-	Timezone                string `json:"timezone"`
-	Language                string `json:"language"`
+	SIPServer     string `json:"sip_server"`
+	SIPPort       int    `json:"sip_port"`
+	SIPTransport  string `json:"sip_transport"`
+	OutboundProxy string `json:"outbound_proxy"`
+	NTPServer     string `json:"ntp_server"`
+	Timezone      string `json:"timezone"`
+	Language      string `json:"language"`
+	// WebLanguage is the phones' web UI language; "" follows Language.
 	WebLanguage             string `json:"web_language"`
 	ToneScheme              string `json:"tone_scheme"`
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
@@ -40,7 +41,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		SIPPort: 5060, SIPTransport: "udp", NTPServer: "pool.ntp.org",
-		Timezone: "UTC", Language: "en", WebLanguage: "en", ToneScheme: "US",
+		Timezone: "UTC", Language: "en", ToneScheme: "US",
 		DisclosureWindowSeconds: 600,
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -384,19 +383,23 @@ func vendorSettings(st Settings, o Overrides) vendors.Settings {
 	}
 }
 
-// resolve merges the model's default keys, the device's key profile and its
-// own keys (later wins per position), maps accounts to line numbers and
-// fills BLF labels from the monitored account's current display name.
+// resolve builds a device's lines and its effective key layout for the
+// driver: the model's defaults, then the key profile, then the device's own
+// keys (a later layer wins per position), with accounts mapped to line
+// numbers and BLF labels filled from the monitored account's display name.
 func (s *Service) resolve(dev Device, model vendors.Model) ([]vendors.Key, []vendors.Line, error) {
-	specs, err := s.keySpecs(dev)
+	profile, err := s.profileKeys(dev)
 	if err != nil {
 		return nil, nil, err
 	}
+	specs, names := layout(
+		layer{"default key", defaultSpecs(model, len(dev.Accounts))},
+		layer{"profile " + dev.KeyProfile + " key", profile},
+		layer{"key", dev.Keys},
+	)
 	want := append([]string{}, dev.Accounts...)
 	for _, k := range specs {
-		if k.Type == vendors.KeyBLF || k.Type == vendors.KeyIntercom || k.Type == vendors.KeySpeedDial {
-			want = append(want, k.Value)
-		}
+		want = append(want, k.Value)
 	}
 	accts, err := s.store.AccountsByExtension(want)
 	if err != nil {
@@ -410,88 +413,12 @@ func (s *Service) resolve(dev Device, model vendors.Model) ([]vendors.Key, []ven
 		}
 		lines = append(lines, vendors.Line{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password})
 	}
-	keys, kerrs := toVendorKeys(merge(vendors.DefaultKeys(model, len(lines)), specs, dev.Accounts), dev.Accounts, accts)
+	keys, kerrs := toVendorKeys(specs, names, dev.Accounts, accts)
 	if len(kerrs) > 0 {
 		return nil, nil, errors.New(strings.Join(kerrs, "; "))
 	}
+	sortKeys(keys)
 	return keys, lines, nil
-}
-
-func (s *Service) keySpecs(dev Device) ([]KeySpec, error) {
-	var specs []KeySpec
-	if dev.KeyProfile != "" {
-		p, err := s.store.KeyProfile(dev.KeyProfile)
-		if err != nil {
-			return nil, err
-		}
-		specs = append(specs, p.Keys...)
-	}
-	return append(specs, dev.Keys...), nil
-}
-
-// merge lays specs over the default keys: a spec replaces whatever sits at
-// its module and position; a "none" spec blanks it.
-func merge(defaults []vendors.Key, specs []KeySpec, accounts []string) []KeySpec {
-	type slot struct{ module, pos int }
-	bySlot := map[slot]KeySpec{}
-	for _, k := range defaults {
-		bySlot[slot{k.Module, k.Position}] = KeySpec{Position: k.Position, Module: k.Module, Type: k.Type, Line: k.Line}
-	}
-	for _, k := range specs {
-		bySlot[slot{k.Module, k.Position}] = k
-	}
-	out := make([]KeySpec, 0, len(bySlot))
-	for _, k := range bySlot {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Module != out[j].Module {
-			return out[i].Module < out[j].Module
-		}
-		return out[i].Position < out[j].Position
-	})
-	return out
-}
-
-// toVendorKeys turns admin key specs into the drivers' keys. Problems are
-// returned as messages naming the key.
-func toVendorKeys(specs []KeySpec, accounts []string, accts map[string]Account) ([]vendors.Key, []string) {
-	var keys []vendors.Key
-	var errs []string
-	for i, k := range specs {
-		line := k.Line
-		if k.Account != "" {
-			line = 0
-			for j, ext := range accounts {
-				if ext == k.Account {
-					line = j + 1
-				}
-			}
-			if line == 0 {
-				errs = append(errs, fmt.Sprintf("key %d (%s at position %d): account %s is not on the device", i+1, k.Type, k.Position, k.Account))
-				continue
-			}
-		}
-		label := k.Label
-		if label == "" {
-			switch k.Type {
-			case vendors.KeyBLF, vendors.KeyIntercom, vendors.KeySpeedDial:
-				if a, ok := accts[k.Value]; ok && a.DisplayName != "" {
-					label = a.DisplayName
-				}
-			case vendors.KeyLine:
-				if n := line; n == 0 && len(accounts) > 0 {
-					n = 1
-					label = accounts[n-1]
-				} else if n > 0 && n <= len(accounts) {
-					label = accounts[n-1]
-				}
-			}
-		}
-		keys = append(keys, vendors.Key{Position: k.Position, Module: k.Module, Type: k.Type, Line: line,
-			Value: k.Value, Label: label, PickupCode: k.PickupCode})
-	}
-	return keys, errs
 }
 
 // ---- helpers ----
@@ -559,5 +486,3 @@ func (l *limiter) allow(key string) bool {
 	l.last[key] = now
 	return true
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
