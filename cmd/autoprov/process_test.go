@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary run as the real server in a child process
+// (AUTOPROV_E2E_CHILD=1), so tests can start several processes and signal them.
+func TestMain(m *testing.M) {
+	if os.Getenv("AUTOPROV_E2E_CHILD") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child is a server process.
+type child struct {
+	cmd  *exec.Cmd
+	base string
+	log  *syncBuffer
+	done chan error
+}
+
+func startChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	return startChildEnv(t, []string{"AUTOPROV_ADMIN_TOKEN=" + testToken}, args...)
+}
+
+func startChildEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "AUTOPROV_E2E_CHILD=1"), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, log: &syncBuffer{}, done: make(chan error, 1)}
+	started := make(chan string, 1)
+	re := regexp.MustCompile(`autoprov started"? http=(\S+)`)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			c.log.Write([]byte(line + "\n"))
+			if m := re.FindStringSubmatch(line); m != nil {
+				started <- m[1]
+			}
+		}
+		c.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+	})
+	select {
+	case addr := <-started:
+		c.base = "http://" + addr
+	case <-time.After(30 * time.Second):
+		t.Fatalf("child did not start:\n%s", c.log.String())
+	}
+	return c
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, c.log.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no exit 20 s after SIGTERM\n%s", c.log.String())
+	}
+	if !strings.Contains(c.log.String(), "autoprov stopped") {
+		t.Errorf("no clean shutdown in the log:\n%s", c.log.String())
+	}
+}
+
+// TestTwoProcessesOneDatabase: two server processes share one SQLite file;
+// 100 fetches against each, all in one open window: exactly one secret.
+// Then SIGTERM stops both cleanly.
+func TestTwoProcessesOneDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleet.db")
+	a := startChild(t, "--data", filepath.Join(dir, "a"), "--db", db, "--http", "127.0.0.1:0", "--tftp", "")
+	b := startChild(t, "--data", filepath.Join(dir, "b"), "--db", db, "--http", "127.0.0.1:0", "--tftp", "")
+	sa := &server{t: t, base: a.base, token: testToken, log: a.log}
+	setup(sa, "805ec0aabb01", "T54W")
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	with, ok := 0, 0
+	for i := range 200 {
+		base := a.base
+		if i%2 == 1 {
+			base = b.base
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &server{t: t, base: base}
+			code, body, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
+			mu.Lock()
+			defer mu.Unlock()
+			if code == 200 {
+				ok++
+			}
+			if bytes.Contains(body, []byte(sipPass)) {
+				with++
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 200 || with != 1 {
+		t.Fatalf("%d of 200 answered, %d carried the secret; want 200 and exactly 1", ok, with)
+	}
+	a.stop(t)
+	b.stop(t)
+	for _, c := range []*child{a, b} {
+		if strings.Contains(c.log.String(), sipPass) {
+			t.Error("secret in a child's log")
+		}
+	}
+}
+
+// TestSIGTERMLetsTransfersFinish: a TFTP transfer in flight when SIGTERM
+// arrives still completes, and only then does the server exit.
+func TestSIGTERMLetsTransfersFinish(t *testing.T) {
+	dir := t.TempDir()
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tftpAddr := udp.LocalAddr().String()
+	udp.Close()
+	c := startChild(t, "--data", dir, "--http", "127.0.0.1:0", "--tftp", tftpAddr)
+	sc := &server{t: t, base: c.base, token: testToken, log: c.log}
+	setup(sc, "805ec0aabb01", "T54W")
+
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	srv, _ := net.ResolveUDPAddr("udp", tftpAddr)
+	conn.WriteTo(append([]byte{0, 1}, "805ec0aabb01.cfg\x00octet\x00"...), srv)
+	var body []byte
+	buf := make([]byte, 1024)
+	for block := 1; ; block++ {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("block %d: %v\n%s", block, err, c.log.String())
+		}
+		if n < 4 || buf[1] != 3 || int(buf[2])<<8|int(buf[3]) != block {
+			t.Fatalf("block %d: unexpected packet %x", block, buf[:min(n, 16)])
+		}
+		body = append(body, buf[4:n]...)
+		if block == 1 {
+			// Stop the server while the transfer is in flight.
+			c.cmd.Process.Signal(syscall.SIGTERM)
+			time.Sleep(300 * time.Millisecond)
+		}
+		conn.WriteTo([]byte{0, 4, buf[2], buf[3]}, from)
+		if n-4 < 512 {
+			break
+		}
+	}
+	if !bytes.Contains(body, []byte("account.1.user_name = 201")) || !bytes.Contains(body, []byte(sipPass)) {
+		t.Fatalf("transfer incomplete:\n%s", body)
+	}
+	select {
+	case err := <-c.done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	if !strings.Contains(c.log.String(), "secrets disclosed") {
+		t.Errorf("the completed transfer was not committed:\n%s", c.log.String())
+	}
+}
+
+// TestPortInUseNamesTheFlag: a taken port stops start-up with the flag to change.
+func TestPortInUseNamesTheFlag(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	lookup := func(string) (string, bool) { return "", false }
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--http", tcp.Addr().String(), "--tftp", ""}, "--http"},
+		{[]string{"--http", "127.0.0.1:0", "--tftp", udp.LocalAddr().String()}, "--tftp"},
+		{[]string{"--http", "127.0.0.1:0", "--public-url", "prov.example.com"}, "--public-url"},
+	} {
+		var log bytes.Buffer
+		err := run(context.Background(), append([]string{"--data", t.TempDir()}, tc.args...), lookup, &log, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to name %s", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, func(string) (string, bool) { return "", false }, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestAdminTokenFile: without AUTOPROV_ADMIN_TOKEN a token is generated
+// into <data>/admin-token with mode 0600, its path (not its value) logged,
+// and reused at the next start.
+func TestAdminTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	c := startChildEnv(t, nil, "--data", dir, "--http", "127.0.0.1:0", "--tftp", "")
+	c.stop(t)
+	path := filepath.Join(dir, "admin-token")
+	if !strings.Contains(c.log.String(), "admin_token_file="+path) {
+		t.Errorf("token path not logged:\n%s", c.log.String())
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("admin-token: %v %v", st, err)
+	}
+	tok, _ := os.ReadFile(path)
+	if len(bytes.TrimSpace(tok)) < 32 {
+		t.Fatalf("token too short: %d", len(tok))
+	}
+	if strings.Contains(c.log.String(), string(bytes.TrimSpace(tok))) {
+		t.Error("the token itself is logged")
+	}
+	// The next start reuses it: the API accepts it.
+	c2 := startChildEnv(t, nil, "--data", dir, "--http", "127.0.0.1:0", "--tftp", "")
+	s := &server{t: t, base: c2.base, token: string(bytes.TrimSpace(tok))}
+	s.must(200, "GET", "/api/v1/settings", nil, nil)
+	c2.stop(t)
+}
