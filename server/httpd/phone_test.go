@@ -1,0 +1,320 @@
+package httpd_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov/server/provision"
+)
+
+func TestCommonFileETag(t *testing.T) {
+	e := newEnv(t, options{})
+	for _, c := range []struct{ path, ua string }{
+		{"/prov/y000000000096.cfg", yealinkNoMAC},
+		{"/prov/snomD785.htm", snomUA},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			rec := e.phone("GET", c.path, c.ua)
+			if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
+				t.Fatalf("status %d, %d bytes", rec.Code, rec.Body.Len())
+			}
+			etag := rec.Header().Get("ETag")
+			if !strings.HasPrefix(etag, `"`) || !strings.HasSuffix(etag, `"`) || len(etag) < 3 {
+				t.Fatalf("ETag %q, want a quoted strong validator", etag)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", cc)
+			}
+			if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+				t.Errorf("Content-Length %q for %d bytes", cl, rec.Body.Len())
+			}
+			for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
+				again := e.phone("GET", c.path, c.ua, "If-None-Match", inm)
+				if again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+					t.Errorf("If-None-Match %s: status %d with %d bytes, want 304 without a body", inm, again.Code, again.Body.Len())
+				}
+			}
+			if other := e.phone("GET", c.path, c.ua, "If-None-Match", `"0123"`); other.Code != http.StatusOK || other.Body.String() != rec.Body.String() {
+				t.Errorf("other ETag: status %d, want the file again", other.Code)
+			}
+		})
+	}
+}
+
+// fetch does one request against a real server.
+func fetch(t *testing.T, ts *httptest.Server, method, path string, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// TestDeviceFileWithSecrets: the per-device file that carries secrets is
+// never cacheable, HEAD does not use up the window, and GET does.
+func TestDeviceFileWithSecrets(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	ts := e.serve()
+	const path = "/prov/" + devMAC + ".cfg"
+
+	head, hb := fetch(t, ts, "HEAD", path, "User-Agent", yealinkUA, "If-None-Match", "*")
+	if head.StatusCode != http.StatusOK || len(hb) != 0 {
+		t.Fatalf("HEAD: status %d, %d bytes", head.StatusCode, len(hb))
+	}
+	if head.ContentLength <= 0 || head.Header.Get("Content-Length") == "" {
+		t.Errorf("HEAD without Content-Length (%d)", head.ContentLength)
+	}
+	if head.Header.Get("ETag") != "" {
+		t.Errorf("HEAD of a secret file has ETag %q", head.Header.Get("ETag"))
+	}
+	if d := e.device(devMAC); d.Disclosure.State != provision.DisclosureOpen {
+		t.Fatalf("after HEAD the window is %q, want open", d.Disclosure.State)
+	}
+
+	resp, body := fetch(t, ts, "GET", path, "User-Agent", yealinkUA, "If-None-Match", "*")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET with If-None-Match: *: status %d, want 200 with the secrets", resp.StatusCode)
+	}
+	if !strings.Contains(string(body), "account.1.password = "+sipPass) {
+		t.Fatalf("GET after HEAD lacks the password:\n%s", body)
+	}
+	if et := resp.Header.Get("ETag"); et != "" {
+		t.Errorf("secret file has ETag %q", et)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	if int64(len(body)) != head.ContentLength {
+		t.Errorf("HEAD said %d bytes, GET sent %d", head.ContentLength, len(body))
+	}
+	d := e.settled(devMAC, provision.DisclosureConsumed)
+	if d.Disclosure.State != provision.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "127.0.0.1" {
+		t.Errorf("after GET the disclosure is %+v, want consumed by 127.0.0.1", d.Disclosure)
+	}
+
+	// Without secrets the file is an ordinary cacheable one.
+	resp, body = fetch(t, ts, "GET", path, "User-Agent", yealinkUA)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), sipPass) || strings.Contains(string(body), "account.1.password") {
+		t.Fatalf("second GET: status %d, carries secrets:\n%s", resp.StatusCode, body)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("file without secrets has no ETag")
+	}
+	if r, b := fetch(t, ts, "GET", path, "User-Agent", yealinkUA, "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(b) != 0 {
+		t.Errorf("If-None-Match on the file without secrets: %d, %d bytes; want 304", r.StatusCode, len(b))
+	}
+}
+
+// TestDeviceFileSecretsNotModified: a conditional GET naming the very ETag
+// of the secret body still gets the body (with the window open).
+func TestDeviceFileSecretsNotModified(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	const path = "/prov/" + devMAC + ".cfg"
+	// Learn the ETag the body without secrets has, then reopen the window.
+	first := e.phone("GET", path, yealinkUA)
+	plain := e.phone("GET", path, yealinkUA)
+	if !strings.Contains(first.Body.String(), sipPass) || plain.Header().Get("ETag") == "" {
+		t.Fatalf("setup: first fetch without the password or second without ETag")
+	}
+	e.must(http.StatusOK, "POST", "/api/v1/devices/"+devMAC+"/disclosure", nil, nil)
+	rec := e.phone("GET", path, yealinkUA, "If-None-Match", plain.Header().Get("ETag")+", *")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), sipPass) || rec.Header().Get("ETag") != "" {
+		t.Errorf("status %d, ETag %q; want 200 with the password and no ETag", rec.Code, rec.Header().Get("ETag"))
+	}
+}
+
+func TestPhoneNotFound(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	for _, c := range []struct{ path, ua string }{
+		{"/prov/nothing.txt", ""},
+		{"/prov/nothing.txt", yealinkUA},
+		{"/prov/805ec0ffff01.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:ff:ff:01"}, // seen, not assigned
+		{"/prov/directory/yealink/X1.xml", ""},
+		{"/prov/", ""},
+		{"/prov/%00", ""},
+	} {
+		rec := e.phone("GET", c.path, c.ua)
+		if rec.Code != http.StatusNotFound || rec.Body.String() != "not found\n" {
+			t.Errorf("%s (%q): status %d body %q, want 404 \"not found\\n\"", c.path, c.ua, rec.Code, rec.Body)
+		}
+		if rec.Header().Get("ETag") != "" {
+			t.Errorf("%s: 404 with an ETag", c.path)
+		}
+	}
+	if !strings.Contains(e.log.String(), "device is unassigned") {
+		t.Errorf("the reason of the miss is not in the log:\n%s", e.log)
+	}
+}
+
+// rawGet sends a request line as is over TCP, since clients clean paths.
+func rawGet(t *testing.T, ts *httptest.Server, target string) (*http.Response, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "GET "+target+" HTTP/1.1\r\nHost: prov.test\r\nUser-Agent: "+yealinkUA+"\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestPhoneDotDot(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	ts := e.serve()
+	// The raw path reaches the edge: a plain file answers 200 this way.
+	if resp, _ := rawGet(t, ts, "/prov/y000000000096.cfg"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("raw GET of a common file: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"/prov/../" + devMAC + ".cfg", "/prov/../../etc/passwd", "/prov/a/../" + devMAC + ".cfg", "/prov/..%2f" + devMAC + ".cfg", "/prov/.."} {
+		resp, body := rawGet(t, ts, p)
+		if resp.StatusCode != http.StatusNotFound || body != "not found\n" {
+			t.Errorf("%s: status %d body %q, want 404 \"not found\\n\"", p, resp.StatusCode, body)
+		}
+	}
+	if !strings.Contains(e.log.String(), "refused phone path") {
+		t.Errorf("log lacks \"refused phone path\":\n%s", e.log)
+	}
+	if d := e.device(devMAC); d.Disclosure.State != provision.DisclosureOpen {
+		t.Errorf("a refused path touched the window: %q", d.Disclosure.State)
+	}
+}
+
+func TestPhoneUploadForbidden(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	for _, m := range []string{"PUT", "POST"} {
+		req := httptest.NewRequest(m, "/prov/"+devMAC+"-local.cfg", strings.NewReader("account.1.password = evil\n"))
+		req.Header.Set("User-Agent", yealinkUA)
+		rec := e.do(req)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("%s: status %d, want 403", m, rec.Code)
+		}
+		req = httptest.NewRequest(m, "/prov/"+devMAC+".cfg", strings.NewReader("x"))
+		if rec := e.do(req); rec.Code != http.StatusForbidden {
+			t.Errorf("%s of the device file: status %d, want 403", m, rec.Code)
+		}
+	}
+	if !strings.Contains(e.log.String(), "refused phone upload") {
+		t.Errorf("upload not logged:\n%s", e.log)
+	}
+	if rec := e.phone("GET", "/prov/"+devMAC+".cfg", yealinkUA); strings.Contains(rec.Body.String(), "evil") {
+		t.Error("an upload changed the served file")
+	}
+}
+
+// TestPhoneMACQuery: ?mac= names a phone whose User-Agent has no MAC.
+func TestPhoneMACQuery(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	if rec := e.phone("GET", "/prov/y000000000000.boot", yealinkNoMAC); rec.Code != http.StatusNotFound {
+		t.Errorf("boot file without any MAC: status %d, want 404", rec.Code)
+	}
+	for _, q := range []string{"805ec0aabb01", "80:5E:C0:AA:BB:01"} {
+		rec := e.phone("GET", "/prov/y000000000000.boot?mac="+q, yealinkNoMAC)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `include:config "805ec0aabb01.cfg"`) {
+			t.Errorf("?mac=%s: status %d:\n%s", q, rec.Code, rec.Body)
+		}
+	}
+	if d := e.device(devMAC); d.UserAgent != yealinkNoMAC {
+		t.Errorf("sighting by ?mac= not recorded: user agent %q", d.UserAgent)
+	}
+	// The per-device file named by ?mac= alone.
+	rec := e.phone("GET", "/prov/y000000000000.boot?mac=nonsense", yealinkNoMAC)
+	if rec.Code != http.StatusNotFound || rec.Body.String() != "not found\n" {
+		t.Errorf("?mac=nonsense: status %d %q", rec.Code, rec.Body)
+	}
+}
+
+func TestBaseURLFromHost(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	ts := e.serve()
+	_, body := fetch(t, ts, "GET", "/prov/"+devMAC+".cfg", "User-Agent", yealinkUA)
+	want := "static.auto_provision.server.url = http://" + ts.Listener.Addr().String() + "/prov/"
+	if !strings.Contains(string(body), want+"\n") {
+		t.Errorf("per-device file lacks %q:\n%s", want, body)
+	}
+	req := httptest.NewRequest("GET", "/prov/"+devMAC+".cfg", nil)
+	req.Host = "prov.lan:8080"
+	req.Header.Set("User-Agent", yealinkUA)
+	if rec := e.do(req); !strings.Contains(rec.Body.String(), "static.auto_provision.server.url = http://prov.lan:8080/prov/\n") {
+		t.Errorf("Host prov.lan:8080 not used:\n%s", rec.Body)
+	}
+}
+
+func TestBaseURLFromPublicURL(t *testing.T) {
+	e := newEnv(t, options{publicURL: "https://prov.example.com"})
+	e.setup()
+	req := httptest.NewRequest("GET", "/prov/"+devMAC+".cfg", nil)
+	req.Host = "prov.lan:8080"
+	req.Header.Set("User-Agent", yealinkUA)
+	rec := e.do(req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "static.auto_provision.server.url = https://prov.example.com/prov/\n") {
+		t.Errorf("status %d, PublicURL not used:\n%s", rec.Code, rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "prov.lan") {
+		t.Errorf("the request Host leaked into the file despite PublicURL")
+	}
+}
+
+// TestForwardedForNotTrusted: without trusted proxies the peer address is
+// recorded, not what X-Forwarded-For claims.
+func TestForwardedForNotTrusted(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	ts := e.serve()
+	fetch(t, ts, "GET", "/prov/"+devMAC+".cfg", "User-Agent", yealinkUA, "X-Forwarded-For", "203.0.113.9", "X-Real-IP", "203.0.113.9")
+	d := e.settled(devMAC, provision.DisclosureConsumed)
+	if d.RemoteIP != "127.0.0.1" {
+		t.Errorf("remote_ip %q, want 127.0.0.1", d.RemoteIP)
+	}
+	if d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "127.0.0.1" {
+		t.Errorf("disclosed_to %+v, want 127.0.0.1", d.Disclosure.DisclosedTo)
+	}
+}
+
+// TestForwardedForTrustedProxy: the same request through a configured
+// proxy records the forwarded address (so the test above can fail).
+func TestForwardedForTrustedProxy(t *testing.T) {
+	e := newEnv(t, options{trustedProxies: []string{"127.0.0.1"}})
+	e.setup()
+	ts := e.serve()
+	fetch(t, ts, "GET", "/prov/"+devMAC+".cfg", "User-Agent", yealinkUA, "X-Forwarded-For", "203.0.113.9")
+	if d := e.device(devMAC); d.RemoteIP != "203.0.113.9" {
+		t.Errorf("remote_ip %q through a trusted proxy, want 203.0.113.9", d.RemoteIP)
+	}
+}
