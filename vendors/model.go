@@ -78,6 +78,10 @@ type Model struct {
 	// Modules are the expansion modules the model accepts (the first is
 	// the one keys on modules are rendered for).
 	Modules []Module `json:"modules,omitempty"`
+	// MenuPINDigits, when not 0, is the exact number of digits the phone
+	// accepts for Device.MenuPassword (a DECT registration code takes 4);
+	// 0 means any PIN of digits up to 32 long.
+	MenuPINDigits int `json:"menu_pin_digits,omitempty"`
 	// Aliases are other spellings that name this model (e.g. "SIP-T54W").
 	Aliases []string `json:"aliases,omitempty"`
 }

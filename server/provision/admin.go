@@ -256,12 +256,7 @@ func (s *Service) CreateDevice(in DeviceInput, actor string) (Device, error) {
 	if err := s.apply(&d, in, true); err != nil {
 		return Device{}, err
 	}
-	if d.MenuPassword == "" {
-		d.MenuPassword = GeneratePIN(menuPINLen)
-	}
-	if d.WebPassword == "" {
-		d.WebPassword = GeneratePassword(webPasswordLen)
-	}
+	s.fillSecrets(&d)
 	if adopt {
 		err = s.store.UpdateDevice(d)
 	} else {
@@ -306,12 +301,7 @@ func (s *Service) UpdateDevice(mac string, in DeviceInput, actor string) (Device
 	if err := s.apply(&d, in, !wasAssigned); err != nil {
 		return Device{}, err
 	}
-	if d.MenuPassword == "" {
-		d.MenuPassword = GeneratePIN(menuPINLen)
-	}
-	if d.WebPassword == "" {
-		d.WebPassword = GeneratePassword(webPasswordLen)
-	}
+	s.fillSecrets(&d)
 	if err := s.store.UpdateDevice(d); err != nil {
 		return Device{}, err
 	}
@@ -405,10 +395,19 @@ func (s *Service) apply(d *Device, in DeviceInput, creating bool) error {
 		d.Overrides = *in.Overrides
 	}
 	if in.MenuPassword != nil {
-		if p := *in.MenuPassword; p != "" && (len(p) < 4 || len(p) > 32 || hasControl(p) || strings.ContainsAny(p, "<>&\"'")) {
-			return invalid("menu_password", "menu_password must be 4 to 32 characters without control characters or < > & \" '")
-		}
 		d.MenuPassword = *in.MenuPassword
+	}
+	if p := d.MenuPassword; p != "" {
+		digits := strings.Trim(p, "0123456789") == ""
+		switch {
+		case m.MenuPINDigits > 0 && (!digits || len(p) != m.MenuPINDigits):
+			if in.MenuPassword != nil {
+				return invalid("menu_password", "the %s takes a menu PIN of exactly %d digits", m.Name, m.MenuPINDigits)
+			}
+			d.MenuPassword = "" // generated anew for the new model
+		case !digits || len(p) < 4 || len(p) > 32:
+			return invalid("menu_password", "menu_password must be 4 to 32 digits")
+		}
 	}
 	if in.WebPassword != nil {
 		if p := *in.WebPassword; p != "" && (len(p) < 8 || len(p) > 64 || hasControl(p) || strings.ContainsAny(p, "<>&\"'")) {
@@ -417,6 +416,21 @@ func (s *Service) apply(d *Device, in DeviceInput, creating bool) error {
 		d.WebPassword = *in.WebPassword
 	}
 	return s.checkKeys(*d, m)
+}
+
+// fillSecrets generates the phone-menu PIN and web password a device lacks,
+// the PIN as long as its model takes.
+func (s *Service) fillSecrets(d *Device) {
+	if d.MenuPassword == "" {
+		n := menuPINLen
+		if _, m, err := s.reg.Lookup(d.Vendor, d.Model); err == nil && m.MenuPINDigits > 0 {
+			n = m.MenuPINDigits
+		}
+		d.MenuPassword = GeneratePIN(n)
+	}
+	if d.WebPassword == "" {
+		d.WebPassword = GeneratePassword(webPasswordLen)
+	}
 }
 
 // checkKeys validates the device's whole key layout (its profile's keys

@@ -27,6 +27,8 @@ func nx70(name string, handsets int) vendors.Model {
 	return vendors.Model{
 		Vendor: VendorName, Name: name, Family: FamilyNx70, Kind: "dect",
 		Lines: handsets,
+		// MenuPassword becomes the handsets' 4-digit registration code (README).
+		MenuPINDigits: 4,
 		Aliases: []string{name + " IP PRO", name + " IP", name + "-IP-PRO", name + "IPPRO",
 			"Gigaset " + name, "Gigaset " + name + " IP PRO"},
 	}
@@ -37,6 +39,8 @@ func maxwell(suffix string, keys int) vendors.Model {
 	m := vendors.Model{
 		Vendor: VendorName, Name: name, Family: FamilyMaxwell, Kind: "desk",
 		Lines: maxwellLines, Keys: keys,
+		// The Maxwell admin PIN is PIN-shaped (default 1234, README).
+		MenuPINDigits: 4,
 		Aliases: []string{"Maxwell" + suffix, "Maxwell-" + suffix, "Maxwell_" + suffix,
 			"Gigaset " + name, "Gigaset Maxwell" + suffix, "Maxwell " + suffix + " IP"},
 	}
