@@ -103,10 +103,16 @@ func bind(c *gin.Context, v any) error {
 		}
 		return &provision.InvalidError{Message: "request body is not valid JSON"}
 	}
-	if dec.More() {
+	// Only white space may follow. (dec.More reports a stray "]" or "}"
+	// as the end, so it would let such a body through.)
+	switch _, err := dec.Token(); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err == nil:
 		return &provision.InvalidError{Message: "request body holds more than one JSON value"}
+	default:
+		return &provision.InvalidError{Message: "request body is not valid JSON"}
 	}
-	return nil
 }
 
 func (s *Server) getSettings(c *gin.Context) {
