@@ -10,13 +10,18 @@ import (
 // construction and safe for concurrent use.
 type Registry struct {
 	drivers []Vendor
+	models  [][]Model // models[i] is drivers[i].Models(), read once
 }
 
 // NewRegistry returns a registry of the given drivers. Several drivers may
 // share a vendor name (e.g. two format families of one vendor) as long as
 // their models do not overlap.
 func NewRegistry(drivers ...Vendor) *Registry {
-	return &Registry{drivers: drivers}
+	r := &Registry{drivers: drivers}
+	for _, v := range drivers {
+		r.models = append(r.models, v.Models())
+	}
+	return r
 }
 
 // Drivers returns the drivers in registration order.
@@ -52,11 +57,11 @@ func (r *Registry) IdentifyWith(vendor, model string, req Request) (Identity, Ve
 func (r *Registry) Lookup(vendor, model string) (Vendor, Model, error) {
 	var found []Vendor
 	var models []Model
-	for _, v := range r.drivers {
+	for i, v := range r.drivers {
 		if vendor != "" && !strings.EqualFold(v.Name(), vendor) {
 			continue
 		}
-		for _, m := range v.Models() {
+		for _, m := range r.models[i] {
 			if m.Matches(model) {
 				found = append(found, v)
 				models = append(models, m)
@@ -113,8 +118,8 @@ func (r *Registry) ModelNames(vendor string) []string {
 // Models lists every model of every driver, in registration order.
 func (r *Registry) Models() []Model {
 	var all []Model
-	for _, v := range r.drivers {
-		all = append(all, v.Models()...)
+	for _, ms := range r.models {
+		all = append(all, ms...)
 	}
 	return all
 }

@@ -32,7 +32,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newCore(t *testing.T) (*provision.Service, *clock) {
+func newCore(t testing.TB) (*provision.Service, *clock) {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
@@ -56,7 +56,7 @@ func newCore(t *testing.T) (*provision.Service, *clock) {
 
 func ptr[T any](v T) *T { return &v }
 
-func mustAccount(t *testing.T, core *provision.Service, ext, name string) provision.Account {
+func mustAccount(t testing.TB, core *provision.Service, ext, name string) provision.Account {
 	t.Helper()
 	a, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name})
 	if err != nil {

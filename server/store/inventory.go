@@ -285,34 +285,35 @@ func (r deviceRow) domain(accounts []string) provision.Device {
 
 // Seen records a sighting: it creates the device as unassigned when the MAC
 // is new and updates what the phone told us either way. It reports whether
-// the device was created.
+// the device was created. The common case, a known phone, is one UPDATE.
 func (s *Store) Seen(v provision.Sighting) (created bool, err error) {
 	at := v.At.UTC()
-	r := deviceRow{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: provision.StateUnassigned,
-		DisclosureState: provision.DisclosureNone, LastSeen: &at, RemoteIP: v.RemoteIP,
-		UserAgent: v.UserAgent, Firmware: v.Firmware, LastFile: v.File, Keys: []provision.KeySpec{}}
-	res := s.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+	// What an unassigned phone says about itself is all we know: fill in
+	// its vendor and model while they are empty.
+	res := s.db.Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(map[string]any{
+		"last_seen": &at, "remote_ip": v.RemoteIP, "last_file": v.File,
+		"user_agent": gorm.Expr("CASE WHEN ? = '' THEN user_agent ELSE ? END", v.UserAgent, v.UserAgent),
+		"firmware":   gorm.Expr("CASE WHEN ? = '' THEN firmware ELSE ? END", v.Firmware, v.Firmware),
+		"vendor":     gorm.Expr("CASE WHEN state = ? AND vendor = '' THEN ? ELSE vendor END", provision.StateUnassigned, v.Vendor),
+		"model":      gorm.Expr("CASE WHEN state = ? AND model = '' THEN ? ELSE model END", provision.StateUnassigned, v.Model),
+	})
 	if res.Error != nil {
 		return false, wrap(res.Error, "record device %s", v.MAC)
 	}
 	if res.RowsAffected == 1 {
-		return true, nil
+		return false, nil
 	}
-	upd := map[string]any{"last_seen": &at, "remote_ip": v.RemoteIP, "last_file": v.File}
-	if v.UserAgent != "" {
-		upd["user_agent"] = v.UserAgent
+	r := deviceRow{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: provision.StateUnassigned,
+		DisclosureState: provision.DisclosureNone, LastSeen: &at, RemoteIP: v.RemoteIP,
+		UserAgent: v.UserAgent, Firmware: v.Firmware, LastFile: v.File, Keys: []provision.KeySpec{}}
+	res = s.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+	if res.Error != nil {
+		return false, wrap(res.Error, "record device %s", v.MAC)
 	}
-	if v.Firmware != "" {
-		upd["firmware"] = v.Firmware
+	if res.RowsAffected == 0 { // another fetch created it first
+		return s.Seen(v)
 	}
-	// What an unassigned phone says about itself is all we know: keep it current.
-	if v.Vendor != "" {
-		s.db.Model(&deviceRow{}).Where("mac = ? AND state = ? AND vendor = ''", v.MAC, provision.StateUnassigned).Update("vendor", v.Vendor)
-	}
-	if v.Model != "" {
-		s.db.Model(&deviceRow{}).Where("mac = ? AND state = ? AND model = ''", v.MAC, provision.StateUnassigned).Update("model", v.Model)
-	}
-	return false, wrap(s.db.Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(upd).Error, "record device %s", v.MAC)
+	return true, nil
 }
 
 // CreateKeyProfile adds a key profile; ErrConflict when the name exists.

@@ -62,7 +62,12 @@ func Open(dsn string) (*Store, error) {
 	db, err := gorm.Open(sqlite.Open(full), &gorm.Config{
 		Logger:         logger.Discard,
 		TranslateError: true,
-		NowFunc:        func() time.Time { return time.Now().UTC() },
+		// Phones fetch the same few statements over and over: prepare them
+		// once. Single statements need no transaction of their own; the
+		// multi-statement changes open theirs explicitly.
+		PrepareStmt:            true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
