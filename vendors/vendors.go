@@ -222,10 +222,12 @@ func SplitHostPort(s string) (host string, port int) {
 func atoi(s string) int {
 	n := 0
 	for _, c := range s {
-		if c < '0' || c > '9' || n > 65535 {
+		if c < '0' || c > '9' {
 			return 0
 		}
-		n = n*10 + int(c-'0')
+		if n = n*10 + int(c-'0'); n > 65535 {
+			return 0
+		}
 	}
 	return n
 }

@@ -111,10 +111,14 @@ func ResolveZone(name string, year int) (Zone, error) {
 		return Zone{}, fmt.Errorf("time zone %q: %w", name, ErrNotFound)
 	}
 	z := Zone{Name: name, RefYear: year, Location: loc}
+	// Standard time is the smaller of the winter and summer offsets: tzdata
+	// marks Irish winter time as a "negative DST", so IsDST cannot decide.
 	jan := time.Date(year, 1, 1, 0, 0, 0, 0, loc)
 	jul := time.Date(year, 7, 1, 0, 0, 0, 0, loc)
+	_, janOff := jan.Zone()
+	_, julOff := jul.Zone()
 	std := jan
-	if jan.IsDST() {
+	if julOff < janOff {
 		std = jul
 	}
 	z.Abbrev, z.Offset = std.Zone()
@@ -134,9 +138,8 @@ func ResolveZone(name string, year int) (Zone, error) {
 		if wall.Day()+7 > daysIn(wall.Month(), wall.Year()) {
 			tr.Week = 5
 		}
-		if end.IsDST() {
-			dstAbbrev, save = end.Zone()
-			save -= z.Offset
+		if abbr, off := end.Zone(); off > z.Offset {
+			dstAbbrev, save = abbr, off-z.Offset
 			starts = append(starts, tr)
 		} else {
 			ends = append(ends, tr)

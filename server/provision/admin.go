@@ -48,8 +48,8 @@ func (s *Service) PutSettings(st Settings) (Settings, error) {
 		return Settings{}, invalid("sip_port", "sip_port must be between 1 and 65535")
 	case st.SIPTransport != "udp" && st.SIPTransport != "tcp" && st.SIPTransport != "tls":
 		return Settings{}, invalid("sip_transport", "sip_transport must be udp, tcp or tls")
-	case st.OutboundProxy != "" && !hostRE.MatchString(st.OutboundProxy):
-		return Settings{}, invalid("outbound_proxy", "outbound_proxy must be host[:port] or empty")
+	case st.OutboundProxy != "" && (!hostRE.MatchString(st.OutboundProxy) || badPort(st.OutboundProxy)):
+		return Settings{}, invalid("outbound_proxy", "outbound_proxy must be host[:port] (port 1 to 65535) or empty")
 	case st.NTPServer != "" && !hostRE.MatchString(st.NTPServer):
 		return Settings{}, invalid("ntp_server", "ntp_server must be a host name or address")
 	case st.DisclosureWindowSeconds < 1 || st.DisclosureWindowSeconds > 7*24*3600:
@@ -62,6 +62,14 @@ func (s *Service) PutSettings(st Settings) (Settings, error) {
 		return Settings{}, err
 	}
 	return st, nil
+}
+
+// badPort reports a "host:port" whose port is not 1..65535.
+func badPort(hostport string) bool {
+	host, port := vendors.SplitHostPort(hostport)
+	explicit := strings.HasPrefix(hostport, "[") && strings.Contains(hostport, "]:") ||
+		!strings.HasPrefix(hostport, "[") && strings.Count(hostport, ":") == 1
+	return host == "" || explicit && port == 0
 }
 
 // checkLocale validates locale names; required says empty is refused.
