@@ -136,6 +136,16 @@ func TestBodyLimitDefault(t *testing.T) {
 		}
 		wantErr(t, e.do(req), http.StatusRequestEntityTooLarge, "")
 	})
+	t.Run("declared too large is not read", func(t *testing.T) {
+		body := &countingReader{r: bytes.NewReader(big)}
+		req := httptest.NewRequest("POST", "/api/v1/accounts", body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.ContentLength = int64(len(big))
+		wantErr(t, e.do(req), http.StatusRequestEntityTooLarge, "")
+		if body.n != 0 {
+			t.Errorf("read %d bytes of a body whose Content-Length is over the limit", body.n)
+		}
+	})
 	t.Run("chunked", func(t *testing.T) {
 		req := httptest.NewRequest("POST", "/api/v1/accounts", io.MultiReader(bytes.NewReader(big)))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -148,6 +158,18 @@ func TestBodyLimitDefault(t *testing.T) {
 	}
 	// Exactly 1 MiB is within the limit.
 	e.must(http.StatusCreated, "POST", "/api/v1/accounts", accountBody("302", 1<<20), nil)
+}
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // TestBodyLimitOption: MaxBody is respected, over a real socket, with and

@@ -252,7 +252,7 @@ func TestPhoneMACQuery(t *testing.T) {
 	if d := e.device(devMAC); d.UserAgent != yealinkNoMAC {
 		t.Errorf("sighting by ?mac= not recorded: user agent %q", d.UserAgent)
 	}
-	// The per-device file named by ?mac= alone.
+	// A ?mac= that is no MAC names no phone.
 	rec := e.phone("GET", "/prov/y000000000000.boot?mac=nonsense", yealinkNoMAC)
 	if rec.Code != http.StatusNotFound || rec.Body.String() != "not found\n" {
 		t.Errorf("?mac=nonsense: status %d %q", rec.Code, rec.Body)
