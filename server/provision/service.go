@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -229,6 +230,9 @@ func (s *Service) provideDevice(req vendors.Request, v vendors.Vendor, dev Devic
 	if err == nil {
 		var f *vendors.File
 		f, err = v.Render(req.Path, vd)
+		if err == nil && token == "" {
+			err = leaked(f.Body, vd)
+		}
 		if err == nil {
 			s.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", token != "")
 			return newResult(f, token != "", s.settle(dev.MAC, token, Peer{IP: req.RemoteAddr, UserAgent: req.UserAgent})), nil
@@ -267,6 +271,22 @@ func (s *Service) settle(mac, token string, to Peer) func(bool) {
 			s.log.Info("secrets disclosed; window closed", "mac", mac, "remote", to.IP)
 		}
 	}
+}
+
+// leaked is the safety net under the drivers and admins' template
+// overrides: a file rendered without secrets must not hold one. Only the
+// long secrets are checked (a 4-digit PIN can occur by chance).
+func leaked(body []byte, vd *vendors.Device) error {
+	secrets := []string{vd.WebPassword, vd.MenuPassword}
+	for _, l := range vd.Lines {
+		secrets = append(secrets, l.Password)
+	}
+	for _, sec := range secrets {
+		if len(sec) >= 8 && bytes.Contains(body, []byte(sec)) {
+			return errors.New("the file rendered without secrets holds one: check template overrides for a missing WithSecrets guard")
+		}
+	}
+	return nil
 }
 
 func newResult(f *vendors.File, secret bool, finish func(bool)) *Result {
