@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/template"
 	"time"
 	_ "time/tzdata" // time zones resolve on hosts without /usr/share/zoneinfo
 
@@ -27,11 +26,7 @@ import (
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/server/tftpd"
-	"github.com/autoprov/autoprov/templates"
-	"github.com/autoprov/autoprov/vendors"
-	"github.com/autoprov/autoprov/vendors/gigaset"
-	"github.com/autoprov/autoprov/vendors/snom"
-	"github.com/autoprov/autoprov/vendors/yealink"
+	"github.com/autoprov/autoprov/vendors/all"
 )
 
 func main() {
@@ -123,7 +118,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return err
 	}
 
-	reg, err := registry(filepath.Join(c.data, "templates"))
+	reg, err := all.Registry(filepath.Join(c.data, "templates"))
 	if err != nil {
 		return err
 	}
@@ -184,24 +179,6 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	err = g.Wait()
 	log.Info("autoprov stopped")
 	return err
-}
-
-// registry lists the vendor drivers. Adding a vendor means adding it here.
-func registry(overrides string) (*vendors.Registry, error) {
-	set := map[string]*template.Template{}
-	for _, v := range []string{"yealink", "snom", "gigaset"} {
-		t, err := templates.Load(v, overrides)
-		if err != nil {
-			return nil, fmt.Errorf("templates: %w", err)
-		}
-		set[v] = t
-	}
-	return vendors.NewRegistry(
-		yealink.New(set["yealink"]),
-		snom.New(set["snom"]),
-		gigaset.New(set["gigaset"]),
-		snom.NewGigasetP(set["snom"]),
-	), nil
 }
 
 // sweep records expired disclosure windows in the audit log.

@@ -15,11 +15,7 @@ import (
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
-	"github.com/autoprov/autoprov/templates"
-	"github.com/autoprov/autoprov/vendors"
-	"github.com/autoprov/autoprov/vendors/gigaset"
-	"github.com/autoprov/autoprov/vendors/snom"
-	"github.com/autoprov/autoprov/vendors/yealink"
+	"github.com/autoprov/autoprov/vendors/all"
 )
 
 const (
@@ -76,12 +72,10 @@ func newEnv(t *testing.T, o options) *env {
 	t.Cleanup(func() { st.Close() })
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	reg := vendors.NewRegistry(
-		yealink.New(templates.MustLoad("yealink")),
-		snom.New(templates.MustLoad("snom")),
-		gigaset.New(templates.MustLoad("gigaset")),
-		snom.NewGigasetP(templates.MustLoad("snom")),
-	)
+	reg, err := all.Registry("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	core := provision.New(provision.Config{Registry: reg, Store: st, Log: log, PublicURL: o.publicURL})
 	tok := token
 	if o.adminToken != nil {

@@ -12,11 +12,8 @@ import (
 
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
-	"github.com/autoprov/autoprov/templates"
 	"github.com/autoprov/autoprov/vendors"
-	"github.com/autoprov/autoprov/vendors/gigaset"
-	"github.com/autoprov/autoprov/vendors/snom"
-	"github.com/autoprov/autoprov/vendors/yealink"
+	"github.com/autoprov/autoprov/vendors/all"
 )
 
 // clock is an injected clock tests move by hand.
@@ -39,12 +36,10 @@ func newCore(t testing.TB) (*provision.Service, *clock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := vendors.NewRegistry(
-		yealink.New(templates.MustLoad("yealink")),
-		snom.New(templates.MustLoad("snom")),
-		gigaset.New(templates.MustLoad("gigaset")),
-		snom.NewGigasetP(templates.MustLoad("snom")),
-	)
+	reg, err := all.Registry("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	core := provision.New(provision.Config{Registry: reg, Store: st, Now: clk.Now, PublicURL: "http://prov.example.com/"})
 	if _, err := core.PutSettings(provision.Settings{SIPServer: "pbx.example.com", SIPPort: 5060, SIPTransport: "udp",
