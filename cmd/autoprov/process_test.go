@@ -264,3 +264,27 @@ func TestAdminTokenFile(t *testing.T) {
 	s.must(200, "GET", "/api/v1/settings", nil, nil)
 	c2.stop(t)
 }
+
+// TestDisclosureWindowFlag: --disclosure-window sets the window until the
+// settings name one.
+func TestDisclosureWindowFlag(t *testing.T) {
+	s := start(t, "--disclosure-window", "90s")
+	var st struct {
+		Window int `json:"disclosure_window_seconds"`
+	}
+	s.must(200, "GET", "/api/v1/settings", nil, &st)
+	if st.Window != 90 {
+		t.Fatalf("window = %d, want 90", st.Window)
+	}
+	setup(s, "805ec0aabb01", "T54W")
+	var dev struct {
+		Disclosure struct {
+			OpenedAt  time.Time `json:"opened_at"`
+			ExpiresAt time.Time `json:"expires_at"`
+		} `json:"disclosure"`
+	}
+	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
+	if d := dev.Disclosure.ExpiresAt.Sub(dev.Disclosure.OpenedAt); d != 90*time.Second {
+		t.Fatalf("window opened for %s, want 90s", d)
+	}
+}

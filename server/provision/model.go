@@ -37,12 +37,13 @@ type Settings struct {
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
 }
 
-// DefaultSettings are the settings of a new installation.
+// DefaultSettings are the settings of a new installation. The disclosure
+// window is left 0: the service fills in its configured default
+// (--disclosure-window, 10 minutes) until an admin sets one.
 func DefaultSettings() Settings {
 	return Settings{
 		SIPPort: 5060, SIPTransport: "udp", NTPServer: "pool.ntp.org",
 		Timezone: "UTC", Language: "en", ToneScheme: "US",
-		DisclosureWindowSeconds: 600,
 	}
 }
 
