@@ -148,11 +148,11 @@ func (s *Service) Provide(ctx context.Context, req vendors.Request) (*Result, er
 		if d.State == StateAssigned && d.Vendor != "" {
 			// The inventory knows better than a guess from the path: let the
 			// assigned vendor's driver decide what the path names.
-			drv, _, err := s.reg.Lookup(d.Vendor, d.Model)
+			var err error
+			id, v, err = s.reg.IdentifyWith(d.Vendor, d.Model, req)
 			if err != nil {
 				return nil, s.missf(req, mac, "device's model %s/%s has no driver: %v", d.Vendor, d.Model, err)
 			}
-			v, id = drv, drv.Identify(req)
 			if id.Kind == vendors.FileUnknown {
 				return nil, s.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
 			}
@@ -190,10 +190,9 @@ func (s *Service) Provide(ctx context.Context, req vendors.Request) (*Result, er
 
 // sighting records what the request taught us and returns the device.
 func (s *Service) sighting(mac string, id vendors.Identity, req vendors.Request) (*Device, error) {
+	// The model is kept as the phone said it, supported or not: the inbox
+	// shows what is out there.
 	model := id.Model
-	if _, _, err := s.reg.Lookup(id.Vendor, model); err != nil {
-		model = id.Model // keep what the phone said even if unsupported
-	}
 	created, err := s.store.Seen(Sighting{MAC: mac, Vendor: id.Vendor, Model: model, Firmware: id.Firmware,
 		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: req.Path, At: s.now()})
 	if err != nil {
