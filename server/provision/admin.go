@@ -251,17 +251,10 @@ func (s *Service) CreateDevice(in DeviceInput, actor string) (Device, error) {
 	d := Device{MAC: mac, State: StateAssigned, Accounts: []string{}, Keys: []KeySpec{}}
 	if adopt {
 		d = existing
+		in = adopting(in, d)
 		d.State = StateAssigned
-		if in.Model == nil && d.Model != "" { // adopt with what the phone told us
-			m := d.Model
-			in.Model = &m
-		}
-		if in.Vendor == nil && d.Vendor != "" {
-			v := d.Vendor
-			in.Vendor = &v
-		}
 	}
-	if err := s.apply(&d, in, true); err != nil {
+	if err := s.apply(&d, in); err != nil {
 		return Device{}, err
 	}
 	s.fillSecrets(&d)
@@ -294,19 +287,11 @@ func (s *Service) UpdateDevice(mac string, in DeviceInput, actor string) (Device
 		}
 	}
 	before := d
-	wasAssigned := d.State == StateAssigned
-	d.State = StateAssigned
-	if !wasAssigned {
-		if in.Model == nil && d.Model != "" {
-			m := d.Model
-			in.Model = &m
-		}
-		if in.Vendor == nil && d.Vendor != "" {
-			v := d.Vendor
-			in.Vendor = &v
-		}
+	if d.State != StateAssigned {
+		in = adopting(in, d)
+		d.State = StateAssigned
 	}
-	if err := s.apply(&d, in, !wasAssigned); err != nil {
+	if err := s.apply(&d, in); err != nil {
 		return Device{}, err
 	}
 	s.fillSecrets(&d)
@@ -323,8 +308,20 @@ func (s *Service) UpdateDevice(mac string, in DeviceInput, actor string) (Device
 	return s.Device(mac)
 }
 
+// adopting fills the vendor and model an admin left out when adopting an
+// unassigned device with what the phone reported about itself.
+func adopting(in DeviceInput, seen Device) DeviceInput {
+	if in.Model == nil && seen.Model != "" {
+		in.Model = &seen.Model
+	}
+	if in.Vendor == nil && seen.Vendor != "" {
+		in.Vendor = &seen.Vendor
+	}
+	return in
+}
+
 // apply validates in and writes it onto d. Nothing is stored here.
-func (s *Service) apply(d *Device, in DeviceInput, creating bool) error {
+func (s *Service) apply(d *Device, in DeviceInput) error {
 	vendor, model := d.Vendor, d.Model
 	if in.Vendor != nil {
 		vendor = strings.ToLower(strings.TrimSpace(*in.Vendor))
