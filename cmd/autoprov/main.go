@@ -39,6 +39,7 @@ func main() {
 // config is the server's configuration from flags and environment.
 type config struct {
 	data, http, tftp, publicURL, db, logLevel string
+	https, tlsCert, tlsKey                    string // --https listen address (empty: off) and its PEM files
 	window                                    time.Duration
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
@@ -61,6 +62,9 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.SetOutput(out)
 	fs.StringVar(&c.data, "data", env("AUTOPROV_DATA", "./data"), "data directory: database, admin token, template overrides (AUTOPROV_DATA)")
 	fs.StringVar(&c.http, "http", env("AUTOPROV_HTTP", ":8080"), "HTTP listen address for phones and the admin API (AUTOPROV_HTTP)")
+	fs.StringVar(&c.https, "https", env("AUTOPROV_HTTPS", ""), "HTTPS listen address for phones and the admin API; empty disables HTTPS (AUTOPROV_HTTPS)")
+	fs.StringVar(&c.tlsCert, "tls-cert", env("AUTOPROV_TLS_CERT", ""), "PEM certificate (chain) for --https (default: a self-signed one generated into <data>/tls) (AUTOPROV_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", env("AUTOPROV_TLS_KEY", ""), "PEM private key of --tls-cert (AUTOPROV_TLS_KEY)")
 	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
 	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")
 	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) (AUTOPROV_DB)")
@@ -81,6 +85,12 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	}
 	if c.db == "" {
 		c.db = filepath.Join(c.data, "autoprov.db")
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return config{}, errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if c.tlsCert != "" && c.https == "" {
+		return config{}, errors.New("--tls-cert and --tls-key need --https (the HTTPS listen address)")
 	}
 	if c.publicURL != "" && !strings.HasPrefix(c.publicURL, "http://") && !strings.HasPrefix(c.publicURL, "https://") {
 		return config{}, errors.New("--public-url must start with http:// or https://")
@@ -130,6 +140,14 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("cannot listen for HTTP on %q: %v (change --http or AUTOPROV_HTTP)", c.http, err)
 	}
 	defer httpLn.Close()
+	var httpsLn net.Listener
+	if c.https != "" {
+		httpsLn, err = net.Listen("tcp", c.https)
+		if err != nil {
+			return fmt.Errorf("cannot listen for HTTPS on %q: %v (change --https or AUTOPROV_HTTPS; empty disables HTTPS)", c.https, err)
+		}
+		defer httpsLn.Close()
+	}
 	var tftpConn net.PacketConn
 	if c.tftp != "" {
 		tftpConn, err = net.ListenPacket("udp", c.tftp)
@@ -137,6 +155,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 			return fmt.Errorf("cannot listen for TFTP on %q: %v (change --tftp or AUTOPROV_TFTP; empty disables TFTP; port 69 needs root or CAP_NET_BIND_SERVICE)", c.tftp, err)
 		}
 		defer tftpConn.Close()
+	}
+	var cert *serverCert
+	if httpsLn != nil {
+		if cert, err = loadServerCert(c, time.Now()); err != nil {
+			return err
+		}
 	}
 
 	st, err := store.Open(c.db)
@@ -158,13 +182,21 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return web.Serve(gctx, httpLn) })
+	if httpsLn != nil {
+		g.Go(func() error { return web.ServeTLS(gctx, httpsLn, cert.tlsConfig()) })
+	}
 	if tftpConn != nil {
 		srv := tftpd.New(core, log)
 		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
 	}
 	g.Go(func() error { return sweep(gctx, core, log) })
 
-	attrs := []any{"http", httpLn.Addr().String(), "data", c.data, "db", c.db, "admin_token_file", tokenPath}
+	attrs := []any{"http", httpLn.Addr().String()}
+	if httpsLn != nil {
+		attrs = append(attrs, "https", httpsLn.Addr().String())
+		logCert(log, cert, c.publicURL)
+	}
+	attrs = append(attrs, "data", c.data, "db", c.db, "admin_token_file", tokenPath)
 	if tftpConn != nil {
 		attrs = append(attrs, "tftp", tftpConn.LocalAddr().String())
 	}

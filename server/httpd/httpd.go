@@ -7,6 +7,7 @@ package httpd
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -119,7 +120,22 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully,
 // letting in-flight requests finish (for up to 10 s).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, nil)
+}
+
+// ServeTLS is Serve over TLS with cfg, which must hold the certificate
+// (Certificates or GetCertificate). Phones reaching the server this way get
+// https URLs in their files.
+func (s *Server) ServeTLS(ctx context.Context, ln net.Listener, cfg *tls.Config) error {
+	if cfg == nil {
+		return errors.New("httpd: ServeTLS needs a TLS configuration")
+	}
+	return s.serve(ctx, ln, cfg)
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
 	srv := &http.Server{
+		TLSConfig:         tlsCfg,
 		Handler:           s.engine,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -129,7 +145,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
