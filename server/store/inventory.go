@@ -205,7 +205,8 @@ func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
 		q = q.Where("vendor = ?", f.Vendor)
 	}
 	if f.Model != "" {
-		q = q.Where("model = ? COLLATE NOCASE", f.Model)
+		// Portable case-insensitive match (ASCII model names), SQLite and PostgreSQL alike.
+		q = q.Where("LOWER(model) = LOWER(?)", f.Model)
 	}
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
@@ -239,7 +240,8 @@ func (s *Store) accountsOf(macs []string) (map[string][]string, error) {
 		Extension string
 	}
 	var pairs []pair
-	// Chunk to stay under SQLite's bound-parameter limit on large fleets.
+	// Chunk to stay under the bound-parameter limits on large fleets
+	// (SQLite: 32766, PostgreSQL: 65535).
 	for start := 0; start < len(macs); start += 500 {
 		end := min(start+500, len(macs))
 		var part []pair

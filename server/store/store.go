@@ -3,12 +3,16 @@
 // log, and the one-time disclosure state, and satisfies the interfaces the
 // provisioning core declares.
 //
-// SQLite (an embedded file) is the default. Every state change that must be
-// atomic across processes (the disclosure claim above all) is a conditional
-// UPDATE whose RowsAffected decides, never an in-process lock.
+// Two backends: SQLite (an embedded file) by default, PostgreSQL where
+// several server instances serve one fleet. The same code runs on both.
+// Every state change that must be atomic across processes (the disclosure
+// claim above all) is a conditional UPDATE whose RowsAffected decides, never
+// an in-process lock. README.md in this directory explains why that holds on
+// each backend.
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +20,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -33,19 +41,97 @@ var (
 
 // Store is the database handle. It is safe for concurrent use.
 type Store struct {
-	db *gorm.DB
+	db       *gorm.DB
+	postgres bool
 }
 
-// Open opens (and migrates) the database named by dsn. An empty dsn or a
-// path means a SQLite file; "sqlite:<path>" is accepted too. PostgreSQL
-// DSNs are recognised and refused with a clear message until that backend
-// lands.
+// Connection pool sizes. PostgreSQL: every instance keeps at most
+// pgMaxConns server connections, so N instances need N*pgMaxConns below
+// the server's max_connections (100 by default, a few reserved); idle ones
+// are closed after a while so a quiet instance holds few. SQLite: a
+// connection is an open file; writers queue on the file lock
+// (busy_timeout) whatever the pool size, readers run beside them (WAL).
+const (
+	pgMaxConns      = 16
+	pgMaxIdle       = 4
+	pgConnIdleTime  = 5 * time.Minute
+	pgConnLifetime  = 30 * time.Minute
+	sqliteMaxIdle   = 8
+	migrateLockID   = 0x6175746f70726f76 // "autoprov": pg_advisory_xact_lock key for migrations
+	pgAppName       = "autoprov"
+	pgDefaultTZ     = "UTC"
+	sqliteDSNPrefix = "sqlite:"
+)
+
+// Open opens (and migrates) the database named by dsn:
+//
+//   - a file path, or "sqlite:<path>": a SQLite file (created, mode 0600);
+//   - "postgres://user:pass@host:port/db?sslmode=disable" (or
+//     "postgresql://..."), or the key=value form "host=... user=...
+//     dbname=...": PostgreSQL (the database must exist; the tables are
+//     created or migrated).
+//
+// Errors name the database without its password.
 func Open(dsn string) (*Store, error) {
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"), strings.Contains(dsn, "host="):
-		return nil, errors.New("PostgreSQL is not supported by this build yet; use a SQLite file path for --db")
+	if IsPostgres(dsn) {
+		return openPostgres(dsn)
 	}
-	path := strings.TrimPrefix(dsn, "sqlite:")
+	return openSQLite(strings.TrimPrefix(dsn, sqliteDSNPrefix))
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database: a
+// postgres:// or postgresql:// URL, or a libpq key=value string.
+func IsPostgres(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return true
+	}
+	// key=value form: the first field is a libpq keyword. A file name
+	// with "=" in it is still a file unless it starts like "host=".
+	fields := strings.Fields(dsn)
+	if len(fields) == 0 {
+		return false
+	}
+	key, _, ok := strings.Cut(fields[0], "=")
+	if !ok {
+		return false
+	}
+	switch key {
+	case "host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "service", "connect_timeout", "application_name", "options", "search_path":
+		return true
+	}
+	return false
+}
+
+// Describe names the database dsn points at, for logs and errors: the
+// SQLite path, or PostgreSQL user, host, port and database. It never
+// includes a password.
+func Describe(dsn string) string {
+	if !IsPostgres(dsn) {
+		return strings.TrimPrefix(dsn, sqliteDSNPrefix)
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "postgres (unparsable DSN)"
+	}
+	return fmt.Sprintf("postgres user=%s host=%s port=%d dbname=%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger: logger.Discard,
+		// gorm.ErrDuplicatedKey on both backends (SQLite's UNIQUE and
+		// PRIMARY KEY constraint errors, PostgreSQL's 23505).
+		TranslateError: true,
+		// Phones fetch the same few statements over and over: prepare them
+		// once. Single statements need no transaction of their own; the
+		// multi-statement changes open theirs explicitly.
+		PrepareStmt:            true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+}
+
+func openSQLite(path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("empty database path")
 	}
@@ -59,20 +145,25 @@ func Open(dsn string) (*Store, error) {
 	// _txlock=immediate takes the write lock at BEGIN so transactions do
 	// not deadlock upgrading a read lock.
 	full := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
-	db, err := gorm.Open(sqlite.Open(full), &gorm.Config{
-		Logger:         logger.Discard,
-		TranslateError: true,
-		// Phones fetch the same few statements over and over: prepare them
-		// once. Single statements need no transaction of their own; the
-		// multi-statement changes open theirs explicitly.
-		PrepareStmt:            true,
-		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-	})
+	// Switching a new file to WAL while another process does the same can
+	// answer SQLITE_BUSY without waiting (busy_timeout does not cover WAL
+	// recovery): retry a few times, as several instances may start at once.
+	var db *gorm.DB
+	var err error
+	for attempt := 1; ; attempt++ {
+		db, err = gorm.Open(sqlite.Open(full), gormConfig())
+		if err == nil || attempt == 10 || !strings.Contains(err.Error(), "database is locked") {
+			break
+		}
+		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{db: db}
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.SetMaxIdleConns(sqliteMaxIdle)
+	}
 	if err := s.migrate(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -84,8 +175,61 @@ func Open(dsn string) (*Store, error) {
 	return s, nil
 }
 
+func openPostgres(dsn string) (*Store, error) {
+	name := Describe(dsn)
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgconn redacts the password in its parse errors.
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = pgAppName
+	}
+	// timestamptz columns hold instants; reading them back in UTC (as
+	// SQLite does) keeps the values the store returns the same on both.
+	if _, ok := cfg.RuntimeParams["timezone"]; !ok {
+		cfg.RuntimeParams["timezone"] = pgDefaultTZ
+	}
+	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}))
+	sqlDB.SetMaxOpenConns(pgMaxConns)
+	sqlDB.SetMaxIdleConns(pgMaxIdle)
+	sqlDB.SetConnMaxIdleTime(pgConnIdleTime)
+	sqlDB.SetConnMaxLifetime(pgConnLifetime)
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	s := &Store{db: db, postgres: true}
+	if err := s.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	if err := s.migrate(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// migrate creates or updates the tables. Several instances may start at
+// once: on PostgreSQL the migration runs in one transaction (DDL is
+// transactional there) behind an advisory lock, so the second instance
+// waits and then finds the tables in place. On SQLite the instances share
+// a file whose write lock serializes them the same way (BEGIN IMMEDIATE).
 func (s *Store) migrate() error {
-	return s.db.AutoMigrate(&settingsRow{}, &accountRow{}, &deviceRow{}, &deviceAccountRow{}, &keyProfileRow{}, &auditRow{})
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		if s.postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(migrateLockID)).Error; err != nil {
+				return err
+			}
+		}
+		return tx.AutoMigrate(&settingsRow{}, &accountRow{}, &deviceRow{}, &deviceAccountRow{}, &keyProfileRow{}, &auditRow{})
+	})
 }
 
 // Close closes the database.

@@ -1,8 +1,13 @@
 package store
 
 import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,17 +15,94 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create and drop test schemas
+
 	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
 )
 
-func open(t *testing.T, path string) *Store {
+// postgresEnv names the PostgreSQL DSN the tests run against, e.g.
+// postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable (.ci/run
+// starts a throwaway cluster and sets it). Unset: the PostgreSQL subtests
+// skip, except under CI=true, where they fail so CI never skips silently.
+const postgresEnv = "AUTOPROV_TEST_POSTGRES"
+
+// open opens a handle on the database named by dsn and closes it when the
+// test ends. Opening the same dsn twice gives two handles (two connection
+// pools, as two server processes would have) on one database.
+func open(t *testing.T, dsn string) *Store {
 	t.Helper()
-	s, err := Open(path)
+	s, err := Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// eachBackend runs f as the subtests "sqlite" and "postgres", each with the
+// DSN of a fresh, empty database: a file in t.TempDir(), or a schema of its
+// own on the PostgreSQL server (search_path set in the DSN, dropped at the
+// end).
+func eachBackend(t *testing.T, f func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		f(t, filepath.Join(t.TempDir(), "test.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		f(t, postgresDSN(t))
+	})
+}
+
+// postgresDSN creates a uniquely named schema on the server named by
+// $AUTOPROV_TEST_POSTGRES and returns a DSN whose search_path is that
+// schema; the schema is dropped when the test ends.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %s is unset: the PostgreSQL tests must run in CI (.ci/run starts a server)", postgresEnv)
+		}
+		t.Skipf("PostgreSQL: set %s to a DSN (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run these", postgresEnv)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "autoprov_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create test schema on %s: %v", Describe(base), err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop test schema %s: %v", schema, err)
+		}
+	})
+	return withSearchPath(t, base, schema)
+}
+
+func withSearchPath(t *testing.T, dsn, schema string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn + " search_path=" + schema // key=value form
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // seed creates account 201 and an assigned device carrying it.
@@ -39,8 +121,10 @@ func seed(t *testing.T, s *Store, mac string) {
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func TestInventoryRoundTrip(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "a.db"))
+func TestInventoryRoundTrip(t *testing.T) { eachBackend(t, testInventoryRoundTrip) }
+
+func testInventoryRoundTrip(t *testing.T, dsn string) {
+	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
 	d, err := s.Device("805ec0aabb01")
 	if err != nil {
@@ -84,10 +168,11 @@ func TestInventoryRoundTrip(t *testing.T) {
 
 // TestClaimExactlyOneWinner: many goroutines, on two Store handles (two
 // connection pools, as two processes would have), race for one window.
-func TestClaimExactlyOneWinner(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "race.db")
-	a := open(t, path)
-	b := open(t, path)
+func TestClaimExactlyOneWinner(t *testing.T) { eachBackend(t, testClaimExactlyOneWinner) }
+
+func testClaimExactlyOneWinner(t *testing.T, dsn string) {
+	a := open(t, dsn)
+	b := open(t, dsn)
 	seed(t, a, "805ec0aabb01")
 	if _, err := a.OpenDisclosure("805ec0aabb01", t0, 10*time.Minute, "test"); err != nil {
 		t.Fatal(err)
@@ -142,8 +227,10 @@ func TestClaimExactlyOneWinner(t *testing.T) {
 	}
 }
 
-func TestReleaseAndLease(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "l.db"))
+func TestReleaseAndLease(t *testing.T) { eachBackend(t, testReleaseAndLease) }
+
+func testReleaseAndLease(t *testing.T, dsn string) {
+	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
 	s.OpenDisclosure("805ec0aabb01", t0, 10*time.Minute, "test")
 	if won, _ := s.Reserve("805ec0aabb01", "a", t0, time.Minute); !won {
@@ -173,8 +260,10 @@ func TestReleaseAndLease(t *testing.T) {
 	}
 }
 
-func TestExpiry(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "e.db"))
+func TestExpiry(t *testing.T) { eachBackend(t, testExpiry) }
+
+func testExpiry(t *testing.T, dsn string) {
+	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
 	s.OpenDisclosure("805ec0aabb01", t0, 2*time.Second, "admin")
 	if macs, _ := s.ExpireDue(t0.Add(time.Second)); len(macs) != 0 {
@@ -202,9 +291,197 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-func TestPostgresRefusedClearly(t *testing.T) {
-	_, err := Open("postgres://u@localhost/db")
-	if err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+// TestPortable covers what differs between the backends: the
+// case-insensitive model filter, JSON columns, the settings upsert, the
+// CASE expressions of a sighting, times read back in UTC, duplicate keys
+// and foreign keys.
+func TestPortable(t *testing.T) { eachBackend(t, testPortable) }
+
+func testPortable(t *testing.T, dsn string) {
+	s := open(t, dsn)
+	seed(t, s, "805ec0aabb01")
+
+	for _, m := range []string{"T54W", "t54w", "T54w"} {
+		list, err := s.Devices(provision.DeviceFilter{Model: m})
+		if err != nil || len(list) != 1 || list[0].MAC != "805ec0aabb01" {
+			t.Fatalf("model filter %q = %v, %v", m, list, err)
+		}
+	}
+	if list, err := s.Devices(provision.DeviceFilter{Model: "T54"}); err != nil || len(list) != 0 {
+		t.Fatalf("model filter T54 = %v, %v", list, err)
+	}
+
+	// Settings: the first Save inserts row 1, the second updates it.
+	if st, err := s.Settings(); err != nil || st != provision.DefaultSettings() {
+		t.Fatalf("default settings = %+v, %v", st, err)
+	}
+	for _, srv := range []string{"pbx1.example.com", "pbx2.example.com"} {
+		want := provision.DefaultSettings()
+		want.SIPServer, want.Timezone = srv, "Europe/Berlin"
+		if err := s.PutSettings(want); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Settings(); err != nil || got != want {
+			t.Fatalf("settings = %+v, %v; want %+v", got, err, want)
+		}
+	}
+
+	// JSON columns: keys and overrides on a device, keys on a profile.
+	keys := []provision.KeySpec{{Position: 1, Type: vendors.KeyLine, Account: "201"},
+		{Position: 2, Module: 1, Type: vendors.KeyBLF, Value: "202", Label: "Bob \"B\" <ü>", PickupCode: "*8"}}
+	if _, err := s.CreateKeyProfile(provision.KeyProfile{Name: "desk", Description: "d", Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateKeyProfile(provision.KeyProfile{Name: "desk"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate profile: err = %v, want ErrConflict", err)
+	}
+	d, _ := s.Device("805ec0aabb01")
+	d.Keys, d.Overrides, d.KeyProfile, d.Label = keys, provision.Overrides{Language: "fr", Timezone: "Europe/Paris"}, "desk", "Reception"
+	if err := s.UpdateDevice(d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Device("805ec0aabb01")
+	if err != nil || fmt.Sprint(got.Keys) != fmt.Sprint(keys) || got.Overrides != d.Overrides || got.KeyProfile != "desk" || got.Label != "Reception" {
+		t.Fatalf("device after update = %+v, %v", got, err)
+	}
+	if p, err := s.KeyProfile("desk"); err != nil || fmt.Sprint(p.Keys) != fmt.Sprint(keys) {
+		t.Fatalf("profile = %+v, %v", p, err)
+	}
+	if err := s.DeleteKeyProfile("desk"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("deleting a profile in use: err = %v, want ErrConflict", err)
+	}
+	if err := s.DeleteKeyProfile("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleting a missing profile: err = %v, want ErrNotFound", err)
+	}
+
+	// A sighting of an assigned device keeps its vendor and model and an
+	// empty User-Agent or firmware keeps what was known.
+	at := time.Date(2026, 11, 23, 13, 0, 0, 0, time.FixedZone("CET", 3600))
+	if _, err := s.Seen(provision.Sighting{MAC: "805ec0aabb01", Vendor: "snom", Model: "D785", UserAgent: "ua1", Firmware: "fw1", RemoteIP: "192.0.2.1", File: "a", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Seen(provision.Sighting{MAC: "805ec0aabb01", RemoteIP: "192.0.2.2", File: "b", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Device("805ec0aabb01")
+	if got.Vendor != "yealink" || got.Model != "T54W" || got.UserAgent != "ua1" || got.Firmware != "fw1" || got.RemoteIP != "192.0.2.2" || got.LastFile != "b" {
+		t.Fatalf("after sightings = %+v", got)
+	}
+	if got.LastSeen == nil || !got.LastSeen.Equal(at) || got.LastSeen.Location() != time.UTC {
+		t.Fatalf("last seen = %v, want %v in UTC", got.LastSeen, at)
+	}
+	if got.CreatedAt.Location() != time.UTC || time.Since(got.CreatedAt) > time.Minute || time.Since(got.CreatedAt) < -time.Minute {
+		t.Fatalf("created at = %v, want about now in UTC", got.CreatedAt)
+	}
+
+	// Many concurrent first sightings of one new MAC create it once.
+	var created atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			c, err := s.Seen(provision.Sighting{MAC: "001565000099", Vendor: "yealink", Model: "T46S", At: t0})
+			if err != nil {
+				t.Error(err)
+			}
+			if c {
+				created.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if created.Load() != 1 {
+		t.Fatalf("created %d times, want 1", created.Load())
+	}
+
+	// The device_accounts foreign keys: the row goes with its device
+	// (CASCADE); an account cannot go while a device holds it.
+	if macs, err := s.DevicesUsingAccount("201"); err != nil || len(macs) != 1 {
+		t.Fatalf("devices using 201 = %v, %v", macs, err)
+	}
+	if err := s.DeleteDevice("805ec0aabb01"); err != nil {
+		t.Fatal(err)
+	}
+	if macs, err := s.DevicesUsingAccount("201"); err != nil || len(macs) != 0 {
+		t.Fatalf("after delete, devices using 201 = %v, %v", macs, err)
+	}
+	if err := s.DeleteDevice("805ec0aabb01"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete twice: err = %v, want ErrNotFound", err)
+	}
+	if err := s.CreateDevice(provision.Device{MAC: "805ec0aabb02", Accounts: []string{"999"}}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("device with unknown account: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Device("805ec0aabb02"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("half-created device: err = %v, want ErrNotFound (rolled back)", err)
+	}
+}
+
+// TestConcurrentOpen: several instances starting at once on one empty
+// database all migrate it without tripping over each other.
+func TestConcurrentOpen(t *testing.T) { eachBackend(t, testConcurrentOpen) }
+
+func testConcurrentOpen(t *testing.T, dsn string) {
+	var wg sync.WaitGroup
+	stores := make([]*Store, 4)
+	for i := range stores {
+		wg.Go(func() {
+			s, err := Open(dsn)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			stores[i] = s
+		})
+	}
+	wg.Wait()
+	for _, s := range stores {
+		if s != nil {
+			s.Close()
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	s := open(t, dsn)
+	seed(t, s, "805ec0aabb01")
+	if list, err := s.Devices(provision.DeviceFilter{}); err != nil || len(list) != 1 {
+		t.Fatalf("devices = %v, %v", list, err)
+	}
+}
+
+func TestDSN(t *testing.T) {
+	for _, c := range []struct {
+		dsn      string
+		postgres bool
+		describe string
+	}{
+		{"data/autoprov.db", false, "data/autoprov.db"},
+		{"sqlite:/var/lib/autoprov/a.db", false, "/var/lib/autoprov/a.db"},
+		{"/tmp/we=ird.db", false, "/tmp/we=ird.db"},
+		{"", false, ""},
+		{"postgres://ap:s3cret@db.example.com:6543/fleet?sslmode=disable", true, "postgres user=ap host=db.example.com port=6543 dbname=fleet"},
+		{"postgresql://ap:s3cret@db.example.com/fleet?sslmode=disable", true, "postgres user=ap host=db.example.com port=5432 dbname=fleet"},
+		{"host=db.example.com user=ap password=s3cret dbname=fleet sslmode=disable", true, "postgres user=ap host=db.example.com port=5432 dbname=fleet"},
+		{"dbname=fleet host=/run/postgresql user=ap", true, "postgres user=ap host=/run/postgresql port=5432 dbname=fleet"},
+	} {
+		if got := IsPostgres(c.dsn); got != c.postgres {
+			t.Errorf("IsPostgres(%q) = %v", c.dsn, got)
+		}
+		got := Describe(c.dsn)
+		if got != c.describe || strings.Contains(got, "s3cret") {
+			t.Errorf("Describe(%q) = %q, want %q", c.dsn, got, c.describe)
+		}
+	}
+}
+
+// TestOpenErrorsHidePassword: a PostgreSQL server that cannot be reached
+// is reported by name, never with the password.
+func TestOpenErrorsHidePassword(t *testing.T) {
+	_, err := Open("postgres://ap:s3cret@127.0.0.1:1/fleet?sslmode=disable&connect_timeout=2")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "dbname=fleet") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Open("host=127.0.0.1 port=1 user=ap password=s3cret dbname=fleet connect_timeout=2 sslmode=disable")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("err = %v", err)
 	}
 }
