@@ -63,13 +63,27 @@ func (s *Server) phoneGet(c *gin.Context) {
 	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
 	n, err := c.Writer.Write(res.File.Body)
 	if err == nil && n == len(res.File.Body) {
-		// Push the bytes out now so a client gone away shows as an error
-		// here rather than being mistaken for a delivery.
-		if f, ok := c.Writer.(http.Flusher); ok {
-			f.Flush()
-		}
-		delivered = c.Request.Context().Err() == nil
+		// The body counts as delivered once it is written out to the
+		// connection: flush it now so a connection already gone shows as an
+		// error. A phone that closes the connection right after reading the
+		// last byte (many do) cancels the request context, so that context
+		// says nothing about delivery.
+		delivered = flush(c.Writer) == nil
 	}
+}
+
+// flush pushes buffered response bytes to the connection and reports a
+// write error. gin's writer flushes without an error, so flush the
+// net/http writer beneath it.
+func flush(w http.ResponseWriter) error {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return http.NewResponseController(w).Flush()
 }
 
 // phoneUpload refuses uploads (Yealink's <mac>-local.cfg and the like):
