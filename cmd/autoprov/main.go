@@ -67,7 +67,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.StringVar(&c.tlsKey, "tls-key", env("AUTOPROV_TLS_KEY", ""), "PEM private key of --tls-cert (AUTOPROV_TLS_KEY)")
 	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
 	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")
-	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) (AUTOPROV_DB)")
+	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) or a PostgreSQL DSN such as postgres://user:pass@host/db (AUTOPROV_DB)")
 	fs.StringVar(&c.logLevel, "log-level", env("AUTOPROV_LOG_LEVEL", "info"), "log level: debug, info, warn, error (AUTOPROV_LOG_LEVEL)")
 	win, err := time.ParseDuration(env("AUTOPROV_DISCLOSURE_WINDOW", "10m"))
 	if err != nil {
@@ -196,7 +196,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		attrs = append(attrs, "https", httpsLn.Addr().String())
 		logCert(log, cert, c.publicURL)
 	}
-	attrs = append(attrs, "data", c.data, "db", c.db, "admin_token_file", tokenPath)
+	attrs = append(attrs, "data", c.data, "db", store.Describe(c.db), "admin_token_file", tokenPath)
 	if tftpConn != nil {
 		attrs = append(attrs, "tftp", tftpConn.LocalAddr().String())
 	}

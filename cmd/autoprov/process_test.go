@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -286,5 +288,104 @@ func TestDisclosureWindowFlag(t *testing.T) {
 	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
 	if d := dev.Disclosure.ExpiresAt.Sub(dev.Disclosure.OpenedAt); d != 90*time.Second {
 		t.Fatalf("window opened for %s, want 90s", d)
+	}
+}
+
+// TestDatabasePasswordNotLogged: a PostgreSQL DSN's password stays out of
+// the log, whether start-up succeeds or not.
+func TestDatabasePasswordNotLogged(t *testing.T) {
+	var log bytes.Buffer
+	// Port 1 refuses at once: start-up fails after logging nothing secret.
+	err := run(context.Background(), []string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--tftp", "",
+		"--db", "postgres://autoprov:Db-Secret-Pw@127.0.0.1:1/fleet?sslmode=disable&connect_timeout=2"},
+		func(string) (string, bool) { return "", false }, &log, nil)
+	if err == nil {
+		t.Fatal("start-up against a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "Db-Secret-Pw") || strings.Contains(log.String(), "Db-Secret-Pw") {
+		t.Fatalf("database password leaked: err=%v\nlog=%s", err, log.String())
+	}
+}
+
+// postgresDSN returns a DSN for a fresh schema in the test PostgreSQL
+// (AUTOPROV_TEST_POSTGRES, set by .ci/run), with a password in it that the
+// trust-auth test cluster ignores, so tests can look for it in logs.
+func postgresDSN(t *testing.T) (dsn, password string) {
+	t.Helper()
+	base := os.Getenv("AUTOPROV_TEST_POSTGRES")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AUTOPROV_TEST_POSTGRES is not set in CI: .ci/run must start PostgreSQL")
+		}
+		t.Skip("AUTOPROV_TEST_POSTGRES not set (a PostgreSQL DSN; .ci/run starts one)")
+	}
+	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	if out, err := exec.Command("psql", base, "-qc", "CREATE SCHEMA "+schema).CombinedOutput(); err != nil {
+		t.Fatalf("create schema: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("psql", base, "-qc", "DROP SCHEMA "+schema+" CASCADE").Run() })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	password = "Db-Secret-Pw-" + schema
+	u.User = url.UserPassword(u.User.Username(), password)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), password
+}
+
+// TestTwoProcessesOnPostgres: the fleet set-up the product is built for:
+// two instances on one PostgreSQL database, 200 fetches split between
+// them in one open window: exactly one secret-bearing body, and the
+// database password in no log.
+func TestTwoProcessesOnPostgres(t *testing.T) {
+	dsn, dbPass := postgresDSN(t)
+	dir := t.TempDir()
+	a := startChild(t, "--data", filepath.Join(dir, "a"), "--db", dsn, "--http", "127.0.0.1:0", "--tftp", "")
+	b := startChild(t, "--data", filepath.Join(dir, "b"), "--db", dsn, "--http", "127.0.0.1:0", "--tftp", "")
+	sa := &server{t: t, base: a.base, token: testToken, log: a.log}
+	setup(sa, "805ec0aabb01", "T54W")
+	for round := range 2 {
+		if round > 0 {
+			sa.must(200, "POST", "/api/v1/devices/805ec0aabb01/disclosure", nil, nil)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		with, ok := 0, 0
+		for i := range 200 {
+			base := []string{a.base, b.base}[i%2]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := &server{t: t, base: base}
+				code, body, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
+				mu.Lock()
+				defer mu.Unlock()
+				if code == 200 {
+					ok++
+				}
+				if bytes.Contains(body, []byte(sipPass)) {
+					with++
+				}
+			}()
+		}
+		wg.Wait()
+		if ok != 200 || with != 1 {
+			t.Fatalf("round %d: %d of 200 answered, %d carried the secret; want 200 and exactly 1", round+1, ok, with)
+		}
+	}
+	var audit []struct{ Event string }
+	sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+	if len(audit) != 4 {
+		t.Errorf("audit has %d events, want 2 opens and 2 consumes: %+v", len(audit), audit)
+	}
+	a.stop(t)
+	b.stop(t)
+	for _, c := range []*child{a, b} {
+		if l := c.log.String(); strings.Contains(l, sipPass) || strings.Contains(l, dbPass) {
+			t.Errorf("a secret in a child's log:\n%s", l)
+		}
 	}
 }
