@@ -107,7 +107,7 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	}
 	var audit []struct{ Event string }
 	s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
-	if len(audit) != 4 || audit[0].Event != "disclosure.consumed" {
+	if len(audit) != 5 || audit[0].Event != "disclosure.consumed" || audit[4].Event != "device.created" {
 		t.Fatalf("audit: %+v", audit)
 	}
 	// Preview masks.

@@ -378,8 +378,8 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	}
 	var audit []struct{ Event string }
 	sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
-	if len(audit) != 4 {
-		t.Errorf("audit has %d events, want 2 opens and 2 consumes: %+v", len(audit), audit)
+	if len(audit) != 5 {
+		t.Errorf("audit has %d events, want device.created, 2 opens and 2 consumes: %+v", len(audit), audit)
 	}
 	a.stop(t)
 	b.stop(t)

@@ -135,7 +135,7 @@ func (s *Server) putSettings(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err = s.cfg.Core.PutSettings(st)
+	st, err = s.cfg.Core.PutSettings(st, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -158,7 +158,7 @@ func (s *Server) createAccount(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.cfg.Core.CreateAccount(in)
+	a, err := s.cfg.Core.CreateAccount(in, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -190,7 +190,7 @@ func (s *Server) patchAccount(c *gin.Context) {
 }
 
 func (s *Server) deleteAccount(c *gin.Context) {
-	if err := s.cfg.Core.DeleteAccount(c.Param("ext")); err != nil {
+	if err := s.cfg.Core.DeleteAccount(c.Param("ext"), actor(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -273,7 +273,7 @@ func (s *Server) deleteDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.cfg.Core.DeleteDevice(mac); err != nil {
+	if err := s.cfg.Core.DeleteDevice(mac, actor(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -382,7 +382,7 @@ func (s *Server) createProfile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.cfg.Core.SaveKeyProfile(p, true)
+	p, err := s.cfg.Core.SaveKeyProfile(p, true, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -410,7 +410,7 @@ func (s *Server) putProfile(c *gin.Context) {
 		return
 	}
 	p.Name = c.Param("name")
-	p, err := s.cfg.Core.SaveKeyProfile(p, false)
+	p, err := s.cfg.Core.SaveKeyProfile(p, false, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -419,7 +419,7 @@ func (s *Server) putProfile(c *gin.Context) {
 }
 
 func (s *Server) deleteProfile(c *gin.Context) {
-	if err := s.cfg.Core.DeleteKeyProfile(c.Param("name")); err != nil {
+	if err := s.cfg.Core.DeleteKeyProfile(c.Param("name"), actor(c)); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -33,28 +33,28 @@ type Core interface {
 	Registry() *vendors.Registry
 
 	Settings() (provision.Settings, error)
-	PutSettings(provision.Settings) (provision.Settings, error)
+	PutSettings(st provision.Settings, actor string) (provision.Settings, error)
 
-	CreateAccount(provision.AccountInput) (provision.Account, error)
+	CreateAccount(in provision.AccountInput, actor string) (provision.Account, error)
 	Accounts() ([]provision.Account, error)
 	Account(ext string) (provision.Account, error)
 	UpdateAccount(ext string, in provision.AccountInput, actor string) (provision.Account, error)
-	DeleteAccount(ext string) error
+	DeleteAccount(ext, actor string) error
 
 	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
 	Devices(provision.DeviceFilter) ([]provision.Device, error)
 	Device(mac string) (provision.Device, error)
 	UpdateDevice(mac string, in provision.DeviceInput, actor string) (provision.Device, error)
-	DeleteDevice(mac string) error
+	DeleteDevice(mac, actor string) error
 	SetKeys(mac string, keys []provision.KeySpec, actor string) (provision.Device, error)
 	OpenDisclosure(mac, actor string) (provision.Disclosure, error)
 	Preview(mac, name, base string) (*vendors.File, error)
 	PreviewFiles(mac string) ([]string, error)
 
-	SaveKeyProfile(p provision.KeyProfile, create bool) (provision.KeyProfile, error)
+	SaveKeyProfile(p provision.KeyProfile, create bool, actor string) (provision.KeyProfile, error)
 	KeyProfiles() ([]provision.KeyProfile, error)
 	KeyProfile(name string) (provision.KeyProfile, error)
-	DeleteKeyProfile(name string) error
+	DeleteKeyProfile(name, actor string) error
 
 	Audit(mac string, limit int) ([]provision.AuditEvent, error)
 }

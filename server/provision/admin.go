@@ -36,7 +36,8 @@ func (s *Service) Settings() (Settings, error) {
 var hostRE = regexp.MustCompile(`^[A-Za-z0-9._:\[\]-]+$`)
 
 // PutSettings validates and saves the settings.
-func (s *Service) PutSettings(st Settings) (Settings, error) {
+func (s *Service) PutSettings(st Settings, actor string) (Settings, error) {
+	before, _ := s.store.Settings()
 	st.SIPServer = strings.TrimSpace(st.SIPServer)
 	st.OutboundProxy = strings.TrimSpace(st.OutboundProxy)
 	st.NTPServer = strings.TrimSpace(st.NTPServer)
@@ -61,6 +62,7 @@ func (s *Service) PutSettings(st Settings) (Settings, error) {
 	if err := s.store.PutSettings(st); err != nil {
 		return Settings{}, err
 	}
+	s.audit("", EventSettingsUpdated, actor, changedFields(before, st))
 	return st, nil
 }
 
@@ -131,7 +133,7 @@ func hasControl(s string) bool {
 }
 
 // CreateAccount creates an account, generating the password when absent.
-func (s *Service) CreateAccount(in AccountInput) (Account, error) {
+func (s *Service) CreateAccount(in AccountInput, actor string) (Account, error) {
 	a := Account{}
 	if in.Extension != nil {
 		a.Extension = strings.TrimSpace(*in.Extension)
@@ -150,7 +152,11 @@ func (s *Service) CreateAccount(in AccountInput) (Account, error) {
 	if err := checkAccount(a); err != nil {
 		return Account{}, err
 	}
-	return s.store.CreateAccount(a)
+	a, err := s.store.CreateAccount(a)
+	if err == nil {
+		s.audit("", EventAccountCreated, actor, "extension "+a.Extension)
+	}
+	return a, err
 }
 
 // Accounts lists the accounts.
@@ -186,6 +192,7 @@ func (s *Service) UpdateAccount(ext string, in AccountInput, actor string) (Acco
 	if err != nil {
 		return Account{}, err
 	}
+	s.audit("", EventAccountUpdated, actor, "extension "+ext+": "+changedFields(old, a))
 	if a.Password != old.Password || a.AuthUser != old.AuthUser {
 		macs, err := s.store.DevicesUsingAccount(ext)
 		if err != nil {
@@ -201,7 +208,13 @@ func (s *Service) UpdateAccount(ext string, in AccountInput, actor string) (Acco
 }
 
 // DeleteAccount deletes an account that no device carries.
-func (s *Service) DeleteAccount(ext string) error { return s.store.DeleteAccount(ext) }
+func (s *Service) DeleteAccount(ext, actor string) error {
+	if err := s.store.DeleteAccount(ext); err != nil {
+		return err
+	}
+	s.audit("", EventAccountDeleted, actor, "extension "+ext)
+	return nil
+}
 
 // ---- devices ----
 
@@ -258,7 +271,9 @@ func (s *Service) CreateDevice(in DeviceInput, actor string) (Device, error) {
 		return Device{}, err
 	}
 	s.fillSecrets(&d)
+	event := EventDeviceCreated
 	if adopt {
+		event = EventDeviceAdopted
 		err = s.store.UpdateDevice(d)
 	} else {
 		err = s.store.CreateDevice(d)
@@ -266,6 +281,7 @@ func (s *Service) CreateDevice(in DeviceInput, actor string) (Device, error) {
 	if err != nil {
 		return Device{}, err
 	}
+	s.audit(mac, event, actor, d.Vendor+" "+d.Model+", accounts "+strings.Join(d.Accounts, ","))
 	if len(d.Accounts) > 0 {
 		if _, err := s.openWindow(mac, actor); err != nil {
 			return Device{}, err
@@ -298,6 +314,7 @@ func (s *Service) UpdateDevice(mac string, in DeviceInput, actor string) (Device
 	if err := s.store.UpdateDevice(d); err != nil {
 		return Device{}, err
 	}
+	s.audit(mac, EventDeviceUpdated, actor, changedFields(before, d))
 	changed := strings.Join(before.Accounts, ",") != strings.Join(d.Accounts, ",") ||
 		before.MenuPassword != d.MenuPassword || before.WebPassword != d.WebPassword
 	if changed && len(d.Accounts) > 0 {
@@ -488,7 +505,13 @@ func (s *Service) SetKeys(mac string, keys []KeySpec, actor string) (Device, err
 }
 
 // DeleteDevice removes a device.
-func (s *Service) DeleteDevice(mac string) error { return s.store.DeleteDevice(mac) }
+func (s *Service) DeleteDevice(mac, actor string) error {
+	if err := s.store.DeleteDevice(mac); err != nil {
+		return err
+	}
+	s.audit(mac, EventDeviceDeleted, actor, "")
+	return nil
+}
 
 // Device returns a device with its disclosure state as of now.
 func (s *Service) Device(mac string) (Device, error) {
@@ -602,7 +625,7 @@ var profileRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // SaveKeyProfile creates (create=true) or replaces a key profile. A change
 // is validated against every device that uses the profile; nothing is
 // saved when one of them would get an invalid layout.
-func (s *Service) SaveKeyProfile(p KeyProfile, create bool) (KeyProfile, error) {
+func (s *Service) SaveKeyProfile(p KeyProfile, create bool, actor string) (KeyProfile, error) {
 	if !profileRE.MatchString(p.Name) {
 		return KeyProfile{}, invalid("name", "name must be 1 to 64 letters, digits, . _ or -")
 	}
@@ -643,9 +666,17 @@ func (s *Service) SaveKeyProfile(p KeyProfile, create bool) (KeyProfile, error) 
 				}
 			}
 		}
-		return s.store.UpdateKeyProfile(p)
+		p, err = s.store.UpdateKeyProfile(p)
+		if err == nil {
+			s.audit("", EventKeyProfileUpdated, actor, fmt.Sprintf("%s: %d keys, used by %d devices", p.Name, len(p.Keys), len(macs)))
+		}
+		return p, err
 	}
-	return s.store.CreateKeyProfile(p)
+	p, err := s.store.CreateKeyProfile(p)
+	if err == nil {
+		s.audit("", EventKeyProfileCreated, actor, fmt.Sprintf("%s: %d keys", p.Name, len(p.Keys)))
+	}
+	return p, err
 }
 
 // KeyProfiles lists the key profiles.
@@ -655,7 +686,13 @@ func (s *Service) KeyProfiles() ([]KeyProfile, error) { return s.store.KeyProfil
 func (s *Service) KeyProfile(name string) (KeyProfile, error) { return s.store.KeyProfile(name) }
 
 // DeleteKeyProfile deletes a key profile no device uses.
-func (s *Service) DeleteKeyProfile(name string) error { return s.store.DeleteKeyProfile(name) }
+func (s *Service) DeleteKeyProfile(name, actor string) error {
+	if err := s.store.DeleteKeyProfile(name); err != nil {
+		return err
+	}
+	s.audit("", EventKeyProfileDeleted, actor, name)
+	return nil
+}
 
 // Audit lists audit events, newest first.
 func (s *Service) Audit(mac string, limit int) ([]AuditEvent, error) {

@@ -25,7 +25,7 @@ func BenchmarkProvide(b *testing.B) {
 			for i := range 1000 {
 				ext := fmt.Sprintf("%d", 1000+i)
 				name := "User " + ext
-				if _, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}); err != nil {
+				if _, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, "test"); err != nil {
 					b.Fatal(err)
 				}
 				mac := fmt.Sprintf("%s%06x", prefix, i)

@@ -43,7 +43,7 @@ func newCore(t testing.TB) (*provision.Service, *clock) {
 	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	core := provision.New(provision.Config{Registry: reg, Store: st, Now: clk.Now, PublicURL: "http://prov.example.com/"})
 	if _, err := core.PutSettings(provision.Settings{SIPServer: "pbx.example.com", SIPPort: 5060, SIPTransport: "udp",
-		NTPServer: "pool.ntp.org", Timezone: "Europe/Berlin", Language: "de", ToneScheme: "DE", DisclosureWindowSeconds: 600}); err != nil {
+		NTPServer: "pool.ntp.org", Timezone: "Europe/Berlin", Language: "de", ToneScheme: "DE", DisclosureWindowSeconds: 600}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	return core, clk
@@ -53,7 +53,7 @@ func ptr[T any](v T) *T { return &v }
 
 func mustAccount(t testing.TB, core *provision.Service, ext, name string) provision.Account {
 	t.Helper()
-	a, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name})
+	a, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestDisclosureOnceThenWithout(t *testing.T) {
 			t.Fatal("audit detail holds a secret")
 		}
 	}
-	if got := strings.Join(names, ","); got != "disclosure.expired,disclosure.opened,disclosure.consumed,disclosure.opened" {
+	if got := strings.Join(names, ","); got != "disclosure.expired,disclosure.opened,disclosure.consumed,disclosure.opened,device.created" {
 		t.Fatalf("audit = %s", got)
 	}
 }
@@ -198,7 +198,7 @@ func TestKeyProfileSharedAndChecked(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		keys = append(keys, provision.KeySpec{Position: i + 1, Type: vendors.KeyBLF, Value: "2" + strings.Repeat("0", 1) + string(rune('0'+i%10))})
 	}
-	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: keys}, true); err != nil {
+	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: keys}, true, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
@@ -210,7 +210,7 @@ func TestKeyProfileSharedAndChecked(t *testing.T) {
 	}
 	// A profile change that a device using it cannot take is refused whole.
 	bad := append(keys, provision.KeySpec{Position: 99, Type: vendors.KeyBLF, Value: "201"})
-	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: bad}, false); err == nil {
+	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: bad}, false, "test"); err == nil {
 		t.Fatal("profile with a key beyond the T54W was saved")
 	}
 	p, _ := core.KeyProfile("reception")
@@ -300,6 +300,47 @@ func TestCleanPath(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("provision.CleanPath(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestAdminChangesAudited: admin changes are in the audit log with who and
+// which fields, and a changed secret is named but never shown.
+func TestAdminChangesAudited(t *testing.T) {
+	core, _ := newCore(t)
+	mustAccount(t, core, "201", "Alice")
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "api@192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.UpdateAccount("201", provision.AccountInput{Password: ptr("New-Secret-Pw-201")}, "api@192.0.2.2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.UpdateDevice("805ec0aabb01", provision.DeviceInput{Label: ptr("Desk 4"), WebPassword: ptr("New-Web-Pw-4711")}, "api@192.0.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.DeleteDevice("805ec0aabb01", "api@192.0.2.4"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := core.Audit("", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"device.created":  "api@192.0.2.1|yealink T54W, accounts 201",
+		"account.updated": "api@192.0.2.2|extension 201: changed: password",
+		"device.updated":  "api@192.0.2.3|changed: label, web_password",
+		"device.deleted":  "api@192.0.2.4|",
+	}
+	got := map[string]string{}
+	for _, e := range evs {
+		got[e.Event] = e.Actor + "|" + e.Detail
+		if strings.Contains(e.Detail, "New-Secret-Pw-201") || strings.Contains(e.Detail, "New-Web-Pw-4711") {
+			t.Errorf("audit detail holds a secret: %+v", e)
+		}
+	}
+	for ev, w := range want {
+		if got[ev] != w {
+			t.Errorf("%s: got %q, want %q", ev, got[ev], w)
 		}
 	}
 }
