@@ -215,11 +215,24 @@ func (s *Server) listDevices(c *gin.Context) {
 		s.fail(c, &provision.InvalidError{Field: "state", Message: "state must be assigned or unassigned"})
 		return
 	}
-	ds, err := s.cfg.Core.Devices(f)
+	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
+		if q := c.Query(name); q != "" {
+			n, err := strconv.Atoi(q)
+			if err != nil || n < 0 {
+				s.fail(c, &provision.InvalidError{Field: name, Message: name + " must be a whole number, 0 or more"})
+				return
+			}
+			*dst = n
+		}
+	}
+	ds, total, err := s.cfg.Core.Devices(f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	// The page is the body; the count of all matches is a header, so the
+	// body stays the plain list scripts already read.
+	c.Header("X-Total-Count", strconv.Itoa(total))
 	c.JSON(http.StatusOK, ds)
 }
 

@@ -42,7 +42,7 @@ type Core interface {
 	DeleteAccount(ext, actor string) error
 
 	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
-	Devices(provision.DeviceFilter) ([]provision.Device, error)
+	Devices(provision.DeviceFilter) ([]provision.Device, int, error)
 	Device(mac string) (provision.Device, error)
 	UpdateDevice(mac string, in provision.DeviceInput, actor string) (provision.Device, error)
 	DeleteDevice(mac, actor string) error

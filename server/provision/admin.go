@@ -523,16 +523,24 @@ func (s *Service) Device(mac string) (Device, error) {
 	return d, nil
 }
 
-// Devices lists devices.
-func (s *Service) Devices(f DeviceFilter) ([]Device, error) {
+// Devices lists a page of the devices matching f and the number of all
+// that match.
+func (s *Service) Devices(f DeviceFilter) ([]Device, int, error) {
+	if f.Limit < 0 || f.Offset < 0 {
+		return nil, 0, invalid("limit", "limit and offset must not be negative")
+	}
+	total, err := s.store.CountDevices(f)
+	if err != nil {
+		return nil, 0, err
+	}
 	ds, err := s.store.Devices(f)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for i := range ds {
 		s.effective(&ds[i])
 	}
-	return ds, nil
+	return ds, total, nil
 }
 
 // effective shows an open window past its end as expired even before the

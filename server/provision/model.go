@@ -141,8 +141,10 @@ type Sighting struct {
 }
 
 // DeviceFilter narrows a device listing; empty fields match everything.
+// Limit (0: all) and Offset page through the result, ordered by MAC.
 type DeviceFilter struct {
 	Vendor, Model, State string
+	Limit, Offset        int
 }
 
 // AuditEvent is one entry of the audit log. It never holds a secret value.

@@ -36,6 +36,7 @@ type Store interface {
 	DeleteDevice(mac string) error
 	Device(mac string) (Device, error)
 	Devices(DeviceFilter) ([]Device, error)
+	CountDevices(DeviceFilter) (int, error)
 	Seen(Sighting) (created bool, err error)
 
 	CreateKeyProfile(KeyProfile) (KeyProfile, error)

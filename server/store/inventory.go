@@ -200,16 +200,12 @@ func (s *Store) Device(mac string) (provision.Device, error) {
 
 // Devices lists the devices matching f, ordered by MAC.
 func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
-	q := s.db.Order("mac")
-	if f.Vendor != "" {
-		q = q.Where("vendor = ?", f.Vendor)
+	q := s.filter(f).Order("mac")
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
 	}
-	if f.Model != "" {
-		// Portable case-insensitive match (ASCII model names), SQLite and PostgreSQL alike.
-		q = q.Where("LOWER(model) = LOWER(?)", f.Model)
-	}
-	if f.State != "" {
-		q = q.Where("state = ?", f.State)
+	if f.Offset > 0 {
+		q = q.Offset(f.Offset)
 	}
 	var rows []deviceRow
 	if err := q.Find(&rows).Error; err != nil {
@@ -228,6 +224,28 @@ func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
 		out[i] = r.domain(exts[r.MAC])
 	}
 	return out, nil
+}
+
+// CountDevices counts the devices matching f, ignoring Limit and Offset.
+func (s *Store) CountDevices(f provision.DeviceFilter) (int, error) {
+	var n int64
+	err := s.filter(f).Model(&deviceRow{}).Count(&n).Error
+	return int(n), wrap(err, "count devices")
+}
+
+func (s *Store) filter(f provision.DeviceFilter) *gorm.DB {
+	q := s.db
+	if f.Vendor != "" {
+		q = q.Where("vendor = ?", f.Vendor)
+	}
+	if f.Model != "" {
+		// Portable case-insensitive match (ASCII model names), SQLite and PostgreSQL alike.
+		q = q.Where("LOWER(model) = LOWER(?)", f.Model)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	return q
 }
 
 func (s *Store) accountsOf(macs []string) (map[string][]string, error) {
