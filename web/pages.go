@@ -1,0 +1,467 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/server/provision"
+)
+
+// funcs are the template helpers.
+func (u *UI) funcs() template.FuncMap {
+	return template.FuncMap{
+		"colon": colonMAC,
+		"when":  func(t time.Time) string { return when(&t) },
+		"whenp": when,
+		"ago":   func(t *time.Time) string { return ago(t, u.now()) },
+		"disclosure": func(d provision.Disclosure) string {
+			return describeDisclosure(d, u.now())
+		},
+		"join": strings.Join,
+		"inc":  func(i int) int { return i + 1 },
+	}
+}
+
+// colonMAC writes a canonical MAC (12 hex digits) as 00:15:65:12:34:56.
+func colonMAC(mac string) string {
+	if len(mac) != 12 {
+		return mac
+	}
+	var b strings.Builder
+	for i := 0; i < 12; i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strings.ToUpper(mac[i : i+2]))
+	}
+	return b.String()
+}
+
+func when(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}
+
+// ago says how long ago t was, coarsely.
+func ago(t *time.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(*t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+	}
+}
+
+// describeDisclosure says where a device's one-time secret window stands.
+func describeDisclosure(d provision.Disclosure, now time.Time) string {
+	switch d.State {
+	case provision.DisclosureOpen:
+		if d.ExpiresAt == nil {
+			return "open"
+		}
+		left := d.ExpiresAt.Sub(now).Round(time.Second)
+		return fmt.Sprintf("open, %s left (until %s)", left, when(d.ExpiresAt))
+	case provision.DisclosureConsumed:
+		s := "consumed"
+		if d.DisclosedTo != nil && d.DisclosedTo.IP != "" {
+			s += " by " + d.DisclosedTo.IP
+		}
+		if d.DisclosedAt != nil {
+			s += " at " + when(d.DisclosedAt)
+		}
+		return s
+	case provision.DisclosureExpired:
+		if d.ExpiresAt != nil {
+			return "expired at " + when(d.ExpiresAt) + " without a completed fetch"
+		}
+		return "expired"
+	default:
+		return "none"
+	}
+}
+
+// windowMinutes is the length of a disclosure window in whole minutes (at least 1).
+func (u *UI) windowMinutes(d provision.Disclosure) int {
+	var secs float64
+	if d.OpenedAt != nil && d.ExpiresAt != nil {
+		secs = d.ExpiresAt.Sub(*d.OpenedAt).Seconds()
+	} else if st, err := u.core.Settings(); err == nil {
+		secs = float64(st.DisclosureWindowSeconds)
+	}
+	return max(1, int((secs+59)/60))
+}
+
+// macParam is the canonical MAC of the :mac route parameter.
+func (u *UI) macParam(c *gin.Context) (string, bool) {
+	mac, err := provision.ParseMAC(c.Param("mac"))
+	if err != nil {
+		u.fail(c, http.StatusNotFound, "No such device.")
+		return "", false
+	}
+	return mac, true
+}
+
+// ---- inbox ----
+
+// modelGroup is one vendor's models in a select.
+type modelGroup struct {
+	Vendor string
+	Models []modelOption
+}
+
+type modelOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+type inboxRow struct {
+	Device provision.Device
+	Groups []modelGroup
+	// Supported says the reported model is one the server supports (and
+	// is pre-selected).
+	Supported bool
+}
+
+type inboxData struct {
+	Rows     []inboxRow
+	Accounts []provision.Account
+	Total    int
+}
+
+func (u *UI) inbox(c *gin.Context) {
+	u.renderInbox(c, http.StatusOK, "")
+}
+
+// renderInbox shows the unassigned devices, newest first.
+func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
+	ds, total, err := u.core.Devices(provision.DeviceFilter{State: provision.StateUnassigned})
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	accts, err := u.core.Accounts()
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	slices.SortStableFunc(ds, func(a, b provision.Device) int {
+		return lastSeen(b).Compare(lastSeen(a))
+	})
+	if len(ds) > inboxMax {
+		ds = ds[:inboxMax]
+	}
+	rows := make([]inboxRow, len(ds))
+	for i, d := range ds {
+		rows[i] = u.inboxRow(d)
+	}
+	u.render(c, status, "inbox", view{Title: "Inbox", Nav: "inbox", Error: errMsg,
+		Data: inboxData{Rows: rows, Accounts: accts, Total: total}})
+}
+
+func lastSeen(d provision.Device) time.Time {
+	if d.LastSeen != nil {
+		return *d.LastSeen
+	}
+	return d.CreatedAt
+}
+
+// inboxRow builds the model choice for a phone: its vendor's models with
+// the reported one selected, or every vendor's when the vendor is unknown.
+func (u *UI) inboxRow(d provision.Device) inboxRow {
+	reg := u.core.Registry()
+	row := inboxRow{Device: d}
+	selected := ""
+	if _, m, err := reg.Lookup(d.Vendor, d.Model); err == nil && d.Model != "" {
+		selected = m.Vendor + "/" + m.Name
+		row.Supported = true
+	}
+	vendorNames := reg.VendorNames()
+	if d.Vendor != "" && reg.HasVendor(d.Vendor) {
+		vendorNames = []string{strings.ToLower(d.Vendor)}
+	}
+	for _, v := range vendorNames {
+		g := modelGroup{Vendor: v}
+		for _, m := range reg.ModelNames(v) {
+			val := v + "/" + m
+			g.Models = append(g.Models, modelOption{Value: val, Label: m, Selected: val == selected})
+		}
+		row.Groups = append(row.Groups, g)
+	}
+	return row
+}
+
+func (u *UI) adopt(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	vendor, model, found := strings.Cut(c.PostForm("model"), "/")
+	if !found || vendor == "" || model == "" {
+		u.renderInbox(c, http.StatusBadRequest, "Adopting "+colonMAC(mac)+": choose a model.")
+		return
+	}
+	in := provision.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}
+	if label := strings.TrimSpace(c.PostForm("label")); label != "" {
+		in.Label = &label
+	}
+	if acct := c.PostForm("account"); acct != "" {
+		in.Accounts = &[]string{acct}
+	}
+	// Only a phone still in the inbox is adopted here: a MAC typed into the
+	// URL must not create a device, nor touch an assigned one.
+	switch d, err := u.core.Device(mac); {
+	case errors.Is(err, provision.ErrNotFound):
+		u.renderInbox(c, http.StatusNotFound, "Adopting "+colonMAC(mac)+": the phone is not in the inbox.")
+		return
+	case err != nil:
+		u.failErr(c, err)
+		return
+	case d.State != provision.StateUnassigned:
+		u.renderInbox(c, http.StatusConflict, "Adopting "+colonMAC(mac)+": it is already adopted.")
+		return
+	}
+	d, err := u.core.CreateDevice(in, actor(c))
+	if err != nil {
+		status, msg := u.explain(c, err)
+		u.renderInbox(c, status, "Adopting "+colonMAC(mac)+": "+msg)
+		return
+	}
+	sess := c.MustGet(sessionKey).(*session)
+	if d.Disclosure.State == provision.DisclosureOpen {
+		u.sessions.setFlash(sess, fmt.Sprintf("%s adopted; its secrets go out on its next fetch within %d minutes.",
+			colonMAC(mac), u.windowMinutes(d.Disclosure)))
+	} else {
+		u.sessions.setFlash(sess, colonMAC(mac)+" adopted without an account, so no secret window is open; give it an account to provision one.")
+	}
+	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
+}
+
+// ---- devices ----
+
+type devicesData struct {
+	Devices       []provision.Device
+	Vendors       []string
+	Vendor        string
+	Total         int
+	From, To      int
+	Prev, Next    string // links, empty when there is no such page
+	Limit, Offset int
+}
+
+func (u *UI) devices(c *gin.Context) {
+	vendor := c.Query("vendor")
+	vendors := u.core.Registry().VendorNames()
+	if vendor != "" && !slices.Contains(vendors, vendor) {
+		u.fail(c, http.StatusBadRequest, "Unknown vendor.")
+		return
+	}
+	limit, err1 := queryInt(c, "limit", pageSize)
+	offset, err2 := queryInt(c, "offset", 0)
+	if err1 != nil || err2 != nil || limit < 1 || limit > maxPageSize || offset < 0 {
+		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
+		return
+	}
+	ds, total, err := u.core.Devices(provision.DeviceFilter{Vendor: vendor, State: provision.StateAssigned, Limit: limit, Offset: offset})
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	data := devicesData{Devices: ds, Vendors: vendors, Vendor: vendor, Total: total, Limit: limit, Offset: offset}
+	if len(ds) > 0 {
+		data.From, data.To = offset+1, offset+len(ds)
+	}
+	link := func(off int) string {
+		q := url.Values{}
+		if vendor != "" {
+			q.Set("vendor", vendor)
+		}
+		if limit != pageSize {
+			q.Set("limit", strconv.Itoa(limit))
+		}
+		if off > 0 {
+			q.Set("offset", strconv.Itoa(off))
+		}
+		if len(q) == 0 {
+			return "/ui/devices"
+		}
+		return "/ui/devices?" + q.Encode()
+	}
+	if offset > 0 {
+		data.Prev = link(max(0, offset-limit))
+	}
+	if offset+len(ds) < total {
+		data.Next = link(offset + limit)
+	}
+	u.render(c, http.StatusOK, "devices", view{Title: "Devices", Nav: "devices", Data: data})
+}
+
+func queryInt(c *gin.Context, name string, def int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	return strconv.Atoi(s)
+}
+
+type deviceData struct {
+	Device   provision.Device
+	Accounts []provision.Account
+	Files    []string
+}
+
+func (u *UI) device(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	u.renderDevice(c, mac, http.StatusOK, "")
+}
+
+func (u *UI) renderDevice(c *gin.Context, mac string, status int, errMsg string) {
+	d, err := u.core.Device(mac)
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	data := deviceData{Device: d}
+	all, err := u.core.Accounts()
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	for _, ext := range d.Accounts {
+		i := slices.IndexFunc(all, func(a provision.Account) bool { return a.Extension == ext })
+		if i >= 0 {
+			data.Accounts = append(data.Accounts, all[i])
+		} else {
+			data.Accounts = append(data.Accounts, provision.Account{Extension: ext})
+		}
+	}
+	if d.State == provision.StateAssigned {
+		if data.Files, err = u.core.PreviewFiles(mac); err != nil {
+			u.log.Warn("list a device's files", "mac", mac, "err", err)
+		}
+	}
+	u.render(c, status, "device", view{Title: colonMAC(mac), Nav: navOf(d), Error: errMsg, Data: data})
+}
+
+func navOf(d provision.Device) string {
+	if d.State == provision.StateAssigned {
+		return "devices"
+	}
+	return "inbox"
+}
+
+func (u *UI) reopen(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	disc, err := u.core.OpenDisclosure(mac, actor(c))
+	if err != nil {
+		if errors.Is(err, provision.ErrNotFound) {
+			u.failErr(c, err)
+			return
+		}
+		status, msg := u.explain(c, err)
+		u.renderDevice(c, mac, status, msg)
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf(
+		"Secret window re-opened: the next completed fetch within %d minutes gets the secrets.", u.windowMinutes(disc)))
+	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
+}
+
+type previewData struct {
+	MAC, Name, ContentType, Body string
+}
+
+// preview shows a file as the phone would get it, secrets masked by the core.
+func (u *UI) preview(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	name, err := provision.CleanPath(c.Param("name"))
+	if err != nil || name == "" {
+		u.fail(c, http.StatusBadRequest, "Invalid file name.")
+		return
+	}
+	f, err := u.core.Preview(mac, name, baseURL(c.Request))
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.render(c, http.StatusOK, "preview", view{Title: name, Nav: "devices",
+		Data: previewData{MAC: mac, Name: name, ContentType: f.ContentType, Body: string(f.Body)}})
+}
+
+// baseURL is the provisioning URL a phone would use to reach this server
+// the way the admin did (the same rule as the phone routes).
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if r.Host == "" || strings.ContainsAny(r.Host, "/\\ \"<>") {
+		return ""
+	}
+	return scheme + "://" + r.Host + "/prov/"
+}
+
+// ---- accounts ----
+
+type accountsData struct {
+	Accounts    []provision.Account
+	Extension   string
+	DisplayName string
+}
+
+func (u *UI) accounts(c *gin.Context) {
+	u.renderAccounts(c, http.StatusOK, "", accountsData{})
+}
+
+func (u *UI) renderAccounts(c *gin.Context, status int, errMsg string, data accountsData) {
+	accts, err := u.core.Accounts()
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	data.Accounts = accts
+	u.render(c, status, "accounts", view{Title: "Accounts", Nav: "accounts", Error: errMsg, Data: data})
+}
+
+func (u *UI) createAccount(c *gin.Context) {
+	ext, name := strings.TrimSpace(c.PostForm("extension")), strings.TrimSpace(c.PostForm("display_name"))
+	a, err := u.core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, actor(c))
+	if err != nil {
+		status, msg := u.explain(c, err)
+		if errors.Is(err, provision.ErrConflict) {
+			msg = "Extension " + ext + " exists already."
+		}
+		u.renderAccounts(c, status, msg, accountsData{Extension: ext, DisplayName: name})
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session),
+		"Account "+a.Extension+" created; its password was generated and is never shown.")
+	c.Redirect(http.StatusSeeOther, "/ui/accounts")
+}

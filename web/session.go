@@ -1,0 +1,225 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// sessionKey is where requireSession puts the *session in the gin context.
+const sessionKey = "web.session"
+
+// session is a logged-in admin. Only its id's hash is kept as the map key.
+type session struct {
+	expires time.Time
+	csrf    string // the CSRF token every POST must carry
+	flash   string // a message for the next page, shown once
+}
+
+// sessions are held in memory: a restart logs everyone out.
+type sessions struct {
+	mu  sync.Mutex
+	m   map[[32]byte]*session
+	now func() time.Time
+}
+
+func newSessions(now func() time.Time) *sessions {
+	return &sessions{m: map[[32]byte]*session{}, now: now}
+}
+
+// randomString returns n random bytes, base64url-encoded.
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// create starts a session and returns its id (32 random bytes).
+func (s *sessions) create() (string, *session) {
+	id := randomString(32)
+	sess := &session{expires: s.now().Add(sessionTTL), csrf: randomString(32)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for k, v := range s.m { // few sessions: sweep the expired ones here
+		if !now.Before(v.expires) {
+			delete(s.m, k)
+		}
+	}
+	s.m[sha256.Sum256([]byte(id))] = sess
+	return id, sess
+}
+
+// get returns the live session of id, or nil.
+func (s *sessions) get(id string) *session {
+	if id == "" {
+		return nil
+	}
+	key := sha256.Sum256([]byte(id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.m[key]
+	if sess != nil && !s.now().Before(sess.expires) {
+		delete(s.m, key)
+		return nil
+	}
+	return sess
+}
+
+// drop ends the session of id.
+func (s *sessions) drop(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, sha256.Sum256([]byte(id)))
+}
+
+func (s *sessions) setFlash(sess *session, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess.flash = msg
+}
+
+func (s *sessions) takeFlash(sess *session) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msg := sess.flash
+	sess.flash = ""
+	return msg
+}
+
+// setCookie sets (maxAge > 0) or clears (maxAge < 0) the session cookie.
+func setCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: cookieName, Value: value, Path: "/ui", MaxAge: maxAge,
+		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// requireSession lets a request with a live session through; others are
+// sent to the login form.
+func (u *UI) requireSession(c *gin.Context) {
+	id, _ := c.Cookie(cookieName)
+	sess := u.sessions.get(id)
+	if sess == nil {
+		c.Redirect(http.StatusSeeOther, "/ui/login")
+		c.Abort()
+		return
+	}
+	c.Set(sessionKey, sess)
+	c.Next()
+}
+
+// checkCSRF refuses (403) a POST whose csrf field is not its session's token.
+func (u *UI) checkCSRF(c *gin.Context) {
+	sess := c.MustGet(sessionKey).(*session)
+	if subtle.ConstantTimeCompare([]byte(c.PostForm("csrf")), []byte(sess.csrf)) != 1 {
+		u.log.Warn("form without a valid CSRF token refused", "path", c.Request.URL.Path, "remote", c.ClientIP())
+		u.fail(c, http.StatusForbidden, "The form has expired or did not come from this page. Reload the page and try again.")
+		return
+	}
+	c.Next()
+}
+
+func (u *UI) loginPage(c *gin.Context) {
+	id, _ := c.Cookie(cookieName)
+	if u.sessions.get(id) != nil {
+		c.Redirect(http.StatusSeeOther, "/ui/inbox")
+		return
+	}
+	u.render(c, http.StatusOK, "login", view{Title: "Log in"})
+}
+
+func (u *UI) login(c *gin.Context) {
+	ip := c.ClientIP()
+	if !u.limiter.allowed(ip) {
+		u.log.Warn("login refused: too many wrong tokens", "remote", ip)
+		u.render(c, http.StatusTooManyRequests, "login", view{Title: "Log in", Error: "Too many wrong tokens. Wait a minute and try again."})
+		return
+	}
+	if !u.tokenOK(c.PostForm("token")) {
+		u.limiter.fail(ip)
+		u.log.Warn("login with a wrong token", "remote", ip)
+		u.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Error: "Wrong token."})
+		return
+	}
+	u.limiter.reset(ip)
+	id, _ := u.sessions.create()
+	setCookie(c, id, int(sessionTTL/time.Second))
+	u.log.Info("admin logged in to the web UI", "remote", ip)
+	c.Redirect(http.StatusSeeOther, "/ui/inbox")
+}
+
+func (u *UI) logout(c *gin.Context) {
+	id, _ := c.Cookie(cookieName)
+	u.sessions.drop(id)
+	setCookie(c, "", -1)
+	c.Redirect(http.StatusSeeOther, "/ui/login")
+}
+
+// failLimiter counts wrong tokens per client IP: after loginFails within
+// loginWindow the client is refused until the window has passed.
+type failLimiter struct {
+	mu  sync.Mutex
+	m   map[string]*fails
+	now func() time.Time
+}
+
+type fails struct {
+	n     int
+	since time.Time
+}
+
+func newFailLimiter(now func() time.Time) *failLimiter {
+	return &failLimiter{m: map[string]*fails{}, now: now}
+}
+
+func (l *failLimiter) allowed(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.m[ip]
+	if f == nil && len(l.m) >= loginClients {
+		ip, f = "", l.m[""] // the shared bucket of clients that did not fit
+	}
+	if f == nil {
+		return true
+	}
+	if l.now().Sub(f.since) >= loginWindow {
+		delete(l.m, ip)
+		return true
+	}
+	return f.n < loginFails
+}
+
+func (l *failLimiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.m) >= loginClients { // bounded memory: forget the stale ones
+		for k, f := range l.m {
+			if now.Sub(f.since) >= loginWindow {
+				delete(l.m, k)
+			}
+		}
+	}
+	f := l.m[ip]
+	if f == nil && len(l.m) >= loginClients {
+		ip, f = "", l.m[""] // the shared bucket of clients that did not fit
+	}
+	if f == nil || now.Sub(f.since) >= loginWindow {
+		f = &fails{since: now}
+		l.m[ip] = f
+	}
+	f.n++
+}
+
+func (l *failLimiter) reset(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, ip)
+}

@@ -1,0 +1,273 @@
+// Package web is the admin web UI: server-rendered html/template pages under
+// /ui/ that server/httpd mounts (httpd.Config.Mount). Its focus is
+// zero-touch provisioning: phones that fetched from the server wait in an
+// inbox (state "unassigned") and an admin adopts one with one form.
+//
+// Everything is embedded (templates and one CSS file), nothing is loaded
+// from elsewhere and no JavaScript is needed. An admin logs in with the
+// admin API token and gets a session cookie; every POST carries a CSRF
+// token tied to the session. The UI calls the core (*provision.Service)
+// through the Core interface and never shows a secret.
+package web
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Core is what the UI calls on the core; *provision.Service satisfies it.
+type Core interface {
+	Registry() *vendors.Registry
+	Settings() (provision.Settings, error)
+
+	Accounts() ([]provision.Account, error)
+	CreateAccount(in provision.AccountInput, actor string) (provision.Account, error)
+
+	Devices(provision.DeviceFilter) ([]provision.Device, int, error)
+	Device(mac string) (provision.Device, error)
+	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
+	OpenDisclosure(mac, actor string) (provision.Disclosure, error)
+	PreviewFiles(mac string) ([]string, error)
+	Preview(mac, name, base string) (*vendors.File, error)
+}
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// Limits of the UI.
+const (
+	sessionTTL   = 12 * time.Hour
+	cookieName   = "autoprov_session"
+	maxForm      = 64 << 10 // bytes of a form body
+	inboxMax     = 200      // phones shown in the inbox
+	pageSize     = 50       // devices per page by default
+	maxPageSize  = 500      // largest page a URL may ask for
+	loginFails   = 5        // wrong tokens per client IP ...
+	loginWindow  = time.Minute
+	loginClients = 10000 // client IPs remembered by the login limiter
+)
+
+// UI is the admin web UI. It is safe for concurrent use.
+type UI struct {
+	core     Core
+	log      *slog.Logger
+	tokenSum [32]byte // SHA-256 of the admin token
+	pages    map[string]*template.Template
+	static   fs.FS
+	sessions *sessions
+	limiter  *failLimiter
+	now      func() time.Time
+}
+
+// New builds the UI. adminToken is the admin API's bearer token, which is
+// also what an admin types to log in; it must not be empty. All templates
+// are parsed here, so a broken one fails start-up.
+func New(core Core, log *slog.Logger, adminToken string) (*UI, error) {
+	if core == nil {
+		return nil, errors.New("web: no core")
+	}
+	if adminToken == "" {
+		return nil, errors.New("web: empty admin token")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u := &UI{core: core, log: log.With("component", "web"), tokenSum: sha256.Sum256([]byte(adminToken)), now: time.Now}
+	u.sessions = newSessions(u.now)
+	u.limiter = newFailLimiter(u.now)
+	var err error
+	if u.pages, err = parsePages(u.funcs()); err != nil {
+		return nil, err
+	}
+	if u.static, err = fs.Sub(assets, "static"); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// parsePages parses every page template together with the layout, once.
+func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
+	layout, err := template.New("layout.html").Option("missingkey=error").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(assets, n)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", n, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// Mount adds the UI's routes to e: everything under /ui/, and GET /
+// redirecting to /ui/.
+func (u *UI) Mount(e *gin.Engine) {
+	e.GET("/", u.headers, func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/") })
+	g := e.Group("/ui", u.headers)
+	g.GET("/static/*file", u.serveStatic)
+	g.GET("/login", u.loginPage)
+	g.POST("/login", u.limitBody, u.sameOrigin, u.login)
+
+	a := g.Group("", u.requireSession)
+	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/inbox") })
+	a.GET("/inbox", u.inbox)
+	a.GET("/devices", u.devices)
+	a.GET("/devices/:mac", u.device)
+	a.GET("/devices/:mac/files/*name", u.preview)
+	a.GET("/accounts", u.accounts)
+
+	p := a.Group("", u.limitBody, u.sameOrigin, u.checkCSRF)
+	p.POST("/logout", u.logout)
+	p.POST("/devices/:mac/adopt", u.adopt)
+	p.POST("/devices/:mac/disclosure", u.reopen)
+	p.POST("/accounts", u.createAccount)
+}
+
+// headers sets the security headers every UI response carries.
+func (u *UI) headers(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	c.Next()
+}
+
+// limitBody bounds a form body.
+func (u *UI) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > maxForm {
+		u.fail(c, http.StatusRequestEntityTooLarge, "The form is too large.")
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
+	c.Next()
+}
+
+// sameOrigin refuses a POST a browser says came from another site. (The
+// CSRF token is the real check; this also covers the login form, which has
+// no session yet.)
+func (u *UI) sameOrigin(c *gin.Context) {
+	if site := c.GetHeader("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		u.fail(c, http.StatusForbidden, "Cross-site request refused.")
+		return
+	}
+	// With Referrer-Policy no-referrer a browser sends "Origin: null" even
+	// for a same-origin form; the CSRF token covers that case.
+	if o := c.GetHeader("Origin"); o != "" && o != "null" {
+		if ou, err := url.Parse(o); err != nil || ou.Host != c.Request.Host {
+			u.fail(c, http.StatusForbidden, "Cross-site request refused.")
+			return
+		}
+	}
+	c.Next()
+}
+
+func (u *UI) serveStatic(c *gin.Context) {
+	name := strings.TrimPrefix(c.Param("file"), "/")
+	b, err := fs.ReadFile(u.static, name)
+	if err != nil || !strings.HasSuffix(name, ".css") {
+		c.String(http.StatusNotFound, "not found")
+		return
+	}
+	c.Data(http.StatusOK, "text/css; charset=utf-8", b)
+}
+
+// tokenOK compares a typed token with the admin token in constant time
+// (hashed first, so not even the length leaks).
+func (u *UI) tokenOK(typed string) bool {
+	sum := sha256.Sum256([]byte(typed))
+	return subtle.ConstantTimeCompare(sum[:], u.tokenSum[:]) == 1
+}
+
+// actor names who made an admin change, for the audit log.
+func actor(c *gin.Context) string { return "ui@" + c.ClientIP() }
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	Nav   string // which menu entry is current
+	CSRF  string // empty when logged out
+	Flash string
+	Error string
+	Data  any
+}
+
+// render writes a page. A template error is logged and answered 500.
+func (u *UI) render(c *gin.Context, status int, page string, v view) {
+	t, ok := u.pages[page]
+	if !ok {
+		u.log.Error("no such page template", "page", page)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	if s, ok := c.Get(sessionKey); ok {
+		sess := s.(*session)
+		v.CSRF = sess.csrf
+		if v.Flash == "" {
+			v.Flash = u.sessions.takeFlash(sess)
+		}
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		u.log.Error("render page", "page", page, "err", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", []byte(b.String()))
+}
+
+// fail answers with the error page.
+func (u *UI) fail(c *gin.Context, status int, msg string) {
+	u.render(c, status, "error", view{Title: http.StatusText(status), Error: msg})
+	c.Abort()
+}
+
+// failErr maps a core error to a page: not found, conflict and invalid
+// input say what the core said; anything else is logged and "internal".
+func (u *UI) failErr(c *gin.Context, err error) {
+	status, msg := u.explain(c, err)
+	u.fail(c, status, msg)
+}
+
+// explain maps a core error to a status and a message for the admin.
+func (u *UI) explain(c *gin.Context, err error) (int, string) {
+	var inv *provision.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return http.StatusBadRequest, inv.Message
+	case errors.Is(err, provision.ErrNotFound):
+		return http.StatusNotFound, "Not found."
+	case errors.Is(err, provision.ErrConflict):
+		return http.StatusConflict, "Conflict: " + err.Error()
+	default:
+		u.log.Error("ui request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		return http.StatusInternalServerError, "Internal error; the server log says why."
+	}
+}
