@@ -24,6 +24,7 @@ import (
 
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/sippnp"
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/server/tftpd"
 	"github.com/autoprov/autoprov/vendors/all"
@@ -40,6 +41,7 @@ func main() {
 type config struct {
 	data, http, tftp, publicURL, db, logLevel string
 	https, tlsCert, tlsKey                    string // --https listen address (empty: off) and its PEM files
+	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
 	window                                    time.Duration
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
@@ -66,6 +68,8 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.StringVar(&c.tlsCert, "tls-cert", env("AUTOPROV_TLS_CERT", ""), "PEM certificate (chain) for --https (default: a self-signed one generated into <data>/tls) (AUTOPROV_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("AUTOPROV_TLS_KEY", ""), "PEM private key of --tls-cert (AUTOPROV_TLS_KEY)")
 	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
+	fs.StringVar(&c.pnp, "pnp", env("AUTOPROV_PNP", ""), "SIP multicast plug-and-play: the group to answer on, normally "+sippnp.Group+"; empty disables it (AUTOPROV_PNP)")
+	fs.StringVar(&c.pnpInterface, "pnp-interface", env("AUTOPROV_PNP_INTERFACE", ""), "interfaces (comma-separated) to join the --pnp group on (default: every interface that is up and multicast-capable) (AUTOPROV_PNP_INTERFACE)")
 	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")
 	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) or a PostgreSQL DSN such as postgres://user:pass@host/db (AUTOPROV_DB)")
 	fs.StringVar(&c.logLevel, "log-level", env("AUTOPROV_LOG_LEVEL", "info"), "log level: debug, info, warn, error (AUTOPROV_LOG_LEVEL)")
@@ -156,6 +160,13 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		}
 		defer tftpConn.Close()
 	}
+	pnp, err := listenPnP(c)
+	if err != nil {
+		return err
+	}
+	if pnp != nil {
+		defer pnp.Close()
+	}
 	var cert *serverCert
 	if httpsLn != nil {
 		if cert, err = loadServerCert(c, time.Now()); err != nil {
@@ -189,6 +200,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		srv := tftpd.New(core, log)
 		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
 	}
+	if pnp != nil {
+		srv := sippnp.New(sippnp.Config{Recorder: core, Registry: reg, Log: log})
+		g.Go(func() error { return srv.Serve(gctx, pnp) })
+	}
 	g.Go(func() error { return sweep(gctx, core, log) })
 
 	attrs := []any{"http", httpLn.Addr().String()}
@@ -199,6 +214,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	attrs = append(attrs, "data", c.data, "db", store.Describe(c.db), "admin_token_file", tokenPath)
 	if tftpConn != nil {
 		attrs = append(attrs, "tftp", tftpConn.LocalAddr().String())
+	}
+	if pnp != nil {
+		attrs = append(attrs, "pnp", pnp.Recv.LocalAddr().String())
+		logPnP(log, pnp)
 	}
 	log.Info("autoprov started", attrs...)
 	if c.ready != nil {

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package sippnp
+
+import (
+	"errors"
+	"net"
+)
+
+// listenGroup is implemented on Linux only; elsewhere give --pnp a
+// unicast address.
+func listenGroup(group *net.UDPAddr, ifis []net.Interface, strict bool) (net.PacketConn, []string, []string, error) {
+	return nil, nil, nil, errors.New("the multicast plug-and-play listener is implemented on Linux only")
+}
