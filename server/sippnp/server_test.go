@@ -575,3 +575,7 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+func slogTo(w *syncBuf) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
