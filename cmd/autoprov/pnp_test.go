@@ -184,7 +184,9 @@ func TestPnPPortTaken(t *testing.T) {
 	}
 	defer pc.Close()
 	args := []string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--tftp", "", "--pnp", pc.LocalAddr().String()}
-	lookup := func(k string) (string, bool) { return map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}[k], k == "AUTOPROV_ADMIN_TOKEN" }
+	lookup := func(k string) (string, bool) {
+		return map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}[k], k == "AUTOPROV_ADMIN_TOKEN"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = run(ctx, args, lookup, io.Discard, nil)
