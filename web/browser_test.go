@@ -1,0 +1,164 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/autoprov/autoprov/server/provision"
+)
+
+// chromium finds Debian's chromium: the test skips without it, except in
+// CI (CI set), where it fails.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (apt-get install chromium); CI must run the browser test")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium)")
+	return ""
+}
+
+// TestBrowserAdopt drives a real headless chromium through the zero-touch
+// flow: log in with the token, find the phone in the inbox, adopt it with
+// one click and land on its page with the secret window open. Screenshots
+// go to t.TempDir(), or to $AUTOPROV_SCREENSHOTS when set.
+func TestBrowserAdopt(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t)
+	e.account("201", "Alice Example")
+	e.fetch()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1400, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+
+	shots := t.TempDir()
+	if dir := os.Getenv("AUTOPROV_SCREENSHOTS"); dir != "" {
+		shots = dir
+	}
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			png, err := chromedp.FullScreenshot(100)(ctx, tg) // quality 100: PNG
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			path := filepath.Join(shots, name)
+			t.Logf("screenshot %s", path)
+			return chromedp.Void{}, os.WriteFile(path, png, 0o644)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	location := func() string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	const row = `#phone-` + phoneMAC
+	start := time.Now()
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(e.ts.URL+"/ui/inbox"),
+		chromedp.WaitVisible(chromedp.CSS(`#token`)),
+	); err != nil {
+		t.Fatalf("open the UI: %v", err)
+	}
+	t.Logf("browser up and login page shown after %s", time.Since(start).Round(time.Millisecond))
+	if err := chromedp.Do(bctx, shot("login.png")); err != nil {
+		t.Fatal(err)
+	}
+	if loc := location(); !strings.HasSuffix(loc, "/ui/login") {
+		t.Errorf("without a session the inbox went to %s, want the login form", loc)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SendKeys(chromedp.CSS(`#token`), token),
+		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	rowText := text(row)
+	for _, want := range []string{"00:15:65:12:34:56", "yealink", "T46S", "66.86.0.15", phoneIP} {
+		if !strings.Contains(rowText, want) {
+			t.Errorf("inbox row lacks %q: %q", want, rowText)
+		}
+	}
+	// The stylesheet loaded under the Content-Security-Policy.
+	headerBG, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('header.top')).backgroundColor`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if headerBG != "rgb(29, 35, 48)" {
+		t.Errorf("header background %q: the stylesheet did not apply", headerBG)
+	}
+
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.CSS(row+` select[name=account]`), "201"),
+		chromedp.SendKeys(chromedp.CSS(row+` input[name=label]`), "Reception"),
+		shot("inbox.png"),
+		chromedp.Click(chromedp.CSS(row+` button[type=submit]`)), // the one click
+		chromedp.WaitVisible(chromedp.CSS(`#disclosure-state`)),
+		shot("device.png"),
+	); err != nil {
+		t.Fatalf("adopt: %v", err)
+	}
+	deviceURL, state, window, flash := location(), text(`#device-state`), text(`#disclosure-state`), text(`.flash`)
+	t.Logf("browser flow took %s", time.Since(start).Round(time.Millisecond))
+	if !strings.HasSuffix(deviceURL, "/ui/devices/"+phoneMAC) {
+		t.Errorf("after adopt the browser is at %s, want the device page", deviceURL)
+	}
+	if strings.TrimSpace(state) != "assigned" {
+		t.Errorf("device page state %q, want assigned", state)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(window), "open, ") {
+		t.Errorf("device page window %q, want open", window)
+	}
+	if !strings.Contains(flash, "adopted; its secrets go out on its next fetch within 10 minutes") {
+		t.Errorf("flash %q", flash)
+	}
+	d := e.device(phoneMAC)
+	if d.State != provision.StateAssigned || d.Disclosure.State != provision.DisclosureOpen ||
+		d.Label != "Reception" || strings.Join(d.Accounts, ",") != "201" {
+		t.Errorf("core after the browser adopt: state %s, window %s, label %q, accounts %v",
+			d.State, d.Disclosure.State, d.Label, d.Accounts)
+	}
+}
