@@ -383,3 +383,12 @@ func TestAbandonedTFTPLeavesWindowOpen(t *testing.T) {
 		t.Fatal("the next complete TFTP fetch did not get the secret")
 	}
 }
+
+// TestWebUIMounted: the binary serves the admin UI: / leads to the login page.
+func TestWebUIMounted(t *testing.T) {
+	s := start(t)
+	code, body, _ := s.get("/", "")
+	if code != 200 || !bytes.Contains(body, []byte("<form")) || !bytes.Contains(bytes.ToLower(body), []byte("token")) {
+		t.Fatalf("GET / = %d:\n%.400s", code, body)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/server/tftpd"
 	"github.com/autoprov/autoprov/vendors/all"
+	"github.com/autoprov/autoprov/web"
 )
 
 func main() {
@@ -184,7 +185,11 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		Registry: reg, Store: st, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 	})
-	web, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: token})
+	ui, err := web.New(core, log, token)
+	if err != nil {
+		return fmt.Errorf("web UI: %w", err)
+	}
+	edge, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: token, Mount: ui.Mount})
 	if err != nil {
 		return err
 	}
@@ -192,9 +197,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return web.Serve(gctx, httpLn) })
+	g.Go(func() error { return edge.Serve(gctx, httpLn) })
 	if httpsLn != nil {
-		g.Go(func() error { return web.ServeTLS(gctx, httpsLn, cert.tlsConfig()) })
+		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig()) })
 	}
 	if tftpConn != nil {
 		srv := tftpd.New(core, log)
