@@ -65,6 +65,9 @@ func TestBrowserAdopt(t *testing.T) {
 	shots := t.TempDir()
 	if dir := os.Getenv("AUTOPROV_SCREENSHOTS"); dir != "" {
 		shots = dir
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
