@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -307,25 +306,7 @@ func TestConcurrentFetchesOneSecret(t *testing.T) {
 	}
 	for _, c := range cases {
 		setup(s, c.mac, c.model)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		with, ok := 0, 0
-		for range 200 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				code, body, _ := s.get(c.path, c.ua)
-				mu.Lock()
-				defer mu.Unlock()
-				if code == 200 {
-					ok++
-				}
-				if bytes.Contains(body, []byte(sipPass)) {
-					with++
-				}
-			}()
-		}
-		wg.Wait()
+		ok, with := race(t, []string{s.base}, c.path, c.ua, 200, sipPass)
 		if ok != 200 || with != 1 {
 			t.Errorf("%s: %d of 200 fetches answered, %d carried the secret; want 200 and exactly 1", c.model, ok, with)
 		}

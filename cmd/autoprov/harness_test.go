@@ -223,3 +223,30 @@ func (s *server) leaks(secrets ...string) {
 		}
 	}
 }
+
+// race fetches path n times at once, spread over the servers at bases in
+// turn, and counts the answers with status 200 and the bodies holding
+// secret.
+func race(t *testing.T, bases []string, path, ua string, n int, secret string) (ok, with int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range n {
+		s := &server{t: t, base: bases[i%len(bases)]}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, body, _ := s.get(path, ua)
+			mu.Lock()
+			defer mu.Unlock()
+			if code == 200 {
+				ok++
+			}
+			if bytes.Contains(body, []byte(secret)) {
+				with++
+			}
+		}()
+	}
+	wg.Wait()
+	return ok, with
+}

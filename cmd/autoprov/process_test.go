@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -107,30 +106,7 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 	sa := &server{t: t, base: a.base, token: testToken, log: a.log}
 	setup(sa, "805ec0aabb01", "T54W")
 
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	with, ok := 0, 0
-	for i := range 200 {
-		base := a.base
-		if i%2 == 1 {
-			base = b.base
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := &server{t: t, base: base}
-			code, body, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
-			mu.Lock()
-			defer mu.Unlock()
-			if code == 200 {
-				ok++
-			}
-			if bytes.Contains(body, []byte(sipPass)) {
-				with++
-			}
-		}()
-	}
-	wg.Wait()
+	ok, with := race(t, []string{a.base, b.base}, "/prov/805ec0aabb01.cfg", yealinkUA, 200, sipPass)
 	if ok != 200 || with != 1 {
 		t.Fatalf("%d of 200 answered, %d carried the secret; want 200 and exactly 1", ok, with)
 	}
@@ -351,27 +327,7 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 		if round > 0 {
 			sa.must(200, "POST", "/api/v1/devices/805ec0aabb01/disclosure", nil, nil)
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		with, ok := 0, 0
-		for i := range 200 {
-			base := []string{a.base, b.base}[i%2]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s := &server{t: t, base: base}
-				code, body, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
-				mu.Lock()
-				defer mu.Unlock()
-				if code == 200 {
-					ok++
-				}
-				if bytes.Contains(body, []byte(sipPass)) {
-					with++
-				}
-			}()
-		}
-		wg.Wait()
+		ok, with := race(t, []string{a.base, b.base}, "/prov/805ec0aabb01.cfg", yealinkUA, 200, sipPass)
 		if ok != 200 || with != 1 {
 			t.Fatalf("round %d: %d of 200 answered, %d carried the secret; want 200 and exactly 1", round+1, ok, with)
 		}
