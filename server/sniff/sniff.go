@@ -1,0 +1,279 @@
+// Package sniff is passive zero-touch discovery: it watches interfaces for
+// the DHCP requests (DISCOVER, REQUEST) a phone broadcasts at boot,
+// identifies the phone from its hardware address (chaddr: the vendor's
+// OUI) and its vendor class (option 60, which names the model on some
+// phones, e.g. "snomD785"), and records it through a Recorder, so that it
+// is in the inbox as an unassigned device before its first fetch. It only
+// listens: it never sends a packet. Capture is Linux only (AF_PACKET, which
+// needs root or CAP_NET_RAW). See README.md in this directory.
+package sniff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopacket/gopacket"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Recorder records a phone the sniffer identified. *provision.Service
+// satisfies it.
+type Recorder interface {
+	Sniffed(provision.Discovery) (created bool, err error)
+}
+
+// Config configures a Sniffer. A zero Interval takes the default.
+type Config struct {
+	Recorder Recorder
+	Registry *vendors.Registry
+	Log      *slog.Logger
+	// Interval is the least time between two records of one MAC (default
+	// one minute): a client retransmits its DISCOVER every few seconds.
+	Interval time.Duration
+}
+
+// Sniffer turns captured DHCP requests into inbox entries. Serve runs it.
+type Sniffer struct {
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+	macs *limiter
+
+	unknown atomic.Int64 // requests from MACs no vendor driver recognised
+}
+
+// New returns a Sniffer.
+func New(cfg Config) *Sniffer {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Minute
+	}
+	return &Sniffer{cfg: cfg, log: cfg.Log.With("component", "sniff"), now: time.Now,
+		macs: newLimiter(cfg.Interval)}
+}
+
+// source is a capture handle: pcapgo.EthernetHandle, or a pcap file reader
+// in tests.
+type source interface {
+	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+}
+
+// Capture is the set of open capture sockets, one per interface. Open
+// makes one; Close interrupts every read.
+type Capture struct {
+	Interfaces []string
+	srcs       []source
+	closers    []func() error
+	closeOnce  sync.Once
+}
+
+// Close closes every capture socket, which ends reads in progress.
+func (c *Capture) Close() error {
+	var errs []error
+	c.closeOnce.Do(func() {
+		for _, f := range c.closers {
+			errs = append(errs, f())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// splitNames parses a comma-separated interface list.
+func splitNames(names string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no interface in %q", names)
+	}
+	return out, nil
+}
+
+// Serve reads every interface of c until ctx is done (or every source has
+// ended, as a file does), then closes c and returns nil. A read error on
+// one interface ends Serve with that error.
+func (s *Sniffer) Serve(ctx context.Context, c *Capture) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(c.srcs))
+	for i, src := range c.srcs {
+		go func() { errc <- s.read(ctx, src, c.Interfaces[i]) }()
+	}
+	var err error
+	running := len(c.srcs)
+wait:
+	for running > 0 {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err = <-errc:
+			running--
+			if err != nil {
+				break wait
+			}
+		}
+	}
+	cancel()
+	c.Close() // ends the other reads
+	for ; running > 0; running-- {
+		if e := <-errc; err == nil {
+			err = e
+		}
+	}
+	s.log.Debug("dhcp sniffer stopped", "unknown_vendor_requests", s.unknown.Load())
+	return err
+}
+
+func (s *Sniffer) read(ctx context.Context, src source, iface string) error {
+	d := newDecoder()
+	for {
+		frame, _, err := src.ReadPacketData()
+		if err != nil {
+			if ctx.Err() != nil || isEOF(err) {
+				return nil
+			}
+			return fmt.Errorf("dhcp sniffer: read on %s: %w", iface, err)
+		}
+		s.handle(d, frame, iface)
+	}
+}
+
+// outcome is what handle did with a frame (for tests).
+type outcome int
+
+const (
+	ignored  outcome = iota // not a client's DHCP request
+	limited                 // the MAC was seen less than Interval ago
+	unknown                 // no vendor driver recognised the MAC
+	recorded                // handed to the Recorder
+	failed                  // the Recorder failed
+)
+
+func (s *Sniffer) handle(d *decoder, frame []byte, iface string) outcome {
+	r, ok := d.decode(frame)
+	if !ok {
+		return ignored
+	}
+	if !s.macs.allow(r.MAC, s.now()) {
+		return limited
+	}
+	id, ok := Identify(s.cfg.Registry, r.MAC, r.VendorClass)
+	if !ok {
+		n := s.unknown.Add(1)
+		s.log.Debug("dhcp request from an unknown vendor ignored", "mac", r.MAC, "type", r.Type,
+			"vendor_class", r.VendorClass, "hostname", r.Hostname, "interface", iface, "unknown_so_far", n)
+		return unknown
+	}
+	created, err := s.cfg.Recorder.Sniffed(provision.Discovery{MAC: r.MAC, Vendor: id.Vendor, Model: id.Model, RemoteIP: r.IP})
+	if err != nil {
+		s.log.Error("dhcp sniffer: cannot record the phone", "mac", r.MAC, "err", err)
+		return failed
+	}
+	s.log.Debug("phone asked for a dhcp lease", "mac", r.MAC, "type", r.Type, "vendor", id.Vendor, "model", id.Model,
+		"vendor_class", r.VendorClass, "interface", iface, "new", created)
+	return recorded
+}
+
+// Identify says which phone a DHCP client is: the vendor from the MAC's
+// OUI (through the drivers of reg), and the model when the vendor class
+// (option 60) names one of that vendor's models ("snomD785",
+// "N510_IP_PRO", "Gigaset_N720_DM_PRO"). ok is false when no driver
+// recognises the MAC: a laptop, a printer, a phone of a vendor without a
+// driver.
+func Identify(reg *vendors.Registry, mac, vendorClass string) (vendors.Identity, bool) {
+	if reg == nil {
+		return vendors.Identity{}, false
+	}
+	canon, err := vendors.ParseMAC(mac)
+	if err != nil {
+		return vendors.Identity{}, false
+	}
+	id, _ := reg.Identify(vendors.Request{MAC: canon, Transport: "dhcp"})
+	if id.Score == 0 || id.Vendor == "" {
+		return vendors.Identity{}, false
+	}
+	id.MAC, id.Model, id.Firmware, id.Kind = canon, "", "", vendors.FileUnknown
+	if vendorClass == "" {
+		return id, true
+	}
+	rest, prefixed := trimPrefixFold(vendorClass, id.Vendor)
+	rest = strings.TrimLeft(rest, "_- ")
+	for _, c := range []string{vendorClass, rest, strings.ReplaceAll(rest, "_", " "), strings.ReplaceAll(rest, "_", "-"),
+		strings.SplitN(rest, "_", 2)[0]} {
+		if c == "" {
+			continue
+		}
+		if _, m, err := reg.Lookup(id.Vendor, c); err == nil {
+			id.Model = m.Name
+			return id, true
+		}
+	}
+	if prefixed && rest != "" {
+		id.Model = rest // the vendor's own word for a model no driver has: as reported
+	}
+	return id, true
+}
+
+func trimPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// limiter allows one event per key in each interval. Its memory is
+// bounded: past maxKeys it forgets the keys whose interval has ended, and
+// if that is not enough, all of them.
+type limiter struct {
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+}
+
+const maxKeys = 16384
+
+func newLimiter(interval time.Duration) *limiter {
+	return &limiter{interval: interval, last: map[string]time.Time{}}
+}
+
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.interval && !now.Before(t) {
+		return false
+	}
+	if len(l.last) >= maxKeys {
+		for k, t := range l.last {
+			if now.Sub(t) >= l.interval {
+				delete(l.last, k)
+			}
+		}
+		if len(l.last) >= maxKeys {
+			clear(l.last)
+		}
+	}
+	l.last[key] = now
+	return true
+}
+
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
