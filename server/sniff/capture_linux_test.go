@@ -1,0 +1,209 @@
+package sniff
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov/server/provision"
+)
+
+// roleEnv marks the test binary re-executed inside a namespace: "sniff"
+// or "phone"; ifaceEnv names the interface it uses there.
+const (
+	roleEnv  = "SNIFF_NETNS_ROLE"
+	ifaceEnv = "SNIFF_NETNS_IFACE"
+	readyMsg = "SNIFF-READY"
+)
+
+// TestLiveNetns captures real DHCPDISCOVER broadcasts on a veth pair
+// between two network namespaces the test creates: the sniffer runs on
+// one end (the test binary re-executed with `ip netns exec`), a "phone"
+// on the other end sends the frames through a raw AF_PACKET socket.
+// Nothing leaves the two namespaces. Needs root and iproute2; skipped
+// without them, except when CI is set.
+func TestLiveNetns(t *testing.T) {
+	switch os.Getenv(roleEnv) {
+	case "sniff":
+		liveSniffer(t, os.Getenv(ifaceEnv))
+		return
+	case "phone":
+		livePhone(t, os.Getenv(ifaceEnv))
+		return
+	}
+	skip := t.Skipf
+	if os.Getenv("CI") != "" {
+		skip = t.Fatalf
+	}
+	if os.Geteuid() != 0 {
+		skip("needs root to create network namespaces")
+	}
+	ip, err := exec.LookPath("ip")
+	if err != nil {
+		skip("needs ip (iproute2)")
+	}
+	nsS := fmt.Sprintf("autoprov-sniff-%d-s", os.Getpid())
+	nsP := fmt.Sprintf("autoprov-sniff-%d-p", os.Getpid())
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("netns", "add", nsS)
+	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", nsS).Run() })
+	run("netns", "add", nsP)
+	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", nsP).Run() })
+	// The pair is created inside the namespaces: the host's never sees it.
+	run("-n", nsS, "link", "add", "sn0", "type", "veth", "peer", "name", "ph0", "netns", nsP)
+	run("-n", nsP, "link", "set", "ph0", "address", yealinkT54W.mac)
+	run("-n", nsS, "link", "set", "sn0", "up")
+	run("-n", nsP, "link", "set", "ph0", "up")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	child := func(ns, role, iface string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, ip, "netns", "exec", ns, os.Args[0], "-test.run=^TestLiveNetns$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), roleEnv+"="+role, ifaceEnv+"="+iface)
+		return cmd
+	}
+	sniffer := child(nsS, "sniff", "sn0")
+	var sniffOut bytes.Buffer
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sniffer.Stdout, sniffer.Stderr = pw, pw
+	if err := sniffer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	ready := make(chan bool, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(pr)
+		signalled := false
+		for sc.Scan() {
+			sniffOut.WriteString(sc.Text() + "\n")
+			if !signalled && strings.Contains(sc.Text(), readyMsg) {
+				signalled = true
+				ready <- true
+			}
+		}
+		if !signalled {
+			ready <- false
+		}
+	}()
+	if !<-ready {
+		sniffer.Wait()
+		<-copied
+		t.Fatalf("the sniffer did not start:\n%s", sniffOut.String())
+	}
+	out, err := child(nsP, "phone", "ph0").CombinedOutput()
+	t.Logf("phone in %s:\n%s", nsP, out)
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestLiveNetns")) {
+		t.Errorf("the phone failed: %v", err)
+	}
+	err = sniffer.Wait()
+	<-copied
+	t.Logf("sniffer in %s:\n%s", nsS, sniffOut.String())
+	if err != nil || !strings.Contains(sniffOut.String(), "--- PASS: TestLiveNetns") {
+		t.Fatalf("the sniffer failed: %v", err)
+	}
+}
+
+// liveSniffer runs in the sniffer's namespace: it captures on iface until
+// the phones it expects are recorded, then stops through its context.
+func liveSniffer(t *testing.T, iface string) {
+	c, err := Open(iface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &fakeRecorder{}
+	s := New(Config{Recorder: rec, Registry: registry(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, c) }()
+	fmt.Println(readyMsg)
+
+	want := []provision.Discovery{
+		{MAC: "80:5e:c0:aa:bb:01", Vendor: "yealink"},
+		{MAC: "00:04:13:12:34:56", Vendor: "snom", Model: "D785"},
+		{MAC: "7c:2f:80:01:02:03", Vendor: "gigaset", Model: "N870"},
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(rec.calls()) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // room for a wrong extra record
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after its context ended: Close did not interrupt the read")
+	}
+	got := rec.calls()
+	if len(got) != len(want) {
+		t.Fatalf("recorded %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if n := s.unknown.Load(); n != 1 {
+		t.Errorf("unknown vendors counted: %d, want 1 (the laptop)", n)
+	}
+}
+
+// livePhone runs in the phone's namespace: it broadcasts DHCP requests
+// (and a SIP datagram the kernel filter drops) out of iface.
+func livePhone(t *testing.T, iface string) {
+	var ifi *net.Interface
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		ifi, err = net.InterfaceByName(iface)
+		if err == nil && ifi.Flags&net.FlagRunning != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no carrier: %v %v", iface, ifi, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Protocol 0: this socket only sends.
+	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	to := &syscall.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	sip := client{mac: "80:5e:c0:aa:bb:09", srcPort: 5060, dstPort: 5060}
+	for i, c := range []client{yealinkT54W, sip, laptop, yealinkT54W, snomD785, yealinkT54W, gigasetN870} {
+		if err := syscall.Sendto(fd, c.frame(t), 0, to); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := Open("autoprov-no-such-if0"); err == nil || !strings.Contains(err.Error(), "autoprov-no-such-if0") {
+		t.Errorf("Open of a missing interface: %v", err)
+	}
+	if _, err := Open(" , "); err == nil {
+		t.Error("Open of an empty list succeeded")
+	}
+}
