@@ -25,6 +25,7 @@ import (
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/sippnp"
+	"github.com/autoprov/autoprov/server/sniff"
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/server/tftpd"
 	"github.com/autoprov/autoprov/vendors/all"
@@ -43,6 +44,7 @@ type config struct {
 	data, http, tftp, publicURL, db, logLevel string
 	https, tlsCert, tlsKey                    string // --https listen address (empty: off) and its PEM files
 	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
+	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
@@ -71,6 +73,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
 	fs.StringVar(&c.pnp, "pnp", env("AUTOPROV_PNP", ""), "SIP multicast plug-and-play: the group to answer on, normally "+sippnp.Group+"; empty disables it (AUTOPROV_PNP)")
 	fs.StringVar(&c.pnpInterface, "pnp-interface", env("AUTOPROV_PNP_INTERFACE", ""), "interfaces (comma-separated) to join the --pnp group on (default: every interface that is up and multicast-capable) (AUTOPROV_PNP_INTERFACE)")
+	fs.StringVar(&c.sniff, "sniff", env("AUTOPROV_SNIFF", ""), "interfaces (comma-separated) to watch for phones asking for a DHCP lease, passively; empty disables it; Linux only, needs root or CAP_NET_RAW (AUTOPROV_SNIFF)")
 	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")
 	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) or a PostgreSQL DSN such as postgres://user:pass@host/db (AUTOPROV_DB)")
 	fs.StringVar(&c.logLevel, "log-level", env("AUTOPROV_LOG_LEVEL", "info"), "log level: debug, info, warn, error (AUTOPROV_LOG_LEVEL)")
@@ -168,6 +171,13 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if pnp != nil {
 		defer pnp.Close()
 	}
+	capt, err := openSniff(c)
+	if err != nil {
+		return err
+	}
+	if capt != nil {
+		defer capt.Close()
+	}
 	var cert *serverCert
 	if httpsLn != nil {
 		if cert, err = loadServerCert(c, time.Now()); err != nil {
@@ -209,6 +219,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		srv := sippnp.New(sippnp.Config{Recorder: core, Registry: reg, Log: log})
 		g.Go(func() error { return srv.Serve(gctx, pnp) })
 	}
+	if capt != nil {
+		srv := sniff.New(sniff.Config{Recorder: core, Registry: reg, Log: log})
+		g.Go(func() error { return srv.Serve(gctx, capt) }) // closes capt when gctx ends, which ends its reads
+	}
 	g.Go(func() error { return sweep(gctx, core, log) })
 
 	attrs := []any{"http", httpLn.Addr().String()}
@@ -223,6 +237,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if pnp != nil {
 		attrs = append(attrs, "pnp", pnp.Recv.LocalAddr().String())
 		logPnP(log, pnp)
+	}
+	if capt != nil {
+		attrs = append(attrs, "sniff", strings.Join(capt.Interfaces, ","))
+		logSniff(log, capt)
 	}
 	log.Info("autoprov started", attrs...)
 	if c.ready != nil {
