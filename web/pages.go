@@ -26,8 +26,10 @@ func (u *UI) funcs() template.FuncMap {
 		"disclosure": func(d provision.Disclosure) string {
 			return describeDisclosure(d, u.now())
 		},
-		"join": strings.Join,
-		"inc":  func(i int) int { return i + 1 },
+		"join":   strings.Join,
+		"inc":    func(i int) int { return i + 1 },
+		"list":   func(s ...string) []string { return s },
+		"eq_any": func(s string, list []string) bool { return slices.Contains(list, s) },
 	}
 }
 
@@ -326,6 +328,7 @@ type deviceData struct {
 	Device   provision.Device
 	Accounts []provision.Account
 	Files    []string
+	Extra    *deviceExtra // forms and layout; nil while the phone is in the inbox
 }
 
 func (u *UI) device(c *gin.Context) {
@@ -337,6 +340,12 @@ func (u *UI) device(c *gin.Context) {
 }
 
 func (u *UI) renderDevice(c *gin.Context, mac string, status int, errMsg string) {
+	u.renderDeviceWith(c, mac, status, errMsg, nil, nil)
+}
+
+// renderDeviceWith shows the device page; form and keys, when not nil,
+// are what the admin typed into the edit form or the key editor.
+func (u *UI) renderDeviceWith(c *gin.Context, mac string, status int, errMsg string, form *deviceForm, keys *keyEditor) {
 	d, err := u.core.Device(mac)
 	if err != nil {
 		u.failErr(c, err)
@@ -359,6 +368,10 @@ func (u *UI) renderDevice(c *gin.Context, mac string, status int, errMsg string)
 	if d.State == provision.StateAssigned {
 		if data.Files, err = u.core.PreviewFiles(mac); err != nil {
 			u.log.Warn("list a device's files", "mac", mac, "err", err)
+		}
+		if data.Extra, err = u.deviceExtra(d, all, form, keys); err != nil {
+			u.failErr(c, err)
+			return
 		}
 	}
 	u.render(c, status, "device", view{Title: colonMAC(mac), Nav: navOf(d), Error: errMsg, Data: data})

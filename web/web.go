@@ -41,9 +41,21 @@ type Core interface {
 	Devices(provision.DeviceFilter) ([]provision.Device, int, error)
 	Device(mac string) (provision.Device, error)
 	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
+	UpdateDevice(mac string, in provision.DeviceInput, actor string) (provision.Device, error)
+	SetKeys(mac string, keys []provision.KeySpec, actor string) (provision.Device, error)
+	DeleteDevice(mac, actor string) error
 	OpenDisclosure(mac, actor string) (provision.Disclosure, error)
 	PreviewFiles(mac string) ([]string, error)
 	Preview(mac, name, base string) (*vendors.File, error)
+
+	PutSettings(st provision.Settings, actor string) (provision.Settings, error)
+
+	KeyProfiles() ([]provision.KeyProfile, error)
+	KeyProfile(name string) (provision.KeyProfile, error)
+	SaveKeyProfile(p provision.KeyProfile, create bool, actor string) (provision.KeyProfile, error)
+	DeleteKeyProfile(name, actor string) error
+
+	Audit(mac string, limit int) ([]provision.AuditEvent, error)
 }
 
 //go:embed templates/*.html static/*
@@ -60,6 +72,9 @@ const (
 	loginFails   = 5        // wrong tokens per client IP ...
 	loginWindow  = time.Minute
 	loginClients = 10000 // client IPs remembered by the login limiter
+	emptyKeyRows = 4     // blank rows the key editor offers for new keys
+	auditLimit   = 100   // audit events shown by default
+	auditMax     = 1000  // most audit events a page may ask for
 )
 
 // UI is the admin web UI. It is safe for concurrent use.
@@ -102,7 +117,7 @@ func New(core Core, log *slog.Logger, adminToken string) (*UI, error) {
 
 // parsePages parses every page template together with the layout, once.
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
-	layout, err := template.New("layout.html").Option("missingkey=error").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	layout, err := template.New("layout.html").Option("missingkey=error").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -113,7 +128,7 @@ func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") { // the layout and partials
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(assets, n)
@@ -141,12 +156,25 @@ func (u *UI) Mount(e *gin.Engine) {
 	a.GET("/devices/:mac", u.device)
 	a.GET("/devices/:mac/files/*name", u.preview)
 	a.GET("/accounts", u.accounts)
+	a.GET("/devices/:mac/delete", u.confirmDeleteDevice)
+	a.GET("/settings", u.settings)
+	a.GET("/profiles", u.profiles)
+	a.GET("/profiles/:name", u.profile)
+	a.GET("/profiles/:name/delete", u.confirmDeleteProfile)
+	a.GET("/audit", u.auditPage)
 
 	p := a.Group("", u.limitBody, u.sameOrigin, u.checkCSRF)
 	p.POST("/logout", u.logout)
 	p.POST("/devices/:mac/adopt", u.adopt)
 	p.POST("/devices/:mac/disclosure", u.reopen)
 	p.POST("/accounts", u.createAccount)
+	p.POST("/devices/:mac/edit", u.editDevice)
+	p.POST("/devices/:mac/keys", u.saveDeviceKeys)
+	p.POST("/devices/:mac/delete", u.deleteDevice)
+	p.POST("/settings", u.saveSettings)
+	p.POST("/profiles", u.createProfile)
+	p.POST("/profiles/:name", u.saveProfile)
+	p.POST("/profiles/:name/delete", u.deleteProfile)
 }
 
 // headers sets the security headers every UI response carries.

@@ -1,0 +1,655 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// This file holds the pages for the daily work after adoption: editing and
+// deleting a device, its keys, the fleet settings, key profiles and the
+// audit log.
+
+// option is one entry of a select.
+type option struct{ Value, Label string }
+
+// localeOptions lists a map of code -> name as select options, by code.
+func localeOptions(m map[string]string) []option {
+	out := make([]option, 0, len(m))
+	for k, v := range m {
+		out = append(out, option{Value: k, Label: k + " – " + v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Value < out[j].Value })
+	return out
+}
+
+// ---- key editor ----
+
+// keyRow is one row of the key editor as the admin typed it.
+type keyRow struct {
+	Position, Module, Type, Account, Line, Value, Label, PickupCode string
+	Error                                                           string // the core's complaint about this key
+}
+
+// keyEditor is the key table of a device or a profile.
+type keyEditor struct {
+	Action  string   // where the form posts
+	Profile bool     // a profile's keys name lines by number, a device's by account
+	Types   []string // key types offered
+	Lines   []string // a device's accounts, or a profile's line numbers
+	Rows    []keyRow
+	Details []string // the core's per-key errors
+}
+
+func rowsOf(keys []provision.KeySpec) []keyRow {
+	rows := make([]keyRow, 0, len(keys)+emptyKeyRows)
+	for _, k := range keys {
+		r := keyRow{Position: strconv.Itoa(k.Position), Type: string(k.Type), Account: k.Account,
+			Value: k.Value, Label: k.Label, PickupCode: k.PickupCode}
+		if k.Module > 0 {
+			r.Module = strconv.Itoa(k.Module)
+		}
+		if k.Line > 0 {
+			r.Line = strconv.Itoa(k.Line)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// padRows adds the blank rows for new keys.
+func padRows(rows []keyRow) []keyRow {
+	for range emptyKeyRows {
+		rows = append(rows, keyRow{})
+	}
+	return rows
+}
+
+// typesFor lists the key types a model supports (all for nil), plus any
+// the rows already use, so nothing typed is lost.
+func typesFor(m *vendors.Model, rows []keyRow) []string {
+	var out []string
+	for _, t := range vendors.AllKeyTypes {
+		if m == nil || m.Supports(t) {
+			out = append(out, string(t))
+		}
+	}
+	for _, r := range rows {
+		if r.Type != "" && !slices.Contains(out, r.Type) {
+			out = append(out, r.Type)
+		}
+	}
+	return out
+}
+
+// parseKeys reads the key table of a form: parallel fields, one value a
+// row. Blank rows are skipped. It returns the keys, the rows as typed, the
+// row of each key and the rows' own errors (a position that is no number).
+func parseKeys(c *gin.Context, profile bool) ([]provision.KeySpec, []keyRow, []int, []string, bool) {
+	f := func(name string) []string { return c.PostFormArray("k_" + name) }
+	pos, mod, typ, acct, line, val, lab, pick := f("position"), f("module"), f("type"), f("account"), f("line"), f("value"), f("label"), f("pickup")
+	n := len(pos)
+	other := acct
+	if profile {
+		other = line
+	}
+	for _, a := range [][]string{mod, typ, other, val, lab, pick} {
+		if len(a) != n {
+			return nil, nil, nil, nil, false
+		}
+	}
+	var keys []provision.KeySpec
+	var rows []keyRow
+	var rowOf []int
+	var errs []string
+	for i := range n {
+		r := keyRow{Position: strings.TrimSpace(pos[i]), Module: strings.TrimSpace(mod[i]), Type: typ[i],
+			Value: strings.TrimSpace(val[i]), Label: strings.TrimSpace(lab[i]), PickupCode: strings.TrimSpace(pick[i])}
+		if profile {
+			r.Line = strings.TrimSpace(line[i])
+		} else {
+			r.Account = acct[i]
+		}
+		if r == (keyRow{}) || r == (keyRow{Module: "0"}) {
+			continue // a blank row
+		}
+		rows = append(rows, r)
+		k := provision.KeySpec{Type: vendors.KeyType(r.Type), Account: r.Account, Value: r.Value, Label: r.Label, PickupCode: r.PickupCode}
+		var bad []string
+		num := func(s, what string) int {
+			if s == "" {
+				return 0
+			}
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				bad = append(bad, what+" must be a number")
+			}
+			return v
+		}
+		k.Position = num(r.Position, "position")
+		k.Module = num(r.Module, "module")
+		k.Line = num(r.Line, "line")
+		if r.Position == "" {
+			bad = append(bad, "position is required")
+		}
+		if len(bad) > 0 {
+			msg := strings.Join(bad, ", ")
+			rows[len(rows)-1].Error = msg
+			errs = append(errs, fmt.Sprintf("row %d: %s", len(rows), msg))
+			continue
+		}
+		keys = append(keys, k)
+		rowOf = append(rowOf, len(rows)-1)
+	}
+	return keys, rows, rowOf, errs, true
+}
+
+// ownKeyRE finds the key an error detail is about: "key 2 (blf at ...)"
+// for a device's own keys, "profile NAME key 2 (...)" or "key 2: ..." for
+// a profile's.
+var (
+	ownKeyRE     = regexp.MustCompile(`^key (\d+)[ :]`)
+	profileKeyRE = regexp.MustCompile(`^(?:profile \S+ )?key (\d+)[ :]`)
+)
+
+// markRows puts each detail next to the row it is about.
+func markRows(rows []keyRow, rowOf []int, details []string, re *regexp.Regexp) {
+	for _, d := range details {
+		m := re.FindStringSubmatch(d)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if n < 1 || n > len(rowOf) {
+			continue
+		}
+		r := &rows[rowOf[n-1]]
+		if r.Error != "" {
+			r.Error += "; "
+		}
+		_, why, _ := strings.Cut(d, ": ")
+		r.Error += why
+	}
+}
+
+// details are the per-key messages of a core refusal (or its message).
+func details(err error) []string {
+	var inv *provision.InvalidError
+	if errors.As(err, &inv) && len(inv.Details) > 0 {
+		return inv.Details
+	}
+	return nil
+}
+
+// ---- device: edit, keys, delete ----
+
+// deviceForm is the device edit form as shown or as typed.
+type deviceForm struct {
+	Label, Model, KeyProfile                         string
+	Accounts                                         []string // one select per line
+	Timezone, Language, WebLanguage, ToneScheme, NTP string
+	Field                                            string // the field the core refused
+}
+
+// effKey is one key of the effective layout and where it comes from.
+type effKey struct {
+	provision.KeySpec
+	Source string
+	Target string // the account the key acts for
+}
+
+type deviceExtra struct {
+	Model       *vendors.Model
+	Edit        deviceForm
+	Keys        keyEditor
+	Effective   []effKey
+	Models      []modelOption
+	Profiles    []string
+	AllAccounts []provision.Account
+	Languages   []option
+	ToneSchemes []option
+}
+
+func formOf(d provision.Device) deviceForm {
+	return deviceForm{Label: d.Label, Model: d.Vendor + "/" + d.Model, KeyProfile: d.KeyProfile, Accounts: d.Accounts,
+		Timezone: d.Overrides.Timezone, Language: d.Overrides.Language, WebLanguage: d.Overrides.WebLanguage,
+		ToneScheme: d.Overrides.ToneScheme, NTP: d.Overrides.NTPServer}
+}
+
+// deviceExtra builds the edit forms and the layout of an assigned device;
+// form and keys, when not nil, are what the admin typed.
+func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *deviceForm, keys *keyEditor) (*deviceExtra, error) {
+	reg := u.core.Registry()
+	x := &deviceExtra{AllAccounts: all, Languages: localeOptions(vendors.Languages), ToneSchemes: localeOptions(vendors.ToneSchemes)}
+	if _, m, err := reg.Lookup(d.Vendor, d.Model); err == nil {
+		x.Model = &m
+	}
+	if form != nil {
+		x.Edit = *form
+	} else {
+		x.Edit = formOf(d)
+	}
+	lines := len(x.Edit.Accounts) + 2
+	if x.Model != nil {
+		lines = min(lines, x.Model.Lines)
+	}
+	lines = max(lines, len(x.Edit.Accounts), 1)
+	for len(x.Edit.Accounts) < lines {
+		x.Edit.Accounts = append(x.Edit.Accounts, "")
+	}
+	for _, m := range reg.ModelNames(d.Vendor) {
+		v := d.Vendor + "/" + m
+		x.Models = append(x.Models, modelOption{Value: v, Label: m, Selected: v == x.Edit.Model})
+	}
+	profiles, err := u.core.KeyProfiles()
+	if err != nil {
+		return nil, err
+	}
+	var profile []provision.KeySpec
+	for _, p := range profiles {
+		x.Profiles = append(x.Profiles, p.Name)
+		if p.Name == d.KeyProfile {
+			profile = p.Keys
+		}
+	}
+	if keys != nil {
+		x.Keys = *keys
+	} else {
+		x.Keys = keyEditor{Rows: rowsOf(d.Keys)}
+	}
+	x.Keys.Action = "/ui/devices/" + d.MAC + "/keys"
+	x.Keys.Lines = d.Accounts
+	x.Keys.Rows = padRows(x.Keys.Rows)
+	x.Keys.Types = typesFor(x.Model, x.Keys.Rows)
+	if x.Model != nil {
+		x.Effective = effective(*x.Model, d, profile)
+	}
+	return x, nil
+}
+
+// effective merges the model's default keys, the profile's and the
+// device's own as the core does: a later layer takes an earlier one's slot.
+func effective(m vendors.Model, d provision.Device, profile []provision.KeySpec) []effKey {
+	type slot struct{ mod, pos int }
+	var defaults []provision.KeySpec
+	for _, k := range vendors.DefaultKeys(m, len(d.Accounts)) {
+		defaults = append(defaults, provision.KeySpec{Position: k.Position, Module: k.Module, Type: k.Type, Line: k.Line})
+	}
+	layers := []struct {
+		name string
+		keys []provision.KeySpec
+	}{{"model default", defaults}, {"profile " + d.KeyProfile, profile}, {"device", d.Keys}}
+	bySlot := map[slot]effKey{}
+	for _, l := range layers {
+		for _, k := range l.keys {
+			target := k.Account
+			if target == "" {
+				n := max(k.Line, 1)
+				if n <= len(d.Accounts) {
+					target = d.Accounts[n-1]
+				}
+			}
+			bySlot[slot{k.Module, k.Position}] = effKey{KeySpec: k, Source: l.name, Target: target}
+		}
+	}
+	out := make([]effKey, 0, len(bySlot))
+	for _, k := range bySlot {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Module != out[j].Module {
+			return out[i].Module < out[j].Module
+		}
+		return out[i].Position < out[j].Position
+	})
+	return out
+}
+
+// assignedDevice loads the device of the :mac parameter for an edit; an
+// unassigned phone is adopted in the inbox instead.
+func (u *UI) assignedDevice(c *gin.Context) (provision.Device, bool) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return provision.Device{}, false
+	}
+	d, err := u.core.Device(mac)
+	if err != nil {
+		u.failErr(c, err)
+		return provision.Device{}, false
+	}
+	if d.State != provision.StateAssigned {
+		u.fail(c, http.StatusConflict, "This phone is in the inbox: adopt it there first.")
+		return provision.Device{}, false
+	}
+	return d, true
+}
+
+func (u *UI) editDevice(c *gin.Context) {
+	d, ok := u.assignedDevice(c)
+	if !ok {
+		return
+	}
+	form := deviceForm{Label: c.PostForm("label"), Model: c.PostForm("model"), KeyProfile: c.PostForm("key_profile"),
+		Timezone: strings.TrimSpace(c.PostForm("timezone")), Language: c.PostForm("language"),
+		WebLanguage: c.PostForm("web_language"), ToneScheme: c.PostForm("tone_scheme"), NTP: strings.TrimSpace(c.PostForm("ntp_server"))}
+	accounts := []string{}
+	for _, a := range c.PostFormArray("account") {
+		if a = strings.TrimSpace(a); a != "" {
+			accounts = append(accounts, a)
+		}
+	}
+	form.Accounts = accounts
+	vendor, model, found := strings.Cut(form.Model, "/")
+	if !found || model == "" {
+		form.Field = "model"
+		u.renderDeviceWith(c, d.MAC, http.StatusBadRequest, "Choose a model.", &form, nil)
+		return
+	}
+	label, profile := strings.TrimSpace(form.Label), form.KeyProfile
+	in := provision.DeviceInput{Vendor: &vendor, Model: &model, Label: &label, Accounts: &accounts, KeyProfile: &profile,
+		Overrides: &provision.Overrides{NTPServer: form.NTP, Timezone: form.Timezone, Language: form.Language,
+			WebLanguage: form.WebLanguage, ToneScheme: form.ToneScheme}}
+	nd, err := u.core.UpdateDevice(d.MAC, in, actor(c))
+	if err != nil {
+		status, msg := u.explain(c, err)
+		var inv *provision.InvalidError
+		if errors.As(err, &inv) {
+			form.Field = inv.Field
+		}
+		u.renderDeviceWith(c, d.MAC, status, "Not saved: "+msg, &form, nil)
+		return
+	}
+	flash := "Device saved."
+	if nd.Disclosure.State == provision.DisclosureOpen && (d.Disclosure.State != provision.DisclosureOpen ||
+		nd.Disclosure.OpenedAt != nil && d.Disclosure.OpenedAt != nil && !nd.Disclosure.OpenedAt.Equal(*d.Disclosure.OpenedAt)) {
+		flash += fmt.Sprintf(" Its accounts changed, so a secret window is open for %d minutes.", u.windowMinutes(nd.Disclosure))
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), flash)
+	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC)
+}
+
+func (u *UI) saveDeviceKeys(c *gin.Context) {
+	d, ok := u.assignedDevice(c)
+	if !ok {
+		return
+	}
+	keys, rows, rowOf, errs, ok := parseKeys(c, false)
+	if !ok {
+		u.fail(c, http.StatusBadRequest, "The key table is incomplete; reload the page.")
+		return
+	}
+	if len(errs) > 0 {
+		u.renderDeviceWith(c, d.MAC, http.StatusBadRequest, "Keys not saved: fix the rows marked below.", nil,
+			&keyEditor{Rows: rows, Details: errs})
+		return
+	}
+	if _, err := u.core.SetKeys(d.MAC, keys, actor(c)); err != nil {
+		status, msg := u.explain(c, err)
+		det := details(err)
+		markRows(rows, rowOf, det, ownKeyRE)
+		if len(det) > 0 {
+			msg = fmt.Sprintf("Keys not saved: %d invalid key(s), listed below.", len(det))
+		} else {
+			msg = "Keys not saved: " + msg
+		}
+		u.renderDeviceWith(c, d.MAC, status, msg, nil, &keyEditor{Rows: rows, Details: det})
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("Keys saved: %d of the device's own.", len(keys)))
+	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC+"#keys")
+}
+
+func (u *UI) confirmDeleteDevice(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	d, err := u.core.Device(mac)
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.render(c, http.StatusOK, "device_delete", view{Title: "Delete " + colonMAC(mac), Nav: navOf(d), Data: d})
+}
+
+func (u *UI) deleteDevice(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	d, err := u.core.Device(mac)
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	if err := u.core.DeleteDevice(mac, actor(c)); err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), colonMAC(mac)+" deleted. If it fetches again it waits in the inbox.")
+	c.Redirect(http.StatusSeeOther, "/ui/"+navOf(d))
+}
+
+// ---- settings ----
+
+type settingsData struct {
+	Form        map[string]string
+	Field       string // the field the core refused
+	Message     string
+	Languages   []option
+	ToneSchemes []option
+}
+
+var settingsFields = []string{"sip_server", "sip_port", "sip_transport", "outbound_proxy", "ntp_server", "timezone",
+	"language", "web_language", "tone_scheme", "disclosure_window_seconds"}
+
+func settingsForm(st provision.Settings) map[string]string {
+	return map[string]string{"sip_server": st.SIPServer, "sip_port": strconv.Itoa(st.SIPPort), "sip_transport": st.SIPTransport,
+		"outbound_proxy": st.OutboundProxy, "ntp_server": st.NTPServer, "timezone": st.Timezone, "language": st.Language,
+		"web_language": st.WebLanguage, "tone_scheme": st.ToneScheme,
+		"disclosure_window_seconds": strconv.Itoa(st.DisclosureWindowSeconds)}
+}
+
+func (u *UI) settings(c *gin.Context) {
+	st, err := u.core.Settings()
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.renderSettings(c, http.StatusOK, "", settingsData{Form: settingsForm(st)})
+}
+
+func (u *UI) renderSettings(c *gin.Context, status int, errMsg string, data settingsData) {
+	data.Languages, data.ToneSchemes = localeOptions(vendors.Languages), localeOptions(vendors.ToneSchemes)
+	u.render(c, status, "settings", view{Title: "Settings", Nav: "settings", Error: errMsg, Data: data})
+}
+
+func (u *UI) saveSettings(c *gin.Context) {
+	form := map[string]string{}
+	for _, f := range settingsFields {
+		form[f] = strings.TrimSpace(c.PostForm(f))
+	}
+	data := settingsData{Form: form}
+	nums := map[string]*int{}
+	st := provision.Settings{SIPServer: form["sip_server"], SIPTransport: form["sip_transport"], OutboundProxy: form["outbound_proxy"],
+		NTPServer: form["ntp_server"], Timezone: form["timezone"], Language: form["language"], WebLanguage: form["web_language"],
+		ToneScheme: form["tone_scheme"]}
+	nums["sip_port"], nums["disclosure_window_seconds"] = &st.SIPPort, &st.DisclosureWindowSeconds
+	for _, f := range []string{"sip_port", "disclosure_window_seconds"} {
+		n, err := strconv.Atoi(form[f])
+		if err != nil {
+			data.Field, data.Message = f, f+" must be a whole number"
+			u.renderSettings(c, http.StatusBadRequest, "Not saved: "+data.Message, data)
+			return
+		}
+		*nums[f] = n
+	}
+	if _, err := u.core.PutSettings(st, actor(c)); err != nil {
+		status, msg := u.explain(c, err)
+		var inv *provision.InvalidError
+		if errors.As(err, &inv) {
+			data.Field, data.Message = inv.Field, inv.Message
+		}
+		u.renderSettings(c, status, "Not saved: "+msg, data)
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Settings saved; phones get them on their next fetch.")
+	c.Redirect(http.StatusSeeOther, "/ui/settings")
+}
+
+// ---- key profiles ----
+
+type profilesData struct {
+	Profiles          []provision.KeyProfile
+	Name, Description string
+}
+
+func (u *UI) profiles(c *gin.Context) {
+	u.renderProfiles(c, http.StatusOK, "", profilesData{})
+}
+
+func (u *UI) renderProfiles(c *gin.Context, status int, errMsg string, data profilesData) {
+	ps, err := u.core.KeyProfiles()
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	data.Profiles = ps
+	u.render(c, status, "profiles", view{Title: "Key profiles", Nav: "profiles", Error: errMsg, Data: data})
+}
+
+func (u *UI) createProfile(c *gin.Context) {
+	name, desc := strings.TrimSpace(c.PostForm("name")), strings.TrimSpace(c.PostForm("description"))
+	p, err := u.core.SaveKeyProfile(provision.KeyProfile{Name: name, Description: desc}, true, actor(c))
+	if err != nil {
+		status, msg := u.explain(c, err)
+		if errors.Is(err, provision.ErrConflict) {
+			msg = "Key profile " + name + " exists already."
+		}
+		u.renderProfiles(c, status, msg, profilesData{Name: name, Description: desc})
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Key profile "+p.Name+" created; add its keys below.")
+	c.Redirect(http.StatusSeeOther, "/ui/profiles/"+p.Name)
+}
+
+type profileData struct {
+	Name, Description string
+	Keys              keyEditor
+	UpdatedAt         string
+}
+
+func (u *UI) profile(c *gin.Context) {
+	u.renderProfile(c, http.StatusOK, "", nil)
+}
+
+// renderProfile shows a profile's editor; typed, when not nil, is what the
+// admin sent.
+func (u *UI) renderProfile(c *gin.Context, status int, errMsg string, typed *profileData) {
+	p, err := u.core.KeyProfile(c.Param("name"))
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	data := profileData{Name: p.Name, Description: p.Description, Keys: keyEditor{Rows: rowsOf(p.Keys)}, UpdatedAt: when(&p.UpdatedAt)}
+	if typed != nil {
+		data.Description, data.Keys = typed.Description, typed.Keys
+	}
+	data.Keys.Action, data.Keys.Profile = "/ui/profiles/"+p.Name, true
+	data.Keys.Rows = padRows(data.Keys.Rows)
+	data.Keys.Types = typesFor(nil, data.Keys.Rows)
+	data.Keys.Lines = []string{"1", "2", "3", "4", "5", "6", "7", "8"}
+	u.render(c, status, "profile", view{Title: "Key profile " + p.Name, Nav: "profiles", Error: errMsg, Data: data})
+}
+
+func (u *UI) saveProfile(c *gin.Context) {
+	name := c.Param("name")
+	if _, err := u.core.KeyProfile(name); err != nil {
+		u.failErr(c, err)
+		return
+	}
+	desc := strings.TrimSpace(c.PostForm("description"))
+	keys, rows, rowOf, errs, ok := parseKeys(c, true)
+	if !ok {
+		u.fail(c, http.StatusBadRequest, "The key table is incomplete; reload the page.")
+		return
+	}
+	if len(errs) > 0 {
+		u.renderProfile(c, http.StatusBadRequest, "Not saved: fix the rows marked below.",
+			&profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: errs}})
+		return
+	}
+	if _, err := u.core.SaveKeyProfile(provision.KeyProfile{Name: name, Description: desc, Keys: keys}, false, actor(c)); err != nil {
+		status, msg := u.explain(c, err)
+		det := details(err)
+		markRows(rows, rowOf, det, profileKeyRE)
+		u.renderProfile(c, status, "Not saved: "+msg, &profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: det}})
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("Key profile %s saved with %d keys.", name, len(keys)))
+	c.Redirect(http.StatusSeeOther, "/ui/profiles/"+name)
+}
+
+func (u *UI) confirmDeleteProfile(c *gin.Context) {
+	p, err := u.core.KeyProfile(c.Param("name"))
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.render(c, http.StatusOK, "profile_delete", view{Title: "Delete key profile " + p.Name, Nav: "profiles", Data: p})
+}
+
+func (u *UI) deleteProfile(c *gin.Context) {
+	name := c.Param("name")
+	if err := u.core.DeleteKeyProfile(name, actor(c)); err != nil {
+		if errors.Is(err, provision.ErrConflict) {
+			u.renderProfile(c, http.StatusConflict, "Not deleted: key profile "+name+
+				" is still used by devices; give them another profile first. ("+err.Error()+")", nil)
+			return
+		}
+		u.failErr(c, err)
+		return
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Key profile "+name+" deleted.")
+	c.Redirect(http.StatusSeeOther, "/ui/profiles")
+}
+
+// ---- audit ----
+
+type auditData struct {
+	Events []provision.AuditEvent
+	MAC    string // the filter as typed
+	Limit  int
+}
+
+func (u *UI) auditPage(c *gin.Context) {
+	data := auditData{MAC: strings.TrimSpace(c.Query("mac"))}
+	limit, err := queryInt(c, "limit", auditLimit)
+	if err != nil || limit < 1 || limit > auditMax {
+		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d.", auditMax))
+		return
+	}
+	data.Limit = limit
+	mac := ""
+	if data.MAC != "" {
+		if mac, err = provision.ParseMAC(data.MAC); err != nil {
+			u.render(c, http.StatusBadRequest, "audit", view{Title: "Audit", Nav: "audit", Error: "Not a MAC: " + data.MAC, Data: data})
+			return
+		}
+	}
+	if data.Events, err = u.core.Audit(mac, limit); err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.render(c, http.StatusOK, "audit", view{Title: "Audit", Nav: "audit", Data: data})
+}
