@@ -40,46 +40,7 @@ func TestBrowserAdopt(t *testing.T) {
 	e.account("201", "Alice Example")
 	e.fetch()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1400, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
-
-	shots := t.TempDir()
-	if dir := os.Getenv("AUTOPROV_SCREENSHOTS"); dir != "" {
-		shots = dir
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			png, err := chromedp.FullScreenshot(100)(ctx, tg) // quality 100: PNG
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			path := filepath.Join(shots, name)
-			t.Logf("screenshot %s", path)
-			return chromedp.Void{}, os.WriteFile(path, png, 0o644)
-		}
-	}
+	bctx, shot := browser(t, exe)
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
@@ -163,5 +124,117 @@ func TestBrowserAdopt(t *testing.T) {
 		d.Label != "Reception" || strings.Join(d.Accounts, ",") != "201" {
 		t.Errorf("core after the browser adopt: state %s, window %s, label %q, accounts %v",
 			d.State, d.Disclosure.State, d.Label, d.Accounts)
+	}
+}
+
+// browser starts a headless chromium for the test and returns its
+// context and a screenshot action writing into t.TempDir() or
+// $AUTOPROV_SCREENSHOTS.
+func browser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1400, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelBrowser)
+
+	shots := t.TempDir()
+	if dir := os.Getenv("AUTOPROV_SCREENSHOTS"); dir != "" {
+		shots = dir
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			png, err := chromedp.FullScreenshot(100)(ctx, tg) // quality 100: PNG
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			path := filepath.Join(shots, name)
+			t.Logf("screenshot %s", path)
+			return chromedp.Void{}, os.WriteFile(path, png, 0o644)
+		}
+	}
+	return bctx, shot
+}
+
+// TestBrowserKeys drives chromium through the key editor: open an adopted
+// phone, add a BLF key on 202 in a blank row, save, and see it in the
+// effective layout.
+func TestBrowserKeys(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t)
+	e.adopted()
+	bctx, shot := browser(t, exe)
+
+	const row = `form.keys tbody tr:nth-child(1) `
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(e.ts.URL+"/ui/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#token`)),
+		chromedp.SendKeys(chromedp.CSS(`#token`), token),
+		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#phone-`+phoneMAC+`, .empty`)),
+		chromedp.Navigate(e.ts.URL+"/ui/devices/"+phoneMAC),
+		chromedp.WaitVisible(chromedp.CSS(`#save-keys`)),
+	); err != nil {
+		t.Fatalf("log in and open the device: %v", err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SendKeys(chromedp.CSS(row+`input[name=k_position]`), "3"),
+		chromedp.SetValue(chromedp.CSS(row+`select[name=k_type]`), "blf"),
+		chromedp.SetValue(chromedp.CSS(row+`select[name=k_account]`), "201"),
+		chromedp.SendKeys(chromedp.CSS(row+`input[name=k_value]`), "202"),
+		chromedp.SendKeys(chromedp.CSS(row+`input[name=k_label]`), "Bob"),
+		chromedp.SendKeys(chromedp.CSS(row+`input[name=k_pickup]`), "*8"),
+		// No full-page screenshot before this click: FullScreenshot leaves
+		// the page emulated at full height and the click misses the button.
+		chromedp.Click(chromedp.CSS(`#save-keys`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.CSS(`#effective`)),
+		shot("keys-saved.png"),
+	); err != nil {
+		t.Fatalf("add a BLF key: %v", err)
+	}
+	flash, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`.flash`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(flash, "Keys saved: 1") {
+		t.Errorf("flash %q", flash)
+	}
+	layout, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#effective tbody`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blf string
+	for _, l := range strings.Split(layout, "\n") {
+		if strings.Contains(l, "blf") {
+			blf = l
+		}
+	}
+	for _, want := range []string{"3", "blf", "201", "202", "Bob", "device"} {
+		if !strings.Contains(blf, want) {
+			t.Errorf("effective layout's BLF row %q lacks %q (layout %q)", blf, want, layout)
+		}
+	}
+	if d := e.device(phoneMAC); len(d.Keys) != 1 || d.Keys[0].Type != "blf" || d.Keys[0].Value != "202" || d.Keys[0].Position != 3 {
+		t.Errorf("core keys after the browser save: %+v", d.Keys)
 	}
 }
