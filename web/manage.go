@@ -265,7 +265,15 @@ func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *devi
 	if keys != nil {
 		x.Keys = *keys
 	} else {
-		x.Keys = keyEditor{Rows: rowsOf(d.Keys)}
+		// The editor names a device key's line by its account; a key the
+		// API stored with a line number shows that line's account.
+		own := slices.Clone(d.Keys)
+		for i, k := range own {
+			if k.Account == "" && k.Line > 0 && k.Line <= len(d.Accounts) {
+				own[i].Account, own[i].Line = d.Accounts[k.Line-1], 0
+			}
+		}
+		x.Keys = keyEditor{Rows: rowsOf(own)}
 	}
 	x.Keys.Action = "/ui/devices/" + d.MAC + "/keys"
 	x.Keys.Lines = d.Accounts
@@ -568,7 +576,13 @@ func (u *UI) renderProfile(c *gin.Context, status int, errMsg string, typed *pro
 	data.Keys.Action, data.Keys.Profile = "/ui/profiles/"+p.Name, true
 	data.Keys.Rows = padRows(data.Keys.Rows)
 	data.Keys.Types = typesFor(nil, data.Keys.Rows)
-	data.Keys.Lines = []string{"1", "2", "3", "4", "5", "6", "7", "8"}
+	lines := 1
+	for _, m := range u.core.Registry().Models() {
+		lines = max(lines, m.Lines)
+	}
+	for i := 1; i <= lines; i++ {
+		data.Keys.Lines = append(data.Keys.Lines, strconv.Itoa(i))
+	}
 	u.render(c, status, "profile", view{Title: "Key profile " + p.Name, Nav: "profiles", Error: errMsg, Data: data})
 }
 

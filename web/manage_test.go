@@ -357,3 +357,19 @@ func TestNewPagesXSSInert(t *testing.T) {
 	}
 	e.get("/ui/audit").lacks(t, "<script>")
 }
+
+// TestKeyEditorShowsLineNumbers: keys the API stored with a line number
+// come back into the editor without loss.
+func TestKeyEditorShowsLineNumbers(t *testing.T) {
+	e := newEnv(t)
+	e.adopted()
+	e.login()
+	if _, err := e.core.SetKeys(phoneMAC, []provision.KeySpec{{Position: 4, Type: "blf", Line: 1, Value: "202"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.get("/ui/devices/"+phoneMAC).has(t, `<select name="k_account" aria-label="account"><option value="">default</option><option selected>201</option>`)
+	if _, err := e.core.SaveKeyProfile(provision.KeyProfile{Name: "p", Keys: []provision.KeySpec{{Position: 20, Type: "line", Line: 12}}}, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.get("/ui/profiles/p").has(t, `<option selected>12</option>`)
+}
