@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -161,6 +163,8 @@ func sniffServer(t *testing.T) {
 	if !strings.Contains(s.log.String(), "sniff=sn0") {
 		t.Errorf("start-up log does not name the sniffed interface:\n%s", s.log.String())
 	}
+	// An adopted phone: its DHCP requests change nothing.
+	s.must(http.StatusCreated, http.MethodPost, "/api/v1/devices", map[string]any{"mac": "80:5e:c0:aa:bb:78", "model": "T54W"}, nil)
 	fmt.Println("SNIFF-SERVER-READY")
 	var dev struct {
 		MAC, State, Vendor, Model, LastFile string
@@ -193,6 +197,17 @@ func sniffServer(t *testing.T) {
 	if code, _ := s.api(http.MethodGet, "/api/v1/devices/3c22fb112233", nil); code != http.StatusNotFound {
 		t.Errorf("the laptop is in the inventory: %d", code)
 	}
+	for !strings.Contains(s.log.String(), `msg="phone asked for a dhcp lease" component=sniff mac=80:5e:c0:aa:bb:78`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the adopted phone's DISCOVER was not seen:\n%s", s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var adopted map[string]any
+	s.must(http.StatusOK, http.MethodGet, "/api/v1/devices/805ec0aabb78", nil, &adopted)
+	if adopted["last_file"] != "" || adopted["state"] == "unassigned" || adopted["last_seen"] != nil {
+		t.Errorf("a DHCP request changed an adopted device: %v", adopted)
+	}
 	if err := s.stop(); err != nil { // Close interrupts the capture read
 		t.Fatal(err)
 	}
@@ -219,7 +234,7 @@ func sniffPhone(t *testing.T) {
 	}
 	defer syscall.Close(fd)
 	to := &syscall.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
-	for i, mac := range []string{"3c:22:fb:11:22:33", sniffPhoneMAC, sniffPhoneMAC} {
+	for i, mac := range []string{"3c:22:fb:11:22:33", sniffPhoneMAC, sniffPhoneMAC, "80:5e:c0:aa:bb:78"} {
 		if err := syscall.Sendto(fd, discover(t, mac, "yealink"), 0, to); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}

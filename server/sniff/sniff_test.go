@@ -98,7 +98,6 @@ var (
 	yealinkT54W  = client{mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "yealink", hostname: "SIP-T54W"}
 	snomD785     = client{mac: "00:04:13:12:34:56", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "snomD785"}
 	gigasetN870  = client{mac: "7c:2f:80:01:02:03", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "Gigaset_N870_IP_PRO"}
-	gigasetN510  = client{mac: "7c:2f:80:01:02:04", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "N510_IP_PRO"}
 	snomRequest  = client{mac: "00:04:13:12:34:57", msgType: layers.DHCPMsgTypeRequest, vendorClass: "snomD717", requestIP: "192.0.2.57"}
 	yealinkRenew = client{mac: "80:5e:c0:aa:bb:02", msgType: layers.DHCPMsgTypeRequest, ciaddr: "192.0.2.12"}
 	laptop       = client{mac: "3c:22:fb:11:22:33", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "MSFT 5.0", hostname: "alice-laptop"}
