@@ -627,8 +627,9 @@ func (u *UI) deleteProfile(c *gin.Context) {
 	name := c.Param("name")
 	if err := u.core.DeleteKeyProfile(name, actor(c)); err != nil {
 		if errors.Is(err, provision.ErrConflict) {
-			u.renderProfile(c, http.StatusConflict, "Not deleted: key profile "+name+
-				" is still used by devices; give them another profile first. ("+err.Error()+")", nil)
+			// The core says which devices: "key profile X is used by devices [...]: conflict".
+			why := strings.TrimSuffix(err.Error(), ": "+provision.ErrConflict.Error())
+			u.renderProfile(c, http.StatusConflict, "Not deleted: "+why+"; give them another profile first.", nil)
 			return
 		}
 		u.failErr(c, err)

@@ -246,7 +246,7 @@ func TestKeyProfiles(t *testing.T) {
 	}
 	e.get("/ui/profiles/reception/delete").want(t, http.StatusOK).has(t, "Delete key profile reception?")
 	e.post("/ui/profiles/reception/delete", url.Values{"csrf": {csrf}}).want(t, http.StatusConflict).
-		has(t, "Not deleted: key profile reception is still used by devices", phoneMAC)
+		has(t, "Not deleted: key profile reception is used by devices ["+phoneMAC+"]; give them another profile first.")
 	if _, err := e.core.KeyProfile("reception"); err != nil {
 		t.Fatalf("a profile in use was deleted: %v", err)
 	}
