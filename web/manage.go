@@ -201,18 +201,11 @@ type deviceForm struct {
 	Field                                            string // the field the core refused
 }
 
-// effKey is one key of the effective layout and where it comes from.
-type effKey struct {
-	provision.KeySpec
-	Source string
-	Target string // the account the key acts for
-}
-
 type deviceExtra struct {
 	Model       *vendors.Model
 	Edit        deviceForm
 	Keys        keyEditor
-	Effective   []effKey
+	Effective   []provision.LayoutKey
 	Models      []modelOption
 	Profiles    []string
 	AllAccounts []provision.Account
@@ -255,12 +248,8 @@ func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *devi
 	if err != nil {
 		return nil, err
 	}
-	var profile []provision.KeySpec
 	for _, p := range profiles {
 		x.Profiles = append(x.Profiles, p.Name)
-		if p.Name == d.KeyProfile {
-			profile = p.Keys
-		}
 	}
 	if keys != nil {
 		x.Keys = *keys
@@ -280,47 +269,12 @@ func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *devi
 	x.Keys.Rows = padRows(x.Keys.Rows)
 	x.Keys.Types = typesFor(x.Model, x.Keys.Rows)
 	if x.Model != nil {
-		x.Effective = effective(*x.Model, d, profile)
+		// The core's own layout: what the phone's next fetch renders.
+		if x.Effective, err = u.core.Layout(d.MAC); err != nil {
+			return nil, err
+		}
 	}
 	return x, nil
-}
-
-// effective merges the model's default keys, the profile's and the
-// device's own as the core does: a later layer takes an earlier one's slot.
-func effective(m vendors.Model, d provision.Device, profile []provision.KeySpec) []effKey {
-	type slot struct{ mod, pos int }
-	var defaults []provision.KeySpec
-	for _, k := range vendors.DefaultKeys(m, len(d.Accounts)) {
-		defaults = append(defaults, provision.KeySpec{Position: k.Position, Module: k.Module, Type: k.Type, Line: k.Line})
-	}
-	layers := []struct {
-		name string
-		keys []provision.KeySpec
-	}{{"model default", defaults}, {"profile " + d.KeyProfile, profile}, {"device", d.Keys}}
-	bySlot := map[slot]effKey{}
-	for _, l := range layers {
-		for _, k := range l.keys {
-			target := k.Account
-			if target == "" {
-				n := max(k.Line, 1)
-				if n <= len(d.Accounts) {
-					target = d.Accounts[n-1]
-				}
-			}
-			bySlot[slot{k.Module, k.Position}] = effKey{KeySpec: k, Source: l.name, Target: target}
-		}
-	}
-	out := make([]effKey, 0, len(bySlot))
-	for _, k := range bySlot {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Module != out[j].Module {
-			return out[i].Module < out[j].Module
-		}
-		return out[i].Position < out[j].Position
-	})
-	return out
 }
 
 // assignedDevice loads the device of the :mac parameter for an edit; an

@@ -93,7 +93,7 @@ func TestDeviceKeys(t *testing.T) {
 	}
 	p := e.get(path).want(t, http.StatusOK).has(t, "Keys saved: 1", `id="effective"`,
 		"<td>3</td><td>blf</td><td>201</td><td>202</td><td>Bob</td><td>device</td>",
-		"<td>1</td><td>line</td><td>201</td><td></td><td></td><td>model default</td>")
+		"<td>1</td><td>line</td><td>201</td><td></td><td>201</td><td>model default</td>") // the label the phone shows: its extension
 	// the type select holds only the model's types, the saved key's selected
 	p.has(t, `<option selected>blf</option>`).lacks(t, "row-error\">position")
 

@@ -51,6 +51,7 @@ type Core interface {
 	PutSettings(st provision.Settings, actor string) (provision.Settings, error)
 
 	KeyProfiles() ([]provision.KeyProfile, error)
+	Layout(mac string) ([]provision.LayoutKey, error)
 	KeyProfile(name string) (provision.KeyProfile, error)
 	SaveKeyProfile(p provision.KeyProfile, create bool, actor string) (provision.KeyProfile, error)
 	DeleteKeyProfile(name, actor string) error

@@ -472,7 +472,7 @@ func (s *Service) checkKeys(d Device, m vendors.Model) error {
 
 // checkLayout validates a device's layout with the given profile keys.
 func (s *Service) checkLayout(d Device, m vendors.Model, profile []KeySpec, field string) error {
-	specs, names := layout(layer{"profile " + d.KeyProfile + " key", profile}, layer{"key", d.Keys})
+	specs, names, _ := layout(s.layers(d, m, profile)[1:]...) // defaults are valid by construction
 	if len(specs) == 0 {
 		return nil
 	}

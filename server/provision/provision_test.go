@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -342,5 +343,37 @@ func TestAdminChangesAudited(t *testing.T) {
 		if got[ev] != w {
 			t.Errorf("%s: got %q, want %q", ev, got[ev], w)
 		}
+	}
+}
+
+// TestLayout: the effective layout is what renders: defaults, then the
+// profile, then the device's own keys, each with its source and label.
+func TestLayout(t *testing.T) {
+	core, _ := newCore(t)
+	mustAccount(t, core, "201", "Alice")
+	mustAccount(t, core, "202", "Bob")
+	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "desk", Keys: []provision.KeySpec{
+		{Position: 2, Type: vendors.KeyBLF, Value: "202"}, {Position: 3, Type: vendors.KeyDND}}}, true, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"},
+		KeyProfile: ptr("desk"), Keys: &[]provision.KeySpec{{Position: 3, Type: vendors.KeySpeedDial, Value: "5551234", Label: "Shop"}}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := core.Layout("805ec0aabb01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, k := range got {
+		rows = append(rows, fmt.Sprintf("%d %s %s %s %q %s", k.Position, k.Type, k.Account, k.Value, k.Label, k.Source))
+	}
+	want := []string{
+		`1 line 201  "201" model default`,
+		`2 blf 201 202 "Bob" profile desk`,
+		`3 speed_dial 201 5551234 "Shop" device`,
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("layout:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }

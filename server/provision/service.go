@@ -412,16 +412,8 @@ func (s *Service) resolve(dev Device, model vendors.Model) ([]vendors.Key, []ven
 	if err != nil {
 		return nil, nil, err
 	}
-	specs, names := layout(
-		layer{"default key", defaultSpecs(model, len(dev.Accounts))},
-		layer{"profile " + dev.KeyProfile + " key", profile},
-		layer{"key", dev.Keys},
-	)
-	want := append([]string{}, dev.Accounts...)
-	for _, k := range specs {
-		want = append(want, k.Value)
-	}
-	accts, err := s.store.AccountsByExtension(want)
+	specs, names, _ := layout(s.layers(dev, model, profile)...)
+	accts, err := s.store.AccountsByExtension(append(append([]string{}, dev.Accounts...), values(specs)...))
 	if err != nil {
 		return nil, nil, err
 	}
