@@ -13,7 +13,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // funcs are the template helpers.
@@ -34,19 +36,7 @@ func (u *UI) funcs() template.FuncMap {
 }
 
 // colonMAC writes a canonical MAC (12 hex digits) as 00:15:65:12:34:56.
-func colonMAC(mac string) string {
-	if len(mac) != 12 {
-		return mac
-	}
-	var b strings.Builder
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(strings.ToUpper(mac[i : i+2]))
-	}
-	return b.String()
-}
+func colonMAC(mac string) string { return strings.ToUpper(vendors.ColonMAC(mac)) }
 
 func when(t *time.Time) string {
 	if t == nil || t.IsZero() {
@@ -419,26 +409,13 @@ func (u *UI) preview(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, "Invalid file name.")
 		return
 	}
-	f, err := u.core.Preview(mac, name, baseURL(c.Request))
+	f, err := u.core.Preview(mac, name, httpd.BaseURL(c.Request))
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
 	u.render(c, http.StatusOK, "preview", view{Title: name, Nav: "devices",
 		Data: previewData{MAC: mac, Name: name, ContentType: f.ContentType, Body: string(f.Body)}})
-}
-
-// baseURL is the provisioning URL a phone would use to reach this server
-// the way the admin did (the same rule as the phone routes).
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if r.Host == "" || strings.ContainsAny(r.Host, "/\\ \"<>") {
-		return ""
-	}
-	return scheme + "://" + r.Host + "/prov/"
 }
 
 // ---- accounts ----

@@ -363,7 +363,7 @@ func (s *Server) previewFile(c *gin.Context) {
 		s.fail(c, &provision.InvalidError{Field: "name", Message: "invalid file name"})
 		return
 	}
-	f, err := s.cfg.Core.Preview(mac, name, baseURL(c.Request))
+	f, err := s.cfg.Core.Preview(mac, name, BaseURL(c.Request))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -23,7 +23,7 @@ func (s *Server) phoneGet(c *gin.Context) {
 	}
 	req := vendors.Request{
 		Path: name, UserAgent: c.Request.UserAgent(), RemoteAddr: c.ClientIP(),
-		Transport: "http", BaseURL: baseURL(c.Request),
+		Transport: "http", BaseURL: BaseURL(c.Request),
 	}
 	if q := c.Query("mac"); q != "" {
 		if mac, err := vendors.ParseMAC(q); err == nil {
@@ -103,8 +103,9 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
-// baseURL is the provisioning base URL as the phone reached us.
-func baseURL(r *http.Request) string {
+// BaseURL is the provisioning base URL as a client reached this server
+// ("http(s)://<Host>/prov/"), or "" when the Host header is unusable.
+func BaseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
