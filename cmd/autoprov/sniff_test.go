@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/netnstest"
 )
 
 // TestSniffMissingInterface: a --sniff interface that does not exist
@@ -64,33 +66,13 @@ func TestSniffEndToEnd(t *testing.T) {
 		t.Logf("without CAP_NET_RAW: %v", err)
 		return
 	}
-	skip := t.Skipf
-	if os.Getenv("CI") != "" {
-		skip = t.Fatalf
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root to create network namespaces")
-	}
-	ip, err := exec.LookPath("ip")
-	if err != nil {
-		skip("needs ip (iproute2)")
-	}
-	nsS := fmt.Sprintf("autoprov-e2e-%d-s", os.Getpid())
-	nsP := fmt.Sprintf("autoprov-e2e-%d-p", os.Getpid())
-	ipRun := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	ipRun("netns", "add", nsS)
-	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", nsS).Run() })
-	ipRun("netns", "add", nsP)
-	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", nsP).Run() })
-	ipRun("-n", nsS, "link", "add", "sn0", "type", "veth", "peer", "name", "ph0", "netns", nsP)
-	ipRun("-n", nsS, "link", "set", "lo", "up")
-	ipRun("-n", nsS, "link", "set", "sn0", "up")
-	ipRun("-n", nsP, "link", "set", "ph0", "up")
+	ip := netnstest.Require(t)
+	nsS := netnstest.New(t, "e2e-s")
+	nsP := netnstest.New(t, "e2e-p")
+	netnstest.IP(t, "-n", nsS, "link", "add", "sn0", "type", "veth", "peer", "name", "ph0", "netns", nsP)
+	netnstest.IP(t, "-n", nsS, "link", "set", "lo", "up")
+	netnstest.IP(t, "-n", nsS, "link", "set", "sn0", "up")
+	netnstest.IP(t, "-n", nsP, "link", "set", "ph0", "up")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

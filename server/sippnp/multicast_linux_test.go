@@ -3,14 +3,14 @@ package sippnp
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/netnstest"
 )
 
 // childEnv marks the test binary re-executed inside the namespace.
@@ -26,33 +26,14 @@ func TestMulticastNetns(t *testing.T) {
 		multicastRoundTrip(t)
 		return
 	}
-	skip := t.Skipf
-	if os.Getenv("CI") != "" {
-		skip = t.Fatalf
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root to create a network namespace")
-	}
-	ip, err := exec.LookPath("ip")
-	if err != nil {
-		skip("needs ip (iproute2)")
-	}
-	ns := fmt.Sprintf("autoprov-pnp-%d", os.Getpid())
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", ns).Run() })
-	run("-n", ns, "link", "set", "lo", "up")
-	run("-n", ns, "link", "set", "lo", "multicast", "on")
+	netnstest.Require(t)
+	ns := netnstest.New(t, "pnp")
+	netnstest.IP(t, "-n", ns, "link", "set", "lo", "up")
+	netnstest.IP(t, "-n", ns, "link", "set", "lo", "multicast", "on")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ip, "netns", "exec", ns, os.Args[0], "-test.run=^TestMulticastNetns$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd := netnstest.Child(ctx, ns, "TestMulticastNetns", childEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	t.Logf("in namespace %s:\n%s", ns, out)
 	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestMulticastNetns")) {

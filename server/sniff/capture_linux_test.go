@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov/server/provision"
+
+	"github.com/autoprov/autoprov/internal/netnstest"
 )
 
 // roleEnv marks the test binary re-executed inside a namespace: "sniff"
@@ -39,41 +41,19 @@ func TestLiveNetns(t *testing.T) {
 		livePhone(t, os.Getenv(ifaceEnv))
 		return
 	}
-	skip := t.Skipf
-	if os.Getenv("CI") != "" {
-		skip = t.Fatalf
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root to create network namespaces")
-	}
-	ip, err := exec.LookPath("ip")
-	if err != nil {
-		skip("needs ip (iproute2)")
-	}
-	nsS := fmt.Sprintf("autoprov-sniff-%d-s", os.Getpid())
-	nsP := fmt.Sprintf("autoprov-sniff-%d-p", os.Getpid())
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("netns", "add", nsS)
-	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", nsS).Run() })
-	run("netns", "add", nsP)
-	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", nsP).Run() })
+	netnstest.Require(t)
+	nsS := netnstest.New(t, "sniff-s")
+	nsP := netnstest.New(t, "sniff-p")
 	// The pair is created inside the namespaces: the host's never sees it.
-	run("-n", nsS, "link", "add", "sn0", "type", "veth", "peer", "name", "ph0", "netns", nsP)
-	run("-n", nsP, "link", "set", "ph0", "address", yealinkT54W.mac)
-	run("-n", nsS, "link", "set", "sn0", "up")
-	run("-n", nsP, "link", "set", "ph0", "up")
+	netnstest.IP(t, "-n", nsS, "link", "add", "sn0", "type", "veth", "peer", "name", "ph0", "netns", nsP)
+	netnstest.IP(t, "-n", nsP, "link", "set", "ph0", "address", yealinkT54W.mac)
+	netnstest.IP(t, "-n", nsS, "link", "set", "sn0", "up")
+	netnstest.IP(t, "-n", nsP, "link", "set", "ph0", "up")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	child := func(ns, role, iface string) *exec.Cmd {
-		cmd := exec.CommandContext(ctx, ip, "netns", "exec", ns, os.Args[0], "-test.run=^TestLiveNetns$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), roleEnv+"="+role, ifaceEnv+"="+iface)
-		return cmd
+		return netnstest.Child(ctx, ns, "TestLiveNetns", roleEnv+"="+role, ifaceEnv+"="+iface)
 	}
 	sniffer := child(nsS, "sniff", "sn0")
 	var sniffOut bytes.Buffer
