@@ -119,6 +119,15 @@ type DirectoryRenderer interface {
 	RenderDirectory(entries []DirectoryEntry) (*File, error)
 }
 
+// PnPFiler is implemented by drivers whose phones, told the provisioning
+// URL by SIP plug-and-play, fetch exactly that URL after substituting
+// their MAC (Snom's setting_server). Drivers without it get the base URL,
+// and their phones append their own file names.
+type PnPFiler interface {
+	// PnPFile is the file name to append to the base URL, e.g. "{mac}.xml".
+	PnPFile() string
+}
+
 // DirectoryEntry is one line of the company directory.
 type DirectoryEntry struct {
 	Name      string

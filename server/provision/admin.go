@@ -594,7 +594,7 @@ func (s *Service) Preview(mac, name string, base string) (*vendors.File, error) 
 	if err != nil {
 		return nil, err
 	}
-	vd, err := s.vendorDevice(d, m, vendors.Request{BaseURL: base}, true)
+	vd, err := s.vendorDevice(d, v, m, vendors.Request{BaseURL: base}, true)
 	if err != nil {
 		return nil, err
 	}

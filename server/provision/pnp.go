@@ -2,7 +2,6 @@ package provision
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -21,22 +20,17 @@ const pnpFile = "sip-pnp"
 // Discovered records a phone seen through SIP plug-and-play, as a fetch
 // would (an unknown MAC lands in the inbox as an unassigned device), and
 // returns the provisioning URL to hand to it: the provisioning base URL
-// (--public-url, else the HTTP listener's address) + "prov/", with
-// "{mac}.xml" appended for Snom and Gigaset P-series phones, which fetch
-// exactly that URL after substituting their MAC. Yealink and Gigaset Nx70 /
-// Maxwell get the directory and append their own file names.
+// (--public-url, else the HTTP listener's address) + "prov/", plus the file
+// name the phone's driver asks for (vendors.PnPFiler: "{mac}.xml" for Snom
+// and Gigaset P-series); other phones append their own file names.
 func (s *Service) Discovered(d Discovery) (string, error) {
 	mac, err := vendors.ParseMAC(d.MAC)
 	if err != nil {
 		return "", fmt.Errorf("discovered phone: %w", err)
 	}
-	created, err := s.store.Seen(Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
-		RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, File: pnpFile, At: s.now()})
-	if err != nil {
-		return "", fmt.Errorf("record sighting: %w", err)
-	}
-	if created {
-		s.log.Info("new phone in the inbox", "mac", mac, "vendor", d.Vendor, "model", d.Model, "remote", d.RemoteIP, "via", pnpFile)
+	if _, err := s.record(Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
+		RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, File: pnpFile, At: s.now()}); err != nil {
+		return "", err
 	}
 	vendor, model := d.Vendor, d.Model
 	if dev, err := s.store.Device(mac); err == nil && dev.Vendor != "" {
@@ -47,22 +41,13 @@ func (s *Service) Discovered(d Discovery) (string, error) {
 	if base == "prov/" { // neither a public nor a fallback URL: nothing a phone can reach
 		return "", fmt.Errorf("discovered phone %s: no provisioning base URL configured", mac)
 	}
-	if pnpWantsFile(vendor, model) {
-		return base + "{mac}.xml", nil
+	// The driver of the model (else the vendor's first) says what to append.
+	v, _, err := s.reg.Lookup(vendor, model)
+	if err != nil {
+		v, _ = s.reg.ByName(vendor)
+	}
+	if f, ok := v.(vendors.PnPFiler); ok {
+		return base + f.PnPFile(), nil
 	}
 	return base, nil
-}
-
-// pnpWantsFile reports whether the phone takes a file URL with a {mac}
-// placeholder: Snom, and Gigaset's Snom-built P-series (models P7xx/P8xx).
-// Every other phone gets the directory URL.
-func pnpWantsFile(vendor, model string) bool {
-	switch strings.ToLower(vendor) {
-	case "snom":
-		return true
-	case "gigaset":
-		m := strings.TrimPrefix(strings.ToUpper(model), "GIGASET ")
-		return len(m) >= 2 && m[0] == 'P' && m[1] >= '0' && m[1] <= '9'
-	}
-	return false
 }

@@ -193,20 +193,29 @@ func (s *Service) Provide(ctx context.Context, req vendors.Request) (*Result, er
 func (s *Service) sighting(mac string, id vendors.Identity, req vendors.Request) (*Device, error) {
 	// The model is kept as the phone said it, supported or not: the inbox
 	// shows what is out there.
-	model := id.Model
-	created, err := s.store.Seen(Sighting{MAC: mac, Vendor: id.Vendor, Model: model, Firmware: id.Firmware,
-		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: req.Path, At: s.now()})
-	if err != nil {
-		return nil, fmt.Errorf("record sighting: %w", err)
-	}
-	if created {
-		s.log.Info("new phone in the inbox", "mac", mac, "vendor", id.Vendor, "model", model, "remote", req.RemoteAddr)
+	if _, err := s.record(Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
+		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: req.Path, At: s.now()}); err != nil {
+		return nil, err
 	}
 	d, err := s.store.Device(mac)
 	if err != nil {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// record stores a sighting from any edge (a fetch, a plug-and-play
+// SUBSCRIBE, a DHCP request); a MAC seen for the first time lands in the
+// inbox, which is logged.
+func (s *Service) record(v Sighting) (created bool, err error) {
+	created, err = s.store.Seen(v)
+	if err != nil {
+		return false, fmt.Errorf("record sighting: %w", err)
+	}
+	if created {
+		s.log.Info("new phone in the inbox", "mac", v.MAC, "vendor", v.Vendor, "model", v.Model, "remote", v.RemoteIP, "via", v.File)
+	}
+	return created, nil
 }
 
 func (s *Service) provideDevice(req vendors.Request, v vendors.Vendor, dev Device) (*Result, error) {
@@ -226,7 +235,7 @@ func (s *Service) provideDevice(req vendors.Request, v vendors.Vendor, dev Devic
 			token = t
 		}
 	}
-	vd, err := s.vendorDevice(dev, model, req, token != "")
+	vd, err := s.vendorDevice(dev, v, model, req, token != "")
 	if err == nil {
 		var f *vendors.File
 		f, err = v.Render(req.Path, vd)
@@ -354,7 +363,7 @@ func (s *Service) baseURL(req vendors.Request) string {
 }
 
 // vendorDevice builds the driver's view of a device.
-func (s *Service) vendorDevice(dev Device, model vendors.Model, req vendors.Request, withSecrets bool) (*vendors.Device, error) {
+func (s *Service) vendorDevice(dev Device, v vendors.Vendor, model vendors.Model, req vendors.Request, withSecrets bool) (*vendors.Device, error) {
 	st, err := s.Settings()
 	if err != nil {
 		return nil, err
@@ -374,18 +383,10 @@ func (s *Service) vendorDevice(dev Device, model vendors.Model, req vendors.Requ
 		Lines: lines, Keys: keys, Settings: vs, Zone: zone, ProvisionURL: base,
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
 	}
-	if _, ok := s.driverFor(dev).(vendors.DirectoryRenderer); ok {
+	if _, ok := v.(vendors.DirectoryRenderer); ok {
 		vd.DirectoryURL = base + directoryPrefix + url.PathEscape(dev.Vendor) + "/" + url.PathEscape(model.Name) + ".xml"
 	}
 	return vd, nil
-}
-
-func (s *Service) driverFor(dev Device) vendors.Vendor {
-	v, _, err := s.reg.Lookup(dev.Vendor, dev.Model)
-	if err != nil {
-		return nil
-	}
-	return v
 }
 
 func vendorSettings(st Settings, o Overrides) vendors.Settings {

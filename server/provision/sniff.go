@@ -25,13 +25,6 @@ func (s *Service) Sniffed(d Discovery) (created bool, err error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return false, fmt.Errorf("sniffed phone %s: %w", mac, err)
 	}
-	created, err = s.store.Seen(Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
+	return s.record(Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
 		RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, File: dhcpFile, At: s.now()})
-	if err != nil {
-		return false, fmt.Errorf("record sighting: %w", err)
-	}
-	if created {
-		s.log.Info("new phone in the inbox", "mac", mac, "vendor", d.Vendor, "model", d.Model, "remote", d.RemoteIP, "via", dhcpFile)
-	}
-	return created, nil
 }

@@ -47,6 +47,11 @@ func NewGigasetP(t *template.Template) *Driver {
 // Name returns the vendor name, "snom" or "gigaset".
 func (d *Driver) Name() string { return d.name }
 
+// PnPFile implements vendors.PnPFiler: a Snom phone (and a Gigaset
+// P-series) fetches the plug-and-play URL as its setting_server, replacing
+// {mac} (reference snom.md §6).
+func (d *Driver) PnPFile() string { return "{mac}.xml" }
+
 // Models lists the supported models with their capabilities.
 func (d *Driver) Models() []vendors.Model {
 	out := make([]vendors.Model, len(d.models))
