@@ -15,25 +15,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/testlog"
 )
 
-// syncBuffer collects the server's log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer = testlog.Buffer
 
 // server is a real autoprov started in-process on loopback ports.
 type server struct {

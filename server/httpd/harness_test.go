@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,8 @@ import (
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/vendors/all"
+
+	"github.com/autoprov/autoprov/internal/testlog"
 )
 
 const (
@@ -30,22 +31,7 @@ const (
 )
 
 // syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testlog.Buffer
 
 // env is the HTTP edge over a real core and a real SQLite file.
 type env struct {

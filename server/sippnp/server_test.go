@@ -15,6 +15,8 @@ import (
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
+
+	"github.com/autoprov/autoprov/internal/testlog"
 )
 
 // crlf turns a reference listing (LF, as written in the docs) into wire
@@ -462,22 +464,8 @@ func TestNotifyGivesUp(t *testing.T) {
 	}
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuf collects log output written from several goroutines.
+type syncBuf = testlog.Buffer
 
 func TestMACFromUser(t *testing.T) {
 	for user, want := range map[string]string{

@@ -23,6 +23,8 @@ import (
 
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
+
+	"github.com/autoprov/autoprov/internal/testlog"
 )
 
 // fakeProvider serves a fixed map of path -> body and records every
@@ -105,23 +107,8 @@ func (f *fakeProvider) waitFinish(t *testing.T, within time.Duration) finishCall
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer = testlog.Buffer
 
 // testServer is a Server running on 127.0.0.1:0.
 type testServer struct {
