@@ -345,3 +345,34 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivilegedPortNamesTheFlag: without CAP_NET_BIND_SERVICE a port
+// below 1024 cannot be bound; start-up says which flag to change.
+func TestPrivilegedPortNamesTheFlag(t *testing.T) {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil || os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("needs root and setpriv in CI: %v", err)
+		}
+		t.Skip("needs root and setpriv (util-linux) to drop CAP_NET_BIND_SERVICE")
+	}
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil && strings.TrimSpace(string(b)) != "1024" {
+		t.Skipf("ports below 1024 are not privileged here (ip_unprivileged_port_start = %s)", strings.TrimSpace(string(b)))
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--http", "127.0.0.1:81", "--tftp", ""}, "--http"},
+		{[]string{"--http", "127.0.0.1:0", "--tftp", "127.0.0.1:69"}, "--tftp"},
+	} {
+		args := append([]string{"--bounding-set", "-net_bind_service", "--inh-caps", "-net_bind_service",
+			os.Args[0], "serve", "--data", t.TempDir()}, tc.args...)
+		cmd := exec.Command(setpriv, args...)
+		cmd.Env = append(os.Environ(), "AUTOPROV_E2E_CHILD=1", "AUTOPROV_ADMIN_TOKEN="+testToken)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "permission denied") {
+			t.Errorf("%v without CAP_NET_BIND_SERVICE: err=%v\n%s", tc.args, err, out)
+		}
+	}
+}
