@@ -74,6 +74,16 @@ type Request struct {
 	// cannot tell (TFTP). Drivers ignore it; the core uses it to fill
 	// Device.ProvisionURL when no public URL is configured.
 	BaseURL string
+	// Method is MethodGet (or "", for a fetch) or MethodPost (a message
+	// for a driver's Responder).
+	Method string
+	// Body is a POSTed message, at most MaxRequestBody bytes; nil for a
+	// fetch. It comes from the phone (or anyone on the network): parse it
+	// as hostile input.
+	Body []byte
+	// Header holds the few request headers a dialogue needs (HTTP edge:
+	// Content-Type and Cookie), by canonical name; nil elsewhere.
+	Header map[string]string
 }
 
 // Identity is what a driver learnt from a Request.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -51,7 +52,7 @@ type keyEditor struct {
 	Details []string // the core's per-key errors
 }
 
-func rowsOf(keys []provision.KeySpec) []keyRow {
+func rowsOf(keys []autoprov.KeySpec) []keyRow {
 	rows := make([]keyRow, 0, len(keys)+emptyKeyRows)
 	for _, k := range keys {
 		r := keyRow{Position: strconv.Itoa(k.Position), Type: string(k.Type), Account: k.Account,
@@ -95,7 +96,7 @@ func typesFor(m *vendors.Model, rows []keyRow) []string {
 // parseKeys reads the key table of a form: parallel fields, one value a
 // row. Blank rows are skipped. It returns the keys, the rows as typed, the
 // row of each key and the rows' own errors (a position that is no number).
-func parseKeys(c *gin.Context, profile bool) ([]provision.KeySpec, []keyRow, []int, []string, bool) {
+func parseKeys(c *gin.Context, profile bool) ([]autoprov.KeySpec, []keyRow, []int, []string, bool) {
 	f := func(name string) []string { return c.PostFormArray("k_" + name) }
 	pos, mod, typ, acct, line, val, lab, pick := f("position"), f("module"), f("type"), f("account"), f("line"), f("value"), f("label"), f("pickup")
 	n := len(pos)
@@ -108,7 +109,7 @@ func parseKeys(c *gin.Context, profile bool) ([]provision.KeySpec, []keyRow, []i
 			return nil, nil, nil, nil, false
 		}
 	}
-	var keys []provision.KeySpec
+	var keys []autoprov.KeySpec
 	var rows []keyRow
 	var rowOf []int
 	var errs []string
@@ -124,7 +125,7 @@ func parseKeys(c *gin.Context, profile bool) ([]provision.KeySpec, []keyRow, []i
 			continue // a blank row
 		}
 		rows = append(rows, r)
-		k := provision.KeySpec{Type: vendors.KeyType(r.Type), Account: r.Account, Value: r.Value, Label: r.Label, PickupCode: r.PickupCode}
+		k := autoprov.KeySpec{Type: vendors.KeyType(r.Type), Account: r.Account, Value: r.Value, Label: r.Label, PickupCode: r.PickupCode}
 		var bad []string
 		num := func(s, what string) int {
 			if s == "" {
@@ -184,7 +185,7 @@ func markRows(rows []keyRow, rowOf []int, details []string, re *regexp.Regexp) {
 
 // details are the per-key messages of a core refusal (or its message).
 func details(err error) []string {
-	var inv *provision.InvalidError
+	var inv *autoprov.InvalidError
 	if errors.As(err, &inv) && len(inv.Details) > 0 {
 		return inv.Details
 	}
@@ -205,15 +206,15 @@ type deviceExtra struct {
 	Model       *vendors.Model
 	Edit        deviceForm
 	Keys        keyEditor
-	Effective   []provision.LayoutKey
+	Effective   []autoprov.LayoutKey
 	Models      []modelOption
 	Profiles    []string
-	AllAccounts []provision.Account
+	AllAccounts []autoprov.Account
 	Languages   []option
 	ToneSchemes []option
 }
 
-func formOf(d provision.Device) deviceForm {
+func formOf(d autoprov.Device) deviceForm {
 	return deviceForm{Label: d.Label, Model: d.Vendor + "/" + d.Model, KeyProfile: d.KeyProfile, Accounts: d.Accounts,
 		Timezone: d.Overrides.Timezone, Language: d.Overrides.Language, WebLanguage: d.Overrides.WebLanguage,
 		ToneScheme: d.Overrides.ToneScheme, NTP: d.Overrides.NTPServer}
@@ -221,7 +222,7 @@ func formOf(d provision.Device) deviceForm {
 
 // deviceExtra builds the edit forms and the layout of an assigned device;
 // form and keys, when not nil, are what the admin typed.
-func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *deviceForm, keys *keyEditor) (*deviceExtra, error) {
+func (u *UI) deviceExtra(ctx context.Context, d autoprov.Device, all []autoprov.Account, form *deviceForm, keys *keyEditor) (*deviceExtra, error) {
 	reg := u.core.Registry()
 	x := &deviceExtra{AllAccounts: all, Languages: localeOptions(vendors.Languages), ToneSchemes: localeOptions(vendors.ToneSchemes)}
 	if _, m, err := reg.Lookup(d.Vendor, d.Model); err == nil {
@@ -244,7 +245,7 @@ func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *devi
 		v := d.Vendor + "/" + m
 		x.Models = append(x.Models, modelOption{Value: v, Label: m, Selected: v == x.Edit.Model})
 	}
-	profiles, err := u.core.KeyProfiles()
+	profiles, err := u.core.KeyProfiles(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +271,7 @@ func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *devi
 	x.Keys.Types = typesFor(x.Model, x.Keys.Rows)
 	if x.Model != nil {
 		// The core's own layout: what the phone's next fetch renders.
-		if x.Effective, err = u.core.Layout(d.MAC); err != nil {
+		if x.Effective, err = u.core.Layout(ctx, d.MAC); err != nil {
 			return nil, err
 		}
 	}
@@ -279,19 +280,19 @@ func (u *UI) deviceExtra(d provision.Device, all []provision.Account, form *devi
 
 // assignedDevice loads the device of the :mac parameter for an edit; an
 // unassigned phone is adopted in the inbox instead.
-func (u *UI) assignedDevice(c *gin.Context) (provision.Device, bool) {
+func (u *UI) assignedDevice(c *gin.Context) (autoprov.Device, bool) {
 	mac, ok := u.macParam(c)
 	if !ok {
-		return provision.Device{}, false
+		return autoprov.Device{}, false
 	}
-	d, err := u.core.Device(mac)
+	d, err := u.core.Device(c.Request.Context(), mac)
 	if err != nil {
 		u.failErr(c, err)
-		return provision.Device{}, false
+		return autoprov.Device{}, false
 	}
-	if d.State != provision.StateAssigned {
+	if d.State != autoprov.StateAssigned {
 		u.fail(c, http.StatusConflict, "This phone is in the inbox: adopt it there first.")
-		return provision.Device{}, false
+		return autoprov.Device{}, false
 	}
 	return d, true
 }
@@ -318,13 +319,13 @@ func (u *UI) editDevice(c *gin.Context) {
 		return
 	}
 	label, profile := strings.TrimSpace(form.Label), form.KeyProfile
-	in := provision.DeviceInput{Vendor: &vendor, Model: &model, Label: &label, Accounts: &accounts, KeyProfile: &profile,
-		Overrides: &provision.Overrides{NTPServer: form.NTP, Timezone: form.Timezone, Language: form.Language,
+	in := autoprov.DeviceInput{Vendor: &vendor, Model: &model, Label: &label, Accounts: &accounts, KeyProfile: &profile,
+		Overrides: &autoprov.Overrides{NTPServer: form.NTP, Timezone: form.Timezone, Language: form.Language,
 			WebLanguage: form.WebLanguage, ToneScheme: form.ToneScheme}}
-	nd, err := u.core.UpdateDevice(d.MAC, in, actor(c))
+	nd, err := u.core.UpdateDevice(c.Request.Context(), d.MAC, in, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
-		var inv *provision.InvalidError
+		var inv *autoprov.InvalidError
 		if errors.As(err, &inv) {
 			form.Field = inv.Field
 		}
@@ -332,9 +333,9 @@ func (u *UI) editDevice(c *gin.Context) {
 		return
 	}
 	flash := "Device saved."
-	if nd.Disclosure.State == provision.DisclosureOpen && (d.Disclosure.State != provision.DisclosureOpen ||
+	if nd.Disclosure.State == autoprov.DisclosureOpen && (d.Disclosure.State != autoprov.DisclosureOpen ||
 		nd.Disclosure.OpenedAt != nil && d.Disclosure.OpenedAt != nil && !nd.Disclosure.OpenedAt.Equal(*d.Disclosure.OpenedAt)) {
-		flash += fmt.Sprintf(" Its accounts changed, so a secret window is open for %d minutes.", u.windowMinutes(nd.Disclosure))
+		flash += fmt.Sprintf(" Its accounts changed, so a secret window is open for %d minutes.", u.windowMinutes(c.Request.Context(), nd.Disclosure))
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), flash)
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC)
@@ -355,7 +356,7 @@ func (u *UI) saveDeviceKeys(c *gin.Context) {
 			&keyEditor{Rows: rows, Details: errs})
 		return
 	}
-	if _, err := u.core.SetKeys(d.MAC, keys, actor(c)); err != nil {
+	if _, err := u.core.SetKeys(c.Request.Context(), d.MAC, keys, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
 		det := details(err)
 		markRows(rows, rowOf, det, ownKeyRE)
@@ -376,7 +377,7 @@ func (u *UI) confirmDeleteDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := u.core.Device(mac)
+	d, err := u.core.Device(c.Request.Context(), mac)
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -389,12 +390,12 @@ func (u *UI) deleteDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := u.core.Device(mac)
+	d, err := u.core.Device(c.Request.Context(), mac)
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
-	if err := u.core.DeleteDevice(mac, actor(c)); err != nil {
+	if err := u.core.DeleteDevice(c.Request.Context(), mac, actor(c)); err != nil {
 		u.failErr(c, err)
 		return
 	}
@@ -415,7 +416,7 @@ type settingsData struct {
 var settingsFields = []string{"sip_server", "sip_port", "sip_transport", "outbound_proxy", "ntp_server", "timezone",
 	"language", "web_language", "tone_scheme", "disclosure_window_seconds"}
 
-func settingsForm(st provision.Settings) map[string]string {
+func settingsForm(st autoprov.Settings) map[string]string {
 	return map[string]string{"sip_server": st.SIPServer, "sip_port": strconv.Itoa(st.SIPPort), "sip_transport": st.SIPTransport,
 		"outbound_proxy": st.OutboundProxy, "ntp_server": st.NTPServer, "timezone": st.Timezone, "language": st.Language,
 		"web_language": st.WebLanguage, "tone_scheme": st.ToneScheme,
@@ -423,7 +424,7 @@ func settingsForm(st provision.Settings) map[string]string {
 }
 
 func (u *UI) settings(c *gin.Context) {
-	st, err := u.core.Settings()
+	st, err := u.core.Settings(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -442,23 +443,38 @@ func (u *UI) saveSettings(c *gin.Context) {
 		form[f] = strings.TrimSpace(c.PostForm(f))
 	}
 	data := settingsData{Form: form}
-	nums := map[string]*int{}
-	st := provision.Settings{SIPServer: form["sip_server"], SIPTransport: form["sip_transport"], OutboundProxy: form["outbound_proxy"],
-		NTPServer: form["ntp_server"], Timezone: form["timezone"], Language: form["language"], WebLanguage: form["web_language"],
-		ToneScheme: form["tone_scheme"]}
-	nums["sip_port"], nums["disclosure_window_seconds"] = &st.SIPPort, &st.DisclosureWindowSeconds
-	for _, f := range []string{"sip_port", "disclosure_window_seconds"} {
+	cur, err := u.core.Settings(c.Request.Context())
+	if err != nil {
+		u.failErr(c, err)
+		return
+	}
+	// Send only what the admin changed, so a setting that follows a
+	// default (the window, the tone scheme) keeps following it.
+	shown := settingsForm(cur)
+	var st autoprov.SettingsPatch
+	strs := map[string]**string{"sip_server": &st.SIPServer, "sip_transport": &st.SIPTransport, "outbound_proxy": &st.OutboundProxy,
+		"ntp_server": &st.NTPServer, "timezone": &st.Timezone, "language": &st.Language, "web_language": &st.WebLanguage,
+		"tone_scheme": &st.ToneScheme}
+	for f, dst := range strs {
+		if v := form[f]; v != shown[f] {
+			*dst = &v
+		}
+	}
+	for f, dst := range map[string]**int{"sip_port": &st.SIPPort, "disclosure_window_seconds": &st.DisclosureWindowSeconds} {
+		if form[f] == shown[f] {
+			continue
+		}
 		n, err := strconv.Atoi(form[f])
 		if err != nil {
 			data.Field, data.Message = f, f+" must be a whole number"
 			u.renderSettings(c, http.StatusBadRequest, "Not saved: "+data.Message, data)
 			return
 		}
-		*nums[f] = n
+		*dst = &n
 	}
-	if _, err := u.core.PutSettings(st, actor(c)); err != nil {
+	if _, err := u.core.PutSettings(c.Request.Context(), st, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
-		var inv *provision.InvalidError
+		var inv *autoprov.InvalidError
 		if errors.As(err, &inv) {
 			data.Field, data.Message = inv.Field, inv.Message
 		}
@@ -472,7 +488,7 @@ func (u *UI) saveSettings(c *gin.Context) {
 // ---- key profiles ----
 
 type profilesData struct {
-	Profiles          []provision.KeyProfile
+	Profiles          []autoprov.KeyProfile
 	Name, Description string
 }
 
@@ -481,7 +497,7 @@ func (u *UI) profiles(c *gin.Context) {
 }
 
 func (u *UI) renderProfiles(c *gin.Context, status int, errMsg string, data profilesData) {
-	ps, err := u.core.KeyProfiles()
+	ps, err := u.core.KeyProfiles(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -492,10 +508,10 @@ func (u *UI) renderProfiles(c *gin.Context, status int, errMsg string, data prof
 
 func (u *UI) createProfile(c *gin.Context) {
 	name, desc := strings.TrimSpace(c.PostForm("name")), strings.TrimSpace(c.PostForm("description"))
-	p, err := u.core.SaveKeyProfile(provision.KeyProfile{Name: name, Description: desc}, true, actor(c))
+	p, err := u.core.SaveKeyProfile(c.Request.Context(), autoprov.KeyProfile{Name: name, Description: desc}, true, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
-		if errors.Is(err, provision.ErrConflict) {
+		if errors.Is(err, autoprov.ErrConflict) {
 			msg = "Key profile " + name + " exists already."
 		}
 		u.renderProfiles(c, status, msg, profilesData{Name: name, Description: desc})
@@ -518,7 +534,7 @@ func (u *UI) profile(c *gin.Context) {
 // renderProfile shows a profile's editor; typed, when not nil, is what the
 // admin sent.
 func (u *UI) renderProfile(c *gin.Context, status int, errMsg string, typed *profileData) {
-	p, err := u.core.KeyProfile(c.Param("name"))
+	p, err := u.core.KeyProfile(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -542,7 +558,7 @@ func (u *UI) renderProfile(c *gin.Context, status int, errMsg string, typed *pro
 
 func (u *UI) saveProfile(c *gin.Context) {
 	name := c.Param("name")
-	if _, err := u.core.KeyProfile(name); err != nil {
+	if _, err := u.core.KeyProfile(c.Request.Context(), name); err != nil {
 		u.failErr(c, err)
 		return
 	}
@@ -557,7 +573,7 @@ func (u *UI) saveProfile(c *gin.Context) {
 			&profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: errs}})
 		return
 	}
-	if _, err := u.core.SaveKeyProfile(provision.KeyProfile{Name: name, Description: desc, Keys: keys}, false, actor(c)); err != nil {
+	if _, err := u.core.SaveKeyProfile(c.Request.Context(), autoprov.KeyProfile{Name: name, Description: desc, Keys: keys}, false, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
 		det := details(err)
 		markRows(rows, rowOf, det, profileKeyRE)
@@ -569,7 +585,7 @@ func (u *UI) saveProfile(c *gin.Context) {
 }
 
 func (u *UI) confirmDeleteProfile(c *gin.Context) {
-	p, err := u.core.KeyProfile(c.Param("name"))
+	p, err := u.core.KeyProfile(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -579,10 +595,10 @@ func (u *UI) confirmDeleteProfile(c *gin.Context) {
 
 func (u *UI) deleteProfile(c *gin.Context) {
 	name := c.Param("name")
-	if err := u.core.DeleteKeyProfile(name, actor(c)); err != nil {
-		if errors.Is(err, provision.ErrConflict) {
+	if err := u.core.DeleteKeyProfile(c.Request.Context(), name, actor(c)); err != nil {
+		if errors.Is(err, autoprov.ErrConflict) {
 			// The core says which devices: "key profile X is used by devices [...]: conflict".
-			why := strings.TrimSuffix(err.Error(), ": "+provision.ErrConflict.Error())
+			why := strings.TrimSuffix(err.Error(), ": "+autoprov.ErrConflict.Error())
 			u.renderProfile(c, http.StatusConflict, "Not deleted: "+why+"; give them another profile first.", nil)
 			return
 		}
@@ -596,7 +612,7 @@ func (u *UI) deleteProfile(c *gin.Context) {
 // ---- audit ----
 
 type auditData struct {
-	Events []provision.AuditEvent
+	Events []autoprov.AuditEvent
 	MAC    string // the filter as typed
 	Limit  int
 }
@@ -611,12 +627,12 @@ func (u *UI) auditPage(c *gin.Context) {
 	data.Limit = limit
 	mac := ""
 	if data.MAC != "" {
-		if mac, err = provision.ParseMAC(data.MAC); err != nil {
+		if mac, err = autoprov.ParseMAC(data.MAC); err != nil {
 			u.render(c, http.StatusBadRequest, "audit", view{Title: "Audit", Nav: "audit", Error: "Not a MAC: " + data.MAC, Data: data})
 			return
 		}
 	}
-	if data.Events, err = u.core.Audit(mac, limit); err != nil {
+	if data.Events, err = u.core.Audit(c.Request.Context(), mac, limit); err != nil {
 		u.failErr(c, err)
 		return
 	}

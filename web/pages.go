@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -25,7 +27,7 @@ func (u *UI) funcs() template.FuncMap {
 		"when":  func(t time.Time) string { return when(&t) },
 		"whenp": when,
 		"ago":   func(t *time.Time) string { return ago(t, u.now()) },
-		"disclosure": func(d provision.Disclosure) string {
+		"disclosure": func(d autoprov.Disclosure) string {
 			return describeDisclosure(d, u.now())
 		},
 		"join":   strings.Join,
@@ -64,15 +66,15 @@ func ago(t *time.Time, now time.Time) string {
 }
 
 // describeDisclosure says where a device's one-time secret window stands.
-func describeDisclosure(d provision.Disclosure, now time.Time) string {
+func describeDisclosure(d autoprov.Disclosure, now time.Time) string {
 	switch d.State {
-	case provision.DisclosureOpen:
+	case autoprov.DisclosureOpen:
 		if d.ExpiresAt == nil {
 			return "open"
 		}
 		left := d.ExpiresAt.Sub(now).Round(time.Second)
 		return fmt.Sprintf("open, %s left (until %s)", left, when(d.ExpiresAt))
-	case provision.DisclosureConsumed:
+	case autoprov.DisclosureConsumed:
 		s := "consumed"
 		if d.DisclosedTo != nil && d.DisclosedTo.IP != "" {
 			s += " by " + d.DisclosedTo.IP
@@ -81,7 +83,7 @@ func describeDisclosure(d provision.Disclosure, now time.Time) string {
 			s += " at " + when(d.DisclosedAt)
 		}
 		return s
-	case provision.DisclosureExpired:
+	case autoprov.DisclosureExpired:
 		if d.ExpiresAt != nil {
 			return "expired at " + when(d.ExpiresAt) + " without a completed fetch"
 		}
@@ -92,11 +94,11 @@ func describeDisclosure(d provision.Disclosure, now time.Time) string {
 }
 
 // windowMinutes is the length of a disclosure window in whole minutes (at least 1).
-func (u *UI) windowMinutes(d provision.Disclosure) int {
+func (u *UI) windowMinutes(ctx context.Context, d autoprov.Disclosure) int {
 	var secs float64
 	if d.OpenedAt != nil && d.ExpiresAt != nil {
 		secs = d.ExpiresAt.Sub(*d.OpenedAt).Seconds()
-	} else if st, err := u.core.Settings(); err == nil {
+	} else if st, err := u.core.Settings(ctx); err == nil {
 		secs = float64(st.DisclosureWindowSeconds)
 	}
 	return max(1, int((secs+59)/60))
@@ -104,7 +106,7 @@ func (u *UI) windowMinutes(d provision.Disclosure) int {
 
 // macParam is the canonical MAC of the :mac route parameter.
 func (u *UI) macParam(c *gin.Context) (string, bool) {
-	mac, err := provision.ParseMAC(c.Param("mac"))
+	mac, err := autoprov.ParseMAC(c.Param("mac"))
 	if err != nil {
 		u.fail(c, http.StatusNotFound, "No such device.")
 		return "", false
@@ -126,7 +128,7 @@ type modelOption struct {
 }
 
 type inboxRow struct {
-	Device provision.Device
+	Device autoprov.Device
 	Groups []modelGroup
 	// Supported says the reported model is one the server supports (and
 	// is pre-selected).
@@ -135,7 +137,7 @@ type inboxRow struct {
 
 type inboxData struct {
 	Rows     []inboxRow
-	Accounts []provision.Account
+	Accounts []autoprov.Account
 	Total    int
 }
 
@@ -145,17 +147,17 @@ func (u *UI) inbox(c *gin.Context) {
 
 // renderInbox shows the unassigned devices, newest first.
 func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
-	ds, total, err := u.core.Devices(provision.DeviceFilter{State: provision.StateUnassigned})
+	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateUnassigned})
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
-	accts, err := u.core.Accounts()
+	accts, err := u.core.Accounts(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
-	slices.SortStableFunc(ds, func(a, b provision.Device) int {
+	slices.SortStableFunc(ds, func(a, b autoprov.Device) int {
 		return lastSeen(b).Compare(lastSeen(a))
 	})
 	if len(ds) > inboxMax {
@@ -169,7 +171,7 @@ func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
 		Data: inboxData{Rows: rows, Accounts: accts, Total: total}})
 }
 
-func lastSeen(d provision.Device) time.Time {
+func lastSeen(d autoprov.Device) time.Time {
 	if d.LastSeen != nil {
 		return *d.LastSeen
 	}
@@ -178,7 +180,7 @@ func lastSeen(d provision.Device) time.Time {
 
 // inboxRow builds the model choice for a phone: its vendor's models with
 // the reported one selected, or every vendor's when the vendor is unknown.
-func (u *UI) inboxRow(d provision.Device) inboxRow {
+func (u *UI) inboxRow(d autoprov.Device) inboxRow {
 	reg := u.core.Registry()
 	row := inboxRow{Device: d}
 	selected := ""
@@ -211,7 +213,7 @@ func (u *UI) adopt(c *gin.Context) {
 		u.renderInbox(c, http.StatusBadRequest, "Adopting "+colonMAC(mac)+": choose a model.")
 		return
 	}
-	in := provision.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}
+	in := autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}
 	if label := strings.TrimSpace(c.PostForm("label")); label != "" {
 		in.Label = &label
 	}
@@ -220,27 +222,27 @@ func (u *UI) adopt(c *gin.Context) {
 	}
 	// Only a phone still in the inbox is adopted here: a MAC typed into the
 	// URL must not create a device, nor touch an assigned one.
-	switch d, err := u.core.Device(mac); {
-	case errors.Is(err, provision.ErrNotFound):
+	switch d, err := u.core.Device(c.Request.Context(), mac); {
+	case errors.Is(err, autoprov.ErrNotFound):
 		u.renderInbox(c, http.StatusNotFound, "Adopting "+colonMAC(mac)+": the phone is not in the inbox.")
 		return
 	case err != nil:
 		u.failErr(c, err)
 		return
-	case d.State != provision.StateUnassigned:
+	case d.State != autoprov.StateUnassigned:
 		u.renderInbox(c, http.StatusConflict, "Adopting "+colonMAC(mac)+": it is already adopted.")
 		return
 	}
-	d, err := u.core.CreateDevice(in, actor(c))
+	d, err := u.core.CreateDevice(c.Request.Context(), in, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
 		u.renderInbox(c, status, "Adopting "+colonMAC(mac)+": "+msg)
 		return
 	}
 	sess := c.MustGet(sessionKey).(*session)
-	if d.Disclosure.State == provision.DisclosureOpen {
+	if d.Disclosure.State == autoprov.DisclosureOpen {
 		u.sessions.setFlash(sess, fmt.Sprintf("%s adopted; its secrets go out on its next fetch within %d minutes.",
-			colonMAC(mac), u.windowMinutes(d.Disclosure)))
+			colonMAC(mac), u.windowMinutes(c.Request.Context(), d.Disclosure)))
 	} else {
 		u.sessions.setFlash(sess, colonMAC(mac)+" adopted without an account, so no secret window is open; give it an account to provision one.")
 	}
@@ -250,7 +252,7 @@ func (u *UI) adopt(c *gin.Context) {
 // ---- devices ----
 
 type devicesData struct {
-	Devices       []provision.Device
+	Devices       []autoprov.Device
 	Vendors       []string
 	Vendor        string
 	Total         int
@@ -272,7 +274,7 @@ func (u *UI) devices(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
 		return
 	}
-	ds, total, err := u.core.Devices(provision.DeviceFilter{Vendor: vendor, State: provision.StateAssigned, Limit: limit, Offset: offset})
+	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{Vendor: vendor, State: autoprov.StateAssigned, Limit: limit, Offset: offset})
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -315,8 +317,8 @@ func queryInt(c *gin.Context, name string, def int) (int, error) {
 }
 
 type deviceData struct {
-	Device   provision.Device
-	Accounts []provision.Account
+	Device   autoprov.Device
+	Accounts []autoprov.Account
 	Files    []string
 	Extra    *deviceExtra // forms and layout; nil while the phone is in the inbox
 }
@@ -336,30 +338,30 @@ func (u *UI) renderDevice(c *gin.Context, mac string, status int, errMsg string)
 // renderDeviceWith shows the device page; form and keys, when not nil,
 // are what the admin typed into the edit form or the key editor.
 func (u *UI) renderDeviceWith(c *gin.Context, mac string, status int, errMsg string, form *deviceForm, keys *keyEditor) {
-	d, err := u.core.Device(mac)
+	d, err := u.core.Device(c.Request.Context(), mac)
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
 	data := deviceData{Device: d}
-	all, err := u.core.Accounts()
+	all, err := u.core.Accounts(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
 	for _, ext := range d.Accounts {
-		i := slices.IndexFunc(all, func(a provision.Account) bool { return a.Extension == ext })
+		i := slices.IndexFunc(all, func(a autoprov.Account) bool { return a.Extension == ext })
 		if i >= 0 {
 			data.Accounts = append(data.Accounts, all[i])
 		} else {
-			data.Accounts = append(data.Accounts, provision.Account{Extension: ext})
+			data.Accounts = append(data.Accounts, autoprov.Account{Extension: ext})
 		}
 	}
-	if d.State == provision.StateAssigned {
-		if data.Files, err = u.core.PreviewFiles(mac); err != nil {
+	if d.State == autoprov.StateAssigned {
+		if data.Files, err = u.core.PreviewFiles(c.Request.Context(), mac); err != nil {
 			u.log.Warn("list a device's files", "mac", mac, "err", err)
 		}
-		if data.Extra, err = u.deviceExtra(d, all, form, keys); err != nil {
+		if data.Extra, err = u.deviceExtra(c.Request.Context(), d, all, form, keys); err != nil {
 			u.failErr(c, err)
 			return
 		}
@@ -367,8 +369,8 @@ func (u *UI) renderDeviceWith(c *gin.Context, mac string, status int, errMsg str
 	u.render(c, status, "device", view{Title: colonMAC(mac), Nav: navOf(d), Error: errMsg, Data: data})
 }
 
-func navOf(d provision.Device) string {
-	if d.State == provision.StateAssigned {
+func navOf(d autoprov.Device) string {
+	if d.State == autoprov.StateAssigned {
 		return "devices"
 	}
 	return "inbox"
@@ -379,9 +381,9 @@ func (u *UI) reopen(c *gin.Context) {
 	if !ok {
 		return
 	}
-	disc, err := u.core.OpenDisclosure(mac, actor(c))
+	disc, err := u.core.OpenDisclosure(c.Request.Context(), mac, actor(c))
 	if err != nil {
-		if errors.Is(err, provision.ErrNotFound) {
+		if errors.Is(err, autoprov.ErrNotFound) {
 			u.failErr(c, err)
 			return
 		}
@@ -390,7 +392,7 @@ func (u *UI) reopen(c *gin.Context) {
 		return
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf(
-		"Secret window re-opened: the next completed fetch within %d minutes gets the secrets.", u.windowMinutes(disc)))
+		"Secret window re-opened: the next completed fetch within %d minutes gets the secrets.", u.windowMinutes(c.Request.Context(), disc)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
 
@@ -409,7 +411,7 @@ func (u *UI) preview(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, "Invalid file name.")
 		return
 	}
-	f, err := u.core.Preview(mac, name, httpd.BaseURL(c.Request))
+	f, err := u.core.Preview(c.Request.Context(), mac, name, httpd.BaseURL(c.Request))
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -421,7 +423,7 @@ func (u *UI) preview(c *gin.Context) {
 // ---- accounts ----
 
 type accountsData struct {
-	Accounts    []provision.Account
+	Accounts    []autoprov.Account
 	Extension   string
 	DisplayName string
 }
@@ -431,7 +433,7 @@ func (u *UI) accounts(c *gin.Context) {
 }
 
 func (u *UI) renderAccounts(c *gin.Context, status int, errMsg string, data accountsData) {
-	accts, err := u.core.Accounts()
+	accts, err := u.core.Accounts(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -442,10 +444,10 @@ func (u *UI) renderAccounts(c *gin.Context, status int, errMsg string, data acco
 
 func (u *UI) createAccount(c *gin.Context) {
 	ext, name := strings.TrimSpace(c.PostForm("extension")), strings.TrimSpace(c.PostForm("display_name"))
-	a, err := u.core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, actor(c))
+	a, err := u.core.CreateAccount(c.Request.Context(), autoprov.AccountInput{Extension: &ext, DisplayName: &name}, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
-		if errors.Is(err, provision.ErrConflict) {
+		if errors.Is(err, autoprov.ErrConflict) {
 			msg = "Extension " + ext + " exists already."
 		}
 		u.renderAccounts(c, status, msg, accountsData{Extension: ext, DisplayName: name})

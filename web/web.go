@@ -6,11 +6,12 @@
 // Everything is embedded (templates and one CSS file), nothing is loaded
 // from elsewhere and no JavaScript is needed. An admin logs in with the
 // admin API token and gets a session cookie; every POST carries a CSRF
-// token tied to the session. The UI calls the core (*provision.Service)
+// token tied to the session. The UI calls the core (*autoprov.Service)
 // through the Core interface and never shows a secret.
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
@@ -26,37 +27,37 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// Core is what the UI calls on the core; *provision.Service satisfies it.
+// Core is what the UI calls: the admin side of the core
+// (*provision.Inventory).
 type Core interface {
 	Registry() *vendors.Registry
-	Settings() (provision.Settings, error)
+	Settings(ctx context.Context) (autoprov.Settings, error)
+	PutSettings(ctx context.Context, in autoprov.SettingsPatch, actor string) (autoprov.Settings, error)
 
-	Accounts() ([]provision.Account, error)
-	CreateAccount(in provision.AccountInput, actor string) (provision.Account, error)
+	Accounts(ctx context.Context) ([]autoprov.Account, error)
+	CreateAccount(ctx context.Context, in autoprov.AccountInput, actor string) (autoprov.Account, error)
 
-	Devices(provision.DeviceFilter) ([]provision.Device, int, error)
-	Device(mac string) (provision.Device, error)
-	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
-	UpdateDevice(mac string, in provision.DeviceInput, actor string) (provision.Device, error)
-	SetKeys(mac string, keys []provision.KeySpec, actor string) (provision.Device, error)
-	DeleteDevice(mac, actor string) error
-	OpenDisclosure(mac, actor string) (provision.Disclosure, error)
-	PreviewFiles(mac string) ([]string, error)
-	Preview(mac, name, base string) (*vendors.File, error)
+	Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, int, error)
+	Device(ctx context.Context, mac string) (autoprov.Device, error)
+	CreateDevice(ctx context.Context, in autoprov.DeviceInput, actor string) (autoprov.Device, error)
+	UpdateDevice(ctx context.Context, mac string, in autoprov.DeviceInput, actor string) (autoprov.Device, error)
+	SetKeys(ctx context.Context, mac string, keys []autoprov.KeySpec, actor string) (autoprov.Device, error)
+	DeleteDevice(ctx context.Context, mac, actor string) error
+	OpenDisclosure(ctx context.Context, mac, actor string) (autoprov.Disclosure, error)
+	PreviewFiles(ctx context.Context, mac string) ([]string, error)
+	Preview(ctx context.Context, mac, name, base string) (*vendors.File, error)
+	Layout(ctx context.Context, mac string) ([]autoprov.LayoutKey, error)
 
-	PutSettings(st provision.Settings, actor string) (provision.Settings, error)
+	KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error)
+	KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error)
+	SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, create bool, actor string) (autoprov.KeyProfile, error)
+	DeleteKeyProfile(ctx context.Context, name, actor string) error
 
-	KeyProfiles() ([]provision.KeyProfile, error)
-	Layout(mac string) ([]provision.LayoutKey, error)
-	KeyProfile(name string) (provision.KeyProfile, error)
-	SaveKeyProfile(p provision.KeyProfile, create bool, actor string) (provision.KeyProfile, error)
-	DeleteKeyProfile(name, actor string) error
-
-	Audit(mac string, limit int) ([]provision.AuditEvent, error)
+	Audit(ctx context.Context, mac string, limit int) ([]autoprov.AuditEvent, error)
 }
 
 //go:embed templates/*.html static/*
@@ -287,13 +288,13 @@ func (u *UI) failErr(c *gin.Context, err error) {
 
 // explain maps a core error to a status and a message for the admin.
 func (u *UI) explain(c *gin.Context, err error) (int, string) {
-	var inv *provision.InvalidError
+	var inv *autoprov.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		return http.StatusBadRequest, inv.Message
-	case errors.Is(err, provision.ErrNotFound):
+	case errors.Is(err, autoprov.ErrNotFound):
 		return http.StatusNotFound, "Not found."
-	case errors.Is(err, provision.ErrConflict):
+	case errors.Is(err, autoprov.ErrConflict):
 		return http.StatusConflict, "Conflict: " + err.Error()
 	default:
 		u.log.Error("ui request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)

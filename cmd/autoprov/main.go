@@ -191,15 +191,15 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	defer st.Close()
 
-	core := provision.New(provision.Config{
-		Registry: reg, Store: st, Log: log, PublicURL: c.publicURL,
+	phones, inventory := provision.New(provision.Options{
+		Registry: reg, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
-	})
-	ui, err := web.New(core, log, token)
+	}, st)
+	ui, err := web.New(inventory, log, token)
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
-	edge, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: token, Mount: ui.Mount})
+	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Log: log, AdminToken: token, Mount: ui.Mount})
 	if err != nil {
 		return err
 	}
@@ -212,18 +212,18 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig()) })
 	}
 	if tftpConn != nil {
-		srv := tftpd.New(core, log)
+		srv := tftpd.New(phones, log)
 		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
 	}
 	if pnp != nil {
-		srv := sippnp.New(sippnp.Config{Recorder: core, Registry: reg, Log: log})
+		srv := sippnp.New(sippnp.Config{Recorder: recorderAdapter{phones}, Registry: reg, Log: log})
 		g.Go(func() error { return srv.Serve(gctx, pnp) })
 	}
 	if capt != nil {
-		srv := sniff.New(sniff.Config{Recorder: core, Registry: reg, Log: log})
+		srv := sniff.New(sniff.Config{Recorder: recorderAdapter{phones}, Registry: reg, Log: log})
 		g.Go(func() error { return srv.Serve(gctx, capt) }) // closes capt when gctx ends, which ends its reads
 	}
-	g.Go(func() error { return sweep(gctx, core, log) })
+	g.Go(func() error { return sweep(gctx, inventory, log) })
 
 	attrs := []any{"http", httpLn.Addr().String()}
 	if httpsLn != nil {
@@ -256,7 +256,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 }
 
 // sweep records expired disclosure windows in the audit log.
-func sweep(ctx context.Context, core *provision.Service, log *slog.Logger) error {
+func sweep(ctx context.Context, inv *provision.Inventory, log *slog.Logger) error {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
@@ -264,7 +264,7 @@ func sweep(ctx context.Context, core *provision.Service, log *slog.Logger) error
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := core.ExpireDisclosures(); err != nil {
+			if err := inv.ExpireDisclosures(ctx); err != nil {
 				log.Error("expire disclosure windows", "err", err)
 			}
 		}

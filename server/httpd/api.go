@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -59,16 +60,16 @@ func actor(c *gin.Context) string { return "api@" + c.ClientIP() }
 // fail answers an error as JSON: 400 for invalid input, 404, 409, 413, else
 // 500 with the detail only in the log.
 func (s *Server) fail(c *gin.Context, err error) {
-	var inv *provision.InvalidError
+	var inv *autoprov.InvalidError
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &inv):
 		c.JSON(http.StatusBadRequest, apiError{Error: inv.Message, Field: inv.Field, Details: inv.Details})
 	case errors.As(err, &tooBig):
 		c.JSON(http.StatusRequestEntityTooLarge, apiError{Error: "request body too large"})
-	case errors.Is(err, provision.ErrNotFound):
+	case errors.Is(err, autoprov.ErrNotFound):
 		c.JSON(http.StatusNotFound, apiError{Error: err.Error()})
-	case errors.Is(err, provision.ErrConflict):
+	case errors.Is(err, autoprov.ErrConflict):
 		c.JSON(http.StatusConflict, apiError{Error: err.Error()})
 	default:
 		s.log.Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
@@ -90,18 +91,18 @@ func bind(c *gin.Context, v any) error {
 		var synErr *json.SyntaxError
 		switch {
 		case errors.As(err, &typeErr):
-			return &provision.InvalidError{Field: typeErr.Field, Message: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type)}
+			return &autoprov.InvalidError{Field: typeErr.Field, Message: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type)}
 		case errors.As(err, &synErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return &provision.InvalidError{Message: "request body is not valid JSON"}
+			return &autoprov.InvalidError{Message: "request body is not valid JSON"}
 		}
 		if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
 			f := msg[20:]
 			if len(f) > 1 && f[0] == '"' {
 				f = f[1 : len(f)-1]
 			}
-			return &provision.InvalidError{Field: f, Message: "unknown field " + strconv.Quote(f)}
+			return &autoprov.InvalidError{Field: f, Message: "unknown field " + strconv.Quote(f)}
 		}
-		return &provision.InvalidError{Message: "request body is not valid JSON"}
+		return &autoprov.InvalidError{Message: "request body is not valid JSON"}
 	}
 	// Only white space may follow. (dec.More reports a stray "]" or "}"
 	// as the end, so it would let such a body through.)
@@ -109,88 +110,88 @@ func bind(c *gin.Context, v any) error {
 	case errors.Is(err, io.EOF):
 		return nil
 	case err == nil:
-		return &provision.InvalidError{Message: "request body holds more than one JSON value"}
+		return &autoprov.InvalidError{Message: "request body holds more than one JSON value"}
 	default:
-		return &provision.InvalidError{Message: "request body is not valid JSON"}
+		return &autoprov.InvalidError{Message: "request body is not valid JSON"}
 	}
 }
 
 func (s *Server) getSettings(c *gin.Context) {
-	st, err := s.cfg.Core.Settings()
+	st, err := s.cfg.Inventory.Settings(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, settingsOut(st))
 }
 
 func (s *Server) putSettings(c *gin.Context) {
-	st, err := s.cfg.Core.Settings()
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	// Fields left out keep their current value.
-	if err := bind(c, &st); err != nil {
+	var in settingsPatchJSON
+	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	st, err = s.cfg.Core.PutSettings(st, actor(c))
+	st, err := s.cfg.Inventory.PutSettings(c.Request.Context(), in.domain(), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, settingsOut(st))
 }
 
 func (s *Server) listAccounts(c *gin.Context) {
-	as, err := s.cfg.Core.Accounts()
+	as, err := s.cfg.Inventory.Accounts(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, as)
+	out := make([]accountJSON, len(as))
+	for i, a := range as {
+		out[i] = accountOut(a)
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) createAccount(c *gin.Context) {
-	var in provision.AccountInput
+	var in accountInputJSON
 	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.cfg.Core.CreateAccount(in, actor(c))
+	a, err := s.cfg.Inventory.CreateAccount(c.Request.Context(), in.domain(), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, a)
+	c.JSON(http.StatusCreated, accountOut(a))
 }
 
 func (s *Server) getAccount(c *gin.Context) {
-	a, err := s.cfg.Core.Account(c.Param("ext"))
+	a, err := s.cfg.Inventory.Account(c.Request.Context(), c.Param("ext"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, a)
+	c.JSON(http.StatusOK, accountOut(a))
 }
 
 func (s *Server) patchAccount(c *gin.Context) {
-	var in provision.AccountInput
+	var in accountInputJSON
 	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.cfg.Core.UpdateAccount(c.Param("ext"), in, actor(c))
+	a, err := s.cfg.Inventory.UpdateAccount(c.Request.Context(), c.Param("ext"), in.domain(), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, a)
+	c.JSON(http.StatusOK, accountOut(a))
 }
 
 func (s *Server) deleteAccount(c *gin.Context) {
-	if err := s.cfg.Core.DeleteAccount(c.Param("ext"), actor(c)); err != nil {
+	if err := s.cfg.Inventory.DeleteAccount(c.Request.Context(), c.Param("ext"), actor(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -199,7 +200,7 @@ func (s *Server) deleteAccount(c *gin.Context) {
 
 // mac reads the {mac} parameter in any common notation.
 func (s *Server) mac(c *gin.Context) (string, bool) {
-	m, err := provision.ParseMAC(c.Param("mac"))
+	m, err := autoprov.ParseMAC(c.Param("mac"))
 	if err != nil {
 		s.fail(c, err)
 		return "", false
@@ -208,24 +209,24 @@ func (s *Server) mac(c *gin.Context) (string, bool) {
 }
 
 func (s *Server) listDevices(c *gin.Context) {
-	f := provision.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state")}
+	f := autoprov.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state")}
 	switch f.State {
-	case "", provision.StateAssigned, provision.StateUnassigned:
+	case "", autoprov.StateAssigned, autoprov.StateUnassigned:
 	default:
-		s.fail(c, &provision.InvalidError{Field: "state", Message: "state must be assigned or unassigned"})
+		s.fail(c, autoprov.Invalid("state", "state must be assigned or unassigned"))
 		return
 	}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if q := c.Query(name); q != "" {
 			n, err := strconv.Atoi(q)
 			if err != nil || n < 0 {
-				s.fail(c, &provision.InvalidError{Field: name, Message: name + " must be a whole number, 0 or more"})
+				s.fail(c, autoprov.Invalid(name, "%s must be a whole number, 0 or more", name))
 				return
 			}
 			*dst = n
 		}
 	}
-	ds, total, err := s.cfg.Core.Devices(f)
+	ds, total, err := s.cfg.Inventory.Devices(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -233,21 +234,21 @@ func (s *Server) listDevices(c *gin.Context) {
 	// The page is the body; the count of all matches is a header, so the
 	// body stays the plain list scripts already read.
 	c.Header("X-Total-Count", strconv.Itoa(total))
-	c.JSON(http.StatusOK, ds)
+	c.JSON(http.StatusOK, devicesOut(ds))
 }
 
 func (s *Server) createDevice(c *gin.Context) {
-	var in provision.DeviceInput
+	var in deviceInputJSON
 	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	d, err := s.cfg.Core.CreateDevice(in, actor(c))
+	d, err := s.cfg.Inventory.CreateDevice(c.Request.Context(), in.domain(), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, d)
+	c.JSON(http.StatusCreated, deviceOut(d))
 }
 
 func (s *Server) getDevice(c *gin.Context) {
@@ -255,12 +256,12 @@ func (s *Server) getDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.cfg.Core.Device(mac)
+	d, err := s.cfg.Inventory.Device(c.Request.Context(), mac)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	c.JSON(http.StatusOK, deviceOut(d))
 }
 
 func (s *Server) patchDevice(c *gin.Context) {
@@ -268,17 +269,17 @@ func (s *Server) patchDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var in provision.DeviceInput
+	var in deviceInputJSON
 	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	d, err := s.cfg.Core.UpdateDevice(mac, in, actor(c))
+	d, err := s.cfg.Inventory.UpdateDevice(c.Request.Context(), mac, in.domain(), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	c.JSON(http.StatusOK, deviceOut(d))
 }
 
 func (s *Server) deleteDevice(c *gin.Context) {
@@ -286,7 +287,7 @@ func (s *Server) deleteDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.cfg.Core.DeleteDevice(mac, actor(c)); err != nil {
+	if err := s.cfg.Inventory.DeleteDevice(c.Request.Context(), mac, actor(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -305,10 +306,10 @@ func (s *Server) putKeys(c *gin.Context) {
 		return
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	var keys []provision.KeySpec
+	var keys []keyJSON
 	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
 		var wrapper struct {
-			Keys []provision.KeySpec `json:"keys"`
+			Keys []keyJSON `json:"keys"`
 		}
 		err = bind(c, &wrapper)
 		keys = wrapper.Keys
@@ -319,12 +320,12 @@ func (s *Server) putKeys(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	d, err := s.cfg.Core.SetKeys(mac, keys, actor(c))
+	d, err := s.cfg.Inventory.SetKeys(c.Request.Context(), mac, keysIn(keys), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	c.JSON(http.StatusOK, deviceOut(d))
 }
 
 func (s *Server) openDisclosure(c *gin.Context) {
@@ -332,12 +333,12 @@ func (s *Server) openDisclosure(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.cfg.Core.OpenDisclosure(mac, actor(c))
+	d, err := s.cfg.Inventory.OpenDisclosure(c.Request.Context(), mac, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	c.JSON(http.StatusOK, disclosureOut(d))
 }
 
 func (s *Server) listFiles(c *gin.Context) {
@@ -345,7 +346,7 @@ func (s *Server) listFiles(c *gin.Context) {
 	if !ok {
 		return
 	}
-	names, err := s.cfg.Core.PreviewFiles(mac)
+	names, err := s.cfg.Inventory.PreviewFiles(c.Request.Context(), mac)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -360,10 +361,10 @@ func (s *Server) previewFile(c *gin.Context) {
 	}
 	name, err := provision.CleanPath(c.Param("name"))
 	if err != nil {
-		s.fail(c, &provision.InvalidError{Field: "name", Message: "invalid file name"})
+		s.fail(c, autoprov.Invalid("name", "invalid file name"))
 		return
 	}
-	f, err := s.cfg.Core.Preview(mac, name, BaseURL(c.Request))
+	f, err := s.cfg.Inventory.Preview(c.Request.Context(), mac, name, BaseURL(c.Request))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -373,7 +374,7 @@ func (s *Server) previewFile(c *gin.Context) {
 }
 
 func (s *Server) listModels(c *gin.Context) {
-	models := s.cfg.Core.Registry().Models()
+	models := s.cfg.Inventory.Models()
 	if models == nil {
 		models = []vendors.Model{}
 	}
@@ -381,58 +382,62 @@ func (s *Server) listModels(c *gin.Context) {
 }
 
 func (s *Server) listProfiles(c *gin.Context) {
-	ps, err := s.cfg.Core.KeyProfiles()
+	ps, err := s.cfg.Inventory.KeyProfiles(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ps)
+	out := make([]keyProfileJSON, len(ps))
+	for i, p := range ps {
+		out[i] = profileOut(p)
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) createProfile(c *gin.Context) {
-	var p provision.KeyProfile
-	if err := bind(c, &p); err != nil {
+	var in keyProfileInputJSON
+	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.cfg.Core.SaveKeyProfile(p, true, actor(c))
+	p, err := s.cfg.Inventory.SaveKeyProfile(c.Request.Context(), in.domain(), true, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, p)
+	c.JSON(http.StatusCreated, profileOut(p))
 }
 
 func (s *Server) getProfile(c *gin.Context) {
-	p, err := s.cfg.Core.KeyProfile(c.Param("name"))
+	p, err := s.cfg.Inventory.KeyProfile(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, p)
+	c.JSON(http.StatusOK, profileOut(p))
 }
 
 func (s *Server) putProfile(c *gin.Context) {
-	var p provision.KeyProfile
-	if err := bind(c, &p); err != nil {
+	var in keyProfileInputJSON
+	if err := bind(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	if p.Name != "" && p.Name != c.Param("name") {
-		s.fail(c, &provision.InvalidError{Field: "name", Message: "name in the body differs from the URL"})
+	if in.Name != "" && in.Name != c.Param("name") {
+		s.fail(c, autoprov.Invalid("name", "name in the body differs from the URL"))
 		return
 	}
-	p.Name = c.Param("name")
-	p, err := s.cfg.Core.SaveKeyProfile(p, false, actor(c))
+	in.Name = c.Param("name")
+	p, err := s.cfg.Inventory.SaveKeyProfile(c.Request.Context(), in.domain(), false, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, p)
+	c.JSON(http.StatusOK, profileOut(p))
 }
 
 func (s *Server) deleteProfile(c *gin.Context) {
-	if err := s.cfg.Core.DeleteKeyProfile(c.Param("name"), actor(c)); err != nil {
+	if err := s.cfg.Inventory.DeleteKeyProfile(c.Request.Context(), c.Param("name"), actor(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -442,7 +447,7 @@ func (s *Server) deleteProfile(c *gin.Context) {
 func (s *Server) listAudit(c *gin.Context) {
 	mac := ""
 	if q := c.Query("mac"); q != "" {
-		m, err := provision.ParseMAC(q)
+		m, err := autoprov.ParseMAC(q)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -453,15 +458,15 @@ func (s *Server) listAudit(c *gin.Context) {
 	if q := c.Query("limit"); q != "" {
 		n, err := strconv.Atoi(q)
 		if err != nil || n < 1 || n > 1000 {
-			s.fail(c, &provision.InvalidError{Field: "limit", Message: "limit must be between 1 and 1000"})
+			s.fail(c, autoprov.Invalid("limit", "limit must be between 1 and 1000"))
 			return
 		}
 		limit = n
 	}
-	evs, err := s.cfg.Core.Audit(mac, limit)
+	evs, err := s.cfg.Inventory.Audit(c.Request.Context(), mac, limit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, evs)
+	c.JSON(http.StatusOK, auditOut(evs))
 }

@@ -17,52 +17,60 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// Phones is what the phone routes need from the core.
+// Phones is what the phone routes call: the phone side of the core
+// (*provision.Phones).
 type Phones interface {
 	Provide(ctx context.Context, req vendors.Request) (*provision.Result, error)
 }
 
-// Core is everything the HTTP edge calls; *provision.Service satisfies it.
-type Core interface {
-	Phones
-	Ready() error
-	Registry() *vendors.Registry
+// Health is what /healthz calls (*provision.Phones).
+type Health interface {
+	Ready(ctx context.Context) error
+}
 
-	Settings() (provision.Settings, error)
-	PutSettings(st provision.Settings, actor string) (provision.Settings, error)
+// Inventory is what the REST API calls: the admin side of the core
+// (*provision.Inventory).
+type Inventory interface {
+	Models() []vendors.Model
 
-	CreateAccount(in provision.AccountInput, actor string) (provision.Account, error)
-	Accounts() ([]provision.Account, error)
-	Account(ext string) (provision.Account, error)
-	UpdateAccount(ext string, in provision.AccountInput, actor string) (provision.Account, error)
-	DeleteAccount(ext, actor string) error
+	Settings(ctx context.Context) (autoprov.Settings, error)
+	PutSettings(ctx context.Context, in autoprov.SettingsPatch, actor string) (autoprov.Settings, error)
 
-	CreateDevice(in provision.DeviceInput, actor string) (provision.Device, error)
-	Devices(provision.DeviceFilter) ([]provision.Device, int, error)
-	Device(mac string) (provision.Device, error)
-	UpdateDevice(mac string, in provision.DeviceInput, actor string) (provision.Device, error)
-	DeleteDevice(mac, actor string) error
-	SetKeys(mac string, keys []provision.KeySpec, actor string) (provision.Device, error)
-	OpenDisclosure(mac, actor string) (provision.Disclosure, error)
-	Preview(mac, name, base string) (*vendors.File, error)
-	PreviewFiles(mac string) ([]string, error)
+	CreateAccount(ctx context.Context, in autoprov.AccountInput, actor string) (autoprov.Account, error)
+	Accounts(ctx context.Context) ([]autoprov.Account, error)
+	Account(ctx context.Context, ext string) (autoprov.Account, error)
+	UpdateAccount(ctx context.Context, ext string, in autoprov.AccountInput, actor string) (autoprov.Account, error)
+	DeleteAccount(ctx context.Context, ext, actor string) error
 
-	SaveKeyProfile(p provision.KeyProfile, create bool, actor string) (provision.KeyProfile, error)
-	KeyProfiles() ([]provision.KeyProfile, error)
-	KeyProfile(name string) (provision.KeyProfile, error)
-	DeleteKeyProfile(name, actor string) error
+	CreateDevice(ctx context.Context, in autoprov.DeviceInput, actor string) (autoprov.Device, error)
+	Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, int, error)
+	Device(ctx context.Context, mac string) (autoprov.Device, error)
+	UpdateDevice(ctx context.Context, mac string, in autoprov.DeviceInput, actor string) (autoprov.Device, error)
+	DeleteDevice(ctx context.Context, mac, actor string) error
+	SetKeys(ctx context.Context, mac string, keys []autoprov.KeySpec, actor string) (autoprov.Device, error)
+	OpenDisclosure(ctx context.Context, mac, actor string) (autoprov.Disclosure, error)
+	Preview(ctx context.Context, mac, name, base string) (*vendors.File, error)
+	PreviewFiles(ctx context.Context, mac string) ([]string, error)
 
-	Audit(mac string, limit int) ([]provision.AuditEvent, error)
+	SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, create bool, actor string) (autoprov.KeyProfile, error)
+	KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error)
+	KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error)
+	DeleteKeyProfile(ctx context.Context, name, actor string) error
+
+	Audit(ctx context.Context, mac string, limit int) ([]autoprov.AuditEvent, error)
 }
 
 // Config configures the HTTP edge.
 type Config struct {
-	Core Core
-	Log  *slog.Logger
+	Phones    Phones
+	Health    Health
+	Inventory Inventory
+	Log       *slog.Logger
 	// AdminToken is the bearer token of the admin API.
 	AdminToken string
 	// MaxBody bounds admin request bodies (default 1 MiB).
@@ -104,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 	prov.GET("/*file", s.phoneGet)
 	prov.HEAD("/*file", s.phoneGet)
 	prov.PUT("/*file", s.phoneUpload)
-	prov.POST("/*file", s.phoneUpload)
+	prov.POST("/*file", s.phonePost)
 
 	api := e.Group("/api/v1", s.auth, s.limitBody)
 	s.routes(api)
@@ -169,7 +177,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config)
 }
 
 func (s *Server) healthz(c *gin.Context) {
-	if err := s.cfg.Core.Ready(); err != nil {
+	if err := s.cfg.Health.Ready(c.Request.Context()); err != nil {
 		s.log.Error("health check", "err", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return

@@ -2,28 +2,30 @@ package httpd
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// phoneGet serves GET and HEAD /prov/<file>.
-func (s *Server) phoneGet(c *gin.Context) {
-	raw := c.Param("file")
-	name, err := provision.CleanPath(raw)
+// phoneRequest turns a phone's HTTP request into the core's Request, or
+// answers 404 itself for a path the edge refuses.
+func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
+	name, err := provision.CleanPath(c.Param("file"))
 	if err != nil {
 		s.log.Warn("refused phone path", "path", c.Request.URL.Path, "remote", c.ClientIP(), "reason", err)
 		c.String(http.StatusNotFound, "not found\n")
-		return
+		return vendors.Request{}, false
 	}
 	req := vendors.Request{
 		Path: name, UserAgent: c.Request.UserAgent(), RemoteAddr: c.ClientIP(),
-		Transport: "http", BaseURL: BaseURL(c.Request),
+		Transport: "http", BaseURL: BaseURL(c.Request), Method: vendors.MethodGet,
 	}
 	if q := c.Query("mac"); q != "" {
 		if mac, err := vendors.ParseMAC(q); err == nil {
@@ -33,12 +35,35 @@ func (s *Server) phoneGet(c *gin.Context) {
 	if c.Request.TLS != nil {
 		req.Transport = "https"
 	}
-	res, err := s.cfg.Core.Provide(c.Request.Context(), req)
-	if err != nil {
+	return req, true
+}
+
+// provide asks the core and answers its refusals: 403 for a POST no
+// driver takes, 404 for every other miss. The core has logged why.
+func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result, bool) {
+	res, err := s.cfg.Phones.Provide(c.Request.Context(), req)
+	switch {
+	case err == nil:
+		return res, true
+	case errors.Is(err, autoprov.ErrRefused):
+		c.String(http.StatusForbidden, "forbidden\n")
+	default:
 		if !errors.Is(err, vendors.ErrNotFound) {
-			s.log.Error("phone request failed", "path", name, "remote", req.RemoteAddr, "err", err)
+			s.log.Error("phone request failed", "path", req.Path, "remote", req.RemoteAddr, "err", err)
 		}
 		c.String(http.StatusNotFound, "not found\n")
+	}
+	return nil, false
+}
+
+// phoneGet serves GET and HEAD /prov/<file>.
+func (s *Server) phoneGet(c *gin.Context) {
+	req, ok := s.phoneRequest(c)
+	if !ok {
+		return
+	}
+	res, ok := s.provide(c, req)
+	if !ok {
 		return
 	}
 	delivered := false
@@ -91,6 +116,48 @@ func flush(w http.ResponseWriter) error {
 func (s *Server) phoneUpload(c *gin.Context) {
 	s.log.Info("refused phone upload", "path", c.Request.URL.Path, "remote", c.ClientIP(), "user_agent", c.Request.UserAgent())
 	c.String(http.StatusForbidden, "forbidden\n")
+}
+
+// phonePost hands a message a phone POSTs to the core, which passes it to
+// the driver that declares the path (vendors.Responder); every other POST
+// is refused with 403, as uploads are. The body is bounded by
+// vendors.MaxRequestBody.
+func (s *Server) phonePost(c *gin.Context) {
+	req, ok := s.phoneRequest(c)
+	if !ok {
+		return
+	}
+	if c.Request.ContentLength > vendors.MaxRequestBody {
+		c.String(http.StatusRequestEntityTooLarge, "too large\n")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, vendors.MaxRequestBody))
+	if err != nil {
+		s.log.Info("refused phone message", "path", req.Path, "remote", req.RemoteAddr, "reason", err)
+		c.String(http.StatusRequestEntityTooLarge, "too large\n")
+		return
+	}
+	req.Method, req.Body = vendors.MethodPost, body
+	req.Header = map[string]string{}
+	for _, h := range []string{"Content-Type", "Cookie"} {
+		if v := c.GetHeader(h); v != "" {
+			req.Header[h] = v
+		}
+	}
+	res, ok := s.provide(c, req)
+	if !ok {
+		return
+	}
+	delivered := false
+	defer func() { res.Finish(delivered) }()
+	h := c.Writer.Header()
+	h.Set("Content-Type", res.File.ContentType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
+	c.Status(http.StatusOK)
+	if n, err := c.Writer.Write(res.File.Body); err == nil && n == len(res.File.Body) {
+		delivered = flush(c.Writer) == nil
+	}
 }
 
 func etagMatch(header, etag string) bool {

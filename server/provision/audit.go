@@ -1,31 +1,18 @@
 package provision
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"unicode"
-)
 
-// Audit events of admin changes. Details name what changed, never a
-// secret value.
-const (
-	EventSettingsUpdated   = "settings.updated"
-	EventAccountCreated    = "account.created"
-	EventAccountUpdated    = "account.updated"
-	EventAccountDeleted    = "account.deleted"
-	EventDeviceCreated     = "device.created"
-	EventDeviceAdopted     = "device.adopted"
-	EventDeviceUpdated     = "device.updated"
-	EventDeviceDeleted     = "device.deleted"
-	EventKeyProfileCreated = "key_profile.created"
-	EventKeyProfileUpdated = "key_profile.updated"
-	EventKeyProfileDeleted = "key_profile.deleted"
+	"github.com/autoprov/autoprov"
 )
 
 // audit writes an admin change to the audit log. The change is already
 // made, so a failure to record it is logged rather than returned.
-func (s *Service) audit(mac, event, actor, detail string) {
-	if err := s.store.AppendAudit(AuditEvent{At: s.now(), MAC: mac, Event: event, Actor: actor, Detail: detail}); err != nil {
+func (s *Inventory) audit(ctx context.Context, mac, event, actor, detail string) {
+	if err := s.st.Audit.AppendAudit(ctx, autoprov.AuditEvent{At: s.now(), MAC: mac, Event: event, Actor: actor, Detail: detail}); err != nil {
 		s.log.Error("audit", "event", event, "mac", mac, "err", err)
 	}
 }
@@ -47,8 +34,7 @@ func changedFields(before, after any) string {
 	}
 	var names []string
 	for i := range a.NumField() {
-		f := a.Type().Field(i)
-		name := fieldName(f)
+		name := snake(a.Type().Field(i).Name)
 		if notAudited[name] || reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
 			continue
 		}
@@ -60,18 +46,16 @@ func changedFields(before, after any) string {
 	return "changed: " + strings.Join(names, ", ")
 }
 
-// fieldName is a field's JSON name, or its snake_case name for a field
-// kept out of JSON (the secrets).
-func fieldName(f reflect.StructField) string {
-	if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
-		return tag
-	}
+// snake turns a Go field name into the API's snake_case, keeping
+// acronyms whole: "SIPServer" is "sip_server", "RemoteIP" "remote_ip".
+func snake(name string) string {
+	r := []rune(name)
 	var b strings.Builder
-	for i, r := range f.Name {
-		if unicode.IsUpper(r) && i > 0 {
+	for i, c := range r {
+		if i > 0 && unicode.IsUpper(c) && (unicode.IsLower(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1])) {
 			b.WriteByte('_')
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(unicode.ToLower(c))
 	}
 	return b.String()
 }

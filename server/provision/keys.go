@@ -1,10 +1,13 @@
 package provision
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -12,172 +15,109 @@ import (
 // then its key profile, then its own keys. A key of a later layer takes
 // the slot (module and position) of an earlier layer's key. Within one
 // layer two keys on one slot are an error, which validation reports.
+//
+// layout is the one place that computes it: rendering, validation and the
+// admin UI's view all read a keyLayout.
 
-// layer is one source of keys; name says where a key came from in messages
-// ("key" for the device's own, so "key 2" is the second key the admin sent).
-type layer struct {
-	name   string // for messages: "key", "profile reception key"
-	source string // for LayoutKey.Source
-	keys   []KeySpec
+// layoutKey is one key of the effective layout.
+type layoutKey struct {
+	spec    autoprov.KeySpec
+	name    string // for messages: "key 2", "profile reception key 3"
+	source  string // "model default", "profile <name>", "device"
+	key     vendors.Key
+	account string // extension of the line the key acts for, or ""
+	problem string // why the key cannot render, or ""
+}
+
+// keyLayout is a device's effective key layout on one model.
+type keyLayout struct {
+	model    vendors.Model
+	lines    int
+	keys     []layoutKey // earlier layers first, each layer in its own order
+	accounts map[string]autoprov.Account
 }
 
 type slot struct{ module, position int }
 
-// layout merges layers. It returns the effective keys, earlier layers
-// first and each layer in its own order, and for each key a name for
-// messages such as "profile reception key 3" and the layer it came from.
-func layout(layers ...layer) (specs []KeySpec, names, from []string) {
-	for i, l := range layers {
+type layer struct {
+	name, source string
+	keys         []autoprov.KeySpec
+}
+
+// layout computes the effective layout of d on model m. profile, when not
+// nil, stands in for the keys of d's key profile (to check a profile
+// change before it is saved).
+func (r *renderer) layout(ctx context.Context, d autoprov.Device, m vendors.Model, profile *[]autoprov.KeySpec) (*keyLayout, error) {
+	var pkeys []autoprov.KeySpec
+	switch {
+	case profile != nil:
+		pkeys = *profile
+	case d.KeyProfile != "":
+		p, err := r.profiles.KeyProfile(ctx, d.KeyProfile)
+		if err != nil {
+			return nil, err
+		}
+		pkeys = p.Keys
+	}
+	layers := []layer{
+		{"default key", "model default", defaultSpecs(m, len(d.Accounts))},
+		{"profile " + d.KeyProfile + " key", "profile " + d.KeyProfile, pkeys},
+		{"key", "device", d.Keys},
+	}
+	l := &keyLayout{model: m, lines: len(d.Accounts)}
+	for i, ly := range layers {
 		taken := map[slot]bool{}
 		for _, later := range layers[i+1:] {
 			for _, k := range later.keys {
 				taken[slot{k.Module, k.Position}] = true
 			}
 		}
-		for j, k := range l.keys {
-			if taken[slot{k.Module, k.Position}] {
-				continue
+		for j, k := range ly.keys {
+			if !taken[slot{k.Module, k.Position}] {
+				l.keys = append(l.keys, layoutKey{spec: k, name: fmt.Sprintf("%s %d", ly.name, j+1), source: ly.source})
 			}
-			specs = append(specs, k)
-			names = append(names, fmt.Sprintf("%s %d", l.name, j+1))
-			from = append(from, l.source)
 		}
 	}
-	return specs, names, from
-}
-
-// LayoutKey is one key of a device's effective layout, as its driver gets
-// it, with the account it acts for and the layer it comes from.
-type LayoutKey struct {
-	vendors.Key
-	// Account is the extension of the line the key acts for, or "".
-	Account string `json:"account,omitempty"`
-	// Source is "model default", "profile <name>" or "device".
-	Source string `json:"source"`
-}
-
-// Layout returns the effective key layout of an assigned device: what its
-// next fetch renders, with labels resolved, ordered by module and position.
-func (s *Service) Layout(mac string) ([]LayoutKey, error) {
-	d, err := s.store.Device(mac)
+	exts := append([]string{}, d.Accounts...)
+	for _, k := range l.keys {
+		if k.spec.Value != "" {
+			exts = append(exts, k.spec.Value)
+		}
+	}
+	accts, err := r.accounts.AccountsByExtension(ctx, exts)
 	if err != nil {
 		return nil, err
 	}
-	_, m, err := s.reg.Lookup(d.Vendor, d.Model)
-	if err != nil {
-		return nil, invalid("mac", "device %s has no supported model", mac)
+	l.accounts = accts
+	for i := range l.keys {
+		l.keys[i].resolve(d.Accounts, accts)
 	}
-	profile, err := s.profileKeys(d)
-	if err != nil {
-		return nil, err
-	}
-	specs, names, from := layout(s.layers(d, m, profile)...)
-	accts, err := s.store.AccountsByExtension(append(append([]string{}, d.Accounts...), values(specs)...))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]LayoutKey, 0, len(specs))
-	for i, k := range specs {
-		vk, err := toVendorKey(k, names[i], d.Accounts, accts)
-		if err != nil {
-			continue // a key naming an account no longer on the device renders nowhere
-		}
-		lk := LayoutKey{Key: vk, Source: from[i]}
-		if n := max(vk.Line, 1); n <= len(d.Accounts) {
-			lk.Account = d.Accounts[n-1]
-		}
-		out = append(out, lk)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return less(out[i].Key, out[j].Key) })
-	return out, nil
+	return l, nil
 }
 
-// layers are the layers of a device's layout: the model's defaults, its
-// key profile's keys and its own keys.
-func (s *Service) layers(d Device, m vendors.Model, profile []KeySpec) []layer {
-	return []layer{
-		{"default key", "model default", defaultSpecs(m, len(d.Accounts))},
-		{"profile " + d.KeyProfile + " key", "profile " + d.KeyProfile, profile},
-		{"key", "device", d.Keys},
-	}
-}
-
-func values(specs []KeySpec) []string {
-	out := make([]string, 0, len(specs))
-	for _, k := range specs {
-		out = append(out, k.Value)
-	}
-	return out
-}
-
-// profileKeys returns the keys of the device's key profile, if any.
-func (s *Service) profileKeys(d Device) ([]KeySpec, error) {
-	if d.KeyProfile == "" {
-		return nil, nil
-	}
-	p, err := s.store.KeyProfile(d.KeyProfile)
-	if err != nil {
-		return nil, err
-	}
-	return p.Keys, nil
-}
-
-// defaultSpecs returns the model's default keys (its lines) as specs.
-func defaultSpecs(m vendors.Model, lines int) []KeySpec {
-	var out []KeySpec
-	for _, k := range vendors.DefaultKeys(m, lines) {
-		out = append(out, KeySpec{Position: k.Position, Module: k.Module, Type: k.Type, Line: k.Line})
-	}
-	return out
-}
-
-// describe names a bad key for a message: "key 2 (blf at position 40): why".
-func describe(name string, k KeySpec, why string) string {
-	where := fmt.Sprintf("position %d", k.Position)
-	if k.Module > 0 {
-		where = fmt.Sprintf("module %d position %d", k.Module, k.Position)
-	}
-	return fmt.Sprintf("%s (%s at %s): %s", name, k.Type, where, why)
-}
-
-// toVendorKeys turns key specs into the drivers' keys, in the same order.
-// Keys naming an account not on the device are reported by name and left
-// out.
-func toVendorKeys(specs []KeySpec, names []string, accounts []string, accts map[string]Account) ([]vendors.Key, []string) {
-	keys := make([]vendors.Key, 0, len(specs))
-	var errs []string
-	for i, k := range specs {
-		vk, err := toVendorKey(k, names[i], accounts, accts)
-		if err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		keys = append(keys, vk)
-	}
-	return keys, errs
-}
-
-// toVendorKey turns one key spec into a driver's key: its account becomes a
-// line number, and a BLF, intercom or speed-dial key without a label shows
-// the target account's display name (a line key its extension).
-func toVendorKey(k KeySpec, name string, accounts []string, accts map[string]Account) (vendors.Key, error) {
-	line := k.Line
-	if k.Account != "" {
+// resolve turns the spec into a driver's key: its account becomes a line
+// number, and a BLF, intercom or speed-dial key without a label shows the
+// target account's display name (a line key its extension).
+func (k *layoutKey) resolve(accounts []string, accts map[string]autoprov.Account) {
+	s := k.spec
+	line := s.Line
+	if s.Account != "" {
 		line = 0
 		for j, ext := range accounts {
-			if ext == k.Account {
+			if ext == s.Account {
 				line = j + 1
 			}
 		}
 		if line == 0 {
-			return vendors.Key{}, errors.New(describe(name, k, "account "+k.Account+" is not on the device"))
+			k.problem = "account " + s.Account + " is not on the device"
+			line = 1 // still checked for its type and slot
 		}
 	}
-	label := k.Label
+	label := s.Label
 	if label == "" {
-		switch k.Type {
+		switch s.Type {
 		case vendors.KeyBLF, vendors.KeyIntercom, vendors.KeySpeedDial:
-			if a, ok := accts[k.Value]; ok && a.DisplayName != "" {
+			if a, ok := accts[s.Value]; ok && a.DisplayName != "" {
 				label = a.DisplayName
 			}
 		case vendors.KeyLine:
@@ -186,13 +126,107 @@ func toVendorKey(k KeySpec, name string, accounts []string, accts map[string]Acc
 			}
 		}
 	}
-	return vendors.Key{Position: k.Position, Module: k.Module, Type: k.Type, Line: line,
-		Value: k.Value, Label: label, PickupCode: k.PickupCode}, nil
+	if n := max(line, 1); n <= len(accounts) {
+		k.account = accounts[n-1]
+	}
+	k.key = vendors.Key{Position: s.Position, Module: s.Module, Type: s.Type, Line: line,
+		Value: s.Value, Label: label, PickupCode: s.PickupCode}
 }
 
-// sortKeys orders keys by module, then position, as drivers render them.
-func sortKeys(keys []vendors.Key) {
-	sort.SliceStable(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+// problems validates the layout against its model and lists every bad key
+// that is not a model default, in layout order: a key naming an account
+// not on the device, and every key the model refuses.
+func (l *keyLayout) problems() []string {
+	own := false
+	for _, k := range l.keys {
+		own = own || k.source != "model default"
+	}
+	if !own {
+		return nil // defaults are valid by construction
+	}
+	why := make([][]string, len(l.keys))
+	for i, k := range l.keys {
+		if k.problem != "" {
+			why[i] = append(why[i], k.problem)
+		}
+	}
+	keys := make([]vendors.Key, len(l.keys))
+	for i, k := range l.keys {
+		keys[i] = k.key
+	}
+	for _, e := range vendors.ValidateKeys(l.model, keys, l.lines) {
+		msg := e.Message
+		if e.Conflict >= 0 {
+			msg = "same position as " + l.keys[e.Conflict].name
+		}
+		why[e.Index] = append(why[e.Index], msg)
+	}
+	var out []string
+	for i, k := range l.keys {
+		if len(why[i]) > 0 && k.source != "model default" {
+			out = append(out, describe(k.name, k.spec, strings.Join(why[i], "; ")))
+		}
+	}
+	return out
+}
+
+// err is nil when every key can render; rendering refuses a layout with a
+// key naming an account that left the device.
+func (l *keyLayout) err() error {
+	var bad []string
+	for _, k := range l.keys {
+		if k.problem != "" {
+			bad = append(bad, describe(k.name, k.spec, k.problem))
+		}
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// sorted returns the keys that render, ordered by module and position as
+// drivers render them.
+func (l *keyLayout) sorted() []vendors.Key {
+	out := make([]vendors.Key, 0, len(l.keys))
+	for _, k := range l.keys {
+		if k.problem == "" {
+			out = append(out, k.key)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}
+
+// view returns the layout as the admin UI shows it: the keys that render,
+// with the account each acts for and its layer, ordered by slot.
+func (l *keyLayout) view() []autoprov.LayoutKey {
+	out := make([]autoprov.LayoutKey, 0, len(l.keys))
+	for _, k := range l.keys {
+		if k.problem == "" { // a key naming an account no longer on the device renders nowhere
+			out = append(out, autoprov.LayoutKey{Key: k.key, Account: k.account, Source: k.source})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return less(out[i].Key, out[j].Key) })
+	return out
+}
+
+// defaultSpecs returns the model's default keys (its lines) as specs.
+func defaultSpecs(m vendors.Model, lines int) []autoprov.KeySpec {
+	var out []autoprov.KeySpec
+	for _, k := range vendors.DefaultKeys(m, lines) {
+		out = append(out, autoprov.KeySpec{Position: k.Position, Module: k.Module, Type: k.Type, Line: k.Line})
+	}
+	return out
+}
+
+// describe names a bad key for a message: "key 2 (blf at position 40): why".
+func describe(name string, k autoprov.KeySpec, why string) string {
+	where := fmt.Sprintf("position %d", k.Position)
+	if k.Module > 0 {
+		where = fmt.Sprintf("module %d position %d", k.Module, k.Position)
+	}
+	return fmt.Sprintf("%s (%s at %s): %s", name, k.Type, where, why)
 }
 
 func less(a, b vendors.Key) bool {

@@ -1,7 +1,10 @@
 package provision
 
 import (
+	"context"
+
 	"fmt"
+	"github.com/autoprov/autoprov"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -23,21 +26,21 @@ const pnpFile = "sip-pnp"
 // (--public-url, else the HTTP listener's address) + "prov/", plus the file
 // name the phone's driver asks for (vendors.PnPFiler: "{mac}.xml" for Snom
 // and Gigaset P-series); other phones append their own file names.
-func (s *Service) Discovered(d Discovery) (string, error) {
+func (s *Phones) Discovered(ctx context.Context, d Discovery) (string, error) {
 	mac, err := vendors.ParseMAC(d.MAC)
 	if err != nil {
 		return "", fmt.Errorf("discovered phone: %w", err)
 	}
-	if _, err := s.record(Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
+	if _, err := s.record(ctx, autoprov.Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
 		RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, File: pnpFile, At: s.now()}); err != nil {
 		return "", err
 	}
 	vendor, model := d.Vendor, d.Model
-	if dev, err := s.store.Device(mac); err == nil && dev.Vendor != "" {
+	if dev, err := s.devices.Device(ctx, mac); err == nil && dev.Vendor != "" {
 		// The inventory knows better than a guess from a SUBSCRIBE.
 		vendor, model = dev.Vendor, dev.Model
 	}
-	base := s.baseURL(vendors.Request{})
+	base := s.baseURL("")
 	if base == "prov/" { // neither a public nor a fallback URL: nothing a phone can reach
 		return "", fmt.Errorf("discovered phone %s: no provisioning base URL configured", mac)
 	}

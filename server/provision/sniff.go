@@ -1,8 +1,11 @@
 package provision
 
 import (
+	"context"
+
 	"errors"
 	"fmt"
+	"github.com/autoprov/autoprov"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -15,16 +18,16 @@ const dhcpFile = "dhcp"
 // as an unassigned device, with last_file "dhcp"; a known one is left as it
 // is, since a lease request says less than its fetches did and usually
 // carries no IP address yet. created reports whether the device is new.
-func (s *Service) Sniffed(d Discovery) (created bool, err error) {
+func (s *Phones) Sniffed(ctx context.Context, d Discovery) (created bool, err error) {
 	mac, err := vendors.ParseMAC(d.MAC)
 	if err != nil {
 		return false, fmt.Errorf("sniffed phone: %w", err)
 	}
-	if _, err := s.store.Device(mac); err == nil {
+	if _, err := s.devices.Device(ctx, mac); err == nil {
 		return false, nil
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if !errors.Is(err, autoprov.ErrNotFound) {
 		return false, fmt.Errorf("sniffed phone %s: %w", mac, err)
 	}
-	return s.record(Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
+	return s.record(ctx, autoprov.Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
 		RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, File: dhcpFile, At: s.now()})
 }

@@ -1,12 +1,13 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 )
 
 // The one-time disclosure protocol. Every step is one conditional UPDATE
@@ -22,12 +23,12 @@ import (
 
 // OpenDisclosure opens (or re-opens) a device's disclosure window and
 // writes the audit event in the same transaction.
-func (s *Store) OpenDisclosure(mac string, now time.Time, window time.Duration, actor string) (provision.Disclosure, error) {
+func (s *Store) OpenDisclosure(ctx context.Context, mac string, now time.Time, window time.Duration, actor string) (autoprov.Disclosure, error) {
 	now = now.UTC()
 	exp := now.Add(window)
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&deviceRow{}).Where("mac = ?", mac).Updates(map[string]any{
-			"disclosure_state": provision.DisclosureOpen, "opened_at": now, "expires_at": exp,
+			"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": exp,
 			"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
 		})
 		if res.Error != nil {
@@ -36,21 +37,21 @@ func (s *Store) OpenDisclosure(mac string, now time.Time, window time.Duration, 
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
 		}
-		return appendAudit(tx, provision.AuditEvent{At: now, MAC: mac, Event: provision.EventDisclosureOpened, Actor: actor,
+		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureOpened, Actor: actor,
 			Detail: fmt.Sprintf("window %s, until %s", window, exp.Format(time.RFC3339))})
 	})
 	if err != nil {
-		return provision.Disclosure{}, wrap(err, "open disclosure for %s", mac)
+		return autoprov.Disclosure{}, wrap(err, "open disclosure for %s", mac)
 	}
-	return provision.Disclosure{State: provision.DisclosureOpen, OpenedAt: &now, ExpiresAt: &exp}, nil
+	return autoprov.Disclosure{State: autoprov.DisclosureOpen, OpenedAt: &now, ExpiresAt: &exp}, nil
 }
 
 // Reserve claims the open window of a device for the transfer named token,
 // for at most lease. It reports whether this caller won the claim.
-func (s *Store) Reserve(mac, token string, now time.Time, lease time.Duration) (bool, error) {
+func (s *Store) Reserve(ctx context.Context, mac, token string, now time.Time, lease time.Duration) (bool, error) {
 	now = now.UTC()
-	res := s.db.Model(&deviceRow{}).
-		Where("mac = ? AND disclosure_state = ? AND expires_at > ?", mac, provision.DisclosureOpen, now).
+	res := s.db.WithContext(ctx).Model(&deviceRow{}).
+		Where("mac = ? AND disclosure_state = ? AND expires_at > ?", mac, autoprov.DisclosureOpen, now).
 		Where("(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)", now).
 		UpdateColumns(map[string]any{"reserved_by": token, "reserved_until": now.Add(lease)})
 	if res.Error != nil {
@@ -62,54 +63,54 @@ func (s *Store) Reserve(mac, token string, now time.Time, lease time.Duration) (
 // Commit consumes the window held by token: the transfer carrying the
 // secrets completed. It reports whether the claim was still held (false
 // when, say, an admin re-armed the window meanwhile).
-func (s *Store) Commit(mac, token string, now time.Time, to provision.Peer) (bool, error) {
+func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer) (bool, error) {
 	now = now.UTC()
 	won := false
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&deviceRow{}).
-			Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, provision.DisclosureOpen).
-			UpdateColumns(map[string]any{"disclosure_state": provision.DisclosureConsumed, "disclosed_at": now,
+			Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
+			UpdateColumns(map[string]any{"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
 				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_by": "", "reserved_until": nil})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
 		won = true
-		return appendAudit(tx, provision.AuditEvent{At: now, MAC: mac, Event: provision.EventDisclosureConsumed,
+		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureConsumed,
 			Detail: fmt.Sprintf("secrets delivered to %s (%s)", to.IP, to.UserAgent)})
 	})
 	return won, wrap(err, "commit disclosure for %s", mac)
 }
 
 // Release gives up the claim held by token; the window stays as it was.
-func (s *Store) Release(mac, token string) error {
-	return wrap(s.db.Model(&deviceRow{}).Where("mac = ? AND reserved_by = ?", mac, token).
+func (s *Store) Release(ctx context.Context, mac, token string) error {
+	return wrap(s.db.WithContext(ctx).Model(&deviceRow{}).Where("mac = ? AND reserved_by = ?", mac, token).
 		UpdateColumns(map[string]any{"reserved_by": "", "reserved_until": nil}).Error, "release disclosure for %s", mac)
 }
 
 // ExpireDue marks every open window that ended before now as expired and
 // audits each; it returns the MACs it expired. A window claimed by a
 // transfer still in flight is left for that transfer to settle.
-func (s *Store) ExpireDue(now time.Time) ([]string, error) {
+func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) {
 	now = now.UTC()
 	var due []deviceRow
-	err := s.db.Select("mac", "expires_at").
-		Where("disclosure_state = ? AND expires_at <= ?", provision.DisclosureOpen, now).
+	err := s.db.WithContext(ctx).Select("mac", "expires_at").
+		Where("disclosure_state = ? AND expires_at <= ?", autoprov.DisclosureOpen, now).
 		Where("(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)", now).Find(&due).Error
 	if err != nil {
 		return nil, wrap(err, "expire disclosures")
 	}
 	var expired []string
 	for _, d := range due {
-		err := s.db.Transaction(func(tx *gorm.DB) error {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			res := tx.Model(&deviceRow{}).
-				Where("mac = ? AND disclosure_state = ? AND expires_at <= ?", d.MAC, provision.DisclosureOpen, now).
+				Where("mac = ? AND disclosure_state = ? AND expires_at <= ?", d.MAC, autoprov.DisclosureOpen, now).
 				Where("(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)", now).
-				UpdateColumns(map[string]any{"disclosure_state": provision.DisclosureExpired, "reserved_by": "", "reserved_until": nil})
+				UpdateColumns(map[string]any{"disclosure_state": autoprov.DisclosureExpired, "reserved_by": "", "reserved_until": nil})
 			if res.Error != nil || res.RowsAffected == 0 {
 				return res.Error
 			}
 			expired = append(expired, d.MAC)
-			return appendAudit(tx, provision.AuditEvent{At: now, MAC: d.MAC, Event: provision.EventDisclosureExpired,
+			return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: d.MAC, Event: autoprov.EventDisclosureExpired,
 				Detail: "window ended at " + d.ExpiresAt.UTC().Format(time.RFC3339) + " without a completed fetch"})
 		})
 		if err != nil {

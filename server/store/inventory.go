@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -8,52 +9,52 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 )
 
 // Settings returns the fleet-wide settings (the defaults before the first Put).
-func (s *Store) Settings() (provision.Settings, error) {
+func (s *Store) Settings(ctx context.Context) (autoprov.Settings, error) {
 	var r settingsRow
-	err := s.db.First(&r, 1).Error
+	err := s.db.WithContext(ctx).First(&r, 1).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return provision.DefaultSettings(), nil
+		return autoprov.DefaultSettings(), nil
 	}
 	if err != nil {
-		return provision.Settings{}, wrap(err, "settings")
+		return autoprov.Settings{}, wrap(err, "settings")
 	}
-	return r.Data, nil
+	return settingsOf(r.Data), nil
 }
 
 // PutSettings replaces the fleet-wide settings.
-func (s *Store) PutSettings(v provision.Settings) error {
-	return wrap(s.db.Save(&settingsRow{ID: 1, Data: v}).Error, "save settings")
+func (s *Store) PutSettings(ctx context.Context, v autoprov.Settings) error {
+	return wrap(s.db.WithContext(ctx).Save(&settingsRow{ID: 1, Data: storeSettings(v)}).Error, "save settings")
 }
 
 // CreateAccount adds an account; ErrConflict when the extension exists.
-func (s *Store) CreateAccount(a provision.Account) (provision.Account, error) {
+func (s *Store) CreateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
 	r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password}
-	if err := s.db.Create(&r).Error; err != nil {
-		return provision.Account{}, wrap(err, "account %s", a.Extension)
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return autoprov.Account{}, wrap(err, "account %s", a.Extension)
 	}
 	return r.domain(), nil
 }
 
 // Account returns one account, password included.
-func (s *Store) Account(ext string) (provision.Account, error) {
+func (s *Store) Account(ctx context.Context, ext string) (autoprov.Account, error) {
 	var r accountRow
-	if err := s.db.Where("extension = ?", ext).First(&r).Error; err != nil {
-		return provision.Account{}, wrap(err, "account %s", ext)
+	if err := s.db.WithContext(ctx).Where("extension = ?", ext).First(&r).Error; err != nil {
+		return autoprov.Account{}, wrap(err, "account %s", ext)
 	}
 	return r.domain(), nil
 }
 
 // Accounts lists every account ordered by extension.
-func (s *Store) Accounts() ([]provision.Account, error) {
+func (s *Store) Accounts(ctx context.Context) ([]autoprov.Account, error) {
 	var rows []accountRow
-	if err := s.db.Order("extension").Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Order("extension").Find(&rows).Error; err != nil {
 		return nil, wrap(err, "accounts")
 	}
-	out := make([]provision.Account, len(rows))
+	out := make([]autoprov.Account, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
@@ -61,13 +62,13 @@ func (s *Store) Accounts() ([]provision.Account, error) {
 }
 
 // AccountsByExtension returns the accounts among exts that exist, by extension.
-func (s *Store) AccountsByExtension(exts []string) (map[string]provision.Account, error) {
-	out := map[string]provision.Account{}
+func (s *Store) AccountsByExtension(ctx context.Context, exts []string) (map[string]autoprov.Account, error) {
+	out := map[string]autoprov.Account{}
 	if len(exts) == 0 {
 		return out, nil
 	}
 	var rows []accountRow
-	if err := s.db.Where("extension IN ?", exts).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("extension IN ?", exts).Find(&rows).Error; err != nil {
 		return nil, wrap(err, "accounts")
 	}
 	for _, r := range rows {
@@ -77,9 +78,9 @@ func (s *Store) AccountsByExtension(exts []string) (map[string]provision.Account
 }
 
 // UpdateAccount saves an account's display name, auth user and password.
-func (s *Store) UpdateAccount(a provision.Account) (provision.Account, error) {
+func (s *Store) UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
 	var r accountRow
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("extension = ?", a.Extension).First(&r).Error; err != nil {
 			return err
 		}
@@ -87,14 +88,14 @@ func (s *Store) UpdateAccount(a provision.Account) (provision.Account, error) {
 		return tx.Save(&r).Error
 	})
 	if err != nil {
-		return provision.Account{}, wrap(err, "account %s", a.Extension)
+		return autoprov.Account{}, wrap(err, "account %s", a.Extension)
 	}
 	return r.domain(), nil
 }
 
 // DeleteAccount removes an account; ErrConflict (naming the devices) while a device uses it.
-func (s *Store) DeleteAccount(ext string) error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
+func (s *Store) DeleteAccount(ctx context.Context, ext string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var r accountRow
 		if err := tx.Where("extension = ?", ext).First(&r).Error; err != nil {
 			return wrap(err, "account %s", ext)
@@ -111,9 +112,9 @@ func (s *Store) DeleteAccount(ext string) error {
 }
 
 // DevicesUsingAccount lists the MACs of the devices that carry an extension.
-func (s *Store) DevicesUsingAccount(ext string) ([]string, error) {
+func (s *Store) DevicesUsingAccount(ctx context.Context, ext string) ([]string, error) {
 	var macs []string
-	err := s.db.Model(&deviceAccountRow{}).
+	err := s.db.WithContext(ctx).Model(&deviceAccountRow{}).
 		Joins("JOIN accounts ON accounts.id = device_accounts.account_id").
 		Where("accounts.extension = ?", ext).Distinct().Pluck("device_mac", &macs).Error
 	return macs, wrap(err, "devices of account %s", ext)
@@ -121,8 +122,8 @@ func (s *Store) DevicesUsingAccount(ext string) ([]string, error) {
 
 // CreateDevice adds a device with its accounts (which must exist);
 // ErrConflict when the MAC exists.
-func (s *Store) CreateDevice(d provision.Device) error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
+func (s *Store) CreateDevice(ctx context.Context, d autoprov.Device) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		r := deviceRow{MAC: d.MAC}
 		fill(&r, d)
 		if err := tx.Create(&r).Error; err != nil {
@@ -134,8 +135,8 @@ func (s *Store) CreateDevice(d provision.Device) error {
 
 // UpdateDevice saves an existing device's admin-editable fields and
 // accounts. Sightings and disclosure state are left as they are.
-func (s *Store) UpdateDevice(d provision.Device) error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
+func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var r deviceRow
 		if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
@@ -151,12 +152,12 @@ func (s *Store) UpdateDevice(d provision.Device) error {
 	})
 }
 
-func fill(r *deviceRow, d provision.Device) {
+func fill(r *deviceRow, d autoprov.Device) {
 	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
-	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, d.Keys, d.Overrides
+	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, storeKeys(d.Keys), storedOverrides(d.Overrides)
 	r.MenuPassword, r.WebPassword = d.MenuPassword, d.WebPassword
 	if r.DisclosureState == "" {
-		r.DisclosureState = provision.DisclosureNone
+		r.DisclosureState = autoprov.DisclosureNone
 	}
 }
 
@@ -174,8 +175,8 @@ func setAccounts(tx *gorm.DB, mac string, exts []string) error {
 }
 
 // DeleteDevice removes a device.
-func (s *Store) DeleteDevice(mac string) error {
-	res := s.db.Delete(&deviceRow{}, "mac = ?", mac)
+func (s *Store) DeleteDevice(ctx context.Context, mac string) error {
+	res := s.db.WithContext(ctx).Delete(&deviceRow{}, "mac = ?", mac)
 	if res.Error != nil {
 		return wrap(res.Error, "delete device %s", mac)
 	}
@@ -186,21 +187,21 @@ func (s *Store) DeleteDevice(mac string) error {
 }
 
 // Device returns a device with its accounts (extensions in line order).
-func (s *Store) Device(mac string) (provision.Device, error) {
+func (s *Store) Device(ctx context.Context, mac string) (autoprov.Device, error) {
 	var r deviceRow
-	if err := s.db.First(&r, "mac = ?", mac).Error; err != nil {
-		return provision.Device{}, wrap(err, "device %s", mac)
+	if err := s.db.WithContext(ctx).First(&r, "mac = ?", mac).Error; err != nil {
+		return autoprov.Device{}, wrap(err, "device %s", mac)
 	}
-	exts, err := s.accountsOf([]string{mac})
+	exts, err := s.accountsOf(ctx, []string{mac})
 	if err != nil {
-		return provision.Device{}, err
+		return autoprov.Device{}, err
 	}
 	return r.domain(exts[mac]), nil
 }
 
 // Devices lists the devices matching f, ordered by MAC.
-func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
-	q := s.filter(f).Order("mac")
+func (s *Store) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error) {
+	q := s.filter(ctx, f).Order("mac")
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
@@ -215,11 +216,11 @@ func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
 	for i, r := range rows {
 		macs[i] = r.MAC
 	}
-	exts, err := s.accountsOf(macs)
+	exts, err := s.accountsOf(ctx, macs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]provision.Device, len(rows))
+	out := make([]autoprov.Device, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain(exts[r.MAC])
 	}
@@ -227,14 +228,14 @@ func (s *Store) Devices(f provision.DeviceFilter) ([]provision.Device, error) {
 }
 
 // CountDevices counts the devices matching f, ignoring Limit and Offset.
-func (s *Store) CountDevices(f provision.DeviceFilter) (int, error) {
+func (s *Store) CountDevices(ctx context.Context, f autoprov.DeviceFilter) (int, error) {
 	var n int64
-	err := s.filter(f).Model(&deviceRow{}).Count(&n).Error
+	err := s.filter(ctx, f).Model(&deviceRow{}).Count(&n).Error
 	return int(n), wrap(err, "count devices")
 }
 
-func (s *Store) filter(f provision.DeviceFilter) *gorm.DB {
-	q := s.db
+func (s *Store) filter(ctx context.Context, f autoprov.DeviceFilter) *gorm.DB {
+	q := s.db.WithContext(ctx)
 	if f.Vendor != "" {
 		q = q.Where("vendor = ?", f.Vendor)
 	}
@@ -248,7 +249,7 @@ func (s *Store) filter(f provision.DeviceFilter) *gorm.DB {
 	return q
 }
 
-func (s *Store) accountsOf(macs []string) (map[string][]string, error) {
+func (s *Store) accountsOf(ctx context.Context, macs []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	if len(macs) == 0 {
 		return out, nil
@@ -263,7 +264,7 @@ func (s *Store) accountsOf(macs []string) (map[string][]string, error) {
 	for start := 0; start < len(macs); start += 500 {
 		end := min(start+500, len(macs))
 		var part []pair
-		err := s.db.Table("device_accounts").Select("device_accounts.device_mac, accounts.extension").
+		err := s.db.WithContext(ctx).Table("device_accounts").Select("device_accounts.device_mac, accounts.extension").
 			Joins("JOIN accounts ON accounts.id = device_accounts.account_id").
 			Where("device_accounts.device_mac IN ?", macs[start:end]).
 			Order("device_accounts.device_mac, device_accounts.position").Scan(&part).Error
@@ -278,27 +279,23 @@ func (s *Store) accountsOf(macs []string) (map[string][]string, error) {
 	return out, nil
 }
 
-func (r deviceRow) domain(accounts []string) provision.Device {
+func (r deviceRow) domain(accounts []string) autoprov.Device {
 	if accounts == nil {
 		accounts = []string{}
 	}
-	keys := r.Keys
-	if keys == nil {
-		keys = []provision.KeySpec{}
-	}
-	d := provision.Device{
+	d := autoprov.Device{
 		MAC: r.MAC, Vendor: r.Vendor, Model: r.Model, Label: r.Label, State: r.State,
-		Accounts: accounts, KeyProfile: r.KeyProfile, Keys: keys, Overrides: r.Overrides,
+		Accounts: accounts, KeyProfile: r.KeyProfile, Keys: keysOf(r.Keys), Overrides: autoprov.Overrides(r.Overrides),
 		MenuPassword: r.MenuPassword, WebPassword: r.WebPassword,
 		LastSeen: r.LastSeen, RemoteIP: r.RemoteIP, UserAgent: r.UserAgent, Firmware: r.Firmware, LastFile: r.LastFile,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Disclosure: provision.Disclosure{State: r.DisclosureState, OpenedAt: r.OpenedAt, ExpiresAt: r.ExpiresAt, DisclosedAt: r.DisclosedAt},
+		Disclosure: autoprov.Disclosure{State: r.DisclosureState, OpenedAt: r.OpenedAt, ExpiresAt: r.ExpiresAt, DisclosedAt: r.DisclosedAt},
 	}
 	if d.Disclosure.State == "" {
-		d.Disclosure.State = provision.DisclosureNone
+		d.Disclosure.State = autoprov.DisclosureNone
 	}
 	if r.DisclosedAt != nil {
-		d.Disclosure.DisclosedTo = &provision.Peer{IP: r.DisclosedIP, UserAgent: r.DisclosedUA}
+		d.Disclosure.DisclosedTo = &autoprov.Peer{IP: r.DisclosedIP, UserAgent: r.DisclosedUA}
 	}
 	return d
 }
@@ -306,16 +303,16 @@ func (r deviceRow) domain(accounts []string) provision.Device {
 // Seen records a sighting: it creates the device as unassigned when the MAC
 // is new and updates what the phone told us either way. It reports whether
 // the device was created. The common case, a known phone, is one UPDATE.
-func (s *Store) Seen(v provision.Sighting) (created bool, err error) {
+func (s *Store) Seen(ctx context.Context, v autoprov.Sighting) (created bool, err error) {
 	at := v.At.UTC()
 	// What an unassigned phone says about itself is all we know: fill in
 	// its vendor and model while they are empty.
-	res := s.db.Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(map[string]any{
+	res := s.db.WithContext(ctx).Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(map[string]any{
 		"last_seen": &at, "remote_ip": v.RemoteIP, "last_file": v.File,
 		"user_agent": gorm.Expr("CASE WHEN ? = '' THEN user_agent ELSE ? END", v.UserAgent, v.UserAgent),
 		"firmware":   gorm.Expr("CASE WHEN ? = '' THEN firmware ELSE ? END", v.Firmware, v.Firmware),
-		"vendor":     gorm.Expr("CASE WHEN state = ? AND vendor = '' THEN ? ELSE vendor END", provision.StateUnassigned, v.Vendor),
-		"model":      gorm.Expr("CASE WHEN state = ? AND model = '' THEN ? ELSE model END", provision.StateUnassigned, v.Model),
+		"vendor":     gorm.Expr("CASE WHEN state = ? AND vendor = '' THEN ? ELSE vendor END", autoprov.StateUnassigned, v.Vendor),
+		"model":      gorm.Expr("CASE WHEN state = ? AND model = '' THEN ? ELSE model END", autoprov.StateUnassigned, v.Model),
 	})
 	if res.Error != nil {
 		return false, wrap(res.Error, "record device %s", v.MAC)
@@ -323,60 +320,60 @@ func (s *Store) Seen(v provision.Sighting) (created bool, err error) {
 	if res.RowsAffected == 1 {
 		return false, nil
 	}
-	r := deviceRow{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: provision.StateUnassigned,
-		DisclosureState: provision.DisclosureNone, LastSeen: &at, RemoteIP: v.RemoteIP,
-		UserAgent: v.UserAgent, Firmware: v.Firmware, LastFile: v.File, Keys: []provision.KeySpec{}}
-	res = s.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+	r := deviceRow{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: autoprov.StateUnassigned,
+		DisclosureState: autoprov.DisclosureNone, LastSeen: &at, RemoteIP: v.RemoteIP,
+		UserAgent: v.UserAgent, Firmware: v.Firmware, LastFile: v.File, Keys: []storedKey{}}
+	res = s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
 	if res.Error != nil {
 		return false, wrap(res.Error, "record device %s", v.MAC)
 	}
 	if res.RowsAffected == 0 { // another fetch created it first
-		return s.Seen(v)
+		return s.Seen(ctx, v)
 	}
 	return true, nil
 }
 
 // CreateKeyProfile adds a key profile; ErrConflict when the name exists.
-func (s *Store) CreateKeyProfile(p provision.KeyProfile) (provision.KeyProfile, error) {
-	r := keyProfileRow{Name: p.Name, Description: p.Description, Keys: p.Keys}
-	if err := s.db.Create(&r).Error; err != nil {
-		return provision.KeyProfile{}, wrap(err, "key profile %s", p.Name)
+func (s *Store) CreateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (autoprov.KeyProfile, error) {
+	r := keyProfileRow{Name: p.Name, Description: p.Description, Keys: storeKeys(p.Keys)}
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return autoprov.KeyProfile{}, wrap(err, "key profile %s", p.Name)
 	}
 	return r.domain(), nil
 }
 
 // UpdateKeyProfile replaces a key profile's description and keys.
-func (s *Store) UpdateKeyProfile(p provision.KeyProfile) (provision.KeyProfile, error) {
+func (s *Store) UpdateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (autoprov.KeyProfile, error) {
 	var r keyProfileRow
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.First(&r, "name = ?", p.Name).Error; err != nil {
 			return err
 		}
-		r.Description, r.Keys = p.Description, p.Keys
+		r.Description, r.Keys = p.Description, storeKeys(p.Keys)
 		return tx.Save(&r).Error
 	})
 	if err != nil {
-		return provision.KeyProfile{}, wrap(err, "key profile %s", p.Name)
+		return autoprov.KeyProfile{}, wrap(err, "key profile %s", p.Name)
 	}
 	return r.domain(), nil
 }
 
 // KeyProfile returns one key profile.
-func (s *Store) KeyProfile(name string) (provision.KeyProfile, error) {
+func (s *Store) KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error) {
 	var r keyProfileRow
-	if err := s.db.First(&r, "name = ?", name).Error; err != nil {
-		return provision.KeyProfile{}, wrap(err, "key profile %s", name)
+	if err := s.db.WithContext(ctx).First(&r, "name = ?", name).Error; err != nil {
+		return autoprov.KeyProfile{}, wrap(err, "key profile %s", name)
 	}
 	return r.domain(), nil
 }
 
 // KeyProfiles lists the key profiles by name.
-func (s *Store) KeyProfiles() ([]provision.KeyProfile, error) {
+func (s *Store) KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error) {
 	var rows []keyProfileRow
-	if err := s.db.Order("name").Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Order("name").Find(&rows).Error; err != nil {
 		return nil, wrap(err, "key profiles")
 	}
-	out := make([]provision.KeyProfile, len(rows))
+	out := make([]autoprov.KeyProfile, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
@@ -384,8 +381,8 @@ func (s *Store) KeyProfiles() ([]provision.KeyProfile, error) {
 }
 
 // DeleteKeyProfile removes a key profile; ErrConflict while devices use it.
-func (s *Store) DeleteKeyProfile(name string) error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
+func (s *Store) DeleteKeyProfile(ctx context.Context, name string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var macs []string
 		if err := tx.Model(&deviceRow{}).Where("key_profile = ?", name).Pluck("mac", &macs).Error; err != nil {
 			return wrap(err, "key profile %s", name)
@@ -402,15 +399,15 @@ func (s *Store) DeleteKeyProfile(name string) error {
 }
 
 // DevicesWithProfile lists the MACs of the devices using a key profile.
-func (s *Store) DevicesWithProfile(name string) ([]string, error) {
+func (s *Store) DevicesWithProfile(ctx context.Context, name string) ([]string, error) {
 	var macs []string
-	err := s.db.Model(&deviceRow{}).Where("key_profile = ?", name).Pluck("mac", &macs).Error
+	err := s.db.WithContext(ctx).Model(&deviceRow{}).Where("key_profile = ?", name).Pluck("mac", &macs).Error
 	return macs, wrap(err, "devices of key profile %s", name)
 }
 
 // Audit lists audit events, newest first, for one MAC when mac is not "".
-func (s *Store) Audit(mac string, limit int) ([]provision.AuditEvent, error) {
-	q := s.db.Order("id DESC").Limit(limit)
+func (s *Store) Audit(ctx context.Context, mac string, limit int) ([]autoprov.AuditEvent, error) {
+	q := s.db.WithContext(ctx).Order("id DESC").Limit(limit)
 	if mac != "" {
 		q = q.Where("mac = ?", mac)
 	}
@@ -418,7 +415,7 @@ func (s *Store) Audit(mac string, limit int) ([]provision.AuditEvent, error) {
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, wrap(err, "audit")
 	}
-	out := make([]provision.AuditEvent, len(rows))
+	out := make([]autoprov.AuditEvent, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
@@ -426,11 +423,11 @@ func (s *Store) Audit(mac string, limit int) ([]provision.AuditEvent, error) {
 }
 
 // AppendAudit writes one audit event.
-func (s *Store) AppendAudit(e provision.AuditEvent) error {
+func (s *Store) AppendAudit(ctx context.Context, e autoprov.AuditEvent) error {
 	return appendAudit(s.db, e)
 }
 
-func appendAudit(tx *gorm.DB, e provision.AuditEvent) error {
+func appendAudit(tx *gorm.DB, e autoprov.AuditEvent) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}

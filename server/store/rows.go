@@ -3,13 +3,14 @@ package store
 import (
 	"time"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // settingsRow is the single row (ID 1) of fleet-wide settings.
 type settingsRow struct {
-	ID   uint               `gorm:"primaryKey"`
-	Data provision.Settings `gorm:"serializer:json"`
+	ID   uint           `gorm:"primaryKey"`
+	Data storedSettings `gorm:"serializer:json"`
 }
 
 func (settingsRow) TableName() string { return "settings" }
@@ -26,8 +27,8 @@ type accountRow struct {
 
 func (accountRow) TableName() string { return "accounts" }
 
-func (r accountRow) domain() provision.Account {
-	return provision.Account{Extension: r.Extension, DisplayName: r.DisplayName, AuthUser: r.AuthUser,
+func (r accountRow) domain() autoprov.Account {
+	return autoprov.Account{Extension: r.Extension, DisplayName: r.DisplayName, AuthUser: r.AuthUser,
 		Password: r.Password, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -36,10 +37,10 @@ type deviceRow struct {
 	Vendor       string `gorm:"index"`
 	Model        string `gorm:"index"`
 	Label        string
-	State        string              `gorm:"index"`
-	KeyProfile   string              `gorm:"index"`
-	Keys         []provision.KeySpec `gorm:"serializer:json"`
-	Overrides    provision.Overrides `gorm:"serializer:json"`
+	State        string          `gorm:"index"`
+	KeyProfile   string          `gorm:"index"`
+	Keys         []storedKey     `gorm:"serializer:json"`
+	Overrides    storedOverrides `gorm:"serializer:json"`
 	MenuPassword string
 	WebPassword  string
 
@@ -81,15 +82,15 @@ func (deviceAccountRow) TableName() string { return "device_accounts" }
 type keyProfileRow struct {
 	Name        string `gorm:"primaryKey"`
 	Description string
-	Keys        []provision.KeySpec `gorm:"serializer:json"`
+	Keys        []storedKey `gorm:"serializer:json"`
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
 
 func (keyProfileRow) TableName() string { return "key_profiles" }
 
-func (r keyProfileRow) domain() provision.KeyProfile {
-	return provision.KeyProfile{Name: r.Name, Description: r.Description, Keys: r.Keys, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+func (r keyProfileRow) domain() autoprov.KeyProfile {
+	return autoprov.KeyProfile{Name: r.Name, Description: r.Description, Keys: keysOf(r.Keys), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 type auditRow struct {
@@ -103,6 +104,71 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit" }
 
-func (r auditRow) domain() provision.AuditEvent {
-	return provision.AuditEvent{ID: r.ID, At: r.At, MAC: r.MAC, Event: r.Event, Actor: r.Actor, Detail: r.Detail}
+func (r auditRow) domain() autoprov.AuditEvent {
+	return autoprov.AuditEvent{ID: r.ID, At: r.At, MAC: r.MAC, Event: r.Event, Actor: r.Actor, Detail: r.Detail}
+}
+
+// The JSON held in serializer:json columns. These types belong to the
+// store: their tags are the format at rest, which migrations version;
+// they are independent of the domain types and of the API's JSON.
+
+// storedSettings is the settings row's JSON.
+type storedSettings struct {
+	SIPServer               string `json:"sip_server"`
+	SIPPort                 int    `json:"sip_port"`
+	SIPTransport            string `json:"sip_transport"`
+	OutboundProxy           string `json:"outbound_proxy"`
+	NTPServer               string `json:"ntp_server"`
+	Timezone                string `json:"timezone"`
+	Language                string `json:"language"`
+	WebLanguage             string `json:"web_language"`
+	ToneScheme              string `json:"tone_scheme"`
+	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
+}
+
+func settingsOf(v storedSettings) autoprov.Settings {
+	return autoprov.Settings(v)
+}
+
+func storeSettings(v autoprov.Settings) storedSettings {
+	return storedSettings(v)
+}
+
+// storedOverrides is a device's overrides JSON.
+type storedOverrides struct {
+	NTPServer   string `json:"ntp_server,omitempty"`
+	Timezone    string `json:"timezone,omitempty"`
+	Language    string `json:"language,omitempty"`
+	WebLanguage string `json:"web_language,omitempty"`
+	ToneScheme  string `json:"tone_scheme,omitempty"`
+}
+
+// storedKey is one key of a device's or a profile's keys JSON.
+type storedKey struct {
+	Position   int             `json:"position"`
+	Module     int             `json:"module,omitempty"`
+	Type       vendors.KeyType `json:"type"`
+	Account    string          `json:"account,omitempty"`
+	Line       int             `json:"line,omitempty"`
+	Value      string          `json:"value,omitempty"`
+	Label      string          `json:"label,omitempty"`
+	PickupCode string          `json:"pickup_code,omitempty"`
+}
+
+// keysOf turns stored keys into the domain's (never nil).
+func keysOf(ks []storedKey) []autoprov.KeySpec {
+	out := make([]autoprov.KeySpec, len(ks))
+	for i, k := range ks {
+		out[i] = autoprov.KeySpec(k)
+	}
+	return out
+}
+
+// storeKeys turns the domain's keys into their stored form (never nil).
+func storeKeys(ks []autoprov.KeySpec) []storedKey {
+	out := make([]storedKey, len(ks))
+	for i, k := range ks {
+		out[i] = storedKey(k)
+	}
+	return out
 }

@@ -28,15 +28,15 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 )
 
 // Errors the store returns, wrapped with context.
 var (
 	// ErrNotFound: no such row.
-	ErrNotFound = provision.ErrNotFound
+	ErrNotFound = autoprov.ErrNotFound
 	// ErrConflict: a unique key (MAC, extension, profile name) is taken, or a row is in use.
-	ErrConflict = provision.ErrConflict
+	ErrConflict = autoprov.ErrConflict
 )
 
 // Store is the database handle. It is safe for concurrent use.
@@ -205,7 +205,7 @@ func openPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	s := &Store{db: db, postgres: true}
-	if err := s.Ping(); err != nil {
+	if err := s.Ping(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
@@ -242,12 +242,12 @@ func (s *Store) Close() error {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping() error {
+func (s *Store) Ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
 	}
-	return sqlDB.Ping()
+	return sqlDB.PingContext(ctx)
 }
 
 func wrap(err error, format string, a ...any) error {

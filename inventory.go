@@ -1,0 +1,219 @@
+package autoprov
+
+import (
+	"time"
+
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Device states.
+const (
+	// StateUnassigned is a phone the server has seen but no admin has set up.
+	StateUnassigned = "unassigned"
+	// StateAssigned is a phone with a vendor, model and (usually) accounts.
+	StateAssigned = "assigned"
+)
+
+// Disclosure states of a device's one-time secret window.
+const (
+	DisclosureNone     = "none"
+	DisclosureOpen     = "open"
+	DisclosureConsumed = "consumed"
+	DisclosureExpired  = "expired"
+)
+
+// Settings are the fleet-wide settings. A zero value of a field that has a
+// derived default (DisclosureWindowSeconds, ToneScheme, WebLanguage) means
+// "not set": the core fills in the default when it reads them, and keeps
+// them unset when they are stored.
+type Settings struct {
+	SIPServer     string
+	SIPPort       int
+	SIPTransport  string // "udp", "tcp" or "tls"
+	OutboundProxy string // "host[:port]" or ""
+	NTPServer     string
+	Timezone      string // IANA name
+	Language      string // ISO 639-1, a key of vendors.Languages
+	// WebLanguage is the phones' web UI language; "" follows Language.
+	WebLanguage string
+	// ToneScheme is a key of vendors.ToneSchemes; "" follows the time
+	// zone's country (Europe/Berlin: DE), else US.
+	ToneScheme string
+	// DisclosureWindowSeconds is the length of a secret window; 0 follows
+	// the server's --disclosure-window.
+	DisclosureWindowSeconds int
+}
+
+// DefaultSettings are the settings of a new installation.
+func DefaultSettings() Settings {
+	return Settings{SIPPort: 5060, SIPTransport: "udp", NTPServer: "pool.ntp.org", Timezone: "UTC", Language: "en"}
+}
+
+// SettingsPatch changes some settings; nil fields are left as they are.
+type SettingsPatch struct {
+	SIPServer, SIPTransport, OutboundProxy, NTPServer *string
+	Timezone, Language, WebLanguage, ToneScheme       *string
+	SIPPort, DisclosureWindowSeconds                  *int
+}
+
+// Overrides are per-device settings that win over the fleet-wide ones.
+// Empty fields inherit.
+type Overrides struct {
+	NTPServer   string
+	Timezone    string
+	Language    string
+	WebLanguage string
+	ToneScheme  string
+}
+
+// Account is a SIP account (an extension). Password is a secret: the core
+// hands it to drivers only, and no edge ever shows it.
+type Account struct {
+	Extension   string
+	DisplayName string
+	AuthUser    string
+	Password    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// AccountInput creates or changes an account; nil fields are left as they are.
+type AccountInput struct {
+	Extension   *string
+	DisplayName *string
+	AuthUser    *string
+	Password    *string
+}
+
+// KeySpec is a function key as admins write it. Account names the SIP
+// account by extension (it must be on the device); Line names it by its
+// 1-based line number instead (profiles use Line, since they do not know
+// a device's accounts).
+type KeySpec struct {
+	Position   int
+	Module     int // 0: the phone, 1..: an expansion module
+	Type       vendors.KeyType
+	Account    string
+	Line       int
+	Value      string
+	Label      string
+	PickupCode string
+}
+
+// KeyProfile is a named key layout many devices share.
+type KeyProfile struct {
+	Name        string
+	Description string
+	Keys        []KeySpec
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Peer is who fetched a file.
+type Peer struct {
+	IP        string
+	UserAgent string
+}
+
+// Disclosure is the state of a device's one-time secret window.
+type Disclosure struct {
+	State       string // one of the Disclosure* states
+	OpenedAt    *time.Time
+	ExpiresAt   *time.Time
+	DisclosedAt *time.Time
+	DisclosedTo *Peer
+}
+
+// Device is a phone in the inventory. MenuPassword and WebPassword are
+// secrets, like Account.Password.
+type Device struct {
+	MAC          string // canonical: 12 lower-case hex digits
+	Vendor       string
+	Model        string
+	Label        string
+	State        string   // StateAssigned or StateUnassigned
+	Accounts     []string // extensions, line 1 first
+	KeyProfile   string
+	Keys         []KeySpec // the device's own keys
+	Overrides    Overrides
+	MenuPassword string
+	WebPassword  string
+
+	// What the phone last told the server about itself.
+	LastSeen  *time.Time
+	RemoteIP  string
+	UserAgent string
+	Firmware  string
+	LastFile  string
+
+	Disclosure Disclosure
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// DeviceInput creates or changes a device; nil fields are left as they are.
+type DeviceInput struct {
+	MAC          *string
+	Vendor       *string
+	Model        *string
+	Label        *string
+	Accounts     *[]string
+	KeyProfile   *string
+	Keys         *[]KeySpec
+	Overrides    *Overrides
+	MenuPassword *string
+	WebPassword  *string
+}
+
+// Sighting is what an edge learnt about a phone: a fetch, a plug-and-play
+// SUBSCRIBE or a DHCP request.
+type Sighting struct {
+	MAC, Vendor, Model, Firmware string
+	RemoteIP, UserAgent, File    string
+	At                           time.Time
+}
+
+// DeviceFilter narrows a device listing; empty fields match everything.
+// Limit (0: all) and Offset page through the result, ordered by MAC.
+type DeviceFilter struct {
+	Vendor, Model, State string
+	Limit, Offset        int
+}
+
+// LayoutKey is one key of a device's effective layout, as its driver gets
+// it, with the account it acts for and the layer it comes from.
+type LayoutKey struct {
+	vendors.Key
+	// Account is the extension of the line the key acts for, or "".
+	Account string
+	// Source is "model default", "profile <name>" or "device".
+	Source string
+}
+
+// AuditEvent is one entry of the audit log. It never holds a secret value.
+type AuditEvent struct {
+	ID     uint
+	At     time.Time
+	MAC    string
+	Event  string
+	Actor  string
+	Detail string
+}
+
+// Audit event names.
+const (
+	EventDisclosureOpened   = "disclosure.opened"
+	EventDisclosureConsumed = "disclosure.consumed"
+	EventDisclosureExpired  = "disclosure.expired"
+	EventSettingsUpdated    = "settings.updated"
+	EventAccountCreated     = "account.created"
+	EventAccountUpdated     = "account.updated"
+	EventAccountDeleted     = "account.deleted"
+	EventDeviceCreated      = "device.created"
+	EventDeviceAdopted      = "device.adopted"
+	EventDeviceUpdated      = "device.updated"
+	EventDeviceDeleted      = "device.deleted"
+	EventKeyProfileCreated  = "key_profile.created"
+	EventKeyProfileUpdated  = "key_profile.updated"
+	EventKeyProfileDeleted  = "key_profile.deleted"
+)

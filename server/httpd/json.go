@@ -1,0 +1,244 @@
+package httpd
+
+import (
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// The REST API's JSON. These types are the contract with API clients; the
+// domain types (package autoprov) carry no tags, and the store keeps its
+// own format at rest. Secrets are write-only: input types take them,
+// output types have no field for them.
+
+type settingsJSON struct {
+	SIPServer               string `json:"sip_server"`
+	SIPPort                 int    `json:"sip_port"`
+	SIPTransport            string `json:"sip_transport"`
+	OutboundProxy           string `json:"outbound_proxy"`
+	NTPServer               string `json:"ntp_server"`
+	Timezone                string `json:"timezone"`
+	Language                string `json:"language"`
+	WebLanguage             string `json:"web_language"`
+	ToneScheme              string `json:"tone_scheme"`
+	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
+}
+
+// settingsPatchJSON is PUT /settings: fields left out keep their value.
+type settingsPatchJSON struct {
+	SIPServer               *string `json:"sip_server"`
+	SIPPort                 *int    `json:"sip_port"`
+	SIPTransport            *string `json:"sip_transport"`
+	OutboundProxy           *string `json:"outbound_proxy"`
+	NTPServer               *string `json:"ntp_server"`
+	Timezone                *string `json:"timezone"`
+	Language                *string `json:"language"`
+	WebLanguage             *string `json:"web_language"`
+	ToneScheme              *string `json:"tone_scheme"`
+	DisclosureWindowSeconds *int    `json:"disclosure_window_seconds"`
+}
+
+func settingsOut(st autoprov.Settings) settingsJSON { return settingsJSON(st) }
+
+func (p settingsPatchJSON) domain() autoprov.SettingsPatch {
+	return autoprov.SettingsPatch{
+		SIPServer: p.SIPServer, SIPTransport: p.SIPTransport, OutboundProxy: p.OutboundProxy, NTPServer: p.NTPServer,
+		Timezone: p.Timezone, Language: p.Language, WebLanguage: p.WebLanguage, ToneScheme: p.ToneScheme,
+		SIPPort: p.SIPPort, DisclosureWindowSeconds: p.DisclosureWindowSeconds,
+	}
+}
+
+type accountJSON struct {
+	Extension   string    `json:"extension"`
+	DisplayName string    `json:"display_name"`
+	AuthUser    string    `json:"auth_user"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func accountOut(a autoprov.Account) accountJSON {
+	return accountJSON{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+type accountInputJSON struct {
+	Extension   *string `json:"extension"`
+	DisplayName *string `json:"display_name"`
+	AuthUser    *string `json:"auth_user"`
+	Password    *string `json:"password"`
+}
+
+func (in accountInputJSON) domain() autoprov.AccountInput { return autoprov.AccountInput(in) }
+
+type keyJSON struct {
+	Position   int             `json:"position"`
+	Module     int             `json:"module,omitempty"`
+	Type       vendors.KeyType `json:"type"`
+	Account    string          `json:"account,omitempty"`
+	Line       int             `json:"line,omitempty"`
+	Value      string          `json:"value,omitempty"`
+	Label      string          `json:"label,omitempty"`
+	PickupCode string          `json:"pickup_code,omitempty"`
+}
+
+func keysOut(ks []autoprov.KeySpec) []keyJSON {
+	out := make([]keyJSON, len(ks))
+	for i, k := range ks {
+		out[i] = keyJSON(k)
+	}
+	return out
+}
+
+func keysIn(ks []keyJSON) []autoprov.KeySpec {
+	if ks == nil {
+		return nil
+	}
+	out := make([]autoprov.KeySpec, len(ks))
+	for i, k := range ks {
+		out[i] = autoprov.KeySpec(k)
+	}
+	return out
+}
+
+type overridesJSON struct {
+	NTPServer   string `json:"ntp_server,omitempty"`
+	Timezone    string `json:"timezone,omitempty"`
+	Language    string `json:"language,omitempty"`
+	WebLanguage string `json:"web_language,omitempty"`
+	ToneScheme  string `json:"tone_scheme,omitempty"`
+}
+
+type peerJSON struct {
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
+}
+
+type disclosureJSON struct {
+	State       string     `json:"state"`
+	OpenedAt    *time.Time `json:"opened_at"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	DisclosedAt *time.Time `json:"disclosed_at"`
+	DisclosedTo *peerJSON  `json:"disclosed_to"`
+}
+
+func disclosureOut(d autoprov.Disclosure) disclosureJSON {
+	out := disclosureJSON{State: d.State, OpenedAt: d.OpenedAt, ExpiresAt: d.ExpiresAt, DisclosedAt: d.DisclosedAt}
+	if d.DisclosedTo != nil {
+		out.DisclosedTo = &peerJSON{IP: d.DisclosedTo.IP, UserAgent: d.DisclosedTo.UserAgent}
+	}
+	return out
+}
+
+type deviceJSON struct {
+	MAC        string         `json:"mac"`
+	Vendor     string         `json:"vendor"`
+	Model      string         `json:"model"`
+	Label      string         `json:"label"`
+	State      string         `json:"state"`
+	Accounts   []string       `json:"accounts"`
+	KeyProfile string         `json:"key_profile,omitempty"`
+	Keys       []keyJSON      `json:"keys"`
+	Overrides  overridesJSON  `json:"overrides"`
+	LastSeen   *time.Time     `json:"last_seen"`
+	RemoteIP   string         `json:"remote_ip"`
+	UserAgent  string         `json:"user_agent"`
+	Firmware   string         `json:"firmware"`
+	LastFile   string         `json:"last_file"`
+	Disclosure disclosureJSON `json:"disclosure"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+func deviceOut(d autoprov.Device) deviceJSON {
+	accounts := d.Accounts
+	if accounts == nil {
+		accounts = []string{}
+	}
+	return deviceJSON{
+		MAC: d.MAC, Vendor: d.Vendor, Model: d.Model, Label: d.Label, State: d.State,
+		Accounts: accounts, KeyProfile: d.KeyProfile, Keys: keysOut(d.Keys), Overrides: overridesJSON(d.Overrides),
+		LastSeen: d.LastSeen, RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, Firmware: d.Firmware, LastFile: d.LastFile,
+		Disclosure: disclosureOut(d.Disclosure), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+}
+
+func devicesOut(ds []autoprov.Device) []deviceJSON {
+	out := make([]deviceJSON, len(ds))
+	for i, d := range ds {
+		out[i] = deviceOut(d)
+	}
+	return out
+}
+
+type deviceInputJSON struct {
+	MAC          *string        `json:"mac"`
+	Vendor       *string        `json:"vendor"`
+	Model        *string        `json:"model"`
+	Label        *string        `json:"label"`
+	Accounts     *[]string      `json:"accounts"`
+	KeyProfile   *string        `json:"key_profile"`
+	Keys         *[]keyJSON     `json:"keys"`
+	Overrides    *overridesJSON `json:"overrides"`
+	MenuPassword *string        `json:"menu_password"`
+	WebPassword  *string        `json:"web_password"`
+}
+
+func (in deviceInputJSON) domain() autoprov.DeviceInput {
+	d := autoprov.DeviceInput{MAC: in.MAC, Vendor: in.Vendor, Model: in.Model, Label: in.Label, Accounts: in.Accounts,
+		KeyProfile: in.KeyProfile, MenuPassword: in.MenuPassword, WebPassword: in.WebPassword}
+	if in.Keys != nil {
+		ks := keysIn(*in.Keys)
+		if ks == nil {
+			ks = []autoprov.KeySpec{}
+		}
+		d.Keys = &ks
+	}
+	if in.Overrides != nil {
+		o := autoprov.Overrides(*in.Overrides)
+		d.Overrides = &o
+	}
+	return d
+}
+
+type keyProfileJSON struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Keys        []keyJSON `json:"keys"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func profileOut(p autoprov.KeyProfile) keyProfileJSON {
+	return keyProfileJSON{Name: p.Name, Description: p.Description, Keys: keysOut(p.Keys), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+// keyProfileInputJSON is POST and PUT /key-profiles: the timestamps of a
+// profile read back with GET are accepted and ignored.
+type keyProfileInputJSON struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Keys        []keyJSON  `json:"keys"`
+	CreatedAt   *time.Time `json:"created_at"`
+	UpdatedAt   *time.Time `json:"updated_at"`
+}
+
+func (in keyProfileInputJSON) domain() autoprov.KeyProfile {
+	return autoprov.KeyProfile{Name: in.Name, Description: in.Description, Keys: keysIn(in.Keys)}
+}
+
+type auditJSON struct {
+	ID     uint      `json:"id"`
+	At     time.Time `json:"at"`
+	MAC    string    `json:"mac,omitempty"`
+	Event  string    `json:"event"`
+	Actor  string    `json:"actor,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+func auditOut(evs []autoprov.AuditEvent) []auditJSON {
+	out := make([]auditJSON, len(evs))
+	for i, e := range evs {
+		out[i] = auditJSON(e)
+	}
+	return out
+}

@@ -1,0 +1,176 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Options configure both services of the core.
+type Options struct {
+	Registry *vendors.Registry
+	Log      *slog.Logger
+	// Now is the clock; time.Now when nil. Tests inject their own.
+	Now func() time.Time
+	// PublicURL is the base URL written into configs (e.g.
+	// "https://prov.example.com/"); when empty it is derived from the
+	// address the phone reached us on, else FallbackURL.
+	PublicURL string
+	// FallbackURL is the base URL for requests whose edge cannot tell one (TFTP).
+	FallbackURL string
+	// DisclosureWindow is the window length while the settings do not set one.
+	DisclosureWindow time.Duration
+	// ClaimLease bounds how long one transfer may hold the disclosure claim
+	// (default 2 minutes); a crashed server's claim lapses after it.
+	ClaimLease time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.DisclosureWindow <= 0 {
+		o.DisclosureWindow = 10 * time.Minute
+	}
+	if o.ClaimLease <= 0 {
+		o.ClaimLease = 2 * time.Minute
+	}
+	if o.PublicURL != "" && !strings.HasSuffix(o.PublicURL, "/") {
+		o.PublicURL += "/"
+	}
+	if o.FallbackURL != "" && !strings.HasSuffix(o.FallbackURL, "/") {
+		o.FallbackURL += "/"
+	}
+	return o
+}
+
+// New builds both services of the core on one backend (server/store).
+func New(o Options, b Backend) (*Phones, *Inventory) {
+	return NewPhones(o, PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b}),
+		NewInventory(o, InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b})
+}
+
+// renderer is what both services share: reading what a device's files
+// are made of and asking its driver to render them. It writes nothing.
+type renderer struct {
+	reg      *vendors.Registry
+	log      *slog.Logger
+	now      func() time.Time
+	opts     Options
+	settings SettingsReader
+	accounts AccountReader
+	profiles ProfileReader
+}
+
+// directoryPrefix is where company directories are served, per vendor.
+const directoryPrefix = "directory/"
+
+// effectiveSettings returns the fleet-wide settings with the defaults of
+// unset fields filled in.
+func (r *renderer) effectiveSettings(ctx context.Context) (autoprov.Settings, error) {
+	st, err := r.settings.Settings(ctx)
+	if err != nil {
+		return autoprov.Settings{}, err
+	}
+	return r.fill(st), nil
+}
+
+func (r *renderer) fill(st autoprov.Settings) autoprov.Settings {
+	if st.DisclosureWindowSeconds == 0 {
+		st.DisclosureWindowSeconds = int(r.opts.DisclosureWindow / time.Second)
+	}
+	if st.ToneScheme == "" {
+		st.ToneScheme = vendors.ToneSchemeForZone(st.Timezone)
+	}
+	return st
+}
+
+// baseURL is the provisioning base URL a phone's files point at.
+func (r *renderer) baseURL(reqBase string) string {
+	switch {
+	case r.opts.PublicURL != "":
+		return r.opts.PublicURL + "prov/"
+	case reqBase != "":
+		return reqBase
+	}
+	return r.opts.FallbackURL + "prov/"
+}
+
+// vendorDevice builds the driver's view of an assigned device.
+func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vendors.Vendor, model vendors.Model, reqBase string, withSecrets bool) (*vendors.Device, error) {
+	st, err := r.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := r.layout(ctx, dev, model, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	lines := make([]vendors.Line, 0, len(dev.Accounts))
+	for _, ext := range dev.Accounts {
+		a, ok := l.accounts[ext]
+		if !ok {
+			return nil, fmt.Errorf("account %s of device %s: %w", ext, dev.MAC, autoprov.ErrNotFound)
+		}
+		lines = append(lines, vendors.Line{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password})
+	}
+	vs := vendorSettings(st, dev.Overrides)
+	zone, err := vendors.ResolveZone(vs.Timezone, r.now().Year())
+	if err != nil {
+		zone, _ = vendors.ResolveZone("UTC", r.now().Year())
+	}
+	base := r.baseURL(reqBase)
+	vd := &vendors.Device{
+		MAC: dev.MAC, Vendor: dev.Vendor, Model: model.Name, Label: dev.Label,
+		Lines: lines, Keys: l.sorted(), Settings: vs, Zone: zone, ProvisionURL: base,
+		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
+	}
+	if _, ok := v.(vendors.DirectoryRenderer); ok {
+		vd.DirectoryURL = base + directoryPrefix + url.PathEscape(dev.Vendor) + "/" + url.PathEscape(model.Name) + ".xml"
+	}
+	return vd, nil
+}
+
+// commonDevice is the driver's view for a file every phone of a model
+// shares: settings and where to fetch from, no lines, keys or secrets.
+func (r *renderer) commonDevice(ctx context.Context, mac, vendor, model, reqBase string) (*vendors.Device, error) {
+	st, err := r.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs := vendorSettings(st, autoprov.Overrides{})
+	zone, _ := vendors.ResolveZone(vs.Timezone, r.now().Year())
+	return &vendors.Device{MAC: mac, Vendor: vendor, Model: model, Settings: vs, Zone: zone, ProvisionURL: r.baseURL(reqBase)}, nil
+}
+
+// vendorSettings merges stored fleet settings and a device's overrides
+// into what drivers render; a tone scheme nobody set follows the
+// effective time zone's country.
+func vendorSettings(st autoprov.Settings, o autoprov.Overrides) vendors.Settings {
+	tz := pick(o.Timezone, st.Timezone)
+	return vendors.Settings{
+		SIPServer: st.SIPServer, SIPPort: st.SIPPort, SIPTransport: st.SIPTransport, OutboundProxy: st.OutboundProxy,
+		NTPServer: pick(o.NTPServer, st.NTPServer), Timezone: tz,
+		Language: pick(o.Language, st.Language), WebLanguage: pick(o.WebLanguage, pick(st.WebLanguage, st.Language)),
+		ToneScheme: pick(o.ToneScheme, pick(st.ToneScheme, vendors.ToneSchemeForZone(tz))),
+	}
+}
+
+func pick(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

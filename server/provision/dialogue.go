@@ -1,0 +1,54 @@
+package provision
+
+import (
+	"context"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// respond answers a message a phone POSTed, through the driver that
+// declares its path (vendors.Responder). The phone is identified and its
+// sighting recorded as for a fetch; an assigned phone's driver gets its
+// device (never with secrets: a dialogue protocol that hands them out will
+// claim the disclosure window as provideDevice does).
+func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, error) {
+	v, rs := p.reg.Responder(req.Path)
+	if rs == nil {
+		return nil, p.refusef(autoprov.ErrRefused, req, "", "no driver answers POSTs at this path")
+	}
+	id := v.Identify(req)
+	mac := id.MAC
+	if mac == "" {
+		mac = req.MAC
+	}
+	var vd *vendors.Device
+	if mac != "" {
+		if id.Vendor == "" {
+			id.Vendor = v.Name()
+		}
+		dev, err := p.sighting(ctx, mac, id, req)
+		if err != nil {
+			return nil, err
+		}
+		if dev.State == autoprov.StateAssigned {
+			// The inventory knows better than a guess: the device's own
+			// driver must be the one answering here.
+			dv, m, err := p.reg.Lookup(dev.Vendor, dev.Model)
+			drs, ok := dv.(vendors.Responder)
+			if err != nil || !ok || !drs.Answers(req.Path) {
+				return nil, p.missf(req, mac, "device's model %s/%s is not served by a driver answering this path", dev.Vendor, dev.Model)
+			}
+			v, rs = dv, drs
+			if vd, err = p.vendorDevice(ctx, *dev, v, m, req.BaseURL, false); err != nil {
+				return nil, p.missf(req, mac, "device: %v", err)
+			}
+		}
+	}
+	f, err := rs.Respond(req, vd)
+	if err != nil {
+		return nil, p.missf(req, mac, "answer: %v", err)
+	}
+	p.log.Debug("answered", "path", req.Path, "mac", mac, "remote", req.RemoteAddr, "vendor", v.Name())
+	return newResult(f, false, nil), nil
+}

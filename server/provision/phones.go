@@ -1,0 +1,325 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// PhoneStores are the stores the phone side reads and the few writes it
+// makes: sightings and the disclosure claim.
+type PhoneStores struct {
+	Settings  SettingsReader
+	Accounts  AccountReader
+	Profiles  ProfileReader
+	Devices   DeviceReader
+	Sightings Sightings
+	Claims    Claims
+}
+
+// Phones is the phone side of the core: it answers phones' requests from
+// every edge (HTTP, TFTP) and records what plug-and-play and DHCP
+// discovery learn. It is safe for concurrent use.
+type Phones struct {
+	renderer
+	devices   DeviceReader
+	sightings Sightings
+	claims    Claims
+	miss      *limiter
+}
+
+// NewPhones returns the phone side of the core.
+func NewPhones(o Options, st PhoneStores) *Phones {
+	o = o.withDefaults()
+	log := o.Log.With("component", "provision")
+	return &Phones{
+		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
+		devices:   st.Devices,
+		sightings: st.Sightings,
+		claims:    st.Claims,
+		miss:      newLimiter(time.Minute, o.Now),
+	}
+}
+
+// Ready reports whether the phone side can serve: its store answers.
+func (p *Phones) Ready(ctx context.Context) error {
+	_, err := p.settings.Settings(ctx)
+	return err
+}
+
+// Provide answers a phone's request: it renders the file a phone GETs,
+// or the answer to a message it POSTs to a path a driver declares
+// (vendors.Responder). The caller must call Finish on the result when the
+// transfer ends. Every miss is logged here with its reason (never sent to
+// the phone) and returned wrapping autoprov.ErrNotFound; a POST no driver
+// answers wraps autoprov.ErrRefused.
+func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, error) {
+	if req.Method == vendors.MethodPost {
+		return p.respond(ctx, req)
+	}
+	if strings.HasPrefix(req.Path, directoryPrefix) {
+		return p.provideDirectory(ctx, req)
+	}
+	id, v := p.reg.Identify(req)
+	if id.Score == 0 || v == nil || id.Kind == vendors.FileUnknown {
+		return nil, p.missf(req, "", "no vendor serves this file name (user agent and path not recognised)")
+	}
+	mac := id.MAC
+	if mac == "" {
+		mac = req.MAC
+	}
+	var dev *autoprov.Device
+	if mac != "" {
+		d, err := p.sighting(ctx, mac, id, req)
+		if err != nil {
+			return nil, err
+		}
+		dev = d
+		if d.State == autoprov.StateAssigned && d.Vendor != "" {
+			// The inventory knows better than a guess from the path: let the
+			// assigned vendor's driver decide what the path names.
+			var err error
+			id, v, err = p.reg.IdentifyWith(d.Vendor, d.Model, req)
+			if err != nil {
+				return nil, p.missf(req, mac, "device's model %s/%s has no driver: %v", d.Vendor, d.Model, err)
+			}
+			if id.Kind == vendors.FileUnknown {
+				return nil, p.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
+			}
+		}
+	}
+	if id.Kind == vendors.FileDevice {
+		if dev == nil {
+			return nil, p.missf(req, "", "per-device file without a MAC in the path, user agent or query")
+		}
+		if dev.State != autoprov.StateAssigned {
+			return nil, p.missf(req, mac, "device is unassigned: adopt it to provision it")
+		}
+		return p.provideDevice(ctx, req, v, *dev)
+	}
+	model := id.Model
+	if dev != nil && dev.State == autoprov.StateAssigned {
+		model = dev.Model
+	}
+	vd, err := p.commonDevice(ctx, mac, v.Name(), model, req.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.Render(req.Path, vd)
+	if err != nil {
+		return nil, p.missf(req, mac, "render %s: %v", req.Path, err)
+	}
+	p.log.Debug("served", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "kind", "common")
+	return newResult(f, false, nil), nil
+}
+
+// sighting records what the request taught us and returns the device.
+func (p *Phones) sighting(ctx context.Context, mac string, id vendors.Identity, req vendors.Request) (*autoprov.Device, error) {
+	// The model is kept as the phone said it, supported or not: the inbox
+	// shows what is out there.
+	if _, err := p.record(ctx, autoprov.Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
+		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: req.Path, At: p.now()}); err != nil {
+		return nil, err
+	}
+	d, err := p.devices.Device(ctx, mac)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// record stores a sighting from any edge (a fetch, a plug-and-play
+// SUBSCRIBE, a DHCP request); a MAC seen for the first time lands in the
+// inbox, which is logged.
+func (p *Phones) record(ctx context.Context, v autoprov.Sighting) (created bool, err error) {
+	created, err = p.sightings.Seen(ctx, v)
+	if err != nil {
+		return false, fmt.Errorf("record sighting: %w", err)
+	}
+	if created {
+		p.log.Info("new phone in the inbox", "mac", v.MAC, "vendor", v.Vendor, "model", v.Model, "remote", v.RemoteIP, "via", v.File)
+	}
+	return created, nil
+}
+
+// claim reserves the device's disclosure window for this transfer when it
+// is open; it returns the claim's token, or "" when no secret may go out.
+func (p *Phones) claim(ctx context.Context, dev autoprov.Device) (string, error) {
+	now := p.now()
+	if dev.Disclosure.State != autoprov.DisclosureOpen || dev.Disclosure.ExpiresAt == nil || !now.Before(*dev.Disclosure.ExpiresAt) {
+		return "", nil
+	}
+	t := randomToken()
+	won, err := p.claims.Reserve(ctx, dev.MAC, t, now, p.opts.ClaimLease)
+	if err != nil || !won {
+		return "", err
+	}
+	return t, nil
+}
+
+func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, dev autoprov.Device) (*Result, error) {
+	_, model, err := p.reg.Lookup(dev.Vendor, dev.Model)
+	if err != nil {
+		return nil, p.missf(req, dev.MAC, "model: %v", err)
+	}
+	token, err := p.claim(ctx, dev)
+	if err != nil {
+		return nil, err
+	}
+	f, err := p.renderDevice(ctx, req, v, model, dev, token != "")
+	if err != nil {
+		p.release(dev.MAC, token)
+		return nil, p.missf(req, dev.MAC, "render %s: %v", req.Path, err)
+	}
+	p.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", token != "")
+	return newResult(f, token != "", p.settle(dev.MAC, token, autoprov.Peer{IP: req.RemoteAddr, UserAgent: req.UserAgent})), nil
+}
+
+// renderDevice renders a per-device file, refusing one rendered without
+// secrets that still holds one (see leaked).
+func (p *Phones) renderDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, model vendors.Model, dev autoprov.Device, withSecrets bool) (*vendors.File, error) {
+	vd, err := p.vendorDevice(ctx, dev, v, model, req.BaseURL, withSecrets)
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.Render(req.Path, vd)
+	if err != nil {
+		return nil, err
+	}
+	if !withSecrets {
+		if err := leaked(f.Body, vd); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// release gives up a claim that did not lead to a transfer. It runs on a
+// context of its own: the request's may be what ended the transfer.
+func (p *Phones) release(mac, token string) {
+	if token == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := p.claims.Release(ctx, mac, token); err != nil {
+		p.log.Error("release disclosure claim", "mac", mac, "err", err)
+	}
+}
+
+// settleTimeout bounds the database write that settles a claim after the
+// transfer ended (its request context may be gone by then).
+const settleTimeout = 10 * time.Second
+
+// settle returns the Finish hook of a per-device transfer: commit the
+// disclosure when the secrets were delivered, release the claim otherwise.
+func (p *Phones) settle(mac, token string, to autoprov.Peer) func(bool) {
+	if token == "" {
+		return nil
+	}
+	return func(delivered bool) {
+		if !delivered {
+			p.release(mac, token)
+			p.log.Info("transfer with secrets did not complete; disclosure window stays open", "mac", mac, "remote", to.IP)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		defer cancel()
+		won, err := p.claims.Commit(ctx, mac, token, p.now(), to)
+		switch {
+		case err != nil:
+			p.log.Error("commit disclosure", "mac", mac, "err", err)
+		case !won:
+			p.log.Warn("secrets delivered but the window was re-armed meanwhile; it stays open", "mac", mac, "remote", to.IP)
+		default:
+			p.log.Info("secrets disclosed; window closed", "mac", mac, "remote", to.IP)
+		}
+	}
+}
+
+// leaked is the safety net under the drivers and admins' template
+// overrides: a file rendered without secrets must not hold one. Only the
+// long secrets are checked (a 4-digit PIN can occur by chance).
+func leaked(body []byte, vd *vendors.Device) error {
+	secrets := []string{vd.WebPassword, vd.MenuPassword}
+	for _, l := range vd.Lines {
+		secrets = append(secrets, l.Password)
+	}
+	for _, sec := range secrets {
+		if len(sec) >= 8 && bytes.Contains(body, []byte(sec)) {
+			return errors.New("the file rendered without secrets holds one: check template overrides for a missing WithSecrets guard")
+		}
+	}
+	return nil
+}
+
+func newResult(f *vendors.File, secret bool, finish func(bool)) *Result {
+	sum := sha256.Sum256(f.Body)
+	return &Result{File: f, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Secret: secret, finish: finish}
+}
+
+// provideDirectory serves directory/<vendor>/<model>.xml: the company
+// directory in the format of the driver that serves that model (one vendor
+// name can have several drivers with different formats).
+func (p *Phones) provideDirectory(ctx context.Context, req vendors.Request) (*Result, error) {
+	rest := strings.TrimPrefix(req.Path, directoryPrefix)
+	vendor, file, ok := strings.Cut(rest, "/")
+	model, isXML := strings.CutSuffix(file, ".xml")
+	if !ok || !isXML {
+		return nil, p.missf(req, "", "no such directory")
+	}
+	v, _, err := p.reg.Lookup(vendor, model)
+	if err != nil {
+		return nil, p.missf(req, "", "directory: %v", err)
+	}
+	dr, ok := v.(vendors.DirectoryRenderer)
+	if !ok {
+		return nil, p.missf(req, "", "the %s %s has no directory format", vendor, model)
+	}
+	accts, err := p.accounts.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]vendors.DirectoryEntry, 0, len(accts))
+	for _, a := range accts {
+		entries = append(entries, vendors.DirectoryEntry{Name: pick(a.DisplayName, a.Extension), Extension: a.Extension})
+	}
+	f, err := dr.RenderDirectory(entries)
+	if err != nil {
+		return nil, p.missf(req, "", "render directory: %v", err)
+	}
+	return newResult(f, false, nil), nil
+}
+
+// missf logs why a request failed (rate-limited per MAC and path, since
+// phones retry forever) and returns an error wrapping ErrNotFound that
+// carries no detail meant for the phone.
+func (p *Phones) missf(req vendors.Request, mac, format string, a ...any) error {
+	return p.refusef(autoprov.ErrNotFound, req, mac, format, a...)
+}
+
+func (p *Phones) refusef(kind error, req vendors.Request, mac, format string, a ...any) error {
+	reason := fmt.Sprintf(format, a...)
+	if p.miss.allow(mac + "|" + req.Path + "|" + reason) {
+		p.log.Warn("miss", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "user_agent", req.UserAgent,
+			"transport", req.Transport, "method", req.Method, "reason", reason)
+	}
+	return fmt.Errorf("%s: %w", req.Path, kind)
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,130 @@
+package provision
+
+import (
+	"context"
+	"time"
+
+	"github.com/autoprov/autoprov"
+)
+
+// The core declares what it needs from storage, one small interface per
+// concern; server/store satisfies them all, and the core's tests use
+// hand-written fakes. Every method takes the caller's context and stops
+// when it is done. Errors wrap autoprov.ErrNotFound for a missing row and
+// autoprov.ErrConflict for a taken name or a row still in use.
+
+// SettingsReader reads the fleet-wide settings as stored: fields never set
+// are zero (autoprov.DefaultSettings before the first write).
+type SettingsReader interface {
+	Settings(ctx context.Context) (autoprov.Settings, error)
+}
+
+// SettingsStore reads and replaces the fleet-wide settings.
+type SettingsStore interface {
+	SettingsReader
+	PutSettings(ctx context.Context, st autoprov.Settings) error
+}
+
+// AccountReader reads SIP accounts, passwords included.
+type AccountReader interface {
+	Account(ctx context.Context, ext string) (autoprov.Account, error)
+	// Accounts lists every account ordered by extension.
+	Accounts(ctx context.Context) ([]autoprov.Account, error)
+	// AccountsByExtension returns those of exts that exist, by extension.
+	AccountsByExtension(ctx context.Context, exts []string) (map[string]autoprov.Account, error)
+}
+
+// AccountStore keeps SIP accounts.
+type AccountStore interface {
+	AccountReader
+	CreateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error)
+	UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error)
+	// DeleteAccount refuses (ErrConflict) while a device carries the account.
+	DeleteAccount(ctx context.Context, ext string) error
+}
+
+// ProfileReader reads key profiles.
+type ProfileReader interface {
+	KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error)
+	KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error)
+}
+
+// ProfileStore keeps key profiles.
+type ProfileStore interface {
+	ProfileReader
+	CreateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (autoprov.KeyProfile, error)
+	UpdateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (autoprov.KeyProfile, error)
+	// DeleteKeyProfile refuses (ErrConflict) while a device uses the profile.
+	DeleteKeyProfile(ctx context.Context, name string) error
+}
+
+// DeviceReader reads one device with its accounts in line order.
+type DeviceReader interface {
+	Device(ctx context.Context, mac string) (autoprov.Device, error)
+}
+
+// DeviceStore keeps the inventory of devices.
+type DeviceStore interface {
+	DeviceReader
+	// Devices lists the devices matching f, ordered by MAC.
+	Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error)
+	// CountDevices counts the devices matching f, ignoring Limit and Offset.
+	CountDevices(ctx context.Context, f autoprov.DeviceFilter) (int, error)
+	CreateDevice(ctx context.Context, d autoprov.Device) error
+	// UpdateDevice saves the admin-editable fields and the accounts;
+	// sightings and the disclosure window are left as they are.
+	UpdateDevice(ctx context.Context, d autoprov.Device) error
+	DeleteDevice(ctx context.Context, mac string) error
+	DevicesUsingAccount(ctx context.Context, ext string) ([]string, error)
+	DevicesWithProfile(ctx context.Context, name string) ([]string, error)
+}
+
+// Sightings records what edges learn about phones.
+type Sightings interface {
+	// Seen creates the device as unassigned when the MAC is new and
+	// updates what the phone told us either way; created reports a new one.
+	Seen(ctx context.Context, v autoprov.Sighting) (created bool, err error)
+}
+
+// Claims is the phone side of the one-time disclosure protocol: every
+// step is atomic in the database, across processes.
+type Claims interface {
+	// Reserve claims an open, unexpired, unclaimed window for the transfer
+	// named token, for at most lease; it reports whether this caller won.
+	Reserve(ctx context.Context, mac, token string, now time.Time, lease time.Duration) (bool, error)
+	// Commit consumes the window held by token; false when the claim was
+	// lost meanwhile (an admin re-armed the window).
+	Commit(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer) (bool, error)
+	// Release gives up the claim held by token; the window stays as it was.
+	Release(ctx context.Context, mac, token string) error
+}
+
+// DisclosureStore is the admin side of the disclosure protocol.
+type DisclosureStore interface {
+	// OpenDisclosure (re-)opens a window and audits it in one transaction.
+	OpenDisclosure(ctx context.Context, mac string, now time.Time, window time.Duration, actor string) (autoprov.Disclosure, error)
+	// ExpireDue ends every open window past its end that no transfer holds,
+	// audits each and returns their MACs.
+	ExpireDue(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	// Audit lists events newest first, for one MAC unless mac is "".
+	Audit(ctx context.Context, mac string, limit int) ([]autoprov.AuditEvent, error)
+	AppendAudit(ctx context.Context, e autoprov.AuditEvent) error
+}
+
+// Backend is a store that satisfies every concern, as server/store does.
+// It exists for wiring (New); the services themselves take the small
+// interfaces.
+type Backend interface {
+	SettingsStore
+	AccountStore
+	ProfileStore
+	DeviceStore
+	Sightings
+	Claims
+	DisclosureStore
+	AuditStore
+}

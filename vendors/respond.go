@@ -1,0 +1,55 @@
+package vendors
+
+import "strings"
+
+// Request methods. An edge that only fetches (TFTP) leaves Request.Method
+// empty, which counts as MethodGet.
+const (
+	MethodGet  = "GET"
+	MethodPost = "POST"
+)
+
+// MaxRequestBody bounds the body of a message a phone POSTs; edges refuse
+// a longer one before the core sees it.
+const MaxRequestBody = 64 << 10
+
+// Responder is implemented by drivers whose phones POST messages and read
+// the answer, instead of (or besides) fetching files: a dialogue protocol
+// such as Unify OpenStage's Workpoint Interface. The HTTP edge hands a
+// POST under the provisioning root to the core, which finds the driver
+// that Answers its path; every other POST is refused.
+//
+// Like Render, Respond is pure: everything it knows comes from the
+// request and the device.
+type Responder interface {
+	// Answers reports whether the driver takes POSTs at path (a
+	// Request.Path: cleaned, relative to the provisioning root).
+	Answers(path string) bool
+	// Respond answers one message. d is the phone's device as Render gets
+	// it, without secrets, when the inventory knows the phone as
+	// assigned; nil otherwise (Identify could not name its MAC, or no
+	// admin has adopted it yet). An error wrapping ErrNotFound or
+	// ErrUnsupported refuses the message.
+	Respond(req Request, d *Device) (*File, error)
+}
+
+// Responder returns the first driver whose Responder answers POSTs at
+// path, or nil.
+func (r *Registry) Responder(path string) (Vendor, Responder) {
+	for _, v := range r.drivers {
+		if rs, ok := v.(Responder); ok && rs.Answers(path) {
+			return v, rs
+		}
+	}
+	return nil, nil
+}
+
+// HeaderValue returns a selected request header by name, case-insensitively.
+func (req Request) HeaderValue(name string) string {
+	for k, v := range req.Header {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
