@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -25,12 +25,12 @@ func BenchmarkProvide(b *testing.B) {
 			for i := range 1000 {
 				ext := fmt.Sprintf("%d", 1000+i)
 				name := "User " + ext
-				if _, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, "test"); err != nil {
+				if _, err := core.CreateAccount(context.Background(), autoprov.AccountInput{Extension: &ext, DisplayName: &name}, "test"); err != nil {
 					b.Fatal(err)
 				}
 				mac := fmt.Sprintf("%s%06x", prefix, i)
 				model := tc.model
-				if _, err := core.CreateDevice(provision.DeviceInput{MAC: &mac, Model: &model, Accounts: &[]string{ext}}, "bench"); err != nil {
+				if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: &mac, Model: &model, Accounts: &[]string{ext}}, "bench"); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -5,14 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/provision"
-	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
 )
@@ -30,40 +29,51 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newCore(t testing.TB) (*provision.Service, *clock) {
+// core is both services of the core over one store, as main wires them.
+type core struct {
+	*provision.Phones
+	*provision.Inventory
+}
+
+// newCore returns the core over an in-memory fake store, with fleet
+// settings in place.
+func newCore(t testing.TB) (*core, *clock) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
+	c, clk := newCoreOn(t, newMemStore())
+	if _, err := c.PutSettings(context.Background(), autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com"), SIPPort: ptr(5060), SIPTransport: ptr("udp"),
+		NTPServer: ptr("pool.ntp.org"), Timezone: ptr("Europe/Berlin"), Language: ptr("de"), ToneScheme: ptr("DE"), DisclosureWindowSeconds: ptr(600)}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	return c, clk
+}
+
+// newCoreOn returns the core over the given store, settings untouched.
+func newCoreOn(t testing.TB, b provision.Backend) (*core, *clock) {
+	t.Helper()
 	reg, err := all.Registry("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	core := provision.New(provision.Config{Registry: reg, Store: st, Now: clk.Now, PublicURL: "http://prov.example.com/"})
-	if _, err := core.PutSettings(provision.Settings{SIPServer: "pbx.example.com", SIPPort: 5060, SIPTransport: "udp",
-		NTPServer: "pool.ntp.org", Timezone: "Europe/Berlin", Language: "de", ToneScheme: "DE", DisclosureWindowSeconds: 600}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	return core, clk
+	p, inv := provision.New(provision.Options{Registry: reg, Now: clk.Now, PublicURL: "http://prov.example.com/"}, b)
+	return &core{p, inv}, clk
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func mustAccount(t testing.TB, core *provision.Service, ext, name string) provision.Account {
+func mustAccount(t testing.TB, core *core, ext, name string) autoprov.Account {
 	t.Helper()
-	a, err := core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, "test")
+	if _, err := core.CreateAccount(context.Background(), autoprov.AccountInput{Extension: &ext, DisplayName: &name}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	full, err := core.Account(context.Background(), ext)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, _ := core.Account(ext)
-	_ = a
 	return full
 }
 
-func fetch(t *testing.T, core *provision.Service, path, ua string, deliver bool) ([]byte, bool) {
+func fetch(t *testing.T, core *core, path, ua string, deliver bool) ([]byte, bool) {
 	t.Helper()
 	res, err := core.Provide(context.Background(), vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "http"})
 	if err != nil {
@@ -78,7 +88,7 @@ const yua = "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:01"
 func TestDisclosureOnceThenWithout(t *testing.T) {
 	core, clk := newCore(t)
 	a := mustAccount(t, core, "201", "Alice")
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("80:5E:C0:AA:BB:01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("80:5E:C0:AA:BB:01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	// An abandoned transfer does not consume the window.
@@ -94,25 +104,25 @@ func TestDisclosureOnceThenWithout(t *testing.T) {
 	if secret || bytes.Contains(body, []byte("account.1.password")) || bytes.Contains(body, []byte("static.security.user_password")) {
 		t.Fatalf("third fetch carries secrets:\n%s", body)
 	}
-	d, _ := core.Device("805ec0aabb01")
-	if d.Disclosure.State != provision.DisclosureConsumed || d.Disclosure.DisclosedTo.IP != "192.0.2.9" {
+	d, _ := core.Device(context.Background(), "805ec0aabb01")
+	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo.IP != "192.0.2.9" {
 		t.Fatalf("disclosure = %+v", d.Disclosure)
 	}
 	// Re-arm, then let it expire without a fetch.
-	if _, err := core.OpenDisclosure("805ec0aabb01", "admin"); err != nil {
+	if _, err := core.OpenDisclosure(context.Background(), "805ec0aabb01", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(601 * time.Second)
 	if _, secret := fetch(t, core, "805ec0aabb01.cfg", yua, true); secret {
 		t.Fatal("fetch after the window ended carries secrets")
 	}
-	if d, _ := core.Device("805ec0aabb01"); d.Disclosure.State != provision.DisclosureExpired {
+	if d, _ := core.Device(context.Background(), "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureExpired {
 		t.Fatalf("state = %s, want expired", d.Disclosure.State)
 	}
-	if err := core.ExpireDisclosures(); err != nil {
+	if err := core.ExpireDisclosures(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	evs, _ := core.Audit("805ec0aabb01", 10)
+	evs, _ := core.Audit(context.Background(), "805ec0aabb01", 10)
 	var names []string
 	for _, e := range evs {
 		names = append(names, e.Event)
@@ -128,17 +138,17 @@ func TestDisclosureOnceThenWithout(t *testing.T) {
 func TestUnknownMACLandsInInbox(t *testing.T) {
 	core, _ := newCore(t)
 	_, err := core.Provide(context.Background(), vendors.Request{Path: "001565123456.cfg", UserAgent: "Yealink SIP-T46S 66.86.0.15 00:15:65:12:34:56", RemoteAddr: "192.0.2.3"})
-	if !errors.Is(err, provision.ErrNotFound) {
+	if !errors.Is(err, autoprov.ErrNotFound) {
 		t.Fatalf("unassigned per-device file: err = %v, want not found", err)
 	}
-	d, err := core.Device("001565123456")
-	if err != nil || d.State != provision.StateUnassigned || d.Vendor != "yealink" || d.Model != "T46S" || d.Firmware != "66.86.0.15" || d.RemoteIP != "192.0.2.3" {
+	d, err := core.Device(context.Background(), "001565123456")
+	if err != nil || d.State != autoprov.StateUnassigned || d.Vendor != "yealink" || d.Model != "T46S" || d.Firmware != "66.86.0.15" || d.RemoteIP != "192.0.2.3" {
 		t.Fatalf("inbox device = %+v, %v", d, err)
 	}
 	// Adopting it takes what the phone told us.
 	mustAccount(t, core, "201", "Alice")
-	got, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("00-15-65-12-34-56"), Accounts: &[]string{"201"}}, "test")
-	if err != nil || got.State != provision.StateAssigned || got.Model != "T46S" || got.Disclosure.State != provision.DisclosureOpen {
+	got, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("00-15-65-12-34-56"), Accounts: &[]string{"201"}}, "test")
+	if err != nil || got.State != autoprov.StateAssigned || got.Model != "T46S" || got.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("adopt = %+v, %v", got, err)
 	}
 }
@@ -147,25 +157,25 @@ func TestKeysValidatedAtSave(t *testing.T) {
 	core, _ := newCore(t)
 	mustAccount(t, core, "201", "Alice")
 	mustAccount(t, core, "202", "Bob")
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0000031"), Model: ptr("T31G"), Accounts: &[]string{"201"}}, "t"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0000031"), Model: ptr("T31G"), Accounts: &[]string{"201"}}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := core.SetKeys("805ec0000031", []provision.KeySpec{{Position: 40, Type: vendors.KeySpeedDial, Value: "123"}}, "t")
-	var inv *provision.InvalidError
+	_, err := core.SetKeys(context.Background(), "805ec0000031", []autoprov.KeySpec{{Position: 40, Type: vendors.KeySpeedDial, Value: "123"}}, "t")
+	var inv *autoprov.InvalidError
 	if !errors.As(err, &inv) || !strings.Contains(inv.Message, "position") || !strings.Contains(inv.Message, "key 1") {
 		t.Fatalf("position 40 on a T31G: err = %v", err)
 	}
-	if d, _ := core.Device("805ec0000031"); len(d.Keys) != 0 {
+	if d, _ := core.Device(context.Background(), "805ec0000031"); len(d.Keys) != 0 {
 		t.Fatalf("refused keys were stored: %+v", d.Keys)
 	}
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("7c2f80000870"), Model: ptr("N870"), Accounts: &[]string{"201"}}, "t"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("7c2f80000870"), Model: ptr("N870"), Accounts: &[]string{"201"}}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = core.SetKeys("7c2f80000870", []provision.KeySpec{{Position: 1, Type: vendors.KeyBLF, Value: "202"}}, "t")
+	_, err = core.SetKeys(context.Background(), "7c2f80000870", []autoprov.KeySpec{{Position: 1, Type: vendors.KeyBLF, Value: "202"}}, "t")
 	if !errors.As(err, &inv) || !strings.Contains(inv.Message, "N870") {
 		t.Fatalf("BLF on an N870: err = %v", err)
 	}
-	_, err = core.SetKeys("805ec0000031", []provision.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", Account: "999"}}, "t")
+	_, err = core.SetKeys(context.Background(), "805ec0000031", []autoprov.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", Account: "999"}}, "t")
 	if !errors.As(err, &inv) || !strings.Contains(inv.Message, "999") {
 		t.Fatalf("account not on device: err = %v", err)
 	}
@@ -175,15 +185,15 @@ func TestBLFLabelFollowsRename(t *testing.T) {
 	core, _ := newCore(t)
 	mustAccount(t, core, "201", "Alice")
 	mustAccount(t, core, "202", "Bob Builder")
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"},
-		Keys: &[]provision.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", PickupCode: "*8"}}}, "t"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"},
+		Keys: &[]autoprov.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", PickupCode: "*8"}}}, "t"); err != nil {
 		t.Fatal(err)
 	}
 	body, _ := fetch(t, core, "805ec0aabb01.cfg", yua, true)
 	if !bytes.Contains(body, []byte("linekey.2.label = Bob Builder")) {
 		t.Fatalf("BLF label missing:\n%s", body)
 	}
-	if _, err := core.UpdateAccount("202", provision.AccountInput{DisplayName: ptr("Robert")}, "t"); err != nil {
+	if _, err := core.UpdateAccount(context.Background(), "202", autoprov.AccountInput{DisplayName: ptr("Robert")}, "t"); err != nil {
 		t.Fatal(err)
 	}
 	body, _ = fetch(t, core, "805ec0aabb01.cfg", yua, true)
@@ -195,14 +205,14 @@ func TestBLFLabelFollowsRename(t *testing.T) {
 func TestKeyProfileSharedAndChecked(t *testing.T) {
 	core, _ := newCore(t)
 	mustAccount(t, core, "201", "Alice")
-	var keys []provision.KeySpec
+	var keys []autoprov.KeySpec
 	for i := 1; i <= 10; i++ {
-		keys = append(keys, provision.KeySpec{Position: i + 1, Type: vendors.KeyBLF, Value: "2" + strings.Repeat("0", 1) + string(rune('0'+i%10))})
+		keys = append(keys, autoprov.KeySpec{Position: i + 1, Type: vendors.KeyBLF, Value: "2" + strings.Repeat("0", 1) + string(rune('0'+i%10))})
 	}
-	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: keys}, true, "test"); err != nil {
+	if _, err := core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "reception", Keys: keys}, true, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
 		t.Fatal(err)
 	}
 	body, _ := fetch(t, core, "805ec0aabb01.cfg", yua, true)
@@ -210,11 +220,11 @@ func TestKeyProfileSharedAndChecked(t *testing.T) {
 		t.Fatalf("profile keys not rendered:\n%s", body)
 	}
 	// A profile change that a device using it cannot take is refused whole.
-	bad := append(keys, provision.KeySpec{Position: 99, Type: vendors.KeyBLF, Value: "201"})
-	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "reception", Keys: bad}, false, "test"); err == nil {
+	bad := append(keys, autoprov.KeySpec{Position: 99, Type: vendors.KeyBLF, Value: "201"})
+	if _, err := core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "reception", Keys: bad}, false, "test"); err == nil {
 		t.Fatal("profile with a key beyond the T54W was saved")
 	}
-	p, _ := core.KeyProfile("reception")
+	p, _ := core.KeyProfile(context.Background(), "reception")
 	if len(p.Keys) != 10 {
 		t.Fatalf("profile half-saved: %d keys", len(p.Keys))
 	}
@@ -223,10 +233,10 @@ func TestKeyProfileSharedAndChecked(t *testing.T) {
 func TestPreviewMasksSecrets(t *testing.T) {
 	core, _ := newCore(t)
 	a := mustAccount(t, core, "201", "Alice")
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("000413aabbcc"), Model: ptr("D785"), Accounts: &[]string{"201"}}, "t"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("000413aabbcc"), Model: ptr("D785"), Accounts: &[]string{"201"}}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	f, err := core.Preview("000413aabbcc", "000413AABBCC.xml", "")
+	f, err := core.Preview(context.Background(), "000413aabbcc", "000413AABBCC.xml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,35 +244,35 @@ func TestPreviewMasksSecrets(t *testing.T) {
 		t.Fatalf("preview not masked:\n%s", f.Body)
 	}
 	// The preview does not consume the window.
-	if d, _ := core.Device("000413aabbcc"); d.Disclosure.State != provision.DisclosureOpen {
+	if d, _ := core.Device(context.Background(), "000413aabbcc"); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("state = %s", d.Disclosure.State)
 	}
 }
 
 func TestBadInput(t *testing.T) {
 	core, _ := newCore(t)
-	var inv *provision.InvalidError
+	var inv *autoprov.InvalidError
 	for _, tc := range []struct {
 		name  string
-		in    provision.DeviceInput
+		in    autoprov.DeviceInput
 		field string
 	}{
-		{"bad mac", provision.DeviceInput{MAC: ptr("80:5e:c0:zz:bb:01"), Model: ptr("T54W")}, "mac"},
-		{"unknown model", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "model"},
-		{"unknown vendor", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Vendor: ptr("acme"), Model: ptr("T54W")}, "vendor"},
-		{"missing account", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Accounts: &[]string{"404"}}, "accounts"},
-		{"bad time zone", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Overrides: &provision.Overrides{Timezone: "Mars/Olympus"}}, "timezone"},
-		{"bad language", provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Overrides: &provision.Overrides{Language: "xx"}}, "language"},
+		{"bad mac", autoprov.DeviceInput{MAC: ptr("80:5e:c0:zz:bb:01"), Model: ptr("T54W")}, "mac"},
+		{"unknown model", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "model"},
+		{"unknown vendor", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Vendor: ptr("acme"), Model: ptr("T54W")}, "vendor"},
+		{"missing account", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Accounts: &[]string{"404"}}, "accounts"},
+		{"bad time zone", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Overrides: &autoprov.Overrides{Timezone: "Mars/Olympus"}}, "timezone"},
+		{"bad language", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Overrides: &autoprov.Overrides{Language: "xx"}}, "language"},
 	} {
-		_, err := core.CreateDevice(tc.in, "t")
+		_, err := core.CreateDevice(context.Background(), tc.in, "t")
 		if !errors.As(err, &inv) || inv.Field != tc.field {
 			t.Errorf("%s: err = %v, want invalid %s", tc.name, err, tc.field)
 		}
 	}
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "t"); !strings.Contains(err.Error(), "T54W") {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "t"); !strings.Contains(err.Error(), "T54W") {
 		t.Errorf("unknown model error does not list supported models: %v", err)
 	}
-	if _, err := core.Device("805ec0aabb09"); !errors.Is(err, provision.ErrNotFound) {
+	if _, err := core.Device(context.Background(), "805ec0aabb09"); !errors.Is(err, autoprov.ErrNotFound) {
 		t.Error("a refused device was stored")
 	}
 }
@@ -310,19 +320,19 @@ func TestCleanPath(t *testing.T) {
 func TestAdminChangesAudited(t *testing.T) {
 	core, _ := newCore(t)
 	mustAccount(t, core, "201", "Alice")
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "api@192.0.2.1"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "api@192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := core.UpdateAccount("201", provision.AccountInput{Password: ptr("New-Secret-Pw-201")}, "api@192.0.2.2"); err != nil {
+	if _, err := core.UpdateAccount(context.Background(), "201", autoprov.AccountInput{Password: ptr("New-Secret-Pw-201")}, "api@192.0.2.2"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := core.UpdateDevice("805ec0aabb01", provision.DeviceInput{Label: ptr("Desk 4"), WebPassword: ptr("New-Web-Pw-4711")}, "api@192.0.2.3"); err != nil {
+	if _, err := core.UpdateDevice(context.Background(), "805ec0aabb01", autoprov.DeviceInput{Label: ptr("Desk 4"), WebPassword: ptr("New-Web-Pw-4711")}, "api@192.0.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	if err := core.DeleteDevice("805ec0aabb01", "api@192.0.2.4"); err != nil {
+	if err := core.DeleteDevice(context.Background(), "805ec0aabb01", "api@192.0.2.4"); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := core.Audit("", 100)
+	evs, err := core.Audit(context.Background(), "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,15 +362,15 @@ func TestLayout(t *testing.T) {
 	core, _ := newCore(t)
 	mustAccount(t, core, "201", "Alice")
 	mustAccount(t, core, "202", "Bob")
-	if _, err := core.SaveKeyProfile(provision.KeyProfile{Name: "desk", Keys: []provision.KeySpec{
+	if _, err := core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "desk", Keys: []autoprov.KeySpec{
 		{Position: 2, Type: vendors.KeyBLF, Value: "202"}, {Position: 3, Type: vendors.KeyDND}}}, true, "t"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := core.CreateDevice(provision.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"},
-		KeyProfile: ptr("desk"), Keys: &[]provision.KeySpec{{Position: 3, Type: vendors.KeySpeedDial, Value: "5551234", Label: "Shop"}}}, "t"); err != nil {
+	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"},
+		KeyProfile: ptr("desk"), Keys: &[]autoprov.KeySpec{{Position: 3, Type: vendors.KeySpeedDial, Value: "5551234", Label: "Shop"}}}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := core.Layout("805ec0aabb01")
+	got, err := core.Layout(context.Background(), "805ec0aabb01")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,11 +400,11 @@ func TestDiscoveredURL(t *testing.T) {
 		{"7c2f80000005", "gigaset", "N870", "http://prov.example.com/prov/"},
 		{"7c2f80000006", "", "", "http://prov.example.com/prov/"},
 	} {
-		got, err := core.Discovered(provision.Discovery{MAC: tc.mac, Vendor: tc.vendor, Model: tc.model, RemoteIP: "192.0.2.8"})
+		got, err := core.Discovered(context.Background(), provision.Discovery{MAC: tc.mac, Vendor: tc.vendor, Model: tc.model, RemoteIP: "192.0.2.8"})
 		if err != nil || got != tc.want {
 			t.Errorf("%s %s: %q, %v; want %q", tc.vendor, tc.model, got, err, tc.want)
 		}
-		if d, err := core.Device(tc.mac); err != nil || d.State != provision.StateUnassigned || d.LastFile != "sip-pnp" {
+		if d, err := core.Device(context.Background(), tc.mac); err != nil || d.State != autoprov.StateUnassigned || d.LastFile != "sip-pnp" {
 			t.Errorf("%s not in the inbox: %+v, %v", tc.mac, d, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -17,7 +18,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create and drop test schemas
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -108,13 +109,13 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 // seed creates account 201 and an assigned device carrying it.
 func seed(t *testing.T, s *Store, mac string) {
 	t.Helper()
-	if _, err := s.Account("201"); errors.Is(err, ErrNotFound) {
-		if _, err := s.CreateAccount(provision.Account{Extension: "201", DisplayName: "Alice", AuthUser: "201", Password: "secret-201"}); err != nil {
+	if _, err := s.Account(context.Background(), "201"); errors.Is(err, ErrNotFound) {
+		if _, err := s.CreateAccount(context.Background(), autoprov.Account{Extension: "201", DisplayName: "Alice", AuthUser: "201", Password: "secret-201"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d := provision.Device{MAC: mac, Vendor: "yealink", Model: "T54W", State: provision.StateAssigned, Accounts: []string{"201"}}
-	if err := s.CreateDevice(d); err != nil {
+	d := autoprov.Device{MAC: mac, Vendor: "yealink", Model: "T54W", State: autoprov.StateAssigned, Accounts: []string{"201"}}
+	if err := s.CreateDevice(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,42 +127,42 @@ func TestInventoryRoundTrip(t *testing.T) { eachBackend(t, testInventoryRoundTri
 func testInventoryRoundTrip(t *testing.T, dsn string) {
 	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
-	d, err := s.Device("805ec0aabb01")
+	d, err := s.Device(context.Background(), "805ec0aabb01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.State != provision.StateAssigned || len(d.Accounts) != 1 || d.Accounts[0] != "201" || d.Disclosure.State != provision.DisclosureNone {
+	if d.State != autoprov.StateAssigned || len(d.Accounts) != 1 || d.Accounts[0] != "201" || d.Disclosure.State != autoprov.DisclosureNone {
 		t.Fatalf("device = %+v", d)
 	}
-	if err := s.CreateDevice(provision.Device{MAC: "805ec0aabb01"}); !errors.Is(err, ErrConflict) {
+	if err := s.CreateDevice(context.Background(), autoprov.Device{MAC: "805ec0aabb01"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate MAC: err = %v, want ErrConflict", err)
 	}
-	if _, err := s.CreateAccount(provision.Account{Extension: "201"}); !errors.Is(err, ErrConflict) {
+	if _, err := s.CreateAccount(context.Background(), autoprov.Account{Extension: "201"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate extension: err = %v, want ErrConflict", err)
 	}
-	if err := s.DeleteAccount("201"); !errors.Is(err, ErrConflict) {
+	if err := s.DeleteAccount(context.Background(), "201"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("deleting an account in use: err = %v, want ErrConflict", err)
 	}
-	created, err := s.Seen(provision.Sighting{MAC: "001565000001", Vendor: "yealink", Model: "T46S", RemoteIP: "127.0.0.1", File: "001565000001.cfg", At: t0})
+	created, err := s.Seen(context.Background(), autoprov.Sighting{MAC: "001565000001", Vendor: "yealink", Model: "T46S", RemoteIP: "127.0.0.1", File: "001565000001.cfg", At: t0})
 	if err != nil || !created {
 		t.Fatalf("Seen new: created=%v err=%v", created, err)
 	}
-	created, err = s.Seen(provision.Sighting{MAC: "001565000001", RemoteIP: "127.0.0.2", Firmware: "66.86.0.15", At: t0.Add(time.Minute)})
+	created, err = s.Seen(context.Background(), autoprov.Sighting{MAC: "001565000001", RemoteIP: "127.0.0.2", Firmware: "66.86.0.15", At: t0.Add(time.Minute)})
 	if err != nil || created {
 		t.Fatalf("Seen again: created=%v err=%v", created, err)
 	}
-	u, _ := s.Device("001565000001")
-	if u.State != provision.StateUnassigned || u.RemoteIP != "127.0.0.2" || u.Firmware != "66.86.0.15" || u.Model != "T46S" || !u.LastSeen.Equal(t0.Add(time.Minute)) {
+	u, _ := s.Device(context.Background(), "001565000001")
+	if u.State != autoprov.StateUnassigned || u.RemoteIP != "127.0.0.2" || u.Firmware != "66.86.0.15" || u.Model != "T46S" || !u.LastSeen.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("unassigned device = %+v", u)
 	}
-	list, err := s.Devices(provision.DeviceFilter{State: provision.StateUnassigned})
+	list, err := s.Devices(context.Background(), autoprov.DeviceFilter{State: autoprov.StateUnassigned})
 	if err != nil || len(list) != 1 || list[0].MAC != "001565000001" {
 		t.Fatalf("filter unassigned = %v, %v", list, err)
 	}
-	if err := s.DeleteDevice("805ec0aabb01"); err != nil {
+	if err := s.DeleteDevice(context.Background(), "805ec0aabb01"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteAccount("201"); err != nil {
+	if err := s.DeleteAccount(context.Background(), "201"); err != nil {
 		t.Fatalf("account free after device deletion: %v", err)
 	}
 }
@@ -174,7 +175,7 @@ func testClaimExactlyOneWinner(t *testing.T, dsn string) {
 	a := open(t, dsn)
 	b := open(t, dsn)
 	seed(t, a, "805ec0aabb01")
-	if _, err := a.OpenDisclosure("805ec0aabb01", t0, 10*time.Minute, "test"); err != nil {
+	if _, err := a.OpenDisclosure(context.Background(), "805ec0aabb01", t0, 10*time.Minute, "test"); err != nil {
 		t.Fatal(err)
 	}
 	const n = 64
@@ -189,7 +190,7 @@ func testClaimExactlyOneWinner(t *testing.T, dsn string) {
 				s = b
 			}
 			tok := fmt.Sprintf("t%d", i)
-			won, err := s.Reserve("805ec0aabb01", tok, t0.Add(time.Second), time.Minute)
+			won, err := s.Reserve(context.Background(), "805ec0aabb01", tok, t0.Add(time.Second), time.Minute)
 			if err != nil {
 				t.Error(err)
 				return
@@ -198,7 +199,7 @@ func testClaimExactlyOneWinner(t *testing.T, dsn string) {
 				return
 			}
 			reserved.Add(1)
-			ok, err := s.Commit("805ec0aabb01", tok, t0.Add(2*time.Second), provision.Peer{IP: "192.0.2.7", UserAgent: "ua"})
+			ok, err := s.Commit(context.Background(), "805ec0aabb01", tok, t0.Add(2*time.Second), autoprov.Peer{IP: "192.0.2.7", UserAgent: "ua"})
 			if err != nil {
 				t.Error(err)
 			}
@@ -211,18 +212,18 @@ func testClaimExactlyOneWinner(t *testing.T, dsn string) {
 	if reserved.Load() != 1 || committed.Load() != 1 {
 		t.Fatalf("reserved %d, committed %d; want exactly one each", reserved.Load(), committed.Load())
 	}
-	d, _ := b.Device("805ec0aabb01")
-	if d.Disclosure.State != provision.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "192.0.2.7" {
+	d, _ := b.Device(context.Background(), "805ec0aabb01")
+	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "192.0.2.7" {
 		t.Fatalf("disclosure = %+v", d.Disclosure)
 	}
 	// After consumption nobody wins until it is re-armed.
-	if won, _ := a.Reserve("805ec0aabb01", "late", t0.Add(3*time.Second), time.Minute); won {
+	if won, _ := a.Reserve(context.Background(), "805ec0aabb01", "late", t0.Add(3*time.Second), time.Minute); won {
 		t.Fatal("reserved a consumed window")
 	}
-	if _, err := a.OpenDisclosure("805ec0aabb01", t0.Add(4*time.Second), 10*time.Minute, "test"); err != nil {
+	if _, err := a.OpenDisclosure(context.Background(), "805ec0aabb01", t0.Add(4*time.Second), 10*time.Minute, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if won, _ := a.Reserve("805ec0aabb01", "rearmed", t0.Add(5*time.Second), time.Minute); !won {
+	if won, _ := a.Reserve(context.Background(), "805ec0aabb01", "rearmed", t0.Add(5*time.Second), time.Minute); !won {
 		t.Fatal("re-armed window could not be reserved")
 	}
 }
@@ -232,30 +233,30 @@ func TestReleaseAndLease(t *testing.T) { eachBackend(t, testReleaseAndLease) }
 func testReleaseAndLease(t *testing.T, dsn string) {
 	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
-	s.OpenDisclosure("805ec0aabb01", t0, 10*time.Minute, "test")
-	if won, _ := s.Reserve("805ec0aabb01", "a", t0, time.Minute); !won {
+	s.OpenDisclosure(context.Background(), "805ec0aabb01", t0, 10*time.Minute, "test")
+	if won, _ := s.Reserve(context.Background(), "805ec0aabb01", "a", t0, time.Minute); !won {
 		t.Fatal("first reserve lost")
 	}
-	if won, _ := s.Reserve("805ec0aabb01", "b", t0.Add(time.Second), time.Minute); won {
+	if won, _ := s.Reserve(context.Background(), "805ec0aabb01", "b", t0.Add(time.Second), time.Minute); won {
 		t.Fatal("second reserve won while the first holds the claim")
 	}
 	// An abandoned transfer releases: the window is open again.
-	if err := s.Release("805ec0aabb01", "a"); err != nil {
+	if err := s.Release(context.Background(), "805ec0aabb01", "a"); err != nil {
 		t.Fatal(err)
 	}
-	if won, _ := s.Reserve("805ec0aabb01", "b", t0.Add(2*time.Second), time.Minute); !won {
+	if won, _ := s.Reserve(context.Background(), "805ec0aabb01", "b", t0.Add(2*time.Second), time.Minute); !won {
 		t.Fatal("reserve after release lost")
 	}
 	// A claim whose holder died lapses after its lease.
-	if won, _ := s.Reserve("805ec0aabb01", "c", t0.Add(2*time.Second+time.Minute+time.Millisecond), time.Minute); !won {
+	if won, _ := s.Reserve(context.Background(), "805ec0aabb01", "c", t0.Add(2*time.Second+time.Minute+time.Millisecond), time.Minute); !won {
 		t.Fatal("reserve after the lease lapsed lost")
 	}
 	// The holder whose lease lapsed cannot commit any more.
-	if ok, _ := s.Commit("805ec0aabb01", "b", t0.Add(3*time.Minute), provision.Peer{}); ok {
+	if ok, _ := s.Commit(context.Background(), "805ec0aabb01", "b", t0.Add(3*time.Minute), autoprov.Peer{}); ok {
 		t.Fatal("stale holder committed")
 	}
-	d, _ := s.Device("805ec0aabb01")
-	if d.Disclosure.State != provision.DisclosureOpen {
+	d, _ := s.Device(context.Background(), "805ec0aabb01")
+	if d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("state = %s, want open", d.Disclosure.State)
 	}
 }
@@ -265,28 +266,28 @@ func TestExpiry(t *testing.T) { eachBackend(t, testExpiry) }
 func testExpiry(t *testing.T, dsn string) {
 	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
-	s.OpenDisclosure("805ec0aabb01", t0, 2*time.Second, "admin")
-	if macs, _ := s.ExpireDue(t0.Add(time.Second)); len(macs) != 0 {
+	s.OpenDisclosure(context.Background(), "805ec0aabb01", t0, 2*time.Second, "admin")
+	if macs, _ := s.ExpireDue(context.Background(), t0.Add(time.Second)); len(macs) != 0 {
 		t.Fatalf("expired early: %v", macs)
 	}
-	if won, _ := s.Reserve("805ec0aabb01", "late", t0.Add(3*time.Second), time.Minute); won {
+	if won, _ := s.Reserve(context.Background(), "805ec0aabb01", "late", t0.Add(3*time.Second), time.Minute); won {
 		t.Fatal("reserved after the window ended")
 	}
-	macs, err := s.ExpireDue(t0.Add(3 * time.Second))
+	macs, err := s.ExpireDue(context.Background(), t0.Add(3*time.Second))
 	if err != nil || len(macs) != 1 {
 		t.Fatalf("ExpireDue = %v, %v", macs, err)
 	}
-	d, _ := s.Device("805ec0aabb01")
-	if d.Disclosure.State != provision.DisclosureExpired {
+	d, _ := s.Device(context.Background(), "805ec0aabb01")
+	if d.Disclosure.State != autoprov.DisclosureExpired {
 		t.Fatalf("state = %s", d.Disclosure.State)
 	}
-	evs, _ := s.Audit("805ec0aabb01", 10)
-	if len(evs) != 2 || evs[0].Event != provision.EventDisclosureExpired || evs[1].Event != provision.EventDisclosureOpened {
+	evs, _ := s.Audit(context.Background(), "805ec0aabb01", 10)
+	if len(evs) != 2 || evs[0].Event != autoprov.EventDisclosureExpired || evs[1].Event != autoprov.EventDisclosureOpened {
 		t.Fatalf("audit = %+v", evs)
 	}
 	// Re-arm reopens.
-	s.OpenDisclosure("805ec0aabb01", t0.Add(time.Hour), time.Minute, "admin")
-	if won, _ := s.Reserve("805ec0aabb01", "x", t0.Add(time.Hour+time.Second), time.Minute); !won {
+	s.OpenDisclosure(context.Background(), "805ec0aabb01", t0.Add(time.Hour), time.Minute, "admin")
+	if won, _ := s.Reserve(context.Background(), "805ec0aabb01", "x", t0.Add(time.Hour+time.Second), time.Minute); !won {
 		t.Fatal("re-armed window not reservable")
 	}
 }
@@ -302,68 +303,68 @@ func testPortable(t *testing.T, dsn string) {
 	seed(t, s, "805ec0aabb01")
 
 	for _, m := range []string{"T54W", "t54w", "T54w"} {
-		list, err := s.Devices(provision.DeviceFilter{Model: m})
+		list, err := s.Devices(context.Background(), autoprov.DeviceFilter{Model: m})
 		if err != nil || len(list) != 1 || list[0].MAC != "805ec0aabb01" {
 			t.Fatalf("model filter %q = %v, %v", m, list, err)
 		}
 	}
-	if list, err := s.Devices(provision.DeviceFilter{Model: "T54"}); err != nil || len(list) != 0 {
+	if list, err := s.Devices(context.Background(), autoprov.DeviceFilter{Model: "T54"}); err != nil || len(list) != 0 {
 		t.Fatalf("model filter T54 = %v, %v", list, err)
 	}
 
 	// Settings: the first Save inserts row 1, the second updates it.
-	if st, err := s.Settings(); err != nil || st != provision.DefaultSettings() {
+	if st, err := s.Settings(context.Background()); err != nil || st != autoprov.DefaultSettings() {
 		t.Fatalf("default settings = %+v, %v", st, err)
 	}
 	for _, srv := range []string{"pbx1.example.com", "pbx2.example.com"} {
-		want := provision.DefaultSettings()
+		want := autoprov.DefaultSettings()
 		want.SIPServer, want.Timezone = srv, "Europe/Berlin"
-		if err := s.PutSettings(want); err != nil {
+		if err := s.PutSettings(context.Background(), want); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.Settings(); err != nil || got != want {
+		if got, err := s.Settings(context.Background()); err != nil || got != want {
 			t.Fatalf("settings = %+v, %v; want %+v", got, err, want)
 		}
 	}
 
 	// JSON columns: keys and overrides on a device, keys on a profile.
-	keys := []provision.KeySpec{{Position: 1, Type: vendors.KeyLine, Account: "201"},
+	keys := []autoprov.KeySpec{{Position: 1, Type: vendors.KeyLine, Account: "201"},
 		{Position: 2, Module: 1, Type: vendors.KeyBLF, Value: "202", Label: "Bob \"B\" <ü>", PickupCode: "*8"}}
-	if _, err := s.CreateKeyProfile(provision.KeyProfile{Name: "desk", Description: "d", Keys: keys}); err != nil {
+	if _, err := s.CreateKeyProfile(context.Background(), autoprov.KeyProfile{Name: "desk", Description: "d", Keys: keys}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateKeyProfile(provision.KeyProfile{Name: "desk"}); !errors.Is(err, ErrConflict) {
+	if _, err := s.CreateKeyProfile(context.Background(), autoprov.KeyProfile{Name: "desk"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate profile: err = %v, want ErrConflict", err)
 	}
-	d, _ := s.Device("805ec0aabb01")
-	d.Keys, d.Overrides, d.KeyProfile, d.Label = keys, provision.Overrides{Language: "fr", Timezone: "Europe/Paris"}, "desk", "Reception"
-	if err := s.UpdateDevice(d); err != nil {
+	d, _ := s.Device(context.Background(), "805ec0aabb01")
+	d.Keys, d.Overrides, d.KeyProfile, d.Label = keys, autoprov.Overrides{Language: "fr", Timezone: "Europe/Paris"}, "desk", "Reception"
+	if err := s.UpdateDevice(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Device("805ec0aabb01")
+	got, err := s.Device(context.Background(), "805ec0aabb01")
 	if err != nil || fmt.Sprint(got.Keys) != fmt.Sprint(keys) || got.Overrides != d.Overrides || got.KeyProfile != "desk" || got.Label != "Reception" {
 		t.Fatalf("device after update = %+v, %v", got, err)
 	}
-	if p, err := s.KeyProfile("desk"); err != nil || fmt.Sprint(p.Keys) != fmt.Sprint(keys) {
+	if p, err := s.KeyProfile(context.Background(), "desk"); err != nil || fmt.Sprint(p.Keys) != fmt.Sprint(keys) {
 		t.Fatalf("profile = %+v, %v", p, err)
 	}
-	if err := s.DeleteKeyProfile("desk"); !errors.Is(err, ErrConflict) {
+	if err := s.DeleteKeyProfile(context.Background(), "desk"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("deleting a profile in use: err = %v, want ErrConflict", err)
 	}
-	if err := s.DeleteKeyProfile("nope"); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteKeyProfile(context.Background(), "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleting a missing profile: err = %v, want ErrNotFound", err)
 	}
 
 	// A sighting of an assigned device keeps its vendor and model and an
 	// empty User-Agent or firmware keeps what was known.
 	at := time.Date(2026, 11, 23, 13, 0, 0, 0, time.FixedZone("CET", 3600))
-	if _, err := s.Seen(provision.Sighting{MAC: "805ec0aabb01", Vendor: "snom", Model: "D785", UserAgent: "ua1", Firmware: "fw1", RemoteIP: "192.0.2.1", File: "a", At: at}); err != nil {
+	if _, err := s.Seen(context.Background(), autoprov.Sighting{MAC: "805ec0aabb01", Vendor: "snom", Model: "D785", UserAgent: "ua1", Firmware: "fw1", RemoteIP: "192.0.2.1", File: "a", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Seen(provision.Sighting{MAC: "805ec0aabb01", RemoteIP: "192.0.2.2", File: "b", At: at}); err != nil {
+	if _, err := s.Seen(context.Background(), autoprov.Sighting{MAC: "805ec0aabb01", RemoteIP: "192.0.2.2", File: "b", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Device("805ec0aabb01")
+	got, _ = s.Device(context.Background(), "805ec0aabb01")
 	if got.Vendor != "yealink" || got.Model != "T54W" || got.UserAgent != "ua1" || got.Firmware != "fw1" || got.RemoteIP != "192.0.2.2" || got.LastFile != "b" {
 		t.Fatalf("after sightings = %+v", got)
 	}
@@ -379,7 +380,7 @@ func testPortable(t *testing.T, dsn string) {
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			c, err := s.Seen(provision.Sighting{MAC: "001565000099", Vendor: "yealink", Model: "T46S", At: t0})
+			c, err := s.Seen(context.Background(), autoprov.Sighting{MAC: "001565000099", Vendor: "yealink", Model: "T46S", At: t0})
 			if err != nil {
 				t.Error(err)
 			}
@@ -395,22 +396,22 @@ func testPortable(t *testing.T, dsn string) {
 
 	// The device_accounts foreign keys: the row goes with its device
 	// (CASCADE); an account cannot go while a device holds it.
-	if macs, err := s.DevicesUsingAccount("201"); err != nil || len(macs) != 1 {
+	if macs, err := s.DevicesUsingAccount(context.Background(), "201"); err != nil || len(macs) != 1 {
 		t.Fatalf("devices using 201 = %v, %v", macs, err)
 	}
-	if err := s.DeleteDevice("805ec0aabb01"); err != nil {
+	if err := s.DeleteDevice(context.Background(), "805ec0aabb01"); err != nil {
 		t.Fatal(err)
 	}
-	if macs, err := s.DevicesUsingAccount("201"); err != nil || len(macs) != 0 {
+	if macs, err := s.DevicesUsingAccount(context.Background(), "201"); err != nil || len(macs) != 0 {
 		t.Fatalf("after delete, devices using 201 = %v, %v", macs, err)
 	}
-	if err := s.DeleteDevice("805ec0aabb01"); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteDevice(context.Background(), "805ec0aabb01"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("delete twice: err = %v, want ErrNotFound", err)
 	}
-	if err := s.CreateDevice(provision.Device{MAC: "805ec0aabb02", Accounts: []string{"999"}}); !errors.Is(err, ErrNotFound) {
+	if err := s.CreateDevice(context.Background(), autoprov.Device{MAC: "805ec0aabb02", Accounts: []string{"999"}}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("device with unknown account: err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Device("805ec0aabb02"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Device(context.Background(), "805ec0aabb02"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("half-created device: err = %v, want ErrNotFound (rolled back)", err)
 	}
 }
@@ -443,7 +444,7 @@ func testConcurrentOpen(t *testing.T, dsn string) {
 	}
 	s := open(t, dsn)
 	seed(t, s, "805ec0aabb01")
-	if list, err := s.Devices(provision.DeviceFilter{}); err != nil || len(list) != 1 {
+	if list, err := s.Devices(context.Background(), autoprov.DeviceFilter{}); err != nil || len(list) != 1 {
 		t.Fatalf("devices = %v, %v", list, err)
 	}
 }
