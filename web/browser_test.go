@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"github.com/autoprov/autoprov"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/autoprov/autoprov/server/provision"
 )
 
 // chromium finds Debian's chromium: the test skips without it, except in
@@ -120,7 +119,7 @@ func TestBrowserAdopt(t *testing.T) {
 		t.Errorf("flash %q", flash)
 	}
 	d := e.device(phoneMAC)
-	if d.State != provision.StateAssigned || d.Disclosure.State != provision.DisclosureOpen ||
+	if d.State != autoprov.StateAssigned || d.Disclosure.State != autoprov.DisclosureOpen ||
 		d.Label != "Reception" || strings.Join(d.Accounts, ",") != "201" {
 		t.Errorf("core after the browser adopt: state %s, window %s, label %q, accounts %v",
 			d.State, d.Disclosure.State, d.Label, d.Accounts)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"errors"
+	"github.com/autoprov/autoprov"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,11 +30,17 @@ const (
 	phoneIP  = "192.0.2.3"
 )
 
+// core is both services of the core, as main wires them.
+type core struct {
+	*provision.Phones
+	*provision.Inventory
+}
+
 // env is the UI mounted on the real HTTP edge over a real core and a
 // real SQLite file, served on loopback.
 type env struct {
 	t    *testing.T
-	core *provision.Service
+	core *core
 	ts   *httptest.Server
 	c    *http.Client // with a cookie jar; does not follow redirects
 }
@@ -50,12 +57,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := provision.New(provision.Config{Registry: reg, Store: st, Log: log})
-	ui, err := web.New(core, log, token)
+	phones, inv := provision.New(provision.Options{Registry: reg, Log: log}, st)
+	core := &core{phones, inv}
+	ui, err := web.New(inv, log, token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: token, Mount: ui.Mount})
+	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Log: log, AdminToken: token, Mount: ui.Mount})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +185,7 @@ func (e *env) csrf() string {
 func (e *env) fetch() {
 	e.t.Helper()
 	_, err := e.core.Provide(context.Background(), vendors.Request{Path: phoneMAC + ".cfg", UserAgent: phoneUA, RemoteAddr: phoneIP, Transport: "http"})
-	if !errors.Is(err, provision.ErrNotFound) {
+	if !errors.Is(err, autoprov.ErrNotFound) {
 		e.t.Fatalf("an unknown phone's fetch: %v, want not found", err)
 	}
 }
@@ -185,15 +193,15 @@ func (e *env) fetch() {
 // account creates an account through the core.
 func (e *env) account(ext, name string) {
 	e.t.Helper()
-	if _, err := e.core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name}, "test"); err != nil {
+	if _, err := e.core.CreateAccount(context.Background(), autoprov.AccountInput{Extension: &ext, DisplayName: &name}, "test"); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
 // device returns a device from the core.
-func (e *env) device(mac string) provision.Device {
+func (e *env) device(mac string) autoprov.Device {
 	e.t.Helper()
-	d, err := e.core.Device(mac)
+	d, err := e.core.Device(context.Background(), mac)
 	if err != nil {
 		e.t.Fatal(err)
 	}

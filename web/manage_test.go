@@ -1,13 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"errors"
+	"github.com/autoprov/autoprov"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/autoprov/autoprov/server/provision"
 )
 
 // adopted gives the env accounts 201 and 202 and the phone adopted as a
@@ -18,7 +18,7 @@ func (e *env) adopted() {
 	e.account("202", "Bob Example")
 	e.fetch()
 	mac, vendor, model := phoneMAC, "yealink", "T46S"
-	if _, err := e.core.CreateDevice(provision.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model, Accounts: &[]string{"201"}}, "test"); err != nil {
+	if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model, Accounts: &[]string{"201"}}, "test"); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -88,7 +88,7 @@ func TestDeviceKeys(t *testing.T) {
 
 	e.post(path+"/keys", keyForm(csrf, [7]string{"3", "", "blf", "201", "202", "Bob", "*8"})).want(t, http.StatusSeeOther, path+"#keys")
 	d := e.device(phoneMAC)
-	if len(d.Keys) != 1 || d.Keys[0] != (provision.KeySpec{Position: 3, Type: "blf", Account: "201", Value: "202", Label: "Bob", PickupCode: "*8"}) {
+	if len(d.Keys) != 1 || d.Keys[0] != (autoprov.KeySpec{Position: 3, Type: "blf", Account: "201", Value: "202", Label: "Bob", PickupCode: "*8"}) {
 		t.Fatalf("keys after save: %+v", d.Keys)
 	}
 	p := e.get(path).want(t, http.StatusOK).has(t, "Keys saved: 1", `id="effective"`,
@@ -141,7 +141,7 @@ func TestDeviceDelete(t *testing.T) {
 	e.get(path+"/delete").want(t, http.StatusOK).has(t, "Delete 00:15:65:12:34:56?", `action="/ui/devices/`+phoneMAC+`/delete"`)
 	e.device(phoneMAC)
 	e.post(path+"/delete", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther, "/ui/devices")
-	if _, err := e.core.Device(phoneMAC); !errors.Is(err, provision.ErrNotFound) {
+	if _, err := e.core.Device(context.Background(), phoneMAC); !errors.Is(err, autoprov.ErrNotFound) {
 		t.Fatalf("device after delete: %v", err)
 	}
 	e.get("/ui/devices").has(t, "00:15:65:12:34:56 deleted.")
@@ -156,7 +156,7 @@ func TestEditInboxPhoneRefused(t *testing.T) {
 	csrf := e.csrf()
 	e.post("/ui/devices/"+phoneMAC+"/edit", editForm(csrf)).want(t, http.StatusConflict)
 	e.post("/ui/devices/"+phoneMAC+"/keys", keyForm(csrf)).want(t, http.StatusConflict)
-	if d := e.device(phoneMAC); d.State != provision.StateUnassigned {
+	if d := e.device(phoneMAC); d.State != autoprov.StateUnassigned {
 		t.Errorf("an edit adopted the phone: %+v", d)
 	}
 }
@@ -175,8 +175,8 @@ func TestSettingsPage(t *testing.T) {
 		`<option selected>udp</option>`, `value="600"`, `<option value="US" selected>`)
 
 	e.post("/ui/settings", settingsValues(csrf)).want(t, http.StatusSeeOther, "/ui/settings")
-	st, _ := e.core.Settings()
-	want := provision.Settings{SIPServer: "pbx.example.org", SIPPort: 5061, SIPTransport: "tls", OutboundProxy: "proxy.example.org:5061",
+	st, _ := e.core.Settings(context.Background())
+	want := autoprov.Settings{SIPServer: "pbx.example.org", SIPPort: 5061, SIPTransport: "tls", OutboundProxy: "proxy.example.org:5061",
 		NTPServer: "ntp.example.org", Timezone: "Europe/Vienna", Language: "de", WebLanguage: "en", ToneScheme: "AT", DisclosureWindowSeconds: 900}
 	if st != want {
 		t.Fatalf("settings %+v, want %+v", st, want)
@@ -197,7 +197,7 @@ func TestSettingsPage(t *testing.T) {
 			if seg := p.body[i : i+j]; !strings.Contains(seg, `name="`+field+`"`) || !strings.Contains(seg, field) {
 				t.Errorf("the marked field is not %s: %s", field, seg)
 			}
-			if st2, _ := e.core.Settings(); st2 != want {
+			if st2, _ := e.core.Settings(context.Background()); st2 != want {
 				t.Errorf("a refused form changed the settings: %+v", st2)
 			}
 		})
@@ -223,16 +223,16 @@ func TestKeyProfiles(t *testing.T) {
 	}
 	e.get("/ui/profiles/reception").want(t, http.StatusOK).has(t, `name="k_line"`).lacks(t, `name="k_account"`)
 	e.post("/ui/profiles/reception", f).want(t, http.StatusSeeOther, "/ui/profiles/reception")
-	p, err := e.core.KeyProfile("reception")
+	p, err := e.core.KeyProfile(context.Background(), "reception")
 	if err != nil || p.Description != "Front desk keys" || len(p.Keys) != 1 ||
-		p.Keys[0] != (provision.KeySpec{Position: 5, Type: "speed_dial", Line: 1, Value: "100", Label: "Lobby"}) {
+		p.Keys[0] != (autoprov.KeySpec{Position: 5, Type: "speed_dial", Line: 1, Value: "100", Label: "Lobby"}) {
 		t.Fatalf("profile after save: %+v, %v", p, err)
 	}
 	e.get("/ui/profiles").has(t, `<a href="/ui/profiles/reception">reception</a>`, "Front desk keys")
 
 	// In use by the phone: a change that breaks its layout and deletion are refused.
 	prof := "reception"
-	if _, err := e.core.UpdateDevice(phoneMAC, provision.DeviceInput{KeyProfile: &prof}, "test"); err != nil {
+	if _, err := e.core.UpdateDevice(context.Background(), phoneMAC, autoprov.DeviceInput{KeyProfile: &prof}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.get("/ui/devices/"+phoneMAC).has(t, "<td>5</td><td>speed_dial</td><td>201</td><td>100</td><td>Lobby</td><td>profile reception</td>",
@@ -241,22 +241,22 @@ func TestKeyProfiles(t *testing.T) {
 	f["k_position"] = []string{"99", ""}
 	e.post("/ui/profiles/reception", f).want(t, http.StatusBadRequest).has(t, "device "+phoneMAC+":",
 		"position must be between 1 and 27", `value="99"`, `<td class="row-error">position must be between 1 and 27 on the T46S</td>`)
-	if p, _ := e.core.KeyProfile("reception"); p.Keys[0].Position != 5 {
+	if p, _ := e.core.KeyProfile(context.Background(), "reception"); p.Keys[0].Position != 5 {
 		t.Errorf("a refused profile was saved: %+v", p.Keys)
 	}
 	e.get("/ui/profiles/reception/delete").want(t, http.StatusOK).has(t, "Delete key profile reception?")
 	e.post("/ui/profiles/reception/delete", url.Values{"csrf": {csrf}}).want(t, http.StatusConflict).
 		has(t, "Not deleted: key profile reception is used by devices ["+phoneMAC+"]; give them another profile first.")
-	if _, err := e.core.KeyProfile("reception"); err != nil {
+	if _, err := e.core.KeyProfile(context.Background(), "reception"); err != nil {
 		t.Fatalf("a profile in use was deleted: %v", err)
 	}
 
 	none := ""
-	if _, err := e.core.UpdateDevice(phoneMAC, provision.DeviceInput{KeyProfile: &none}, "test"); err != nil {
+	if _, err := e.core.UpdateDevice(context.Background(), phoneMAC, autoprov.DeviceInput{KeyProfile: &none}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.post("/ui/profiles/reception/delete", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther, "/ui/profiles")
-	if _, err := e.core.KeyProfile("reception"); !errors.Is(err, provision.ErrNotFound) {
+	if _, err := e.core.KeyProfile(context.Background(), "reception"); !errors.Is(err, autoprov.ErrNotFound) {
 		t.Errorf("profile after delete: %v", err)
 	}
 	e.get("/ui/profiles/reception").want(t, http.StatusNotFound)
@@ -293,10 +293,10 @@ func TestNewPostsNeedCSRF(t *testing.T) {
 	e := newEnv(t)
 	e.adopted()
 	e.login()
-	if _, err := e.core.SaveKeyProfile(provision.KeyProfile{Name: "p1"}, true, "test"); err != nil {
+	if _, err := e.core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "p1"}, true, "test"); err != nil {
 		t.Fatal(err)
 	}
-	stBefore, _ := e.core.Settings()
+	stBefore, _ := e.core.Settings(context.Background())
 	dev := "/ui/devices/" + phoneMAC
 	for path, form := range map[string]url.Values{
 		dev + "/edit":            editForm("wrong"),
@@ -314,10 +314,10 @@ func TestNewPostsNeedCSRF(t *testing.T) {
 	if d.Label != "" || len(d.Keys) != 0 {
 		t.Errorf("device changed without CSRF: %+v", d)
 	}
-	if st, _ := e.core.Settings(); st != stBefore {
+	if st, _ := e.core.Settings(context.Background()); st != stBefore {
 		t.Errorf("settings changed without CSRF: %+v", st)
 	}
-	if ps, _ := e.core.KeyProfiles(); len(ps) != 1 || len(ps[0].Keys) != 0 {
+	if ps, _ := e.core.KeyProfiles(context.Background()); len(ps) != 1 || len(ps[0].Keys) != 0 {
 		t.Errorf("profiles changed without CSRF: %+v", ps)
 	}
 	// Cross-site with a valid token is refused too.
@@ -364,11 +364,11 @@ func TestKeyEditorShowsLineNumbers(t *testing.T) {
 	e := newEnv(t)
 	e.adopted()
 	e.login()
-	if _, err := e.core.SetKeys(phoneMAC, []provision.KeySpec{{Position: 4, Type: "blf", Line: 1, Value: "202"}}, "test"); err != nil {
+	if _, err := e.core.SetKeys(context.Background(), phoneMAC, []autoprov.KeySpec{{Position: 4, Type: "blf", Line: 1, Value: "202"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.get("/ui/devices/"+phoneMAC).has(t, `<select name="k_account" aria-label="account"><option value="">default</option><option selected>201</option>`)
-	if _, err := e.core.SaveKeyProfile(provision.KeyProfile{Name: "p", Keys: []provision.KeySpec{{Position: 20, Type: "line", Line: 12}}}, true, "test"); err != nil {
+	if _, err := e.core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "p", Keys: []autoprov.KeySpec{{Position: 20, Type: "line", Line: 12}}}, true, "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.get("/ui/profiles/p").has(t, `<option selected>12</option>`)

@@ -2,13 +2,13 @@ package web_test
 
 import (
 	"context"
+	"github.com/autoprov/autoprov"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/web"
 )
@@ -32,7 +32,7 @@ func TestSessionRequired(t *testing.T) {
 	}
 	// A POST without a session changes nothing and goes to the login form.
 	e.post("/ui/accounts", url.Values{"extension": {"201"}, "csrf": {"x"}}).want(t, http.StatusSeeOther, "/ui/login")
-	if accts, _ := e.core.Accounts(); len(accts) != 0 {
+	if accts, _ := e.core.Accounts(context.Background()); len(accts) != 0 {
 		t.Errorf("accounts after an unauthenticated POST: %v", accts)
 	}
 	// A made-up cookie is no session.
@@ -109,13 +109,13 @@ func TestCSRFRefused(t *testing.T) {
 			e.post("/ui/accounts", form).want(t, http.StatusForbidden)
 		})
 	}
-	if accts, _ := e.core.Accounts(); len(accts) != 0 {
+	if accts, _ := e.core.Accounts(context.Background()); len(accts) != 0 {
 		t.Fatalf("an account was created without a valid CSRF token: %v", accts)
 	}
 
 	e.fetch()
 	e.post("/ui/devices/"+phoneMAC+"/adopt", url.Values{"model": {"yealink/T46S"}}).want(t, http.StatusForbidden)
-	if d := e.device(phoneMAC); d.State != provision.StateUnassigned {
+	if d := e.device(phoneMAC); d.State != autoprov.StateUnassigned {
 		t.Errorf("adopted without a CSRF token: state %s", d.State)
 	}
 	e.post("/ui/logout", url.Values{}).want(t, http.StatusForbidden)
@@ -199,7 +199,7 @@ func TestInboxAndAdopt(t *testing.T) {
 		"account": {"201"}, "label": {"Reception"}}).want(t, http.StatusSeeOther, "/ui/devices/"+phoneMAC)
 
 	d := e.device(phoneMAC)
-	if d.State != provision.StateAssigned || d.Disclosure.State != provision.DisclosureOpen ||
+	if d.State != autoprov.StateAssigned || d.Disclosure.State != autoprov.DisclosureOpen ||
 		d.Label != "Reception" || strings.Join(d.Accounts, ",") != "201" || d.Model != "T46S" {
 		t.Fatalf("after adopt: state %s, window %s, label %q, accounts %v, model %s", d.State, d.Disclosure.State, d.Label, d.Accounts, d.Model)
 	}
@@ -213,7 +213,7 @@ func TestInboxAndAdopt(t *testing.T) {
 	e.get("/ui/inbox").lacks(t, "00:15:65:12:34:56").has(t, "The inbox is empty")
 	e.get("/ui/devices").want(t, http.StatusOK).has(t, "00:15:65:12:34:56", "Reception", "open, ", "1–1 of 1")
 
-	ev, err := e.core.Audit(phoneMAC, 10)
+	ev, err := e.core.Audit(context.Background(), phoneMAC, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,13 +251,13 @@ func TestAdoptErrorsChangeNothing(t *testing.T) {
 	adopt(url.Values{"model": {"yealink/T46S"}, "account": {"999"}}).want(t, http.StatusBadRequest).has(t, "account 999 does not exist")
 	adopt(url.Values{"model": {""}}).want(t, http.StatusBadRequest).has(t, "choose a model")
 	adopt(url.Values{"model": {"yealink/T46S"}, "label": {"bad\nlabel"}}).want(t, http.StatusBadRequest).has(t, "label must be")
-	if d := e.device(phoneMAC); d.State != provision.StateUnassigned || d.Label != "" || len(d.Accounts) != 0 {
+	if d := e.device(phoneMAC); d.State != autoprov.StateUnassigned || d.Label != "" || len(d.Accounts) != 0 {
 		t.Fatalf("a refused adopt left state %s, label %q, accounts %v", d.State, d.Label, d.Accounts)
 	}
 	// A MAC the server has never seen is not created from the inbox form.
 	e.post("/ui/devices/001565999999/adopt", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"}}).
 		want(t, http.StatusNotFound).has(t, "not in the inbox")
-	if _, err := e.core.Device("001565999999"); err == nil {
+	if _, err := e.core.Device(context.Background(), "001565999999"); err == nil {
 		t.Error("adopting an unknown MAC created it")
 	}
 	e.post("/ui/devices/zzz/adopt", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"}}).want(t, http.StatusNotFound)
@@ -265,7 +265,7 @@ func TestAdoptErrorsChangeNothing(t *testing.T) {
 	// Without an account it is adopted, but no window opens.
 	adopt(url.Values{"model": {"yealink/T46S"}}).want(t, http.StatusSeeOther)
 	e.get("/ui/devices/"+phoneMAC).has(t, "adopted without an account")
-	if d := e.device(phoneMAC); d.State != provision.StateAssigned || d.Disclosure.State != provision.DisclosureNone {
+	if d := e.device(phoneMAC); d.State != autoprov.StateAssigned || d.Disclosure.State != autoprov.DisclosureNone {
 		t.Fatalf("adopted without account: state %s, window %s", d.State, d.Disclosure.State)
 	}
 }
@@ -313,11 +313,11 @@ func TestReopenWindow(t *testing.T) {
 	e.get("/ui/devices").has(t, "consumed by "+phoneIP)
 
 	e.post("/ui/devices/"+phoneMAC+"/disclosure", url.Values{}).want(t, http.StatusForbidden)
-	if d := e.device(phoneMAC); d.Disclosure.State != provision.DisclosureConsumed {
+	if d := e.device(phoneMAC); d.Disclosure.State != autoprov.DisclosureConsumed {
 		t.Fatalf("window %s after a refused re-open", d.Disclosure.State)
 	}
 	e.post("/ui/devices/"+phoneMAC+"/disclosure", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther, "/ui/devices/"+phoneMAC)
-	if d := e.device(phoneMAC); d.Disclosure.State != provision.DisclosureOpen {
+	if d := e.device(phoneMAC); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("window %s after re-open, want open", d.Disclosure.State)
 	}
 	e.get("/ui/devices/"+phoneMAC).has(t, "Secret window re-opened: the next completed fetch within 10 minutes gets the secrets.", `state-open">open, `)
@@ -335,7 +335,7 @@ func TestAccountCreate(t *testing.T) {
 	e.get("/ui/accounts").has(t, "No accounts yet.")
 	e.post("/ui/accounts", url.Values{"csrf": {csrf}, "extension": {"202"}, "display_name": {"Bob Example"}}).
 		want(t, http.StatusSeeOther, "/ui/accounts")
-	a, err := e.core.Account("202")
+	a, err := e.core.Account(context.Background(), "202")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestAccountCreate(t *testing.T) {
 		want(t, http.StatusConflict).has(t, "Extension 202 exists already.", `value="Again"`)
 	e.post("/ui/accounts", url.Values{"csrf": {csrf}, "extension": {"bad ext"}}).
 		want(t, http.StatusBadRequest).has(t, "extension must be")
-	if accts, _ := e.core.Accounts(); len(accts) != 1 {
+	if accts, _ := e.core.Accounts(context.Background()); len(accts) != 1 {
 		t.Errorf("%d accounts, want 1", len(accts))
 	}
 }
@@ -360,7 +360,7 @@ func TestDevicesFilterAndPaging(t *testing.T) {
 	e.login()
 	for _, d := range [][3]string{{"805ec0aabb01", "yealink", "T54W"}, {"805ec0aabb02", "yealink", "T46S"}, {"000413aabb03", "snom", "D785"}} {
 		mac, vendor, model := d[0], d[1], d[2]
-		if _, err := e.core.CreateDevice(provision.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}, "test"); err != nil {
+		if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -383,12 +383,12 @@ func TestDevicePageAndPreview(t *testing.T) {
 	e.login()
 	pass := "Sip-Pass-201-xyz"
 	ext, name := "201", "Alice"
-	if _, err := e.core.CreateAccount(provision.AccountInput{Extension: &ext, DisplayName: &name, Password: &pass}, "test"); err != nil {
+	if _, err := e.core.CreateAccount(context.Background(), autoprov.AccountInput{Extension: &ext, DisplayName: &name, Password: &pass}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	mac, model := "80:5E:C0:AA:BB:01", "T54W"
-	keys := []provision.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", Label: "Bob"}}
-	if _, err := e.core.CreateDevice(provision.DeviceInput{MAC: &mac, Model: &model, Accounts: &[]string{"201"}, Keys: &keys}, "test"); err != nil {
+	keys := []autoprov.KeySpec{{Position: 2, Type: vendors.KeyBLF, Value: "202", Label: "Bob"}}
+	if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: &mac, Model: &model, Accounts: &[]string{"201"}, Keys: &keys}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	p := e.get("/ui/devices/80-5e-c0-aa-bb-01").want(t, http.StatusOK) // any notation

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/vendortest"
 )
@@ -21,7 +20,40 @@ const (
 	carolPass = "Sip-Pass-203-carol"
 )
 
-type key = provision.KeySpec
+// key, device, profile and settingsJSON are the parts of the API's JSON these
+// tests read and write.
+type key struct {
+	Position   int    `json:"position"`
+	Module     int    `json:"module,omitempty"`
+	Type       string `json:"type"`
+	Account    string `json:"account,omitempty"`
+	Line       int    `json:"line,omitempty"`
+	Value      string `json:"value,omitempty"`
+	Label      string `json:"label,omitempty"`
+	PickupCode string `json:"pickup_code,omitempty"`
+}
+
+type overrides struct {
+	NTPServer   string `json:"ntp_server,omitempty"`
+	Timezone    string `json:"timezone,omitempty"`
+	Language    string `json:"language,omitempty"`
+	WebLanguage string `json:"web_language,omitempty"`
+	ToneScheme  string `json:"tone_scheme,omitempty"`
+}
+
+type device struct {
+	Keys      []key     `json:"keys"`
+	Overrides overrides `json:"overrides"`
+}
+
+type profile struct {
+	Keys []key `json:"keys"`
+}
+
+type settingsJSON struct {
+	Timezone string `json:"timezone"`
+	Language string `json:"language"`
+}
 
 // TestKeysYealinkLayoutAndModels checks acceptance 1: a T54W with line,
 // BLF (labelled by the monitored account), speed dial and an EXP50 key,
@@ -32,7 +64,7 @@ func TestKeysYealinkLayoutAndModels(t *testing.T) {
 	p := phone{"805ec0aabb01", "yealink", "T54W"}
 	p.add(s)
 
-	var dev provision.Device
+	var dev device
 	s.must(200, "PUT", "/api/v1/devices/"+p.mac+"/keys", []key{
 		{Position: 1, Type: "line", Account: "201"},
 		{Position: 2, Type: "blf", Account: "201", Value: "202"},
@@ -158,7 +190,7 @@ func TestKeysRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var before provision.Device
+			var before device
 			s.must(200, "GET", "/api/v1/devices/"+c.mac, nil, &before)
 			e := s.fail(400, "PUT", "/api/v1/devices/"+c.mac+"/keys", c.body)
 			if e.Field != "keys" || len(e.Details) != len(c.details) {
@@ -172,7 +204,7 @@ func TestKeysRefused(t *testing.T) {
 					t.Errorf("details[%d] = %q, want %q", i, e.Details[i], want)
 				}
 			}
-			var after provision.Device
+			var after device
 			s.must(200, "GET", "/api/v1/devices/"+c.mac, nil, &after)
 			if fmt.Sprint(after.Keys) != fmt.Sprint(before.Keys) {
 				t.Errorf("keys changed by a refused request: %+v -> %+v", before.Keys, after.Keys)
@@ -267,14 +299,14 @@ func TestKeyProfiles(t *testing.T) {
 	hasLines(t, snom.fetch(s), want(snom, 2, 1)...)
 
 	// Position 26 fits the T54W but not the D785: refused, profile unchanged.
-	var before provision.KeyProfile
+	var before profile
 	s.must(200, "GET", "/api/v1/key-profiles/reception", nil, &before)
 	tooFar := append(slices.Clone(before.Keys), key{Position: 26, Type: "blf", Line: 1, Value: "399", Label: "Far"})
 	e := s.fail(400, "PUT", "/api/v1/key-profiles/reception", map[string]any{"keys": tooFar})
 	if !strings.Contains(e.Error, snom.mac) || !strings.Contains(e.Error, "position must be between 1 and 24 on the D785") || e.Field != "keys" {
 		t.Errorf("refusal does not name the device and the reason: %+v", e)
 	}
-	var after provision.KeyProfile
+	var after profile
 	s.must(200, "GET", "/api/v1/key-profiles/reception", nil, &after)
 	if fmt.Sprint(after.Keys) != fmt.Sprint(before.Keys) {
 		t.Errorf("refused update changed the profile:\n%+v\n->\n%+v", before.Keys, after.Keys)
@@ -367,11 +399,11 @@ func TestLocalePerVendor(t *testing.T) {
 			t.Errorf("%s %s %v: field %q, want %q", r.method, r.path, r.body, e.Field, r.field)
 		}
 	}
-	var st provision.Settings
+	var st settingsJSON
 	s.must(200, "GET", "/api/v1/settings", nil, &st)
-	var dev provision.Device
+	var dev device
 	s.must(200, "GET", "/api/v1/devices/"+control.mac, nil, &dev)
-	if st.Timezone != "Europe/Berlin" || st.Language != "de" || dev.Overrides != (provision.Overrides{}) {
+	if st.Timezone != "Europe/Berlin" || st.Language != "de" || dev.Overrides != (overrides{}) {
 		t.Errorf("refused changes were stored: settings %s/%s, overrides %+v", st.Timezone, st.Language, dev.Overrides)
 	}
 	hasLines(t, control.fetch(s), berlinYealink...)

@@ -2,6 +2,7 @@ package httpd_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/httpd"
-	"github.com/autoprov/autoprov/server/provision"
 )
 
 func TestHealthzWithoutAuth(t *testing.T) {
@@ -303,7 +304,7 @@ func TestPutKeys(t *testing.T) {
 	}
 	// Any common notation names the same device.
 	for i, m := range []string{"80-5E-C0-AA-BB-01", "80:5e:c0:aa:bb:01", "805e.c0aa.bb01", "805EC0AABB01"} {
-		e.must(http.StatusOK, "PUT", "/api/v1/devices/"+m+"/keys", []provision.KeySpec{{Position: 20 + i, Type: "dnd"}}, &d)
+		e.must(http.StatusOK, "PUT", "/api/v1/devices/"+m+"/keys", []key{{Position: 20 + i, Type: "dnd"}}, &d)
 		if d.MAC != devMAC || len(d.Keys) != 1 || d.Keys[0].Position != 20+i {
 			t.Errorf("%s: device %s keys %+v", m, d.MAC, d.Keys)
 		}
@@ -387,15 +388,16 @@ func TestPanicRecovered(t *testing.T) {
 // fakeCore is a Core for the failures a real core will not produce. Its
 // unimplemented methods panic (nil embedded interface).
 type fakeCore struct {
-	httpd.Core
+	httpd.Phones
+	httpd.Inventory
 	ready         error
 	accountsErr   error
 	panicAccounts bool
 }
 
-func (f *fakeCore) Ready() error { return f.ready }
+func (f *fakeCore) Ready(context.Context) error { return f.ready }
 
-func (f *fakeCore) Accounts() ([]provision.Account, error) {
+func (f *fakeCore) Accounts(context.Context) ([]autoprov.Account, error) {
 	if f.panicAccounts {
 		panic("kaboom")
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -35,10 +36,9 @@ type syncBuffer = testlog.Buffer
 
 // env is the HTTP edge over a real core and a real SQLite file.
 type env struct {
-	t    *testing.T
-	core *provision.Service
-	srv  *httpd.Server
-	log  *syncBuffer
+	t   *testing.T
+	srv *httpd.Server
+	log *syncBuffer
 }
 
 // options adjust the core's and the edge's configuration before New.
@@ -62,24 +62,24 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := provision.New(provision.Config{Registry: reg, Store: st, Log: log, PublicURL: o.publicURL})
+	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, PublicURL: o.publicURL}, st)
 	tok := token
 	if o.adminToken != nil {
 		tok = *o.adminToken
 	}
-	srv, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies})
+	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, core: core, srv: srv, log: logBuf}
+	return &env{t: t, srv: srv, log: logBuf}
 }
 
 // newFakeEnv builds the edge over a hand-written fake core.
-func newFakeEnv(t *testing.T, core httpd.Core) *env {
+func newFakeEnv(t *testing.T, core *fakeCore) *env {
 	t.Helper()
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := httpd.New(httpd.Config{Core: core, Log: log, AdminToken: token})
+	srv, err := httpd.New(httpd.Config{Phones: core, Health: core, Inventory: core, Log: log, AdminToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,19 @@ type device struct {
 			IP string `json:"ip"`
 		} `json:"disclosed_to"`
 	} `json:"disclosure"`
-	Keys []provision.KeySpec `json:"keys"`
+	Keys []key `json:"keys"`
+}
+
+// key is a key as the API shows it.
+type key struct {
+	Position   int    `json:"position"`
+	Module     int    `json:"module,omitempty"`
+	Type       string `json:"type"`
+	Account    string `json:"account,omitempty"`
+	Line       int    `json:"line,omitempty"`
+	Value      string `json:"value,omitempty"`
+	Label      string `json:"label,omitempty"`
+	PickupCode string `json:"pickup_code,omitempty"`
 }
 
 func (e *env) device(mac string) device {
@@ -236,7 +248,7 @@ func (e *env) setup() {
 		"sip_transport": "udp", "timezone": "Europe/Berlin", "language": "de", "tone_scheme": "DE"}, nil)
 	e.must(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "Alice", "password": sipPass}, nil)
 	e.must(http.StatusCreated, "POST", "/api/v1/devices", map[string]any{"mac": "80:5E:C0:AA:BB:01", "model": "T54W", "accounts": []string{"201"}}, nil)
-	if d := e.device(devMAC); d.Disclosure.State != provision.DisclosureOpen {
+	if d := e.device(devMAC); d.Disclosure.State != autoprov.DisclosureOpen {
 		e.t.Fatalf("new device's window is %q, want open", d.Disclosure.State)
 	}
 }

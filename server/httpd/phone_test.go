@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov"
 )
 
 func TestCommonFileETag(t *testing.T) {
@@ -88,7 +88,7 @@ func TestDeviceFileWithSecrets(t *testing.T) {
 	if head.Header.Get("ETag") != "" {
 		t.Errorf("HEAD of a secret file has ETag %q", head.Header.Get("ETag"))
 	}
-	if d := e.device(devMAC); d.Disclosure.State != provision.DisclosureOpen {
+	if d := e.device(devMAC); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("after HEAD the window is %q, want open", d.Disclosure.State)
 	}
 
@@ -108,8 +108,8 @@ func TestDeviceFileWithSecrets(t *testing.T) {
 	if int64(len(body)) != head.ContentLength {
 		t.Errorf("HEAD said %d bytes, GET sent %d", head.ContentLength, len(body))
 	}
-	d := e.settled(devMAC, provision.DisclosureConsumed)
-	if d.Disclosure.State != provision.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "127.0.0.1" {
+	d := e.settled(devMAC, autoprov.DisclosureConsumed)
+	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "127.0.0.1" {
 		t.Errorf("after GET the disclosure is %+v, want consumed by 127.0.0.1", d.Disclosure)
 	}
 
@@ -208,7 +208,7 @@ func TestPhoneDotDot(t *testing.T) {
 	if !strings.Contains(e.log.String(), "refused phone path") {
 		t.Errorf("log lacks \"refused phone path\":\n%s", e.log)
 	}
-	if d := e.device(devMAC); d.Disclosure.State != provision.DisclosureOpen {
+	if d := e.device(devMAC); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Errorf("a refused path touched the window: %q", d.Disclosure.State)
 	}
 }
@@ -298,7 +298,7 @@ func TestForwardedForNotTrusted(t *testing.T) {
 	e.setup()
 	ts := e.serve()
 	fetch(t, ts, "GET", "/prov/"+devMAC+".cfg", "User-Agent", yealinkUA, "X-Forwarded-For", "203.0.113.9", "X-Real-IP", "203.0.113.9")
-	d := e.settled(devMAC, provision.DisclosureConsumed)
+	d := e.settled(devMAC, autoprov.DisclosureConsumed)
 	if d.RemoteIP != "127.0.0.1" {
 		t.Errorf("remote_ip %q, want 127.0.0.1", d.RemoteIP)
 	}

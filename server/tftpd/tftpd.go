@@ -267,7 +267,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	}()
 
 	ctx, cancel := context.WithTimeout(r.ctx, s.provideTimeout)
-	res, err = s.provider.Provide(ctx, vendors.Request{Path: p, RemoteAddr: remote, Transport: "tftp"})
+	res, err = s.provider.Provide(ctx, vendors.Request{Path: p, RemoteAddr: remote, Transport: "tftp", Method: vendors.MethodGet})
 	cancel()
 	switch {
 	case err != nil && errors.Is(err, vendors.ErrNotFound):

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,8 +250,8 @@ func TestFetchPinClient(t *testing.T) {
 				t.Errorf("Finish = %+v, want {%s true}", c, tc.path)
 			}
 			reqs := f.requests()
-			want := vendors.Request{Path: tc.path, RemoteAddr: "127.0.0.1", Transport: "tftp"}
-			if r := reqs[len(reqs)-1]; r != want {
+			want := vendors.Request{Path: tc.path, RemoteAddr: "127.0.0.1", Transport: "tftp", Method: vendors.MethodGet}
+			if r := reqs[len(reqs)-1]; !reflect.DeepEqual(r, want) {
 				t.Errorf("request = %+v, want %+v", r, want)
 			}
 		})
