@@ -19,12 +19,31 @@ import (
 	"text/template"
 )
 
-//go:embed yealink snom gigaset
+// embedded holds every vendor's folder: a new vendor's templates need no
+// change here.
+//
+//go:embed */*.tmpl
 var embedded embed.FS
 
-// FS returns the embedded templates of one vendor.
+// FS returns the embedded templates of one vendor. A folder that does not
+// exist is an error wrapping fs.ErrNotExist.
 func FS(vendor string) (fs.FS, error) {
+	if _, err := fs.Stat(embedded, vendor); err != nil {
+		return nil, fmt.Errorf("no embedded templates for %q: %w", vendor, err)
+	}
 	return fs.Sub(embedded, vendor)
+}
+
+// Folders lists the vendor folders of the embedded set, sorted.
+func Folders() []string {
+	entries, _ := fs.ReadDir(embedded, ".")
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // Load parses the embedded *.tmpl files of vendor and then, when

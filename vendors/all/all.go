@@ -1,6 +1,7 @@
 // Package all lists every vendor driver the product ships, in one place:
 // main builds its registry here, and so do the tests that need the real
-// drivers. Adding a vendor means adding it to Registry.
+// drivers. Adding a vendor is its package under vendors/, its templates
+// under templates/<folder>/, and one line in drivers below.
 package all
 
 import (
@@ -14,22 +15,42 @@ import (
 	"github.com/autoprov/autoprov/vendors/yealink"
 )
 
+// driver is one line of the list: the templates folder a driver renders
+// from and how to build it. Order matters only for ties in identification
+// (the first listed wins).
+type driver struct {
+	templates string
+	build     func(*template.Template) vendors.Vendor
+}
+
+// drivers is the one list of drivers.
+var drivers = []driver{
+	{"yealink", func(t *template.Template) vendors.Vendor { return yealink.New(t) }},
+	{"snom", func(t *template.Template) vendors.Vendor { return snom.New(t) }},
+	{"gigaset", func(t *template.Template) vendors.Vendor { return gigaset.New(t) }},
+	{"snom", func(t *template.Template) vendors.Vendor { return snom.NewGigasetP(t) }}, // Gigaset's Snom-built P-series
+}
+
 // Registry returns the registry of all drivers, their templates loaded
-// from the embedded set with overrides from overrideDir/<vendor>/ (none
+// from the embedded set with overrides from overrideDir/<folder>/ (none
 // when overrideDir is ""). A template that does not parse is an error.
 func Registry(overrideDir string) (*vendors.Registry, error) {
-	set := map[string]*template.Template{}
-	for _, v := range []string{"yealink", "snom", "gigaset"} {
-		t, err := templates.Load(v, overrideDir)
-		if err != nil {
-			return nil, fmt.Errorf("templates: %w", err)
+	return registry(drivers, overrideDir)
+}
+
+func registry(list []driver, overrideDir string) (*vendors.Registry, error) {
+	loaded := map[string]*template.Template{}
+	var vs []vendors.Vendor
+	for _, d := range list {
+		t, ok := loaded[d.templates]
+		if !ok {
+			var err error
+			if t, err = templates.Load(d.templates, overrideDir); err != nil {
+				return nil, fmt.Errorf("templates: %w", err)
+			}
+			loaded[d.templates] = t
 		}
-		set[v] = t
+		vs = append(vs, d.build(t))
 	}
-	return vendors.NewRegistry(
-		yealink.New(set["yealink"]),
-		snom.New(set["snom"]),
-		gigaset.New(set["gigaset"]),
-		snom.NewGigasetP(set["snom"]), // Gigaset's Snom-built P-series
-	), nil
+	return vendors.NewRegistry(vs...), nil
 }
