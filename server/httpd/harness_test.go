@@ -15,6 +15,7 @@ import (
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
+	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
 
 	"github.com/autoprov/autoprov/internal/testlog"
@@ -47,6 +48,7 @@ type options struct {
 	maxBody        int64
 	trustedProxies []string
 	adminToken     *string
+	drivers        []vendors.Vendor // added after the shipped ones
 }
 
 func newEnv(t *testing.T, o options) *env {
@@ -61,6 +63,9 @@ func newEnv(t *testing.T, o options) *env {
 	reg, err := all.Registry("")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(o.drivers) > 0 {
+		reg = vendors.NewRegistry(append(reg.Drivers(), o.drivers...)...)
 	}
 	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, PublicURL: o.publicURL}, st)
 	tok := token
