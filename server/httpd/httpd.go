@@ -79,6 +79,14 @@ type Config struct {
 	TrustedProxies []string
 	// Mount, when set, adds routes (the web UI) to the engine.
 	Mount func(*gin.Engine)
+	// ShutdownGrace bounds how long Serve waits for requests in flight
+	// once its context is done (default 10 s); then their contexts are
+	// cancelled, which ends any database call they wait on, and their
+	// connections are closed.
+	ShutdownGrace time.Duration
+	// ProvideTimeout bounds the core's work for one phone request (default
+	// 10 s): a hung database answers the phone 404 instead of holding it.
+	ProvideTimeout time.Duration
 }
 
 // Server is the HTTP edge.
@@ -95,6 +103,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
+	}
+	if cfg.ProvideTimeout <= 0 {
+		cfg.ProvideTimeout = 10 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
 	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -126,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.engine }
 
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully,
-// letting in-flight requests finish (for up to 10 s).
+// letting in-flight requests finish for up to Config.ShutdownGrace.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return s.serve(ctx, ln, nil)
 }
@@ -142,9 +156,14 @@ func (s *Server) ServeTLS(ctx context.Context, ln net.Listener, cfg *tls.Config)
 }
 
 func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
+	// Requests run under base, not under ctx: a shutdown first lets them
+	// finish, and cancels them only when the grace period is over.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
 	srv := &http.Server{
 		TLSConfig:         tlsCfg,
 		Handler:           s.engine,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -165,10 +184,12 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config)
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		s.log.Warn("requests still running after the shutdown grace period; cancelling them", "grace", s.cfg.ShutdownGrace)
+		cancelBase()
+		srv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

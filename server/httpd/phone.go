@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -41,7 +42,11 @@ func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
 // provide asks the core and answers its refusals: 403 for a POST no
 // driver takes, 404 for every other miss. The core has logged why.
 func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result, bool) {
-	res, err := s.cfg.Phones.Provide(c.Request.Context(), req)
+	// The result outlives this call (the body is written after it), so
+	// the timeout bounds the core's work, not the transfer.
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ProvideTimeout)
+	defer cancel()
+	res, err := s.cfg.Phones.Provide(ctx, req)
 	switch {
 	case err == nil:
 		return res, true
