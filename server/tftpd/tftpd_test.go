@@ -39,6 +39,7 @@ type fakeProvider struct {
 	paths    map[*provision.Result]string
 	finishes []finishCall
 	finished chan finishCall // every Finish call is also sent here
+	hung     chan error      // how each hang.cfg request's context ended
 }
 
 type finishCall struct {
@@ -51,10 +52,16 @@ func newFake(files map[string][]byte) *fakeProvider {
 		files:    files,
 		paths:    map[*provision.Result]string{},
 		finished: make(chan finishCall, 1000),
+		hung:     make(chan error, 10),
 	}
 }
 
-func (f *fakeProvider) Provide(_ context.Context, req vendors.Request) (*provision.Result, error) {
+func (f *fakeProvider) Provide(ctx context.Context, req vendors.Request) (*provision.Result, error) {
+	if req.Path == "hang.cfg" { // a core waiting on a hung database
+		<-ctx.Done()
+		f.hung <- ctx.Err()
+		return nil, ctx.Err()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, req)
@@ -801,5 +808,25 @@ func TestServeCancelledBeforeStart(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("Serve did not return")
+	}
+}
+
+// The provide timeout bounds the core's work for one request: a core
+// waiting on a hung database has its context cancelled, and the phone
+// gets a generic error instead of silence.
+func TestProvideTimeoutBoundsAHungCore(t *testing.T) {
+	f := newFake(nil)
+	ts := start(t, f, WithProvideTimeout(100*time.Millisecond))
+	c := pinClient(t, ts.addr)
+	if _, _, err := pinGet(c, "hang.cfg"); err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Fatalf("get hang.cfg: %v, want a generic error", err)
+	}
+	select {
+	case err := <-f.hung:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the core's context ended with %v, want its deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the core's context was never cancelled")
 	}
 }
