@@ -252,3 +252,44 @@ func TestNoVendorNamesInTheCoreOrEdges(t *testing.T) {
 		t.Fatalf("vendor names: %v", names)
 	}
 }
+
+// Every interface an edge declares lists only methods that edge calls:
+// a method no non-test code of its package selects is a dependency on the
+// core the edge does not have.
+func TestEdgeInterfacesListOnlyWhatTheyCall(t *testing.T) {
+	for _, dir := range []string{"../httpd", "../tftpd", "../sippnp", "../sniff", "../../web"} {
+		fset := token.NewFileSet()
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		declared := map[string]string{} // method -> interface
+		called := map[string]bool{}
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch x := n.(type) {
+				case *ast.TypeSpec:
+					if it, ok := x.Type.(*ast.InterfaceType); ok {
+						for _, m := range it.Methods.List {
+							for _, name := range m.Names {
+								declared[name.Name] = x.Name.Name
+							}
+						}
+					}
+				case *ast.SelectorExpr:
+					called[x.Sel.Name] = true
+				}
+				return true
+			})
+		}
+		for m, iface := range declared {
+			if !called[m] {
+				t.Errorf("%s: interface %s lists %s, which the package never calls", dir, iface, m)
+			}
+		}
+	}
+}
