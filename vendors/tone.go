@@ -15,7 +15,7 @@ var zoneCountry = map[string]string{
 	"Europe/Moscow": "RU", "Europe/Kaliningrad": "RU", "Europe/Samara": "RU", "Europe/Volgograd": "RU",
 	"Asia/Yekaterinburg": "RU", "Asia/Omsk": "RU", "Asia/Novosibirsk": "RU", "Asia/Krasnoyarsk": "RU",
 	"Asia/Irkutsk": "RU", "Asia/Yakutsk": "RU", "Asia/Vladivostok": "RU", "Asia/Magadan": "RU",
-	"Asia/Kamchatka": "RU",
+	"Asia/Kamchatka":   "RU",
 	"America/New_York": "US", "America/Chicago": "US", "America/Denver": "US", "America/Phoenix": "US",
 	"America/Los_Angeles": "US", "America/Anchorage": "US", "America/Detroit": "US",
 	"America/Boise": "US", "America/Juneau": "US", "America/Adak": "US", "Pacific/Honolulu": "US",

@@ -71,26 +71,32 @@ func (s *Server) phoneGet(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.send(c, res, true)
+}
+
+// send answers with the result and reports to the core whether it was
+// delivered. A GET (or HEAD) of a body without secrets carries its ETag
+// and answers a matching If-None-Match with 304; a body with secrets
+// never does (it must not be cached, nor its delivery skipped).
+func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
 	delivered := false
 	defer func() { res.Finish(delivered) }()
 
 	h := c.Writer.Header()
 	h.Set("Content-Type", res.File.ContentType)
 	h.Set("Cache-Control", "no-store")
-	if !res.Secret {
+	if cacheable && !res.Secret {
 		h.Set("ETag", res.ETag)
 		if match := c.GetHeader("If-None-Match"); match != "" && etagMatch(match, res.ETag) {
 			c.Status(http.StatusNotModified)
 			return
 		}
 	}
+	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
+	c.Status(http.StatusOK)
 	if c.Request.Method == http.MethodHead {
-		h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
-		c.Status(http.StatusOK)
 		return
 	}
-	c.Status(http.StatusOK)
-	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
 	n, err := c.Writer.Write(res.File.Body)
 	if err == nil && n == len(res.File.Body) {
 		// The body counts as delivered once it is written out to the
@@ -153,16 +159,7 @@ func (s *Server) phonePost(c *gin.Context) {
 	if !ok {
 		return
 	}
-	delivered := false
-	defer func() { res.Finish(delivered) }()
-	h := c.Writer.Header()
-	h.Set("Content-Type", res.File.ContentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
-	c.Status(http.StatusOK)
-	if n, err := c.Writer.Write(res.File.Body); err == nil && n == len(res.File.Body) {
-		delivered = flush(c.Writer) == nil
-	}
+	s.send(c, res, false)
 }
 
 func etagMatch(header, etag string) bool {
