@@ -746,23 +746,36 @@ func TestRepeatedFailuresLoggedOnce(t *testing.T) {
 	}
 }
 
-func TestLogLimiter(t *testing.T) {
-	l := &logLimiter{window: time.Minute, max: 2}
-	t0 := time.Unix(0, 0)
-	for _, tc := range []struct {
-		key  string
-		at   time.Duration
-		want bool
+// TestLogLimited: one line per message, path and remote per minute, on the
+// Server's clock.
+func TestLogLimited(t *testing.T) {
+	var logs syncBuffer
+	s := New(newFake(nil), slog.New(slog.NewTextHandler(&logs, nil)))
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	t0 := now
+	lines := 0
+	for i, tc := range []struct {
+		msg, path string
+		at        time.Duration
+		want      bool
 	}{
-		{"a", 0, true},
-		{"a", time.Second, false},
-		{"b", time.Second, true},
-		{"a", time.Minute, true},      // window over; the map was full and cleared
-		{"b", 61 * time.Second, true}, // forgotten by the clear
-		{"b", 62 * time.Second, false},
+		{"tftp refused", "a", 0, true},
+		{"tftp refused", "a", time.Second, false},
+		{"tftp refused", "b", time.Second, true},        // another path
+		{"tftp provide failed", "a", time.Second, true}, // another message
+		{"tftp refused", "a", time.Minute - time.Millisecond, false},
+		{"tftp refused", "a", time.Minute, true}, // a minute after the first line
+		{"tftp refused", "b", 61 * time.Second, true},
+		{"tftp refused", "b", 62 * time.Second, false},
 	} {
-		if got := l.allow(tc.key, t0.Add(tc.at)); got != tc.want {
-			t.Errorf("allow(%q, +%v) = %v, want %v", tc.key, tc.at, got, tc.want)
+		now = t0.Add(tc.at)
+		s.logLimited(slog.LevelWarn, tc.msg, tc.path, "192.0.2.1", "why")
+		if tc.want {
+			lines++
+		}
+		if got := strings.Count(logs.String(), "\n"); got != lines {
+			t.Fatalf("step %d (%s %s at +%v): %d lines logged, want %d:\n%s", i, tc.msg, tc.path, tc.at, got, lines, logs.String())
 		}
 	}
 }
