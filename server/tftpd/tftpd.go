@@ -275,7 +275,8 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	cancel()
 	switch {
 	case err != nil && errors.Is(err, vendors.ErrNotFound):
-		s.logLimited(slog.LevelInfo, "tftp not found", p, remote, err.Error())
+		// The core has logged this miss with its reason (rate-limited per
+		// MAC and file); a second line here would only repeat it.
 		return errNotFound
 	case err != nil:
 		s.logLimited(slog.LevelError, "tftp provide failed", p, remote, err.Error())
