@@ -358,6 +358,9 @@ func TestRefusedNames(t *testing.T) {
 		"a\x01b.cfg",
 		"a\x7fb.cfg",
 		"a\nb.cfg",
+		"a\u0085b.cfg", // C1 (NEL)
+		"a\u2028b.cfg", // LINE SEPARATOR
+		"a\ufffeb.cfg", // noncharacter
 		"\xff.cfg",
 		"/",
 		"prov/",
