@@ -11,6 +11,7 @@ package ratelimit
 import (
 	"container/heap"
 	"container/list"
+	"math"
 	"sync"
 	"time"
 
@@ -155,7 +156,11 @@ func (k *Keyed) refill(tokens float64) time.Duration {
 	if tokens <= 0 {
 		return 0
 	}
-	return time.Duration(tokens / float64(k.limit) * float64(time.Second))
+	d := tokens / float64(k.limit) * float64(time.Second)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }
 
 // evict forgets one key to make room: a full bucket if there is one, else

@@ -330,3 +330,21 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("map %d, list %d, heap %d; want equal and <= %d", k.Len(), k.recent.Len(), len(k.byFull), keys)
 	}
 }
+
+// TestSlowRefill: a bucket that takes longer than time.Duration can hold to
+// refill still works (the time it is full again saturates).
+func TestSlowRefill(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: 100 * 365 * 24 * time.Hour, Burst: 1000, MaxKeys: 1, Now: c.now})
+	for i := range 1000 {
+		if !k.Allow("a") {
+			t.Fatalf("refused after %d", i)
+		}
+	}
+	if k.Allow("a") {
+		t.Fatal("allowed past the burst")
+	}
+	if !k.Allow("b") || k.Len() != 1 {
+		t.Fatalf("a new key at the bound: Len %d", k.Len())
+	}
+}
