@@ -10,6 +10,7 @@ require (
 	github.com/pin/tftp/v3 v3.2.0
 	golang.org/x/net v0.55.0
 	golang.org/x/sync v0.24.0
+	golang.org/x/time v0.16.0
 	gorm.io/driver/postgres v1.6.3
 	gorm.io/driver/sqlite v1.6.0
 	gorm.io/gorm v1.31.2

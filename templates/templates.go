@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strings"
 	"text/template"
+
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // embedded holds every vendor's folder: a new vendor's templates need no
@@ -95,7 +97,7 @@ var ErrUnsafeValue = errors.New("value contains a line break or control characte
 // Funcs returns the functions available to every phone template:
 //
 //	xml   escapes a string for XML text and attribute values
-//	kv    returns a value for "key = value" files, failing on CR, LF or other control characters
+//	kv    returns a value for "key = value" files, failing on CR, LF or any other unsafe rune (vendors.SafeText)
 //	upper, lower  change case
 //	join  joins strings
 //	add   adds integers
@@ -118,27 +120,28 @@ func Funcs() template.FuncMap {
 	}
 }
 
-// XML escapes s for use in XML text or a quoted attribute value. Control
-// characters that XML 1.0 forbids are dropped.
+// XML escapes s for use in XML text or a quoted attribute value. It drops
+// every rune vendors.UnsafeRune calls unsafe (C0 and C1 controls, DEL,
+// U+2028, U+2029, noncharacters, U+FFFD and bytes that are not UTF-8) except
+// TAB, LF and CR: XML allows those three and, escaped, they cannot break out
+// of a value. Single-line admin fields never hold them (vendors.SafeText
+// refuses them), so they only pass through from a template's own text.
 func XML(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			continue
+	return html.EscapeString(strings.Map(func(r rune) rune {
+		if vendors.UnsafeRune(r) && r != '\t' && r != '\n' && r != '\r' {
+			return -1
 		}
-		b.WriteRune(c)
-	}
-	return html.EscapeString(b.String())
+		return r
+	}, s))
 }
 
-// KV returns s unchanged for a "key = value" line, or an error when it
-// holds a character that could inject another line.
+// KV returns s unchanged for a "key = value" line, or ErrUnsafeValue when it
+// is not vendors.SafeText: a line break (CR, LF, NEL, U+2028, U+2029) could
+// inject another line, and no other unsafe rune belongs in a value either.
 func KV(s string) (string, error) {
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f {
-			// The value may be a secret: never echo it.
-			return "", ErrUnsafeValue
-		}
+	if !vendors.SafeText(s) {
+		// The value may be a secret: never echo it.
+		return "", ErrUnsafeValue
 	}
 	return s, nil
 }

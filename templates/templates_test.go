@@ -13,6 +13,7 @@ import (
 	"text/template"
 
 	"github.com/autoprov/autoprov/templates"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 var bootData = map[string]any{"CommonFile": "y000000000123.cfg", "DeviceFile": "001565abcdef.cfg"}
@@ -245,6 +246,12 @@ func TestXML(t *testing.T) {
 		{"nul\x00bell\x07esc\x1bend", "nulbellescend"},
 		{"\x01\x02\x1f", ""},
 		{"Zoë Müller — 日本", "Zoë Müller — 日本"},
+		{"Grüße, Straße 😀 👩‍💻", "Grüße, Straße 😀 👩‍💻"},
+		{"del\x7fc1\u0085\u009bend", "delc1end"},
+		{"a\u2028b\u2029c", "abc"},
+		{"non\ufdd0\ufffe\uffff\U0001fffe\U0010ffffchar", "nonchar"},
+		{"bad\xff\xc3utf8", "badutf8"},
+		{"repl\ufffdacement", "replacement"},
 	}
 	for _, tc := range tests {
 		if got := templates.XML(tc.in); got != tc.want {
@@ -254,7 +261,7 @@ func TestXML(t *testing.T) {
 }
 
 func TestKV(t *testing.T) {
-	ok := []string{"", "plain", "sip.example.com:5060", "p@ss w0rd=;#\"'<>&", "Zoë — 日本"}
+	ok := []string{"", "plain", "sip.example.com:5060", "p@ss w0rd=;#\"'<>&", "Zoë — 日本", "Grüße Straße 😀"}
 	for _, s := range ok {
 		got, err := templates.KV(s)
 		if err != nil || got != s {
@@ -264,7 +271,9 @@ func TestKV(t *testing.T) {
 	const secret = "s3cret"
 	bad := []string{"\n", "\r", "\x00", "\x7f", "\t",
 		secret + "\nstatic.security.user_password = admin:x",
-		secret + "\r", "\x00" + secret, secret + "\x7f", secret + "\x1b"}
+		secret + "\r", "\x00" + secret, secret + "\x7f", secret + "\x1b",
+		secret + "\u0085", secret + "\u009b", secret + "\u2028", secret + "\u2029",
+		secret + "\ufdd0", secret + "\ufffe", secret + "\U0001ffff", secret + "\ufffd", secret + "\xff"}
 	for _, s := range bad {
 		got, err := templates.KV(s)
 		if err == nil {
@@ -279,6 +288,48 @@ func TestKV(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), s) {
 			t.Errorf("KV(%q) error %q echoes the value", s, err)
+		}
+	}
+}
+
+// TestUnsafeRunesAlike: xml and kv follow vendors.UnsafeRune, so a C1
+// control, U+2028 and U+FFFE are treated alike: xml drops each, kv refuses
+// each. TAB is the deliberate difference: xml keeps it (with LF and CR),
+// kv refuses it.
+func TestUnsafeRunesAlike(t *testing.T) {
+	for _, r := range []rune{0x85, 0x9b, 0x2028, 0x2029, 0xfffe, 0xffff, 0x1fffe, 0xfdd0, 0x7f, 0x1b} {
+		s := "a" + string(r) + "b"
+		if got := templates.XML(s); got != "ab" {
+			t.Errorf("XML(%q) = %q, want %q", s, got, "ab")
+		}
+		if got, err := templates.KV(s); !errors.Is(err, templates.ErrUnsafeValue) {
+			t.Errorf("KV(%q) = %q, %v; want ErrUnsafeValue", s, got, err)
+		}
+	}
+	if got := templates.XML("a\tb"); got != "a\tb" {
+		t.Errorf("XML(TAB) = %q, want the TAB kept", got)
+	}
+	if _, err := templates.KV("a\tb"); err == nil {
+		t.Error("KV accepted a TAB")
+	}
+	// Every rune up to U+3000 and the end of each plane: xml drops exactly
+	// the unsafe ones (but TAB, LF, CR), kv refuses exactly those.
+	check := func(r rune) {
+		s := "a" + string(r) + "b"
+		keep := !vendors.UnsafeRune(r) || r == '\t' || r == '\n' || r == '\r'
+		if got := templates.XML(s) != "ab"; got != keep {
+			t.Errorf("XML keeps %U: %v, want %v", r, got, keep)
+		}
+		if _, err := templates.KV(s); (err == nil) != !vendors.UnsafeRune(r) {
+			t.Errorf("KV accepts %U: %v, want %v", r, err == nil, !vendors.UnsafeRune(r))
+		}
+	}
+	for r := rune(0); r < 0x3000; r++ {
+		check(r)
+	}
+	for plane := rune(0); plane <= 0x10; plane++ {
+		for r := plane<<16 | 0xfffc; r <= plane<<16|0xffff; r++ {
+			check(r)
 		}
 	}
 }

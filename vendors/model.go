@@ -196,7 +196,7 @@ func ValidateKeys(m Model, keys []Key, lines int) []KeyError {
 			bad("line key without an account on the device")
 			continue
 		}
-		if hasControl(k.Value) || hasControl(k.Label) || hasControl(k.PickupCode) {
+		if !SafeText(k.Value) || !SafeText(k.Label) || !SafeText(k.PickupCode) {
 			bad("value, label and pickup code must not contain control characters")
 		}
 	}
@@ -206,15 +206,6 @@ func ValidateKeys(m Model, keys []Key, lines int) []KeyError {
 func knownKeyType(t KeyType) bool {
 	for _, k := range AllKeyTypes {
 		if k == t {
-			return true
-		}
-	}
-	return false
-}
-
-func hasControl(s string) bool {
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f {
 			return true
 		}
 	}

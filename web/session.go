@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov/internal/ratelimit"
 )
 
 // sessionKey is where requireSession puts the *session in the gin context.
@@ -137,18 +139,19 @@ func (u *UI) loginPage(c *gin.Context) {
 
 func (u *UI) login(c *gin.Context) {
 	ip := c.ClientIP()
-	if !u.limiter.allowed(ip) {
+	// The guess is taken before the token is checked, so concurrent
+	// attempts cannot all pass a check made before any of them failed.
+	if !u.logins.Allow(ip) {
 		u.log.Warn("login refused: too many wrong tokens", "remote", ip)
 		u.render(c, http.StatusTooManyRequests, "login", view{Title: "Log in", Error: "Too many wrong tokens. Wait a minute and try again."})
 		return
 	}
 	if !u.tokenOK(c.PostForm("token")) {
-		u.limiter.fail(ip)
 		u.log.Warn("login with a wrong token", "remote", ip)
 		u.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Error: "Wrong token."})
 		return
 	}
-	u.limiter.reset(ip)
+	u.logins.Forget(ip) // only wrong tokens count
 	id, _ := u.sessions.create()
 	setCookie(c, id, int(sessionTTL/time.Second))
 	u.log.Info("admin logged in to the web UI", "remote", ip)
@@ -162,64 +165,11 @@ func (u *UI) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/ui/login")
 }
 
-// failLimiter counts wrong tokens per client IP: after loginFails within
-// loginWindow the client is refused until the window has passed.
-type failLimiter struct {
-	mu  sync.Mutex
-	m   map[string]*fails
-	now func() time.Time
-}
-
-type fails struct {
-	n     int
-	since time.Time
-}
-
-func newFailLimiter(now func() time.Time) *failLimiter {
-	return &failLimiter{m: map[string]*fails{}, now: now}
-}
-
-func (l *failLimiter) allowed(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.m[ip]
-	if f == nil && len(l.m) >= loginClients {
-		ip, f = "", l.m[""] // the shared bucket of clients that did not fit
-	}
-	if f == nil {
-		return true
-	}
-	if l.now().Sub(f.since) >= loginWindow {
-		delete(l.m, ip)
-		return true
-	}
-	return f.n < loginFails
-}
-
-func (l *failLimiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.m) >= loginClients { // bounded memory: forget the stale ones
-		for k, f := range l.m {
-			if now.Sub(f.since) >= loginWindow {
-				delete(l.m, k)
-			}
-		}
-	}
-	f := l.m[ip]
-	if f == nil && len(l.m) >= loginClients {
-		ip, f = "", l.m[""] // the shared bucket of clients that did not fit
-	}
-	if f == nil || now.Sub(f.since) >= loginWindow {
-		f = &fails{since: now}
-		l.m[ip] = f
-	}
-	f.n++
-}
-
-func (l *failLimiter) reset(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.m, ip)
+// newLoginLimiter returns the login limiter: per client IP a bucket of
+// loginFails guesses, refilled at loginFails per loginWindow (one every
+// 12 s), remembering at most loginClients clients. Every login attempt
+// takes a guess; a right token gives the client a full bucket again (Forget).
+func newLoginLimiter(now func() time.Time) *ratelimit.Keyed {
+	return ratelimit.New(ratelimit.Config{Every: loginWindow / loginFails, Burst: loginFails,
+		MaxKeys: loginClients, Now: now})
 }

@@ -36,36 +36,56 @@ func TestSessionExpires(t *testing.T) {
 	}
 }
 
-func TestFailLimiter(t *testing.T) {
+// TestLoginLimiter: five wrong tokens per client IP, then one more guess
+// per 12 s (a full five after a minute); a right token ends the count;
+// memory stays bounded under a flood of client IPs, and a client arriving
+// during the flood is still limited.
+func TestLoginLimiter(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
-	l := newFailLimiter(c.now)
+	l := newLoginLimiter(c.now)
 	for i := 0; i < loginFails; i++ {
-		if !l.allowed("192.0.2.1") {
+		if !l.Allow("192.0.2.1") {
 			t.Fatalf("refused after %d failures", i)
 		}
-		l.fail("192.0.2.1")
 	}
-	if l.allowed("192.0.2.1") {
+	if l.Allow("192.0.2.1") {
 		t.Fatal("allowed after the limit")
 	}
-	if !l.allowed("192.0.2.2") {
+	if !l.Allow("192.0.2.2") {
 		t.Fatal("another client is refused")
 	}
+	c.t = c.t.Add(loginWindow/loginFails - time.Second)
+	if l.Allow("192.0.2.1") {
+		t.Fatal("a guess came back before 12 s")
+	}
+	c.t = c.t.Add(time.Second)
+	if !l.Allow("192.0.2.1") || l.Allow("192.0.2.1") {
+		t.Fatal("not exactly one guess back after 12 s")
+	}
 	c.t = c.t.Add(loginWindow)
-	if !l.allowed("192.0.2.1") {
-		t.Fatal("still refused after the window")
+	for i := 0; i < loginFails; i++ {
+		if !l.Allow("192.0.2.1") {
+			t.Fatalf("after the window: refused after %d failures", i)
+		}
 	}
-	// Memory is bounded: clients beyond the limit share one bucket.
+	// A right token (Forget) gives a full bucket at once.
+	l.Forget("192.0.2.1")
+	for i := 0; i < loginFails; i++ {
+		if !l.Allow("192.0.2.1") {
+			t.Fatalf("after a right token: refused after %d failures", i)
+		}
+	}
+	// Memory is bounded.
 	for i := 0; i < loginClients+10; i++ {
-		l.fail(string(rune(i)))
+		l.Allow(string(rune(i)))
 	}
-	if len(l.m) > loginClients+1 {
-		t.Errorf("the limiter holds %d clients", len(l.m))
+	if n := l.Len(); n > loginClients {
+		t.Errorf("the limiter holds %d clients", n)
 	}
 	for i := 0; i < loginFails; i++ {
-		l.fail("198.51.100.7")
+		l.Allow("198.51.100.7")
 	}
-	if l.allowed("198.51.100.7") {
-		t.Error("a client in the shared bucket is not limited")
+	if l.Allow("198.51.100.7") {
+		t.Error("a client arriving during a flood is not limited")
 	}
 }

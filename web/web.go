@@ -28,6 +28,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -87,7 +88,7 @@ type UI struct {
 	pages    map[string]*template.Template
 	static   fs.FS
 	sessions *sessions
-	limiter  *failLimiter
+	logins   *ratelimit.Keyed // login guesses per client IP
 	now      func() time.Time
 }
 
@@ -106,7 +107,7 @@ func New(core Core, log *slog.Logger, adminToken string) (*UI, error) {
 	}
 	u := &UI{core: core, log: log.With("component", "web"), tokenSum: sha256.Sum256([]byte(adminToken)), now: time.Now}
 	u.sessions = newSessions(u.now)
-	u.limiter = newFailLimiter(u.now)
+	u.logins = newLoginLimiter(u.now)
 	var err error
 	if u.pages, err = parsePages(u.funcs()); err != nil {
 		return nil, err

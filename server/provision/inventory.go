@@ -164,7 +164,7 @@ func checkAccount(a autoprov.Account) error {
 	switch {
 	case !extensionRE.MatchString(a.Extension):
 		return autoprov.Invalid("extension", "extension must be 1 to 32 letters, digits or + * # . _ -")
-	case len(a.DisplayName) > 64 || !safeText(a.DisplayName):
+	case len(a.DisplayName) > 64 || !vendors.SafeText(a.DisplayName):
 		return autoprov.Invalid("display_name", "display_name must be at most 64 characters without control characters")
 	case !extensionRE.MatchString(a.AuthUser):
 		return autoprov.Invalid("auth_user", "auth_user must be 1 to 32 letters, digits or + * # . _ -")
@@ -177,7 +177,7 @@ func checkAccount(a autoprov.Account) error {
 // goodPassword is the rule for SIP and web passwords: 8 to 64 bytes of
 // safe text without the characters XML formats would need to escape.
 func goodPassword(p string) bool {
-	return len(p) >= 8 && len(p) <= 64 && safeText(p) && !strings.ContainsAny(p, "<>&\"'")
+	return len(p) >= 8 && len(p) <= 64 && vendors.SafeText(p) && !strings.ContainsAny(p, "<>&\"'")
 }
 
 // CreateAccount creates an account, generating the password when absent.
@@ -396,7 +396,7 @@ func (s *Inventory) apply(ctx context.Context, d *autoprov.Device, in autoprov.D
 	}
 	d.Vendor, d.Model = m.Vendor, m.Name
 	if in.Label != nil {
-		if len(*in.Label) > 64 || !safeText(*in.Label) {
+		if len(*in.Label) > 64 || !vendors.SafeText(*in.Label) {
 			return autoprov.Invalid("label", "label must be at most 64 characters without control characters")
 		}
 		d.Label = strings.TrimSpace(*in.Label)
@@ -663,7 +663,7 @@ func (s *Inventory) SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, c
 	if !profileRE.MatchString(p.Name) {
 		return autoprov.KeyProfile{}, autoprov.Invalid("name", "name must be 1 to 64 letters, digits, . _ or -")
 	}
-	if len(p.Description) > 256 || !safeText(p.Description) {
+	if len(p.Description) > 256 || !vendors.SafeText(p.Description) {
 		return autoprov.KeyProfile{}, autoprov.Invalid("description", "description must be at most 256 characters without control characters")
 	}
 	if p.Keys == nil {

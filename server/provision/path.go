@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // maxPathLen is the longest file name accepted, in bytes.
@@ -15,7 +17,9 @@ const maxPathLen = 255
 // leading "/" and then one "prov/" prefix are dropped, and duplicate
 // slashes and "." segments are cleaned away. It refuses names longer than
 // maxPathLen bytes, names that are not UTF-8 or contain "..", a backslash,
-// NUL or another control character, and absolute paths ("//x", "C:...").
+// NUL or another rune vendors.UnsafeRune calls unsafe (C0 and C1 controls,
+// DEL, U+2028, U+2029, noncharacters, U+FFFD), and absolute paths ("//x",
+// "C:...").
 // The error says why, for the log; never send it to the phone.
 //
 // "/etc/passwd" is not refused: the provisioning root is virtual, so it
@@ -31,7 +35,7 @@ func CleanPath(name string) (string, error) {
 		switch {
 		case c == 0:
 			return "", errors.New("name contains NUL")
-		case c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0):
+		case vendors.UnsafeRune(c):
 			return "", errors.New("name contains a control character")
 		case c == '\\':
 			return "", errors.New("name contains a backslash")

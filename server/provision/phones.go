@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -34,7 +35,7 @@ type Phones struct {
 	devices   DeviceReader
 	sightings Sightings
 	claims    Claims
-	miss      *limiter
+	miss      *ratelimit.Keyed
 }
 
 // NewPhones returns the phone side of the core.
@@ -46,7 +47,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 		devices:   st.Devices,
 		sightings: st.Sightings,
 		claims:    st.Claims,
-		miss:      newLimiter(time.Minute, o.Now),
+		miss:      ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, Now: o.Now}),
 	}
 }
 
@@ -131,6 +132,9 @@ func (p *Phones) sighting(ctx context.Context, mac string, id vendors.Identity, 
 		return nil, err
 	}
 	d, err := p.devices.Device(ctx, mac)
+	if errors.Is(err, autoprov.ErrNotFound) { // deleted between the sighting and this read
+		return nil, p.missf(req, mac, "device was deleted meanwhile")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +313,7 @@ func (p *Phones) missf(req vendors.Request, mac, format string, a ...any) error 
 
 func (p *Phones) refusef(kind error, req vendors.Request, mac, format string, a ...any) error {
 	reason := fmt.Sprintf(format, a...)
-	if p.miss.allow(mac + "|" + req.Path + "|" + reason) {
+	if p.miss.Allow(mac + "|" + req.Path + "|" + reason) {
 		p.log.Warn("miss", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "user_agent", req.UserAgent,
 			"transport", req.Transport, "method", req.Method, "reason", reason)
 	}

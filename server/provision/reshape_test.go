@@ -293,3 +293,26 @@ func TestEdgeInterfacesListOnlyWhatTheyCall(t *testing.T) {
 		}
 	}
 }
+
+// Admin text follows the one text-safety rule: a C1 control, a line
+// separator and a noncharacter are refused alike in every free-text field.
+func TestAdminTextFollowsTheOneRule(t *testing.T) {
+	c, _ := newCore(t)
+	ctx := context.Background()
+	mustAccount(t, c, "201", "Alice")
+	for _, bad := range []string{"A\u0085B", "A\u2028B", "A\ufffeB", "A\tB", "A\xffB"} {
+		var inv *autoprov.InvalidError
+		if _, err := c.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("202"), DisplayName: ptr(bad)}, "t"); !errors.As(err, &inv) || inv.Field != "display_name" {
+			t.Errorf("display_name %q: %v", bad, err)
+		}
+		if _, err := c.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Label: ptr(bad)}, "t"); !errors.As(err, &inv) || inv.Field != "label" {
+			t.Errorf("label %q: %v", bad, err)
+		}
+		if _, err := c.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "p", Description: bad}, true, "t"); !errors.As(err, &inv) || inv.Field != "description" {
+			t.Errorf("description %q: %v", bad, err)
+		}
+	}
+	if _, err := c.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("203"), DisplayName: ptr("Jürgen Groß 😀")}, "t"); err != nil {
+		t.Errorf("ordinary German text refused: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -40,7 +41,9 @@ type Config struct {
 	// MAC with different Call-IDs (default 5 s); retransmissions of the
 	// same Call-ID get the same 200 OK again and no second NOTIFY.
 	MACInterval time.Duration
-	// PerSource caps new transactions per source IP per minute (default 30).
+	// PerSource caps new transactions per source IP per minute (default
+	// 30): a source may start PerSource at once, then one more each
+	// minute/PerSource.
 	PerSource int
 }
 
@@ -50,9 +53,9 @@ type Server struct {
 	log  *slog.Logger
 	now  func() time.Time
 	wg   sync.WaitGroup
-	macs *limiter // new transactions per MAC
-	srcs *limiter // new transactions per source IP
-	logs *limiter // repeated log lines
+	macs *ratelimit.Keyed // new transactions per MAC
+	srcs *ratelimit.Keyed // new transactions per source IP
+	logs *ratelimit.Keyed // repeated log lines
 
 	mu  sync.Mutex
 	txs map[string]*tx // by Call-ID
@@ -94,10 +97,18 @@ func New(cfg Config) *Server {
 	if cfg.PerSource <= 0 {
 		cfg.PerSource = 30
 	}
-	return &Server{cfg: cfg, log: cfg.Log.With("component", "sippnp"), now: time.Now,
-		macs: newLimiter(cfg.MACInterval, 1), srcs: newLimiter(time.Minute, cfg.PerSource),
-		logs: newLimiter(time.Minute, 1), txs: map[string]*tx{}}
+	s := &Server{cfg: cfg, log: cfg.Log.With("component", "sippnp"), now: time.Now, txs: map[string]*tx{}}
+	// The limiters read s.now when they are asked, so a test's clock rules them.
+	clock := func() time.Time { return s.now() }
+	s.macs = ratelimit.New(ratelimit.Config{Every: cfg.MACInterval, Burst: 1, MaxKeys: maxKeys, Now: clock})
+	s.srcs = ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(cfg.PerSource), Burst: cfg.PerSource,
+		MaxKeys: maxKeys, Now: clock})
+	s.logs = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: maxKeys, Now: clock})
+	return s
 }
+
+// maxKeys bounds the MACs, source IPs and log lines each limiter remembers.
+const maxKeys = 8192
 
 // writer sends datagrams; a net.PacketConn is one.
 type writer interface {
@@ -215,7 +226,7 @@ func (s *Server) handle(ctx context.Context, b []byte, from *net.UDPAddr, out wr
 	if id.Score == 0 {
 		id = vendors.Identity{}
 	}
-	if !s.macs.allow(mac, now) || !s.srcs.allow(from.IP.String(), now) {
+	if !s.macs.Allow(mac) || !s.srcs.Allow(from.IP.String()) {
 		s.logOnce("limit|"+mac, slog.LevelInfo, "ignored: plug-and-play SUBSCRIBE rate-limited", "mac", mac, "remote", from.String())
 		return
 	}
@@ -486,7 +497,7 @@ func (s *Server) purge(now time.Time) {
 }
 
 func (s *Server) logOnce(key string, level slog.Level, msg string, args ...any) {
-	if s.logs.allow(key, s.now()) {
+	if s.logs.Allow(key) {
 		s.log.Log(context.Background(), level, msg, args...)
 	}
 }

@@ -440,6 +440,46 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// TestRateLimitsRefill: the limits run on the server's clock; a MAC is
+// answered again after MACInterval, a source gets one more transaction
+// each minute/PerSource.
+func TestRateLimitsRefill(t *testing.T) {
+	rec := &fakeRecorder{}
+	s := New(Config{Recorder: rec, Registry: registry(t), MACInterval: 5 * time.Second, PerSource: 3})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	conn := newFakeConn()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.wg.Wait() }()
+	from := &net.UDPAddr{IP: net.IPv4(10, 1, 3, 239), Port: 5059}
+	call := 0
+	send := func(mac string) {
+		call++
+		msg := bytes.ReplaceAll(yealinkW52P, []byte("MAC001565f4f9e1"), []byte("MAC"+mac))
+		msg = bytes.ReplaceAll(msg, []byte("1536537630@"), fmt.Appendf(nil, "r%d@", call))
+		s.handle(ctx, msg, from, conn)
+	}
+	for i, tc := range []struct {
+		at   time.Duration
+		mac  string
+		want int // answered so far
+	}{
+		{0, "001565000001", 1},
+		{4 * time.Second, "001565000001", 1},  // within MACInterval
+		{5 * time.Second, "001565000001", 2},  // MACInterval later
+		{5 * time.Second, "001565000002", 3},  // the source's third
+		{6 * time.Second, "001565000003", 3},  // the source's bucket is empty
+		{20 * time.Second, "001565000003", 4}, // one back after minute/PerSource
+		{21 * time.Second, "001565000004", 4},
+	} {
+		now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(tc.at)
+		send(tc.mac)
+		if n := len(rec.calls()); n != tc.want {
+			t.Fatalf("step %d (%s at +%v): %d answered, want %d", i, tc.mac, tc.at, n, tc.want)
+		}
+	}
+}
+
 func TestNotifyGivesUp(t *testing.T) {
 	var logs syncBuf
 	s := New(Config{Recorder: &fakeRecorder{}, Registry: registry(t), T1: 20 * time.Millisecond, T2: 40 * time.Millisecond,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -46,7 +47,7 @@ type Sniffer struct {
 	cfg  Config
 	log  *slog.Logger
 	now  func() time.Time
-	macs *limiter
+	macs *ratelimit.Keyed // one record per MAC per Interval
 
 	unknown atomic.Int64 // requests from MACs no vendor driver recognised
 }
@@ -59,9 +60,15 @@ func New(cfg Config) *Sniffer {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute
 	}
-	return &Sniffer{cfg: cfg, log: cfg.Log.With("component", "sniff"), now: time.Now,
-		macs: newLimiter(cfg.Interval)}
+	s := &Sniffer{cfg: cfg, log: cfg.Log.With("component", "sniff"), now: time.Now}
+	// The limiter reads s.now when it is asked, so a test's clock rules it.
+	s.macs = ratelimit.New(ratelimit.Config{Every: cfg.Interval, Burst: 1, MaxKeys: maxKeys,
+		Now: func() time.Time { return s.now() }})
+	return s
 }
+
+// maxKeys bounds the MACs the limiter remembers.
+const maxKeys = 16384
 
 // source is a capture handle: pcapgo.EthernetHandle, or a pcap file reader
 // in tests.
@@ -174,7 +181,7 @@ func (s *Sniffer) handle(d *decoder, frame []byte, iface string) outcome {
 	if !ok {
 		return ignored
 	}
-	if !s.macs.allow(r.MAC, s.now()) {
+	if !s.macs.Allow(r.MAC) {
 		return limited
 	}
 	id, ok := Identify(s.cfg.Registry, r.MAC, r.VendorClass)
@@ -239,41 +246,6 @@ func trimPrefixFold(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return s, false
-}
-
-// limiter allows one event per key in each interval. Its memory is
-// bounded: past maxKeys it forgets the keys whose interval has ended, and
-// if that is not enough, all of them.
-type limiter struct {
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
-}
-
-const maxKeys = 16384
-
-func newLimiter(interval time.Duration) *limiter {
-	return &limiter{interval: interval, last: map[string]time.Time{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if t, ok := l.last[key]; ok && now.Sub(t) < l.interval && !now.Before(t) {
-		return false
-	}
-	if len(l.last) >= maxKeys {
-		for k, t := range l.last {
-			if now.Sub(t) >= l.interval {
-				delete(l.last, k)
-			}
-		}
-		if len(l.last) >= maxKeys {
-			clear(l.last)
-		}
-	}
-	l.last[key] = now
-	return true
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }

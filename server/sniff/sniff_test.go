@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -299,16 +300,19 @@ func TestHandle(t *testing.T) {
 	}
 }
 
+// TestLimiterBounded: a flood of MACs (random or spoofed chaddrs) keeps
+// the limiter's memory bounded, and each new MAC is still recorded.
 func TestLimiterBounded(t *testing.T) {
-	l := newLimiter(time.Minute)
-	now := time.Now()
+	s := New(Config{})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s.now = func() time.Time { return now }
 	for i := range maxKeys + 10 {
-		if !l.allow(string(rune(i+1)), now) {
+		if !s.macs.Allow(fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff)) {
 			t.Fatal("a new key was refused")
 		}
 	}
-	if len(l.last) > maxKeys {
-		t.Errorf("limiter holds %d keys", len(l.last))
+	if n := s.macs.Len(); n > maxKeys {
+		t.Errorf("limiter holds %d keys", n)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pin/tftp/v3"
 
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -112,7 +113,8 @@ type Server struct {
 	maxBlockSize   int
 	provideTimeout time.Duration
 
-	quiet *logLimiter // repeated refusals and failures
+	now   func() time.Time // the clock of the log limiter (tests)
+	quiet *ratelimit.Keyed // repeated refusals and failures
 
 	// finished, when set, observes every Finish call (tests).
 	finished func(res *provision.Result, delivered bool)
@@ -129,8 +131,10 @@ func New(p Provider, log *slog.Logger, opts ...Option) *Server {
 		timeout:        DefaultTimeout,
 		retries:        DefaultRetries,
 		provideTimeout: DefaultProvideTimeout,
-		quiet:          &logLimiter{window: time.Minute, max: 4096},
+		now:            time.Now,
 	}
+	s.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096,
+		Now: func() time.Time { return s.now() }})
 	for _, o := range opts {
 		o(s)
 	}
@@ -271,7 +275,8 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	cancel()
 	switch {
 	case err != nil && errors.Is(err, vendors.ErrNotFound):
-		s.logLimited(slog.LevelInfo, "tftp not found", p, remote, err.Error())
+		// The core has logged this miss with its reason (rate-limited per
+		// MAC and file); a second line here would only repeat it.
 		return errNotFound
 	case err != nil:
 		s.logLimited(slog.LevelError, "tftp provide failed", p, remote, err.Error())
@@ -296,7 +301,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 // logLimited logs a refusal or failure with its detail, at most once a
 // minute per message, path and remote.
 func (s *Server) logLimited(level slog.Level, msg, path, remote, reason string) {
-	if s.quiet.allow(msg+"\x00"+path+"\x00"+remote, time.Now()) {
+	if s.quiet.Allow(msg + "\x00" + path + "\x00" + remote) {
 		s.log.Log(context.Background(), level, msg, "path", path, "remote", remote, "reason", reason)
 	}
 }

@@ -366,6 +366,9 @@ func TestRefusedNames(t *testing.T) {
 		"a\x01b.cfg",
 		"a\x7fb.cfg",
 		"a\nb.cfg",
+		"a\u0085b.cfg", // C1 (NEL)
+		"a\u2028b.cfg", // LINE SEPARATOR
+		"a\ufffeb.cfg", // noncharacter
 		"\xff.cfg",
 		"/",
 		"prov/",
@@ -730,21 +733,25 @@ func parseOptions(p []byte) map[string]string {
 	return m
 }
 
+// TestRepeatedFailuresLoggedOnce: the edge's own refusals are logged once
+// a minute per path and remote; a miss (ErrNotFound) is not logged here at
+// all, because the core logs every miss with its reason (cmd/autoprov's
+// TestMissLoggedOnce checks that one miss is one line with the real core).
 func TestRepeatedFailuresLoggedOnce(t *testing.T) {
 	f := newFake(nil)
 	ts := start(t, f)
 	c := pinClient(t, ts.addr)
 	for range 3 {
-		if _, _, err := pinGet(c, "missing.cfg"); err == nil {
-			t.Fatal("missing.cfg served")
+		if _, _, err := pinGet(c, "missing.cfg"); err == nil || !strings.Contains(err.Error(), "file not found") {
+			t.Fatalf("missing.cfg: err %v, want file not found", err)
 		}
 		if _, _, err := pinGet(c, "../x"); err == nil {
 			t.Fatal("../x served")
 		}
 	}
 	logs := ts.log.String()
-	if n := strings.Count(logs, `msg="tftp not found"`); n != 1 {
-		t.Errorf("not found logged %d times, want 1:\n%s", n, logs)
+	if strings.Contains(logs, "missing.cfg") {
+		t.Errorf("the edge logs a miss the core has logged already:\n%s", logs)
 	}
 	if n := strings.Count(logs, `msg="tftp refused"`); n != 1 {
 		t.Errorf("refusal logged %d times, want 1:\n%s", n, logs)
@@ -754,23 +761,36 @@ func TestRepeatedFailuresLoggedOnce(t *testing.T) {
 	}
 }
 
-func TestLogLimiter(t *testing.T) {
-	l := &logLimiter{window: time.Minute, max: 2}
-	t0 := time.Unix(0, 0)
-	for _, tc := range []struct {
-		key  string
-		at   time.Duration
-		want bool
+// TestLogLimited: one line per message, path and remote per minute, on the
+// Server's clock.
+func TestLogLimited(t *testing.T) {
+	var logs syncBuffer
+	s := New(newFake(nil), slog.New(slog.NewTextHandler(&logs, nil)))
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	t0 := now
+	lines := 0
+	for i, tc := range []struct {
+		msg, path string
+		at        time.Duration
+		want      bool
 	}{
-		{"a", 0, true},
-		{"a", time.Second, false},
-		{"b", time.Second, true},
-		{"a", time.Minute, true},      // window over; the map was full and cleared
-		{"b", 61 * time.Second, true}, // forgotten by the clear
-		{"b", 62 * time.Second, false},
+		{"tftp refused", "a", 0, true},
+		{"tftp refused", "a", time.Second, false},
+		{"tftp refused", "b", time.Second, true},        // another path
+		{"tftp provide failed", "a", time.Second, true}, // another message
+		{"tftp refused", "a", time.Minute - time.Millisecond, false},
+		{"tftp refused", "a", time.Minute, true}, // a minute after the first line
+		{"tftp refused", "b", 61 * time.Second, true},
+		{"tftp refused", "b", 62 * time.Second, false},
 	} {
-		if got := l.allow(tc.key, t0.Add(tc.at)); got != tc.want {
-			t.Errorf("allow(%q, +%v) = %v, want %v", tc.key, tc.at, got, tc.want)
+		now = t0.Add(tc.at)
+		s.logLimited(slog.LevelWarn, tc.msg, tc.path, "192.0.2.1", "why")
+		if tc.want {
+			lines++
+		}
+		if got := strings.Count(logs.String(), "\n"); got != lines {
+			t.Fatalf("step %d (%s %s at +%v): %d lines logged, want %d:\n%s", i, tc.msg, tc.path, tc.at, got, lines, logs.String())
 		}
 	}
 }

@@ -1,0 +1,206 @@
+// Package ratelimit is the one keyed rate limiter of autoprov: a token
+// bucket per key (a MAC, a client IP, a log line), with bounded memory and
+// an injectable clock. Phones retry forever and a LAN can be noisy; every
+// component that must not act (or log) on each repetition uses it.
+//
+// It is the only package that imports golang.org/x/time/rate. The clock is
+// always passed to rate.Limiter explicitly (AllowN, TokensAt), so a test's
+// fake clock governs every decision.
+package ratelimit
+
+import (
+	"container/heap"
+	"container/list"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultMaxKeys is the number of keys a Keyed remembers when
+// Config.MaxKeys is 0.
+const DefaultMaxKeys = 10000
+
+// Config configures a Keyed limiter.
+type Config struct {
+	// Every is the refill interval: one token per Every per key. Every <= 0
+	// means no limit (Allow always succeeds and nothing is remembered).
+	Every time.Duration
+	// Burst is the bucket size: how many events one key may have at once
+	// before it must wait for a refill. Values < 1 mean 1.
+	Burst int
+	// MaxKeys bounds the keys remembered. When a new key arrives at the
+	// bound, a full bucket (one idle long enough to have refilled, which
+	// is no different from a key never seen) is forgotten first; if there
+	// is none, the key asked about least recently is. Values < 1 mean
+	// DefaultMaxKeys.
+	MaxKeys int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Keyed is a set of token buckets, one per key, all with the same rate and
+// size. A key's bucket starts full. The zero value is not usable: call New.
+// A Keyed is safe for concurrent use.
+type Keyed struct {
+	limit   rate.Limit // rate.Inf when Every <= 0
+	burst   int
+	maxKeys int
+	now     func() time.Time
+
+	mu     sync.Mutex
+	keys   map[string]*entry
+	recent *list.List // of *entry, most recently asked about at the front
+	byFull fullHeap   // the bucket that is full first at index 0
+}
+
+// entry is one key's bucket.
+type entry struct {
+	key  string
+	lim  *rate.Limiter
+	took time.Time     // the clock when a token was last taken
+	full time.Time     // when the bucket is full again (then forgetting it loses nothing)
+	elem *list.Element // in Keyed.recent
+	idx  int           // in Keyed.byFull
+}
+
+// New returns a Keyed limiter for cfg.
+func New(cfg Config) *Keyed {
+	k := &Keyed{limit: rate.Every(cfg.Every), burst: max(cfg.Burst, 1), maxKeys: cfg.MaxKeys, now: cfg.Now,
+		keys: map[string]*entry{}, recent: list.New()}
+	if k.maxKeys < 1 {
+		k.maxKeys = DefaultMaxKeys
+	}
+	if k.now == nil {
+		k.now = time.Now
+	}
+	return k
+}
+
+// Allow takes a token from key's bucket if one is there and reports
+// whether it did: true means the event may happen now.
+func (k *Keyed) Allow(key string) bool {
+	if k.limit == rate.Inf {
+		return true
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.keys[key]
+	if e != nil && now.Before(e.took) {
+		// The clock stepped back past the last take (only an injected
+		// clock without a monotonic reading can): start the key afresh
+		// rather than refuse it until the clock catches up.
+		k.remove(e)
+		e = nil
+	}
+	if e == nil {
+		if len(k.keys) >= k.maxKeys {
+			k.evict(now)
+		}
+		e = &entry{key: key, lim: rate.NewLimiter(k.limit, k.burst)}
+		k.keys[key] = e
+		e.elem = k.recent.PushFront(e)
+		heap.Push(&k.byFull, e)
+	} else {
+		k.recent.MoveToFront(e.elem)
+	}
+	if !e.lim.AllowN(now, 1) {
+		return false
+	}
+	e.took = now
+	e.full = now.Add(k.refill(float64(k.burst) - e.lim.TokensAt(now)))
+	heap.Fix(&k.byFull, e.idx)
+	return true
+}
+
+// Peek reports whether Allow(key) would succeed now, without taking a
+// token or changing what is remembered.
+func (k *Keyed) Peek(key string) bool {
+	if k.limit == rate.Inf {
+		return true
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.keys[key]
+	if e == nil || now.Before(e.took) {
+		return true
+	}
+	// AllowN succeeds when the missing fraction of a token would refill in
+	// under a nanosecond (float rounding); so does Peek.
+	return k.refill(1-e.lim.TokensAt(now)) <= 0
+}
+
+// Forget drops key's bucket: its next event finds a full one. Use it when
+// the key has proved itself (a correct login ends the count of wrong ones).
+func (k *Keyed) Forget(key string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e := k.keys[key]; e != nil {
+		k.remove(e)
+	}
+}
+
+// Len returns the number of keys remembered (at most Config.MaxKeys).
+func (k *Keyed) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.keys)
+}
+
+// refill returns how long the bucket takes to gain tokens, computed as
+// rate.Limiter does (so a shortfall under a nanosecond is none).
+func (k *Keyed) refill(tokens float64) time.Duration {
+	if tokens <= 0 {
+		return 0
+	}
+	d := tokens / float64(k.limit) * float64(time.Second)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
+}
+
+// evict forgets one key to make room: a full bucket if there is one, else
+// the key asked about least recently. k.mu is held.
+func (k *Keyed) evict(now time.Time) {
+	if len(k.byFull) > 0 && !k.byFull[0].full.After(now) {
+		k.remove(k.byFull[0])
+		return
+	}
+	if back := k.recent.Back(); back != nil {
+		k.remove(back.Value.(*entry))
+	}
+}
+
+// remove forgets e. k.mu is held.
+func (k *Keyed) remove(e *entry) {
+	delete(k.keys, e.key)
+	k.recent.Remove(e.elem)
+	heap.Remove(&k.byFull, e.idx)
+}
+
+// fullHeap orders entries by the time their bucket is full again.
+type fullHeap []*entry
+
+func (h fullHeap) Len() int           { return len(h) }
+func (h fullHeap) Less(i, j int) bool { return h[i].full.Before(h[j].full) }
+func (h fullHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx = i
+	h[j].idx = j
+}
+func (h *fullHeap) Push(x any) {
+	e := x.(*entry)
+	e.idx = len(*h)
+	*h = append(*h, e)
+}
+func (h *fullHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}

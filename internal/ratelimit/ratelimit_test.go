@@ -1,0 +1,350 @@
+package ratelimit
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clock is a settable fake clock, safe for concurrent readers.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)} }
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// step is one call in a table: at a time relative to the start, an Allow
+// (or, with peek, a Peek; with forget, a Forget) of key and its answer.
+type step struct {
+	at     time.Duration
+	key    string
+	want   bool
+	peek   bool
+	forget bool
+}
+
+func run(t *testing.T, cfg Config, steps []step) *Keyed {
+	t.Helper()
+	c := newClock()
+	start := c.now()
+	cfg.Now = c.now
+	k := New(cfg)
+	for i, s := range steps {
+		c.t = start.Add(s.at)
+		switch {
+		case s.forget:
+			k.Forget(s.key)
+		case s.peek:
+			if got := k.Peek(s.key); got != s.want {
+				t.Errorf("step %d: Peek(%q) at +%v = %v, want %v", i, s.key, s.at, got, s.want)
+			}
+		default:
+			if got := k.Allow(s.key); got != s.want {
+				t.Errorf("step %d: Allow(%q) at +%v = %v, want %v", i, s.key, s.at, got, s.want)
+			}
+		}
+	}
+	return k
+}
+
+func TestKeyed(t *testing.T) {
+	const ns = time.Nanosecond
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		steps []step
+	}{
+		{"one per interval", Config{Every: time.Minute, Burst: 1}, []step{
+			{at: 0, key: "a", want: true},
+			{at: time.Second, key: "a", want: false},
+			{at: time.Second, key: "b", want: true}, // keys are independent
+			{at: time.Minute - ns, key: "a", want: false},
+			{at: time.Minute, key: "a", want: true}, // refilled exactly at Every
+			{at: time.Minute, key: "a", want: false},
+			{at: time.Minute + time.Second, key: "b", want: true},
+		}},
+		{"burst 0 means 1", Config{Every: time.Second}, []step{
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", want: false},
+			{at: time.Second, key: "a", want: true},
+		}},
+		{"burst then refill", Config{Every: 12 * time.Second, Burst: 5}, []step{
+			{at: 0, key: "ip", want: true},
+			{at: 0, key: "ip", want: true},
+			{at: 1 * time.Second, key: "ip", want: true},
+			{at: 2 * time.Second, key: "ip", want: true},
+			{at: 3 * time.Second, key: "ip", want: true},
+			{at: 3 * time.Second, key: "ip", want: false}, // the bucket is empty
+			{at: 12*time.Second - time.Millisecond, key: "ip", want: false},
+			{at: 12 * time.Second, key: "ip", want: true}, // one token back after Every
+			{at: 12 * time.Second, key: "ip", want: false},
+			{at: 12*time.Second + 60*time.Second, key: "ip", want: true}, // full again: 5 in a row
+			{at: 72 * time.Second, key: "ip", want: true},
+			{at: 72 * time.Second, key: "ip", want: true},
+			{at: 72 * time.Second, key: "ip", want: true},
+			{at: 72 * time.Second, key: "ip", want: true},
+			{at: 72 * time.Second, key: "ip", want: false},
+			{at: time.Hour, key: "ip", want: true}, // a long idle time gives no more than Burst
+			{at: time.Hour, key: "ip", want: true},
+			{at: time.Hour, key: "ip", want: true},
+			{at: time.Hour, key: "ip", want: true},
+			{at: time.Hour, key: "ip", want: true},
+			{at: time.Hour, key: "ip", want: false},
+		}},
+		{"refused calls do not delay the refill", Config{Every: 10 * time.Second, Burst: 1}, []step{
+			{at: 0, key: "a", want: true},
+			{at: 5 * time.Second, key: "a", want: false},
+			{at: 9 * time.Second, key: "a", want: false},
+			{at: 10 * time.Second, key: "a", want: true},
+		}},
+		{"peek takes nothing", Config{Every: time.Minute, Burst: 2}, []step{
+			{at: 0, key: "a", peek: true, want: true}, // unknown key: a full bucket
+			{at: 0, key: "a", peek: true, want: true},
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", peek: true, want: true},
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", peek: true, want: false},
+			{at: 0, key: "a", want: false},
+			{at: 30 * time.Second, key: "a", peek: true, want: false},
+			{at: time.Minute - ns, key: "a", peek: true, want: false},
+			{at: time.Minute, key: "a", peek: true, want: true},
+			{at: time.Minute, key: "a", peek: true, want: true},
+			{at: time.Minute, key: "a", want: true},
+			{at: time.Minute, key: "a", peek: true, want: false},
+		}},
+		{"forget gives a full bucket", Config{Every: time.Hour, Burst: 2}, []step{
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", want: false},
+			{at: 0, key: "a", forget: true},
+			{at: 0, key: "a", peek: true, want: true},
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", want: false},
+			{at: 0, key: "nope", forget: true}, // forgetting an unknown key is fine
+		}},
+		{"no limit when Every <= 0", Config{Every: 0, Burst: 1}, []step{
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", want: true},
+			{at: 0, key: "a", peek: true, want: true},
+		}},
+		{"a clock stepping back starts the key afresh", Config{Every: time.Hour, Burst: 1}, []step{
+			{at: 2 * time.Hour, key: "a", want: true},
+			{at: 2 * time.Hour, key: "a", want: false},
+			{at: time.Hour, key: "a", peek: true, want: true},
+			{at: time.Hour, key: "a", want: true},
+			{at: time.Hour + time.Minute, key: "a", want: false},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { run(t, tc.cfg, tc.steps) })
+	}
+}
+
+// TestRefillRounding: rate.Limiter counts tokens in float64; a refill due
+// exactly at a multiple of Every must not fall short by a rounding error.
+func TestRefillRounding(t *testing.T) {
+	for _, every := range []time.Duration{333 * time.Millisecond, 7 * time.Second, 12 * time.Second, time.Minute} {
+		c := newClock()
+		k := New(Config{Every: every, Burst: 1, Now: c.now})
+		for i := range 200 {
+			if !k.Peek("a") || !k.Allow("a") {
+				t.Fatalf("Every %v: refused at refill %d", every, i)
+			}
+			c.add(every - time.Nanosecond)
+			if k.Peek("a") || k.Allow("a") {
+				t.Fatalf("Every %v: allowed a nanosecond before refill %d", every, i+1)
+			}
+			c.add(time.Nanosecond)
+		}
+	}
+}
+
+func TestForgetting(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: time.Minute, Burst: 2, MaxKeys: 3, Now: c.now})
+	drain := func(key string) {
+		for k.Allow(key) {
+		}
+	}
+	drain("a") // +0: a empty, full again at +2m
+	c.add(time.Minute)
+	drain("b") // +1m
+	c.add(time.Minute)
+	k.Allow("c") // +2m: one of two tokens taken, full again at +3m
+	k.Allow("a") // +2m: a was full; one taken, full again at +3m
+	c.add(90 * time.Second)
+	drain("b") // +3m30s: b had refilled; empty again, full at +5m30s
+	// Now a and c are full, b is empty. Recency, oldest first: c, a, b.
+	// A new key forgets a full bucket first (not c for being the oldest,
+	// and never b while a full one is there).
+	if !k.Allow("d") {
+		t.Fatal("a new key was refused")
+	}
+	if k.Len() != 3 {
+		t.Fatalf("Len %d, want 3", k.Len())
+	}
+	if k.Peek("b") {
+		t.Error("the drained key b was forgotten while full buckets were there")
+	}
+	// a and c were full: one of them is gone, the other still there. The next
+	// new key forgets the other full one.
+	k.Allow("e")
+	if k.Peek("b") {
+		t.Error("the drained key b was forgotten while a full bucket was there")
+	}
+	for _, key := range []string{"a", "c"} {
+		if _, ok := k.keys[key]; ok {
+			t.Errorf("full bucket %s still remembered", key)
+		}
+	}
+	// Now b (drained), d and e (one taken each) are not full: the oldest
+	// goes, which is b, the least recently asked about.
+	k.Allow("f")
+	if !k.Peek("b") {
+		t.Error("the oldest key b was not forgotten")
+	}
+	for _, key := range []string{"d", "e", "f"} {
+		if _, ok := k.keys[key]; !ok {
+			t.Errorf("key %s forgotten, want b forgotten", key)
+		}
+	}
+}
+
+// TestRecencyCountsRefusals: a key that keeps knocking while refused is in
+// use, so it is not the oldest.
+func TestRecencyCountsRefusals(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: time.Hour, Burst: 1, MaxKeys: 2, Now: c.now})
+	k.Allow("noisy")
+	c.add(time.Second)
+	k.Allow("quiet")
+	c.add(time.Second)
+	if k.Allow("noisy") {
+		t.Fatal("noisy allowed twice")
+	}
+	c.add(time.Second)
+	k.Allow("new") // neither bucket is full: the least recent, quiet, goes
+	if _, ok := k.keys["quiet"]; ok {
+		t.Error("quiet still remembered")
+	}
+	if k.Allow("noisy") {
+		t.Error("noisy forgotten: a refused key got a fresh bucket")
+	}
+}
+
+func TestBoundedMemory(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: time.Minute, Burst: 3, MaxKeys: 1000, Now: c.now})
+	for i := range 100000 {
+		if !k.Allow(strconv.Itoa(i)) {
+			t.Fatalf("new key %d refused", i)
+		}
+		if i%997 == 0 {
+			c.add(time.Second) // some buckets fill up on the way
+		}
+		if n := k.Len(); n > 1000 {
+			t.Fatalf("after %d keys: Len %d, want <= 1000", i+1, n)
+		}
+	}
+	if k.recent.Len() != k.Len() || len(k.byFull) != k.Len() {
+		t.Errorf("index sizes disagree: map %d, list %d, heap %d", k.Len(), k.recent.Len(), len(k.byFull))
+	}
+	// The newest keys are the ones remembered.
+	for _, key := range []string{"99999", "99000"} {
+		if _, ok := k.keys[key]; !ok {
+			t.Errorf("the recent key %s was forgotten", key)
+		}
+	}
+}
+
+func TestDefaultMaxKeys(t *testing.T) {
+	k := New(Config{Every: time.Hour, Now: newClock().now})
+	for i := range DefaultMaxKeys + 500 {
+		k.Allow(strconv.Itoa(i))
+	}
+	if k.Len() != DefaultMaxKeys {
+		t.Errorf("Len %d, want %d", k.Len(), DefaultMaxKeys)
+	}
+}
+
+// TestConcurrent runs many goroutines on few keys (go test -race): with
+// the clock stopped, each key lets exactly Burst events through.
+func TestConcurrent(t *testing.T) {
+	c := newClock()
+	const burst, keys, workers, calls = 10, 4, 16, 200
+	k := New(Config{Every: time.Hour, Burst: burst, MaxKeys: keys, Now: c.now})
+	var allowed [keys]atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range calls {
+				key := (w + i) % keys
+				if k.Allow(strconv.Itoa(key)) {
+					allowed[key].Add(1)
+				}
+				k.Peek(strconv.Itoa(key))
+				if i%50 == 0 {
+					k.Len()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for key := range keys {
+		if n := allowed[key].Load(); n != burst {
+			t.Errorf("key %d: %d allowed, want %d", key, n, burst)
+		}
+	}
+	// Forget and eviction under contention keep the indexes consistent.
+	for w := range workers {
+		wg.Go(func() {
+			for i := range calls {
+				key := strconv.Itoa(w*calls + i)
+				k.Allow(key)
+				if i%3 == 0 {
+					k.Forget(key)
+				}
+				if i%7 == 0 {
+					c.add(time.Minute)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if k.Len() > keys || k.recent.Len() != k.Len() || len(k.byFull) != k.Len() {
+		t.Errorf("map %d, list %d, heap %d; want equal and <= %d", k.Len(), k.recent.Len(), len(k.byFull), keys)
+	}
+}
+
+// TestSlowRefill: a bucket that takes longer than time.Duration can hold to
+// refill still works (the time it is full again saturates).
+func TestSlowRefill(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: 100 * 365 * 24 * time.Hour, Burst: 1000, MaxKeys: 1, Now: c.now})
+	for i := range 1000 {
+		if !k.Allow("a") {
+			t.Fatalf("refused after %d", i)
+		}
+	}
+	if k.Allow("a") {
+		t.Fatal("allowed past the burst")
+	}
+	if !k.Allow("b") || k.Len() != 1 {
+		t.Fatalf("a new key at the bound: Len %d", k.Len())
+	}
+}
