@@ -54,25 +54,46 @@ const (
 	ScorePath = 2
 	// ScoreUserAgent is the weight of a User-Agent that parses as the vendor's.
 	ScoreUserAgent = 4
+	// ScoreVendorClass is the weight of a DHCP vendor class (option 60,
+	// Request.VendorClass) that names the vendor or one of its models
+	// ("snomD785", "Gigaset_N720_DM_PRO"; reference dhcp.md §3): the
+	// vendor's own spelling of vendor and model, as specific as a file
+	// name, but without firmware or MAC, and configurable on some phones
+	// (yealink.md §7). A MAC outside the driver's ranges overrules it: the
+	// class then counts nothing, so the OUI decides the vendor and a
+	// laptop cannot become a phone by what it puts in option 60.
+	ScoreVendorClass = 2
 )
 
-// Request is a phone's fetch as an edge (HTTP or TFTP) saw it, transport-neutral.
+// Request is what an edge learnt about a phone, transport-neutral: a
+// fetch (HTTP, TFTP), a plug-and-play SUBSCRIBE (SIP) or a lease request
+// seen by the passive DHCP sniffer. Every field but BaseURL comes from the
+// network and may be forged by anyone on the phone's segment: edges bound
+// each string (by the size of what they parse, or as documented below),
+// and drivers treat them as hostile (no panic on any value, no trust in a
+// length or a character set).
 type Request struct {
 	// Path is the requested file name relative to the provisioning root,
 	// cleaned by the edge: no leading slash, no "prov/" prefix, no "..".
+	// Empty for SIP and DHCP.
 	Path string
-	// UserAgent is the HTTP User-Agent; empty over TFTP.
+	// UserAgent is the HTTP User-Agent, or the SIP User-Agent header of a
+	// plug-and-play SUBSCRIBE; empty over TFTP and DHCP.
 	UserAgent string
-	// MAC is a canonical MAC passed out of band (a ?mac= query), or empty.
+	// MAC is a canonical MAC passed out of band: a ?mac= query, the MAC of
+	// a SUBSCRIBE's Request-URI (or To, From), a DHCP request's hardware
+	// address (chaddr); or empty.
 	MAC string
-	// RemoteAddr is the phone's IP address (without port).
+	// RemoteAddr is the phone's IP address (without port), or "" when the
+	// edge cannot tell (a DHCPDISCOVER has no address yet).
 	RemoteAddr string
-	// Transport is "http", "https" or "tftp".
+	// Transport is "http", "https", "tftp", "sip" (plug-and-play) or
+	// "dhcp" (the passive sniffer).
 	Transport string
 	// BaseURL is the provisioning base URL as the phone reached us, ending
 	// in "/" (e.g. "http://192.0.2.10:8080/prov/"), or "" when the edge
-	// cannot tell (TFTP). Drivers ignore it; the core uses it to fill
-	// Device.ProvisionURL when no public URL is configured.
+	// cannot tell (TFTP, SIP, DHCP). Drivers ignore it; the core uses it to
+	// fill Device.ProvisionURL when no public URL is configured.
 	BaseURL string
 	// Method is MethodGet (or "", for a fetch) or MethodPost (a message
 	// for a driver's Responder).
@@ -84,6 +105,16 @@ type Request struct {
 	// Header holds the few request headers a dialogue needs (HTTP edge:
 	// Content-Type and Cookie), by canonical name; nil elsewhere.
 	Header map[string]string
+	// VendorClass is the DHCP vendor class identifier (option 60) of a
+	// lease request, e.g. "snomD785" or "N510_IP_PRO"; empty on the other
+	// edges. The sniffer passes at most 64 bytes of printable ASCII; a
+	// driver reads it with MatchVendorClass, which bounds it again.
+	VendorClass string
+	// Hostname is the DHCP host name (option 12) of a lease request;
+	// empty on the other edges. Same bounds as VendorClass. No driver
+	// reads it yet (no reference documents what phones send): it is
+	// carried so that the core and the logs see what the edge saw.
+	Hostname string
 }
 
 // Identity is what a driver learnt from a Request.
@@ -109,8 +140,9 @@ type Vendor interface {
 	Name() string
 	// Models lists every supported model with its capabilities.
 	Models() []Model
-	// Identify inspects a request (path, User-Agent, MAC) and says what it
-	// learnt. A zero Score means the request is not for this driver.
+	// Identify inspects a request (path, User-Agent, MAC, DHCP vendor
+	// class) and says what it learnt. A zero Score means the request is
+	// not for this driver. It must not panic on any Request.
 	Identify(req Request) Identity
 	// Files lists the names of the files this device fetches, the per-device
 	// file first. The list is used for previews.

@@ -216,11 +216,11 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
 	}
 	if pnp != nil {
-		srv := sippnp.New(sippnp.Config{Recorder: recorderAdapter{phones}, Registry: reg, Log: log})
+		srv := sippnp.New(sippnp.Config{Recorder: phones, Log: log})
 		g.Go(func() error { return srv.Serve(gctx, pnp) })
 	}
 	if capt != nil {
-		srv := sniff.New(sniff.Config{Recorder: recorderAdapter{phones}, Registry: reg, Log: log})
+		srv := sniff.New(sniff.Config{Recorder: phones, Log: log})
 		g.Go(func() error { return srv.Serve(gctx, capt) }) // closes capt when gctx ends, which ends its reads
 	}
 	g.Go(func() error { return sweep(gctx, inventory, log) })

@@ -185,6 +185,24 @@ func sniffServer(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Option 60 names the model: the Snom driver reads it through the core.
+	for {
+		var snom map[string]any
+		code, body := s.api(http.MethodGet, "/api/v1/devices/000413aabb79", nil)
+		if code == http.StatusOK {
+			if err := json.Unmarshal(body, &snom); err != nil {
+				t.Fatal(err)
+			}
+			if snom["vendor"] != "snom" || snom["model"] != "D785" || snom["state"] != "unassigned" {
+				t.Errorf("the Snom from its DHCPDISCOVER: %v", snom)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Snom is not in the inventory (last answer %d %s); log:\n%s", code, body, s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var adopted map[string]any
 	s.must(http.StatusOK, http.MethodGet, "/api/v1/devices/805ec0aabb78", nil, &adopted)
 	if adopted["last_file"] != "" || adopted["state"] == "unassigned" || adopted["last_seen"] != nil {
@@ -196,7 +214,8 @@ func sniffServer(t *testing.T) {
 }
 
 // sniffPhone runs in the phone's namespace: it broadcasts a laptop's and
-// then a Yealink's DHCPDISCOVER through a raw AF_PACKET socket on ph0.
+// then Yealinks' and a Snom's DHCPDISCOVERs through a raw AF_PACKET socket
+// on ph0.
 func sniffPhone(t *testing.T) {
 	var ifi *net.Interface
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -216,8 +235,11 @@ func sniffPhone(t *testing.T) {
 	}
 	defer syscall.Close(fd)
 	to := &syscall.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
-	for i, mac := range []string{"3c:22:fb:11:22:33", sniffPhoneMAC, sniffPhoneMAC, "80:5e:c0:aa:bb:78"} {
-		if err := syscall.Sendto(fd, discover(t, mac, "yealink"), 0, to); err != nil {
+	for i, c := range []struct{ mac, class string }{
+		{"3c:22:fb:11:22:33", "MSFT 5.0"}, {sniffPhoneMAC, "yealink"}, {sniffPhoneMAC, "yealink"},
+		{"80:5e:c0:aa:bb:78", "yealink"}, {"00:04:13:aa:bb:79", "snomD785"},
+	} {
+		if err := syscall.Sendto(fd, discover(t, c.mac, c.class), 0, to); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
 		time.Sleep(100 * time.Millisecond)

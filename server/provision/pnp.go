@@ -2,40 +2,54 @@ package provision
 
 import (
 	"context"
-
 	"fmt"
 	"github.com/autoprov/autoprov"
 
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// Discovery is what a SIP plug-and-play SUBSCRIBE taught an edge about a
-// phone before its first fetch (see server/sippnp).
-type Discovery struct {
-	MAC                     string // any common notation
-	Vendor, Model, Firmware string // as the vendor registry identified them; may be empty
-	RemoteIP, UserAgent     string
-}
-
 // pnpFile is the last_file a PnP sighting records.
 const pnpFile = "sip-pnp"
 
-// Discovered records a phone seen through SIP plug-and-play, as a fetch
-// would (an unknown MAC lands in the inbox as an unassigned device), and
-// returns the provisioning URL to hand to it: the provisioning base URL
-// (--public-url, else the HTTP listener's address) + "prov/", plus the file
-// name the phone's driver asks for (vendors.PnPFiler: "{mac}.xml" for Snom
-// and Gigaset P-series); other phones append their own file names.
-func (s *Phones) Discovered(ctx context.Context, d Discovery) (string, error) {
-	mac, err := vendors.ParseMAC(d.MAC)
-	if err != nil {
-		return "", fmt.Errorf("discovered phone: %w", err)
-	}
-	if _, err := s.record(ctx, autoprov.Sighting{MAC: mac, Vendor: d.Vendor, Model: d.Model, Firmware: d.Firmware,
-		RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, File: pnpFile, At: s.now()}); err != nil {
+// Discovered records a phone seen through SIP plug-and-play (see
+// server/sippnp) and returns the provisioning URL to hand to it. req is
+// what the SUBSCRIBE said: the MAC of its Request-URI (else To, From; ""
+// when none), its User-Agent, the source address, Transport "sip".
+//
+// The phone is identified as a fetch is (Registry.Identify: User-Agent
+// and OUI). Its MAC is req.MAC, else the one its User-Agent carries (Snom
+// M700 "MAC=..."); without either the error wraps autoprov.ErrNotFound. The
+// sighting is recorded as a fetch's (an unknown MAC lands in the inbox as
+// an unassigned device, whatever its vendor). The URL is the provisioning
+// base URL (--public-url, else the HTTP listener's address) + "prov/",
+// plus the file name the phone's driver asks for (vendors.PnPFiler:
+// "{mac}.xml" for Snom and Gigaset P-series); other phones append their
+// own file names.
+func (s *Phones) Discovered(ctx context.Context, req vendors.Request) (string, error) {
+	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	vendor, model := d.Vendor, d.Model
+	id, _ := s.reg.Identify(req)
+	mac := id.MAC
+	if req.MAC != "" {
+		m, err := vendors.ParseMAC(req.MAC)
+		if err != nil {
+			return "", fmt.Errorf("discovered phone: %w", err)
+		}
+		if mac != "" && mac != m {
+			s.log.Warn("plug-and-play request names two MACs; using the Request-URI's", "mac", m, "user_agent_mac", mac,
+				"remote", req.RemoteAddr)
+		}
+		mac = m
+	}
+	if mac == "" {
+		return "", fmt.Errorf("discovered phone: no MAC in the request or its user agent: %w", autoprov.ErrNotFound)
+	}
+	if _, err := s.record(ctx, autoprov.Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
+		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: pnpFile, At: s.now()}); err != nil {
+		return "", err
+	}
+	vendor, model := id.Vendor, id.Model
 	if dev, err := s.devices.Device(ctx, mac); err == nil && dev.Vendor != "" {
 		// The inventory knows better than a guess from a SUBSCRIBE.
 		vendor, model = dev.Vendor, dev.Model
@@ -44,6 +58,8 @@ func (s *Phones) Discovered(ctx context.Context, d Discovery) (string, error) {
 	if base == "prov/" { // neither a public nor a fallback URL: nothing a phone can reach
 		return "", fmt.Errorf("discovered phone %s: no provisioning base URL configured", mac)
 	}
+	s.log.Debug("plug-and-play phone identified", "mac", mac, "vendor", id.Vendor, "model", id.Model,
+		"firmware", id.Firmware, "remote", req.RemoteAddr)
 	// The driver of the model (else the vendor's first) says what to append.
 	v, _, err := s.reg.Lookup(vendor, model)
 	if err != nil {

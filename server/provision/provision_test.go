@@ -387,25 +387,3 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("layout:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }
-
-// TestDiscoveredURL: a plug-and-play phone gets the URL its driver asks
-// for, and lands in the inbox.
-func TestDiscoveredURL(t *testing.T) {
-	core, _ := newCore(t)
-	for _, tc := range []struct{ mac, vendor, model, want string }{
-		{"001565000001", "yealink", "W52P", "http://prov.example.com/prov/"},
-		{"000413000002", "snom", "D785", "http://prov.example.com/prov/{mac}.xml"},
-		{"000413000003", "snom", "M900", "http://prov.example.com/prov/{mac}.xml"}, // not a supported model: the vendor decides
-		{"000413e50004", "gigaset", "P820", "http://prov.example.com/prov/{mac}.xml"},
-		{"7c2f80000005", "gigaset", "N870", "http://prov.example.com/prov/"},
-		{"7c2f80000006", "", "", "http://prov.example.com/prov/"},
-	} {
-		got, err := core.Discovered(context.Background(), provision.Discovery{MAC: tc.mac, Vendor: tc.vendor, Model: tc.model, RemoteIP: "192.0.2.8"})
-		if err != nil || got != tc.want {
-			t.Errorf("%s %s: %q, %v; want %q", tc.vendor, tc.model, got, err, tc.want)
-		}
-		if d, err := core.Device(context.Background(), tc.mac); err != nil || d.State != autoprov.StateUnassigned || d.LastFile != "sip-pnp" {
-			t.Errorf("%s not in the inbox: %+v, %v", tc.mac, d, err)
-		}
-	}
-}

@@ -99,7 +99,7 @@ func TestBrokenStore(t *testing.T) {
 	if _, err := c.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201")}, "t"); !errors.Is(err, errBroken) {
 		t.Errorf("CreateAccount: %v", err)
 	}
-	if _, err := c.Discovered(ctx, provision.Discovery{MAC: "805ec0aabb01"}); !errors.Is(err, errBroken) {
+	if _, err := c.Discovered(ctx, vendors.Request{MAC: "805ec0aabb01", Transport: "sip"}); !errors.Is(err, errBroken) {
 		t.Errorf("Discovered: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func multicastRoundTrip(t *testing.T) {
 	}
 	rec := &fakeRecorder{}
 	logs := &syncBuf{}
-	s := New(Config{Recorder: rec, Registry: registry(t), Log: slogTo(logs)})
+	s := New(Config{Recorder: rec, Log: slogTo(logs)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, conns) }()
@@ -158,7 +158,8 @@ func multicastRoundTrip(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if calls := rec.calls(); len(calls) != 1 || calls[0].MAC != "001565f4f9e1" || calls[0].Model != "W52P" {
+	if calls := rec.calls(); len(calls) != 1 || calls[0].MAC != "001565f4f9e1" || calls[0].UserAgent != "Yealink W52P 25.81.0.10" ||
+		calls[0].RemoteAddr != "127.0.0.1" || calls[0].Transport != "sip" {
 		t.Errorf("recorded %+v", calls)
 	}
 }

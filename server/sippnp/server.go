@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,20 +19,22 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov/internal/ratelimit"
-	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// Recorder records a phone found by plug-and-play and returns the URL to
-// hand to it. *provision.Service satisfies it.
+// Recorder identifies and records a phone found by plug-and-play and
+// returns the URL to hand to it. *provision.Phones satisfies it. req
+// carries MAC (canonical, from the Request-URI, To or From; "" when none
+// has one), UserAgent, RemoteAddr (the source IP) and Transport "sip". An
+// error wrapping vendors.ErrNotFound means the phone has no MAC anywhere,
+// its User-Agent included: it is not answered.
 type Recorder interface {
-	Discovered(provision.Discovery) (url string, err error)
+	Discovered(ctx context.Context, req vendors.Request) (url string, err error)
 }
 
 // Config configures a Server. Zero durations take the defaults.
 type Config struct {
 	Recorder Recorder
-	Registry *vendors.Registry
 	Log      *slog.Logger
 	// T1 is the first NOTIFY retransmission interval (500 ms); it doubles
 	// up to T2 (4 s) until the phone answers or Timeout (32 s) passes
@@ -209,31 +212,19 @@ func (s *Server) handle(ctx context.Context, b []byte, from *net.UDPAddr, out wr
 
 	ua := m.get("user-agent")
 	mac := s.mac(m)
-	var id vendors.Identity
-	if s.cfg.Registry != nil {
-		id, _ = s.cfg.Registry.Identify(vendors.Request{UserAgent: ua, MAC: mac, RemoteAddr: from.IP.String(), Transport: "sip"})
-	}
-	if id.MAC != "" && mac != "" && id.MAC != mac {
-		s.logOnce("mismatch|"+mac, slog.LevelWarn, "SUBSCRIBE names two MACs; using the Request-URI's", "mac", mac, "user_agent_mac", id.MAC, "remote", from.String())
-	}
-	if mac == "" {
-		mac = id.MAC
-	}
-	if mac == "" {
-		s.logOnce("nomac|"+from.IP.String(), slog.LevelInfo, "ignored: plug-and-play SUBSCRIBE without a MAC", "user_agent", ua, "event", event, "remote", from.String())
-		return
-	}
-	if id.Score == 0 {
-		id = vendors.Identity{}
-	}
-	if !s.macs.Allow(mac) || !s.srcs.Allow(from.IP.String()) {
-		s.logOnce("limit|"+mac, slog.LevelInfo, "ignored: plug-and-play SUBSCRIBE rate-limited", "mac", mac, "remote", from.String())
+	// Without a MAC in the headers only the core can find one (in the
+	// User-Agent): only the per-source limit applies then.
+	if (mac != "" && !s.macs.Allow(mac)) || !s.srcs.Allow(from.IP.String()) {
+		s.logOnce("limit|"+mac+"|"+from.IP.String(), slog.LevelInfo, "ignored: plug-and-play SUBSCRIBE rate-limited", "mac", mac, "remote", from.String())
 		return
 	}
 
-	url, err := s.cfg.Recorder.Discovered(provision.Discovery{MAC: mac, Vendor: id.Vendor, Model: id.Model,
-		Firmware: id.Firmware, RemoteIP: from.IP.String(), UserAgent: ua})
-	if err != nil {
+	url, err := s.cfg.Recorder.Discovered(ctx, vendors.Request{MAC: mac, UserAgent: ua, RemoteAddr: from.IP.String(), Transport: "sip"})
+	switch {
+	case errors.Is(err, vendors.ErrNotFound):
+		s.logOnce("nomac|"+from.IP.String(), slog.LevelInfo, "ignored: plug-and-play SUBSCRIBE without a MAC", "user_agent", ua, "event", event, "remote", from.String())
+		return
+	case err != nil:
 		s.log.Error("plug-and-play: cannot record the phone; not answering", "mac", mac, "remote", from.String(), "err", err)
 		return
 	}
@@ -260,8 +251,8 @@ func (s *Server) handle(ctx context.Context, b []byte, from *net.UDPAddr, out wr
 	if _, err := out.WriteTo(t.ok, t.okTo); err != nil {
 		s.log.Warn("plug-and-play: sending 200 OK", "mac", mac, "to", t.okTo.String(), "err", err)
 	}
-	s.log.Info("plug-and-play SUBSCRIBE answered", "mac", mac, "vendor", id.Vendor, "model", id.Model,
-		"user_agent", ua, "event", event, "remote", from.String(), "url", url, "notify_to", t.notifyTo.String())
+	s.log.Info("plug-and-play SUBSCRIBE answered", "mac", mac, "user_agent", ua, "event", event,
+		"remote", from.String(), "url", url, "notify_to", t.notifyTo.String())
 	s.wg.Add(1)
 	go s.retransmit(ctx, t, out)
 }

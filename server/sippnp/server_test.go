@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
-	"github.com/autoprov/autoprov/vendors/all"
 
 	"github.com/autoprov/autoprov/internal/testlog"
 )
@@ -128,30 +127,39 @@ Content-Length: 0
 `)
 )
 
-// fakeRecorder stands in for *provision.Service.
+// fakeRecorder stands in for *provision.Phones. It records the request
+// and answers as the core does for the reference's phones: "{mac}.xml"
+// after the base URL for a Snom MAC (00:04:13), the base URL for the
+// others, and an error wrapping vendors.ErrNotFound for a request without
+// a MAC. It does not identify: which vendor and model each shape is, and
+// the MAC a User-Agent carries, are server/provision's tests
+// (TestDiscoveredIdentifies).
 type fakeRecorder struct {
 	mu   sync.Mutex
-	seen []provision.Discovery
+	seen []vendors.Request
 	err  error
 }
 
-func (f *fakeRecorder) Discovered(d provision.Discovery) (string, error) {
+func (f *fakeRecorder) Discovered(ctx context.Context, req vendors.Request) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return "", f.err
 	}
-	f.seen = append(f.seen, d)
-	if d.Vendor == "snom" {
+	if req.MAC == "" {
+		return "", fmt.Errorf("no MAC: %w", vendors.ErrNotFound)
+	}
+	f.seen = append(f.seen, req)
+	if strings.HasPrefix(req.MAC, "000413") {
 		return "http://prov.test/prov/{mac}.xml", nil
 	}
 	return "http://prov.test/prov/", nil
 }
 
-func (f *fakeRecorder) calls() []provision.Discovery {
+func (f *fakeRecorder) calls() []vendors.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]provision.Discovery(nil), f.seen...)
+	return append([]vendors.Request(nil), f.seen...)
 }
 
 // sent is one datagram the server wrote.
@@ -199,17 +207,8 @@ func (c *fakeConn) none(t *testing.T, d time.Duration) {
 	}
 }
 
-func registry(t testing.TB) *vendors.Registry {
-	t.Helper()
-	r, err := all.Registry("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func newTestServer(t testing.TB, rec Recorder, log *slog.Logger) *Server {
-	return New(Config{Recorder: rec, Registry: registry(t), Log: log, T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: 2 * time.Second})
+	return New(Config{Recorder: rec, Log: log, T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: 2 * time.Second})
 }
 
 // mustParse parses a datagram the server sent.
@@ -230,8 +229,7 @@ func TestShapes(t *testing.T) {
 		name          string
 		msg           []byte
 		from          string
-		mac, vendor   string
-		model         string
+		mac           string
 		okTo          string // where the 200 OK goes
 		viaStamp      string // expected top Via of the 200 OK
 		notifyTo      string
@@ -239,27 +237,27 @@ func TestShapes(t *testing.T) {
 		url           string
 		notifyToValue string // To of the NOTIFY (the SUBSCRIBE's From)
 	}{
-		{"yealink W52P", yealinkW52P, "10.1.3.239:5059", "001565f4f9e1", "yealink", "W52P",
+		{"yealink W52P", yealinkW52P, "10.1.3.239:5059", "001565f4f9e1",
 			"10.1.3.239:5059", "SIP/2.0/UDP 10.1.3.239:5059;branch=z9hG4bK1536537630;received=10.1.3.239",
 			"10.1.3.239:5059", "sip:MAC001565f4f9e1@10.1.3.239:5059", "http://prov.test/prov/",
 			"<sip:MAC001565f4f9e1@224.0.1.75>;tag=1536537630"},
-		{"snom desk, rport, no branch, no UA", snomDesk, "192.0.2.50:5060", "000413a1b2c3", "snom", "",
+		{"snom desk, rport, no branch, no UA", snomDesk, "192.0.2.50:5060", "000413a1b2c3",
 			"192.0.2.50:5060", "SIP/2.0/UDP 192.0.2.50:5060;rport=5060;received=192.0.2.50",
 			"192.0.2.50:5060", "sip:192.0.2.50:5060", "http://prov.test/prov/{mac}.xml",
 			"<sip:MAC%3a000413A1B2C3@pbx.example.net>;tag=310884211"},
-		{"snom desk behind NAT: rport answers the source port", snomDesk, "192.0.2.50:40000", "000413a1b2c3", "snom", "",
+		{"snom desk behind NAT: rport answers the source port", snomDesk, "192.0.2.50:40000", "000413a1b2c3",
 			"192.0.2.50:40000", "SIP/2.0/UDP 192.0.2.50:5060;rport=40000;received=192.0.2.50",
 			"192.0.2.50:5060", "sip:192.0.2.50:5060", "http://prov.test/prov/{mac}.xml",
 			"<sip:MAC%3a000413A1B2C3@pbx.example.net>;tag=310884211"},
-		{"snom M700, From not the MAC", snomM700, "192.0.2.60:5060", "000413b4c5d6", "snom", "M700",
+		{"snom M700, From not the MAC", snomM700, "192.0.2.60:5060", "000413b4c5d6",
 			"192.0.2.60:5060", "SIP/2.0/UDP 192.0.2.60:5060;branch=z9hG4bK-m700-1;rport=5060;received=192.0.2.60",
 			"192.0.2.60:5060", "sip:512@192.0.2.60:5060", "http://prov.test/prov/{mac}.xml",
 			"<sip:512@192.0.2.60>;tag=9911"},
-		{"gigaset maxwell, %3A, host local, compact headers", gigasetMaxwell, "192.0.2.70:5060", "7c2f8030d21e", "gigaset", "Maxwell 3",
+		{"gigaset maxwell, %3A, host local, compact headers", gigasetMaxwell, "192.0.2.70:5060", "7c2f8030d21e",
 			"192.0.2.70:5060", "SIP/2.0/UDP 192.0.2.70:5060;branch=z9hG4bKmx3;received=192.0.2.70",
 			"192.0.2.70:5060", "sip:192.0.2.70:5060", "http://prov.test/prov/",
 			"<sip:MAC%3A7C2F8030D21E@local>;tag=mx"},
-		{"gigaset N870 by UA", gigasetN870, "192.0.2.80:5060", "7c2f80e0d8e4", "gigaset", "N870",
+		{"gigaset N870 by UA", gigasetN870, "192.0.2.80:5060", "7c2f80e0d8e4",
 			"192.0.2.80:5060", "SIP/2.0/UDP 192.0.2.80:5060;branch=z9hG4bKn870;received=192.0.2.80",
 			"192.0.2.80:5060", "sip:192.0.2.80:5060", "http://prov.test/prov/",
 			"<sip:MAC%3a7C2F80E0D8E4@224.0.1.75>;tag=n870"},
@@ -278,13 +276,10 @@ func TestShapes(t *testing.T) {
 			if len(calls) != 1 {
 				t.Fatalf("recorder called %d times, want 1", len(calls))
 			}
-			d := calls[0]
-			if d.MAC != tc.mac || d.Vendor != tc.vendor || d.Model != tc.model || d.RemoteIP != from.IP.String() {
-				t.Errorf("discovery = %+v, want mac %s vendor %s model %s from %s", d, tc.mac, tc.vendor, tc.model, from.IP)
-			}
 			sub, _ := parse(tc.msg)
-			if d.UserAgent != sub.get("user-agent") {
-				t.Errorf("user agent %q, want %q", d.UserAgent, sub.get("user-agent"))
+			want := vendors.Request{MAC: tc.mac, UserAgent: sub.get("user-agent"), RemoteAddr: from.IP.String(), Transport: "sip"}
+			if !reflect.DeepEqual(calls[0], want) {
+				t.Errorf("recorded %+v, want %+v", calls[0], want)
 			}
 
 			ok := conn.next(t)
@@ -322,13 +317,13 @@ func TestShapes(t *testing.T) {
 			if string(nm.body) != tc.url || nm.get("content-length") != fmt.Sprint(len(tc.url)) {
 				t.Errorf("NOTIFY body %q (Content-Length %s), want %q", nm.body, nm.get("content-length"), tc.url)
 			}
-			want := map[string]string{
+			wantH := map[string]string{
 				"call-id": sub.get("call-id"), "cseq": "1 NOTIFY", "event": sub.get("event"),
 				"subscription-state": "terminated;reason=timeout", "content-type": "application/url",
 				"to": tc.notifyToValue, "from": sub.get("to") + ";tag=" + toTag, "contact": "<sip:192.0.2.10:5062>",
 				"max-forwards": "70",
 			}
-			for h, w := range want {
+			for h, w := range wantH {
 				if nm.get(h) != w {
 					t.Errorf("NOTIFY %s = %q, want %q", h, nm.get(h), w)
 				}
@@ -404,6 +399,40 @@ func TestIgnored(t *testing.T) {
 	}
 }
 
+// recorderFunc is a Recorder made of a function.
+type recorderFunc func(context.Context, vendors.Request) (string, error)
+
+func (f recorderFunc) Discovered(ctx context.Context, req vendors.Request) (string, error) {
+	return f(ctx, req)
+}
+
+// TestMACOnlyInUserAgent: a SUBSCRIBE whose headers name no MAC still goes
+// to the core, which may find one in the User-Agent (the M700's "MAC=");
+// when it does, the phone is answered.
+func TestMACOnlyInUserAgent(t *testing.T) {
+	var got []vendors.Request
+	rec := recorderFunc(func(_ context.Context, req vendors.Request) (string, error) {
+		got = append(got, req) // handle calls the recorder on its own goroutine
+		return "http://prov.test/prov/{mac}.xml", nil
+	})
+	s := newTestServer(t, rec, nil)
+	conn := newFakeConn()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.wg.Wait() }()
+	msg := bytes.ReplaceAll(snomM700, []byte("MAC%3a000413B4C5D6"), []byte("pnp"))
+	s.handle(ctx, msg, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 60), Port: 5060}, conn)
+	want := vendors.Request{UserAgent: "snomM700/530 (MAC=000413B4C5D6; SER=1234; HW=3)", RemoteAddr: "192.0.2.60", Transport: "sip"}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("recorded %+v, want %+v", got, want)
+	}
+	if ok := mustParse(t, conn.next(t).b); !ok.isResponse || ok.status != 200 {
+		t.Fatalf("no 200 OK: %+v", ok)
+	}
+	if n := mustParse(t, conn.next(t).b); n.method != "NOTIFY" || string(n.body) != "http://prov.test/prov/{mac}.xml" {
+		t.Fatalf("no NOTIFY with the URL: %+v", n)
+	}
+}
+
 func TestRecorderErrorMeansSilence(t *testing.T) {
 	rec := &fakeRecorder{err: errors.New("database down")}
 	s := newTestServer(t, rec, nil)
@@ -416,7 +445,7 @@ func TestRecorderErrorMeansSilence(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	rec := &fakeRecorder{}
-	s := New(Config{Recorder: rec, Registry: registry(t), MACInterval: time.Hour, PerSource: 3})
+	s := New(Config{Recorder: rec, MACInterval: time.Hour, PerSource: 3})
 	conn := newFakeConn()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); s.wg.Wait() }()
@@ -445,7 +474,7 @@ func TestRateLimits(t *testing.T) {
 // each minute/PerSource.
 func TestRateLimitsRefill(t *testing.T) {
 	rec := &fakeRecorder{}
-	s := New(Config{Recorder: rec, Registry: registry(t), MACInterval: 5 * time.Second, PerSource: 3})
+	s := New(Config{Recorder: rec, MACInterval: 5 * time.Second, PerSource: 3})
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s.now = func() time.Time { return now }
 	conn := newFakeConn()
@@ -482,7 +511,7 @@ func TestRateLimitsRefill(t *testing.T) {
 
 func TestNotifyGivesUp(t *testing.T) {
 	var logs syncBuf
-	s := New(Config{Recorder: &fakeRecorder{}, Registry: registry(t), T1: 20 * time.Millisecond, T2: 40 * time.Millisecond,
+	s := New(Config{Recorder: &fakeRecorder{}, T1: 20 * time.Millisecond, T2: 40 * time.Millisecond,
 		Timeout: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	conn := newFakeConn()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -580,9 +609,8 @@ func FuzzHandle(f *testing.F) {
 	for _, m := range [][]byte{yealinkW52P, snomDesk, snomM700, gigasetMaxwell, gigasetN870, audioCodes} {
 		f.Add(m)
 	}
-	reg := registry(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s := New(Config{Recorder: &fakeRecorder{}, Registry: reg})
+		s := New(Config{Recorder: &fakeRecorder{}})
 		conn := newFakeConn()
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel() // retransmission goroutines stop after their first send

@@ -76,7 +76,7 @@ func startUnicast(t *testing.T, rec Recorder) (*Conns, *syncBuf) {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
-	s := New(Config{Recorder: rec, Registry: registry(t), Log: slogTo(logs)})
+	s := New(Config{Recorder: rec, Log: slogTo(logs)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, conns) }()
@@ -100,7 +100,8 @@ func TestSIPp(t *testing.T) {
 		t.Fatalf("sipp failed: %v\n%s\nserver log:\n%s", err, out, logs.String())
 	}
 	calls := rec.calls()
-	if len(calls) != 1 || calls[0].MAC != "001565f4f9e1" || calls[0].Vendor != "yealink" || calls[0].Model != "W52P" {
+	if len(calls) != 1 || calls[0].MAC != "001565f4f9e1" || calls[0].UserAgent != "Yealink W52P 25.81.0.10" ||
+		calls[0].RemoteAddr != "127.0.0.1" || calls[0].Transport != "sip" {
 		t.Errorf("recorded %+v", calls)
 	}
 	deadline := time.Now().Add(5 * time.Second)

@@ -8,14 +8,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/autoprov/autoprov/server/provision"
-
 	"github.com/autoprov/autoprov/internal/netnstest"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // roleEnv marks the test binary re-executed inside a namespace: "sniff"
@@ -108,18 +108,14 @@ func liveSniffer(t *testing.T, iface string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &fakeRecorder{}
-	s := New(Config{Recorder: rec, Registry: registry(t)})
+	rec := newRecorder(t)
+	s := New(Config{Recorder: rec})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, c) }()
 	fmt.Println(readyMsg)
 
-	want := []provision.Discovery{
-		{MAC: "80:5e:c0:aa:bb:01", Vendor: "yealink"},
-		{MAC: "00:04:13:12:34:56", Vendor: "snom", Model: "D785"},
-		{MAC: "7c:2f:80:01:02:03", Vendor: "gigaset", Model: "N870"},
-	}
+	want := []vendors.Request{yealinkT54WLease, snomD785Lease, gigasetN870Lease}
 	deadline := time.Now().Add(20 * time.Second)
 	for len(rec.calls()) < len(want) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -139,7 +135,7 @@ func liveSniffer(t *testing.T, iface string) {
 		t.Fatalf("recorded %+v, want %+v", got, want)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}

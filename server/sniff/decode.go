@@ -7,6 +7,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // Request is what one DHCP client message (BOOTREQUEST) says about the
@@ -134,6 +136,17 @@ func text(b []byte) string {
 		sb.WriteByte(c)
 	}
 	return sb.String()
+}
+
+// vendorRequest is the request as the core takes it: the MAC canonical,
+// the options as decoded (already bounded and printable), Transport
+// "dhcp". ok is false for a MAC ParseMAC refuses (decode lets none through).
+func (r Request) vendorRequest() (vendors.Request, bool) {
+	mac, err := vendors.ParseMAC(r.MAC)
+	if err != nil {
+		return vendors.Request{}, false
+	}
+	return vendors.Request{MAC: mac, VendorClass: r.VendorClass, Hostname: r.Hostname, RemoteAddr: r.IP, Transport: "dhcp"}, true
 }
 
 // String is a short description for logs and test failures.

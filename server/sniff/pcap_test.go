@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/dhcp.pcap")
@@ -85,26 +86,21 @@ func TestPcapFixture(t *testing.T) {
 	if r.LinkType() != layers.LinkTypeEthernet {
 		t.Fatalf("link type %v", r.LinkType())
 	}
-	rec := &fakeRecorder{}
-	s := New(Config{Recorder: rec, Registry: registry(t)})
+	rec := newRecorder(t)
+	s := New(Config{Recorder: rec})
 	c := &Capture{Interfaces: []string{"pcap"}, srcs: []source{r}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Serve(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	want := []provision.Discovery{
-		{MAC: "80:5e:c0:aa:bb:01", Vendor: "yealink"},
-		{MAC: "00:04:13:12:34:56", Vendor: "snom", Model: "D785"},
-		{MAC: "7c:2f:80:01:02:03", Vendor: "gigaset", Model: "N870"},
-		{MAC: "00:04:13:12:34:57", Vendor: "snom", Model: "D717", RemoteIP: "192.0.2.57"},
-	}
+	want := []vendors.Request{yealinkT54WLease, snomD785Lease, gigasetN870Lease, snomRequestLease}
 	got := rec.calls()
 	if len(got) != len(want) {
 		t.Fatalf("recorded %+v, want %+v", got, want)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}

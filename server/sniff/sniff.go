@@ -1,11 +1,11 @@
 // Package sniff is passive zero-touch discovery: it watches interfaces for
-// the DHCP requests (DISCOVER, REQUEST) a phone broadcasts at boot,
-// identifies the phone from its hardware address (chaddr: the vendor's
-// OUI) and its vendor class (option 60, which names the model on some
-// phones, e.g. "snomD785"), and records it through a Recorder, so that it
-// is in the inbox as an unassigned device before its first fetch. It only
-// listens: it never sends a packet. Capture is Linux only (AF_PACKET, which
-// needs root or CAP_NET_RAW). See README.md in this directory.
+// the DHCP requests (DISCOVER, REQUEST) a phone broadcasts at boot and
+// hands what each says (hardware address, vendor class, host name, IP) to
+// a Recorder, which identifies the phone and puts it in the inbox as an
+// unassigned device before its first fetch. The sniffer identifies
+// nothing itself. It only listens: it never sends a packet. Capture is
+// Linux only (AF_PACKET, which needs root or CAP_NET_RAW). See README.md
+// in this directory.
 package sniff
 
 import (
@@ -22,20 +22,22 @@ import (
 	"github.com/gopacket/gopacket"
 
 	"github.com/autoprov/autoprov/internal/ratelimit"
-	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// Recorder records a phone the sniffer identified. *provision.Service
-// satisfies it.
+// Recorder identifies and records a DHCP client. *provision.Phones
+// satisfies it. req carries MAC (canonical), VendorClass (option 60),
+// Hostname (option 12), RemoteAddr (the client's address, "" when it has
+// none yet) and Transport "dhcp". created reports whether the phone is new
+// to the inventory. An error wrapping vendors.ErrNotFound means no vendor
+// driver recognises the client (a laptop): the sniffer counts it.
 type Recorder interface {
-	Sniffed(provision.Discovery) (created bool, err error)
+	Sniffed(ctx context.Context, req vendors.Request) (created bool, err error)
 }
 
 // Config configures a Sniffer. A zero Interval takes the default.
 type Config struct {
 	Recorder Recorder
-	Registry *vendors.Registry
 	Log      *slog.Logger
 	// Interval is the least time between two records of one MAC (default
 	// one minute): a client retransmits its DISCOVER every few seconds.
@@ -49,7 +51,7 @@ type Sniffer struct {
 	now  func() time.Time
 	macs *ratelimit.Keyed // one record per MAC per Interval
 
-	unknown atomic.Int64 // requests from MACs no vendor driver recognised
+	unknown atomic.Int64 // requests the Recorder found no vendor driver for
 }
 
 // New returns a Sniffer.
@@ -161,7 +163,7 @@ func (s *Sniffer) read(ctx context.Context, src source, iface string) error {
 			}
 			return fmt.Errorf("dhcp sniffer: read on %s: %w", iface, err)
 		}
-		s.handle(d, frame, iface)
+		s.handle(ctx, d, frame, iface)
 	}
 }
 
@@ -171,81 +173,37 @@ type outcome int
 const (
 	ignored  outcome = iota // not a client's DHCP request
 	limited                 // the MAC was seen less than Interval ago
-	unknown                 // no vendor driver recognised the MAC
-	recorded                // handed to the Recorder
+	unknown                 // the Recorder found no vendor driver for it
+	recorded                // handed to the Recorder, which took it
 	failed                  // the Recorder failed
 )
 
-func (s *Sniffer) handle(d *decoder, frame []byte, iface string) outcome {
+func (s *Sniffer) handle(ctx context.Context, d *decoder, frame []byte, iface string) outcome {
 	r, ok := d.decode(frame)
+	if !ok {
+		return ignored
+	}
+	req, ok := r.vendorRequest()
 	if !ok {
 		return ignored
 	}
 	if !s.macs.Allow(r.MAC) {
 		return limited
 	}
-	id, ok := Identify(s.cfg.Registry, r.MAC, r.VendorClass)
-	if !ok {
+	created, err := s.cfg.Recorder.Sniffed(ctx, req)
+	switch {
+	case errors.Is(err, vendors.ErrNotFound):
 		n := s.unknown.Add(1)
 		s.log.Debug("dhcp request from an unknown vendor ignored", "mac", r.MAC, "type", r.Type,
 			"vendor_class", r.VendorClass, "hostname", r.Hostname, "interface", iface, "unknown_so_far", n)
 		return unknown
-	}
-	created, err := s.cfg.Recorder.Sniffed(provision.Discovery{MAC: r.MAC, Vendor: id.Vendor, Model: id.Model, RemoteIP: r.IP})
-	if err != nil {
+	case err != nil:
 		s.log.Error("dhcp sniffer: cannot record the phone", "mac", r.MAC, "err", err)
 		return failed
 	}
-	s.log.Debug("phone asked for a dhcp lease", "mac", r.MAC, "type", r.Type, "vendor", id.Vendor, "model", id.Model,
-		"vendor_class", r.VendorClass, "interface", iface, "new", created)
+	s.log.Debug("phone asked for a dhcp lease", "mac", r.MAC, "type", r.Type, "vendor_class", r.VendorClass,
+		"hostname", r.Hostname, "ip", r.IP, "interface", iface, "new", created)
 	return recorded
-}
-
-// Identify says which phone a DHCP client is: the vendor from the MAC's
-// OUI (through the drivers of reg), and the model when the vendor class
-// (option 60) names one of that vendor's models ("snomD785",
-// "N510_IP_PRO", "Gigaset_N720_DM_PRO"). ok is false when no driver
-// recognises the MAC: a laptop, a printer, a phone of a vendor without a
-// driver.
-func Identify(reg *vendors.Registry, mac, vendorClass string) (vendors.Identity, bool) {
-	if reg == nil {
-		return vendors.Identity{}, false
-	}
-	canon, err := vendors.ParseMAC(mac)
-	if err != nil {
-		return vendors.Identity{}, false
-	}
-	id, _ := reg.Identify(vendors.Request{MAC: canon, Transport: "dhcp"})
-	if id.Score == 0 || id.Vendor == "" {
-		return vendors.Identity{}, false
-	}
-	id.MAC, id.Model, id.Firmware, id.Kind = canon, "", "", vendors.FileUnknown
-	if vendorClass == "" {
-		return id, true
-	}
-	rest, prefixed := trimPrefixFold(vendorClass, id.Vendor)
-	rest = strings.TrimLeft(rest, "_- ")
-	for _, c := range []string{vendorClass, rest, strings.ReplaceAll(rest, "_", " "), strings.ReplaceAll(rest, "_", "-"),
-		strings.SplitN(rest, "_", 2)[0]} {
-		if c == "" {
-			continue
-		}
-		if _, m, err := reg.Lookup(id.Vendor, c); err == nil {
-			id.Model = m.Name
-			return id, true
-		}
-	}
-	if prefixed && rest != "" {
-		id.Model = rest // the vendor's own word for a model no driver has: as reported
-	}
-	return id, true
-}
-
-func trimPrefixFold(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):], true
-	}
-	return s, false
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 
-	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
 )
@@ -113,28 +113,50 @@ func registry(t testing.TB) *vendors.Registry {
 	return r
 }
 
-// fakeRecorder records what it is told.
+// fakeRecorder stands in for *provision.Phones: like it, it identifies
+// the client through the real drivers and refuses one no driver
+// recognises with an error wrapping vendors.ErrNotFound; it records the
+// rest as it was told.
 type fakeRecorder struct {
+	reg  *vendors.Registry
 	mu   sync.Mutex
-	got  []provision.Discovery
+	got  []vendors.Request
 	fail error
 }
 
-func (f *fakeRecorder) Sniffed(d provision.Discovery) (bool, error) {
+func newRecorder(t testing.TB) *fakeRecorder { return &fakeRecorder{reg: registry(t)} }
+
+func (f *fakeRecorder) Sniffed(ctx context.Context, req vendors.Request) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
 		return false, f.fail
 	}
-	f.got = append(f.got, d)
+	if id, _ := f.reg.Identify(req); id.Score == 0 {
+		return false, fmt.Errorf("%s: %w", req.MAC, vendors.ErrNotFound)
+	}
+	f.got = append(f.got, req)
 	return true, nil
 }
 
-func (f *fakeRecorder) calls() []provision.Discovery {
+func (f *fakeRecorder) calls() []vendors.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]provision.Discovery(nil), f.got...)
+	return append([]vendors.Request(nil), f.got...)
 }
+
+// lease is the request the sniffer hands over for a client.
+func lease(mac, class, host, ip string) vendors.Request {
+	return vendors.Request{MAC: mac, VendorClass: class, Hostname: host, RemoteAddr: ip, Transport: "dhcp"}
+}
+
+// The requests the sniffer hands over for the clients above.
+var (
+	yealinkT54WLease = lease("805ec0aabb01", "yealink", "SIP-T54W", "")
+	snomD785Lease    = lease("000413123456", "snomD785", "", "")
+	gigasetN870Lease = lease("7c2f80010203", "Gigaset_N870_IP_PRO", "", "")
+	snomRequestLease = lease("000413123457", "snomD717", "", "192.0.2.57")
+)
 
 func TestDecode(t *testing.T) {
 	d := newDecoder()
@@ -213,48 +235,46 @@ func TestDecodeIgnores(t *testing.T) {
 	}
 }
 
-func TestIdentify(t *testing.T) {
-	reg := registry(t)
-	for _, tc := range []struct {
-		mac, class    string
-		vendor, model string
-		ok            bool
+// TestVendorRequest: what the core gets for a decoded request. Which
+// phone it is, the core decides (the option-60 cases of the former
+// sniff.Identify are driver samples now: vendors/snom, vendors/gigaset,
+// vendors/yealink, and server/provision's TestSniffedIdentifies).
+func TestVendorRequest(t *testing.T) {
+	d := newDecoder()
+	for i, tc := range []struct {
+		c    client
+		want vendors.Request
 	}{
-		{"80:5e:c0:aa:bb:01", "yealink", "yealink", "", true},
-		{"80:5e:c0:aa:bb:01", "", "yealink", "", true},
-		{"00:04:13:12:34:56", "snomD785", "snom", "D785", true},
-		{"00:04:13:12:34:56", "SNOMd785", "snom", "D785", true},
-		{"00:04:13:12:34:56", "snomD999", "snom", "D999", true}, // reported as is
-		{"00:04:13:12:34:56", "", "snom", "", true},
-		{"7c:2f:80:01:02:03", "Gigaset_N870_IP_PRO", "gigaset", "N870", true},
-		{"7c:2f:80:01:02:03", "N870_IP_PRO", "gigaset", "N870", true},
-		{"7c:2f:80:01:02:04", "N510_IP_PRO", "gigaset", "", true}, // no driver model
-		// The OUI decides the vendor: a class naming another vendor's model is no model.
-		{"80:5e:c0:aa:bb:01", "snomD785", "yealink", "", true},
-		{"3c:22:fb:11:22:33", "MSFT 5.0", "", "", false},
-		{"3c:22:fb:11:22:33", "snomD785", "", "", false},
-		{"not a mac", "", "", "", false},
+		{yealinkT54W, yealinkT54WLease},
+		{snomD785, snomD785Lease},
+		{gigasetN870, gigasetN870Lease},
+		{snomRequest, snomRequestLease},
+		{yealinkRenew, lease("805ec0aabb02", "", "", "192.0.2.12")},
+		{laptop, lease("3c22fb112233", "MSFT 5.0", "alice-laptop", "")},
 	} {
-		id, ok := Identify(reg, tc.mac, tc.class)
-		if ok != tc.ok || id.Vendor != tc.vendor || id.Model != tc.model {
-			t.Errorf("Identify(%s, %q) = %s/%s %v; want %s/%s %v", tc.mac, tc.class, id.Vendor, id.Model, ok, tc.vendor, tc.model, tc.ok)
+		r, ok := d.decode(tc.c.frame(t))
+		if !ok {
+			t.Fatalf("%d: not decoded", i)
+		}
+		if got, ok := r.vendorRequest(); !ok || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%d: vendorRequest = %+v, %v; want %+v", i, got, ok, tc.want)
 		}
 	}
-	if _, ok := Identify(nil, "80:5e:c0:aa:bb:01", ""); ok {
-		t.Error("Identify without a registry recognised a MAC")
+	if _, ok := (Request{MAC: "not a mac"}).vendorRequest(); ok {
+		t.Error("a bad MAC made a request")
 	}
 }
 
 func TestHandle(t *testing.T) {
-	rec := &fakeRecorder{}
+	rec := newRecorder(t)
 	var logs bytes.Buffer
-	s := New(Config{Recorder: rec, Registry: registry(t), Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	s := New(Config{Recorder: rec, Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s.now = func() time.Time { return now }
 	d := newDecoder()
 	step := func(c client, want outcome) {
 		t.Helper()
-		if got := s.handle(d, c.frame(t), "test0"); got != want {
+		if got := s.handle(context.Background(), d, c.frame(t), "test0"); got != want {
 			t.Errorf("%s: outcome %d, want %d", c.mac, got, want)
 		}
 	}
@@ -271,19 +291,13 @@ func TestHandle(t *testing.T) {
 	now = now.Add(time.Second)
 	step(yealinkT54W, recorded) // one record per MAC per minute
 
-	want := []provision.Discovery{
-		{MAC: "80:5e:c0:aa:bb:01", Vendor: "yealink"},
-		{MAC: "00:04:13:12:34:56", Vendor: "snom", Model: "D785"},
-		{MAC: "7c:2f:80:01:02:03", Vendor: "gigaset", Model: "N870"},
-		{MAC: "00:04:13:12:34:57", Vendor: "snom", Model: "D717", RemoteIP: "192.0.2.57"},
-		{MAC: "80:5e:c0:aa:bb:01", Vendor: "yealink"},
-	}
+	want := []vendors.Request{yealinkT54WLease, snomD785Lease, gigasetN870Lease, snomRequestLease, yealinkT54WLease}
 	got := rec.calls()
 	if len(got) != len(want) {
 		t.Fatalf("recorded %+v", got)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
@@ -380,7 +394,7 @@ func TestServeStops(t *testing.T) {
 	c := &Capture{Interfaces: []string{"x"}, srcs: []source{src}, closers: []func() error{func() error { close(closed); return nil }}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- New(Config{Recorder: &fakeRecorder{}, Registry: registry(t)}).Serve(ctx, c) }()
+	go func() { done <- New(Config{Recorder: newRecorder(t)}).Serve(ctx, c) }()
 	cancel()
 	select {
 	case err := <-done:
@@ -424,6 +438,10 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		Identify(reg, r.MAC, r.VendorClass)
+		req, ok := r.vendorRequest()
+		if !ok {
+			t.Fatalf("decoded %v, which makes no request", r)
+		}
+		reg.Identify(req) // what the core does with it must not panic either
 	})
 }

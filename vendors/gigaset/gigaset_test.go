@@ -98,6 +98,30 @@ var samples = []vendortest.Sample{
 	sm("cisco", vendors.Request{Path: "SEP001122334455.cnf.xml", UserAgent: "Cisco-CP-8845-3PCC/11.3.7"}, vendors.Identity{}),
 	sm("empty", vendors.Request{}, vendors.Identity{}),
 	sm("yealink-cfg", vendors.Request{Path: "y000000000000.cfg"}, vendors.Identity{}),
+	// DHCP lease requests: option 60 of the N510 and N720 (gigaset.md §7,
+	// dhcp.md §3), the same shapes for the Nx70 (unverified), models as
+	// the User-Agent reports them.
+	sm("dhcp-n510", dhcp("7c2f804df9a9", "N510_IP_PRO"), dev(vendors.Identity{Model: "N510 IP PRO", MAC: "7c2f804df9a9"})),
+	sm("dhcp-n720", dhcp("7c2f80ca21e4", "Gigaset_N720_DM_PRO"), dev(vendors.Identity{Model: "N720 DM PRO", MAC: "7c2f80ca21e4"})),
+	sm("dhcp-n870", dhcp("7c2f80010203", "Gigaset_N870_IP_PRO"), dev(vendors.Identity{Model: "N870", MAC: "7c2f80010203"})),
+	sm("dhcp-n870-no-vendor", dhcp("7c2f80010203", "N870_IP_PRO"), dev(vendors.Identity{Model: "N870", MAC: "7c2f80010203"})),
+	sm("dhcp-n870e-spaces", dhcp("589ec6aabbcc", "gigaset n870e ip pro"), dev(vendors.Identity{Model: "N870E", MAC: "589ec6aabbcc"})),
+	sm("dhcp-maxwell", dhcp("7c2f80aabbcc", "Maxwell_3"), dev(vendors.Identity{Model: "Maxwell 3", MAC: "7c2f80aabbcc"})),
+	sm("dhcp-maxwell-10", dhcp("7c2f80aabbcc", "Gigaset Maxwell10"), dev(vendors.Identity{Model: "Maxwell 10", MAC: "7c2f80aabbcc"})),
+	sm("dhcp-vendor-word", dhcp("7c2f80aabbcc", "Gigaset"), dev(vendors.Identity{MAC: "7c2f80aabbcc"})),
+	sm("dhcp-oui-only", dhcp("002104aabbcc", ""), dev(vendors.Identity{MAC: "002104aabbcc"})),
+	sm("dhcp-p-class-nx-mac", dhcp("7c2f80aabbcc", "GigasetP820"), dev(vendors.Identity{MAC: "7c2f80aabbcc"})),
+	sm("dhcp-snom-class-nx-mac", dhcp("7c2f80aabbcc", "snomD785"), dev(vendors.Identity{MAC: "7c2f80aabbcc"})),
+	sm("dhcp-no-mac", vendors.Request{VendorClass: "N510_IP_PRO"}, dev(vendors.Identity{Model: "N510 IP PRO"})),
+	sm("dhcp-snom-mac", dhcp("000413aabbcc", "Gigaset_N720_DM_PRO"), vendors.Identity{}),
+	sm("dhcp-yealink-mac", dhcp("805ec0aabb01", "N510_IP_PRO"), vendors.Identity{}),
+	sm("dhcp-p-class-no-mac", vendors.Request{VendorClass: "GigasetP820"}, vendors.Identity{}),
+	sm("dhcp-long-class", dhcp("3c22fb112233", "N870_"+strings.Repeat("X", 300)), vendors.Identity{}),
+}
+
+// dhcp is a lease request as the sniffer hands it to the core.
+func dhcp(mac, class string) vendors.Request {
+	return vendors.Request{MAC: mac, VendorClass: class, Transport: "dhcp"}
 }
 
 func TestVendor(t *testing.T) {
@@ -116,6 +140,11 @@ func TestIdentifyScores(t *testing.T) {
 			vendors.ScorePath + vendors.ScoreUserAgent + vendors.ScoreOUI},
 		{vendors.Request{UserAgent: "N720-DM-PRO/70.040.00.000.000"}, vendors.ScoreUserAgent},
 		{vendors.Request{MAC: "000413aabbcc"}, 0},
+		{dhcp("7c2f804df9a9", "N510_IP_PRO"), vendors.ScoreOUI + vendors.ScoreVendorClass},
+		{dhcp("7c2f804df9a9", "MSFT 5.0"), vendors.ScoreOUI},
+		{vendors.Request{VendorClass: "Gigaset_N720_DM_PRO"}, vendors.ScoreVendorClass},
+		{dhcp("000413aabbcc", "Gigaset_N720_DM_PRO"), 0},
+		{dhcp("7c2f80aabbcc", "Maxwell"+strings.Repeat("9", 40)), vendors.ScoreOUI},
 	}
 	for _, c := range cases {
 		if got := d.Identify(c.req).Score; got != c.want {
@@ -455,11 +484,14 @@ func TestDeterministic(t *testing.T) {
 
 func FuzzIdentify(f *testing.F) {
 	for _, s := range samples {
-		f.Add(s.Req.Path, s.Req.UserAgent, s.Req.MAC)
+		f.Add(s.Req.Path, s.Req.UserAgent, s.Req.MAC, s.Req.VendorClass, s.Req.Hostname)
 	}
 	d := driver()
-	f.Fuzz(func(t *testing.T, path, ua, mac string) {
-		id := d.Identify(vendors.Request{Path: path, UserAgent: ua, MAC: mac})
+	f.Fuzz(func(t *testing.T, path, ua, mac, class, host string) {
+		id := d.Identify(vendors.Request{Path: path, UserAgent: ua, MAC: mac, VendorClass: class, Hostname: host})
+		if ua == "" && len(id.Model) > maxReported {
+			t.Fatalf("model of %d bytes from a vendor class", len(id.Model))
+		}
 		if id.Score == 0 {
 			if id != (vendors.Identity{}) {
 				t.Fatalf("score 0 with identity %+v", id)

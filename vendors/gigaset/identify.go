@@ -33,8 +33,9 @@ var nxModel = regexp.MustCompile(`^N\d{3}[A-Z]?( [A-Z0-9 ]*)?$`)
 var foreignUA = regexp.MustCompile(`(?i)yealink|snom|cisco|polycom|poly/|grandstream|fanvil|openstage|optiipphone|unify|mitel|aastra|panasonic|avaya|linksys|\bspa\d|\bgigaset[ _-]*p\d{3}|^"?p\d{3}[ _-]`)
 
 // Identify inspects a request: the path (<MAC>.xml or provisioning.xml),
-// the User-Agent (Nx70, Maxwell and legacy N510/N720 shapes) and the MAC's
-// OUI. Another vendor's User-Agent, or a P-series one, gives Score 0.
+// the User-Agent (Nx70, Maxwell and legacy N510/N720 shapes), the MAC's
+// OUI and the DHCP vendor class (unless the MAC is another vendor's).
+// Another vendor's User-Agent, or a P-series one, gives Score 0.
 func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 	id := vendors.Identity{Vendor: VendorName}
 	ua := parseUA(req.UserAgent)
@@ -67,12 +68,62 @@ func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 	if id.MAC != "" && ouis[vendors.OUI(id.MAC)] {
 		score += vendors.ScoreOUI
 	}
+	if id.MAC == "" || ouis[vendors.OUI(id.MAC)] {
+		if model, ok := vendorClass(req.VendorClass); ok {
+			score += vendors.ScoreVendorClass
+			if id.Model == "" {
+				id.Model = model
+			}
+		}
+	}
 	if score == 0 {
 		return vendors.Identity{}
 	}
 	id.Score = score
 	return id
 }
+
+// vendorClass reads a DHCP vendor class (option 60): the N510 sends
+// "N510_IP_PRO", the N720 "Gigaset_N720_DM_PRO" (gigaset.md §7, WAZO
+// GigasetDHCPDeviceInfoExtractor); no Nx70 or Maxwell value is documented,
+// so the same shapes are accepted for them ("Gigaset_N870_IP_PRO",
+// "Maxwell 3"), with or without the word Gigaset, as the User-Agent is.
+// The model is canonical when supported, else as parseUA reports it ("N510
+// IP PRO", "N720 DM PRO"); the word Gigaset alone counts without a model.
+// A P-series class is the snom driver's. ok is false when the class says
+// nothing about this driver.
+func vendorClass(class string) (model string, ok bool) {
+	if class == "" {
+		return "", false
+	}
+	c := vendors.MatchVendorClass(class, []string{VendorName}, func(n string) (string, bool) {
+		m := canonicalModel(n)
+		return m, m != ""
+	})
+	switch {
+	case c.Model != "":
+		return c.Model, true
+	case len(c.Words) == 0:
+		return "", c.Vendor
+	}
+	n := normalise(strings.Join(c.Words, " "))
+	switch {
+	case len(n) > maxReported:
+		return "", false
+	case strings.HasPrefix(n, "MAXWELL"):
+		suffix := c.Words[0][len("MAXWELL"):] // "Maxwell10"
+		if suffix == "" && len(c.Words) > 1 && !looksLikeVersion(c.Words[1]) {
+			suffix = c.Words[1] // "Maxwell_10"
+		}
+		return maxwellName(suffix), true
+	case nxModel.MatchString(n):
+		return n, true
+	}
+	return "", false
+}
+
+// maxReported bounds a model name taken as reported from a vendor class.
+const maxReported = 32
 
 func canonical(mac string) string {
 	m, err := vendors.ParseMAC(mac)

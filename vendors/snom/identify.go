@@ -8,9 +8,11 @@ import (
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// Identify inspects the request's path, User-Agent and MAC and adds up the
-// evidence (snom.md §1.2, §1.3, §2; gigaset.md §1, §2, §10). The MAC comes
-// from the User-Agent, else from the path, else from Request.MAC.
+// Identify inspects the request's path, User-Agent, MAC and DHCP vendor
+// class and adds up the evidence (snom.md §1.2, §1.3, §2, §7; gigaset.md
+// §1, §2, §10). The MAC comes from the User-Agent, else from the path,
+// else from Request.MAC; a MAC outside the driver's ranges overrules the
+// vendor class.
 func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 	id := vendors.Identity{Vendor: d.name}
 	score := 0
@@ -41,11 +43,58 @@ func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 	if id.MAC != "" && d.ownsMAC(id.MAC) {
 		score += vendors.ScoreOUI
 	}
+	if id.MAC == "" || d.ownsMAC(id.MAC) {
+		if model, ok := d.vendorClass(req.VendorClass); ok {
+			score += vendors.ScoreVendorClass
+			if id.Model == "" {
+				id.Model = model
+			}
+		}
+	}
 	id.Score = score
 	if score == 0 {
 		return vendors.Identity{}
 	}
 	return id
+}
+
+// vendorClass reads a DHCP vendor class (option 60). Snom phones send
+// snom<model> since firmware 7.3.15 ("snomD785", "snom715", DECT bases
+// "snomM700..."; snom.md §7) and DHCP servers match the prefix "snom"
+// (WAZO snom.conf), so a class that starts with the prefix counts: the
+// model is canonical when supported, else its first word as reported. For
+// the Gigaset P-series no value is documented (gigaset.md §7 lists Nx70
+// ones only): "Gigaset" followed by a P model ("GigasetP820") or alone
+// counts, "Gigaset" and another model ("Gigaset_N720_DM_PRO") does not. A
+// supported model named without the prefix counts for both. ok is false
+// when the class says nothing about this driver.
+func (d *Driver) vendorClass(class string) (model string, ok bool) {
+	if class == "" {
+		return "", false
+	}
+	c := vendors.MatchVendorClass(class, []string{d.prefix}, func(n string) (string, bool) {
+		s, ok := findSpec(d.specs, d.prefix, n)
+		return s.name, ok
+	})
+	switch {
+	case c.Model != "":
+		return c.Model, true
+	case !c.Vendor:
+		return "", false
+	case len(c.Words) == 0:
+		return "", true
+	}
+	w := c.Words[0]
+	if d.gigaset {
+		if gigasetModelRe.MatchString(w) {
+			return "P" + strings.ToLower(w[1:]), true // "P82x" as reported
+		}
+		return "", false // another Gigaset's class
+	}
+	if validModelString(w) {
+		return strings.ToUpper(w), true // "M700", a model without a driver entry
+	}
+	return "", true
 }
 
 // ownsMAC reports whether the MAC lies in the driver's address ranges.

@@ -76,6 +76,32 @@ var snomSamples = []vendortest.Sample{
 	{Name: "Gigaset file", Req: vendors.Request{Path: "GigasetP820.htm"}, Want: notMine},
 	{Name: "Yealink boot file", Req: vendors.Request{Path: "805ec0112233.boot"}, Want: notMine},
 	{Name: "empty", Req: vendors.Request{}, Want: notMine},
+	// DHCP lease requests: option 60 is snom<model> (snom.md §7, dhcp.md §3).
+	{Name: "DHCP snomD785", Req: dhcp("000413123456", "snomD785"),
+		Want: id("D785", "000413123456", "", vendors.FileUnknown)},
+	{Name: "DHCP any case", Req: dhcp("000413123456", "SNOMd785"),
+		Want: id("D785", "000413123456", "", vendors.FileUnknown)},
+	{Name: "DHCP snom715", Req: dhcp("000413123458", "snom715"),
+		Want: id("D715", "000413123458", "", vendors.FileUnknown)},
+	{Name: "DHCP snomD120", Req: dhcp("00087b123459", "snomD120"),
+		Want: id("D120", "00087b123459", "", vendors.FileUnknown)},
+	{Name: "DHCP snomD717 renewing", Req: vendors.Request{MAC: "000413123457", VendorClass: "snomD717", RemoteAddr: "192.0.2.57", Transport: "dhcp"},
+		Want: id("D717", "000413123457", "", vendors.FileUnknown)},
+	{Name: "DHCP unsupported model as reported", Req: dhcp("000413123456", "snomD999"),
+		Want: id("D999", "000413123456", "", vendors.FileUnknown)},
+	{Name: "DHCP DECT base", Req: dhcp("000413b60680", "snomM700"),
+		Want: id("M700", "000413b60680", "", vendors.FileUnknown)},
+	{Name: "DHCP vendor word only", Req: dhcp("000413123456", "snom"),
+		Want: id("", "000413123456", "", vendors.FileUnknown)},
+	{Name: "DHCP no class", Req: dhcp("000413123456", ""),
+		Want: id("", "000413123456", "", vendors.FileUnknown)},
+	{Name: "DHCP class without MAC", Req: vendors.Request{VendorClass: "snomD785"},
+		Want: id("D785", "", "", vendors.FileUnknown)},
+	{Name: "DHCP Gigaset class on a Snom MAC", Req: dhcp("000413123456", "Gigaset_N720_DM_PRO"),
+		Want: id("", "000413123456", "", vendors.FileUnknown)},
+	{Name: "DHCP snom class, Gigaset P MAC", Req: dhcp("000413e51234", "snomD785"), Want: notMine},
+	{Name: "DHCP snom class, Yealink MAC", Req: dhcp("805ec0aabb01", "snomD785"), Want: notMine},
+	{Name: "DHCP snom class, laptop MAC", Req: dhcp("3c22fb112233", "snomD785"), Want: notMine},
 }
 
 var gigasetSamples = []vendortest.Sample{
@@ -107,6 +133,30 @@ var gigasetSamples = []vendortest.Sample{
 	{Name: "Nx70 MAC", Req: vendors.Request{MAC: "7c2f80aabbcc"}, Want: notMine},
 	{Name: "snom file", Req: vendors.Request{Path: "snomD785.htm"}, Want: notMine},
 	{Name: "Nx70 provisioning.xml", Req: vendors.Request{Path: "provisioning.xml"}, Want: notMine},
+	// DHCP lease requests. No P-series option-60 value is documented
+	// (gigaset.md §7): "Gigaset" with a P model is accepted.
+	{Name: "DHCP OUI only", Req: dhcp("000413e51234", ""),
+		Want: gid("", "000413e51234", "", vendors.FileUnknown)},
+	{Name: "DHCP GigasetP820", Req: dhcp("000413e51234", "GigasetP820"),
+		Want: gid("P820", "000413e51234", "", vendors.FileUnknown)},
+	{Name: "DHCP Gigaset_P855_IP_PRO", Req: dhcp("00acdce3aabb", "Gigaset_P855_IP_PRO"),
+		Want: gid("P855", "00acdce3aabb", "", vendors.FileUnknown)},
+	{Name: "DHCP P-family as reported", Req: dhcp("000413e51234", "Gigaset P82x"),
+		Want: gid("P82x", "000413e51234", "", vendors.FileUnknown)},
+	{Name: "DHCP snom class on a P MAC", Req: dhcp("000413e51234", "snomD785"), // the OUI decides
+		Want: gid("", "000413e51234", "", vendors.FileUnknown)},
+	{Name: "DHCP Nx70 class on a P MAC", Req: dhcp("000413e51234", "Gigaset_N720_DM_PRO"),
+		Want: gid("", "000413e51234", "", vendors.FileUnknown)},
+	{Name: "DHCP P class without MAC", Req: vendors.Request{VendorClass: "GigasetP820"},
+		Want: gid("P820", "", "", vendors.FileUnknown)},
+	{Name: "DHCP P class, Nx70 MAC", Req: dhcp("7c2f80aabbcc", "GigasetP820"), Want: notMine},
+	{Name: "DHCP P class, Snom MAC", Req: dhcp("000413aabbcc", "GigasetP820"), Want: notMine},
+	{Name: "DHCP Nx70 class without MAC", Req: vendors.Request{VendorClass: "Gigaset_N720_DM_PRO"}, Want: notMine},
+}
+
+// dhcp is a lease request as the sniffer hands it to the core.
+func dhcp(mac, class string) vendors.Request {
+	return vendors.Request{MAC: mac, VendorClass: class, Transport: "dhcp"}
 }
 
 func TestSnomConformance(t *testing.T) {
@@ -556,12 +606,12 @@ func TestRegistryPicksTheRightDriver(t *testing.T) {
 
 func FuzzIdentify(f *testing.F) {
 	for _, s := range append(append([]vendortest.Sample{}, snomSamples...), gigasetSamples...) {
-		f.Add(s.Req.Path, s.Req.UserAgent, s.Req.MAC)
+		f.Add(s.Req.Path, s.Req.UserAgent, s.Req.MAC, s.Req.VendorClass, s.Req.Hostname)
 	}
 	drivers := []*Driver{newSnom(), newGigaset()}
-	f.Fuzz(func(t *testing.T, path, ua, mac string) {
+	f.Fuzz(func(t *testing.T, path, ua, mac, class, host string) {
 		for _, d := range drivers {
-			id := d.Identify(vendors.Request{Path: path, UserAgent: ua, MAC: mac})
+			id := d.Identify(vendors.Request{Path: path, UserAgent: ua, MAC: mac, VendorClass: class, Hostname: host})
 			if id.Score == 0 {
 				if id != (vendors.Identity{}) {
 					t.Fatalf("score 0 with identity %+v", id)
@@ -578,4 +628,24 @@ func FuzzIdentify(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestVendorClassScores(t *testing.T) {
+	for _, c := range []struct {
+		d    *Driver
+		req  vendors.Request
+		want int
+	}{
+		{newSnom(), dhcp("000413123456", "snomD785"), vendors.ScoreOUI + vendors.ScoreVendorClass},
+		{newSnom(), dhcp("000413123456", "snom"), vendors.ScoreOUI + vendors.ScoreVendorClass},
+		{newSnom(), dhcp("000413123456", "MSFT 5.0"), vendors.ScoreOUI},
+		{newSnom(), vendors.Request{VendorClass: "snomD785"}, vendors.ScoreVendorClass},
+		{newSnom(), dhcp("000413e51234", "snomD785"), 0},
+		{newGigaset(), dhcp("000413e51234", "GigasetP820"), vendors.ScoreOUI + vendors.ScoreVendorClass},
+		{newGigaset(), dhcp("000413e51234", "snomD785"), vendors.ScoreOUI},
+	} {
+		if got := c.d.Identify(c.req).Score; got != c.want {
+			t.Errorf("%s: Identify(%+v).Score = %d, want %d", c.d.name, c.req, got, c.want)
+		}
+	}
 }

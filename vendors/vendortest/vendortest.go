@@ -23,6 +23,21 @@ type Sample struct {
 	Want vendors.Identity // Score is checked only for being > 0 (or 0 when Want.Score is 0)
 }
 
+// foreignDHCP are lease requests as the sniffer hands them to the core,
+// from clients whose MAC lies in no phone vendor's OUI (Apple, Raspberry
+// Pi, Intel): no driver may claim one, not even when its vendor class
+// names a phone (the MAC overrules the class, vendors.ScoreVendorClass).
+var foreignDHCP = []vendors.Request{
+	{MAC: "3c22fb112233", VendorClass: "MSFT 5.0", Hostname: "alice-laptop", Transport: "dhcp"},
+	{MAC: "b827eb445566", VendorClass: "dhcpcd-9.4.1:Linux-6.1.21-v8+:aarch64:BCM2835", Hostname: "raspberrypi", Transport: "dhcp"},
+	{MAC: "8c8caa778899", VendorClass: "android-dhcp-14", RemoteAddr: "192.0.2.77", Transport: "dhcp"},
+	{MAC: "3c22fb112234", Transport: "dhcp"},
+	{MAC: "3c22fb112235", VendorClass: "snomD785", Transport: "dhcp"},
+	{MAC: "3c22fb112236", VendorClass: "yealink SIP-T46S", Transport: "dhcp"},
+	{MAC: "3c22fb112237", VendorClass: "Gigaset_N720_DM_PRO", Hostname: "N870", Transport: "dhcp"},
+	{MAC: "3c22fb112238", VendorClass: "GigasetP820", Transport: "dhcp"},
+}
+
 // Secret values SampleDevice puts on a device; the suite looks for them.
 const (
 	SIPSecret  = "Sip-S3cret-"
@@ -84,6 +99,13 @@ func TestVendor(t *testing.T, v vendors.Vendor, samples []Sample) {
 			}
 			seen[strings.ToLower(m.Name)] = true
 			checkRender(t, v, m)
+		})
+	}
+	for i, req := range foreignDHCP {
+		t.Run(fmt.Sprintf("foreign-dhcp/%02d", i+1), func(t *testing.T) {
+			if id := v.Identify(req); id.Score != 0 {
+				t.Errorf("Identify(%+v) = %+v: a DHCP client outside the vendor's OUIs is not its phone, whatever its vendor class says", req, id)
+			}
 		})
 	}
 	for i, s := range samples {

@@ -220,9 +220,47 @@ func commonName(s string) (string, bool) {
 	return s[10:], true
 }
 
+// vendorWords are the words that start a Yealink DHCP vendor class.
+var vendorWords = []string{"yealink"}
+
+// vendorClass reads a DHCP vendor class (option 60). Yealink phones can
+// send one (static.network.dhcp.option60type,
+// static.auto_provision.dhcp_option.option60_value), but its values are
+// unverified (reference §7), so any plausible shape counts: a class that
+// starts with "yealink" ("yealink", "yealink SIP-T46S", "Yealink-T54W"),
+// or one that names a supported model without the vendor word
+// ("SIP-T54W"). The model is canonical when supported, else the first
+// model-shaped word after the vendor word, as reported; ok is false when
+// the class says nothing about Yealink.
+func (d *Driver) vendorClass(class string) (model string, ok bool) {
+	if class == "" {
+		return "", false
+	}
+	c := vendors.MatchVendorClass(class, vendorWords, func(n string) (string, bool) {
+		m, ok := d.lookup(n)
+		return m.Name, ok
+	})
+	switch {
+	case c.Model != "":
+		return c.Model, true
+	case !c.Vendor:
+		return "", false
+	}
+	for _, w := range c.Words {
+		if w = stripPrefixes(w); w != "" { // "SIP", "VP" are not models
+			if isModelName(w) {
+				return w, true
+			}
+			break
+		}
+	}
+	return "", true
+}
+
 // Identify implements vendors.Vendor. The score adds ScoreUserAgent for a
-// Yealink User-Agent, ScorePath for a Yealink file name and ScoreOUI for a
-// MAC with a Yealink OUI.
+// Yealink User-Agent, ScorePath for a Yealink file name, ScoreOUI for a
+// MAC with a Yealink OUI and ScoreVendorClass for a DHCP vendor class that
+// names Yealink or one of its models, unless the MAC is another vendor's.
 func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 	id := vendors.Identity{Vendor: Name}
 	ua, uaOK := parseUserAgent(req.UserAgent)
@@ -260,6 +298,14 @@ func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 	}
 	if isYealinkOUI(id.MAC) {
 		id.Score += vendors.ScoreOUI
+	}
+	if id.MAC == "" || isYealinkOUI(id.MAC) {
+		if model, ok := d.vendorClass(req.VendorClass); ok {
+			id.Score += vendors.ScoreVendorClass
+			if id.Model == "" {
+				id.Model = model
+			}
+		}
 	}
 	if id.Score == 0 {
 		return vendors.Identity{}

@@ -25,6 +25,11 @@ func id(model, mac, fw string, kind vendors.FileKind) vendors.Identity {
 func ua(s string) vendors.Request   { return vendors.Request{UserAgent: s, Transport: "http"} }
 func path(p string) vendors.Request { return vendors.Request{Path: p, Transport: "tftp"} }
 
+// dhcp is a lease request as the sniffer hands it to the core.
+func dhcp(mac, class, host string) vendors.Request {
+	return vendors.Request{MAC: mac, VendorClass: class, Hostname: host, Transport: "dhcp"}
+}
+
 // samples: every real User-Agent of reference §2, the PnP SIP UA, file
 // names in both MAC cases, and other vendors' requests (score 0).
 var samples = []vendortest.Sample{
@@ -98,6 +103,29 @@ var samples = []vendortest.Sample{
 	{Name: "cisco-file", Req: path("spa504g.cfg")},
 	{Name: "bad-mac-file", Req: path("000000000000.cfg")},
 	{Name: "empty", Req: vendors.Request{}},
+	// 37-47: DHCP lease requests (MAC, option 60, option 12). Yealink's
+	// option-60 values are unverified (reference §7): the vendor word
+	// alone, with a model, or a model alone all count; the OUI decides
+	// the vendor (reference dhcp.md §3).
+	{Name: "dhcp-oui-only", Req: dhcp("805ec0aabb02", "", ""),
+		Want: id("", "805ec0aabb02", "", vendors.FileUnknown)},
+	{Name: "dhcp-vendor-word", Req: dhcp("805ec0aabb01", "yealink", "SIP-T54W"), // the host name is not read
+		Want: id("", "805ec0aabb01", "", vendors.FileUnknown)},
+	{Name: "dhcp-vendor-and-model", Req: dhcp("001565aabbcc", "yealink SIP-T46S", ""),
+		Want: id("T46S", "001565aabbcc", "", vendors.FileUnknown)},
+	{Name: "dhcp-glued-upper", Req: dhcp("249ad8001122", "YEALINK-T54W", ""),
+		Want: id("T54W", "249ad8001122", "", vendors.FileUnknown)},
+	{Name: "dhcp-model-only", Req: dhcp("249ad8001122", "SIP-T54W", ""),
+		Want: id("T54W", "249ad8001122", "", vendors.FileUnknown)},
+	{Name: "dhcp-unsupported-model", Req: dhcp("001565aabbcc", "yealink SIP-T19P", ""),
+		Want: id("T19P", "001565aabbcc", "", vendors.FileUnknown)},
+	{Name: "dhcp-class-without-mac", Req: vendors.Request{VendorClass: "yealink SIP-T46S"},
+		Want: id("T46S", "", "", vendors.FileUnknown)},
+	{Name: "dhcp-snom-class-yealink-mac", Req: dhcp("805ec0aabb01", "snomD785", ""), // the OUI decides
+		Want: id("", "805ec0aabb01", "", vendors.FileUnknown)},
+	{Name: "dhcp-yealink-class-snom-mac", Req: dhcp("000413aabbcc", "yealink SIP-T46S", "")},
+	{Name: "dhcp-laptop", Req: dhcp("3c22fb112233", "MSFT 5.0", "alice-laptop")},
+	{Name: "dhcp-other-class-no-mac", Req: vendors.Request{VendorClass: "MSFT 5.0"}},
 }
 
 func TestConformance(t *testing.T) {
@@ -626,17 +654,31 @@ func TestScores(t *testing.T) {
 	if other.Score != vendors.ScorePath+vendors.ScoreOUI {
 		t.Errorf("snom UA must add nothing: score %d", other.Score)
 	}
+	for _, c := range []struct {
+		req  vendors.Request
+		want int
+	}{
+		{dhcp("805ec0aabb01", "yealink SIP-T46S", ""), vendors.ScoreOUI + vendors.ScoreVendorClass},
+		{dhcp("805ec0aabb01", "yealink", ""), vendors.ScoreOUI + vendors.ScoreVendorClass},
+		{dhcp("805ec0aabb01", "MSFT 5.0", ""), vendors.ScoreOUI},
+		{vendors.Request{VendorClass: "SIP-T54W"}, vendors.ScoreVendorClass},
+		{dhcp("000413aabbcc", "yealink", ""), 0},
+	} {
+		if got := d.Identify(c.req).Score; got != c.want {
+			t.Errorf("Identify(%+v).Score = %d, want %d", c.req, got, c.want)
+		}
+	}
 }
 
 var versionRE = regexp.MustCompile(`^\d+(\.\d+){3}$`)
 
 func FuzzIdentify(f *testing.F) {
 	for _, s := range samples {
-		f.Add(s.Req.Path, s.Req.UserAgent, s.Req.MAC)
+		f.Add(s.Req.Path, s.Req.UserAgent, s.Req.MAC, s.Req.VendorClass, s.Req.Hostname)
 	}
 	d := newDriver(f)
-	f.Fuzz(func(t *testing.T, p, ua, mac string) {
-		id := d.Identify(vendors.Request{Path: p, UserAgent: ua, MAC: mac})
+	f.Fuzz(func(t *testing.T, p, ua, mac, class, host string) {
+		id := d.Identify(vendors.Request{Path: p, UserAgent: ua, MAC: mac, VendorClass: class, Hostname: host})
 		if id.Score == 0 {
 			if id != (vendors.Identity{}) {
 				t.Fatalf("score 0 with identity %+v", id)
@@ -650,6 +692,9 @@ func FuzzIdentify(f *testing.F) {
 			if m, err := vendors.ParseMAC(id.MAC); err != nil || m != id.MAC {
 				t.Fatalf("MAC %q is not canonical", id.MAC)
 			}
+		}
+		if id.Model != "" && !isModelName(id.Model) {
+			t.Fatalf("model %q", id.Model)
 		}
 		if id.Firmware != "" && !versionRE.MatchString(id.Firmware) {
 			t.Fatalf("firmware %q", id.Firmware)
