@@ -190,6 +190,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("database (--db): %w", err)
 	}
 	defer st.Close()
+	schema, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("database (--db): %w", err)
+	}
 
 	phones, inventory := provision.New(provision.Options{
 		Registry: reg, Log: log, PublicURL: c.publicURL,
@@ -230,7 +234,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		attrs = append(attrs, "https", httpsLn.Addr().String())
 		logCert(log, cert, c.publicURL)
 	}
-	attrs = append(attrs, "data", c.data, "db", store.Describe(c.db), "admin_token_file", tokenPath)
+	attrs = append(attrs, "data", c.data, "db", store.Describe(c.db), "schema_version", schema, "admin_token_file", tokenPath)
 	if tftpConn != nil {
 		attrs = append(attrs, "tftp", tftpConn.LocalAddr().String())
 	}

@@ -43,6 +43,7 @@ var (
 type Store struct {
 	db       *gorm.DB
 	postgres bool
+	schema   *migrator // versioned migrations (migrate.go)
 }
 
 // Connection pool sizes. PostgreSQL: every instance keeps at most
@@ -57,7 +58,7 @@ const (
 	pgConnIdleTime  = 5 * time.Minute
 	pgConnLifetime  = 30 * time.Minute
 	sqliteMaxIdle   = 8
-	migrateLockID   = 0x6175746f70726f76 // "autoprov": pg_advisory_xact_lock key for migrations
+	migrateLockID   = 0x6175746f70726f76 // "autoprov": advisory lock key for migrations (migrate.go)
 	pgAppName       = "autoprov"
 	pgDefaultTZ     = "UTC"
 	sqliteDSNPrefix = "sqlite:"
@@ -71,7 +72,10 @@ const (
 //     dbname=...": PostgreSQL (the database must exist; the tables are
 //     created or migrated).
 //
-// Errors name the database without its password.
+// Before anything else it applies every pending schema migration (see
+// migrate.go); a database whose schema is newer than this binary knows is
+// refused with a *SchemaTooNewError. Errors name the database without its
+// password.
 func Open(dsn string) (*Store, error) {
 	if IsPostgres(dsn) {
 		return openPostgres(dsn)
@@ -164,7 +168,7 @@ func openSQLite(path string) (*Store, error) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.SetMaxIdleConns(sqliteMaxIdle)
 	}
-	if err := s.migrate(); err != nil {
+	if err := s.migrate(context.Background(), sqliteLock(path)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
@@ -209,27 +213,11 @@ func openPostgres(dsn string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	if err := s.migrate(); err != nil {
+	if err := s.migrate(context.Background(), s.lockPostgres); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", name, err)
 	}
 	return s, nil
-}
-
-// migrate creates or updates the tables. Several instances may start at
-// once: on PostgreSQL the migration runs in one transaction (DDL is
-// transactional there) behind an advisory lock, so the second instance
-// waits and then finds the tables in place. On SQLite the instances share
-// a file whose write lock serializes them the same way (BEGIN IMMEDIATE).
-func (s *Store) migrate() error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
-		if s.postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(migrateLockID)).Error; err != nil {
-				return err
-			}
-		}
-		return tx.AutoMigrate(&settingsRow{}, &accountRow{}, &deviceRow{}, &deviceAccountRow{}, &keyProfileRow{}, &auditRow{})
-	})
 }
 
 // Close closes the database.

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+)
+
+// Versioned schema migrations (goose). Each backend has its own numbered
+// SQL files under migrations/<dialect>/; goose records the versions it
+// applied in the table goose_db_version. Open runs every pending one before
+// anything else touches the database. Version 1 is the schema AutoMigrate
+// made before there were versions, written with IF NOT EXISTS, so a
+// database from that time gets version 1 recorded without a change.
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrationFiles embed.FS
+
+// versionTable is where goose records the applied versions (its default).
+const versionTable = goose.DefaultTablename
+
+// SchemaTooNewError is returned by Open when the database has been
+// migrated by a newer autoprov than this one: its schema version is above
+// every migration this binary has. Nothing is changed; the fix is to run
+// that newer autoprov (or a later one).
+type SchemaTooNewError struct {
+	Version int64 // the database's schema version
+	Known   int64 // the newest version this binary knows
+}
+
+// Error says which versions and what to do.
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("database schema version %d is newer than this autoprov (knows up to %d); upgrade autoprov", e.Version, e.Known)
+}
+
+// migrator runs the embedded migrations of one backend on one database.
+type migrator struct {
+	p *goose.Provider
+}
+
+func newMigrator(db *sql.DB, postgres bool) (*migrator, error) {
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if postgres {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+	}
+	fsys, err := fs.Sub(migrationFiles, dir)
+	if err != nil {
+		return nil, err
+	}
+	// No goose locker: migrate holds its own lock around the whole run
+	// (see there); the global registry (Go migrations registered by
+	// init functions) is not ours to pick up.
+	p, err := goose.NewProvider(dialect, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("schema migrations: %w", err)
+	}
+	return &migrator{p: p}, nil
+}
+
+// latest is the newest schema version this binary knows.
+func (m *migrator) latest() int64 {
+	src := m.p.ListSources()
+	return src[len(src)-1].Version
+}
+
+// unlockFunc releases a migration lock.
+type unlockFunc func()
+
+// migrate brings the schema to the newest version. Several instances may
+// start at once on one database, so the whole run (creating goose's
+// version table, reading which versions are applied, applying the rest)
+// happens under lock, which serializes them across processes: the second
+// instance waits, then finds nothing left to do.
+//
+//   - PostgreSQL: a session-level pg_advisory_lock on one connection, with
+//     the key the AutoMigrate releases took (pg_advisory_xact_lock), so an
+//     old and a new instance starting together also wait for each other.
+//     It blocks in the server; no polling (goose's own session locker
+//     polls, and goose checks for the version table before locking).
+//   - SQLite: an exclusive flock on <database>-migrate.lock beside the
+//     file. The database's own write lock only covers one transaction, and
+//     goose applies each version in a transaction of its own after reading
+//     the applied ones outside it.
+//
+// Each migration runs in a transaction with its version row, so a failed
+// one leaves the previous version in place.
+func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockFunc, error)) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	m, err := newMigrator(sqlDB, s.postgres)
+	if err != nil {
+		return err
+	}
+	unlock, err := lock(ctx)
+	if err != nil {
+		return fmt.Errorf("lock for schema migration: %w", err)
+	}
+	defer unlock()
+	// GetVersions creates the version table (at version 0) when missing.
+	current, known, err := m.p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("schema version: %w", err)
+	}
+	if current > known {
+		return &SchemaTooNewError{Version: current, Known: known}
+	}
+	if _, err := m.p.Up(ctx); err != nil {
+		return fmt.Errorf("schema migration: %w", err)
+	}
+	s.schema = m
+	return nil
+}
+
+// SchemaVersion returns the database's schema version: the newest
+// migration applied (after Open, the newest this binary knows).
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	v, err := s.schema.p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// lockPostgres takes the migration advisory lock on a connection of its
+// own and keeps it until unlock. If the unlock fails the connection is
+// dropped instead of going back to the pool: its session, and the lock,
+// end with it.
+func (s *Store) lockPostgres(ctx context.Context) (unlockFunc, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(migrateLockID)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrateLockID)); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}, nil
+}
+
+// sqliteLock returns the migration lock of the SQLite file at path.
+func sqliteLock(path string) func(context.Context) (unlockFunc, error) {
+	return func(ctx context.Context) (unlockFunc, error) {
+		unlock, err := lockFile(path + "-migrate.lock")
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			unlock()
+			return nil, err
+		}
+		return unlock, nil
+	}
+}
