@@ -26,3 +26,13 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 		t.Fatal(err)
 	}
 }
+
+// skipOrFail skips a test that lacks a tool or privilege, except in CI (CI
+// set), where .ci/run must provide it and the test fails instead.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("in CI: "+format+" (.ci/run must provide it)", args...)
+	}
+	t.Skipf(format, args...)
+}
