@@ -332,8 +332,14 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 			t.Fatalf("round %d: %d of 200 answered, %d carried the secret; want 200 and exactly 1", round+1, ok, with)
 		}
 	}
+	// The winner of round 2 commits after it wrote its body: wait until
+	// the newest event is its consume.
 	var audit []struct{ Event string }
-	sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		audit = nil
+		sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+		return len(audit) > 0 && audit[0].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
+	}, "the second round's winner is not audited as disclosure.consumed")
 	if len(audit) != 5 {
 		t.Errorf("audit has %d events, want device.created, 2 opens and 2 consumes: %+v", len(audit), audit)
 	}
