@@ -86,6 +86,38 @@ func TestLoginRateLimited(t *testing.T) {
 	e.get("/ui/inbox").want(t, http.StatusSeeOther, "/ui/login")
 }
 
+// TestLoginRefusesCrossSite: the login form has no session and so no CSRF
+// token yet; a login POST the browser marks as coming from another site
+// (Sec-Fetch-Site, no Origin header to give it away) is refused even with
+// the right token, and leaves no session. One from the UI's own page, or
+// typed by the user, logs in.
+func TestLoginRefusesCrossSite(t *testing.T) {
+	e := newEnv(t)
+	login := func(c *http.Client, site string) page {
+		t.Helper()
+		req, err := http.NewRequest("POST", e.ts.URL+"/ui/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", site)
+		return e.do(c, req)
+	}
+	for _, site := range []string{"cross-site", "same-site"} {
+		p := login(e.c, site).want(t, http.StatusForbidden).has(t, "Cross-site request refused.")
+		if c := p.h.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("a %s login got a cookie: %v", site, c)
+		}
+		e.get("/ui/inbox").want(t, http.StatusSeeOther, "/ui/login")
+	}
+	for _, site := range []string{"same-origin", "none"} {
+		c := newClient(t)
+		login(c, site).want(t, http.StatusSeeOther, "/ui/inbox")
+		req, _ := http.NewRequest("GET", e.ts.URL+"/ui/inbox", nil)
+		e.do(c, req).want(t, http.StatusOK).has(t, "Log out")
+	}
+}
+
 func TestCSRFRefused(t *testing.T) {
 	e := newEnv(t)
 	e.login()

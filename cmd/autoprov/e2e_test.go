@@ -63,7 +63,7 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	if code != 200 || bytes.Contains(second, []byte("account.1.password")) || bytes.Contains(second, []byte("user_password")) {
 		t.Fatalf("second fetch carries secrets:\n%s", second)
 	}
-	var dev struct {
+	type device struct {
 		State      string `json:"state"`
 		Disclosure struct {
 			State       string `json:"state"`
@@ -75,8 +75,15 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 		LastFile  string `json:"last_file"`
 		Firmware  string `json:"firmware"`
 	}
-	s.must(200, "GET", "/api/v1/devices/80-5e-c0-aa-bb-01", nil, &dev)
-	if dev.Disclosure.State != "consumed" || dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
+	// The server commits the claim after it wrote the body, so the client
+	// may read the body first: wait for the commit.
+	var dev device
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		dev = device{}
+		s.must(200, "GET", "/api/v1/devices/80-5e-c0-aa-bb-01", nil, &dev)
+		return dev.Disclosure.State == "consumed", fmt.Sprintf("%+v", dev)
+	}, "the first HTTP fetch did not consume the disclosure window")
+	if dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
 		t.Fatalf("device after fetches: %+v", dev)
 	}
 
@@ -104,9 +111,15 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	if _, again, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA); bytes.Contains(again, []byte(sipPass)) {
 		t.Fatal("secret went out twice")
 	}
+	// The TFTP claim is committed on the last ACK, which tftp-hpa may send
+	// after it has written the file and exited: wait for the commit.
 	var audit []struct{ Event string }
-	s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
-	if len(audit) != 5 || audit[0].Event != "disclosure.consumed" || audit[4].Event != "device.created" {
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		audit = nil
+		s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+		return len(audit) > 0 && audit[0].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
+	}, "the TFTP fetch after the re-arm is not audited as disclosure.consumed")
+	if len(audit) != 5 || audit[4].Event != "device.created" {
 		t.Fatalf("audit: %+v", audit)
 	}
 	// Preview masks.
@@ -351,10 +364,9 @@ func TestAbandonedTFTPLeavesWindowOpen(t *testing.T) {
 		t.Fatalf("no DATA block: %v %x", err, buf[:n])
 	}
 	// Never ACK; wait for the server to give the transfer up.
-	deadline := time.Now().Add(40 * time.Second)
-	for time.Now().Before(deadline) && !strings.Contains(s.log.String(), "transfer with secrets did not complete") {
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitFor(t, 40*time.Second, func() (bool, string) {
+		return strings.Contains(s.log.String(), "transfer with secrets did not complete"), ""
+	}, "the server did not give up the unacknowledged TFTP transfer (no \"transfer with secrets did not complete\" in the log)")
 	var dev struct{ Disclosure struct{ State string } }
 	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
 	if dev.Disclosure.State != "open" {

@@ -89,6 +89,10 @@ func TestSniffEndToEnd(t *testing.T) {
 		if err != nil || !passed(out) {
 			t.Errorf("start-up without CAP_NET_RAW: %v\n%s", err, out)
 		}
+	} else if os.Getenv("CI") != "" {
+		t.Errorf("setpriv (util-linux) missing in CI, so start-up without CAP_NET_RAW goes untested: .ci/run must install util-linux")
+	} else {
+		t.Log("setpriv (util-linux) not installed: start-up without CAP_NET_RAW not tested")
 	}
 
 	server := child([]string{ip, "netns", "exec", nsS}, "server")

@@ -261,15 +261,16 @@ func TestHTTPSPhoneFetchGetsHTTPSURLsAndSecretOnce(t *testing.T) {
 	if code != 200 || bytes.Contains(plain, []byte(sipPass)) || !bytes.Contains(plain, []byte("static.auto_provision.server.url = "+s.base+"/prov/")) {
 		t.Errorf("fetch over HTTP after the HTTPS one: %d\n%s", code, plain)
 	}
-	var dev struct {
-		Disclosure struct {
-			State string `json:"state"`
-		} `json:"disclosure"`
-	}
-	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
-	if dev.Disclosure.State != "consumed" {
-		t.Errorf("disclosure %q, want consumed", dev.Disclosure.State)
-	}
+	// The first HTTPS fetch committed after it wrote its body: wait for it.
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		var dev struct {
+			Disclosure struct {
+				State string `json:"state"`
+			} `json:"disclosure"`
+		}
+		s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
+		return dev.Disclosure.State == "consumed", "disclosure " + dev.Disclosure.State
+	}, "the first fetch over HTTPS did not consume the disclosure window")
 
 	// A re-opened window goes to the first HTTPS fetch again.
 	s.must(200, "POST", "/api/v1/devices/805ec0aabb01/disclosure", nil, nil)

@@ -2,12 +2,14 @@ package httpd
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -91,7 +93,7 @@ func bind(c *gin.Context, v any) error {
 		var synErr *json.SyntaxError
 		switch {
 		case errors.As(err, &typeErr):
-			return &autoprov.InvalidError{Field: typeErr.Field, Message: fmt.Sprintf("%s must be a %s", typeErr.Field, typeErr.Type)}
+			return &autoprov.InvalidError{Field: typeErr.Field, Message: typeMessage(reflect.TypeOf(v), typeErr)}
 		case errors.As(err, &synErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			return &autoprov.InvalidError{Message: "request body is not valid JSON"}
 		}
@@ -115,6 +117,80 @@ func bind(c *gin.Context, v any) error {
 		return &autoprov.InvalidError{Message: "request body is not valid JSON"}
 	}
 }
+
+// typeMessage says in the API's words which JSON kind a wrong-typed value
+// should have had, never in Go's: "sip_port must be a whole number",
+// "accounts must be a list of strings", "request body must be a JSON
+// object". For a wrong list element the error names the element's type
+// under the list's name, so the type declared at the error's field path
+// is looked up from root, the type decoded into.
+func typeMessage(root reflect.Type, e *json.UnmarshalTypeError) string {
+	t, path := root, e.Field
+	for t != nil && path != "" {
+		var name string
+		name, path, _ = strings.Cut(path, ".")
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			t = t.Elem()
+		}
+		var field reflect.Type
+		for i := 0; t.Kind() == reflect.Struct && i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.IsExported() && tag != "-" && (tag == name || tag == "" && strings.EqualFold(f.Name, name)) {
+				field = f.Type
+				break
+			}
+		}
+		t = field
+	}
+	if t == nil {
+		t = e.Type
+	}
+	kind := jsonKind(t)
+	if e.Field == "" {
+		return "request body must be a JSON " + strings.TrimPrefix(strings.TrimPrefix(kind, "an "), "a ")
+	}
+	return e.Field + " must be " + kind
+}
+
+// jsonKind names the JSON a value of Go type t is written as, with its
+// article: "an object", "a list of strings", "a whole number".
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return "a string" // base64
+		}
+		switch elem := jsonKind(t.Elem()); {
+		case elem == "true or false":
+			return "a list of true or false values"
+		case strings.HasPrefix(elem, "a list"):
+			return "a list of lists"
+		default: // "an object" -> "objects", "a whole number" -> "whole numbers"
+			return "a list of " + strings.TrimPrefix(strings.TrimPrefix(elem, "an "), "a ") + "s"
+		}
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a JSON value"
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 func (s *Server) getSettings(c *gin.Context) {
 	st, err := s.cfg.Inventory.Settings(c.Request.Context())

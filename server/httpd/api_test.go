@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -251,6 +252,88 @@ func TestStrictJSON(t *testing.T) {
 	}
 	// A clean body is accepted, so the cases above fail for their flaw alone.
 	e.must(http.StatusCreated, "POST", "/api/v1/accounts", `{"extension":"301","password":"Secret-301-pw"}`, nil)
+}
+
+// goTypeSpelling matches what a Go type name looks like in a message:
+// package-qualified names, slices, maps, pointers, Go's numeric and bool
+// types. (JSON has strings too, so "a string" is checked per case.)
+var goTypeSpelling = regexp.MustCompile(`provision\.|vendors\.|httpd\.|time\.|\[\]|map\[|\*|\bu?int(8|16|32|64)?\b|\bfloat(32|64)\b|\bbool\b|\binterface\b|\bstruct\b`)
+
+// TestWrongTypesSpeakJSON: every endpoint that takes a JSON body answers
+// a wrong-typed value with 400, the field's path, and the JSON kind it
+// should have had, in the API's words and never a Go type name.
+func TestWrongTypesSpeakJSON(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	e.must(http.StatusCreated, "POST", "/api/v1/key-profiles", `{"name":"p","keys":[]}`, nil)
+	const (
+		object = "request body must be a JSON object"
+		list   = "request body must be a JSON list of objects"
+	)
+	keys := "/api/v1/devices/" + devMAC + "/keys"
+	for _, c := range []struct {
+		method, path, body, field, msg string
+	}{
+		{"PUT", "/api/v1/settings", `{"sip_port":"5060"}`, "sip_port", "sip_port must be a whole number"},
+		{"PUT", "/api/v1/settings", `{"sip_port":5060.5}`, "sip_port", "sip_port must be a whole number"},
+		{"PUT", "/api/v1/settings", `{"disclosure_window_seconds":true}`, "disclosure_window_seconds", "disclosure_window_seconds must be a whole number"},
+		{"PUT", "/api/v1/settings", `{"sip_server":5}`, "sip_server", "sip_server must be a string"},
+		{"PUT", "/api/v1/settings", `[]`, "", object},
+		{"PUT", "/api/v1/settings", `"pbx.example.com"`, "", object},
+
+		{"POST", "/api/v1/accounts", `{"extension":301}`, "extension", "extension must be a string"},
+		{"POST", "/api/v1/accounts", `{"extension":"301","display_name":["A"]}`, "display_name", "display_name must be a string"},
+		{"POST", "/api/v1/accounts", `[{"extension":"301"}]`, "", object},
+		{"PATCH", "/api/v1/accounts/201", `{"password":true}`, "password", "password must be a string"},
+		{"PATCH", "/api/v1/accounts/201", `42`, "", object},
+
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","accounts":"201"}`, "accounts", "accounts must be a list of strings"},
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","accounts":[201]}`, "accounts", "accounts must be a list of strings"},
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","keys":{"position":1}}`, "keys", "keys must be a list of objects"},
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","keys":[1]}`, "keys", "keys must be a list of objects"},
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","keys":[{"position":"1","type":"dnd"}]}`, "keys.position", "keys.position must be a whole number"},
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","overrides":["UTC"]}`, "overrides", "overrides must be an object"},
+		{"POST", "/api/v1/devices", `{"mac":"805ec0000001","model":"T54W","overrides":{"timezone":1}}`, "overrides.timezone", "overrides.timezone must be a string"},
+		{"POST", "/api/v1/devices", `["805ec0000001"]`, "", object},
+		{"PATCH", "/api/v1/devices/" + devMAC, `{"label":false}`, "label", "label must be a string"},
+		{"PATCH", "/api/v1/devices/" + devMAC, `{"keys":[{"position":1,"type":5}]}`, "keys.type", "keys.type must be a string"},
+		{"PATCH", "/api/v1/devices/" + devMAC, `"T46S"`, "", object},
+
+		{"PUT", keys, `"dnd"`, "", list},
+		{"PUT", keys, `[1]`, "", list},
+		{"PUT", keys, `[{"position":"1","type":"dnd"}]`, "position", "position must be a whole number"},
+		{"PUT", keys, `[{"position":1,"type":"dnd","module":true}]`, "module", "module must be a whole number"},
+		{"PUT", keys, `{"keys":"dnd"}`, "keys", "keys must be a list of objects"},
+		{"PUT", keys, `{"keys":[{"position":1,"type":"dnd","label":7}]}`, "keys.label", "keys.label must be a string"},
+
+		{"POST", "/api/v1/key-profiles", `{"name":1}`, "name", "name must be a string"},
+		{"POST", "/api/v1/key-profiles", `{"name":"q","keys":{}}`, "keys", "keys must be a list of objects"},
+		{"POST", "/api/v1/key-profiles", `[]`, "", object},
+		{"PUT", "/api/v1/key-profiles/p", `{"description":["x"]}`, "description", "description must be a string"},
+		{"PUT", "/api/v1/key-profiles/p", `{"keys":[{"position":1,"type":"line","line":"1"}]}`, "keys.line", "keys.line must be a whole number"},
+	} {
+		t.Run(c.method+" "+c.path+" "+c.body, func(t *testing.T) {
+			got := wantErr(t, e.api(c.method, c.path, c.body), http.StatusBadRequest, c.field)
+			if got.Error != c.msg {
+				t.Errorf("error %q, want %q", got.Error, c.msg)
+			}
+			if m := goTypeSpelling.FindString(got.Error); m != "" {
+				t.Errorf("error %q spells a Go type (%q)", got.Error, m)
+			}
+		})
+	}
+	// Nothing of the refused bodies was stored.
+	if code := e.api("GET", "/api/v1/devices/805ec0000001", nil).Code; code != http.StatusNotFound {
+		t.Errorf("device 805ec0000001: status %d, want 404", code)
+	}
+	var d struct {
+		Label string            `json:"label"`
+		Keys  []json.RawMessage `json:"keys"`
+	}
+	e.must(http.StatusOK, "GET", "/api/v1/devices/"+devMAC, nil, &d)
+	if d.Label != "" || len(d.Keys) != 0 {
+		t.Errorf("device changed by refused requests: label %q keys %s", d.Label, d.Keys)
+	}
 }
 
 func TestUnknownPathAndMethod(t *testing.T) {

@@ -167,64 +167,73 @@ func testInventoryRoundTrip(t *testing.T, dsn string) {
 	}
 }
 
-// TestClaimExactlyOneWinner: many goroutines, on two Store handles (two
-// connection pools, as two processes would have), race for one window.
+// TestClaimExactlyOneWinner: many goroutines on several Store handles
+// (separate Opens of one database: separate connection pools, as separate
+// processes would have) race for one window, round after round. They are
+// released together by a barrier, and a winner commits only once every
+// Reserve has answered, as a real transfer is still in flight while the
+// other fetches try: a claim that is not exclusive shows as more than one
+// reservation, on SQLite as on PostgreSQL.
 func TestClaimExactlyOneWinner(t *testing.T) { eachBackend(t, testClaimExactlyOneWinner) }
 
 func testClaimExactlyOneWinner(t *testing.T, dsn string) {
-	a := open(t, dsn)
-	b := open(t, dsn)
+	const handles, n, rounds = 4, 32, 3
+	stores := make([]*Store, handles)
+	for i := range stores {
+		stores[i] = open(t, dsn)
+	}
+	a := stores[0]
 	seed(t, a, "805ec0aabb01")
-	if _, err := a.OpenDisclosure(context.Background(), "805ec0aabb01", t0, 10*time.Minute, "test"); err != nil {
-		t.Fatal(err)
-	}
-	const n = 64
-	var reserved, committed atomic.Int32
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			tok := fmt.Sprintf("t%d", i)
-			won, err := s.Reserve(context.Background(), "805ec0aabb01", tok, t0.Add(time.Second), time.Minute)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if !won {
-				return
-			}
-			reserved.Add(1)
-			ok, err := s.Commit(context.Background(), "805ec0aabb01", tok, t0.Add(2*time.Second), autoprov.Peer{IP: "192.0.2.7", UserAgent: "ua"})
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				committed.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if reserved.Load() != 1 || committed.Load() != 1 {
-		t.Fatalf("reserved %d, committed %d; want exactly one each", reserved.Load(), committed.Load())
-	}
-	d, _ := b.Device(context.Background(), "805ec0aabb01")
-	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "192.0.2.7" {
-		t.Fatalf("disclosure = %+v", d.Disclosure)
-	}
-	// After consumption nobody wins until it is re-armed.
-	if won, _ := a.Reserve(context.Background(), "805ec0aabb01", "late", t0.Add(3*time.Second), time.Minute); won {
-		t.Fatal("reserved a consumed window")
-	}
-	if _, err := a.OpenDisclosure(context.Background(), "805ec0aabb01", t0.Add(4*time.Second), 10*time.Minute, "test"); err != nil {
-		t.Fatal(err)
-	}
-	if won, _ := a.Reserve(context.Background(), "805ec0aabb01", "rearmed", t0.Add(5*time.Second), time.Minute); !won {
-		t.Fatal("re-armed window could not be reserved")
+	for round := range rounds {
+		opened := t0.Add(time.Duration(round) * time.Hour)
+		if _, err := a.OpenDisclosure(context.Background(), "805ec0aabb01", opened, 10*time.Minute, "test"); err != nil {
+			t.Fatal(err)
+		}
+		var reserved, committed atomic.Int32
+		var tried, done sync.WaitGroup
+		start := make(chan struct{})
+		tried.Add(n)
+		done.Add(n)
+		for i := range n {
+			go func() {
+				defer done.Done()
+				s := stores[i%handles]
+				tok := fmt.Sprintf("r%d-t%d", round, i)
+				<-start
+				won, err := s.Reserve(context.Background(), "805ec0aabb01", tok, opened.Add(time.Second), time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				if won {
+					reserved.Add(1)
+				}
+				tried.Done()
+				tried.Wait() // the transfer is in flight while the others try
+				if !won {
+					return
+				}
+				ok, err := s.Commit(context.Background(), "805ec0aabb01", tok, opened.Add(2*time.Second), autoprov.Peer{IP: "192.0.2.7", UserAgent: "ua"})
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					committed.Add(1)
+				}
+			}()
+		}
+		close(start)
+		done.Wait()
+		if reserved.Load() != 1 || committed.Load() != 1 {
+			t.Fatalf("round %d: %d of %d Reserves won, %d Commits; want exactly one each", round+1, reserved.Load(), n, committed.Load())
+		}
+		d, _ := stores[handles-1].Device(context.Background(), "805ec0aabb01")
+		if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "192.0.2.7" {
+			t.Fatalf("round %d: disclosure = %+v", round+1, d.Disclosure)
+		}
+		// After consumption nobody wins until it is re-armed.
+		if won, _ := a.Reserve(context.Background(), "805ec0aabb01", "late", opened.Add(3*time.Second), time.Minute); won {
+			t.Fatalf("round %d: reserved a consumed window", round+1)
+		}
 	}
 }
 

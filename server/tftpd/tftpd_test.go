@@ -340,10 +340,21 @@ func TestFetchTFTPHPA(t *testing.T) {
 	}
 }
 
+// skipOrFail skips a test that lacks a tool, except in CI (CI set), where
+// .ci/run must install it and the test fails instead.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("in CI: "+format+" (.ci/run must install it)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 func tftpHPA(t *testing.T) string {
+	t.Helper()
 	const bin = "/usr/bin/tftp"
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("tftp-hpa client not installed (%v): install the tftp-hpa package to run this test", err)
+		skipOrFail(t, "tftp-hpa client not installed (%v): install the tftp-hpa package to run this test", err)
 	}
 	return bin
 }
@@ -444,7 +455,7 @@ func TestWriteRefused(t *testing.T) {
 		t.Errorf("WRQ refused after %v, want at once", d)
 	}
 
-	if bin := tftpHPAOptional(); bin != "" {
+	if bin := tftpHPAOptional(t); bin != "" {
 		local := filepath.Join(t.TempDir(), "upload.cfg")
 		if err := os.WriteFile(local, []byte("evil config"), 0o600); err != nil {
 			t.Fatal(err)
@@ -474,8 +485,14 @@ func TestWriteRefused(t *testing.T) {
 	}
 }
 
-func tftpHPAOptional() string {
+// tftpHPAOptional returns the tftp-hpa client, or "" without it; in CI
+// its absence fails the test.
+func tftpHPAOptional(t *testing.T) string {
+	t.Helper()
 	if _, err := os.Stat("/usr/bin/tftp"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Errorf("in CI: tftp-hpa client not installed (%v) (.ci/run must install it)", err)
+		}
 		return ""
 	}
 	return "/usr/bin/tftp"

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// readmeBlock returns the first ```sh block after the line heading in
+// README.md.
+func readmeBlock(t *testing.T, readme, heading string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(readme, "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no %q", heading)
+	}
+	_, rest, ok = strings.Cut(rest, "```sh\n")
+	if !ok {
+		t.Fatalf("README.md has no sh block under %q", heading)
+	}
+	block, _, ok := strings.Cut(rest, "```\n")
+	if !ok {
+		t.Fatalf("README.md: the sh block under %q does not end", heading)
+	}
+	return block
+}
+
+// freePort returns a loopback port of the network that was free a moment ago.
+func freePort(t *testing.T, network string) string {
+	t.Helper()
+	var addr net.Addr
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = c.LocalAddr()
+		c.Close()
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = l.Addr()
+		l.Close()
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	return port
+}
+
+// TestReadmeQuickStart pastes README's Quick start, then its keys example,
+// into bash as a reader would (set -e: every command must succeed), in a
+// fresh directory, with this test binary for `go run ./cmd/autoprov` and
+// free ports for the documented ones. The phone's HTTP fetch must carry
+// the password, the TFTP one the same file without it, and the keys land.
+func TestReadmeQuickStart(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFail(t, "%s not installed", tool)
+		}
+	}
+	tftpClient(t)
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	script := readmeBlock(t, readme, "## Quick start") + readmeBlock(t, readme, "## Admin REST API")
+	httpPort, tftpPort := freePort(t, "tcp"), freePort(t, "udp")
+	for _, r := range []struct{ old, new string }{
+		{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `},
+		{"127.0.0.1:18080", "127.0.0.1:" + httpPort},
+		{"127.0.0.1 16969", "127.0.0.1 " + tftpPort},
+		{"127.0.0.1:16969", "127.0.0.1:" + tftpPort},
+	} {
+		if !strings.Contains(script, r.old) {
+			t.Fatalf("README's Quick start no longer has %q; update this test with it:\n%s", r.old, script)
+		}
+		script = strings.ReplaceAll(script, r.old, r.new)
+	}
+	// Stop the server in the background when the paste is done, and wait
+	// for it, so nothing outlives the test.
+	script = "set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n" + script
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	env := []string{"AUTOPROV_E2E_CHILD=1", "AUTOPROV_TEST_BINARY=" + os.Args[0]}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AUTOPROV_") { // no token, no database from the caller
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("README's Quick start failed when pasted: %v\nscript:\n%s\nstdout:\n%s\nstderr:\n%s", err, script, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{`"sip_server":"pbx.example.com"`, `"extension":"201"`,
+		"account.1.user_name = 201", "account.1.password = ", `"type":"speed_dial","value":"5551234"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the pasted Quick start printed no %q:\n%s", want, out)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "805ec0aabb01.cfg"))
+	if err != nil || !bytes.Contains(got, []byte("account.1.user_name = 201")) || bytes.Contains(got, []byte("account.1.password")) {
+		t.Errorf("the TFTP fetch (%v) should get the account without its password:\n%s\nstderr:\n%s", err, got, stderr.String())
+	}
+	if tok, err := os.ReadFile(filepath.Join(dir, "demo-data", "admin-token")); err != nil || len(strings.TrimSpace(string(tok))) < 32 {
+		t.Errorf("demo-data/admin-token: %v %q", err, tok)
+	}
+	if !strings.Contains(stderr.String(), "autoprov stopped") {
+		t.Errorf("the server did not stop cleanly:\n%s", stderr.String())
+	}
+}
