@@ -3,8 +3,8 @@ package provision
 import (
 	"context"
 	"fmt"
-	"github.com/autoprov/autoprov"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/autoprov/autoprov"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
 )
 
