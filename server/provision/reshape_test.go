@@ -316,3 +316,46 @@ func TestAdminTextFollowsTheOneRule(t *testing.T) {
 		t.Errorf("ordinary German text refused: %v", err)
 	}
 }
+
+// hangupStore is a store whose caller hangs up (its context is cancelled)
+// right after a change is made; like server/store, it writes nothing on a
+// cancelled context.
+type hangupStore struct {
+	memStore
+	hangup context.CancelFunc
+}
+
+func (s *hangupStore) UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
+	a, err := s.memStore.UpdateAccount(ctx, a)
+	s.hangup()
+	return a, err
+}
+
+func (s *hangupStore) AppendAudit(ctx context.Context, e autoprov.AuditEvent) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.memStore.AppendAudit(ctx, e)
+}
+
+// A change made before the caller hung up is still audited.
+func TestChangeIsAuditedWhenTheCallerHangsUp(t *testing.T) {
+	st := &hangupStore{memStore: *newMemStore()}
+	c, _ := newCoreOn(t, st)
+	if _, err := c.CreateAccount(context.Background(), autoprov.AccountInput{Extension: ptr("201")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st.hangup = cancel
+	if _, err := c.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Alice")}, "api@192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the caller did not hang up")
+	}
+	evs, err := c.Audit(context.Background(), "", 10)
+	if err != nil || len(evs) == 0 || evs[0].Event != autoprov.EventAccountUpdated || evs[0].Detail != "extension 201: changed: display_name" {
+		t.Fatalf("the change is not audited: %v %+v", err, evs)
+	}
+}
