@@ -146,7 +146,14 @@ func (s *Server) phonePost(c *gin.Context) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, vendors.MaxRequestBody))
 	if err != nil {
 		s.refused(slog.LevelInfo, "refused phone message", req.Path, req.RemoteAddr, "reason", err)
-		c.String(http.StatusRequestEntityTooLarge, "too large\n")
+		// Only a body over the bound is too large; one that ended early
+		// or timed out (ReadTimeout) is a bad request.
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.String(http.StatusRequestEntityTooLarge, "too large\n")
+		} else {
+			c.String(http.StatusBadRequest, "bad request\n")
+		}
 		return
 	}
 	req.Method, req.Body = vendors.MethodPost, body

@@ -360,3 +360,28 @@ func TestPhoneRefusalsLoggedOnce(t *testing.T) {
 		}
 	}
 }
+
+// A POST body that ends early (the client went away, or sent less than
+// it announced) is a bad request, not one too large.
+func TestPhonePostTruncatedBody(t *testing.T) {
+	e := newEnv(t, options{})
+	ts := e.serve()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "POST /prov/dialogue HTTP/1.1\r\nHost: prov.test\r\nContent-Length: 100\r\n\r\nhello"); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("truncated POST body: %d, want 400", resp.StatusCode)
+	}
+}
