@@ -26,10 +26,11 @@ type Responder interface {
 	// Request.Path: cleaned, relative to the provisioning root).
 	Answers(path string) bool
 	// Respond answers one message. d is the phone's device as Render gets
-	// it, without secrets, when the inventory knows the phone as
-	// assigned; nil otherwise (Identify could not name its MAC, or no
-	// admin has adopted it yet). An error wrapping ErrNotFound or
-	// ErrUnsupported refuses the message.
+	// it without secrets (WithSecrets false, and the password fields
+	// empty), when the inventory knows the phone as assigned; nil
+	// otherwise (Identify could not name its MAC, or no admin has adopted
+	// it yet). An error wrapping ErrNotFound or ErrUnsupported refuses the
+	// message.
 	Respond(req Request, d *Device) (*File, error)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -94,6 +95,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	engine *gin.Engine
+	quiet  *ratelimit.Keyed // the edge's own refusals of phones, in the log
 }
 
 // New builds the HTTP edge.
@@ -116,7 +118,8 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e}
+	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e,
+		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096})}
 	e.Use(s.recover, s.accessLog)
 	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, apiError{Error: "not found"}) })
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
 	name, err := provision.CleanPath(c.Param("file"))
 	if err != nil {
-		s.log.Warn("refused phone path", "path", c.Request.URL.Path, "remote", c.ClientIP(), "reason", err)
+		s.refused(slog.LevelWarn, "refused phone path", c.Request.URL.Path, c.ClientIP(), "reason", err)
 		c.String(http.StatusNotFound, "not found\n")
 		return vendors.Request{}, false
 	}
@@ -125,7 +126,7 @@ func flush(w http.ResponseWriter) error {
 // phoneUpload refuses uploads (Yealink's <mac>-local.cfg and the like):
 // phones must never change what the server serves.
 func (s *Server) phoneUpload(c *gin.Context) {
-	s.log.Info("refused phone upload", "path", c.Request.URL.Path, "remote", c.ClientIP(), "user_agent", c.Request.UserAgent())
+	s.refused(slog.LevelInfo, "refused phone upload", c.Request.URL.Path, c.ClientIP(), "user_agent", c.Request.UserAgent())
 	c.String(http.StatusForbidden, "forbidden\n")
 }
 
@@ -144,8 +145,15 @@ func (s *Server) phonePost(c *gin.Context) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, vendors.MaxRequestBody))
 	if err != nil {
-		s.log.Info("refused phone message", "path", req.Path, "remote", req.RemoteAddr, "reason", err)
-		c.String(http.StatusRequestEntityTooLarge, "too large\n")
+		s.refused(slog.LevelInfo, "refused phone message", req.Path, req.RemoteAddr, "reason", err)
+		// Only a body over the bound is too large; one that ended early
+		// or timed out (ReadTimeout) is a bad request.
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.String(http.StatusRequestEntityTooLarge, "too large\n")
+		} else {
+			c.String(http.StatusBadRequest, "bad request\n")
+		}
 		return
 	}
 	req.Method, req.Body = vendors.MethodPost, body
@@ -160,6 +168,19 @@ func (s *Server) phonePost(c *gin.Context) {
 		return
 	}
 	s.send(c, res, false)
+}
+
+// refused logs a request the edge refused itself, at most once a minute
+// per message, path and client: phones retry forever. A raw path (up to
+// the header limit, 64 KiB) is cut short first.
+func (s *Server) refused(level slog.Level, msg, path, remote string, attrs ...any) {
+	const maxPath = 256
+	if len(path) > maxPath {
+		path = path[:maxPath] + "..."
+	}
+	if s.quiet.Allow(msg + "\x00" + path + "\x00" + remote) {
+		s.log.Log(context.Background(), level, msg, append([]any{"path", path, "remote", remote}, attrs...)...)
+	}
 }
 
 func etagMatch(header, etag string) bool {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 func TestCommonFileETag(t *testing.T) {
@@ -316,5 +317,71 @@ func TestForwardedForTrustedProxy(t *testing.T) {
 	fetch(t, ts, "GET", "/prov/"+devMAC+".cfg", "User-Agent", yealinkUA, "X-Forwarded-For", "203.0.113.9")
 	if d := e.device(devMAC); d.RemoteIP != "203.0.113.9" {
 		t.Errorf("remote_ip %q through a trusted proxy, want 203.0.113.9", d.RemoteIP)
+	}
+}
+
+// The edge's own refusals are logged once a minute per message, path and
+// client (phones retry forever, and anyone on the LAN can repeat a
+// request), with a raw path cut short.
+func TestPhoneRefusalsLoggedOnce(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	ts := e.serve()
+	long := "/prov/" + strings.Repeat("x", 4000) + "/../a.cfg"
+	for range 5 {
+		if resp, _ := rawGet(t, ts, "/prov/a/../"+devMAC+".cfg"); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("refused path: %d", resp.StatusCode)
+		}
+		if resp, _ := rawGet(t, ts, long); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("long refused path: %d", resp.StatusCode)
+		}
+		if rec := e.do(httptest.NewRequest("PUT", "/prov/"+devMAC+"-local.cfg", strings.NewReader("x"))); rec.Code != http.StatusForbidden {
+			t.Fatalf("upload: %d", rec.Code)
+		}
+		req := httptest.NewRequest("POST", "/prov/dialogue", strings.NewReader(strings.Repeat("x", vendors.MaxRequestBody+1)))
+		req.ContentLength = -1 // chunked: the bound is found while reading
+		if rec := e.do(req); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("oversized POST: %d", rec.Code)
+		}
+	}
+	// Another path is news.
+	if rec := e.do(httptest.NewRequest("PUT", "/prov/other.cfg", strings.NewReader("x"))); rec.Code != http.StatusForbidden {
+		t.Fatalf("upload: %d", rec.Code)
+	}
+	logs := e.log.String()
+	for msg, want := range map[string]int{`msg="refused phone path"`: 2, `msg="refused phone upload"`: 2, `msg="refused phone message"`: 1} {
+		if n := strings.Count(logs, msg); n != want {
+			t.Errorf("%s logged %d times, want %d:\n%s", msg, n, want, logs)
+		}
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "refused phone path") && strings.Contains(line, strings.Repeat("x", 300)) {
+			t.Error("a long refused path is logged whole")
+		}
+	}
+}
+
+// A POST body that ends early (the client went away, or sent less than
+// it announced) is a bad request, not one too large.
+func TestPhonePostTruncatedBody(t *testing.T) {
+	e := newEnv(t, options{})
+	ts := e.serve()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "POST /prov/dialogue HTTP/1.1\r\nHost: prov.test\r\nContent-Length: 100\r\n\r\nhello"); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("truncated POST body: %d, want 400", resp.StatusCode)
 	}
 }

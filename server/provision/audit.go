@@ -10,8 +10,13 @@ import (
 )
 
 // audit writes an admin change to the audit log. The change is already
-// made, so a failure to record it is logged rather than returned.
+// made, so a failure to record it is logged rather than returned, and the
+// write runs on a context of its own (bounded like the writes that settle
+// a transfer): a caller that hung up after the change must not leave it
+// unaudited.
 func (s *Inventory) audit(ctx context.Context, mac, event, actor, detail string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	if err := s.st.Audit.AppendAudit(ctx, autoprov.AuditEvent{At: s.now(), MAC: mac, Event: event, Actor: actor, Detail: detail}); err != nil {
 		s.log.Error("audit", "event", event, "mac", mac, "err", err)
 	}

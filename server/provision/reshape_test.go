@@ -316,3 +316,92 @@ func TestAdminTextFollowsTheOneRule(t *testing.T) {
 		t.Errorf("ordinary German text refused: %v", err)
 	}
 }
+
+// hangupStore is a store whose caller hangs up (its context is cancelled)
+// right after a change is made; like server/store, it writes nothing on a
+// cancelled context.
+type hangupStore struct {
+	memStore
+	hangup context.CancelFunc
+}
+
+func (s *hangupStore) UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
+	a, err := s.memStore.UpdateAccount(ctx, a)
+	s.hangup()
+	return a, err
+}
+
+func (s *hangupStore) AppendAudit(ctx context.Context, e autoprov.AuditEvent) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.memStore.AppendAudit(ctx, e)
+}
+
+// A change made before the caller hung up is still audited.
+func TestChangeIsAuditedWhenTheCallerHangsUp(t *testing.T) {
+	st := &hangupStore{memStore: *newMemStore()}
+	c, _ := newCoreOn(t, st)
+	if _, err := c.CreateAccount(context.Background(), autoprov.AccountInput{Extension: ptr("201")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st.hangup = cancel
+	if _, err := c.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Alice")}, "api@192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the caller did not hang up")
+	}
+	evs, err := c.Audit(context.Background(), "", 10)
+	if err != nil || len(evs) == 0 || evs[0].Event != autoprov.EventAccountUpdated || evs[0].Detail != "extension 201: changed: display_name" {
+		t.Fatalf("the change is not audited: %v %+v", err, evs)
+	}
+}
+
+// leakyResponder answers phones' POSTs with every secret of the device it
+// is given, whatever WithSecrets says: a dialogue driver with a bug.
+type leakyResponder struct{ leakyDriver }
+
+func (leakyResponder) Answers(path string) bool { return path == "dialogue" }
+func (leakyResponder) Respond(req vendors.Request, d *vendors.Device) (*vendors.File, error) {
+	body := "stranger"
+	if d != nil {
+		body = "menu=" + d.MenuPassword + "\nweb=" + d.WebPassword + "\n"
+		for _, l := range d.Lines {
+			body += "sip=" + l.Password + "\n"
+		}
+	}
+	return &vendors.File{Name: "answer", ContentType: "text/plain", Body: []byte(body)}, nil
+}
+
+// A dialogue driver gets the device without its secrets: an answer has no
+// safety net like a rendered file's, so no secret may reach it.
+func TestResponderGetsNoSecrets(t *testing.T) {
+	reg := vendors.NewRegistry(leakyResponder{})
+	p, inv := provision.New(provision.Options{Registry: reg}, newMemStore())
+	ctx := context.Background()
+	if _, err := inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), Password: ptr("Leaky-pass-201")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr("00aabbccdd02"), Vendor: ptr("leaky"), Model: ptr("L1"),
+		Accounts: &[]string{"201"}, MenuPassword: ptr("24681357"), WebPassword: ptr("Leaky-web-pass")}, "t")
+	if err != nil || d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("device: %v %+v", err, d)
+	}
+	res, err := p.Provide(ctx, vendors.Request{Path: "dialogue", MAC: "00aabbccdd02", Method: vendors.MethodPost, Transport: "http", Body: []byte("hello")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Finish(true)
+	body := string(res.File.Body)
+	if !strings.HasPrefix(body, "menu=") || res.Secret {
+		t.Fatalf("the driver did not get the device: %q", body)
+	}
+	for _, secret := range []string{"Leaky-pass-201", "24681357", "Leaky-web-pass"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("the answer carries a secret: %q", body)
+		}
+	}
+}

@@ -424,7 +424,7 @@ func (s *Store) Audit(ctx context.Context, mac string, limit int) ([]autoprov.Au
 
 // AppendAudit writes one audit event.
 func (s *Store) AppendAudit(ctx context.Context, e autoprov.AuditEvent) error {
-	return appendAudit(s.db, e)
+	return appendAudit(s.db.WithContext(ctx), e)
 }
 
 func appendAudit(tx *gorm.DB, e autoprov.AuditEvent) error {

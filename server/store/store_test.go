@@ -495,3 +495,35 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Every write runs with the caller's context: a cancelled one writes
+// nothing and says so.
+func TestWritesHonourTheContext(t *testing.T) { eachBackend(t, testWritesHonourTheContext) }
+
+func testWritesHonourTheContext(t *testing.T, dsn string) {
+	s := open(t, dsn)
+	seed(t, s, "805ec0aabb01")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, write := range map[string]func() error{
+		"AppendAudit": func() error {
+			return s.AppendAudit(ctx, autoprov.AuditEvent{At: t0, Event: autoprov.EventSettingsUpdated, Actor: "t", Detail: "x"})
+		},
+		"PutSettings": func() error { return s.PutSettings(ctx, autoprov.DefaultSettings()) },
+		"UpdateDevice": func() error {
+			return s.UpdateDevice(ctx, autoprov.Device{MAC: "805ec0aabb01", Vendor: "yealink", Model: "T54W", State: autoprov.StateAssigned, Label: "x"})
+		},
+		"Seen": func() error {
+			_, err := s.Seen(ctx, autoprov.Sighting{MAC: "805ec0aabb02", At: t0})
+			return err
+		},
+	} {
+		if err := write(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: %v, want context.Canceled", name, err)
+		}
+	}
+	evs, err := s.Audit(context.Background(), "", 10)
+	if err != nil || len(evs) != 0 {
+		t.Errorf("audit after cancelled writes: %v %+v, want nothing written", err, evs)
+	}
+}

@@ -233,7 +233,7 @@ func (r *run) write(filename string, wt io.WriterTo) error {
 		a := it.RemoteAddr()
 		remote = a.IP.String()
 	}
-	r.s.log.Warn("tftp write refused", "path", truncate(filename), "remote", remote)
+	r.s.logLimited(slog.LevelWarn, "tftp write refused", truncate(filename), remote, "uploads are refused")
 	return errNoWrite
 }
 

@@ -778,6 +778,24 @@ func TestRepeatedFailuresLoggedOnce(t *testing.T) {
 	}
 }
 
+// A phone (or anyone) repeating a write request is logged once a minute.
+func TestWriteRefusedLoggedOnce(t *testing.T) {
+	ts := start(t, newFake(nil))
+	c := pinClient(t, ts.addr)
+	for range 3 {
+		rf, err := c.Send("a.cfg", "octet")
+		if err == nil {
+			_, err = rf.ReadFrom(strings.NewReader("evil config"))
+		}
+		if err == nil || !strings.Contains(err.Error(), "access violation") {
+			t.Fatalf("pin/tftp Send: err %v, want access violation", err)
+		}
+	}
+	if n := strings.Count(ts.log.String(), `msg="tftp write refused" path=a.cfg`); n != 1 {
+		t.Errorf("write refusal logged %d times, want 1:\n%s", n, ts.log.String())
+	}
+}
+
 // TestLogLimited: one line per message, path and remote per minute, on the
 // Server's clock.
 func TestLogLimited(t *testing.T) {
