@@ -135,13 +135,27 @@ func XML(s string) string {
 	}, s))
 }
 
-// KV returns s unchanged for a "key = value" line, or ErrUnsafeValue when it
-// is not vendors.SafeText: a line break (CR, LF, NEL, U+2028, U+2029) could
-// inject another line, and no other unsafe rune belongs in a value either.
+// KV returns s for a "key = value" line, or ErrUnsafeValue when it holds
+// a rune that could end the line or inject another one: a C0 control
+// (CR, LF, TAB...), DEL, NEL (U+0085), U+2028 or U+2029. The other runes
+// vendors.UnsafeRune refuses (C1 controls, noncharacters, U+FFFD, invalid
+// UTF-8) are dropped, as XML drops them: input paths refuse them since the
+// one text rule, but a value stored before it must still render, not cost
+// the phone its file.
 func KV(s string) (string, error) {
-	if !vendors.SafeText(s) {
-		// The value may be a secret: never echo it.
-		return "", ErrUnsafeValue
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			// The value may be a secret: never echo it.
+			return "", ErrUnsafeValue
+		}
 	}
-	return s, nil
+	if vendors.SafeText(s) {
+		return s, nil
+	}
+	return strings.Map(func(r rune) rune {
+		if vendors.UnsafeRune(r) {
+			return -1
+		}
+		return r
+	}, s), nil
 }

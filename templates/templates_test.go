@@ -272,8 +272,13 @@ func TestKV(t *testing.T) {
 	bad := []string{"\n", "\r", "\x00", "\x7f", "\t",
 		secret + "\nstatic.security.user_password = admin:x",
 		secret + "\r", "\x00" + secret, secret + "\x7f", secret + "\x1b",
-		secret + "\u0085", secret + "\u009b", secret + "\u2028", secret + "\u2029",
-		secret + "\ufdd0", secret + "\ufffe", secret + "\U0001ffff", secret + "\ufffd", secret + "\xff"}
+		secret + "\u0085", secret + "\u2028", secret + "\u2029"}
+	// The other unsafe runes are dropped, not refused (TestUnsafeRunesAlike).
+	for _, s := range []string{secret + "\u009b", secret + "\ufdd0", secret + "\ufffe", secret + "\U0001ffff", secret + "\ufffd", secret + "\xff"} {
+		if got, err := templates.KV(s); err != nil || got != secret {
+			t.Errorf("KV(%q) = %q, %v; want %q", s, got, err, secret)
+		}
+	}
 	for _, s := range bad {
 		got, err := templates.KV(s)
 		if err == nil {
@@ -292,18 +297,23 @@ func TestKV(t *testing.T) {
 	}
 }
 
-// TestUnsafeRunesAlike: xml and kv follow vendors.UnsafeRune, so a C1
-// control, U+2028 and U+FFFE are treated alike: xml drops each, kv refuses
-// each. TAB is the deliberate difference: xml keeps it (with LF and CR),
-// kv refuses it.
+// TestUnsafeRunesAlike: xml and kv follow vendors.UnsafeRune. xml drops
+// every unsafe rune but TAB, LF and CR; kv refuses the ones that could end
+// a line (C0, DEL, NEL, U+2028, U+2029) and drops the others (C1, U+FFFE,
+// noncharacters), so a value stored before the rule still renders.
 func TestUnsafeRunesAlike(t *testing.T) {
-	for _, r := range []rune{0x85, 0x9b, 0x2028, 0x2029, 0xfffe, 0xffff, 0x1fffe, 0xfdd0, 0x7f, 0x1b} {
+	breaks := func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }
+	for _, r := range []rune{0x85, 0x9b, 0x2028, 0x2029, 0xfffe, 0xffff, 0x1fffe, 0xfdd0, 0x7f, 0x1b, 0xfffd} {
 		s := "a" + string(r) + "b"
 		if got := templates.XML(s); got != "ab" {
 			t.Errorf("XML(%q) = %q, want %q", s, got, "ab")
 		}
-		if got, err := templates.KV(s); !errors.Is(err, templates.ErrUnsafeValue) {
+		got, err := templates.KV(s)
+		if breaks(r) && !errors.Is(err, templates.ErrUnsafeValue) {
 			t.Errorf("KV(%q) = %q, %v; want ErrUnsafeValue", s, got, err)
+		}
+		if !breaks(r) && (err != nil || got != "ab") {
+			t.Errorf("KV(%q) = %q, %v; want %q", s, got, err, "ab")
 		}
 	}
 	if got := templates.XML("a\tb"); got != "a\tb" {
@@ -312,16 +322,32 @@ func TestUnsafeRunesAlike(t *testing.T) {
 	if _, err := templates.KV("a\tb"); err == nil {
 		t.Error("KV accepted a TAB")
 	}
+	if got, err := templates.KV("M\xffller"); err != nil || got != "Mller" {
+		t.Errorf("KV(invalid UTF-8) = %q, %v; want the bad byte dropped", got, err)
+	}
 	// Every rune up to U+3000 and the end of each plane: xml drops exactly
-	// the unsafe ones (but TAB, LF, CR), kv refuses exactly those.
+	// the unsafe ones (but TAB, LF, CR); kv refuses the line breakers and
+	// drops the other unsafe ones.
 	check := func(r rune) {
 		s := "a" + string(r) + "b"
 		keep := !vendors.UnsafeRune(r) || r == '\t' || r == '\n' || r == '\r'
 		if got := templates.XML(s) != "ab"; got != keep {
 			t.Errorf("XML keeps %U: %v, want %v", r, got, keep)
 		}
-		if _, err := templates.KV(s); (err == nil) != !vendors.UnsafeRune(r) {
-			t.Errorf("KV accepts %U: %v, want %v", r, err == nil, !vendors.UnsafeRune(r))
+		got, err := templates.KV(s)
+		switch {
+		case breaks(r):
+			if err == nil {
+				t.Errorf("KV accepts %U", r)
+			}
+		case vendors.UnsafeRune(r):
+			if err != nil || got != "ab" {
+				t.Errorf("KV(%U) = %q, %v; want it dropped", r, got, err)
+			}
+		default:
+			if err != nil || got != s {
+				t.Errorf("KV(%U) = %q, %v; want it kept", r, got, err)
+			}
 		}
 	}
 	for r := rune(0); r < 0x3000; r++ {

@@ -6,7 +6,7 @@
 // Everything is embedded (templates and one CSS file), nothing is loaded
 // from elsewhere and no JavaScript is needed. An admin logs in with the
 // admin API token and gets a session cookie; every POST carries a CSRF
-// token tied to the session. The UI calls the core (*autoprov.Service)
+// token tied to the session. The UI calls the core (*provision.Inventory)
 // through the Core interface and never shows a secret.
 package web
 

@@ -15,7 +15,7 @@ import (
 // a transfer): a caller that hung up after the change must not leave it
 // unaudited.
 func (s *Inventory) audit(ctx context.Context, mac, event, actor, detail string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	ctx, cancel := afterChange(ctx)
 	defer cancel()
 	if err := s.st.Audit.AppendAudit(ctx, autoprov.AuditEvent{At: s.now(), MAC: mac, Event: event, Actor: actor, Detail: detail}); err != nil {
 		s.log.Error("audit", "event", event, "mac", mac, "err", err)

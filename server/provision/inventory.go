@@ -251,7 +251,7 @@ func (s *Inventory) UpdateAccount(ctx context.Context, ext string, in autoprov.A
 			return a, err
 		}
 		for _, mac := range macs {
-			if _, err := s.openWindow(ctx, mac, actor); err != nil {
+			if _, err := s.openWindowAfterChange(ctx, mac, actor); err != nil {
 				return a, err
 			}
 		}
@@ -312,7 +312,7 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 	}
 	s.audit(ctx, mac, event, actor, d.Vendor+" "+d.Model+", accounts "+strings.Join(d.Accounts, ","))
 	if len(d.Accounts) > 0 {
-		if _, err := s.openWindow(ctx, mac, actor); err != nil {
+		if _, err := s.openWindowAfterChange(ctx, mac, actor); err != nil {
 			return autoprov.Device{}, err
 		}
 	}
@@ -347,7 +347,7 @@ func (s *Inventory) UpdateDevice(ctx context.Context, mac string, in autoprov.De
 	changed := strings.Join(before.Accounts, ",") != strings.Join(d.Accounts, ",") ||
 		before.MenuPassword != d.MenuPassword || before.WebPassword != d.WebPassword
 	if changed && len(d.Accounts) > 0 {
-		if _, err := s.openWindow(ctx, mac, actor); err != nil {
+		if _, err := s.openWindowAfterChange(ctx, mac, actor); err != nil {
 			return autoprov.Device{}, err
 		}
 	}
@@ -585,6 +585,20 @@ func (s *Inventory) OpenDisclosure(ctx context.Context, mac, actor string) (auto
 	if d.State != autoprov.StateAssigned {
 		return autoprov.Disclosure{}, autoprov.Invalid("mac", "device %s is unassigned: assign it first", mac)
 	}
+	return s.openWindow(ctx, mac, actor)
+}
+
+// afterChange is the context of what follows a change already stored (its
+// window, its audit): the caller hanging up must not leave the change
+// half done, so it runs on regardless, bounded like a settle.
+func afterChange(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// openWindowAfterChange opens the window a stored change calls for.
+func (s *Inventory) openWindowAfterChange(ctx context.Context, mac, actor string) (autoprov.Disclosure, error) {
+	ctx, cancel := afterChange(ctx)
+	defer cancel()
 	return s.openWindow(ctx, mac, actor)
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/autoprov/autoprov"
@@ -35,7 +36,9 @@ type Phones struct {
 	devices   DeviceReader
 	sightings Sightings
 	claims    Claims
-	miss      *ratelimit.Keyed
+	miss      *ratelimit.Keyed // one line per MAC, path and reason a minute
+	missAll   *ratelimit.Keyed // and a budget for all of them together
+	unlogged  atomic.Int64     // misses left out of the log by the budget
 }
 
 // NewPhones returns the phone side of the core.
@@ -48,6 +51,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 		sightings: st.Sightings,
 		claims:    st.Claims,
 		miss:      ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, Now: o.Now}),
+		missAll:   ratelimit.New(ratelimit.Config{Every: missLogEvery, Burst: missLogBurst, MaxKeys: 1, Now: o.Now}),
 	}
 }
 
@@ -314,11 +318,28 @@ func (p *Phones) missf(req vendors.Request, mac, format string, a ...any) error 
 func (p *Phones) refusef(kind error, req vendors.Request, mac, format string, a ...any) error {
 	reason := fmt.Sprintf(format, a...)
 	if p.miss.Allow(mac + "|" + req.Path + "|" + reason) {
-		p.log.Warn("miss", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "user_agent", req.UserAgent,
-			"transport", req.Transport, "method", req.Method, "reason", reason)
+		// A client forging a new path for every request passes the
+		// per-key limit each time: the budget bounds the log all the same,
+		// and says how much it left out.
+		if !p.missAll.Allow("") {
+			p.unlogged.Add(1)
+		} else {
+			if n := p.unlogged.Swap(0); n > 0 {
+				p.log.Warn("misses not logged: too many at once", "count", n)
+			}
+			p.log.Warn("miss", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "user_agent", req.UserAgent,
+				"transport", req.Transport, "method", req.Method, "reason", reason)
+		}
 	}
 	return fmt.Errorf("%s: %w", req.Path, kind)
 }
+
+// The miss log's budget across all keys: a burst of 50 lines, then one a
+// second.
+const (
+	missLogBurst = 50
+	missLogEvery = time.Second
+)
 
 func randomToken() string {
 	b := make([]byte, 16)

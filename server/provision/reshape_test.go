@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -404,4 +405,89 @@ func TestResponderGetsNoSecrets(t *testing.T) {
 			t.Errorf("the answer carries a secret: %q", body)
 		}
 	}
+}
+
+// Text stored before the one text rule (a display name with U+FFFD or a
+// noncharacter, which inputs refuse now) still renders after an upgrade:
+// the phone gets its file with the rune left out, not a 404.
+func TestTextStoredBeforeTheRuleStillRenders(t *testing.T) {
+	st := newMemStore()
+	c, _ := newCoreOn(t, st)
+	ctx := context.Background()
+	if _, err := st.CreateAccount(ctx, autoprov.Account{Extension: "201", DisplayName: "M\ufffdller\ufffe", AuthUser: "201", Password: "Legacy-pass-201"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := fetch(t, c, "805ec0aabb01.cfg", yua, true)
+	if !bytes.Contains(body, []byte("account.1.display_name = Mller\n")) {
+		t.Fatalf("legacy display name not rendered without its unsafe runes:\n%s", body)
+	}
+}
+
+// A client forging a new path for every request cannot flood the log:
+// past the budget, misses are counted and the count is logged once the
+// budget allows again.
+func TestMissLogHasABudget(t *testing.T) {
+	logs := &testlog.Buffer{}
+	reg, _ := all.Registry("")
+	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	p, _ := provision.New(provision.Options{Registry: reg, Now: clk.Now, Log: slog.New(slog.NewTextHandler(logs, nil))}, newMemStore())
+	for i := range 500 {
+		if _, err := p.Provide(context.Background(), vendors.Request{Path: fmt.Sprintf("forged-%d.bin", i), RemoteAddr: "192.0.2.66"}); !errors.Is(err, autoprov.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "msg=miss"); n != 50 {
+		t.Fatalf("%d miss lines for 500 forged paths at once, want the budget of 50", n)
+	}
+	clk.Add(time.Second)
+	if _, err := p.Provide(context.Background(), vendors.Request{Path: "forged-late.bin"}); !errors.Is(err, autoprov.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `msg="misses not logged: too many at once" component=provision count=450`) {
+		t.Fatalf("the left-out misses are not counted in the log:\n%s", logs.String())
+	}
+}
+
+// A change already stored opens its window even when the caller hangs up
+// right after it: the window is part of the change, not of the request.
+func TestWindowOpensWhenTheCallerHangsUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &cancelOnUpdate{memStore: newMemStore(), cancel: cancel}
+	c2, _ := newCoreOn(t, st)
+	if _, err := c2.PutSettings(context.Background(), autoprov.SettingsPatch{SIPServer: ptr("pbx")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	mustAccount(t, c2, "201", "Alice")
+	if _, err := c2.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	// The update is stored, then the caller is gone.
+	_, _ = c2.UpdateDevice(ctx, "805ec0aabb01", autoprov.DeviceInput{Accounts: &[]string{"201"}}, "t")
+	d, err := c2.Device(context.Background(), "805ec0aabb01")
+	if err != nil || len(d.Accounts) != 1 || d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("after the caller hung up: %+v, %v; want the account and an open window", d, err)
+	}
+}
+
+// cancelOnUpdate cancels the caller's context as soon as a device update
+// is stored, as a client hanging up at that moment would.
+type cancelOnUpdate struct {
+	*memStore
+	cancel func()
+}
+
+func (s *cancelOnUpdate) UpdateDevice(ctx context.Context, d autoprov.Device) error {
+	err := s.memStore.UpdateDevice(ctx, d)
+	s.cancel()
+	return err
+}
+
+func (s *cancelOnUpdate) OpenDisclosure(ctx context.Context, mac string, now time.Time, window time.Duration, actor string) (autoprov.Disclosure, error) {
+	if err := ctx.Err(); err != nil {
+		return autoprov.Disclosure{}, err
+	}
+	return s.memStore.OpenDisclosure(ctx, mac, now, window, actor)
 }
