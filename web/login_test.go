@@ -60,7 +60,7 @@ func loginFrom(h http.Handler, ip, tok string) *httptest.ResponseRecorder {
 // that has guesses left.
 func TestLoginFloodCannotLockOut(t *testing.T) {
 	h := loginHandler(t, slog.New(slog.DiscardHandler))
-	const n = 10000
+	const n = 12000 // the acceptance asks 10,000; more than the 10,000 clients remembered shows the old shared bucket
 	for i := range n {
 		ip := fmt.Sprintf("127.%d.%d.%d", 1+i/65536, i/256%256, i%256)
 		if rec := loginFrom(h, ip, "wrong-"+strconv.Itoa(i)); rec.Code != http.StatusUnauthorized {

@@ -100,7 +100,7 @@ func TestAuthThrottle(t *testing.T) {
 // flood that has not used up its own guesses.
 func TestAuthFloodCannotLockOut(t *testing.T) {
 	e := newEnv(t, options{log: slog.New(slog.DiscardHandler)})
-	const n = 10000
+	const n = 12000 // the acceptance asks 10,000; more than the 10,000 clients remembered shows the old shared bucket
 	for i := range n {
 		ip := fmt.Sprintf("127.%d.%d.%d", 1+i/65536, i/256%256, i%256)
 		if rec := e.apiFrom(ip, "Bearer wrong-"+strconv.Itoa(i)); rec.Code != http.StatusUnauthorized {
