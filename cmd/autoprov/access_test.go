@@ -286,7 +286,7 @@ func TestFail2banFilter(t *testing.T) {
 	// The server listens on 127.0.0.1 here; an IPv6 client's line is
 	// written as the server writes it (slog's text handler leaves it unquoted).
 	s.log.Write([]byte(`time=2026-03-01T08:00:00.000+01:00 level=WARN msg="authentication failed" component=http remote=::1 via=api reason="wrong token"` + "\n"))
-	s.must(200, "GET", "/api/v1/settings", nil, nil) // a right token: no line
+	s.must(200, "GET", "/api/v1/settings", nil, nil)  // a right token: no line
 	do(t, api, "GET", s.base+"/api/v1/settings", nil) // no credentials: no line
 	do(t, api, "GET", s.base+"/prov/nothing.cfg", nil)
 
