@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -137,17 +138,28 @@ func (u *UI) loginPage(c *gin.Context) {
 	u.render(c, http.StatusOK, "login", view{Title: "Log in"})
 }
 
+// authFailedMsg is the fixed message of the one log line every failed
+// login writes (with remote= and via=ui), the same as the API's
+// (httpd.AuthFailedMsg), so one fail2ban filter matches both.
+const authFailedMsg = "authentication failed"
+
 func (u *UI) login(c *gin.Context) {
 	ip := c.ClientIP()
 	// The guess is taken before the token is checked, so concurrent
-	// attempts cannot all pass a check made before any of them failed.
+	// attempts cannot all pass a check made before any of them failed; a
+	// refused client's token is not even looked at. The limiter forgets
+	// idle and then the least recent clients, never pools them: no number
+	// of other addresses makes a fresh one wait.
 	if !u.logins.Allow(ip) {
-		u.log.Warn("login refused: too many wrong tokens", "remote", ip)
+		if u.quiet.Allow(ip) {
+			u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "throttled")
+		}
+		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(ip)+time.Second-1)/time.Second)), 10))
 		u.render(c, http.StatusTooManyRequests, "login", view{Title: "Log in", Error: "Too many wrong tokens. Wait a minute and try again."})
 		return
 	}
 	if !u.tokenOK(c.PostForm("token")) {
-		u.log.Warn("login with a wrong token", "remote", ip)
+		u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "wrong token")
 		u.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Error: "Wrong token."})
 		return
 	}

@@ -89,6 +89,7 @@ type UI struct {
 	static   fs.FS
 	sessions *sessions
 	logins   *ratelimit.Keyed // login guesses per client IP
+	quiet    *ratelimit.Keyed // "throttled" log lines per client IP
 	now      func() time.Time
 }
 
@@ -108,6 +109,7 @@ func New(core Core, log *slog.Logger, adminToken string) (*UI, error) {
 	u := &UI{core: core, log: log.With("component", "web"), tokenSum: sha256.Sum256([]byte(adminToken)), now: time.Now}
 	u.sessions = newSessions(u.now)
 	u.logins = newLoginLimiter(u.now)
+	u.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: loginClients, Now: u.now})
 	var err error
 	if u.pages, err = parsePages(u.funcs()); err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/sippnp"
@@ -46,6 +47,7 @@ type config struct {
 	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
+	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
@@ -77,6 +79,9 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")
 	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database: a SQLite file path (default <data>/autoprov.db) or a PostgreSQL DSN such as postgres://user:pass@host/db (AUTOPROV_DB)")
 	fs.StringVar(&c.logLevel, "log-level", env("AUTOPROV_LOG_LEVEL", "info"), "log level: debug, info, warn, error (AUTOPROV_LOG_LEVEL)")
+	var phoneNets, adminNets string
+	fs.StringVar(&phoneNets, "phone-networks", env("AUTOPROV_PHONE_NETWORKS", ""), "networks (CIDR, comma-separated, IPv4 and IPv6) phones may be in: HTTP(S) /prov/, TFTP, plug-and-play and sniffed DHCP from elsewhere are treated as misses; empty allows every address (AUTOPROV_PHONE_NETWORKS)")
+	fs.StringVar(&adminNets, "admin-networks", env("AUTOPROV_ADMIN_NETWORKS", ""), "networks (CIDR, comma-separated, IPv4 and IPv6) the admin API and web UI may be used from; others get 403; empty allows every address (AUTOPROV_ADMIN_NETWORKS)")
 	win, err := time.ParseDuration(env("AUTOPROV_DISCLOSURE_WINDOW", "10m"))
 	if err != nil {
 		return config{}, fmt.Errorf("AUTOPROV_DISCLOSURE_WINDOW: %v", err)
@@ -87,6 +92,12 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.phoneNets, err = netlist.Parse(phoneNets); err != nil {
+		return config{}, fmt.Errorf("--phone-networks (AUTOPROV_PHONE_NETWORKS): %v", err)
+	}
+	if c.adminNets, err = netlist.Parse(adminNets); err != nil {
+		return config{}, fmt.Errorf("--admin-networks (AUTOPROV_ADMIN_NETWORKS): %v", err)
 	}
 	if c.window < time.Second {
 		return config{}, errors.New("--disclosure-window must be at least 1s")
@@ -203,7 +214,8 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
-	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Log: log, AdminToken: token, Mount: ui.Mount})
+	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets})
 	if err != nil {
 		return err
 	}
@@ -216,15 +228,15 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig()) })
 	}
 	if tftpConn != nil {
-		srv := tftpd.New(phones, log)
+		srv := tftpd.New(phones, log, tftpd.WithNetworks(c.phoneNets))
 		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
 	}
 	if pnp != nil {
-		srv := sippnp.New(sippnp.Config{Recorder: phones, Log: log})
+		srv := sippnp.New(sippnp.Config{Recorder: phones, Log: log, Networks: c.phoneNets})
 		g.Go(func() error { return srv.Serve(gctx, pnp) })
 	}
 	if capt != nil {
-		srv := sniff.New(sniff.Config{Recorder: phones, Log: log})
+		srv := sniff.New(sniff.Config{Recorder: phones, Log: log, Networks: c.phoneNets})
 		g.Go(func() error { return srv.Serve(gctx, capt) }) // closes capt when gctx ends, which ends its reads
 	}
 	g.Go(func() error { return sweep(gctx, inventory, log) })
@@ -245,6 +257,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if capt != nil {
 		attrs = append(attrs, "sniff", strings.Join(capt.Interfaces, ","))
 		logSniff(log, capt)
+	}
+	if !c.phoneNets.Empty() {
+		attrs = append(attrs, "phone_networks", c.phoneNets.String())
+	}
+	if !c.adminNets.Empty() {
+		attrs = append(attrs, "admin_networks", c.adminNets.String())
 	}
 	log.Info("autoprov started", attrs...)
 	if c.ready != nil {
@@ -275,16 +293,27 @@ func sweep(ctx context.Context, inv *provision.Inventory, log *slog.Logger) erro
 	}
 }
 
+// minTokenLen is the shortest admin token accepted: a token an attacker
+// might guess is refused at start-up (the generated one has 48 hex digits).
+const minTokenLen = 24
+
 // adminToken returns the admin API token: AUTOPROV_ADMIN_TOKEN when set,
 // else the one in <data>/admin-token, generated (mode 0600) at first start.
+// A token shorter than minTokenLen is refused.
 func adminToken(data, fromEnv string) (token, path string, err error) {
 	if fromEnv != "" {
+		if len(fromEnv) < minTokenLen {
+			return "", "", fmt.Errorf("AUTOPROV_ADMIN_TOKEN is %d characters long; it must have at least %d (random ones, e.g. from: openssl rand -hex 24), or unset it to use a generated token", len(fromEnv), minTokenLen)
+		}
 		return fromEnv, "(AUTOPROV_ADMIN_TOKEN)", nil
 	}
 	path = filepath.Join(data, "admin-token")
 	b, err := os.ReadFile(path)
 	if err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
+			if len(t) < minTokenLen {
+				return "", "", fmt.Errorf("the admin token in %s is %d characters long; it must have at least %d (random ones, e.g. from: openssl rand -hex 24), or delete the file to have one generated", path, len(t), minTokenLen)
+			}
 			return t, path, nil
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -133,6 +133,22 @@ func (k *Keyed) Peek(key string) bool {
 	return k.refill(1-e.lim.TokensAt(now)) <= 0
 }
 
+// RetryAfter returns how long until Allow(key) can succeed: 0 when it can
+// now. It takes nothing. Use it for a refused client's Retry-After.
+func (k *Keyed) RetryAfter(key string) time.Duration {
+	if k.limit == rate.Inf {
+		return 0
+	}
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.keys[key]
+	if e == nil || now.Before(e.took) {
+		return 0
+	}
+	return k.refill(1 - e.lim.TokensAt(now))
+}
+
 // Forget drops key's bucket: its next event finds a full one. Use it when
 // the key has proved itself (a correct login ends the count of wrong ones).
 func (k *Keyed) Forget(key string) {

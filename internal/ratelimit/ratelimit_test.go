@@ -348,3 +348,33 @@ func TestSlowRefill(t *testing.T) {
 		t.Fatalf("a new key at the bound: Len %d", k.Len())
 	}
 }
+
+func TestRetryAfter(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: 12 * time.Second, Burst: 2, Now: c.now})
+	if d := k.RetryAfter("a"); d != 0 {
+		t.Fatalf("unknown key: RetryAfter %v, want 0", d)
+	}
+	k.Allow("a")
+	if d := k.RetryAfter("a"); d != 0 {
+		t.Fatalf("one token left: RetryAfter %v, want 0", d)
+	}
+	k.Allow("a")
+	if d := k.RetryAfter("a"); d != 12*time.Second {
+		t.Fatalf("empty: RetryAfter %v, want 12s", d)
+	}
+	c.add(5 * time.Second)
+	if d := k.RetryAfter("a"); d != 7*time.Second {
+		t.Fatalf("5 s later: RetryAfter %v, want 7s", d)
+	}
+	if k.Allow("a") {
+		t.Fatal("RetryAfter took nothing, yet Allow succeeded early")
+	}
+	c.add(7 * time.Second)
+	if d := k.RetryAfter("a"); d != 0 || !k.Allow("a") {
+		t.Fatalf("at refill: RetryAfter %v, want 0 and Allow", d)
+	}
+	if d := New(Config{}).RetryAfter("a"); d != 0 {
+		t.Fatalf("no limit: RetryAfter %v", d)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestHealthzUnavailable(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	e := newEnv(t, options{})
-	for _, c := range []struct {
+	for i, c := range []struct {
 		name, header string
 		want         int
 	}{
@@ -61,6 +62,9 @@ func TestAuth(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req := httptest.NewRequest("GET", "/api/v1/settings", nil)
+			// One client address per case: wrong tokens from one address
+			// are throttled (TestAuthThrottle).
+			req.RemoteAddr = "198.51.100." + strconv.Itoa(i+1) + ":1234"
 			if c.header != "" {
 				req.Header.Set("Authorization", c.header)
 			}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
@@ -18,6 +20,7 @@ import (
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/testlog"
 )
 
@@ -49,6 +52,10 @@ type options struct {
 	trustedProxies []string
 	adminToken     *string
 	drivers        []vendors.Vendor // added after the shipped ones
+	phoneNetworks  netlist.List
+	adminNetworks  netlist.List
+	log            *slog.Logger // instead of the text log into env.log
+	mount          func(*gin.Engine)
 }
 
 func newEnv(t *testing.T, o options) *env {
@@ -60,6 +67,9 @@ func newEnv(t *testing.T, o options) *env {
 	t.Cleanup(func() { st.Close() })
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.log != nil {
+		log = o.log
+	}
 	reg, err := all.Registry("")
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +82,8 @@ func newEnv(t *testing.T, o options) *env {
 	if o.adminToken != nil {
 		tok = *o.adminToken
 	}
-	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies})
+	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies,
+		PhoneNetworks: o.phoneNetworks, AdminNetworks: o.adminNetworks, Mount: o.mount})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,17 @@ package httpd
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -74,6 +73,10 @@ type Config struct {
 	Log       *slog.Logger
 	// AdminToken is the bearer token of the admin API.
 	AdminToken string
+	// PhoneNetworks and AdminNetworks are the allow-lists of the phone
+	// routes (/prov/) and of the admin API and UI (everything else but
+	// /healthz); empty lists allow everyone. See access.go.
+	PhoneNetworks, AdminNetworks netlist.List
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// TrustedProxies lists proxies whose X-Forwarded-For is believed; none by default.
@@ -96,6 +99,7 @@ type Server struct {
 	log    *slog.Logger
 	engine *gin.Engine
 	quiet  *ratelimit.Keyed // the edge's own refusals of phones, in the log
+	access *access          // failed-authentication throttle and log limiter
 }
 
 // New builds the HTTP edge.
@@ -118,9 +122,9 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e,
+	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e, access: newAccess(),
 		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096})}
-	e.Use(s.recover, s.accessLog)
+	e.Use(s.recover, s.accessLog, s.allowList)
 	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, apiError{Error: "not found"}) })
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })
 
@@ -228,17 +232,6 @@ func (s *Server) accessLog(c *gin.Context) {
 	}
 	s.log.Log(c.Request.Context(), lvl, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "bytes", c.Writer.Size(), "remote", c.ClientIP(), "duration", time.Since(start))
-}
-
-func (s *Server) auth(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) != 1 {
-		c.Header("WWW-Authenticate", `Bearer realm="autoprov"`)
-		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
-		return
-	}
-	c.Next()
 }
 
 func (s *Server) limitBody(c *gin.Context) {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	// 30): a source may start PerSource at once, then one more each
 	// minute/PerSource.
 	PerSource int
+	// Networks, when not empty, is where phones may be (--phone-networks):
+	// datagrams from other sources are ignored (one log line a minute per
+	// source), as if never received.
+	Networks netlist.List
 }
 
 // Server answers plug-and-play SUBSCRIBEs. Serve runs it.
@@ -166,6 +171,10 @@ func (s *Server) read(ctx context.Context, pc net.PacketConn, out net.PacketConn
 
 // handle processes one datagram. It never panics on any input.
 func (s *Server) handle(ctx context.Context, b []byte, from *net.UDPAddr, out writer) {
+	if !s.cfg.Networks.AllowsIP(from.IP) {
+		s.logOnce("outside|"+from.IP.String(), slog.LevelInfo, "ignored: source outside the phone networks", "remote", from.String())
+		return
+	}
 	m, err := parse(b)
 	if err != nil {
 		s.logOnce("malformed|"+from.IP.String(), slog.LevelDebug, "ignored: not a SIP message", "remote", from.String())

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -42,6 +43,11 @@ type Config struct {
 	// Interval is the least time between two records of one MAC (default
 	// one minute): a client retransmits its DISCOVER every few seconds.
 	Interval time.Duration
+	// Networks, when not empty, is where phones may be (--phone-networks):
+	// a request whose client address is known (ciaddr or option 50) and
+	// outside it is ignored. One without an address (a first DISCOVER) is
+	// still recorded: the sniffer only hears the segments it watches.
+	Networks netlist.List
 }
 
 // Sniffer turns captured DHCP requests into inbox entries. Serve runs it.
@@ -176,6 +182,7 @@ const (
 	unknown                 // the Recorder found no vendor driver for it
 	recorded                // handed to the Recorder, which took it
 	failed                  // the Recorder failed
+	outside                 // the client's address is outside Config.Networks
 )
 
 func (s *Sniffer) handle(ctx context.Context, d *decoder, frame []byte, iface string) outcome {
@@ -186,6 +193,9 @@ func (s *Sniffer) handle(ctx context.Context, d *decoder, frame []byte, iface st
 	req, ok := r.vendorRequest()
 	if !ok {
 		return ignored
+	}
+	if r.IP != "" && !s.cfg.Networks.AllowsString(r.IP) {
+		return outside
 	}
 	if !s.macs.Allow(r.MAC) {
 		return limited

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pin/tftp/v3"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -103,6 +104,13 @@ func WithProvideTimeout(d time.Duration) Option {
 	}
 }
 
+// WithNetworks restricts read requests to clients in l (--phone-networks):
+// a request from elsewhere is answered "file not found", exactly as a
+// miss, and logged once a minute per client. An empty l allows everyone.
+func WithNetworks(l netlist.List) Option {
+	return func(s *Server) { s.allow = l }
+}
+
 // Server is the TFTP edge. Create it with New and run it with Serve or
 // ListenAndServe; a Server may serve several connections in turn.
 type Server struct {
@@ -112,6 +120,7 @@ type Server struct {
 	retries        int
 	maxBlockSize   int
 	provideTimeout time.Duration
+	allow          netlist.List // clients allowed to read (WithNetworks)
 
 	now   func() time.Time // the clock of the log limiter (tests)
 	quiet *ratelimit.Keyed // repeated refusals and failures
@@ -251,6 +260,13 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		return errUnavailable
 	}
 	defer r.active.Done()
+
+	if !s.allow.AllowsString(remote) {
+		if s.quiet.Allow("outside\x00" + remote) {
+			s.log.Info("tftp refused: client outside the phone networks", "path", truncate(filename), "remote", remote)
+		}
+		return errNotFound
+	}
 
 	p, err := provision.CleanPath(filename)
 	if err != nil {

@@ -1,0 +1,72 @@
+package sippnp
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov/internal/netlist"
+)
+
+// TestPhoneNetworks: on a real loopback socket with Networks 127.0.0.2/32,
+// a SUBSCRIBE from 127.0.0.1 is ignored (no answer, nothing recorded,
+// one log line) and the same from 127.0.0.2 is answered.
+func TestPhoneNetworks(t *testing.T) {
+	conns, err := Listen("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow, _ := netlist.Parse("127.0.0.2/32")
+	rec := &fakeRecorder{}
+	logs := &syncBuf{}
+	s := New(Config{Recorder: rec, Log: slogTo(logs), Networks: allow, T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, conns) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+
+	subscribe := func(src string) (answered bool) {
+		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(src)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		me := src + ":" + strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
+		msg := bytes.ReplaceAll(yealinkW52P, []byte("10.1.3.239:5059"), []byte(me))
+		msg = bytes.Replace(msg, []byte("branch="), []byte("rport;branch="), 1)
+		msg = bytes.ReplaceAll(msg, []byte("1536537630@10.1.3.239"), []byte("pnp-"+src))
+		if _, err := pc.WriteTo(msg, conns.Recv.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		pc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, _, err := pc.ReadFrom(buf)
+		return err == nil && bytes.HasPrefix(buf[:n], []byte("SIP/2.0 200 OK"))
+	}
+	for range 2 {
+		if subscribe("127.0.0.1") {
+			t.Error("a SUBSCRIBE from outside the phone networks was answered")
+		}
+	}
+	if n := len(rec.calls()); n != 0 {
+		t.Errorf("%d recorded from outside the phone networks", n)
+	}
+	if !subscribe("127.0.0.2") {
+		t.Fatalf("a SUBSCRIBE from the phone network was not answered:\n%s", logs.String())
+	}
+	if calls := rec.calls(); len(calls) != 1 || calls[0].RemoteAddr != "127.0.0.2" {
+		t.Errorf("recorded %+v, want one from 127.0.0.2", calls)
+	}
+	if n := strings.Count(logs.String(), "outside the phone networks"); n != 1 {
+		t.Errorf("%d log lines for two ignored SUBSCRIBEs, want 1:\n%s", n, logs.String())
+	}
+}
