@@ -29,6 +29,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -312,4 +313,32 @@ func split(v string) (id, body string, ok bool) {
 type Source interface {
 	Ring() *Keyring
 	Refresh() *Keyring
+}
+
+// Staged returns a keyring with k's keys and then a fresh key, last: a
+// key every holder of the ring can open before anyone seals with it.
+func (k *Keyring) Staged() *Keyring {
+	out := &Keyring{keys: slices.Clone(k.keys)}
+	out.keys = append(out.keys, Generate().keys[0])
+	return out
+}
+
+// WithCurrent returns a keyring with the key id first and k's other keys
+// after it, in their order; nil when k lacks id.
+func (k *Keyring) WithCurrent(id string) *Keyring {
+	out := &Keyring{}
+	for _, key := range k.keys {
+		if key.id == id {
+			out.keys = append(out.keys, key)
+		}
+	}
+	if len(out.keys) == 0 {
+		return nil
+	}
+	for _, key := range k.keys {
+		if key.id != id {
+			out.keys = append(out.keys, key)
+		}
+	}
+	return out
 }

@@ -143,3 +143,19 @@ func TestFile(t *testing.T) {
 		t.Fatalf("broken file replaced the ring: %v", got.IDs())
 	}
 }
+
+func TestStagedWithCurrent(t *testing.T) {
+	k := Generate()
+	st := k.Staged()
+	ids := st.IDs()
+	if len(ids) != 2 || ids[0] != k.Current() {
+		t.Fatalf("Staged = %v", ids)
+	}
+	promoted := st.WithCurrent(ids[1])
+	if got := promoted.IDs(); len(got) != 2 || got[0] != ids[1] || got[1] != ids[0] {
+		t.Fatalf("WithCurrent = %v", got)
+	}
+	if st.WithCurrent("00000000") != nil {
+		t.Fatal("WithCurrent(unknown) not nil")
+	}
+}

@@ -298,3 +298,21 @@ func (s *Store) reseal(ctx context.Context, all bool, batch int, progress func(d
 	}
 	return res, nil
 }
+
+// ErrBackupPostgres is returned by Backup on PostgreSQL: its backup is
+// pg_dump's job (kept together with the keyring).
+var ErrBackupPostgres = errors.New("backup of a PostgreSQL database: use pg_dump (e.g. pg_dump -Fc) and keep the secret keyring (<data>/secret.key or AUTOPROV_SECRET_KEY) with the dump; without it the secrets in the dump cannot be read")
+
+// Backup writes a consistent copy of a SQLite database to path (which
+// must not exist), online: VACUUM INTO reads one snapshot while the
+// server goes on. The copy holds only live rows (no free pages). On
+// PostgreSQL it returns ErrBackupPostgres.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.postgres {
+		return ErrBackupPostgres
+	}
+	if err := s.db.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		return fmt.Errorf("backup database: %w", err)
+	}
+	return nil
+}
