@@ -46,7 +46,7 @@ type config struct {
 	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
-	secretKey                                 string // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
+	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
