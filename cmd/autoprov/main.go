@@ -48,6 +48,7 @@ type config struct {
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
+	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
@@ -55,7 +56,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return config{}, fmt.Errorf("unknown command %q (the only command is serve)", args[0])
+		return config{}, fmt.Errorf("unknown command %q (commands: serve, rotate-key, backup, restore)", args[0])
 	}
 	env := func(name, def string) string {
 		// An empty AUTOPROV_TFTP disables TFTP; other empty variables are unset.
@@ -120,6 +121,11 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 // run parses args and serves until ctx is done or a signal arrives. ready,
 // when not nil, is told the bound addresses (tests listen on port 0).
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer, ready func(httpAddr, tftpAddr net.Addr)) error {
+	if len(args) > 0 {
+		if cmd := command(args[0]); cmd != nil {
+			return cmd(ctx, args[1:], lookupEnv, stderr)
+		}
+	}
 	c, err := parse(args, lookupEnv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -128,6 +134,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	c.ready = ready
+	c.secretKey, _ = lookupEnv("AUTOPROV_SECRET_KEY")
 	token, _ := lookupEnv("AUTOPROV_ADMIN_TOKEN")
 	return serve(ctx, c, token, stderr)
 }
@@ -139,8 +146,8 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
-		return fmt.Errorf("data directory (--data): %w", err)
+	if err := secureDataDir(c.data, log); err != nil {
+		return err
 	}
 	token, tokenPath, err := adminToken(c.data, envToken)
 	if err != nil {
@@ -196,7 +203,11 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		}
 	}
 
-	st, err := store.Open(c.db)
+	keys, err := loadKeyring(c.data, c.secretKey, true)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(c.db, keys)
 	if err != nil {
 		return fmt.Errorf("database (--db): %w", err)
 	}
@@ -205,6 +216,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("database (--db): %w", err)
 	}
+	logSealing(ctx, log, st, keys)
 
 	phones, inventory := provision.New(provision.Options{
 		Registry: reg, Log: log, PublicURL: c.publicURL,

@@ -36,9 +36,13 @@ type child struct {
 	done chan error
 }
 
+// testFleetKey is the secret keyring the server processes of one test
+// share, as the instances of a fleet share theirs (32 bytes, base64).
+const testFleetKey = "YXV0b3Byb3YtdGVzdC1mbGVldC1rZXktMzItYnl0ZXM="
+
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
-	return startChildEnv(t, []string{"AUTOPROV_ADMIN_TOKEN=" + testToken}, args...)
+	return startChildEnv(t, []string{"AUTOPROV_ADMIN_TOKEN=" + testToken, "AUTOPROV_SECRET_KEY=" + testFleetKey}, args...)
 }
 
 func startChildEnv(t *testing.T, env []string, args ...string) *child {

@@ -81,7 +81,7 @@ func loadServerCert(c config, now time.Time) (*serverCert, error) {
 	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("generate TLS certificate: %w", err)
 	}
-	if err := writeFileAtomic(certPath, certPEM, 0o644); err != nil {
+	if err := writeFileAtomic(certPath, certPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("generate TLS certificate: %w", err)
 	}
 	sc, err := loadPair(certPath, keyPath)

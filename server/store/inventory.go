@@ -33,9 +33,11 @@ func (s *Store) PutSettings(ctx context.Context, v autoprov.Settings) error {
 // CreateAccount adds an account; ErrConflict when the extension exists.
 func (s *Store) CreateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
 	r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password}
+	s.sealAccount(&r)
 	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
 		return autoprov.Account{}, wrap(err, "account %s", a.Extension)
 	}
+	r.Password = a.Password
 	return r.domain(), nil
 }
 
@@ -44,6 +46,9 @@ func (s *Store) Account(ctx context.Context, ext string) (autoprov.Account, erro
 	var r accountRow
 	if err := s.db.WithContext(ctx).Where("extension = ?", ext).First(&r).Error; err != nil {
 		return autoprov.Account{}, wrap(err, "account %s", ext)
+	}
+	if err := s.openAccount(&r); err != nil {
+		return autoprov.Account{}, err
 	}
 	return r.domain(), nil
 }
@@ -56,6 +61,9 @@ func (s *Store) Accounts(ctx context.Context) ([]autoprov.Account, error) {
 	}
 	out := make([]autoprov.Account, len(rows))
 	for i, r := range rows {
+		if err := s.openAccount(&r); err != nil {
+			return nil, err
+		}
 		out[i] = r.domain()
 	}
 	return out, nil
@@ -72,6 +80,9 @@ func (s *Store) AccountsByExtension(ctx context.Context, exts []string) (map[str
 		return nil, wrap(err, "accounts")
 	}
 	for _, r := range rows {
+		if err := s.openAccount(&r); err != nil {
+			return nil, err
+		}
 		out[r.Extension] = r.domain()
 	}
 	return out, nil
@@ -85,11 +96,13 @@ func (s *Store) UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov
 			return err
 		}
 		r.DisplayName, r.AuthUser, r.Password = a.DisplayName, a.AuthUser, a.Password
+		s.sealAccount(&r)
 		return tx.Save(&r).Error
 	})
 	if err != nil {
 		return autoprov.Account{}, wrap(err, "account %s", a.Extension)
 	}
+	r.Password = a.Password
 	return r.domain(), nil
 }
 
@@ -125,7 +138,7 @@ func (s *Store) DevicesUsingAccount(ctx context.Context, ext string) ([]string, 
 func (s *Store) CreateDevice(ctx context.Context, d autoprov.Device) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		r := deviceRow{MAC: d.MAC}
-		fill(&r, d)
+		s.fill(&r, d)
 		if err := tx.Create(&r).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
 		}
@@ -141,7 +154,7 @@ func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
 		if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
 		}
-		fill(&r, d)
+		s.fill(&r, d)
 		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "updated_at").Updates(&r).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
 		}
@@ -152,10 +165,11 @@ func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
 	})
 }
 
-func fill(r *deviceRow, d autoprov.Device) {
+func (s *Store) fill(r *deviceRow, d autoprov.Device) {
 	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
 	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, storeKeys(d.Keys), storedOverrides(d.Overrides)
 	r.MenuPassword, r.WebPassword = d.MenuPassword, d.WebPassword
+	s.sealDevice(r)
 	if r.DisclosureState == "" {
 		r.DisclosureState = autoprov.DisclosureNone
 	}
@@ -192,6 +206,9 @@ func (s *Store) Device(ctx context.Context, mac string) (autoprov.Device, error)
 	if err := s.db.WithContext(ctx).First(&r, "mac = ?", mac).Error; err != nil {
 		return autoprov.Device{}, wrap(err, "device %s", mac)
 	}
+	if err := s.openDevice(&r); err != nil {
+		return autoprov.Device{}, err
+	}
 	exts, err := s.accountsOf(ctx, []string{mac})
 	if err != nil {
 		return autoprov.Device{}, err
@@ -222,6 +239,9 @@ func (s *Store) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autopro
 	}
 	out := make([]autoprov.Device, len(rows))
 	for i, r := range rows {
+		if err := s.openDevice(&r); err != nil {
+			return nil, err
+		}
 		out[i] = r.domain(exts[r.MAC])
 	}
 	return out, nil

@@ -115,6 +115,16 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 		return fmt.Errorf("schema migration: %w", err)
 	}
 	s.schema = m
+	// The data migration: secrets an older autoprov stored in plain text
+	// are sealed, still under the lock, so instances starting together
+	// seal each value once; but first a keyring that opens none of the
+	// sealed values is refused, before it writes anything.
+	if err := s.checkKeys(ctx); err != nil {
+		return err
+	}
+	if err := s.sealPlain(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -318,7 +318,7 @@ func testSchemaTooNew(t *testing.T, dsn string) {
 	versions := appliedVersions(t, s)
 	s.Close()
 
-	_, err := Open(dsn)
+	_, err := Open(dsn, WithKeys(testKeys))
 	var tooNew *SchemaTooNewError
 	if !errors.As(err, &tooNew) || tooNew.Version != latest+1 || tooNew.Known != latest {
 		t.Fatalf("Open = %v, want a SchemaTooNewError for version %d", err, latest+1)
@@ -341,7 +341,7 @@ func TestConcurrentMigrate(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(func() {
-				s, err := Open(dsn)
+				s, err := Open(dsn, WithKeys(testKeys))
 				if err != nil {
 					t.Error(err)
 					return

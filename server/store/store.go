@@ -29,6 +29,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/sealed"
 )
 
 // Errors the store returns, wrapped with context.
@@ -43,7 +44,8 @@ var (
 type Store struct {
 	db       *gorm.DB
 	postgres bool
-	schema   *migrator // versioned migrations (migrate.go)
+	schema   *migrator     // versioned migrations (migrate.go)
+	keys     sealed.Source // the keyring secrets are sealed with (sealed.go)
 }
 
 // Connection pool sizes. PostgreSQL: every instance keeps at most
@@ -74,13 +76,23 @@ const (
 //
 // Before anything else it applies every pending schema migration (see
 // migrate.go); a database whose schema is newer than this binary knows is
-// refused with a *SchemaTooNewError. Errors name the database without its
+// refused with a *SchemaTooNewError. Then, under the same lock, it checks
+// the keyring (WithKeys) against the sealed secrets (a keyring that opens
+// none of them is refused with a *KeyMismatchError) and seals any secret
+// still in plain text (sealed.go). Errors name the database without its
 // password.
-func Open(dsn string) (*Store, error) {
-	if IsPostgres(dsn) {
-		return openPostgres(dsn)
+func Open(dsn string, opts ...Option) (*Store, error) {
+	s := &Store{}
+	for _, o := range opts {
+		o(s)
 	}
-	return openSQLite(strings.TrimPrefix(dsn, sqliteDSNPrefix))
+	if s.keys == nil {
+		s.keys = sealed.Generate()
+	}
+	if IsPostgres(dsn) {
+		return s.openPostgres(dsn)
+	}
+	return s.openSQLite(strings.TrimPrefix(dsn, sqliteDSNPrefix))
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database: a
@@ -135,7 +147,7 @@ func gormConfig() *gorm.Config {
 	}
 }
 
-func openSQLite(path string) (*Store, error) {
+func (s *Store) openSQLite(path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("empty database path")
 	}
@@ -147,8 +159,10 @@ func openSQLite(path string) (*Store, error) {
 	// WAL lets readers run beside the writer; busy_timeout makes concurrent
 	// writers (other goroutines or processes) wait instead of failing;
 	// _txlock=immediate takes the write lock at BEGIN so transactions do
-	// not deadlock upgrading a read lock.
-	full := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+	// not deadlock upgrading a read lock; secure_delete overwrites what a
+	// change removes (a plain-text secret sealed in place) instead of
+	// leaving it in free space.
+	full := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_secure_delete=on"
 	// Switching a new file to WAL while another process does the same can
 	// answer SQLITE_BUSY without waiting (busy_timeout does not cover WAL
 	// recovery): retry a few times, as several instances may start at once.
@@ -164,7 +178,7 @@ func openSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	s.db = db
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.SetMaxIdleConns(sqliteMaxIdle)
 	}
@@ -172,14 +186,18 @@ func openSQLite(path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		s.Close()
-		return nil, err
+	// The file and its WAL, shared-memory and journal siblings hold the
+	// database's pages: nobody else reads them.
+	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-func openPostgres(dsn string) (*Store, error) {
+func (s *Store) openPostgres(dsn string) (*Store, error) {
 	name := Describe(dsn)
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -208,7 +226,7 @@ func openPostgres(dsn string) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	s := &Store{db: db, postgres: true}
+	s.db, s.postgres = db, true
 	if err := s.Ping(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)

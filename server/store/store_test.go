@@ -19,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create and drop test schemas
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/sealed"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -28,12 +29,16 @@ import (
 // skip, except under CI=true, where they fail so CI never skips silently.
 const postgresEnv = "AUTOPROV_TEST_POSTGRES"
 
+// testKeys is the keyring every handle the tests open shares, as the
+// instances of one fleet share theirs.
+var testKeys = sealed.Generate()
+
 // open opens a handle on the database named by dsn and closes it when the
 // test ends. Opening the same dsn twice gives two handles (two connection
 // pools, as two server processes would have) on one database.
 func open(t *testing.T, dsn string) *Store {
 	t.Helper()
-	s, err := Open(dsn)
+	s, err := Open(dsn, WithKeys(testKeys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +439,7 @@ func testConcurrentOpen(t *testing.T, dsn string) {
 	stores := make([]*Store, 4)
 	for i := range stores {
 		wg.Go(func() {
-			s, err := Open(dsn)
+			s, err := Open(dsn, WithKeys(testKeys))
 			if err != nil {
 				t.Error(err)
 				return

@@ -1,14 +1,17 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/sealed"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -231,6 +234,7 @@ func testUpgrade(t *testing.T, dsn string, snap apiSnapshot) {
 	if err != nil || v != s.schema.latest() {
 		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, s.schema.latest())
 	}
+	checkSealed(t, s, dsn)
 
 	// Settings.
 	if st, err := s.Settings(context.Background()); err != nil || st != fixtureSettings || storeSettings(st) != snap.Settings {
@@ -381,5 +385,61 @@ func checkDevice(t *testing.T, got, want autoprov.Device) {
 	}
 	if got.CreatedAt.IsZero() || got.UpdatedAt.Before(got.CreatedAt) {
 		t.Errorf("device %s times: %v, %v", want.MAC, got.CreatedAt, got.UpdatedAt)
+	}
+}
+
+// checkSealed: every secret column of the upgraded database holds a value
+// sealed under the test keyring's current key, and none of the fixture's
+// passwords is anywhere in it (on SQLite: in the file or its WAL).
+func checkSealed(t *testing.T, s *Store, dsn string) {
+	t.Helper()
+	var secrets []string
+	for _, a := range fixtureAccounts {
+		secrets = append(secrets, a.Password)
+	}
+	for _, d := range fixtureDevices {
+		secrets = append(secrets, d.MenuPassword, d.WebPassword)
+	}
+	raw := rawDB(t, dsn)
+	n := 0
+	for _, c := range secretColumns {
+		rows, err := raw.Query("SELECT " + c.column + " FROM " + c.table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			if v == "" {
+				continue
+			}
+			n++
+			if id, ok := sealed.KeyOf(v); !ok || id != testKeys.Current() {
+				t.Errorf("%s.%s holds %.12q..., not a value sealed under %s", c.table, c.column, v, testKeys.Current())
+			}
+		}
+		rows.Close()
+	}
+	if n < len(fixtureAccounts)+2 {
+		t.Errorf("only %d sealed values", n)
+	}
+	if byKey, plain, err := s.SealCounts(context.Background()); err != nil || plain != 0 || byKey[testKeys.Current()] != n {
+		t.Errorf("SealCounts = %v, %d plain, %v; want %d under %s", byKey, plain, err, n, testKeys.Current())
+	}
+	if IsPostgres(dsn) {
+		return
+	}
+	for _, f := range []string{dsn, dsn + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, secret := range secrets {
+			if secret != "" && bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s still holds a fixture password in plain text", filepath.Base(f))
+			}
+		}
 	}
 }

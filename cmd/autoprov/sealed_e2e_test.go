@@ -1,0 +1,300 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/autoprov/autoprov/internal/sealed"
+	"github.com/autoprov/autoprov/server/store"
+)
+
+const (
+	webPass  = "Web-Pass-Xyz-4242"
+	menuPass = "97531"
+)
+
+// setupSecrets puts settings, account 201 (sipPass) and a Yealink with
+// its own web and menu passwords on the server.
+func setupSecrets(s *server) {
+	s.must(200, "PUT", "/api/v1/settings", settings, nil)
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "Alice Example", "password": sipPass}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "80:5E:C0:AA:BB:01", "model": "T54W", "accounts": []string{"201"},
+		"web_password": webPass, "menu_password": menuPass}, nil)
+}
+
+// fetchSecrets re-opens the device's window and fetches its file: the
+// secrets read back through the store.
+func fetchSecrets(t *testing.T, s *server) {
+	t.Helper()
+	s.must(200, "POST", "/api/v1/devices/805ec0aabb01/disclosure", nil, nil)
+	code, body, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
+	for _, want := range []string{"account.1.password = " + sipPass, webPass, menuPass} {
+		if code != 200 || !bytes.Contains(body, []byte(want)) {
+			t.Fatalf("fetch inside the window: %d, lacks a secret (%.3s...)", code, want)
+		}
+	}
+}
+
+// checkDataDir reads every file under dir: none may hold a secret, every
+// file must be 0600 and every directory 0700.
+func checkDataDir(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			if info.Mode().Perm() != 0o700 {
+				t.Errorf("directory %s has mode %04o, want 0700", rel, info.Mode().Perm())
+			}
+			return nil
+		}
+		files++
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("file %s has mode %04o, want 0600", rel, info.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, sec := range secrets {
+			if bytes.Contains(b, []byte(sec)) {
+				t.Errorf("file %s holds the secret %.3s... in plain text", rel, sec)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 3 {
+		t.Fatalf("only %d files under the data directory", files)
+	}
+}
+
+// TestDataDirHoldsNoSecret: accounts and devices made through the real
+// server and fetched by a phone leave no SIP, web or menu password in any
+// file of the data directory, while it runs (database, WAL, shared memory)
+// and after; every file there is 0600 and every directory 0700, though the
+// directory existed before as 0755 with a 0644 file and a 0755 directory.
+func TestDataDirHoldsNoSecret(t *testing.T) {
+	data := t.TempDir()
+	if err := os.Chmod(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(data, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "old", "notes.txt"), []byte("left here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(data, "old"), 0o755)
+	os.Chmod(filepath.Join(data, "old", "notes.txt"), 0o644)
+	s := startWith(t, data, "--https", "127.0.0.1:0")
+	setupSecrets(s)
+	fetchSecrets(t, s)
+	if _, err := os.Stat(filepath.Join(data, "autoprov.db-wal")); err != nil {
+		t.Fatalf("no WAL while running: %v", err)
+	}
+	checkDataDir(t, data, sipPass, webPass, menuPass)
+	if !strings.Contains(s.log.String(), "modes fixed") {
+		t.Error("the fixed modes are not logged")
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkDataDir(t, data, sipPass, webPass, menuPass)
+	s.leaks(sipPass, webPass, menuPass)
+}
+
+// runAutoprov runs an autoprov command in-process with env and returns its
+// error and what it logged.
+func runAutoprov(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var log bytes.Buffer
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	err := run(context.Background(), args, lookup, &log, nil)
+	return log.String(), err
+}
+
+// TestWrongKeyRefusesToStart: a data directory whose secrets were sealed
+// under one key does not start with another (from the file or
+// AUTOPROV_SECRET_KEY), nor with a lost key file, and says why.
+func TestWrongKeyRefusesToStart(t *testing.T) {
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(data, "secret.key")
+	good, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := []string{"serve", "--data", data, "--http", "127.0.0.1:0", "--tftp", ""}
+	env := map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}
+
+	wrong := sealed.Generate()
+	if err := sealed.WriteFile(keyPath, wrong); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runAutoprov(t, env, serve...); err == nil || !strings.Contains(err.Error(), "opens none of the") || !strings.Contains(err.Error(), wrong.Current()) {
+		t.Fatalf("wrong key file: err = %v", err)
+	}
+
+	env["AUTOPROV_SECRET_KEY"] = base64.StdEncoding.EncodeToString(sealed.NewKey())
+	if _, err := runAutoprov(t, env, serve...); err == nil || !strings.Contains(err.Error(), "opens none of the") {
+		t.Fatalf("wrong AUTOPROV_SECRET_KEY: err = %v", err)
+	}
+	delete(env, "AUTOPROV_SECRET_KEY")
+
+	os.Remove(keyPath)
+	if _, err := runAutoprov(t, env, serve...); err == nil || !strings.Contains(err.Error(), "no "+keyPath+" was found") {
+		t.Fatalf("lost key file: err = %v", err)
+	}
+	if _, err := os.Stat(keyPath); err == nil {
+		t.Fatal("a key made for a database it cannot open was left behind")
+	}
+	if err := os.WriteFile(keyPath, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = startWith(t, data)
+	fetchSecrets(t, s)
+}
+
+// sealCounts reads how the secrets of the SQLite database in data are
+// sealed, with the keyring in its secret.key.
+func sealCounts(t *testing.T, data string) (map[string]int, *sealed.Keyring) {
+	t.Helper()
+	f, err := sealed.LoadFile(filepath.Join(data, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(data, "autoprov.db"), store.WithKeys(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	byKey, plain, err := st.SealCounts(context.Background())
+	if err != nil || plain != 0 {
+		t.Fatalf("SealCounts: %v, %d plain", err, plain)
+	}
+	return byKey, f.Ring()
+}
+
+// TestRotateKeyWhileServing: rotate-key run beside a serving instance
+// re-seals every secret under a new key and drops the old one; the
+// server goes on reading and writing secrets throughout, and after a
+// restart.
+func TestRotateKeyWhileServing(t *testing.T) {
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	before, ring := sealCounts(t, data)
+	old := ring.Current()
+	if before[old] != 3 {
+		t.Fatalf("before: %v, want 3 under %s", before, old)
+	}
+	log, err := runAutoprov(t, nil, "rotate-key", "--data", data, "--batch", "2")
+	if err != nil {
+		t.Fatalf("rotate-key: %v\n%s", err, log)
+	}
+	for _, want := range []string{"re-sealing secrets", "done=2 total=3", "done=3 total=3", "old keys dropped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("rotate-key log lacks %q:\n%s", want, log)
+		}
+	}
+	after, ring := sealCounts(t, data)
+	if ids := ring.IDs(); len(ids) != 1 || ids[0] == old || after[ids[0]] != 3 || after[old] != 0 {
+		t.Fatalf("after: %v under keyring %v (old %s)", after, ids, old)
+	}
+	fetchSecrets(t, s) // the running server reads the re-sealed rows
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Bob", "password": "Bob-Pass-202-qq"}, nil)
+	if byKey, _ := sealCounts(t, data); byKey[ring.Current()] != 4 || len(byKey) != 1 {
+		t.Fatalf("a write after the rotation: %v, want 4 under %s", byKey, ring.Current())
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	s = startWith(t, data)
+	fetchSecrets(t, s)
+	checkDataDir(t, data, sipPass, webPass, menuPass, "Bob-Pass-202-qq")
+}
+
+// TestBackupRestore: backup writes the database and its keyring into one
+// 0600 tar; restore puts both in a new data directory, where the server
+// starts and reads the secrets; it refuses to overwrite without --force.
+func TestBackupRestore(t *testing.T) {
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	out := filepath.Join(t.TempDir(), "autoprov.tar")
+	if log, err := runAutoprov(t, nil, "backup", "--data", data, out); err != nil { // online, while serving
+		t.Fatalf("backup: %v\n%s", err, log)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v, %v", st, err)
+	}
+	f, _ := os.Open(out)
+	tr := tar.NewReader(f)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names = append(names, h.Name)
+		b, _ := io.ReadAll(tr)
+		if bytes.Contains(b, []byte(sipPass)) || bytes.Contains(b, []byte(webPass)) {
+			t.Errorf("backup entry %s holds a secret in plain text", h.Name)
+		}
+	}
+	f.Close()
+	if strings.Join(names, " ") != "autoprov.db secret.key" {
+		t.Fatalf("backup holds %v", names)
+	}
+	if _, err := runAutoprov(t, nil, "backup", "--data", data, out); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+
+	fresh := filepath.Join(t.TempDir(), "restored")
+	if log, err := runAutoprov(t, nil, "restore", "--data", fresh, out); err != nil {
+		t.Fatalf("restore: %v\n%s", err, log)
+	}
+	if _, err := runAutoprov(t, nil, "restore", "--data", fresh, out); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("restore over an existing database: %v", err)
+	}
+	if log, err := runAutoprov(t, nil, "restore", "--data", fresh, "--force", out); err != nil {
+		t.Fatalf("restore --force: %v\n%s", err, log)
+	}
+	s = startWith(t, fresh)
+	fetchSecrets(t, s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkDataDir(t, fresh, sipPass, webPass, menuPass)
+
+	// PostgreSQL: backup refuses and says what to use.
+	if _, err := runAutoprov(t, nil, "backup", "--data", t.TempDir(), "--db", "postgres://u@127.0.0.1:1/x", filepath.Join(t.TempDir(), "x.tar")); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("backup on PostgreSQL: %v", err)
+	}
+}
