@@ -42,7 +42,16 @@ type Settings struct {
 	// DisclosureWindowSeconds is the length of a secret window; 0 follows
 	// the server's --disclosure-window.
 	DisclosureWindowSeconds int
+	// InboxCap bounds the unassigned devices (the inbox): a new phone
+	// beyond it is not recorded. 0 follows DefaultInboxCap.
+	InboxCap int
 }
+
+// DefaultInboxCap is the inbox's bound while the settings set none.
+const DefaultInboxCap = 5000
+
+// MaxInboxCap is the largest inbox_cap an admin may set.
+const MaxInboxCap = 1000000
 
 // DefaultSettings are the settings of a new installation.
 func DefaultSettings() Settings {
@@ -53,7 +62,7 @@ func DefaultSettings() Settings {
 type SettingsPatch struct {
 	SIPServer, SIPTransport, OutboundProxy, NTPServer *string
 	Timezone, Language, WebLanguage, ToneScheme       *string
-	SIPPort, DisclosureWindowSeconds                  *int
+	SIPPort, DisclosureWindowSeconds, InboxCap        *int
 }
 
 // Overrides are per-device settings that win over the fleet-wide ones.

@@ -23,6 +23,7 @@ type settingsJSON struct {
 	WebLanguage             string `json:"web_language"`
 	ToneScheme              string `json:"tone_scheme"`
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
+	InboxCap                int    `json:"inbox_cap"`
 }
 
 // settingsPatchJSON is PUT /settings: fields left out keep their value.
@@ -37,6 +38,7 @@ type settingsPatchJSON struct {
 	WebLanguage             *string `json:"web_language"`
 	ToneScheme              *string `json:"tone_scheme"`
 	DisclosureWindowSeconds *int    `json:"disclosure_window_seconds"`
+	InboxCap                *int    `json:"inbox_cap"`
 }
 
 func settingsOut(st autoprov.Settings) settingsJSON { return settingsJSON(st) }
@@ -45,7 +47,7 @@ func (p settingsPatchJSON) domain() autoprov.SettingsPatch {
 	return autoprov.SettingsPatch{
 		SIPServer: p.SIPServer, SIPTransport: p.SIPTransport, OutboundProxy: p.OutboundProxy, NTPServer: p.NTPServer,
 		Timezone: p.Timezone, Language: p.Language, WebLanguage: p.WebLanguage, ToneScheme: p.ToneScheme,
-		SIPPort: p.SIPPort, DisclosureWindowSeconds: p.DisclosureWindowSeconds,
+		SIPPort: p.SIPPort, DisclosureWindowSeconds: p.DisclosureWindowSeconds, InboxCap: p.InboxCap,
 	}
 }
 

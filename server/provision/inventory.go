@@ -94,6 +94,9 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 	if in.DisclosureWindowSeconds != nil {
 		st.DisclosureWindowSeconds = *in.DisclosureWindowSeconds
 	}
+	if in.InboxCap != nil {
+		st.InboxCap = *in.InboxCap
+	}
 	switch {
 	case st.SIPServer != "" && !hostRE.MatchString(st.SIPServer):
 		return autoprov.Settings{}, autoprov.Invalid("sip_server", "sip_server must be a host name or address")
@@ -107,6 +110,8 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 		return autoprov.Settings{}, autoprov.Invalid("ntp_server", "ntp_server must be a host name or address")
 	case in.DisclosureWindowSeconds != nil && (st.DisclosureWindowSeconds < 1 || st.DisclosureWindowSeconds > 7*24*3600):
 		return autoprov.Settings{}, autoprov.Invalid("disclosure_window_seconds", "disclosure_window_seconds must be between 1 and 604800")
+	case in.InboxCap != nil && (st.InboxCap < 1 || st.InboxCap > autoprov.MaxInboxCap):
+		return autoprov.Settings{}, autoprov.Invalid("inbox_cap", "inbox_cap must be between 1 and %d", autoprov.MaxInboxCap)
 	}
 	if err := checkLocale(autoprov.Overrides{Timezone: st.Timezone, Language: st.Language, WebLanguage: st.WebLanguage, ToneScheme: st.ToneScheme}, true); err != nil {
 		return autoprov.Settings{}, err
