@@ -183,10 +183,12 @@ type Sighting struct {
 }
 
 // DeviceFilter narrows a device listing; empty fields match everything.
-// Limit (0: all) and Offset page through the result, ordered by MAC.
+// Limit (0: all) and Offset page through the result, ordered by MAC, or
+// by last seen, newest first, then MAC when NewestFirst is set.
 type DeviceFilter struct {
 	Vendor, Model, State string
 	Limit, Offset        int
+	NewestFirst          bool
 }
 
 // LayoutKey is one key of a device's effective layout, as its driver gets

@@ -204,6 +204,15 @@ func (m *memStore) Devices(_ context.Context, f autoprov.DeviceFilter) ([]autopr
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].MAC < out[j].MAC })
+	if f.NewestFirst {
+		seen := func(d autoprov.Device) time.Time {
+			if d.LastSeen == nil {
+				return time.Time{}
+			}
+			return *d.LastSeen
+		}
+		sort.SliceStable(out, func(i, j int) bool { return seen(out[i]).After(seen(out[j])) })
+	}
 	out = out[min(f.Offset, len(out)):]
 	if f.Limit > 0 {
 		out = out[:min(f.Limit, len(out))]

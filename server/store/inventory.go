@@ -201,7 +201,12 @@ func (s *Store) Device(ctx context.Context, mac string) (autoprov.Device, error)
 
 // Devices lists the devices matching f, ordered by MAC.
 func (s *Store) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error) {
-	q := s.filter(ctx, f).Order("mac")
+	q := s.filter(ctx, f)
+	if f.NewestFirst {
+		// NULLs last on both backends (PostgreSQL sorts them first in DESC).
+		q = q.Order("CASE WHEN last_seen IS NULL THEN 1 ELSE 0 END").Order("last_seen DESC")
+	}
+	q = q.Order("mac")
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
