@@ -182,6 +182,28 @@ type Sighting struct {
 	At                           time.Time
 }
 
+// DeviceWrite is one change of a device that the store makes atomically:
+// the device row and its accounts, the audit events and, when Window is
+// set, the opening of its disclosure window (with its disclosure.opened
+// event). A crash leaves all of it or none.
+type DeviceWrite struct {
+	Device Device
+	// Create inserts the device (ErrConflict when the MAC exists);
+	// otherwise its admin-editable fields and accounts are updated.
+	Create bool
+	// Adopt, with Create false, requires the stored device to be
+	// unassigned still (ErrConflict otherwise): two admins adopting one
+	// phone at once do not both win.
+	Adopt bool
+	// Audit events are written with the change.
+	Audit []AuditEvent
+	// Window > 0 opens the disclosure window [At, At+Window) as
+	// OpenDisclosure does, audited with Actor.
+	Window time.Duration
+	At     time.Time
+	Actor  string
+}
+
 // DeviceFilter narrows a device listing; empty fields match everything.
 // Limit (0: all) and Offset page through the result, ordered by MAC, or
 // by last seen, newest first, then MAC when NewestFirst is set.

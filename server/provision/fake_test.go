@@ -254,6 +254,42 @@ func (m *memStore) UpdateDevice(_ context.Context, d autoprov.Device) error {
 	return nil
 }
 
+func (m *memStore) WriteDevice(_ context.Context, w autoprov.DeviceWrite) error {
+	defer m.lock()()
+	d := w.Device
+	old, ok := m.devices[d.MAC]
+	switch {
+	case w.Create && ok:
+		return conflict("device " + d.MAC)
+	case !w.Create && !ok:
+		return notFound("device " + d.MAC)
+	case !w.Create && w.Adopt && old.State != autoprov.StateUnassigned:
+		return conflict("device " + d.MAC + " was adopted meanwhile")
+	}
+	for _, ext := range d.Accounts {
+		if _, ok := m.accounts[ext]; !ok {
+			return notFound("account " + ext)
+		}
+	}
+	if w.Create {
+		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureNone}
+	} else {
+		d.LastSeen, d.RemoteIP, d.UserAgent, d.Firmware, d.LastFile = old.LastSeen, old.RemoteIP, old.UserAgent, old.Firmware, old.LastFile
+		d.Disclosure = old.Disclosure
+	}
+	for _, e := range w.Audit {
+		m.appendAudit(e)
+	}
+	if w.Window > 0 {
+		at, exp := w.At, w.At.Add(w.Window)
+		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureOpen, OpenedAt: &at, ExpiresAt: &exp}
+		delete(m.claims, d.MAC)
+		m.appendAudit(autoprov.AuditEvent{At: at, MAC: d.MAC, Event: autoprov.EventDisclosureOpened, Actor: w.Actor})
+	}
+	m.devices[d.MAC] = clone(d)
+	return nil
+}
+
 func (m *memStore) DeleteDevice(_ context.Context, mac string) error {
 	defer m.lock()()
 	if _, ok := m.devices[mac]; !ok {

@@ -146,26 +146,35 @@ func (b *inbox) refresh(ctx context.Context) error {
 
 // admit decides, in memory, whether a MAC the inventory does not know may
 // become a new unassigned device; a refusal is counted and logged (once a
-// minute per reason).
+// minute per reason). An admitted sighting holds a place in the count:
+// the caller gives it back (release) when the store created nothing.
 func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, source string) (bool, error) {
 	if err := b.refresh(ctx); err != nil {
 		return false, err
 	}
-	if b.count.Load() >= b.capacity.Load() {
-		n := b.droppedFull.Add(1)
-		b.dropped("full", v, n, "inbox_cap", b.capacity.Load())
-		return false, nil
+	if b.count.Load() < b.capacity.Load() {
+		if !b.perSource.Allow(source) {
+			n := b.droppedRate.Add(1)
+			b.dropped("rate", v, n, "per_minute_per_source", int64(b.perMinute))
+			return false, nil
+		}
+		for {
+			c := b.count.Load()
+			if c >= b.capacity.Load() {
+				break
+			}
+			if b.count.CompareAndSwap(c, c+1) {
+				return true, nil
+			}
+		}
 	}
-	if !b.perSource.Allow(source) {
-		n := b.droppedRate.Add(1)
-		b.dropped("rate", v, n, "per_minute_per_source", int64(b.perMinute))
-		return false, nil
-	}
-	return true, nil
+	n := b.droppedFull.Add(1)
+	b.dropped("full", v, n, "inbox_cap", b.capacity.Load())
+	return false, nil
 }
 
-// added counts a device the store just created.
-func (b *inbox) added() { b.count.Add(1) }
+// release gives back the place admit took when nothing was created.
+func (b *inbox) release() { b.count.Add(-1) }
 
 func (b *inbox) dropped(reason string, v autoprov.Sighting, total uint64, limit string, value int64) {
 	if !b.logLimit.Allow("dropped|" + reason) {

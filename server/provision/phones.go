@@ -196,6 +196,9 @@ func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Re
 	}
 	v = bounded(v)
 	created, err := p.sightings.Seen(ctx, v)
+	if !created {
+		p.inbox.release()
+	}
 	if err != nil {
 		return nil, foundNew, fmt.Errorf("record sighting: %w", err)
 	}
@@ -206,7 +209,6 @@ func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Re
 		}
 		return &d, foundNew, nil
 	}
-	p.inbox.added()
 	p.log.Info("new phone in the inbox", "mac", v.MAC, "vendor", v.Vendor, "model", v.Model, "remote", v.RemoteIP, "via", v.File)
 	return &autoprov.Device{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: autoprov.StateUnassigned,
 		Accounts: []string{}, Keys: []autoprov.KeySpec{}, LastSeen: &v.At, RemoteIP: v.RemoteIP, UserAgent: v.UserAgent,
