@@ -197,13 +197,6 @@ func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
 	u.render(c, status, "inbox", view{Title: "Inbox", Nav: "inbox", Error: errMsg, Data: data})
 }
 
-func lastSeen(d autoprov.Device) time.Time {
-	if d.LastSeen != nil {
-		return *d.LastSeen
-	}
-	return d.CreatedAt
-}
-
 // inboxRow builds the model choice for a phone: its vendor's models with
 // the reported one selected, or every vendor's when the vendor is unknown.
 func (u *UI) inboxRow(d autoprov.Device) inboxRow {
