@@ -42,7 +42,16 @@ type Settings struct {
 	// DisclosureWindowSeconds is the length of a secret window; 0 follows
 	// the server's --disclosure-window.
 	DisclosureWindowSeconds int
+	// InboxCap bounds the unassigned devices (the inbox): a new phone
+	// beyond it is not recorded. 0 follows DefaultInboxCap.
+	InboxCap int
 }
+
+// DefaultInboxCap is the inbox's bound while the settings set none.
+const DefaultInboxCap = 5000
+
+// MaxInboxCap is the largest inbox_cap an admin may set.
+const MaxInboxCap = 1000000
 
 // DefaultSettings are the settings of a new installation.
 func DefaultSettings() Settings {
@@ -53,7 +62,7 @@ func DefaultSettings() Settings {
 type SettingsPatch struct {
 	SIPServer, SIPTransport, OutboundProxy, NTPServer *string
 	Timezone, Language, WebLanguage, ToneScheme       *string
-	SIPPort, DisclosureWindowSeconds                  *int
+	SIPPort, DisclosureWindowSeconds, InboxCap        *int
 }
 
 // Overrides are per-device settings that win over the fleet-wide ones.
@@ -173,11 +182,35 @@ type Sighting struct {
 	At                           time.Time
 }
 
+// DeviceWrite is one change of a device that the store makes atomically:
+// the device row and its accounts, the audit events and, when Window is
+// set, the opening of its disclosure window (with its disclosure.opened
+// event). A crash leaves all of it or none.
+type DeviceWrite struct {
+	Device Device
+	// Create inserts the device (ErrConflict when the MAC exists);
+	// otherwise its admin-editable fields and accounts are updated.
+	Create bool
+	// Adopt, with Create false, requires the stored device to be
+	// unassigned still (ErrConflict otherwise): two admins adopting one
+	// phone at once do not both win.
+	Adopt bool
+	// Audit events are written with the change.
+	Audit []AuditEvent
+	// Window > 0 opens the disclosure window [At, At+Window) as
+	// OpenDisclosure does, audited with Actor.
+	Window time.Duration
+	At     time.Time
+	Actor  string
+}
+
 // DeviceFilter narrows a device listing; empty fields match everything.
-// Limit (0: all) and Offset page through the result, ordered by MAC.
+// Limit (0: all) and Offset page through the result, ordered by MAC, or
+// by last seen, newest first, then MAC when NewestFirst is set.
 type DeviceFilter struct {
 	Vendor, Model, State string
 	Limit, Offset        int
+	NewestFirst          bool
 }
 
 // LayoutKey is one key of a device's effective layout, as its driver gets

@@ -2,6 +2,7 @@ package vendors
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -30,6 +31,29 @@ func ParseMAC(s string) (string, error) {
 		return "", fmt.Errorf("invalid MAC address %q: not a device address", s)
 	}
 	return m, nil
+}
+
+// DeviceMAC checks that a canonical MAC (as ParseMAC returns it) can be a
+// phone's own address: a unicast address (the I/G bit, 0x01 of the first
+// octet, clear) that its manufacturer assigned (the U/L bit, 0x02, clear),
+// neither all zeros nor broadcast. Multicast and locally administered
+// addresses are what a spoofer or a virtual interface makes up, never what
+// a desk phone ships with; the core refuses sightings of them from every
+// edge.
+func DeviceMAC(mac string) error {
+	if !IsMAC(mac) {
+		return fmt.Errorf("invalid MAC address %q: want 12 hex digits", mac)
+	}
+	first, _ := strconv.ParseUint(mac[:2], 16, 8) // IsMAC: two hex digits
+	switch {
+	case strings.Trim(mac, "0") == "":
+		return fmt.Errorf("MAC address %s is all zeros: not a device address", ColonMAC(mac))
+	case first&0x01 != 0:
+		return fmt.Errorf("MAC address %s is a multicast address: not a device address", ColonMAC(mac))
+	case first&0x02 != 0:
+		return fmt.Errorf("MAC address %s is locally administered: not one a phone ships with", ColonMAC(mac))
+	}
+	return nil
 }
 
 // IsMAC reports whether s is exactly 12 hex digits (any case), the way MACs

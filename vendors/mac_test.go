@@ -1,6 +1,7 @@
 package vendors_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/autoprov/autoprov/vendors"
@@ -169,4 +170,29 @@ func FuzzParseMAC(f *testing.F) {
 			t.Fatalf("OUI(%q) = %q", out, vendors.OUI(out))
 		}
 	})
+}
+
+func TestDeviceMAC(t *testing.T) {
+	for _, mac := range []string{"001565abcdef", "805ec0aabb01", "0004f2000001", "fcfcfcfcfcfc", "ACDE48000001"} {
+		if err := vendors.DeviceMAC(mac); err != nil {
+			t.Errorf("DeviceMAC(%q) = %v, want nil", mac, err)
+		}
+	}
+	for _, tc := range []struct{ mac, want string }{
+		{"010203040506", "multicast"},
+		{"01005e000001", "multicast"},
+		{"333300000001", "multicast"},
+		{"ffffffffffff", "multicast"},
+		{"020000000001", "locally administered"},
+		{"aabbccddeeff", "locally administered"},
+		{"fefefefefefe", "locally administered"},
+		{"000000000000", "all zeros"},
+		{"00156", "12 hex digits"},
+		{"00:15:65:ab:cd:ef", "12 hex digits"},
+	} {
+		err := vendors.DeviceMAC(tc.mac)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("DeviceMAC(%q) = %v, want an error saying %q", tc.mac, err, tc.want)
+		}
+	}
 }

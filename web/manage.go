@@ -414,13 +414,13 @@ type settingsData struct {
 }
 
 var settingsFields = []string{"sip_server", "sip_port", "sip_transport", "outbound_proxy", "ntp_server", "timezone",
-	"language", "web_language", "tone_scheme", "disclosure_window_seconds"}
+	"language", "web_language", "tone_scheme", "disclosure_window_seconds", "inbox_cap"}
 
 func settingsForm(st autoprov.Settings) map[string]string {
 	return map[string]string{"sip_server": st.SIPServer, "sip_port": strconv.Itoa(st.SIPPort), "sip_transport": st.SIPTransport,
 		"outbound_proxy": st.OutboundProxy, "ntp_server": st.NTPServer, "timezone": st.Timezone, "language": st.Language,
 		"web_language": st.WebLanguage, "tone_scheme": st.ToneScheme,
-		"disclosure_window_seconds": strconv.Itoa(st.DisclosureWindowSeconds)}
+		"disclosure_window_seconds": strconv.Itoa(st.DisclosureWindowSeconds), "inbox_cap": strconv.Itoa(st.InboxCap)}
 }
 
 func (u *UI) settings(c *gin.Context) {
@@ -438,19 +438,24 @@ func (u *UI) renderSettings(c *gin.Context, status int, errMsg string, data sett
 }
 
 func (u *UI) saveSettings(c *gin.Context) {
-	form := map[string]string{}
-	for _, f := range settingsFields {
-		form[f] = strings.TrimSpace(c.PostForm(f))
-	}
-	data := settingsData{Form: form}
 	cur, err := u.core.Settings(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
 	// Send only what the admin changed, so a setting that follows a
-	// default (the window, the tone scheme) keeps following it.
+	// default (the window, the tone scheme) keeps following it. A field
+	// the form did not send (a page older than the field) is unchanged.
 	shown := settingsForm(cur)
+	form := map[string]string{}
+	for _, f := range settingsFields {
+		v, sent := c.GetPostForm(f)
+		if !sent {
+			v = shown[f]
+		}
+		form[f] = strings.TrimSpace(v)
+	}
+	data := settingsData{Form: form}
 	var st autoprov.SettingsPatch
 	strs := map[string]**string{"sip_server": &st.SIPServer, "sip_transport": &st.SIPTransport, "outbound_proxy": &st.OutboundProxy,
 		"ntp_server": &st.NTPServer, "timezone": &st.Timezone, "language": &st.Language, "web_language": &st.WebLanguage,
@@ -460,7 +465,7 @@ func (u *UI) saveSettings(c *gin.Context) {
 			*dst = &v
 		}
 	}
-	for f, dst := range map[string]**int{"sip_port": &st.SIPPort, "disclosure_window_seconds": &st.DisclosureWindowSeconds} {
+	for f, dst := range map[string]**int{"sip_port": &st.SIPPort, "disclosure_window_seconds": &st.DisclosureWindowSeconds, "inbox_cap": &st.InboxCap} {
 		if form[f] == shown[f] {
 			continue
 		}

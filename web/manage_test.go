@@ -164,7 +164,7 @@ func TestEditInboxPhoneRefused(t *testing.T) {
 func settingsValues(csrf string) url.Values {
 	return url.Values{"csrf": {csrf}, "sip_server": {"pbx.example.org"}, "sip_port": {"5061"}, "sip_transport": {"tls"},
 		"outbound_proxy": {"proxy.example.org:5061"}, "ntp_server": {"ntp.example.org"}, "timezone": {"Europe/Vienna"},
-		"language": {"de"}, "web_language": {"en"}, "tone_scheme": {"AT"}, "disclosure_window_seconds": {"900"}}
+		"language": {"de"}, "web_language": {"en"}, "tone_scheme": {"AT"}, "disclosure_window_seconds": {"900"}, "inbox_cap": {"2000"}}
 }
 
 func TestSettingsPage(t *testing.T) {
@@ -177,7 +177,7 @@ func TestSettingsPage(t *testing.T) {
 	e.post("/ui/settings", settingsValues(csrf)).want(t, http.StatusSeeOther, "/ui/settings")
 	st, _ := e.core.Settings(context.Background())
 	want := autoprov.Settings{SIPServer: "pbx.example.org", SIPPort: 5061, SIPTransport: "tls", OutboundProxy: "proxy.example.org:5061",
-		NTPServer: "ntp.example.org", Timezone: "Europe/Vienna", Language: "de", WebLanguage: "en", ToneScheme: "AT", DisclosureWindowSeconds: 900}
+		NTPServer: "ntp.example.org", Timezone: "Europe/Vienna", Language: "de", WebLanguage: "en", ToneScheme: "AT", DisclosureWindowSeconds: 900, InboxCap: 2000}
 	if st != want {
 		t.Fatalf("settings %+v, want %+v", st, want)
 	}

@@ -136,18 +136,28 @@ type inboxRow struct {
 }
 
 type inboxData struct {
-	Rows     []inboxRow
-	Accounts []autoprov.Account
-	Total    int
+	Rows       []inboxRow
+	Accounts   []autoprov.Account
+	Total      int
+	From, To   int
+	Prev, Next string // links, empty when there is no such page
 }
 
 func (u *UI) inbox(c *gin.Context) {
 	u.renderInbox(c, http.StatusOK, "")
 }
 
-// renderInbox shows the unassigned devices, newest first.
+// renderInbox shows a page of the unassigned devices, newest first
+// (?offset=, ?limit= as on the devices page).
 func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
-	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateUnassigned})
+	limit, err1 := queryInt(c, "limit", pageSize)
+	offset, err2 := queryInt(c, "offset", 0)
+	if err1 != nil || err2 != nil || limit < 1 || limit > maxPageSize || offset < 0 {
+		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
+		return
+	}
+	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateUnassigned,
+		NewestFirst: true, Limit: limit, Offset: offset})
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -157,25 +167,34 @@ func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
 		u.failErr(c, err)
 		return
 	}
-	slices.SortStableFunc(ds, func(a, b autoprov.Device) int {
-		return lastSeen(b).Compare(lastSeen(a))
-	})
-	if len(ds) > inboxMax {
-		ds = ds[:inboxMax]
-	}
 	rows := make([]inboxRow, len(ds))
 	for i, d := range ds {
 		rows[i] = u.inboxRow(d)
 	}
-	u.render(c, status, "inbox", view{Title: "Inbox", Nav: "inbox", Error: errMsg,
-		Data: inboxData{Rows: rows, Accounts: accts, Total: total}})
-}
-
-func lastSeen(d autoprov.Device) time.Time {
-	if d.LastSeen != nil {
-		return *d.LastSeen
+	data := inboxData{Rows: rows, Accounts: accts, Total: total}
+	if len(ds) > 0 {
+		data.From, data.To = offset+1, offset+len(ds)
 	}
-	return d.CreatedAt
+	link := func(off int) string {
+		q := url.Values{}
+		if limit != pageSize {
+			q.Set("limit", strconv.Itoa(limit))
+		}
+		if off > 0 {
+			q.Set("offset", strconv.Itoa(off))
+		}
+		if len(q) == 0 {
+			return "/ui/inbox"
+		}
+		return "/ui/inbox?" + q.Encode()
+	}
+	if offset > 0 {
+		data.Prev = link(max(0, offset-limit))
+	}
+	if offset+len(ds) < total {
+		data.Next = link(offset + limit)
+	}
+	u.render(c, status, "inbox", view{Title: "Inbox", Nav: "inbox", Error: errMsg, Data: data})
 }
 
 // inboxRow builds the model choice for a phone: its vendor's models with

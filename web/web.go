@@ -69,7 +69,6 @@ const (
 	sessionTTL   = 12 * time.Hour
 	cookieName   = "autoprov_session"
 	maxForm      = 64 << 10 // bytes of a form body
-	inboxMax     = 200      // phones shown in the inbox
 	pageSize     = 50       // devices per page by default
 	maxPageSize  = 500      // largest page a URL may ask for
 	loginFails   = 5        // wrong tokens per client IP ...

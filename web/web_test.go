@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"github.com/autoprov/autoprov"
 	"log/slog"
 	"net/http"
@@ -449,4 +450,27 @@ func TestAPIUntouched(t *testing.T) {
 	e.get("/api/v1/devices").want(t, http.StatusUnauthorized)
 	e.login()
 	e.get("/api/v1/devices").want(t, http.StatusUnauthorized) // the cookie is not a bearer token
+}
+
+// TestInboxPaged: the inbox shows a page at a time, newest first, with
+// links to the older and newer pages (bounded discovery: it may hold
+// thousands of phones).
+func TestInboxPaged(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	for i := range 120 {
+		mac := fmt.Sprintf("0015650100%02x", i)
+		// One source address per phone: the inbox's per-source rate does not apply.
+		_, _ = e.core.Provide(context.Background(), vendors.Request{Path: mac + ".cfg",
+			UserAgent: "Yealink SIP-T46S 66.86.0.15 " + mac, RemoteAddr: fmt.Sprintf("192.0.2.%d", i)})
+	}
+	first := e.get("/ui/inbox").want(t, http.StatusOK).has(t, "1–50 of 120", `href="/ui/inbox?offset=50"`)
+	if n := strings.Count(first.body, `class="adopt"`); n != 50 {
+		t.Errorf("%d phones on the first page, want 50", n)
+	}
+	last := e.get("/ui/inbox?offset=100").want(t, http.StatusOK).has(t, "101–120 of 120", `href="/ui/inbox?offset=50"`)
+	if n := strings.Count(last.body, `class="adopt"`); n != 20 {
+		t.Errorf("%d phones on the last page, want 20", n)
+	}
+	e.get("/ui/inbox?limit=0").want(t, http.StatusBadRequest)
 }

@@ -226,7 +226,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
-	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
+	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Log: log, AdminToken: token, Mount: ui.Mount,
 		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets})
 	if err != nil {
 		return err

@@ -54,6 +54,21 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.DELETE("/key-profiles/:name", s.deleteProfile)
 
 	api.GET("/audit", s.listAudit)
+
+	api.GET("/inbox/stats", s.inboxStats)
+}
+
+func (s *Server) inboxStats(c *gin.Context) {
+	if s.cfg.Inbox == nil {
+		s.fail(c, autoprov.ErrNotFound)
+		return
+	}
+	st, err := s.cfg.Inbox.InboxStats(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, inboxStatsOut(st))
 }
 
 // actor names who made an admin change, for the audit log.

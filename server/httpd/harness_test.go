@@ -82,7 +82,7 @@ func newEnv(t *testing.T, o options) *env {
 	if o.adminToken != nil {
 		tok = *o.adminToken
 	}
-	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies,
+	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Inbox: phones, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies,
 		PhoneNetworks: o.phoneNetworks, AdminNetworks: o.adminNetworks, Mount: o.mount})
 	if err != nil {
 		t.Fatal(err)

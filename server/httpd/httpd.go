@@ -33,6 +33,12 @@ type Health interface {
 	Ready(ctx context.Context) error
 }
 
+// Inbox is what GET /api/v1/inbox/stats calls (*provision.Phones): the
+// inbox's bounds and what they dropped.
+type Inbox interface {
+	InboxStats(ctx context.Context) (provision.InboxStats, error)
+}
+
 // Inventory is what the REST API calls: the admin side of the core
 // (*provision.Inventory).
 type Inventory interface {
@@ -70,7 +76,9 @@ type Config struct {
 	Phones    Phones
 	Health    Health
 	Inventory Inventory
-	Log       *slog.Logger
+	// Inbox serves GET /api/v1/inbox/stats; the route answers 404 when nil.
+	Inbox Inbox
+	Log   *slog.Logger
 	// AdminToken is the bearer token of the admin API.
 	AdminToken string
 	// PhoneNetworks and AdminNetworks are the allow-lists of the phone

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -23,6 +24,7 @@ type settingsJSON struct {
 	WebLanguage             string `json:"web_language"`
 	ToneScheme              string `json:"tone_scheme"`
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
+	InboxCap                int    `json:"inbox_cap"`
 }
 
 // settingsPatchJSON is PUT /settings: fields left out keep their value.
@@ -37,6 +39,7 @@ type settingsPatchJSON struct {
 	WebLanguage             *string `json:"web_language"`
 	ToneScheme              *string `json:"tone_scheme"`
 	DisclosureWindowSeconds *int    `json:"disclosure_window_seconds"`
+	InboxCap                *int    `json:"inbox_cap"`
 }
 
 func settingsOut(st autoprov.Settings) settingsJSON { return settingsJSON(st) }
@@ -45,8 +48,26 @@ func (p settingsPatchJSON) domain() autoprov.SettingsPatch {
 	return autoprov.SettingsPatch{
 		SIPServer: p.SIPServer, SIPTransport: p.SIPTransport, OutboundProxy: p.OutboundProxy, NTPServer: p.NTPServer,
 		Timezone: p.Timezone, Language: p.Language, WebLanguage: p.WebLanguage, ToneScheme: p.ToneScheme,
-		SIPPort: p.SIPPort, DisclosureWindowSeconds: p.DisclosureWindowSeconds,
+		SIPPort: p.SIPPort, DisclosureWindowSeconds: p.DisclosureWindowSeconds, InboxCap: p.InboxCap,
 	}
+}
+
+// inboxStatsJSON is GET /inbox/stats: the inbox's size and bound, and what
+// bounded discovery refused since the server started.
+type inboxStatsJSON struct {
+	Unassigned int `json:"unassigned"`
+	Cap        int `json:"cap"`
+	Dropped    struct {
+		RateLimited uint64 `json:"rate_limited"`
+		Full        uint64 `json:"full"`
+	} `json:"dropped"`
+	RefusedMAC uint64 `json:"refused_mac"`
+}
+
+func inboxStatsOut(st provision.InboxStats) inboxStatsJSON {
+	out := inboxStatsJSON{Unassigned: st.Unassigned, Cap: st.Cap, RefusedMAC: st.RefusedMAC}
+	out.Dropped.RateLimited, out.Dropped.Full = st.DroppedRateLimited, st.DroppedFull
+	return out
 }
 
 type accountJSON struct {

@@ -250,8 +250,16 @@ func TestPhoneMACQuery(t *testing.T) {
 			t.Errorf("?mac=%s: status %d:\n%s", q, rec.Code, rec.Body)
 		}
 	}
-	if d := e.device(devMAC); d.UserAgent != yealinkNoMAC {
-		t.Errorf("sighting by ?mac= not recorded: user agent %q", d.UserAgent)
+	// A common file names no phone: the adopted one's report is not
+	// changed by it (found 8), an unknown MAC lands in the inbox.
+	if d := e.device(devMAC); d.UserAgent == yealinkNoMAC {
+		t.Errorf("a common-file fetch with ?mac= overwrote the adopted phone's user agent: %q", d.UserAgent)
+	}
+	if rec := e.phone("GET", "/prov/y000000000000.boot?mac=805ec0aabb77", yealinkNoMAC); rec.Code != http.StatusOK {
+		t.Errorf("?mac= of a new phone: status %d", rec.Code)
+	}
+	if d := e.device("805ec0aabb77"); d.UserAgent != yealinkNoMAC || d.State != autoprov.StateUnassigned {
+		t.Errorf("sighting by ?mac= not recorded: %+v", d)
 	}
 	// A ?mac= that is no MAC names no phone.
 	rec := e.phone("GET", "/prov/y000000000000.boot?mac=nonsense", yealinkNoMAC)

@@ -29,6 +29,10 @@ type Options struct {
 	// ClaimLease bounds how long one transfer may hold the disclosure claim
 	// (default 2 minutes); a crashed server's claim lapses after it.
 	ClaimLease time.Duration
+	// InboxPerMinute and InboxBurst bound how many new unassigned devices
+	// one source address may add (DefaultInboxPerMinute, DefaultInboxBurst
+	// when 0); see inbox.go.
+	InboxPerMinute, InboxBurst int
 }
 
 func (o Options) withDefaults() Options {
@@ -55,7 +59,7 @@ func (o Options) withDefaults() Options {
 
 // New builds both services of the core on one backend (server/store).
 func New(o Options, b Backend) (*Phones, *Inventory) {
-	return NewPhones(o, PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b}),
+	return NewPhones(o, PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b, Counter: b}),
 		NewInventory(o, InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b})
 }
 
@@ -90,6 +94,9 @@ func (r *renderer) fill(st autoprov.Settings) autoprov.Settings {
 	}
 	if st.ToneScheme == "" {
 		st.ToneScheme = vendors.ToneSchemeForZone(st.Timezone)
+	}
+	if st.InboxCap == 0 {
+		st.InboxCap = autoprov.DefaultInboxCap
 	}
 	return st
 }

@@ -27,11 +27,22 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 		if id.Vendor == "" {
 			id.Vendor = v.Name()
 		}
-		dev, err := p.sighting(ctx, mac, id, req)
+		if err := p.checkMAC(mac, req, req.Path); err != nil {
+			return nil, p.missf(req, mac, "%v", err)
+		}
+		v0 := sightingOf(mac, id, req, req.Path, p.now())
+		dev, f, err := p.lookup(ctx, v0, req)
 		if err != nil {
 			return nil, err
 		}
-		if dev.State == autoprov.StateAssigned {
+		if f == foundKnown {
+			// The dialogue is the phone's own exchange: an assigned phone
+			// gets its device's answer, so it counts as its per-device fetch.
+			if err := p.touch(ctx, v0); err != nil {
+				return nil, err
+			}
+		}
+		if dev != nil && dev.State == autoprov.StateAssigned {
 			// The inventory knows better than a guess: the device's own
 			// driver must be the one answering here.
 			dv, m, err := p.reg.Lookup(dev.Vendor, dev.Model)

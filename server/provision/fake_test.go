@@ -204,6 +204,15 @@ func (m *memStore) Devices(_ context.Context, f autoprov.DeviceFilter) ([]autopr
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].MAC < out[j].MAC })
+	if f.NewestFirst {
+		seen := func(d autoprov.Device) time.Time {
+			if d.LastSeen == nil {
+				return time.Time{}
+			}
+			return *d.LastSeen
+		}
+		sort.SliceStable(out, func(i, j int) bool { return seen(out[i]).After(seen(out[j])) })
+	}
 	out = out[min(f.Offset, len(out)):]
 	if f.Limit > 0 {
 		out = out[:min(f.Limit, len(out))]
@@ -241,6 +250,42 @@ func (m *memStore) UpdateDevice(_ context.Context, d autoprov.Device) error {
 	// Sightings and the disclosure window are not the admin's to change.
 	d.LastSeen, d.RemoteIP, d.UserAgent, d.Firmware, d.LastFile = old.LastSeen, old.RemoteIP, old.UserAgent, old.Firmware, old.LastFile
 	d.Disclosure = old.Disclosure
+	m.devices[d.MAC] = clone(d)
+	return nil
+}
+
+func (m *memStore) WriteDevice(_ context.Context, w autoprov.DeviceWrite) error {
+	defer m.lock()()
+	d := w.Device
+	old, ok := m.devices[d.MAC]
+	switch {
+	case w.Create && ok:
+		return conflict("device " + d.MAC)
+	case !w.Create && !ok:
+		return notFound("device " + d.MAC)
+	case !w.Create && w.Adopt && old.State != autoprov.StateUnassigned:
+		return conflict("device " + d.MAC + " was adopted meanwhile")
+	}
+	for _, ext := range d.Accounts {
+		if _, ok := m.accounts[ext]; !ok {
+			return notFound("account " + ext)
+		}
+	}
+	if w.Create {
+		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureNone}
+	} else {
+		d.LastSeen, d.RemoteIP, d.UserAgent, d.Firmware, d.LastFile = old.LastSeen, old.RemoteIP, old.UserAgent, old.Firmware, old.LastFile
+		d.Disclosure = old.Disclosure
+	}
+	for _, e := range w.Audit {
+		m.appendAudit(e)
+	}
+	if w.Window > 0 {
+		at, exp := w.At, w.At.Add(w.Window)
+		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureOpen, OpenedAt: &at, ExpiresAt: &exp}
+		delete(m.claims, d.MAC)
+		m.appendAudit(autoprov.AuditEvent{At: at, MAC: d.MAC, Event: autoprov.EventDisclosureOpened, Actor: w.Actor})
+	}
 	m.devices[d.MAC] = clone(d)
 	return nil
 }

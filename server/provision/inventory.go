@@ -94,6 +94,9 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 	if in.DisclosureWindowSeconds != nil {
 		st.DisclosureWindowSeconds = *in.DisclosureWindowSeconds
 	}
+	if in.InboxCap != nil {
+		st.InboxCap = *in.InboxCap
+	}
 	switch {
 	case st.SIPServer != "" && !hostRE.MatchString(st.SIPServer):
 		return autoprov.Settings{}, autoprov.Invalid("sip_server", "sip_server must be a host name or address")
@@ -107,6 +110,8 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 		return autoprov.Settings{}, autoprov.Invalid("ntp_server", "ntp_server must be a host name or address")
 	case in.DisclosureWindowSeconds != nil && (st.DisclosureWindowSeconds < 1 || st.DisclosureWindowSeconds > 7*24*3600):
 		return autoprov.Settings{}, autoprov.Invalid("disclosure_window_seconds", "disclosure_window_seconds must be between 1 and 604800")
+	case in.InboxCap != nil && (st.InboxCap < 1 || st.InboxCap > autoprov.MaxInboxCap):
+		return autoprov.Settings{}, autoprov.Invalid("inbox_cap", "inbox_cap must be between 1 and %d", autoprov.MaxInboxCap)
 	}
 	if err := checkLocale(autoprov.Overrides{Timezone: st.Timezone, Language: st.Language, WebLanguage: st.WebLanguage, ToneScheme: st.ToneScheme}, true); err != nil {
 		return autoprov.Settings{}, err
@@ -303,18 +308,20 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 	event := autoprov.EventDeviceCreated
 	if adopt {
 		event = autoprov.EventDeviceAdopted
-		err = s.st.Devices.UpdateDevice(ctx, d)
-	} else {
-		err = s.st.Devices.CreateDevice(ctx, d)
 	}
-	if err != nil {
-		return autoprov.Device{}, err
-	}
-	s.audit(ctx, mac, event, actor, d.Vendor+" "+d.Model+", accounts "+strings.Join(d.Accounts, ","))
+	// The device, its accounts, its audit row and its window: one
+	// transaction, so a crash never leaves a device whose window a retry
+	// (409) could not open.
+	w := autoprov.DeviceWrite{Device: d, Create: !adopt, Adopt: adopt, At: s.now(), Actor: actor,
+		Audit: []autoprov.AuditEvent{{At: s.now(), MAC: mac, Event: event, Actor: actor,
+			Detail: d.Vendor + " " + d.Model + ", accounts " + strings.Join(d.Accounts, ",")}}}
 	if len(d.Accounts) > 0 {
-		if _, err := s.openWindowAfterChange(ctx, mac, actor); err != nil {
+		if w.Window, err = s.windowLength(ctx); err != nil {
 			return autoprov.Device{}, err
 		}
+	}
+	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
+		return autoprov.Device{}, err
 	}
 	return s.Device(ctx, mac)
 }
@@ -340,16 +347,17 @@ func (s *Inventory) UpdateDevice(ctx context.Context, mac string, in autoprov.De
 		return autoprov.Device{}, err
 	}
 	s.fillSecrets(&d)
-	if err := s.st.Devices.UpdateDevice(ctx, d); err != nil {
-		return autoprov.Device{}, err
-	}
-	s.audit(ctx, mac, autoprov.EventDeviceUpdated, actor, changedFields(before, d))
+	w := autoprov.DeviceWrite{Device: d, Adopt: before.State != autoprov.StateAssigned, At: s.now(), Actor: actor,
+		Audit: []autoprov.AuditEvent{{At: s.now(), MAC: mac, Event: autoprov.EventDeviceUpdated, Actor: actor, Detail: changedFields(before, d)}}}
 	changed := strings.Join(before.Accounts, ",") != strings.Join(d.Accounts, ",") ||
 		before.MenuPassword != d.MenuPassword || before.WebPassword != d.WebPassword
 	if changed && len(d.Accounts) > 0 {
-		if _, err := s.openWindowAfterChange(ctx, mac, actor); err != nil {
+		if w.Window, err = s.windowLength(ctx); err != nil {
 			return autoprov.Device{}, err
 		}
+	}
+	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
+		return autoprov.Device{}, err
 	}
 	return s.Device(ctx, mac)
 }
@@ -603,11 +611,20 @@ func (s *Inventory) openWindowAfterChange(ctx context.Context, mac, actor string
 }
 
 func (s *Inventory) openWindow(ctx context.Context, mac, actor string) (autoprov.Disclosure, error) {
-	st, err := s.effectiveSettings(ctx)
+	window, err := s.windowLength(ctx)
 	if err != nil {
 		return autoprov.Disclosure{}, err
 	}
-	return s.st.Disclosures.OpenDisclosure(ctx, mac, s.now(), time.Duration(st.DisclosureWindowSeconds)*time.Second, actor)
+	return s.st.Disclosures.OpenDisclosure(ctx, mac, s.now(), window, actor)
+}
+
+// windowLength is the length of a disclosure window the settings give.
+func (s *Inventory) windowLength(ctx context.Context) (time.Duration, error) {
+	st, err := s.effectiveSettings(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(st.DisclosureWindowSeconds) * time.Second, nil
 }
 
 // ExpireDisclosures records the end of every window that ran out.

@@ -26,6 +26,9 @@ type PhoneStores struct {
 	Devices   DeviceReader
 	Sightings Sightings
 	Claims    Claims
+	// Counter counts the inbox every few seconds (bounded discovery);
+	// Devices when it can count and this is nil.
+	Counter DeviceCounter
 }
 
 // Phones is the phone side of the core: it answers phones' requests from
@@ -39,13 +42,23 @@ type Phones struct {
 	miss      *ratelimit.Keyed // one line per MAC, path and reason a minute
 	missAll   *ratelimit.Keyed // and a budget for all of them together
 	unlogged  atomic.Int64     // misses left out of the log by the budget
+	inbox     *inbox
 }
 
 // NewPhones returns the phone side of the core.
 func NewPhones(o Options, st PhoneStores) *Phones {
 	o = o.withDefaults()
 	log := o.Log.With("component", "provision")
+	counter := st.Counter
+	if counter == nil {
+		if c, ok := st.Devices.(DeviceCounter); ok {
+			counter = c
+		} else {
+			counter = noCounter{}
+		}
+	}
 	return &Phones{
+		inbox:     newInbox(o, log, st.Settings, counter),
 		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
 		devices:   st.Devices,
 		sightings: st.Sightings,
@@ -82,14 +95,23 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	if mac == "" {
 		mac = req.MAC
 	}
+	if mac != "" {
+		if err := p.checkMAC(mac, req, req.Path); err != nil {
+			if id.Kind == vendors.FileDevice {
+				return nil, p.missf(req, mac, "%v", err)
+			}
+			mac = "" // a common file needs no MAC: serve it, record nothing
+		}
+	}
 	var dev *autoprov.Device
 	if mac != "" {
-		d, err := p.sighting(ctx, mac, id, req)
+		v0 := sightingOf(mac, id, req, req.Path, p.now())
+		d, f, err := p.lookup(ctx, v0, req)
 		if err != nil {
 			return nil, err
 		}
 		dev = d
-		if d.State == autoprov.StateAssigned && d.Vendor != "" {
+		if d != nil && d.State == autoprov.StateAssigned && d.Vendor != "" {
 			// The inventory knows better than a guess from the path: let the
 			// assigned vendor's driver decide what the path names.
 			var err error
@@ -101,8 +123,20 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 				return nil, p.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
 			}
 		}
+		// An adopted phone's report (firmware, User-Agent, IP, last seen)
+		// is updated only by the fetch of its own per-device file: a
+		// common file names no phone, and anyone can forge the User-Agent
+		// or ?mac= that would name one.
+		if f == foundKnown && (d.State != autoprov.StateAssigned || id.Kind == vendors.FileDevice) {
+			if err := p.touch(ctx, v0); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if id.Kind == vendors.FileDevice {
+		if dev == nil && mac != "" {
+			return nil, p.missf(req, mac, "new phone not admitted to the inbox (rate limit or inbox_cap)")
+		}
 		if dev == nil {
 			return nil, p.missf(req, "", "per-device file without a MAC in the path, user agent or query")
 		}
@@ -127,37 +161,77 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	return newResult(f, false, nil), nil
 }
 
-// sighting records what the request taught us and returns the device.
-func (p *Phones) sighting(ctx context.Context, mac string, id vendors.Identity, req vendors.Request) (*autoprov.Device, error) {
+// sightingOf is what a request taught us about the phone of mac.
+func sightingOf(mac string, id vendors.Identity, req vendors.Request, file string, at time.Time) autoprov.Sighting {
 	// The model is kept as the phone said it, supported or not: the inbox
 	// shows what is out there.
-	if _, err := p.record(ctx, autoprov.Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
-		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: req.Path, At: p.now()}); err != nil {
-		return nil, err
-	}
-	d, err := p.devices.Device(ctx, mac)
-	if errors.Is(err, autoprov.ErrNotFound) { // deleted between the sighting and this read
-		return nil, p.missf(req, mac, "device was deleted meanwhile")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return autoprov.Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
+		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: file, At: at}
 }
 
-// record stores a sighting from any edge (a fetch, a plug-and-play
-// SUBSCRIBE, a DHCP request); a MAC seen for the first time lands in the
-// inbox, which is logged.
-func (p *Phones) record(ctx context.Context, v autoprov.Sighting) (created bool, err error) {
-	created, err = p.sightings.Seen(ctx, v)
+// found is what lookup found.
+type found int
+
+const (
+	foundKnown   found = iota // in the inventory; nothing written yet
+	foundNew                  // recorded now as a new unassigned device
+	foundDropped              // new, and refused by the inbox's bounds
+)
+
+// lookup returns the device of the sighting's MAC when the inventory
+// knows it (writing nothing), or records a new one in the inbox when the
+// bounds admit it (nil when they do not). Every sighting of a MAC the
+// inventory does not know, from every edge, goes through here.
+func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Request) (*autoprov.Device, found, error) {
+	d, err := p.devices.Device(ctx, v.MAC)
+	switch {
+	case err == nil:
+		return &d, foundKnown, nil
+	case !errors.Is(err, autoprov.ErrNotFound):
+		return nil, foundKnown, err
+	}
+	source := req.RemoteAddr
+	if source == "" {
+		source = req.Transport // a DHCP DISCOVER has no address yet: one bucket per edge
+	}
+	ok, err := p.inbox.admit(ctx, v, source)
+	if err != nil || !ok {
+		return nil, foundDropped, err
+	}
+	v = bounded(v)
+	created, err := p.sightings.Seen(ctx, v)
+	if !created {
+		p.inbox.release()
+	}
 	if err != nil {
-		return false, fmt.Errorf("record sighting: %w", err)
+		return nil, foundNew, fmt.Errorf("record sighting: %w", err)
 	}
-	if created {
-		p.log.Info("new phone in the inbox", "mac", v.MAC, "vendor", v.Vendor, "model", v.Model, "remote", v.RemoteIP, "via", v.File)
+	if !created { // another request recorded it first (and this one updated it)
+		d, err := p.devices.Device(ctx, v.MAC)
+		if err != nil {
+			return nil, foundNew, err
+		}
+		return &d, foundNew, nil
 	}
-	return created, nil
+	p.log.Info("new phone in the inbox", "mac", v.MAC, "vendor", v.Vendor, "model", v.Model, "remote", v.RemoteIP, "via", v.File)
+	return &autoprov.Device{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: autoprov.StateUnassigned,
+		Accounts: []string{}, Keys: []autoprov.KeySpec{}, LastSeen: &v.At, RemoteIP: v.RemoteIP, UserAgent: v.UserAgent,
+		Firmware: v.Firmware, LastFile: v.File, Disclosure: autoprov.Disclosure{State: autoprov.DisclosureNone}}, foundNew, nil
 }
+
+// touch updates what a known phone reported about itself.
+func (p *Phones) touch(ctx context.Context, v autoprov.Sighting) error {
+	if _, err := p.sightings.Seen(ctx, bounded(v)); err != nil {
+		return fmt.Errorf("record sighting: %w", err)
+	}
+	return nil
+}
+
+// noCounter is the counter of a phone side whose device store cannot
+// count: the inbox is then bounded by the per-source rate alone.
+type noCounter struct{}
+
+func (noCounter) CountDevices(context.Context, autoprov.DeviceFilter) (int, error) { return 0, nil }
 
 // claim reserves the device's disclosure window for this transfer when it
 // is open; it returns the claim's token, or "" when no secret may go out.

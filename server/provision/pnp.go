@@ -45,12 +45,24 @@ func (s *Phones) Discovered(ctx context.Context, req vendors.Request) (string, e
 	if mac == "" {
 		return "", fmt.Errorf("discovered phone: no MAC in the request or its user agent: %w", autoprov.ErrNotFound)
 	}
-	if _, err := s.record(ctx, autoprov.Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
-		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: pnpFile, At: s.now()}); err != nil {
+	if err := s.checkMAC(mac, req, pnpFile); err != nil {
+		return "", fmt.Errorf("discovered phone: %v: %w", err, autoprov.ErrNotFound)
+	}
+	v0 := sightingOf(mac, id, req, pnpFile, s.now())
+	dev, f, err := s.lookup(ctx, v0, req)
+	if err != nil {
 		return "", err
 	}
+	// A SUBSCRIBE is easily forged: it updates an unassigned phone's
+	// report, never an adopted one's. A new phone the inbox's bounds
+	// refuse still gets the URL: it will land there when it fetches.
+	if f == foundKnown && dev.State != autoprov.StateAssigned {
+		if err := s.touch(ctx, v0); err != nil {
+			return "", err
+		}
+	}
 	vendor, model := id.Vendor, id.Model
-	if dev, err := s.devices.Device(ctx, mac); err == nil && dev.Vendor != "" {
+	if dev != nil && dev.Vendor != "" {
 		// The inventory knows better than a guess from a SUBSCRIBE.
 		vendor, model = dev.Vendor, dev.Model
 	}

@@ -472,15 +472,16 @@ func TestWindowOpensWhenTheCallerHangsUp(t *testing.T) {
 	}
 }
 
-// cancelOnUpdate cancels the caller's context as soon as a device update
-// is stored, as a client hanging up at that moment would.
+// cancelOnUpdate cancels the caller's context as soon as a device write
+// is stored, as a client hanging up at that moment would: the window is
+// part of that one write.
 type cancelOnUpdate struct {
 	*memStore
 	cancel func()
 }
 
-func (s *cancelOnUpdate) UpdateDevice(ctx context.Context, d autoprov.Device) error {
-	err := s.memStore.UpdateDevice(ctx, d)
+func (s *cancelOnUpdate) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
+	err := s.memStore.WriteDevice(ctx, w)
 	s.cancel()
 	return err
 }

@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/autoprov/autoprov"
@@ -33,15 +32,18 @@ func (s *Phones) Sniffed(ctx context.Context, req vendors.Request) (created bool
 	if err != nil {
 		return false, fmt.Errorf("sniffed phone: %w", err)
 	}
+	if err := s.checkMAC(mac, req, dhcpFile); err != nil {
+		return false, fmt.Errorf("sniffed phone: %v: %w", err, autoprov.ErrNotFound)
+	}
 	id, _ := s.reg.Identify(req)
 	if id.Score == 0 || id.Vendor == "" {
 		return false, fmt.Errorf("sniffed %s: no vendor driver recognises it: %w", mac, autoprov.ErrNotFound)
 	}
-	if _, err := s.devices.Device(ctx, mac); err == nil {
-		return false, nil
-	} else if !errors.Is(err, autoprov.ErrNotFound) {
+	// A known device is left as it is. created is false too when the
+	// inbox's bounds refused a new one.
+	_, f, err := s.lookup(ctx, sightingOf(mac, id, req, dhcpFile, s.now()), req)
+	if err != nil {
 		return false, fmt.Errorf("sniffed phone %s: %w", mac, err)
 	}
-	return s.record(ctx, autoprov.Sighting{MAC: mac, Vendor: id.Vendor, Model: id.Model, Firmware: id.Firmware,
-		RemoteIP: req.RemoteAddr, UserAgent: req.UserAgent, File: dhcpFile, At: s.now()})
+	return f == foundNew, nil
 }

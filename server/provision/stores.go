@@ -74,6 +74,9 @@ type DeviceStore interface {
 	// UpdateDevice saves the admin-editable fields and the accounts;
 	// sightings and the disclosure window are left as they are.
 	UpdateDevice(ctx context.Context, d autoprov.Device) error
+	// WriteDevice creates or changes a device, audits it and opens its
+	// disclosure window in one transaction (autoprov.DeviceWrite).
+	WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error
 	DeleteDevice(ctx context.Context, mac string) error
 	DevicesUsingAccount(ctx context.Context, ext string) ([]string, error)
 	DevicesWithProfile(ctx context.Context, name string) ([]string, error)

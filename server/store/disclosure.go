@@ -27,23 +27,29 @@ func (s *Store) OpenDisclosure(ctx context.Context, mac string, now time.Time, w
 	now = now.UTC()
 	exp := now.Add(window)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&deviceRow{}).Where("mac = ?", mac).Updates(map[string]any{
-			"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": exp,
-			"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
-		}
-		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureOpened, Actor: actor,
-			Detail: fmt.Sprintf("window %s, until %s", window, exp.Format(time.RFC3339))})
+		return openDisclosure(tx, mac, now, window, actor)
 	})
 	if err != nil {
 		return autoprov.Disclosure{}, wrap(err, "open disclosure for %s", mac)
 	}
 	return autoprov.Disclosure{State: autoprov.DisclosureOpen, OpenedAt: &now, ExpiresAt: &exp}, nil
+}
+
+// openDisclosure opens the window [now, now+window) in tx and audits it.
+func openDisclosure(tx *gorm.DB, mac string, now time.Time, window time.Duration, actor string) error {
+	exp := now.Add(window)
+	res := tx.Model(&deviceRow{}).Where("mac = ?", mac).Updates(map[string]any{
+		"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": exp,
+		"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
+	})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+	}
+	return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureOpened, Actor: actor,
+		Detail: fmt.Sprintf("window %s, until %s", window, exp.Format(time.RFC3339))})
 }
 
 // Reserve claims the open window of a device for the transfer named token,

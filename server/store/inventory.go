@@ -165,6 +165,49 @@ func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
 	})
 }
 
+// WriteDevice creates or changes a device, writes its audit events and
+// opens its disclosure window (when w.Window > 0) in one transaction: a
+// crash at any moment leaves all of it or none.
+func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
+	d := w.Device
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if w.Create {
+			r := deviceRow{MAC: d.MAC}
+			s.fill(&r, d)
+			if err := tx.Create(&r).Error; err != nil {
+				return wrap(err, "device %s", d.MAC)
+			}
+		} else {
+			var r deviceRow
+			if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
+				return wrap(err, "device %s", d.MAC)
+			}
+			if w.Adopt && r.State != autoprov.StateUnassigned {
+				return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
+			}
+			s.fill(&r, d)
+			if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "updated_at").Updates(&r).Error; err != nil {
+				return wrap(err, "device %s", d.MAC)
+			}
+			if err := tx.Where("device_mac = ?", d.MAC).Delete(&deviceAccountRow{}).Error; err != nil {
+				return wrap(err, "device %s", d.MAC)
+			}
+		}
+		if err := setAccounts(tx, d.MAC, d.Accounts); err != nil {
+			return err
+		}
+		for _, e := range w.Audit {
+			if err := appendAudit(tx, e); err != nil {
+				return err
+			}
+		}
+		if w.Window > 0 {
+			return openDisclosure(tx, d.MAC, w.At.UTC(), w.Window, w.Actor)
+		}
+		return nil
+	})
+}
+
 func (s *Store) fill(r *deviceRow, d autoprov.Device) {
 	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
 	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, storeKeys(d.Keys), storedOverrides(d.Overrides)
@@ -218,7 +261,12 @@ func (s *Store) Device(ctx context.Context, mac string) (autoprov.Device, error)
 
 // Devices lists the devices matching f, ordered by MAC.
 func (s *Store) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error) {
-	q := s.filter(ctx, f).Order("mac")
+	q := s.filter(ctx, f)
+	if f.NewestFirst {
+		// NULLs last on both backends (PostgreSQL sorts them first in DESC).
+		q = q.Order("CASE WHEN last_seen IS NULL THEN 1 ELSE 0 END").Order("last_seen DESC")
+	}
+	q = q.Order("mac")
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}

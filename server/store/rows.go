@@ -124,6 +124,7 @@ type storedSettings struct {
 	WebLanguage             string `json:"web_language"`
 	ToneScheme              string `json:"tone_scheme"`
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
+	InboxCap                int    `json:"inbox_cap,omitempty"`
 }
 
 func settingsOf(v storedSettings) autoprov.Settings {

@@ -1,0 +1,243 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Bounded discovery. Anyone on the network can claim to be a phone: a
+// `?mac=` query, a forged User-Agent, a spoofed DHCP DISCOVER or SIP
+// SUBSCRIBE. What such a claim may cost is bounded here, in memory,
+// before anything is written:
+//
+//   - the MAC must be a phone's own address (vendors.DeviceMAC): unicast,
+//     globally administered;
+//   - what is stored of it is capped (MaxUserAgent, maxReported);
+//   - a MAC the inventory does not know becomes a new unassigned device
+//     only within a per-source rate (InboxPerMinute, InboxBurst per
+//     remote address) and while the inbox holds fewer than the
+//     settings' inbox_cap devices.
+//
+// A known device's sighting is never dropped. The count of unassigned
+// devices is cached and refreshed from the store at most every
+// inboxRefresh (one COUNT), and counted up as the inbox grows in between,
+// so a flood costs one indexed read per sighting and no write.
+
+// MaxUserAgent is the most of a User-Agent a sighting stores, in bytes
+// (cut at a UTF-8 boundary).
+const MaxUserAgent = 512
+
+// maxReported caps the other strings a phone reports about itself
+// (vendor, model, firmware, file name), in bytes.
+const maxReported = 128
+
+// inboxRefresh is how long the cached count of unassigned devices and the
+// inbox cap are trusted before they are read from the store again.
+const inboxRefresh = 10 * time.Second
+
+// Defaults of the per-source rate of new unassigned devices.
+const (
+	DefaultInboxPerMinute = 10
+	DefaultInboxBurst     = 20
+)
+
+// DeviceCounter counts devices; the phone side uses it to learn the size
+// of the inbox every inboxRefresh.
+type DeviceCounter interface {
+	// CountDevices counts the devices matching f, ignoring Limit and Offset.
+	CountDevices(ctx context.Context, f autoprov.DeviceFilter) (int, error)
+}
+
+// InboxStats are the inbox's bounds and what they refused since start.
+type InboxStats struct {
+	// Unassigned is the cached count of unassigned devices (at most
+	// inboxRefresh old, plus the ones recorded since).
+	Unassigned int
+	// Cap is the inbox_cap in force.
+	Cap int
+	// DroppedRateLimited counts new phones not recorded because their
+	// source address sent too many new MACs.
+	DroppedRateLimited uint64
+	// DroppedFull counts new phones not recorded because the inbox was full.
+	DroppedFull uint64
+	// RefusedMAC counts sightings refused for a MAC that cannot be a
+	// phone's (multicast, locally administered, all zeros).
+	RefusedMAC uint64
+}
+
+// inbox holds the bounds of discovery; see the comment at the top.
+type inbox struct {
+	log       *slog.Logger
+	now       func() time.Time
+	settings  SettingsReader
+	counter   DeviceCounter
+	perSource *ratelimit.Keyed
+	perMinute int
+	logLimit  *ratelimit.Keyed
+
+	refreshMu   sync.Mutex
+	refreshedAt atomic.Int64 // unix nanoseconds of the last refresh; 0: never
+	count       atomic.Int64
+	capacity    atomic.Int64
+
+	droppedRate, droppedFull, refusedMAC atomic.Uint64
+}
+
+func newInbox(o Options, log *slog.Logger, settings SettingsReader, counter DeviceCounter) *inbox {
+	perMinute, burst := o.InboxPerMinute, o.InboxBurst
+	if perMinute <= 0 {
+		perMinute = DefaultInboxPerMinute
+	}
+	if burst <= 0 {
+		burst = DefaultInboxBurst
+	}
+	return &inbox{log: log, now: o.Now, settings: settings, counter: counter, perMinute: perMinute,
+		perSource: ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(perMinute), Burst: burst, Now: o.Now}),
+		logLimit:  ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, Now: o.Now}),
+	}
+}
+
+// refresh reads the count of unassigned devices and the cap when the
+// cached ones are older than inboxRefresh. One caller reads; the others
+// go on with the cached values (or wait for the very first read).
+func (b *inbox) refresh(ctx context.Context) error {
+	now := b.now()
+	last := b.refreshedAt.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < inboxRefresh {
+		return nil
+	}
+	if last != 0 {
+		if !b.refreshMu.TryLock() {
+			return nil
+		}
+	} else {
+		b.refreshMu.Lock()
+	}
+	defer b.refreshMu.Unlock()
+	if l := b.refreshedAt.Load(); l != last && l != 0 { // someone else just did
+		return nil
+	}
+	st, err := b.settings.Settings(ctx)
+	if err != nil {
+		return fmt.Errorf("inbox cap: %w", err)
+	}
+	n, err := b.counter.CountDevices(ctx, autoprov.DeviceFilter{State: autoprov.StateUnassigned})
+	if err != nil {
+		return fmt.Errorf("inbox size: %w", err)
+	}
+	c := st.InboxCap
+	if c <= 0 {
+		c = autoprov.DefaultInboxCap
+	}
+	b.capacity.Store(int64(c))
+	b.count.Store(int64(n))
+	b.refreshedAt.Store(max(now.UnixNano(), 1))
+	return nil
+}
+
+// admit decides, in memory, whether a MAC the inventory does not know may
+// become a new unassigned device; a refusal is counted and logged (once a
+// minute per reason). An admitted sighting holds a place in the count:
+// the caller gives it back (release) when the store created nothing.
+func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, source string) (bool, error) {
+	if err := b.refresh(ctx); err != nil {
+		return false, err
+	}
+	if b.count.Load() < b.capacity.Load() {
+		if !b.perSource.Allow(source) {
+			n := b.droppedRate.Add(1)
+			b.dropped("rate", v, n, "per_minute_per_source", int64(b.perMinute))
+			return false, nil
+		}
+		for {
+			c := b.count.Load()
+			if c >= b.capacity.Load() {
+				break
+			}
+			if b.count.CompareAndSwap(c, c+1) {
+				return true, nil
+			}
+		}
+	}
+	n := b.droppedFull.Add(1)
+	b.dropped("full", v, n, "inbox_cap", b.capacity.Load())
+	return false, nil
+}
+
+// release gives back the place admit took when nothing was created.
+func (b *inbox) release() { b.count.Add(-1) }
+
+func (b *inbox) dropped(reason string, v autoprov.Sighting, total uint64, limit string, value int64) {
+	if !b.logLimit.Allow("dropped|" + reason) {
+		return
+	}
+	msg := "new phone not recorded: the inbox is full"
+	if reason == "rate" {
+		msg = "new phone not recorded: its source sent too many new MACs"
+	}
+	b.log.Warn(msg, "mac", v.MAC, "remote", v.RemoteIP, "via", v.File, limit, value, "dropped_so_far", total)
+}
+
+// badMAC counts and logs (once a minute) a sighting refused for its MAC.
+func (b *inbox) badMAC(mac, remote, via string, err error) {
+	n := b.refusedMAC.Add(1)
+	if b.logLimit.Allow("badmac") {
+		b.log.Warn("sighting refused", "mac", mac, "remote", remote, "via", via, "reason", err.Error(), "refused_so_far", n)
+	}
+}
+
+func (b *inbox) stats() InboxStats {
+	return InboxStats{Unassigned: int(b.count.Load()), Cap: int(b.capacity.Load()),
+		DroppedRateLimited: b.droppedRate.Load(), DroppedFull: b.droppedFull.Load(), RefusedMAC: b.refusedMAC.Load()}
+}
+
+// InboxStats returns the inbox's size and cap and the counts of what its
+// bounds refused since start (for the API and the log).
+func (p *Phones) InboxStats(ctx context.Context) (InboxStats, error) {
+	if err := p.inbox.refresh(ctx); err != nil {
+		return InboxStats{}, err
+	}
+	return p.inbox.stats(), nil
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence
+// (invalid bytes count as one rune each and may be cut anywhere).
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n // s[cut] is the first byte left out
+	for cut > 0 && n-cut < utf8.UTFMax && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if r, size := utf8.DecodeRuneInString(s[cut:]); !(r == utf8.RuneError && size <= 1) && cut+size > n {
+		return s[:cut] // a valid rune straddles the limit: leave it out whole
+	}
+	return s[:n]
+}
+
+// bounded returns the sighting with what it stores capped.
+func bounded(v autoprov.Sighting) autoprov.Sighting {
+	v.UserAgent = truncate(v.UserAgent, MaxUserAgent)
+	v.Vendor, v.Model = truncate(v.Vendor, maxReported), truncate(v.Model, maxReported)
+	v.Firmware, v.File = truncate(v.Firmware, maxReported), truncate(v.File, maxReported)
+	return v
+}
+
+// checkMAC applies vendors.DeviceMAC to a sighting's MAC, counting a refusal.
+func (p *Phones) checkMAC(mac string, req vendors.Request, via string) error {
+	if err := vendors.DeviceMAC(mac); err != nil {
+		p.inbox.badMAC(mac, req.RemoteAddr, via, err)
+		return err
+	}
+	return nil
+}
