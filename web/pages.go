@@ -91,7 +91,7 @@ func describeDisclosure(d autoprov.Disclosure, now time.Time) string {
 		return s
 	case autoprov.DisclosureExpired:
 		if d.ExpiresAt != nil {
-			return "expired at " + when(d.ExpiresAt) + " without a fetch"
+			return "expired at " + when(d.ExpiresAt) + " before any fetch took the secrets"
 		}
 		return "expired"
 	default:

@@ -600,7 +600,7 @@ func (s *Inventory) openWindow(ctx context.Context, mac, actor string) (autoprov
 func (s *Inventory) ExpireDisclosures(ctx context.Context) error {
 	macs, err := s.st.Disclosures.ExpireDue(ctx, s.now())
 	for _, mac := range macs {
-		s.log.Info("disclosure window expired without a completed fetch", "mac", mac)
+		s.log.Info("disclosure window expired before any fetch took the secrets", "mac", mac)
 	}
 	return err
 }

@@ -148,7 +148,7 @@ func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) 
 			}
 			expired = append(expired, d.MAC)
 			return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: d.MAC, Event: autoprov.EventDisclosureExpired,
-				Detail: "window ended at " + d.ExpiresAt.UTC().Format(time.RFC3339) + " without a completed fetch"})
+				Detail: "window ended at " + d.ExpiresAt.UTC().Format(time.RFC3339) + " before any fetch took the secrets"})
 		})
 		if err != nil {
 			return expired, wrap(err, "expire disclosure for %s", d.MAC)

@@ -274,7 +274,9 @@ func testReleaseAndLease(t *testing.T, dsn string) {
 // completion unknown; Complete records the end once, audited, and only
 // for the token that consumed this window: a window re-armed meanwhile is
 // left alone.
-func TestCommitAtFirstByteThenComplete(t *testing.T) { eachBackend(t, testCommitAtFirstByteThenComplete) }
+func TestCommitAtFirstByteThenComplete(t *testing.T) {
+	eachBackend(t, testCommitAtFirstByteThenComplete)
+}
 
 func testCommitAtFirstByteThenComplete(t *testing.T, dsn string) {
 	ctx := context.Background()
