@@ -131,6 +131,12 @@ type Disclosure struct {
 	ExpiresAt   *time.Time
 	DisclosedAt *time.Time
 	DisclosedTo *Peer
+	// Complete tells, once the window is consumed, whether the transfer
+	// that carried the secrets completed: nil while it is in flight (or
+	// when its server stopped before it ended), false when the phone broke
+	// off after the first secret-bearing bytes had left (the phone may
+	// lack its config: re-open the window), true when it got all of it.
+	Complete *bool
 }
 
 // Device is a phone in the inventory. MenuPassword and WebPassword are
@@ -238,15 +244,19 @@ const (
 	EventDisclosureOpened   = "disclosure.opened"
 	EventDisclosureConsumed = "disclosure.consumed"
 	EventDisclosureExpired  = "disclosure.expired"
-	EventSettingsUpdated    = "settings.updated"
-	EventAccountCreated     = "account.created"
-	EventAccountUpdated     = "account.updated"
-	EventAccountDeleted     = "account.deleted"
-	EventDeviceCreated      = "device.created"
-	EventDeviceAdopted      = "device.adopted"
-	EventDeviceUpdated      = "device.updated"
-	EventDeviceDeleted      = "device.deleted"
-	EventKeyProfileCreated  = "key_profile.created"
-	EventKeyProfileUpdated  = "key_profile.updated"
-	EventKeyProfileDeleted  = "key_profile.deleted"
+	// EventDisclosureTransferEnded follows disclosure.consumed when the
+	// transfer that carried the secrets ends: "complete: true" or
+	// "complete: false (reason)".
+	EventDisclosureTransferEnded = "disclosure.transfer_ended"
+	EventSettingsUpdated         = "settings.updated"
+	EventAccountCreated          = "account.created"
+	EventAccountUpdated          = "account.updated"
+	EventAccountDeleted          = "account.deleted"
+	EventDeviceCreated           = "device.created"
+	EventDeviceAdopted           = "device.adopted"
+	EventDeviceUpdated           = "device.updated"
+	EventDeviceDeleted           = "device.deleted"
+	EventKeyProfileCreated       = "key_profile.created"
+	EventKeyProfileUpdated       = "key_profile.updated"
+	EventKeyProfileDeleted       = "key_profile.deleted"
 )

@@ -115,6 +115,11 @@ type Request struct {
 	// reads it yet (no reference documents what phones send): it is
 	// carried so that the core and the logs see what the edge saw.
 	Hostname string
+	// SecretFree is set by an edge that will not send the answer's body
+	// as a transfer of its own (an HTTP HEAD, a conditional GET): the core
+	// renders the file without secrets and never claims, consumes or
+	// reveals a disclosure window for it. Drivers ignore it.
+	SecretFree bool
 }
 
 // Identity is what a driver learnt from a Request.

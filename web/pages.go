@@ -82,10 +82,16 @@ func describeDisclosure(d autoprov.Disclosure, now time.Time) string {
 		if d.DisclosedAt != nil {
 			s += " at " + when(d.DisclosedAt)
 		}
+		switch {
+		case d.Complete == nil:
+			s += " (transfer in flight)"
+		case !*d.Complete:
+			s += ": secrets sent, transfer did not complete: re-open the window"
+		}
 		return s
 	case autoprov.DisclosureExpired:
 		if d.ExpiresAt != nil {
-			return "expired at " + when(d.ExpiresAt) + " without a completed fetch"
+			return "expired at " + when(d.ExpiresAt) + " before any fetch took the secrets"
 		}
 		return "expired"
 	default:
@@ -411,7 +417,7 @@ func (u *UI) reopen(c *gin.Context) {
 		return
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf(
-		"Secret window re-opened: the next completed fetch within %d minutes gets the secrets.", u.windowMinutes(c.Request.Context(), disc)))
+		"Secret window re-opened: the next fetch within %d minutes gets the secrets.", u.windowMinutes(c.Request.Context(), disc)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
 

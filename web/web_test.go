@@ -336,13 +336,19 @@ func TestReopenWindow(t *testing.T) {
 	csrf := e.csrf()
 	e.post("/ui/devices/"+phoneMAC+"/adopt", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"}, "account": {"201"}}).want(t, http.StatusSeeOther)
 
-	// The phone fetches its file: the window is consumed.
+	// The phone fetches its file: the window is consumed at the first
+	// byte; the page says so while the transfer is in flight, and then
+	// that it broke off.
 	res, err := e.core.Provide(context.Background(), vendors.Request{Path: phoneMAC + ".cfg", UserAgent: phoneUA, RemoteAddr: phoneIP, Transport: "http"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Finish(true)
-	e.get("/ui/devices/"+phoneMAC).has(t, `state-consumed">consumed by `+phoneIP+" at ")
+	if err := res.Sending(); err != nil {
+		t.Fatal(err)
+	}
+	e.get("/ui/devices/"+phoneMAC).has(t, `state-consumed">consumed by `+phoneIP+" at ", "(transfer in flight)")
+	res.Finish(false)
+	e.get("/ui/devices/"+phoneMAC).has(t, `state-consumed">consumed by `+phoneIP+" at ", "secrets sent, transfer did not complete: re-open the window")
 	e.get("/ui/devices").has(t, "consumed by "+phoneIP)
 
 	e.post("/ui/devices/"+phoneMAC+"/disclosure", url.Values{}).want(t, http.StatusForbidden)
@@ -353,7 +359,7 @@ func TestReopenWindow(t *testing.T) {
 	if d := e.device(phoneMAC); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("window %s after re-open, want open", d.Disclosure.State)
 	}
-	e.get("/ui/devices/"+phoneMAC).has(t, "Secret window re-opened: the next completed fetch within 10 minutes gets the secrets.", `state-open">open, `)
+	e.get("/ui/devices/"+phoneMAC).has(t, "Secret window re-opened: the next fetch within 10 minutes gets the secrets.", `state-open">open, `)
 
 	// An inbox phone has no window to open.
 	_, _ = e.core.Provide(context.Background(), vendors.Request{Path: "001565abcdef.cfg", UserAgent: "Yealink SIP-T46S 66.86.0.15 00:15:65:ab:cd:ef", RemoteAddr: phoneIP})

@@ -26,6 +26,18 @@ const (
 var settings = map[string]any{"sip_server": "pbx.example.com", "sip_port": 5060, "sip_transport": "udp",
 	"outbound_proxy": "", "ntp_server": "pool.ntp.org", "timezone": "Europe/Berlin", "language": "de"}
 
+// waitComplete waits until the end of the transfer that consumed the
+// device's window is recorded (disclosure.complete not null) and returns it.
+func waitComplete(t *testing.T, s *server, mac string) bool {
+	t.Helper()
+	var dev struct{ Disclosure struct{ Complete *bool } }
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		s.must(200, "GET", "/api/v1/devices/"+mac, nil, &dev)
+		return dev.Disclosure.Complete != nil, "complete is null"
+	}, "the end of the transfer that consumed the window is not recorded")
+	return *dev.Disclosure.Complete
+}
+
 // setup puts the settings, account 201 and a device of the model on the server.
 func setup(s *server, mac, model string) {
 	s.must(200, "PUT", "/api/v1/settings", settings, nil)
@@ -70,20 +82,22 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 			DisclosedTo struct {
 				IP string `json:"ip"`
 			} `json:"disclosed_to"`
+			Complete *bool `json:"complete"`
 		} `json:"disclosure"`
 		UserAgent string `json:"user_agent"`
 		LastFile  string `json:"last_file"`
 		Firmware  string `json:"firmware"`
 	}
-	// The server commits the claim after it wrote the body, so the client
-	// may read the body first: wait for the commit.
+	// The server commits the claim before it writes the body and records
+	// the completion after, so the client may read the body first: wait
+	// for the completion.
 	var dev device
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		dev = device{}
 		s.must(200, "GET", "/api/v1/devices/80-5e-c0-aa-bb-01", nil, &dev)
-		return dev.Disclosure.State == "consumed", fmt.Sprintf("%+v", dev)
-	}, "the first HTTP fetch did not consume the disclosure window")
-	if dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
+		return dev.Disclosure.State == "consumed" && dev.Disclosure.Complete != nil, fmt.Sprintf("%+v", dev)
+	}, "the first HTTP fetch did not consume the disclosure window with a recorded end")
+	if dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || !*dev.Disclosure.Complete || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
 		t.Fatalf("device after fetches: %+v", dev)
 	}
 
@@ -111,15 +125,16 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	if _, again, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA); bytes.Contains(again, []byte(sipPass)) {
 		t.Fatal("secret went out twice")
 	}
-	// The TFTP claim is committed on the last ACK, which tftp-hpa may send
-	// after it has written the file and exited: wait for the commit.
-	var audit []struct{ Event string }
+	// The TFTP claim is committed at block 1; its completion is recorded
+	// on the last ACK, which tftp-hpa may send after it has written the
+	// file and exited: wait for it.
+	var audit []struct{ Event, Detail string }
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		audit = nil
 		s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
-		return len(audit) > 0 && audit[0].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
-	}, "the TFTP fetch after the re-arm is not audited as disclosure.consumed")
-	if len(audit) != 5 || audit[4].Event != "device.created" {
+		return len(audit) > 1 && audit[0].Event == "disclosure.transfer_ended" && audit[1].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
+	}, "the TFTP fetch after the re-arm is not audited as disclosure.consumed and disclosure.transfer_ended")
+	if len(audit) != 7 || audit[0].Detail != "complete: true" || audit[6].Event != "device.created" {
 		t.Fatalf("audit: %+v", audit)
 	}
 	// Preview masks.
@@ -344,37 +359,64 @@ func TestWindowExpires(t *testing.T) {
 	}
 }
 
-// TestAbandonedTFTPLeavesWindowOpen: a client that takes block 1 of the
-// secret-bearing file and never acknowledges it does not consume the window.
-func TestAbandonedTFTPLeavesWindowOpen(t *testing.T) {
+// TestUnacknowledgedTFTPConsumesTheWindow: a client that takes every
+// block of the secret-bearing file and never acknowledges the last one, one
+// that never acknowledges block 1 and one that acknowledges block 1 and
+// then goes away: once block 1 has left, the window is consumed, with the
+// transfer recorded as incomplete (API, audit, log), and the next fetch
+// gets no secret.
+func TestUnacknowledgedTFTPConsumesTheWindow(t *testing.T) {
 	s := start(t)
-	setup(s, "805ec0aabb01", "T54W")
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		mac  string
+		acks int // -1: all but the last block
+	}{{"805ec0aabb01", -1}, {"805ec0aabb11", 0}, {"805ec0aabb21", 1}}
+	// The three transfers run at once: the server gives each up after
+	// (retries+1) x timeout, 18 s.
+	for _, tc := range cases {
+		setup(s, tc.mac, "T54W")
+		c := dialUDP(t, "127.0.0.1:"+s.tftpPort)
+		c.send(t, rrqPacket(tc.mac+".cfg"))
+		got := c.data(t, 1)
+		for block := uint16(1); tc.acks < 0 || block <= uint16(tc.acks); block++ {
+			if len(got) < 512*int(block) {
+				break // the last block: never acknowledged
+			}
+			c.send(t, tftpACK(block))
+			got = append(got, c.data(t, block+1)...)
+		}
+		if tc.acks < 0 && !bytes.Contains(got, []byte("account.1.password = "+sipPass)) {
+			t.Fatalf("the whole file without the last ACK lacks the secret:\n%s", got)
+		}
 	}
-	defer conn.Close()
-	srv, _ := net.ResolveUDPAddr("udp", "127.0.0.1:"+s.tftpPort)
-	rrq := append([]byte{0, 1}, []byte("805ec0aabb01.cfg\x00octet\x00")...)
-	conn.WriteTo(rrq, srv)
-	buf := make([]byte, 600)
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, _, err := conn.ReadFrom(buf)
-	if err != nil || n < 4 || buf[1] != 3 {
-		t.Fatalf("no DATA block: %v %x", err, buf[:n])
+	for _, tc := range cases {
+		var dev struct {
+			Disclosure struct {
+				State    string
+				Complete *bool
+			}
+		}
+		waitFor(t, 40*time.Second, func() (bool, string) {
+			s.must(200, "GET", "/api/v1/devices/"+tc.mac, nil, &dev)
+			return dev.Disclosure.Complete != nil, dev.Disclosure.State
+		}, "the end of the unacknowledged TFTP transfer is not recorded")
+		if dev.Disclosure.State != "consumed" || *dev.Disclosure.Complete {
+			t.Fatalf("%d ACKs: disclosure %s, complete %v; want consumed, false", tc.acks, dev.Disclosure.State, *dev.Disclosure.Complete)
+		}
+		var audit []struct{ Event, Detail string }
+		s.must(200, "GET", "/api/v1/audit?mac="+tc.mac, nil, &audit)
+		if len(audit) < 2 || audit[0].Event != "disclosure.transfer_ended" || !strings.HasPrefix(audit[0].Detail, "complete: false (") ||
+			audit[1].Event != "disclosure.consumed" {
+			t.Fatalf("audit after %d ACKs: %+v", tc.acks, audit[:min(len(audit), 3)])
+		}
+		if got, ok := s.tftp(tc.mac + ".cfg"); !ok || bytes.Contains(got, []byte(sipPass)) || bytes.Contains(got, []byte("account.1.password")) {
+			t.Fatalf("%d ACKs: the next TFTP fetch: ok %v, carries the secret %v", tc.acks, ok, bytes.Contains(got, []byte(sipPass)))
+		}
 	}
-	// Never ACK; wait for the server to give the transfer up.
-	waitFor(t, 40*time.Second, func() (bool, string) {
-		return strings.Contains(s.log.String(), "transfer with secrets did not complete"), ""
-	}, "the server did not give up the unacknowledged TFTP transfer (no \"transfer with secrets did not complete\" in the log)")
-	var dev struct{ Disclosure struct{ State string } }
-	s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
-	if dev.Disclosure.State != "open" {
-		t.Fatalf("state after an abandoned TFTP transfer = %s, want open", dev.Disclosure.State)
+	if n := strings.Count(s.log.String(), "secrets sent, transfer did not complete"); n != len(cases) || strings.Contains(s.log.String(), "stays open") {
+		t.Fatalf("the log says %d times that a window is consumed by an incomplete transfer, want %d:\n%s", n, len(cases), s.log.String())
 	}
-	if got, ok := s.tftp("805ec0aabb01.cfg"); !ok || !bytes.Contains(got, []byte(sipPass)) {
-		t.Fatal("the next complete TFTP fetch did not get the secret")
-	}
+	s.leaks(sipPass)
 }
 
 // TestWebUIMounted: the binary serves the admin UI: / leads to the login page.

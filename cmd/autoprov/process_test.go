@@ -177,7 +177,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no exit after SIGTERM")
 	}
-	if !strings.Contains(c.log.String(), "secrets disclosed") {
+	if !strings.Contains(c.log.String(), "secrets transfer complete") {
 		t.Errorf("the completed transfer was not committed:\n%s", c.log.String())
 	}
 }
@@ -332,17 +332,21 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 		if ok != 200 || with != 1 {
 			t.Fatalf("round %d: %d of 200 answered, %d carried the secret; want 200 and exactly 1", round+1, ok, with)
 		}
+		// Its end is recorded after its body went out, before the re-arm.
+		if !waitComplete(t, sa, "805ec0aabb01") {
+			t.Fatalf("round %d: the winning transfer is recorded as incomplete", round+1)
+		}
 	}
-	// The winner of round 2 commits after it wrote its body: wait until
-	// the newest event is its consume.
-	var audit []struct{ Event string }
+	// The winner of round 2 records its completion after it wrote its
+	// body: wait until the newest event is its end, after its consume.
+	var audit []struct{ Event, Detail string }
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		audit = nil
 		sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
-		return len(audit) > 0 && audit[0].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
-	}, "the second round's winner is not audited as disclosure.consumed")
-	if len(audit) != 5 {
-		t.Errorf("audit has %d events, want device.created, 2 opens and 2 consumes: %+v", len(audit), audit)
+		return len(audit) > 1 && audit[0].Event == "disclosure.transfer_ended" && audit[1].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
+	}, "the second round's winner is not audited as disclosure.consumed and disclosure.transfer_ended")
+	if len(audit) != 7 {
+		t.Errorf("audit has %d events, want device.created, 2 opens, 2 consumes and 2 ends: %+v", len(audit), audit)
 	}
 	a.stop(t)
 	b.stop(t)

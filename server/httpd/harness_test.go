@@ -218,6 +218,7 @@ type device struct {
 		DisclosedTo *struct {
 			IP string `json:"ip"`
 		} `json:"disclosed_to"`
+		Complete *bool `json:"complete"`
 	} `json:"disclosure"`
 	Keys []key `json:"keys"`
 }
@@ -250,6 +251,20 @@ func (e *env) settled(mac, state string) device {
 	for {
 		d := e.device(mac)
 		if d.Disclosure.State == state || time.Now().After(deadline) {
+			return d
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// completed returns the device once the end of its consuming transfer is
+// recorded (disclosure.complete not null), or as it is after 5 s.
+func (e *env) completed(mac string) device {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d := e.device(mac)
+		if d.Disclosure.Complete != nil || time.Now().After(deadline) {
 			return d
 		}
 		time.Sleep(5 * time.Millisecond)

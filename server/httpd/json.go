@@ -140,10 +140,13 @@ type disclosureJSON struct {
 	ExpiresAt   *time.Time `json:"expires_at"`
 	DisclosedAt *time.Time `json:"disclosed_at"`
 	DisclosedTo *peerJSON  `json:"disclosed_to"`
+	// Complete: did the transfer that consumed the window complete (null
+	// while in flight, and in every other state).
+	Complete *bool `json:"complete"`
 }
 
 func disclosureOut(d autoprov.Disclosure) disclosureJSON {
-	out := disclosureJSON{State: d.State, OpenedAt: d.OpenedAt, ExpiresAt: d.ExpiresAt, DisclosedAt: d.DisclosedAt}
+	out := disclosureJSON{State: d.State, OpenedAt: d.OpenedAt, ExpiresAt: d.ExpiresAt, DisclosedAt: d.DisclosedAt, Complete: d.Complete}
 	if d.DisclosedTo != nil {
 		out.DisclosedTo = &peerJSON{IP: d.DisclosedTo.IP, UserAgent: d.DisclosedTo.UserAgent}
 	}

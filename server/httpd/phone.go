@@ -3,6 +3,7 @@ package httpd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -62,12 +63,17 @@ func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result
 	return nil, false
 }
 
-// phoneGet serves GET and HEAD /prov/<file>.
+// phoneGet serves GET and HEAD /prov/<file>. A HEAD or a conditional GET
+// (see conditional) is asked of the core as SecretFree: it is answered
+// from the file without secrets, so it never reveals, renders or uses up a
+// disclosure window, and HEAD's headers are the same whether a window is
+// open or not.
 func (s *Server) phoneGet(c *gin.Context) {
 	req, ok := s.phoneRequest(c)
 	if !ok {
 		return
 	}
+	req.SecretFree = c.Request.Method == http.MethodHead || conditional(c.Request)
 	res, ok := s.provide(c, req)
 	if !ok {
 		return
@@ -75,14 +81,37 @@ func (s *Server) phoneGet(c *gin.Context) {
 	s.send(c, res, true)
 }
 
-// send answers with the result and reports to the core whether it was
-// delivered. A GET (or HEAD) of a body without secrets carries its ETag
-// and answers a matching If-None-Match with 304; a body with secrets
-// never does (it must not be cached, nor its delivery skipped).
-func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
-	delivered := false
-	defer func() { res.Finish(delivered) }()
+// conditional reports whether a request carries any precondition header
+// (RFC 9110, section 13.1). Such a request is served without secrets: a
+// 304 when If-None-Match names the ETag of the file without secrets, else
+// that file (other preconditions are not evaluated: the body is sent).
+func conditional(r *http.Request) bool {
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
+}
 
+// send answers with the result and tells the core when its body starts
+// to leave (Sending, right before the first byte: for a body with secrets
+// that consumes the window) and whether it was delivered (End). A GET (or
+// HEAD) of a body without secrets carries its ETag and answers a matching
+// If-None-Match with 304; a body with secrets never does (it must not be
+// cached, nor its delivery skipped). If Sending fails (the claim was lost)
+// the phone gets a bare 404 and no byte of the body.
+func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
+	var end error = provision.ErrNotDelivered
+	defer func() { res.End(end) }()
+
+	if c.Request.Method != http.MethodHead {
+		// Before any header: a refused body leaves no trace of the file.
+		if err := res.Sending(); err != nil {
+			c.String(http.StatusNotFound, "not found\n")
+			return
+		}
+	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", res.File.ContentType)
 	h.Set("Cache-Control", "no-store")
@@ -90,22 +119,33 @@ func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
 		h.Set("ETag", res.ETag)
 		if match := c.GetHeader("If-None-Match"); match != "" && etagMatch(match, res.ETag) {
 			c.Status(http.StatusNotModified)
+			end = nil
 			return
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
 	c.Status(http.StatusOK)
 	if c.Request.Method == http.MethodHead {
+		end = nil
 		return
 	}
 	n, err := c.Writer.Write(res.File.Body)
-	if err == nil && n == len(res.File.Body) {
+	switch {
+	case err != nil:
+		end = fmt.Errorf("HTTP body write failed after %d of %d bytes: %w", n, len(res.File.Body), err)
+	case n != len(res.File.Body):
+		end = fmt.Errorf("HTTP body write stopped after %d of %d bytes", n, len(res.File.Body))
+	default:
 		// The body counts as delivered once it is written out to the
 		// connection: flush it now so a connection already gone shows as an
 		// error. A phone that closes the connection right after reading the
 		// last byte (many do) cancels the request context, so that context
 		// says nothing about delivery.
-		delivered = flush(c.Writer) == nil
+		if err := flush(c.Writer); err != nil {
+			end = fmt.Errorf("HTTP body not flushed to the connection: %w", err)
+		} else {
+			end = nil
+		}
 	}
 }
 

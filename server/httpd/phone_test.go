@@ -2,7 +2,11 @@ package httpd_test
 
 import (
 	"bufio"
+	"context"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +16,8 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/httpd"
+	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -71,31 +77,44 @@ func fetch(t *testing.T, ts *httptest.Server, method, path string, hdr ...string
 	return resp, b
 }
 
+// head is what a HEAD answer says about a file.
+type head struct {
+	Status        int
+	ContentLength string
+	ETag          string
+	ContentType   string
+}
+
+func headOf(t *testing.T, ts *httptest.Server, path string) head {
+	t.Helper()
+	resp, b := fetch(t, ts, "HEAD", path, "User-Agent", yealinkUA)
+	if len(b) != 0 {
+		t.Fatalf("HEAD %s: %d bytes of body", path, len(b))
+	}
+	return head{resp.StatusCode, resp.Header.Get("Content-Length"), resp.Header.Get("ETag"), resp.Header.Get("Content-Type")}
+}
+
 // TestDeviceFileWithSecrets: the per-device file that carries secrets is
-// never cacheable, HEAD does not use up the window, and GET does.
+// never cacheable, HEAD neither tells whether a window is open nor uses
+// it up (it answers like a GET without secrets: same status, length and
+// ETag, window open or not), and an unconditional GET does use it up.
 func TestDeviceFileWithSecrets(t *testing.T) {
 	e := newEnv(t, options{})
 	e.setup()
 	ts := e.serve()
 	const path = "/prov/" + devMAC + ".cfg"
 
-	head, hb := fetch(t, ts, "HEAD", path, "User-Agent", yealinkUA, "If-None-Match", "*")
-	if head.StatusCode != http.StatusOK || len(hb) != 0 {
-		t.Fatalf("HEAD: status %d, %d bytes", head.StatusCode, len(hb))
-	}
-	if head.ContentLength <= 0 || head.Header.Get("Content-Length") == "" {
-		t.Errorf("HEAD without Content-Length (%d)", head.ContentLength)
-	}
-	if head.Header.Get("ETag") != "" {
-		t.Errorf("HEAD of a secret file has ETag %q", head.Header.Get("ETag"))
+	open := headOf(t, ts, path)
+	if open.Status != http.StatusOK || open.ContentLength == "" || open.ETag == "" {
+		t.Fatalf("HEAD with the window open: %+v, want 200 with Content-Length and ETag", open)
 	}
 	if d := e.device(devMAC); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("after HEAD the window is %q, want open", d.Disclosure.State)
 	}
 
-	resp, body := fetch(t, ts, "GET", path, "User-Agent", yealinkUA, "If-None-Match", "*")
+	resp, body := fetch(t, ts, "GET", path, "User-Agent", yealinkUA)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET with If-None-Match: *: status %d, want 200 with the secrets", resp.StatusCode)
+		t.Fatalf("GET: status %d, want 200 with the secrets", resp.StatusCode)
 	}
 	if !strings.Contains(string(body), "account.1.password = "+sipPass) {
 		t.Fatalf("GET after HEAD lacks the password:\n%s", body)
@@ -106,15 +125,16 @@ func TestDeviceFileWithSecrets(t *testing.T) {
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
-	if int64(len(body)) != head.ContentLength {
-		t.Errorf("HEAD said %d bytes, GET sent %d", head.ContentLength, len(body))
-	}
 	d := e.settled(devMAC, autoprov.DisclosureConsumed)
 	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != "127.0.0.1" {
 		t.Errorf("after GET the disclosure is %+v, want consumed by 127.0.0.1", d.Disclosure)
 	}
+	if d := e.completed(devMAC); d.Disclosure.Complete == nil || !*d.Disclosure.Complete {
+		t.Errorf("after a delivered GET complete = %v, want true", d.Disclosure.Complete)
+	}
 
-	// Without secrets the file is an ordinary cacheable one.
+	// Without secrets the file is an ordinary cacheable one, and HEAD
+	// answers exactly as it did while the window was open.
 	resp, body = fetch(t, ts, "GET", path, "User-Agent", yealinkUA)
 	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), sipPass) || strings.Contains(string(body), "account.1.password") {
 		t.Fatalf("second GET: status %d, carries secrets:\n%s", resp.StatusCode, body)
@@ -126,24 +146,92 @@ func TestDeviceFileWithSecrets(t *testing.T) {
 	if r, b := fetch(t, ts, "GET", path, "User-Agent", yealinkUA, "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(b) != 0 {
 		t.Errorf("If-None-Match on the file without secrets: %d, %d bytes; want 304", r.StatusCode, len(b))
 	}
+	consumed := headOf(t, ts, path)
+	if consumed != open {
+		t.Errorf("HEAD differs with the window open (%+v) and consumed (%+v)", open, consumed)
+	}
+	if consumed.ETag != etag || consumed.ContentLength != strconv.Itoa(len(body)) {
+		t.Errorf("HEAD %+v is not the GET without secrets (ETag %s, %d bytes)", consumed, etag, len(body))
+	}
+	e.must(http.StatusOK, "POST", "/api/v1/devices/"+devMAC+"/disclosure", nil, nil)
+	if reopened := headOf(t, ts, path); reopened != open {
+		t.Errorf("HEAD differs with the window re-opened (%+v) and before (%+v)", reopened, open)
+	}
+	if d := e.device(devMAC); d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("after HEAD the re-opened window is %q, want open", d.Disclosure.State)
+	}
 }
 
-// TestDeviceFileSecretsNotModified: a conditional GET naming the very ETag
-// of the secret body still gets the body (with the window open).
-func TestDeviceFileSecretsNotModified(t *testing.T) {
+// TestConditionalGetNeverUsesTheWindow: a GET with a precondition is
+// answered from the file without secrets, window open or not: 304 when
+// If-None-Match names its ETag, else that file; the window stays open for
+// the phone's unconditional GET.
+func TestConditionalGetNeverUsesTheWindow(t *testing.T) {
 	e := newEnv(t, options{})
 	e.setup()
 	const path = "/prov/" + devMAC + ".cfg"
-	// Learn the ETag the body without secrets has, then reopen the window.
-	first := e.phone("GET", path, yealinkUA)
-	plain := e.phone("GET", path, yealinkUA)
-	if !strings.Contains(first.Body.String(), sipPass) || plain.Header().Get("ETag") == "" {
-		t.Fatalf("setup: first fetch without the password or second without ETag")
+	plainETag := e.phone("HEAD", path, yealinkUA).Header().Get("ETag")
+	if plainETag == "" {
+		t.Fatal("HEAD without ETag")
 	}
-	e.must(http.StatusOK, "POST", "/api/v1/devices/"+devMAC+"/disclosure", nil, nil)
-	rec := e.phone("GET", path, yealinkUA, "If-None-Match", plain.Header().Get("ETag")+", *")
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), sipPass) || rec.Header().Get("ETag") != "" {
-		t.Errorf("status %d, ETag %q; want 200 with the password and no ETag", rec.Code, rec.Header().Get("ETag"))
+	for _, h := range [][]string{
+		{"If-None-Match", "*"},
+		{"If-None-Match", `"0123"`},
+		{"If-None-Match", plainETag + `, "0123"`},
+		{"If-Modified-Since", "Mon, 02 Jan 2006 15:04:05 GMT"},
+		{"If-Match", "*"},
+		{"If-Unmodified-Since", "Mon, 02 Jan 2006 15:04:05 GMT"},
+	} {
+		rec := e.phone("GET", path, yealinkUA, h...)
+		if strings.Contains(rec.Body.String(), sipPass) || strings.Contains(rec.Body.String(), "account.1.password") {
+			t.Fatalf("%s: %s: the answer carries secrets", h[0], h[1])
+		}
+		wantStatus := http.StatusOK
+		if h[0] == "If-None-Match" && (h[1] == "*" || strings.Contains(h[1], plainETag)) {
+			wantStatus = http.StatusNotModified
+		}
+		if rec.Code != wantStatus || rec.Header().Get("ETag") != plainETag {
+			t.Errorf("%s: %s: status %d, ETag %q; want %d and the ETag without secrets %s", h[0], h[1], rec.Code, rec.Header().Get("ETag"), wantStatus, plainETag)
+		}
+		if d := e.device(devMAC); d.Disclosure.State != autoprov.DisclosureOpen {
+			t.Fatalf("%s: %s: the window is %q after it, want open", h[0], h[1], d.Disclosure.State)
+		}
+	}
+	if rec := e.phone("GET", path, yealinkUA); !strings.Contains(rec.Body.String(), "account.1.password = "+sipPass) {
+		t.Fatalf("the unconditional GET after them lacks the secrets")
+	}
+}
+
+// lostClaimCore answers every fetch with a body holding a secret whose
+// claim is lost when the edge is about to send it.
+type lostClaimCore struct {
+	fakeCore
+	ends chan error
+}
+
+func (f *lostClaimCore) Provide(context.Context, vendors.Request) (*provision.Result, error) {
+	file := &vendors.File{Name: "x.cfg", ContentType: "text/plain", Body: []byte("password=" + sipPass + "\n")}
+	return provision.NewResultWith(file, true, provision.Hooks{
+		Sending: func() error { return errors.New("claim lost") },
+		End:     func(sent bool, err error) { f.ends <- fmt.Errorf("sent=%v: %w", sent, err) },
+	}), nil
+}
+
+// TestClaimLostSendsNothing: when Sending fails, not a byte of the body
+// goes out; the phone gets a bare 404 without the file's content type.
+func TestClaimLostSendsNothing(t *testing.T) {
+	core := &lostClaimCore{ends: make(chan error, 1)}
+	e := newFakeEnv(t, &core.fakeCore)
+	e.srv, _ = httpd.New(httpd.Config{Phones: core, Health: core, Inventory: core, Log: slog.New(slog.NewTextHandler(e.log, nil)), AdminToken: token})
+	rec := e.phone("GET", "/prov/"+devMAC+".cfg", yealinkUA)
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), sipPass) || rec.Body.String() != "not found\n" {
+		t.Fatalf("status %d, body %q; want a bare 404", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || rec.Header().Get("Content-Length") == strconv.Itoa(len("password="+sipPass+"\n")) {
+		t.Errorf("headers of the refused file: %v", rec.Header())
+	}
+	if got := <-core.ends; !strings.HasPrefix(got.Error(), "sent=false") {
+		t.Errorf("End: %v, want sent=false", got)
 	}
 }
 

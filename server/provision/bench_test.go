@@ -50,6 +50,7 @@ func BenchmarkProvide(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				res.Sending()
 				res.Finish(true)
 			}
 			b.ReportAllocs()

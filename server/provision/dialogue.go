@@ -67,5 +67,5 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 		return nil, p.missf(req, mac, "answer: %v", err)
 	}
 	p.log.Debug("answered", "path", req.Path, "mac", mac, "remote", req.RemoteAddr, "vendor", v.Name())
-	return newResult(f, false, nil), nil
+	return newResult(f, false, Hooks{}), nil
 }

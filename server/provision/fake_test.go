@@ -25,6 +25,8 @@ type memStore struct {
 	audit    []autoprov.AuditEvent
 }
 
+// claim is a transfer's hold on a window: until its lease ends while the
+// window is open; after Commit (consumed) until Complete.
 type claim struct {
 	token string
 	until time.Time
@@ -386,16 +388,34 @@ func (m *memStore) Commit(_ context.Context, mac, token string, now time.Time, t
 	if c, ok := m.claims[mac]; !ok || c.token != token || d.Disclosure.State != autoprov.DisclosureOpen {
 		return false, nil
 	}
-	delete(m.claims, mac)
+	m.claims[mac] = claim{token: token} // kept for Complete
 	d.Disclosure.State, d.Disclosure.DisclosedAt, d.Disclosure.DisclosedTo = autoprov.DisclosureConsumed, &now, &to
+	d.Disclosure.Complete = nil
 	m.devices[mac] = d
 	m.appendAudit(autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureConsumed})
 	return true, nil
 }
 
+func (m *memStore) Complete(_ context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error) {
+	defer m.lock()()
+	d := m.devices[mac]
+	if c, ok := m.claims[mac]; !ok || c.token != token || d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.Complete != nil {
+		return false, nil
+	}
+	delete(m.claims, mac)
+	d.Disclosure.Complete = &complete
+	m.devices[mac] = d
+	detail := "complete: true"
+	if !complete {
+		detail = "complete: false (" + reason + ")"
+	}
+	m.appendAudit(autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureTransferEnded, Detail: detail})
+	return true, nil
+}
+
 func (m *memStore) Release(_ context.Context, mac, token string) error {
 	defer m.lock()()
-	if c, ok := m.claims[mac]; ok && c.token == token {
+	if c, ok := m.claims[mac]; ok && c.token == token && m.devices[mac].Disclosure.State == autoprov.DisclosureOpen {
 		delete(m.claims, mac)
 	}
 	return nil

@@ -631,7 +631,7 @@ func (s *Inventory) windowLength(ctx context.Context) (time.Duration, error) {
 func (s *Inventory) ExpireDisclosures(ctx context.Context) error {
 	macs, err := s.st.Disclosures.ExpireDue(ctx, s.now())
 	for _, mac := range macs {
-		s.log.Info("disclosure window expired without a completed fetch", "mac", mac)
+		s.log.Info("disclosure window expired before any fetch took the secrets", "mac", mac)
 	}
 	return err
 }

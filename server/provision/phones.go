@@ -76,10 +76,12 @@ func (p *Phones) Ready(ctx context.Context) error {
 
 // Provide answers a phone's request: it renders the file a phone GETs,
 // or the answer to a message it POSTs to a path a driver declares
-// (vendors.Responder). The caller must call Finish on the result when the
-// transfer ends. Every miss is logged here with its reason (never sent to
-// the phone) and returned wrapping autoprov.ErrNotFound; a POST no driver
-// answers wraps autoprov.ErrRefused.
+// (vendors.Responder). The caller must call Sending on the result right
+// before the first byte of the body leaves and Finish (or End) when the
+// transfer ends (see Result). A request marked SecretFree never claims a
+// disclosure window. Every miss is logged here with its reason (never
+// sent to the phone) and returned wrapping autoprov.ErrNotFound; a POST no
+// driver answers wraps autoprov.ErrRefused.
 func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, error) {
 	if req.Method == vendors.MethodPost {
 		return p.respond(ctx, req)
@@ -158,7 +160,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		return nil, p.missf(req, mac, "render %s: %v", req.Path, err)
 	}
 	p.log.Debug("served", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "kind", "common")
-	return newResult(f, false, nil), nil
+	return newResult(f, false, Hooks{}), nil
 }
 
 // sightingOf is what a request taught us about the phone of mac.
@@ -235,9 +237,9 @@ func (noCounter) CountDevices(context.Context, autoprov.DeviceFilter) (int, erro
 
 // claim reserves the device's disclosure window for this transfer when it
 // is open; it returns the claim's token, or "" when no secret may go out.
-func (p *Phones) claim(ctx context.Context, dev autoprov.Device) (string, error) {
+func (p *Phones) claim(ctx context.Context, req vendors.Request, dev autoprov.Device) (string, error) {
 	now := p.now()
-	if dev.Disclosure.State != autoprov.DisclosureOpen || dev.Disclosure.ExpiresAt == nil || !now.Before(*dev.Disclosure.ExpiresAt) {
+	if req.SecretFree || dev.Disclosure.State != autoprov.DisclosureOpen || dev.Disclosure.ExpiresAt == nil || !now.Before(*dev.Disclosure.ExpiresAt) {
 		return "", nil
 	}
 	t := randomToken()
@@ -253,7 +255,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	if err != nil {
 		return nil, p.missf(req, dev.MAC, "model: %v", err)
 	}
-	token, err := p.claim(ctx, dev)
+	token, err := p.claim(ctx, req, dev)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +265,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 		return nil, p.missf(req, dev.MAC, "render %s: %v", req.Path, err)
 	}
 	p.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", token != "")
-	return newResult(f, token != "", p.settle(dev.MAC, token, autoprov.Peer{IP: req.RemoteAddr, UserAgent: req.UserAgent})), nil
+	return newResult(f, token != "", p.disclose(dev.MAC, token, req)), nil
 }
 
 // renderDevice renders a per-device file, refusing one rendered without
@@ -285,7 +287,7 @@ func (p *Phones) renderDevice(ctx context.Context, req vendors.Request, v vendor
 	return f, nil
 }
 
-// release gives up a claim that did not lead to a transfer. It runs on a
+// release gives up a claim that sent nothing. It runs on a
 // context of its own: the request's may be what ended the transfer.
 func (p *Phones) release(mac, token string) {
 	if token == "" {
@@ -298,33 +300,65 @@ func (p *Phones) release(mac, token string) {
 	}
 }
 
-// settleTimeout bounds the database write that settles a claim after the
-// transfer ended (its request context may be gone by then).
+// settleTimeout bounds the database write that commits a claim at the
+// first byte or settles it after the transfer ended (the request's
+// context may be gone by then; TFTP has none).
 const settleTimeout = 10 * time.Second
 
-// settle returns the Finish hook of a per-device transfer: commit the
-// disclosure when the secrets were delivered, release the claim otherwise.
-func (p *Phones) settle(mac, token string, to autoprov.Peer) func(bool) {
+// errClaimLost is what Result.Sending returns when the disclosure claim
+// was lost before the first byte: the edge sends nothing.
+var errClaimLost = errors.New("the disclosure claim was lost (window re-armed, expired or taken by another transfer)")
+
+// disclose returns the hooks of a per-device transfer that holds the
+// claim token: commit the disclosure when the first byte is about to
+// leave, then record whether the transfer completed; release the claim
+// when it ended before anything was sent.
+func (p *Phones) disclose(mac, token string, req vendors.Request) Hooks {
 	if token == "" {
-		return nil
+		return Hooks{}
 	}
-	return func(delivered bool) {
-		if !delivered {
-			p.release(mac, token)
-			p.log.Info("transfer with secrets did not complete; disclosure window stays open", "mac", mac, "remote", to.IP)
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
-		defer cancel()
-		won, err := p.claims.Commit(ctx, mac, token, p.now(), to)
-		switch {
-		case err != nil:
-			p.log.Error("commit disclosure", "mac", mac, "err", err)
-		case !won:
-			p.log.Warn("secrets delivered but the window was re-armed meanwhile; it stays open", "mac", mac, "remote", to.IP)
-		default:
-			p.log.Info("secrets disclosed; window closed", "mac", mac, "remote", to.IP)
-		}
+	to := autoprov.Peer{IP: req.RemoteAddr, UserAgent: req.UserAgent}
+	log := p.log.With("mac", mac, "remote", to.IP, "transport", req.Transport, "file", req.Path)
+	return Hooks{
+		Sending: func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+			defer cancel()
+			won, err := p.claims.Commit(ctx, mac, token, p.now(), to)
+			switch {
+			case err != nil:
+				log.Error("commit disclosure; secrets not sent", "err", err)
+				return err
+			case !won:
+				log.Warn("secrets not sent: " + errClaimLost.Error())
+				return errClaimLost
+			}
+			log.Info("secrets sent; disclosure window consumed")
+			return nil
+		},
+		End: func(sent bool, end error) {
+			if !sent {
+				p.release(mac, token)
+				log.Info("transfer ended before any secret left; disclosure window unchanged")
+				return
+			}
+			reason := ""
+			if end != nil {
+				reason = end.Error()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+			defer cancel()
+			won, err := p.claims.Complete(ctx, mac, token, p.now(), end == nil, reason)
+			switch {
+			case err != nil:
+				log.Error("record the end of the disclosure", "complete", end == nil, "err", err)
+			case !won:
+				log.Warn("secrets transfer ended after the window was re-armed; its end is not recorded", "complete", end == nil)
+			case end == nil:
+				log.Info("secrets transfer complete", "complete", true)
+			default:
+				log.Warn("secrets sent, transfer did not complete; window consumed: re-open it for this phone", "complete", false, "reason", reason)
+			}
+		},
 	}
 }
 
@@ -344,9 +378,9 @@ func leaked(body []byte, vd *vendors.Device) error {
 	return nil
 }
 
-func newResult(f *vendors.File, secret bool, finish func(bool)) *Result {
+func newResult(f *vendors.File, secret bool, h Hooks) *Result {
 	sum := sha256.Sum256(f.Body)
-	return &Result{File: f, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Secret: secret, finish: finish}
+	return &Result{File: f, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Secret: secret, hooks: h}
 }
 
 // provideDirectory serves directory/<vendor>/<model>.xml: the company
@@ -379,7 +413,7 @@ func (p *Phones) provideDirectory(ctx context.Context, req vendors.Request) (*Re
 	if err != nil {
 		return nil, p.missf(req, "", "render directory: %v", err)
 	}
-	return newResult(f, false, nil), nil
+	return newResult(f, false, Hooks{}), nil
 }
 
 // missf logs why a request failed (rate-limited per MAC and path, since

@@ -73,11 +73,16 @@ func mustAccount(t testing.TB, core *core, ext, name string) autoprov.Account {
 	return full
 }
 
+// fetch is a transfer as an edge makes it: Provide, Sending right before
+// the first byte, Finish(deliver) at the end.
 func fetch(t *testing.T, core *core, path, ua string, deliver bool) ([]byte, bool) {
 	t.Helper()
 	res, err := core.Provide(context.Background(), vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "http"})
 	if err != nil {
 		t.Fatalf("Provide(%s): %v", path, err)
+	}
+	if err := res.Sending(); err != nil {
+		t.Fatalf("Sending(%s): %v", path, err)
 	}
 	res.Finish(deliver)
 	return res.File.Body, res.Secret
@@ -91,22 +96,38 @@ func TestDisclosureOnceThenWithout(t *testing.T) {
 	if _, err := core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("80:5E:C0:AA:BB:01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	// An abandoned transfer does not consume the window.
-	body, secret := fetch(t, core, "805ec0aabb01.cfg", yua, false)
-	if !secret || !bytes.Contains(body, []byte(a.Password)) {
-		t.Fatal("first fetch lacks the secret")
+	// A transfer that ends before its first byte left does not consume
+	// the window.
+	res, err := core.Provide(context.Background(), vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: yua, RemoteAddr: "192.0.2.8", Transport: "tftp"})
+	if err != nil || !res.Secret || !bytes.Contains(res.File.Body, []byte(a.Password)) {
+		t.Fatalf("first fetch lacks the secret (%v)", err)
 	}
-	body, secret = fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	res.Finish(false)
+	if d, _ := core.Device(context.Background(), "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("state after a transfer that sent nothing = %s, want open", d.Disclosure.State)
+	}
+	// Once a byte has left, the window is consumed, complete or not.
+	body, secret := fetch(t, core, "805ec0aabb01.cfg", yua, false)
 	if !secret || !bytes.Contains(body, []byte("account.1.password = "+a.Password)) {
-		t.Fatal("second fetch after an abandoned one lacks the secret")
+		t.Fatal("second fetch lacks the secret")
 	}
 	body, secret = fetch(t, core, "805ec0aabb01.cfg", yua, true)
 	if secret || bytes.Contains(body, []byte("account.1.password")) || bytes.Contains(body, []byte("static.security.user_password")) {
 		t.Fatalf("third fetch carries secrets:\n%s", body)
 	}
 	d, _ := core.Device(context.Background(), "805ec0aabb01")
-	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo.IP != "192.0.2.9" {
-		t.Fatalf("disclosure = %+v", d.Disclosure)
+	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.DisclosedTo.IP != "192.0.2.9" || d.Disclosure.Complete == nil || *d.Disclosure.Complete {
+		t.Fatalf("disclosure = %+v, want consumed by 192.0.2.9, complete false", d.Disclosure)
+	}
+	// Re-armed, a complete transfer is recorded as complete.
+	if _, err := core.OpenDisclosure(context.Background(), "805ec0aabb01", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, secret := fetch(t, core, "805ec0aabb01.cfg", yua, true); !secret {
+		t.Fatal("fetch in the re-opened window lacks the secret")
+	}
+	if d, _ := core.Device(context.Background(), "805ec0aabb01"); d.Disclosure.Complete == nil || !*d.Disclosure.Complete {
+		t.Fatalf("disclosure = %+v, want complete", d.Disclosure)
 	}
 	// Re-arm, then let it expire without a fetch.
 	if _, err := core.OpenDisclosure(context.Background(), "805ec0aabb01", "admin"); err != nil {
@@ -126,11 +147,17 @@ func TestDisclosureOnceThenWithout(t *testing.T) {
 	var names []string
 	for _, e := range evs {
 		names = append(names, e.Event)
+		if e.Event == autoprov.EventDisclosureTransferEnded && e.Detail != "complete: true" && e.Detail != "complete: false (the transfer did not complete)" {
+			t.Errorf("transfer_ended detail %q", e.Detail)
+		}
 		if strings.Contains(e.Detail, a.Password) {
 			t.Fatal("audit detail holds a secret")
 		}
 	}
-	if got := strings.Join(names, ","); got != "disclosure.expired,disclosure.opened,disclosure.consumed,disclosure.opened,device.created" {
+	want := "disclosure.expired,disclosure.opened," +
+		"disclosure.transfer_ended,disclosure.consumed,disclosure.opened," +
+		"disclosure.transfer_ended,disclosure.consumed,disclosure.opened,device.created"
+	if got := strings.Join(names, ","); got != want {
 		t.Fatalf("audit = %s", got)
 	}
 }
@@ -385,5 +412,98 @@ func TestLayout(t *testing.T) {
 	}
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("layout:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestSendingAfterTheClaimWasLost: a transfer whose claim is lost between
+// Provide and its first byte (the window re-armed, or its lease lapsed
+// and another transfer took it) is refused by Sending and sends nothing;
+// the window goes to the transfer that holds it.
+func TestSendingAfterTheClaimWasLost(t *testing.T) {
+	ctx := context.Background()
+	core, clk := newCore(t)
+	mustAccount(t, core, "201", "Alice")
+	if _, err := core.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr("80:5E:C0:AA:BB:01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	req := vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: yua, RemoteAddr: "192.0.2.9", Transport: "tftp"}
+	provide := func() *provision.Result {
+		t.Helper()
+		res, err := core.Provide(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	// Re-armed meanwhile.
+	stale := provide()
+	if !stale.Secret {
+		t.Fatal("the first fetch has no secret")
+	}
+	if _, err := core.OpenDisclosure(ctx, "805ec0aabb01", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := stale.Sending(); err == nil {
+		t.Fatal("Sending after the window was re-armed succeeded")
+	}
+	stale.Finish(false)
+	if d, _ := core.Device(ctx, "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("window %s after a refused transfer, want open", d.Disclosure.State)
+	}
+
+	// Lease lapsed (2 minutes by default) and another transfer took it.
+	slow := provide()
+	clk.Add(3 * time.Minute)
+	fast := provide()
+	if !slow.Secret || !fast.Secret {
+		t.Fatal("a claim did not lapse after its lease")
+	}
+	if err := slow.Sending(); err == nil {
+		t.Fatal("the transfer whose lease lapsed was let send")
+	}
+	if err := fast.Sending(); err != nil {
+		t.Fatalf("the transfer holding the claim: %v", err)
+	}
+	fast.Finish(true)
+	slow.Finish(false)
+	d, _ := core.Device(ctx, "805ec0aabb01")
+	if d.Disclosure.State != autoprov.DisclosureConsumed || d.Disclosure.Complete == nil || !*d.Disclosure.Complete {
+		t.Fatalf("disclosure = %+v, want consumed and complete", d.Disclosure)
+	}
+}
+
+// TestSecretFreeRequestsNeverClaim: a request the edge marks SecretFree
+// (HEAD, a conditional GET) gets the file without secrets and leaves the
+// window as it was; the same file a GET after the window gets.
+func TestSecretFreeRequestsNeverClaim(t *testing.T) {
+	ctx := context.Background()
+	core, _ := newCore(t)
+	a := mustAccount(t, core, "201", "Alice")
+	if _, err := core.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr("80:5E:C0:AA:BB:01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	req := vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: yua, RemoteAddr: "192.0.2.9", Transport: "http", SecretFree: true}
+	var etag string
+	for range 3 {
+		res, err := core.Provide(ctx, req)
+		if err != nil || res.Secret || bytes.Contains(res.File.Body, []byte(a.Password)) {
+			t.Fatalf("SecretFree request: %v, secret %v", err, res.Secret)
+		}
+		etag = res.ETag
+		if err := res.Sending(); err != nil {
+			t.Fatal(err)
+		}
+		res.Finish(true)
+	}
+	if d, _ := core.Device(ctx, "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("window %s after SecretFree requests, want open", d.Disclosure.State)
+	}
+	if _, secret := fetch(t, core, "805ec0aabb01.cfg", yua, true); !secret {
+		t.Fatal("the GET after them lacks the secrets")
+	}
+	res, err := core.Provide(ctx, vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: yua, RemoteAddr: "192.0.2.9", Transport: "http"})
+	if err != nil || res.Secret || res.ETag != etag {
+		t.Fatalf("the GET after the window: %v, ETag %s, want the SecretFree one %s", err, res.ETag, etag)
 	}
 }

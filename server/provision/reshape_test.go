@@ -67,6 +67,7 @@ func TestFileHoldingASecretOutsideTheWindowIsRefused(t *testing.T) {
 	if err != nil || !res.Secret || !bytes.Contains(res.File.Body, []byte("Leaky-pass-201")) {
 		t.Fatalf("inside the window: %v %+v", err, res)
 	}
+	res.Sending()
 	res.Finish(true)
 	res, err = p.Provide(ctx, req)
 	if !errors.Is(err, autoprov.ErrNotFound) || res != nil {

@@ -95,10 +95,18 @@ type Claims interface {
 	// Reserve claims an open, unexpired, unclaimed window for the transfer
 	// named token, for at most lease; it reports whether this caller won.
 	Reserve(ctx context.Context, mac, token string, now time.Time, lease time.Duration) (bool, error)
-	// Commit consumes the window held by token; false when the claim was
-	// lost meanwhile (an admin re-armed the window).
+	// Commit consumes the window held by token, right before the first
+	// secret-bearing byte leaves: state consumed, completion unknown, the
+	// token kept for Complete; false when the claim was lost meanwhile (an
+	// admin re-armed the window, or the lease lapsed and another took it).
 	Commit(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer) (bool, error)
-	// Release gives up the claim held by token; the window stays as it was.
+	// Complete records whether the transfer that consumed the window with
+	// token completed (reason: why not, audited); false, changing nothing,
+	// when the window is no longer that consumption (re-armed) or its end
+	// is recorded already.
+	Complete(ctx context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error)
+	// Release gives up the claim held by token on a window that is still
+	// open (nothing was sent); the window stays as it was.
 	Release(ctx context.Context, mac, token string) error
 }
 

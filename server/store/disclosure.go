@@ -17,8 +17,14 @@ import (
 //	OpenDisclosure  state := open, window [now, now+window), claim cleared
 //	Reserve         claim the window for one transfer: only while open, not
 //	                expired and not claimed by a live transfer
-//	Commit          the claiming transfer completed: state := consumed
-//	Release         the claiming transfer failed: the window stays open
+//	Commit          the claiming transfer is about to send its first
+//	                secret-bearing bytes: state := consumed, complete :=
+//	                NULL (in flight); the token stays in reserved_by
+//	Complete        that transfer ended: complete := true or false, token
+//	                cleared; only while the token still holds the
+//	                consumed window (a re-armed window is not touched)
+//	Release         the claiming transfer ended before any secret left:
+//	                the window stays open
 //	ExpireDue       open windows past their end: state := expired
 
 // OpenDisclosure opens (or re-opens) a device's disclosure window and
@@ -41,6 +47,7 @@ func openDisclosure(tx *gorm.DB, mac string, now time.Time, window time.Duration
 	res := tx.Model(&deviceRow{}).Where("mac = ?", mac).Updates(map[string]any{
 		"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": exp,
 		"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
+		"disclosure_complete": nil,
 	})
 	if res.Error != nil {
 		return res.Error
@@ -66,9 +73,13 @@ func (s *Store) Reserve(ctx context.Context, mac, token string, now time.Time, l
 	return res.RowsAffected == 1, nil
 }
 
-// Commit consumes the window held by token: the transfer carrying the
-// secrets completed. It reports whether the claim was still held (false
-// when, say, an admin re-armed the window meanwhile).
+// Commit consumes the window held by token: the transfer is about to send
+// the first bytes that carry the secrets, and from then on they count as
+// disclosed. The window's completion stays unknown (NULL) and the token
+// stays on the row until Complete records how the transfer ended. It
+// reports whether the claim was still held (false when, say, an admin
+// re-armed the window meanwhile, or the lease lapsed and another transfer
+// claimed it): then no secret may be sent.
 func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer) (bool, error) {
 	now = now.UTC()
 	won := false
@@ -76,20 +87,46 @@ func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to
 		res := tx.Model(&deviceRow{}).
 			Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
 			UpdateColumns(map[string]any{"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
-				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_by": "", "reserved_until": nil})
+				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_until": nil, "disclosure_complete": nil})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
 		won = true
 		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureConsumed,
-			Detail: fmt.Sprintf("secrets delivered to %s (%s)", to.IP, to.UserAgent)})
+			Detail: fmt.Sprintf("secrets sent to %s (%s)", to.IP, to.UserAgent)})
 	})
 	return won, wrap(err, "commit disclosure for %s", mac)
 }
 
-// Release gives up the claim held by token; the window stays as it was.
+// Complete records how the transfer that consumed the window with token
+// ended: complete, or broken off for reason (audited with it; reason must
+// hold no secret). It changes nothing, and reports false, unless the row
+// is still the window that token consumed and its end is not recorded yet.
+func (s *Store) Complete(ctx context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error) {
+	now = now.UTC()
+	won := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&deviceRow{}).
+			Where("mac = ? AND reserved_by = ? AND disclosure_state = ? AND disclosure_complete IS NULL", mac, token, autoprov.DisclosureConsumed).
+			UpdateColumns(map[string]any{"disclosure_complete": complete, "reserved_by": ""})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		won = true
+		detail := "complete: true"
+		if !complete {
+			detail = "complete: false (" + reason + ")"
+		}
+		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureTransferEnded, Detail: detail})
+	})
+	return won, wrap(err, "record the end of the disclosure for %s", mac)
+}
+
+// Release gives up the claim held by token on an open window; the window
+// stays as it was. (A consumed window's token is cleared by Complete.)
 func (s *Store) Release(ctx context.Context, mac, token string) error {
-	return wrap(s.db.WithContext(ctx).Model(&deviceRow{}).Where("mac = ? AND reserved_by = ?", mac, token).
+	return wrap(s.db.WithContext(ctx).Model(&deviceRow{}).
+		Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
 		UpdateColumns(map[string]any{"reserved_by": "", "reserved_until": nil}).Error, "release disclosure for %s", mac)
 }
 
@@ -117,7 +154,7 @@ func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) 
 			}
 			expired = append(expired, d.MAC)
 			return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: d.MAC, Event: autoprov.EventDisclosureExpired,
-				Detail: "window ended at " + d.ExpiresAt.UTC().Format(time.RFC3339) + " without a completed fetch"})
+				Detail: "window ended at " + d.ExpiresAt.UTC().Format(time.RFC3339) + " before any fetch took the secrets"})
 		})
 		if err != nil {
 			return expired, wrap(err, "expire disclosure for %s", d.MAC)

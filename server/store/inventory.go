@@ -359,6 +359,9 @@ func (r deviceRow) domain(accounts []string) autoprov.Device {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Disclosure: autoprov.Disclosure{State: r.DisclosureState, OpenedAt: r.OpenedAt, ExpiresAt: r.ExpiresAt, DisclosedAt: r.DisclosedAt},
 	}
+	if r.DisclosureState == autoprov.DisclosureConsumed {
+		d.Disclosure.Complete = r.DisclosureComplete
+	}
 	if d.Disclosure.State == "" {
 		d.Disclosure.State = autoprov.DisclosureNone
 	}

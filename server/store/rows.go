@@ -52,7 +52,10 @@ type deviceRow struct {
 
 	// The one-time disclosure window. DisclosureState is "none", "open",
 	// "consumed" or "expired"; ReservedBy/ReservedUntil hold the claim of a
-	// transfer in flight (reserve, transfer, commit).
+	// transfer in flight (reserve, first byte: commit, end: complete).
+	// After the commit ReservedBy keeps the token (ReservedUntil is nil)
+	// until the transfer's end is recorded in DisclosureComplete (NULL while
+	// in flight; migration 2).
 	DisclosureState string `gorm:"index;not null;default:none"`
 	OpenedAt        *time.Time
 	ExpiresAt       *time.Time
@@ -61,6 +64,8 @@ type deviceRow struct {
 	DisclosedUA     string
 	ReservedBy      string
 	ReservedUntil   *time.Time
+	// DisclosureComplete: did the consuming transfer complete (NULL: not known yet).
+	DisclosureComplete *bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -275,6 +275,101 @@ func testReleaseAndLease(t *testing.T, dsn string) {
 	}
 }
 
+// TestCommitAtFirstByteThenComplete: Commit consumes the window with its
+// completion unknown; Complete records the end once, audited, and only
+// for the token that consumed this window: a window re-armed meanwhile is
+// left alone.
+func TestCommitAtFirstByteThenComplete(t *testing.T) {
+	eachBackend(t, testCommitAtFirstByteThenComplete)
+}
+
+func testCommitAtFirstByteThenComplete(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	const mac = "805ec0aabb01"
+	seed(t, s, mac)
+	disclosure := func() autoprov.Disclosure {
+		t.Helper()
+		d, err := s.Device(ctx, mac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Disclosure
+	}
+	s.OpenDisclosure(ctx, mac, t0, 10*time.Minute, "test")
+	if d := disclosure(); d.Complete != nil {
+		t.Fatalf("open window: complete = %v, want nil", *d.Complete)
+	}
+	if won, _ := s.Reserve(ctx, mac, "a", t0, time.Minute); !won {
+		t.Fatal("reserve lost")
+	}
+	// Nothing to complete before the commit.
+	if ok, err := s.Complete(ctx, mac, "a", t0, true, ""); ok || err != nil {
+		t.Fatalf("Complete before Commit = %v, %v", ok, err)
+	}
+	if ok, err := s.Commit(ctx, mac, "a", t0.Add(time.Second), autoprov.Peer{IP: "192.0.2.7"}); !ok || err != nil {
+		t.Fatalf("Commit = %v, %v", ok, err)
+	}
+	if d := disclosure(); d.State != autoprov.DisclosureConsumed || d.Complete != nil {
+		t.Fatalf("after Commit: %+v, want consumed, complete nil (in flight)", d)
+	}
+	// Release after the commit (an edge's mistake) cannot re-open it.
+	if err := s.Release(ctx, mac, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if won, _ := s.Reserve(ctx, mac, "b", t0.Add(2*time.Second), time.Minute); won {
+		t.Fatal("reserved a consumed window")
+	}
+	if ok, _ := s.Complete(ctx, mac, "b", t0, true, ""); ok {
+		t.Fatal("another token completed the transfer")
+	}
+	if ok, err := s.Complete(ctx, mac, "a", t0.Add(3*time.Second), false, "timeout waiting for ACK #1"); !ok || err != nil {
+		t.Fatalf("Complete = %v, %v", ok, err)
+	}
+	if d := disclosure(); d.State != autoprov.DisclosureConsumed || d.Complete == nil || *d.Complete {
+		t.Fatalf("after Complete(false): %+v", d)
+	}
+	if ok, _ := s.Complete(ctx, mac, "a", t0.Add(4*time.Second), true, ""); ok {
+		t.Fatal("the end was recorded twice")
+	}
+	if d := disclosure(); *d.Complete {
+		t.Fatal("a second Complete changed the recorded end")
+	}
+	evs, _ := s.Audit(ctx, mac, 10)
+	if len(evs) < 2 || evs[0].Event != autoprov.EventDisclosureTransferEnded || evs[0].Detail != "complete: false (timeout waiting for ACK #1)" ||
+		evs[1].Event != autoprov.EventDisclosureConsumed || !strings.Contains(evs[1].Detail, "192.0.2.7") {
+		t.Fatalf("audit = %+v", evs)
+	}
+
+	// Re-armed while a transfer is in flight: its end leaves the new
+	// window alone.
+	s.OpenDisclosure(ctx, mac, t0.Add(time.Hour), 10*time.Minute, "admin")
+	if d := disclosure(); d.State != autoprov.DisclosureOpen || d.Complete != nil {
+		t.Fatalf("re-opened: %+v", d)
+	}
+	s.Reserve(ctx, mac, "c", t0.Add(time.Hour), time.Minute)
+	s.Commit(ctx, mac, "c", t0.Add(time.Hour+time.Second), autoprov.Peer{IP: "192.0.2.8"})
+	s.OpenDisclosure(ctx, mac, t0.Add(2*time.Hour), 10*time.Minute, "admin")
+	if ok, _ := s.Complete(ctx, mac, "c", t0.Add(2*time.Hour+time.Second), true, ""); ok {
+		t.Fatal("the end of a transfer was recorded on the window re-armed after it")
+	}
+	if d := disclosure(); d.State != autoprov.DisclosureOpen || d.Complete != nil {
+		t.Fatalf("re-armed window touched: %+v", d)
+	}
+	// A complete transfer is recorded as such.
+	s.Reserve(ctx, mac, "d", t0.Add(2*time.Hour+2*time.Second), time.Minute)
+	s.Commit(ctx, mac, "d", t0.Add(2*time.Hour+3*time.Second), autoprov.Peer{IP: "192.0.2.9"})
+	if ok, _ := s.Complete(ctx, mac, "d", t0.Add(2*time.Hour+4*time.Second), true, ""); !ok {
+		t.Fatal("Complete(true) lost")
+	}
+	if d := disclosure(); d.Complete == nil || !*d.Complete {
+		t.Fatalf("after Complete(true): %+v", d)
+	}
+	if evs, _ := s.Audit(ctx, mac, 1); evs[0].Detail != "complete: true" {
+		t.Fatalf("audit = %+v", evs)
+	}
+}
+
 func TestExpiry(t *testing.T) { eachBackend(t, testExpiry) }
 
 func testExpiry(t *testing.T, dsn string) {

@@ -376,6 +376,11 @@ func checkDevice(t *testing.T, got, want autoprov.Device) {
 	if d.State != w.State {
 		t.Errorf("device %s disclosure state = %s, want %s", want.MAC, d.State, w.State)
 	}
+	// Migration 2: the old release consumed a window only once its
+	// transfer completed.
+	if consumed := w.State == autoprov.DisclosureConsumed; (d.Complete != nil) != consumed || (consumed && !*d.Complete) {
+		t.Errorf("device %s disclosure complete = %v, want true for a consumed window, else nil", want.MAC, d.Complete)
+	}
 	opened := w.State != autoprov.DisclosureNone
 	if (d.OpenedAt != nil) != opened || (d.ExpiresAt != nil) != opened || (opened && !d.ExpiresAt.After(*d.OpenedAt)) {
 		t.Errorf("device %s window = %v .. %v", want.MAC, d.OpenedAt, d.ExpiresAt)

@@ -5,8 +5,10 @@
 // name is cleaned here (one leading "/" and one "prov/" prefix dropped; "..",
 // backslashes, control characters and absolute paths refused) and turned into a transport-neutral
 // vendors.Request; the core's answer is sent with blksize and tsize
-// negotiation, and the core is told through provision.Result.Finish whether
-// the phone acknowledged the last block. Errors reach the phone only as one
+// negotiation. The core is told through provision.Result.Sending when block
+// 1 is about to go out (for a file with secrets that consumes the window;
+// if it refuses, nothing is sent) and through Result.End whether the phone
+// acknowledged the last block. Errors reach the phone only as one
 // of three generic TFTP error texts; the detail goes to the log.
 package tftpd
 
@@ -33,8 +35,8 @@ import (
 type Provider interface {
 	// Provide renders the file a phone asked for. Errors wrapping
 	// vendors.ErrNotFound become "file not found" for the phone; every other
-	// error becomes "not available". The edge calls Finish exactly once on a
-	// non-nil Result.
+	// error becomes "not available". The edge calls Sending before block 1
+	// and End exactly once on a non-nil Result.
 	Provide(ctx context.Context, req vendors.Request) (*provision.Result, error)
 }
 
@@ -275,14 +277,14 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	}
 
 	var res *provision.Result
-	delivered := false
+	var end error = provision.ErrNotDelivered
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("tftp handler panic", "path", p, "remote", remote, "panic", fmt.Sprint(v))
 			err = errUnavailable
 		}
 		if res != nil {
-			s.finish(res, delivered)
+			s.finish(res, end)
 		}
 	}()
 
@@ -302,16 +304,55 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		return errUnavailable
 	}
 
-	// A bytes.Reader is an io.Seeker, so pin/tftp answers tsize itself.
-	n, xerr := rf.ReadFrom(bytes.NewReader(res.File.Body))
-	delivered = xerr == nil // nil: the last block was acknowledged
+	// tsize is the body's length, told up front: the body reader is no
+	// io.Seeker, so pin/tftp cannot learn it itself.
+	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
+		ot.SetSize(int64(len(res.File.Body)))
+	}
+	body := &sendingReader{res: res, r: bytes.NewReader(res.File.Body)}
+	n, xerr := rf.ReadFrom(body)
+	delivered := xerr == nil // nil: the last block was acknowledged
+	if !delivered {
+		end = fmt.Errorf("TFTP transfer broke off after %d of %d bytes: %w", n, len(res.File.Body), xerr)
+	} else {
+		end = nil
+	}
 	attrs := []any{"path", p, "remote", remote, "bytes", n, "ok", delivered, "secret", res.Secret}
 	if xerr != nil {
 		attrs = append(attrs, "reason", xerr.Error())
 	}
+	if body.refused {
+		attrs = append(attrs, "refused", "the core withdrew the file before block 1")
+	}
 	s.log.Info("tftp transfer", attrs...)
 	// ReadFrom has already sent an error to the phone if it failed.
 	return nil
+}
+
+// sendingReader is the body as pin/tftp reads it. pin/tftp reads the data
+// of block 1 right before it sends it (after the phone acknowledged the
+// OACK, if any), so the first Read is when the first byte is about to
+// leave: it calls Result.Sending, and when the core refuses (the claim was
+// lost) it fails, so pin/tftp sends the phone a generic ERROR instead of
+// any byte of the file.
+type sendingReader struct {
+	res     *provision.Result
+	r       io.Reader
+	started bool
+	refused bool
+}
+
+func (b *sendingReader) Read(p []byte) (int, error) {
+	if !b.started {
+		b.started = true
+		if err := b.res.Sending(); err != nil {
+			b.refused = true
+		}
+	}
+	if b.refused {
+		return 0, errUnavailable
+	}
+	return b.r.Read(p)
 }
 
 // logLimited logs a refusal or failure with its detail, at most once a
@@ -322,11 +363,12 @@ func (s *Server) logLimited(level slog.Level, msg, path, remote, reason string) 
 	}
 }
 
-// finish reports the end of a transfer to the core.
-func (s *Server) finish(res *provision.Result, delivered bool) {
-	res.Finish(delivered)
+// finish reports the end of a transfer to the core: end is nil when the
+// last block was acknowledged, else why the transfer broke off.
+func (s *Server) finish(res *provision.Result, end error) {
+	res.End(end)
 	if s.finished != nil {
-		s.finished(res, delivered)
+		s.finished(res, end == nil)
 	}
 }
 

@@ -132,13 +132,20 @@ var fastOpts = []Option{WithTimeout(150 * time.Millisecond), WithRetries(2)}
 
 func start(t *testing.T, f *fakeProvider, opts ...Option) *testServer {
 	t.Helper()
+	return startProvider(t, f, f.observe, opts...)
+}
+
+// startProvider runs a Server over any Provider; observe (may be nil)
+// sees every end of a transfer.
+func startProvider(t *testing.T, p Provider, observe func(*provision.Result, bool), opts ...Option) *testServer {
+	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv := New(f, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
-	srv.finished = f.observe
+	srv := New(p, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
+	srv.finished = observe
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{addr: conn.LocalAddr().String(), log: logs, cancel: cancel, done: make(chan error, 1)}
 	_, ts.port, _ = net.SplitHostPort(ts.addr)
