@@ -120,6 +120,13 @@ type Request struct {
 	// renders the file without secrets and never claims, consumes or
 	// reveals a disclosure window for it. Drivers ignore it.
 	SecretFree bool
+	// ClientCerts is what the HTTPS edge verified of the TLS client
+	// certificate the request came with: one entry for each vendor whose
+	// configured CA (--phone-ca) it chains to and whose device
+	// certificates name a MAC where this one does. Empty on every other
+	// edge and without a certificate. The core requires it for the
+	// per-device files of those vendors; drivers ignore it.
+	ClientCerts []ClientCert
 }
 
 // Identity is what a driver learnt from a Request.

@@ -48,6 +48,7 @@ type config struct {
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
+	phoneCAs                                  []phoneCASpec                     // --phone-ca <vendor>=<pem file>
 	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
@@ -83,6 +84,14 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	var phoneNets, adminNets string
 	fs.StringVar(&phoneNets, "phone-networks", env("AUTOPROV_PHONE_NETWORKS", ""), "networks (CIDR, comma-separated, IPv4 and IPv6) phones may be in: HTTP(S) /prov/, TFTP, plug-and-play and sniffed DHCP from elsewhere are treated as misses; empty allows every address (AUTOPROV_PHONE_NETWORKS)")
 	fs.StringVar(&adminNets, "admin-networks", env("AUTOPROV_ADMIN_NETWORKS", ""), "networks (CIDR, comma-separated, IPv4 and IPv6) the admin API and web UI may be used from; others get 403; empty allows every address (AUTOPROV_ADMIN_NETWORKS)")
+	phoneCA := &phoneCAFlag{fromEnv: true}
+	if v := env("AUTOPROV_PHONE_CA", ""); v != "" {
+		if err := phoneCA.Set(v); err != nil {
+			return config{}, fmt.Errorf("--phone-ca (AUTOPROV_PHONE_CA): %v", err)
+		}
+		phoneCA.fromEnv = true
+	}
+	fs.Var(phoneCA, "phone-ca", "<vendor>=<PEM file>: per-device files of that vendor's phones go only over HTTPS to a client certificate that chains to this CA and names the file's MAC; repeatable or comma-separated; needs --https (AUTOPROV_PHONE_CA)")
 	win, err := time.ParseDuration(env("AUTOPROV_DISCLOSURE_WINDOW", "10m"))
 	if err != nil {
 		return config{}, fmt.Errorf("AUTOPROV_DISCLOSURE_WINDOW: %v", err)
@@ -111,6 +120,10 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	}
 	if c.tlsCert != "" && c.https == "" {
 		return config{}, errors.New("--tls-cert and --tls-key need --https (the HTTPS listen address)")
+	}
+	c.phoneCAs = phoneCA.specs
+	if len(c.phoneCAs) > 0 && c.https == "" {
+		return config{}, errPhoneCANeedsHTTPS
 	}
 	if c.publicURL != "" && !strings.HasPrefix(c.publicURL, "http://") && !strings.HasPrefix(c.publicURL, "https://") {
 		return config{}, errors.New("--public-url must start with http:// or https://")
@@ -155,6 +168,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 
 	reg, err := all.Registry(filepath.Join(c.data, "templates"))
+	if err != nil {
+		return err
+	}
+	phoneCAs, phoneCAPool, err := loadPhoneCAs(c.phoneCAs, reg)
 	if err != nil {
 		return err
 	}
@@ -221,13 +238,14 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	phones, inventory := provision.New(provision.Options{
 		Registry: reg, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
+		ClientCertVendors: phoneCAVendors(phoneCAs),
 	}, st)
 	ui, err := web.New(inventory, log, token)
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
 	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets})
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs})
 	if err != nil {
 		return err
 	}
@@ -237,7 +255,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return edge.Serve(gctx, httpLn) })
 	if httpsLn != nil {
-		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig()) })
+		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig(phoneCAPool)) })
 	}
 	if tftpConn != nil {
 		srv := tftpd.New(phones, log, tftpd.WithNetworks(c.phoneNets))
@@ -269,6 +287,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if capt != nil {
 		attrs = append(attrs, "sniff", strings.Join(capt.Interfaces, ","))
 		logSniff(log, capt)
+	}
+	if len(phoneCAs) > 0 {
+		attrs = append(attrs, "phone_ca", strings.Join(phoneCAVendors(phoneCAs), ","))
 	}
 	if !c.phoneNets.Empty() {
 		attrs = append(attrs, "phone_networks", c.phoneNets.String())

@@ -34,9 +34,16 @@ type serverCert struct {
 }
 
 // tlsConfig is the server side of --https: TLS 1.2 or newer with the one
-// certificate.
-func (sc *serverCert) tlsConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{sc.cert}}
+// certificate. With phone CAs (--phone-ca) it asks every client for a
+// certificate, naming those CAs, but neither requires nor verifies one:
+// browsers and phones without one connect as before, and the HTTP edge
+// verifies what arrives against each vendor's CA on its own.
+func (sc *serverCert) tlsConfig(phoneCAs *x509.CertPool) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{sc.cert}}
+	if phoneCAs != nil {
+		cfg.ClientAuth, cfg.ClientCAs = tls.RequestClientCert, phoneCAs
+	}
+	return cfg
 }
 
 // fingerprint is the SHA-256 of the certificate in the colon-separated

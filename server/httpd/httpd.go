@@ -85,6 +85,12 @@ type Config struct {
 	// routes (/prov/) and of the admin API and UI (everything else but
 	// /healthz); empty lists allow everyone. See access.go.
 	PhoneNetworks, AdminNetworks netlist.List
+	// PhoneCAs are the vendors' device-certificate CAs (--phone-ca): a
+	// phone's client certificate on HTTPS is verified against each and
+	// passed to the core (vendors.Request.ClientCerts), which decides what
+	// it opens. The TLS configuration given to ServeTLS must request client
+	// certificates (tls.RequestClientCert) for them to arrive.
+	PhoneCAs []PhoneCA
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// TrustedProxies lists proxies whose X-Forwarded-For is believed; none by default.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,6 +38,7 @@ func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
 	}
 	if c.Request.TLS != nil {
 		req.Transport = "https"
+		req.ClientCerts = clientCerts(c.Request.TLS, s.cfg.PhoneCAs, time.Now())
 	}
 	return req, true
 }

@@ -33,6 +33,12 @@ type Options struct {
 	// one source address may add (DefaultInboxPerMinute, DefaultInboxBurst
 	// when 0); see inbox.go.
 	InboxPerMinute, InboxBurst int
+	// ClientCertVendors names the vendors whose per-device files (and
+	// dialogues) are served only over HTTPS to a phone presenting a client
+	// certificate that the edge verified against the vendor's CA and that
+	// names the file's MAC (vendors.Request.ClientCerts; --phone-ca).
+	// Other vendors and common files are unaffected.
+	ClientCertVendors []string
 }
 
 func (o Options) withDefaults() Options {

@@ -35,6 +35,11 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 		if err != nil {
 			return nil, err
 		}
+		if dev != nil && dev.State == autoprov.StateAssigned {
+			if why := p.clientCertRefusal(req, *dev); why != "" {
+				return nil, p.missf(req, mac, "%s", why)
+			}
+		}
 		if f == foundKnown {
 			// The dialogue is the phone's own exchange: an assigned phone
 			// gets its device's answer, so it counts as its per-device fetch.

@@ -125,6 +125,11 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 				return nil, p.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
 			}
 		}
+		if d != nil && d.State == autoprov.StateAssigned && id.Kind == vendors.FileDevice {
+			if why := p.clientCertRefusal(req, *d); why != "" {
+				return nil, p.missf(req, mac, "%s", why)
+			}
+		}
 		// An adopted phone's report (firmware, User-Agent, IP, last seen)
 		// is updated only by the fetch of its own per-device file: a
 		// common file names no phone, and anyone can forge the User-Agent
