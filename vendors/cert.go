@@ -2,7 +2,6 @@ package vendors
 
 import (
 	"crypto/x509"
-	"strings"
 )
 
 // ClientCert is a TLS client certificate an edge verified: it chains to
@@ -41,8 +40,8 @@ func CertMAC(v Vendor, cert *x509.Certificate) (string, bool) {
 // names; the subject's serial number; its state or province (Cisco's
 // "S="). Locality and organisational units are not read (Cisco puts the
 // phone's serial number, which can look like a MAC, in L=). A MAC counts
-// when it stands alone in a field or between characters that are not hex
-// digits ("SEP001565AABBCC" does not count; "Yealink 00:15:65:aa:bb:cc",
+// when no letter or digit stands right before or after it
+// ("SEP001565AABBCC" does not count; "Yealink 00:15:65:aa:bb:cc",
 // "urn:dev:mac:001565aabbcc", "001565aabbcc.phones.example" do), written
 // as 12 hex digits, in six pairs joined by ':' or '-', or in three groups
 // of four joined by '.'. The deciding place must name exactly one MAC
@@ -90,35 +89,27 @@ func oneMAC(fields ...string) (string, int) {
 	return found, 1
 }
 
-// macTokens returns every MAC standing alone in s: runs of hex digits and
-// separators (':', '-', '.') that are exactly one MAC notation.
+// macTokens returns every MAC standing alone in s: one MAC notation
+// with no letter or digit right before or after it.
 func macTokens(s string) []string {
 	var out []string
-	isRun := func(c byte) bool {
-		return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '-' || c == '.'
+	alnum := func(i int) bool {
+		c := s[i]
+		return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 	}
-	for i := 0; i < len(s); {
-		if !isRun(s[i]) {
-			i++
+	for i := 0; i < len(s); i++ {
+		if i > 0 && alnum(i-1) {
 			continue
 		}
-		j := i
-		for j < len(s) && isRun(s[j]) {
-			j++
-		}
-		// Separators at either end belong to the text around the run
-		// ("mac:001565aabbcc", "host.001565aabbcc.").
-		if mac, ok := macNotation(strings.Trim(s[i:j], ":-.")); ok {
-			out = append(out, mac)
-		} else {
-			// A MAC as one label of a name: "001565aabbcc.example".
-			for _, part := range strings.Split(s[i:j], ".") {
-				if mac, ok := macNotation(strings.Trim(part, ":-")); ok {
+		for _, n := range []int{17, 14, 12} {
+			if end := i + n; end <= len(s) && (end == len(s) || !alnum(end)) {
+				if mac, ok := macNotation(s[i:end]); ok {
 					out = append(out, mac)
+					i = end - 1
+					break
 				}
 			}
 		}
-		i = j
 	}
 	return out
 }
