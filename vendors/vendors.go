@@ -211,6 +211,12 @@ type Device struct {
 	MenuPassword string
 	// WebPassword is the phone's web UI admin password (secret).
 	WebPassword string
+	// ProvisionUser and ProvisionPassword are the phone's own credential
+	// toward the provisioning server (see Credentialer). The password is
+	// a secret: set only with WithSecrets, when the core issues a new
+	// credential; drivers render both only when the password is set.
+	ProvisionUser     string
+	ProvisionPassword string
 }
 
 // Line is one SIP account on a phone.
