@@ -27,15 +27,15 @@ type view struct {
 	FirmwareStatus    string // URL of the firmware setting file
 
 	// Per-device part; empty in common files.
-	Identities    []identity
-	WebUser       string
-	WebPassword   string // "" when left out
-	MenuPassword  string // "" when left out
+	Identities   []identity
+	WebUser      string
+	WebPassword  string // "" when left out
+	MenuPassword string // "" when left out
 	// The provisioning credential (http_client_user/_pass); "" when left out.
 	ProvisionUser, ProvisionPassword string
-	DirectoryURL  string
-	FunctionKeys  []fkey
-	WithFunctions bool
+	DirectoryURL                     string
+	FunctionKeys                     []fkey
+	WithFunctions                    bool
 }
 
 type identity struct {
