@@ -185,6 +185,9 @@ type deviceJSON struct {
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {
+	if d.Credential.State == "" {
+		d.Credential.State = autoprov.CredentialNone
+	}
 	accounts := d.Accounts
 	if accounts == nil {
 		accounts = []string{}

@@ -147,16 +147,24 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 		}
 		return false, p.challenge(req, mac, schemes, false, "credential applied: wrong credentials for the per-device file")
 	case autoprov.CredentialIssued:
-		if web && p.verify(req, *dev, schemes) == httpauth.OK {
-			won, err := p.creds.ApplyCredential(ctx, dev.MAC, p.now())
-			if err != nil {
-				return false, err
-			}
-			if won {
-				p.log.Info("provisioning credential applied: from now on its per-device file only to requests that present it", "mac", dev.MAC, "remote", req.RemoteAddr)
-			}
-			return true, nil
+		if !web || req.Authorization == "" {
+			return false, nil // served as before: the phone may not have applied it yet
 		}
+		switch p.verify(req, *dev, schemes) {
+		case httpauth.Stale:
+			return false, p.challenge(req, mac, schemes, true, "stale nonce: challenged again")
+		case httpauth.Denied:
+			// Credentials that do not prove it get no config, as once applied.
+			return false, p.challenge(req, mac, schemes, false, "credential issued: wrong credentials for the per-device file")
+		}
+		won, err := p.creds.ApplyCredential(ctx, dev.MAC, p.now())
+		if err != nil {
+			return false, err
+		}
+		if won {
+			p.log.Info("provisioning credential applied: from now on its per-device file only to requests that present it", "mac", dev.MAC, "remote", req.RemoteAddr)
+		}
+		return true, nil
 	}
 	return false, nil
 }
