@@ -227,8 +227,10 @@ func TestGigasetN870AndMaxwell(t *testing.T) {
 // documented errors; traversal and TFTP writes are refused.
 func TestInboxAndErrors(t *testing.T) {
 	s := start(t)
-	if code, _, _ := s.get("/prov/001565ABCDEF.cfg", "Yealink SIP-T46S 66.86.0.15 00:15:65:ab:cd:ef"); code != 404 {
-		t.Fatalf("unassigned per-device file: %d, want 404", code)
+	// A Yealink takes a provisioning credential: an unassigned MAC's
+	// per-device file is challenged as an applied phone's is (README).
+	if code, _, _ := s.get("/prov/001565ABCDEF.cfg", "Yealink SIP-T46S 66.86.0.15 00:15:65:ab:cd:ef"); code != 401 {
+		t.Fatalf("unassigned per-device file: %d, want 401", code)
 	}
 	var list []struct{ MAC, State, Model, Vendor string }
 	s.must(200, "GET", "/api/v1/devices?state=unassigned", nil, &list)

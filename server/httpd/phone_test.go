@@ -260,7 +260,7 @@ func TestPhoneNotFound(t *testing.T) {
 			t.Errorf("%s: 404 with an ETag", c.path)
 		}
 	}
-	if !strings.Contains(e.log.String(), "not provisioned") {
+	if !strings.Contains(e.log.String(), "device is unassigned") {
 		t.Errorf("the reason of the miss is not in the log:\n%s", e.log)
 	}
 }

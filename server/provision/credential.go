@@ -124,7 +124,11 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 		if web && mac != "" {
 			// An unknown or unassigned MAC answers as an applied device does
 			// to a request without its credential: 401 tells nothing.
-			return false, p.challenge(req, mac, schemes, false, "per-device file of a MAC that is not provisioned (challenged as an applied one is)")
+			reason := "MAC not in the inventory (inbox bounds)"
+			if dev != nil {
+				reason = "device is unassigned: adopt it to provision it"
+			}
+			return false, p.challenge(req, mac, schemes, false, "%s; challenged as a phone with an applied credential is", reason)
 		}
 		return false, nil
 	}
