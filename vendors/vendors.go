@@ -115,6 +115,13 @@ type Request struct {
 	// reads it yet (no reference documents what phones send): it is
 	// carried so that the core and the logs see what the edge saw.
 	Hostname string
+	// Authorization is the HTTP Authorization header as sent, or "" (every
+	// other edge, or none sent). Drivers ignore it: the core checks it
+	// against the device's provisioning credential (see Credentialer).
+	Authorization string
+	// Target is the HTTP request-target as sent (path and query), which a
+	// Digest answer must name; "" on the other edges.
+	Target string
 	// SecretFree is set by an edge that will not send the answer's body
 	// as a transfer of its own (an HTTP HEAD, a conditional GET): the core
 	// renders the file without secrets and never claims, consumes or
@@ -218,6 +225,12 @@ type Device struct {
 	MenuPassword string
 	// WebPassword is the phone's web UI admin password (secret).
 	WebPassword string
+	// ProvisionUser and ProvisionPassword are the phone's own credential
+	// toward the provisioning server (see Credentialer). The password is
+	// a secret: set only with WithSecrets, when the core issues a new
+	// credential; drivers render both only when the password is set.
+	ProvisionUser     string
+	ProvisionPassword string
 }
 
 // Line is one SIP account on a phone.

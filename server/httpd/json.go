@@ -153,6 +153,13 @@ func disclosureOut(d autoprov.Disclosure) disclosureJSON {
 	return out
 }
 
+// credentialJSON is a device's provisioning credential: its state and
+// when the phone first presented it. The password is never shown.
+type credentialJSON struct {
+	State     string     `json:"state"`
+	AppliedAt *time.Time `json:"applied_at"`
+}
+
 type deviceJSON struct {
 	MAC        string         `json:"mac"`
 	Vendor     string         `json:"vendor"`
@@ -169,11 +176,18 @@ type deviceJSON struct {
 	Firmware   string         `json:"firmware"`
 	LastFile   string         `json:"last_file"`
 	Disclosure disclosureJSON `json:"disclosure"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	Credential credentialJSON `json:"credential"`
+	// TFTPAllowed: the per-device file goes out over TFTP even once the
+	// credential is applied.
+	TFTPAllowed bool      `json:"tftp_allowed"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {
+	if d.Credential.State == "" {
+		d.Credential.State = autoprov.CredentialNone
+	}
 	accounts := d.Accounts
 	if accounts == nil {
 		accounts = []string{}
@@ -183,6 +197,8 @@ func deviceOut(d autoprov.Device) deviceJSON {
 		Accounts: accounts, KeyProfile: d.KeyProfile, Keys: keysOut(d.Keys), Overrides: overridesJSON(d.Overrides),
 		LastSeen: d.LastSeen, RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, Firmware: d.Firmware, LastFile: d.LastFile,
 		Disclosure: disclosureOut(d.Disclosure), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Credential:  credentialJSON{State: d.Credential.State, AppliedAt: d.Credential.AppliedAt},
+		TFTPAllowed: d.TFTPAllowed,
 	}
 }
 
@@ -205,11 +221,12 @@ type deviceInputJSON struct {
 	Overrides    *overridesJSON `json:"overrides"`
 	MenuPassword *string        `json:"menu_password"`
 	WebPassword  *string        `json:"web_password"`
+	TFTPAllowed  *bool          `json:"tftp_allowed"`
 }
 
 func (in deviceInputJSON) domain() autoprov.DeviceInput {
 	d := autoprov.DeviceInput{MAC: in.MAC, Vendor: in.Vendor, Model: in.Model, Label: in.Label, Accounts: in.Accounts,
-		KeyProfile: in.KeyProfile, MenuPassword: in.MenuPassword, WebPassword: in.WebPassword}
+		KeyProfile: in.KeyProfile, MenuPassword: in.MenuPassword, WebPassword: in.WebPassword, TFTPAllowed: in.TFTPAllowed}
 	if in.Keys != nil {
 		ks := keysIn(*in.Keys)
 		if ks == nil {

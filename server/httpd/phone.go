@@ -30,6 +30,10 @@ func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
 	req := vendors.Request{
 		Path: name, UserAgent: c.Request.UserAgent(), RemoteAddr: c.ClientIP(),
 		Transport: "http", BaseURL: BaseURL(c.Request), Method: vendors.MethodGet,
+		Target: c.Request.RequestURI,
+	}
+	if a := c.GetHeader("Authorization"); len(a) <= maxAuthorization {
+		req.Authorization = a
 	}
 	if q := c.Query("mac"); q != "" {
 		if mac, err := vendors.ParseMAC(q); err == nil {
@@ -43,17 +47,32 @@ func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
 	return req, true
 }
 
+// maxAuthorization bounds the Authorization header passed to the core;
+// a longer one counts as none.
+const maxAuthorization = 4096
+
 // provide asks the core and answers its refusals: 403 for a POST no
-// driver takes, 404 for every other miss. The core has logged why.
+// driver takes, 401 with the core's challenges where a per-device file
+// needs the phone's credential (provision.AuthRequiredError), 404 for
+// every other miss. The core has logged why.
 func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result, bool) {
 	// The result outlives this call (the body is written after it), so
 	// the timeout bounds the core's work, not the transfer.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ProvideTimeout)
 	defer cancel()
 	res, err := s.cfg.Phones.Provide(ctx, req)
+	var auth *provision.AuthRequiredError
 	switch {
 	case err == nil:
 		return res, true
+	case errors.As(err, &auth):
+		// The same answer for an unknown MAC as for a device whose
+		// credential is missing or wrong: only the nonce differs.
+		for _, ch := range auth.Challenges {
+			c.Writer.Header().Add("WWW-Authenticate", ch)
+		}
+		c.Header("Cache-Control", "no-store")
+		c.String(http.StatusUnauthorized, "unauthorized\n")
 	case errors.Is(err, autoprov.ErrRefused):
 		c.String(http.StatusForbidden, "forbidden\n")
 	default:

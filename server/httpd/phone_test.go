@@ -238,17 +238,23 @@ func TestClaimLostSendsNothing(t *testing.T) {
 func TestPhoneNotFound(t *testing.T) {
 	e := newEnv(t, options{})
 	e.setup()
-	for _, c := range []struct{ path, ua string }{
-		{"/prov/nothing.txt", ""},
-		{"/prov/nothing.txt", yealinkUA},
-		{"/prov/805ec0ffff01.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:ff:ff:01"}, // seen, not assigned
-		{"/prov/directory/yealink/X1.xml", ""},
-		{"/prov/", ""},
-		{"/prov/%00", ""},
+	for _, c := range []struct {
+		path, ua string
+		code     int
+	}{
+		{"/prov/nothing.txt", "", 404},
+		{"/prov/nothing.txt", yealinkUA, 404},
+		// Seen, not assigned: a Yealink takes a credential, so its
+		// per-device file is challenged as an applied phone's is.
+		{"/prov/805ec0ffff01.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:ff:ff:01", 401},
+		{"/prov/directory/yealink/X1.xml", "", 404},
+		{"/prov/", "", 404},
+		{"/prov/%00", "", 404},
 	} {
 		rec := e.phone("GET", c.path, c.ua)
-		if rec.Code != http.StatusNotFound || rec.Body.String() != "not found\n" {
-			t.Errorf("%s (%q): status %d body %q, want 404 \"not found\\n\"", c.path, c.ua, rec.Code, rec.Body)
+		want := map[int]string{404: "not found\n", 401: "unauthorized\n"}[c.code]
+		if rec.Code != c.code || rec.Body.String() != want {
+			t.Errorf("%s (%q): status %d body %q, want %d %q", c.path, c.ua, rec.Code, rec.Body, c.code, want)
 		}
 		if rec.Header().Get("ETag") != "" {
 			t.Errorf("%s: 404 with an ETag", c.path)

@@ -7,9 +7,10 @@ import (
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// clientCertRefusal says why a request for an assigned device's own file
-// (its per-device file, or its dialogue) must get nothing because the
-// device's vendor requires mutual TLS (Options.ClientCertVendors), or
+// clientCertRefusal says why a request for a device's own file (its
+// per-device file, or its dialogue; dev names its vendor and MAC, known to
+// the inventory or not) must get nothing because the vendor requires
+// mutual TLS (Options.ClientCertVendors), or
 // returns "" when the request may have it. Such a file goes only over
 // HTTPS, to a request whose verified client certificate chains to the
 // vendor's CA and names this device's MAC; every other request, plain

@@ -277,7 +277,7 @@ func (m *memStore) WriteDevice(_ context.Context, w autoprov.DeviceWrite) error 
 		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureNone}
 	} else {
 		d.LastSeen, d.RemoteIP, d.UserAgent, d.Firmware, d.LastFile = old.LastSeen, old.RemoteIP, old.UserAgent, old.Firmware, old.LastFile
-		d.Disclosure = old.Disclosure
+		d.Disclosure, d.Credential = old.Disclosure, old.Credential
 	}
 	for _, e := range w.Audit {
 		m.appendAudit(e)
@@ -285,6 +285,7 @@ func (m *memStore) WriteDevice(_ context.Context, w autoprov.DeviceWrite) error 
 	if w.Window > 0 {
 		at, exp := w.At, w.At.Add(w.Window)
 		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureOpen, OpenedAt: &at, ExpiresAt: &exp}
+		d.Credential = autoprov.Credential{State: autoprov.CredentialNone}
 		delete(m.claims, d.MAC)
 		m.appendAudit(autoprov.AuditEvent{At: at, MAC: d.MAC, Event: autoprov.EventDisclosureOpened, Actor: w.Actor})
 	}
@@ -363,6 +364,7 @@ func (m *memStore) OpenDisclosure(_ context.Context, mac string, now time.Time, 
 	}
 	exp := now.Add(window)
 	d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureOpen, OpenedAt: &now, ExpiresAt: &exp}
+	d.Credential = autoprov.Credential{State: autoprov.CredentialNone}
 	m.devices[mac] = d
 	delete(m.claims, mac)
 	m.appendAudit(autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureOpened, Actor: actor})
@@ -379,6 +381,28 @@ func (m *memStore) Reserve(_ context.Context, mac, token string, now time.Time, 
 		return false, nil
 	}
 	m.claims[mac] = claim{token, now.Add(lease)}
+	return true, nil
+}
+
+func (m *memStore) IssueCredential(_ context.Context, mac, token, password string, now time.Time) (bool, error) {
+	defer m.lock()()
+	d := m.devices[mac]
+	if c, ok := m.claims[mac]; !ok || c.token != token || d.Disclosure.State != autoprov.DisclosureOpen {
+		return false, nil
+	}
+	d.Credential = autoprov.Credential{State: autoprov.CredentialIssued, Password: password, IssuedAt: &now}
+	m.devices[mac] = d
+	return true, nil
+}
+
+func (m *memStore) ApplyCredential(_ context.Context, mac string, now time.Time) (bool, error) {
+	defer m.lock()()
+	d, ok := m.devices[mac]
+	if !ok || d.Credential.State != autoprov.CredentialIssued {
+		return false, nil
+	}
+	d.Credential.State, d.Credential.AppliedAt = autoprov.CredentialApplied, &now
+	m.devices[mac] = d
 	return true, nil
 }
 

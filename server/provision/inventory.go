@@ -468,6 +468,9 @@ func (s *Inventory) apply(ctx context.Context, d *autoprov.Device, in autoprov.D
 			return autoprov.Invalid("menu_password", "menu_password must be 4 to 32 digits")
 		}
 	}
+	if in.TFTPAllowed != nil {
+		d.TFTPAllowed = *in.TFTPAllowed
+	}
 	if in.WebPassword != nil {
 		if p := *in.WebPassword; p != "" && !goodPassword(p) {
 			return autoprov.Invalid("web_password", "web_password must be 8 to 64 characters without control characters or < > & \" '")
@@ -582,6 +585,9 @@ func (s *Inventory) effective(d *autoprov.Device) {
 	if d.Disclosure.State == autoprov.DisclosureOpen && d.Disclosure.ExpiresAt != nil && !s.now().Before(*d.Disclosure.ExpiresAt) {
 		d.Disclosure.State = autoprov.DisclosureExpired
 	}
+	if d.State == autoprov.StateAssigned && !CredentialSupported(s.reg, d.Vendor, d.Model) {
+		d.Credential = autoprov.Credential{State: autoprov.CredentialUnsupported}
+	}
 }
 
 // OpenDisclosure re-arms a device's disclosure window.
@@ -662,6 +668,9 @@ func (s *Inventory) Preview(ctx context.Context, mac, name, base string) (*vendo
 	}
 	for i := range vd.Lines {
 		vd.Lines[i].Password = mask
+	}
+	if len(authSchemes(v)) > 0 {
+		vd.ProvisionUser, vd.ProvisionPassword = d.MAC, mask
 	}
 	f, err := v.Render(name, vd)
 	if err != nil {

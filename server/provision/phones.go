@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -26,6 +27,9 @@ type PhoneStores struct {
 	Devices   DeviceReader
 	Sightings Sightings
 	Claims    Claims
+	// Credentials keeps the per-device credential; Claims when it can and
+	// this is nil.
+	Credentials Credentials
 	// Counter counts the inbox every few seconds (bounded discovery);
 	// Devices when it can count and this is nil.
 	Counter DeviceCounter
@@ -39,6 +43,8 @@ type Phones struct {
 	devices   DeviceReader
 	sightings Sightings
 	claims    Claims
+	creds     Credentials
+	auth      *httpauth.Server
 	miss      *ratelimit.Keyed // one line per MAC, path and reason a minute
 	missAll   *ratelimit.Keyed // and a budget for all of them together
 	unlogged  atomic.Int64     // misses left out of the log by the budget
@@ -57,7 +63,13 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 			counter = noCounter{}
 		}
 	}
+	creds := st.Credentials
+	if creds == nil {
+		creds, _ = st.Claims.(Credentials)
+	}
 	return &Phones{
+		creds:     creds,
+		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now),
 		inbox:     newInbox(o, log, st.Settings, counter),
 		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
 		devices:   st.Devices,
@@ -87,6 +99,9 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		return p.respond(ctx, req)
 	}
 	if strings.HasPrefix(req.Path, directoryPrefix) {
+		if err := p.admitDirectory(ctx, req); err != nil {
+			return nil, err
+		}
 		return p.provideDirectory(ctx, req)
 	}
 	id, v := p.reg.Identify(req)
@@ -125,16 +140,27 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 				return nil, p.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
 			}
 		}
-		if d != nil && d.State == autoprov.StateAssigned && id.Kind == vendors.FileDevice {
-			if why := p.clientCertRefusal(req, *d); why != "" {
+		// mTLS first, for a known MAC and an unknown one alike, so that
+		// neither the credential's challenge nor anything else tells them
+		// apart without the phone's certificate.
+		if id.Kind == vendors.FileDevice {
+			if why := p.clientCertRefusal(req, autoprov.Device{Vendor: v.Name(), MAC: mac}); why != "" {
 				return nil, p.missf(req, mac, "%s", why)
+			}
+		}
+		authed := false
+		if id.Kind == vendors.FileDevice {
+			if authed, err = p.admit(ctx, req, v, mac, d); err != nil {
+				return nil, err
 			}
 		}
 		// An adopted phone's report (firmware, User-Agent, IP, last seen)
 		// is updated only by the fetch of its own per-device file: a
 		// common file names no phone, and anyone can forge the User-Agent
-		// or ?mac= that would name one.
-		if f == foundKnown && (d.State != autoprov.StateAssigned || id.Kind == vendors.FileDevice) {
+		// or ?mac= that would name one. Once its credential is applied,
+		// only by a fetch that presents it.
+		if f == foundKnown && (d.State != autoprov.StateAssigned ||
+			id.Kind == vendors.FileDevice && (authed || d.Credential.State != autoprov.CredentialApplied)) {
 			if err := p.touch(ctx, v0); err != nil {
 				return nil, err
 			}
@@ -264,21 +290,28 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	if err != nil {
 		return nil, err
 	}
-	f, err := p.renderDevice(ctx, req, v, model, dev, token != "")
+	cred := ""
+	if token != "" && len(authSchemes(v)) > 0 && p.creds != nil {
+		cred = GeneratePassword(credentialLen) // issued with the secrets (credential.go)
+	}
+	f, err := p.renderDevice(ctx, req, v, model, dev, token != "", cred)
 	if err != nil {
 		p.release(dev.MAC, token)
 		return nil, p.missf(req, dev.MAC, "render %s: %v", req.Path, err)
 	}
-	p.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", token != "")
-	return newResult(f, token != "", p.disclose(dev.MAC, token, req)), nil
+	p.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", token != "", "credential", cred != "")
+	return newResult(f, token != "", p.disclose(dev.MAC, token, cred, req)), nil
 }
 
 // renderDevice renders a per-device file, refusing one rendered without
 // secrets that still holds one (see leaked).
-func (p *Phones) renderDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, model vendors.Model, dev autoprov.Device, withSecrets bool) (*vendors.File, error) {
+func (p *Phones) renderDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, model vendors.Model, dev autoprov.Device, withSecrets bool, cred string) (*vendors.File, error) {
 	vd, err := p.vendorDevice(ctx, dev, v, model, req.BaseURL, withSecrets)
 	if err != nil {
 		return nil, err
+	}
+	if withSecrets && cred != "" {
+		vd.ProvisionUser, vd.ProvisionPassword = dev.MAC, cred
 	}
 	f, err := v.Render(req.Path, vd)
 	if err != nil {
@@ -318,7 +351,7 @@ var errClaimLost = errors.New("the disclosure claim was lost (window re-armed, e
 // claim token: commit the disclosure when the first byte is about to
 // leave, then record whether the transfer completed; release the claim
 // when it ended before anything was sent.
-func (p *Phones) disclose(mac, token string, req vendors.Request) Hooks {
+func (p *Phones) disclose(mac, token, cred string, req vendors.Request) Hooks {
 	if token == "" {
 		return Hooks{}
 	}
@@ -328,6 +361,19 @@ func (p *Phones) disclose(mac, token string, req vendors.Request) Hooks {
 		Sending: func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 			defer cancel()
+			if cred != "" {
+				// The credential in the body is stored (issued) before any
+				// byte of it leaves, while this transfer holds the claim.
+				won, err := p.creds.IssueCredential(ctx, mac, token, cred, p.now())
+				switch {
+				case err != nil:
+					log.Error("issue provisioning credential; secrets not sent", "err", err)
+					return err
+				case !won:
+					log.Warn("secrets not sent: " + errClaimLost.Error())
+					return errClaimLost
+				}
+			}
 			won, err := p.claims.Commit(ctx, mac, token, p.now(), to)
 			switch {
 			case err != nil:
@@ -371,7 +417,7 @@ func (p *Phones) disclose(mac, token string, req vendors.Request) Hooks {
 // overrides: a file rendered without secrets must not hold one. Only the
 // long secrets are checked (a 4-digit PIN can occur by chance).
 func leaked(body []byte, vd *vendors.Device) error {
-	secrets := []string{vd.WebPassword, vd.MenuPassword}
+	secrets := []string{vd.WebPassword, vd.MenuPassword, vd.ProvisionPassword}
 	for _, l := range vd.Lines {
 		secrets = append(secrets, l.Password)
 	}

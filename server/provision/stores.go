@@ -110,9 +110,23 @@ type Claims interface {
 	Release(ctx context.Context, mac, token string) error
 }
 
+// Credentials keeps the per-device provisioning credential (see
+// autoprov.Credential); both steps are atomic in the database.
+type Credentials interface {
+	// IssueCredential stores password as the device's new credential
+	// (state issued) while the open window is still claimed by token,
+	// right before the secrets leave; false, writing nothing, when the
+	// claim was lost.
+	IssueCredential(ctx context.Context, mac, token, password string, now time.Time) (bool, error)
+	// ApplyCredential moves an issued credential to applied (the phone
+	// presented it); false, changing nothing, in any other state.
+	ApplyCredential(ctx context.Context, mac string, now time.Time) (bool, error)
+}
+
 // DisclosureStore is the admin side of the disclosure protocol.
 type DisclosureStore interface {
-	// OpenDisclosure (re-)opens a window and audits it in one transaction.
+	// OpenDisclosure (re-)opens a window and audits it in one
+	// transaction, and resets the device's credential to none.
 	OpenDisclosure(ctx context.Context, mac string, now time.Time, window time.Duration, actor string) (autoprov.Disclosure, error)
 	// ExpireDue ends every open window past its end that no transfer holds,
 	// audits each and returns their MACs.
@@ -136,6 +150,7 @@ type Backend interface {
 	DeviceStore
 	Sightings
 	Claims
+	Credentials
 	DisclosureStore
 	AuditStore
 }

@@ -48,6 +48,9 @@ func openDisclosure(tx *gorm.DB, mac string, now time.Time, window time.Duration
 		"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": exp,
 		"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
 		"disclosure_complete": nil,
+		// The phone may have been reset: its credential starts over.
+		"credential_state": autoprov.CredentialNone, "credential_password": "",
+		"credential_issued_at": nil, "credential_applied_at": nil,
 	})
 	if res.Error != nil {
 		return res.Error

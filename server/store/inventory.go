@@ -155,7 +155,7 @@ func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
 			return wrap(err, "device %s", d.MAC)
 		}
 		s.fill(&r, d)
-		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "updated_at").Updates(&r).Error; err != nil {
+		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
 		}
 		if err := tx.Where("device_mac = ?", d.MAC).Delete(&deviceAccountRow{}).Error; err != nil {
@@ -186,7 +186,7 @@ func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
 				return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
 			}
 			s.fill(&r, d)
-			if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "updated_at").Updates(&r).Error; err != nil {
+			if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
 				return wrap(err, "device %s", d.MAC)
 			}
 			if err := tx.Where("device_mac = ?", d.MAC).Delete(&deviceAccountRow{}).Error; err != nil {
@@ -212,6 +212,7 @@ func (s *Store) fill(r *deviceRow, d autoprov.Device) {
 	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
 	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, storeKeys(d.Keys), storedOverrides(d.Overrides)
 	r.MenuPassword, r.WebPassword = d.MenuPassword, d.WebPassword
+	r.TFTPAllowed = d.TFTPAllowed
 	s.sealDevice(r)
 	if r.DisclosureState == "" {
 		r.DisclosureState = autoprov.DisclosureNone
@@ -361,6 +362,12 @@ func (r deviceRow) domain(accounts []string) autoprov.Device {
 	}
 	if r.DisclosureState == autoprov.DisclosureConsumed {
 		d.Disclosure.Complete = r.DisclosureComplete
+	}
+	d.TFTPAllowed = r.TFTPAllowed
+	d.Credential = autoprov.Credential{State: r.CredentialState, Password: r.CredentialPassword,
+		IssuedAt: r.CredentialIssuedAt, AppliedAt: r.CredentialAppliedAt}
+	if d.Credential.State == "" {
+		d.Credential.State = autoprov.CredentialNone
 	}
 	if d.Disclosure.State == "" {
 		d.Disclosure.State = autoprov.DisclosureNone

@@ -67,6 +67,15 @@ type deviceRow struct {
 	// DisclosureComplete: did the consuming transfer complete (NULL: not known yet).
 	DisclosureComplete *bool
 
+	// The per-device provisioning credential (migration 4): state none,
+	// issued or applied; the password sealed (a secret column); reset
+	// to none whenever the window (re-)opens.
+	CredentialState     string `gorm:"not null;default:none"`
+	CredentialPassword  string `gorm:"not null;default:''"`
+	CredentialIssuedAt  *time.Time
+	CredentialAppliedAt *time.Time
+	TFTPAllowed         bool `gorm:"column:tftp_allowed;not null;default:false"`
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

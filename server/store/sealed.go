@@ -31,6 +31,7 @@ var secretColumns = []secretColumn{
 	{"accounts", "password", "extension"},
 	{"devices", "menu_password", "mac"},
 	{"devices", "web_password", "mac"},
+	{"devices", "credential_password", "mac"},
 }
 
 // resealBatch is how many values one transaction seals (start-up
@@ -99,6 +100,7 @@ var (
 	colAccountPassword = secretColumns[0]
 	colMenuPassword    = secretColumns[1]
 	colWebPassword     = secretColumns[2]
+	colCredPassword    = secretColumns[3]
 )
 
 // sealAccount seals the secrets of an account row in place.
@@ -116,6 +118,7 @@ func (s *Store) openAccount(r *accountRow) (err error) {
 func (s *Store) sealDevice(r *deviceRow) {
 	r.MenuPassword = s.seal(colMenuPassword, r.MAC, r.MenuPassword)
 	r.WebPassword = s.seal(colWebPassword, r.MAC, r.WebPassword)
+	r.CredentialPassword = s.seal(colCredPassword, r.MAC, r.CredentialPassword)
 }
 
 // openDevice opens a device row's secrets in place.
@@ -123,7 +126,10 @@ func (s *Store) openDevice(r *deviceRow) (err error) {
 	if r.MenuPassword, err = s.open(colMenuPassword, r.MAC, r.MenuPassword); err != nil {
 		return err
 	}
-	r.WebPassword, err = s.open(colWebPassword, r.MAC, r.WebPassword)
+	if r.WebPassword, err = s.open(colWebPassword, r.MAC, r.WebPassword); err != nil {
+		return err
+	}
+	r.CredentialPassword, err = s.open(colCredPassword, r.MAC, r.CredentialPassword)
 	return err
 }
 

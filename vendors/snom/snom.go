@@ -47,6 +47,17 @@ func NewGigasetP(t *template.Template) *Driver {
 // Name returns the vendor name, "snom" or "gigaset".
 func (d *Driver) Name() string { return d.name }
 
+// ProvisioningAuth implements vendors.Credentialer: a Snom phone sends
+// http_client_user/http_client_pass to its setting server (reference
+// snom.md §3.1, FreePBX's D785 template); offer Digest first, Basic over
+// HTTPS. The Gigaset P-series documents no such setting (gigaset.md): none.
+func (d *Driver) ProvisioningAuth() []vendors.AuthScheme {
+	if d.gigaset {
+		return nil
+	}
+	return []vendors.AuthScheme{vendors.AuthDigest, vendors.AuthBasic}
+}
+
 // PnPFile implements vendors.PnPFiler: a Snom phone (and a Gigaset
 // P-series) fetches the plug-and-play URL as its setting_server, replacing
 // {mac} (reference snom.md §6).

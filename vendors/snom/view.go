@@ -27,13 +27,15 @@ type view struct {
 	FirmwareStatus    string // URL of the firmware setting file
 
 	// Per-device part; empty in common files.
-	Identities    []identity
-	WebUser       string
-	WebPassword   string // "" when left out
-	MenuPassword  string // "" when left out
-	DirectoryURL  string
-	FunctionKeys  []fkey
-	WithFunctions bool
+	Identities   []identity
+	WebUser      string
+	WebPassword  string // "" when left out
+	MenuPassword string // "" when left out
+	// The provisioning credential (http_client_user/_pass); "" when left out.
+	ProvisionUser, ProvisionPassword string
+	DirectoryURL                     string
+	FunctionKeys                     []fkey
+	WithFunctions                    bool
 }
 
 type identity struct {
@@ -134,6 +136,9 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 	if dev.WithSecrets {
 		v.MenuPassword = dev.MenuPassword
 	}
+	if dev.WithSecrets && dev.ProvisionPassword != "" && !d.gigaset {
+		v.ProvisionUser, v.ProvisionPassword = dev.ProvisionUser, dev.ProvisionPassword
+	}
 	v.FunctionKeys = functionKeys(m, dev.Keys)
 	return v
 }
@@ -143,6 +148,7 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 func (v *view) stripDevice() {
 	v.Identities, v.FunctionKeys = nil, nil
 	v.WebUser, v.WebPassword, v.MenuPassword = "", "", ""
+	v.ProvisionUser, v.ProvisionPassword = "", ""
 	v.DirectoryURL = ""
 	v.WithFunctions = false
 }

@@ -49,6 +49,14 @@ func New(t *template.Template) *Driver {
 // Name implements vendors.Vendor.
 func (d *Driver) Name() string { return Name }
 
+// ProvisioningAuth implements vendors.Credentialer: the per-device file
+// sets static.auto_provision.server.username/.password (reference
+// yealink.md, "Provisioning server"); whether the firmware answers Basic
+// or Digest is unverified, so both are offered, Digest first.
+func (d *Driver) ProvisioningAuth() []vendors.AuthScheme {
+	return []vendors.AuthScheme{vendors.AuthDigest, vendors.AuthBasic}
+}
+
 // Models implements vendors.Vendor. It returns a fresh copy on every call.
 func (d *Driver) Models() []vendors.Model {
 	out := make([]vendors.Model, 0, len(d.models))

@@ -1,0 +1,284 @@
+// Package httpauth is the server side of HTTP Basic (RFC 7617) and Digest
+// (RFC 7616, MD5 and SHA-256, qop=auth) authentication, with stateless
+// server nonces: a nonce is a time stamp and an HMAC of it under a key the
+// server keeps in memory, so any nonce this server issued within its
+// lifetime is accepted and nothing is stored per client. Standard library
+// only.
+//
+// It knows nothing about phones or devices: the caller finds the password
+// for the user name a request names and asks Verify whether the request
+// proves it.
+package httpauth
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+	"time"
+)
+
+// Algorithm names of Digest.
+const (
+	MD5    = "MD5"
+	SHA256 = "SHA-256"
+)
+
+// Scheme is a parsed Authorization header.
+type Scheme int
+
+// The schemes Parse recognises.
+const (
+	None Scheme = iota
+	Basic
+	Digest
+)
+
+// Credentials is what a request's Authorization header presents.
+type Credentials struct {
+	Scheme   Scheme
+	Username string
+	// Basic only: the password as sent.
+	Password string
+	// Digest only: the header's parameters, by lower-case name.
+	Params map[string]string
+}
+
+// maxHeader bounds the Authorization header Parse reads.
+const maxHeader = 4096
+
+// Parse reads an Authorization header value. A header it cannot read (or
+// none) yields Scheme None.
+func Parse(h string) Credentials {
+	if h == "" || len(h) > maxHeader {
+		return Credentials{}
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	switch {
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+		if err != nil {
+			return Credentials{}
+		}
+		u, p, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return Credentials{}
+		}
+		return Credentials{Scheme: Basic, Username: u, Password: p}
+	case strings.EqualFold(scheme, "Digest"):
+		params, ok := parseParams(rest)
+		if !ok || params["username"] == "" {
+			return Credentials{}
+		}
+		return Credentials{Scheme: Digest, Username: params["username"], Params: params}
+	}
+	return Credentials{}
+}
+
+// parseParams reads a comma-separated list of name=value or
+// name="quoted value" pairs.
+func parseParams(s string) (map[string]string, bool) {
+	out := map[string]string{}
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			return out, true
+		}
+		name, rest, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, false
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		rest = strings.TrimLeft(rest, " \t")
+		var val string
+		if strings.HasPrefix(rest, `"`) {
+			var b strings.Builder
+			i := 1
+			for ; i < len(rest) && rest[i] != '"'; i++ {
+				if rest[i] == '\\' && i+1 < len(rest) {
+					i++
+				}
+				b.WriteByte(rest[i])
+			}
+			if i >= len(rest) {
+				return nil, false
+			}
+			val, s = b.String(), rest[i+1:]
+		} else {
+			end := strings.IndexAny(rest, ",")
+			if end < 0 {
+				end = len(rest)
+			}
+			val, s = strings.TrimSpace(rest[:end]), rest[end:]
+		}
+		if _, dup := out[name]; dup {
+			return nil, false
+		}
+		out[name] = val
+	}
+}
+
+// Server issues challenges and verifies answers for one realm. It is safe
+// for concurrent use.
+type Server struct {
+	realm string
+	key   []byte
+	ttl   time.Duration
+	now   func() time.Time
+}
+
+// NewServer returns a Server for realm whose nonces live ttl (a stale
+// nonce is answered with a fresh challenge marked stale=true). now is the
+// clock (time.Now when nil).
+func NewServer(realm string, ttl time.Duration, now func() time.Time) *Server {
+	if now == nil {
+		now = time.Now
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err)
+	}
+	return &Server{realm: realm, key: key, ttl: ttl, now: now}
+}
+
+// Realm is the server's realm.
+func (s *Server) Realm() string { return s.realm }
+
+// nonce returns a fresh nonce: 8 bytes of time, 8 random bytes, and an
+// HMAC of both.
+func (s *Server) nonce() string {
+	b := make([]byte, 16, 48)
+	binary.BigEndian.PutUint64(b, uint64(s.now().UnixNano()))
+	if _, err := rand.Read(b[8:16]); err != nil {
+		panic(err)
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write(b)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(b))
+}
+
+// checkNonce reports whether n is one of this server's nonces, and
+// whether it is still fresh.
+func (s *Server) checkNonce(n string) (ours, fresh bool) {
+	b, err := base64.RawURLEncoding.DecodeString(n)
+	if err != nil || len(b) != 48 {
+		return false, false
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write(b[:16])
+	if !hmac.Equal(m.Sum(nil), b[16:]) {
+		return false, false
+	}
+	at := time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])))
+	age := s.now().Sub(at)
+	return true, age >= -time.Minute && age < s.ttl
+}
+
+// Challenges returns the WWW-Authenticate header values for a 401: Digest
+// with SHA-256, then with MD5 (RFC 7616 §3.7: the preferred first), when
+// digest is set; Basic when basic is set. stale marks the Digest
+// challenges as answering an expired nonce.
+func (s *Server) Challenges(digest, basic, stale bool) []string {
+	var out []string
+	if digest {
+		n := s.nonce()
+		st := ""
+		if stale {
+			st = ", stale=true"
+		}
+		for _, alg := range []string{SHA256, MD5} {
+			out = append(out, fmt.Sprintf(`Digest realm=%q, qop="auth", algorithm=%s, nonce=%q%s`, s.realm, alg, n, st))
+		}
+	}
+	if basic {
+		out = append(out, fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.realm))
+	}
+	return out
+}
+
+// Result is the outcome of Verify.
+type Result int
+
+// Verify's outcomes.
+const (
+	// Denied: the credentials do not prove the password.
+	Denied Result = iota
+	// OK: they do.
+	OK
+	// Stale: a Digest answer that would be right, for a nonce of this
+	// server that has expired: challenge again with stale=true.
+	Stale
+)
+
+// Verify checks that c proves password for user. method and uri are the
+// request's method and request-target (Digest's uri must name it); basic
+// says whether Basic is acceptable on this connection (HTTPS only).
+func (s *Server) Verify(c Credentials, user, password, method, uri string, basic bool) Result {
+	if !eq(c.Username, user) {
+		return Denied
+	}
+	switch c.Scheme {
+	case Basic:
+		if basic && eq(c.Password, password) {
+			return OK
+		}
+		return Denied
+	case Digest:
+		return s.verifyDigest(c.Params, user, password, method, uri)
+	}
+	return Denied
+}
+
+func (s *Server) verifyDigest(p map[string]string, user, password, method, uri string) Result {
+	var h func() hash.Hash
+	switch alg := p["algorithm"]; {
+	case alg == "" || strings.EqualFold(alg, MD5):
+		h = md5.New
+	case strings.EqualFold(alg, SHA256):
+		h = sha256.New
+	default:
+		return Denied
+	}
+	if p["realm"] != s.realm || p["uri"] != uri || p["userhash"] == "true" {
+		return Denied
+	}
+	ours, fresh := s.checkNonce(p["nonce"])
+	if !ours {
+		return Denied
+	}
+	sum := func(parts ...string) string {
+		d := h()
+		d.Write([]byte(strings.Join(parts, ":")))
+		return hex.EncodeToString(d.Sum(nil))
+	}
+	ha1 := sum(user, s.realm, password)
+	ha2 := sum(method, uri)
+	var want string
+	switch p["qop"] {
+	case "auth":
+		if p["nc"] == "" || p["cnonce"] == "" {
+			return Denied
+		}
+		want = sum(ha1, p["nonce"], p["nc"], p["cnonce"], "auth", ha2)
+	case "": // RFC 2069 compatibility
+		want = sum(ha1, p["nonce"], ha2)
+	default:
+		return Denied
+	}
+	if !eq(strings.ToLower(p["response"]), want) {
+		return Denied
+	}
+	if !fresh {
+		return Stale
+	}
+	return OK
+}
+
+func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

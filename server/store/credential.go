@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/autoprov/autoprov"
+)
+
+// The per-device provisioning credential. Both steps are one conditional
+// UPDATE, so they hold across processes sharing the database:
+//
+//	IssueCredential  the transfer holding the window's claim is about to
+//	                 send the secrets, with a new credential: state :=
+//	                 issued, password sealed; only while that claim holds
+//	ApplyCredential  the phone presented it: state := applied (once)
+//	OpenDisclosure   resets it to none (disclosure.go)
+
+// IssueCredential stores password as the device's new credential (state
+// issued) while the open window is still claimed by token; it reports
+// whether the claim held (false: nothing written).
+func (s *Store) IssueCredential(ctx context.Context, mac, token, password string, now time.Time) (bool, error) {
+	now = now.UTC()
+	res := s.db.WithContext(ctx).Model(&deviceRow{}).
+		Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
+		UpdateColumns(map[string]any{"credential_state": autoprov.CredentialIssued,
+			"credential_password":  s.seal(colCredPassword, mac, password),
+			"credential_issued_at": now, "credential_applied_at": nil})
+	if res.Error != nil {
+		return false, wrap(res.Error, "issue credential for %s", mac)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// ApplyCredential records that the phone presented its issued credential:
+// state applied, at now. It changes nothing when the credential is not in
+// state issued (applied already, or reset meanwhile).
+func (s *Store) ApplyCredential(ctx context.Context, mac string, now time.Time) (bool, error) {
+	now = now.UTC()
+	res := s.db.WithContext(ctx).Model(&deviceRow{}).
+		Where("mac = ? AND credential_state = ?", mac, autoprov.CredentialIssued).
+		UpdateColumns(map[string]any{"credential_state": autoprov.CredentialApplied, "credential_applied_at": now})
+	if res.Error != nil {
+		return false, wrap(res.Error, "apply credential for %s", mac)
+	}
+	return res.RowsAffected == 1, nil
+}
