@@ -239,6 +239,8 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		Registry: reg, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 		ClientCertVendors: phoneCAVendors(phoneCAs),
+		// Instances sharing the keyring accept each other's Digest nonces.
+		NonceKey: keys.src.Ring().Derive("digest nonce"),
 	}, st)
 	ui, err := web.New(inventory, log, token)
 	if err != nil {

@@ -136,14 +136,18 @@ type Server struct {
 
 // NewServer returns a Server for realm whose nonces live ttl (a stale
 // nonce is answered with a fresh challenge marked stale=true). now is the
-// clock (time.Now when nil).
-func NewServer(realm string, ttl time.Duration, now func() time.Time) *Server {
+// clock (time.Now when nil). key signs the nonces: servers given the same
+// key (instances of one fleet behind a load balancer) accept each other's;
+// a nil key is a random one of this server's own.
+func NewServer(realm string, ttl time.Duration, now func() time.Time, key []byte) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		panic(err)
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			panic(err)
+		}
 	}
 	return &Server{realm: realm, key: key, ttl: ttl, now: now}
 }

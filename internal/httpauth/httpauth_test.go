@@ -9,7 +9,7 @@ import (
 
 func TestDigestRoundTrip(t *testing.T) {
 	now := time.Unix(1700000000, 0)
-	s := NewServer("autoprov", time.Minute, func() time.Time { return now })
+	s := NewServer("autoprov", time.Minute, func() time.Time { return now }, nil)
 	ch := s.Challenges(true, false, false)
 	if len(ch) != 2 || !strings.Contains(ch[0], "SHA-256") || !strings.Contains(ch[1], "MD5") {
 		t.Fatalf("challenges %q", ch)
@@ -34,7 +34,7 @@ func TestDigestRoundTrip(t *testing.T) {
 			}
 		}
 		// A nonce another server (another key) issued is not ours.
-		other := NewServer("autoprov", time.Minute, func() time.Time { return now })
+		other := NewServer("autoprov", time.Minute, func() time.Time { return now }, nil)
 		if got := other.Verify(cr, "0015651234ab", "pw-secret", "GET", "/prov/0015651234ab.cfg", false); got != Denied {
 			t.Errorf("foreign nonce: %v", got)
 		}
@@ -47,7 +47,7 @@ func TestDigestRoundTrip(t *testing.T) {
 }
 
 func TestBasicOnlyWhereAllowed(t *testing.T) {
-	s := NewServer("autoprov", time.Minute, nil)
+	s := NewServer("autoprov", time.Minute, nil, nil)
 	h := "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p:w"))
 	c := Parse(h)
 	if c.Scheme != Basic || c.Username != "u" || c.Password != "p:w" {
@@ -66,5 +66,24 @@ func TestBasicOnlyWhereAllowed(t *testing.T) {
 		if got := Parse(bad); got.Scheme != None {
 			t.Errorf("Parse(%.20q) = %v", bad, got.Scheme)
 		}
+	}
+}
+
+// Servers given one key (instances of a fleet behind a load balancer)
+// accept each other's nonces; a server with another key does not.
+func TestSharedNonceKey(t *testing.T) {
+	key := make([]byte, 32)
+	a := NewServer("autoprov", time.Minute, nil, key)
+	b := NewServer("autoprov", time.Minute, nil, key)
+	other := NewServer("autoprov", time.Minute, nil, []byte("another key, another fleet......"))
+	ans, err := Answer(a.Challenges(true, false, false)[0], "u", "p", "GET", "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Verify(Parse(ans), "u", "p", "GET", "/x", false); got != OK {
+		t.Fatalf("a nonce of a server with the same key: %v, want OK", got)
+	}
+	if got := other.Verify(Parse(ans), "u", "p", "GET", "/x", false); got != Denied {
+		t.Fatalf("a nonce of a server with another key: %v, want Denied", got)
 	}
 }

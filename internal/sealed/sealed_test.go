@@ -159,3 +159,19 @@ func TestStagedWithCurrent(t *testing.T) {
 		t.Fatal("WithCurrent(unknown) not nil")
 	}
 }
+
+// Derive gives holders of one keyring one key per label, and another
+// keyring or label another one.
+func TestDerive(t *testing.T) {
+	k := Generate()
+	same, err := Parse(string(k.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := k.Derive("x"), same.Derive("x"); string(a) != string(b) || len(a) != 32 {
+		t.Fatal("one keyring, one label: different keys")
+	}
+	if string(k.Derive("x")) == string(k.Derive("y")) || string(k.Derive("x")) == string(Generate().Derive("x")) {
+		t.Fatal("another label or keyring gave the same key")
+	}
+}

@@ -26,6 +26,10 @@ type Options struct {
 	FallbackURL string
 	// DisclosureWindow is the window length while the settings do not set one.
 	DisclosureWindow time.Duration
+	// NonceKey signs the Digest nonces of the provisioning credential
+	// challenge; instances of one fleet need the same one (main derives it
+	// from the secret keyring), else each takes a random key of its own.
+	NonceKey []byte
 	// ClaimLease bounds how long one transfer may hold the disclosure claim
 	// (default 2 minutes); a crashed server's claim lapses after it.
 	ClaimLease time.Duration

@@ -69,7 +69,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 	}
 	return &Phones{
 		creds:     creds,
-		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now),
+		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
 		inbox:     newInbox(o, log, st.Settings, counter),
 		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
 		devices:   st.Devices,
