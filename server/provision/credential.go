@@ -161,7 +161,12 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 			// Credentials that do not prove it get no config, as once applied.
 			return false, p.challenge(req, mac, schemes, false, "credential issued: wrong credentials for the per-device file")
 		}
-		won, err := p.creds.ApplyCredential(ctx, dev.MAC, p.now())
+		if dev.Credential.IssuedAt == nil {
+			return false, nil
+		}
+		// Applied only if still the credential just verified: a re-open
+		// and re-issue meanwhile leaves the new one issued.
+		won, err := p.creds.ApplyCredential(ctx, dev.MAC, *dev.Credential.IssuedAt, p.now())
 		if err != nil {
 			return false, err
 		}
