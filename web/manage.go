@@ -199,6 +199,7 @@ type deviceForm struct {
 	Label, Model, KeyProfile                         string
 	Accounts                                         []string // one select per line
 	Timezone, Language, WebLanguage, ToneScheme, NTP string
+	TFTPAllowed                                      bool   // per-device file over TFTP once the credential is applied
 	Field                                            string // the field the core refused
 }
 
@@ -217,7 +218,7 @@ type deviceExtra struct {
 func formOf(d autoprov.Device) deviceForm {
 	return deviceForm{Label: d.Label, Model: d.Vendor + "/" + d.Model, KeyProfile: d.KeyProfile, Accounts: d.Accounts,
 		Timezone: d.Overrides.Timezone, Language: d.Overrides.Language, WebLanguage: d.Overrides.WebLanguage,
-		ToneScheme: d.Overrides.ToneScheme, NTP: d.Overrides.NTPServer}
+		ToneScheme: d.Overrides.ToneScheme, NTP: d.Overrides.NTPServer, TFTPAllowed: d.TFTPAllowed}
 }
 
 // deviceExtra builds the edit forms and the layout of an assigned device;
@@ -304,7 +305,8 @@ func (u *UI) editDevice(c *gin.Context) {
 	}
 	form := deviceForm{Label: c.PostForm("label"), Model: c.PostForm("model"), KeyProfile: c.PostForm("key_profile"),
 		Timezone: strings.TrimSpace(c.PostForm("timezone")), Language: c.PostForm("language"),
-		WebLanguage: c.PostForm("web_language"), ToneScheme: c.PostForm("tone_scheme"), NTP: strings.TrimSpace(c.PostForm("ntp_server"))}
+		WebLanguage: c.PostForm("web_language"), ToneScheme: c.PostForm("tone_scheme"), NTP: strings.TrimSpace(c.PostForm("ntp_server")),
+		TFTPAllowed: c.PostForm("tftp_allowed") == "on"}
 	accounts := []string{}
 	for _, a := range c.PostFormArray("account") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -319,7 +321,8 @@ func (u *UI) editDevice(c *gin.Context) {
 		return
 	}
 	label, profile := strings.TrimSpace(form.Label), form.KeyProfile
-	in := autoprov.DeviceInput{Vendor: &vendor, Model: &model, Label: &label, Accounts: &accounts, KeyProfile: &profile,
+	tftp := form.TFTPAllowed
+	in := autoprov.DeviceInput{Vendor: &vendor, Model: &model, Label: &label, Accounts: &accounts, KeyProfile: &profile, TFTPAllowed: &tftp,
 		Overrides: &autoprov.Overrides{NTPServer: form.NTP, Timezone: form.Timezone, Language: form.Language,
 			WebLanguage: form.WebLanguage, ToneScheme: form.ToneScheme}}
 	nd, err := u.core.UpdateDevice(c.Request.Context(), d.MAC, in, actor(c))

@@ -373,3 +373,50 @@ func TestKeyEditorShowsLineNumbers(t *testing.T) {
 	}
 	e.get("/ui/profiles/p").has(t, `<option selected>12</option>`)
 }
+
+// The device edit form sets tftp_allowed (a checkbox: absent is off), and
+// each change is audited as a device change.
+func TestDeviceEditTFTPAllowed(t *testing.T) {
+	e := newEnv(t)
+	e.adopted()
+	e.login()
+	csrf := e.csrf()
+	path := "/ui/devices/" + phoneMAC
+
+	e.get(path).want(t, http.StatusOK).has(t, `name="tftp_allowed" id="tftp-allowed">`)
+	f := editForm(csrf)
+	f.Set("tftp_allowed", "on")
+	e.post(path+"/edit", f).want(t, http.StatusSeeOther, path)
+	if !e.device(phoneMAC).TFTPAllowed {
+		t.Fatal("tftp_allowed not set by the edit form")
+	}
+	e.get(path).want(t, http.StatusOK).has(t, `name="tftp_allowed" id="tftp-allowed" checked>`, "; TFTP allowed")
+	e.get("/ui/audit?mac="+phoneMAC).want(t, http.StatusOK).has(t, "device.updated", "tftp_allowed")
+
+	// Without the checkbox it is off again, audited too.
+	e.post(path+"/edit", editForm(csrf)).want(t, http.StatusSeeOther, path)
+	if e.device(phoneMAC).TFTPAllowed {
+		t.Fatal("tftp_allowed still set after an edit without the checkbox")
+	}
+	evs, err := e.core.Audit(context.Background(), phoneMAC, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Event == autoprov.EventDeviceUpdated && strings.Contains(ev.Detail, "tftp_allowed") && ev.Actor != "test" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d device.updated events name tftp_allowed, want 2 (on, off): %+v", n, evs)
+	}
+	// A refused edit keeps what was typed.
+	bad := editForm(csrf)
+	bad.Set("tftp_allowed", "on")
+	bad.Set("timezone", "Mars/Olympus")
+	e.post(path+"/edit", bad).want(t, http.StatusBadRequest).has(t, `id="tftp-allowed" checked>`)
+	if e.device(phoneMAC).TFTPAllowed {
+		t.Error("a refused edit set tftp_allowed")
+	}
+}

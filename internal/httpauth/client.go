@@ -16,6 +16,12 @@ import (
 // on a request of method to uri, with qop=auth and nonce count 1. The
 // server uses Verify; Answer exists for tests and tools that play a phone.
 func Answer(challenge, user, password, method, uri string) (string, error) {
+	return AnswerCount(challenge, user, password, method, uri, 1)
+}
+
+// AnswerCount is Answer with nonce count nc (a client's nc-th request with
+// one nonce).
+func AnswerCount(challenge, user, password, method, uri string, nc uint32) (string, error) {
 	scheme, rest, _ := strings.Cut(strings.TrimSpace(challenge), " ")
 	if !strings.EqualFold(scheme, "Digest") {
 		return "", errors.New("not a Digest challenge")
@@ -42,8 +48,8 @@ func Answer(challenge, user, password, method, uri string) (string, error) {
 	if _, err := rand.Read(cb); err != nil {
 		return "", err
 	}
-	cnonce, nc := hex.EncodeToString(cb), "00000001"
-	resp := sum(sum(user, p["realm"], password), p["nonce"], nc, cnonce, "auth", sum(method, uri))
+	cnonce, count := hex.EncodeToString(cb), fmt.Sprintf("%08x", nc)
+	resp := sum(sum(user, p["realm"], password), p["nonce"], count, cnonce, "auth", sum(method, uri))
 	return fmt.Sprintf(`Digest username=%q, realm=%q, nonce=%q, uri=%q, algorithm=%s, qop=auth, nc=%s, cnonce=%q, response=%q`,
-		user, p["realm"], p["nonce"], uri, p["algorithm"], nc, cnonce, resp), nil
+		user, p["realm"], p["nonce"], uri, p["algorithm"], count, cnonce, resp), nil
 }

@@ -2,8 +2,11 @@
 // (RFC 7616, MD5 and SHA-256, qop=auth) authentication, with stateless
 // server nonces: a nonce is a time stamp and an HMAC of it under a key the
 // server keeps in memory, so any nonce this server issued within its
-// lifetime is accepted and nothing is stored per client. Standard library
-// only.
+// lifetime is accepted without storing the nonces it hands out. Against
+// replay, the server remembers, per nonce that was answered rightly, the
+// highest nonce count (nc) it accepted, and refuses a repeated or lower
+// one (Replayed); that memory is bounded (entries expire with the nonce,
+// at most MaxSeen of them; see Server). Standard library only.
 //
 // It knows nothing about phones or devices: the caller finds the password
 // for the user name a request names and asks Verify whether the request
@@ -21,7 +24,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -125,13 +131,35 @@ func parseParams(s string) (map[string]string, bool) {
 	}
 }
 
+// MaxSeen bounds the nonces a Server remembers the nonce count of.
+const MaxSeen = 100_000
+
 // Server issues challenges and verifies answers for one realm. It is safe
 // for concurrent use.
+//
+// Replay: for each nonce answered rightly it keeps the highest nonce count
+// accepted (an answer without qop, RFC 2069, counts as nc 1, so such a
+// nonce is good once). Entries are dropped when their nonce expires. When
+// more than maxSeen are live, the expired ones go first, then the oldest
+// nonces (by issue time), and every nonce issued no later than the newest
+// one dropped is answered Stale from then on: a forgotten nonce is never
+// accepted again, the phone just fetches a fresh one.
 type Server struct {
 	realm string
 	key   []byte
 	ttl   time.Duration
 	now   func() time.Time
+
+	mu      sync.Mutex
+	seen    map[string]seenNonce
+	maxSeen int
+	floor   time.Time // nonces issued at or before it and not in seen are forgotten
+}
+
+// seenNonce is what a Server remembers of a nonce it accepted.
+type seenNonce struct {
+	nc     uint64
+	issued time.Time
 }
 
 // NewServer returns a Server for realm whose nonces live ttl (a stale
@@ -149,7 +177,7 @@ func NewServer(realm string, ttl time.Duration, now func() time.Time, key []byte
 			panic(err)
 		}
 	}
-	return &Server{realm: realm, key: key, ttl: ttl, now: now}
+	return &Server{realm: realm, key: key, ttl: ttl, now: now, seen: map[string]seenNonce{}, maxSeen: MaxSeen}
 }
 
 // Realm is the server's realm.
@@ -168,21 +196,76 @@ func (s *Server) nonce() string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(b))
 }
 
-// checkNonce reports whether n is one of this server's nonces, and
-// whether it is still fresh.
-func (s *Server) checkNonce(n string) (ours, fresh bool) {
+// checkNonce reports whether n is one of this server's nonces, whether it
+// is still fresh, and when it was issued.
+func (s *Server) checkNonce(n string) (ours, fresh bool, at time.Time) {
 	b, err := base64.RawURLEncoding.DecodeString(n)
 	if err != nil || len(b) != 48 {
-		return false, false
+		return false, false, time.Time{}
 	}
 	m := hmac.New(sha256.New, s.key)
 	m.Write(b[:16])
 	if !hmac.Equal(m.Sum(nil), b[16:]) {
-		return false, false
+		return false, false, time.Time{}
 	}
-	at := time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])))
+	at = time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])))
 	age := s.now().Sub(at)
-	return true, age >= -time.Minute && age < s.ttl
+	return true, age >= -time.Minute && age < s.ttl, at
+}
+
+// count records that nonce (issued at) was answered rightly with nonce
+// count nc, and returns OK; Replayed when nc is not above the highest
+// count accepted for it, Stale when the nonce was forgotten (evicted).
+func (s *Server) count(nonce string, at time.Time, nc uint64) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.seen[nonce]; ok {
+		if nc <= e.nc {
+			return Replayed
+		}
+		e.nc = nc
+		s.seen[nonce] = e
+		return OK
+	}
+	if !at.After(s.floor) {
+		return Stale
+	}
+	s.seen[nonce] = seenNonce{nc: nc, issued: at}
+	if len(s.seen) > s.maxSeen {
+		s.evict()
+	}
+	return OK
+}
+
+// evict drops the expired entries, then, if still more than maxSeen are
+// left, the oldest ones down to nine tenths of maxSeen, raising the floor
+// to the newest dropped. Called with mu held; amortised over the tenth.
+func (s *Server) evict() {
+	now := s.now()
+	for n, e := range s.seen {
+		if now.Sub(e.issued) >= s.ttl {
+			delete(s.seen, n)
+		}
+	}
+	if len(s.seen) <= s.maxSeen {
+		return
+	}
+	type entry struct {
+		nonce  string
+		issued time.Time
+	}
+	all := make([]entry, 0, len(s.seen))
+	for n, e := range s.seen {
+		all = append(all, entry{n, e.issued})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].issued.Before(all[j].issued) })
+	drop := len(all) - s.maxSeen*9/10
+	for _, e := range all[:drop] {
+		delete(s.seen, e.nonce)
+		if e.issued.After(s.floor) {
+			s.floor = e.issued
+		}
+	}
 }
 
 // Challenges returns the WWW-Authenticate header values for a 401: Digest
@@ -217,8 +300,13 @@ const (
 	// OK: they do.
 	OK
 	// Stale: a Digest answer that would be right, for a nonce of this
-	// server that has expired: challenge again with stale=true.
+	// server that has expired (or been forgotten): challenge again with
+	// stale=true.
 	Stale
+	// Replayed: a right Digest answer whose nonce count is not above one
+	// already accepted for that nonce (a replay, or a client that reuses
+	// counts): refused; challenge again with a fresh nonce.
+	Replayed
 )
 
 // Verify checks that c proves password for user. method and uri are the
@@ -253,7 +341,7 @@ func (s *Server) verifyDigest(p map[string]string, user, password, method, uri s
 	if p["realm"] != s.realm || p["uri"] != uri || p["userhash"] == "true" {
 		return Denied
 	}
-	ours, fresh := s.checkNonce(p["nonce"])
+	ours, fresh, at := s.checkNonce(p["nonce"])
 	if !ours {
 		return Denied
 	}
@@ -265,11 +353,17 @@ func (s *Server) verifyDigest(p map[string]string, user, password, method, uri s
 	ha1 := sum(user, s.realm, password)
 	ha2 := sum(method, uri)
 	var want string
+	nc := uint64(1)
 	switch p["qop"] {
 	case "auth":
 		if p["nc"] == "" || p["cnonce"] == "" {
 			return Denied
 		}
+		n, err := strconv.ParseUint(p["nc"], 16, 32)
+		if err != nil || len(p["nc"]) != 8 {
+			return Denied
+		}
+		nc = n
 		want = sum(ha1, p["nonce"], p["nc"], p["cnonce"], "auth", ha2)
 	case "": // RFC 2069 compatibility
 		want = sum(ha1, p["nonce"], ha2)
@@ -282,7 +376,7 @@ func (s *Server) verifyDigest(p map[string]string, user, password, method, uri s
 	if !fresh {
 		return Stale
 	}
-	return OK
+	return s.count(p["nonce"], at, nc)
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -1,7 +1,9 @@
 package httpauth
 
 import (
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,9 @@ func TestDigestRoundTrip(t *testing.T) {
 	if len(ch) != 2 || !strings.Contains(ch[0], "SHA-256") || !strings.Contains(ch[1], "MD5") {
 		t.Fatalf("challenges %q", ch)
 	}
-	for _, c := range ch {
-		a, err := Answer(c, "0015651234ab", "pw-secret", "GET", "/prov/0015651234ab.cfg")
+	for i, c := range ch {
+		// Both challenges carry one nonce: the second answer counts on.
+		a, err := AnswerCount(c, "0015651234ab", "pw-secret", "GET", "/prov/0015651234ab.cfg", uint32(i+1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,4 +89,116 @@ func TestSharedNonceKey(t *testing.T) {
 	if got := other.Verify(Parse(ans), "u", "p", "GET", "/x", false); got != Denied {
 		t.Fatalf("a nonce of a server with another key: %v, want Denied", got)
 	}
+}
+
+// A captured Digest answer replayed is refused; the same nonce with a
+// higher nonce count is accepted, a lower or repeated count is not, and an
+// answer without qop (RFC 2069) is good once.
+func TestDigestReplayRefused(t *testing.T) {
+	s := NewServer("autoprov", time.Minute, nil, nil)
+	ch := s.Challenges(true, false, false)[0]
+	const user, pass, uri = "0015651234ab", "pw-secret", "/prov/0015651234ab.cfg"
+	ans := func(nc uint32) Credentials {
+		t.Helper()
+		a, err := AnswerCount(ch, user, pass, "GET", uri, nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Parse(a)
+	}
+	first := ans(1)
+	if got := s.Verify(first, user, pass, "GET", uri, false); got != OK {
+		t.Fatalf("first answer: %v", got)
+	}
+	if got := s.Verify(first, user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("replayed answer: %v, want Replayed", got)
+	}
+	if got := s.Verify(ans(1), user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("nc 1 again (another cnonce): %v, want Replayed", got)
+	}
+	third := ans(3)
+	if got := s.Verify(third, user, pass, "GET", uri, false); got != OK {
+		t.Fatalf("fresh nc 3: %v", got)
+	}
+	if got := s.Verify(ans(2), user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("lower nc 2 after 3: %v, want Replayed", got)
+	}
+	if got := s.Verify(third, user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("replayed nc 3: %v, want Replayed", got)
+	}
+	if got := s.Verify(ans(4), user, pass, "GET", uri, false); got != OK {
+		t.Fatalf("fresh nc 4: %v", got)
+	}
+
+	// RFC 2069 (no qop): the nonce is good once.
+	nonce := Parse(`Digest username="x", ` + strings.TrimPrefix(s.Challenges(true, false, false)[1], "Digest ")).Params["nonce"]
+	h := func(parts ...string) string { return md5hex(strings.Join(parts, ":")) }
+	resp := h(h(user, "autoprov", pass), nonce, h("GET", uri))
+	old := Parse(`Digest username="` + user + `", realm="autoprov", nonce="` + nonce + `", uri="` + uri + `", response="` + resp + `"`)
+	if got := s.Verify(old, user, pass, "GET", uri, false); got != OK {
+		t.Fatalf("RFC 2069 answer: %v", got)
+	}
+	if got := s.Verify(old, user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("RFC 2069 answer replayed: %v, want Replayed", got)
+	}
+}
+
+// The replay memory is bounded: beyond its cap the expired entries go
+// first, then the oldest; a forgotten nonce is never accepted again
+// (Stale: the client fetches a fresh one), and a live one still refuses
+// its replay.
+func TestDigestReplayMemoryBounded(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	s := NewServer("autoprov", time.Minute, func() time.Time { return now }, nil)
+	s.maxSeen = 10
+	const user, pass, uri = "u", "p", "/x"
+	answer := func() Credentials {
+		t.Helper()
+		a, err := Answer(s.Challenges(true, false, false)[0], user, pass, "GET", uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Parse(a)
+	}
+	// Ten answers whose nonces then expire: the next ones push them out.
+	for range 10 {
+		if got := s.Verify(answer(), user, pass, "GET", uri, false); got != OK {
+			t.Fatal(got)
+		}
+	}
+	now = now.Add(2 * time.Minute)
+	var live []Credentials
+	for i := range 10 {
+		c := answer()
+		now = now.Add(time.Millisecond)
+		if got := s.Verify(c, user, pass, "GET", uri, false); got != OK {
+			t.Fatalf("answer %d: %v", i, got)
+		}
+		live = append(live, c)
+	}
+	if len(s.seen) != 10 || !s.floor.IsZero() {
+		t.Fatalf("after expiry: %d entries, floor %v; want the 10 live ones and no floor", len(s.seen), s.floor)
+	}
+	// One more live answer: over the cap with nothing expired, the oldest go.
+	extra := answer()
+	if got := s.Verify(extra, user, pass, "GET", uri, false); got != OK {
+		t.Fatal(got)
+	}
+	if len(s.seen) > 10 || s.floor.IsZero() {
+		t.Fatalf("over the cap: %d entries, floor %v", len(s.seen), s.floor)
+	}
+	if got := s.Verify(live[0], user, pass, "GET", uri, false); got != Stale {
+		t.Fatalf("replay of a forgotten nonce: %v, want Stale", got)
+	}
+	if got := s.Verify(live[9], user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("replay of a remembered nonce: %v, want Replayed", got)
+	}
+	if got := s.Verify(extra, user, pass, "GET", uri, false); got != Replayed {
+		t.Fatalf("replay of the newest: %v, want Replayed", got)
+	}
+}
+
+func md5hex(s string) string {
+	d := md5.Sum([]byte(s))
+	return hex.EncodeToString(d[:])
 }

@@ -161,14 +161,26 @@ func TestCredentialLifecycle(t *testing.T) {
 	if len(chs) != 2 || !strings.Contains(chs[0], "SHA-256") || !strings.Contains(chs[1], "MD5") {
 		t.Fatalf("challenges over HTTP: %q (want Digest SHA-256, MD5; no Basic)", chs)
 	}
-	for _, ch := range chs {
-		a, err := httpauth.Answer(ch, devMAC, pass, "GET", path)
+	for i, ch := range chs {
+		// Both challenges carry one nonce: the second answer counts on.
+		a, err := httpauth.AnswerCount(ch, devMAC, pass, "GET", path, uint32(2*i+1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp, body = credFetch(t, http.DefaultClient, plain.URL+path, "Yealink SIP-T54W 96.86.0.200 80:5e:c0:aa:bb:01", a)
 		if resp.StatusCode != 200 || !strings.Contains(body, "account.1.user_name") || strings.Contains(body, sipPass) {
 			t.Errorf("Digest (%s): %d\n%s", ch, resp.StatusCode, body)
+		}
+		// The same answer captured and replayed gets no config: 401, a
+		// fresh (stale=true) challenge.
+		if resp, body = credFetch(t, http.DefaultClient, plain.URL+path, "", a); resp.StatusCode != 401 ||
+			strings.Contains(body, "account.1.user_name") || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "stale=true") {
+			t.Errorf("replayed Digest (%s): %d %q", ch, resp.StatusCode, resp.Header.Values("WWW-Authenticate"))
+		}
+		// The next count on that nonce is the phone's next request: served.
+		next, _ := httpauth.AnswerCount(ch, devMAC, pass, "GET", path, uint32(2*i+2))
+		if resp, _ = credFetch(t, http.DefaultClient, plain.URL+path, "Yealink SIP-T54W 96.86.0.200 80:5e:c0:aa:bb:01", next); resp.StatusCode != 200 {
+			t.Errorf("Digest with the next nonce count (%s): %d", ch, resp.StatusCode)
 		}
 		bad, _ := httpauth.Answer(ch, devMAC, pass+"x", "GET", path)
 		if resp, _ = credFetch(t, http.DefaultClient, plain.URL+path, "", bad); resp.StatusCode != 401 {

@@ -145,6 +145,8 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 			return true, nil
 		case httpauth.Stale:
 			return false, p.challenge(req, mac, schemes, true, "stale nonce: challenged again")
+		case httpauth.Replayed:
+			return false, p.challenge(req, mac, schemes, true, "replayed Digest answer (nonce count not above one already accepted): refused, challenged again")
 		}
 		if req.Authorization == "" {
 			return false, p.challenge(req, mac, schemes, false, "credential applied: per-device file without credentials")
@@ -157,11 +159,18 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 		switch p.verify(req, *dev, schemes) {
 		case httpauth.Stale:
 			return false, p.challenge(req, mac, schemes, true, "stale nonce: challenged again")
+		case httpauth.Replayed:
+			return false, p.challenge(req, mac, schemes, true, "replayed Digest answer (nonce count not above one already accepted): refused, challenged again")
 		case httpauth.Denied:
 			// Credentials that do not prove it get no config, as once applied.
 			return false, p.challenge(req, mac, schemes, false, "credential issued: wrong credentials for the per-device file")
 		}
-		won, err := p.creds.ApplyCredential(ctx, dev.MAC, p.now())
+		if dev.Credential.IssuedAt == nil {
+			return false, nil
+		}
+		// Applied only if still the credential just verified: a re-open
+		// and re-issue meanwhile leaves the new one issued.
+		won, err := p.creds.ApplyCredential(ctx, dev.MAC, *dev.Credential.IssuedAt, p.now())
 		if err != nil {
 			return false, err
 		}
@@ -204,6 +213,8 @@ func (p *Phones) admitDirectory(ctx context.Context, req vendors.Request) error 
 			return nil
 		case httpauth.Stale:
 			return p.challenge(req, mac, schemes, true, "directory: stale nonce")
+		case httpauth.Replayed:
+			return p.challenge(req, mac, schemes, true, "directory: replayed Digest answer")
 		}
 	}
 	return p.challenge(req, mac, schemes, false, "directory: wrong credentials")

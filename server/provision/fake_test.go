@@ -395,10 +395,10 @@ func (m *memStore) IssueCredential(_ context.Context, mac, token, password strin
 	return true, nil
 }
 
-func (m *memStore) ApplyCredential(_ context.Context, mac string, now time.Time) (bool, error) {
+func (m *memStore) ApplyCredential(_ context.Context, mac string, issuedAt, now time.Time) (bool, error) {
 	defer m.lock()()
 	d, ok := m.devices[mac]
-	if !ok || d.Credential.State != autoprov.CredentialIssued {
+	if !ok || d.Credential.State != autoprov.CredentialIssued || d.Credential.IssuedAt == nil || !d.Credential.IssuedAt.Equal(issuedAt) {
 		return false, nil
 	}
 	d.Credential.State, d.Credential.AppliedAt = autoprov.CredentialApplied, &now

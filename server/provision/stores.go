@@ -118,9 +118,11 @@ type Credentials interface {
 	// right before the secrets leave; false, writing nothing, when the
 	// claim was lost.
 	IssueCredential(ctx context.Context, mac, token, password string, now time.Time) (bool, error)
-	// ApplyCredential moves an issued credential to applied (the phone
-	// presented it); false, changing nothing, in any other state.
-	ApplyCredential(ctx context.Context, mac string, now time.Time) (bool, error)
+	// ApplyCredential moves the issued credential issued at issuedAt (the
+	// one whose password was verified) to applied (the phone presented
+	// it); false, changing nothing, in any other state or when another
+	// credential was issued meanwhile.
+	ApplyCredential(ctx context.Context, mac string, issuedAt, now time.Time) (bool, error)
 }
 
 // DisclosureStore is the admin side of the disclosure protocol.

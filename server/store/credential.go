@@ -13,7 +13,10 @@ import (
 //	IssueCredential  the transfer holding the window's claim is about to
 //	                 send the secrets, with a new credential: state :=
 //	                 issued, password sealed; only while that claim holds
-//	ApplyCredential  the phone presented it: state := applied (once)
+//	ApplyCredential  the phone presented it: state := applied (once), and
+//	                 only if the credential is still the one that was
+//	                 verified (same issued_at): a re-open and re-issue in
+//	                 between leaves the new one issued
 //	OpenDisclosure   resets it to none (disclosure.go)
 
 // IssueCredential stores password as the device's new credential (state
@@ -32,13 +35,15 @@ func (s *Store) IssueCredential(ctx context.Context, mac, token, password string
 	return res.RowsAffected == 1, nil
 }
 
-// ApplyCredential records that the phone presented its issued credential:
-// state applied, at now. It changes nothing when the credential is not in
-// state issued (applied already, or reset meanwhile).
-func (s *Store) ApplyCredential(ctx context.Context, mac string, now time.Time) (bool, error) {
+// ApplyCredential records that the phone presented its issued credential,
+// the one issued at issuedAt (as read with the password that was
+// verified): state applied, at now. It changes nothing when the
+// credential is not in state issued (applied already, or reset meanwhile)
+// or is another one (re-issued meanwhile).
+func (s *Store) ApplyCredential(ctx context.Context, mac string, issuedAt, now time.Time) (bool, error) {
 	now = now.UTC()
 	res := s.db.WithContext(ctx).Model(&deviceRow{}).
-		Where("mac = ? AND credential_state = ?", mac, autoprov.CredentialIssued).
+		Where("mac = ? AND credential_state = ? AND credential_issued_at = ?", mac, autoprov.CredentialIssued, issuedAt.UTC()).
 		UpdateColumns(map[string]any{"credential_state": autoprov.CredentialApplied, "credential_applied_at": now})
 	if res.Error != nil {
 		return false, wrap(res.Error, "apply credential for %s", mac)

@@ -42,10 +42,10 @@ func TestCredentialSealedAndReset(t *testing.T) {
 		if err != nil || d.Credential.State != autoprov.CredentialIssued || d.Credential.Password != pass || !d.TFTPAllowed {
 			t.Fatalf("device: %+v %v", d.Credential, err)
 		}
-		if won, _ := s.ApplyCredential(ctx, mac, now); !won {
+		if won, _ := s.ApplyCredential(ctx, mac, *d.Credential.IssuedAt, now); !won {
 			t.Fatal("apply refused")
 		}
-		if won, _ := s.ApplyCredential(ctx, mac, now); won {
+		if won, _ := s.ApplyCredential(ctx, mac, *d.Credential.IssuedAt, now); won {
 			t.Fatal("applied twice")
 		}
 		if d, _ := s.Device(ctx, mac); d.Credential.State != autoprov.CredentialApplied || d.Credential.AppliedAt == nil {
@@ -56,6 +56,56 @@ func TestCredentialSealedAndReset(t *testing.T) {
 		}
 		if d, _ := s.Device(ctx, mac); d.Credential.State != autoprov.CredentialNone || d.Credential.Password != "" || d.Credential.AppliedAt != nil {
 			t.Fatalf("after re-open: %+v", d.Credential)
+		}
+	})
+}
+
+// TestApplyCredentialVerifiedOnly: the apply is conditional on the
+// credential that was verified. A re-open and re-issue landing between a
+// request's check (against the first credential) and its apply must not
+// mark the new credential applied.
+func TestApplyCredentialVerifiedOnly(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		now := time.Date(2026, 11, 23, 12, 0, 0, 123456789, time.UTC)
+		const mac = "805ec0aabb02"
+		if err := s.WriteDevice(ctx, autoprov.DeviceWrite{Create: true, Device: autoprov.Device{MAC: mac, Vendor: "yealink", Model: "T54W",
+			State: autoprov.StateAssigned}, Window: time.Hour, At: now, Actor: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		issue := func(token, pass string, at time.Time) autoprov.Device {
+			t.Helper()
+			if won, err := s.Reserve(ctx, mac, token, at, time.Minute); err != nil || !won {
+				t.Fatal("reserve", won, err)
+			}
+			if won, err := s.IssueCredential(ctx, mac, token, pass, at); err != nil || !won {
+				t.Fatalf("issue: %v %v", won, err)
+			}
+			d, err := s.Device(ctx, mac)
+			if err != nil || d.Credential.State != autoprov.CredentialIssued || d.Credential.IssuedAt == nil {
+				t.Fatalf("after issue: %+v %v", d.Credential, err)
+			}
+			return d
+		}
+		first := issue("tok1", "Prov-Pass-first-0123456789", now)
+		// The check against first passes; before its apply, an admin
+		// re-opens the window and the phone's next fetch issues anew.
+		if _, err := s.OpenDisclosure(ctx, mac, now.Add(time.Second), time.Hour, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		second := issue("tok2", "Prov-Pass-second-012345678", now.Add(2*time.Second))
+		if won, err := s.ApplyCredential(ctx, mac, *first.Credential.IssuedAt, now.Add(3*time.Second)); err != nil || won {
+			t.Fatalf("apply of the first (verified) credential after a re-issue: won=%v err=%v, want false", won, err)
+		}
+		if d, _ := s.Device(ctx, mac); d.Credential.State != autoprov.CredentialIssued || d.Credential.Password != second.Credential.Password {
+			t.Fatalf("the new credential was marked %s", d.Credential.State)
+		}
+		if won, err := s.ApplyCredential(ctx, mac, *second.Credential.IssuedAt, now.Add(4*time.Second)); err != nil || !won {
+			t.Fatalf("apply of the current credential: won=%v err=%v", won, err)
+		}
+		if d, _ := s.Device(ctx, mac); d.Credential.State != autoprov.CredentialApplied {
+			t.Fatalf("after apply: %+v", d.Credential)
 		}
 	})
 }

@@ -194,6 +194,42 @@ func render(t *testing.T, d *Driver, name string, dev *vendors.Device) string {
 }
 
 // Golden files per family: review them against snom.md §3 and §4.
+// TestGoldenCredential pins the per-device file of a device that is given
+// its provisioning credential (testdata/<vendor>-<model>-credential/): a
+// Snom's with secrets carries http_client_user/http_client_pass, without
+// secrets neither element at all; a Gigaset P-series (no documented
+// setting: unsupported) never carries them.
+func TestGoldenCredential(t *testing.T) {
+	for _, c := range []struct {
+		d      *Driver
+		model  string
+		offers bool
+	}{{newSnom(), "D785", true}, {newGigaset(), "P820", false}} {
+		m := model(t, c.d, c.model)
+		dev := vendortest.SampleDevice(m)
+		dev.ProvisionUser, dev.ProvisionPassword = dev.MAC, vendortest.ProvSecret
+		name := c.d.Files(dev)[0]
+		dir := c.d.name + "-" + m.Name + "-credential/"
+		with := render(t, c.d, name, dev)
+		vendortest.Golden(t, dir+name, []byte(with))
+		for _, want := range []string{`<http_client_user perm="R">` + dev.MAC + `</http_client_user>`,
+			`<http_client_pass perm="R">` + vendortest.ProvSecret + `</http_client_pass>`} {
+			if strings.Contains(with, want) != c.offers {
+				t.Errorf("%s with secrets: %q present=%v, want %v", m.Name, want, !c.offers, c.offers)
+			}
+		}
+		nd := *dev
+		nd.WithSecrets = false
+		without := render(t, c.d, name, &nd)
+		vendortest.Golden(t, dir+"nosecrets-"+name, []byte(without))
+		for _, absent := range []string{"http_client_user", "http_client_pass", vendortest.ProvSecret} {
+			if strings.Contains(without, absent) {
+				t.Errorf("%s without secrets: %q present", m.Name, absent)
+			}
+		}
+	}
+}
+
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		d     *Driver

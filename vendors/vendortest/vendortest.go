@@ -45,6 +45,14 @@ const (
 	WebSecret  = "Web-S3cret-Pw"
 )
 
+// The provisioning credential the suite gives every device it renders
+// (vendors.Device.ProvisionUser/ProvisionPassword); a golden test of a
+// vendors.Credentialer can use them too.
+const (
+	ProvUser   = "Prov-User-0015651a2b3c"
+	ProvSecret = "Prov-S3cret-Pw-0123456789"
+)
+
 // SampleDevice returns a device of model m with min(m.Lines, 3) accounts,
 // the default keys, German locale settings and secrets, ready to render.
 // Golden tests can start from it.
@@ -147,6 +155,7 @@ func checkModel(t *testing.T, v vendors.Vendor, m vendors.Model) {
 
 func checkRender(t *testing.T, v vendors.Vendor, m vendors.Model) {
 	d := SampleDevice(m)
+	d.ProvisionUser, d.ProvisionPassword = ProvUser, ProvSecret
 	names := v.Files(d)
 	if len(names) == 0 {
 		t.Fatalf("Files() of a %s is empty", m.Name)
@@ -170,6 +179,7 @@ func checkRender(t *testing.T, v vendors.Vendor, m vendors.Model) {
 				t.Errorf("%s rendered without secrets still contains a secret value", name)
 			}
 		}
+		checkCredential(t, v, name, d, with.Body, without.Body)
 		if i := v.Identify(vendors.Request{Path: name}); i.Kind == vendors.FileDevice {
 			for _, s := range secrets(d) {
 				if !bytes.Contains(with.Body, []byte(s)) {
@@ -179,6 +189,38 @@ func checkRender(t *testing.T, v vendors.Vendor, m vendors.Model) {
 		} else if !bytes.Equal(with.Body, without.Body) {
 			t.Errorf("%s is not a per-device file but depends on WithSecrets", name)
 		}
+	}
+}
+
+// checkCredential: the provisioning credential (user and password) is in
+// no file rendered without secrets; with secrets it is in the per-device
+// file of a driver that offers one (a vendors.Credentialer with schemes)
+// and in no other file, nor in any file of another driver; and with no
+// password set neither is rendered.
+func checkCredential(t *testing.T, v vendors.Vendor, name string, d *vendors.Device, with, without []byte) {
+	t.Helper()
+	offers := false
+	if c, ok := v.(vendors.Credentialer); ok {
+		offers = len(c.ProvisioningAuth()) > 0
+	}
+	perDevice := v.Identify(vendors.Request{Path: name}).Kind == vendors.FileDevice
+	for _, s := range []string{ProvUser, ProvSecret} {
+		if bytes.Contains(without, []byte(s)) {
+			t.Errorf("%s rendered without secrets contains the provisioning credential (%q)", name, s)
+		}
+		switch in := bytes.Contains(with, []byte(s)); {
+		case offers && perDevice && !in:
+			t.Errorf("%s: the per-device file rendered with secrets lacks the provisioning credential (%q)", name, s)
+		case !perDevice && in:
+			t.Errorf("%s is not the per-device file but contains the provisioning credential (%q)", name, s)
+		case !offers && in:
+			t.Errorf("%s contains the provisioning credential (%q), but the driver offers none (vendors.Credentialer)", name, s)
+		}
+	}
+	nd := *d
+	nd.ProvisionPassword = ""
+	if f := render(t, v, name, &nd); bytes.Contains(f.Body, []byte(ProvUser)) {
+		t.Errorf("%s renders the provisioning user without a password", name)
 	}
 }
 

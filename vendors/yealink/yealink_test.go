@@ -172,6 +172,34 @@ func lines(t *testing.T, body string) map[string]string {
 	return out
 }
 
+// TestGoldenCredential pins the per-device file of a device that is given
+// its provisioning credential: with secrets it carries
+// static.auto_provision.server.username/.password, without secrets
+// neither key at all (testdata/T54W-credential/).
+func TestGoldenCredential(t *testing.T) {
+	d := newDriver(t)
+	dev := sampleDevice(t, d, "T54W")
+	dev.ProvisionUser, dev.ProvisionPassword = dev.MAC, vendortest.ProvSecret
+	name := dev.MAC + ".cfg"
+	with := mustRender(t, d, name, dev)
+	vendortest.Golden(t, "T54W-credential/"+name, []byte(with))
+	for _, want := range []string{"static.auto_provision.server.username = " + dev.MAC + "\n",
+		"static.auto_provision.server.password = " + vendortest.ProvSecret + "\n"} {
+		if !strings.Contains(with, want) {
+			t.Errorf("with secrets: %q missing", want)
+		}
+	}
+	nd := *dev
+	nd.WithSecrets = false
+	without := mustRender(t, d, name, &nd)
+	vendortest.Golden(t, "T54W-credential/nosecrets-"+name, []byte(without))
+	for _, absent := range []string{"static.auto_provision.server.username", "static.auto_provision.server.password", vendortest.ProvSecret} {
+		if strings.Contains(without, absent) {
+			t.Errorf("without secrets: %q present", absent)
+		}
+	}
+}
+
 // TestGolden pins one model per family byte for byte: testdata/<model>/.
 func TestGolden(t *testing.T) {
 	d := newDriver(t)
