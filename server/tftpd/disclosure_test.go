@@ -160,30 +160,52 @@ func TestDropAfterFirstBlock(t *testing.T) {
 	}
 }
 
-// TestOACKNeverAcknowledged: a client that asks for options and never
-// acknowledges the OACK gets no byte of the file, so the window stays
-// open for the next one.
+// TestOACKNeverAcknowledged: the OACK's tsize tells the length of the
+// file with the secret, which differs from the file without (an outsider
+// would learn whether the window is open, as HEAD once told). So an OACK
+// for a file with a secret counts as its first byte: the window is
+// consumed (incomplete) even if the OACK is never acknowledged, and the
+// next fetch gets no secret.
 func TestOACKNeverAcknowledged(t *testing.T) {
 	w := newWindow(4)
 	ts := startProvider(t, w, nil, fastOpts...)
 	c := dialRaw(t, ts.addr)
 	c.send(t, rrq("sec.cfg", "octet", "tsize", "0"))
-	if op, _ := c.recv(t, time.Second); op != opOACK {
+	op, payload := c.recv(t, time.Second)
+	if op != opOACK {
 		t.Fatalf("op %d, want OACK", op)
 	}
-	end := w.waitEnd(t, 3*time.Second)
-	if end.sent {
-		t.Fatal("Sending was called although no block went out")
+	if got := parseOptions(payload)["tsize"]; got != strconv.Itoa(len(w.secret)) {
+		t.Fatalf("tsize %q, want %d", got, len(w.secret))
 	}
-	if open, sent := w.state(); !open || sent != 0 {
-		t.Fatalf("open=%v sent=%d, want the window still open", open, sent)
+	end := w.waitEnd(t, 3*time.Second)
+	if !end.sent || end.err == nil {
+		t.Fatalf("End(sent=%v, %v); want sent and incomplete: the OACK told the secret file's size", end.sent, end.err)
+	}
+	if open, sent := w.state(); open || sent != 1 {
+		t.Fatalf("open=%v sent=%d, want the window consumed once", open, sent)
 	}
 	got, _, err := pinGet(pinClient(t, ts.addr), "sec.cfg")
-	if err != nil || !bytes.Equal(got, w.secret) {
-		t.Fatalf("the next fetch: %v, %d bytes; want the file with the secret", err, len(got))
+	if err != nil || !bytes.Equal(got, w.plain) {
+		t.Fatalf("the next fetch: %v, %d bytes; want the file without the secret", err, len(got))
 	}
-	if end := w.waitEnd(t, 2*time.Second); !end.sent || end.err != nil {
-		t.Errorf("End(sent=%v, %v) of the complete fetch", end.sent, end.err)
+}
+
+// TestOACKWithdrawnSendsNothing: when the claim is lost before the OACK
+// that would tell the secret file's size, the client gets a bare error
+// and no OACK.
+func TestOACKWithdrawnSendsNothing(t *testing.T) {
+	w := newWindow(4)
+	w.lose = true
+	ts := startProvider(t, w, nil, fastOpts...)
+	c := dialRaw(t, ts.addr)
+	c.send(t, rrq("sec.cfg", "octet", "tsize", "0"))
+	op, payload, err := c.tryRecv(time.Second)
+	if err != nil || op != opERROR || bytes.Contains(payload, []byte("claim")) {
+		t.Fatalf("op %d %q %v; want a bare ERROR", op, payload, err)
+	}
+	if end := w.waitEnd(t, 2*time.Second); end.sent {
+		t.Error("End says bytes were sent")
 	}
 }
 

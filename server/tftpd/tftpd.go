@@ -304,12 +304,25 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		return errUnavailable
 	}
 
+	body := &sendingReader{res: res, r: bytes.NewReader(res.File.Body)}
+	if res.Secret {
+		// The OACK's tsize (below) tells the length of the file with the
+		// secrets, which differs from the file without: it is the first
+		// thing of that file to leave, so the disclosure is committed
+		// before it, as before a first block (a client that asked for no
+		// option gets block 1 right away anyway).
+		body.started = true
+		if err := res.Sending(); err != nil {
+			s.log.Info("tftp transfer", "path", p, "remote", remote, "bytes", 0, "ok", false, "secret", true,
+				"refused", "the core withdrew the file before the first packet")
+			return errUnavailable
+		}
+	}
 	// tsize is the body's length, told up front: the body reader is no
 	// io.Seeker, so pin/tftp cannot learn it itself.
 	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
 		ot.SetSize(int64(len(res.File.Body)))
 	}
-	body := &sendingReader{res: res, r: bytes.NewReader(res.File.Body)}
 	n, xerr := rf.ReadFrom(body)
 	delivered := xerr == nil // nil: the last block was acknowledged
 	if !delivered {
