@@ -114,7 +114,12 @@ func (p *Phones) verify(req vendors.Request, dev autoprov.Device, schemes []vend
 // does not hold (or would not record). authed reports a request that
 // proved the credential (or an allowed TFTP fetch): only those update an
 // applied phone's report.
-func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendor, mac string, dev *autoprov.Device) (authed bool, err error) {
+//
+// ver is the check hidden already made of the request's credentials (it
+// must not be made twice: a Digest answer's nonce count counts once);
+// hidden, when not "", is why an assigned device is answered as an
+// unknown MAC (dev is then a stand-in, unassigned).
+func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendor, mac string, dev *autoprov.Device, ver verdict, hidden string) (authed bool, err error) {
 	schemes := authSchemes(v)
 	if len(schemes) == 0 {
 		return false, nil // unsupported: the secret-free file goes to anyone who names the MAC
@@ -125,7 +130,10 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 			// An unknown or unassigned MAC answers as an applied device does
 			// to a request without its credential: 401 tells nothing.
 			reason := "MAC not in the inventory (inbox bounds)"
-			if dev != nil {
+			switch {
+			case hidden != "":
+				reason = hidden
+			case dev != nil:
 				reason = "device is unassigned: adopt it to provision it"
 			}
 			return false, p.challenge(req, mac, schemes, false, "%s; challenged as a phone with an applied credential is", reason)
@@ -140,7 +148,7 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 			}
 			return false, p.missf(req, mac, "credential applied: per-device file only to requests that present it (%s cannot; tftp_allowed is off)", req.Transport)
 		}
-		switch p.verify(req, *dev, schemes) {
+		switch ver.of(p, req, *dev, schemes) {
 		case httpauth.OK:
 			return true, nil
 		case httpauth.Stale:
@@ -156,7 +164,7 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 		if !web || req.Authorization == "" {
 			return false, nil // served as before: the phone may not have applied it yet
 		}
-		switch p.verify(req, *dev, schemes) {
+		switch ver.of(p, req, *dev, schemes) {
 		case httpauth.Stale:
 			return false, p.challenge(req, mac, schemes, true, "stale nonce: challenged again")
 		case httpauth.Replayed:
@@ -180,6 +188,72 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 		return true, nil
 	}
 	return false, nil
+}
+
+// verdict is the outcome of verifying a request's credentials, once.
+type verdict struct {
+	done bool
+	res  httpauth.Result
+}
+
+// of returns the verdict, verifying the request against dev's credential
+// if that was not done yet.
+func (v *verdict) of(p *Phones, req vendors.Request, dev autoprov.Device, schemes []vendors.AuthScheme) httpauth.Result {
+	if !v.done {
+		v.res, v.done = p.verify(req, dev, schemes), true
+	}
+	return v.res
+}
+
+// hidden returns why a request naming dev's MAC must be answered exactly
+// as one naming a MAC the inventory does not know (README "Per-device
+// provisioning credential"), or "" when it may be answered as dev's: dev
+// is assigned, its credential is applied or its vendor requires mutual
+// TLS, and the request does not prove it (no valid credential or client
+// certificate; TFTP without tftp_allowed). Such a request then gets the
+// driver and model guessed from its path and User-Agent, never dev's, and
+// writes no sighting. A right answer with a stale or replayed nonce counts
+// as proof here (it knows the password): admit challenges it again.
+func (p *Phones) hidden(req vendors.Request, dev autoprov.Device, ver *verdict) string {
+	if dev.State != autoprov.StateAssigned {
+		return ""
+	}
+	if p.needsClientCert(dev.Vendor) {
+		if why := p.clientCertRefusal(req, dev); why != "" {
+			return why
+		}
+	}
+	if dev.Credential.State != autoprov.CredentialApplied {
+		return ""
+	}
+	switch req.Transport {
+	case "tftp":
+		if dev.TFTPAllowed {
+			return ""
+		}
+		return "credential applied: per-device files only to requests that present it (tftp cannot; tftp_allowed is off)"
+	case "http", "https":
+		v, _, err := p.reg.Lookup(dev.Vendor, dev.Model)
+		if err != nil {
+			return fmt.Sprintf("credential applied, and the device's model %s/%s has no driver: %v", dev.Vendor, dev.Model, err)
+		}
+		if ver.of(p, req, dev, authSchemes(v)) != httpauth.Denied {
+			return ""
+		}
+		if req.Authorization == "" {
+			return "credential applied: request without credentials"
+		}
+		return "credential applied: wrong credentials"
+	}
+	return "credential applied: per-device files only to requests that present it (" + req.Transport + " cannot)"
+}
+
+// guarded reports whether dev's per-device files go only to requests
+// that prove they come from it: its credential is applied, or its vendor
+// requires mutual TLS.
+func (p *Phones) guarded(dev autoprov.Device) bool {
+	return dev.State == autoprov.StateAssigned &&
+		(dev.Credential.State == autoprov.CredentialApplied || p.needsClientCert(dev.Vendor))
 }
 
 // admitDirectory applies the per-device rule to a company directory

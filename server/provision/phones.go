@@ -121,6 +121,8 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		}
 	}
 	var dev *autoprov.Device
+	var ver verdict // the credential's check, made once (a Digest count counts once)
+	hidden := ""    // why an assigned device is answered as an unknown MAC
 	if mac != "" {
 		v0 := sightingOf(mac, id, req, req.Path, p.now())
 		d, f, err := p.lookup(ctx, v0, req)
@@ -128,7 +130,14 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			return nil, err
 		}
 		dev = d
-		if d != nil && d.State == autoprov.StateAssigned && d.Vendor != "" {
+		if d != nil {
+			hidden = p.hidden(req, *d, &ver)
+		}
+		if hidden != "" {
+			// Answered exactly as a MAC the inventory does not know: the
+			// guessed driver and model, nothing written.
+			dev, f = &autoprov.Device{MAC: mac, State: autoprov.StateUnassigned}, foundDropped
+		} else if d != nil && d.State == autoprov.StateAssigned && d.Vendor != "" {
 			// The inventory knows better than a guess from the path: let the
 			// assigned vendor's driver decide what the path names.
 			var err error
@@ -150,7 +159,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		}
 		authed := false
 		if id.Kind == vendors.FileDevice {
-			if authed, err = p.admit(ctx, req, v, mac, d); err != nil {
+			if authed, err = p.admit(ctx, req, v, mac, dev, ver, hidden); err != nil {
 				return nil, err
 			}
 		}
@@ -167,6 +176,9 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		}
 	}
 	if id.Kind == vendors.FileDevice {
+		if hidden != "" {
+			return nil, p.missf(req, mac, "%s; answered as an unknown MAC", hidden)
+		}
 		if dev == nil && mac != "" {
 			return nil, p.missf(req, mac, "new phone not admitted to the inbox (rate limit or inbox_cap)")
 		}

@@ -62,8 +62,10 @@ func (s *Phones) Discovered(ctx context.Context, req vendors.Request) (string, e
 		}
 	}
 	vendor, model := id.Vendor, id.Model
-	if dev != nil && dev.Vendor != "" {
-		// The inventory knows better than a guess from a SUBSCRIBE.
+	if dev != nil && dev.Vendor != "" && !s.guarded(*dev) {
+		// The inventory knows better than a guess from a SUBSCRIBE; but a
+		// SUBSCRIBE proves nothing, so a device whose per-device files are
+		// guarded gets the URL an unknown MAC would (the guess).
 		vendor, model = dev.Vendor, dev.Model
 	}
 	base := s.baseURL("")

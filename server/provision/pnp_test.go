@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/autoprov/autoprov"
 	"testing"
 
@@ -110,3 +111,46 @@ func TestDiscoveredIdentifies(t *testing.T) {
 		t.Errorf("assigned yealink: %q, %v; want %q", url, err, base)
 	}
 }
+
+// TestDiscoveredAppliedAnswersAsUnknown: a SUBSCRIBE proves nothing, so
+// one naming an assigned device whose credential is applied gets the URL
+// a MAC the inventory does not know would (the guess from the SUBSCRIBE),
+// never the device's vendor's: an assigned Yealink in Snom's range and an
+// unknown MAC there both get Snom's URL, and the device's report is not
+// touched.
+func TestDiscoveredAppliedAnswersAsUnknown(t *testing.T) {
+	m := newMemStore()
+	core, _ := newCoreOn(t, m)
+	ctx := context.Background()
+	const base = "http://prov.example.com/prov/"
+	mac, vendor, model := "000413aaaa01", "yealink", "T54W"
+	if _, err := core.CreateDevice(ctx, autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if url, err := core.Discovered(ctx, sip(mac, "")); err != nil || url != base {
+		t.Fatalf("assigned yealink, credential none: %q, %v; want %q", url, err, base)
+	}
+	m.mu.Lock()
+	d := m.devices[mac]
+	d.Credential = autoprov.Credential{State: autoprov.CredentialApplied, Password: "a-provisioning-password"}
+	m.devices[mac] = d
+	m.mu.Unlock()
+	for i, ua := range []string{"", "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413aaaa01)", "Yealink SIP-T54W 96.86.0.100"} {
+		known, err := core.Discovered(ctx, sip(mac, ua))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknown, err := core.Discovered(ctx, sip(fmt.Sprintf("000413bbbb%02x", i), ua)) // never seen before
+		if err != nil {
+			t.Fatal(err)
+		}
+		if known != unknown {
+			t.Errorf("ua %q: applied device %q, unknown MAC %q", ua, known, unknown)
+		}
+	}
+	if d, _ := core.Device(ctx, mac); d.LastFile == pnpFileName || d.UserAgent != "" {
+		t.Errorf("applied device's report touched by a SUBSCRIBE: %+v", d)
+	}
+}
+
+const pnpFileName = "sip-pnp"
