@@ -64,6 +64,16 @@ func TestClientCertVendors(t *testing.T) {
 		t.Fatalf("after refused requests: window %s, user agent %q, last seen %v; want open and nothing recorded", d.Disclosure.State, d.UserAgent, d.LastSeen)
 	}
 
+	// An unknown MAC refused by mTLS is refused before the inbox: nothing
+	// is recorded.
+	const stranger = "805ec0ccdd03"
+	if _, err := c.Provide(ctx, vendors.Request{Path: stranger + ".cfg", UserAgent: yua, RemoteAddr: "192.0.2.9", Transport: "https"}); !errors.Is(err, autoprov.ErrNotFound) {
+		t.Errorf("unknown MAC without a certificate: %v; want a miss", err)
+	}
+	if _, err := c.Device(ctx, stranger); !errors.Is(err, autoprov.ErrNotFound) {
+		t.Errorf("unknown MAC refused by mTLS landed in the inbox: %v", err)
+	}
+
 	// The phone's own certificate, among others, opens its file.
 	res, err := c.Provide(ctx, req("https", vendors.ClientCert{Vendor: "snom", MAC: "805ec0aabb02"}, vendors.ClientCert{Vendor: "yealink", MAC: mac}))
 	if err != nil || !res.Secret || !bytes.Contains(res.File.Body, []byte(a.Password)) {

@@ -123,6 +123,13 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	var dev *autoprov.Device
 	var ver verdict // the credential's check, made once (a Digest count counts once)
 	hidden := ""    // why an assigned device is answered as an unknown MAC
+	if mac != "" && id.Kind == vendors.FileDevice {
+		// mTLS before anything is read or written: a refused request for
+		// an unknown MAC lands nothing in the inbox.
+		if why := p.clientCertRefusal(req, autoprov.Device{Vendor: v.Name(), MAC: mac}); why != "" {
+			return nil, p.missf(req, mac, "%s", why)
+		}
+	}
 	if mac != "" {
 		v0 := sightingOf(mac, id, req, req.Path, p.now())
 		d, f, err := p.lookup(ctx, v0, req)
