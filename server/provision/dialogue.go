@@ -40,7 +40,18 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 				return nil, p.missf(req, mac, "%s", why)
 			}
 		}
-		if f == foundKnown {
+		hide := false
+		if dev != nil {
+			// A device whose credential is applied answers a message
+			// without proof exactly as an unknown MAC: no device for the
+			// driver, nothing written.
+			var ver verdict
+			if why := p.hidden(req, *dev, &ver); why != "" {
+				p.log.Debug("dialogue answered as for an unknown phone", "mac", mac, "remote", req.RemoteAddr, "reason", why)
+				dev, hide = nil, true
+			}
+		}
+		if f == foundKnown && !hide {
 			// The dialogue is the phone's own exchange: an assigned phone
 			// gets its device's answer, so it counts as its per-device fetch.
 			if err := p.touch(ctx, v0); err != nil {
