@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -62,11 +62,6 @@ func server(b *testing.B) (string, *provision.Phones) {
 	return ts.URL, phones
 }
 
-func clientFrom(src string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 16}}
-}
-
 func randomDeviceMAC() string {
 	m := make([]byte, 6)
 	rand.Read(m)
@@ -78,10 +73,10 @@ func randomDeviceMAC() string {
 // 127.0.0.1, half from 100 other loopback sources) with workers
 // goroutines until stop is closed; it returns how many were answered.
 func flood(base string, workers int, stop <-chan struct{}) (*sync.WaitGroup, *atomic.Int64) {
-	one := clientFrom("127.0.0.1")
+	one := looptest.HTTPClient("127.0.0.1", true)
 	others := make([]*http.Client, 100)
 	for i := range others {
-		others[i] = clientFrom(fmt.Sprintf("127.0.1.%d", i))
+		others[i] = looptest.HTTPClient(fmt.Sprintf("127.0.1.%d", i), true)
 	}
 	var wg sync.WaitGroup
 	var sent atomic.Int64
@@ -115,7 +110,7 @@ func flood(base string, workers int, stop <-chan struct{}) (*sync.WaitGroup, *at
 // fetchLatencies fetches the adopted phone's own file b.N times from
 // 127.0.0.2 and reports the latency percentiles.
 func fetchLatencies(b *testing.B, base string) {
-	phone := clientFrom("127.0.0.2")
+	phone := looptest.HTTPClient("127.0.0.2", true)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {

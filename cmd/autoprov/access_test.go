@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // runErr runs the server with args and env and returns its start-up error
@@ -95,16 +96,6 @@ func TestBadNetworksRefused(t *testing.T) {
 	}
 }
 
-// clientFrom is an HTTP client whose connections leave from the loopback
-// address src (all of 127.0.0.0/8 is loopback on Linux).
-func clientFrom(src string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
-	return &http.Client{
-		Transport:     &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 // do sends one request and returns status and body.
 func do(t *testing.T, c *http.Client, method, u string, body io.Reader, hdr ...string) (int, string) {
 	t.Helper()
@@ -127,27 +118,16 @@ func do(t *testing.T, c *http.Client, method, u string, body io.Reader, hdr ...s
 // rrqFrom sends a TFTP read request from src and returns the first answer.
 func rrqFrom(t *testing.T, src, port, name string) (op uint16, payload string) {
 	t.Helper()
-	c, err := net.ListenPacket("udp", net.JoinHostPort(src, "0"))
+	c := looptest.DialTFTPFrom(t, src, net.JoinHostPort("127.0.0.1", port))
+	c.Send(t, looptest.RRQ(name, "octet"))
+	op, p, err := c.TryRecv(10 * time.Second)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	to, _ := net.ResolveUDPAddr("udp", net.JoinHostPort("127.0.0.1", port))
-	p := binary.BigEndian.AppendUint16(nil, 1)
-	p = append(append(append(append(p, name...), 0), "octet"...), 0)
-	if _, err := c.WriteTo(p, to); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 2048)
-	n, from, err := c.ReadFrom(buf)
-	if err != nil || n < 4 {
 		t.Fatalf("TFTP %s from %s: %v", name, src, err)
 	}
-	if binary.BigEndian.Uint16(buf) == 3 { // DATA: acknowledge, or the server retransmits
-		c.WriteTo(binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, 4), 1), from)
+	if op == looptest.OpDATA { // acknowledge, or the server retransmits
+		c.Send(t, looptest.ACK(1))
 	}
-	return binary.BigEndian.Uint16(buf), string(buf[2:n])
+	return op, string(p)
 }
 
 // TestAllowListsEndToEnd: the real server with --phone-networks
@@ -158,8 +138,8 @@ func TestAllowListsEndToEnd(t *testing.T) {
 	s := start(t, "--phone-networks", "127.0.0.2/32", "--admin-networks", "127.0.0.1/32")
 	setup(s, "805ec0aabb01", "T54W")
 	const ua = "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:01"
-	outsider, phone := clientFrom("127.0.0.3"), clientFrom("127.0.0.2")
-	admin := clientFrom("127.0.0.1")
+	outsider, phone := looptest.HTTPClient("127.0.0.3", false), looptest.HTTPClient("127.0.0.2", false)
+	admin := looptest.HTTPClient("127.0.0.1", false)
 
 	missCode, miss := do(t, phone, "GET", s.base+"/prov/nothing.cfg", nil, "User-Agent", ua)
 	for _, path := range []string{"/prov/805ec0aabb01.cfg", "/prov/y000000000096.cfg"} {
@@ -222,7 +202,7 @@ func TestLoginFloodOverTheWire(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				c := clientFrom(fmt.Sprintf("127.%d.%d.%d", 10+i/65536, i/256%256, 1+i%250))
+				c := looptest.HTTPClient(fmt.Sprintf("127.%d.%d.%d", 10+i/65536, i/256%256, 1+i%250), false)
 				req, _ := http.NewRequest("POST", s.base+"/ui/login", form("wrong"))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				resp, err := c.Do(req)
@@ -243,11 +223,11 @@ func TestLoginFloodOverTheWire(t *testing.T) {
 		t.Errorf("answers to %d wrong logins: %v, want all 401", n, codes)
 	}
 	start := time.Now()
-	code, _ := do(t, clientFrom("127.250.0.1"), "POST", s.base+"/ui/login", form(testToken), "Content-Type", "application/x-www-form-urlencoded")
+	code, _ := do(t, looptest.HTTPClient("127.250.0.1", false), "POST", s.base+"/ui/login", form(testToken), "Content-Type", "application/x-www-form-urlencoded")
 	if code != http.StatusSeeOther {
 		t.Errorf("right token from a fresh address after the flood: %d, want 303", code)
 	}
-	if code, _ := do(t, clientFrom("127.250.0.2"), "GET", s.base+"/api/v1/settings", nil, "Authorization", "Bearer "+testToken); code != 200 {
+	if code, _ := do(t, looptest.HTTPClient("127.250.0.2", false), "GET", s.base+"/api/v1/settings", nil, "Authorization", "Bearer "+testToken); code != 200 {
 		t.Errorf("right bearer token from a fresh address after the flood: %d, want 200", code)
 	}
 	t.Logf("%d wrong logins from %d addresses; the right token then answered in %v", n, n, time.Since(start).Round(time.Millisecond))
@@ -278,7 +258,7 @@ func f2bRegexp(t *testing.T) (*regexp.Regexp, string) {
 func TestFail2banFilter(t *testing.T) {
 	s := start(t)
 	form := func(tok string) io.Reader { return strings.NewReader(url.Values{"token": {tok}}.Encode()) }
-	api, ui := clientFrom("127.0.0.5"), clientFrom("127.0.0.6")
+	api, ui := looptest.HTTPClient("127.0.0.5", false), looptest.HTTPClient("127.0.0.6", false)
 	for range 3 {
 		do(t, api, "GET", s.base+"/api/v1/settings", nil, "Authorization", "Bearer nope")
 		do(t, ui, "POST", s.base+"/ui/login", form("nope"), "Content-Type", "application/x-www-form-urlencoded")

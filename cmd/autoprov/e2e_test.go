@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/vendors/vendortest"
 )
 
@@ -379,15 +380,15 @@ func TestUnacknowledgedTFTPConsumesTheWindow(t *testing.T) {
 	// (retries+1) x timeout, 18 s.
 	for _, tc := range cases {
 		setup(s, tc.mac, "T54W")
-		c := dialUDP(t, "127.0.0.1:"+s.tftpPort)
-		c.send(t, rrqPacket(tc.mac+".cfg"))
-		got := c.data(t, 1)
+		c := looptest.DialTFTP(t, "127.0.0.1:"+s.tftpPort)
+		c.Send(t, looptest.RRQ(tc.mac+".cfg", "octet"))
+		got := c.Data(t, 1)
 		for block := uint16(1); tc.acks < 0 || block <= uint16(tc.acks); block++ {
 			if len(got) < 512*int(block) {
 				break // the last block: never acknowledged
 			}
-			c.send(t, tftpACK(block))
-			got = append(got, c.data(t, block+1)...)
+			c.Send(t, looptest.ACK(block))
+			got = append(got, c.Data(t, block+1)...)
 		}
 		if tc.acks < 0 && !bytes.Contains(got, []byte("account.1.password = "+sipPass)) {
 			t.Fatalf("the whole file without the last ACK lacks the secret:\n%s", got)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -108,14 +108,14 @@ func TestSlowTFTPAndHTTPOneSecret(t *testing.T) {
 	secret := []byte(passwords[0])
 
 	// The TFTP transfer, one ACK every few milliseconds.
-	c := dialUDP(t, conn.LocalAddr().String())
-	c.send(t, rrqPacket(mac+".cfg"))
+	c := looptest.DialTFTP(t, conn.LocalAddr().String())
+	c.Send(t, looptest.RRQ(mac+".cfg", "octet"))
 	var got []byte
 	var httpBody []byte
 	begin := time.Now()
 	blocks := 0
 	for block := uint16(1); ; block++ {
-		payload := c.data(t, block)
+		payload := c.Data(t, block)
 		got = append(got, payload...)
 		blocks++
 		if block == 40 {
@@ -136,7 +136,7 @@ func TestSlowTFTPAndHTTPOneSecret(t *testing.T) {
 			}
 		}
 		time.Sleep(5 * time.Millisecond) // a slow phone
-		c.send(t, tftpACK(block))
+		c.Send(t, looptest.ACK(block))
 		if len(payload) < 512 {
 			break
 		}
@@ -168,55 +168,4 @@ func TestSlowTFTPAndHTTPOneSecret(t *testing.T) {
 			t.Fatal("a password is in the log")
 		}
 	}
-}
-
-// udpClient is a raw TFTP client: it acknowledges when the test says so.
-type udpClient struct {
-	conn   *net.UDPConn
-	server *net.UDPAddr
-}
-
-func dialUDP(t *testing.T, addr string) *udpClient {
-	t.Helper()
-	a, err := net.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &udpClient{conn: conn, server: a}
-}
-
-func (c *udpClient) send(t *testing.T, p []byte) {
-	t.Helper()
-	if _, err := c.conn.WriteToUDP(p, c.server); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// data waits for DATA block and returns its payload.
-func (c *udpClient) data(t *testing.T, block uint16) []byte {
-	t.Helper()
-	buf := make([]byte, 65536)
-	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, from, err := c.conn.ReadFromUDP(buf)
-	if err != nil {
-		t.Fatalf("waiting for DATA %d: %v", block, err)
-	}
-	c.server = from
-	if n < 4 || binary.BigEndian.Uint16(buf) != 3 || binary.BigEndian.Uint16(buf[2:]) != block {
-		t.Fatalf("want DATA %d, got %q", block, buf[:min(n, 64)])
-	}
-	return append([]byte(nil), buf[4:n]...)
-}
-
-func rrqPacket(name string) []byte {
-	return append(append([]byte{0, 1}, name...), "\x00octet\x00"...)
-}
-
-func tftpACK(block uint16) []byte {
-	return binary.BigEndian.AppendUint16([]byte{0, 4}, block)
 }

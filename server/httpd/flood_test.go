@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // randomDeviceMAC returns a random unicast, globally administered MAC.
@@ -27,13 +27,6 @@ func randomDeviceMAC() string {
 		b[0] = 0x04
 	}
 	return fmt.Sprintf("%x", b)
-}
-
-// clientFrom is an HTTP client whose connections come from the loopback
-// address src (127.0.0.0/8 is all local on Linux).
-func clientFrom(src string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 8}}
 }
 
 // inboxStats is GET /api/v1/inbox/stats.
@@ -65,10 +58,10 @@ func TestSpoofedSightingsFlood(t *testing.T) {
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	one := clientFrom("127.0.0.1")
+	one := looptest.HTTPClient("127.0.0.1", true)
 	others := make([]*http.Client, 100)
 	for i := range others {
-		others[i] = clientFrom(fmt.Sprintf("127.0.1.%d", i))
+		others[i] = looptest.HTTPClient(fmt.Sprintf("127.0.1.%d", i), true)
 	}
 	for range workers {
 		wg.Add(1)
@@ -100,7 +93,7 @@ func TestSpoofedSightingsFlood(t *testing.T) {
 	for next.Load() < total/2 && ctx.Err() == nil {
 		time.Sleep(time.Millisecond)
 	}
-	phone := clientFrom("127.0.0.2")
+	phone := looptest.HTTPClient("127.0.0.2", true)
 	req, _ := http.NewRequest("GET", ts.URL+"/prov/"+devMAC+".cfg", nil)
 	req.Header.Set("User-Agent", yealinkUA)
 	start := time.Now()

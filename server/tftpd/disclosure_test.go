@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -105,10 +106,10 @@ func TestNoAckGetsTheSecretOnce(t *testing.T) {
 	w := newWindow(8)
 	ts := startProvider(t, w, nil, fastOpts...)
 
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("sec.cfg", "octet"))
-	op, payload := c.recv(t, time.Second)
-	if op != opDATA || binary.BigEndian.Uint16(payload) != 1 || !bytes.HasPrefix(payload[2:], []byte(secretMark)) {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("sec.cfg", "octet"))
+	op, payload := c.Recv(t, time.Second)
+	if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 1 || !bytes.HasPrefix(payload[2:], []byte(secretMark)) {
 		t.Fatalf("want DATA 1 with the secret, got op %d", op)
 	}
 	end := w.waitEnd(t, 3*time.Second)
@@ -133,18 +134,18 @@ func TestDropAfterFirstBlock(t *testing.T) {
 	w := newWindow(8)
 	ts := startProvider(t, w, nil, fastOpts...)
 
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("sec.cfg", "octet", "blksize", "512", "tsize", "0"))
-	if op, payload := c.recv(t, time.Second); op != opOACK || parseOptions(payload)["tsize"] != strconv.Itoa(len(w.secret)) {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("sec.cfg", "octet", "blksize", "512", "tsize", "0"))
+	if op, payload := c.Recv(t, time.Second); op != looptest.OpOACK || parseOptions(payload)["tsize"] != strconv.Itoa(len(w.secret)) {
 		t.Fatalf("want OACK with tsize %d, got op %d %q", len(w.secret), op, payload)
 	}
-	c.send(t, ack(0))
-	op, payload := c.recv(t, time.Second)
-	if op != opDATA || !bytes.HasPrefix(payload[2:], []byte(secretMark)) {
+	c.Send(t, looptest.ACK(0))
+	op, payload := c.Recv(t, time.Second)
+	if op != looptest.OpDATA || !bytes.HasPrefix(payload[2:], []byte(secretMark)) {
 		t.Fatalf("want DATA 1 with the secret, got op %d", op)
 	}
-	c.send(t, ack(1))
-	if op, payload := c.recv(t, time.Second); op != opDATA || binary.BigEndian.Uint16(payload) != 2 {
+	c.Send(t, looptest.ACK(1))
+	if op, payload := c.Recv(t, time.Second); op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 2 {
 		t.Fatalf("want DATA 2, got op %d", op)
 	}
 	// Gone.
@@ -169,10 +170,10 @@ func TestDropAfterFirstBlock(t *testing.T) {
 func TestOACKNeverAcknowledged(t *testing.T) {
 	w := newWindow(4)
 	ts := startProvider(t, w, nil, fastOpts...)
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("sec.cfg", "octet", "tsize", "0"))
-	op, payload := c.recv(t, time.Second)
-	if op != opOACK {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("sec.cfg", "octet", "tsize", "0"))
+	op, payload := c.Recv(t, time.Second)
+	if op != looptest.OpOACK {
 		t.Fatalf("op %d, want OACK", op)
 	}
 	if got := parseOptions(payload)["tsize"]; got != strconv.Itoa(len(w.secret)) {
@@ -198,10 +199,10 @@ func TestOACKWithdrawnSendsNothing(t *testing.T) {
 	w := newWindow(4)
 	w.lose = true
 	ts := startProvider(t, w, nil, fastOpts...)
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("sec.cfg", "octet", "tsize", "0"))
-	op, payload, err := c.tryRecv(time.Second)
-	if err != nil || op != opERROR || bytes.Contains(payload, []byte("claim")) {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("sec.cfg", "octet", "tsize", "0"))
+	op, payload, err := c.TryRecv(time.Second)
+	if err != nil || op != looptest.OpERROR || bytes.Contains(payload, []byte("claim")) {
 		t.Fatalf("op %d %q %v; want a bare ERROR", op, payload, err)
 	}
 	if end := w.waitEnd(t, 2*time.Second); end.sent {
@@ -215,10 +216,10 @@ func TestClaimLostSendsNoBlock(t *testing.T) {
 	w := newWindow(4)
 	w.lose = true
 	ts := startProvider(t, w, nil, fastOpts...)
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("sec.cfg", "octet"))
-	op, payload, err := c.tryRecv(time.Second)
-	if err != nil || op != opERROR || !strings.Contains(string(payload), "not available") || bytes.Contains(payload, []byte("claim")) {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("sec.cfg", "octet"))
+	op, payload, err := c.TryRecv(time.Second)
+	if err != nil || op != looptest.OpERROR || !strings.Contains(string(payload), "not available") || bytes.Contains(payload, []byte("claim")) {
 		t.Fatalf("op %d %q %v; want a bare ERROR not available", op, payload, err)
 	}
 	if end := w.waitEnd(t, 2*time.Second); end.sent {
@@ -237,13 +238,13 @@ func TestSlowTransferOutlivesTheLease(t *testing.T) {
 	w.lease = 100 * time.Millisecond
 	ts := startProvider(t, w, nil, WithTimeout(time.Second), WithRetries(3))
 
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("sec.cfg", "octet"))
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("sec.cfg", "octet"))
 	var got []byte
 	begin := time.Now()
 	for block := uint16(1); ; block++ {
-		op, payload := c.recv(t, 2*time.Second)
-		if op != opDATA || binary.BigEndian.Uint16(payload) != block {
+		op, payload := c.Recv(t, 2*time.Second)
+		if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != block {
 			t.Fatalf("want DATA %d, got op %d", block, op)
 		}
 		got = append(got, payload[2:]...)
@@ -258,7 +259,7 @@ func TestSlowTransferOutlivesTheLease(t *testing.T) {
 			}
 		}
 		time.Sleep(time.Millisecond) // a slow phone
-		c.send(t, ack(block))
+		c.Send(t, looptest.ACK(block))
 		if len(payload)-2 < 512 {
 			break
 		}

@@ -2,27 +2,13 @@ package tftpd
 
 import (
 	"bytes"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/internal/netlist"
 )
-
-// dialFrom is dialRaw from the loopback address src.
-func dialFrom(t *testing.T, addr, src string) *rawClient {
-	t.Helper()
-	c := dialRaw(t, addr)
-	c.conn.Close()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c.conn = conn
-	return c
-}
 
 // TestPhoneNetworks: with WithNetworks(127.0.0.2/32) a read from 127.0.0.1
 // gets the very error packet a miss gets, the core is never asked, and
@@ -33,19 +19,19 @@ func TestPhoneNetworks(t *testing.T) {
 	ts := start(t, f, WithNetworks(allow))
 
 	answer := func(src, name string) (uint16, []byte) {
-		c := dialFrom(t, ts.addr, src)
-		c.send(t, rrq(name, "octet"))
-		op, payload, err := c.tryRecv(5 * time.Second)
+		c := looptest.DialTFTPFrom(t, src, ts.addr)
+		c.Send(t, looptest.RRQ(name, "octet"))
+		op, payload, err := c.TryRecv(5 * time.Second)
 		if err != nil {
 			t.Fatalf("%s %s: %v", src, name, err)
 		}
-		if op == opDATA {
-			c.send(t, ack(1))
+		if op == looptest.OpDATA {
+			c.Send(t, looptest.ACK(1))
 		}
 		return op, payload
 	}
 	missOp, miss := answer("127.0.0.2", "nothing.cfg")
-	if missOp != opERROR {
+	if missOp != looptest.OpERROR {
 		t.Fatalf("a miss from the phone network: op %d", missOp)
 	}
 	before := len(f.requests())
@@ -58,7 +44,7 @@ func TestPhoneNetworks(t *testing.T) {
 	if n := len(f.requests()) - before; n != 0 {
 		t.Errorf("the core was asked %d times for clients outside the phone networks", n)
 	}
-	if op, payload := answer("127.0.0.2", "y000000000000.cfg"); op != opDATA || !bytes.Contains(payload, []byte("common file")) {
+	if op, payload := answer("127.0.0.2", "y000000000000.cfg"); op != looptest.OpDATA || !bytes.Contains(payload, []byte("common file")) {
 		t.Errorf("inside: op %d %q, want the file", op, payload)
 	}
 	if n := strings.Count(ts.log.String(), "outside the phone networks"); n != 1 {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -22,10 +21,10 @@ import (
 
 	"github.com/pin/tftp/v3"
 
+	"github.com/autoprov/autoprov/internal/looptest"
+	"github.com/autoprov/autoprov/internal/testlog"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
-
-	"github.com/autoprov/autoprov/internal/testlog"
 )
 
 // fakeProvider serves a fixed map of path -> body and records every
@@ -174,11 +173,11 @@ func startProvider(t *testing.T, p Provider, observe func(*provision.Result, boo
 // A WRQ is the probe: it is refused at once and never reaches the Provider.
 func (ts *testServer) waitReady(t *testing.T) {
 	t.Helper()
-	c := dialRaw(t, ts.addr)
-	p := rrq("ready", "octet")
+	c := looptest.DialTFTP(t, ts.addr)
+	p := looptest.RRQ("ready", "octet")
 	p[1] = 2 // WRQ
-	c.send(t, p)
-	if op, _, err := c.tryRecv(5 * time.Second); err != nil || op != opERROR {
+	c.Send(t, p)
+	if op, _, err := c.TryRecv(5 * time.Second); err != nil || op != looptest.OpERROR {
 		t.Fatalf("server not ready: op %d, %v", op, err)
 	}
 }
@@ -282,26 +281,26 @@ func TestOptionsNegotiated(t *testing.T) {
 	f := newFake(map[string][]byte{"a.cfg": body})
 	ts := start(t, f)
 
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("a.cfg", "octet", "blksize", "1428", "tsize", "0"))
-	op, payload := c.recv(t, time.Second)
-	if op != opOACK {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("a.cfg", "octet", "blksize", "1428", "tsize", "0"))
+	op, payload := c.Recv(t, time.Second)
+	if op != looptest.OpOACK {
 		t.Fatalf("opcode %d, want OACK; payload %q", op, payload)
 	}
 	opts := parseOptions(payload)
 	if opts["blksize"] != "1428" || opts["tsize"] != strconv.Itoa(len(body)) {
 		t.Fatalf("OACK options %v, want blksize=1428 tsize=%d", opts, len(body))
 	}
-	c.send(t, ack(0))
+	c.Send(t, looptest.ACK(0))
 	var got []byte
 	for block := uint16(1); ; block++ {
-		op, payload := c.recv(t, time.Second)
-		if op != opDATA || binary.BigEndian.Uint16(payload) != block {
+		op, payload := c.Recv(t, time.Second)
+		if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != block {
 			t.Fatalf("want DATA %d, got op %d %x", block, op, payload[:min(len(payload), 2)])
 		}
 		data := payload[2:]
 		got = append(got, data...)
-		c.send(t, ack(block))
+		c.Send(t, looptest.ACK(block))
 		if len(data) < 1428 {
 			break
 		}
@@ -511,11 +510,11 @@ func TestAbandonedTransfer(t *testing.T) {
 	f := newFake(map[string][]byte{"big.cfg": randomBody(4000)})
 	start := start(t, f, fastOpts...)
 
-	c := dialRaw(t, start.addr)
+	c := looptest.DialTFTP(t, start.addr)
 	begin := time.Now()
-	c.send(t, rrq("big.cfg", "octet"))
-	op, payload := c.recv(t, time.Second)
-	if op != opDATA || binary.BigEndian.Uint16(payload) != 1 || len(payload) != 2+512 {
+	c.Send(t, looptest.RRQ("big.cfg", "octet"))
+	op, payload := c.Recv(t, time.Second)
+	if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 1 || len(payload) != 2+512 {
 		t.Fatalf("want DATA 1 of 512 bytes, got op %d len %d", op, len(payload))
 	}
 	// Never ACK. The server sends block 1 again, then gives up.
@@ -585,12 +584,12 @@ func TestShutdownLetsTransferFinish(t *testing.T) {
 	f := newFake(map[string][]byte{"slow.cfg": body})
 	ts := start(t, f, WithTimeout(time.Second), WithRetries(2))
 
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("slow.cfg", "octet"))
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("slow.cfg", "octet"))
 	var got []byte
 	for block := uint16(1); ; block++ {
-		op, payload := c.recv(t, 2*time.Second)
-		if op != opDATA || binary.BigEndian.Uint16(payload) != block {
+		op, payload := c.Recv(t, 2*time.Second)
+		if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != block {
 			t.Fatalf("want DATA %d, got op %d", block, op)
 		}
 		got = append(got, payload[2:]...)
@@ -604,7 +603,7 @@ func TestShutdownLetsTransferFinish(t *testing.T) {
 			case <-time.After(50 * time.Millisecond): // a slow phone
 			}
 		}
-		c.send(t, ack(block))
+		c.Send(t, looptest.ACK(block))
 		if len(payload)-2 < 512 {
 			break
 		}
@@ -626,9 +625,9 @@ func TestShutdownLetsTransferFinish(t *testing.T) {
 	}
 
 	// The port is closed: a new request gets no answer.
-	c2 := dialRaw(t, ts.addr)
-	c2.send(t, rrq("slow.cfg", "octet"))
-	if op, _, err := c2.tryRecv(300 * time.Millisecond); err == nil {
+	c2 := looptest.DialTFTP(t, ts.addr)
+	c2.Send(t, looptest.RRQ("slow.cfg", "octet"))
+	if op, _, err := c2.TryRecv(300 * time.Millisecond); err == nil {
 		t.Errorf("answer (op %d) after shutdown", op)
 	}
 }
@@ -638,9 +637,9 @@ func TestShutdownLetsTransferFinish(t *testing.T) {
 func TestShutdownStalledTransfer(t *testing.T) {
 	f := newFake(map[string][]byte{"big.cfg": randomBody(4000)})
 	ts := start(t, f, fastOpts...)
-	c := dialRaw(t, ts.addr)
-	c.send(t, rrq("big.cfg", "octet"))
-	if op, _ := c.recv(t, time.Second); op != opDATA {
+	c := looptest.DialTFTP(t, ts.addr)
+	c.Send(t, looptest.RRQ("big.cfg", "octet"))
+	if op, _ := c.Recv(t, time.Second); op != looptest.OpDATA {
 		t.Fatalf("op %d, want DATA", op)
 	}
 	begin := time.Now()
@@ -671,82 +670,8 @@ func TestListenAndServeTakenPort(t *testing.T) {
 	}
 }
 
-// A raw TFTP client for what the pin/tftp client cannot do (stop ACKing,
-// look at the OACK).
-
-const (
-	opRRQ   = 1
-	opDATA  = 3
-	opACK   = 4
-	opERROR = 5
-	opOACK  = 6
-)
-
-type rawClient struct {
-	conn   *net.UDPConn
-	server *net.UDPAddr // the listening port until the server's TID is known
-}
-
-func dialRaw(t *testing.T, addr string) *rawClient {
-	t.Helper()
-	a, err := net.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &rawClient{conn: conn, server: a}
-}
-
-func (c *rawClient) send(t *testing.T, p []byte) {
-	t.Helper()
-	if _, err := c.conn.WriteToUDP(p, c.server); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (c *rawClient) tryRecv(d time.Duration) (uint16, []byte, error) {
-	buf := make([]byte, 65536)
-	if err := c.conn.SetReadDeadline(time.Now().Add(d)); err != nil {
-		return 0, nil, err
-	}
-	n, from, err := c.conn.ReadFromUDP(buf)
-	if err != nil {
-		return 0, nil, err
-	}
-	if n < 2 {
-		return 0, nil, io.ErrUnexpectedEOF
-	}
-	c.server = from // the transfer's TID
-	return binary.BigEndian.Uint16(buf), buf[2:n], nil
-}
-
-func (c *rawClient) recv(t *testing.T, d time.Duration) (uint16, []byte) {
-	t.Helper()
-	op, payload, err := c.tryRecv(d)
-	if err != nil {
-		t.Fatalf("receive: %v", err)
-	}
-	if op == opERROR {
-		t.Fatalf("TFTP error %q", payload)
-	}
-	return op, payload
-}
-
-func rrq(name, mode string, opts ...string) []byte {
-	p := binary.BigEndian.AppendUint16(nil, opRRQ)
-	for _, s := range append([]string{name, mode}, opts...) {
-		p = append(append(p, s...), 0)
-	}
-	return p
-}
-
-func ack(block uint16) []byte {
-	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, opACK), block)
-}
+// The raw TFTP client (internal/looptest) does what the pin/tftp client
+// cannot: stop ACKing, look at the OACK.
 
 func parseOptions(p []byte) map[string]string {
 	fields := strings.Split(strings.TrimSuffix(string(p), "\x00"), "\x00")
