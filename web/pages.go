@@ -142,11 +142,9 @@ type inboxRow struct {
 }
 
 type inboxData struct {
-	Rows       []inboxRow
-	Accounts   []autoprov.Account
-	Total      int
-	From, To   int
-	Prev, Next string // links, empty when there is no such page
+	Rows     []inboxRow
+	Accounts []autoprov.Account
+	page
 }
 
 func (u *UI) inbox(c *gin.Context) {
@@ -156,10 +154,8 @@ func (u *UI) inbox(c *gin.Context) {
 // renderInbox shows a page of the unassigned devices, newest first
 // (?offset=, ?limit= as on the devices page).
 func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
-	limit, err1 := queryInt(c, "limit", pageSize)
-	offset, err2 := queryInt(c, "offset", 0)
-	if err1 != nil || err2 != nil || limit < 1 || limit > maxPageSize || offset < 0 {
-		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
+	limit, offset, ok := u.pageParams(c)
+	if !ok {
 		return
 	}
 	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateUnassigned,
@@ -177,29 +173,7 @@ func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
 	for i, d := range ds {
 		rows[i] = u.inboxRow(d)
 	}
-	data := inboxData{Rows: rows, Accounts: accts, Total: total}
-	if len(ds) > 0 {
-		data.From, data.To = offset+1, offset+len(ds)
-	}
-	link := func(off int) string {
-		q := url.Values{}
-		if limit != pageSize {
-			q.Set("limit", strconv.Itoa(limit))
-		}
-		if off > 0 {
-			q.Set("offset", strconv.Itoa(off))
-		}
-		if len(q) == 0 {
-			return "/ui/inbox"
-		}
-		return "/ui/inbox?" + q.Encode()
-	}
-	if offset > 0 {
-		data.Prev = link(max(0, offset-limit))
-	}
-	if offset+len(ds) < total {
-		data.Next = link(offset + limit)
-	}
+	data := inboxData{Rows: rows, Accounts: accts, page: pageOf("/ui/inbox", nil, limit, offset, len(ds), total)}
 	u.render(c, status, "inbox", view{Title: "Inbox", Nav: "inbox", Error: errMsg, Data: data})
 }
 
@@ -280,10 +254,8 @@ type devicesData struct {
 	Devices       []autoprov.Device
 	Vendors       []string
 	Vendor        string
-	Total         int
-	From, To      int
-	Prev, Next    string // links, empty when there is no such page
 	Limit, Offset int
+	page
 }
 
 func (u *UI) devices(c *gin.Context) {
@@ -293,10 +265,8 @@ func (u *UI) devices(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, "Unknown vendor.")
 		return
 	}
-	limit, err1 := queryInt(c, "limit", pageSize)
-	offset, err2 := queryInt(c, "offset", 0)
-	if err1 != nil || err2 != nil || limit < 1 || limit > maxPageSize || offset < 0 {
-		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
+	limit, offset, ok := u.pageParams(c)
+	if !ok {
 		return
 	}
 	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{Vendor: vendor, State: autoprov.StateAssigned, Limit: limit, Offset: offset})
@@ -304,32 +274,12 @@ func (u *UI) devices(c *gin.Context) {
 		u.failErr(c, err)
 		return
 	}
-	data := devicesData{Devices: ds, Vendors: vendors, Vendor: vendor, Total: total, Limit: limit, Offset: offset}
-	if len(ds) > 0 {
-		data.From, data.To = offset+1, offset+len(ds)
+	q := url.Values{}
+	if vendor != "" {
+		q.Set("vendor", vendor)
 	}
-	link := func(off int) string {
-		q := url.Values{}
-		if vendor != "" {
-			q.Set("vendor", vendor)
-		}
-		if limit != pageSize {
-			q.Set("limit", strconv.Itoa(limit))
-		}
-		if off > 0 {
-			q.Set("offset", strconv.Itoa(off))
-		}
-		if len(q) == 0 {
-			return "/ui/devices"
-		}
-		return "/ui/devices?" + q.Encode()
-	}
-	if offset > 0 {
-		data.Prev = link(max(0, offset-limit))
-	}
-	if offset+len(ds) < total {
-		data.Next = link(offset + limit)
-	}
+	data := devicesData{Devices: ds, Vendors: vendors, Vendor: vendor, Limit: limit, Offset: offset,
+		page: pageOf("/ui/devices", q, limit, offset, len(ds), total)}
 	u.render(c, http.StatusOK, "devices", view{Title: "Devices", Nav: "devices", Data: data})
 }
 
@@ -481,4 +431,55 @@ func (u *UI) createAccount(c *gin.Context) {
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session),
 		"Account "+a.Extension+" created; its password was generated and is never shown.")
 	c.Redirect(http.StatusSeeOther, "/ui/accounts")
+}
+
+// page is where one page of a list stands, for the pager of a list page.
+type page struct {
+	Total      int
+	From, To   int    // 1-based positions shown; 0 when the page is empty
+	Prev, Next string // links, empty when there is no such page
+}
+
+// pageOf places a page of shown items at offset (limit a page) in a list
+// of total; the links keep the query q and leave defaults out.
+func pageOf(path string, q url.Values, limit, offset, shown, total int) page {
+	p := page{Total: total}
+	if shown > 0 {
+		p.From, p.To = offset+1, offset+shown
+	}
+	link := func(off int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		if limit != pageSize {
+			v.Set("limit", strconv.Itoa(limit))
+		}
+		if off > 0 {
+			v.Set("offset", strconv.Itoa(off))
+		}
+		if len(v) == 0 {
+			return path
+		}
+		return path + "?" + v.Encode()
+	}
+	if offset > 0 {
+		p.Prev = link(max(0, offset-limit))
+	}
+	if offset+shown < total {
+		p.Next = link(offset + limit)
+	}
+	return p
+}
+
+// pageParams reads ?limit= and ?offset=, answering 400 itself when they
+// are out of range.
+func (u *UI) pageParams(c *gin.Context) (limit, offset int, ok bool) {
+	limit, err1 := queryInt(c, "limit", pageSize)
+	offset, err2 := queryInt(c, "offset", 0)
+	if err1 != nil || err2 != nil || limit < 1 || limit > maxPageSize || offset < 0 {
+		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
+		return 0, 0, false
+	}
+	return limit, offset, true
 }
