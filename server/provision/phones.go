@@ -27,11 +27,9 @@ type PhoneStores struct {
 	Devices   DeviceReader
 	Sightings Sightings
 	Claims    Claims
-	// Credentials keeps the per-device credential; Claims when it can and
-	// this is nil.
+	// Credentials keeps the per-device credential.
 	Credentials Credentials
-	// Counter counts the inbox every few seconds (bounded discovery);
-	// Devices when it can count and this is nil.
+	// Counter counts the inbox every few seconds (bounded discovery).
 	Counter DeviceCounter
 }
 
@@ -55,22 +53,10 @@ type Phones struct {
 func NewPhones(o Options, st PhoneStores) *Phones {
 	o = o.withDefaults()
 	log := o.Log.With("component", "provision")
-	counter := st.Counter
-	if counter == nil {
-		if c, ok := st.Devices.(DeviceCounter); ok {
-			counter = c
-		} else {
-			counter = noCounter{}
-		}
-	}
-	creds := st.Credentials
-	if creds == nil {
-		creds, _ = st.Claims.(Credentials)
-	}
 	return &Phones{
-		creds:     creds,
+		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
-		inbox:     newInbox(o, log, st.Settings, counter),
+		inbox:     newInbox(o, log, st.Settings, st.Counter),
 		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
 		devices:   st.Devices,
 		sightings: st.Sightings,
@@ -279,12 +265,6 @@ func (p *Phones) touch(ctx context.Context, v autoprov.Sighting) error {
 	return nil
 }
 
-// noCounter is the counter of a phone side whose device store cannot
-// count: the inbox is then bounded by the per-source rate alone.
-type noCounter struct{}
-
-func (noCounter) CountDevices(context.Context, autoprov.DeviceFilter) (int, error) { return 0, nil }
-
 // claim reserves the device's disclosure window for this transfer when it
 // is open; it returns the claim's token, or "" when no secret may go out.
 func (p *Phones) claim(ctx context.Context, req vendors.Request, dev autoprov.Device) (string, error) {
@@ -310,7 +290,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 		return nil, err
 	}
 	cred := ""
-	if token != "" && len(authSchemes(v)) > 0 && p.creds != nil {
+	if token != "" && len(authSchemes(v)) > 0 {
 		cred = GeneratePassword(credentialLen) // issued with the secrets (credential.go)
 	}
 	f, err := p.renderDevice(ctx, req, v, model, dev, token != "", cred)
