@@ -493,3 +493,50 @@ func (s *cancelOnUpdate) OpenDisclosure(ctx context.Context, mac string, now tim
 	}
 	return s.memStore.OpenDisclosure(ctx, mac, now, window, actor)
 }
+
+// cancelOnAccountUpdate cancels the caller's context as soon as an
+// account change is stored.
+type cancelOnAccountUpdate struct {
+	*memStore
+	cancel func()
+}
+
+func (s *cancelOnAccountUpdate) UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
+	a, err := s.memStore.UpdateAccount(ctx, a)
+	s.cancel()
+	return a, err
+}
+
+func (s *cancelOnAccountUpdate) OpenDisclosure(ctx context.Context, mac string, now time.Time, window time.Duration, actor string) (autoprov.Disclosure, error) {
+	if err := ctx.Err(); err != nil {
+		return autoprov.Disclosure{}, err
+	}
+	return s.memStore.OpenDisclosure(ctx, mac, now, window, actor)
+}
+
+// An account's new password, once stored, opens the window of every
+// device carrying it even when the caller hangs up right after the store
+// write: the windows belong to the change, not to the request.
+func TestAccountChangeOpensWindowsWhenTheCallerHangsUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &cancelOnAccountUpdate{memStore: newMemStore(), cancel: cancel}
+	c, _ := newCoreOn(t, st)
+	bg := context.Background()
+	if _, err := c.PutSettings(bg, autoprov.SettingsPatch{SIPServer: ptr("pbx")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	mustAccount(t, c, "201", "Alice")
+	if _, err := c.CreateDevice(bg, autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	fetch(t, c, "805ec0aabb01.cfg", yua, true) // the window is used up
+	if d, _ := c.Device(bg, "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureConsumed {
+		t.Fatalf("window %s, want consumed before the change", d.Disclosure.State)
+	}
+	if _, err := c.UpdateAccount(ctx, "201", autoprov.AccountInput{Password: ptr("A-new-password-201")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := c.Device(bg, "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureOpen {
+		t.Fatalf("after the caller hung up: window %s, want open", d.Disclosure.State)
+	}
+}
