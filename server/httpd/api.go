@@ -237,11 +237,7 @@ func (s *Server) listAccounts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]accountJSON, len(as))
-	for i, a := range as {
-		out[i] = accountOut(a)
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, each(as, accountOut))
 }
 
 func (s *Server) createAccount(c *gin.Context) {
@@ -325,7 +321,7 @@ func (s *Server) listDevices(c *gin.Context) {
 	// The page is the body; the count of all matches is a header, so the
 	// body stays the plain list scripts already read.
 	c.Header("X-Total-Count", strconv.Itoa(total))
-	c.JSON(http.StatusOK, devicesOut(ds))
+	c.JSON(http.StatusOK, each(ds, deviceOut))
 }
 
 func (s *Server) createDevice(c *gin.Context) {
@@ -478,11 +474,7 @@ func (s *Server) listProfiles(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]keyProfileJSON, len(ps))
-	for i, p := range ps {
-		out[i] = profileOut(p)
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, each(ps, profileOut))
 }
 
 func (s *Server) createProfile(c *gin.Context) {
@@ -559,5 +551,5 @@ func (s *Server) listAudit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, auditOut(evs))
+	c.JSON(http.StatusOK, each(evs, auditOut))
 }

@@ -102,23 +102,25 @@ type keyJSON struct {
 	PickupCode string          `json:"pickup_code,omitempty"`
 }
 
-func keysOut(ks []autoprov.KeySpec) []keyJSON {
-	out := make([]keyJSON, len(ks))
-	for i, k := range ks {
-		out[i] = keyJSON(k)
+// each converts a list, one element at a time; never nil, so an empty
+// list is [] in JSON, not null.
+func each[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
 	}
 	return out
 }
+
+func keyOut(k autoprov.KeySpec) keyJSON { return keyJSON(k) }
+
+func keysOut(ks []autoprov.KeySpec) []keyJSON { return each(ks, keyOut) }
 
 func keysIn(ks []keyJSON) []autoprov.KeySpec {
 	if ks == nil {
 		return nil
 	}
-	out := make([]autoprov.KeySpec, len(ks))
-	for i, k := range ks {
-		out[i] = autoprov.KeySpec(k)
-	}
-	return out
+	return each(ks, func(k keyJSON) autoprov.KeySpec { return autoprov.KeySpec(k) })
 }
 
 type overridesJSON struct {
@@ -202,14 +204,6 @@ func deviceOut(d autoprov.Device) deviceJSON {
 	}
 }
 
-func devicesOut(ds []autoprov.Device) []deviceJSON {
-	out := make([]deviceJSON, len(ds))
-	for i, d := range ds {
-		out[i] = deviceOut(d)
-	}
-	return out
-}
-
 type deviceInputJSON struct {
 	MAC          *string        `json:"mac"`
 	Vendor       *string        `json:"vendor"`
@@ -276,10 +270,4 @@ type auditJSON struct {
 	Detail string    `json:"detail,omitempty"`
 }
 
-func auditOut(evs []autoprov.AuditEvent) []auditJSON {
-	out := make([]auditJSON, len(evs))
-	for i, e := range evs {
-		out[i] = auditJSON(e)
-	}
-	return out
-}
+func auditOut(e autoprov.AuditEvent) auditJSON { return auditJSON(e) }
