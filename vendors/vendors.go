@@ -115,6 +115,16 @@ type Request struct {
 	// reads it yet (no reference documents what phones send): it is
 	// carried so that the core and the logs see what the edge saw.
 	Hostname string
+	// LinkSource is the Ethernet source address (canonical, as MAC) of
+	// the captured frame that carried a DHCP request: the client's own
+	// address, or the last relay's when it was relayed; empty on the
+	// other edges. Unlike MAC (chaddr, what the request claims) it is
+	// what the capture saw of the sender; the core charges new inbox
+	// entries to it. Drivers ignore it.
+	LinkSource string
+	// RelayAgent is the relay agent address (giaddr) of a relayed DHCP
+	// request, or "". Drivers ignore it.
+	RelayAgent string
 	// Authorization is the HTTP Authorization header as sent, or "" (every
 	// other edge, or none sent). Drivers ignore it: the core checks it
 	// against the device's provisioning credential (see Credentialer).

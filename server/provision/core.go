@@ -37,6 +37,10 @@ type Options struct {
 	// one source address may add (DefaultInboxPerMinute, DefaultInboxBurst
 	// when 0); see inbox.go.
 	InboxPerMinute, InboxBurst int
+	// InboxDHCPPerMinute and InboxDHCPBurst bound how many new unassigned
+	// devices DHCP requests may add, all link sources together
+	// (DefaultInboxDHCPPerMinute, DefaultInboxDHCPBurst when 0).
+	InboxDHCPPerMinute, InboxDHCPBurst int
 	// ClientCertVendors names the vendors whose per-device files (and
 	// dialogues) are served only over HTTPS to a phone presenting a client
 	// certificate that the edge verified against the vendor's CA and that

@@ -23,9 +23,34 @@ import (
 //     globally administered;
 //   - what is stored of it is capped (MaxUserAgent, maxReported);
 //   - a MAC the inventory does not know becomes a new unassigned device
-//     only within a per-source rate (InboxPerMinute, InboxBurst per
-//     remote address) and while the inbox holds fewer than the
-//     settings' inbox_cap devices.
+//     only within a per-source rate (InboxPerMinute, InboxBurst) and
+//     while the inbox holds fewer than the settings' inbox_cap devices.
+//
+// The source a new MAC is charged to (sourceOf) is what the edge knows of
+// the sender rather than what the request claims. A fetch or a SUBSCRIBE
+// is charged to its remote address, which a handshake (TCP) or an answer
+// it waits for ties to the sender. A DHCP request is captured, not
+// answered, and a first DISCOVER has no client address: it is charged to
+// the frame's Ethernet source (vendors.Request.LinkSource), with the
+// relay agent's giaddr when relayed. What each bound protects:
+//
+//   - the per-source rate keeps one flooder (one address, one link
+//     source, one relayed subnet) from starving everyone else's
+//     discovery: other sources keep their own buckets;
+//   - a forger on the segment can vary the Ethernet source as freely as
+//     chaddr, and each new source starts with a full bucket; so all link
+//     sources together share one more rate (InboxDHCPPerMinute,
+//     InboxDHCPBurst), which bounds the writes a DHCP flood causes and
+//     how fast it fills the inbox, and leaves the inbox to HTTP, TFTP
+//     and plug-and-play sightings when it is drained;
+//   - inbox_cap bounds what any mix of sources can add in total: the
+//     store, the inbox page and the admin's attention.
+//
+// Nothing here can tell a forger who varies every address from the real
+// phones booting on the same segment at that moment: their DISCOVERs may
+// be dropped with the forger's. They lose nothing but the early sighting:
+// the sniffer hands each MAC over again a minute later, and a phone is
+// admitted (by its own address) at its first fetch.
 //
 // A known device's sighting is never dropped. The count of unassigned
 // devices is cached and refreshed from the store at most every
@@ -50,6 +75,39 @@ const (
 	DefaultInboxBurst     = 20
 )
 
+// Defaults of the rate of new unassigned devices from DHCP, all link
+// sources together.
+const (
+	DefaultInboxDHCPPerMinute = 300
+	DefaultInboxDHCPBurst     = 100
+)
+
+// source is who the sighting of a new MAC is charged to.
+type source struct {
+	key  string // its bucket
+	link bool   // a captured DHCP request: keyed on its link-layer sender, and in the DHCP total
+}
+
+// sourceOf is the source a request is charged to; see the comment at the
+// top. A DHCP request without a LinkSource (no capture saw it) falls back
+// to its address, then to one bucket for all such.
+func sourceOf(req vendors.Request) source {
+	if req.Transport == dhcpFile {
+		key := req.LinkSource
+		if key == "" {
+			key = req.RemoteAddr
+		}
+		if req.RelayAgent != "" {
+			key += " via " + req.RelayAgent
+		}
+		return source{key: key, link: true}
+	}
+	if req.RemoteAddr != "" {
+		return source{key: req.RemoteAddr}
+	}
+	return source{key: req.Transport} // the edge cannot tell: one bucket per edge
+}
+
 // DeviceCounter counts devices; the phone side uses it to learn the size
 // of the inbox every inboxRefresh.
 type DeviceCounter interface {
@@ -65,7 +123,8 @@ type InboxStats struct {
 	// Cap is the inbox_cap in force.
 	Cap int
 	// DroppedRateLimited counts new phones not recorded because their
-	// source address sent too many new MACs.
+	// source (address, or a DHCP request's link source) sent too many new
+	// MACs, or DHCP requests together brought too many.
 	DroppedRateLimited uint64
 	// DroppedFull counts new phones not recorded because the inbox was full.
 	DroppedFull uint64
@@ -80,8 +139,11 @@ type inbox struct {
 	now       func() time.Time
 	settings  SettingsReader
 	counter   DeviceCounter
-	perSource *ratelimit.Keyed
+	perSource *ratelimit.Keyed // by remote address
+	perLink   *ratelimit.Keyed // by link source (and relay)
+	dhcpTotal *ratelimit.Keyed // one key: every link source
 	perMinute int
+	dhcpRate  int
 	logLimit  *ratelimit.Keyed
 
 	refreshMu   sync.Mutex
@@ -100,8 +162,18 @@ func newInbox(o Options, log *slog.Logger, settings SettingsReader, counter Devi
 	if burst <= 0 {
 		burst = DefaultInboxBurst
 	}
-	return &inbox{log: log, now: o.Now, settings: settings, counter: counter, perMinute: perMinute,
-		perSource: ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(perMinute), Burst: burst, Now: o.Now}),
+	dhcpRate, dhcpBurst := o.InboxDHCPPerMinute, o.InboxDHCPBurst
+	if dhcpRate <= 0 {
+		dhcpRate = DefaultInboxDHCPPerMinute
+	}
+	if dhcpBurst <= 0 {
+		dhcpBurst = DefaultInboxDHCPBurst
+	}
+	every := time.Minute / time.Duration(perMinute)
+	return &inbox{log: log, now: o.Now, settings: settings, counter: counter, perMinute: perMinute, dhcpRate: dhcpRate,
+		perSource: ratelimit.New(ratelimit.Config{Every: every, Burst: burst, Now: o.Now}),
+		perLink:   ratelimit.New(ratelimit.Config{Every: every, Burst: burst, Now: o.Now}),
+		dhcpTotal: ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(dhcpRate), Burst: dhcpBurst, MaxKeys: 1, Now: o.Now}),
 		logLimit:  ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, Now: o.Now}),
 	}
 }
@@ -148,14 +220,25 @@ func (b *inbox) refresh(ctx context.Context) error {
 // become a new unassigned device; a refusal is counted and logged (once a
 // minute per reason). An admitted sighting holds a place in the count:
 // the caller gives it back (release) when the store created nothing.
-func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, source string) (bool, error) {
+func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, src source) (bool, error) {
 	if err := b.refresh(ctx); err != nil {
 		return false, err
 	}
 	if b.count.Load() < b.capacity.Load() {
-		if !b.perSource.Allow(source) {
+		// The source's own bucket first: a flood from one source is
+		// stopped there and takes nothing from the DHCP total.
+		perSource := b.perSource
+		if src.link {
+			perSource = b.perLink
+		}
+		if !perSource.Allow(src.key) {
 			n := b.droppedRate.Add(1)
-			b.dropped("rate", v, n, "per_minute_per_source", int64(b.perMinute))
+			b.dropped("rate", v, src, n, "per_minute_per_source", int64(b.perMinute))
+			return false, nil
+		}
+		if src.link && !b.dhcpTotal.Allow(dhcpFile) {
+			n := b.droppedRate.Add(1)
+			b.dropped("dhcp", v, src, n, "dhcp_per_minute", int64(b.dhcpRate))
 			return false, nil
 		}
 		for {
@@ -169,22 +252,25 @@ func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, source string) (
 		}
 	}
 	n := b.droppedFull.Add(1)
-	b.dropped("full", v, n, "inbox_cap", b.capacity.Load())
+	b.dropped("full", v, src, n, "inbox_cap", b.capacity.Load())
 	return false, nil
 }
 
 // release gives back the place admit took when nothing was created.
 func (b *inbox) release() { b.count.Add(-1) }
 
-func (b *inbox) dropped(reason string, v autoprov.Sighting, total uint64, limit string, value int64) {
+func (b *inbox) dropped(reason string, v autoprov.Sighting, src source, total uint64, limit string, value int64) {
 	if !b.logLimit.Allow("dropped|" + reason) {
 		return
 	}
 	msg := "new phone not recorded: the inbox is full"
-	if reason == "rate" {
+	switch reason {
+	case "rate":
 		msg = "new phone not recorded: its source sent too many new MACs"
+	case "dhcp":
+		msg = "new phone not recorded: DHCP requests brought too many new MACs"
 	}
-	b.log.Warn(msg, "mac", v.MAC, "remote", v.RemoteIP, "via", v.File, limit, value, "dropped_so_far", total)
+	b.log.Warn(msg, "mac", v.MAC, "remote", v.RemoteIP, "source", src.key, "via", v.File, limit, value, "dropped_so_far", total)
 }
 
 // badMAC counts and logs (once a minute) a sighting refused for its MAC.

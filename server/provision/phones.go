@@ -228,11 +228,7 @@ func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Re
 	case !errors.Is(err, autoprov.ErrNotFound):
 		return nil, foundKnown, err
 	}
-	source := req.RemoteAddr
-	if source == "" {
-		source = req.Transport // a DHCP DISCOVER has no address yet: one bucket per edge
-	}
-	ok, err := p.inbox.admit(ctx, v, source)
+	ok, err := p.inbox.admit(ctx, v, sourceOf(req))
 	if err != nil || !ok {
 		return nil, foundDropped, err
 	}

@@ -14,14 +14,16 @@ const dhcpFile = "dhcp"
 // Sniffed records a phone the passive DHCP sniffer saw asking for a lease
 // (see server/sniff). req is what the request said: the hardware address
 // in MAC, options 60 and 12 in VendorClass and Hostname, the client's
-// address in RemoteAddr ("" when it has none yet), Transport "dhcp".
+// address in RemoteAddr ("" when it has none yet), the frame's Ethernet
+// source in LinkSource and giaddr in RelayAgent, Transport "dhcp".
 //
 // The client is identified as a fetch is (Registry.Identify: the MAC's OUI
 // and the vendor class, which may name the model). One no driver
 // recognises (a laptop, a printer) is refused with an error wrapping
 // autoprov.ErrNotFound before the store is asked anything. A MAC the inventory does
 // not know lands in the inbox as an unassigned device, with last_file
-// "dhcp"; a known one is left as it is, since a lease request says less
+// "dhcp", within the inbox's bounds (a new MAC is charged to LinkSource
+// and RelayAgent: see inbox.go); a known one is left as it is, since a lease request says less
 // than its fetches did and usually carries no IP address yet. created
 // reports whether the device is new.
 func (s *Phones) Sniffed(ctx context.Context, req vendors.Request) (created bool, err error) {

@@ -3,9 +3,12 @@ package provision_test
 import (
 	"context"
 	"errors"
-	"github.com/autoprov/autoprov"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -100,5 +103,104 @@ func TestSniffedLeavesKnownAlone(t *testing.T) {
 	}
 	if d, _ := core.Device(context.Background(), "805ec0aabb01"); d.LastFile != fetched.LastFile || d.RemoteIP != "192.0.2.9" || d.Model != "T54W" {
 		t.Errorf("a lease request changed a fetching phone: %+v (was %+v)", d, fetched)
+	}
+}
+
+// discover is a first DHCPDISCOVER as server/sniff hands it over: no
+// client address, the frame's Ethernet source in LinkSource.
+func discover(mac, link string) vendors.Request {
+	return vendors.Request{MAC: mac, VendorClass: "yealink", LinkSource: link, Transport: "dhcp"}
+}
+
+// TestSniffedChargedToLinkSource: DISCOVERs carry no client address, so
+// new phones seen by DHCP are charged to the frame's Ethernet source
+// (and relay agent): a flood of new MACs from one link source stops at
+// its burst, while a DISCOVER from another link source (a real phone,
+// whose frame comes from its own address) is still admitted; relayed
+// requests are charged to the relay and its giaddr, so two relayed
+// subnets behind one router do not share a bucket either.
+func TestSniffedChargedToLinkSource(t *testing.T) {
+	st := &countingStore{memStore: newMemStore()}
+	c, _ := newCoreOn(t, st)
+	ctx := context.Background()
+	const flooder = "805ec0ffff00"
+	for i := range 100 {
+		if _, err := c.Sniffed(ctx, discover(fmt.Sprintf("805ec000%04x", i), flooder)); err != nil {
+			t.Fatalf("discover %d: %v", i, err)
+		}
+	}
+	if n := unassigned(t, c); n != provision.DefaultInboxBurst {
+		t.Errorf("%d unassigned after 100 new MACs from one link source, want its burst %d", n, provision.DefaultInboxBurst)
+	}
+	// A real phone, its own frame: admitted.
+	if created, err := c.Sniffed(ctx, discover("805ec0aabb01", "805ec0aabb01")); err != nil || !created {
+		t.Errorf("a phone's DISCOVER during another source's flood: created %v, %v", created, err)
+	}
+	// Relayed: one router (one link source), two relay addresses.
+	const router = "00000c123456"
+	for i := range 30 {
+		req := discover(fmt.Sprintf("805ec001%04x", i), router)
+		req.RelayAgent = "10.1.0.1"
+		if _, err := c.Sniffed(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := discover("805ec0aabb02", router)
+	req.RelayAgent = "10.2.0.1"
+	if created, err := c.Sniffed(ctx, req); err != nil || !created {
+		t.Errorf("a DISCOVER relayed from another subnet by the same router: created %v, %v", created, err)
+	}
+	want := 2*provision.DefaultInboxBurst + 2
+	if n := unassigned(t, c); n != want {
+		t.Errorf("%d unassigned, want %d", n, want)
+	}
+	s, _ := c.InboxStats(ctx)
+	if s.DroppedRateLimited != 80+10 {
+		t.Errorf("stats %+v, want 90 dropped by the rate", s)
+	}
+}
+
+// TestSniffedDHCPTotal: a forger who varies the Ethernet source with
+// every DISCOVER gets a fresh per-source bucket each time, so DHCP as a
+// whole is bounded too: at most DefaultInboxDHCPBurst at once, then
+// DefaultInboxDHCPPerMinute. The total is DHCP's own: a phone's fetch
+// (charged to its address) is still admitted.
+func TestSniffedDHCPTotal(t *testing.T) {
+	st := &countingStore{memStore: newMemStore()}
+	c, clk := newCoreOn(t, st)
+	ctx := context.Background()
+	for i := range 1000 {
+		mac := fmt.Sprintf("805ec000%04x", i)
+		if _, err := c.Sniffed(ctx, discover(mac, mac)); err != nil {
+			t.Fatalf("discover %d: %v", i, err)
+		}
+	}
+	if n := unassigned(t, c); n != provision.DefaultInboxDHCPBurst {
+		t.Errorf("%d unassigned after 1000 DISCOVERs from 1000 link sources, want the DHCP burst %d", n, provision.DefaultInboxDHCPBurst)
+	}
+	if n := st.seenCalls(); n != provision.DefaultInboxDHCPBurst {
+		t.Errorf("%d sightings written, want %d", n, provision.DefaultInboxDHCPBurst)
+	}
+	res, err := c.Provide(ctx, yealinkFetch("805ec0aabb01", "192.0.2.7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Finish(true)
+	if _, err := c.Device(ctx, "805ec0aabb01"); err != nil {
+		t.Errorf("a fetch during the DHCP flood: %v", err)
+	}
+	// Twelve seconds later: 12 s × 300/min = 60 more.
+	clk.Add(12 * time.Second)
+	for i := range 100 {
+		mac := fmt.Sprintf("805ec001%04x", i)
+		if _, err := c.Sniffed(ctx, discover(mac, mac)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, want := unassigned(t, c), provision.DefaultInboxDHCPBurst+1+provision.DefaultInboxDHCPPerMinute/5; n != want {
+		t.Errorf("%d unassigned after the refill, want %d", n, want)
+	}
+	if s, _ := c.InboxStats(ctx); s.DroppedRateLimited != 900+40 || s.DroppedFull != 0 {
+		t.Errorf("stats %+v, want 940 dropped by the rate", s)
 	}
 }
