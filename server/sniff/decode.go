@@ -19,6 +19,8 @@ type Request struct {
 	VendorClass string // option 60, or ""
 	Hostname    string // option 12, or ""
 	IP          string // ciaddr, else the requested address (option 50), else ""
+	Source      string // the frame's Ethernet source: the client's, or the relay's
+	Relay       string // giaddr when relayed, else ""
 }
 
 // maxText bounds the option strings kept (they end up in logs).
@@ -45,8 +47,9 @@ func newDecoder() *decoder {
 }
 
 // decode returns the client request an Ethernet frame carries. ok is false
-// for anything else: not IPv4/UDP to port 67 from port 68, shorter than
-// its IP or UDP length says, not a
+// for anything else: not IPv4/UDP to port 67 from port 68 (a client) or
+// from port 67 with a giaddr (a relay agent), shorter than its IP or UDP
+// length says, not a
 // BOOTREQUEST, a message type a client sends when it leaves (release,
 // decline), a hardware address that is not a unicast Ethernet one, or a
 // frame that does not decode. It never panics: gopacket's DHCPv4 decoder
@@ -71,7 +74,7 @@ func (d *decoder) decode(frame []byte) (r Request, ok bool) {
 			haveDHCP = true
 		}
 	}
-	if !haveUDP || !haveDHCP || d.udp.DstPort != 67 || d.udp.SrcPort != 68 {
+	if !haveUDP || !haveDHCP || d.udp.DstPort != 67 || (d.udp.SrcPort != 68 && d.udp.SrcPort != 67) {
 		return Request{}, false
 	}
 	m := &d.dhcp
@@ -79,11 +82,18 @@ func (d *decoder) decode(frame []byte) (r Request, ok bool) {
 		m.HardwareLen != 6 || len(m.ClientHWAddr) != 6 {
 		return Request{}, false
 	}
+	var relay string
+	if gi := m.RelayAgentIP.To4(); gi != nil && !gi.IsUnspecified() {
+		relay = gi.String()
+	}
+	if d.udp.SrcPort == 67 && relay == "" {
+		return Request{}, false // server to server, or a relay that forgot giaddr
+	}
 	hw := m.ClientHWAddr
 	if hw[0]&1 != 0 || (hw[0]|hw[1]|hw[2]|hw[3]|hw[4]|hw[5]) == 0 {
 		return Request{}, false // multicast, broadcast or zero: no device has it
 	}
-	r = Request{MAC: net.HardwareAddr(hw).String(), Type: "bootp"}
+	r = Request{MAC: net.HardwareAddr(hw).String(), Type: "bootp", Source: d.eth.SrcMAC.String(), Relay: relay}
 	var requested net.IP
 	for _, o := range m.Options {
 		switch o.Type {
@@ -138,18 +148,22 @@ func text(b []byte) string {
 	return sb.String()
 }
 
-// vendorRequest is the request as the core takes it: the MAC canonical,
-// the options as decoded (already bounded and printable), Transport
-// "dhcp". ok is false for a MAC ParseMAC refuses (decode lets none through).
+// vendorRequest is the request as the core takes it: the MAC and the
+// link source canonical, the options as decoded (already bounded and
+// printable), Transport "dhcp". ok is false for a MAC ParseMAC refuses
+// (decode lets none through); a source it refuses is left out.
 func (r Request) vendorRequest() (vendors.Request, bool) {
 	mac, err := vendors.ParseMAC(r.MAC)
 	if err != nil {
 		return vendors.Request{}, false
 	}
-	return vendors.Request{MAC: mac, VendorClass: r.VendorClass, Hostname: r.Hostname, RemoteAddr: r.IP, Transport: "dhcp"}, true
+	src, _ := vendors.ParseMAC(r.Source)
+	return vendors.Request{MAC: mac, VendorClass: r.VendorClass, Hostname: r.Hostname, RemoteAddr: r.IP,
+		LinkSource: src, RelayAgent: r.Relay, Transport: "dhcp"}, true
 }
 
 // String is a short description for logs and test failures.
 func (r Request) String() string {
-	return fmt.Sprintf("%s from %s (vendor class %q, host name %q, ip %q)", r.Type, r.MAC, r.VendorClass, r.Hostname, r.IP)
+	return fmt.Sprintf("%s from %s (vendor class %q, host name %q, ip %q, frame from %s, relay %q)",
+		r.Type, r.MAC, r.VendorClass, r.Hostname, r.IP, r.Source, r.Relay)
 }

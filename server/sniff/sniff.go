@@ -58,6 +58,7 @@ type Sniffer struct {
 	macs *ratelimit.Keyed // one record per MAC per Interval
 
 	unknown atomic.Int64 // requests the Recorder found no vendor driver for
+	frames  atomic.Int64 // frames read and handled, of every kind
 }
 
 // New returns a Sniffer.
@@ -155,7 +156,7 @@ wait:
 			err = e
 		}
 	}
-	s.log.Debug("dhcp sniffer stopped", "unknown_vendor_requests", s.unknown.Load())
+	s.log.Debug("dhcp sniffer stopped", "frames", s.frames.Load(), "unknown_vendor_requests", s.unknown.Load())
 	return err
 }
 
@@ -170,6 +171,7 @@ func (s *Sniffer) read(ctx context.Context, src source, iface string) error {
 			return fmt.Errorf("dhcp sniffer: read on %s: %w", iface, err)
 		}
 		s.handle(ctx, d, frame, iface)
+		s.frames.Add(1)
 	}
 }
 

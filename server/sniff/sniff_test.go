@@ -33,6 +33,8 @@ type client struct {
 	requestIP   string
 	srcPort     uint16 // 0: 68
 	dstPort     uint16 // 0: 67
+	src         string // the frame's Ethernet source; "": mac
+	giaddr      string // a relay agent's address; "": none
 }
 
 // frame builds the Ethernet frame a client broadcasts, with gopacket's
@@ -43,7 +45,13 @@ func (c client) frame(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eth := &layers.Ethernet{SrcMAC: hw, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeIPv4}
+	srcHW := hw
+	if c.src != "" {
+		if srcHW, err = net.ParseMAC(c.src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eth := &layers.Ethernet{SrcMAC: srcHW, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeIPv4}
 	src := net.IPv4zero
 	if c.ciaddr != "" {
 		src = net.ParseIP(c.ciaddr)
@@ -68,6 +76,9 @@ func (c client) frame(t testing.TB) []byte {
 		YourClientIP: net.IPv4zero, NextServerIP: net.IPv4zero, RelayAgentIP: net.IPv4zero}
 	if c.ciaddr != "" {
 		d.ClientIP = net.ParseIP(c.ciaddr)
+	}
+	if c.giaddr != "" {
+		d.RelayAgentIP = net.ParseIP(c.giaddr)
 	}
 	opt := func(typ layers.DHCPOpt, data []byte) {
 		d.Options = append(d.Options, layers.NewDHCPOption(typ, data))
@@ -102,6 +113,9 @@ var (
 	snomRequest  = client{mac: "00:04:13:12:34:57", msgType: layers.DHCPMsgTypeRequest, vendorClass: "snomD717", requestIP: "192.0.2.57"}
 	yealinkRenew = client{mac: "80:5e:c0:aa:bb:02", msgType: layers.DHCPMsgTypeRequest, ciaddr: "192.0.2.12"}
 	laptop       = client{mac: "3c:22:fb:11:22:33", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "MSFT 5.0", hostname: "alice-laptop"}
+	// A DISCOVER a router relayed from subnet 10.1.0.0/24.
+	yealinkRelayed = client{mac: "80:5e:c0:aa:bb:07", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "yealink",
+		src: "00:00:0c:12:34:56", giaddr: "10.1.0.1", srcPort: 67}
 )
 
 func registry(t testing.TB) *vendors.Registry {
@@ -146,8 +160,10 @@ func (f *fakeRecorder) calls() []vendors.Request {
 }
 
 // lease is the request the sniffer hands over for a client.
+// Its link source is the client's own MAC (frames the clients send
+// themselves).
 func lease(mac, class, host, ip string) vendors.Request {
-	return vendors.Request{MAC: mac, VendorClass: class, Hostname: host, RemoteAddr: ip, Transport: "dhcp"}
+	return vendors.Request{MAC: mac, VendorClass: class, Hostname: host, RemoteAddr: ip, LinkSource: mac, Transport: "dhcp"}
 }
 
 // The requests the sniffer hands over for the clients above.
@@ -164,17 +180,22 @@ func TestDecode(t *testing.T) {
 		c    client
 		want Request
 	}{
-		{yealinkT54W, Request{MAC: "80:5e:c0:aa:bb:01", Type: "discover", VendorClass: "yealink", Hostname: "SIP-T54W"}},
-		{snomD785, Request{MAC: "00:04:13:12:34:56", Type: "discover", VendorClass: "snomD785"}},
-		{gigasetN870, Request{MAC: "7c:2f:80:01:02:03", Type: "discover", VendorClass: "Gigaset_N870_IP_PRO"}},
-		{snomRequest, Request{MAC: "00:04:13:12:34:57", Type: "request", VendorClass: "snomD717", IP: "192.0.2.57"}},
-		{yealinkRenew, Request{MAC: "80:5e:c0:aa:bb:02", Type: "request", IP: "192.0.2.12"}},
-		{laptop, Request{MAC: "3c:22:fb:11:22:33", Type: "discover", VendorClass: "MSFT 5.0", Hostname: "alice-laptop"}},
-		{client{mac: "80:5e:c0:aa:bb:03"}, Request{MAC: "80:5e:c0:aa:bb:03", Type: "bootp"}},
-		{client{mac: "80:5e:c0:aa:bb:04", msgType: layers.DHCPMsgTypeInform, ciaddr: "192.0.2.4"}, Request{MAC: "80:5e:c0:aa:bb:04", Type: "inform", IP: "192.0.2.4"}},
+		{yealinkT54W, Request{MAC: "80:5e:c0:aa:bb:01", Type: "discover", VendorClass: "yealink", Hostname: "SIP-T54W", Source: "80:5e:c0:aa:bb:01"}},
+		{snomD785, Request{MAC: "00:04:13:12:34:56", Type: "discover", VendorClass: "snomD785", Source: "00:04:13:12:34:56"}},
+		{gigasetN870, Request{MAC: "7c:2f:80:01:02:03", Type: "discover", VendorClass: "Gigaset_N870_IP_PRO", Source: "7c:2f:80:01:02:03"}},
+		{snomRequest, Request{MAC: "00:04:13:12:34:57", Type: "request", VendorClass: "snomD717", IP: "192.0.2.57", Source: "00:04:13:12:34:57"}},
+		{yealinkRenew, Request{MAC: "80:5e:c0:aa:bb:02", Type: "request", IP: "192.0.2.12", Source: "80:5e:c0:aa:bb:02"}},
+		{laptop, Request{MAC: "3c:22:fb:11:22:33", Type: "discover", VendorClass: "MSFT 5.0", Hostname: "alice-laptop", Source: "3c:22:fb:11:22:33"}},
+		{client{mac: "80:5e:c0:aa:bb:03"}, Request{MAC: "80:5e:c0:aa:bb:03", Type: "bootp", Source: "80:5e:c0:aa:bb:03"}},
+		{client{mac: "80:5e:c0:aa:bb:04", msgType: layers.DHCPMsgTypeInform, ciaddr: "192.0.2.4"}, Request{MAC: "80:5e:c0:aa:bb:04", Type: "inform", IP: "192.0.2.4", Source: "80:5e:c0:aa:bb:04"}},
 		// Option text is cut and made printable: it ends up in logs.
 		{client{mac: "80:5e:c0:aa:bb:05", msgType: layers.DHCPMsgTypeDiscover, vendorClass: "a\nb\x00\x00"},
-			Request{MAC: "80:5e:c0:aa:bb:05", Type: "discover", VendorClass: "a?b"}},
+			Request{MAC: "80:5e:c0:aa:bb:05", Type: "discover", VendorClass: "a?b", Source: "80:5e:c0:aa:bb:05"}},
+		// A frame whose Ethernet source is not its chaddr (a spoofer, or a
+		// bridge), and one a relay agent forwarded (port 67 to 67, giaddr).
+		{client{mac: "80:5e:c0:aa:bb:06", msgType: layers.DHCPMsgTypeDiscover, src: "00:16:3e:00:00:01"},
+			Request{MAC: "80:5e:c0:aa:bb:06", Type: "discover", Source: "00:16:3e:00:00:01"}},
+		{yealinkRelayed, Request{MAC: "80:5e:c0:aa:bb:07", Type: "discover", VendorClass: "yealink", Source: "00:00:0c:12:34:56", Relay: "10.1.0.1"}},
 	} {
 		got, ok := d.decode(tc.c.frame(t))
 		if !ok || got != tc.want {
@@ -186,13 +207,14 @@ func TestDecode(t *testing.T) {
 func TestDecodeIgnores(t *testing.T) {
 	d := newDecoder()
 	for name, c := range map[string]client{
-		"offer (BOOTREPLY)":  {mac: "80:5e:c0:aa:bb:01", op: layers.DHCPOpReply, msgType: layers.DHCPMsgTypeOffer, srcPort: 67, dstPort: 68},
-		"to the client port": {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeDiscover, srcPort: 67, dstPort: 68},
-		"release":            {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeRelease},
-		"decline":            {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeDecline},
-		"broadcast chaddr":   {mac: "ff:ff:ff:ff:ff:ff", msgType: layers.DHCPMsgTypeDiscover},
-		"multicast chaddr":   {mac: "01:00:5e:00:00:01", msgType: layers.DHCPMsgTypeDiscover},
-		"zero chaddr":        {mac: "00:00:00:00:00:00", msgType: layers.DHCPMsgTypeDiscover},
+		"offer (BOOTREPLY)":   {mac: "80:5e:c0:aa:bb:01", op: layers.DHCPOpReply, msgType: layers.DHCPMsgTypeOffer, srcPort: 67, dstPort: 68},
+		"to the client port":  {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeDiscover, srcPort: 67, dstPort: 68},
+		"67 to 67, no giaddr": {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeDiscover, srcPort: 67, dstPort: 67},
+		"release":             {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeRelease},
+		"decline":             {mac: "80:5e:c0:aa:bb:01", msgType: layers.DHCPMsgTypeDecline},
+		"broadcast chaddr":    {mac: "ff:ff:ff:ff:ff:ff", msgType: layers.DHCPMsgTypeDiscover},
+		"multicast chaddr":    {mac: "01:00:5e:00:00:01", msgType: layers.DHCPMsgTypeDiscover},
+		"zero chaddr":         {mac: "00:00:00:00:00:00", msgType: layers.DHCPMsgTypeDiscover},
 	} {
 		if r, ok := d.decode(c.frame(t)); ok {
 			t.Errorf("%s: decoded %v", name, r)
@@ -251,6 +273,7 @@ func TestVendorRequest(t *testing.T) {
 		{snomRequest, snomRequestLease},
 		{yealinkRenew, lease("805ec0aabb02", "", "", "192.0.2.12")},
 		{laptop, lease("3c22fb112233", "MSFT 5.0", "alice-laptop", "")},
+		{yealinkRelayed, vendors.Request{MAC: "805ec0aabb07", VendorClass: "yealink", LinkSource: "00000c123456", RelayAgent: "10.1.0.1", Transport: "dhcp"}},
 	} {
 		r, ok := d.decode(tc.c.frame(t))
 		if !ok {
@@ -343,7 +366,7 @@ func TestFilter(t *testing.T) {
 		}
 		return n > 0
 	}
-	for _, c := range []client{yealinkT54W, snomRequest, laptop, {mac: "80:5e:c0:aa:bb:01", op: layers.DHCPOpReply, srcPort: 67, dstPort: 68}} {
+	for _, c := range []client{yealinkT54W, snomRequest, laptop, yealinkRelayed, {mac: "80:5e:c0:aa:bb:01", op: layers.DHCPOpReply, srcPort: 67, dstPort: 68}} {
 		if !accept(c.frame(t)) {
 			t.Errorf("filter drops %+v", c)
 		}
