@@ -41,8 +41,8 @@ import (
 //     chaddr, and each new source starts with a full bucket; so all link
 //     sources together share one more rate (InboxDHCPPerMinute,
 //     InboxDHCPBurst), which bounds the writes a DHCP flood causes and
-//     how fast it fills the inbox, and leaves the inbox to HTTP, TFTP
-//     and plug-and-play sightings when it is drained;
+//     how fast it fills the inbox; it is DHCP's own, so fetches and
+//     SUBSCRIBEs still get in while a DHCP flood has used it up;
 //   - inbox_cap bounds what any mix of sources can add in total: the
 //     store, the inbox page and the admin's attention.
 //
