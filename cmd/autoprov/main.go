@@ -45,6 +45,7 @@ type config struct {
 	data, http, tftp, publicURL, db, logLevel string
 	https, tlsCert, tlsKey                    string // --https listen address (empty: off) and its PEM files
 	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
+	pnpMode                                   string // --pnp-mode: auto, shared or capture
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
@@ -76,6 +77,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.StringVar(&c.tlsKey, "tls-key", env("AUTOPROV_TLS_KEY", ""), "PEM private key of --tls-cert (AUTOPROV_TLS_KEY)")
 	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
 	fs.StringVar(&c.pnp, "pnp", env("AUTOPROV_PNP", ""), "SIP multicast plug-and-play: the group to answer on, normally "+sippnp.Group+"; empty disables it (AUTOPROV_PNP)")
+	fs.StringVar(&c.pnpMode, "pnp-mode", env("AUTOPROV_PNP_MODE", sippnp.ModeAuto), "how --pnp receives the group: shared (bind it with SO_REUSEADDR beside a SIP server that allows it), capture (never bind port 5060: capture the SUBSCRIBEs; root or CAP_NET_RAW), or auto: shared, else capture (AUTOPROV_PNP_MODE)")
 	fs.StringVar(&c.pnpInterface, "pnp-interface", env("AUTOPROV_PNP_INTERFACE", ""), "interfaces (comma-separated) to join the --pnp group on (default: every interface that is up and multicast-capable) (AUTOPROV_PNP_INTERFACE)")
 	fs.StringVar(&c.sniff, "sniff", env("AUTOPROV_SNIFF", ""), "interfaces (comma-separated) to watch for phones asking for a DHCP lease, passively; empty disables it; Linux only, needs root or CAP_NET_RAW (AUTOPROV_SNIFF)")
 	fs.StringVar(&c.publicURL, "public-url", env("AUTOPROV_PUBLIC_URL", ""), "base URL written into phone configs, e.g. https://prov.example.com/ (default: the address the phone reached) (AUTOPROV_PUBLIC_URL)")

@@ -61,6 +61,13 @@ func multicastRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The other way round (README: start order): while we hold the group's
+	// port with SO_REUSEADDR, a SIP server binding 0.0.0.0:5060 without it
+	// fails.
+	if late, err := net.ListenPacket("udp4", "0.0.0.0:5060"); err == nil {
+		late.Close()
+		t.Fatal("a later bind of 0.0.0.0:5060 without SO_REUSEADDR succeeded beside shared mode")
+	}
 	if !conns.Multicast() || conns.Recv.LocalAddr().String() != Group || strings.Join(conns.Interfaces, ",") != "lo" {
 		t.Fatalf("conns: recv %s, interfaces %v", conns.Recv.LocalAddr(), conns.Interfaces)
 	}

@@ -129,8 +129,8 @@ type writer interface {
 func (s *Server) Serve(ctx context.Context, c *Conns) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	conns := []net.PacketConn{c.Recv}
-	if c.Send != c.Recv {
+	conns := []Receiver{c.Recv}
+	if pc, ok := c.Recv.(net.PacketConn); !ok || pc != c.Send {
 		conns = append(conns, c.Send)
 	}
 	errc := make(chan error, len(conns))
@@ -151,7 +151,7 @@ func (s *Server) Serve(ctx context.Context, c *Conns) error {
 	return err
 }
 
-func (s *Server) read(ctx context.Context, pc net.PacketConn, out net.PacketConn) error {
+func (s *Server) read(ctx context.Context, pc Receiver, out net.PacketConn) error {
 	buf := make([]byte, maxMessage+1)
 	for {
 		n, from, err := pc.ReadFrom(buf)
