@@ -2,11 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
 
 	"github.com/autoprov/autoprov"
 )
@@ -15,6 +19,114 @@ import (
 // keys one IN list holds: a device row has about 35 columns, so 500 rows
 // stay under SQLite's 32,766 bound parameters (PostgreSQL: 65,535).
 const bulkChunk = 500
+
+// insertRows is how many rows one INSERT of insertAll carries: at most
+// 31 columns (devices), so 200 rows bind 6,200 parameters.
+const insertRows = 200
+
+// insertAll inserts rows (of one row type of rows.go) with multi-row
+// INSERTs of up to insertRows rows, each statement shape prepared once on
+// tx's connection. The columns and their values are what GORM's Create
+// writes (serializers included), without the auto-increment id and
+// without RETURNING: GORM's CreateInBatches re-reads every row and
+// re-parses every batch, which made it most of a bulk change's time.
+// CreatedAt and UpdatedAt are written as given.
+func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(&rows[0]); err != nil {
+		return err
+	}
+	var fields []*schema.Field
+	var cols []string
+	for _, f := range stmt.Schema.Fields {
+		if f.DBName == "" || f.PrimaryKey && f.AutoIncrement {
+			continue
+		}
+		fields = append(fields, f)
+		cols = append(cols, stmt.Quote(f.DBName))
+	}
+	postgres := tx.Dialector.Name() == "postgres"
+	prepared := map[int]*sql.Stmt{} // by rows per statement
+	defer func() {
+		for _, st := range prepared {
+			st.Close()
+		}
+	}()
+	sqlOf := func(n int) string {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + stmt.Quote(stmt.Schema.Table) + " (" + strings.Join(cols, ",") + ") VALUES ")
+		p := 0
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range fields {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				p++
+				if postgres {
+					b.WriteString("$" + strconv.Itoa(p))
+				} else {
+					b.WriteByte('?')
+				}
+			}
+			b.WriteByte(')')
+		}
+		return b.String()
+	}
+	args := make([]any, 0, insertRows*len(fields))
+	for start := 0; start < len(rows); start += insertRows {
+		part := rows[start:min(start+insertRows, len(rows))]
+		args = args[:0]
+		for i := range part {
+			rv := reflect.ValueOf(&part[i]).Elem()
+			for _, f := range fields {
+				v, _ := f.ValueOf(ctx, rv)
+				args = append(args, v)
+			}
+		}
+		st, ok := prepared[len(part)]
+		if !ok {
+			var err error
+			if st, err = tx.Statement.ConnPool.PrepareContext(ctx, sqlOf(len(part))); err != nil {
+				return err
+			}
+			prepared[len(part)] = st
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+				return t.Translate(err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// setColumns sets the fields of row r that cols names by column, as an
+// UPDATE with cols would.
+func setColumns[T any](ctx context.Context, tx *gorm.DB, r *T, cols map[string]any) error {
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(r); err != nil {
+		return err
+	}
+	rv := reflect.ValueOf(r).Elem()
+	for col, v := range cols {
+		f := stmt.Schema.LookUpField(col)
+		if f == nil {
+			return fmt.Errorf("no column %s in %s", col, stmt.Schema.Table)
+		}
+		if err := f.Set(ctx, rv, v); err != nil {
+			return fmt.Errorf("set %s: %w", col, err)
+		}
+	}
+	return nil
+}
 
 // chunks calls f with consecutive parts of at most bulkChunk elements.
 func chunks[T any](all []T, f func([]T) error) error {
@@ -85,11 +197,11 @@ func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]stri
 func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 	at := w.At.UTC()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		tx = tx.Session(&gorm.Session{PrepareStmt: true, SkipDefaultTransaction: true})
+		now := s.db.NowFunc()
 		var newAccounts []accountRow
 		for _, aw := range w.Accounts {
 			a := aw.Account
-			r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password}
+			r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, CreatedAt: now, UpdatedAt: now}
 			s.sealAccount(&r)
 			if aw.Create {
 				newAccounts = append(newAccounts, r)
@@ -105,7 +217,7 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 			}
 		}
 		if len(newAccounts) > 0 {
-			if err := tx.Omit(clause.Associations).CreateInBatches(newAccounts, bulkChunk).Error; err != nil {
+			if err := insertAll(ctx, tx, newAccounts); err != nil {
 				return wrap(err, "create accounts")
 			}
 		}
@@ -116,8 +228,18 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 		for _, dw := range w.Devices {
 			d := dw.Device
 			if dw.Create {
-				r := deviceRow{MAC: d.MAC}
+				r := deviceRow{MAC: d.MAC, Keys: []storedKey{}, CredentialState: autoprov.CredentialNone, CreatedAt: now, UpdatedAt: now}
 				s.fill(&r, d)
+				if dw.Window > 0 { // opened right here, as windowColumns says
+					if err := setColumns(ctx, tx, &r, windowColumns(at, w.Window)); err != nil {
+						return err
+					}
+					events = append(events, dw.Audit...)
+					events = append(events, openedEvent(d.MAC, at, w.Window, w.Actor))
+					exts = append(exts, d.Accounts...)
+					newDevices = append(newDevices, r)
+					continue
+				}
 				newDevices = append(newDevices, r)
 			} else {
 				var r deviceRow
@@ -140,7 +262,7 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 			}
 		}
 		if len(newDevices) > 0 {
-			if err := tx.Omit(clause.Associations).CreateInBatches(newDevices, bulkChunk).Error; err != nil {
+			if err := insertAll(ctx, tx, newDevices); err != nil {
 				return wrap(err, "create devices")
 			}
 		}
@@ -178,7 +300,7 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 			}
 		}
 		if len(lines) > 0 {
-			if err := tx.Omit(clause.Associations).CreateInBatches(lines, bulkChunk).Error; err != nil {
+			if err := insertAll(ctx, tx, lines); err != nil {
 				return wrap(err, "device accounts")
 			}
 		}
@@ -217,7 +339,7 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 			audit = append(audit, auditRow{At: e.At.UTC(), MAC: e.MAC, Event: e.Event, Actor: e.Actor, Detail: e.Detail})
 		}
 		if len(audit) > 0 {
-			return wrap(tx.CreateInBatches(audit, bulkChunk).Error, "audit")
+			return wrap(insertAll(ctx, tx, audit), "audit")
 		}
 		return nil
 	})
