@@ -109,7 +109,26 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 		}
 	}
 
-	// What is stored: read once.
+	// What is stored: read once. The devices first, as the accounts and
+	// keys they keep name accounts too.
+	present := []string{}
+	for _, m := range macs {
+		if m != "" {
+			present = append(present, m)
+		}
+	}
+	devices, err := s.st.Bulk.DevicesByMAC(ctx, present)
+	if err != nil {
+		return res, err
+	}
+	for _, d := range devices {
+		names = append(names, d.Accounts...)
+		for _, k := range d.Keys {
+			if k.Value != "" {
+				names = append(names, k.Value)
+			}
+		}
+	}
 	known := map[string]autoprov.Account{}
 	slices.Sort(names)
 	names = slices.Compact(names)
@@ -121,16 +140,6 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 		for ext, a := range part {
 			known[ext] = a
 		}
-	}
-	present := []string{}
-	for _, m := range macs {
-		if m != "" {
-			present = append(present, m)
-		}
-	}
-	devices, err := s.st.Bulk.DevicesByMAC(ctx, present)
-	if err != nil {
-		return res, err
 	}
 	profiles := map[string]autoprov.KeyProfile{}
 	ps, err := s.st.Profiles.KeyProfiles(ctx)
