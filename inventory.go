@@ -1,6 +1,7 @@
 package autoprov
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/autoprov/autoprov/vendors"
@@ -246,8 +247,99 @@ type DeviceWrite struct {
 // by last seen, newest first, then MAC when NewestFirst is set.
 type DeviceFilter struct {
 	Vendor, Model, State string
-	Limit, Offset        int
-	NewestFirst          bool
+	// Q matches, case-insensitively, a device whose MAC (in any notation,
+	// also a partial one such as "80:5e:c0"), label, or one of whose
+	// accounts' extension or display name starts with it.
+	Q string
+	// SeenBefore and SeenAfter, when not zero, keep the devices last seen
+	// before (exclusive) and at or after that instant; a device never seen
+	// matches neither.
+	SeenBefore, SeenAfter time.Time
+	Limit, Offset         int
+	NewestFirst           bool
+}
+
+// Paging of the admin lists: a page holds DefaultPageLimit items unless
+// the caller asks for another Limit, at most MaxPageLimit.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
+// AccountFilter narrows an account listing: Q matches, case-insensitively,
+// an account whose extension, display name or auth user starts with it.
+// Limit (0: all) and Offset page through it, ordered by extension.
+type AccountFilter struct {
+	Q             string
+	Limit, Offset int
+}
+
+// AuditFilter narrows the audit log to one MAC (unless MAC is ""); Limit
+// (0: all) and Offset page through it, newest first.
+type AuditFilter struct {
+	MAC           string
+	Limit, Offset int
+}
+
+// BulkInput is one bulk change: accounts and devices as the single
+// create endpoints take them. A row whose extension or MAC exists changes
+// that account or device with the fields it gives, as a PATCH would.
+type BulkInput struct {
+	Accounts []AccountInput
+	Devices  []DeviceInput
+}
+
+// BulkResult is what a bulk change did (or, in a dry run, would do): the
+// keys (extensions, MACs) created and updated, in request order.
+type BulkResult struct {
+	DryRun                           bool
+	AccountsCreated, AccountsUpdated []string
+	DevicesCreated, DevicesUpdated   []string
+}
+
+// BulkRowError is one problem of one row of a bulk change: Kind is
+// "account" or "device", Index the row's 0-based position in its list.
+type BulkRowError struct {
+	Kind    string
+	Index   int
+	Field   string
+	Message string
+}
+
+// BulkError refuses a bulk change, listing every bad row; nothing was
+// written.
+type BulkError struct {
+	Errors []BulkRowError
+}
+
+// Error implements error.
+func (e *BulkError) Error() string {
+	if len(e.Errors) == 1 {
+		r := e.Errors[0]
+		return fmt.Sprintf("%s %d: %s", r.Kind, r.Index, r.Message)
+	}
+	return fmt.Sprintf("%d rows are invalid; nothing was written", len(e.Errors))
+}
+
+// AccountWrite is one account of a BulkWrite: created (Create) or updated.
+type AccountWrite struct {
+	Account Account
+	Create  bool
+}
+
+// BulkWrite is a bulk change the store makes in one transaction, all or
+// nothing: accounts first, then devices (each as WriteDevice would write
+// it; every window opened at At for Window by Actor), the audit events,
+// and the windows of the devices in Windows (those carrying an account
+// whose credentials changed).
+type BulkWrite struct {
+	Accounts []AccountWrite
+	Devices  []DeviceWrite
+	Audit    []AuditEvent
+	Windows  []string
+	Window   time.Duration
+	At       time.Time
+	Actor    string
 }
 
 // LayoutKey is one key of a device's effective layout, as its driver gets

@@ -134,7 +134,7 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	var audit []struct{ Event, Detail string }
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		audit = nil
-		s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+		s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, items(&audit))
 		return len(audit) > 1 && audit[0].Event == "disclosure.transfer_ended" && audit[1].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
 	}, "the TFTP fetch after the re-arm is not audited as disclosure.consumed and disclosure.transfer_ended")
 	if len(audit) != 7 || audit[0].Detail != "complete: true" || audit[6].Event != "device.created" {
@@ -236,7 +236,7 @@ func TestInboxAndErrors(t *testing.T) {
 		t.Fatalf("unassigned per-device file: %d, want 401", code)
 	}
 	var list []struct{ MAC, State, Model, Vendor string }
-	s.must(200, "GET", "/api/v1/devices?state=unassigned", nil, &list)
+	s.must(200, "GET", "/api/v1/devices?state=unassigned", nil, items(&list))
 	if len(list) != 1 || list[0].MAC != "001565abcdef" || list[0].State != "unassigned" || list[0].Model != "T46S" {
 		t.Fatalf("inbox: %+v", list)
 	}
@@ -409,7 +409,7 @@ func TestUnacknowledgedTFTPConsumesTheWindow(t *testing.T) {
 			t.Fatalf("%d ACKs: disclosure %s, complete %v; want consumed, false", tc.acks, dev.Disclosure.State, *dev.Disclosure.Complete)
 		}
 		var audit []struct{ Event, Detail string }
-		s.must(200, "GET", "/api/v1/audit?mac="+tc.mac, nil, &audit)
+		s.must(200, "GET", "/api/v1/audit?mac="+tc.mac, nil, items(&audit))
 		if len(audit) < 2 || audit[0].Event != "disclosure.transfer_ended" || !strings.HasPrefix(audit[0].Detail, "complete: false (") ||
 			audit[1].Event != "disclosure.consumed" {
 			t.Fatalf("audit after %d ACKs: %+v", tc.acks, audit[:min(len(audit), 3)])

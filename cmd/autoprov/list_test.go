@@ -27,7 +27,7 @@ func TestDeviceListPages(t *testing.T) {
 		if resp.StatusCode != 200 {
 			return nil, resp.Status
 		}
-		decodeJSON(t, resp, &list)
+		decodeJSON(t, resp, items(&list))
 		var macs []string
 		for _, d := range list {
 			macs = append(macs, d.MAC)
@@ -48,4 +48,12 @@ func TestDeviceListPages(t *testing.T) {
 			t.Errorf("%s: %s, want 400", q, status)
 		}
 	}
+}
+
+// items decodes the page of a list endpoint, {"items": [...], "total":
+// n, ...}, into out, a pointer to a slice.
+func items(out any) any {
+	return &struct {
+		Items any `json:"items"`
+	}{out}
 }

@@ -104,7 +104,7 @@ func TestPnPEndToEnd(t *testing.T) {
 		UserAgent                           string `json:"user_agent"`
 		LastFile                            string `json:"last_file"`
 	}
-	s.must(200, "GET", "/api/v1/devices?state=unassigned", nil, &devs)
+	s.must(200, "GET", "/api/v1/devices?state=unassigned", nil, items(&devs))
 	if len(devs) != 1 {
 		t.Fatalf("inbox: %+v", devs)
 	}

@@ -342,7 +342,7 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	var audit []struct{ Event, Detail string }
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		audit = nil
-		sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, &audit)
+		sa.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, items(&audit))
 		return len(audit) > 1 && audit[0].Event == "disclosure.transfer_ended" && audit[1].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
 	}, "the second round's winner is not audited as disclosure.consumed and disclosure.transfer_ended")
 	if len(audit) != 7 {

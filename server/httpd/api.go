@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -56,6 +57,8 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/audit", s.listAudit)
 
 	api.GET("/inbox/stats", s.inboxStats)
+
+	api.POST("/bulk", s.bulk)
 }
 
 func (s *Server) inboxStats(c *gin.Context) {
@@ -232,12 +235,47 @@ func (s *Server) putSettings(c *gin.Context) {
 }
 
 func (s *Server) listAccounts(c *gin.Context) {
-	as, err := s.cfg.Inventory.Accounts(c.Request.Context())
+	limit, offset, ok := s.page(c)
+	if !ok {
+		return
+	}
+	as, total, err := s.cfg.Inventory.ListAccounts(c.Request.Context(), autoprov.AccountFilter{Q: c.Query("q"), Limit: limit, Offset: offset})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, each(as, accountOut))
+	list(c, as, accountOut, total, limit, offset)
+}
+
+// page reads ?limit= (1 to autoprov.MaxPageLimit, default
+// autoprov.DefaultPageLimit) and ?offset= (0 or more) of a list; a bad
+// one is answered 400.
+func (s *Server) page(c *gin.Context) (limit, offset int, ok bool) {
+	limit = autoprov.DefaultPageLimit
+	if q, set := c.GetQuery("limit"); set {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > autoprov.MaxPageLimit {
+			s.fail(c, autoprov.Invalid("limit", "limit must be between 1 and %d", autoprov.MaxPageLimit))
+			return 0, 0, false
+		}
+		limit = n
+	}
+	if q, set := c.GetQuery("offset"); set {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 0 {
+			s.fail(c, autoprov.Invalid("offset", "offset must be a whole number, 0 or more"))
+			return 0, 0, false
+		}
+		offset = n
+	}
+	return limit, offset, true
+}
+
+// list answers one page of a list: its items, the number of all matches
+// (also in X-Total-Count) and the page's limit and offset.
+func list[T, U any](c *gin.Context, items []T, f func(T) U, total, limit, offset int) {
+	c.Header("X-Total-Count", strconv.Itoa(total))
+	c.JSON(http.StatusOK, listJSON[U]{Items: each(items, f), Total: total, Limit: limit, Offset: offset})
 }
 
 func (s *Server) createAccount(c *gin.Context) {
@@ -296,32 +334,33 @@ func (s *Server) mac(c *gin.Context) (string, bool) {
 }
 
 func (s *Server) listDevices(c *gin.Context) {
-	f := autoprov.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state")}
+	f := autoprov.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state"), Q: c.Query("q")}
 	switch f.State {
 	case "", autoprov.StateAssigned, autoprov.StateUnassigned:
 	default:
 		s.fail(c, autoprov.Invalid("state", "state must be assigned or unassigned"))
 		return
 	}
-	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
+	for name, dst := range map[string]*time.Time{"seen_before": &f.SeenBefore, "seen_after": &f.SeenAfter} {
 		if q := c.Query(name); q != "" {
-			n, err := strconv.Atoi(q)
-			if err != nil || n < 0 {
-				s.fail(c, autoprov.Invalid(name, "%s must be a whole number, 0 or more", name))
+			t, err := time.Parse(time.RFC3339, q)
+			if err != nil {
+				s.fail(c, autoprov.Invalid(name, "%s must be a time in RFC 3339 form, e.g. 2026-01-02T15:04:05Z", name))
 				return
 			}
-			*dst = n
+			*dst = t
 		}
+	}
+	var ok bool
+	if f.Limit, f.Offset, ok = s.page(c); !ok {
+		return
 	}
 	ds, total, err := s.cfg.Inventory.Devices(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	// The page is the body; the count of all matches is a header, so the
-	// body stays the plain list scripts already read.
-	c.Header("X-Total-Count", strconv.Itoa(total))
-	c.JSON(http.StatusOK, each(ds, deviceOut))
+	list(c, ds, deviceOut, total, f.Limit, f.Offset)
 }
 
 func (s *Server) createDevice(c *gin.Context) {
@@ -469,12 +508,16 @@ func (s *Server) listModels(c *gin.Context) {
 }
 
 func (s *Server) listProfiles(c *gin.Context) {
-	ps, err := s.cfg.Inventory.KeyProfiles(c.Request.Context())
+	limit, offset, ok := s.page(c)
+	if !ok {
+		return
+	}
+	ps, total, err := s.cfg.Inventory.ListKeyProfiles(c.Request.Context(), limit, offset)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, each(ps, profileOut))
+	list(c, ps, profileOut, total, limit, offset)
 }
 
 func (s *Server) createProfile(c *gin.Context) {
@@ -528,28 +571,53 @@ func (s *Server) deleteProfile(c *gin.Context) {
 }
 
 func (s *Server) listAudit(c *gin.Context) {
-	mac := ""
+	f := autoprov.AuditFilter{}
 	if q := c.Query("mac"); q != "" {
 		m, err := autoprov.ParseMAC(q)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
-		mac = m
+		f.MAC = m
 	}
-	limit := 100
-	if q := c.Query("limit"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > 1000 {
-			s.fail(c, autoprov.Invalid("limit", "limit must be between 1 and 1000"))
-			return
-		}
-		limit = n
+	var ok bool
+	if f.Limit, f.Offset, ok = s.page(c); !ok {
+		return
 	}
-	evs, err := s.cfg.Inventory.Audit(c.Request.Context(), mac, limit)
+	evs, total, err := s.cfg.Inventory.ListAudit(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, each(evs, auditOut))
+	list(c, evs, auditOut, total, f.Limit, f.Offset)
+}
+
+// bulk creates or changes many accounts and devices in one transaction
+// (?dry_run=true: only says what it would do).
+func (s *Server) bulk(c *gin.Context) {
+	dry := false
+	if q := c.Query("dry_run"); q != "" {
+		b, err := strconv.ParseBool(q)
+		if err != nil {
+			s.fail(c, autoprov.Invalid("dry_run", "dry_run must be true or false"))
+			return
+		}
+		dry = b
+	}
+	var in bulkInputJSON
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	res, err := s.cfg.Inventory.Bulk(c.Request.Context(), in.domain(), dry, actor(c))
+	var bulkErr *autoprov.BulkError
+	if errors.As(err, &bulkErr) {
+		c.JSON(http.StatusBadRequest, bulkErrorOut(bulkErr))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, bulkResultOut(res))
 }

@@ -484,9 +484,9 @@ type fakeCore struct {
 
 func (f *fakeCore) Ready(context.Context) error { return f.ready }
 
-func (f *fakeCore) Accounts(context.Context) ([]autoprov.Account, error) {
+func (f *fakeCore) ListAccounts(context.Context, autoprov.AccountFilter) ([]autoprov.Account, int, error) {
 	if f.panicAccounts {
 		panic("kaboom")
 	}
-	return nil, f.accountsErr
+	return nil, 0, f.accountsErr
 }

@@ -131,13 +131,15 @@ func TestSpoofedSightingsFlood(t *testing.T) {
 		t.Errorf("drops logged %d times, want at most once a minute per reason", n)
 	}
 	// Stored User-Agents are capped.
-	var page []struct {
-		UserAgent string `json:"user_agent"`
+	var page struct {
+		Items []struct {
+			UserAgent string `json:"user_agent"`
+		} `json:"items"`
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page) == 0 {
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page.Items) == 0 {
 		t.Fatalf("inbox page: %v: %s", err, rec.Body)
 	}
-	for _, d := range page {
+	for _, d := range page.Items {
 		if len(d.UserAgent) > 512 {
 			t.Errorf("stored user agent of %d bytes", len(d.UserAgent))
 		}

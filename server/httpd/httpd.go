@@ -48,7 +48,7 @@ type Inventory interface {
 	PutSettings(ctx context.Context, in autoprov.SettingsPatch, actor string) (autoprov.Settings, error)
 
 	CreateAccount(ctx context.Context, in autoprov.AccountInput, actor string) (autoprov.Account, error)
-	Accounts(ctx context.Context) ([]autoprov.Account, error)
+	ListAccounts(ctx context.Context, f autoprov.AccountFilter) ([]autoprov.Account, int, error)
 	Account(ctx context.Context, ext string) (autoprov.Account, error)
 	UpdateAccount(ctx context.Context, ext string, in autoprov.AccountInput, actor string) (autoprov.Account, error)
 	DeleteAccount(ctx context.Context, ext, actor string) error
@@ -64,11 +64,12 @@ type Inventory interface {
 	PreviewFiles(ctx context.Context, mac string) ([]string, error)
 
 	SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, create bool, actor string) (autoprov.KeyProfile, error)
-	KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error)
+	ListKeyProfiles(ctx context.Context, limit, offset int) ([]autoprov.KeyProfile, int, error)
 	KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error)
 	DeleteKeyProfile(ctx context.Context, name, actor string) error
 
-	Audit(ctx context.Context, mac string, limit int) ([]autoprov.AuditEvent, error)
+	ListAudit(ctx context.Context, f autoprov.AuditFilter) ([]autoprov.AuditEvent, int, error)
+	Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool, actor string) (autoprov.BulkResult, error)
 }
 
 // Config configures the HTTP edge.
@@ -93,6 +94,9 @@ type Config struct {
 	PhoneCAs []PhoneCA
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
+	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:
+	// 100,000 devices with an account each take about 25 MiB).
+	MaxBulkBody int64
 	// TrustedProxies lists proxies whose X-Forwarded-For is believed; none by default.
 	TrustedProxies []string
 	// Mount, when set, adds routes (the web UI) to the engine.
@@ -123,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
+	}
+	if cfg.MaxBulkBody <= 0 {
+		cfg.MaxBulkBody = 64 << 20
 	}
 	if cfg.ProvideTimeout <= 0 {
 		cfg.ProvideTimeout = 10 * time.Second
@@ -249,10 +256,14 @@ func (s *Server) accessLog(c *gin.Context) {
 }
 
 func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > s.cfg.MaxBody {
+	limit := s.cfg.MaxBody
+	if c.FullPath() == "/api/v1/bulk" {
+		limit = s.cfg.MaxBulkBody
+	}
+	if c.Request.ContentLength > limit {
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError{Error: "request body too large"})
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBody)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }

@@ -271,3 +271,66 @@ type auditJSON struct {
 }
 
 func auditOut(e autoprov.AuditEvent) auditJSON { return auditJSON(e) }
+
+// listJSON is the answer of every list endpoint: one page of items, the
+// number of all that match, and the page's limit and offset.
+type listJSON[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+// bulkInputJSON is POST /bulk: the objects of POST /accounts and POST
+// /devices.
+type bulkInputJSON struct {
+	Accounts []accountInputJSON `json:"accounts"`
+	Devices  []deviceInputJSON  `json:"devices"`
+}
+
+func (in bulkInputJSON) domain() autoprov.BulkInput {
+	return autoprov.BulkInput{
+		Accounts: each(in.Accounts, func(a accountInputJSON) autoprov.AccountInput { return a.domain() }),
+		Devices:  each(in.Devices, func(d deviceInputJSON) autoprov.DeviceInput { return d.domain() }),
+	}
+}
+
+// bulkKeysJSON is what a bulk change did to one kind of row: how many
+// were created and updated, and their keys (extensions or MACs).
+type bulkKeysJSON struct {
+	Created     int      `json:"created"`
+	Updated     int      `json:"updated"`
+	CreatedKeys []string `json:"created_keys"`
+	UpdatedKeys []string `json:"updated_keys"`
+}
+
+type bulkResultJSON struct {
+	DryRun   bool         `json:"dry_run"`
+	Accounts bulkKeysJSON `json:"accounts"`
+	Devices  bulkKeysJSON `json:"devices"`
+}
+
+func bulkResultOut(r autoprov.BulkResult) bulkResultJSON {
+	return bulkResultJSON{DryRun: r.DryRun,
+		Accounts: bulkKeysJSON{len(r.AccountsCreated), len(r.AccountsUpdated), r.AccountsCreated, r.AccountsUpdated},
+		Devices:  bulkKeysJSON{len(r.DevicesCreated), len(r.DevicesUpdated), r.DevicesCreated, r.DevicesUpdated}}
+}
+
+// bulkRowErrorJSON is one bad row of a bulk change.
+type bulkRowErrorJSON struct {
+	Kind  string `json:"kind"`
+	Index int    `json:"index"`
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+type bulkErrorJSON struct {
+	Error  string             `json:"error"`
+	Errors []bulkRowErrorJSON `json:"errors"`
+}
+
+func bulkErrorOut(e *autoprov.BulkError) bulkErrorJSON {
+	return bulkErrorJSON{Error: e.Error(), Errors: each(e.Errors, func(r autoprov.BulkRowError) bulkRowErrorJSON {
+		return bulkRowErrorJSON{Kind: r.Kind, Index: r.Index, Field: r.Field, Error: r.Message}
+	})}
+}

@@ -74,7 +74,7 @@ func (o Options) withDefaults() Options {
 // New builds both services of the core on one backend (server/store).
 func New(o Options, b Backend) (*Phones, *Inventory) {
 	return NewPhones(o, PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b, Credentials: b, Counter: b}),
-		NewInventory(o, InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b})
+		NewInventory(o, InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b, Lists: b, Bulk: b})
 }
 
 // renderer is what both services share: reading what a device's files

@@ -194,7 +194,7 @@ func (m *memStore) Device(_ context.Context, mac string) (autoprov.Device, error
 
 func (m *memStore) match(d autoprov.Device, f autoprov.DeviceFilter) bool {
 	return (f.Vendor == "" || d.Vendor == f.Vendor) && (f.Model == "" || strings.EqualFold(d.Model, f.Model)) &&
-		(f.State == "" || d.State == f.State)
+		(f.State == "" || d.State == f.State) && m.search(d, f)
 }
 
 func (m *memStore) Devices(_ context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error) {

@@ -21,6 +21,8 @@ type InventoryStores struct {
 	Devices     DeviceStore
 	Disclosures DisclosureStore
 	Audit       AuditStore
+	Lists       Lister
+	Bulk        BulkStore
 }
 
 // Inventory is the admin side of the core, behind the REST API, the web UI
@@ -187,6 +189,20 @@ func goodPassword(p string) bool {
 
 // CreateAccount creates an account, generating the password when absent.
 func (s *Inventory) CreateAccount(ctx context.Context, in autoprov.AccountInput, actor string) (autoprov.Account, error) {
+	a, err := newAccount(in)
+	if err != nil {
+		return autoprov.Account{}, err
+	}
+	a, err = s.st.Accounts.CreateAccount(ctx, a)
+	if err == nil {
+		s.audit(ctx, "", autoprov.EventAccountCreated, actor, "extension "+a.Extension)
+	}
+	return a, err
+}
+
+// newAccount validates the input of a new account: the auth user is the
+// extension unless given, the password generated unless given.
+func newAccount(in autoprov.AccountInput) (autoprov.Account, error) {
 	a := autoprov.Account{}
 	if in.Extension != nil {
 		a.Extension = strings.TrimSpace(*in.Extension)
@@ -202,14 +218,7 @@ func (s *Inventory) CreateAccount(ctx context.Context, in autoprov.AccountInput,
 	if in.Password != nil && *in.Password != "" {
 		a.Password = *in.Password
 	}
-	if err := checkAccount(a); err != nil {
-		return autoprov.Account{}, err
-	}
-	a, err := s.st.Accounts.CreateAccount(ctx, a)
-	if err == nil {
-		s.audit(ctx, "", autoprov.EventAccountCreated, actor, "extension "+a.Extension)
-	}
-	return a, err
+	return a, checkAccount(a)
 }
 
 // Accounts lists the accounts.
@@ -233,16 +242,7 @@ func (s *Inventory) UpdateAccount(ctx context.Context, ext string, in autoprov.A
 		return autoprov.Account{}, autoprov.Invalid("extension", "the extension cannot be changed; create a new account")
 	}
 	old := a
-	if in.DisplayName != nil {
-		a.DisplayName = strings.TrimSpace(*in.DisplayName)
-	}
-	if in.AuthUser != nil {
-		a.AuthUser = strings.TrimSpace(*in.AuthUser)
-	}
-	if in.Password != nil {
-		a.Password = *in.Password
-	}
-	if err := checkAccount(a); err != nil {
+	if a, err = patchAccount(a, in); err != nil {
 		return autoprov.Account{}, err
 	}
 	a, err = s.st.Accounts.UpdateAccount(ctx, a)
@@ -262,6 +262,20 @@ func (s *Inventory) UpdateAccount(ctx context.Context, ext string, in autoprov.A
 		}
 	}
 	return a, nil
+}
+
+// patchAccount validates a change of account a: the fields in gives.
+func patchAccount(a autoprov.Account, in autoprov.AccountInput) (autoprov.Account, error) {
+	if in.DisplayName != nil {
+		a.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if in.AuthUser != nil {
+		a.AuthUser = strings.TrimSpace(*in.AuthUser)
+	}
+	if in.Password != nil {
+		a.Password = *in.Password
+	}
+	return a, checkAccount(a)
 }
 
 // DeleteAccount deletes an account that no device carries.
@@ -295,35 +309,53 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 	case !errors.Is(err, autoprov.ErrNotFound):
 		return autoprov.Device{}, err
 	}
-	d := autoprov.Device{MAC: mac, State: autoprov.StateAssigned, Accounts: []string{}, Keys: []autoprov.KeySpec{}}
+	window, err := s.windowLength(ctx)
+	if err != nil {
+		return autoprov.Device{}, err
+	}
+	var seen *autoprov.Device
 	if adopt {
-		d = existing
+		seen = &existing
+	}
+	w, err := s.createWrite(ctx, mac, seen, in, actor, window)
+	if err != nil {
+		return autoprov.Device{}, err
+	}
+	// The device, its accounts, its audit row and its window: one
+	// transaction, so a crash never leaves a device whose window a retry
+	// (409) could not open.
+	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
+		return autoprov.Device{}, err
+	}
+	return s.Device(ctx, mac)
+}
+
+// createWrite validates the creation of device mac, or the adoption of
+// seen (an unassigned device), and returns the write that makes it: the
+// window (of length window) opens when the device has accounts.
+func (s *Inventory) createWrite(ctx context.Context, mac string, seen *autoprov.Device, in autoprov.DeviceInput, actor string, window time.Duration) (autoprov.DeviceWrite, error) {
+	d := autoprov.Device{MAC: mac, State: autoprov.StateAssigned, Accounts: []string{}, Keys: []autoprov.KeySpec{}}
+	adopt := seen != nil
+	if adopt {
+		d = *seen
 		in = adopting(in, d)
 		d.State = autoprov.StateAssigned
 	}
 	if err := s.apply(ctx, &d, in); err != nil {
-		return autoprov.Device{}, err
+		return autoprov.DeviceWrite{}, err
 	}
 	s.fillSecrets(&d)
 	event := autoprov.EventDeviceCreated
 	if adopt {
 		event = autoprov.EventDeviceAdopted
 	}
-	// The device, its accounts, its audit row and its window: one
-	// transaction, so a crash never leaves a device whose window a retry
-	// (409) could not open.
 	w := autoprov.DeviceWrite{Device: d, Create: !adopt, Adopt: adopt, At: s.now(), Actor: actor,
 		Audit: []autoprov.AuditEvent{{At: s.now(), MAC: mac, Event: event, Actor: actor,
 			Detail: d.Vendor + " " + d.Model + ", accounts " + strings.Join(d.Accounts, ",")}}}
 	if len(d.Accounts) > 0 {
-		if w.Window, err = s.windowLength(ctx); err != nil {
-			return autoprov.Device{}, err
-		}
+		w.Window = window
 	}
-	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
-		return autoprov.Device{}, err
-	}
-	return s.Device(ctx, mac)
+	return w, nil
 }
 
 // UpdateDevice changes a device. Changing its accounts or passwords opens
@@ -338,28 +370,41 @@ func (s *Inventory) UpdateDevice(ctx context.Context, mac string, in autoprov.De
 			return autoprov.Device{}, autoprov.Invalid("mac", "the MAC cannot be changed; create a new device")
 		}
 	}
+	window, err := s.windowLength(ctx)
+	if err != nil {
+		return autoprov.Device{}, err
+	}
+	w, err := s.updateWrite(ctx, d, in, actor, window)
+	if err != nil {
+		return autoprov.Device{}, err
+	}
+	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
+		return autoprov.Device{}, err
+	}
+	return s.Device(ctx, mac)
+}
+
+// updateWrite validates a change of the stored device d and returns the
+// write that makes it: the window (of length window) opens when its
+// accounts or passwords change and it has accounts.
+func (s *Inventory) updateWrite(ctx context.Context, d autoprov.Device, in autoprov.DeviceInput, actor string, window time.Duration) (autoprov.DeviceWrite, error) {
 	before := d
 	if d.State != autoprov.StateAssigned {
 		in = adopting(in, d)
 		d.State = autoprov.StateAssigned
 	}
 	if err := s.apply(ctx, &d, in); err != nil {
-		return autoprov.Device{}, err
+		return autoprov.DeviceWrite{}, err
 	}
 	s.fillSecrets(&d)
 	w := autoprov.DeviceWrite{Device: d, Adopt: before.State != autoprov.StateAssigned, At: s.now(), Actor: actor,
-		Audit: []autoprov.AuditEvent{{At: s.now(), MAC: mac, Event: autoprov.EventDeviceUpdated, Actor: actor, Detail: changedFields(before, d)}}}
+		Audit: []autoprov.AuditEvent{{At: s.now(), MAC: d.MAC, Event: autoprov.EventDeviceUpdated, Actor: actor, Detail: changedFields(before, d)}}}
 	changed := strings.Join(before.Accounts, ",") != strings.Join(d.Accounts, ",") ||
 		before.MenuPassword != d.MenuPassword || before.WebPassword != d.WebPassword
 	if changed && len(d.Accounts) > 0 {
-		if w.Window, err = s.windowLength(ctx); err != nil {
-			return autoprov.Device{}, err
-		}
+		w.Window = window
 	}
-	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
-		return autoprov.Device{}, err
-	}
-	return s.Device(ctx, mac)
+	return w, nil
 }
 
 // adopting fills the vendor and model an admin left out when adopting an
@@ -560,10 +605,14 @@ func (s *Inventory) Device(ctx context.Context, mac string) (autoprov.Device, er
 }
 
 // Devices lists a page of the devices matching f and the number of all
-// that match.
+// that match (a page of autoprov.DefaultPageLimit unless f.Limit says
+// otherwise, at most autoprov.MaxPageLimit).
 func (s *Inventory) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, int, error) {
-	if f.Limit < 0 || f.Offset < 0 {
-		return nil, 0, autoprov.Invalid("limit", "limit and offset must not be negative")
+	if err := checkPage(&f.Limit, &f.Offset); err != nil {
+		return nil, 0, err
+	}
+	if !f.SeenBefore.IsZero() && !f.SeenAfter.IsZero() && !f.SeenAfter.Before(f.SeenBefore) {
+		return nil, 0, autoprov.Invalid("seen_after", "seen_after must be before seen_before")
 	}
 	total, err := s.st.Devices.CountDevices(ctx, f)
 	if err != nil {

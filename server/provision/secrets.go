@@ -1,9 +1,6 @@
 package provision
 
-import (
-	"crypto/rand"
-	"math/big"
-)
+import "crypto/rand"
 
 const passwordAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 
@@ -18,15 +15,22 @@ func GeneratePIN(n int) string {
 	return randomFrom("0123456789", n)
 }
 
+// randomFrom draws n characters of alphabet (at most 256) uniformly:
+// random bytes below the largest multiple of its length, one read of
+// crypto/rand for the lot (and more when too many were rejected).
 func randomFrom(alphabet string, n int) string {
-	b := make([]byte, n)
-	max := big.NewInt(int64(len(alphabet)))
-	for i := range b {
-		x, err := rand.Int(rand.Reader, max)
-		if err != nil {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/2+8)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
 			panic(err)
 		}
-		b[i] = alphabet[x.Int64()]
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
 	}
-	return string(b)
+	return string(out)
 }

@@ -142,6 +142,27 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e autoprov.AuditEvent) error
 }
 
+// Lister pages the admin lists: each returns one page (limit 0: all) and
+// the number of all matches.
+type Lister interface {
+	// ListAccounts lists the accounts matching f, ordered by extension.
+	ListAccounts(ctx context.Context, f autoprov.AccountFilter) ([]autoprov.Account, int, error)
+	// ListKeyProfiles lists the key profiles by name.
+	ListKeyProfiles(ctx context.Context, limit, offset int) ([]autoprov.KeyProfile, int, error)
+	// ListAudit lists audit events matching f, newest first.
+	ListAudit(ctx context.Context, f autoprov.AuditFilter) ([]autoprov.AuditEvent, int, error)
+}
+
+// BulkStore is the batched write path of a bulk change.
+type BulkStore interface {
+	// DevicesByMAC returns those of macs that exist, by MAC.
+	DevicesByMAC(ctx context.Context, macs []string) (map[string]autoprov.Device, error)
+	// DevicesUsingAccounts lists the MACs of the devices carrying any of exts.
+	DevicesUsingAccounts(ctx context.Context, exts []string) ([]string, error)
+	// WriteBulk makes the change in one transaction, all or nothing.
+	WriteBulk(ctx context.Context, w autoprov.BulkWrite) error
+}
+
 // Backend is a store that satisfies every concern, as server/store does.
 // It exists for wiring (New); the services themselves take the small
 // interfaces.
@@ -155,4 +176,6 @@ type Backend interface {
 	Credentials
 	DisclosureStore
 	AuditStore
+	Lister
+	BulkStore
 }

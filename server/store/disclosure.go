@@ -43,23 +43,32 @@ func (s *Store) OpenDisclosure(ctx context.Context, mac string, now time.Time, w
 
 // openDisclosure opens the window [now, now+window) in tx and audits it.
 func openDisclosure(tx *gorm.DB, mac string, now time.Time, window time.Duration, actor string) error {
-	exp := now.Add(window)
-	res := tx.Model(&deviceRow{}).Where("mac = ?", mac).Updates(map[string]any{
-		"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": exp,
-		"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
-		"disclosure_complete": nil,
-		// The phone may have been reset: its credential starts over.
-		"credential_state": autoprov.CredentialNone, "credential_password": "",
-		"credential_issued_at": nil, "credential_applied_at": nil,
-	})
+	res := tx.Model(&deviceRow{}).Where("mac = ?", mac).Updates(windowColumns(now, window))
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
 	}
-	return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureOpened, Actor: actor,
-		Detail: fmt.Sprintf("window %s, until %s", window, exp.Format(time.RFC3339))})
+	return appendAudit(tx, openedEvent(mac, now, window, actor))
+}
+
+// windowColumns are the columns opening the window [now, now+window) sets.
+func windowColumns(now time.Time, window time.Duration) map[string]any {
+	return map[string]any{
+		"disclosure_state": autoprov.DisclosureOpen, "opened_at": now, "expires_at": now.Add(window),
+		"disclosed_at": nil, "disclosed_ip": "", "disclosed_ua": "", "reserved_by": "", "reserved_until": nil,
+		"disclosure_complete": nil,
+		// The phone may have been reset: its credential starts over.
+		"credential_state": autoprov.CredentialNone, "credential_password": "",
+		"credential_issued_at": nil, "credential_applied_at": nil,
+	}
+}
+
+// openedEvent is the audit event of opening a window.
+func openedEvent(mac string, now time.Time, window time.Duration, actor string) autoprov.AuditEvent {
+	return autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureOpened, Actor: actor,
+		Detail: fmt.Sprintf("window %s, until %s", window, now.Add(window).Format(time.RFC3339))}
 }
 
 // Reserve claims the open window of a device for the transfer named token,

@@ -268,12 +268,7 @@ func (s *Store) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autopro
 		q = q.Order("CASE WHEN last_seen IS NULL THEN 1 ELSE 0 END").Order("last_seen DESC")
 	}
 	q = q.Order("mac")
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
-	}
-	if f.Offset > 0 {
-		q = q.Offset(f.Offset)
-	}
+	q = page(q, f.Limit, f.Offset)
 	var rows []deviceRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, wrap(err, "devices")
@@ -314,6 +309,15 @@ func (s *Store) filter(ctx context.Context, f autoprov.DeviceFilter) *gorm.DB {
 	}
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
+	}
+	if !f.SeenBefore.IsZero() {
+		q = q.Where("last_seen < ?", f.SeenBefore.UTC())
+	}
+	if !f.SeenAfter.IsZero() {
+		q = q.Where("last_seen >= ?", f.SeenAfter.UTC())
+	}
+	if f.Q != "" {
+		q = s.searchDevices(q, f.Q)
 	}
 	return q
 }

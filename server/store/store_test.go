@@ -36,7 +36,7 @@ var testKeys = sealed.Generate()
 // open opens a handle on the database named by dsn and closes it when the
 // test ends. Opening the same dsn twice gives two handles (two connection
 // pools, as two server processes would have) on one database.
-func open(t *testing.T, dsn string) *Store {
+func open(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(dsn, WithKeys(testKeys))
 	if err != nil {
@@ -63,7 +63,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, dsn string)) {
 // postgresDSN creates a uniquely named schema on the server named by
 // $AUTOPROV_TEST_POSTGRES and returns a DSN whose search_path is that
 // schema; the schema is dropped when the test ends.
-func postgresDSN(t *testing.T) string {
+func postgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(postgresEnv)
 	if base == "" {
@@ -97,7 +97,7 @@ func postgresDSN(t *testing.T) string {
 	return withSearchPath(t, base, schema)
 }
 
-func withSearchPath(t *testing.T, dsn, schema string) string {
+func withSearchPath(t testing.TB, dsn, schema string) string {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return dsn + " search_path=" + schema // key=value form
 	}

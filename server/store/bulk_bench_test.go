@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors/all"
+)
+
+// bulkCore is the real core on s, as the server wires it.
+func bulkCore(t testing.TB, s *Store) *provision.Inventory {
+	t.Helper()
+	reg, err := all.Registry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, inv := provision.New(provision.Options{Registry: reg}, s)
+	return inv
+}
+
+// fleet is a bulk change of n T54W phones, each with an account of its
+// own (generated password, display name), from first on.
+func fleet(first, n int) autoprov.BulkInput {
+	in := autoprov.BulkInput{Accounts: make([]autoprov.AccountInput, n), Devices: make([]autoprov.DeviceInput, n)}
+	model := "T54W"
+	for i := range n {
+		ext, name := fmt.Sprint(100000+first+i), fmt.Sprintf("User %d", first+i)
+		mac := fmt.Sprintf("805ec0%06x", first+i)
+		label := "Desk " + ext
+		in.Accounts[i] = autoprov.AccountInput{Extension: &ext, DisplayName: &name}
+		in.Devices[i] = autoprov.DeviceInput{MAC: &mac, Model: &model, Label: &label, Accounts: &[]string{ext}}
+	}
+	return in
+}
+
+// BenchmarkBulk100k is the fleet-scale bulk create: 100,000 devices, each
+// with an account of its own, in one POST /api/v1/bulk's core call (the
+// rules of the single endpoints, a window and audit rows per device), into
+// an empty database: a SQLite file, and PostgreSQL when
+// AUTOPROV_TEST_POSTGRES is set. Reports rows (accounts + devices) per
+// second and seconds per bulk.
+func BenchmarkBulk100k(b *testing.B) {
+	const n = 100_000
+	run := func(b *testing.B, dsn func(b *testing.B) string) {
+		for b.Loop() {
+			b.StopTimer()
+			s := open(b, dsn(b))
+			inv := bulkCore(b, s)
+			in := fleet(0, n)
+			b.StartTimer()
+			start := time.Now()
+			res, err := inv.Bulk(context.Background(), in, false, "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(start)
+			b.StopTimer()
+			if len(res.DevicesCreated) != n || len(res.AccountsCreated) != n {
+				b.Fatalf("created %d devices, %d accounts", len(res.DevicesCreated), len(res.AccountsCreated))
+			}
+			b.ReportMetric(float64(2*n)/took.Seconds(), "rows/s")
+			b.ReportMetric(took.Seconds(), "s/bulk")
+			s.Close()
+			b.StartTimer()
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		run(b, func(b *testing.B) string { return filepath.Join(b.TempDir(), "bench.db") })
+	})
+	b.Run("postgres", func(b *testing.B) {
+		run(b, func(b *testing.B) string { return postgresDSN(b) })
+	})
+}
