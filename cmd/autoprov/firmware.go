@@ -107,7 +107,9 @@ func firmwareCommand(ctx context.Context, args []string, lookupEnv func(string) 
 		return nil
 	}
 
-	k, err := loadKeyring(c.data, c.secretKey, false)
+	// A first use of a data directory makes its keyring, as the server's
+	// first start would (the database it creates needs one).
+	k, err := loadKeyring(c.data, c.secretKey, true)
 	if err != nil {
 		return err
 	}
