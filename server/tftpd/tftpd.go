@@ -13,6 +13,7 @@
 package tftpd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -381,7 +382,7 @@ func (r *run) readFirmware(p, remote string, rf io.ReaderFrom) error {
 	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
 		ot.SetSize(size)
 	}
-	body := &firmwareReader{dl: dl, ctx: r.ctx, size: size}
+	body := &firmwareReader{dl: dl, ctx: r.ctx, size: size, r: bufio.NewReaderSize(dl.File, 256<<10)}
 	n, xerr := rf.ReadFrom(body)
 	if xerr == nil && n < size {
 		xerr = fmt.Errorf("only %d of %d bytes read", n, size)
@@ -394,9 +395,11 @@ func (r *run) readFirmware(p, remote string, rf io.ReaderFrom) error {
 	return nil
 }
 
-// firmwareReader is a firmware file as pin/tftp reads it: the first read
-// (block 1 about to go out) begins the download's record.
+// firmwareReader is a firmware file as pin/tftp reads it (through a
+// buffer: one read of the disk per 256 KiB, not per block): the first
+// read (block 1 about to go out) begins the download's record.
 type firmwareReader struct {
+	r     io.Reader
 	dl    *firmware.Download
 	ctx   context.Context
 	size  int64
@@ -408,7 +411,7 @@ func (b *firmwareReader) Read(p []byte) (int, error) {
 		b.begun = true
 		b.dl.Begin(b.ctx, b.size)
 	}
-	return b.dl.File.Read(p)
+	return b.r.Read(p)
 }
 
 // sendingReader is the body as pin/tftp reads it. pin/tftp reads the data
