@@ -356,3 +356,23 @@ func TestFirmwareCLI(t *testing.T) {
 		t.Errorf("the same bytes twice are stored %d times: %v", len(files), files)
 	}
 }
+
+// TestFirmwarePhoneNetworks: the download routes are phone routes: a
+// client outside --phone-networks gets 404 for a file that exists, over
+// HTTP and TFTP.
+func TestFirmwarePhoneNetworks(t *testing.T) {
+	s := start(t, "--phone-networks", "10.0.0.0/8")
+	img, _ := randomImage(t, 5000)
+	code, f, raw := s.upload(fwQuery, "application/octet-stream", bytes.NewReader(img))
+	if code != 201 {
+		t.Fatalf("upload: %d %s", code, raw)
+	}
+	for _, p := range []string{f.Path, "/prov" + f.Path} {
+		if code, _, _ := s.get(p, ""); code != 404 {
+			t.Errorf("GET %s from outside the phone networks: %d, want 404", p, code)
+		}
+	}
+	if body, ok := s.tftp(strings.TrimPrefix(f.Path, "/")); ok {
+		t.Errorf("TFTP from outside the phone networks: %d bytes", len(body))
+	}
+}
