@@ -29,6 +29,8 @@ func command(name string) commandFunc {
 		return backup
 	case "restore":
 		return restore
+	case "firmware":
+		return firmwareCmd
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
@@ -51,6 +53,7 @@ type config struct {
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
 	phoneCAs                                  []phoneCASpec                     // --phone-ca <vendor>=<pem file>
 	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
+	firmwareMax                               int64                             // --firmware-max-bytes
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
@@ -58,7 +61,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return config{}, fmt.Errorf("unknown command %q (commands: serve, rotate-key, backup, restore)", args[0])
+		return config{}, fmt.Errorf("unknown command %q (commands: serve, rotate-key, backup, restore, firmware)", args[0])
 	}
 	env := func(name, def string) string {
 		// An empty AUTOPROV_TFTP disables TFTP; other empty variables are unset.
@@ -94,6 +97,11 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 		phoneCA.fromEnv = true
 	}
 	fs.Var(phoneCA, "phone-ca", "<vendor>=<PEM file>: per-device files of that vendor's phones go only over HTTPS to a client certificate that chains to this CA and names the file's MAC; repeatable or comma-separated; needs --https (AUTOPROV_PHONE_CA)")
+	fwMax, err := strconv.ParseInt(env("AUTOPROV_FIRMWARE_MAX_BYTES", strconv.FormatInt(firmware.DefaultMaxBytes, 10)), 10, 64)
+	if err != nil {
+		return config{}, fmt.Errorf("AUTOPROV_FIRMWARE_MAX_BYTES: %v", err)
+	}
+	fs.Int64Var(&c.firmwareMax, "firmware-max-bytes", fwMax, "the largest firmware image an upload may carry, in bytes (AUTOPROV_FIRMWARE_MAX_BYTES)")
 	win, err := time.ParseDuration(env("AUTOPROV_DISCLOSURE_WINDOW", "10m"))
 	if err != nil {
 		return config{}, fmt.Errorf("AUTOPROV_DISCLOSURE_WINDOW: %v", err)
@@ -110,6 +118,9 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	}
 	if c.adminNets, err = netlist.Parse(adminNets); err != nil {
 		return config{}, fmt.Errorf("--admin-networks (AUTOPROV_ADMIN_NETWORKS): %v", err)
+	}
+	if c.firmwareMax < 1 {
+		return config{}, errors.New("--firmware-max-bytes must be at least 1")
 	}
 	if c.window < time.Second {
 		return config{}, errors.New("--disclosure-window must be at least 1s")
@@ -244,12 +255,16 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		// Instances sharing the keyring accept each other's Digest nonces.
 		NonceKey: keys.src.Ring().Derive("digest nonce"),
 	}, st)
+	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), st, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
+	if err != nil {
+		return err
+	}
 	ui, err := web.New(inventory, log, token)
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
 	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs})
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw})
 	if err != nil {
 		return err
 	}
@@ -262,7 +277,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig(phoneCAPool)) })
 	}
 	if tftpConn != nil {
-		srv := tftpd.New(phones, log, tftpd.WithNetworks(c.phoneNets))
+		srv := tftpd.New(phones, log, tftpd.WithNetworks(c.phoneNets), tftpd.WithFirmware(fw))
 		g.Go(func() error { return srv.Serve(gctx, tftpConn) })
 	}
 	if pnp != nil {

@@ -46,7 +46,7 @@ func newAccess() *access {
 }
 
 // allowList applies the allow-lists by the route a request matched: the
-// phone routes follow Config.PhoneNetworks and answer a client outside it
+// phone routes (/prov/ and /firmware/) follow Config.PhoneNetworks and answer a client outside it
 // exactly as a miss (404 "not found", and 403 for an upload, which every
 // client gets), so the answer reveals nothing; /healthz is open to every
 // client (it tells only "ok"), and so is a path with no route (404
@@ -59,7 +59,7 @@ func (s *Server) allowList(c *gin.Context) {
 	switch {
 	case route == "" || route == "/healthz":
 		return
-	case strings.HasPrefix(route, "/prov/"):
+	case strings.HasPrefix(route, "/prov/"), strings.HasPrefix(route, "/firmware/"):
 		if s.cfg.PhoneNetworks.AllowsString(ip) {
 			return
 		}

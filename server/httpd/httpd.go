@@ -92,6 +92,11 @@ type Config struct {
 	// it opens. The TLS configuration given to ServeTLS must request client
 	// certificates (tls.RequestClientCert) for them to arrive.
 	PhoneCAs []PhoneCA
+	// Firmware serves the firmware routes (uploads and the catalogue under
+	// /api/v1/firmware, downloads under /firmware/ and /prov/firmware/);
+	// they answer 404 when nil. A firmware upload is bounded by its
+	// MaxBytes, not by MaxBody.
+	Firmware Firmware
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:
@@ -155,9 +160,13 @@ func New(cfg Config) (*Server, error) {
 	prov.HEAD("/*file", s.phoneGet)
 	prov.PUT("/*file", s.phoneUpload)
 	prov.POST("/*file", s.phonePost)
+	e.GET("/firmware/*file", s.firmwareFile)
+	e.HEAD("/firmware/*file", s.firmwareFile)
 
 	api := e.Group("/api/v1", s.auth, s.limitBody)
 	s.routes(api)
+	// Firmware uploads are streamed to disk up to their own cap.
+	s.firmwareRoutes(api, e.Group("/api/v1", s.auth))
 	if cfg.Mount != nil {
 		cfg.Mount(e)
 	}

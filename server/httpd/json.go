@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -333,4 +334,24 @@ func bulkErrorOut(e *autoprov.BulkError) bulkErrorJSON {
 	return bulkErrorJSON{Error: e.Error(), Errors: each(e.Errors, func(r autoprov.BulkRowError) bulkRowErrorJSON {
 		return bulkRowErrorJSON{Kind: r.Kind, Index: r.Index, Field: r.Field, Error: r.Message}
 	})}
+type firmwareJSON struct {
+	ID         int64     `json:"id"`
+	Vendor     string    `json:"vendor"`
+	Models     []string  `json:"models"`
+	Version    string    `json:"version"`
+	Name       string    `json:"name"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	Path       string    `json:"path"`
+	UploadedAt time.Time `json:"uploaded_at"`
+	UploadedBy string    `json:"uploaded_by"`
+}
+
+func firmwareOut(f autoprov.Firmware) firmwareJSON {
+	models := f.Models
+	if models == nil {
+		models = []string{}
+	}
+	return firmwareJSON{ID: f.ID, Vendor: f.Vendor, Models: models, Version: f.Version, Name: f.Name, Size: f.Size,
+		SHA256: f.SHA256, Path: "/" + firmware.Path(f), UploadedAt: f.UploadedAt, UploadedBy: f.UploadedBy}
 }

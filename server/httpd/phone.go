@@ -94,6 +94,10 @@ func (s *Server) phoneGet(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if strings.HasPrefix(req.Path, "firmware/") {
+		s.firmwareGet(c, req.Path)
+		return
+	}
 	req.SecretFree = c.Request.Method == http.MethodHead || conditional(c.Request)
 	res, ok := s.provide(c, req)
 	if !ok {

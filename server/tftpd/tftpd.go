@@ -13,6 +13,7 @@
 package tftpd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -20,11 +21,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pin/tftp/v3"
 
+	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
@@ -38,6 +41,19 @@ type Provider interface {
 	// error becomes "not available". The edge calls Sending before block 1
 	// and End exactly once on a non-nil Result.
 	Provide(ctx context.Context, req vendors.Request) (*provision.Result, error)
+}
+
+// Firmware is what the edge needs from the firmware store
+// (*firmware.Store): the file a "firmware/..." name points at.
+type Firmware interface {
+	Open(ctx context.Context, name string, who firmware.Requester) (*firmware.Download, error)
+}
+
+// WithFirmware serves the firmware store's files: a read request for
+// "firmware/<hash prefix>/<name>" (or with "prov/" before it) is streamed
+// from the file on disk, with tsize and blksize, and recorded per device.
+func WithFirmware(f Firmware) Option {
+	return func(s *Server) { s.firmware = f }
 }
 
 // Defaults of the options.
@@ -123,6 +139,7 @@ type Server struct {
 	maxBlockSize   int
 	provideTimeout time.Duration
 	allow          netlist.List // clients allowed to read (WithNetworks)
+	firmware       Firmware     // firmware files (WithFirmware), or nil
 
 	now   func() time.Time // the clock of the log limiter (tests)
 	quiet *ratelimit.Keyed // repeated refusals and failures
@@ -276,6 +293,10 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		return errAccess
 	}
 
+	if s.firmware != nil && strings.HasPrefix(p, "firmware/") {
+		return r.readFirmware(p, remote, rf)
+	}
+
 	var res *provision.Result
 	var end error = provision.ErrNotDelivered
 	defer func() {
@@ -340,6 +361,57 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	s.log.Info("tftp transfer", attrs...)
 	// ReadFrom has already sent an error to the phone if it failed.
 	return nil
+}
+
+// readFirmware streams a firmware file from disk. pin/tftp reads it block
+// by block (blksize as negotiated); tsize is its size.
+func (r *run) readFirmware(p, remote string, rf io.ReaderFrom) error {
+	s := r.s
+	ctx, cancel := context.WithTimeout(r.ctx, s.provideTimeout)
+	dl, err := s.firmware.Open(ctx, p, firmware.Requester{RemoteIP: remote, Transport: "tftp"})
+	cancel()
+	switch {
+	case err != nil && errors.Is(err, vendors.ErrNotFound):
+		s.logLimited(slog.LevelInfo, "tftp firmware not found", p, remote, err.Error())
+		return errNotFound
+	case err != nil:
+		s.logLimited(slog.LevelError, "tftp firmware failed", p, remote, err.Error())
+		return errUnavailable
+	}
+	size := dl.Firmware.Size
+	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
+		ot.SetSize(size)
+	}
+	body := &firmwareReader{dl: dl, ctx: r.ctx, size: size, r: bufio.NewReaderSize(dl.File, 256<<10)}
+	n, xerr := rf.ReadFrom(body)
+	if xerr == nil && n < size {
+		xerr = fmt.Errorf("only %d of %d bytes read", n, size)
+	}
+	if !body.begun {
+		// The client went away before block 1 (say, after the OACK).
+		dl.Begin(r.ctx, size)
+	}
+	dl.End(n, xerr)
+	return nil
+}
+
+// firmwareReader is a firmware file as pin/tftp reads it (through a
+// buffer: one read of the disk per 256 KiB, not per block): the first
+// read (block 1 about to go out) begins the download's record.
+type firmwareReader struct {
+	r     io.Reader
+	dl    *firmware.Download
+	ctx   context.Context
+	size  int64
+	begun bool
+}
+
+func (b *firmwareReader) Read(p []byte) (int, error) {
+	if !b.begun {
+		b.begun = true
+		b.dl.Begin(b.ctx, b.size)
+	}
+	return b.r.Read(p)
 }
 
 // sendingReader is the body as pin/tftp reads it. pin/tftp reads the data
