@@ -281,14 +281,17 @@ func (c *apiClient) list(ctx context.Context, vendor, model string) ([]fwEntry, 
 		if err != nil {
 			return nil, err
 		}
-		var page []fwEntry
+		var page struct {
+			Items []fwEntry `json:"items"`
+			Total int       `json:"total"`
+		}
 		if err := c.do(req, &page); err != nil {
 			return nil, err
 		}
-		all = append(all, page...)
-		if len(page) < 500 {
+		all = append(all, page.Items...)
+		if len(page.Items) == 0 || len(all) >= page.Total {
 			return all, nil
 		}
-		offset += len(page)
+		offset += len(page.Items)
 	}
 }

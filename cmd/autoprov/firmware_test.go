@@ -98,9 +98,9 @@ func firmwareFiles(t *testing.T, data string) []string {
 
 func (s *server) firmwareList() []fwOut {
 	s.t.Helper()
-	var list []fwOut
+	var list struct{ Items []fwOut }
 	s.must(200, "GET", "/api/v1/firmware", nil, &list)
-	return list
+	return list.Items
 }
 
 // downloads reads the download records from the server's database.

@@ -75,24 +75,17 @@ func (s *Server) listFirmware(c *gin.Context) {
 		s.fail(c, autoprov.ErrNotFound)
 		return
 	}
-	f := autoprov.FirmwareFilter{Vendor: c.Query("vendor"), Model: c.Query("model")}
-	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
-		if q := c.Query(name); q != "" {
-			n, err := strconv.Atoi(q)
-			if err != nil || n < 0 {
-				s.fail(c, autoprov.Invalid(name, "%s must be a whole number, 0 or more", name))
-				return
-			}
-			*dst = n
-		}
+	limit, offset, ok := s.page(c)
+	if !ok {
+		return
 	}
+	f := autoprov.FirmwareFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), Limit: limit, Offset: offset}
 	fs, total, err := s.cfg.Firmware.List(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Header("X-Total-Count", strconv.Itoa(total))
-	c.JSON(http.StatusOK, each(fs, firmwareOut))
+	list(c, fs, firmwareOut, total, limit, offset)
 }
 
 func (s *Server) getFirmware(c *gin.Context) {

@@ -334,6 +334,8 @@ func bulkErrorOut(e *autoprov.BulkError) bulkErrorJSON {
 	return bulkErrorJSON{Error: e.Error(), Errors: each(e.Errors, func(r autoprov.BulkRowError) bulkRowErrorJSON {
 		return bulkRowErrorJSON{Kind: r.Kind, Index: r.Index, Field: r.Field, Error: r.Message}
 	})}
+}
+
 type firmwareJSON struct {
 	ID         int64     `json:"id"`
 	Vendor     string    `json:"vendor"`
