@@ -43,6 +43,9 @@ type Options struct {
 	// names the file's MAC (vendors.Request.ClientCerts; --phone-ca).
 	// Other vendors and common files are unaffected.
 	ClientCertVendors []string
+	// Resync sends the SIP requests of Inventory.ResyncDevice and Resync
+	// (server/resync); without it every resync fails, saying so.
+	Resync SIPSender
 }
 
 func (o Options) withDefaults() Options {
