@@ -25,6 +25,7 @@ import (
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/resync"
 	"github.com/autoprov/autoprov/server/sippnp"
 	"github.com/autoprov/autoprov/server/sniff"
 	"github.com/autoprov/autoprov/server/store"
@@ -241,12 +242,13 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		ClientCertVendors: phoneCAVendors(phoneCAs),
 		// Instances sharing the keyring accept each other's Digest nonces.
 		NonceKey: keys.src.Ring().Derive("digest nonce"),
+		Resync:   &resync.Sender{},
 	}, st)
 	ui, err := web.New(inventory, log, token)
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
-	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Log: log, AdminToken: token, Mount: ui.Mount,
+	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
 		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs})
 	if err != nil {
 		return err

@@ -271,3 +271,29 @@ type auditJSON struct {
 }
 
 func auditOut(e autoprov.AuditEvent) auditJSON { return auditJSON(e) }
+
+// resyncJSON is one device's resync result.
+type resyncJSON struct {
+	MAC    string `json:"mac"`
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func resyncOut(r autoprov.ResyncResult) resyncJSON { return resyncJSON(r) }
+
+// resyncInputJSON is POST /devices/{mac}/resync (an empty body is
+// {"reboot": false}).
+type resyncInputJSON struct {
+	Reboot bool `json:"reboot"`
+}
+
+// bulkResyncInputJSON is POST /resync.
+type bulkResyncInputJSON struct {
+	MACs   []string `json:"macs"`
+	Reboot bool     `json:"reboot"`
+}
+
+// bulkResyncJSON answers POST /resync: one result per MAC, in order.
+type bulkResyncJSON struct {
+	Results []resyncJSON `json:"results"`
+}
