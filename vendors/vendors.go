@@ -233,10 +233,10 @@ type Device struct {
 	ProvisionPassword string
 	// PnPOff asks the per-device file to switch the phone's SIP
 	// multicast plug-and-play off, where the vendor documents a parameter
-	// for it: the core sets it once the phone got its secrets (see
-	// README.md, "PnP off once provisioned"). When false a driver writes
-	// nothing about PnP (the phone keeps its factory default, on); common
-	// files never see it set.
+	// for it: the core sets it for every assigned device, so the file
+	// that carries the secrets does (see README.md, "PnP off once
+	// provisioned"). When false a driver writes nothing about PnP (the
+	// phone keeps its factory default, on); common files never see it set.
 	PnPOff bool
 }
 

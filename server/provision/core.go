@@ -156,7 +156,7 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 		MAC: dev.MAC, Vendor: dev.Vendor, Model: model.Name, Label: dev.Label,
 		Lines: lines, Keys: l.sorted(), Settings: vs, Zone: zone, ProvisionURL: base,
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
-		PnPOff: gotSecrets(dev, withSecrets),
+		PnPOff: pnpOff(dev),
 	}
 	if _, ok := v.(vendors.DirectoryRenderer); ok {
 		vd.DirectoryURL = base + directoryPrefix + url.PathEscape(dev.Vendor) + "/" + url.PathEscape(model.Name) + ".xml"
@@ -164,25 +164,15 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 	return vd, nil
 }
 
-// gotSecrets says whether the phone has (or, with this file, gets) its
-// secrets, which is when its per-device file switches plug-and-play off
-// (vendors.Device.PnPOff): the file carries them, or its window was
-// consumed (the secrets left at the first byte of a transfer), or its
-// provisioning credential was issued or applied since the window last
-// opened. A device whose window is open (a reset phone may wait for its
-// secrets), expired unused or never opened keeps PnP as it is: the
-// drivers then write nothing about it, and a phone that switched it off
-// earlier keeps it off.
-func gotSecrets(dev autoprov.Device, withSecrets bool) bool {
-	if dev.State != autoprov.StateAssigned {
-		return false
-	}
-	switch {
-	case withSecrets, dev.Disclosure.State == autoprov.DisclosureConsumed:
-		return true
-	}
-	return dev.Credential.State == autoprov.CredentialIssued || dev.Credential.State == autoprov.CredentialApplied
-}
+// pnpOff says whether a device's per-device file switches plug-and-play
+// off (vendors.Device.PnPOff): for every assigned device, so from the
+// transfer that carries its secrets on. It deliberately does not follow
+// the window's state (open, consumed, expired): the file without secrets
+// must look the same whether the secrets were taken or not (a HEAD or a
+// conditional GET reveals nothing about the window). Unassigned phones
+// never get a per-device file, and common files never get PnPOff: the
+// factory default (on) stays for them.
+func pnpOff(dev autoprov.Device) bool { return dev.State == autoprov.StateAssigned }
 
 // commonDevice is the driver's view for a file every phone of a model
 // shares: settings and where to fetch from, no lines, keys or secrets.

@@ -187,7 +187,7 @@ func TestGolden(t *testing.T) {
 		t.Run(c.dir, func(t *testing.T) {
 			d := vendortest.SampleDevice(model(t, c.model))
 			d.FirmwareURL = "http://prov.example.com:8080/fw/Gigaset-Nx70-V2.65.0-build.8504c90.bin"
-			d.PnPOff = c.dir == "nx70-n870" // got its secrets; the others not yet
+			d.PnPOff = c.dir == "nx70-n870" // adopted (the core sets it); the others as a common view
 			name := driver().Files(d)[0]
 			vendortest.Golden(t, c.dir+"/"+name, []byte(render(t, name, d)))
 			nd := *d

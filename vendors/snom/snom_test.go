@@ -688,7 +688,7 @@ func TestVendorClassScores(t *testing.T) {
 }
 
 // TestPnPOff: pnp_config off and PnP out of provisioning_order only in the
-// per-device file of a device that got its secrets (Snom); the P-series
+// per-device file of an adopted device (Snom); the P-series
 // documents no pnp_config, so only its order changes.
 func TestPnPOff(t *testing.T) {
 	for _, c := range []struct {

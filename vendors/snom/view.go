@@ -78,7 +78,7 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 	// Keep the phone on the setting server it was given: DHCP may still
 	// re-point it, the cloud redirection may not (snom.md §6; gigaset.md
 	// §7 for the P-series' dhcp114 source). PnP stays in the order until
-	// the phone got its secrets (Device.PnPOff): then the order drops it,
+	// the device is adopted (Device.PnPOff): then the order drops it,
 	// and a Snom also gets pnp_config off (snom.md §6; the P-series
 	// documents no pnp_config, so its order alone says it).
 	v.ProvisioningOrder = "pnp:stop dhcp:stop"

@@ -734,9 +734,9 @@ func FuzzIdentify(f *testing.F) {
 	})
 }
 
-// TestPnPOff: a device that got its secrets (Device.PnPOff) has
-// static.auto_provision.pnp_enable = 0 in its per-device file; one that did
-// not, and every common file, say nothing about PnP (factory default on).
+// TestPnPOff: an adopted device (Device.PnPOff) has
+// static.auto_provision.pnp_enable = 0 in its per-device file; without it,
+// and in every common file, nothing about PnP (factory default on).
 func TestPnPOff(t *testing.T) {
 	d := newDriver(t)
 	dev := sampleDevice(t, d, "T54W")
