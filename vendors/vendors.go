@@ -241,6 +241,13 @@ type Device struct {
 	// credential; drivers render both only when the password is set.
 	ProvisionUser     string
 	ProvisionPassword string
+	// PnPOff asks the per-device file to switch the phone's SIP
+	// multicast plug-and-play off, where the vendor documents a parameter
+	// for it: the core sets it for every assigned device, so the file
+	// that carries the secrets does (see README.md, "PnP off once
+	// provisioned"). When false a driver writes nothing about PnP (the
+	// phone keeps its factory default, on); common files never see it set.
+	PnPOff bool
 }
 
 // Line is one SIP account on a phone.

@@ -371,6 +371,32 @@ func (u *UI) reopen(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
 
+// resync tells the phone to fetch its configuration now (or to reboot)
+// and shows what came of it on the device's page.
+func (u *UI) resync(c *gin.Context) {
+	mac, ok := u.macParam(c)
+	if !ok {
+		return
+	}
+	reboot := c.PostForm("reboot") != ""
+	r, err := u.core.ResyncDevice(c.Request.Context(), mac, reboot, actor(c))
+	if err != nil {
+		if errors.Is(err, autoprov.ErrNotFound) {
+			u.failErr(c, err)
+			return
+		}
+		status, msg := u.explain(c, err)
+		u.renderDevice(c, mac, status, msg)
+		return
+	}
+	what := "Resync"
+	if reboot {
+		what = "Reboot"
+	}
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("%s %s: %s.", what, r.Status, r.Detail))
+	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
+}
+
 type previewData struct {
 	MAC, Name, ContentType, Body string
 }

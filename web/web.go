@@ -49,6 +49,7 @@ type Core interface {
 	SetKeys(ctx context.Context, mac string, keys []autoprov.KeySpec, actor string) (autoprov.Device, error)
 	DeleteDevice(ctx context.Context, mac, actor string) error
 	OpenDisclosure(ctx context.Context, mac, actor string) (autoprov.Disclosure, error)
+	ResyncDevice(ctx context.Context, mac string, reboot bool, actor string) (autoprov.ResyncResult, error)
 	PreviewFiles(ctx context.Context, mac string) ([]string, error)
 	Preview(ctx context.Context, mac, name, base string) (*vendors.File, error)
 	Layout(ctx context.Context, mac string) ([]autoprov.LayoutKey, error)
@@ -171,6 +172,7 @@ func (u *UI) Mount(e *gin.Engine) {
 	p.POST("/logout", u.logout)
 	p.POST("/devices/:mac/adopt", u.adopt)
 	p.POST("/devices/:mac/disclosure", u.reopen)
+	p.POST("/devices/:mac/resync", u.resync)
 	p.POST("/accounts", u.createAccount)
 	p.POST("/devices/:mac/edit", u.editDevice)
 	p.POST("/devices/:mac/keys", u.saveDeviceKeys)

@@ -480,3 +480,32 @@ func TestInboxPaged(t *testing.T) {
 	}
 	e.get("/ui/inbox?limit=0").want(t, http.StatusBadRequest)
 }
+
+// TestResyncButton: the device page's Resync button (CSRF-protected)
+// shows the phone's answer; a device never seen gets a clear conflict.
+func TestResyncButton(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.account("201", "Alice")
+	e.fetch()
+	csrf := e.csrf()
+	e.post("/ui/devices/"+phoneMAC+"/adopt", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"}, "account": {"201"}}).want(t, http.StatusSeeOther)
+	e.get("/ui/devices/"+phoneMAC).has(t, `action="/ui/devices/`+phoneMAC+`/resync"`, ">Resync</button>")
+
+	e.post("/ui/devices/"+phoneMAC+"/resync", url.Values{}).want(t, http.StatusForbidden)
+	e.post("/ui/devices/"+phoneMAC+"/resync", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther, "/ui/devices/"+phoneMAC)
+	e.get("/ui/devices/"+phoneMAC).has(t, "Resync sent: 200 OK.")
+	e.post("/ui/devices/"+phoneMAC+"/resync", url.Values{"csrf": {csrf}, "reboot": {"1"}}).want(t, http.StatusSeeOther)
+	e.get("/ui/devices/"+phoneMAC).has(t, "Reboot sent: 200 OK.")
+	evs, err := e.core.Audit(context.Background(), phoneMAC, 10)
+	if err != nil || len(evs) < 2 || evs[0].Event != autoprov.EventDeviceResync || !strings.HasPrefix(evs[0].Actor, "ui@") || evs[0].Detail != "reboot=true: sent (200 OK)" {
+		t.Fatalf("audit: %+v %v", evs, err)
+	}
+
+	mac, model := "001565654321", "T46S"
+	if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: &mac, Model: &model}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.post("/ui/devices/"+mac+"/resync", url.Values{"csrf": {csrf}}).want(t, http.StatusConflict).has(t, "no address of the phone is known")
+	e.post("/ui/devices/001565000000/resync", url.Values{"csrf": {csrf}}).want(t, http.StatusNotFound)
+}

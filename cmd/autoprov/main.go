@@ -27,6 +27,7 @@ import (
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/resync"
 	"github.com/autoprov/autoprov/server/sippnp"
 	"github.com/autoprov/autoprov/server/sniff"
 	"github.com/autoprov/autoprov/server/store"
@@ -254,6 +255,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		ClientCertVendors: phoneCAVendors(phoneCAs),
 		// Instances sharing the keyring accept each other's Digest nonces.
 		NonceKey: keys.src.Ring().Derive("digest nonce"),
+		Resync:   &resync.Sender{},
 	}, st)
 	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), st, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
 	if err != nil {
@@ -263,7 +265,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
-	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Log: log, AdminToken: token, Mount: ui.Mount,
+	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
 		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw})
 	if err != nil {
 		return err

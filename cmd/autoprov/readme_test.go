@@ -72,7 +72,7 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	script := readmeBlock(t, readme, "## Quick start") + readmeBlock(t, readme, "## Admin REST API") + readmeBlock(t, readme, "### Bulk changes")
+	script := readmeBlock(t, readme, "## Quick start") + readmeBlock(t, readme, "## Admin REST API") + readmeBlock(t, readme, "### Bulk changes") + readmeBlock(t, readme, "## Resync: fetch your config now")
 	httpPort, tftpPort := freePort(t, "tcp"), freePort(t, "udp")
 	for _, r := range []struct{ old, new string }{
 		{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `},
@@ -112,7 +112,8 @@ func TestReadmeQuickStart(t *testing.T) {
 	out := stdout.String()
 	for _, want := range []string{`"sip_server":"pbx.example.com"`, `"extension":"201"`,
 		"account.1.user_name = 201", "account.1.password = ", `"type":"speed_dial","value":"5551234"`,
-		`"dry_run":true`, `"created_keys":["805ec0aabb02","805ec0aabb03"],"updated_keys":["805ec0aabb01"]`, `"total":1`} {
+		`"dry_run":true`, `"created_keys":["805ec0aabb02","805ec0aabb03"],"updated_keys":["805ec0aabb01"]`, `"total":1`,
+		`{"mac":"805ec0aabb01","status":"sent","detail":"`, `"results":[`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pasted Quick start printed no %q:\n%s", want, out)
 		}

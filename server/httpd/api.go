@@ -59,6 +59,58 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/inbox/stats", s.inboxStats)
 
 	api.POST("/bulk", s.bulk)
+	api.POST("/devices/:mac/resync", s.resyncDevice)
+	api.POST("/resync", s.resyncMany)
+}
+
+// resyncDevice tells one phone to fetch its configuration now: 200 with
+// the result (sent, unsupported, failed), 404, or 409 when no address of
+// the phone is known. It waits at most about 2 s for the phone.
+func (s *Server) resyncDevice(c *gin.Context) {
+	if s.cfg.Resync == nil {
+		s.fail(c, autoprov.ErrNotFound)
+		return
+	}
+	mac, ok := s.mac(c)
+	if !ok {
+		return
+	}
+	var in resyncInputJSON
+	if c.Request.ContentLength != 0 {
+		if err := bind(c, &in); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	r, err := s.cfg.Resync.ResyncDevice(c.Request.Context(), mac, in.Reboot, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, resyncOut(r))
+}
+
+// resyncMany resyncs many phones at once: one result per MAC.
+func (s *Server) resyncMany(c *gin.Context) {
+	if s.cfg.Resync == nil {
+		s.fail(c, autoprov.ErrNotFound)
+		return
+	}
+	var in bulkResyncInputJSON
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	rs, err := s.cfg.Resync.Resync(c.Request.Context(), in.MACs, in.Reboot, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := bulkResyncJSON{Results: make([]resyncJSON, len(rs))}
+	for i, r := range rs {
+		out.Results[i] = resyncOut(r)
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) inboxStats(c *gin.Context) {

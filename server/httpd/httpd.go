@@ -39,6 +39,13 @@ type Inbox interface {
 	InboxStats(ctx context.Context) (provision.InboxStats, error)
 }
 
+// Resyncer serves the resync routes: the phone is told, over SIP, to
+// fetch its configuration now (provision.Inventory).
+type Resyncer interface {
+	ResyncDevice(ctx context.Context, mac string, reboot bool, actor string) (autoprov.ResyncResult, error)
+	Resync(ctx context.Context, macs []string, reboot bool, actor string) ([]autoprov.ResyncResult, error)
+}
+
 // Inventory is what the REST API calls: the admin side of the core
 // (*provision.Inventory).
 type Inventory interface {
@@ -79,7 +86,10 @@ type Config struct {
 	Inventory Inventory
 	// Inbox serves GET /api/v1/inbox/stats; the route answers 404 when nil.
 	Inbox Inbox
-	Log   *slog.Logger
+	// Resync serves POST /api/v1/devices/{mac}/resync and /api/v1/resync;
+	// the routes answer 404 when nil.
+	Resync Resyncer
+	Log    *slog.Logger
 	// AdminToken is the bearer token of the admin API.
 	AdminToken string
 	// PhoneNetworks and AdminNetworks are the allow-lists of the phone

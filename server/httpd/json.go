@@ -357,3 +357,29 @@ func firmwareOut(f autoprov.Firmware) firmwareJSON {
 	return firmwareJSON{ID: f.ID, Vendor: f.Vendor, Models: models, Version: f.Version, Name: f.Name, Size: f.Size,
 		SHA256: f.SHA256, Path: "/" + firmware.Path(f), UploadedAt: f.UploadedAt, UploadedBy: f.UploadedBy}
 }
+
+// resyncJSON is one device's resync result.
+type resyncJSON struct {
+	MAC    string `json:"mac"`
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func resyncOut(r autoprov.ResyncResult) resyncJSON { return resyncJSON(r) }
+
+// resyncInputJSON is POST /devices/{mac}/resync (an empty body is
+// {"reboot": false}).
+type resyncInputJSON struct {
+	Reboot bool `json:"reboot"`
+}
+
+// bulkResyncInputJSON is POST /resync.
+type bulkResyncInputJSON struct {
+	MACs   []string `json:"macs"`
+	Reboot bool     `json:"reboot"`
+}
+
+// bulkResyncJSON answers POST /resync: one result per MAC, in order.
+type bulkResyncJSON struct {
+	Results []resyncJSON `json:"results"`
+}

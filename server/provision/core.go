@@ -47,6 +47,9 @@ type Options struct {
 	// names the file's MAC (vendors.Request.ClientCerts; --phone-ca).
 	// Other vendors and common files are unaffected.
 	ClientCertVendors []string
+	// Resync sends the SIP requests of Inventory.ResyncDevice and Resync
+	// (server/resync); without it every resync fails, saying so.
+	Resync SIPSender
 }
 
 func (o Options) withDefaults() Options {
@@ -157,12 +160,23 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 		MAC: dev.MAC, Vendor: dev.Vendor, Model: model.Name, Label: dev.Label,
 		Lines: lines, Keys: l.sorted(), Settings: vs, Zone: zone, ProvisionURL: base,
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
+		PnPOff: pnpOff(dev),
 	}
 	if _, ok := v.(vendors.DirectoryRenderer); ok {
 		vd.DirectoryURL = base + directoryPrefix + url.PathEscape(dev.Vendor) + "/" + url.PathEscape(model.Name) + ".xml"
 	}
 	return vd, nil
 }
+
+// pnpOff says whether a device's per-device file switches plug-and-play
+// off (vendors.Device.PnPOff): for every assigned device, so from the
+// transfer that carries its secrets on. It deliberately does not follow
+// the window's state (open, consumed, expired): the file without secrets
+// must look the same whether the secrets were taken or not (a HEAD or a
+// conditional GET reveals nothing about the window). Unassigned phones
+// never get a per-device file, and common files never get PnPOff: the
+// factory default (on) stays for them.
+func pnpOff(dev autoprov.Device) bool { return dev.State == autoprov.StateAssigned }
 
 // commonDevice is the driver's view for a file every phone of a model
 // shares: settings and where to fetch from, no lines, keys or secrets.

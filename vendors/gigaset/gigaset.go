@@ -10,6 +10,7 @@
 package gigaset
 
 import (
+	"fmt"
 	"text/template"
 
 	"github.com/autoprov/autoprov/vendors"
@@ -54,3 +55,17 @@ func (d *Driver) Models() []vendors.Model {
 }
 
 var _ vendors.Vendor = (*Driver)(nil)
+
+// Resync implements vendors.Resyncer: SIP NOTIFY "Event:
+// check-sync;reboot=false" starts a profile download (GIGAWIKI "SIP
+// check-sync mechanism", N610/N670/N870/N870E and Maxwell). A reboot is
+// unsupported: Gigaset documents reboot=true only from firmware 2.52 with
+// SystemSettings.global.CheckSyncRebootEnabled=1 provisioned and the
+// NOTIFY addressed to a registered account, and recommends against it
+// (settings apply without one).
+func (d *Driver) Resync(dev *vendors.Device, reboot bool) ([]vendors.SIPRequest, error) {
+	if reboot {
+		return nil, fmt.Errorf("gigaset: reboot by check-sync: %w", vendors.ErrUnsupported)
+	}
+	return []vendors.SIPRequest{vendors.CheckSync(dev, false)}, nil
+}

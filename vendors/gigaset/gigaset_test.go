@@ -187,6 +187,7 @@ func TestGolden(t *testing.T) {
 		t.Run(c.dir, func(t *testing.T) {
 			d := vendortest.SampleDevice(model(t, c.model))
 			d.FirmwareURL = "http://prov.example.com:8080/fw/Gigaset-Nx70-V2.65.0-build.8504c90.bin"
+			d.PnPOff = c.dir == "nx70-n870" // adopted (the core sets it); the others as a common view
 			name := driver().Files(d)[0]
 			vendortest.Golden(t, c.dir+"/"+name, []byte(render(t, name, d)))
 			nd := *d
@@ -536,5 +537,34 @@ func TestRenderDirectory(t *testing.T) {
 	}
 	if err := vendortest.WellFormed(empty.Body); err != nil || !strings.Contains(string(empty.Body), `total="0"`) {
 		t.Errorf("empty directory: %v\n%s", err, empty.Body)
+	}
+}
+
+// TestPnPOff: SipMulticastEnabled=0 only for the Nx70 models Gigaset's page
+// lists, and only with PnPOff; N770 and Maxwell never.
+func TestPnPOff(t *testing.T) {
+	const off = `<param name="SystemSettings.global.SipMulticastEnabled" value="0"/>`
+	for m, documented := range map[string]bool{"N610": true, "N670": true, "N870": true, "N870E": true, "N770": false, "Maxwell 3": false} {
+		d := vendortest.SampleDevice(model(t, m))
+		name := driver().Files(d)[0]
+		if strings.Contains(render(t, name, d), "SipMulticast") {
+			t.Errorf("%s without PnPOff mentions SipMulticast", m)
+		}
+		d.PnPOff = true
+		if got := strings.Contains(render(t, name, d), off); got != documented {
+			t.Errorf("%s with PnPOff: switch written %v, want %v", m, got, documented)
+		}
+	}
+}
+
+// TestResync: check-sync;reboot=false; a reboot is unsupported.
+func TestResync(t *testing.T) {
+	d := vendortest.SampleDevice(model(t, "N870"))
+	reqs, err := driver().Resync(d, false)
+	if err != nil || len(reqs) != 1 || reqs[0].Method != "NOTIFY" || reqs[0].Event != "check-sync;reboot=false" {
+		t.Errorf("Resync = %+v, %v", reqs, err)
+	}
+	if _, err := driver().Resync(d, true); !errors.Is(err, vendors.ErrUnsupported) {
+		t.Errorf("Resync(reboot) err = %v, want ErrUnsupported", err)
 	}
 }

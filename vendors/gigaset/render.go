@@ -132,7 +132,17 @@ type nx70View struct {
 	OutboundProxyPort  int
 	Handsets           []nx70Handset
 	DirectoryURL       string
+	// PnPOff writes SystemSettings.global.SipMulticastEnabled=0 (the
+	// models Gigaset's page lists, see README).
+	PnPOff bool
 }
+
+// multicastSwitch are the models whose SIP multicast (plug-and-play) Gigaset
+// documents a switch for: SystemSettings.global.SipMulticastEnabled, "valid
+// for N610, N670, N870, N870E" (GIGAWIKI pageId 1049428309; gigaset.md §6).
+// The N770 is not on that list, the Maxwell family has no such page: their
+// files say nothing about PnP.
+var multicastSwitch = map[string]bool{"N610": true, "N670": true, "N870": true, "N870E": true}
 
 // nx70Transport maps udp/tcp/tls to SipProvider.<n>.TransportProtocol
 // (reference gigaset.md §3.1).
@@ -159,6 +169,7 @@ func nx70Data(m vendors.Model, dev *vendors.Device) nx70View {
 		Port:               port(s.SIPPort, s.SIPTransport),
 		Transport:          nx70Transport(s.SIPTransport),
 		DirectoryURL:       dev.DirectoryURL,
+		PnPOff:             dev.PnPOff && multicastSwitch[m.Name],
 	}
 	if h, p := vendors.SplitHostPort(s.OutboundProxy); h != "" {
 		v.OutboundProxy, v.OutboundProxyPort = h, port(p, s.SIPTransport)

@@ -160,3 +160,12 @@ func (d *Driver) RenderDirectory(entries []vendors.DirectoryEntry) (*vendors.Fil
 	}
 	return &vendors.File{Name: "directory.xml", ContentType: ContentType, Body: buf.Bytes()}, nil
 }
+
+// Resync implements vendors.Resyncer: SIP NOTIFY "Event:
+// check-sync;reboot=false" reloads the settings (snom.md §6, WAZO), with
+// "reboot=true" the phone reboots (Gigaset's page for the Snom-based
+// P-series, "SIP: Check-sync message"; Snom's checksync_action executes
+// what the event asks). See README.md.
+func (d *Driver) Resync(dev *vendors.Device, reboot bool) ([]vendors.SIPRequest, error) {
+	return []vendors.SIPRequest{vendors.CheckSync(dev, reboot)}, nil
+}

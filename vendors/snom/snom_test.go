@@ -208,6 +208,7 @@ func TestGoldenCredential(t *testing.T) {
 		m := model(t, c.d, c.model)
 		dev := vendortest.SampleDevice(m)
 		dev.ProvisionUser, dev.ProvisionPassword = dev.MAC, vendortest.ProvSecret
+		dev.PnPOff = true // the core sets it with the secrets and after them
 		name := c.d.Files(dev)[0]
 		dir := c.d.name + "-" + m.Name + "-credential/"
 		with := render(t, c.d, name, dev)
@@ -682,6 +683,48 @@ func TestVendorClassScores(t *testing.T) {
 	} {
 		if got := c.d.Identify(c.req).Score; got != c.want {
 			t.Errorf("%s: Identify(%+v).Score = %d, want %d", c.d.name, c.req, got, c.want)
+		}
+	}
+}
+
+// TestPnPOff: pnp_config off and PnP out of provisioning_order only in the
+// per-device file of an adopted device (Snom); the P-series
+// documents no pnp_config, so only its order changes.
+func TestPnPOff(t *testing.T) {
+	for _, c := range []struct {
+		d                 *Driver
+		model             string
+		orderOn, orderOff string
+		config            bool
+	}{
+		{newSnom(), "D785", "pnp:stop dhcp:stop", "dhcp:stop", true},
+		{newGigaset(), "P820", "pnp:stop dhcp114:stop dhcp:stop", "dhcp114:stop dhcp:stop", false},
+	} {
+		dev := vendortest.SampleDevice(model(t, c.d, c.model))
+		order := func(s string) string { return `<provisioning_order perm="R">` + s + `</provisioning_order>` }
+		for _, name := range c.d.Files(dev) {
+			body := render(t, c.d, name, dev)
+			if strings.Contains(body, "pnp_config") || strings.Contains(body, "<provisioning_order") && !strings.Contains(body, order(c.orderOn)) {
+				t.Errorf("%s %s without PnPOff:\n%s", c.model, name, body)
+			}
+		}
+		dev.PnPOff = true
+		body := render(t, c.d, c.d.Files(dev)[0], dev)
+		if !strings.Contains(body, order(c.orderOff)) || strings.Contains(body, `<pnp_config perm="R">off</pnp_config>`) != c.config {
+			t.Errorf("%s with PnPOff:\n%s", c.model, body)
+		}
+	}
+}
+
+// TestResync: check-sync with reboot=false or reboot=true, Snom and P-series.
+func TestResync(t *testing.T) {
+	for _, d := range []*Driver{newSnom(), newGigaset()} {
+		dev := vendortest.SampleDevice(d.Models()[0])
+		for reboot, ev := range map[bool]string{false: "check-sync;reboot=false", true: "check-sync;reboot=true"} {
+			reqs, err := d.Resync(dev, reboot)
+			if err != nil || len(reqs) != 1 || reqs[0].Method != "NOTIFY" || reqs[0].Event != ev {
+				t.Errorf("%s Resync(reboot=%v) = %+v, %v", d.name, reboot, reqs, err)
+			}
 		}
 	}
 }

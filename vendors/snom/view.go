@@ -18,6 +18,7 @@ type view struct {
 	SettingServer     string // ProvisionURL + "{mac}.xml"
 	ProvisionURL      string
 	ProvisioningOrder string
+	PnPOff            bool // write pnp_config off (Snom only; see README)
 	NTPServer         string
 	Timezone          string // Snom code, e.g. "GER+1"; "" to leave unset
 	Language          string // Snom's own name; "" to leave unset
@@ -75,11 +76,18 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 		v.SettingServer = dev.ProvisionURL + "{mac}.xml"
 	}
 	// Keep the phone on the setting server it was given: DHCP may still
-	// re-point it, the cloud redirection and PnP may not (snom.md §6;
-	// gigaset.md §7 for the P-series' dhcp114 source).
-	v.ProvisioningOrder = "dhcp:stop"
+	// re-point it, the cloud redirection may not (snom.md §6; gigaset.md
+	// §7 for the P-series' dhcp114 source). PnP stays in the order until
+	// the device is adopted (Device.PnPOff): then the order drops it,
+	// and a Snom also gets pnp_config off (snom.md §6; the P-series
+	// documents no pnp_config, so its order alone says it).
+	v.ProvisioningOrder = "pnp:stop dhcp:stop"
 	if d.gigaset {
-		v.ProvisioningOrder = "dhcp114:stop dhcp:stop"
+		v.ProvisioningOrder = "pnp:stop dhcp114:stop dhcp:stop"
+	}
+	if dev.PnPOff {
+		v.ProvisioningOrder = strings.TrimPrefix(v.ProvisioningOrder, "pnp:stop ")
+		v.PnPOff = !d.gigaset
 	}
 	if dev.FirmwareURL != "" && dev.ProvisionURL != "" {
 		v.FirmwareStatus = dev.ProvisionURL + d.prefix + s.fileName() + "-firmware.htm"

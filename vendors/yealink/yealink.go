@@ -138,3 +138,12 @@ var (
 	_ vendors.Vendor            = (*Driver)(nil)
 	_ vendors.DirectoryRenderer = (*Driver)(nil)
 )
+
+// Resync implements vendors.Resyncer: SIP NOTIFY "Event: check-sync" makes
+// the phone run its auto provisioning; "reboot=true" reboots it. The
+// files set sip.notify_reboot_enable = 0, without which (factory default
+// 1) every check-sync reboots the phone (Yealink T2/T5 administrator
+// guides, "sip.notify_reboot_enable"; yealink.md §6).
+func (d *Driver) Resync(dev *vendors.Device, reboot bool) ([]vendors.SIPRequest, error) {
+	return []vendors.SIPRequest{vendors.CheckSync(dev, reboot)}, nil
+}

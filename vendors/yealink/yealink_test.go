@@ -180,6 +180,7 @@ func TestGoldenCredential(t *testing.T) {
 	d := newDriver(t)
 	dev := sampleDevice(t, d, "T54W")
 	dev.ProvisionUser, dev.ProvisionPassword = dev.MAC, vendortest.ProvSecret
+	dev.PnPOff = true // the core sets it with the secrets and after them
 	name := dev.MAC + ".cfg"
 	with := mustRender(t, d, name, dev)
 	vendortest.Golden(t, "T54W-credential/"+name, []byte(with))
@@ -731,4 +732,37 @@ func FuzzIdentify(f *testing.F) {
 			t.Fatalf("kind %v without a path score", id.Kind)
 		}
 	})
+}
+
+// TestPnPOff: an adopted device (Device.PnPOff) has
+// static.auto_provision.pnp_enable = 0 in its per-device file; without it,
+// and in every common file, nothing about PnP (factory default on).
+func TestPnPOff(t *testing.T) {
+	d := newDriver(t)
+	dev := sampleDevice(t, d, "T54W")
+	const off = "\nstatic.auto_provision.pnp_enable = 0\n"
+	if body := mustRender(t, d, dev.MAC+".cfg", dev); strings.Contains(body, "pnp_enable") {
+		t.Errorf("PnPOff false: the file mentions pnp_enable:\n%s", body)
+	}
+	dev.PnPOff = true
+	if body := mustRender(t, d, dev.MAC+".cfg", dev); !strings.Contains(body, off) {
+		t.Errorf("PnPOff true: %q missing:\n%s", off, body)
+	}
+	for _, name := range d.Files(dev)[1:] {
+		if body := mustRender(t, d, name, dev); strings.Contains(body, "pnp_enable") {
+			t.Errorf("common file %s mentions pnp_enable", name)
+		}
+	}
+}
+
+// TestResync: check-sync, reboot=false or true, to the first account.
+func TestResync(t *testing.T) {
+	d := newDriver(t)
+	dev := sampleDevice(t, d, "T54W")
+	for reboot, ev := range map[bool]string{false: "check-sync;reboot=false", true: "check-sync;reboot=true"} {
+		reqs, err := d.Resync(dev, reboot)
+		if err != nil || len(reqs) != 1 || reqs[0].Method != "NOTIFY" || reqs[0].Event != ev || reqs[0].User != dev.Lines[0].Extension {
+			t.Errorf("Resync(reboot=%v) = %+v, %v", reboot, reqs, err)
+		}
+	}
 }
