@@ -204,9 +204,16 @@ func TestSnomFollowsSettingFiles(t *testing.T) {
 			t.Errorf("D785 file lacks %s", re)
 		}
 	}
-	_, again, _ := s.get(strings.TrimPrefix(link, s.base), snomUA)
-	if strings.Contains(string(again), "user_pass") || strings.Contains(string(again), "http_pass") {
-		t.Fatalf("second fetch carries secrets:\n%s", again)
+	// Once that transfer is complete the file needs the credential it
+	// carried (http_client_user/_pass): the phone answers the challenge.
+	waitComplete(t, s, "000413aabb02")
+	if code, b, _ := s.get(strings.TrimPrefix(link, s.base), snomUA); code != 401 || strings.Contains(string(b), "user_name") {
+		t.Fatalf("second fetch without the credential: %d\n%s", code, b)
+	}
+	code, again, _ := s.getAs(strings.TrimPrefix(link, s.base), snomUA, "000413aabb02", credentialOf(t, body))
+	if code != 200 || !strings.Contains(string(again), "user_name") || strings.Contains(string(again), "user_pass") || strings.Contains(string(again), "http_pass") ||
+		strings.Contains(string(again), "http_client_pass") {
+		t.Fatalf("second fetch with the credential: %d, carries secrets:\n%s", code, again)
 	}
 	s.leaks(sipPass)
 }
