@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,8 +121,28 @@ func TestCredentialChallengedOnceComplete(t *testing.T) {
 	if uk.StatusCode != resp.StatusCode || ub != body || len(uk.Header.Values("WWW-Authenticate")) != len(chs) {
 		t.Fatalf("an unknown MAC answers differently: %d %q %q; the device: %d %q %q", uk.StatusCode, uk.Header.Values("WWW-Authenticate"), ub, resp.StatusCode, chs, body)
 	}
+	// Nor do the other files naming the MAC tell it from an unknown one.
+	nonce := regexp.MustCompile(`nonce="[^"]*"`)
+	answer := func(p, mac string) string {
+		t.Helper()
+		r, b := credFetch(t, phone, ts.URL+fmt.Sprintf(p, mac), yealinkNoMAC, "")
+		h := r.Header.Clone()
+		h.Del("Date")
+		for i, v := range h["Www-Authenticate"] {
+			h["Www-Authenticate"][i] = nonce.ReplaceAllString(v, `nonce="-"`)
+		}
+		if h.Get("Etag") != "" {
+			h.Set("Etag", "present")
+		}
+		return fmt.Sprintf("%d %v %q", r.StatusCode, h, strings.ReplaceAll(b, mac, "<mac>"))
+	}
+	for _, p := range []string{"/prov/%s.cfg", "/prov/%s.boot", "/prov/%s.xml", "/prov/y000000000096.cfg?mac=%s", "/prov/snomD785-%s.htm"} {
+		if k, u := answer(p, devMAC), answer(p, "805ec0ffee42"); k != u {
+			t.Errorf("%s:\n known   %s\n unknown %s", p, k, u)
+		}
+	}
 	if got := e.cred(devMAC).Credential.State; got != "issued" {
-		t.Fatalf("credential %q after a fetch without it, want issued", got)
+		t.Fatalf("credential %q after fetches without it, want issued", got)
 	}
 
 	// The phone answers the challenge with its credential: served, applied.
