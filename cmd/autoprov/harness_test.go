@@ -262,6 +262,7 @@ func race(t *testing.T, bases []string, path, ua string, n int, secret string) (
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	other := map[string]int{}
 	for i := range n {
 		s := &server{t: t, base: bases[i%len(bases)]}
 		wg.Add(1)
@@ -275,6 +276,8 @@ func race(t *testing.T, bases []string, path, ua string, n int, secret string) (
 				served++
 			case code == 401 && h.Get("WWW-Authenticate") != "" && !bytes.Contains(body, []byte("201")):
 				challenged++
+			default:
+				other[fmt.Sprintf("%d %.40q", code, body)]++
 			}
 			if bytes.Contains(body, []byte(secret)) {
 				with++
@@ -282,5 +285,8 @@ func race(t *testing.T, bases []string, path, ua string, n int, secret string) (
 		}()
 	}
 	wg.Wait()
+	if len(other) > 0 {
+		t.Logf("other answers: %v", other)
+	}
 	return served, challenged, with
 }
