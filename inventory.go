@@ -130,7 +130,8 @@ const (
 	// CredentialNone: no credential issued since the window last opened.
 	CredentialNone = "none"
 	// CredentialIssued: the transfer that carried the secrets carried a
-	// credential too; the phone has not presented it yet.
+	// credential too; the phone has not presented it yet. Once that
+	// transfer is recorded complete, the per-device file needs it.
 	CredentialIssued = "issued"
 	// CredentialApplied: the phone fetched its per-device file presenting
 	// the credential; from now on only such requests get that file.
@@ -191,7 +192,8 @@ type Device struct {
 	// the disclosure window resets it.
 	Credential Credential
 	// TFTPAllowed lets the phone fetch its per-device file over TFTP
-	// (which cannot authenticate) after its credential is applied.
+	// (which cannot authenticate) once its credential is required
+	// (applied, or issued by a complete secrets transfer).
 	TFTPAllowed bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time

@@ -199,7 +199,7 @@ type deviceForm struct {
 	Label, Model, KeyProfile                         string
 	Accounts                                         []string // one select per line
 	Timezone, Language, WebLanguage, ToneScheme, NTP string
-	TFTPAllowed                                      bool   // per-device file over TFTP once the credential is applied
+	TFTPAllowed                                      bool   // per-device file over TFTP once the credential is required
 	Field                                            string // the field the core refused
 }
 

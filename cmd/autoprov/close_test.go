@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,7 +16,10 @@ import (
 
 // TestClientClosesAfterLastByte: phones (and curl) close the connection as
 // soon as they have the body. That is a delivery: the window is consumed
-// once, and a race of such clients still yields exactly one secret.
+// once, its transfer recorded complete, and a race of such clients still
+// yields exactly one secret. The others get the file without secrets
+// while that transfer is in flight, the challenge once it is complete
+// (from then on the credential it carried is required).
 func TestClientClosesAfterLastByte(t *testing.T) {
 	s := start(t)
 	setup(s, "805ec0aabb01", "T54W")
@@ -35,7 +39,10 @@ func TestClientClosesAfterLastByte(t *testing.T) {
 			return nil, err
 		}
 		body, err := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
+		switch {
+		case resp.StatusCode == 401 && len(resp.Header.Values("WWW-Authenticate")) > 0 && !bytes.Contains(body, []byte("account.")):
+			return nil, errChallenged
+		case resp.StatusCode != 200:
 			return nil, fmt.Errorf("status %d", resp.StatusCode)
 		}
 		return body, err
@@ -46,7 +53,7 @@ func TestClientClosesAfterLastByte(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		with, ok := 0, 0
+		with, ok, challenged := 0, 0, 0
 		for range 100 {
 			wg.Add(1)
 			go func() {
@@ -54,8 +61,11 @@ func TestClientClosesAfterLastByte(t *testing.T) {
 				resp, err := fetch()
 				mu.Lock()
 				defer mu.Unlock()
-				if err == nil {
+				switch {
+				case err == nil:
 					ok++
+				case errors.Is(err, errChallenged):
+					challenged++
 				}
 				if bytes.Contains(resp, []byte(sipPass)) {
 					with++
@@ -63,8 +73,17 @@ func TestClientClosesAfterLastByte(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if ok != 100 || with != 1 {
-			t.Fatalf("round %d: %d of 100 answered, %d carried the secret; want 100 and exactly 1", round+1, ok, with)
+		if ok+challenged != 100 || ok == 0 || with != 1 {
+			t.Fatalf("round %d: %d of 100 served, %d challenged, %d carried the secret; want all answered and exactly 1", round+1, ok, challenged, with)
+		}
+		if !waitComplete(t, s, "805ec0aabb01") {
+			t.Fatalf("round %d: the transfer that carried the secret is recorded incomplete", round+1)
+		}
+		if _, err := fetch(); !errors.Is(err, errChallenged) {
+			t.Fatalf("round %d: a fetch without the credential once the transfer is complete: %v, want the challenge", round+1, err)
 		}
 	}
 }
+
+// errChallenged is a fetch answered 401 with a challenge and no config.
+var errChallenged = errors.New("challenged")

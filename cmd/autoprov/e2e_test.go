@@ -72,10 +72,6 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	web := regexp.MustCompile(`static.security.user_password = admin:(\S+)`).FindSubmatch(first)
 	pin := regexp.MustCompile(`unlock_pin = (\S+)`).FindSubmatch(first)
 
-	code, second, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
-	if code != 200 || bytes.Contains(second, []byte("account.1.password")) || bytes.Contains(second, []byte("user_password")) {
-		t.Fatalf("second fetch carries secrets:\n%s", second)
-	}
 	type device struct {
 		State      string `json:"state"`
 		Disclosure struct {
@@ -101,9 +97,24 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	if dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || !*dev.Disclosure.Complete || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
 		t.Fatalf("device after fetches: %+v", dev)
 	}
+	// The transfer is complete, so the phone holds the credential it
+	// carried: without it the file is refused with a challenge; the phone
+	// answers it and gets the file without secrets.
+	if code, b, h := s.get("/prov/805ec0aabb01.cfg", yealinkUA); code != 401 || bytes.Contains(b, []byte("account.")) || h.Get("WWW-Authenticate") == "" {
+		t.Fatalf("second fetch without the credential: %d %q\n%s", code, h.Values("WWW-Authenticate"), b)
+	}
+	code, second, _ := s.getAs("/prov/805ec0aabb01.cfg", yealinkUA, "805ec0aabb01", credentialOf(t, first))
+	if code != 200 || bytes.Contains(second, []byte("account.1.password")) || bytes.Contains(second, []byte("user_password")) || !bytes.Contains(second, []byte("account.1.user_name = 201")) {
+		t.Fatalf("second fetch, with the credential: %d, carries secrets:\n%s", code, second)
+	}
 
-	// TFTP (tftp-hpa) gets the same bytes; after a re-arm the secrets come
-	// back once, over TFTP this time.
+	// TFTP cannot authenticate: the per-device file only once the admin
+	// allows TFTP for the device. TFTP (tftp-hpa) then gets the same bytes;
+	// after a re-arm the secrets come back once, over TFTP this time.
+	if got, ok := s.tftp("805ec0aabb01.cfg"); ok || bytes.Contains(got, []byte("account.")) {
+		t.Fatalf("TFTP without tftp_allowed got the per-device file:\n%s", got)
+	}
+	s.must(200, "PATCH", "/api/v1/devices/805ec0aabb01", map[string]any{"tftp_allowed": true}, nil)
 	got, ok := s.tftp("805ec0aabb01.cfg")
 	if !ok || !bytes.Equal(got, second) {
 		t.Fatalf("TFTP body differs from HTTP body (ok=%v):\n%s\n---\n%s", ok, got, second)
@@ -125,9 +136,6 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	if !ok || !bytes.Equal(withoutCredential(got), withoutCredential(first)) || bytes.Equal(got, first) {
 		t.Fatalf("TFTP after re-arm differs from the first HTTP body (or has the same credential):\n%s", got)
 	}
-	if _, again, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA); bytes.Contains(again, []byte(sipPass)) {
-		t.Fatal("secret went out twice")
-	}
 	// The TFTP claim is committed at block 1; its completion is recorded
 	// on the last ACK, which tftp-hpa may send after it has written the
 	// file and exited: wait for it.
@@ -137,8 +145,13 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 		s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, items(&audit))
 		return len(audit) > 1 && audit[0].Event == "disclosure.transfer_ended" && audit[1].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
 	}, "the TFTP fetch after the re-arm is not audited as disclosure.consumed and disclosure.transfer_ended")
-	if len(audit) != 7 || audit[0].Detail != "complete: true" || audit[6].Event != "device.created" {
+	if len(audit) != 8 || audit[0].Detail != "complete: true" || audit[3].Event != "device.updated" || audit[7].Event != "device.created" {
 		t.Fatalf("audit: %+v", audit)
+	}
+	// Over HTTP, with the new credential the TFTP transfer carried: the
+	// file without secrets.
+	if code, again, _ := s.getAs("/prov/805ec0aabb01.cfg", yealinkUA, "805ec0aabb01", credentialOf(t, got)); code != 200 || bytes.Contains(again, []byte(sipPass)) {
+		t.Fatalf("HTTP fetch after the TFTP secrets: %d, secret went out twice: %v", code, bytes.Contains(again, []byte(sipPass)))
 	}
 	// Preview masks.
 	code, prev := s.api("GET", "/api/v1/devices/805ec0aabb01/files/805ec0aabb01.cfg", nil)
@@ -191,9 +204,16 @@ func TestSnomFollowsSettingFiles(t *testing.T) {
 			t.Errorf("D785 file lacks %s", re)
 		}
 	}
-	_, again, _ := s.get(strings.TrimPrefix(link, s.base), snomUA)
-	if strings.Contains(string(again), "user_pass") || strings.Contains(string(again), "http_pass") {
-		t.Fatalf("second fetch carries secrets:\n%s", again)
+	// Once that transfer is complete the file needs the credential it
+	// carried (http_client_user/_pass): the phone answers the challenge.
+	waitComplete(t, s, "000413aabb02")
+	if code, b, _ := s.get(strings.TrimPrefix(link, s.base), snomUA); code != 401 || strings.Contains(string(b), "user_name") {
+		t.Fatalf("second fetch without the credential: %d\n%s", code, b)
+	}
+	code, again, _ := s.getAs(strings.TrimPrefix(link, s.base), snomUA, "000413aabb02", credentialOf(t, body))
+	if code != 200 || !strings.Contains(string(again), "user_name") || strings.Contains(string(again), "user_pass") || strings.Contains(string(again), "http_pass") ||
+		strings.Contains(string(again), "http_client_pass") {
+		t.Fatalf("second fetch with the credential: %d, carries secrets:\n%s", code, again)
 	}
 	s.leaks(sipPass)
 }
@@ -339,9 +359,15 @@ func TestConcurrentFetchesOneSecret(t *testing.T) {
 	}
 	for _, c := range cases {
 		setup(s, c.mac, c.model)
-		ok, with := race(t, []string{s.base}, c.path, c.ua, 200, sipPass)
-		if ok != 200 || with != 1 {
-			t.Errorf("%s: %d of 200 fetches answered, %d carried the secret; want 200 and exactly 1", c.model, ok, with)
+		served, challenged, with := race(t, []string{s.base}, c.path, c.ua, 200, sipPass)
+		if served+challenged != 200 || served == 0 || with != 1 {
+			t.Errorf("%s: of 200 fetches %d served, %d challenged, %d carried the secret; want all answered and exactly 1", c.model, served, challenged, with)
+		}
+		// Once the transfer is complete, a vendor that takes a credential
+		// (Yealink, Snom) challenges a fetch without it; the N870 takes none.
+		waitComplete(t, s, c.mac)
+		if code, _, _ := s.get(c.path, c.ua); code != map[string]int{"T54W": 401, "D785": 401, "N870": 200}[c.model] {
+			t.Errorf("%s: a fetch without credentials after the race: %d", c.model, code)
 		}
 	}
 	s.leaks(sipPass)

@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/internal/testlog"
 )
 
@@ -33,7 +35,10 @@ type server struct {
 	// seen collects every admin API response body, to check for leaks.
 	mu   sync.Mutex
 	seen []string
-	stop func() error
+	// creds holds the provisioning password each phone (by MAC) got with
+	// its secrets, as the phone keeps it (phone.fetch).
+	creds map[string]string
+	stop  func() error
 }
 
 const testToken = "test-admin-token-0123456789"
@@ -163,6 +168,46 @@ func (s *server) get(path, ua string) (int, []byte, http.Header) {
 	return resp.StatusCode, b, resp.Header
 }
 
+// getAs is get as a phone that holds its provisioning credential and
+// presents it when challenged: a 401 with a Digest challenge is answered
+// with user and pass.
+func (s *server) getAs(path, ua, user, pass string) (int, []byte, http.Header) {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", s.base+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if ua != "" {
+		req.Header.Set("User-Agent", ua)
+	}
+	c := &http.Client{Transport: &httpauth.DigestTransport{User: user, Password: pass}}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp.StatusCode, b, resp.Header
+}
+
+// provCred is the provisioning password a Yealink or Snom file carries
+// ("" when none).
+var provCred = regexp.MustCompile(`static\.auto_provision\.server\.password = (\S+)|<http_client_pass[^>]*>([^<]+)<`)
+
+// credentialOf returns the provisioning password in a secrets-bearing
+// file, failing the test when it has none.
+func credentialOf(t *testing.T, body []byte) string {
+	t.Helper()
+	m := provCred.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("the file carries no provisioning credential:\n%.400s", body)
+	}
+	return string(m[1]) + string(m[2])
+}
+
 // tftp fetches a file with the real tftp-hpa client; ok is false when the
 // client reported an error (its message is returned instead of the body).
 func (s *server) tftp(name string) ([]byte, bool) {
@@ -209,22 +254,30 @@ func (s *server) leaks(secrets ...string) {
 }
 
 // race fetches path n times at once, spread over the servers at bases in
-// turn, and counts the answers with status 200 and the bodies holding
-// secret.
-func race(t *testing.T, bases []string, path, ua string, n int, secret string) (ok, with int) {
+// turn, and counts the answers: served (200), challenged (401 with a
+// challenge: the per-device file needs the credential once the transfer
+// that carried the secrets is complete, which may happen during the race)
+// and the bodies holding secret.
+func race(t *testing.T, bases []string, path, ua string, n int, secret string) (served, challenged, with int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	other := map[string]int{}
 	for i := range n {
 		s := &server{t: t, base: bases[i%len(bases)]}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, body, _ := s.get(path, ua)
+			code, body, h := s.get(path, ua)
 			mu.Lock()
 			defer mu.Unlock()
-			if code == 200 {
-				ok++
+			switch {
+			case code == 200:
+				served++
+			case code == 401 && h.Get("WWW-Authenticate") != "" && !bytes.Contains(body, []byte("201")):
+				challenged++
+			default:
+				other[fmt.Sprintf("%d %.40q", code, body)]++
 			}
 			if bytes.Contains(body, []byte(secret)) {
 				with++
@@ -232,5 +285,8 @@ func race(t *testing.T, bases []string, path, ua string, n int, secret string) (
 		}()
 	}
 	wg.Wait()
-	return ok, with
+	if len(other) > 0 {
+		t.Logf("other answers: %v", other)
+	}
+	return served, challenged, with
 }

@@ -503,13 +503,28 @@ func (p phone) ua() string {
 }
 
 // fetch gets the phone's per-device file over HTTP; XML must be well-formed.
+// Like the phone, it keeps the provisioning credential its secrets carried
+// and presents it when challenged (as it must once that transfer is
+// complete).
 func (p phone) fetch(s *server) string {
 	s.t.Helper()
 	path := "/prov/" + strings.ToUpper(p.mac) + ".xml"
 	if p.vendor == "yealink" {
 		path = "/prov/" + p.mac + ".cfg"
 	}
-	code, body, _ := s.get(path, p.ua())
+	mac := strings.ToLower(p.mac)
+	s.mu.Lock()
+	pass := s.creds[mac]
+	s.mu.Unlock()
+	code, body, _ := s.getAs(path, p.ua(), mac, pass)
+	if m := provCred.FindSubmatch(body); code == 200 && m != nil {
+		s.mu.Lock()
+		if s.creds == nil {
+			s.creds = map[string]string{}
+		}
+		s.creds[mac] = string(m[1]) + string(m[2])
+		s.mu.Unlock()
+	}
 	if code != 200 {
 		s.t.Fatalf("%s %s: status %d: %s", p.model, path, code, body)
 	}

@@ -46,7 +46,8 @@ func TestTemplateOverride(t *testing.T) {
 	leaky := strings.Replace(orig, "{{template \"settings\" .}}", "{{template \"settings\" .}}\n{{range .Accounts}}# {{.Password}}{{end}}", 1)
 	writeFile(t, filepath.Join(dir, "device.cfg.tmpl"), leaky)
 	s2 := startWith(t, data)
-	if code, body, _ := s2.get("/prov/805ec0aabb01.cfg", yealinkUA); code != 404 || bytes.Contains(body, []byte(sipPass)) {
+	// The phone presents the credential its complete secrets transfer gave it.
+	if code, body, _ := s2.getAs("/prov/805ec0aabb01.cfg", yealinkUA, "805ec0aabb01", credentialOf(t, body)); code != 404 || bytes.Contains(body, []byte(sipPass)) {
 		t.Fatalf("leaky override served: %d\n%s", code, body)
 	}
 	if !strings.Contains(s2.log.String(), "missing WithSecrets guard") {

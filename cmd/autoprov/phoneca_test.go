@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/httpauth"
 )
 
 // testCA is a CA the test generates, to sign device certificates.
@@ -77,7 +79,7 @@ func (ca *testCA) device(t *testing.T, subject pkix.Name, dns ...string) tls.Cer
 
 // certGet fetches path over HTTPS presenting cert (none when nil), sent
 // whatever CAs the server names, as a phone with one certificate does.
-func certGet(t *testing.T, base string, pool *x509.CertPool, cert *tls.Certificate, method, path, ua string) (int, []byte) {
+func certGet(t *testing.T, base string, pool *x509.CertPool, cert *tls.Certificate, method, path, ua string, cred ...string) (int, []byte) {
 	t.Helper()
 	cfg := &tls.Config{RootCAs: pool, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		if cert == nil {
@@ -92,7 +94,11 @@ func certGet(t *testing.T, base string, pool *x509.CertPool, cert *tls.Certifica
 		t.Fatal(err)
 	}
 	req.Header.Set("User-Agent", ua)
-	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	var rt http.RoundTripper = tr
+	if len(cred) == 2 { // user, password: answer a challenge with them
+		rt = &httpauth.DigestTransport{Base: tr, User: cred[0], Password: cred[1]}
+	}
+	resp, err := (&http.Client{Transport: rt, Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -173,7 +179,13 @@ func TestPhoneCAMutualTLS(t *testing.T) {
 	if dev.UserAgent != yealinkUA {
 		t.Errorf("the fetch with the phone's certificate left the User-Agent %q", dev.UserAgent)
 	}
-	if code, again := certGet(t, base, pool, &certA, "GET", file, yealinkUA); code != 200 || bytes.Contains(again, []byte(sipPass)) || !bytes.Contains(again, []byte("account.1.user_name = 201")) {
+	// From now on the phone presents the credential that transfer gave it
+	// too (without it: the challenge, even with its certificate).
+	cred := []string{"805ec0aabb01", credentialOf(t, body)}
+	if code, again := certGet(t, base, pool, &certA, "GET", file, yealinkUA); code != 401 || bytes.Contains(again, []byte("account.")) {
+		t.Errorf("second fetch with the phone's certificate, without its credential: %d\n%s", code, again)
+	}
+	if code, again := certGet(t, base, pool, &certA, "GET", file, yealinkUA, cred...); code != 200 || bytes.Contains(again, []byte(sipPass)) || !bytes.Contains(again, []byte("account.1.user_name = 201")) {
 		t.Errorf("second fetch with the phone's certificate: %d\n%s", code, again)
 	}
 	// A certificate of the CA naming no MAC opens nothing; the MAC in a
@@ -183,7 +195,7 @@ func TestPhoneCAMutualTLS(t *testing.T) {
 		t.Errorf("a certificate naming no MAC: %d, want the miss answer", code)
 	}
 	inSAN := yealinkCA.device(t, pkix.Name{CommonName: "Yealink device"}, "805ec0aabb01.phones.example")
-	if code, body := certGet(t, base, pool, &inSAN, "GET", file, yealinkUA); code != 200 || !bytes.Contains(body, []byte("account.1.user_name = 201")) {
+	if code, body := certGet(t, base, pool, &inSAN, "GET", file, yealinkUA, cred...); code != 200 || !bytes.Contains(body, []byte("account.1.user_name = 201")) {
 		t.Errorf("a certificate with the MAC in a DNS name: %d\n%s", code, body)
 	}
 

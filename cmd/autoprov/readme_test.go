@@ -58,8 +58,9 @@ func freePort(t *testing.T, network string) string {
 // TestReadmeQuickStart pastes README's Quick start, then its keys example,
 // into bash as a reader would (set -e: every command must succeed), in a
 // fresh directory, with this test binary for `go run ./cmd/autoprov` and
-// free ports for the documented ones. The phone's HTTP fetch must carry
-// the password, the TFTP one the same file without it, and the keys land.
+// free ports for the documented ones. The phone's first HTTP fetch must
+// carry the password, the one with its credential the file without it,
+// the TFTP one the common file, and the keys land.
 func TestReadmeQuickStart(t *testing.T) {
 	for _, tool := range []string{"bash", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -118,9 +119,16 @@ func TestReadmeQuickStart(t *testing.T) {
 			t.Errorf("the pasted Quick start printed no %q:\n%s", want, out)
 		}
 	}
-	got, err := os.ReadFile(filepath.Join(dir, "805ec0aabb01.cfg"))
-	if err != nil || !bytes.Contains(got, []byte("account.1.user_name = 201")) || bytes.Contains(got, []byte("account.1.password")) {
-		t.Errorf("the TFTP fetch (%v) should get the account without its password:\n%s\nstderr:\n%s", err, got, stderr.String())
+	// Both HTTP fetches print the account, only the first its password.
+	if n, p := strings.Count(out, "account.1.user_name = 201"), strings.Count(out, "account.1.password = "); n != 2 || p != 1 {
+		t.Errorf("the pasted Quick start printed the account %d times and its password %d times, want 2 and 1:\n%s", n, p, out)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "y000000000096.cfg"))
+	if err != nil || !bytes.Contains(got, []byte("static.auto_provision.server.url = ")) || bytes.Contains(got, []byte("account.1")) {
+		t.Errorf("the TFTP fetch (%v) should get the common file:\n%s\nstderr:\n%s", err, got, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "provisioning credential applied") {
+		t.Errorf("the second fetch did not present the credential:\n%s", stderr.String())
 	}
 	if tok, err := os.ReadFile(filepath.Join(dir, "demo-data", "admin-token")); err != nil || len(strings.TrimSpace(string(tok))) < 32 {
 		t.Errorf("demo-data/admin-token: %v %q", err, tok)

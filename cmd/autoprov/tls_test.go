@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -63,6 +64,27 @@ func newTLSClient(t *testing.T, base string, pool *x509.CertPool) *tlsClient {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &tlsClient{t: t, base: base, c: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+}
+
+// phoneGet GETs a phone file with the Authorization header auth.
+func (c *tlsClient) phoneGet(path, ua, auth string) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", ua)
+	req.Header.Set("Authorization", auth)
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }
 
 // do sends a request and returns the status, body and connection state.
@@ -249,7 +271,14 @@ func TestHTTPSPhoneFetchGetsHTTPSURLsAndSecretOnce(t *testing.T) {
 		t.Errorf("a file fetched over HTTPS points at http:\n%s", first)
 	}
 
-	code, second, _ := c.do("GET", "/prov/805ec0aabb01.cfg", yealinkUA, "", nil)
+	// The first HTTPS fetch consumed the window before its body went out
+	// and records its completion after: wait for that. From then on the
+	// phone presents the credential it carried (here Basic, over HTTPS).
+	if !waitComplete(t, s, "805ec0aabb01") {
+		t.Error("the first fetch over HTTPS is recorded as incomplete")
+	}
+	pass := credentialOf(t, first)
+	code, second := c.phoneGet("/prov/805ec0aabb01.cfg", yealinkUA, "Basic "+base64.StdEncoding.EncodeToString([]byte("805ec0aabb01:"+pass)))
 	if code != 200 || !bytes.Contains(second, []byte(provURL)) {
 		t.Fatalf("second fetch over HTTPS: %d\n%s", code, second)
 	}
@@ -257,14 +286,9 @@ func TestHTTPSPhoneFetchGetsHTTPSURLsAndSecretOnce(t *testing.T) {
 		t.Errorf("second fetch over HTTPS carries secrets:\n%s", second)
 	}
 	// Nor does HTTP get them now; its file points at http.
-	code, plain, _ := s.get("/prov/805ec0aabb01.cfg", yealinkUA)
+	code, plain, _ := s.getAs("/prov/805ec0aabb01.cfg", yealinkUA, "805ec0aabb01", pass)
 	if code != 200 || bytes.Contains(plain, []byte(sipPass)) || !bytes.Contains(plain, []byte("static.auto_provision.server.url = "+s.base+"/prov/")) {
 		t.Errorf("fetch over HTTP after the HTTPS one: %d\n%s", code, plain)
-	}
-	// The first HTTPS fetch consumed the window before its body went out
-	// and records its completion after: wait for that.
-	if !waitComplete(t, s, "805ec0aabb01") {
-		t.Error("the first fetch over HTTPS is recorded as incomplete")
 	}
 
 	// A re-opened window goes to the first HTTPS fetch again.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
+	"net/http"
 	"strings"
 )
 
@@ -52,4 +54,41 @@ func AnswerCount(challenge, user, password, method, uri string, nc uint32) (stri
 	resp := sum(sum(user, p["realm"], password), p["nonce"], count, cnonce, "auth", sum(method, uri))
 	return fmt.Sprintf(`Digest username=%q, realm=%q, nonce=%q, uri=%q, algorithm=%s, qop=auth, nc=%s, cnonce=%q, response=%q`,
 		user, p["realm"], p["nonce"], uri, p["algorithm"], count, cnonce, resp), nil
+}
+
+// DigestTransport is an http.RoundTripper that plays a phone holding a
+// provisioning credential, for tests and tools: it sends a request as is
+// and, when the answer is 401 with a Digest challenge, sends it once more
+// answering the first challenge it can (nonce count 1) for User and
+// Password. Requests must have no body (GET, HEAD).
+type DigestTransport struct {
+	Base           http.RoundTripper // nil: http.DefaultTransport
+	User, Password string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (d *DigestTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := d.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		return nil, errors.New("httpauth: DigestTransport sends no request body")
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	for _, ch := range resp.Header.Values("WWW-Authenticate") {
+		a, err := Answer(ch, d.User, d.Password, req.Method, req.URL.RequestURI())
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		again := req.Clone(req.Context())
+		again.Header.Set("Authorization", a)
+		return base.RoundTrip(again)
+	}
+	return resp, nil
 }

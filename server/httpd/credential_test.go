@@ -58,9 +58,9 @@ func basic(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// TestCredentialLifecycle: the secrets carry a credential (issued); the
-// file is still served without it until the phone presents it (applied);
-// then only with it (Basic over HTTPS, Digest with SHA-256 and MD5 over
+// TestCredentialLifecycle: the secrets carry a credential (issued); once
+// that transfer is complete the file is served only to requests that
+// present it (the first one makes it applied) (Basic over HTTPS, Digest with SHA-256 and MD5 over
 // HTTP), an unknown MAC answers exactly as the device without credentials
 // does, only authenticated fetches update the report, and re-opening the
 // window resets it.
@@ -85,15 +85,18 @@ func TestCredentialLifecycle(t *testing.T) {
 	if !strings.Contains(body, "static.auto_provision.server.username = "+devMAC) {
 		t.Errorf("user name is not the MAC:\n%s", body)
 	}
-	e.settled(devMAC, "consumed")
+	if d := e.completed(devMAC); d.Disclosure.Complete == nil || !*d.Disclosure.Complete {
+		t.Fatalf("the secrets transfer is not recorded complete: %v", d.Disclosure.Complete)
+	}
 	if got := e.cred(devMAC).Credential.State; got != "issued" {
 		t.Fatalf("after the secrets: credential %q, want issued", got)
 	}
-	// Issued, not applied: a fetch without it is still served (no secret,
-	// no credential); one with wrong credentials is not.
+	// Issued by a complete transfer, not applied yet: a fetch without it
+	// gets the challenge (no secret, no config); so does one with wrong
+	// credentials.
 	resp, body = credFetch(t, http.DefaultClient, plain.URL+path, "", "")
-	if resp.StatusCode != 200 || strings.Contains(body, sipPass) || strings.Contains(body, pass) {
-		t.Fatalf("second fetch while issued: %d\n%s", resp.StatusCode, body)
+	if resp.StatusCode != 401 || strings.Contains(body, "account.") || strings.Contains(body, pass) || len(resp.Header.Values("WWW-Authenticate")) != 2 {
+		t.Fatalf("second fetch while issued: %d %q\n%s", resp.StatusCode, resp.Header.Values("WWW-Authenticate"), body)
 	}
 	if resp, _ = credFetch(t, tc, tlsSrv.URL+path, "", basic(devMAC, "wrong-password-xxxxxxxx")); resp.StatusCode != 401 {
 		t.Errorf("wrong Basic while issued: %d, want 401", resp.StatusCode)

@@ -181,7 +181,7 @@ type deviceJSON struct {
 	Disclosure disclosureJSON `json:"disclosure"`
 	Credential credentialJSON `json:"credential"`
 	// TFTPAllowed: the per-device file goes out over TFTP even once the
-	// credential is applied.
+	// credential is required (applied, or issued by a complete transfer).
 	TFTPAllowed bool      `json:"tftp_allowed"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -97,7 +98,9 @@ func headOf(t *testing.T, ts *httptest.Server, path string) head {
 // TestDeviceFileWithSecrets: the per-device file that carries secrets is
 // never cacheable, HEAD neither tells whether a window is open nor uses
 // it up (it answers like a GET without secrets: same status, length and
-// ETag, window open or not), and an unconditional GET does use it up.
+// ETag, window open or not; once the transfer is complete, to the phone
+// that presents the credential it got), and an unconditional GET does use
+// it up.
 func TestDeviceFileWithSecrets(t *testing.T) {
 	e := newEnv(t, options{})
 	e.setup()
@@ -133,9 +136,34 @@ func TestDeviceFileWithSecrets(t *testing.T) {
 		t.Errorf("after a delivered GET complete = %v, want true", d.Disclosure.Complete)
 	}
 
-	// Without secrets the file is an ordinary cacheable one, and HEAD
-	// answers exactly as it did while the window was open.
-	resp, body = fetch(t, ts, "GET", path, "User-Agent", yealinkUA)
+	// The transfer is complete: the phone presents the credential it got
+	// (answering the challenge). Without secrets the file is an ordinary
+	// cacheable one, and HEAD answers exactly as it did while the window
+	// was open.
+	pass := fileValue("static.auto_provision.server.password", string(body))
+	if pass == "" {
+		t.Fatalf("the secrets carry no provisioning credential:\n%s", body)
+	}
+	if r, b := fetch(t, ts, "GET", path, "User-Agent", yealinkUA); r.StatusCode != http.StatusUnauthorized || strings.Contains(string(b), "account.") {
+		t.Fatalf("GET without the credential once complete: %d, want 401 without config", r.StatusCode)
+	}
+	phone := &http.Client{Transport: &httpauth.DigestTransport{Base: ts.Client().Transport, User: devMAC, Password: pass}}
+	phoneDo := func(method string, hdr ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+path, nil)
+		req.Header.Set("User-Agent", yealinkUA)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		r, err := phone.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r, b
+	}
+	resp, body = phoneDo("GET")
 	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), sipPass) || strings.Contains(string(body), "account.1.password") {
 		t.Fatalf("second GET: status %d, carries secrets:\n%s", resp.StatusCode, body)
 	}
@@ -143,10 +171,14 @@ func TestDeviceFileWithSecrets(t *testing.T) {
 	if etag == "" {
 		t.Fatal("file without secrets has no ETag")
 	}
-	if r, b := fetch(t, ts, "GET", path, "User-Agent", yealinkUA, "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(b) != 0 {
+	if r, b := phoneDo("GET", "If-None-Match", etag); r.StatusCode != http.StatusNotModified || len(b) != 0 {
 		t.Errorf("If-None-Match on the file without secrets: %d, %d bytes; want 304", r.StatusCode, len(b))
 	}
-	consumed := headOf(t, ts, path)
+	r, b := phoneDo("HEAD")
+	if len(b) != 0 {
+		t.Fatalf("HEAD: %d bytes of body", len(b))
+	}
+	consumed := head{r.StatusCode, r.Header.Get("Content-Length"), r.Header.Get("ETag"), r.Header.Get("Content-Type")}
 	if consumed != open {
 		t.Errorf("HEAD differs with the window open (%+v) and consumed (%+v)", open, consumed)
 	}
@@ -371,11 +403,20 @@ func TestBaseURLFromHost(t *testing.T) {
 	if !strings.Contains(string(body), want+"\n") {
 		t.Errorf("per-device file lacks %q:\n%s", want, body)
 	}
-	req := httptest.NewRequest("GET", "/prov/"+devMAC+".cfg", nil)
+	// The secrets transfer is complete: the phone presents its credential.
+	e.completed(devMAC)
+	phone := &http.Client{Transport: &httpauth.DigestTransport{Base: ts.Client().Transport, User: devMAC,
+		Password: fileValue("static.auto_provision.server.password", string(body))}}
+	req, _ := http.NewRequest("GET", ts.URL+"/prov/"+devMAC+".cfg", nil)
 	req.Host = "prov.lan:8080"
 	req.Header.Set("User-Agent", yealinkUA)
-	if rec := e.do(req); !strings.Contains(rec.Body.String(), "static.auto_provision.server.url = http://prov.lan:8080/prov/\n") {
-		t.Errorf("Host prov.lan:8080 not used:\n%s", rec.Body)
+	resp, err := phone.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "static.auto_provision.server.url = http://prov.lan:8080/prov/\n") {
+		t.Errorf("Host prov.lan:8080 not used: %d\n%s", resp.StatusCode, b)
 	}
 }
 

@@ -17,13 +17,19 @@ import (
 // vendors.Credentialer. Its state:
 //
 //	none     per-device file served to any request (as before)
-//	issued   the same; a request that presents the credential makes it
-//	         applied (proof the phone applied the config)
+//	issued   a request that presents the credential makes it applied
+//	         (proof the phone applied the config); one without it is
+//	         served as in none while the secrets transfer that issued it
+//	         is not recorded complete (in flight, broken off, or its end
+//	         never recorded: the phone may not hold the credential), and
+//	         treated as in applied once it is (the 401 is what makes a
+//	         phone that only answers challenges present it)
 //	applied  the per-device file only to requests that present it
 //	         (Digest, or Basic over HTTPS); the rest are challenged as an
 //	         unknown MAC is; over TFTP only with the device's tftp_allowed
 //
-// Re-opening the window resets it to none.
+// credentialRequired tells the two rules apart. Re-opening the window
+// resets the state to none.
 
 // Realm is the HTTP authentication realm of the per-device files.
 const Realm = "autoprov"
@@ -65,6 +71,27 @@ func authSchemes(v vendors.Vendor) []vendors.AuthScheme {
 func CredentialSupported(reg *vendors.Registry, vendor, model string) bool {
 	v, _, err := reg.Lookup(vendor, model)
 	return err == nil && len(authSchemes(v)) > 0
+}
+
+// credentialRequired reports whether dev's per-device file goes only to
+// requests that present its credential: it is applied, or issued by a
+// secrets transfer recorded complete (the phone holds it).
+func credentialRequired(dev autoprov.Device) bool {
+	switch dev.Credential.State {
+	case autoprov.CredentialApplied:
+		return true
+	case autoprov.CredentialIssued:
+		return dev.Disclosure.State == autoprov.DisclosureConsumed && dev.Disclosure.Complete != nil && *dev.Disclosure.Complete
+	}
+	return false
+}
+
+// required says, for the log, why dev's credential is required.
+func required(dev autoprov.Device) string {
+	if dev.Credential.State == autoprov.CredentialIssued {
+		return "credential issued by a complete secrets transfer"
+	}
+	return "credential applied"
 }
 
 func hasScheme(ss []vendors.AuthScheme, s vendors.AuthScheme) bool {
@@ -140,13 +167,20 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 		}
 		return false, nil
 	}
-	switch dev.Credential.State {
+	state := dev.Credential.State
+	if state == autoprov.CredentialIssued && credentialRequired(*dev) && (!web || req.Authorization == "") {
+		// The phone holds it: challenged as once applied, so that a phone
+		// that sends credentials only when asked presents it.
+		state = autoprov.CredentialApplied
+	}
+	switch state {
 	case autoprov.CredentialApplied:
+		why := required(*dev)
 		if !web {
 			if req.Transport == "tftp" && dev.TFTPAllowed {
 				return true, nil
 			}
-			return false, p.missf(req, mac, "credential applied: per-device file only to requests that present it (%s cannot; tftp_allowed is off)", req.Transport)
+			return false, p.missf(req, mac, "%s: per-device file only to requests that present it (%s cannot; tftp_allowed is off)", why, req.Transport)
 		}
 		switch ver.of(p, req, *dev, schemes) {
 		case httpauth.OK:
@@ -157,12 +191,12 @@ func (p *Phones) admit(ctx context.Context, req vendors.Request, v vendors.Vendo
 			return false, p.challenge(req, mac, schemes, true, "replayed Digest answer (nonce count not above one already accepted): refused, challenged again")
 		}
 		if req.Authorization == "" {
-			return false, p.challenge(req, mac, schemes, false, "credential applied: per-device file without credentials")
+			return false, p.challenge(req, mac, schemes, false, "%s: per-device file without credentials", why)
 		}
-		return false, p.challenge(req, mac, schemes, false, "credential applied: wrong credentials for the per-device file")
+		return false, p.challenge(req, mac, schemes, false, "%s: wrong credentials for the per-device file", why)
 	case autoprov.CredentialIssued:
 		if !web || req.Authorization == "" {
-			return false, nil // served as before: the phone may not have applied it yet
+			return false, nil // served as before: the transfer that issued it is not recorded complete
 		}
 		switch ver.of(p, req, *dev, schemes) {
 		case httpauth.Stale:
@@ -208,8 +242,8 @@ func (v *verdict) of(p *Phones, req vendors.Request, dev autoprov.Device, scheme
 // hidden returns why a request naming dev's MAC must be answered exactly
 // as one naming a MAC the inventory does not know (README "Per-device
 // provisioning credential"), or "" when it may be answered as dev's: dev
-// is assigned, its credential is applied or its vendor requires mutual
-// TLS, and the request does not prove it (no valid credential or client
+// is assigned, its credential is required (credentialRequired) or its
+// vendor requires mutual TLS, and the request does not prove it (no valid credential or client
 // certificate; TFTP without tftp_allowed). Such a request then gets the
 // driver and model guessed from its path and User-Agent, never dev's, and
 // writes no sighting. A right answer with a stale or replayed nonce counts
@@ -223,37 +257,38 @@ func (p *Phones) hidden(req vendors.Request, dev autoprov.Device, ver *verdict) 
 			return why
 		}
 	}
-	if dev.Credential.State != autoprov.CredentialApplied {
+	if !credentialRequired(dev) {
 		return ""
 	}
+	why := required(dev)
 	switch req.Transport {
 	case "tftp":
 		if dev.TFTPAllowed {
 			return ""
 		}
-		return "credential applied: per-device files only to requests that present it (tftp cannot; tftp_allowed is off)"
+		return why + ": per-device files only to requests that present it (tftp cannot; tftp_allowed is off)"
 	case "http", "https":
 		v, _, err := p.reg.Lookup(dev.Vendor, dev.Model)
 		if err != nil {
-			return fmt.Sprintf("credential applied, and the device's model %s/%s has no driver: %v", dev.Vendor, dev.Model, err)
+			return fmt.Sprintf("%s, and the device's model %s/%s has no driver: %v", why, dev.Vendor, dev.Model, err)
 		}
 		if ver.of(p, req, dev, authSchemes(v)) != httpauth.Denied {
 			return ""
 		}
 		if req.Authorization == "" {
-			return "credential applied: request without credentials"
+			return why + ": request without credentials"
 		}
-		return "credential applied: wrong credentials"
+		return why + ": wrong credentials"
 	}
-	return "credential applied: per-device files only to requests that present it (" + req.Transport + " cannot)"
+	return why + ": per-device files only to requests that present it (" + req.Transport + " cannot)"
 }
 
 // guarded reports whether dev's per-device files go only to requests
-// that prove they come from it: its credential is applied, or its vendor
-// requires mutual TLS.
+// that prove they come from it: its credential is required
+// (credentialRequired), or its vendor requires mutual TLS.
 func (p *Phones) guarded(dev autoprov.Device) bool {
 	return dev.State == autoprov.StateAssigned &&
-		(dev.Credential.State == autoprov.CredentialApplied || p.needsClientCert(dev.Vendor))
+		(credentialRequired(dev) || p.needsClientCert(dev.Vendor))
 }
 
 // admitDirectory applies the per-device rule to a company directory

@@ -42,9 +42,9 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 		}
 		hide := false
 		if dev != nil {
-			// A device whose credential is applied answers a message
-			// without proof exactly as an unknown MAC: no device for the
-			// driver, nothing written.
+			// A device whose credential is required (credentialRequired)
+			// answers a message without proof exactly as an unknown MAC:
+			// no device for the driver, nothing written.
 			var ver verdict
 			if why := p.hidden(req, *dev, &ver); why != "" {
 				p.log.Debug("dialogue answered as for an unknown phone", "mac", mac, "remote", req.RemoteAddr, "reason", why)

@@ -230,7 +230,7 @@ func TestForgedSightingLeavesAdoptedAlone(t *testing.T) {
 	if _, err := c.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	fetch(t, c, "805ec0aabb01.cfg", yua, true) // the phone itself
+	body, _ := fetch(t, c, "805ec0aabb01.cfg", yua, true) // the phone itself
 	before, _ := c.Device(ctx, "805ec0aabb01")
 	if before.Firmware != "96.86.0.100" || before.RemoteIP != "192.0.2.9" || before.LastSeen == nil {
 		t.Fatalf("own fetch not recorded: %+v", before)
@@ -259,8 +259,9 @@ func TestForgedSightingLeavesAdoptedAlone(t *testing.T) {
 		!after.LastSeen.Equal(*before.LastSeen) || after.LastFile != before.LastFile {
 		t.Errorf("forged sightings changed the adopted phone:\nbefore %+v\nafter  %+v", before, after)
 	}
-	// Its own per-device file updates it.
-	fetch(t, c, "805ec0aabb01.cfg", "Yealink SIP-T54W 96.86.0.120 80:5e:c0:aa:bb:01", true)
+	// Its own per-device file updates it (with the credential its
+	// complete secrets transfer gave it).
+	fetchAs(t, c, "805ec0aabb01.cfg", "Yealink SIP-T54W 96.86.0.120 80:5e:c0:aa:bb:01", "805ec0aabb01", credentialIn(t, body), true)
 	if d, _ := c.Device(ctx, "805ec0aabb01"); d.Firmware != "96.86.0.120" || !d.LastSeen.After(*before.LastSeen) {
 		t.Errorf("own per-device fetch not recorded: %+v", d)
 	}

@@ -159,10 +159,10 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		// An adopted phone's report (firmware, User-Agent, IP, last seen)
 		// is updated only by the fetch of its own per-device file: a
 		// common file names no phone, and anyone can forge the User-Agent
-		// or ?mac= that would name one. Once its credential is applied,
-		// only by a fetch that presents it.
+		// or ?mac= that would name one. Once its credential is required
+		// (credentialRequired), only by a fetch that presents it.
 		if f == foundKnown && (d.State != autoprov.StateAssigned ||
-			id.Kind == vendors.FileDevice && (authed || d.Credential.State != autoprov.CredentialApplied)) {
+			id.Kind == vendors.FileDevice && (authed || !credentialRequired(*d))) {
 			if err := p.touch(ctx, v0); err != nil {
 				return nil, err
 			}

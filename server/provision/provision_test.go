@@ -3,6 +3,7 @@ package provision_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,7 +78,32 @@ func mustAccount(t testing.TB, core *core, ext, name string) autoprov.Account {
 // the first byte, Finish(deliver) at the end.
 func fetch(t *testing.T, core *core, path, ua string, deliver bool) ([]byte, bool) {
 	t.Helper()
-	res, err := core.Provide(context.Background(), vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "http"})
+	return fetchReq(t, core, vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "http"}, deliver)
+}
+
+// fetchAs is fetch presenting the provisioning credential mac:pass (Basic
+// over HTTPS), as a phone must once the transfer that gave it the
+// credential is complete.
+func fetchAs(t *testing.T, core *core, path, ua, mac, pass string, deliver bool) ([]byte, bool) {
+	t.Helper()
+	return fetchReq(t, core, vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "https", Target: "/prov/" + path,
+		Authorization: "Basic " + base64.StdEncoding.EncodeToString([]byte(mac+":"+pass))}, deliver)
+}
+
+// credentialIn returns the provisioning password a Yealink file carries.
+func credentialIn(t *testing.T, body []byte) string {
+	t.Helper()
+	m := provPass.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("the file carries no provisioning credential:\n%s", body)
+	}
+	return string(m[1])
+}
+
+func fetchReq(t *testing.T, core *core, req vendors.Request, deliver bool) ([]byte, bool) {
+	t.Helper()
+	path := req.Path
+	res, err := core.Provide(context.Background(), req)
 	if err != nil {
 		t.Fatalf("Provide(%s): %v", path, err)
 	}
@@ -223,7 +249,7 @@ func TestBLFLabelFollowsRename(t *testing.T) {
 	if _, err := core.UpdateAccount(context.Background(), "202", autoprov.AccountInput{DisplayName: ptr("Robert")}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	body, _ = fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	body, _ = fetchAs(t, core, "805ec0aabb01.cfg", yua, "805ec0aabb01", credentialIn(t, body), true)
 	if !bytes.Contains(body, []byte("linekey.2.label = Robert")) {
 		t.Fatalf("BLF label did not follow the rename:\n%s", body)
 	}
@@ -499,10 +525,13 @@ func TestSecretFreeRequestsNeverClaim(t *testing.T) {
 	if d, _ := core.Device(ctx, "805ec0aabb01"); d.Disclosure.State != autoprov.DisclosureOpen {
 		t.Fatalf("window %s after SecretFree requests, want open", d.Disclosure.State)
 	}
-	if _, secret := fetch(t, core, "805ec0aabb01.cfg", yua, true); !secret {
+	body, secret := fetch(t, core, "805ec0aabb01.cfg", yua, true)
+	if !secret {
 		t.Fatal("the GET after them lacks the secrets")
 	}
-	res, err := core.Provide(ctx, vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: yua, RemoteAddr: "192.0.2.9", Transport: "http"})
+	// The transfer is complete: the phone presents its credential.
+	res, err := core.Provide(ctx, vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: yua, RemoteAddr: "192.0.2.9", Transport: "https", Target: "/prov/805ec0aabb01.cfg",
+		Authorization: "Basic " + base64.StdEncoding.EncodeToString([]byte("805ec0aabb01:"+credentialIn(t, body)))})
 	if err != nil || res.Secret || res.ETag != etag {
 		t.Fatalf("the GET after the window: %v, ETag %s, want the SecretFree one %s", err, res.ETag, etag)
 	}
