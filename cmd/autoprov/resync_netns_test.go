@@ -223,7 +223,9 @@ func resyncInNamespace(t *testing.T, phoneNS string) {
 	if len(got) != len(want) {
 		t.Fatalf("bulk results %q", got)
 	}
-	var page struct{ Items []struct{ Event, Detail string } }
+	var page struct {
+		Items []struct{ Event, Detail string }
+	}
 	s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01&limit=2", nil, &page)
 	audit := page.Items
 	if len(audit) != 2 || audit[0].Event != "device.resync" || audit[0].Detail != "reboot=true: sent (200 OK)" {
