@@ -134,14 +134,17 @@ func TestPnPServeBesideSIPServer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("API: %v", err)
 			}
-			var devs []struct {
-				MAC, Vendor, State string
-				RemoteIP           string `json:"remote_ip"`
-				LastFile           string `json:"last_file"`
+			var page struct {
+				Items []struct {
+					MAC, Vendor, State string
+					RemoteIP           string `json:"remote_ip"`
+					LastFile           string `json:"last_file"`
+				}
 			}
-			if err := json.Unmarshal(out, &devs); err != nil {
+			if err := json.Unmarshal(out, &page); err != nil {
 				t.Fatalf("API: %v\n%s", err, out)
 			}
+			devs := page.Items
 			for _, p := range phones {
 				found := false
 				for _, d := range devs {

@@ -52,7 +52,8 @@ func TestPnPOffOnceProvisioned(t *testing.T) {
 	if !secret || !bytes.Contains(body, []byte(off)) {
 		t.Errorf("the secrets transfer (secret=%v) lacks %q:\n%s", secret, off, body)
 	}
-	body, secret = fetch(t, core, "805ec0aabb07.cfg", ua, true)
+	// The transfer is complete: the file now needs the credential it carried.
+	body, secret = fetchAs(t, core, "805ec0aabb07.cfg", ua, "805ec0aabb07", credentialIn(t, body), true)
 	if secret || !bytes.Equal(body, head.File.Body) {
 		t.Errorf("the fetch after the secrets differs from the one before:\n%s\n---\n%s", body, head.File.Body)
 	}
