@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Steady state: per-device files at 64 connections, autoprov beside nginx
+# serving the very same bytes, in two pairs:
+#   1. plain HTTP, no credentials: autoprov vs nginx (static files);
+#   2. HTTPS, each phone's own per-device credential (Basic): autoprov vs
+#      nginx over HTTPS with auth_basic, one htpasswd file per phone.
+#
+#   bash bench/steady.sh                      # 100,000 phones (BENCH_DEVICES)
+#   BENCH_DEVICES=2000 BENCH_DURATION=3s bash bench/steady.sh   # quick
+#
+# Uses Debian's wrk, nginx and openssl; installs nothing (says which is
+# absent). Everything listens on 127.0.0.1, on free ports; the temp
+# directory and the servers are removed at exit. Environment:
+# BENCH_DEVICES (100000), BENCH_SEED (a seed directory to copy, see
+# README.md), BENCH_DURATION (15s), BENCH_CONNS (64), BENCH_THREADS (2),
+# BENCH_KEEP=1 (keep the temp directory).
+#
+# What happens: seed (phones with windows open); every phone fetches its
+# per-device file once over HTTP (the secrets, with its provisioning
+# credential: recorded), then once more (secret-free: these bytes are what
+# nginx serves); wrk pair 1; every phone fetches its file over HTTPS with
+# its credential (it moves to "applied"; the bytes must equal the
+# exported ones); wrk pair 2. Pair 1 runs while the credentials are only
+# "issued": an issued credential still lets a request without
+# credentials through, an applied one does not (401), so pair 1 must come
+# first.
+source "$(dirname "$0")/lib.sh"
+WRK=/usr/bin/wrk NGINX=/usr/sbin/nginx
+ok=1
+need $WRK wrk || ok=0
+need $NGINX nginx || ok=0
+need /usr/bin/openssl openssl || ok=0
+[ $ok = 1 ] || exit 1
+DURATION=${BENCH_DURATION:-15s} CONNS=${BENCH_CONNS:-64} THREADS=${BENCH_THREADS:-2}
+
+machine
+build
+seed_into "$TMP/s"
+cert
+P_HTTP=$(tcp_port) P_HTTPS=$(tcp_port) N_HTTP=$(tcp_port) N_HTTPS=$(tcp_port)
+start_autoprov "$TMP/s/data" "$P_HTTP" --https "127.0.0.1:$P_HTTPS" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" \
+  --tftp "" --public-url "https://127.0.0.1:$P_HTTPS/"
+say "autoprov up in ${STARTUP}s (pid $AP_PID)"
+PH=$TMP/s/phones.tsv
+
+say "every phone takes its secrets (first fetch) and its credential"
+"$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH" -secrets carry -creds-out "$TMP/creds.tsv"
+say "every phone fetches its file again: the secret-free bytes, exported for nginx"
+mkdir -p "$TMP/www/prov"
+"$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH" -secrets none -out "$TMP/www/prov"
+"$BT" htpasswd -creds "$TMP/creds.tsv" -dir "$TMP/htpasswd"
+
+mkdir -p "$TMP/nginx/tmp"
+cat >"$TMP/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type text/plain;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $TMP/nginx/tmp/body;
+  proxy_temp_path $TMP/nginx/tmp/proxy;
+  fastcgi_temp_path $TMP/nginx/tmp/fastcgi;
+  uwsgi_temp_path $TMP/nginx/tmp/uwsgi;
+  scgi_temp_path $TMP/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$N_HTTP;
+    root $TMP/www;
+  }
+  server {
+    listen 127.0.0.1:$N_HTTPS ssl;
+    ssl_certificate $TMP/tls/cert.pem;
+    ssl_certificate_key $TMP/tls/key.pem;
+    root $TMP/www;
+    location ~ "^/prov/(?<mac>[0-9a-f]{12})\.cfg\$" {
+      auth_basic "autoprov";
+      auth_basic_user_file $TMP/htpasswd/\$mac;
+    }
+    location / { return 404; }
+  }
+}
+CONF
+$NGINX -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" &
+NG_PID=$!
+PIDS+=("$NG_PID")
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$N_HTTPS") 2>/dev/null && break
+  sleep 0.05
+done
+say "nginx serves the same bytes (a sample, with and without credentials)"
+"$BT" fetch -url "http://127.0.0.1:$N_HTTP/prov/" -phones "$PH" -n 500 -secrets none -expect "$TMP/www/prov" >/dev/null
+"$BT" fetch -url "https://127.0.0.1:$N_HTTPS/prov/" -phones "$PH" -n 500 -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www/prov" >/dev/null
+
+declare -A RES
+# run LABEL URL LIST: one wrk run; its RESULT line goes to RES[LABEL].
+run() {
+  say "wrk -t$THREADS -c$CONNS -d$DURATION: $1"
+  $WRK -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$BENCH_DIR/phones.lua" "$2" -- "$3" >"$TMP/wrk-$1.txt"
+  RES[$1]=$(grep '^RESULT' "$TMP/wrk-$1.txt" | cut -d' ' -f2-)
+  echo "$1: ${RES[$1]}" >&2
+  case "${RES[$1]}" in *"non2xx=0 socket_errors=0"*) ;; *) echo "WARNING: $1 had failed requests (non2xx or socket errors): its figures do not count" >&2 ;; esac
+}
+"$BT" wrkreqs -phones "$PH" -out "$TMP/reqs-plain.txt"
+run autoprov-http "http://127.0.0.1:$P_HTTP" "$TMP/reqs-plain.txt"
+run nginx-http "http://127.0.0.1:$N_HTTP" "$TMP/reqs-plain.txt"
+
+say "every phone presents its credential over HTTPS once (issued -> applied)"
+"$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www/prov"
+"$BT" wrkreqs -phones "$PH" -creds "$TMP/creds.tsv" -out "$TMP/reqs-basic.txt"
+run autoprov-https "https://127.0.0.1:$P_HTTPS" "$TMP/reqs-basic.txt"
+run nginx-https "https://127.0.0.1:$N_HTTPS" "$TMP/reqs-basic.txt"
+"$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after the runs: /'
+
+field() { sed -n "s/.*$2=\([^ ]*\).*/\1/p" <<<"${RES[$1]}"; }
+echo
+echo "steady state, $DEVICES phones, wrk -t$THREADS -c$CONNS -d$DURATION, random per-device files"
+printf '%-22s %10s %9s %9s   %s\n' pair "req/s" "p50 ms" "p99 ms" "autoprov/nginx"
+for pair in http https; do
+  a=autoprov-$pair n=nginx-$pair
+  ratio=$(awk -v a="$(field $a req_s)" -v n="$(field $n req_s)" 'BEGIN { printf "%.3f", a / n }')
+  printf '%-22s %10s %9s %9s   %s\n' "$a" "$(field $a req_s)" "$(field $a p50_ms)" "$(field $a p99_ms)" "$ratio"
+  printf '%-22s %10s %9s %9s\n' "$n" "$(field $n req_s)" "$(field $n p50_ms)" "$(field $n p99_ms)"
+done
