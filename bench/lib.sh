@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '== %s\n' "$*" >&2; }
+say() { printf '== [%ss] %s\n' "$SECONDS" "$*" >&2; }
 
 # need PATH PACKAGE: the tool must be there; this script installs nothing.
 need() {

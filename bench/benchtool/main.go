@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/autoprov/autoprov/bench"
 )
 
 func main() {
@@ -41,37 +43,16 @@ func main() {
 	}
 }
 
-// The phones: adopted Yealink T54W, MAC 80:5e:c0 + the index, one account
-// each. Their common file is the T54W's.
-const (
-	model      = "T54W"
-	commonFile = "y000000000096.cfg"
-	macPrefix  = "805ec0"
+// phone is one seeded phone, as phones.tsv lists it.
+type phone = bench.Phone
+
+// The fleet's names (bench/fleet.go).
+var (
+	userAgent  = bench.UserAgent
+	devicePath = bench.DeviceFile
 )
 
-// phone is one seeded phone as phones.tsv lists it: MAC (12 lower-case hex
-// digits), extension and SIP password (what must leave the server once).
-type phone struct {
-	MAC, Ext, Password string
-}
-
-// macOf is the MAC of the i-th seeded phone.
-func macOf(i int) string { return fmt.Sprintf("%s%06x", macPrefix, i) }
-
-// userAgent is what a T54W sends: "Yealink SIP-T54W 96.86.0.100 80:5e:c0:11:22:33".
-func userAgent(mac string) string {
-	var b strings.Builder
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(mac[i : i+2])
-	}
-	return "Yealink SIP-T54W 96.86.0.100 " + b.String()
-}
-
-// devicePath is the per-device file's name.
-func devicePath(mac string) string { return mac + ".cfg" }
+const commonFile = bench.CommonFile
 
 // readPhones reads phones.tsv (MAC, extension, password, tab-separated).
 func readPhones(path string) ([]phone, error) {
@@ -87,7 +68,7 @@ func readPhones(path string) ([]phone, error) {
 		if len(p) != 3 {
 			return nil, fmt.Errorf("%s: bad line %q", path, sc.Text())
 		}
-		out = append(out, phone{p[0], p[1], p[2]})
+		out = append(out, phone{MAC: p[0], Ext: p[1], Password: p[2]})
 	}
 	return out, sc.Err()
 }
