@@ -40,13 +40,23 @@ machine() {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ), git $(git -C "$REPO" rev-parse --short HEAD)"
 }
 
+# build: autoprov and benchtool into $TMP/bin (copied from $BENCH_BIN
+# when run-all.sh built them already).
 build() {
+  if [ -n "${BENCH_BIN:-}" ]; then
+    mkdir -p "$TMP/bin"
+    cp "$BENCH_BIN/autoprov" "$BENCH_BIN/benchtool" "$TMP/bin/"
+    return
+  fi
   say "building autoprov and benchtool"
   (cd "$REPO" && go build -o "$TMP/bin/autoprov" ./cmd/autoprov && go build -o "$BT" ./bench/benchtool)
 }
 
 # seed_into DIR: DIR/data (a data directory with $DEVICES phones, windows
-# open) and DIR/phones.tsv; a copy of $BENCH_SEED when set.
+# open) and DIR/phones.tsv: a copy of $BENCH_SEED when set; else through
+# the server's bulk API when it has one (benchtool seed-api), else
+# through server/store (benchtool seed). BENCH_SEED_VIA=store skips the
+# API.
 seed_into() {
   mkdir -p "$1"
   if [ -n "${BENCH_SEED:-}" ]; then
@@ -54,10 +64,22 @@ seed_into() {
     cp "$BENCH_SEED/phones.tsv" "$1/phones.tsv"
     DEVICES=$(wc -l <"$1/phones.tsv")
     say "copied the seed of $DEVICES phones from $BENCH_SEED"
-  else
-    say "seeding $DEVICES phones"
-    "$BT" seed -data "$1/data" -devices "$DEVICES" -phones "$1/phones.tsv"
+    return
   fi
+  if [ "${BENCH_SEED_VIA:-auto}" != store ]; then
+    # Through the server's POST /api/v1/bulk when it has one (fast).
+    local port rc=0
+    port=$(tcp_port)
+    start_autoprov "$1/data" "$port" --tftp ""
+    say "seeding $DEVICES phones through POST /api/v1/bulk"
+    "$BT" seed-api -url "http://127.0.0.1:$port" -token-file "$1/data/admin-token" -devices "$DEVICES" -phones "$1/phones.tsv" || rc=$?
+    stop "$AP_PID"
+    [ $rc = 0 ] && return
+    [ $rc = 3 ] || return 1
+    rm -rf "$1/data" "$1/phones.tsv"
+  fi
+  say "seeding $DEVICES phones through server/store (benchtool seed)"
+  "$BT" seed -data "$1/data" -devices "$DEVICES" -phones "$1/phones.tsv"
 }
 
 tcp_port() { "$BT" ports tcp 1; }

@@ -13,12 +13,13 @@
 source "$(dirname "$0")/lib.sh"
 machine | tee "$TMP/machine.txt"
 build
+export BENCH_BIN=$TMP/bin
 if [ -z "${BENCH_SEED:-}" ]; then
   seed_into "$TMP/seed"
   export BENCH_SEED=$TMP/seed
 fi
 status=0
-for s in steady storm tftp; do
+for s in storm tftp steady; do
   say "bench/$s.sh"
   if ! bash "$BENCH_DIR/$s.sh" | tee "$TMP/$s.out"; then
     echo "bench/$s.sh FAILED" | tee -a "$TMP/$s.out"
@@ -33,7 +34,7 @@ fi
 echo
 echo "==================== figures"
 cat "$TMP/machine.txt"
-for s in steady storm tftp; do
+for s in storm tftp steady; do
   echo
   awk 'f; /^$/ { f = 1 } /FAILED$/ { print }' "$TMP/$s.out"
 done

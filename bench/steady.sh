@@ -12,8 +12,10 @@
 # absent). Everything listens on 127.0.0.1, on free ports; the temp
 # directory and the servers are removed at exit. Environment:
 # BENCH_DEVICES (100000), BENCH_SEED (a seed directory to copy, see
-# README.md), BENCH_DURATION (15s), BENCH_CONNS (64), BENCH_THREADS (2),
-# BENCH_KEEP=1 (keep the temp directory).
+# README.md), BENCH_STEADY_PHONES (how many of the phones, spread over the
+# fleet, fetch: default all; the database holds all either way),
+# BENCH_DURATION (15s), BENCH_CONNS (64), BENCH_THREADS (2), BENCH_KEEP=1
+# (keep the temp directory).
 #
 # What happens: seed (phones with windows open); every phone fetches its
 # per-device file once over HTTP (the secrets, with its provisioning
@@ -42,6 +44,12 @@ start_autoprov "$TMP/s/data" "$P_HTTP" --https "127.0.0.1:$P_HTTPS" --tls-cert "
   --tftp "" --public-url "https://127.0.0.1:$P_HTTPS/"
 say "autoprov up in ${STARTUP}s (pid $AP_PID)"
 PH=$TMP/s/phones.tsv
+if [ -n "${BENCH_STEADY_PHONES:-}" ] && [ "$BENCH_STEADY_PHONES" -lt "$DEVICES" ]; then
+  # Only some phones fetch (spread over the fleet), the database holds all.
+  awk -v step=$((DEVICES / BENCH_STEADY_PHONES)) -v k="$BENCH_STEADY_PHONES" '(NR - 1) % step == 0 && n++ < k' "$PH" >"$TMP/steady-phones.tsv"
+  PH=$TMP/steady-phones.tsv
+fi
+FETCHING=$(wc -l <"$PH")
 
 say "every phone takes its secrets (first fetch) and its credential"
 "$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH" -secrets carry -creds-out "$TMP/creds.tsv"
@@ -118,7 +126,7 @@ run nginx-https "https://127.0.0.1:$N_HTTPS" "$TMP/reqs-basic.txt"
 
 field() { sed -n "s/.*$2=\([^ ]*\).*/\1/p" <<<"${RES[$1]}"; }
 echo
-echo "steady state, $DEVICES phones, wrk -t$THREADS -c$CONNS -d$DURATION, random per-device files"
+echo "steady state, $FETCHING phones fetching in a database of $DEVICES, wrk -t$THREADS -c$CONNS -d$DURATION, random per-device files"
 printf '%-22s %10s %9s %9s   %s\n' pair "req/s" "p50 ms" "p99 ms" "autoprov/nginx"
 for pair in http https; do
   a=autoprov-$pair n=nginx-$pair

@@ -28,7 +28,8 @@ start_autoprov "$TMP/s/data" "$P_HTTP" --tftp ""
 first=$STARTUP
 say "autoprov up in ${STARTUP}s (first start on this database), pid $AP_PID"
 say "boot storm: $STORM phones of $DEVICES, $WORKERS at once"
-"$BT" storm -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$TMP/s/phones.tsv" -n "$STORM" -workers "$WORKERS" | tee "$TMP/storm.txt"
+status=0
+"$BT" storm -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$TMP/s/phones.tsv" -n "$STORM" -workers "$WORKERS" | tee "$TMP/storm.txt" || status=1
 memline=$("$BT" mem -pid "$AP_PID")
 stop "$AP_PID"
 starts=()
@@ -43,3 +44,8 @@ echo "boot storm, $STORM phones of $DEVICES, $WORKERS at once"
 grep '^STORM' "$TMP/storm.txt"
 echo "memory after the storm ($DEVICES phones): $memline"
 echo "start-up with $DEVICES phones (process start to /healthz 200): first ${first}s, restarts ${starts[*]} s"
+if [ $status != 0 ]; then
+  echo "the storm had errors (see above and $TMP/autoprov.log; BENCH_KEEP=1 keeps it)"
+  grep 'level=ERROR' "$TMP/autoprov.log" | sed 's/.* msg=//' | sed 's/ mac=[^ ]*//; s/ remote=[^ ]*//; s/ file=[^ ]*//; s/ path=[^ ]*//; s/ for [0-9a-f]\{12\}//; s/device [0-9a-f]\{12\}/device/' | sort | uniq -c | sort -rn | head -8
+fi
+exit $status

@@ -24,7 +24,8 @@ import (
 // absent (-secrets none). It can write what the server sent (-out), the
 // per-device credential the secrets carried (-creds-out), compare with
 // files written before (-expect), and present each phone's credential
-// with Basic (-basic). This is how the scripts consume the windows,
+// with Basic (-basic). A failed fetch is retried (-retries; counted), as
+// a phone would: these passes prepare the timed runs. This is how the scripts consume the windows,
 // export the served bytes for nginx and in.tftpd, and apply credentials.
 func fetch(args []string) error {
 	fs := flag.NewFlagSet("fetch", flag.ExitOnError)
@@ -38,6 +39,7 @@ func fetch(args []string) error {
 	out := fs.String("out", "", "write each body to <dir>/<mac>.cfg")
 	expect := fs.String("expect", "", "compare each body with <dir>/<mac>.cfg")
 	common := fs.Bool("common", false, "also fetch the common file once (as the first phone) and write it to -out")
+	retries := fs.Int("retries", 3, "retry a phone whose fetch failed (status or transport) this many times, as a phone would")
 	fs.Parse(args)
 	phones, err := readPhones(*phonesFile)
 	if err != nil {
@@ -85,10 +87,16 @@ func fetch(args []string) error {
 		}
 	}
 	credLines := make([]string, len(phones))
+	var retried atomic.Int64
 	start := time.Now()
 	failed := runPhones(len(phones), *workers, func(i int) error {
 		p := phones[i]
 		body, err := get(devicePath(p.MAC), p.MAC)
+		for try := 0; err != nil && try < *retries; try++ {
+			retried.Add(1)
+			time.Sleep(100 * time.Millisecond)
+			body, err = get(devicePath(p.MAC), p.MAC)
+		}
 		if err != nil {
 			return err
 		}
@@ -123,7 +131,7 @@ func fetch(args []string) error {
 		return nil
 	})
 	el := time.Since(start)
-	fmt.Printf("fetch: %d phones, %d failed, %.1f s, %.0f/s\n", len(phones), failed, el.Seconds(), float64(len(phones))/el.Seconds())
+	fmt.Printf("fetch: %d phones, %d failed, %d retries, %.1f s, %.0f/s\n", len(phones), failed, retried.Load(), el.Seconds(), float64(len(phones))/el.Seconds())
 	if *credsOut != "" {
 		if err := os.WriteFile(*credsOut, []byte(strings.Join(credLines, "")), 0o600); err != nil {
 			return err

@@ -4,6 +4,7 @@
 // same bytes). It is not part of autoprov; see bench/README.md.
 //
 //	benchtool seed   -data DIR -devices N            a data directory with N adopted Yealink phones
+//	benchtool seed-api -url URL -token-file F ...   the same through POST /api/v1/bulk, when the server has it
 //	benchtool fetch  -url URL -phones FILE ...        every phone fetches its per-device file once
 //	benchtool storm  -url URL -phones FILE -n 10000   a boot storm: common + per-device file per phone
 //	benchtool tftp   -addr HOST:PORT -phones FILE ... phones fetching their files over TFTP
@@ -25,11 +26,11 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool seed|fetch|storm|tftp|wrkreqs|htpasswd|ports|health|mem ... (see bench/README.md)")
+		fmt.Fprintln(os.Stderr, "usage: benchtool seed|seed-api|fetch|storm|tftp|wrkreqs|htpasswd|ports|health|mem ... (see bench/README.md)")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
-		"seed": seed, "fetch": fetch, "storm": storm, "tftp": tftpBench,
+		"seed": seed, "seed-api": seedAPI, "fetch": fetch, "storm": storm, "tftp": tftpBench,
 		"wrkreqs": wrkReqs, "htpasswd": htpasswd, "ports": ports, "health": health, "mem": mem,
 	}
 	cmd, ok := cmds[os.Args[1]]
