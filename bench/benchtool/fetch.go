@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -228,5 +227,3 @@ func runPhones(n, workers int, f func(i int) error) int {
 	wg.Wait()
 	return int(failed.Load())
 }
-
-var errUsage = errors.New("usage")
