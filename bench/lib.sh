@@ -52,34 +52,43 @@ build() {
   (cd "$REPO" && go build -o "$TMP/bin/autoprov" ./cmd/autoprov && go build -o "$BT" ./bench/benchtool)
 }
 
-# seed_into DIR: DIR/data (a data directory with $DEVICES phones, windows
-# open) and DIR/phones.tsv: a copy of $BENCH_SEED when set; else through
-# the server's bulk API when it has one (benchtool seed-api), else
-# through server/store (benchtool seed). BENCH_SEED_VIA=store skips the
-# API.
+# seed_into DIR [closed]: DIR/data (a data directory with $DEVICES
+# phones, every window open for 24 h; with "closed", no window ever
+# opened, so no phone has a credential: state none, its file served to
+# any request without secrets) and DIR/phones.tsv. A copy of $BENCH_SEED
+# (or $BENCH_SEED_CLOSED) when set; else through the server's bulk API
+# when it has one (benchtool seed-api; "closed": 1 s windows, left to
+# expire), else through server/store (benchtool seed). BENCH_SEED_VIA=store
+# skips the API.
 seed_into() {
+  local from=${BENCH_SEED:-} window=24h apiwindow=24h
+  if [ "${2:-}" = closed ]; then
+    from=${BENCH_SEED_CLOSED:-} window=0 apiwindow=1s
+  fi
   mkdir -p "$1"
-  if [ -n "${BENCH_SEED:-}" ]; then
-    cp -a "$BENCH_SEED/data" "$1/data"
-    cp "$BENCH_SEED/phones.tsv" "$1/phones.tsv"
+  if [ -n "$from" ]; then
+    cp -a "$from/data" "$1/data"
+    cp "$from/phones.tsv" "$1/phones.tsv"
     DEVICES=$(wc -l <"$1/phones.tsv")
-    say "copied the seed of $DEVICES phones from $BENCH_SEED"
+    say "copied the seed of $DEVICES phones from $from"
     return
   fi
   if [ "${BENCH_SEED_VIA:-auto}" != store ]; then
-    # Through the server's POST /api/v1/bulk when it has one (fast).
     local port rc=0
     port=$(tcp_port)
     start_autoprov "$1/data" "$port" --tftp ""
-    say "seeding $DEVICES phones through POST /api/v1/bulk"
-    "$BT" seed-api -url "http://127.0.0.1:$port" -token-file "$1/data/admin-token" -devices "$DEVICES" -phones "$1/phones.tsv" || rc=$?
+    say "seeding $DEVICES phones${2:+ ($2)} through POST /api/v1/bulk"
+    "$BT" seed-api -url "http://127.0.0.1:$port" -token-file "$1/data/admin-token" -devices "$DEVICES" -window "$apiwindow" -phones "$1/phones.tsv" || rc=$?
     stop "$AP_PID"
-    [ $rc = 0 ] && return
+    if [ $rc = 0 ]; then
+      if [ "$apiwindow" = 1s ]; then sleep 1.5; fi # the windows end unused
+      return 0
+    fi
     [ $rc = 3 ] || return 1
     rm -rf "$1/data" "$1/phones.tsv"
   fi
-  say "seeding $DEVICES phones through server/store (benchtool seed)"
-  "$BT" seed -data "$1/data" -devices "$DEVICES" -phones "$1/phones.tsv"
+  say "seeding $DEVICES phones${2:+ ($2)} through server/store (benchtool seed)"
+  "$BT" seed -data "$1/data" -devices "$DEVICES" -window "$window" -phones "$1/phones.tsv"
 }
 
 tcp_port() { "$BT" ports tcp 1; }

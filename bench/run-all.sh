@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every script of bench/ in one go, on one seed: the fleet is seeded once
-# (BENCH_DEVICES phones, 100,000 by default; the longest step on today's
-# code) and each script runs on a copy of it (BENCH_SEED), then the
-# figures of all of them are printed together.
+# with windows open and once without (BENCH_DEVICES phones, 100,000 by
+# default; the longest step on today's code) and each script runs on
+# copies (BENCH_SEED, BENCH_SEED_CLOSED), then the figures of all of them
+# are printed together.
 #
 #   bash bench/run-all.sh
 #   BENCH_DEVICES=2000 BENCH_STORM=500 BENCH_TFTP=200 BENCH_DURATION=3s bash bench/run-all.sh   # quick
@@ -17,6 +18,10 @@ export BENCH_BIN=$TMP/bin
 if [ -z "${BENCH_SEED:-}" ]; then
   seed_into "$TMP/seed"
   export BENCH_SEED=$TMP/seed
+fi
+if [ -z "${BENCH_SEED_CLOSED:-}" ]; then
+  seed_into "$TMP/seed-closed" closed
+  export BENCH_SEED_CLOSED=$TMP/seed-closed
 fi
 status=0
 for s in storm tftp steady; do

@@ -17,15 +17,17 @@
 # BENCH_DURATION (15s), BENCH_CONNS (64), BENCH_THREADS (2), BENCH_KEEP=1
 # (keep the temp directory).
 #
-# What happens: seed (phones with windows open); every phone fetches its
-# per-device file once over HTTP (the secrets, with its provisioning
-# credential: recorded), then once more (secret-free: these bytes are what
-# nginx serves); wrk pair 1; every phone fetches its file over HTTPS with
-# its credential (it moves to "applied"; the bytes must equal the
-# exported ones); wrk pair 2. Pair 1 runs while the credentials are only
-# "issued": an issued credential still lets a request without
-# credentials through, an applied one does not (401), so pair 1 must come
-# first.
+# What happens: two fleets of the same size. Pair 1 runs on one whose
+# windows never opened: no phone has a credential (state none), so its
+# file goes to any request, without secrets (once a phone took its
+# secrets, its file needs its credential: Digest over HTTP, which wrk
+# cannot play, or Basic over HTTPS). Every phone fetches its file once
+# (these bytes are what nginx serves), then wrk. Pair 2 runs on a fleet
+# whose windows are open: every phone fetches its file over HTTPS (the
+# secrets, with its provisioning credential: recorded), then again
+# presenting its credential with Basic (it moves to "applied"; these
+# secret-free bytes are what nginx serves), then wrk. One autoprov at a
+# time.
 source "$(dirname "$0")/lib.sh"
 WRK=/usr/bin/wrk NGINX=/usr/sbin/nginx
 ok=1
@@ -37,26 +39,34 @@ DURATION=${BENCH_DURATION:-15s} CONNS=${BENCH_CONNS:-64} THREADS=${BENCH_THREADS
 
 machine
 build
+seed_into "$TMP/closed" closed
 seed_into "$TMP/s"
 cert
 P_HTTP=$(tcp_port) P_HTTPS=$(tcp_port) N_HTTP=$(tcp_port) N_HTTPS=$(tcp_port)
-start_autoprov "$TMP/s/data" "$P_HTTP" --https "127.0.0.1:$P_HTTPS" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" \
-  --tftp "" --public-url "https://127.0.0.1:$P_HTTPS/"
-say "autoprov up in ${STARTUP}s (pid $AP_PID)"
-PH=$TMP/s/phones.tsv
-if [ -n "${BENCH_STEADY_PHONES:-}" ] && [ "$BENCH_STEADY_PHONES" -lt "$DEVICES" ]; then
-  # Only some phones fetch (spread over the fleet), the database holds all.
-  awk -v step=$((DEVICES / BENCH_STEADY_PHONES)) -v k="$BENCH_STEADY_PHONES" '(NR - 1) % step == 0 && n++ < k' "$PH" >"$TMP/steady-phones.tsv"
-  PH=$TMP/steady-phones.tsv
-fi
-FETCHING=$(wc -l <"$PH")
+# subset FILE: the phones that fetch (BENCH_STEADY_PHONES of them, spread
+# over the fleet; default all); the database holds all either way.
+subset() {
+  if [ -n "${BENCH_STEADY_PHONES:-}" ] && [ "$BENCH_STEADY_PHONES" -lt "$DEVICES" ]; then
+    awk -v step=$((DEVICES / BENCH_STEADY_PHONES)) -v k="$BENCH_STEADY_PHONES" '(NR - 1) % step == 0 && n++ < k' "$1" >"$1.subset"
+    echo "$1.subset"
+  else
+    echo "$1"
+  fi
+}
+# Both fleets' files: --public-url makes them the same bytes over HTTP and HTTPS.
+serve() {
+  start_autoprov "$1" "$P_HTTP" --https "127.0.0.1:$P_HTTPS" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" \
+    --tftp "" --public-url "https://127.0.0.1:$P_HTTPS/"
+  say "autoprov up in ${STARTUP}s (pid $AP_PID) on $1"
+}
 
-say "every phone takes its secrets (first fetch) and its credential"
-"$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH" -secrets carry -creds-out "$TMP/creds.tsv"
-say "every phone fetches its file again: the secret-free bytes, exported for nginx"
-mkdir -p "$TMP/www/prov"
-"$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH" -secrets none -out "$TMP/www/prov"
-"$BT" htpasswd -creds "$TMP/creds.tsv" -dir "$TMP/htpasswd"
+PH_CLOSED=$(subset "$TMP/closed/phones.tsv")
+PH=$(subset "$TMP/s/phones.tsv")
+FETCHING=$(wc -l <"$PH")
+mkdir -p "$TMP/www/prov" "$TMP/www-tls/prov"
+serve "$TMP/closed/data"
+say "pair 1 fleet (no window ever open): every phone fetches its file, exported for nginx"
+"$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH_CLOSED" -secrets none -out "$TMP/www/prov"
 
 mkdir -p "$TMP/nginx/tmp"
 cat >"$TMP/nginx/nginx.conf" <<CONF
@@ -84,7 +94,7 @@ http {
     listen 127.0.0.1:$N_HTTPS ssl;
     ssl_certificate $TMP/tls/cert.pem;
     ssl_certificate_key $TMP/tls/key.pem;
-    root $TMP/www;
+    root $TMP/www-tls;
     location ~ "^/prov/(?<mac>[0-9a-f]{12})\.cfg\$" {
       auth_basic "autoprov";
       auth_basic_user_file $TMP/htpasswd/\$mac;
@@ -100,9 +110,8 @@ for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$N_HTTPS") 2>/dev/null && break
   sleep 0.05
 done
-say "nginx serves the same bytes (a sample, with and without credentials)"
-"$BT" fetch -url "http://127.0.0.1:$N_HTTP/prov/" -phones "$PH" -n 500 -secrets none -expect "$TMP/www/prov" >/dev/null
-"$BT" fetch -url "https://127.0.0.1:$N_HTTPS/prov/" -phones "$PH" -n 500 -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www/prov" >/dev/null
+say "nginx serves the same bytes (a sample)"
+"$BT" fetch -url "http://127.0.0.1:$N_HTTP/prov/" -phones "$PH_CLOSED" -n 500 -secrets none -expect "$TMP/www/prov" >/dev/null
 
 declare -A RES
 # run LABEL URL LIST: one wrk run; its RESULT line goes to RES[LABEL]. The
@@ -115,16 +124,23 @@ run() {
   echo "$1: ${RES[$1]}" >&2
   case "${RES[$1]}" in *"non2xx=0 socket_errors=0"*) ;; *) echo "WARNING: $1 had failed requests (non2xx or socket errors): its figures do not count" >&2 ;; esac
 }
-"$BT" wrkreqs -phones "$PH" -out "$TMP/reqs-plain.txt"
+"$BT" wrkreqs -phones "$PH_CLOSED" -out "$TMP/reqs-plain.txt"
 run autoprov-http "http://127.0.0.1:$P_HTTP" "$TMP/reqs-plain.txt"
 run nginx-http "http://127.0.0.1:$N_HTTP" "$TMP/reqs-plain.txt"
+"$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after pair 1: /'
+stop "$AP_PID"
 
-say "every phone presents its credential over HTTPS once (issued -> applied)"
-"$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www/prov"
+serve "$TMP/s/data"
+say "pair 2 fleet (windows open): every phone takes its secrets over HTTPS, with its credential"
+"$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets carry -creds-out "$TMP/creds.tsv"
+"$BT" htpasswd -creds "$TMP/creds.tsv" -dir "$TMP/htpasswd"
+say "every phone presents its credential (Basic over HTTPS): issued -> applied; the bytes, exported for nginx"
+"$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets none -basic "$TMP/creds.tsv" -out "$TMP/www-tls/prov"
+"$BT" fetch -url "https://127.0.0.1:$N_HTTPS/prov/" -phones "$PH" -n 500 -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www-tls/prov" >/dev/null
 "$BT" wrkreqs -phones "$PH" -creds "$TMP/creds.tsv" -out "$TMP/reqs-basic.txt"
 run autoprov-https "https://127.0.0.1:$P_HTTPS" "$TMP/reqs-basic.txt"
 run nginx-https "https://127.0.0.1:$N_HTTPS" "$TMP/reqs-basic.txt"
-"$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after the runs: /'
+"$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after pair 2: /'
 
 field() { sed -n "s/.*$2=\([^ ]*\).*/\1/p" <<<"${RES[$1]}"; }
 echo

@@ -6,7 +6,8 @@
 #     address, fetch their common file and their per-device file (the
 #     first fetch carries the secrets): wall time, errors, and a check
 #     that each phone's SIP password left exactly once (in its per-device
-#     answer, never in the common one, never again on a second fetch);
+#     answer, never in the common one, never again on a second fetch,
+#     made over HTTPS presenting the credential the secrets carried);
 #   - the server's memory after the storm (VmRSS, VmHWM);
 #   - start-up time with the whole database: from the process start to
 #     /healthz answering 200, three restarts (BENCH_RESTARTS).
@@ -23,13 +24,15 @@ machine
 build
 seed_into "$TMP/s"
 [ "$STORM" -le "$DEVICES" ] || STORM=$DEVICES
-P_HTTP=$(tcp_port)
-start_autoprov "$TMP/s/data" "$P_HTTP" --tftp ""
+P_HTTP=$(tcp_port) P_HTTPS=$(tcp_port)
+cert
+start_autoprov "$TMP/s/data" "$P_HTTP" --tftp "" --https "127.0.0.1:$P_HTTPS" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem"
 first=$STARTUP
 say "autoprov up in ${STARTUP}s (first start on this database), pid $AP_PID"
 say "boot storm: $STORM phones of $DEVICES, $WORKERS at once"
 status=0
-"$BT" storm -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$TMP/s/phones.tsv" -n "$STORM" -workers "$WORKERS" | tee "$TMP/storm.txt" || status=1
+"$BT" storm -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$TMP/s/phones.tsv" -n "$STORM" -workers "$WORKERS" \
+  -verify-url "https://127.0.0.1:$P_HTTPS/prov/" | tee "$TMP/storm.txt" || status=1
 memline=$("$BT" mem -pid "$AP_PID")
 stop "$AP_PID"
 starts=()

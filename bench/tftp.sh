@@ -14,9 +14,10 @@
 # chroot (-s), which needs root. Installs nothing, listens on 127.0.0.1
 # only, removes its temp directory and stops its servers at exit.
 #
-# What happens: seed; the phones take their secrets over HTTP (the window
-# is consumed, the credential "issued": TFTP still serves the per-device
-# file); one TFTP pass from autoprov exports the secret-free bytes into
+# What happens: seed; the phones take their secrets over HTTP (window
+# consumed, credential issued), the admin API sets tftp_allowed on them
+# (TFTP cannot present a credential: once one is required, only such
+# devices get their per-device file over TFTP); one TFTP pass from autoprov exports the secret-free bytes into
 # in.tftpd's directory; then the timed passes, autoprov first, each
 # comparing every file with the exported bytes.
 source "$(dirname "$0")/lib.sh"
@@ -37,6 +38,8 @@ start_autoprov "$TMP/s/data" "$P_HTTP" --tftp "127.0.0.1:$P_TFTP" --public-url "
 PH=$TMP/s/phones.tsv
 say "$N phones take their secrets over HTTP"
 "$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH" -n "$N" -secrets carry
+say "tftp_allowed on the $N phones (PATCH /api/v1/devices/{mac})"
+"$BT" tftp-allow -url "http://127.0.0.1:$P_HTTP" -token-file "$TMP/s/data/admin-token" -phones "$PH" -n "$N"
 say "exporting what autoprov serves over TFTP"
 mkdir -p "$TMP/tftproot"
 chmod 755 "$TMP/tftproot"

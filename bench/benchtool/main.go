@@ -8,6 +8,7 @@
 //	benchtool fetch  -url URL -phones FILE ...        every phone fetches its per-device file once
 //	benchtool storm  -url URL -phones FILE -n 10000   a boot storm: common + per-device file per phone
 //	benchtool tftp   -addr HOST:PORT -phones FILE ... phones fetching their files over TFTP
+//	benchtool tftp-allow -url URL -token-file F ... tftp_allowed on the first n phones (admin API)
 //	benchtool wrkreqs -phones FILE ...                the request list for bench/phones.lua
 //	benchtool htpasswd -creds FILE -dir DIR           one nginx htpasswd file per phone
 //	benchtool ports  tcp|udp N                        N free loopback ports
@@ -30,7 +31,7 @@ func main() {
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
-		"seed": seed, "seed-api": seedAPI, "fetch": fetch, "storm": storm, "tftp": tftpBench,
+		"seed": seed, "seed-api": seedAPI, "tftp-allow": tftpAllow, "fetch": fetch, "storm": storm, "tftp": tftpBench,
 		"wrkreqs": wrkReqs, "htpasswd": htpasswd, "ports": ports, "health": health, "mem": mem,
 	}
 	cmd, ok := cmds[os.Args[1]]

@@ -107,3 +107,48 @@ func seedAPI(args []string) error {
 	}
 	return f.Close()
 }
+
+// tftpAllow sets tftp_allowed on the first -n phones through the admin
+// API (PATCH /api/v1/devices/{mac}), as an admin does for phones that
+// fetch over TFTP: once a phone's credential is required, TFTP (which
+// cannot present one) gets its per-device file only with it.
+func tftpAllow(args []string) error {
+	fs := flag.NewFlagSet("tftp-allow", flag.ExitOnError)
+	base := fs.String("url", "", "server base URL, e.g. http://127.0.0.1:8080")
+	tokenFile := fs.String("token-file", "", "the admin token (<data>/admin-token)")
+	phonesFile := fs.String("phones", "", "phones.tsv")
+	n := fs.Int("n", 1000, "phones")
+	fs.Parse(args)
+	tok, err := os.ReadFile(*tokenFile)
+	if err != nil {
+		return err
+	}
+	phones, err := readPhones(*phonesFile)
+	if err != nil {
+		return err
+	}
+	phones = phones[:min(*n, len(phones))]
+	client := pooledClient(8)
+	failed := runPhones(len(phones), 8, func(i int) error {
+		req, err := http.NewRequest("PATCH", strings.TrimSuffix(*base, "/")+"/api/v1/devices/"+phones[i].MAC, strings.NewReader(`{"tftp_allowed":true}`))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("PATCH %s: %d", phones[i].MAC, resp.StatusCode)
+		}
+		return nil
+	})
+	if failed > 0 {
+		return fmt.Errorf("%d phones failed", failed)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,6 +25,7 @@ func storm(args []string) error {
 	phonesFile := fs.String("phones", "", "phones.tsv")
 	n := fs.Int("n", 10000, "phones that boot")
 	workers := fs.Int("workers", 64, "phones booting at once")
+	verifyURL := fs.String("verify-url", "", "base URL of the second fetch (default -url): HTTPS, where it presents the phone's credential with Basic")
 	fs.Parse(args)
 	all, err := readPhones(*phonesFile)
 	if err != nil {
@@ -50,7 +52,8 @@ func storm(args []string) error {
 		mu.Unlock()
 		return body, err
 	}
-	got := make([]bool, len(phones)) // the phone's SIP password was in its per-device answer
+	got := make([]bool, len(phones))        // the phone's SIP password was in its per-device answer
+	creds := make([][2]string, len(phones)) // the provisioning credential that answer carried
 	start := time.Now()
 	failed := runPhones(len(phones), *workers, func(i int) error {
 		p := phones[i]
@@ -72,6 +75,7 @@ func storm(args []string) error {
 			return fmt.Errorf("%s: the per-device file carries the SIP password %d times, want once", p.MAC, bytes.Count(dev, pw))
 		}
 		got[i] = true
+		creds[i][0], creds[i][1] = credential(dev)
 		return nil
 	})
 	wall := time.Since(start)
@@ -87,13 +91,21 @@ func storm(args []string) error {
 
 	// Not timed: the secrets must not go out a second time. A phone whose
 	// storm failed before its secrets left may get them now (its window is
-	// still open): it is counted as such, not as a second disclosure.
+	// still open): it is counted as such, not as a second disclosure. The
+	// phone presents the credential its secrets carried (once its secrets
+	// transfer is complete, its file needs it).
+	if *verifyURL == "" {
+		*verifyURL = *base
+	}
 	client := pooledClient(*workers)
 	var late, twice sync.Map
 	again := runPhones(len(phones), *workers, func(i int) error {
 		p := phones[i]
-		req, _ := http.NewRequest("GET", *base+devicePath(p.MAC), nil)
+		req, _ := http.NewRequest("GET", *verifyURL+devicePath(p.MAC), nil)
 		req.Header.Set("User-Agent", userAgent(p.MAC))
+		if creds[i][0] != "" && strings.HasPrefix(*verifyURL, "https:") {
+			req.Header.Set("Authorization", basic(creds[i][0], creds[i][1]))
+		}
 		body, err := do(client, req)
 		if err != nil {
 			return fmt.Errorf("%s: second fetch: %w", p.MAC, err)
