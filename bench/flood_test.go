@@ -1,5 +1,3 @@
-// Package bench holds benchmarks of a running autoprov, end to end over
-// loopback: see README.md for how to run them and the figures measured.
 package bench
 
 import (

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestSeedCommand runs the seed command as the scripts do, with 100
+// phones: it writes a data directory and phones.tsv listing every phone.
+func TestSeedCommand(t *testing.T) {
+	dir := t.TempDir()
+	data, list := filepath.Join(dir, "data"), filepath.Join(dir, "phones.tsv")
+	if err := seed([]string{"-data", data, "-devices", "100", "-phones", list}); err != nil {
+		t.Fatal(err)
+	}
+	phones, err := readPhones(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(phones) != 100 || phones[99].MAC != "805ec0000063" || phones[99].Ext != "100099" || phones[99].Password == "" {
+		t.Fatalf("phones.tsv: %d phones, last %+v", len(phones), phones[len(phones)-1])
+	}
+	if err := seed([]string{"-data", data, "-devices", "1", "-phones", filepath.Join(dir, "again.tsv")}); err == nil {
+		t.Fatal("seeding over an existing database succeeded")
+	}
+}
+
+// TestCredential reads the provisioning credential from a Yealink file.
+func TestCredential(t *testing.T) {
+	u, p := credential([]byte("#!version:1.0.0.1\nstatic.auto_provision.server.username = 805ec0000001\nstatic.auto_provision.server.password = s3cret = x\n"))
+	if u != "805ec0000001" || p != "s3cret = x" {
+		t.Fatalf("got %q %q", u, p)
+	}
+}

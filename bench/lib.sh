@@ -1,0 +1,133 @@
+# Sourced by the scripts in bench/ (not run on its own). It makes a temp
+# directory (removed at exit, with every server this script started, by
+# its process id; BENCH_KEEP=1 keeps the directory), builds autoprov and
+# benchtool into it, and seeds (or copies BENCH_SEED). It installs nothing.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+DEVICES=${BENCH_DEVICES:-100000}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/autoprov-bench.XXXXXX")
+chmod 755 "$TMP" # nginx workers and in.tftpd run as other users
+BT=$TMP/bin/benchtool
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]+"${PIDS[@]}"}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  if [ "${BENCH_KEEP:-}" = 1 ]; then
+    echo "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+}
+trap cleanup EXIT
+
+say() { printf '== [%ss] %s\n' "$SECONDS" "$*" >&2; }
+
+# need PATH PACKAGE: the tool must be there; this script installs nothing.
+need() {
+  if [ ! -x "$1" ]; then
+    echo "ABSENT: $1 (Debian package $2) is not installed; this script installs nothing: apt-get install $2" >&2
+    return 1
+  fi
+}
+
+machine() {
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ), git $(git -C "$REPO" rev-parse --short HEAD)"
+}
+
+# build: autoprov and benchtool into $TMP/bin (copied from $BENCH_BIN
+# when run-all.sh built them already).
+build() {
+  if [ -n "${BENCH_BIN:-}" ]; then
+    mkdir -p "$TMP/bin"
+    cp "$BENCH_BIN/autoprov" "$BENCH_BIN/benchtool" "$TMP/bin/"
+    return
+  fi
+  say "building autoprov and benchtool"
+  (cd "$REPO" && go build -o "$TMP/bin/autoprov" ./cmd/autoprov && go build -o "$BT" ./bench/benchtool)
+}
+
+# seed_into DIR [closed]: DIR/data (a data directory with $DEVICES
+# phones, every window open for 24 h; with "closed", no window ever
+# opened, so no phone has a credential: state none, its file served to
+# any request without secrets) and DIR/phones.tsv. A copy of $BENCH_SEED
+# (or $BENCH_SEED_CLOSED) when set; else through the server's bulk API
+# when it has one (benchtool seed-api; "closed": 1 s windows, left to
+# expire), else through server/store (benchtool seed). BENCH_SEED_VIA=store
+# skips the API.
+seed_into() {
+  local from=${BENCH_SEED:-} window=24h apiwindow=24h
+  if [ "${2:-}" = closed ]; then
+    from=${BENCH_SEED_CLOSED:-} window=0 apiwindow=1s
+  fi
+  mkdir -p "$1"
+  if [ -n "$from" ]; then
+    cp -a "$from/data" "$1/data"
+    cp "$from/phones.tsv" "$1/phones.tsv"
+    DEVICES=$(wc -l <"$1/phones.tsv")
+    say "copied the seed of $DEVICES phones from $from"
+    return
+  fi
+  if [ "${BENCH_SEED_VIA:-auto}" != store ]; then
+    local port rc=0
+    port=$(tcp_port)
+    start_autoprov "$1/data" "$port" --tftp ""
+    say "seeding $DEVICES phones${2:+ ($2)} through POST /api/v1/bulk"
+    "$BT" seed-api -url "http://127.0.0.1:$port" -token-file "$1/data/admin-token" -devices "$DEVICES" -window "$apiwindow" -phones "$1/phones.tsv" || rc=$?
+    stop "$AP_PID"
+    if [ $rc = 0 ]; then
+      if [ "$apiwindow" = 1s ]; then sleep 1.5; fi # the windows end unused
+      return 0
+    fi
+    [ $rc = 3 ] || return 1
+    rm -rf "$1/data" "$1/phones.tsv"
+  fi
+  say "seeding $DEVICES phones${2:+ ($2)} through server/store (benchtool seed)"
+  "$BT" seed -data "$1/data" -devices "$DEVICES" -window "$window" -phones "$1/phones.tsv"
+}
+
+tcp_port() { "$BT" ports tcp 1; }
+udp_port() { "$BT" ports udp 1; }
+
+# cert: a self-signed P-256 certificate for 127.0.0.1 in $TMP/tls, used by
+# autoprov and nginx alike.
+cert() {
+  mkdir -p "$TMP/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>/dev/null
+  chmod 644 "$TMP/tls/key.pem"
+}
+
+# start_autoprov DATA HTTPPORT [flags...]: starts the server, logging to
+# $TMP/autoprov.log, sets AP_PID and STARTUP (seconds from the process
+# start to /healthz answering 200).
+start_autoprov() {
+  local data=$1 port=$2
+  shift 2
+  local t0
+  t0=$(date +%s%N)
+  "$TMP/bin/autoprov" --data "$data" --http "127.0.0.1:$port" "$@" >>"$TMP/autoprov.log" 2>&1 &
+  AP_PID=$!
+  PIDS+=("$AP_PID")
+  if ! STARTUP=$("$BT" health -url "http://127.0.0.1:$port" -since "$t0"); then
+    tail -20 "$TMP/autoprov.log" >&2
+    return 1
+  fi
+}
+
+# stop PID: SIGTERM, wait, and forget it.
+stop() {
+  local p keep=()
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  for p in "${PIDS[@]+"${PIDS[@]}"}"; do
+    [ "$p" = "$1" ] || keep+=("$p")
+  done
+  PIDS=("${keep[@]+"${keep[@]}"}")
+}
