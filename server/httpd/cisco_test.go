@@ -87,9 +87,9 @@ var pwdOption = regexp.MustCompile(`^\[--uid (\S+) --pwd (\S+)\](\S+)$`)
 // core and SQLite: the bootstrap's Profile_Rule points at this server's
 // per-device URL; that URL gives lines 1 and 2 with their passwords the
 // first time inside the window, and the fallback name gives them without
-// any after. The credential in the Profile_Rule is then presented (Basic
-// over HTTPS, as the phone answers a challenge) and applied: from then
-// on an unauthenticated fetch gets a 401 challenge.
+// any after, to the phone presenting the credential its Profile_Rule
+// carries (Basic over HTTPS, as it answers a challenge), which applies
+// it: from then on an unauthenticated fetch gets a 401 challenge.
 func TestCiscoAcceptance(t *testing.T) {
 	e := newEnv(t, options{})
 	e.ciscoSetup()
@@ -136,10 +136,15 @@ func TestCiscoAcceptance(t *testing.T) {
 	}
 	cred := m[2]
 	e.settled(ciscoMAC, autoprov.DisclosureConsumed)
+	e.completed(ciscoMAC)
 
-	// After the window: the fallback name, same file without any secret.
+	// After the window: the fallback name, same file without any secret,
+	// to the phone answering with the credential of its rule (as it does
+	// a challenge: Basic over HTTPS here).
+	tlsSrv := httptest.NewTLSServer(e.srv.Handler())
+	t.Cleanup(tlsSrv.Close)
 	for _, p := range []string{"/prov/Cisco/CP-8851-3PCC/" + ciscoMAC + ".cfg", "/prov/" + ciscoMAC + ".xml"} {
-		code, body = ciscoGet(t, http.DefaultClient, ts.URL+p, "")
+		code, body = ciscoGet(t, tlsSrv.Client(), tlsSrv.URL+p, basic(ciscoMAC, cred))
 		if code != 200 {
 			t.Fatalf("%s after the window: %d", p, code)
 		}
@@ -152,16 +157,6 @@ func TestCiscoAcceptance(t *testing.T) {
 				t.Errorf("%s after the window carries %q", p, s)
 			}
 		}
-	}
-	if got := e.cred(ciscoMAC).Credential.State; got != "issued" {
-		t.Fatalf("credential %q, want issued", got)
-	}
-
-	// The phone answers a challenge with the credential of its rule.
-	tlsSrv := httptest.NewTLSServer(e.srv.Handler())
-	t.Cleanup(tlsSrv.Close)
-	if code, _ = ciscoGet(t, tlsSrv.Client(), tlsSrv.URL+"/prov/"+ciscoMAC+".xml", basic(ciscoMAC, cred)); code != 200 {
-		t.Fatalf("with the credential: %d", code)
 	}
 	if got := e.cred(ciscoMAC).Credential.State; got != "applied" {
 		t.Fatalf("credential %q after presenting it, want applied", got)
