@@ -45,6 +45,23 @@ func New(t *template.Template) *Driver {
 	return &Driver{t: t, models: modelTable()}
 }
 
+// Resync implements vendors.Resyncer: a SIP NOTIFY "Event: resync" makes
+// an MPP phone run its profile rules now, when its profile sets
+// Resync_From_SIP (ours does; cisco-mpp.md §9). It is addressed to line
+// 1's extension; the phone may challenge it with that line's SIP
+// credentials. No reboot trigger is documented, so a reboot is
+// unsupported.
+func (d *Driver) Resync(dev *vendors.Device, reboot bool) ([]vendors.SIPRequest, error) {
+	if reboot {
+		return nil, fmt.Errorf("cisco: reboot: %w", vendors.ErrUnsupported)
+	}
+	r := vendors.SIPRequest{Method: "NOTIFY", Event: "resync"}
+	if dev != nil && len(dev.Lines) > 0 {
+		r.User = dev.Lines[0].Extension
+	}
+	return []vendors.SIPRequest{r}, nil
+}
+
 // Name implements vendors.Vendor.
 func (d *Driver) Name() string { return Name }
 

@@ -584,3 +584,18 @@ func FuzzIdentify(f *testing.F) {
 		}
 	})
 }
+
+// TestResync: NOTIFY "Event: resync" to line 1's extension; a reboot is
+// unsupported (none documented).
+func TestResync(t *testing.T) {
+	d := newDriver(t)
+	dev := sampleDevice(t, d, "8851")
+	reqs, err := d.Resync(dev, false)
+	if err != nil || len(reqs) != 1 || reqs[0].Method != "NOTIFY" || reqs[0].Event != "resync" ||
+		reqs[0].User != dev.Lines[0].Extension || dev.Lines[0].Extension == "" {
+		t.Errorf("Resync = %+v, %v", reqs, err)
+	}
+	if _, err := d.Resync(dev, true); !errors.Is(err, vendors.ErrUnsupported) {
+		t.Errorf("Resync(reboot) err = %v, want ErrUnsupported", err)
+	}
+}
