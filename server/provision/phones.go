@@ -56,6 +56,7 @@ type Phones struct {
 	missAll   *ratelimit.Keyed // and a budget for all of them together
 	unlogged  atomic.Int64     // misses left out of the log by the budget
 	inbox     *inbox
+	ids       *idMemo // what the drivers made of recent requests
 }
 
 // NewPhones returns the phone side of the core.
@@ -68,6 +69,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 	}
 	return &Phones{
 		reports:   reports,
+		ids:       newIDMemo(0),
 		files:     st.Files,
 		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
@@ -109,7 +111,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	if p.files != nil {
 		epoch = p.files.Epoch()
 	}
-	id, v := p.reg.Identify(req)
+	id, v := p.identify(req)
 	if id.Score == 0 || v == nil || id.Kind == vendors.FileUnknown {
 		return nil, p.missf(req, "", "no vendor serves this file name (user agent and path not recognised)")
 	}
@@ -153,7 +155,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			// The inventory knows better than a guess from the path: let the
 			// assigned vendor's driver decide what the path names.
 			var err error
-			id, v, err = p.reg.IdentifyWith(d.Vendor, d.Model, req)
+			id, v, err = p.identifyWith(d.Vendor, d.Model, req)
 			if err != nil {
 				return nil, p.missf(req, mac, "device's model %s/%s has no driver: %v", d.Vendor, d.Model, err)
 			}
@@ -343,7 +345,7 @@ func (p *Phones) claim(ctx context.Context, req vendors.Request, dev autoprov.De
 }
 
 func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, dev autoprov.Device, epoch uint64) (*Result, error) {
-	_, model, err := p.reg.Lookup(dev.Vendor, dev.Model)
+	_, model, err := p.lookupModel(dev.Vendor, dev.Model)
 	if err != nil {
 		return nil, p.missf(req, dev.MAC, "model: %v", err)
 	}
