@@ -20,7 +20,7 @@ type idMemo struct {
 
 // idKey is what Identify reads; vendor and model are set for IdentifyWith.
 type idKey struct {
-	vendor, model             string
+	vendor, model              string
 	path, ua, mac, vendorClass string
 }
 
