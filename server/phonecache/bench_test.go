@@ -22,7 +22,7 @@ import (
 // benchmark fails if it does); B/device is the heap the warm cache holds
 // per device.
 func BenchmarkHotPath(b *testing.B) {
-	for _, n := range []int{1_000, 100_000} {
+	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
 			src := newMemSource(n)
 			reg, err := all.Registry("")
@@ -159,3 +159,5 @@ func (s *memSource) CountDevices(context.Context, autoprov.DeviceFilter) (int, e
 type nopWriter struct{}
 
 func (nopWriter) SeenBatch(context.Context, []autoprov.Sighting) error { return nil }
+
+var benchSizes = []int{1_000, 100_000}
