@@ -222,6 +222,16 @@ type Sighting struct {
 	At                           time.Time
 }
 
+// Changes is what the change log says changed after a revision: the
+// devices named by MACs, or everything (settings, accounts, key profiles,
+// or more changes than one read names) when All. Rev is the newest
+// revision it covers.
+type Changes struct {
+	Rev  int64
+	MACs []string
+	All  bool
+}
+
 // DeviceWrite is one change of a device that the store makes atomically:
 // the device row and its accounts, the audit events and, when Window is
 // set, the opening of its disclosure window (with its disclosure.opened

@@ -92,8 +92,10 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		dev = device{}
 		s.must(200, "GET", "/api/v1/devices/80-5e-c0-aa-bb-01", nil, &dev)
-		return dev.Disclosure.State == "consumed" && dev.Disclosure.Complete != nil, fmt.Sprintf("%+v", dev)
-	}, "the first HTTP fetch did not consume the disclosure window with a recorded end")
+		// The sighting (User-Agent, file, firmware) is written in the
+		// background, within a second (server/phonecache).
+		return dev.Disclosure.State == "consumed" && dev.Disclosure.Complete != nil && dev.UserAgent != "", fmt.Sprintf("%+v", dev)
+	}, "the first HTTP fetch did not consume the disclosure window with a recorded end and its sighting")
 	if dev.Disclosure.DisclosedTo.IP != "127.0.0.1" || !*dev.Disclosure.Complete || dev.UserAgent != yealinkUA || dev.LastFile != "805ec0aabb01.cfg" || dev.Firmware != "96.86.0.100" {
 		t.Fatalf("device after fetches: %+v", dev)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/httpd"
+	"github.com/autoprov/autoprov/server/phonecache"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/resync"
 	"github.com/autoprov/autoprov/server/sippnp"
@@ -51,6 +52,7 @@ type config struct {
 	pnpMode                                   string // --pnp-mode: auto, shared or capture
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
+	phoneCache                                int                               // --phone-cache: devices (and files) the phone cache keeps
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
 	phoneCAs                                  []phoneCASpec                     // --phone-ca <vendor>=<pem file>
 	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
@@ -108,8 +110,16 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 		return config{}, fmt.Errorf("AUTOPROV_DISCLOSURE_WINDOW: %v", err)
 	}
 	fs.DurationVar(&c.window, "disclosure-window", win, "default length of the one-time secret window, until settings set disclosure_window_seconds (AUTOPROV_DISCLOSURE_WINDOW)")
+	cacheSize, err := strconv.Atoi(env("AUTOPROV_PHONE_CACHE", strconv.Itoa(phonecache.DefaultSize)))
+	if err != nil {
+		return config{}, fmt.Errorf("AUTOPROV_PHONE_CACHE: %v", err)
+	}
+	fs.IntVar(&c.phoneCache, "phone-cache", cacheSize, "devices whose snapshot, and rendered files, the phone cache keeps in memory (least recently used go first) (AUTOPROV_PHONE_CACHE)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if c.phoneCache < 1 {
+		return config{}, errors.New("--phone-cache must be at least 1")
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -249,14 +259,21 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	logSealing(ctx, log, st, keys)
 
-	phones, inventory := provision.New(provision.Options{
+	// The phone side reads through the cache (server/phonecache), which
+	// follows the store's change log; sightings are written in batches.
+	cache := phonecache.New(st, phonecache.Options{Size: c.phoneCache, Log: log})
+	if err := cache.Start(ctx); err != nil {
+		return fmt.Errorf("database (--db): %w", err)
+	}
+	sightings := phonecache.NewSightings(st, phonecache.SightingOptions{Log: log})
+	phones, inventory := phonecache.Wire(provision.Options{
 		Registry: reg, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 		ClientCertVendors: phoneCAVendors(phoneCAs),
 		// Instances sharing the keyring accept each other's Digest nonces.
 		NonceKey: keys.src.Ring().Derive("digest nonce"),
 		Resync:   &resync.Sender{},
-	}, st)
+	}, st, cache, sightings)
 	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), st, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
 	if err != nil {
 		return err
@@ -291,6 +308,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		g.Go(func() error { return srv.Serve(gctx, capt) }) // closes capt when gctx ends, which ends its reads
 	}
 	g.Go(func() error { return sweep(gctx, inventory, log) })
+	g.Go(func() error { cache.Watch(gctx); return nil })
+	// The queue is written once more after the edges stopped (Run's last
+	// flush), before the database is closed.
+	sctx, stopSightings := context.WithCancel(context.WithoutCancel(ctx))
+	sightingsDone := make(chan struct{})
+	go func() { defer close(sightingsDone); sightings.Run(sctx) }()
 
 	attrs := []any{"http", httpLn.Addr().String()}
 	if httpsLn != nil {
@@ -327,6 +350,8 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		c.ready(httpLn.Addr(), ta)
 	}
 	err = g.Wait()
+	stopSightings()
+	<-sightingsDone
 	log.Info("autoprov stopped")
 	return err
 }

@@ -160,6 +160,10 @@ func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
 		end = fmt.Errorf("HTTP body write failed after %d of %d bytes: %w", n, len(res.File.Body), err)
 	case n != len(res.File.Body):
 		end = fmt.Errorf("HTTP body write stopped after %d of %d bytes", n, len(res.File.Body))
+	case !res.Secret:
+		// Nothing records its delivery (End is a no-op): no flush here,
+		// net/http writes it out when the handler returns.
+		end = nil
 	default:
 		// The body counts as delivered once it is written out to the
 		// connection: flush it now so a connection already gone shows as an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -25,6 +26,18 @@ type InventoryStores struct {
 	Bulk        BulkStore
 }
 
+// mustHaveAll panics, naming the field, when a field of the stores struct
+// st is nil: every one is required, and a missing one would otherwise
+// surface as a nil dereference in the first request that needs it.
+func mustHaveAll(what string, st any) {
+	v := reflect.ValueOf(st)
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Interface && f.IsNil() {
+			panic(fmt.Sprintf("provision: %s.%s is nil", what, v.Type().Field(i).Name))
+		}
+	}
+}
+
 // Inventory is the admin side of the core, behind the REST API, the web UI
 // and the CLI: settings, accounts, devices, key profiles, disclosure
 // windows, the audit log and previews of what phones get. It validates
@@ -38,6 +51,7 @@ type Inventory struct {
 // NewInventory returns the inventory side of the core.
 func NewInventory(o Options, st InventoryStores) *Inventory {
 	o = o.withDefaults()
+	mustHaveAll("InventoryStores", st)
 	return &Inventory{
 		renderer: renderer{reg: o.Registry, log: o.Log.With("component", "inventory"), now: o.Now, opts: o,
 			settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,11 @@ type PhoneStores struct {
 	Credentials Credentials
 	// Counter counts the inbox every few seconds (bounded discovery).
 	Counter DeviceCounter
+	// Reports records what known phones report about themselves; nil:
+	// Sightings, synchronously. server/phonecache queues them.
+	Reports Reporter
+	// Files keeps files rendered without secrets; nil: every fetch renders.
+	Files FileCache
 }
 
 // Phones is the phone side of the core: it answers phones' requests from
@@ -40,6 +47,8 @@ type Phones struct {
 	renderer
 	devices   DeviceReader
 	sightings Sightings
+	reports   Reporter
+	files     FileCache
 	claims    Claims
 	creds     Credentials
 	auth      *httpauth.Server
@@ -47,13 +56,21 @@ type Phones struct {
 	missAll   *ratelimit.Keyed // and a budget for all of them together
 	unlogged  atomic.Int64     // misses left out of the log by the budget
 	inbox     *inbox
+	ids       *idMemo // what the drivers made of recent requests
 }
 
 // NewPhones returns the phone side of the core.
 func NewPhones(o Options, st PhoneStores) *Phones {
 	o = o.withDefaults()
 	log := o.Log.With("component", "provision")
+	reports := st.Reports
+	if reports == nil {
+		reports = seenNow{st.Sightings}
+	}
 	return &Phones{
+		reports:   reports,
+		ids:       newIDMemo(0),
+		files:     st.Files,
 		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
 		inbox:     newInbox(o, log, st.Settings, st.Counter),
@@ -90,7 +107,11 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		}
 		return p.provideDirectory(ctx, req)
 	}
-	id, v := p.reg.Identify(req)
+	var epoch uint64 // the file cache's, before anything a file is made of is read
+	if p.files != nil {
+		epoch = p.files.Epoch()
+	}
+	id, v := p.identify(req)
 	if id.Score == 0 || v == nil || id.Kind == vendors.FileUnknown {
 		return nil, p.missf(req, "", "no vendor serves this file name (user agent and path not recognised)")
 	}
@@ -134,7 +155,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			// The inventory knows better than a guess from the path: let the
 			// assigned vendor's driver decide what the path names.
 			var err error
-			id, v, err = p.reg.IdentifyWith(d.Vendor, d.Model, req)
+			id, v, err = p.identifyWith(d.Vendor, d.Model, req)
 			if err != nil {
 				return nil, p.missf(req, mac, "device's model %s/%s has no driver: %v", d.Vendor, d.Model, err)
 			}
@@ -181,11 +202,16 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 		if dev.State != autoprov.StateAssigned {
 			return nil, p.missf(req, mac, "device is unassigned: adopt it to provision it")
 		}
-		return p.provideDevice(ctx, req, v, *dev)
+		return p.provideDevice(ctx, req, v, *dev, epoch)
 	}
 	model := id.Model
 	if dev != nil && dev.State == autoprov.StateAssigned {
 		model = dev.Model
+	}
+	// A common file is made of the settings and what its key names.
+	key := p.fileKey(req, v, model)
+	if res, ok := p.cached(mac, key); ok {
+		return res, nil
 	}
 	vd, err := p.commonDevice(ctx, mac, v.Name(), model, req.BaseURL)
 	if err != nil {
@@ -195,8 +221,46 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	if err != nil {
 		return nil, p.missf(req, mac, "render %s: %v", req.Path, err)
 	}
-	p.log.Debug("served", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "kind", "common")
-	return newResult(f, false, Hooks{}), nil
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.Debug("served", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "kind", "common")
+	}
+	res := newResult(f, false, Hooks{})
+	p.keep(mac, key, epoch, false, res)
+	return res, nil
+}
+
+// fileKey names what a file without secrets is rendered from, besides the
+// stored inventory (which the file cache follows): the file, the driver
+// and model, the base URL and the year (time zone rules).
+func (p *Phones) fileKey(req vendors.Request, v vendors.Vendor, model string) string {
+	return req.Path + "\x00" + v.Name() + "\x00" + model + "\x00" + p.baseURL(req.BaseURL) + "\x00" + strconv.Itoa(p.now().Year())
+}
+
+// cached returns the cached file of mac under key.
+func (p *Phones) cached(mac, key string) (*Result, bool) {
+	if p.files == nil {
+		return nil, false
+	}
+	cf, ok := p.files.File(mac, key)
+	if !ok {
+		return nil, false
+	}
+	return &Result{File: cf.File, ETag: cf.ETag}, true
+}
+
+// keep caches a result without secrets.
+func (p *Phones) keep(mac, key string, epoch uint64, perDevice bool, res *Result) {
+	if p.files != nil && !res.Secret {
+		p.files.PutFile(mac, key, epoch, perDevice, CachedFile{File: res.File, ETag: res.ETag})
+	}
+}
+
+// seenNow reports through Sightings, synchronously.
+type seenNow struct{ s Sightings }
+
+func (n seenNow) Report(ctx context.Context, v autoprov.Sighting) error {
+	_, err := n.s.Seen(ctx, v)
+	return err
 }
 
 // sightingOf is what a request taught us about the phone of mac.
@@ -255,7 +319,7 @@ func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Re
 
 // touch updates what a known phone reported about itself.
 func (p *Phones) touch(ctx context.Context, v autoprov.Sighting) error {
-	if _, err := p.sightings.Seen(ctx, bounded(v)); err != nil {
+	if err := p.reports.Report(ctx, bounded(v)); err != nil {
 		return fmt.Errorf("record sighting: %w", err)
 	}
 	return nil
@@ -276,10 +340,19 @@ func (p *Phones) claim(ctx context.Context, req vendors.Request, dev autoprov.De
 	return t, nil
 }
 
-func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, dev autoprov.Device) (*Result, error) {
-	_, model, err := p.reg.Lookup(dev.Vendor, dev.Model)
+func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, dev autoprov.Device, epoch uint64) (*Result, error) {
+	_, model, err := p.lookupModel(dev.Vendor, dev.Model)
 	if err != nil {
 		return nil, p.missf(req, dev.MAC, "model: %v", err)
+	}
+	// While the window is open every fetch takes the exact path (claim,
+	// render); otherwise the file without secrets may come from the cache.
+	cacheable := dev.Disclosure.State != autoprov.DisclosureOpen
+	key := p.fileKey(req, v, model.Name)
+	if cacheable {
+		if res, ok := p.cached(dev.MAC, key); ok {
+			return res, nil
+		}
 	}
 	token, err := p.claim(ctx, req, dev)
 	if err != nil {
@@ -294,8 +367,16 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 		p.release(dev.MAC, token)
 		return nil, p.missf(req, dev.MAC, "render %s: %v", req.Path, err)
 	}
-	p.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", token != "", "credential", cred != "")
-	return newResult(f, token != "", p.disclose(dev.MAC, token, cred, req)), nil
+	if token != "" {
+		p.log.Info("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", true, "credential", cred != "")
+	} else if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.Debug("served", "file", req.Path, "mac", dev.MAC, "remote", req.RemoteAddr, "kind", "device", "secrets", false)
+	}
+	res := newResult(f, token != "", p.disclose(dev.MAC, token, cred, req))
+	if cacheable {
+		p.keep(dev.MAC, key, epoch, true, res)
+	}
+	return res, nil
 }
 
 // renderDevice renders a per-device file, refusing one rendered without

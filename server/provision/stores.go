@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // The core declares what it needs from storage, one small interface per
@@ -87,6 +88,29 @@ type Sightings interface {
 	// Seen creates the device as unassigned when the MAC is new and
 	// updates what the phone told us either way; created reports a new one.
 	Seen(ctx context.Context, v autoprov.Sighting) (created bool, err error)
+}
+
+// Reporter records what a known phone reported about itself, possibly
+// later: server/phonecache queues reports and writes them in batches.
+type Reporter interface {
+	Report(ctx context.Context, v autoprov.Sighting) error
+}
+
+// FileCache keeps files rendered without secrets (server/phonecache), so
+// that a phone's steady-state fetch renders nothing. Epoch is read before
+// anything a file is rendered from is read; PutFile keeps the file only
+// if the cache dropped nothing since, and a per-device file only while the
+// cache keeps the snapshot of mac's device it was rendered from.
+type FileCache interface {
+	Epoch() uint64
+	File(mac, key string) (CachedFile, bool)
+	PutFile(mac, key string, epoch uint64, perDevice bool, f CachedFile)
+}
+
+// CachedFile is a file rendered without secrets, with its ETag.
+type CachedFile struct {
+	File *vendors.File
+	ETag string
 }
 
 // Claims is the phone side of the one-time disclosure protocol: every

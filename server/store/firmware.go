@@ -14,7 +14,7 @@ import (
 	"github.com/autoprov/autoprov"
 )
 
-// The firmware catalogue (migration 5): the rows firmware.Store keeps. The
+// The firmware catalogue (migration 6): the rows firmware.Store keeps. The
 // files themselves live under <data>/firmware/, named by their SHA-256;
 // see firmware/README.md.
 

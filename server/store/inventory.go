@@ -387,15 +387,7 @@ func (r deviceRow) domain(accounts []string) autoprov.Device {
 // the device was created. The common case, a known phone, is one UPDATE.
 func (s *Store) Seen(ctx context.Context, v autoprov.Sighting) (created bool, err error) {
 	at := v.At.UTC()
-	// What an unassigned phone says about itself is all we know: fill in
-	// its vendor and model while they are empty.
-	res := s.db.WithContext(ctx).Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(map[string]any{
-		"last_seen": &at, "remote_ip": v.RemoteIP, "last_file": v.File,
-		"user_agent": gorm.Expr("CASE WHEN ? = '' THEN user_agent ELSE ? END", v.UserAgent, v.UserAgent),
-		"firmware":   gorm.Expr("CASE WHEN ? = '' THEN firmware ELSE ? END", v.Firmware, v.Firmware),
-		"vendor":     gorm.Expr("CASE WHEN state = ? AND vendor = '' THEN ? ELSE vendor END", autoprov.StateUnassigned, v.Vendor),
-		"model":      gorm.Expr("CASE WHEN state = ? AND model = '' THEN ? ELSE model END", autoprov.StateUnassigned, v.Model),
-	})
+	res := seenUpdate(s.db.WithContext(ctx), v)
 	if res.Error != nil {
 		return false, wrap(res.Error, "record device %s", v.MAC)
 	}
@@ -413,6 +405,20 @@ func (s *Store) Seen(ctx context.Context, v autoprov.Sighting) (created bool, er
 		return s.Seen(ctx, v)
 	}
 	return true, nil
+}
+
+// seenUpdate is Seen's update of a known device. What an unassigned
+// phone says about itself is all we know: its vendor and model are filled
+// in while they are empty.
+func seenUpdate(db *gorm.DB, v autoprov.Sighting) *gorm.DB {
+	at := v.At.UTC()
+	return db.Model(&deviceRow{}).Where("mac = ?", v.MAC).UpdateColumns(map[string]any{
+		"last_seen": &at, "remote_ip": v.RemoteIP, "last_file": v.File,
+		"user_agent": gorm.Expr("CASE WHEN ? = '' THEN user_agent ELSE ? END", v.UserAgent, v.UserAgent),
+		"firmware":   gorm.Expr("CASE WHEN ? = '' THEN firmware ELSE ? END", v.Firmware, v.Firmware),
+		"vendor":     gorm.Expr("CASE WHEN state = ? AND vendor = '' THEN ? ELSE vendor END", autoprov.StateUnassigned, v.Vendor),
+		"model":      gorm.Expr("CASE WHEN state = ? AND model = '' THEN ? ELSE model END", autoprov.StateUnassigned, v.Model),
+	})
 }
 
 // CreateKeyProfile adds a key profile; ErrConflict when the name exists.

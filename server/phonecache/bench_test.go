@@ -1,0 +1,163 @@
+package phonecache_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/phonecache"
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+	"github.com/autoprov/autoprov/vendors/all"
+)
+
+// BenchmarkHotPath is a steady-state fetch of a per-device file (Yealink
+// T54W, its secrets gone out) through the phone side reading through the
+// cache, in a fleet of 1,000 and of 100,000 devices, every device fetched
+// in turn: the cost per fetch must not grow with the fleet. The store
+// under the cache is in memory (the steady state never reads it: the
+// benchmark fails if it does); B/device is the heap the warm cache holds
+// per device.
+func BenchmarkHotPath(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
+			src := newMemSource(n)
+			reg, err := all.Registry("")
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := phonecache.New(src, phonecache.Options{Size: max(phonecache.DefaultSize, n)})
+			sg := phonecache.NewSightings(nopWriter{}, phonecache.SightingOptions{Max: n})
+			p := provision.NewPhones(provision.Options{Registry: reg}, provision.PhoneStores{
+				Settings: c, Accounts: c, Profiles: c, Devices: c, Files: c, Reports: sg,
+				Sightings: src, Claims: nil, Credentials: nil, Counter: src})
+			reqs := make([]vendors.Request, n)
+			for i := range reqs {
+				mac := src.macs[i]
+				reqs[i] = vendors.Request{Path: mac + ".cfg", UserAgent: "Yealink SIP-T54W 96.86.0.100 " + mac,
+					RemoteAddr: "192.0.2.1", Transport: "http", BaseURL: "http://prov.example.com/prov/"}
+			}
+			ctx := context.Background()
+			get := func(r vendors.Request) {
+				res, err := p.Provide(ctx, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res.Finish(true)
+			}
+			var before runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for _, r := range reqs { // warm: every device read and rendered once
+				get(r)
+			}
+			sg.Flush(ctx)
+			var after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			reads := src.reads
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				get(reqs[(i*7919)%n])
+			}
+			b.StopTimer()
+			if src.reads != reads {
+				b.Fatalf("the steady state read the store %d times", src.reads-reads)
+			}
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "B/device")
+		})
+	}
+}
+
+// memSource is an in-memory store of n Yealink T54W devices with one
+// account each, their windows consumed; it counts the reads.
+type memSource struct {
+	macs     []string
+	devices  map[string]autoprov.Device
+	accounts map[string]autoprov.Account
+	reads    int
+}
+
+func newMemSource(n int) *memSource {
+	s := &memSource{devices: map[string]autoprov.Device{}, accounts: map[string]autoprov.Account{}}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		mac := fmt.Sprintf("805ec0%06x", i)
+		ext := fmt.Sprintf("%d", 100000+i)
+		s.macs = append(s.macs, mac)
+		s.accounts[ext] = autoprov.Account{Extension: ext, DisplayName: "User " + ext, AuthUser: ext, Password: "Sip-Pass-" + ext}
+		s.devices[mac] = autoprov.Device{MAC: mac, Vendor: "yealink", Model: "T54W", State: autoprov.StateAssigned,
+			Accounts: []string{ext}, Keys: []autoprov.KeySpec{}, MenuPassword: "1234", WebPassword: "Web-Pass-" + ext,
+			Disclosure: autoprov.Disclosure{State: autoprov.DisclosureConsumed, OpenedAt: &at}}
+	}
+	return s
+}
+
+func (s *memSource) Settings(context.Context) (autoprov.Settings, error) {
+	s.reads++
+	return autoprov.Settings{SIPServer: "pbx.example.com", SIPPort: 5060, SIPTransport: "udp", NTPServer: "pool.ntp.org", Timezone: "Europe/Berlin", Language: "de"}, nil
+}
+
+func (s *memSource) Account(_ context.Context, ext string) (autoprov.Account, error) {
+	s.reads++
+	a, ok := s.accounts[ext]
+	if !ok {
+		return a, autoprov.ErrNotFound
+	}
+	return a, nil
+}
+
+func (s *memSource) Accounts(context.Context) ([]autoprov.Account, error) {
+	s.reads++
+	return nil, nil
+}
+
+func (s *memSource) AccountsByExtension(_ context.Context, exts []string) (map[string]autoprov.Account, error) {
+	s.reads++
+	out := map[string]autoprov.Account{}
+	for _, e := range exts {
+		if a, ok := s.accounts[e]; ok {
+			out[e] = a
+		}
+	}
+	return out, nil
+}
+
+func (s *memSource) KeyProfile(context.Context, string) (autoprov.KeyProfile, error) {
+	s.reads++
+	return autoprov.KeyProfile{}, autoprov.ErrNotFound
+}
+
+func (s *memSource) KeyProfiles(context.Context) ([]autoprov.KeyProfile, error) {
+	s.reads++
+	return nil, nil
+}
+
+func (s *memSource) Device(_ context.Context, mac string) (autoprov.Device, error) {
+	s.reads++
+	d, ok := s.devices[mac]
+	if !ok {
+		return d, autoprov.ErrNotFound
+	}
+	return d, nil
+}
+
+func (s *memSource) Changes(_ context.Context, after int64, _ int) (autoprov.Changes, error) {
+	return autoprov.Changes{Rev: after}, nil
+}
+func (s *memSource) Revision(context.Context) (int64, error)   { return 0, nil }
+func (s *memSource) PruneChanges(context.Context, int64) error { return nil }
+func (s *memSource) Seen(context.Context, autoprov.Sighting) (bool, error) {
+	panic("the steady state recorded a sighting synchronously")
+}
+func (s *memSource) CountDevices(context.Context, autoprov.DeviceFilter) (int, error) { return 0, nil }
+
+type nopWriter struct{}
+
+func (nopWriter) SeenBatch(context.Context, []autoprov.Sighting) error { return nil }
+
+var benchSizes = []int{1_000, 100_000}

@@ -1,0 +1,438 @@
+// Package phonecache keeps what a phone's fetch reads in memory, so that in
+// the steady state a fetch makes no database query and no write:
+//
+//  1. Device snapshots (by MAC), the settings, accounts and key profiles
+//     are read through the store once and kept; rendered files without
+//     secrets are kept by MAC and request (file, driver, model, base URL),
+//     each tied to the device snapshot it was rendered from. Devices and
+//     files are bounded (least recently used first, Options.Size each).
+//  2. Every write that can change a phone's file adds a row to the store's
+//     change log in its own transaction, by trigger, whoever writes (this
+//     server, the CLI, another instance on the same database). Watch reads
+//     the log every Options.Poll (250 ms) and drops what it names: one
+//     device and its files, or everything. The admin side of this process
+//     reads the log right after each write (Admin), so its next fetch sees it.
+//  3. A device whose disclosure window is open is read from the store on
+//     every fetch and its files are not cached; secrets are never cached.
+//  4. Sightings of known phones are queued and written in batches (Sightings).
+//
+// An epoch, bumped by every drop, keeps a read that raced a drop out of the
+// cache. See README.md for what a crash loses.
+package phonecache
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/provision"
+)
+
+// Source is the store the cache reads through and whose change log it
+// follows (server/store).
+type Source interface {
+	provision.SettingsReader
+	provision.AccountReader
+	provision.ProfileReader
+	provision.DeviceReader
+	// Changes returns what changed after revision after (at most limit
+	// MACs, else everything).
+	Changes(ctx context.Context, after int64, limit int) (autoprov.Changes, error)
+	// Revision returns the newest revision.
+	Revision(ctx context.Context) (int64, error)
+	// PruneChanges keeps only the newest keep revisions.
+	PruneChanges(ctx context.Context, keep int64) error
+}
+
+// Options configure the cache.
+type Options struct {
+	// Size bounds the device snapshots and, separately, the rendered files
+	// kept (DefaultSize when 0).
+	Size int
+	// Poll is how often Watch reads the change log (DefaultPoll when 0):
+	// what another process writes reaches this cache within it.
+	Poll time.Duration
+	Log  *slog.Logger
+}
+
+// Defaults of Options.
+const (
+	DefaultSize = 100_000
+	DefaultPoll = 250 * time.Millisecond
+	// changesPerRead bounds the MACs one read of the log names; more drop
+	// everything.
+	changesPerRead = 10_000
+	// keepChanges is how many revisions of the log Watch keeps (pruning
+	// once a minute); an instance further behind drops everything.
+	keepChanges = 100_000
+)
+
+// Cache is the phone side's read-through cache. It satisfies the
+// provision readers and provision.FileCache. Safe for concurrent use.
+type Cache struct {
+	src Source
+	o   Options
+	log *slog.Logger
+
+	syncMu sync.Mutex // one read of the change log at a time
+	rev    int64      // the revision applied, under syncMu
+
+	mu       sync.Mutex
+	epoch    uint64 // bumped by every drop
+	settings *autoprov.Settings
+	accounts map[string]autoprov.Account
+	accList  []autoprov.Account // nil: not read
+	profiles map[string]autoprov.KeyProfile
+	profList []autoprov.KeyProfile // nil: not read
+	devices  *lru[string, *snapshot]
+	files    *lru[fileKey, *fileEntry]
+
+	hits, misses atomic.Int64
+}
+
+// snapshot is a cached device; dead once dropped or evicted (under mu),
+// which invalidates the files rendered from it.
+type snapshot struct {
+	dev  autoprov.Device
+	dead bool
+}
+
+type fileKey struct{ mac, key string }
+
+type fileEntry struct {
+	f   provision.CachedFile
+	dev *snapshot // nil for a file that depends on the settings only
+}
+
+// New returns an empty cache on src; Start reads where the change log
+// stands.
+func New(src Source, o Options) *Cache {
+	if o.Size <= 0 {
+		o.Size = DefaultSize
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	c := &Cache{src: src, o: o, log: o.Log.With("component", "phonecache"), accounts: map[string]autoprov.Account{}, profiles: map[string]autoprov.KeyProfile{}}
+	c.devices = newLRU[string](o.Size, func(s *snapshot) { s.dead = true })
+	c.files = newLRU[fileKey, *fileEntry](o.Size, nil)
+	return c
+}
+
+// Start reads the change log's newest revision: what was written before
+// is in the store, which the empty cache reads through. Call it once,
+// before serving, then run Watch.
+func (c *Cache) Start(ctx context.Context) error {
+	rev, err := c.src.Revision(ctx)
+	if err != nil {
+		return err
+	}
+	c.syncMu.Lock()
+	c.rev = rev
+	c.syncMu.Unlock()
+	return nil
+}
+
+// Watch reads the change log every Options.Poll and drops what changed,
+// and prunes the log once a minute, until ctx is done.
+func (c *Cache) Watch(ctx context.Context) {
+	t := time.NewTicker(c.o.Poll)
+	defer t.Stop()
+	lastPrune, failing := time.Now(), false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := c.Sync(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			failing = true
+			c.log.Error("read the change log; the cache keeps what it has until it can", "err", err)
+		case err == nil && failing:
+			failing = false
+			c.log.Info("change log readable again")
+		}
+		if time.Since(lastPrune) > time.Minute {
+			lastPrune = time.Now()
+			if err := c.src.PruneChanges(ctx, keepChanges); err != nil && ctx.Err() == nil {
+				c.log.Warn("prune the change log", "err", err)
+			}
+		}
+	}
+}
+
+// Sync reads the change log now and drops what changed since the last
+// read. A read that fails changes nothing (the next one reads from the
+// same revision) and is returned.
+func (c *Cache) Sync(ctx context.Context) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	ch, err := c.src.Changes(ctx, c.rev, changesPerRead)
+	if err != nil {
+		return err
+	}
+	if ch.All {
+		c.DropAll()
+	} else {
+		for _, mac := range ch.MACs {
+			c.Forget(mac)
+		}
+	}
+	c.rev = ch.Rev
+	return nil
+}
+
+// Forget drops the device of mac and its files.
+func (c *Cache) Forget(mac string) {
+	c.mu.Lock()
+	c.epoch++
+	c.devices.remove(mac)
+	c.mu.Unlock()
+}
+
+// DropAll drops everything.
+func (c *Cache) DropAll() {
+	c.mu.Lock()
+	c.epoch++
+	c.settings, c.accList, c.profList = nil, nil, nil
+	clear(c.accounts)
+	clear(c.profiles)
+	c.devices.clear()
+	c.files.clear()
+	c.mu.Unlock()
+}
+
+// Stats are the cache's counters.
+type Stats struct {
+	Devices, Files int   // held now
+	Hits, Misses   int64 // device reads since start
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{Devices: c.devices.len(), Files: c.files.len(), Hits: c.hits.Load(), Misses: c.misses.Load()}
+}
+
+// Device returns the device of mac: its snapshot, or the store's row
+// (kept for the next read unless a drop raced the read). A device whose
+// window is open is always read from the store. A missing MAC is not
+// cached: the next read asks the store again.
+func (c *Cache) Device(ctx context.Context, mac string) (autoprov.Device, error) {
+	c.mu.Lock()
+	if s, ok := c.devices.get(mac); ok && s.dev.Disclosure.State != autoprov.DisclosureOpen {
+		d := s.dev
+		c.mu.Unlock()
+		c.hits.Add(1)
+		return d, nil
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	c.misses.Add(1)
+	d, err := c.src.Device(ctx, mac)
+	if err != nil {
+		return d, err
+	}
+	c.mu.Lock()
+	if c.epoch == ep {
+		c.devices.put(mac, &snapshot{dev: d})
+	}
+	c.mu.Unlock()
+	return d, nil
+}
+
+// Settings returns the settings as stored.
+func (c *Cache) Settings(ctx context.Context) (autoprov.Settings, error) {
+	c.mu.Lock()
+	if c.settings != nil {
+		st := *c.settings
+		c.mu.Unlock()
+		return st, nil
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	st, err := c.src.Settings(ctx)
+	if err != nil {
+		return st, err
+	}
+	c.mu.Lock()
+	if c.epoch == ep {
+		c.settings = &st
+	}
+	c.mu.Unlock()
+	return st, nil
+}
+
+// Account returns one account.
+func (c *Cache) Account(ctx context.Context, ext string) (autoprov.Account, error) {
+	m, err := c.AccountsByExtension(ctx, []string{ext})
+	if err != nil {
+		return autoprov.Account{}, err
+	}
+	a, ok := m[ext]
+	if !ok {
+		return c.src.Account(ctx, ext) // its not-found error, as the store words it
+	}
+	return a, nil
+}
+
+// AccountsByExtension returns those of exts that exist.
+func (c *Cache) AccountsByExtension(ctx context.Context, exts []string) (map[string]autoprov.Account, error) {
+	out := make(map[string]autoprov.Account, len(exts))
+	var missing []string
+	c.mu.Lock()
+	for _, e := range exts {
+		if a, ok := c.accounts[e]; ok {
+			out[e] = a
+		} else {
+			missing = append(missing, e)
+		}
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := c.src.AccountsByExtension(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	keep := c.epoch == ep
+	if keep && len(c.accounts)+len(got) > c.o.Size {
+		clear(c.accounts) // bounded: start over
+	}
+	for e, a := range got {
+		out[e] = a
+		if keep {
+			c.accounts[e] = a
+		}
+	}
+	c.mu.Unlock()
+	return out, nil
+}
+
+// Accounts lists every account (the company directory).
+func (c *Cache) Accounts(ctx context.Context) ([]autoprov.Account, error) {
+	c.mu.Lock()
+	if c.accList != nil {
+		l := c.accList
+		c.mu.Unlock()
+		return l, nil
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	l, err := c.src.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		l = []autoprov.Account{}
+	}
+	c.mu.Lock()
+	if c.epoch == ep && len(l) <= c.o.Size {
+		c.accList = l
+	}
+	c.mu.Unlock()
+	return l, nil
+}
+
+// KeyProfile returns one key profile.
+func (c *Cache) KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error) {
+	c.mu.Lock()
+	if p, ok := c.profiles[name]; ok {
+		c.mu.Unlock()
+		return p, nil
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	p, err := c.src.KeyProfile(ctx, name)
+	if err != nil {
+		return p, err
+	}
+	c.mu.Lock()
+	if c.epoch == ep {
+		if len(c.profiles) >= c.o.Size {
+			clear(c.profiles)
+		}
+		c.profiles[name] = p
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// KeyProfiles lists every key profile.
+func (c *Cache) KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error) {
+	c.mu.Lock()
+	if c.profList != nil {
+		l := c.profList
+		c.mu.Unlock()
+		return l, nil
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	l, err := c.src.KeyProfiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		l = []autoprov.KeyProfile{}
+	}
+	c.mu.Lock()
+	if c.epoch == ep {
+		c.profList = l
+	}
+	c.mu.Unlock()
+	return l, nil
+}
+
+// Epoch is read before anything a file is rendered from (provision.FileCache).
+func (c *Cache) Epoch() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+// File returns a cached file, if it is still valid.
+func (c *Cache) File(mac, key string) (provision.CachedFile, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.files.get(fileKey{mac, key})
+	if !ok {
+		return provision.CachedFile{}, false
+	}
+	if e.dev != nil && e.dev.dead {
+		c.files.remove(fileKey{mac, key})
+		return provision.CachedFile{}, false
+	}
+	return e.f, true
+}
+
+// PutFile keeps f unless something was dropped since epoch; a per-device
+// file is tied to the snapshot of mac's device held now (the one it was
+// rendered from, since nothing was dropped) and is not kept without one.
+func (c *Cache) PutFile(mac, key string, epoch uint64, perDevice bool, f provision.CachedFile) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	e := &fileEntry{f: f}
+	if perDevice {
+		s, ok := c.devices.items[mac]
+		if !ok || s.val.dev.Disclosure.State == autoprov.DisclosureOpen {
+			return
+		}
+		e.dev = s.val
+	}
+	c.files.put(fileKey{mac, key}, e)
+}

@@ -1,0 +1,369 @@
+package phonecache_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/sealed"
+	"github.com/autoprov/autoprov/server/phonecache"
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/store"
+	"github.com/autoprov/autoprov/vendors"
+	"github.com/autoprov/autoprov/vendors/all"
+)
+
+const (
+	mac     = "805ec0aabb01"
+	file    = mac + ".cfg"
+	yua     = "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:01"
+	sipPass = "Sip-Pass-201-xyz"
+)
+
+// testKeys is the keyring of every store of a test (one fleet).
+var testKeys = sealed.Generate()
+
+func ptr[T any](v T) *T { return &v }
+
+// stack is one server's core on a store, reading through a cache.
+type stack struct {
+	st     *store.Store
+	cache  *phonecache.Cache
+	sights *phonecache.Sightings
+	phones *provision.Phones
+	inv    *provision.Inventory
+	// cred is the provisioning password the secrets transfer carried:
+	// once that transfer is complete the file needs it, as a phone
+	// presents it (Basic over HTTPS).
+	cred atomic.Value
+}
+
+// req is a phone's request for path, with its credential once it has one.
+func (s *stack) req(path, ua string) vendors.Request {
+	r := vendors.Request{Path: path, UserAgent: ua, RemoteAddr: "192.0.2.9", Transport: "http"}
+	if c, _ := s.cred.Load().(string); c != "" {
+		r.Transport = "https"
+		r.Authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(mac+":"+c))
+	}
+	return r
+}
+
+var provPass = regexp.MustCompile(`static\.auto_provision\.server\.password = (\S+)`)
+
+func newStack(t testing.TB, dsn string) *stack {
+	t.Helper()
+	st, err := store.Open(dsn, store.WithKeys(testKeys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg, err := all.Registry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := phonecache.New(st, phonecache.Options{Poll: 20 * time.Millisecond})
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sg := phonecache.NewSightings(st, phonecache.SightingOptions{})
+	p, inv := phonecache.Wire(provision.Options{Registry: reg, PublicURL: "http://prov.example.com/"}, st, c, sg)
+	return &stack{st: st, cache: c, sights: sg, phones: p, inv: inv}
+}
+
+// fetch is an HTTP transfer as the edge makes it.
+func (s *stack) fetch(t testing.TB, path, ua string) []byte {
+	t.Helper()
+	res, err := s.phones.Provide(context.Background(), s.req(path, ua))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if err := res.Sending(); err != nil {
+		t.Fatal(err)
+	}
+	res.Finish(true)
+	if m := provPass.FindSubmatch(res.File.Body); m != nil {
+		s.cred.Store(string(m[1]))
+	}
+	return res.File.Body
+}
+
+func (s *stack) setup(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), DisplayName: ptr("Alice"), Password: ptr(sipPass)}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "reception", Keys: []autoprov.KeySpec{{Position: 2, Type: vendors.KeySpeedDial, Value: "100", Label: "Desk"}}}, true, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(sipPass)) {
+		t.Fatalf("first fetch without the secrets:\n%s", body)
+	}
+}
+
+// TestEveryChangeReachesTheNextFetch: in the steady state the file comes
+// from the cache (no query), and a change of each input through the admin
+// side is in the very next fetch, with no watcher running (the admin side
+// reads the change log after its write).
+func TestEveryChangeReachesTheNextFetch(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx := context.Background()
+	s.fetch(t, file, yua) // presents the credential: applied (a write)
+	s.fetch(t, file, yua) // cached from here on
+	before := s.cache.Stats()
+	body := s.fetch(t, file, yua)
+	if after := s.cache.Stats(); after.Misses != before.Misses || after.Hits != before.Hits+1 || after.Files == 0 {
+		t.Fatalf("steady-state fetch not served from the cache: %+v then %+v", before, after)
+	}
+	if bytes.Contains(body, []byte(sipPass)) {
+		t.Fatal("secrets twice")
+	}
+	for _, tc := range []struct {
+		what   string
+		change func() error
+		want   string
+	}{
+		{"settings", func() error {
+			_, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx2.example.com")}, "t")
+			return err
+		}, "pbx2.example.com"},
+		{"account display name", func() error {
+			_, err := s.inv.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Alice Renamed")}, "t")
+			return err
+		}, "Alice Renamed"},
+		{"key profile", func() error {
+			_, err := s.inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "reception", Keys: []autoprov.KeySpec{{Position: 2, Type: vendors.KeySpeedDial, Value: "100", Label: "Front Desk"}}}, false, "t")
+			return err
+		}, "Front Desk"},
+		{"device overrides", func() error {
+			_, err := s.inv.UpdateDevice(ctx, mac, autoprov.DeviceInput{Overrides: &autoprov.Overrides{NTPServer: "ntp.cache.example"}}, "t")
+			return err
+		}, "ntp.cache.example"},
+		{"device keys", func() error {
+			_, err := s.inv.SetKeys(ctx, mac, []autoprov.KeySpec{{Position: 3, Type: vendors.KeySpeedDial, Value: "300", Label: "Own Key"}}, "t")
+			return err
+		}, "Own Key"},
+		{"disclosure window opened", func() error {
+			_, err := s.inv.OpenDisclosure(ctx, mac, "t")
+			return err
+		}, sipPass},
+	} {
+		s.fetch(t, file, yua) // cached
+		if err := tc.change(); err != nil {
+			t.Fatalf("%s: %v", tc.what, err)
+		}
+		if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(tc.want)) {
+			t.Fatalf("%s: the next fetch lacks %q:\n%s", tc.what, tc.want, body)
+		}
+	}
+	// The window was consumed by that fetch: the next one has no secret.
+	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(sipPass)) {
+		t.Fatal("secrets twice after a re-opened window")
+	}
+}
+
+// TestOpenWindowNeverCached: while a device's window is open every fetch
+// reads the store (the exact path), HEAD-like secret-free ones included.
+func TestOpenWindowNeverCached(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx := context.Background()
+	if _, err := s.inv.OpenDisclosure(ctx, mac, "t"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		before := s.cache.Stats()
+		r := s.req(file, yua)
+		r.SecretFree = true
+		res, err := s.phones.Provide(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Finish(true)
+		if after := s.cache.Stats(); after.Misses != before.Misses+1 {
+			t.Fatalf("a fetch in an open window did not read the store: %+v then %+v", before, after)
+		}
+	}
+	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(sipPass)) {
+		t.Fatal("the window's secrets did not go out")
+	}
+}
+
+// TestSecondStoreOnTheSameFile: a write through a second store on the same
+// SQLite file (the CLI, another process) reaches the cache through the
+// change log, within the poll.
+func TestSecondStoreOnTheSameFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	s := newStack(t, db)
+	s.setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.cache.Watch(ctx)
+	other, err := store.Open(db, store.WithKeys(testKeys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	reg, _ := all.Registry("")
+	_, inv := provision.New(provision.Options{Registry: reg}, other) // no cache of its own
+	s.fetch(t, file, yua)
+	if _, err := inv.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Written Elsewhere")}, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, func() bool { return bytes.Contains(s.fetch(t, file, yua), []byte("Written Elsewhere")) },
+		"a write through another store did not reach the cache")
+	if _, err := inv.OpenDisclosure(ctx, mac, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, func() bool { return bytes.Contains(s.fetch(t, file, yua), []byte(sipPass)) },
+		"a window opened through another store was not honoured")
+}
+
+// TestSightingsBatched: a known phone's fetches write nothing at once;
+// Flush writes the newest report of each phone, and a full queue drops
+// (and counts) new MACs rather than block.
+func TestSightingsBatched(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx := context.Background()
+	// The first fetch queued its sighting (and nothing else wrote one).
+	d, err := s.st.Device(ctx, mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.UserAgent != "" {
+		t.Fatalf("sighting written synchronously: %q", d.UserAgent)
+	}
+	s.sights.Flush(ctx)
+	if d, _ = s.st.Device(ctx, mac); d.UserAgent != yua || d.RemoteIP != "192.0.2.9" || d.LastFile != file {
+		t.Fatalf("after Flush: %+v", d)
+	}
+
+	q := phonecache.NewSightings(s.st, phonecache.SightingOptions{Max: 2})
+	for i := range 5 {
+		q.Report(ctx, autoprov.Sighting{MAC: fmt.Sprintf("805ec0aabb%02x", 0x10+i), At: time.Now()})
+	}
+	if q.Dropped() != 3 {
+		t.Fatalf("dropped %d of 5 with room for 2", q.Dropped())
+	}
+}
+
+// TestCacheRace hammers fetches while the admin side changes what they
+// render and the cache drops things (run with -race): every answer is the
+// file of one consistent state, and the last change is what stays.
+func TestCacheRace(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.cache.Watch(ctx)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := s.phones.Provide(ctx, s.req(file, yua))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Finish(true)
+				if !bytes.Contains(res.File.Body, []byte("account.1.display_name = Name ")) && !bytes.Contains(res.File.Body, []byte("= Alice")) {
+					t.Errorf("odd body:\n%s", res.File.Body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 200 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.cache.Forget(mac)
+			s.cache.DropAll()
+		}
+	}()
+	for i := range 30 {
+		if _, err := s.inv.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr(fmt.Sprintf("Name %d", i))}, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte("account.1.display_name = Name 29")) {
+		t.Fatalf("the last change is not what is served:\n%s", body)
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOverlayShowsQueuedReport: the admin side's device read carries a
+// known phone's report that is queued and not written yet (so a resync
+// right after a fetch knows the address), and never an older one.
+func TestOverlayShowsQueuedReport(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx := context.Background()
+	s.sights.Flush(ctx) // setup's fetch came from 192.0.2.9
+	r := s.req(file, yua)
+	r.RemoteAddr = "192.0.2.77"
+	res, err := s.phones.Provide(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Sending(); err != nil {
+		t.Fatal(err)
+	}
+	res.Finish(true)
+	stored, err := s.st.Device(ctx, mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.RemoteIP == "192.0.2.77" {
+		t.Fatal("the report was written at once; this test needs it queued")
+	}
+	d, err := s.inv.Device(ctx, mac)
+	if err != nil || d.RemoteIP != "192.0.2.77" {
+		t.Fatalf("admin read: %v %q, want the queued address 192.0.2.77", err, d.RemoteIP)
+	}
+	older := autoprov.Device{MAC: mac, RemoteIP: "192.0.2.1", LastSeen: ptr(time.Now().Add(time.Hour))}
+	if got := s.sights.Overlay(older); got.RemoteIP != "192.0.2.1" {
+		t.Errorf("a queued report older than the stored one won: %q", got.RemoteIP)
+	}
+}

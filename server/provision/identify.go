@@ -1,0 +1,136 @@
+package provision
+
+import (
+	"sync"
+
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// idMemo remembers what the drivers made of a request: identifying runs
+// every driver's parsers (regular expressions over the User-Agent), the
+// largest cost of a steady-state fetch (pprof). A driver's Identify reads
+// only the path, User-Agent, ?mac= and DHCP vendor class of a request, so
+// the answer for those is always the same; one entry also keeps what the
+// assigned device's own driver said (IdentifyWith), and a small map the
+// drivers and models of the inventory's devices (Lookup). Bounded:
+// started over when full.
+type idMemo struct {
+	max     int
+	mu      sync.RWMutex
+	m       map[idKey]*idEntry
+	lookups map[[2]string]lookupVal
+}
+
+// idKey is what Identify reads.
+type idKey struct {
+	path, ua, mac, vendorClass string
+}
+
+type idEntry struct {
+	id vendors.Identity
+	v  vendors.Vendor
+	// with is IdentifyWith's answer for withVendor and withModel (set
+	// once, under mu).
+	withVendor, withModel string
+	withID                vendors.Identity
+	withV                 vendors.Vendor
+	withErr               error
+	withSet               bool
+}
+
+type lookupVal struct {
+	v     vendors.Vendor
+	model vendors.Model
+	err   error
+}
+
+// defaultIDMemo bounds the memo: the request shapes (a phone's path and
+// User-Agent) it keeps.
+const defaultIDMemo = 100_000
+
+// maxLookups bounds the vendor and model pairs kept.
+const maxLookups = 10_000
+
+// maxIDField keeps requests with a longer path or User-Agent out of the
+// memo (the store keeps 512 bytes of a User-Agent): such a request is
+// identified every time.
+const maxIDField = 512
+
+func newIDMemo(max int) *idMemo {
+	if max <= 0 {
+		max = defaultIDMemo
+	}
+	return &idMemo{max: max, m: make(map[idKey]*idEntry), lookups: make(map[[2]string]lookupVal)}
+}
+
+func keyOf(req vendors.Request) (idKey, bool) {
+	k := idKey{path: req.Path, ua: req.UserAgent, mac: req.MAC, vendorClass: req.VendorClass}
+	return k, len(k.path) <= maxIDField && len(k.ua) <= maxIDField && len(k.vendorClass) <= maxIDField && len(k.mac) <= maxIDField
+}
+
+// identify is Registry.Identify through the memo.
+func (p *Phones) identify(req vendors.Request) (vendors.Identity, vendors.Vendor) {
+	k, ok := keyOf(req)
+	if !ok {
+		return p.reg.Identify(req)
+	}
+	m := p.ids
+	m.mu.RLock()
+	e, ok := m.m[k]
+	m.mu.RUnlock()
+	if ok {
+		return e.id, e.v
+	}
+	id, v := p.reg.Identify(req)
+	m.mu.Lock()
+	if len(m.m) >= m.max {
+		clear(m.m)
+	}
+	m.m[k] = &idEntry{id: id, v: v}
+	m.mu.Unlock()
+	return id, v
+}
+
+// identifyWith is Registry.IdentifyWith through the memo.
+func (p *Phones) identifyWith(vendor, model string, req vendors.Request) (vendors.Identity, vendors.Vendor, error) {
+	k, ok := keyOf(req)
+	if !ok {
+		return p.reg.IdentifyWith(vendor, model, req)
+	}
+	m := p.ids
+	m.mu.RLock()
+	e, ok := m.m[k]
+	if ok && e.withSet && e.withVendor == vendor && e.withModel == model {
+		id, v, err := e.withID, e.withV, e.withErr
+		m.mu.RUnlock()
+		return id, v, err
+	}
+	m.mu.RUnlock()
+	id, v, err := p.reg.IdentifyWith(vendor, model, req)
+	if ok {
+		m.mu.Lock()
+		e.withVendor, e.withModel, e.withID, e.withV, e.withErr, e.withSet = vendor, model, id, v, err, true
+		m.mu.Unlock()
+	}
+	return id, v, err
+}
+
+// lookupModel is Registry.Lookup through the memo (an assigned device's
+// vendor and model).
+func (p *Phones) lookupModel(vendor, model string) (vendors.Vendor, vendors.Model, error) {
+	m, k := p.ids, [2]string{vendor, model}
+	m.mu.RLock()
+	l, ok := m.lookups[k]
+	m.mu.RUnlock()
+	if ok {
+		return l.v, l.model, l.err
+	}
+	v, mod, err := p.reg.Lookup(vendor, model)
+	m.mu.Lock()
+	if len(m.lookups) >= maxLookups {
+		clear(m.lookups)
+	}
+	m.lookups[k] = lookupVal{v: v, model: mod, err: err}
+	m.mu.Unlock()
+	return v, mod, err
+}
