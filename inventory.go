@@ -195,8 +195,11 @@ type Device struct {
 	// (which cannot authenticate) once its credential is required
 	// (applied, or issued by a complete secrets transfer).
 	TFTPAllowed bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Onboarding is the stored onboarding state (see EffectiveOnboarding
+	// for what the admin sees).
+	Onboarding Onboarding
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // DeviceInput creates or changes a device; nil fields are left as they are.
@@ -267,8 +270,11 @@ type DeviceFilter struct {
 	// before (exclusive) and at or after that instant; a device never seen
 	// matches neither.
 	SeenBefore, SeenAfter time.Time
-	Limit, Offset         int
-	NewestFirst           bool
+	// Onboarding keeps the devices whose effective onboarding state
+	// (EffectiveOnboarding) is this one.
+	Onboarding    string
+	Limit, Offset int
+	NewestFirst   bool
 }
 
 // Paging of the admin lists: a page holds DefaultPageLimit items unless

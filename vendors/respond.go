@@ -54,3 +54,15 @@ func (req Request) HeaderValue(name string) string {
 	}
 	return ""
 }
+
+// Redirector is implemented by drivers whose phones can be handed on to
+// another provisioning server in band: Redirect renders the file named
+// path (a Request.Path the driver identified) so that it points the phone
+// at target (a base URL ending in "/"), in the vendor's documented form
+// (Yealink static.auto_provision.server.url, Snom setting_server, ...). It
+// carries no account and no secret; ok is false for a file the driver has
+// no redirect for (the request is then served as usual). A Cisco MPP
+// driver implements it with a profile whose Profile_Rule names the target.
+type Redirector interface {
+	Redirect(path, target string) (f *File, ok bool)
+}

@@ -23,10 +23,11 @@ import (
 // funcs are the template helpers.
 func (u *UI) funcs() template.FuncMap {
 	return template.FuncMap{
-		"colon": colonMAC,
-		"when":  func(t time.Time) string { return when(&t) },
-		"whenp": when,
-		"ago":   func(t *time.Time) string { return ago(t, u.now()) },
+		"colon":      colonMAC,
+		"when":       func(t time.Time) string { return when(&t) },
+		"whenp":      when,
+		"ago":        func(t *time.Time) string { return ago(t, u.now()) },
+		"onboarding": autoprov.EffectiveOnboarding,
 		"disclosure": func(d autoprov.Disclosure) string {
 			return describeDisclosure(d, u.now())
 		},
@@ -254,6 +255,8 @@ type devicesData struct {
 	Devices       []autoprov.Device
 	Vendors       []string
 	Vendor        string
+	Onboarding    string   // the onboarding filter, or ""
+	States        []string // the onboarding states to filter by
 	Limit, Offset int
 	page
 }
@@ -265,11 +268,16 @@ func (u *UI) devices(c *gin.Context) {
 		u.fail(c, http.StatusBadRequest, "Unknown vendor.")
 		return
 	}
+	onboarding := c.Query("onboarding")
+	if onboarding != "" && !slices.Contains(autoprov.OnboardingStates, onboarding) {
+		u.fail(c, http.StatusBadRequest, "Unknown onboarding state.")
+		return
+	}
 	limit, offset, ok := u.pageParams(c)
 	if !ok {
 		return
 	}
-	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{Vendor: vendor, State: autoprov.StateAssigned, Limit: limit, Offset: offset})
+	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{Vendor: vendor, State: autoprov.StateAssigned, Onboarding: onboarding, Limit: limit, Offset: offset})
 	if err != nil {
 		u.failErr(c, err)
 		return
@@ -278,7 +286,10 @@ func (u *UI) devices(c *gin.Context) {
 	if vendor != "" {
 		q.Set("vendor", vendor)
 	}
-	data := devicesData{Devices: ds, Vendors: vendors, Vendor: vendor, Limit: limit, Offset: offset,
+	if onboarding != "" {
+		q.Set("onboarding", onboarding)
+	}
+	data := devicesData{Devices: ds, Vendors: vendors, Vendor: vendor, Onboarding: onboarding, States: autoprov.OnboardingStates, Limit: limit, Offset: offset,
 		page: pageOf("/ui/devices", q, limit, offset, len(ds), total)}
 	u.render(c, http.StatusOK, "devices", view{Title: "Devices", Nav: "devices", Data: data})
 }

@@ -412,6 +412,10 @@ func TestDevicesFilterAndPaging(t *testing.T) {
 	e.get("/ui/devices?vendor=snom").want(t, http.StatusOK).has(t, "00:04:13:AA:BB:03", "1–1 of 1", `<option value="snom" selected>`).
 		lacks(t, "80:5E:C0:AA:BB:01")
 	e.get("/ui/devices?vendor=nope").want(t, http.StatusBadRequest)
+	// Onboarding: every device here was added by hand (local), none provisioned.
+	e.get("/ui/devices?onboarding=local").want(t, http.StatusOK).has(t, "1–3 of 3", `<option value="local" selected>`, `title="found by DHCP, plug-and-play or by hand">local</span>`)
+	e.get("/ui/devices?onboarding=provisioned").want(t, http.StatusOK).lacks(t, "80:5E:C0:AA:BB:01")
+	e.get("/ui/devices?onboarding=nope").want(t, http.StatusBadRequest)
 	e.get("/ui/devices?limit=0").want(t, http.StatusBadRequest)
 	e.get("/ui/devices?offset=-1").want(t, http.StatusBadRequest)
 	e.get("/ui/devices?limit=x").want(t, http.StatusBadRequest)
@@ -431,7 +435,7 @@ func TestDevicePageAndPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.get("/ui/devices/80-5e-c0-aa-bb-01").want(t, http.StatusOK) // any notation
-	p.has(t, "80:5E:C0:AA:BB:01", "T54W", "Alice", "<td>blf</td>", "Bob",
+	p.has(t, "80:5E:C0:AA:BB:01", "T54W", "Alice", "<td>blf</td>", "Bob", `id="onboarding-state">Onboarding: <span class="state">local</span>`,
 		`href="/ui/devices/805ec0aabb01/files/805ec0aabb01.cfg"`)
 	p.lacks(t, pass)
 

@@ -31,6 +31,8 @@ func command(name string) commandFunc {
 		return restore
 	case "firmware":
 		return firmwareCmd
+	case "redirect":
+		return redirectCmd
 	}
 	return nil
 }

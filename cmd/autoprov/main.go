@@ -57,6 +57,8 @@ type config struct {
 	phoneCAs                                  []phoneCASpec                     // --phone-ca <vendor>=<pem file>
 	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key
 	firmwareMax                               int64                             // --firmware-max-bytes
+	redirectCA                                string                            // --redirect-ca: extra CA (PEM) the redirect services' TLS may chain to
+	redirectRetry                             time.Duration                     // --redirect-retry: first retry delay of a redirect service call
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
@@ -104,6 +106,12 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if err != nil {
 		return config{}, fmt.Errorf("AUTOPROV_FIRMWARE_MAX_BYTES: %v", err)
 	}
+	fs.StringVar(&c.redirectCA, "redirect-ca", env("AUTOPROV_REDIRECT_CA", ""), "PEM file of a CA the redirect services' certificates may chain to besides the system's, e.g. behind a TLS-inspecting proxy (AUTOPROV_REDIRECT_CA)")
+	rr, err := time.ParseDuration(env("AUTOPROV_REDIRECT_RETRY", "10s"))
+	if err != nil {
+		return config{}, fmt.Errorf("AUTOPROV_REDIRECT_RETRY: %v", err)
+	}
+	fs.DurationVar(&c.redirectRetry, "redirect-retry", rr, "first retry delay of a redirect service that is down; doubled per attempt up to 1h (AUTOPROV_REDIRECT_RETRY)")
 	fs.Int64Var(&c.firmwareMax, "firmware-max-bytes", fwMax, "the largest firmware image an upload may carry, in bytes (AUTOPROV_FIRMWARE_MAX_BYTES)")
 	win, err := time.ParseDuration(env("AUTOPROV_DISCLOSURE_WINDOW", "10m"))
 	if err != nil {
@@ -259,6 +267,10 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	logSealing(ctx, log, st, keys)
 
+	redir, err := newRedirects(c, st, log)
+	if err != nil {
+		return err
+	}
 	// The phone side reads through the cache (server/phonecache), which
 	// follows the store's change log; sightings are written in batches.
 	cache := phonecache.New(st, phonecache.Options{Size: c.phoneCache, Log: log})
@@ -271,8 +283,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 		ClientCertVendors: phoneCAVendors(phoneCAs),
 		// Instances sharing the keyring accept each other's Digest nonces.
-		NonceKey: keys.src.Ring().Derive("digest nonce"),
-		Resync:   &resync.Sender{},
+		NonceKey:   keys.src.Ring().Derive("digest nonce"),
+		Resync:     &resync.Sender{},
+		Onboarding: redir,
 	}, st, cache, sightings)
 	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), st, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
 	if err != nil {
@@ -283,7 +296,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("web UI: %w", err)
 	}
 	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw})
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir})
 	if err != nil {
 		return err
 	}
@@ -309,6 +322,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	g.Go(func() error { return sweep(gctx, inventory, log) })
 	g.Go(func() error { cache.Watch(gctx); return nil })
+	g.Go(func() error { return redir.Run(gctx) })
 	// The queue is written once more after the edges stopped (Run's last
 	// flush), before the database is closed.
 	sctx, stopSightings := context.WithCancel(context.WithoutCancel(ctx))

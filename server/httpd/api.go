@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.POST("/bulk", s.bulk)
 	api.POST("/devices/:mac/resync", s.resyncDevice)
 	api.POST("/resync", s.resyncMany)
+	s.redirectRoutes(api)
 }
 
 // resyncDevice tells one phone to fetch its configuration now: 200 with
@@ -386,7 +388,12 @@ func (s *Server) mac(c *gin.Context) (string, bool) {
 }
 
 func (s *Server) listDevices(c *gin.Context) {
-	f := autoprov.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state"), Q: c.Query("q")}
+	f := autoprov.DeviceFilter{Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.Query("state"), Q: c.Query("q"),
+		Onboarding: c.Query("onboarding")}
+	if f.Onboarding != "" && !slices.Contains(autoprov.OnboardingStates, f.Onboarding) {
+		s.fail(c, autoprov.Invalid("onboarding", "onboarding must be one of %s", strings.Join(autoprov.OnboardingStates, ", ")))
+		return
+	}
 	switch f.State {
 	case "", autoprov.StateAssigned, autoprov.StateUnassigned:
 	default:
@@ -465,9 +472,29 @@ func (s *Server) deleteDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
+	deregister := c.Query("deregister") == "true"
+	var d autoprov.Device
+	if deregister {
+		if s.cfg.Redirects == nil {
+			s.fail(c, autoprov.Invalid("deregister", "no redirect services are configured"))
+			return
+		}
+		var err error
+		if d, err = s.cfg.Inventory.Device(c.Request.Context(), mac); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	if err := s.cfg.Inventory.DeleteDevice(c.Request.Context(), mac, actor(c)); err != nil {
 		s.fail(c, err)
 		return
+	}
+	if deregister {
+		// Queued, never waited for: the worker calls the service.
+		if _, err := s.cfg.Redirects.Deregister(c.Request.Context(), d, actor(c)); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	c.Status(http.StatusNoContent)
 }

@@ -107,6 +107,9 @@ type Config struct {
 	// they answer 404 when nil. A firmware upload is bounded by its
 	// MaxBytes, not by MaxBody.
 	Firmware Firmware
+	// Redirects serves /api/v1/redirect-services and /api/v1/redirect-rules
+	// (redirect.go); they answer 404 when nil.
+	Redirects Redirects
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:

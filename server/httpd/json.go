@@ -182,9 +182,10 @@ type deviceJSON struct {
 	Credential credentialJSON `json:"credential"`
 	// TFTPAllowed: the per-device file goes out over TFTP even once the
 	// credential is required (applied, or issued by a complete transfer).
-	TFTPAllowed bool      `json:"tftp_allowed"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	TFTPAllowed bool           `json:"tftp_allowed"`
+	Onboarding  onboardingJSON `json:"onboarding"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {
@@ -201,7 +202,7 @@ func deviceOut(d autoprov.Device) deviceJSON {
 		LastSeen: d.LastSeen, RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, Firmware: d.Firmware, LastFile: d.LastFile,
 		Disclosure: disclosureOut(d.Disclosure), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		Credential:  credentialJSON{State: d.Credential.State, AppliedAt: d.Credential.AppliedAt},
-		TFTPAllowed: d.TFTPAllowed,
+		TFTPAllowed: d.TFTPAllowed, Onboarding: onboardingOut(autoprov.EffectiveOnboarding(d)),
 	}
 }
 
@@ -382,4 +383,15 @@ type bulkResyncInputJSON struct {
 // bulkResyncJSON answers POST /resync: one result per MAC, in order.
 type bulkResyncJSON struct {
 	Results []resyncJSON `json:"results"`
+}
+
+type onboardingJSON struct {
+	State   string     `json:"state"`
+	Service string     `json:"service"`
+	Detail  string     `json:"detail"`
+	At      *time.Time `json:"at"`
+}
+
+func onboardingOut(o autoprov.Onboarding) onboardingJSON {
+	return onboardingJSON{State: o.State, Service: o.Service, Detail: o.Detail, At: o.At}
 }

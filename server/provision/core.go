@@ -50,6 +50,10 @@ type Options struct {
 	// Resync sends the SIP requests of Inventory.ResyncDevice and Resync
 	// (server/resync); without it every resync fails, saying so.
 	Resync SIPSender
+	// Onboarding is the redirect part (redirect.Service): registration on
+	// adoption, the redirect services' marker and the redirect rules on
+	// the phone path (onboarding.go). Nil switches all of it off.
+	Onboarding Onboarding
 }
 
 func (o Options) withDefaults() Options {

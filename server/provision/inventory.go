@@ -341,6 +341,7 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
 		return autoprov.Device{}, err
 	}
+	s.adopted(ctx, w.Device, actor)
 	return s.Device(ctx, mac)
 }
 
@@ -394,6 +395,9 @@ func (s *Inventory) UpdateDevice(ctx context.Context, mac string, in autoprov.De
 	}
 	if err := s.st.Devices.WriteDevice(ctx, w); err != nil {
 		return autoprov.Device{}, err
+	}
+	if w.Adopt {
+		s.adopted(ctx, w.Device, actor)
 	}
 	return s.Device(ctx, mac)
 }

@@ -101,6 +101,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	if req.Method == vendors.MethodPost {
 		return p.respond(ctx, req)
 	}
+	req, via := p.via(req) // a redirect service's marker (onboarding.go)
 	if strings.HasPrefix(req.Path, directoryPrefix) {
 		if err := p.admitDirectory(ctx, req); err != nil {
 			return nil, err
@@ -126,6 +127,9 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			}
 			mac = "" // a common file needs no MAC: serve it, record nothing
 		}
+	}
+	if res, ok, err := p.byRule(ctx, req, v, mac); ok || err != nil {
+		return res, err // a redirect rule sends this phone elsewhere (onboarding.go)
 	}
 	var dev *autoprov.Device
 	var ver verdict // the credential's check, made once (a Digest count counts once)
@@ -187,6 +191,9 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			if err := p.touch(ctx, v0); err != nil {
 				return nil, err
 			}
+		}
+		if f == foundKnown && hidden == "" {
+			p.redirected(mac, via)
 		}
 	}
 	if id.Kind == vendors.FileDevice {

@@ -319,6 +319,9 @@ func (s *Store) filter(ctx context.Context, f autoprov.DeviceFilter) *gorm.DB {
 	if f.Q != "" {
 		q = s.searchDevices(q, f.Q)
 	}
+	if f.Onboarding != "" {
+		q = onboardingFilter(q, f.Onboarding)
+	}
 	return q
 }
 
@@ -368,6 +371,7 @@ func (r deviceRow) domain(accounts []string) autoprov.Device {
 		d.Disclosure.Complete = r.DisclosureComplete
 	}
 	d.TFTPAllowed = r.TFTPAllowed
+	d.Onboarding = autoprov.Onboarding{State: r.OnboardingState, Service: r.OnboardingService, Detail: r.OnboardingDetail, At: r.OnboardingAt}
 	d.Credential = autoprov.Credential{State: r.CredentialState, Password: r.CredentialPassword,
 		IssuedAt: r.CredentialIssuedAt, AppliedAt: r.CredentialAppliedAt}
 	if d.Credential.State == "" {

@@ -76,6 +76,12 @@ type deviceRow struct {
 	CredentialAppliedAt *time.Time
 	TFTPAllowed         bool `gorm:"column:tftp_allowed;not null;default:false"`
 
+	// The stored onboarding state (migration 8; "" is local).
+	OnboardingState   string `gorm:"not null;default:''"`
+	OnboardingService string `gorm:"not null;default:''"`
+	OnboardingDetail  string `gorm:"not null;default:''"`
+	OnboardingAt      *time.Time
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -32,6 +32,7 @@ var secretColumns = []secretColumn{
 	{"devices", "menu_password", "mac"},
 	{"devices", "web_password", "mac"},
 	{"devices", "credential_password", "mac"},
+	{"redirect_services", "password", "name"},
 }
 
 // resealBatch is how many values one transaction seals (start-up
@@ -101,6 +102,8 @@ var (
 	colMenuPassword    = secretColumns[1]
 	colWebPassword     = secretColumns[2]
 	colCredPassword    = secretColumns[3]
+	// colRedirectPassword is a redirect service's password (migration 8).
+	colRedirectPassword = secretColumns[4]
 )
 
 // sealAccount seals the secrets of an account row in place.
