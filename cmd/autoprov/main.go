@@ -287,7 +287,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		Resync:     &resync.Sender{},
 		Onboarding: redir,
 	}, st, cache, sightings)
-	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), st, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
+	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), queuedAddresses{st, sightings}, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
 	if err != nil {
 		return err
 	}
@@ -443,4 +443,20 @@ func fallbackURL(a net.Addr) string {
 		}
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// queuedAddresses is the store as the firmware store uses it, with the
+// device at an address looked up in the queued sightings first: a phone
+// typically downloads its image right after the fetch that told it to,
+// before that fetch's report is written.
+type queuedAddresses struct {
+	*store.Store
+	q *phonecache.Sightings
+}
+
+func (a queuedAddresses) DeviceAt(ctx context.Context, ip string) (string, error) {
+	if mac, ok := a.q.At(ip); ok {
+		return mac, nil
+	}
+	return a.Store.DeviceAt(ctx, ip)
 }

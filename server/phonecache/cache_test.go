@@ -367,3 +367,25 @@ func TestOverlayShowsQueuedReport(t *testing.T) {
 		t.Errorf("a queued report older than the stored one won: %q", got.RemoteIP)
 	}
 }
+
+// TestAtFindsQueuedAddress: the newest queued report from an address names
+// its phone until it is written.
+func TestAtFindsQueuedAddress(t *testing.T) {
+	q := phonecache.NewSightings(nil, phonecache.SightingOptions{})
+	now := time.Now()
+	for i, v := range []autoprov.Sighting{
+		{MAC: "805ec0000001", RemoteIP: "192.0.2.5", At: now},
+		{MAC: "805ec0000002", RemoteIP: "192.0.2.5", At: now.Add(time.Second)},
+		{MAC: "805ec0000003", RemoteIP: "192.0.2.6", At: now.Add(2 * time.Second)},
+	} {
+		if err := q.Report(context.Background(), v); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if mac, ok := q.At("192.0.2.5"); !ok || mac != "805ec0000002" {
+		t.Errorf("At(192.0.2.5) = %q %v, want the newest, 805ec0000002", mac, ok)
+	}
+	if mac, ok := q.At("192.0.2.7"); ok {
+		t.Errorf("At(192.0.2.7) = %q, want none", mac)
+	}
+}

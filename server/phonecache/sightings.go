@@ -130,6 +130,21 @@ func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
 	return d
 }
 
+// At returns the MAC of the known phone whose queued (not yet written)
+// report came most recently from ip, or false. It reads the whole queue:
+// for rare callers (firmware downloads naming their device by address).
+func (s *Sightings) At(ip string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best autoprov.Sighting
+	for _, v := range s.pending {
+		if v.RemoteIP == ip && v.At.After(best.At) {
+			best = v
+		}
+	}
+	return best.MAC, best.MAC != ""
+}
+
 // Dropped counts reports dropped because the queue was full.
 func (s *Sightings) Dropped() int64 { return s.dropped.Load() }
 
