@@ -23,6 +23,9 @@ type InventoryStores struct {
 	Audit       AuditStore
 	Lists       Lister
 	Bulk        BulkStore
+	// Firmware keeps the firmware rollout; nil: its methods answer
+	// ErrNotFound and files carry no firmware.
+	Firmware FirmwareRollout
 }
 
 // Inventory is the admin side of the core, behind the REST API, the web UI
@@ -40,7 +43,7 @@ func NewInventory(o Options, st InventoryStores) *Inventory {
 	o = o.withDefaults()
 	return &Inventory{
 		renderer: renderer{reg: o.Registry, log: o.Log.With("component", "inventory"), now: o.Now, opts: o,
-			settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
+			settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: firmwareReader(st.Firmware)},
 		st: st,
 	}
 }
@@ -90,6 +93,7 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 	set(&st.Language, in.Language, false)
 	set(&st.WebLanguage, in.WebLanguage, false)
 	set(&st.ToneScheme, in.ToneScheme, false)
+	set(&st.FirmwareWindow, in.FirmwareWindow, false)
 	if in.SIPPort != nil {
 		st.SIPPort = *in.SIPPort
 	}
@@ -114,6 +118,9 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 		return autoprov.Settings{}, autoprov.Invalid("disclosure_window_seconds", "disclosure_window_seconds must be between 1 and 604800")
 	case in.InboxCap != nil && (st.InboxCap < 1 || st.InboxCap > autoprov.MaxInboxCap):
 		return autoprov.Settings{}, autoprov.Invalid("inbox_cap", "inbox_cap must be between 1 and %d", autoprov.MaxInboxCap)
+	}
+	if _, err := parseWindow(st.FirmwareWindow); err != nil {
+		return autoprov.Settings{}, autoprov.Invalid("firmware_window", "firmware_window %v", err)
 	}
 	if err := checkLocale(autoprov.Overrides{Timezone: st.Timezone, Language: st.Language, WebLanguage: st.WebLanguage, ToneScheme: st.ToneScheme}, true); err != nil {
 		return autoprov.Settings{}, err

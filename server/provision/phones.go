@@ -31,6 +31,8 @@ type PhoneStores struct {
 	Credentials Credentials
 	// Counter counts the inbox every few seconds (bounded discovery).
 	Counter DeviceCounter
+	// Firmware reads the firmware rollout's targets; nil: no firmware.
+	Firmware FirmwareTargetReader
 }
 
 // Phones is the phone side of the core: it answers phones' requests from
@@ -57,7 +59,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
 		inbox:     newInbox(o, log, st.Settings, st.Counter),
-		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
+		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: st.Firmware},
 		devices:   st.Devices,
 		sightings: st.Sightings,
 		claims:    st.Claims,
@@ -165,6 +167,11 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			id.Kind == vendors.FileDevice && (authed || !credentialRequired(*d))) {
 			if err := p.touch(ctx, v0); err != nil {
 				return nil, err
+			}
+			// This very request's report counts for what it gets (the
+			// firmware decision compares it with the target).
+			if fw := bounded(v0).Firmware; fw != "" && dev != nil {
+				dev.Firmware = fw
 			}
 		}
 	}
