@@ -266,7 +266,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("web UI: %w", err)
 	}
 	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw})
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Rollout: inventory})
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,11 @@ type Config struct {
 	// they answer 404 when nil. A firmware upload is bounded by its
 	// MaxBytes, not by MaxBody.
 	Firmware Firmware
+	// Rollout serves the firmware targets and status
+	// (/api/v1/models/{vendor}/{model}/firmware, /api/v1/firmware/status,
+	// /api/v1/firmware/targets, "firmware" of a device); they answer 404
+	// when nil.
+	Rollout Rollout
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:
@@ -177,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 	s.routes(api)
 	// Firmware uploads are streamed to disk up to their own cap.
 	s.firmwareRoutes(api, e.Group("/api/v1", s.auth))
+	s.rolloutRoutes(api)
 	if cfg.Mount != nil {
 		cfg.Mount(e)
 	}

@@ -188,6 +188,9 @@ type deviceJSON struct {
 	TFTPAllowed bool      `json:"tftp_allowed"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// FirmwareStatus is where the device stands in its firmware rollout
+	// (GET and PATCH of one device; lists leave it out).
+	FirmwareStatus *firmwareStatusJSON `json:"firmware_status,omitempty"`
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {
