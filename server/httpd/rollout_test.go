@@ -32,7 +32,7 @@ type fwClock struct {
 	t  time.Time
 }
 
-func (c *fwClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fwClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fwClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // rolloutEnv is the HTTP edge over a real core (injected clock), a real
