@@ -161,22 +161,24 @@ func firmwareStatusOut(st autoprov.FirmwareStatus) firmwareStatusJSON {
 }
 
 type firmwareSummaryJSON struct {
-	Vendor   string     `json:"vendor"`
-	Model    string     `json:"model"`
-	Target   string     `json:"target"`
-	Stage    *stageJSON `json:"stage,omitempty"`
-	Now      bool       `json:"now"`
-	Devices  int        `json:"devices"`
-	OnTarget int        `json:"on_target"`
-	Pending  int        `json:"pending"`
-	Failed   int        `json:"failed"`
-	Excluded int        `json:"excluded"`
+	Vendor    string     `json:"vendor"`
+	Model     string     `json:"model"`
+	Target    string     `json:"target"`
+	Stage     *stageJSON `json:"stage,omitempty"`      // a percentage; absent with a list or without a target
+	StageMACs int        `json:"stage_macs,omitempty"` // how many MACs an explicit stage lists
+	Now       bool       `json:"now"`
+	Devices   int        `json:"devices"`
+	OnTarget  int        `json:"on_target"`
+	Pending   int        `json:"pending"`
+	Failed    int        `json:"failed"`
+	Excluded  int        `json:"excluded"`
 }
 
 func firmwareSummaryOut(s autoprov.FirmwareSummary) firmwareSummaryJSON {
 	out := firmwareSummaryJSON{Vendor: s.Vendor, Model: s.Model, Target: s.Target, Now: s.Now, Devices: s.Devices,
 		OnTarget: s.OnTarget, Pending: s.Pending, Failed: s.Failed, Excluded: s.Excluded}
-	if s.Target != "" {
+	out.StageMACs = s.StageMACs
+	if s.Target != "" && s.StageMACs == 0 {
 		n := s.Stage
 		out.Stage = &stageJSON{Percent: &n}
 	}
