@@ -53,3 +53,97 @@ const (
 	EventFirmwareUploaded = "firmware.uploaded"
 	EventFirmwareDeleted  = "firmware.deleted"
 )
+
+// FirmwareTarget is the version a vendor's model (MAC empty) or one
+// device (MAC set, Model empty) should run, and how it is rolled out.
+type FirmwareTarget struct {
+	ID     int64 // stable while the target exists; the stage's choice hashes it
+	Vendor string
+	Model  string // "" for a device's target
+	MAC    string // "" for a model's target
+	// Firmware is the catalogue entry the target names; nil for a
+	// device's exclusion.
+	Firmware *Firmware
+	// Stage is the percentage (1 to 100) of the model's devices that get
+	// the firmware, a stable choice per MAC (see provision's InStage); it
+	// is ignored when StageMACs is set. Device targets have 100.
+	Stage int
+	// StageMACs, when not empty, is the explicit list of the devices that
+	// get the firmware (canonical MACs, sorted).
+	StageMACs []string
+	// Now offers the firmware at any time, outside the maintenance window
+	// (Settings.FirmwareWindow) too.
+	Now bool
+	// Exclude (device targets only) keeps the device off every rollout.
+	Exclude   bool
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
+// Version is the target's version, or "" for an exclusion.
+func (t FirmwareTarget) Version() string {
+	if t.Firmware == nil {
+		return ""
+	}
+	return t.Firmware.Version
+}
+
+// FirmwareTargetInput sets a model's target (PUT
+// /models/{vendor}/{model}/firmware) or a device's (PATCH /devices/{mac}
+// with "firmware").
+type FirmwareTargetInput struct {
+	Version string
+	// Stage is the percentage; nil means 100. Ignored with StageMACs.
+	Stage     *int
+	StageMACs []string // explicit list (any MAC notation)
+	Now       bool
+	Exclude   bool // devices only: no firmware for this device
+}
+
+// Firmware statuses of a device (FirmwareStatus.Status).
+const (
+	FirmwareNone      = "none"      // no target applies
+	FirmwareOnTarget  = "on target" // reports the target version
+	FirmwareUpgrading = "upgrading" // in the stage, not on target yet
+	FirmwareWaiting   = "waiting"   // not in the stage (yet)
+	FirmwareFailed    = "failed"    // still on another version after FirmwareFailAfter completed downloads of the target
+	FirmwareExcluded  = "excluded"  // the device is excluded
+)
+
+// FirmwareFailAfter is how many completed downloads of its target a
+// device may make while still reporting another version before its
+// rollout counts as failed.
+const FirmwareFailAfter = 3
+
+// FirmwareStatus is where a device stands in its rollout.
+type FirmwareStatus struct {
+	MAC, Vendor, Model string
+	Reported           string // the version the phone reported ("" unknown)
+	Target             string // the target version, "" without one
+	FirmwareID         int64  // the target's catalogue entry, 0 without one
+	Source             string // "model", "device" (its own target) or ""
+	InStage            bool
+	Status             string // a Firmware* status
+	// LastDownload is the device's last download of the target, or nil.
+	LastDownload *FirmwareDownload
+}
+
+// FirmwareSummary counts one model's devices by rollout status.
+type FirmwareSummary struct {
+	Vendor, Model string
+	Target        string // the model's target version, "" without one
+	Stage         int
+	StageMACs     int // how many MACs an explicit stage lists (0: a percentage)
+	Now           bool
+	Devices       int
+	OnTarget      int
+	Pending       int // upgrading or waiting
+	Failed        int
+	Excluded      int
+}
+
+// Audit events of firmware targets.
+const (
+	EventFirmwareTargetSet     = "firmware.target_set"
+	EventFirmwareTargetDeleted = "firmware.target_deleted"
+)

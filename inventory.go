@@ -46,6 +46,10 @@ type Settings struct {
 	// InboxCap bounds the unassigned devices (the inbox): a new phone
 	// beyond it is not recorded. 0 follows DefaultInboxCap.
 	InboxCap int
+	// FirmwareWindow is the maintenance window in which firmware is
+	// offered, "HH:MM-HH:MM" in the fleet's time zone (it may span
+	// midnight: "22:00-05:00"); "" is any time.
+	FirmwareWindow string
 }
 
 // DefaultInboxCap is the inbox's bound while the settings set none.
@@ -64,6 +68,7 @@ type SettingsPatch struct {
 	SIPServer, SIPTransport, OutboundProxy, NTPServer *string
 	Timezone, Language, WebLanguage, ToneScheme       *string
 	SIPPort, DisclosureWindowSeconds, InboxCap        *int
+	FirmwareWindow                                    *string
 }
 
 // Overrides are per-device settings that win over the fleet-wide ones.

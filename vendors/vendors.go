@@ -190,6 +190,30 @@ type DirectoryRenderer interface {
 	RenderDirectory(entries []DirectoryEntry) (*File, error)
 }
 
+// FirmwareNormaliser is implemented by drivers whose phones report their
+// firmware version in a spelling of their own (Gigaset's User-Agent says
+// "83.V2.43.0+build.5f0a106" for the image "2.43.0"). The core compares a
+// phone's reported version with its target after passing both through
+// it; without it both are compared as they are, ignoring case and
+// surrounding space.
+type FirmwareNormaliser interface {
+	// NormaliseFirmware returns the comparable form of a version (as
+	// reported by a phone, or as an admin named an image). It must not
+	// panic on any input.
+	NormaliseFirmware(version string) string
+}
+
+// SameFirmware reports whether two versions name the same firmware for
+// driver v: equal after v's FirmwareNormaliser (if any), ignoring case and
+// surrounding space. An empty version is never the same as another.
+func SameFirmware(v Vendor, a, b string) bool {
+	if n, ok := v.(FirmwareNormaliser); ok {
+		a, b = n.NormaliseFirmware(a), n.NormaliseFirmware(b)
+	}
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a != "" && b != "" && strings.EqualFold(a, b)
+}
+
 // PnPFiler is implemented by drivers whose phones, told the provisioning
 // URL by SIP plug-and-play, fetch exactly that URL after substituting
 // their MAC (Snom's setting_server). Drivers without it get the base URL,
@@ -225,8 +249,17 @@ type Device struct {
 	ProvisionURL string
 	// DirectoryURL is the URL of this vendor's company directory, or "".
 	DirectoryURL string
-	// FirmwareURL is the URL of the firmware the phone should run, or "".
+	// FirmwareURL is the absolute URL of the firmware image the phone
+	// should install now, or "". The core sets it on a per-device file
+	// only, and only when the phone should upgrade now (its reported
+	// version differs from its target, it is in the rollout's stage and
+	// inside the maintenance window): a phone on target gets none, so it
+	// never loops. Drivers render their vendor's firmware parameters from
+	// it and write nothing about firmware when it is empty.
 	FirmwareURL string
+	// FirmwareVersion is the version of the image at FirmwareURL as the
+	// catalogue spells it (the admin's upload), or "".
+	FirmwareVersion string
 	// WithSecrets says whether secret parameters (Line.Password,
 	// MenuPassword, WebPassword) go into the file. When false a driver
 	// leaves those parameters out entirely: no empty value, no placeholder.

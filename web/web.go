@@ -91,12 +91,14 @@ type UI struct {
 	logins   *ratelimit.Keyed // login guesses per client IP
 	quiet    *ratelimit.Keyed // "throttled" log lines per client IP
 	now      func() time.Time
+	fw       Firmware // nil: no Firmware page
+	ro       Rollout
 }
 
 // New builds the UI. adminToken is the admin API's bearer token, which is
 // also what an admin types to log in; it must not be empty. All templates
 // are parsed here, so a broken one fails start-up.
-func New(core Core, log *slog.Logger, adminToken string) (*UI, error) {
+func New(core Core, log *slog.Logger, adminToken string, opts ...Option) (*UI, error) {
 	if core == nil {
 		return nil, errors.New("web: no core")
 	}
@@ -107,6 +109,9 @@ func New(core Core, log *slog.Logger, adminToken string) (*UI, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	u := &UI{core: core, log: log.With("component", "web"), tokenSum: sha256.Sum256([]byte(adminToken)), now: time.Now}
+	for _, o := range opts {
+		o(u)
+	}
 	u.sessions = newSessions(u.now)
 	u.logins = newLoginLimiter(u.now)
 	u.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: loginClients, Now: u.now})
@@ -167,6 +172,10 @@ func (u *UI) Mount(e *gin.Engine) {
 	a.GET("/profiles/:name", u.profile)
 	a.GET("/profiles/:name/delete", u.confirmDeleteProfile)
 	a.GET("/audit", u.auditPage)
+	a.GET("/firmware", u.firmwarePage)
+	// The upload is larger than any form: no limitBody; its CSRF token
+	// comes in the query.
+	a.POST("/firmware/upload", u.sameOrigin, u.uploadFirmware)
 
 	p := a.Group("", u.limitBody, u.sameOrigin, u.checkCSRF)
 	p.POST("/logout", u.logout)
@@ -181,6 +190,9 @@ func (u *UI) Mount(e *gin.Engine) {
 	p.POST("/profiles", u.createProfile)
 	p.POST("/profiles/:name", u.saveProfile)
 	p.POST("/profiles/:name/delete", u.deleteProfile)
+	p.POST("/firmware/targets", u.saveTarget)
+	p.POST("/firmware/targets/delete", u.deleteTarget)
+	p.POST("/firmware/window", u.saveWindow)
 }
 
 // headers sets the security headers every UI response carries.
@@ -226,11 +238,14 @@ func (u *UI) sameOrigin(c *gin.Context) {
 func (u *UI) serveStatic(c *gin.Context) {
 	name := strings.TrimPrefix(c.Param("file"), "/")
 	b, err := fs.ReadFile(u.static, name)
-	if err != nil || !strings.HasSuffix(name, ".css") {
+	switch {
+	case err == nil && strings.HasSuffix(name, ".css"):
+		c.Data(http.StatusOK, "text/css; charset=utf-8", b)
+	case err == nil && strings.HasSuffix(name, ".js"):
+		c.Data(http.StatusOK, "text/javascript; charset=utf-8", b)
+	default:
 		c.String(http.StatusNotFound, "not found")
-		return
 	}
-	c.Data(http.StatusOK, "text/css; charset=utf-8", b)
 }
 
 // tokenOK compares a typed token with the admin token in constant time

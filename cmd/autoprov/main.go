@@ -291,12 +291,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(inventory, log, token)
+	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory))
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
 	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir})
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir, Rollout: inventory})
 	if err != nil {
 		return err
 	}

@@ -446,7 +446,12 @@ func (s *Server) getDevice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, deviceOut(d))
+	out := deviceOut(d)
+	if err := s.withFirmware(c, &out); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) patchDevice(c *gin.Context) {
@@ -454,17 +459,50 @@ func (s *Server) patchDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var in deviceInputJSON
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	d, err := s.cfg.Inventory.UpdateDevice(c.Request.Context(), mac, in.domain(), actor(c))
+	body, err := readBody(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, deviceOut(d))
+	// "firmware" (the device's own target) is the rollout's: set it
+	// first (a bad one changes nothing), then the rest as before.
+	rest, fwSet, fw, err := deviceFirmwarePatch(body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var d autoprov.Device
+	if fwSet {
+		if s.cfg.Rollout == nil {
+			s.fail(c, autoprov.Invalid("firmware", "firmware targets are not available on this server"))
+			return
+		}
+		if err := s.cfg.Rollout.SetDeviceFirmware(c.Request.Context(), mac, fw, actor(c)); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(rest))
+	}
+	if fwSet && string(rest) == "{}" {
+		d, err = s.cfg.Inventory.Device(c.Request.Context(), mac)
+	} else {
+		var in deviceInputJSON
+		if err := bind(c, &in); err != nil {
+			s.fail(c, err)
+			return
+		}
+		d, err = s.cfg.Inventory.UpdateDevice(c.Request.Context(), mac, in.domain(), actor(c))
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := deviceOut(d)
+	if err := s.withFirmware(c, &out); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) deleteDevice(c *gin.Context) {

@@ -110,6 +110,11 @@ type Config struct {
 	// Redirects serves /api/v1/redirect-services and /api/v1/redirect-rules
 	// (redirect.go); they answer 404 when nil.
 	Redirects Redirects
+	// Rollout serves the firmware targets and status
+	// (/api/v1/models/{vendor}/{model}/firmware, /api/v1/firmware/status,
+	// /api/v1/firmware/targets, "firmware" of a device); they answer 404
+	// when nil.
+	Rollout Rollout
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:
@@ -180,6 +185,7 @@ func New(cfg Config) (*Server, error) {
 	s.routes(api)
 	// Firmware uploads are streamed to disk up to their own cap.
 	s.firmwareRoutes(api, e.Group("/api/v1", s.auth))
+	s.rolloutRoutes(api)
 	if cfg.Mount != nil {
 		cfg.Mount(e)
 	}

@@ -26,6 +26,7 @@ type settingsJSON struct {
 	ToneScheme              string `json:"tone_scheme"`
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
 	InboxCap                int    `json:"inbox_cap"`
+	FirmwareWindow          string `json:"firmware_window"`
 }
 
 // settingsPatchJSON is PUT /settings: fields left out keep their value.
@@ -41,6 +42,7 @@ type settingsPatchJSON struct {
 	ToneScheme              *string `json:"tone_scheme"`
 	DisclosureWindowSeconds *int    `json:"disclosure_window_seconds"`
 	InboxCap                *int    `json:"inbox_cap"`
+	FirmwareWindow          *string `json:"firmware_window"`
 }
 
 func settingsOut(st autoprov.Settings) settingsJSON { return settingsJSON(st) }
@@ -50,6 +52,7 @@ func (p settingsPatchJSON) domain() autoprov.SettingsPatch {
 		SIPServer: p.SIPServer, SIPTransport: p.SIPTransport, OutboundProxy: p.OutboundProxy, NTPServer: p.NTPServer,
 		Timezone: p.Timezone, Language: p.Language, WebLanguage: p.WebLanguage, ToneScheme: p.ToneScheme,
 		SIPPort: p.SIPPort, DisclosureWindowSeconds: p.DisclosureWindowSeconds, InboxCap: p.InboxCap,
+		FirmwareWindow: p.FirmwareWindow,
 	}
 }
 
@@ -186,6 +189,9 @@ type deviceJSON struct {
 	Onboarding  onboardingJSON `json:"onboarding"`
 	CreatedAt   time.Time      `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
+	// FirmwareStatus is where the device stands in its firmware rollout
+	// (GET and PATCH of one device; lists leave it out).
+	FirmwareStatus *firmwareStatusJSON `json:"firmware_status,omitempty"`
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {

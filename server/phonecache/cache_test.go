@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,6 +61,12 @@ var provPass = regexp.MustCompile(`static\.auto_provision\.server\.password = (\
 
 func newStack(t testing.TB, dsn string) *stack {
 	t.Helper()
+	return newStackAt(t, dsn, nil)
+}
+
+// newStackAt is newStack with the core's clock (nil: time.Now).
+func newStackAt(t testing.TB, dsn string, now func() time.Time) *stack {
+	t.Helper()
 	st, err := store.Open(dsn, store.WithKeys(testKeys))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +81,7 @@ func newStack(t testing.TB, dsn string) *stack {
 		t.Fatal(err)
 	}
 	sg := phonecache.NewSightings(st, phonecache.SightingOptions{})
-	p, inv := phonecache.Wire(provision.Options{Registry: reg, PublicURL: "http://prov.example.com/"}, st, c, sg)
+	p, inv := phonecache.Wire(provision.Options{Registry: reg, PublicURL: "http://prov.example.com/", Now: now}, st, c, sg)
 	return &stack{st: st, cache: c, sights: sg, phones: p, inv: inv}
 }
 
@@ -387,5 +394,45 @@ func TestAtFindsQueuedAddress(t *testing.T) {
 	}
 	if mac, ok := q.At("192.0.2.7"); ok {
 		t.Errorf("At(192.0.2.7) = %q, want none", mac)
+	}
+}
+
+// TestFirmwareThroughTheCache: the cached file follows a firmware target
+// set after it was cached (the change log), the maintenance window opening
+// as the clock passes it (the cache key), and the phone reporting the
+// target (the key again): the offer appears and goes without a stale file.
+func TestFirmwareThroughTheCache(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC).UnixNano())
+	s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), func() time.Time { return time.Unix(0, clock.Load()) })
+	s.setup(t)
+	ctx := context.Background()
+	s.fetch(t, file, yua) // presents the credential: applied
+	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{FirmwareWindow: ptr("22:00-05:00"), Timezone: ptr("UTC")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	const url = "static.firmware.url"
+	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(url)) {
+		t.Fatalf("firmware offered without a target:\n%s", body)
+	}
+	s.fetch(t, file, yua) // cached
+	fw, err := s.st.CreateFirmware(ctx, autoprov.Firmware{Vendor: "yealink", Models: []string{"T54W"}, Version: "96.86.0.200",
+		Name: "T54W-96.86.0.200.rom", Size: 1, SHA256: strings.Repeat("ab", 32)}, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.PutModelFirmware(ctx, "yealink", "T54W", autoprov.FirmwareTargetInput{Version: fw.Version}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(url)) {
+		t.Fatalf("firmware offered outside the window (noon):\n%s", body)
+	}
+	clock.Store(time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC).UnixNano())
+	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(url)) {
+		t.Fatalf("no firmware inside the window (23:00) though the phone reports 96.86.0.100:\n%s", body)
+	}
+	onTarget := strings.Replace(yua, "96.86.0.100", "96.86.0.200", 1)
+	if body := s.fetch(t, file, onTarget); bytes.Contains(body, []byte(url)) {
+		t.Fatalf("firmware offered to a phone on target:\n%s", body)
 	}
 }

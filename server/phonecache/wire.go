@@ -22,10 +22,17 @@ type Store interface {
 func Wire(o provision.Options, st Store, c *Cache, s *Sightings) (*provision.Phones, *provision.Inventory) {
 	ph := phoneWrites{Claims: st, Credentials: st, c: c}
 	adm := admin{Backend: st, c: c, s: s}
-	return provision.NewPhones(o, provision.PhoneStores{Settings: c, Accounts: c, Profiles: c, Devices: c,
-			Sightings: st, Claims: ph, Credentials: ph, Counter: st, Reports: s, Files: c}),
-		provision.NewInventory(o, provision.InventoryStores{Settings: adm, Accounts: adm, Profiles: adm,
-			Devices: adm, Disclosures: adm, Audit: st, Lists: st, Bulk: adm})
+	ps := provision.PhoneStores{Settings: c, Accounts: c, Profiles: c, Devices: c,
+		Sightings: st, Claims: ph, Credentials: ph, Counter: st, Reports: s, Files: c}
+	is := provision.InventoryStores{Settings: adm, Accounts: adm, Profiles: adm,
+		Devices: adm, Disclosures: adm, Audit: st, Lists: st, Bulk: adm}
+	// Targets are read when a file is rendered (a cache miss); their
+	// changes are in the change log (every device), and the file's cache
+	// key carries what the log cannot (the reported firmware, the window).
+	if fr, ok := st.(provision.FirmwareRollout); ok {
+		ps.Firmware, is.Firmware = fr, fr
+	}
+	return provision.NewPhones(o, ps), provision.NewInventory(o, is)
 }
 
 // phoneWrites are the phone side's writes that change a device's state:

@@ -79,9 +79,15 @@ func (o Options) withDefaults() Options {
 }
 
 // New builds both services of the core on one backend (server/store).
+// A backend that also keeps the firmware rollout (FirmwareRollout, as
+// server/store does) gets it wired into both.
 func New(o Options, b Backend) (*Phones, *Inventory) {
-	return NewPhones(o, PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b, Credentials: b, Counter: b}),
-		NewInventory(o, InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b, Lists: b, Bulk: b})
+	ps := PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b, Credentials: b, Counter: b}
+	is := InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b, Lists: b, Bulk: b}
+	if fr, ok := b.(FirmwareRollout); ok {
+		ps.Firmware, is.Firmware = fr, fr
+	}
+	return NewPhones(o, ps), NewInventory(o, is)
 }
 
 // renderer is what both services share: reading what a device's files
@@ -94,6 +100,8 @@ type renderer struct {
 	settings SettingsReader
 	accounts AccountReader
 	profiles ProfileReader
+	// targets reads the firmware rollout's targets; nil: no firmware.
+	targets FirmwareTargetReader
 }
 
 // directoryPrefix is where company directories are served, per vendor.
@@ -165,6 +173,13 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 		Lines: lines, Keys: l.sorted(), Settings: vs, Zone: zone, ProvisionURL: base,
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
 		PnPOff: pnpOff(dev),
+	}
+	fw, err := r.firmwareFor(ctx, dev, v, r.now())
+	if err != nil {
+		return nil, err
+	}
+	if fw != nil {
+		vd.FirmwareURL, vd.FirmwareVersion = base+fw.Path, fw.Version
 	}
 	if _, ok := v.(vendors.DirectoryRenderer); ok {
 		vd.DirectoryURL = base + directoryPrefix + url.PathEscape(dev.Vendor) + "/" + url.PathEscape(model.Name) + ".xml"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,15 +25,18 @@ type InventoryStores struct {
 	Audit       AuditStore
 	Lists       Lister
 	Bulk        BulkStore
+	// Firmware keeps the firmware rollout; nil: its methods answer
+	// ErrNotFound and files carry no firmware.
+	Firmware FirmwareRollout
 }
 
 // mustHaveAll panics, naming the field, when a field of the stores struct
-// st is nil: every one is required, and a missing one would otherwise
+// st is nil, except the optional ones: a missing store would otherwise
 // surface as a nil dereference in the first request that needs it.
-func mustHaveAll(what string, st any) {
+func mustHaveAll(what string, st any, optional ...string) {
 	v := reflect.ValueOf(st)
 	for i := range v.NumField() {
-		if f := v.Field(i); f.Kind() == reflect.Interface && f.IsNil() {
+		if f := v.Field(i); f.Kind() == reflect.Interface && f.IsNil() && !slices.Contains(optional, v.Type().Field(i).Name) {
 			panic(fmt.Sprintf("provision: %s.%s is nil", what, v.Type().Field(i).Name))
 		}
 	}
@@ -51,10 +55,10 @@ type Inventory struct {
 // NewInventory returns the inventory side of the core.
 func NewInventory(o Options, st InventoryStores) *Inventory {
 	o = o.withDefaults()
-	mustHaveAll("InventoryStores", st)
+	mustHaveAll("InventoryStores", st, "Firmware")
 	return &Inventory{
 		renderer: renderer{reg: o.Registry, log: o.Log.With("component", "inventory"), now: o.Now, opts: o,
-			settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
+			settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: firmwareReader(st.Firmware)},
 		st: st,
 	}
 }
@@ -104,6 +108,7 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 	set(&st.Language, in.Language, false)
 	set(&st.WebLanguage, in.WebLanguage, false)
 	set(&st.ToneScheme, in.ToneScheme, false)
+	set(&st.FirmwareWindow, in.FirmwareWindow, false)
 	if in.SIPPort != nil {
 		st.SIPPort = *in.SIPPort
 	}
@@ -128,6 +133,9 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 		return autoprov.Settings{}, autoprov.Invalid("disclosure_window_seconds", "disclosure_window_seconds must be between 1 and 604800")
 	case in.InboxCap != nil && (st.InboxCap < 1 || st.InboxCap > autoprov.MaxInboxCap):
 		return autoprov.Settings{}, autoprov.Invalid("inbox_cap", "inbox_cap must be between 1 and %d", autoprov.MaxInboxCap)
+	}
+	if _, err := parseWindow(st.FirmwareWindow); err != nil {
+		return autoprov.Settings{}, autoprov.Invalid("firmware_window", "firmware_window %v", err)
 	}
 	if err := checkLocale(autoprov.Overrides{Timezone: st.Timezone, Language: st.Language, WebLanguage: st.WebLanguage, ToneScheme: st.ToneScheme}, true); err != nil {
 		return autoprov.Settings{}, err

@@ -38,6 +38,8 @@ type PhoneStores struct {
 	Reports Reporter
 	// Files keeps files rendered without secrets; nil: every fetch renders.
 	Files FileCache
+	// Firmware reads the firmware rollout's targets; nil: no firmware.
+	Firmware FirmwareTargetReader
 }
 
 // Phones is the phone side of the core: it answers phones' requests from
@@ -74,7 +76,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
 		inbox:     newInbox(o, log, st.Settings, st.Counter),
-		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles},
+		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: st.Firmware},
 		devices:   st.Devices,
 		sightings: st.Sightings,
 		claims:    st.Claims,
@@ -190,6 +192,11 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			id.Kind == vendors.FileDevice && (authed || !credentialRequired(*d))) {
 			if err := p.touch(ctx, v0); err != nil {
 				return nil, err
+			}
+			// This very request's report counts for what it gets (the
+			// firmware decision compares it with the target).
+			if fw := bounded(v0).Firmware; fw != "" && dev != nil {
+				dev.Firmware = fw
 			}
 		}
 		if f == foundKnown && hidden == "" {
@@ -355,7 +362,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	// While the window is open every fetch takes the exact path (claim,
 	// render); otherwise the file without secrets may come from the cache.
 	cacheable := dev.Disclosure.State != autoprov.DisclosureOpen
-	key := p.fileKey(req, v, model.Name)
+	key := p.fileKey(req, v, model.Name) + "\x00" + p.firmwareKey(ctx, dev)
 	if cacheable {
 		if res, ok := p.cached(dev.MAC, key); ok {
 			return res, nil

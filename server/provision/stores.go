@@ -203,3 +203,29 @@ type Backend interface {
 	Lister
 	BulkStore
 }
+
+// FirmwareTargetReader reads the firmware rollout's targets (server/store).
+type FirmwareTargetReader interface {
+	// FirmwareTargets lists the models' targets (vendor, model "" match
+	// all) when mac is "", else that device's own target (at most one).
+	FirmwareTargets(ctx context.Context, vendor, model, mac string) ([]autoprov.FirmwareTarget, error)
+}
+
+// FirmwareRollout keeps the firmware rollout: targets per model and per
+// device, the catalogue entries they name, and the devices' downloads.
+type FirmwareRollout interface {
+	FirmwareTargetReader
+	// FirmwareFor returns the catalogue entry of a model's version.
+	FirmwareFor(ctx context.Context, vendor, model, version string) (autoprov.Firmware, error)
+	// DeviceFirmwareTargets returns every device's own target, by MAC.
+	DeviceFirmwareTargets(ctx context.Context) (map[string]autoprov.FirmwareTarget, error)
+	// PutFirmwareTarget creates or replaces a target (keeping its ID) and
+	// audits it, in one transaction.
+	PutFirmwareTarget(ctx context.Context, t autoprov.FirmwareTarget, actor string) (autoprov.FirmwareTarget, error)
+	// DeleteFirmwareTarget removes a model's (mac "") or a device's
+	// (model "") target, audited; ErrNotFound without one.
+	DeleteFirmwareTarget(ctx context.Context, vendor, model, mac, actor string) error
+	// FirmwareDownloads lists a device's (all when mac is "") last
+	// download of each firmware.
+	FirmwareDownloads(ctx context.Context, mac string) ([]autoprov.FirmwareDownload, error)
+}

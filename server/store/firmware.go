@@ -43,15 +43,21 @@ type firmwareModelRow struct {
 func (firmwareModelRow) TableName() string { return "firmware_models" }
 
 // firmwareTargetRow pins a model (Model set) or a device (MAC set) to a
-// firmware row. The rollout (a later part) writes these; the catalogue
-// only refuses to delete a row one names.
+// firmware row, or excludes a device (Exclude, no firmware); one row per
+// (vendor, model, mac). See firmware_rollout.go.
 type firmwareTargetRow struct {
 	ID         int64 `gorm:"primaryKey"`
 	Vendor     string
 	Model      string
 	MAC        string `gorm:"column:mac"`
-	FirmwareID int64
+	FirmwareID *int64
+	Stage      int
+	StageMACs  string `gorm:"column:stage_macs"` // comma-separated canonical MACs
+	Immediate  bool
+	Exclude    bool
 	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	UpdatedBy  string
 }
 
 func (firmwareTargetRow) TableName() string { return "firmware_targets" }

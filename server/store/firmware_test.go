@@ -73,8 +73,12 @@ func TestFirmwareCatalogue(t *testing.T) {
 		}
 
 		// Targeted by a model and a device: 409 naming them, nothing deleted.
-		s.db.Create(&firmwareTargetRow{Vendor: "yealink", Model: "T54W", FirmwareID: f.ID})
-		s.db.Create(&firmwareTargetRow{Vendor: "yealink", MAC: "805ec0aabb01", FirmwareID: f.ID})
+		if _, err := s.PutFirmwareTarget(ctx, autoprov.FirmwareTarget{Vendor: "yealink", Model: "T54W", Firmware: &f, Stage: 100}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutFirmwareTarget(ctx, autoprov.FirmwareTarget{Vendor: "yealink", MAC: "805ec0aabb01", Firmware: &f, Stage: 100}, "test"); err != nil {
+			t.Fatal(err)
+		}
 		if _, _, err := s.DeleteFirmware(ctx, f.ID, "test"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "model yealink T54W, device 805ec0aabb01") {
 			t.Errorf("delete a targeted version: %v", err)
 		}
@@ -105,7 +109,7 @@ func TestFirmwareCatalogue(t *testing.T) {
 		for _, e := range evs {
 			names = append(names, e.Event)
 		}
-		if strings.Join(names, " ") != "firmware.deleted firmware.deleted firmware.uploaded firmware.uploaded" {
+		if strings.Join(names, " ") != "firmware.deleted firmware.deleted firmware.target_set firmware.target_set firmware.uploaded firmware.uploaded" {
 			t.Errorf("audit: %v", names)
 		}
 	})

@@ -234,14 +234,17 @@ func setAccounts(tx *gorm.DB, mac string, exts []string) error {
 
 // DeleteDevice removes a device.
 func (s *Store) DeleteDevice(ctx context.Context, mac string) error {
-	res := s.db.WithContext(ctx).Delete(&deviceRow{}, "mac = ?", mac)
-	if res.Error != nil {
-		return wrap(res.Error, "delete device %s", mac)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
-	}
-	return nil
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Delete(&deviceRow{}, "mac = ?", mac)
+		if res.Error != nil {
+			return wrap(res.Error, "delete device %s", mac)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+		}
+		// Its firmware target (override or exclusion) goes with it.
+		return wrap(tx.Delete(&firmwareTargetRow{}, "mac = ?", mac).Error, "delete firmware target of %s", mac)
+	})
 }
 
 // Device returns a device with its accounts (extensions in line order).

@@ -145,6 +145,7 @@ type storedSettings struct {
 	ToneScheme              string `json:"tone_scheme"`
 	DisclosureWindowSeconds int    `json:"disclosure_window_seconds"`
 	InboxCap                int    `json:"inbox_cap,omitempty"`
+	FirmwareWindow          string `json:"firmware_window,omitempty"`
 }
 
 func settingsOf(v storedSettings) autoprov.Settings {

@@ -73,6 +73,12 @@ func firmwareOf(dev *vendors.Device) *firmware {
 	if dev.FirmwareURL == "" {
 		return nil
 	}
+	if dev.FirmwareVersion != "" {
+		var d Driver
+		if v := d.NormaliseFirmware(dev.FirmwareVersion); fwVersion.MatchString(v) {
+			return &firmware{URL: dev.FirmwareURL, Version: v}
+		}
+	}
 	base := path.Base(dev.FirmwareURL)
 	return &firmware{URL: dev.FirmwareURL, Version: fwVersion.FindString(base)}
 }

@@ -350,7 +350,7 @@ func TestCommonFilesCarryNoAccounts(t *testing.T) {
 	}
 	gen := render(t, d, "snomD785.htm", common)
 	for _, want := range []string{"<timezone perm=\"R\">GER+1</timezone>",
-		`<firmware_status perm="R">http://prov.example.com:8080/prov/snomD785-firmware.htm</firmware_status>`,
+		`<firmware perm="R">http://fw.example.com/snomD785.bin</firmware>`,
 		`<update_policy perm="R">auto_update</update_policy>`} {
 		if !strings.Contains(gen, want) {
 			t.Errorf("general file lacks %s:\n%s", want, gen)

@@ -24,8 +24,9 @@ type view struct {
 	Language          string // Snom's own name; "" to leave unset
 	WebLanguage       string
 	ToneScheme        string // Snom code, e.g. "GER"; "" to leave unset
-	FirmwareURL       string
-	FirmwareStatus    string // URL of the firmware setting file
+	// FirmwareURL is the image to install now, set directly as the
+	// phone setting firmware (snom.md §5), only in a per-device file.
+	FirmwareURL string
 
 	// Per-device part; empty in common files.
 	Identities   []identity
@@ -88,9 +89,6 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 	if dev.PnPOff {
 		v.ProvisioningOrder = strings.TrimPrefix(v.ProvisioningOrder, "pnp:stop ")
 		v.PnPOff = !d.gigaset
-	}
-	if dev.FirmwareURL != "" && dev.ProvisionURL != "" {
-		v.FirmwareStatus = dev.ProvisionURL + d.prefix + s.fileName() + "-firmware.htm"
 	}
 
 	host := st.SIPServer
