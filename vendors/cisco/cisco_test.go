@@ -237,7 +237,7 @@ func TestDeviceFile(t *testing.T) {
 			t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
 		}
 	}
-	for _, k := range []string{"Line_Enable_11_", "Extension_11_", "Number_of_Units", "Unit_1_Key_1_", "Upgrade_Rule", "User_ID_4_"} {
+	for _, k := range []string{"Line_Enable_11_", "Extension_11_", "Number_of_Units", "Unit_1_Key_1_", "User_ID_4_"} {
 		if v, ok := p[k]; ok {
 			t.Errorf("%s = %q: want it absent", k, v)
 		}
@@ -597,5 +597,30 @@ func TestResync(t *testing.T) {
 	}
 	if _, err := d.Resync(dev, true); !errors.Is(err, vendors.ErrUnsupported) {
 		t.Errorf("Resync(reboot) err = %v, want ErrUnsupported", err)
+	}
+}
+
+// TestUpgradeRule: an offered firmware renders an Upgrade_Rule with the
+// $SWVER condition; without one the rule is written empty (a flat profile
+// keeps what it leaves out); load names and User-Agent versions compare
+// alike.
+func TestUpgradeRule(t *testing.T) {
+	d := newDriver(t)
+	dev := sampleDevice(t, d, "8851")
+	if p := params(t, mustRender(t, d, "00562b0429da.xml", dev)); p["Upgrade_Rule"] != "" {
+		t.Errorf("Upgrade_Rule without an offer: %q", p["Upgrade_Rule"])
+	}
+	dev.FirmwareURL, dev.FirmwareVersion = "http://p.example/prov/firmware/0123456789abcdef/sip88xx.12-0-7MPP0201-66.loads", "sip88xx.12-0-7MPP0201-66"
+	p := params(t, mustRender(t, d, "00562b0429da.xml", dev))
+	if want := `($$SWVER ne "sip88xx.12-0-7MPP0201-66")? http://p.example/prov/firmware/0123456789abcdef/sip88xx.12-0-7MPP0201-66.loads`; p["Upgrade_Rule"] != strings.ReplaceAll(want, "$$", "$") || p["Upgrade_Enable"] != "Yes" {
+		t.Errorf("Upgrade_Rule %q, Upgrade_Enable %q", p["Upgrade_Rule"], p["Upgrade_Enable"])
+	}
+	for _, c := range [][2]string{{"12.0.7", "sip88xx.12-0-7MPP0201-66"}, {"11.0.1", "sip78xx.11-0-1MPP"}} {
+		if !vendors.SameFirmware(d, c[0], c[1]) {
+			t.Errorf("%s and %s should compare alike", c[0], c[1])
+		}
+	}
+	if vendors.SameFirmware(d, "12.0.1", "sip88xx.12-0-7MPP0201-66") {
+		t.Error("12.0.1 taken for 12.0.7")
 	}
 }

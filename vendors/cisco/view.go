@@ -31,6 +31,11 @@ type view struct {
 
 	Station string // Station_Display_Name
 
+	// UpgradeRule is the Upgrade_Rule: empty (clearing one a phone kept
+	// from an earlier profile) unless the core offers firmware, then
+	// ($SWVER ne "<version>")? <url>, so a phone already on it skips it.
+	UpgradeRule string
+
 	TimeZone string // GMT+01:00
 	DST      bool
 	DSTRule  string // start=3/-1/7/2:0:0;end=10/-1/7/3:0:0;save=1
@@ -144,6 +149,9 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 			}
 		}
 		v.Lines = append(v.Lines, l)
+	}
+	if dev.FirmwareURL != "" {
+		v.UpgradeRule = `($SWVER ne "` + macroSafe(strings.ReplaceAll(dev.FirmwareVersion, `"`, "")) + `")? ` + macroSafe(dev.FirmwareURL)
 	}
 	v.Station = dev.Label
 	if v.Station == "" && len(dev.Lines) > 0 {
