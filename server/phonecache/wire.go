@@ -49,6 +49,11 @@ func (w phoneWrites) Commit(ctx context.Context, mac, token string, now time.Tim
 	return w.Claims.Commit(ctx, mac, token, now, to)
 }
 
+func (w phoneWrites) Complete(ctx context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error) {
+	defer w.c.Forget(mac)
+	return w.Claims.Complete(ctx, mac, token, now, complete, reason)
+}
+
 func (w phoneWrites) IssueCredential(ctx context.Context, mac, token, password string, now time.Time) (bool, error) {
 	defer w.c.Forget(mac)
 	return w.Credentials.IssueCredential(ctx, mac, token, password, now)
