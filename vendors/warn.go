@@ -25,16 +25,13 @@ func Warnings(v Vendor, d *Device) []string {
 	return nil
 }
 
-// FormatOffset writes a UTC offset in seconds as "+5:30", "-5", "+0".
+// FormatOffset writes a UTC offset in seconds as "+5:30", "-5:00", "+0:00".
 func FormatOffset(sec int) string {
 	sign := "+"
 	if sec < 0 {
 		sign, sec = "-", -sec
 	}
-	if m := (sec % 3600) / 60; m != 0 {
-		return fmt.Sprintf("%s%d:%02d", sign, sec/3600, m)
-	}
-	return fmt.Sprintf("%s%d", sign, sec/3600)
+	return fmt.Sprintf("%s%d:%02d", sign, sec/3600, (sec%3600)/60)
 }
 
 // ZoneWarning is the one wording of a zone a model cannot carry exactly:
