@@ -197,6 +197,12 @@ type Device struct {
 	TFTPAllowed bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Warnings are what the device's driver says its files cannot carry
+	// as asked (vendors.Warner: a zone written as the nearest one, a
+	// language written as English...) and raw parameters it does not
+	// know. Computed by the core when it answers for one assigned device;
+	// never stored.
+	Warnings []string
 }
 
 // DeviceInput creates or changes a device; nil fields are left as they are.

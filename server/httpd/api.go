@@ -529,7 +529,16 @@ func (s *Server) listFiles(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"files": names})
+	d, err := s.cfg.Inventory.Device(c.Request.Context(), mac)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	warnings := d.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	c.JSON(http.StatusOK, gin.H{"files": names, "warnings": warnings})
 }
 
 func (s *Server) previewFile(c *gin.Context) {
@@ -546,6 +555,16 @@ func (s *Server) previewFile(c *gin.Context) {
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	d, err := s.cfg.Inventory.Device(c.Request.Context(), mac)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The file is the phone's, byte for byte: the warnings go beside it,
+	// one X-Autoprov-Warning header each (ASCII: zone names, codes).
+	for _, w := range d.Warnings {
+		c.Writer.Header().Add("X-Autoprov-Warning", asciiHeader(w))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, f.ContentType, f.Body)
@@ -672,4 +691,16 @@ func (s *Server) bulk(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, bulkResultOut(res))
+}
+
+// asciiHeader keeps printable ASCII and writes anything else as '?', so
+// a header value stays one clean line.
+func asciiHeader(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
 }

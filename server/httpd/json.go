@@ -185,6 +185,10 @@ type deviceJSON struct {
 	TFTPAllowed bool      `json:"tftp_allowed"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Warnings: where the device's files depart from what was asked (a
+	// zone written as the nearest the model has...); only in the answer
+	// for one device, omitted in lists.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {
@@ -201,7 +205,7 @@ func deviceOut(d autoprov.Device) deviceJSON {
 		LastSeen: d.LastSeen, RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, Firmware: d.Firmware, LastFile: d.LastFile,
 		Disclosure: disclosureOut(d.Disclosure), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		Credential:  credentialJSON{State: d.Credential.State, AppliedAt: d.Credential.AppliedAt},
-		TFTPAllowed: d.TFTPAllowed,
+		TFTPAllowed: d.TFTPAllowed, Warnings: d.Warnings,
 	}
 }
 

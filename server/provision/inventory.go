@@ -601,7 +601,33 @@ func (s *Inventory) Device(ctx context.Context, mac string) (autoprov.Device, er
 		return autoprov.Device{}, err
 	}
 	s.effective(&d)
+	if d.State == autoprov.StateAssigned {
+		w, err := s.warnings(ctx, d)
+		if err != nil {
+			return autoprov.Device{}, err
+		}
+		d.Warnings = w
+	}
 	return d, nil
+}
+
+// warnings asks the device's driver where its files depart from what was
+// asked (vendors.Warner), for the device's effective settings.
+func (s *Inventory) warnings(ctx context.Context, d autoprov.Device) ([]string, error) {
+	v, m, err := s.reg.Lookup(d.Vendor, d.Model)
+	if err != nil {
+		return nil, nil // no supported model: nothing renders
+	}
+	st, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs := vendorSettings(st, d.Overrides)
+	zone, err := vendors.ResolveZone(vs.Timezone, s.now().Year())
+	if err != nil {
+		zone, _ = vendors.ResolveZone("UTC", s.now().Year())
+	}
+	return vendors.Warnings(v, &vendors.Device{MAC: d.MAC, Vendor: d.Vendor, Model: m.Name, Label: d.Label, Settings: vs, Zone: zone}), nil
 }
 
 // Devices lists a page of the devices matching f and the number of all
