@@ -76,6 +76,19 @@ type Overrides struct {
 	ToneScheme  string
 }
 
+// Param is a raw vendor parameter: a name in the vendor's own vocabulary
+// (Yealink's static.network.vlan.internet_port_enable, Snom's
+// user_srtp[1]...) and its value, written last into the device's file so
+// that it wins over what the product renders. Vendor is set only on a
+// key profile's parameters (a profile is vendor-neutral: each parameter
+// applies to the devices of its vendor); a model's or a device's take
+// their vendor from it.
+type Param struct {
+	Vendor string
+	Name   string
+	Value  string
+}
+
 // Account is a SIP account (an extension). Password is a secret: the core
 // hands it to drivers only, and no edge ever shows it.
 type Account struct {
@@ -115,8 +128,11 @@ type KeyProfile struct {
 	Name        string
 	Description string
 	Keys        []KeySpec
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Params are raw vendor parameters for the devices using the profile
+	// (each for the devices of its Vendor).
+	Params    []Param
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Peer is who fetched a file.
@@ -168,15 +184,18 @@ type Disclosure struct {
 // Device is a phone in the inventory. MenuPassword and WebPassword are
 // secrets, like Account.Password.
 type Device struct {
-	MAC          string // canonical: 12 lower-case hex digits
-	Vendor       string
-	Model        string
-	Label        string
-	State        string   // StateAssigned or StateUnassigned
-	Accounts     []string // extensions, line 1 first
-	KeyProfile   string
-	Keys         []KeySpec // the device's own keys
-	Overrides    Overrides
+	MAC        string // canonical: 12 lower-case hex digits
+	Vendor     string
+	Model      string
+	Label      string
+	State      string   // StateAssigned or StateUnassigned
+	Accounts   []string // extensions, line 1 first
+	KeyProfile string
+	Keys       []KeySpec // the device's own keys
+	Overrides  Overrides
+	// Params are the device's own raw vendor parameters; they win over
+	// its model's and its key profile's.
+	Params       []Param
 	MenuPassword string
 	WebPassword  string
 
@@ -215,6 +234,7 @@ type DeviceInput struct {
 	KeyProfile   *string
 	Keys         *[]KeySpec
 	Overrides    *Overrides
+	Params       *[]Param
 	MenuPassword *string
 	WebPassword  *string
 	TFTPAllowed  *bool
@@ -390,4 +410,6 @@ const (
 	EventKeyProfileCreated       = "key_profile.created"
 	EventKeyProfileUpdated       = "key_profile.updated"
 	EventKeyProfileDeleted       = "key_profile.deleted"
+	// EventModelParamsUpdated: a model's raw vendor parameters changed.
+	EventModelParamsUpdated = "model.params_updated"
 )

@@ -47,6 +47,8 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/devices/:mac/files/:name", s.previewFile)
 
 	api.GET("/models", s.listModels)
+	api.GET("/models/:vendor/:model/params", s.getModelParams)
+	api.PUT("/models/:vendor/:model/params", s.putModelParams)
 
 	api.GET("/key-profiles", s.listProfiles)
 	api.POST("/key-profiles", s.createProfile)
@@ -568,6 +570,38 @@ func (s *Server) previewFile(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, f.ContentType, f.Body)
+}
+
+// getModelParams answers a model's raw vendor parameters.
+func (s *Server) getModelParams(c *gin.Context) {
+	m, ps, err := s.cfg.Inventory.ModelParams(c.Request.Context(), c.Param("vendor"), c.Param("model"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, modelParamsJSON{Vendor: m.Vendor, Model: m.Name, Params: paramsOut(ps), Warnings: []string{}})
+}
+
+// putModelParams replaces a model's raw vendor parameters: 200 with them
+// and the warnings (names the driver does not know), 400 for a refused one.
+func (s *Server) putModelParams(c *gin.Context) {
+	var in struct {
+		Params []paramJSON `json:"params"`
+	}
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ps := paramsIn(in.Params)
+	m, warnings, err := s.cfg.Inventory.SetModelParams(c.Request.Context(), c.Param("vendor"), c.Param("model"), ps, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if warnings == nil {
+		warnings = []string{}
+	}
+	c.JSON(http.StatusOK, modelParamsJSON{Vendor: m.Vendor, Model: m.Name, Params: paramsOut(ps), Warnings: warnings})
 }
 
 func (s *Server) listModels(c *gin.Context) {

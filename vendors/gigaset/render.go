@@ -135,6 +135,8 @@ type nx70View struct {
 	// PnPOff writes SystemSettings.global.SipMulticastEnabled=0 (the
 	// models Gigaset's page lists, see README).
 	PnPOff bool
+	// Params are the raw parameters, last in <nvm>.
+	Params []vendors.Param
 }
 
 // multicastSwitch are the models whose SIP multicast (plug-and-play) Gigaset
@@ -170,6 +172,7 @@ func nx70Data(m vendors.Model, dev *vendors.Device) nx70View {
 		Transport:          nx70Transport(s.SIPTransport),
 		DirectoryURL:       dev.DirectoryURL,
 		PnPOff:             dev.PnPOff && multicastSwitch[m.Name],
+		Params:             dev.Params,
 	}
 	if h, p := vendors.SplitHostPort(s.OutboundProxy); h != "" {
 		v.OutboundProxy, v.OutboundProxyPort = h, port(p, s.SIPTransport)
@@ -231,6 +234,7 @@ type maxwellView struct {
 	Transport          int
 	Accounts           []maxwellAccount
 	Keys               []maxwellKey
+	Params             []vendors.Param // raw parameters, last in <nvm>
 }
 
 // maxwellProductIDs: only Maxwell 3's "mx3b" is attested (Gigaset's nested
@@ -270,6 +274,7 @@ func maxwellData(m vendors.Model, dev *vendors.Device) maxwellView {
 		ToneScheme:         maxwellToneScheme(s.ToneScheme),
 		ProvisioningServer: provisioningServer(dev),
 		Transport:          maxwellTransport(s.SIPTransport),
+		Params:             dev.Params,
 	}
 	proxy, proxyPort := vendors.SplitHostPort(s.OutboundProxy)
 	for i, l := range dev.Lines {
