@@ -96,6 +96,21 @@ func port(p int, transport string) int {
 	return 5060
 }
 
+// nx70ProvisioningServer is the Nx70's own file with its MAC written out:
+// Gigaset's URL table prefers for the Nx70 "a URL ending in <MAC>.xml"
+// and documents %MACD only for the redirect server (gigaset.md §1), so a
+// base that did not expand it would ask for a literal "%MACD.xml".
+func nx70ProvisioningServer(dev *vendors.Device) string {
+	if dev.ProvisionURL == "" || dev.MAC == "" {
+		return provisioningServer(dev)
+	}
+	u := dev.ProvisionURL
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u + strings.ToUpper(dev.MAC) + ".xml"
+}
+
 func provisioningServer(dev *vendors.Device) string {
 	if dev.ProvisionURL == "" {
 		return ""
@@ -166,7 +181,7 @@ func nx70Data(m vendors.Model, dev *vendors.Device) nx70View {
 		ToneScheme:         nx70ToneScheme(s.ToneScheme),
 		NTPServer:          s.NTPServer,
 		TimeZone:           nx70TimeZone(dev.Zone),
-		ProvisioningServer: provisioningServer(dev),
+		ProvisioningServer: nx70ProvisioningServer(dev),
 		Domain:             s.SIPServer,
 		Port:               port(s.SIPPort, s.SIPTransport),
 		Transport:          nx70Transport(s.SIPTransport),

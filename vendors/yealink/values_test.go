@@ -94,3 +94,23 @@ func mustModel(t *testing.T, d *Driver, name string) vendors.Model {
 	}
 	return m.Model
 }
+
+// TestPickupKeyType: a pickup key without a number is the group pickup
+// (type 23), with one a directed pickup (type 9); a BLF key's pickup code
+// goes to both extension and pickup_value.
+func TestPickupKeyType(t *testing.T) {
+	d := newDriver(t)
+	dev := vendortest.SampleDevice(mustModel(t, d, "T54W"))
+	dev.Keys = []vendors.Key{{Position: 5, Type: vendors.KeyPickup}, {Position: 6, Type: vendors.KeyPickup, Value: "**201"},
+		{Position: 7, Type: vendors.KeyBLF, Value: "202", PickupCode: "*8"}}
+	f, err := d.Render(dev.MAC+".cfg", dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"linekey.5.type = 23\n", "linekey.6.type = 9\n", "linekey.6.value = **201\n",
+		"linekey.7.extension = *8\n", "linekey.7.pickup_value = *8\n"} {
+		if !strings.Contains(string(f.Body), want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}

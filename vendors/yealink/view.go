@@ -184,6 +184,12 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 		if !ok {
 			return nil, fmt.Errorf("key type %q: %w", k.Type, vendors.ErrUnsupported)
 		}
+		if k.Type == vendors.KeyPickup && strings.TrimSpace(k.Value) == "" {
+			// No number to pick up from: the phone's group pickup (type 23,
+			// with its own group pickup code), not a directed pickup of
+			// nobody (type 9; README.md, "Values").
+			code = 23
+		}
 		r := key{Module: k.Module, Pos: k.Position, Type: code, Set: true, Line: k.Line,
 			Value: orNull(k.Value), Label: orNull(k.Label), Extension: k.PickupCode}
 		if r.Line == 0 {
