@@ -81,6 +81,19 @@ type Overrides struct {
 	ToneScheme  string
 }
 
+// Param is a raw vendor parameter: a name in the vendor's own vocabulary
+// (Yealink's static.network.vlan.internet_port_enable, Snom's
+// user_srtp[1]...) and its value, written last into the device's file so
+// that it wins over what the product renders. Vendor is set only on a
+// key profile's parameters (a profile is vendor-neutral: each parameter
+// applies to the devices of its vendor); a model's or a device's take
+// their vendor from it.
+type Param struct {
+	Vendor string
+	Name   string
+	Value  string
+}
+
 // Account is a SIP account (an extension). Password is a secret: the core
 // hands it to drivers only, and no edge ever shows it.
 type Account struct {
@@ -120,8 +133,11 @@ type KeyProfile struct {
 	Name        string
 	Description string
 	Keys        []KeySpec
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Params are raw vendor parameters for the devices using the profile
+	// (each for the devices of its Vendor).
+	Params    []Param
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Peer is who fetched a file.
@@ -173,15 +189,18 @@ type Disclosure struct {
 // Device is a phone in the inventory. MenuPassword and WebPassword are
 // secrets, like Account.Password.
 type Device struct {
-	MAC          string // canonical: 12 lower-case hex digits
-	Vendor       string
-	Model        string
-	Label        string
-	State        string   // StateAssigned or StateUnassigned
-	Accounts     []string // extensions, line 1 first
-	KeyProfile   string
-	Keys         []KeySpec // the device's own keys
-	Overrides    Overrides
+	MAC        string // canonical: 12 lower-case hex digits
+	Vendor     string
+	Model      string
+	Label      string
+	State      string   // StateAssigned or StateUnassigned
+	Accounts   []string // extensions, line 1 first
+	KeyProfile string
+	Keys       []KeySpec // the device's own keys
+	Overrides  Overrides
+	// Params are the device's own raw vendor parameters; they win over
+	// its model's and its key profile's.
+	Params       []Param
 	MenuPassword string
 	WebPassword  string
 
@@ -205,6 +224,12 @@ type Device struct {
 	Onboarding Onboarding
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Warnings are what the device's driver says its files cannot carry
+	// as asked (vendors.Warner: a zone written as the nearest one, a
+	// language written as English...) and raw parameters it does not
+	// know. Computed by the core when it answers for one assigned device;
+	// never stored.
+	Warnings []string
 }
 
 // DeviceInput creates or changes a device; nil fields are left as they are.
@@ -217,6 +242,7 @@ type DeviceInput struct {
 	KeyProfile   *string
 	Keys         *[]KeySpec
 	Overrides    *Overrides
+	Params       *[]Param
 	MenuPassword *string
 	WebPassword  *string
 	TFTPAllowed  *bool
@@ -405,4 +431,6 @@ const (
 	EventKeyProfileCreated       = "key_profile.created"
 	EventKeyProfileUpdated       = "key_profile.updated"
 	EventKeyProfileDeleted       = "key_profile.deleted"
+	// EventModelParamsUpdated: a model's raw vendor parameters changed.
+	EventModelParamsUpdated = "model.params_updated"
 )

@@ -59,6 +59,26 @@ type Module struct {
 	Name string `json:"name"` // e.g. "EXP50"
 	Keys int    `json:"keys"` // keys per module
 	Max  int    `json:"max"`  // how many can be chained
+	// Reserved are positions on every such module that cannot carry a
+	// key on this model, each with the vendor's reason (the Yealink T2
+	// guide: on a T27G/T29G the EXP40's key 21 switches pages).
+	Reserved []Reserved `json:"reserved,omitempty"`
+}
+
+// Reserved is a key position the vendor's guide keeps for itself.
+type Reserved struct {
+	Position int    `json:"position"`
+	Reason   string `json:"reason"`
+}
+
+// reason returns why position p is reserved on the module, or "".
+func (m Module) reason(p int) string {
+	for _, r := range m.Reserved {
+		if r.Position == p {
+			return r.Reason
+		}
+	}
+	return ""
 }
 
 // Model is one phone model and its capabilities.
@@ -175,6 +195,10 @@ func ValidateKeys(m Model, keys []Key, lines int) []KeyError {
 			}
 			if k.Position < 1 || k.Position > mod.Keys {
 				bad("position must be between 1 and %d on a %s", mod.Keys, mod.Name)
+				continue
+			}
+			if why := mod.reason(k.Position); why != "" {
+				bad("position %d of a %s on the %s cannot be configured: %s", k.Position, mod.Name, m.Name, why)
 				continue
 			}
 		}

@@ -281,6 +281,10 @@ type Device struct {
 	// provisioned"). When false a driver writes nothing about PnP (the
 	// phone keeps its factory default, on); common files never see it set.
 	PnPOff bool
+	// Params are raw vendor parameters (ParamChecker): the model's, then
+	// the key profile's, then the device's own, merged by name by the
+	// core. A driver writes them last in the per-device file, as given.
+	Params []Param
 }
 
 // Line is one SIP account on a phone.

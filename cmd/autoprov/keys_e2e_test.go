@@ -91,7 +91,7 @@ func TestKeysYealinkLayoutAndModels(t *testing.T) {
 		t.Fatalf("T54W not in /api/v1/models")
 	}
 	m := models[i]
-	if m.Keys != 27 || len(m.Modules) != 1 || m.Modules[0] != (vendors.Module{Name: "EXP50", Keys: 60, Max: 3}) {
+	if m.Keys != 27 || len(m.Modules) != 1 || m.Modules[0].Name != "EXP50" || m.Modules[0].Keys != 60 || m.Modules[0].Max != 3 {
 		t.Errorf("T54W capabilities: keys %d, modules %+v; want 27 keys and EXP50 60×3", m.Keys, m.Modules)
 	}
 	for _, kt := range []vendors.KeyType{"line", "blf", "speed_dial", "park", "pickup", "dnd", "forward", "intercom", "dtmf", "url", "voicemail"} {

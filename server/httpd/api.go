@@ -48,6 +48,8 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.GET("/devices/:mac/files/:name", s.previewFile)
 
 	api.GET("/models", s.listModels)
+	api.GET("/models/:vendor/:model/params", s.getModelParams)
+	api.PUT("/models/:vendor/:model/params", s.putModelParams)
 
 	api.GET("/key-profiles", s.listProfiles)
 	api.POST("/key-profiles", s.createProfile)
@@ -594,7 +596,16 @@ func (s *Server) listFiles(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"files": names})
+	d, err := s.cfg.Inventory.Device(c.Request.Context(), mac)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	warnings := d.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	c.JSON(http.StatusOK, gin.H{"files": names, "warnings": warnings})
 }
 
 func (s *Server) previewFile(c *gin.Context) {
@@ -612,8 +623,50 @@ func (s *Server) previewFile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	d, err := s.cfg.Inventory.Device(c.Request.Context(), mac)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The file is the phone's, byte for byte: the warnings go beside it,
+	// one X-Autoprov-Warning header each (ASCII: zone names, codes).
+	for _, w := range d.Warnings {
+		c.Writer.Header().Add("X-Autoprov-Warning", asciiHeader(w))
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, f.ContentType, f.Body)
+}
+
+// getModelParams answers a model's raw vendor parameters.
+func (s *Server) getModelParams(c *gin.Context) {
+	m, ps, err := s.cfg.Inventory.ModelParams(c.Request.Context(), c.Param("vendor"), c.Param("model"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, modelParamsJSON{Vendor: m.Vendor, Model: m.Name, Params: paramsOut(ps), Warnings: []string{}})
+}
+
+// putModelParams replaces a model's raw vendor parameters: 200 with them
+// and the warnings (names the driver does not know), 400 for a refused one.
+func (s *Server) putModelParams(c *gin.Context) {
+	var in struct {
+		Params []paramJSON `json:"params"`
+	}
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ps := paramsIn(in.Params)
+	m, warnings, err := s.cfg.Inventory.SetModelParams(c.Request.Context(), c.Param("vendor"), c.Param("model"), ps, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if warnings == nil {
+		warnings = []string{}
+	}
+	c.JSON(http.StatusOK, modelParamsJSON{Vendor: m.Vendor, Model: m.Name, Params: paramsOut(ps), Warnings: warnings})
 }
 
 func (s *Server) listModels(c *gin.Context) {
@@ -737,4 +790,16 @@ func (s *Server) bulk(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, bulkResultOut(res))
+}
+
+// asciiHeader keeps printable ASCII and writes anything else as '?', so
+// a header value stays one clean line.
+func asciiHeader(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
 }

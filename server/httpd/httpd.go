@@ -70,6 +70,9 @@ type Inventory interface {
 	Preview(ctx context.Context, mac, name, base string) (*vendors.File, error)
 	PreviewFiles(ctx context.Context, mac string) ([]string, error)
 
+	ModelParams(ctx context.Context, vendor, model string) (vendors.Model, []autoprov.Param, error)
+	SetModelParams(ctx context.Context, vendor, model string, ps []autoprov.Param, actor string) (vendors.Model, []string, error)
+
 	SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, create bool, actor string) (autoprov.KeyProfile, error)
 	ListKeyProfiles(ctx context.Context, limit, offset int) ([]autoprov.KeyProfile, int, error)
 	KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error)

@@ -135,6 +135,29 @@ type overridesJSON struct {
 	ToneScheme  string `json:"tone_scheme,omitempty"`
 }
 
+// paramJSON is a raw vendor parameter; vendor only in a key profile's.
+type paramJSON struct {
+	Vendor string `json:"vendor,omitempty"`
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+}
+
+func paramsOut(ps []autoprov.Param) []paramJSON {
+	out := make([]paramJSON, len(ps))
+	for i, p := range ps {
+		out[i] = paramJSON(p)
+	}
+	return out
+}
+
+func paramsIn(ps []paramJSON) []autoprov.Param {
+	out := make([]autoprov.Param, len(ps))
+	for i, p := range ps {
+		out[i] = autoprov.Param(p)
+	}
+	return out
+}
+
 type peerJSON struct {
 	IP        string `json:"ip"`
 	UserAgent string `json:"user_agent"`
@@ -176,6 +199,7 @@ type deviceJSON struct {
 	KeyProfile string         `json:"key_profile,omitempty"`
 	Keys       []keyJSON      `json:"keys"`
 	Overrides  overridesJSON  `json:"overrides"`
+	Params     []paramJSON    `json:"params"`
 	LastSeen   *time.Time     `json:"last_seen"`
 	RemoteIP   string         `json:"remote_ip"`
 	UserAgent  string         `json:"user_agent"`
@@ -192,6 +216,10 @@ type deviceJSON struct {
 	// FirmwareStatus is where the device stands in its firmware rollout
 	// (GET and PATCH of one device; lists leave it out).
 	FirmwareStatus *firmwareStatusJSON `json:"firmware_status,omitempty"`
+	// Warnings: where the device's files depart from what was asked (a
+	// zone written as the nearest the model has...); only in the answer
+	// for one device, omitted in lists.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func deviceOut(d autoprov.Device) deviceJSON {
@@ -204,11 +232,11 @@ func deviceOut(d autoprov.Device) deviceJSON {
 	}
 	return deviceJSON{
 		MAC: d.MAC, Vendor: d.Vendor, Model: d.Model, Label: d.Label, State: d.State,
-		Accounts: accounts, KeyProfile: d.KeyProfile, Keys: keysOut(d.Keys), Overrides: overridesJSON(d.Overrides),
+		Accounts: accounts, KeyProfile: d.KeyProfile, Keys: keysOut(d.Keys), Overrides: overridesJSON(d.Overrides), Params: paramsOut(d.Params),
 		LastSeen: d.LastSeen, RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, Firmware: d.Firmware, LastFile: d.LastFile,
 		Disclosure: disclosureOut(d.Disclosure), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		Credential:  credentialJSON{State: d.Credential.State, AppliedAt: d.Credential.AppliedAt},
-		TFTPAllowed: d.TFTPAllowed, Onboarding: onboardingOut(autoprov.EffectiveOnboarding(d)),
+		TFTPAllowed: d.TFTPAllowed, Onboarding: onboardingOut(autoprov.EffectiveOnboarding(d)), Warnings: d.Warnings,
 	}
 }
 
@@ -221,6 +249,7 @@ type deviceInputJSON struct {
 	KeyProfile   *string        `json:"key_profile"`
 	Keys         *[]keyJSON     `json:"keys"`
 	Overrides    *overridesJSON `json:"overrides"`
+	Params       *[]paramJSON   `json:"params"`
 	MenuPassword *string        `json:"menu_password"`
 	WebPassword  *string        `json:"web_password"`
 	TFTPAllowed  *bool          `json:"tftp_allowed"`
@@ -240,33 +269,47 @@ func (in deviceInputJSON) domain() autoprov.DeviceInput {
 		o := autoprov.Overrides(*in.Overrides)
 		d.Overrides = &o
 	}
+	if in.Params != nil {
+		ps := paramsIn(*in.Params)
+		d.Params = &ps
+	}
 	return d
 }
 
 type keyProfileJSON struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Keys        []keyJSON `json:"keys"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Name        string      `json:"name"`
+	Description string      `json:"description,omitempty"`
+	Keys        []keyJSON   `json:"keys"`
+	Params      []paramJSON `json:"params"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
 }
 
 func profileOut(p autoprov.KeyProfile) keyProfileJSON {
-	return keyProfileJSON{Name: p.Name, Description: p.Description, Keys: keysOut(p.Keys), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	return keyProfileJSON{Name: p.Name, Description: p.Description, Keys: keysOut(p.Keys), Params: paramsOut(p.Params), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 // keyProfileInputJSON is POST and PUT /key-profiles: the timestamps of a
 // profile read back with GET are accepted and ignored.
 type keyProfileInputJSON struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Keys        []keyJSON  `json:"keys"`
-	CreatedAt   *time.Time `json:"created_at"`
-	UpdatedAt   *time.Time `json:"updated_at"`
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Keys        []keyJSON   `json:"keys"`
+	Params      []paramJSON `json:"params"`
+	CreatedAt   *time.Time  `json:"created_at"`
+	UpdatedAt   *time.Time  `json:"updated_at"`
 }
 
 func (in keyProfileInputJSON) domain() autoprov.KeyProfile {
-	return autoprov.KeyProfile{Name: in.Name, Description: in.Description, Keys: keysIn(in.Keys)}
+	return autoprov.KeyProfile{Name: in.Name, Description: in.Description, Keys: keysIn(in.Keys), Params: paramsIn(in.Params)}
+}
+
+// modelParamsJSON is GET and PUT /models/{vendor}/{model}/params.
+type modelParamsJSON struct {
+	Vendor   string      `json:"vendor"`
+	Model    string      `json:"model"`
+	Params   []paramJSON `json:"params"`
+	Warnings []string    `json:"warnings"`
 }
 
 type auditJSON struct {

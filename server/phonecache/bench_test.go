@@ -161,3 +161,7 @@ type nopWriter struct{}
 func (nopWriter) SeenBatch(context.Context, []autoprov.Sighting) error { return nil }
 
 var benchSizes = []int{1_000, 100_000}
+
+func (m *memSource) ModelParams(context.Context, string, string) ([]autoprov.Param, error) {
+	return nil, nil
+}

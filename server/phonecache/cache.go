@@ -86,6 +86,7 @@ type Cache struct {
 	accounts map[string]autoprov.Account
 	accList  []autoprov.Account // nil: not read
 	profiles map[string]autoprov.KeyProfile
+	params   map[string][]autoprov.Param // a model's raw parameters, by vendor "\x00" model
 	profList []autoprov.KeyProfile // nil: not read
 	devices  *lru[string, *snapshot]
 	files    *lru[fileKey, *fileEntry]
@@ -119,7 +120,7 @@ func New(src Source, o Options) *Cache {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Cache{src: src, o: o, log: o.Log.With("component", "phonecache"), accounts: map[string]autoprov.Account{}, profiles: map[string]autoprov.KeyProfile{}}
+	c := &Cache{src: src, o: o, log: o.Log.With("component", "phonecache"), accounts: map[string]autoprov.Account{}, profiles: map[string]autoprov.KeyProfile{}, params: map[string][]autoprov.Param{}}
 	c.devices = newLRU[string](o.Size, func(s *snapshot) { s.dead = true })
 	c.files = newLRU[fileKey, *fileEntry](o.Size, nil)
 	return c
@@ -205,6 +206,7 @@ func (c *Cache) DropAll() {
 	c.settings, c.accList, c.profList = nil, nil, nil
 	clear(c.accounts)
 	clear(c.profiles)
+	clear(c.params)
 	c.devices.clear()
 	c.files.clear()
 	c.mu.Unlock()
@@ -365,6 +367,31 @@ func (c *Cache) KeyProfile(ctx context.Context, name string) (autoprov.KeyProfil
 			clear(c.profiles)
 		}
 		c.profiles[name] = p
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// ModelParams returns a model's raw vendor parameters.
+func (c *Cache) ModelParams(ctx context.Context, vendor, model string) ([]autoprov.Param, error) {
+	k := vendor + "\x00" + model
+	c.mu.Lock()
+	if p, ok := c.params[k]; ok {
+		c.mu.Unlock()
+		return p, nil
+	}
+	ep := c.epoch
+	c.mu.Unlock()
+	p, err := c.src.ModelParams(ctx, vendor, model)
+	if err != nil {
+		return p, err
+	}
+	c.mu.Lock()
+	if c.epoch == ep {
+		if len(c.params) >= c.o.Size {
+			clear(c.params)
+		}
+		c.params[k] = p
 	}
 	c.mu.Unlock()
 	return p, nil

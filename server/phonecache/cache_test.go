@@ -436,3 +436,32 @@ func TestFirmwareThroughTheCache(t *testing.T) {
 		t.Fatalf("firmware offered to a phone on target:\n%s", body)
 	}
 }
+
+// TestModelParamsReachTheNextFetch: a model's raw parameters, changed after
+// its devices' files were cached, are in the next fetch (the admin side
+// reads the change log after its write), and a second store's change
+// within the poll.
+func TestModelParamsReachTheNextFetch(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "a.db")
+	s := newStack(t, dsn)
+	s.setup(t)
+	ctx := context.Background()
+	s.fetch(t, file, yua) // presents the credential: applied
+	s.fetch(t, file, yua) // cached
+	if _, _, err := s.inv.SetModelParams(ctx, "yealink", "T54W", []autoprov.Param{{Name: "static.network.vlan.internet_port_vid", Value: "42"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte("static.network.vlan.internet_port_vid = 42")) {
+		t.Fatalf("the model's parameter is not in the next fetch:\n%s", body)
+	}
+	other := newStack(t, dsn)
+	if _, _, err := other.inv.SetModelParams(ctx, "yealink", "T54W", []autoprov.Param{{Name: "static.network.vlan.internet_port_vid", Value: "43"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.cache.Watch(wctx)
+	waitFor(t, 5*time.Second, func() bool {
+		return bytes.Contains(s.fetch(t, file, yua), []byte("static.network.vlan.internet_port_vid = 43"))
+	}, "a model parameter written through another store did not reach the cache")
+}

@@ -160,3 +160,8 @@ func (a admin) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 	defer a.synced(ctx)
 	return a.Backend.WriteBulk(ctx, w)
 }
+
+func (a admin) SetModelParams(ctx context.Context, vendor, model string, params []autoprov.Param) error {
+	defer a.synced(ctx)
+	return a.Backend.SetModelParams(ctx, vendor, model, params)
+}

@@ -167,9 +167,14 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 	if err != nil {
 		zone, _ = vendors.ResolveZone("UTC", r.now().Year())
 	}
+	params, _, err := r.params(ctx, dev, v, model)
+	if err != nil {
+		return nil, err
+	}
 	base := r.baseURL(reqBase)
 	vd := &vendors.Device{
-		MAC: dev.MAC, Vendor: dev.Vendor, Model: model.Name, Label: dev.Label,
+		Params: params,
+		MAC:    dev.MAC, Vendor: dev.Vendor, Model: model.Name, Label: dev.Label,
 		Lines: lines, Keys: l.sorted(), Settings: vs, Zone: zone, ProvisionURL: base,
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
 		PnPOff: pnpOff(dev),

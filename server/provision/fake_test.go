@@ -21,6 +21,7 @@ type memStore struct {
 	accounts map[string]autoprov.Account
 	devices  map[string]autoprov.Device
 	profiles map[string]autoprov.KeyProfile
+	params   map[[2]string][]autoprov.Param
 	claims   map[string]claim
 	audit    []autoprov.AuditEvent
 }
@@ -137,6 +138,20 @@ func (m *memStore) KeyProfile(_ context.Context, name string) (autoprov.KeyProfi
 	}
 	p.Keys = cloneKeys(p.Keys)
 	return p, nil
+}
+
+func (m *memStore) ModelParams(_ context.Context, vendor, model string) ([]autoprov.Param, error) {
+	defer m.lock()()
+	return append([]autoprov.Param{}, m.params[[2]string{vendor, model}]...), nil
+}
+
+func (m *memStore) SetModelParams(_ context.Context, vendor, model string, params []autoprov.Param) error {
+	defer m.lock()()
+	if m.params == nil {
+		m.params = map[[2]string][]autoprov.Param{}
+	}
+	m.params[[2]string{vendor, model}] = append([]autoprov.Param{}, params...)
+	return nil
 }
 
 func (m *memStore) KeyProfiles(context.Context) ([]autoprov.KeyProfile, error) {

@@ -465,7 +465,7 @@ func (s *Inventory) apply(ctx context.Context, d *autoprov.Device, in autoprov.D
 			}
 		}
 	}
-	_, m, err := s.reg.Lookup(vendor, model)
+	drv, m, err := s.reg.Lookup(vendor, model)
 	if err != nil {
 		field := "model"
 		if vendor != "" && !s.reg.HasVendor(vendor) {
@@ -523,6 +523,14 @@ func (s *Inventory) apply(ctx context.Context, d *autoprov.Device, in autoprov.D
 			return err
 		}
 		d.Overrides = *in.Overrides
+	}
+	if in.Params != nil {
+		d.Params = *in.Params
+	}
+	if len(d.Params) > 0 {
+		if err := checkParams(s.reg, drv, m.Vendor, m.Name, d.Params, "params"); err != nil {
+			return err
+		}
 	}
 	if in.MenuPassword != nil {
 		d.MenuPassword = *in.MenuPassword
@@ -627,7 +635,38 @@ func (s *Inventory) Device(ctx context.Context, mac string) (autoprov.Device, er
 		return autoprov.Device{}, err
 	}
 	s.effective(&d)
+	if d.State == autoprov.StateAssigned {
+		w, err := s.warnings(ctx, d)
+		if err != nil {
+			return autoprov.Device{}, err
+		}
+		d.Warnings = w
+	}
 	return d, nil
+}
+
+// warnings asks the device's driver where its files depart from what was
+// asked (vendors.Warner), for the device's effective settings.
+func (s *Inventory) warnings(ctx context.Context, d autoprov.Device) ([]string, error) {
+	v, m, err := s.reg.Lookup(d.Vendor, d.Model)
+	if err != nil {
+		return nil, nil // no supported model: nothing renders
+	}
+	st, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs := vendorSettings(st, d.Overrides)
+	zone, err := vendors.ResolveZone(vs.Timezone, s.now().Year())
+	if err != nil {
+		zone, _ = vendors.ResolveZone("UTC", s.now().Year())
+	}
+	params, pw, err := s.params(ctx, d, v, m)
+	if err != nil {
+		return nil, err
+	}
+	w := vendors.Warnings(v, &vendors.Device{MAC: d.MAC, Vendor: d.Vendor, Model: m.Name, Label: d.Label, Settings: vs, Zone: zone, Params: params})
+	return append(w, pw...), nil
 }
 
 // Devices lists a page of the devices matching f and the number of all
@@ -792,6 +831,15 @@ func (s *Inventory) SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, c
 	}
 	if len(details) > 0 {
 		return autoprov.KeyProfile{}, &autoprov.InvalidError{Field: "keys", Message: strings.Join(details, "; "), Details: details}
+	}
+	if p.Params == nil {
+		p.Params = []autoprov.Param{}
+	}
+	for i := range p.Params {
+		p.Params[i].Vendor = strings.ToLower(strings.TrimSpace(p.Params[i].Vendor))
+	}
+	if err := checkParams(s.reg, nil, "", "", p.Params, "params"); err != nil {
+		return autoprov.KeyProfile{}, err
 	}
 	if create {
 		if _, err := s.st.Profiles.KeyProfile(ctx, p.Name); err == nil {

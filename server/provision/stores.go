@@ -44,10 +44,13 @@ type AccountStore interface {
 	DeleteAccount(ctx context.Context, ext string) error
 }
 
-// ProfileReader reads key profiles.
+// ProfileReader reads key profiles, and the raw parameters of models
+// (the model's layer under a device's profile and its own).
 type ProfileReader interface {
 	KeyProfile(ctx context.Context, name string) (autoprov.KeyProfile, error)
 	KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error)
+	// ModelParams returns a model's raw vendor parameters (none: empty).
+	ModelParams(ctx context.Context, vendor, model string) ([]autoprov.Param, error)
 }
 
 // ProfileStore keeps key profiles.
@@ -57,6 +60,8 @@ type ProfileStore interface {
 	UpdateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (autoprov.KeyProfile, error)
 	// DeleteKeyProfile refuses (ErrConflict) while a device uses the profile.
 	DeleteKeyProfile(ctx context.Context, name string) error
+	// SetModelParams replaces a model's raw vendor parameters.
+	SetModelParams(ctx context.Context, vendor, model string, params []autoprov.Param) error
 }
 
 // DeviceReader reads one device with its accounts in line order.

@@ -250,7 +250,7 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 					return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
 				}
 				s.fill(&r, d)
-				if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
+				if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
 					return wrap(err, "device %s", d.MAC)
 				}
 				changed = append(changed, d.MAC)

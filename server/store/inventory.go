@@ -155,7 +155,7 @@ func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
 			return wrap(err, "device %s", d.MAC)
 		}
 		s.fill(&r, d)
-		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
+		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
 		}
 		if err := tx.Where("device_mac = ?", d.MAC).Delete(&deviceAccountRow{}).Error; err != nil {
@@ -186,7 +186,7 @@ func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
 				return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
 			}
 			s.fill(&r, d)
-			if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
+			if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
 				return wrap(err, "device %s", d.MAC)
 			}
 			if err := tx.Where("device_mac = ?", d.MAC).Delete(&deviceAccountRow{}).Error; err != nil {
@@ -211,6 +211,7 @@ func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
 func (s *Store) fill(r *deviceRow, d autoprov.Device) {
 	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
 	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, storeKeys(d.Keys), storedOverrides(d.Overrides)
+	r.Params = storeParams(d.Params)
 	r.MenuPassword, r.WebPassword = d.MenuPassword, d.WebPassword
 	r.TFTPAllowed = d.TFTPAllowed
 	s.sealDevice(r)
@@ -364,7 +365,7 @@ func (r deviceRow) domain(accounts []string) autoprov.Device {
 	}
 	d := autoprov.Device{
 		MAC: r.MAC, Vendor: r.Vendor, Model: r.Model, Label: r.Label, State: r.State,
-		Accounts: accounts, KeyProfile: r.KeyProfile, Keys: keysOf(r.Keys), Overrides: autoprov.Overrides(r.Overrides),
+		Accounts: accounts, KeyProfile: r.KeyProfile, Keys: keysOf(r.Keys), Overrides: autoprov.Overrides(r.Overrides), Params: paramsOf(r.Params),
 		MenuPassword: r.MenuPassword, WebPassword: r.WebPassword,
 		LastSeen: r.LastSeen, RemoteIP: r.RemoteIP, UserAgent: r.UserAgent, Firmware: r.Firmware, LastFile: r.LastFile,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
@@ -430,7 +431,7 @@ func seenUpdate(db *gorm.DB, v autoprov.Sighting) *gorm.DB {
 
 // CreateKeyProfile adds a key profile; ErrConflict when the name exists.
 func (s *Store) CreateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (autoprov.KeyProfile, error) {
-	r := keyProfileRow{Name: p.Name, Description: p.Description, Keys: storeKeys(p.Keys)}
+	r := keyProfileRow{Name: p.Name, Description: p.Description, Keys: storeKeys(p.Keys), Params: storeParams(p.Params)}
 	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
 		return autoprov.KeyProfile{}, wrap(err, "key profile %s", p.Name)
 	}
@@ -444,7 +445,7 @@ func (s *Store) UpdateKeyProfile(ctx context.Context, p autoprov.KeyProfile) (au
 		if err := tx.First(&r, "name = ?", p.Name).Error; err != nil {
 			return err
 		}
-		r.Description, r.Keys = p.Description, storeKeys(p.Keys)
+		r.Description, r.Keys, r.Params = p.Description, storeKeys(p.Keys), storeParams(p.Params)
 		return tx.Save(&r).Error
 	})
 	if err != nil {
@@ -528,4 +529,29 @@ func appendAudit(tx *gorm.DB, e autoprov.AuditEvent) error {
 	}
 	r := auditRow{At: e.At.UTC(), MAC: e.MAC, Event: e.Event, Actor: e.Actor, Detail: e.Detail}
 	return wrap(tx.Create(&r).Error, "audit")
+}
+
+// ModelParams returns a model's raw vendor parameters (none: empty).
+func (s *Store) ModelParams(ctx context.Context, vendor, model string) ([]autoprov.Param, error) {
+	var rows []modelParamRow
+	if err := s.db.WithContext(ctx).Where("vendor = ? AND model = ?", vendor, model).Limit(1).Find(&rows).Error; err != nil {
+		return nil, wrap(err, "model %s %s parameters", vendor, model)
+	}
+	if len(rows) == 0 {
+		return []autoprov.Param{}, nil
+	}
+	return paramsOf(rows[0].Params), nil
+}
+
+// SetModelParams replaces a model's raw vendor parameters; none deletes
+// the row.
+func (s *Store) SetModelParams(ctx context.Context, vendor, model string, params []autoprov.Param) error {
+	db := s.db.WithContext(ctx)
+	var err error
+	if len(params) == 0 {
+		err = db.Where("vendor = ? AND model = ?", vendor, model).Delete(&modelParamRow{}).Error
+	} else {
+		err = db.Save(&modelParamRow{Vendor: vendor, Model: model, Params: storeParams(params), UpdatedAt: time.Now()}).Error
+	}
+	return wrap(err, "model %s %s parameters", vendor, model)
 }

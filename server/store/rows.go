@@ -41,6 +41,7 @@ type deviceRow struct {
 	KeyProfile   string          `gorm:"index"`
 	Keys         []storedKey     `gorm:"serializer:json"`
 	Overrides    storedOverrides `gorm:"serializer:json"`
+	Params       []storedParam   `gorm:"serializer:json"` // migration 7
 	MenuPassword string
 	WebPassword  string
 
@@ -102,15 +103,51 @@ func (deviceAccountRow) TableName() string { return "device_accounts" }
 type keyProfileRow struct {
 	Name        string `gorm:"primaryKey"`
 	Description string
-	Keys        []storedKey `gorm:"serializer:json"`
+	Keys        []storedKey   `gorm:"serializer:json"`
+	Params      []storedParam `gorm:"serializer:json"` // migration 7
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
 
 func (keyProfileRow) TableName() string { return "key_profiles" }
 
+// modelParamRow holds a model's raw vendor parameters (migration 7).
+type modelParamRow struct {
+	Vendor    string        `gorm:"primaryKey"`
+	Model     string        `gorm:"primaryKey"`
+	Params    []storedParam `gorm:"serializer:json"`
+	UpdatedAt time.Time
+}
+
+func (modelParamRow) TableName() string { return "model_params" }
+
+// storedParam is one raw vendor parameter of the params JSON.
+type storedParam struct {
+	Vendor string `json:"vendor,omitempty"`
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+}
+
+// paramsOf turns stored parameters into the domain's (never nil).
+func paramsOf(ps []storedParam) []autoprov.Param {
+	out := make([]autoprov.Param, len(ps))
+	for i, p := range ps {
+		out[i] = autoprov.Param(p)
+	}
+	return out
+}
+
+// storeParams turns the domain's parameters into their stored form.
+func storeParams(ps []autoprov.Param) []storedParam {
+	out := make([]storedParam, len(ps))
+	for i, p := range ps {
+		out[i] = storedParam(p)
+	}
+	return out
+}
+
 func (r keyProfileRow) domain() autoprov.KeyProfile {
-	return autoprov.KeyProfile{Name: r.Name, Description: r.Description, Keys: keysOf(r.Keys), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return autoprov.KeyProfile{Name: r.Name, Description: r.Description, Keys: keysOf(r.Keys), Params: paramsOf(r.Params), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 type auditRow struct {

@@ -423,7 +423,7 @@ func TestModels(t *testing.T) {
 		if m.Lines != c.lines || m.Keys != c.keys || m.Family != c.family {
 			t.Errorf("%s: %d lines %d keys %s", c.model, m.Lines, m.Keys, m.Family)
 		}
-		if c.kemMax == 0 && len(m.Modules) != 0 || c.kemMax > 0 && (len(m.Modules) != 1 || m.Modules[0] != vendors.Module{Name: "KEM", Keys: 36, Max: c.kemMax}) {
+		if c.kemMax == 0 && len(m.Modules) != 0 || c.kemMax > 0 && (len(m.Modules) != 1 || m.Modules[0].Name != "KEM" || m.Modules[0].Keys != 36 || m.Modules[0].Max != c.kemMax || m.Modules[0].Reserved != nil) {
 			t.Errorf("%s: modules %v", c.model, m.Modules)
 		}
 		for _, alias := range []string{"CP-" + c.model + "-3PCC", c.model + "-3pcc"} {

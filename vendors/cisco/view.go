@@ -124,7 +124,7 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 	}
 
 	s := dev.Settings
-	v.TimeZone = timeZone(dev.Zone.Offset)
+	v.TimeZone = timeZone(nearestOffset(dev.Zone.Offset))
 	if r := dev.Zone.DST; r != nil {
 		v.DST = true
 		v.DSTRule = dstRule(*r)
@@ -306,37 +306,4 @@ func transition(t vendors.Transition) string {
 		wd = 7
 	}
 	return fmt.Sprintf("%d/%d/%d/%d:%d:0", t.Month, day, wd, t.Hour, t.Minute)
-}
-
-// language maps an ISO 639-1 code to Language_Selection and Locale
-// (cisco-mpp.md §4.1: "English-US"/"en-US", "German"/"de-DE"); English
-// for anything else.
-func language(code string) (selection, locale string) {
-	switch strings.ToLower(code) {
-	case "de":
-		return "German", "de-DE"
-	case "fr":
-		return "French", "fr-FR"
-	case "it":
-		return "Italian", "it-IT"
-	case "es":
-		return "Spanish", "es-ES"
-	case "nl":
-		return "Dutch", "nl-NL"
-	case "pt":
-		return "Portuguese", "pt-PT"
-	case "pl":
-		return "Polish", "pl-PL"
-	case "cs":
-		return "Czech", "cs-CZ"
-	case "ru":
-		return "Russian", "ru-RU"
-	case "tr":
-		return "Turkish", "tr-TR"
-	case "sv":
-		return "Swedish", "sv-SE"
-	case "da":
-		return "Danish", "da-DK"
-	}
-	return "English-US", "en-US"
 }

@@ -285,7 +285,7 @@ func TestNx70Content(t *testing.T) {
 		`<param name="hs.00001.DECT_AC" value="48151623"/>`,
 		`<param name="DmGlobal.0.TimeZone" value="Europe/Berlin"/>`,
 		`<param name="Telephony.0.ToneScheme" value="Germany"/>`,
-		`<param name="Provisioning.global.ProvisioningServer" value="http://prov.example.com:8080/prov/%MACD.xml"/>`,
+		`<param name="Provisioning.global.ProvisioningServer" value="http://prov.example.com:8080/prov/0015651A2B3C.xml"/>`,
 		`<param name="XMLDir.1.ServerURL" value="http://prov.example.com:8080/prov/directory/gigaset.xml"/>`,
 	} {
 		if !strings.Contains(body, want) {

@@ -98,16 +98,69 @@ func nearestZone(z vendors.Zone) gigasetZone {
 // IANA name itself when Gigaset's list has it, else the nearest
 // representative by standard offset. "" when the device has no zone.
 func nx70TimeZone(z vendors.Zone) string {
+	g, _ := nx70Zone(z)
+	return g.name
+}
+
+// nx70Zone is the list entry nx70TimeZone writes for z; ok is false
+// for a device without a zone.
+func nx70Zone(z vendors.Zone) (gigasetZone, bool) {
 	if z.Name == "" {
-		return ""
+		return gigasetZone{}, false
 	}
 	if g, ok := nx70Zones[z.Name]; ok {
-		return g.name
+		return g, true
 	}
-	if z.Name == "UTC" || z.Name == "Etc/UTC" || z.Name == "GMT" || z.Name == "Etc/GMT" {
-		return "Greenwich"
+	if isUTC(z.Name) {
+		return nx70Zones["Greenwich"], true
 	}
-	return nearestZone(z).name
+	return nearestZone(z), true
+}
+
+func isUTC(name string) bool {
+	return name == "UTC" || name == "Etc/UTC" || name == "GMT" || name == "Etc/GMT"
+}
+
+// maxwellZone is the list entry maxwellTimeZone writes for z.
+func maxwellZone(z vendors.Zone) (gigasetZone, bool) {
+	if z.Name == "" {
+		return gigasetZone{}, false
+	}
+	if isUTC(z.Name) {
+		return nx70Zones["Europe/London"], true
+	}
+	g := nearestZone(z)
+	if g.name == "Greenwich" {
+		g = nx70Zones["Europe/London"]
+	}
+	return g, true
+}
+
+// Warnings implements vendors.Warner: a time zone the model's list has no
+// exact entry for (written as the nearest, e.g. Asia/Kolkata as
+// Asia/Karachi, 30 minutes off), and on an Nx70 a tone scheme other than
+// the attested Germany, Spain, France (written as Retail).
+func (d *Driver) Warnings(dev *vendors.Device) []string {
+	m, ok := lookupModel(dev.Model)
+	if !ok {
+		return nil
+	}
+	var out []string
+	pick := maxwellZone
+	if m.Family == FamilyNx70 {
+		pick = nx70Zone
+	}
+	if g, ok := pick(dev.Zone); ok {
+		if w := vendors.ZoneWarning(dev.Zone, m.Name, g.name, g.offset, g.dst); w != "" {
+			out = append(out, w)
+		}
+	}
+	if cc := dev.Settings.ToneScheme; m.Family == FamilyNx70 && cc != "" {
+		if _, own := nx70Tones[cc]; !own {
+			out = append(out, vendors.FallbackWarning("tone scheme", cc, m.Name, nx70ToneScheme(cc)))
+		}
+	}
+	return out
 }
 
 // maxwellTimeZone maps the zone to System.DateAndTime.TimeZone, whose
@@ -116,17 +169,9 @@ func nx70TimeZone(z vendors.Zone) string {
 // representative per offset so that the two attested values are the ones
 // Central and Western Europe get. Unverified for other offsets.
 func maxwellTimeZone(z vendors.Zone) string {
-	if z.Name == "" {
+	g, ok := maxwellZone(z)
+	if !ok {
 		return ""
-	}
-	var g gigasetZone
-	if z.Name == "UTC" || z.Name == "Etc/UTC" || z.Name == "GMT" || z.Name == "Etc/GMT" {
-		g = nx70Zones["Europe/London"]
-	} else {
-		g = nearestZone(z)
-		if g.name == "Greenwich" {
-			g = nx70Zones["Europe/London"]
-		}
 	}
 	return "GMT" + gmtOffset(g.offset) + "." + g.name
 }

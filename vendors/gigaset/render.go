@@ -102,6 +102,21 @@ func port(p int, transport string) int {
 	return 5060
 }
 
+// nx70ProvisioningServer is the Nx70's own file with its MAC written out:
+// Gigaset's URL table prefers for the Nx70 "a URL ending in <MAC>.xml"
+// and documents %MACD only for the redirect server (gigaset.md §1), so a
+// base that did not expand it would ask for a literal "%MACD.xml".
+func nx70ProvisioningServer(dev *vendors.Device) string {
+	if dev.ProvisionURL == "" || dev.MAC == "" {
+		return provisioningServer(dev)
+	}
+	u := dev.ProvisionURL
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u + strings.ToUpper(dev.MAC) + ".xml"
+}
+
 func provisioningServer(dev *vendors.Device) string {
 	if dev.ProvisionURL == "" {
 		return ""
@@ -141,6 +156,8 @@ type nx70View struct {
 	// PnPOff writes SystemSettings.global.SipMulticastEnabled=0 (the
 	// models Gigaset's page lists, see README).
 	PnPOff bool
+	// Params are the raw parameters, last in <nvm>.
+	Params []vendors.Param
 }
 
 // multicastSwitch are the models whose SIP multicast (plug-and-play) Gigaset
@@ -170,12 +187,13 @@ func nx70Data(m vendors.Model, dev *vendors.Device) nx70View {
 		ToneScheme:         nx70ToneScheme(s.ToneScheme),
 		NTPServer:          s.NTPServer,
 		TimeZone:           nx70TimeZone(dev.Zone),
-		ProvisioningServer: provisioningServer(dev),
+		ProvisioningServer: nx70ProvisioningServer(dev),
 		Domain:             s.SIPServer,
 		Port:               port(s.SIPPort, s.SIPTransport),
 		Transport:          nx70Transport(s.SIPTransport),
 		DirectoryURL:       dev.DirectoryURL,
 		PnPOff:             dev.PnPOff && multicastSwitch[m.Name],
+		Params:             dev.Params,
 	}
 	if h, p := vendors.SplitHostPort(s.OutboundProxy); h != "" {
 		v.OutboundProxy, v.OutboundProxyPort = h, port(p, s.SIPTransport)
@@ -237,6 +255,7 @@ type maxwellView struct {
 	Transport          int
 	Accounts           []maxwellAccount
 	Keys               []maxwellKey
+	Params             []vendors.Param // raw parameters, last in <nvm>
 }
 
 // maxwellProductIDs: only Maxwell 3's "mx3b" is attested (Gigaset's nested
@@ -276,6 +295,7 @@ func maxwellData(m vendors.Model, dev *vendors.Device) maxwellView {
 		ToneScheme:         maxwellToneScheme(s.ToneScheme),
 		ProvisioningServer: provisioningServer(dev),
 		Transport:          maxwellTransport(s.SIPTransport),
+		Params:             dev.Params,
 	}
 	proxy, proxyPort := vendors.SplitHostPort(s.OutboundProxy)
 	for i, l := range dev.Lines {

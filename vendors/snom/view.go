@@ -38,7 +38,13 @@ type view struct {
 	DirectoryURL                     string
 	FunctionKeys                     []fkey
 	WithFunctions                    bool
+	// Params are the raw parameters, last in phone-settings; a name's
+	// "[n]" becomes idx="n".
+	Params []rawParam
 }
+
+// rawParam is one raw parameter as Snom's XML writes it.
+type rawParam struct{ Name, Index, Value string }
 
 type identity struct {
 	Index                                  int
@@ -146,6 +152,13 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 		v.ProvisionUser, v.ProvisionPassword = dev.ProvisionUser, dev.ProvisionPassword
 	}
 	v.FunctionKeys = functionKeys(m, dev.Keys)
+	for _, p := range dev.Params {
+		r := rawParam{Name: p.Name, Value: p.Value}
+		if i := strings.IndexByte(p.Name, '['); i > 0 && strings.HasSuffix(p.Name, "]") {
+			r.Name, r.Index = p.Name[:i], p.Name[i+1:len(p.Name)-1]
+		}
+		v.Params = append(v.Params, r)
+	}
 	return v
 }
 
@@ -157,6 +170,7 @@ func (v *view) stripDevice() {
 	v.ProvisionUser, v.ProvisionPassword = "", ""
 	v.DirectoryURL = ""
 	v.WithFunctions = false
+	v.Params = nil
 }
 
 // functionKeys renders the resolved key layout as Snom fkeys (snom.md §4):

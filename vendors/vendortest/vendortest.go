@@ -107,6 +107,7 @@ func TestVendor(t *testing.T, v vendors.Vendor, samples []Sample) {
 			}
 			seen[strings.ToLower(m.Name)] = true
 			checkRender(t, v, m)
+			checkParams(t, v, m)
 		})
 	}
 	for i, req := range foreignDHCP {
@@ -149,6 +150,36 @@ func checkModel(t *testing.T, v vendors.Vendor, m vendors.Model) {
 	for _, mod := range m.Modules {
 		if mod.Name == "" || mod.Keys < 1 || mod.Max < 1 {
 			t.Errorf("model %s: bad module %+v", m.Name, mod)
+		}
+	}
+}
+
+// checkParams: a driver that takes raw parameters writes them in the
+// per-device file, after everything else the file sets (the last
+// occurrence of the SIP server comes before them), in the order given;
+// and in no common file.
+func checkParams(t *testing.T, v vendors.Vendor, m vendors.Model) {
+	if _, ok := v.(vendors.ParamChecker); !ok {
+		return
+	}
+	d := SampleDevice(m)
+	d.Params = []vendors.Param{{Name: "autoprov_probe_a", Value: "raw-value-1"}, {Name: "autoprov_probe_b", Value: "raw <&> 2"}}
+	names := v.Files(d)
+	for i, name := range names {
+		body := render(t, v, name, d).Body
+		a, b := bytes.Index(body, []byte("raw-value-1")), bytes.Index(body, []byte("autoprov_probe_b"))
+		if i > 0 {
+			if (a >= 0 || b >= 0) && v.Identify(vendors.Request{Path: name}).Kind != vendors.FileDevice {
+				t.Errorf("%s %s: raw parameters in %s, not a per-device file", v.Name(), m.Name, name)
+			}
+			continue
+		}
+		last := bytes.LastIndex(body, []byte(d.Settings.SIPServer))
+		if a < 0 || b < a || last > a {
+			t.Errorf("%s %s: raw parameters not written last in %s:\n%s", v.Name(), m.Name, name, body)
+		}
+		if WellFormed(body) != nil && bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+			t.Errorf("%s %s: %s with raw parameters is not well-formed: %v", v.Name(), m.Name, name, WellFormed(body))
 		}
 	}
 }

@@ -17,6 +17,15 @@ type modelInfo struct {
 // Expansion modules (reference §4, WAZO v86), built fresh for every table
 // so that no package-level value can be changed by a caller.
 func exp40() vendors.Module { return vendors.Module{Name: "EXP40", Keys: 40, Max: 6} }
+
+// exp40T2 is the EXP40 on a T27G or T29G: its key 21 switches pages and
+// "cannot be configured" (Yealink T2 series administrator guide,
+// expansion_module.X.key.Y: Y 1-20 and 22-40; README.md).
+func exp40T2() vendors.Module {
+	m := exp40()
+	m.Reserved = []vendors.Reserved{{Position: 21, Reason: "it switches the module's pages (Yealink T2 administrator guide: \"Ext key 21 cannot be configured\")"}}
+	return m
+}
 func exp43() vendors.Module { return vendors.Module{Name: "EXP43", Keys: 60, Max: 3} }
 func exp50() vendors.Module { return vendors.Module{Name: "EXP50", Keys: 60, Max: 3} }
 
@@ -87,8 +96,8 @@ func modelTable() []modelInfo {
 		desk("T58W", "T5x", 16, 27, "150", exp50()),
 		withAliases(desk("T58A", "T5x", 16, 27, "058", exp50()), "T58", "SIP-T58"),
 		// T2x.
-		desk("T27G", "T2x", 6, 21, "069", exp40()),
-		desk("T29G", "T2x", 16, 27, "046", exp40()),
+		desk("T27G", "T2x", 6, 21, "069", exp40T2()),
+		desk("T29G", "T2x", 16, 27, "046", exp40T2()),
 		// DECT bases.
 		dect("W52P", 5, "025"),
 		dect("W60B", 8, "077", "W60P"),

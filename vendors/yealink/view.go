@@ -111,7 +111,7 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 	}
 
 	s := dev.Settings
-	v.TimeZone = timeZone(dev.Zone.Offset)
+	v.TimeZone = timeZone(nearestOffset(dev.Zone.Offset))
 	if r := dev.Zone.DST; r != nil {
 		v.SummerTime = 1
 		v.DSTStart = byWeek(r.Start)
@@ -184,6 +184,12 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 		if !ok {
 			return nil, fmt.Errorf("key type %q: %w", k.Type, vendors.ErrUnsupported)
 		}
+		if k.Type == vendors.KeyPickup && strings.TrimSpace(k.Value) == "" {
+			// No number to pick up from: the phone's group pickup (type 23,
+			// with its own group pickup code), not a directed pickup of
+			// nobody (type 9; README.md, "Values").
+			code = 23
+		}
 		r := key{Module: k.Module, Pos: k.Position, Type: code, Set: true, Line: k.Line,
 			Value: orNull(k.Value), Label: orNull(k.Label), Extension: k.PickupCode}
 		if r.Line == 0 {
@@ -192,6 +198,9 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 		switch {
 		case k.Module == 0 && k.Position >= 1 && k.Position <= m.Keys:
 			phone[k.Position-1] = r
+		case k.Module > 0 && len(m.Modules) > 0 && reserved(m.Modules[0], k.Position):
+			// Stored before the rule: the phone keeps the slot (validation
+			// refuses new ones), so nothing is written there.
 		case k.Module > 0 && len(m.Modules) > 0 && k.Module <= m.Modules[0].Max &&
 			k.Position >= 1 && k.Position <= m.Modules[0].Keys:
 			mods = append(mods, r)
@@ -208,6 +217,16 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 		}
 	}
 	return append(out, mods...), nil
+}
+
+// reserved reports whether position p of module mod is the vendor's.
+func reserved(mod vendors.Module, p int) bool {
+	for _, r := range mod.Reserved {
+		if r.Position == p {
+			return true
+		}
+	}
+	return false
 }
 
 // orNull returns s, or Yealink's %NULL% that clears a parameter (an empty
@@ -253,75 +272,6 @@ func byWeek(t vendors.Transition) string {
 		day = 7
 	}
 	return fmt.Sprintf("%d/%d/%d/%d", t.Month, t.Week, day, t.Hour)
-}
-
-// language maps an ISO 639-1 code to a lang.gui/lang.wui value. Languages
-// Yealink phones do not offer fall back to English.
-func language(code string) string {
-	switch strings.ToLower(code) {
-	case "de":
-		return "German"
-	case "fr":
-		return "French"
-	case "it":
-		return "Italian"
-	case "es":
-		return "Spanish"
-	case "pt":
-		return "Portuguese"
-	case "pl":
-		return "Polish"
-	case "ru":
-		return "Russian"
-	case "tr":
-		return "Turkish"
-	}
-	return "English" // en, and nl, cs, sv, da which the phones lack
-}
-
-// toneCountry maps a country code to a voice.tone.country value (the list
-// in the T5x admin guide). Countries without their own scheme take the
-// nearest 425 Hz European one.
-func toneCountry(cc string) string {
-	switch strings.ToUpper(cc) {
-	case "US":
-		return "United States"
-	case "GB":
-		return "Great Britain"
-	case "DE":
-		return "Germany"
-	case "AT":
-		return "Austria"
-	case "CH":
-		return "Switzerland"
-	case "FR":
-		return "France"
-	case "IT":
-		return "Italy"
-	case "ES":
-		return "Spain"
-	case "NL":
-		return "Netherlands"
-	case "BE":
-		return "Belgium"
-	case "CZ":
-		return "Czech"
-	case "SE":
-		return "Sweden"
-	case "DK":
-		return "Denmark"
-	case "NO":
-		return "Norway"
-	case "PT":
-		return "Portugal"
-	case "RU":
-		return "Russia"
-	case "AU":
-		return "Australia"
-	case "PL", "TR":
-		return "Germany" // no scheme of their own; both use 425 Hz ETSI-style tones
-	}
-	return "United States"
 }
 
 // transport maps udp|tcp|tls to sip_server.M.transport_type.

@@ -413,7 +413,7 @@ func TestModelCapabilities(t *testing.T) {
 			if len(m.Modules) != 0 {
 				t.Errorf("%s: modules %v, want none", c.model, m.Modules)
 			}
-		} else if len(m.Modules) == 0 || m.Modules[0] != (vendors.Module{Name: c.module, Keys: c.modKeys, Max: c.modMax}) {
+		} else if len(m.Modules) == 0 || (m.Modules[0].Name != c.module || m.Modules[0].Keys != c.modKeys || m.Modules[0].Max != c.modMax) {
 			t.Errorf("%s: modules %v, want %s %d x%d", c.model, m.Modules, c.module, c.modKeys, c.modMax)
 		}
 		if (m.Keys > 0) != m.Supports(vendors.KeyBLF) {
