@@ -87,7 +87,7 @@ type Cache struct {
 	accList  []autoprov.Account // nil: not read
 	profiles map[string]autoprov.KeyProfile
 	params   map[string][]autoprov.Param // a model's raw parameters, by vendor "\x00" model
-	profList []autoprov.KeyProfile // nil: not read
+	profList []autoprov.KeyProfile       // nil: not read
 	devices  *lru[string, *snapshot]
 	files    *lru[fileKey, *fileEntry]
 
