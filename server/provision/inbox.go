@@ -157,7 +157,7 @@ type inbox struct {
 	mu       sync.Mutex
 	count    int64 // unassigned devices stored, and admissions in flight
 	capacity int64
-	inflight int64 // admissions whose store write is not done
+	inflight int64  // admissions whose store write is not done
 	admitted uint64 // admissions since start (to learn those a refresh overlapped)
 	released uint64 // admissions since start that created nothing
 
