@@ -341,7 +341,7 @@ func TestConcurrentFetchesOneSecret(t *testing.T) {
 		setup(s, c.mac, c.model)
 		ok, with := race(t, []string{s.base}, c.path, c.ua, 200, sipPass)
 		if ok != 200 || with != 1 {
-			t.Errorf("%s: %d of 200 fetches answered, %d carried the secret; want 200 and exactly 1", c.model, ok, with)
+			t.Errorf("%s: %d of 200 fetches answered, %d carried the secret; want 200 and exactly 1; the server's warnings:\n%s", c.model, ok, with, problems(s.log))
 		}
 	}
 	s.leaks(sipPass)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,6 +250,25 @@ func race(t *testing.T, bases []string, path, ua string, n int, secret string) (
 		t.Logf("%d of %d fetches were told 503 and came back (%d retries)", retried, n, retries)
 	}
 	return ok, with
+}
+
+// problems returns the warnings and errors in the logs (at most 20, the
+// same message once), to show why a fetch went unanswered.
+func problems(logs ...*syncBuffer) string {
+	var out []string
+	seen := map[string]bool{}
+	re := regexp.MustCompile(`level=(WARN|ERROR) msg=("[^"]*"|\S+)`)
+	for _, l := range logs {
+		for line := range strings.Lines(l.String()) {
+			m := re.FindStringSubmatch(line)
+			if m == nil || seen[m[2]] || len(out) == 20 {
+				continue
+			}
+			seen[m[2]] = true
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // raceDeadline bounds race: generous, for a loaded machine under -race.

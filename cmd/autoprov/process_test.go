@@ -112,7 +112,7 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 
 	ok, with := race(t, []string{a.base, b.base}, "/prov/805ec0aabb01.cfg", yealinkUA, 200, sipPass)
 	if ok != 200 || with != 1 {
-		t.Fatalf("%d of 200 answered, %d carried the secret; want 200 and exactly 1", ok, with)
+		t.Fatalf("%d of 200 answered, %d carried the secret; want 200 and exactly 1; the servers' warnings:\n%s", ok, with, problems(a.log, b.log))
 	}
 	a.stop(t)
 	b.stop(t)
@@ -330,7 +330,7 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 		}
 		ok, with := race(t, []string{a.base, b.base}, "/prov/805ec0aabb01.cfg", yealinkUA, 200, sipPass)
 		if ok != 200 || with != 1 {
-			t.Fatalf("round %d: %d of 200 answered, %d carried the secret; want 200 and exactly 1", round+1, ok, with)
+			t.Fatalf("round %d: %d of 200 answered, %d carried the secret; want 200 and exactly 1; the servers' warnings:\n%s", round+1, ok, with, problems(a.log, b.log))
 		}
 		// Its end is recorded after its body went out, before the re-arm.
 		if !waitComplete(t, sa, "805ec0aabb01") {
