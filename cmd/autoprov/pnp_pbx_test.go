@@ -139,7 +139,7 @@ func TestPnPServeBesideSIPServer(t *testing.T) {
 				RemoteIP           string `json:"remote_ip"`
 				LastFile           string `json:"last_file"`
 			}
-			if err := json.Unmarshal(out, &devs); err != nil {
+			if err := json.Unmarshal(out, items(&devs)); err != nil {
 				t.Fatalf("API: %v\n%s", err, out)
 			}
 			for _, p := range phones {
