@@ -32,7 +32,7 @@ var settings = map[string]any{"sip_server": "pbx.example.com", "sip_port": 5060,
 func waitComplete(t *testing.T, s *server, mac string) bool {
 	t.Helper()
 	var dev struct{ Disclosure struct{ Complete *bool } }
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		s.must(200, "GET", "/api/v1/devices/"+mac, nil, &dev)
 		return dev.Disclosure.Complete != nil, "complete is null"
 	}, "the end of the transfer that consumed the window is not recorded")
@@ -89,7 +89,7 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	// the completion after, so the client may read the body first: wait
 	// for the completion.
 	var dev device
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		dev = device{}
 		s.must(200, "GET", "/api/v1/devices/80-5e-c0-aa-bb-01", nil, &dev)
 		// The sighting (User-Agent, file, firmware) is written in the
@@ -142,7 +142,7 @@ func TestYealinkOverHTTPAndTFTP(t *testing.T) {
 	// on the last ACK, which tftp-hpa may send after it has written the
 	// file and exited: wait for it.
 	var audit []struct{ Event, Detail string }
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		audit = nil
 		s.must(200, "GET", "/api/v1/audit?mac=805ec0aabb01", nil, items(&audit))
 		return len(audit) > 1 && audit[0].Event == "disclosure.transfer_ended" && audit[1].Event == "disclosure.consumed", fmt.Sprintf("%+v", audit)
@@ -318,7 +318,7 @@ func TestInboxAndErrors(t *testing.T) {
 		}
 		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", p)
 		buf := new(bytes.Buffer)
-		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 		buf.ReadFrom(conn)
 		conn.Close()
 		if strings.Contains(buf.String(), testToken) || !strings.Contains(strings.SplitN(buf.String(), "\r\n", 2)[0], "404") && !strings.Contains(strings.SplitN(buf.String(), "\r\n", 2)[0], "400") && !strings.Contains(strings.SplitN(buf.String(), "\r\n", 2)[0], "301") {
@@ -363,7 +363,7 @@ func TestConcurrentFetchesOneSecret(t *testing.T) {
 		setup(s, c.mac, c.model)
 		served, challenged, with := race(t, []string{s.base}, c.path, c.ua, 200, sipPass)
 		if served+challenged != 200 || served == 0 || with != 1 {
-			t.Errorf("%s: of 200 fetches %d served, %d challenged, %d carried the secret; want all answered and exactly 1", c.model, served, challenged, with)
+			t.Errorf("%s: of 200 fetches %d served, %d challenged, %d carried the secret; want all answered and exactly 1; the server's warnings:\n%s", c.model, served, challenged, with, problems(s.log))
 		}
 		// Once the transfer is complete, a vendor that takes a credential
 		// (Yealink, Snom) challenges a fetch without it; the N870 takes none.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -257,36 +258,100 @@ func (s *server) leaks(secrets ...string) {
 // turn, and counts the answers: served (200), challenged (401 with a
 // challenge: the per-device file needs the credential once the transfer
 // that carried the secrets is complete, which may happen during the race)
-// and the bodies holding secret.
+// and the bodies holding secret. Each fetch is a phone's: told 503 (the
+// server had no time for it), it comes back after Retry-After, as long as
+// raceDeadline allows; a fetch that ends otherwise is logged with what it
+// got last.
 func race(t *testing.T, bases []string, path, ua string, n int, secret string) (served, challenged, with int) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), raceDeadline)
+	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	other := map[string]int{}
+	retried, retries := 0, 0
 	for i := range n {
-		s := &server{t: t, base: bases[i%len(bases)]}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			code, body, h := s.get(path, ua)
+		base := bases[i%len(bases)]
+		wg.Go(func() {
+			code, body, h, tries, err := phoneFetch(ctx, base+path, ua)
 			mu.Lock()
 			defer mu.Unlock()
+			if tries > 1 {
+				retried++
+				retries += tries - 1
+			}
 			switch {
+			case err != nil:
+				t.Logf("fetch %d: %v (after %d tries)", i, err, tries)
 			case code == 200:
 				served++
 			case code == 401 && h.Get("WWW-Authenticate") != "" && !bytes.Contains(body, []byte("201")):
 				challenged++
 			default:
-				other[fmt.Sprintf("%d %.40q", code, body)]++
+				t.Logf("fetch %d: status %d after %d tries: %.200s", i, code, tries, body)
 			}
 			if bytes.Contains(body, []byte(secret)) {
 				with++
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if len(other) > 0 {
-		t.Logf("other answers: %v", other)
+	if retried > 0 {
+		t.Logf("%d of %d fetches were told 503 and came back (%d retries)", retried, n, retries)
 	}
 	return served, challenged, with
+}
+
+// problems returns the warnings and errors in the logs (at most 20, the
+// same message once), to show why a fetch went unanswered.
+func problems(logs ...*syncBuffer) string {
+	var out []string
+	seen := map[string]bool{}
+	re := regexp.MustCompile(`level=(WARN|ERROR) msg=("[^"]*"|\S+)`)
+	for _, l := range logs {
+		for line := range strings.Lines(l.String()) {
+			m := re.FindStringSubmatch(line)
+			if m == nil || seen[m[2]] || len(out) == 20 {
+				continue
+			}
+			seen[m[2]] = true
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// raceDeadline bounds race: generous, for a loaded machine under -race.
+const raceDeadline = 4 * time.Minute
+
+// phoneFetch GETs url as a phone does, coming back after Retry-After
+// while it is told 503, until ctx ends.
+func phoneFetch(ctx context.Context, url, ua string) (code int, body []byte, h http.Header, tries int, err error) {
+	for {
+		tries++
+		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		if err != nil {
+			return 0, nil, nil, tries, err
+		}
+		if ua != "" {
+			req.Header.Set("User-Agent", ua)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil, nil, tries, err
+		}
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+			return resp.StatusCode, body, resp.Header, tries, err
+		}
+		wait, perr := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if perr != nil || wait < 1 {
+			return resp.StatusCode, body, resp.Header, tries, fmt.Errorf("503 without a Retry-After in seconds: %q", resp.Header.Get("Retry-After"))
+		}
+		select {
+		case <-ctx.Done():
+			return resp.StatusCode, body, resp.Header, tries, fmt.Errorf("still told 503 when the test's deadline came: %w", ctx.Err())
+		case <-time.After(time.Duration(wait) * time.Second):
+		}
+	}
 }

@@ -155,7 +155,7 @@ func TestSlowTFTPAndHTTPOneSecret(t *testing.T) {
 			t.Fatalf("password of one account in the wrong transfer")
 		}
 	}
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		d, err := inv.Device(ctx, mac)
 		if err != nil {
 			return false, err.Error()

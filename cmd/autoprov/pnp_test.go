@@ -62,7 +62,7 @@ func TestPnPEndToEnd(t *testing.T) {
 	buf := make([]byte, 65535)
 	read := func() []byte {
 		t.Helper()
-		phone.SetReadDeadline(time.Now().Add(5 * time.Second))
+		phone.SetReadDeadline(time.Now().Add(30 * time.Second))
 		n, _, err := phone.ReadFrom(buf)
 		if err != nil {
 			t.Fatalf("no answer: %v\n%s", err, s.log.String())
@@ -113,7 +113,7 @@ func TestPnPEndToEnd(t *testing.T) {
 		d.State != "unassigned" || d.Firmware != "25.81.0.10" || d.RemoteIP != "127.0.0.1" || d.UserAgent != "Yealink W52P 25.81.0.10" {
 		t.Errorf("inbox device: %+v", d)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(s.log.String(), "phone accepted the provisioning URL") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the server did not see the 200 OK to its NOTIFY:\n%s", s.log.String())
@@ -158,7 +158,7 @@ func TestPnPSnomGetsFileURL(t *testing.T) {
 	}
 	buf := make([]byte, 65535)
 	for i := 0; i < 2; i++ {
-		phone.SetReadDeadline(time.Now().Add(5 * time.Second))
+		phone.SetReadDeadline(time.Now().Add(30 * time.Second))
 		n, _, err := phone.ReadFrom(buf)
 		if err != nil {
 			t.Fatalf("no answer: %v\n%s", err, s.log.String())

@@ -222,7 +222,7 @@ func sniffServer(t *testing.T) {
 // on ph0.
 func sniffPhone(t *testing.T) {
 	var ifi *net.Interface
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		var err error
 		ifi, err = net.InterfaceByName("ph0")
 		if err == nil && ifi.Flags&net.FlagRunning != 0 {

@@ -105,10 +105,10 @@ func (c *TFTP) Recv(t testing.TB, d time.Duration) (uint16, []byte) {
 	return op, payload
 }
 
-// Data waits (5 s) for DATA block and returns its payload.
+// Data waits (up to 30 s) for DATA block and returns its payload.
 func (c *TFTP) Data(t testing.TB, block uint16) []byte {
 	t.Helper()
-	op, p := c.Recv(t, 5*time.Second)
+	op, p := c.Recv(t, 30*time.Second)
 	if op != OpDATA || len(p) < 2 || binary.BigEndian.Uint16(p) != block {
 		t.Fatalf("want DATA %d, got opcode %d %q", block, op, p[:min(len(p), 64)])
 	}

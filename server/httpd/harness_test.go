@@ -247,7 +247,7 @@ func (e *env) device(mac string) device {
 // last byte, so the API may show the old state for a moment.
 func (e *env) settled(mac, state string) device {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		d := e.device(mac)
 		if d.Disclosure.State == state || time.Now().After(deadline) {
@@ -258,10 +258,10 @@ func (e *env) settled(mac, state string) device {
 }
 
 // completed returns the device once the end of its consuming transfer is
-// recorded (disclosure.complete not null), or as it is after 5 s.
+// recorded (disclosure.complete not null), or as it is after 30 s.
 func (e *env) completed(mac string) device {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		d := e.device(mac)
 		if d.Disclosure.Complete != nil || time.Now().After(deadline) {

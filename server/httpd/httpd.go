@@ -133,7 +133,8 @@ type Config struct {
 	// connections are closed.
 	ShutdownGrace time.Duration
 	// ProvideTimeout bounds the core's work for one phone request (default
-	// 10 s): a hung database answers the phone 404 instead of holding it.
+	// 10 s): a slow or hung database answers the phone 503 with
+	// Retry-After instead of holding it.
 	ProvideTimeout time.Duration
 }
 

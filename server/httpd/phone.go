@@ -47,14 +47,21 @@ func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
 	return req, true
 }
 
+// busyRetryAfter is the Retry-After of a phone request the core had no
+// time for, in seconds.
+const busyRetryAfter = "5"
+
 // maxAuthorization bounds the Authorization header passed to the core;
 // a longer one counts as none.
 const maxAuthorization = 4096
 
 // provide asks the core and answers its refusals: 403 for a POST no
 // driver takes, 401 with the core's challenges where a per-device file
-// needs the phone's credential (provision.AuthRequiredError), 404 for
-// every other miss. The core has logged why.
+// needs the phone's credential (provision.AuthRequiredError), 503 with
+// Retry-After when the core ran out of its time (a slow or hung
+// database: the file may well exist, so the phone is told to come back,
+// not that there is none), 404 for every other miss. The core has logged
+// why.
 func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result, bool) {
 	// The result outlives this call (the body is written after it), so
 	// the timeout bounds the core's work, not the transfer.
@@ -65,6 +72,15 @@ func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result
 	switch {
 	case err == nil:
 		return res, true
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && c.Request.Context().Err() == nil:
+		// Whatever the core made of it (a miss, a failed read), it did
+		// not have its time: nothing was disclosed (a claim commits only
+		// when the body starts to leave).
+		s.log.Warn("phone request timed out; answered 503", "path", req.Path, "remote", req.RemoteAddr,
+			"timeout", s.cfg.ProvideTimeout, "err", err)
+		c.Header("Retry-After", busyRetryAfter)
+		c.Header("Cache-Control", "no-store")
+		c.String(http.StatusServiceUnavailable, "busy, retry later\n")
 	case errors.As(err, &auth):
 		// The same answer for an unknown MAC as for a device whose
 		// credential is missing or wrong: only the nonce differs.

@@ -71,7 +71,8 @@ func TestShutdownCancelsHungRequestsAfterGrace(t *testing.T) {
 }
 
 // The provide timeout bounds a phone request on a hung database: the
-// phone gets 404 when it runs out, not a connection held forever.
+// phone gets 503 with Retry-After when it runs out (come back: the file
+// may exist), not a connection held forever, nor a 404.
 func TestProvideTimeoutBoundsAHungStore(t *testing.T) {
 	h := &hungPhones{started: make(chan struct{}), ended: make(chan error, 1)}
 	srv, err := httpd.New(httpd.Config{Phones: h, Log: slog.New(slog.DiscardHandler), ProvideTimeout: 100 * time.Millisecond})
@@ -80,8 +81,8 @@ func TestProvideTimeoutBoundsAHungStore(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/prov/y000000000000.boot", nil))
-	if rec.Code != http.StatusNotFound {
-		t.Fatalf("status %d, want 404", rec.Code)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
 	}
 	if err := <-h.ended; !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("the request's context ended with %v, want its deadline", err)

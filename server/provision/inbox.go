@@ -118,7 +118,8 @@ type DeviceCounter interface {
 // InboxStats are the inbox's bounds and what they refused since start.
 type InboxStats struct {
 	// Unassigned is the cached count of unassigned devices (at most
-	// inboxRefresh old, plus the ones recorded since).
+	// inboxRefresh old, plus the ones recorded or being recorded since;
+	// one recorded while it was read may count twice until the next read).
 	Unassigned int
 	// Cap is the inbox_cap in force.
 	Cap int
@@ -148,8 +149,17 @@ type inbox struct {
 
 	refreshMu   sync.Mutex
 	refreshedAt atomic.Int64 // unix nanoseconds of the last refresh; 0: never
-	count       atomic.Int64
-	capacity    atomic.Int64
+
+	// mu guards the count of places taken and the admissions in flight
+	// (admitted, their store write not yet done). A refresh cannot tell
+	// whether the COUNT it read saw the writes in flight meanwhile, so it
+	// counts each of them as taken; done gives back what was not created.
+	mu       sync.Mutex
+	count    int64 // unassigned devices stored, and admissions in flight
+	capacity int64
+	inflight int64  // admissions whose store write is not done
+	admitted uint64 // admissions since start (to learn those a refresh overlapped)
+	released uint64 // admissions since start that created nothing
 
 	droppedRate, droppedFull, refusedMAC atomic.Uint64
 }
@@ -202,6 +212,14 @@ func (b *inbox) refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("inbox cap: %w", err)
 	}
+	// The COUNT may or may not see the admissions in flight while it
+	// runs (those in flight before it, and those admitted during it): each
+	// counts as a place taken, so the cap holds whichever way the store
+	// ordered them; those that created nothing meanwhile are given back
+	// (a device counted twice is given back at the next refresh).
+	b.mu.Lock()
+	inflight, admitted, released := b.inflight, b.admitted, b.released
+	b.mu.Unlock()
 	n, err := b.counter.CountDevices(ctx, autoprov.DeviceFilter{State: autoprov.StateUnassigned})
 	if err != nil {
 		return fmt.Errorf("inbox size: %w", err)
@@ -210,21 +228,44 @@ func (b *inbox) refresh(ctx context.Context) error {
 	if c <= 0 {
 		c = autoprov.DefaultInboxCap
 	}
-	b.capacity.Store(int64(c))
-	b.count.Store(int64(n))
+	b.mu.Lock()
+	b.capacity = int64(c)
+	b.count = int64(n) + inflight + int64(b.admitted-admitted) - int64(b.released-released)
+	b.mu.Unlock()
 	b.refreshedAt.Store(max(now.UnixNano(), 1))
 	return nil
+}
+
+// full tells whether every place in the inbox is taken.
+func (b *inbox) full() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.count >= b.capacity
+}
+
+// take takes a place in the inbox for an admission, if one is left.
+func (b *inbox) take() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.count >= b.capacity {
+		return false
+	}
+	b.count++
+	b.inflight++
+	b.admitted++
+	return true
 }
 
 // admit decides, in memory, whether a MAC the inventory does not know may
 // become a new unassigned device; a refusal is counted and logged (once a
 // minute per reason). An admitted sighting holds a place in the count:
-// the caller gives it back (release) when the store created nothing.
+// the caller says when its store write is done (done), which gives the
+// place back when the store created nothing.
 func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, src source) (bool, error) {
 	if err := b.refresh(ctx); err != nil {
 		return false, err
 	}
-	if b.count.Load() < b.capacity.Load() {
+	if !b.full() {
 		// The source's own bucket first: a flood from one source is
 		// stopped there and takes nothing from the DHCP total.
 		perSource := b.perSource
@@ -241,23 +282,27 @@ func (b *inbox) admit(ctx context.Context, v autoprov.Sighting, src source) (boo
 			b.dropped("dhcp", v, src, n, "dhcp_per_minute", int64(b.dhcpRate))
 			return false, nil
 		}
-		for {
-			c := b.count.Load()
-			if c >= b.capacity.Load() {
-				break
-			}
-			if b.count.CompareAndSwap(c, c+1) {
-				return true, nil
-			}
+		if b.take() {
+			return true, nil
 		}
 	}
 	n := b.droppedFull.Add(1)
-	b.dropped("full", v, src, n, "inbox_cap", b.capacity.Load())
+	b.dropped("full", v, src, n, "inbox_cap", int64(b.stats().Cap))
 	return false, nil
 }
 
-// release gives back the place admit took when nothing was created.
-func (b *inbox) release() { b.count.Add(-1) }
+// done ends an admission once its store write is over: the place it took
+// stays taken when the write created the device, and is given back when
+// it did not (another request created it first, or the write failed).
+func (b *inbox) done(created bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inflight--
+	if !created {
+		b.count--
+		b.released++
+	}
+}
 
 func (b *inbox) dropped(reason string, v autoprov.Sighting, src source, total uint64, limit string, value int64) {
 	if !b.logLimit.Allow("dropped|" + reason) {
@@ -282,7 +327,10 @@ func (b *inbox) badMAC(mac, remote, via string, err error) {
 }
 
 func (b *inbox) stats() InboxStats {
-	return InboxStats{Unassigned: int(b.count.Load()), Cap: int(b.capacity.Load()),
+	b.mu.Lock()
+	count, capacity := b.count, b.capacity
+	b.mu.Unlock()
+	return InboxStats{Unassigned: int(count), Cap: int(capacity),
 		DroppedRateLimited: b.droppedRate.Load(), DroppedFull: b.droppedFull.Load(), RefusedMAC: b.refusedMAC.Load()}
 }
 

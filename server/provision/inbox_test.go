@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -264,5 +266,91 @@ func TestForgedSightingLeavesAdoptedAlone(t *testing.T) {
 	fetchAs(t, c, "805ec0aabb01.cfg", "Yealink SIP-T54W 96.86.0.120 80:5e:c0:aa:bb:01", "805ec0aabb01", credentialIn(t, body), true)
 	if d, _ := c.Device(ctx, "805ec0aabb01"); d.Firmware != "96.86.0.120" || !d.LastSeen.After(*before.LastSeen) {
 		t.Errorf("own per-device fetch not recorded: %+v", d)
+	}
+}
+
+// hookedStore runs a hook before each write of a sighting, to act while
+// an admitted sighting's write is in flight.
+type hookedStore struct {
+	*memStore
+	beforeSeen func(v autoprov.Sighting)
+}
+
+func (h *hookedStore) Seen(ctx context.Context, v autoprov.Sighting) (bool, error) {
+	h.beforeSeen(v)
+	return h.memStore.Seen(ctx, v)
+}
+
+// TestInboxCapHoldsAcrossRefresh: the count is read from the store again
+// while an admitted sighting's write is in flight; the place that
+// sighting took stays taken, so a second new MAC is refused at cap 1.
+func TestInboxCapHoldsAcrossRefresh(t *testing.T) {
+	st := &hookedStore{memStore: newMemStore()}
+	c, clk := newCoreOn(t, st)
+	ctx := context.Background()
+	if _, err := c.PutSettings(ctx, autoprov.SettingsPatch{InboxCap: ptr(1)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	nested := false
+	st.beforeSeen = func(v autoprov.Sighting) {
+		if nested {
+			return
+		}
+		nested = true
+		// The first sighting is admitted, its write not done yet: the
+		// cached count expires and another new MAC comes in.
+		clk.Add(11 * time.Second)
+		if res, err := c.Provide(ctx, yealinkFetch("001565000b02", "192.0.2.2")); err == nil {
+			res.Finish(true)
+		}
+	}
+	res, err := c.Provide(ctx, yealinkFetch("001565000b01", "192.0.2.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Finish(true)
+	if n := unassigned(t, c); n != 1 {
+		t.Errorf("%d unassigned, want the cap 1", n)
+	}
+	if s, _ := c.InboxStats(ctx); s.DroppedFull != 1 || s.Unassigned != 1 {
+		t.Errorf("stats %+v, want 1 dropped as full, 1 unassigned", s)
+	}
+	// The next refresh counts the store: still full.
+	clk.Add(11 * time.Second)
+	if s, _ := c.InboxStats(ctx); s.Unassigned != 1 || s.Cap != 1 {
+		t.Errorf("stats after a refresh %+v, want 1 unassigned", s)
+	}
+}
+
+// TestInboxCapConcurrent: many new MACs at once, while the count keeps
+// being read again from the store (the clock jumps past the refresh at
+// every write), never take the inbox past small caps.
+func TestInboxCapConcurrent(t *testing.T) {
+	for capN := 1; capN <= 5; capN++ {
+		for round := range 10 {
+			st := &hookedStore{memStore: newMemStore()}
+			c, clk := newCoreOn(t, st)
+			ctx := context.Background()
+			if _, err := c.PutSettings(ctx, autoprov.SettingsPatch{InboxCap: ptr(capN)}, "test"); err != nil {
+				t.Fatal(err)
+			}
+			st.beforeSeen = func(autoprov.Sighting) {
+				clk.Add(11 * time.Second)
+				runtime.Gosched()
+			}
+			var wg sync.WaitGroup
+			for i := range 32 {
+				wg.Go(func() {
+					// Two requests per MAC: one of them finds it created by the other.
+					if res, err := c.Provide(ctx, yealinkFetch(fmt.Sprintf("0015650c%02x%02x", round, i/2), fmt.Sprintf("192.0.2.%d", i))); err == nil {
+						res.Finish(true)
+					}
+				})
+			}
+			wg.Wait()
+			if n := unassigned(t, c); n > capN || n == 0 {
+				t.Fatalf("cap %d, round %d: %d unassigned, want at most the cap (and some)", capN, round, n)
+			}
+		}
 	}
 }

@@ -312,9 +312,7 @@ func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Re
 	}
 	v = bounded(v)
 	created, err := p.sightings.Seen(ctx, v)
-	if !created {
-		p.inbox.release()
-	}
+	p.inbox.done(created)
 	if err != nil {
 		return nil, foundNew, fmt.Errorf("record sighting: %w", err)
 	}

@@ -127,7 +127,7 @@ func multicastRoundTrip(t *testing.T) {
 	}
 	read := func() (*message, *net.UDPAddr) {
 		t.Helper()
-		phone.SetReadDeadline(time.Now().Add(5 * time.Second))
+		phone.SetReadDeadline(time.Now().Add(30 * time.Second))
 		n, from, err := phone.ReadFromUDP(buf)
 		if err != nil {
 			t.Fatalf("no answer: %v", err)
@@ -158,7 +158,7 @@ func multicastRoundTrip(t *testing.T) {
 	if _, err := phone.WriteTo([]byte(answer), &net.UDPAddr{IP: net.ParseIP(v.host), Port: v.port}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), "phone accepted the provisioning URL") {
 		if time.Now().After(deadline) {
 			t.Fatal("the server did not see the 200 OK to its NOTIFY")

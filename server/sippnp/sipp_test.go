@@ -104,7 +104,7 @@ func TestSIPp(t *testing.T) {
 		calls[0].RemoteAddr != "127.0.0.1" || calls[0].Transport != "sip" {
 		t.Errorf("recorded %+v", calls)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), "phone accepted the provisioning URL") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the server did not see sipp's 200 OK to the NOTIFY:\n%s", logs.String())

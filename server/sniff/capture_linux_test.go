@@ -116,7 +116,7 @@ func liveSniffer(t *testing.T, iface string) {
 	fmt.Println(readyMsg)
 
 	want := []vendors.Request{yealinkT54WLease, snomD785Lease, gigasetN870Lease}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(rec.calls()) < len(want) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -148,7 +148,7 @@ func liveSniffer(t *testing.T, iface string) {
 // (and a SIP datagram the kernel filter drops) out of iface.
 func livePhone(t *testing.T, iface string) {
 	var ifi *net.Interface
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		var err error
 		ifi, err = net.InterfaceByName(iface)
 		if err == nil && ifi.Flags&net.FlagRunning != 0 {

@@ -75,7 +75,7 @@ func TestSpoofedDHCPFloodNetns(t *testing.T) {
 	// The sender, a raw packet socket in nsP, once the pair has a carrier.
 	var fd, ifindex int
 	netnstest.Do(t, nsP, func() error {
-		for deadline := time.Now().Add(10 * time.Second); ; {
+		for deadline := time.Now().Add(30 * time.Second); ; {
 			ifi, err := net.InterfaceByName("fp0")
 			if err == nil && ifi.Flags&net.FlagRunning != 0 {
 				ifindex = ifi.Index

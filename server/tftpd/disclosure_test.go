@@ -108,11 +108,11 @@ func TestNoAckGetsTheSecretOnce(t *testing.T) {
 
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("sec.cfg", "octet"))
-	op, payload := c.Recv(t, time.Second)
+	op, payload := c.Recv(t, waitLong)
 	if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 1 || !bytes.HasPrefix(payload[2:], []byte(secretMark)) {
 		t.Fatalf("want DATA 1 with the secret, got op %d", op)
 	}
-	end := w.waitEnd(t, 3*time.Second)
+	end := w.waitEnd(t, waitLong)
 	if !end.sent || end.err == nil {
 		t.Fatalf("End(sent=%v, %v), want sent and an error", end.sent, end.err)
 	}
@@ -136,20 +136,20 @@ func TestDropAfterFirstBlock(t *testing.T) {
 
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("sec.cfg", "octet", "blksize", "512", "tsize", "0"))
-	if op, payload := c.Recv(t, time.Second); op != looptest.OpOACK || parseOptions(payload)["tsize"] != strconv.Itoa(len(w.secret)) {
+	if op, payload := c.Recv(t, waitLong); op != looptest.OpOACK || parseOptions(payload)["tsize"] != strconv.Itoa(len(w.secret)) {
 		t.Fatalf("want OACK with tsize %d, got op %d %q", len(w.secret), op, payload)
 	}
 	c.Send(t, looptest.ACK(0))
-	op, payload := c.Recv(t, time.Second)
+	op, payload := c.Recv(t, waitLong)
 	if op != looptest.OpDATA || !bytes.HasPrefix(payload[2:], []byte(secretMark)) {
 		t.Fatalf("want DATA 1 with the secret, got op %d", op)
 	}
 	c.Send(t, looptest.ACK(1))
-	if op, payload := c.Recv(t, time.Second); op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 2 {
+	if op, payload := c.Recv(t, waitLong); op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 2 {
 		t.Fatalf("want DATA 2, got op %d", op)
 	}
 	// Gone.
-	end := w.waitEnd(t, 3*time.Second)
+	end := w.waitEnd(t, waitLong)
 	if !end.sent || end.err == nil {
 		t.Fatalf("End(sent=%v, %v), want sent and an error", end.sent, end.err)
 	}
@@ -172,14 +172,14 @@ func TestOACKNeverAcknowledged(t *testing.T) {
 	ts := startProvider(t, w, nil, fastOpts...)
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("sec.cfg", "octet", "tsize", "0"))
-	op, payload := c.Recv(t, time.Second)
+	op, payload := c.Recv(t, waitLong)
 	if op != looptest.OpOACK {
 		t.Fatalf("op %d, want OACK", op)
 	}
 	if got := parseOptions(payload)["tsize"]; got != strconv.Itoa(len(w.secret)) {
 		t.Fatalf("tsize %q, want %d", got, len(w.secret))
 	}
-	end := w.waitEnd(t, 3*time.Second)
+	end := w.waitEnd(t, waitLong)
 	if !end.sent || end.err == nil {
 		t.Fatalf("End(sent=%v, %v); want sent and incomplete: the OACK told the secret file's size", end.sent, end.err)
 	}
@@ -201,11 +201,11 @@ func TestOACKWithdrawnSendsNothing(t *testing.T) {
 	ts := startProvider(t, w, nil, fastOpts...)
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("sec.cfg", "octet", "tsize", "0"))
-	op, payload, err := c.TryRecv(time.Second)
+	op, payload, err := c.TryRecv(waitLong)
 	if err != nil || op != looptest.OpERROR || bytes.Contains(payload, []byte("claim")) {
 		t.Fatalf("op %d %q %v; want a bare ERROR", op, payload, err)
 	}
-	if end := w.waitEnd(t, 2*time.Second); end.sent {
+	if end := w.waitEnd(t, waitLong); end.sent {
 		t.Error("End says bytes were sent")
 	}
 }
@@ -218,11 +218,11 @@ func TestClaimLostSendsNoBlock(t *testing.T) {
 	ts := startProvider(t, w, nil, fastOpts...)
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("sec.cfg", "octet"))
-	op, payload, err := c.TryRecv(time.Second)
+	op, payload, err := c.TryRecv(waitLong)
 	if err != nil || op != looptest.OpERROR || !strings.Contains(string(payload), "not available") || bytes.Contains(payload, []byte("claim")) {
 		t.Fatalf("op %d %q %v; want a bare ERROR not available", op, payload, err)
 	}
-	if end := w.waitEnd(t, 2*time.Second); end.sent {
+	if end := w.waitEnd(t, waitLong); end.sent {
 		t.Error("End says bytes were sent")
 	}
 	if !strings.Contains(ts.log.String(), "refused=") {
@@ -236,14 +236,14 @@ func TestClaimLostSendsNoBlock(t *testing.T) {
 func TestSlowTransferOutlivesTheLease(t *testing.T) {
 	w := newWindow(200)
 	w.lease = 100 * time.Millisecond
-	ts := startProvider(t, w, nil, WithTimeout(time.Second), WithRetries(3))
+	ts := startProvider(t, w, nil, WithTimeout(5*time.Second), WithRetries(3)) // no retransmission on a loaded machine
 
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("sec.cfg", "octet"))
 	var got []byte
 	begin := time.Now()
 	for block := uint16(1); ; block++ {
-		op, payload := c.Recv(t, 2*time.Second)
+		op, payload := c.Recv(t, waitLong)
 		if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != block {
 			t.Fatalf("want DATA %d, got op %d", block, op)
 		}
@@ -270,7 +270,7 @@ func TestSlowTransferOutlivesTheLease(t *testing.T) {
 	if d := time.Since(begin); d < 2*w.lease {
 		t.Fatalf("the transfer took %v, not longer than the lease %v", d, w.lease)
 	}
-	if end := w.waitEnd(t, 2*time.Second); !end.sent || end.err != nil {
+	if end := w.waitEnd(t, waitLong); !end.sent || end.err != nil {
 		t.Errorf("End(sent=%v, %v), want a complete transfer", end.sent, end.err)
 	}
 	if _, sent := w.state(); sent != 1 {

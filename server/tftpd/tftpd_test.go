@@ -126,8 +126,15 @@ type testServer struct {
 	done   chan error
 }
 
-// fastOpts make an abandoned transfer end in about half a second.
-var fastOpts = []Option{WithTimeout(150 * time.Millisecond), WithRetries(2)}
+// fastOpts make an abandoned transfer end in about three seconds: short
+// for a test, yet a client the loaded machine holds up for a second is
+// not taken for one that went away.
+var fastOpts = []Option{WithTimeout(time.Second), WithRetries(2)}
+
+// waitLong bounds a wait for what must happen (a packet, a Finish, Serve
+// returning): generous, since a loaded machine may be slow; it is only
+// reached when the awaited thing never comes.
+const waitLong = 30 * time.Second
 
 func start(t *testing.T, f *fakeProvider, opts ...Option) *testServer {
 	t.Helper()
@@ -259,7 +266,7 @@ func TestFetchPinClient(t *testing.T) {
 			if n, ok := it.Size(); !ok || n != int64(len(tc.body)) {
 				t.Errorf("tsize = %d, %v; want %d", n, ok, len(tc.body))
 			}
-			if c := f.waitFinish(t, 2*time.Second); c != (finishCall{tc.path, true}) {
+			if c := f.waitFinish(t, waitLong); c != (finishCall{tc.path, true}) {
 				t.Errorf("Finish = %+v, want {%s true}", c, tc.path)
 			}
 			reqs := f.requests()
@@ -283,7 +290,7 @@ func TestOptionsNegotiated(t *testing.T) {
 
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("a.cfg", "octet", "blksize", "1428", "tsize", "0"))
-	op, payload := c.Recv(t, time.Second)
+	op, payload := c.Recv(t, waitLong)
 	if op != looptest.OpOACK {
 		t.Fatalf("opcode %d, want OACK; payload %q", op, payload)
 	}
@@ -294,7 +301,7 @@ func TestOptionsNegotiated(t *testing.T) {
 	c.Send(t, looptest.ACK(0))
 	var got []byte
 	for block := uint16(1); ; block++ {
-		op, payload := c.Recv(t, time.Second)
+		op, payload := c.Recv(t, waitLong)
 		if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != block {
 			t.Fatalf("want DATA %d, got op %d %x", block, op, payload[:min(len(payload), 2)])
 		}
@@ -308,7 +315,7 @@ func TestOptionsNegotiated(t *testing.T) {
 	if !bytes.Equal(got, body) {
 		t.Fatalf("got %d bytes, want %d identical", len(got), len(body))
 	}
-	if c := f.waitFinish(t, 2*time.Second); c != (finishCall{"a.cfg", true}) {
+	if c := f.waitFinish(t, waitLong); c != (finishCall{"a.cfg", true}) {
 		t.Errorf("Finish = %+v", c)
 	}
 }
@@ -333,7 +340,7 @@ func TestFetchTFTPHPA(t *testing.T) {
 		if !bytes.Equal(got, body) {
 			t.Fatalf("tftp get %s: got %d bytes, want %d identical; output %s", name, len(got), len(body), out)
 		}
-		if c := f.waitFinish(t, 2*time.Second); c != (finishCall{"SEP001122334455.cnf.xml", true}) {
+		if c := f.waitFinish(t, waitLong); c != (finishCall{"SEP001122334455.cnf.xml", true}) {
 			t.Errorf("Finish = %+v", c)
 		}
 	}
@@ -449,16 +456,14 @@ func TestWriteRefused(t *testing.T) {
 	ts := start(t, f)
 
 	c := pinClient(t, ts.addr)
-	startAt := time.Now()
 	rf, err := c.Send("a.cfg", "octet")
 	if err == nil {
 		_, err = rf.ReadFrom(strings.NewReader("evil config"))
 	}
+	// Refused at once, with an error: a WRQ left unanswered would end in
+	// the client's timeout instead.
 	if err == nil || !strings.Contains(err.Error(), "access violation") {
 		t.Errorf("pin/tftp Send: err %v, want access violation", err)
-	}
-	if d := time.Since(startAt); d > 500*time.Millisecond {
-		t.Errorf("WRQ refused after %v, want at once", d)
 	}
 
 	if bin := tftpHPAOptional(t); bin != "" {
@@ -466,13 +471,9 @@ func TestWriteRefused(t *testing.T) {
 		if err := os.WriteFile(local, []byte("evil config"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		startAt := time.Now()
 		out, _ := exec.Command(bin, "127.0.0.1", ts.port, "-m", "binary", "-c", "put", local, "a.cfg").CombinedOutput()
 		if !strings.Contains(string(out), "access violation") {
 			t.Errorf("tftp put: output %q, want an access violation error", out)
-		}
-		if d := time.Since(startAt); d > 2*time.Second {
-			t.Errorf("tftp put refused after %v, want at once", d)
 		}
 	} else {
 		t.Log("tftp-hpa client not installed: put not tested")
@@ -504,26 +505,26 @@ func tftpHPAOptional(t *testing.T) string {
 	return "/usr/bin/tftp"
 }
 
-// TestAbandonedTransfer: a phone that takes block 1 and never ACKs ends
-// the transfer within (retries+1)*timeout with Finish(false).
+// TestAbandonedTransfer: a phone that takes block 1 and never ACKs gets
+// block 1 again, then the server gives up (after (retries+1)*timeout)
+// with Finish(false).
 func TestAbandonedTransfer(t *testing.T) {
 	f := newFake(map[string][]byte{"big.cfg": randomBody(4000)})
 	start := start(t, f, fastOpts...)
 
 	c := looptest.DialTFTP(t, start.addr)
-	begin := time.Now()
 	c.Send(t, looptest.RRQ("big.cfg", "octet"))
-	op, payload := c.Recv(t, time.Second)
+	op, payload := c.Recv(t, waitLong)
 	if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != 1 || len(payload) != 2+512 {
 		t.Fatalf("want DATA 1 of 512 bytes, got op %d len %d", op, len(payload))
 	}
 	// Never ACK. The server sends block 1 again, then gives up.
-	call := f.waitFinish(t, 3*time.Second)
+	if op, again := c.Recv(t, waitLong); op != looptest.OpDATA || binary.BigEndian.Uint16(again) != 1 {
+		t.Fatalf("want DATA 1 again (the retransmission), got op %d", op)
+	}
+	call := f.waitFinish(t, waitLong)
 	if call != (finishCall{"big.cfg", false}) {
 		t.Errorf("Finish = %+v, want {big.cfg false}", call)
-	}
-	if d := time.Since(begin); d > 2*time.Second {
-		t.Errorf("abandoned transfer ended after %v", d)
 	}
 	if !strings.Contains(start.log.String(), "ok=false") {
 		t.Errorf("failed transfer not logged:\n%s", start.log.String())
@@ -566,7 +567,7 @@ func TestConcurrentFetches(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for range 50 {
-		c := f.waitFinish(t, 2*time.Second)
+		c := f.waitFinish(t, waitLong)
 		if !c.Delivered {
 			t.Errorf("Finish(false) for %s", c.Path)
 		}
@@ -582,13 +583,15 @@ func TestConcurrentFetches(t *testing.T) {
 func TestShutdownLetsTransferFinish(t *testing.T) {
 	body := randomBody(512*8 + 100) // 9 blocks
 	f := newFake(map[string][]byte{"slow.cfg": body})
-	ts := start(t, f, WithTimeout(time.Second), WithRetries(2))
+	// A timeout no stall of the loaded machine reaches: a retransmitted
+	// block would not be the next one.
+	ts := start(t, f, WithTimeout(5*time.Second), WithRetries(2))
 
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("slow.cfg", "octet"))
 	var got []byte
 	for block := uint16(1); ; block++ {
-		op, payload := c.Recv(t, 2*time.Second)
+		op, payload := c.Recv(t, waitLong)
 		if op != looptest.OpDATA || binary.BigEndian.Uint16(payload) != block {
 			t.Fatalf("want DATA %d, got op %d", block, op)
 		}
@@ -617,7 +620,7 @@ func TestShutdownLetsTransferFinish(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Serve: %v", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(waitLong):
 		t.Fatal("Serve did not return after the transfer finished")
 	}
 	if calls := f.finishCalls(); len(calls) != 1 || calls[0] != (finishCall{"slow.cfg", true}) {
@@ -639,19 +642,15 @@ func TestShutdownStalledTransfer(t *testing.T) {
 	ts := start(t, f, fastOpts...)
 	c := looptest.DialTFTP(t, ts.addr)
 	c.Send(t, looptest.RRQ("big.cfg", "octet"))
-	if op, _ := c.Recv(t, time.Second); op != looptest.OpDATA {
+	if op, _ := c.Recv(t, waitLong); op != looptest.OpDATA {
 		t.Fatalf("op %d, want DATA", op)
 	}
-	begin := time.Now()
 	ts.cancel()
 	select {
 	case err := <-ts.done:
 		ts.done <- err
-	case <-time.After(3 * time.Second):
+	case <-time.After(waitLong):
 		t.Fatal("Serve did not return")
-	}
-	if d := time.Since(begin); d > 2*time.Second {
-		t.Errorf("Serve returned after %v", d)
 	}
 	if calls := f.finishCalls(); len(calls) != 1 || calls[0].Delivered {
 		t.Errorf("Finish calls %+v, want one with delivered=false", calls)
@@ -793,7 +792,7 @@ func TestServeCancelledBeforeStart(t *testing.T) {
 		if err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(waitLong):
 		t.Fatal("Serve did not return")
 	}
 }
