@@ -300,8 +300,8 @@ func TestRedirectRules(t *testing.T) {
 		Match  []string
 		Target string
 	}
-	s.must(201, "POST", "/api/v1/redirect-rules", map[string]any{"match": []string{"80:5e:c0:aa", "00:04:13:11:22:33"}, "target": "https://other.example.com/prov"}, &rule)
-	if rule.Target != "https://other.example.com/prov/" || len(rule.Match) != 2 || rule.Match[0] != "805ec0aa" {
+	s.must(201, "POST", "/api/v1/redirect-rules", map[string]any{"match": []string{"80:5e:c0:aa", "00:04:13:11:22:33", "00:56:2b:04"}, "target": "https://other.example.com/prov"}, &rule)
+	if rule.Target != "https://other.example.com/prov/" || len(rule.Match) != 3 || rule.Match[0] != "805ec0aa" {
 		t.Fatalf("rule = %+v", rule)
 	}
 	code, body, _ := s.get("/prov/805ec0aabb09.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:09")
@@ -311,6 +311,10 @@ func TestRedirectRules(t *testing.T) {
 	code, body, _ = s.get("/prov/000413112233.xml", "")
 	if code != 200 || !strings.Contains(string(body), "<setting_server perm=\"RW\">https://other.example.com/prov/</setting_server>") {
 		t.Fatalf("matched Snom phone: %d %q", code, body)
+	}
+	code, body, _ = s.get("/prov/Cisco/CP-8851-3PCC/00562b0429da.cfg", "Cisco-CP-8851-3PCC/12.0.1 (00562b0429da)")
+	if code != 200 || !strings.Contains(string(body), `<Profile_Rule ua="na">https://other.example.com/prov/$MA.xml</Profile_Rule>`) {
+		t.Fatalf("matched Cisco phone: %d %q", code, body)
 	}
 	// Outside the rule: the unknown-MAC answer, and the normal common file.
 	if code, _, _ := s.get("/prov/805ec0cc0001.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:cc:00:01"); code != 401 {

@@ -624,3 +624,29 @@ func TestUpgradeRule(t *testing.T) {
 		t.Error("12.0.1 taken for 12.0.7")
 	}
 }
+
+// TestRedirect: the bootstrap and the per-device names get a profile whose
+// Profile_Rule is the target's $MA.xml; an unknown name or a target a rule
+// cannot carry gets none.
+func TestRedirect(t *testing.T) {
+	d := newDriver(t)
+	for _, name := range []string{"8851-3PCC.xml", "Cisco/CP-8851-3PCC/00562b0429da.cfg", "00562b0429da.xml"} {
+		f, ok := d.Redirect(name, "https://other.example.com/prov/")
+		if !ok {
+			t.Fatalf("%s: no redirect", name)
+		}
+		p := params(t, string(f.Body))
+		if p["Profile_Rule"] != "https://other.example.com/prov/$MA.xml" || p["Profile_Rule_B"] != "" || p["Resync_On_Reset"] != "Yes" {
+			t.Errorf("%s: %v", name, p)
+		}
+		if strings.Contains(string(f.Body), "Password") || strings.Contains(string(f.Body), "User_ID") {
+			t.Errorf("%s carries an account:\n%s", name, f.Body)
+		}
+	}
+	if _, ok := d.Redirect("readme.txt", "https://other.example.com/prov/"); ok {
+		t.Error("an unknown file got a redirect")
+	}
+	if _, ok := d.Redirect("00562b0429da.xml", "https://other.example.com/a b/"); ok {
+		t.Error("a target with a space got a redirect")
+	}
+}
