@@ -257,7 +257,6 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("database (--db): %w", err)
 	}
-	logSealing(ctx, log, st, keys)
 
 	// The phone side reads through the cache (server/phonecache), which
 	// follows the store's change log; sightings are written in batches.
@@ -309,6 +308,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	g.Go(func() error { return sweep(gctx, inventory, log) })
 	g.Go(func() error { cache.Watch(gctx); return nil })
+	// Counting the sealed secrets per key reads every secret column: off
+	// the start path, while the edges already serve.
+	g.Go(func() error { logSealing(gctx, log, st, keys); return nil })
 	// The queue is written once more after the edges stopped (Run's last
 	// flush), before the database is closed.
 	sctx, stopSightings := context.WithCancel(context.WithoutCancel(ctx))
