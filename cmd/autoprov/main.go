@@ -265,7 +265,6 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("database (--db): %w", err)
 	}
-	logSealing(ctx, log, st, keys)
 
 	redir, err := newRedirects(c, st, log)
 	if err != nil {
@@ -323,6 +322,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	g.Go(func() error { return sweep(gctx, inventory, log) })
 	g.Go(func() error { cache.Watch(gctx); return nil })
 	g.Go(func() error { return redir.Run(gctx) })
+	// Counting the sealed secrets per key reads every secret column: off
+	// the start path, while the edges already serve.
+	g.Go(func() error { logSealing(gctx, log, st, keys); return nil })
 	// The queue is written once more after the edges stopped (Run's last
 	// flush), before the database is closed.
 	sctx, stopSightings := context.WithCancel(context.WithoutCancel(ctx))

@@ -76,7 +76,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 
 	// The rows' keys, and every extension they name.
 	exts := make([]string, len(in.Accounts))
-	names := []string{}
+	names := make([]string, 0, len(in.Accounts)+len(in.Devices))
 	for i, a := range in.Accounts {
 		if a.Extension != nil {
 			exts[i] = strings.TrimSpace(*a.Extension)
@@ -111,7 +111,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 
 	// What is stored: read once. The devices first, as the accounts and
 	// keys they keep name accounts too.
-	present := []string{}
+	present := make([]string, 0, len(macs))
 	for _, m := range macs {
 		if m != "" {
 			present = append(present, m)
@@ -155,7 +155,8 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 	}
 
 	// Accounts: each row alone, then duplicates.
-	w := autoprov.BulkWrite{Window: window, At: s.now(), Actor: actor}
+	w := autoprov.BulkWrite{Window: window, At: s.now(), Actor: actor, Accounts: make([]autoprov.AccountWrite, 0, len(in.Accounts)),
+		Devices: make([]autoprov.DeviceWrite, 0, len(in.Devices)), Audit: make([]autoprov.AuditEvent, 0, len(in.Accounts))}
 	var credsChanged []string
 	firstExt := map[string]int{}
 	for i, in := range in.Accounts {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
@@ -20,17 +21,25 @@ import (
 // stay under SQLite's 32,766 bound parameters (PostgreSQL: 65,535).
 const bulkChunk = 500
 
-// insertRows is how many rows one INSERT of insertAll carries: at most
-// 31 columns (devices), so 200 rows bind 6,200 parameters.
-const insertRows = 200
+// insertRows and insertParams bound the rows one INSERT of insertAll
+// carries and the parameters it binds (SQLite takes at most 32,766,
+// PostgreSQL 65,535). Longer statements save nothing: a statement of
+// thousands of rows takes SQLite longer to prepare than it saves.
+const (
+	insertRows   = 500
+	insertParams = 30_000
+)
 
 // insertAll inserts rows (of one row type of rows.go) with multi-row
-// INSERTs of up to insertRows rows, each statement shape prepared once on
-// tx's connection. The columns and their values are what GORM's Create
-// writes (serializers included), without the auto-increment id and
-// without RETURNING: GORM's CreateInBatches re-reads every row and
+// INSERTs of up to insertRows rows, each statement shape
+// prepared once on tx's connection. The columns and their values are what
+// GORM's Create writes (serializers included), without the auto-increment
+// id and without RETURNING: GORM's CreateInBatches re-reads every row and
 // re-parses every batch, which made it most of a bulk change's time.
-// CreatedAt and UpdatedAt are written as given.
+// CreatedAt and UpdatedAt are written as given. A column with the same
+// value in every row (times of the change, states, empty fields) is bound
+// once per statement, as a numbered parameter every row names (?1 on
+// SQLite, $1 on PostgreSQL): binding is a good part of the cost.
 func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 	if len(rows) == 0 {
 		return nil
@@ -40,13 +49,36 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 		return err
 	}
 	var fields []*schema.Field
-	var cols []string
 	for _, f := range stmt.Schema.Fields {
-		if f.DBName == "" || f.PrimaryKey && f.AutoIncrement {
-			continue
+		if f.DBName != "" && !(f.PrimaryKey && f.AutoIncrement) {
+			fields = append(fields, f)
 		}
-		fields = append(fields, f)
+	}
+	// The columns whose value is the same in every row come first.
+	first := reflect.ValueOf(&rows[0]).Elem()
+	var consts []any
+	var constFields, varying []*schema.Field
+	for _, f := range fields {
+		v, _ := f.ValueOf(ctx, first)
+		same := true
+		for i := 1; i < len(rows) && same; i++ {
+			w, _ := f.ValueOf(ctx, reflect.ValueOf(&rows[i]).Elem())
+			same = sameValue(v, w)
+		}
+		if same {
+			consts = append(consts, v)
+			constFields = append(constFields, f)
+		} else {
+			varying = append(varying, f)
+		}
+	}
+	var cols []string
+	for _, f := range append(constFields, varying...) {
 		cols = append(cols, stmt.Quote(f.DBName))
+	}
+	perStmt := min(len(rows), insertRows)
+	if len(varying) > 0 {
+		perStmt = min(perStmt, (insertParams-len(consts))/len(varying))
 	}
 	postgres := tx.Dialector.Name() == "postgres"
 	prepared := map[int]*sql.Stmt{} // by rows per statement
@@ -55,23 +87,32 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 			st.Close()
 		}
 	}()
+	// Every row names the constants' parameters 1..len(consts), then binds
+	// its own. SQLite: the constants as ?1.. (each row's first ones, so
+	// they are numbered before any plain ?), the others as plain ?: a
+	// statement with many ?NNN takes SQLite quadratic time to prepare.
 	sqlOf := func(n int) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + stmt.Quote(stmt.Schema.Table) + " (" + strings.Join(cols, ",") + ") VALUES ")
-		p := 0
+		p := len(consts)
 		for i := range n {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteByte('(')
-			for j := range fields {
+			for j := range cols {
 				if j > 0 {
 					b.WriteByte(',')
 				}
-				p++
-				if postgres {
+				switch {
+				case postgres && j < len(consts):
+					b.WriteString("$" + strconv.Itoa(j+1))
+				case postgres:
+					p++
 					b.WriteString("$" + strconv.Itoa(p))
-				} else {
+				case j < len(consts):
+					b.WriteString("?" + strconv.Itoa(j+1))
+				default:
 					b.WriteByte('?')
 				}
 			}
@@ -79,13 +120,13 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 		}
 		return b.String()
 	}
-	args := make([]any, 0, insertRows*len(fields))
-	for start := 0; start < len(rows); start += insertRows {
-		part := rows[start:min(start+insertRows, len(rows))]
-		args = args[:0]
+	args := make([]any, 0, insertParams)
+	for start := 0; start < len(rows); start += perStmt {
+		part := rows[start:min(start+perStmt, len(rows))]
+		args = append(args[:0], consts...)
 		for i := range part {
 			rv := reflect.ValueOf(&part[i]).Elem()
-			for _, f := range fields {
+			for _, f := range varying {
 				v, _ := f.ValueOf(ctx, rv)
 				args = append(args, v)
 			}
@@ -106,6 +147,24 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 		}
 	}
 	return nil
+}
+
+// sameValue reports whether a and b, values of one column as GORM's
+// ValueOf gives them, are the same value of a kind insertAll may bind once:
+// strings, booleans, integers, times and pointers to them; any other kind
+// (a serializer, a slice) is taken as different.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case string, bool, int, int64, uint, uint64, time.Time:
+		return a == b
+	case *time.Time:
+		y, ok := b.(*time.Time)
+		return ok && (x == y || x != nil && y != nil && *x == *y)
+	case *bool:
+		y, ok := b.(*bool)
+		return ok && (x == y || x != nil && y != nil && *x == *y)
+	}
+	return false
 }
 
 // setColumns sets the fields of row r that cols names by column, as an
@@ -187,160 +246,189 @@ func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]stri
 	return slices.Compact(macs), err
 }
 
-// WriteBulk makes a bulk change in one transaction, all or nothing (see
-// autoprov.BulkWrite): multi-row INSERTs of bulkChunk rows for what is
-// new, one UPDATE per changed row, one UPDATE per bulkChunk MACs for the
-// windows (every window of one bulk change opens at the same instant for
-// the same length), and the audit rows last, in multi-row INSERTs. An
-// existing MAC or extension among the rows to create, or a device to
-// adopt that was adopted meanwhile, is ErrConflict.
-func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
-	at := w.At.UTC()
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := s.db.NowFunc()
-		var newAccounts []accountRow
-		for _, aw := range w.Accounts {
-			a := aw.Account
-			r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, CreatedAt: now, UpdatedAt: now}
-			s.sealAccount(&r)
-			if aw.Create {
-				newAccounts = append(newAccounts, r)
-				continue
-			}
-			res := tx.Model(&accountRow{}).Where("extension = ?", a.Extension).
-				Updates(map[string]any{"display_name": r.DisplayName, "auth_user": r.AuthUser, "password": r.Password, "updated_at": at})
-			if res.Error == nil && res.RowsAffected == 0 {
-				return fmt.Errorf("account %s: %w", a.Extension, ErrNotFound)
-			}
-			if res.Error != nil {
-				return wrap(res.Error, "account %s", a.Extension)
-			}
-		}
-		if len(newAccounts) > 0 {
-			if err := insertAll(ctx, tx, newAccounts); err != nil {
-				return wrap(err, "create accounts")
-			}
-		}
+// bulkPause is how many devices a bulk change writes from which it logs
+// one change, "everything", instead of one per device (migration 14). A
+// bulk change that writes an account logs "everything" anyway.
+const bulkPause = 1000
 
-		var newDevices []deviceRow
-		var changed, windows, exts []string
-		var events []autoprov.AuditEvent
-		for _, dw := range w.Devices {
-			d := dw.Device
-			if dw.Create {
-				r := deviceRow{MAC: d.MAC, Keys: []storedKey{}, CredentialState: autoprov.CredentialNone, CreatedAt: now, UpdatedAt: now}
-				s.fill(&r, d)
-				if dw.Window > 0 { // opened right here, as windowColumns says
-					if err := setColumns(ctx, tx, &r, windowColumns(at, w.Window)); err != nil {
-						return err
-					}
-					events = append(events, dw.Audit...)
-					events = append(events, openedEvent(d.MAC, at, w.Window, w.Actor))
-					exts = append(exts, d.Accounts...)
-					newDevices = append(newDevices, r)
-					continue
-				}
-				newDevices = append(newDevices, r)
-			} else {
-				var r deviceRow
-				if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
-					return wrap(err, "device %s", d.MAC)
-				}
-				if dw.Adopt && r.State != autoprov.StateUnassigned {
-					return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
-				}
-				s.fill(&r, d)
-				if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
-					return wrap(err, "device %s", d.MAC)
-				}
-				changed = append(changed, d.MAC)
-			}
-			exts = append(exts, d.Accounts...)
-			events = append(events, dw.Audit...)
-			if dw.Window > 0 {
-				windows = append(windows, d.MAC)
-			}
+// WriteBulk makes a bulk change in one transaction, all or nothing (see
+// autoprov.BulkWrite): multi-row INSERTs for what is new, one UPDATE per
+// changed row, one UPDATE per bulkChunk MACs for the windows (every window
+// of one bulk change opens at the same instant for the same length), and
+// the audit rows last, in multi-row INSERTs. An existing MAC or extension
+// among the rows to create, or a device to adopt that was adopted
+// meanwhile, is ErrConflict. A change of accounts or of bulkPause devices
+// or more logs one change, "everything", with the change-log triggers
+// paused meanwhile (migration 14): every phone cache drops all it holds.
+func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
+	pause := len(w.Accounts) > 0 || len(w.Devices) >= bulkPause
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if !pause {
+			return s.writeBulk(ctx, tx, w)
 		}
-		if len(newDevices) > 0 {
-			if err := insertAll(ctx, tx, newDevices); err != nil {
-				return wrap(err, "create devices")
-			}
+		logAll := "INSERT INTO changes (mac) VALUES ('')"
+		if s.postgres {
+			logAll = "SELECT autoprov_change('')"
 		}
-		err := chunks(changed, func(part []string) error {
-			return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
-		})
-		if err != nil {
+		if err := tx.Exec(logAll).Error; err != nil {
+			return wrap(err, "log the change")
+		}
+		if err := tx.Exec("INSERT INTO changes_paused (id) VALUES (1)").Error; err != nil {
+			return wrap(err, "pause the change log")
+		}
+		if err := s.writeBulk(ctx, tx, w); err != nil {
 			return err
 		}
+		return wrap(tx.Exec("DELETE FROM changes_paused").Error, "resume the change log")
+	})
+}
 
-		// The devices' lines, by account id.
-		slices.Sort(exts)
-		ids := map[string]uint{}
-		err = chunks(slices.Compact(exts), func(part []string) error {
-			var got []accountRow
-			if err := tx.Select("id", "extension").Where("extension IN ?", part).Find(&got).Error; err != nil {
+// writeBulk is WriteBulk's transaction.
+func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite) error {
+	at := w.At.UTC()
+	now := s.db.NowFunc()
+	newAccounts := make([]accountRow, 0, len(w.Accounts))
+	for _, aw := range w.Accounts {
+		a := aw.Account
+		r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, CreatedAt: now, UpdatedAt: now}
+		s.sealAccount(&r)
+		if aw.Create {
+			newAccounts = append(newAccounts, r)
+			continue
+		}
+		res := tx.Model(&accountRow{}).Where("extension = ?", a.Extension).
+			Updates(map[string]any{"display_name": r.DisplayName, "auth_user": r.AuthUser, "password": r.Password, "updated_at": at})
+		if res.Error == nil && res.RowsAffected == 0 {
+			return fmt.Errorf("account %s: %w", a.Extension, ErrNotFound)
+		}
+		if res.Error != nil {
+			return wrap(res.Error, "account %s", a.Extension)
+		}
+	}
+	if err := insertAll(ctx, tx, newAccounts); err != nil {
+		return wrap(err, "create accounts")
+	}
+
+	// A new device's row starts as created, or with its window opened
+	// right here (as windowColumns says).
+	created := deviceRow{Keys: []storedKey{}, CredentialState: autoprov.CredentialNone, CreatedAt: now, UpdatedAt: now}
+	opened := created
+	if err := setColumns(ctx, tx, &opened, windowColumns(at, w.Window)); err != nil {
+		return err
+	}
+	newDevices := make([]deviceRow, 0, len(w.Devices))
+	var changed, windows []string
+	exts := make([]string, 0, len(w.Devices))
+	events := make([]autoprov.AuditEvent, 0, 2*len(w.Devices))
+	for _, dw := range w.Devices {
+		d := dw.Device
+		exts = append(exts, d.Accounts...)
+		events = append(events, dw.Audit...)
+		if dw.Create {
+			r := created
+			if dw.Window > 0 {
+				r = opened
+				events = append(events, openedEvent(d.MAC, at, w.Window, w.Actor))
+			}
+			r.MAC = d.MAC
+			s.fill(&r, d)
+			newDevices = append(newDevices, r)
+			continue
+		}
+		var r deviceRow
+		if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
+			return wrap(err, "device %s", d.MAC)
+		}
+		if dw.Adopt && r.State != autoprov.StateUnassigned {
+			return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
+		}
+		s.fill(&r, d)
+		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
+			return wrap(err, "device %s", d.MAC)
+		}
+		changed = append(changed, d.MAC)
+		if dw.Window > 0 {
+			windows = append(windows, d.MAC)
+		}
+	}
+	if err := insertAll(ctx, tx, newDevices); err != nil {
+		return wrap(err, "create devices")
+	}
+	err := chunks(changed, func(part []string) error {
+		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
+	})
+	if err != nil {
+		return err
+	}
+
+	// The devices' lines, by account id.
+	slices.Sort(exts)
+	ids := make(map[string]uint, len(exts))
+	err = chunks(slices.Compact(exts), func(part []string) error {
+		rows, err := tx.Raw("SELECT id, extension FROM accounts WHERE extension IN ?", part).Rows()
+		if err != nil {
+			return wrap(err, "accounts")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id uint
+			var ext string
+			if err := rows.Scan(&id, &ext); err != nil {
 				return wrap(err, "accounts")
 			}
-			for _, a := range got {
-				ids[a.Extension] = a.ID
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+			ids[ext] = id
 		}
-		var lines []deviceAccountRow
-		for _, dw := range w.Devices {
-			for i, ext := range dw.Device.Accounts {
-				id, ok := ids[ext]
-				if !ok {
-					return fmt.Errorf("account %s: %w", ext, ErrNotFound)
-				}
-				lines = append(lines, deviceAccountRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
-			}
-		}
-		if len(lines) > 0 {
-			if err := insertAll(ctx, tx, lines); err != nil {
-				return wrap(err, "device accounts")
-			}
-		}
-
-		// The windows: those of the devices written, then those of the
-		// devices whose accounts' credentials changed.
-		seen := map[string]bool{}
-		for _, mac := range append(windows, w.Windows...) {
-			if !seen[mac] {
-				seen[mac] = true
-				events = append(events, openedEvent(mac, at, w.Window, w.Actor))
-			}
-		}
-		windows = windows[:0]
-		for mac := range seen {
-			windows = append(windows, mac)
-		}
-		slices.Sort(windows)
-		cols := windowColumns(at, w.Window)
-		err = chunks(windows, func(part []string) error {
-			res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(cols)
-			if res.Error == nil && res.RowsAffected != int64(len(part)) {
-				return fmt.Errorf("open windows: %d of %d devices found: %w", res.RowsAffected, len(part), ErrNotFound)
-			}
-			return wrap(res.Error, "open windows")
-		})
-		if err != nil {
-			return err
-		}
-
-		audit := make([]auditRow, 0, len(w.Audit)+len(events))
-		for _, e := range append(slices.Clone(w.Audit), events...) {
-			if e.At.IsZero() {
-				e.At = at
-			}
-			audit = append(audit, auditRow{At: e.At.UTC(), MAC: e.MAC, Event: e.Event, Actor: e.Actor, Detail: e.Detail})
-		}
-		if len(audit) > 0 {
-			return wrap(insertAll(ctx, tx, audit), "audit")
-		}
-		return nil
+		return wrap(rows.Err(), "accounts")
 	})
+	if err != nil {
+		return err
+	}
+	lines := make([]deviceAccountRow, 0, len(exts))
+	for _, dw := range w.Devices {
+		for i, ext := range dw.Device.Accounts {
+			id, ok := ids[ext]
+			if !ok {
+				return fmt.Errorf("account %s: %w", ext, ErrNotFound)
+			}
+			lines = append(lines, deviceAccountRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
+		}
+	}
+	if err := insertAll(ctx, tx, lines); err != nil {
+		return wrap(err, "device accounts")
+	}
+
+	// The windows: those of the devices written, then those of the
+	// devices whose accounts' credentials changed.
+	seen := map[string]bool{}
+	for _, mac := range append(windows, w.Windows...) {
+		if !seen[mac] {
+			seen[mac] = true
+			events = append(events, openedEvent(mac, at, w.Window, w.Actor))
+		}
+	}
+	windows = windows[:0]
+	for mac := range seen {
+		windows = append(windows, mac)
+	}
+	slices.Sort(windows)
+	cols := windowColumns(at, w.Window)
+	err = chunks(windows, func(part []string) error {
+		res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(cols)
+		if res.Error == nil && res.RowsAffected != int64(len(part)) {
+			return fmt.Errorf("open windows: %d of %d devices found: %w", res.RowsAffected, len(part), ErrNotFound)
+		}
+		return wrap(res.Error, "open windows")
+	})
+	if err != nil {
+		return err
+	}
+
+	audit := make([]auditRow, 0, len(w.Audit)+len(events))
+	for _, e := range append(slices.Clone(w.Audit), events...) {
+		if e.At.IsZero() {
+			e.At = at
+		}
+		audit = append(audit, auditRow{At: e.At.UTC(), MAC: e.MAC, Event: e.Event, Actor: e.Actor, Detail: e.Detail})
+	}
+	return wrap(insertAll(ctx, tx, audit), "audit")
 }

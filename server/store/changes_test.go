@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -109,5 +111,102 @@ func testChangeLog(t *testing.T, dsn string) {
 	}
 	if c2, err := other.Changes(ctx, c.Rev, 1000); err != nil || c2.All || len(c2.MACs) != 0 {
 		t.Fatalf("after catching up: %+v %v", c2, err)
+	}
+}
+
+// TestBulkLogsOneChange: a bulk change of accounts, or of bulkPause
+// devices or more, logs one change, "everything", not one per row; a
+// smaller one of devices logs each device; a refused one logs nothing;
+// and the change log is never left paused: the next write logs as usual.
+// On PostgreSQL another transaction writing while a bulk change holds the
+// pause logs its change as usual.
+func TestBulkLogsOneChange(t *testing.T) { eachBackend(t, testBulkLogsOneChange) }
+
+func testBulkLogsOneChange(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	inv := bulkCore(t, s)
+	rev, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// logged returns the MACs logged since the last call.
+	logged := func(what string) []string {
+		t.Helper()
+		var macs []string
+		if err := s.db.Raw("SELECT mac FROM changes WHERE rev > ? ORDER BY rev", rev).Scan(&macs).Error; err != nil {
+			t.Fatal(err)
+		}
+		var paused int64
+		if err := s.db.Raw("SELECT COUNT(*) FROM changes_paused").Scan(&paused).Error; err != nil || paused != 0 {
+			t.Fatalf("%s: %d rows in changes_paused (%v), want none", what, paused, err)
+		}
+		if rev, err = s.Revision(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return macs
+	}
+	const n = bulkPause + 200
+	if _, err := inv.Bulk(ctx, fleet(0, n), false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := logged("bulk create"); !slices.Equal(got, []string{""}) {
+		t.Fatalf("bulk create of %d devices and accounts logged %d changes (first %q), want one: everything", n, len(got), got[:min(3, len(got))])
+	}
+	if c, err := s.Changes(ctx, rev-1, 1000); err != nil || !c.All {
+		t.Fatalf("Changes after the bulk create = %+v, %v; want All", c, err)
+	}
+	// A few devices: each one named.
+	small := autoprov.BulkInput{}
+	for i := range 3 {
+		mac := fmt.Sprintf("805ec0%06x", i)
+		small.Devices = append(small.Devices, autoprov.DeviceInput{MAC: &mac, Label: strp("moved")})
+	}
+	if _, err := inv.Bulk(ctx, small, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	got := logged("small bulk")
+	slices.Sort(got)
+	if got = slices.Compact(got); !slices.Equal(got, []string{"805ec0000000", "805ec0000001", "805ec0000002"}) {
+		t.Fatalf("bulk update of 3 devices logged %q, want their MACs", got)
+	}
+	// A refused bulk change (the last MAC exists) logs nothing.
+	var bad autoprov.BulkWrite
+	for i := range n {
+		mac := fmt.Sprintf("805ec1%06x", i)
+		if i == n-1 {
+			mac = "805ec0000005"
+		}
+		bad.Devices = append(bad.Devices, autoprov.DeviceWrite{Create: true,
+			Device: autoprov.Device{MAC: mac, Vendor: "yealink", Model: "T54W", State: autoprov.StateAssigned}})
+	}
+	if err := s.WriteBulk(ctx, bad); !errors.Is(err, ErrConflict) {
+		t.Fatalf("WriteBulk with a taken MAC = %v, want ErrConflict", err)
+	}
+	if got := logged("refused bulk"); len(got) != 0 {
+		t.Fatalf("a refused bulk change logged %d changes", len(got))
+	}
+	// The next single write logs its device.
+	if err := s.CreateDevice(ctx, autoprov.Device{MAC: "805ec2000001", Vendor: "yealink", Model: "T54W", State: autoprov.StateAssigned}); err != nil {
+		t.Fatal(err)
+	}
+	if got := logged("single create"); !slices.Equal(got, []string{"805ec2000001"}) {
+		t.Fatalf("a single create after the bulk changes logged %q", got)
+	}
+	if !s.postgres {
+		return // SQLite: one writer at a time, none beside the bulk change
+	}
+	bulkTx := s.db.Begin()
+	defer bulkTx.Rollback()
+	if err := bulkTx.Exec("INSERT INTO changes_paused (id) VALUES (1)").Error; err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, dsn)
+	if err := other.CreateDevice(ctx, autoprov.Device{MAC: "805ec2000002", Vendor: "yealink", Model: "T54W", State: autoprov.StateAssigned}); err != nil {
+		t.Fatal(err)
+	}
+	var macs []string
+	if err := s.db.Raw("SELECT mac FROM changes WHERE rev > ?", rev).Scan(&macs).Error; err != nil || !slices.Equal(macs, []string{"805ec2000002"}) {
+		t.Fatalf("a write beside a paused bulk transaction logged %q (%v), want its MAC", macs, err)
 	}
 }

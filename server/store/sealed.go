@@ -162,7 +162,7 @@ func sealCounts(db *gorm.DB) (map[string]int, int, error) {
 			byKey[r.ID] += r.N
 		}
 		var n int64
-		if err := db.Table(c.table).Where(c.column + " <> '' AND " + c.column + " NOT LIKE 'v1:%'").Count(&n).Error; err != nil {
+		if err := db.Table(c.table).Where(plainText(c)).Count(&n).Error; err != nil {
 			return nil, 0, fmt.Errorf("count plain %s.%s: %w", c.table, c.column, err)
 		}
 		plain += int(n)
@@ -170,14 +170,43 @@ func sealCounts(db *gorm.DB) (map[string]int, int, error) {
 	return byKey, plain, nil
 }
 
+// plainText is the condition of c's values still in plain text: the very
+// text of the predicate of c's partial index (migration 13), so that both
+// databases answer it from that index, which is empty once every value is
+// sealed, instead of reading every row.
+func plainText(c secretColumn) string {
+	return c.column + " <> '' AND " + c.column + " NOT LIKE 'v1:%'"
+}
+
 // checkKeys refuses a keyring that opens none of the sealed values in the
-// database (a wrong key), before anything is written with it.
+// database (a wrong key), before anything is written with it. It stops at
+// the first sealed value under a key of the ring that the ring opens (one
+// row read, on a database sealed with it); only when there is none does
+// it count every sealed value, to start anyway (no sealed value, or one
+// under a key of the ring that did not open: the old rule) or to say what
+// the database holds.
 func (s *Store) checkKeys(ctx context.Context) error {
+	ring := s.keys.Refresh()
+	db := s.db.WithContext(ctx)
+	for _, c := range secretColumns {
+		var rows []struct{ RowID, Value string }
+		// SUBSTR reads the same on SQLite and PostgreSQL: the key id is
+		// the 8 characters after "v1:".
+		err := db.Raw(fmt.Sprintf(`SELECT %[1]s AS row_id, %[2]s AS value FROM %[3]s WHERE %[2]s LIKE 'v1:%%' AND SUBSTR(%[2]s, 4, 8) IN ? LIMIT 1`, c.key, c.column, c.table), ring.IDs()).
+			Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("read sealed %s.%s: %w", c.table, c.column, err)
+		}
+		if len(rows) == 1 {
+			if _, err := ring.Open(rows[0].Value, adOf(c, rows[0].RowID)); err == nil {
+				return nil
+			}
+		}
+	}
 	byKey, _, err := s.SealCounts(ctx)
 	if err != nil {
 		return err
 	}
-	ring := s.keys.Refresh()
 	total := 0
 	var ids []string
 	for id, n := range byKey {
@@ -205,14 +234,8 @@ type pendingValue struct {
 func pending(db *gorm.DB, current string, all bool) ([]pendingValue, error) {
 	var out []pendingValue
 	for _, c := range secretColumns {
-		q := db.Table(c.table).Select(c.key + " AS row_id, " + c.column + " AS old").Where(c.column + " <> ''")
-		if all {
-			q = q.Where(c.column+" NOT LIKE ?", "v1:"+current+":%")
-		} else {
-			q = q.Where(c.column + " NOT LIKE 'v1:%'")
-		}
 		var rows []struct{ RowID, Old string }
-		if err := q.Order(c.key).Scan(&rows).Error; err != nil {
+		if err := pendingQuery(db, c, current, all).Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("read %s.%s: %w", c.table, c.column, err)
 		}
 		for _, r := range rows {
@@ -220,6 +243,18 @@ func pending(db *gorm.DB, current string, all bool) ([]pendingValue, error) {
 		}
 	}
 	return out, nil
+}
+
+// pendingQuery selects c's values that pending lists (row_id, old), by
+// row. The plain ones alone are answered by c's partial index (migration 13).
+func pendingQuery(db *gorm.DB, c secretColumn, current string, all bool) *gorm.DB {
+	q := db.Table(c.table).Select(c.key + " AS row_id, " + c.column + " AS old")
+	if all {
+		q = q.Where(c.column+" <> '' AND "+c.column+" NOT LIKE ?", "v1:"+current+":%")
+	} else {
+		q = q.Where(plainText(c))
+	}
+	return q.Order(c.key)
 }
 
 // ResealResult counts what Reseal did.
