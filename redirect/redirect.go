@@ -339,9 +339,9 @@ func (s *Service) enqueue(ctx context.Context, name string, macs []string, op, a
 	for i, m := range macs {
 		jobs[i] = autoprov.RedirectJob{Service: name, MAC: m, Op: op, NextAt: now, Actor: actor, CreatedAt: now}
 	}
-	if err := s.o.Store.EnqueueRedirect(ctx, jobs); err != nil {
-		return err
-	}
+	// "pending" first, the job after: a worker that takes the job at once
+	// (another instance, or this one woken by an earlier job) records its
+	// outcome after this, never under it.
 	if op == autoprov.RedirectRegister {
 		for _, m := range macs {
 			o := autoprov.Onboarding{State: autoprov.OnboardingPending, Service: name, Detail: "registration queued", At: &now}
@@ -349,6 +349,9 @@ func (s *Service) enqueue(ctx context.Context, name string, macs []string, op, a
 				return err
 			}
 		}
+	}
+	if err := s.o.Store.EnqueueRedirect(ctx, jobs); err != nil {
+		return err
 	}
 	s.poke()
 	return nil

@@ -115,7 +115,9 @@ func (s *Sender) Send(ctx context.Context, to netip.AddrPort, req vendors.SIPReq
 			if !errors.As(err, &ne) || !ne.Timeout() {
 				return a, nil
 			}
-			if ctx.Err() != nil {
+			// The budget's end, not a retransmission: the read deadline
+			// can pass before the context's own timer has fired.
+			if ctx.Err() != nil || !end.IsZero() && !time.Now().Before(end) {
 				return a, nil
 			}
 			if provisional {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -139,11 +140,18 @@ func TestSendRetransmits(t *testing.T) {
 func TestSendNoAnswer(t *testing.T) {
 	p := newPhone(t, func(int, []byte) []string { return nil })
 	a, err := (&Sender{}).Send(context.Background(), p.addr(), checkSync)
-	if err != nil || a.Code != 0 || a.Sent != 3 {
+	// Timer E sends at 0, 0.5 and 1.5 s inside the 2 s budget: 3 copies on
+	// an idle machine; a loaded one may get the last one out too late, but
+	// never fewer than 2 (the first retransmission is due 1.5 s early).
+	if err != nil || a.Code != 0 || a.Sent < 2 || a.Sent > 3 {
 		t.Fatalf("Send = %+v, %v", a, err)
 	}
-	if n := len(p.received()); n != 3 {
-		t.Errorf("phone received %d copies, want 3", n)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(p.received()) < a.Sent && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(p.received()); n != a.Sent {
+		t.Errorf("phone received %d copies, the sender says it sent %d", n, a.Sent)
 	}
 }
 
