@@ -186,6 +186,13 @@ type Disclosure struct {
 	Complete *bool
 }
 
+// OpenAt reports whether the window lets secrets out at now: open and not
+// yet past its end (an expired window the sweeper has not marked yet is
+// not open).
+func (d Disclosure) OpenAt(now time.Time) bool {
+	return d.State == DisclosureOpen && d.ExpiresAt != nil && now.Before(*d.ExpiresAt)
+}
+
 // Device is a phone in the inventory. MenuPassword and WebPassword are
 // secrets, like Account.Password.
 type Device struct {

@@ -227,11 +227,11 @@ func (c *Cache) Stats() Stats {
 
 // Device returns the device of mac: its snapshot, or the store's row
 // (kept for the next read unless a drop raced the read). A device whose
-// window is open is always read from the store. A missing MAC is not
+// window is open (and not past its end) is always read from the store. A missing MAC is not
 // cached: the next read asks the store again.
 func (c *Cache) Device(ctx context.Context, mac string) (autoprov.Device, error) {
 	c.mu.Lock()
-	if s, ok := c.devices.get(mac); ok && s.dev.Disclosure.State != autoprov.DisclosureOpen {
+	if s, ok := c.devices.get(mac); ok && !s.dev.Disclosure.OpenAt(time.Now()) {
 		d := s.dev
 		c.mu.Unlock()
 		c.hits.Add(1)
@@ -456,7 +456,7 @@ func (c *Cache) PutFile(mac, key string, epoch uint64, perDevice bool, f provisi
 	e := &fileEntry{f: f}
 	if perDevice {
 		s, ok := c.devices.items[mac]
-		if !ok || s.val.dev.Disclosure.State == autoprov.DisclosureOpen {
+		if !ok || s.val.dev.Disclosure.OpenAt(time.Now()) {
 			return
 		}
 		e.dev = s.val

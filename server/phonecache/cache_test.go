@@ -65,7 +65,7 @@ func newStack(t testing.TB, dsn string) *stack {
 }
 
 // newStackAt is newStack with the core's clock (nil: time.Now).
-func newStackAt(t testing.TB, dsn string, now func() time.Time) *stack {
+func newStackAt(t testing.TB, dsn string, now func() time.Time, opts ...func(*provision.Options)) *stack {
 	t.Helper()
 	st, err := store.Open(dsn, store.WithKeys(testKeys))
 	if err != nil {
@@ -81,7 +81,11 @@ func newStackAt(t testing.TB, dsn string, now func() time.Time) *stack {
 		t.Fatal(err)
 	}
 	sg := phonecache.NewSightings(st, phonecache.SightingOptions{})
-	p, inv := phonecache.Wire(provision.Options{Registry: reg, PublicURL: "http://prov.example.com/", Now: now}, st, c, sg)
+	o := provision.Options{Registry: reg, PublicURL: "http://prov.example.com/", Now: now}
+	for _, f := range opts {
+		f(&o)
+	}
+	p, inv := phonecache.Wire(o, st, c, sg)
 	return &stack{st: st, cache: c, sights: sg, phones: p, inv: inv}
 }
 

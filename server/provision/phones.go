@@ -341,7 +341,7 @@ func (p *Phones) touch(ctx context.Context, v autoprov.Sighting) error {
 // is open; it returns the claim's token, or "" when no secret may go out.
 func (p *Phones) claim(ctx context.Context, req vendors.Request, dev autoprov.Device) (string, error) {
 	now := p.now()
-	if req.SecretFree || dev.Disclosure.State != autoprov.DisclosureOpen || dev.Disclosure.ExpiresAt == nil || !now.Before(*dev.Disclosure.ExpiresAt) {
+	if req.SecretFree || !dev.Disclosure.OpenAt(now) {
 		return "", nil
 	}
 	t := randomToken()
@@ -359,7 +359,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	}
 	// While the window is open every fetch takes the exact path (claim,
 	// render); otherwise the file without secrets may come from the cache.
-	cacheable := dev.Disclosure.State != autoprov.DisclosureOpen
+	cacheable := !dev.Disclosure.OpenAt(p.now())
 	key := p.fileKey(req, v, model.Name) + "\x00" + p.firmwareKey(ctx, dev)
 	if cacheable {
 		if res, ok := p.cached(dev.MAC, key); ok {
