@@ -469,3 +469,35 @@ func TestModelParamsReachTheNextFetch(t *testing.T) {
 		return bytes.Contains(s.fetch(t, file, yua), []byte("static.network.vlan.internet_port_vid = 43"))
 	}, "a model parameter written through another store did not reach the cache")
 }
+
+// TestExpiredWindowIsCached: a window past its end that the sweeper has
+// not marked yet lets no secret out, so its device's file comes from the
+// cache like any other (it used to be read and rendered on every fetch).
+func TestExpiredWindowIsCached(t *testing.T) {
+	s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), nil, func(o *provision.Options) { o.DisclosureWindow = time.Second })
+	ctx := context.Background()
+	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), DisplayName: ptr("Alice"), Password: ptr(sipPass)}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.st.Device(ctx, mac)
+	if err != nil || d.Disclosure.State != autoprov.DisclosureOpen || d.Disclosure.ExpiresAt == nil {
+		t.Fatalf("device %+v, %v", d.Disclosure, err)
+	}
+	for time.Now().Before(*d.Disclosure.ExpiresAt) {
+		time.Sleep(10 * time.Millisecond) // the window's own end, bounded by it
+	}
+	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(sipPass)) {
+		t.Fatal("secrets after the window's end")
+	}
+	before := s.cache.Stats()
+	s.fetch(t, file, yua)
+	if after := s.cache.Stats(); after.Hits != before.Hits+1 || after.Misses != before.Misses {
+		t.Fatalf("a fetch after the window's end is not served from the cache: %+v then %+v", before, after)
+	}
+}
