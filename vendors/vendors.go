@@ -361,3 +361,32 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// FinishIdentity completes a driver's identification of req from what its
+// path and User-Agent gave (id): the MAC from ?mac= when neither named one,
+// ScoreOUI when the MAC has one of the vendor's OUIs (ours), and
+// ScoreVendorClass (with the model when none is known yet) when the DHCP
+// vendor class is one of the vendor's (class) and no other vendor's MAC
+// contradicts it. A score of 0 is no identification.
+func FinishIdentity(id Identity, req Request, ours func(mac string) bool, class func(string) (string, bool)) Identity {
+	if id.MAC == "" && req.MAC != "" {
+		if m, err := ParseMAC(req.MAC); err == nil {
+			id.MAC = m
+		}
+	}
+	if ours(id.MAC) {
+		id.Score += ScoreOUI
+	}
+	if id.MAC == "" || ours(id.MAC) {
+		if model, ok := class(req.VendorClass); ok {
+			id.Score += ScoreVendorClass
+			if id.Model == "" {
+				id.Model = model
+			}
+		}
+	}
+	if id.Score == 0 {
+		return Identity{}
+	}
+	return id
+}

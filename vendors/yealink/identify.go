@@ -291,24 +291,5 @@ func (d *Driver) Identify(req vendors.Request) vendors.Identity {
 			id.Model = d.modelForCommonID(p.CommonID)
 		}
 	}
-	if id.MAC == "" && req.MAC != "" {
-		if m, err := vendors.ParseMAC(req.MAC); err == nil {
-			id.MAC = m
-		}
-	}
-	if isYealinkOUI(id.MAC) {
-		id.Score += vendors.ScoreOUI
-	}
-	if id.MAC == "" || isYealinkOUI(id.MAC) {
-		if model, ok := d.vendorClass(req.VendorClass); ok {
-			id.Score += vendors.ScoreVendorClass
-			if id.Model == "" {
-				id.Model = model
-			}
-		}
-	}
-	if id.Score == 0 {
-		return vendors.Identity{}
-	}
-	return id
+	return vendors.FinishIdentity(id, req, isYealinkOUI, d.vendorClass)
 }
