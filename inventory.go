@@ -446,10 +446,10 @@ const (
 	EventDeviceReplaced = "device.replaced"
 	// EventPasswordRevealed: a generated SIP password was shown to an
 	// admin (a reveal or a PBX export), one event per account.
-	EventPasswordRevealed = "account.password_revealed"
-	EventKeyProfileCreated       = "key_profile.created"
-	EventKeyProfileUpdated       = "key_profile.updated"
-	EventKeyProfileDeleted       = "key_profile.deleted"
+	EventPasswordRevealed  = "account.password_revealed"
+	EventKeyProfileCreated = "key_profile.created"
+	EventKeyProfileUpdated = "key_profile.updated"
+	EventKeyProfileDeleted = "key_profile.deleted"
 	// EventModelParamsUpdated: a model's raw vendor parameters changed.
 	EventModelParamsUpdated = "model.params_updated"
 )

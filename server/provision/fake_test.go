@@ -21,11 +21,11 @@ type memStore struct {
 	accounts map[string]autoprov.Account
 	// failAudit makes AppendAudit fail (a database that refuses the write).
 	failAudit bool
-	devices  map[string]autoprov.Device
-	profiles map[string]autoprov.KeyProfile
-	params   map[[2]string][]autoprov.Param
-	claims   map[string]claim
-	audit    []autoprov.AuditEvent
+	devices   map[string]autoprov.Device
+	profiles  map[string]autoprov.KeyProfile
+	params    map[[2]string][]autoprov.Param
+	claims    map[string]claim
+	audit     []autoprov.AuditEvent
 }
 
 // claim is a transfer's hold on a window: until its lease ends while the
