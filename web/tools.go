@@ -273,10 +273,7 @@ func (u *UI) revealPasswords(c *gin.Context) {
 		return
 	}
 	u.logins.Forget(ip)
-	var exts []string
-	for _, e := range strings.FieldsFunc(d.Extensions, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-		exts = append(exts, e)
-	}
+	exts := strings.FieldsFunc(d.Extensions, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
 	out, err := t.RevealPasswords(c.Request.Context(), exts, d.Format, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
