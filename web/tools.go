@@ -31,6 +31,7 @@ type Tools interface {
 	ReplaceDevice(ctx context.Context, oldMAC, newMAC, model, actor string) (autoprov.Device, error)
 	RevealPasswords(ctx context.Context, exts []string, format, actor string) (string, error)
 	Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool, actor string) (autoprov.BulkResult, error)
+	Resync(ctx context.Context, macs []string, reboot bool, actor string) ([]autoprov.ResyncResult, error)
 }
 
 // maxCSV bounds an uploaded CSV file (the API's bulk bound).
@@ -47,6 +48,8 @@ func (u *UI) mountTools(a, p *gin.RouterGroup) {
 	// after the body is read.
 	a.POST("/import", u.sameOrigin, u.limitCSV, u.checkCSRF, u.importCSV)
 	p.POST("/pbx", u.revealPasswords)
+	a.GET("/resync", u.resyncPage)
+	p.POST("/resync", u.resyncMany)
 	p.POST("/devices/:mac/replace", u.replaceDevice)
 }
 
@@ -229,6 +232,69 @@ func (u *UI) replaceDevice(c *gin.Context) {
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("%s replaces %s: its accounts, keys, label and profile moved, %s removed, the secret window opened.",
 		colonMAC(d.MAC), colonMAC(mac), colonMAC(mac)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC)
+}
+
+// resyncData is the bulk resync page: the MACs typed, and the results.
+type resyncData struct {
+	MACs    string
+	All     bool
+	Reboot  bool
+	Results []autoprov.ResyncResult
+}
+
+// maxResync is the most phones one bulk resync takes (the API's bound).
+const maxResync = 2000
+
+func (u *UI) resyncPage(c *gin.Context) {
+	if _, ok := u.tools(c); !ok {
+		return
+	}
+	u.render(c, http.StatusOK, "resync", view{Title: "Resync", Nav: "resync", Data: resyncData{}})
+}
+
+// resyncMany tells many phones (the MACs typed, any notation, or every
+// adopted phone) to fetch their configuration now, 128 at a time, and
+// lists each phone's outcome.
+func (u *UI) resyncMany(c *gin.Context) {
+	t, ok := u.tools(c)
+	if !ok {
+		return
+	}
+	d := resyncData{MACs: c.PostForm("macs"), All: c.PostForm("all") != "", Reboot: c.PostForm("reboot") != ""}
+	macs := strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(d.MACs))
+	if d.All {
+		macs = macs[:0]
+		for offset := 0; ; {
+			ds, n, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateAssigned, Limit: 1000, Offset: offset})
+			if err != nil {
+				u.failErr(c, err)
+				return
+			}
+			if n > maxResync {
+				u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync",
+					Error: fmt.Sprintf("%d adopted phones: at most %d at once; list the MACs instead.", n, maxResync), Data: d})
+				return
+			}
+			for _, x := range ds {
+				macs = append(macs, x.MAC)
+			}
+			if offset += len(ds); len(ds) == 0 || offset >= n {
+				break
+			}
+		}
+	}
+	if len(macs) == 0 {
+		u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync", Error: "Name at least one phone.", Data: d})
+		return
+	}
+	rs, err := t.Resync(c.Request.Context(), macs, d.Reboot, actor(c))
+	if err != nil {
+		status, msg := u.explain(c, err)
+		u.render(c, status, "resync", view{Title: "Resync", Nav: "resync", Error: msg, Data: d})
+		return
+	}
+	d.Results = rs
+	u.render(c, http.StatusOK, "resync", view{Title: "Resync", Nav: "resync", Data: d})
 }
 
 // pbxData is the PBX page: the form, and once the token was typed again,

@@ -121,3 +121,29 @@ func TestReplaceAndRevealPages(t *testing.T) {
 	}
 }
 func ptr[T any](v T) *T { return &v }
+
+// TestBulkResyncPage: the Resync page resyncs the phones typed (any
+// notation) or every adopted phone, and lists each outcome.
+func TestBulkResyncPage(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.account("201", "Alice")
+	e.fetch()
+	e.post("/ui/devices/"+phoneMAC+"/adopt", url.Values{"csrf": {e.csrf()}, "model": {"yealink/T46S"}, "account": {"201"}}).want(t, http.StatusSeeOther)
+	if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W")}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.get("/ui/resync").want(t, http.StatusOK).has(t, `href="/ui/resync"`)
+	e.post("/ui/resync", url.Values{"macs": {"00-15-65-12-34-56"}}).want(t, http.StatusForbidden)
+	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"00-15-65-12-34-56,\n80:5e:c0:aa:bb:01 805ec0aabb09"}}).want(t, http.StatusOK).
+		has(t, "00:15:65:12:34:56</a></td><td><span class=\"state\">sent</span></td><td>200 OK",
+			"80:5E:C0:AA:BB:01</a></td><td><span class=\"state\">no_address",
+			"80:5E:C0:AA:BB:09</a></td><td><span class=\"state\">not_found")
+	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "all": {"1"}}).want(t, http.StatusOK).
+		has(t, "00:15:65:12:34:56</a>", "80:5E:C0:AA:BB:01</a>")
+	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"nonsense"}}).want(t, http.StatusBadRequest).has(t, "is not a MAC address")
+	evs, _ := e.core.Audit(context.Background(), phoneMAC, 5)
+	if len(evs) == 0 || evs[0].Event != autoprov.EventDeviceResync || !strings.HasPrefix(evs[0].Actor, "ui@") {
+		t.Fatalf("audit %+v", evs)
+	}
+}
