@@ -101,8 +101,11 @@ type Account struct {
 	DisplayName string
 	AuthUser    string
 	Password    string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PasswordGenerated: autoprov generated Password (the admin never saw
+	// it), so the PBX side may reveal it once more (an audited action).
+	PasswordGenerated bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // AccountInput creates or changes an account; nil fields are left as they are.
@@ -286,6 +289,10 @@ type DeviceWrite struct {
 	// unassigned still (ErrConflict otherwise): two admins adopting one
 	// phone at once do not both win.
 	Adopt bool
+	// Replaces, when set, is the MAC of a device deleted in the same
+	// transaction (with its firmware target): the device is replaced by
+	// this one (autoprov's "replace a phone").
+	Replaces string
 	// Audit events are written with the change.
 	Audit []AuditEvent
 	// Window > 0 opens the disclosure window [At, At+Window) as
@@ -435,9 +442,14 @@ const (
 	EventDeviceAdopted           = "device.adopted"
 	EventDeviceUpdated           = "device.updated"
 	EventDeviceDeleted           = "device.deleted"
-	EventKeyProfileCreated       = "key_profile.created"
-	EventKeyProfileUpdated       = "key_profile.updated"
-	EventKeyProfileDeleted       = "key_profile.deleted"
+	// EventDeviceReplaced is audited for both MACs of a replacement.
+	EventDeviceReplaced = "device.replaced"
+	// EventPasswordRevealed: a generated SIP password was shown to an
+	// admin (a reveal or a PBX export), one event per account.
+	EventPasswordRevealed  = "account.password_revealed"
+	EventKeyProfileCreated = "key_profile.created"
+	EventKeyProfileUpdated = "key_profile.updated"
+	EventKeyProfileDeleted = "key_profile.deleted"
 	// EventModelParamsUpdated: a model's raw vendor parameters changed.
 	EventModelParamsUpdated = "model.params_updated"
 )

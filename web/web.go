@@ -193,6 +193,7 @@ func (u *UI) Mount(e *gin.Engine) {
 	p.POST("/firmware/targets", u.saveTarget)
 	p.POST("/firmware/targets/delete", u.deleteTarget)
 	p.POST("/firmware/window", u.saveWindow)
+	u.mountTools(a, p) // tools.go
 }
 
 // headers sets the security headers every UI response carries.

@@ -33,6 +33,12 @@ func command(name string) commandFunc {
 		return firmwareCmd
 	case "redirect":
 		return redirectCmd
+	case "import":
+		return importCmd
+	case "export":
+		return exportCmd
+	case "dhcp-config":
+		return dhcpConfigCmd
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return config{}, fmt.Errorf("unknown command %q (commands: serve, rotate-key, backup, restore, firmware)", args[0])
+		return config{}, fmt.Errorf("unknown command %q (commands: serve, rotate-key, backup, restore, firmware, redirect, import, export, dhcp-config)", args[0])
 	}
 	env := func(name, def string) string {
 		// An empty AUTOPROV_TFTP disables TFTP; other empty variables are unset.

@@ -65,6 +65,7 @@ func (s *Server) routes(api *gin.RouterGroup) {
 	api.POST("/devices/:mac/resync", s.resyncDevice)
 	api.POST("/resync", s.resyncMany)
 	s.redirectRoutes(api)
+	s.toolRoutes(api) // admintools.go
 }
 
 // resyncDevice tells one phone to fetch its configuration now: 200 with
@@ -773,6 +774,10 @@ func (s *Server) bulk(c *gin.Context) {
 			return
 		}
 		dry = b
+	}
+	if isCSV(c) {
+		s.bulkCSV(c, dry) // admintools.go
+		return
 	}
 	var in bulkInputJSON
 	if err := bind(c, &in); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/firmware"
+	"github.com/autoprov/autoprov/server/csvio"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -443,4 +444,37 @@ type onboardingJSON struct {
 
 func onboardingOut(o autoprov.Onboarding) onboardingJSON {
 	return onboardingJSON{State: o.State, Service: o.Service, Detail: o.Detail, At: o.At}
+}
+
+// csvLineErrorJSON is one bad line of a CSV import.
+type csvLineErrorJSON struct {
+	Line  int    `json:"line"`
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+// csvErrorJSON refuses a CSV import: every bad line; nothing was written.
+type csvErrorJSON struct {
+	Error  string             `json:"error"`
+	Errors []csvLineErrorJSON `json:"errors"`
+}
+
+func csvErrorOut(e *csvio.Error) csvErrorJSON {
+	return csvErrorJSON{Error: e.Error(), Errors: each(e.Errors, func(l csvio.LineError) csvLineErrorJSON {
+		return csvLineErrorJSON{Line: l.Line, Field: l.Field, Error: l.Message}
+	})}
+}
+
+// replaceInputJSON is POST /devices/{mac}/replace.
+type replaceInputJSON struct {
+	NewMAC string `json:"new_mac"`
+	Model  string `json:"model"`
+}
+
+// revealInputJSON is POST /accounts/reveal: the admin token again, the
+// accounts (none: every generated one) and the format.
+type revealInputJSON struct {
+	AdminToken string   `json:"admin_token"`
+	Extensions []string `json:"extensions"`
+	Format     string   `json:"format"`
 }

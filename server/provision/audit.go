@@ -27,6 +27,7 @@ func (s *Inventory) audit(ctx context.Context, mac, event, actor, detail string)
 var notAudited = map[string]bool{
 	"created_at": true, "updated_at": true, "last_seen": true, "remote_ip": true,
 	"user_agent": true, "firmware": true, "last_file": true, "disclosure": true,
+	"password_generated": true, // follows the password, which is named
 }
 
 // changedFields lists the names of the fields that differ between two

@@ -19,11 +19,13 @@ type memStore struct {
 	mu       sync.Mutex
 	settings *autoprov.Settings
 	accounts map[string]autoprov.Account
-	devices  map[string]autoprov.Device
-	profiles map[string]autoprov.KeyProfile
-	params   map[[2]string][]autoprov.Param
-	claims   map[string]claim
-	audit    []autoprov.AuditEvent
+	// failAudit makes AppendAudit fail (a database that refuses the write).
+	failAudit bool
+	devices   map[string]autoprov.Device
+	profiles  map[string]autoprov.KeyProfile
+	params    map[[2]string][]autoprov.Param
+	claims    map[string]claim
+	audit     []autoprov.AuditEvent
 }
 
 // claim is a transfer's hold on a window: until its lease ends while the
@@ -288,6 +290,12 @@ func (m *memStore) WriteDevice(_ context.Context, w autoprov.DeviceWrite) error 
 			return notFound("account " + ext)
 		}
 	}
+	if w.Replaces != "" {
+		if _, ok := m.devices[w.Replaces]; !ok {
+			return notFound("device " + w.Replaces)
+		}
+		delete(m.devices, w.Replaces)
+	}
 	if w.Create {
 		d.Disclosure = autoprov.Disclosure{State: autoprov.DisclosureNone}
 	} else {
@@ -490,6 +498,9 @@ func (m *memStore) Audit(_ context.Context, mac string, limit int) ([]autoprov.A
 
 func (m *memStore) AppendAudit(_ context.Context, e autoprov.AuditEvent) error {
 	defer m.lock()()
+	if m.failAudit {
+		return errBroken
+	}
 	m.appendAudit(e)
 	return nil
 }

@@ -236,9 +236,9 @@ func newAccount(in autoprov.AccountInput) (autoprov.Account, error) {
 	if in.AuthUser != nil && strings.TrimSpace(*in.AuthUser) != "" {
 		a.AuthUser = strings.TrimSpace(*in.AuthUser)
 	}
-	a.Password = GeneratePassword(sipPasswordLen)
+	a.Password, a.PasswordGenerated = GeneratePassword(sipPasswordLen), true
 	if in.Password != nil && *in.Password != "" {
-		a.Password = *in.Password
+		a.Password, a.PasswordGenerated = *in.Password, false
 	}
 	return a, checkAccount(a)
 }
@@ -294,8 +294,8 @@ func patchAccount(a autoprov.Account, in autoprov.AccountInput) (autoprov.Accoun
 	if in.AuthUser != nil {
 		a.AuthUser = strings.TrimSpace(*in.AuthUser)
 	}
-	if in.Password != nil {
-		a.Password = *in.Password
+	if in.Password != nil && *in.Password != a.Password {
+		a.Password, a.PasswordGenerated = *in.Password, false
 	}
 	return a, checkAccount(a)
 }

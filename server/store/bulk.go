@@ -290,14 +290,14 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	newAccounts := make([]accountRow, 0, len(w.Accounts))
 	for _, aw := range w.Accounts {
 		a := aw.Account
-		r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, CreatedAt: now, UpdatedAt: now}
+		r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, PasswordGenerated: a.PasswordGenerated, CreatedAt: now, UpdatedAt: now}
 		s.sealAccount(&r)
 		if aw.Create {
 			newAccounts = append(newAccounts, r)
 			continue
 		}
 		res := tx.Model(&accountRow{}).Where("extension = ?", a.Extension).
-			Updates(map[string]any{"display_name": r.DisplayName, "auth_user": r.AuthUser, "password": r.Password, "updated_at": at})
+			Updates(map[string]any{"display_name": r.DisplayName, "auth_user": r.AuthUser, "password": r.Password, "password_generated": r.PasswordGenerated, "updated_at": at})
 		if res.Error == nil && res.RowsAffected == 0 {
 			return fmt.Errorf("account %s: %w", a.Extension, ErrNotFound)
 		}

@@ -32,7 +32,7 @@ func (s *Store) PutSettings(ctx context.Context, v autoprov.Settings) error {
 
 // CreateAccount adds an account; ErrConflict when the extension exists.
 func (s *Store) CreateAccount(ctx context.Context, a autoprov.Account) (autoprov.Account, error) {
-	r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password}
+	r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, PasswordGenerated: a.PasswordGenerated}
 	s.sealAccount(&r)
 	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
 		return autoprov.Account{}, wrap(err, "account %s", a.Extension)
@@ -95,7 +95,7 @@ func (s *Store) UpdateAccount(ctx context.Context, a autoprov.Account) (autoprov
 		if err := tx.Where("extension = ?", a.Extension).First(&r).Error; err != nil {
 			return err
 		}
-		r.DisplayName, r.AuthUser, r.Password = a.DisplayName, a.AuthUser, a.Password
+		r.DisplayName, r.AuthUser, r.Password, r.PasswordGenerated = a.DisplayName, a.AuthUser, a.Password, a.PasswordGenerated
 		s.sealAccount(&r)
 		return tx.Save(&r).Error
 	})
@@ -171,6 +171,11 @@ func (s *Store) UpdateDevice(ctx context.Context, d autoprov.Device) error {
 func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
 	d := w.Device
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if w.Replaces != "" {
+			if err := deleteDevice(tx, w.Replaces); err != nil {
+				return err
+			}
+		}
 		if w.Create {
 			r := deviceRow{MAC: d.MAC}
 			s.fill(&r, d)
@@ -235,17 +240,20 @@ func setAccounts(tx *gorm.DB, mac string, exts []string) error {
 
 // DeleteDevice removes a device.
 func (s *Store) DeleteDevice(ctx context.Context, mac string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Delete(&deviceRow{}, "mac = ?", mac)
-		if res.Error != nil {
-			return wrap(res.Error, "delete device %s", mac)
-		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
-		}
-		// Its firmware target (override or exclusion) goes with it.
-		return wrap(tx.Delete(&firmwareTargetRow{}, "mac = ?", mac).Error, "delete firmware target of %s", mac)
-	})
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return deleteDevice(tx, mac) })
+}
+
+// deleteDevice is DeleteDevice inside tx.
+func deleteDevice(tx *gorm.DB, mac string) error {
+	res := tx.Delete(&deviceRow{}, "mac = ?", mac)
+	if res.Error != nil {
+		return wrap(res.Error, "delete device %s", mac)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+	}
+	// Its firmware target (override or exclusion) goes with it.
+	return wrap(tx.Delete(&firmwareTargetRow{}, "mac = ?", mac).Error, "delete firmware target of %s", mac)
 }
 
 // Device returns a device with its accounts (extensions in line order).

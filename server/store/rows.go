@@ -21,15 +21,17 @@ type accountRow struct {
 	DisplayName string
 	AuthUser    string
 	Password    string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PasswordGenerated: the password was generated (migration 00015).
+	PasswordGenerated bool `gorm:"not null;default:false"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 func (accountRow) TableName() string { return "accounts" }
 
 func (r accountRow) domain() autoprov.Account {
 	return autoprov.Account{Extension: r.Extension, DisplayName: r.DisplayName, AuthUser: r.AuthUser,
-		Password: r.Password, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Password: r.Password, PasswordGenerated: r.PasswordGenerated, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 type deviceRow struct {

@@ -1,0 +1,332 @@
+// Package csvio reads and writes the CSV form of the inventory: one row
+// per line of a phone (a device and one of its accounts), so the sheet an
+// admin already keeps imports as it is. A read turns the file into one
+// bulk change (autoprov.BulkInput, made by provision.Inventory.Bulk, all or
+// nothing) and remembers which line each account and device came from, so
+// every error, the file's own and the core's, names its line. A write
+// never carries a password. Standard library only (encoding/csv).
+package csvio
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// Columns are the columns an export writes, in order; an import takes any
+// subset in any order (names case-insensitive), with at least mac or
+// extension.
+//
+//	mac           the phone's MAC, any notation; empty: the row is an account only
+//	vendor        optional (the model names it)
+//	model         required for a new device
+//	label         the device's label
+//	key_profile   the device's key profile
+//	extension     an account, on the row's device as its next line
+//	display_name  the account's display name
+//	auth_user     the account's SIP user name (default: the extension)
+//	password      the account's SIP password; empty: kept, or generated
+//	              for a new account (an export leaves it empty)
+//
+// Several rows with one MAC are one device: its accounts in row order, its
+// device columns given once or repeated identically.
+var Columns = []string{"mac", "vendor", "model", "label", "key_profile", "extension", "display_name", "auth_user", "password"}
+
+// MaxRows bounds the data rows of one import.
+const MaxRows = 200000
+
+// Import is a CSV file read as one bulk change.
+type Import struct {
+	Input autoprov.BulkInput
+	// AccountLines and DeviceLines are the file's line (1-based; the
+	// header is line 1) of the row that first named each account and
+	// device of Input.
+	AccountLines, DeviceLines []int
+}
+
+// LineError is one problem of one line.
+type LineError struct {
+	Line    int
+	Field   string // a column, or ""
+	Message string
+}
+
+// Error lists every bad line of an import; nothing was written.
+type Error struct {
+	Errors []LineError
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if len(e.Errors) == 1 {
+		return fmt.Sprintf("line %d: %s", e.Errors[0].Line, e.Errors[0].Message)
+	}
+	return fmt.Sprintf("%d lines are invalid; nothing was written", len(e.Errors))
+}
+
+// Read parses a CSV file (comma- or, as spreadsheets in Germany write it,
+// semicolon-separated, with or without a UTF-8 byte order mark). A file
+// with bad lines returns an *Error listing each.
+func Read(r io.Reader) (Import, error) {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xef, 0xbb, 0xbf}) {
+		_, _ = br.Discard(3)
+	}
+	head, _ := br.Peek(4096)
+	first, _, _ := bytes.Cut(head, []byte("\n"))
+	cr := csv.NewReader(br)
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	var im Import
+	var bad []LineError
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("the file is empty: want a header line naming the columns")
+		}
+		return im, &Error{Errors: []LineError{{Line: 1, Message: err.Error()}}}
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		switch {
+		case !slices.Contains(Columns, h):
+			bad = append(bad, LineError{Line: 1, Field: h, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))})
+		case col[h] != 0:
+			bad = append(bad, LineError{Line: 1, Field: h, Message: fmt.Sprintf("column %q is given twice", h)})
+		default:
+			col[h] = i + 1
+		}
+	}
+	if col["mac"] == 0 && col["extension"] == 0 {
+		bad = append(bad, LineError{Line: 1, Message: "the header names neither mac nor extension"})
+	}
+	if len(bad) > 0 {
+		return im, &Error{Errors: bad}
+	}
+	type device struct {
+		index int
+		cells map[string]string
+		line  int
+		exts  []string
+	}
+	accounts := map[string]int{} // extension -> index in im.Input.Accounts
+	accountCells := map[string]map[string]string{}
+	devices := map[string]*device{}
+	var order []string
+	rows := 0
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			bad = append(bad, LineError{Line: pe.Line, Message: pe.Err.Error()})
+			break // the reader cannot resynchronise after a quoting error
+		}
+		if err != nil {
+			return im, err
+		}
+		line, _ := cr.FieldPos(0)
+		if rows++; rows > MaxRows {
+			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("more than %d rows: split the file", MaxRows)})
+			break
+		}
+		if len(rec) != len(header) {
+			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("%d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
+		cell := func(name string) (string, bool) {
+			if i := col[name]; i != 0 {
+				return strings.TrimSpace(rec[i-1]), true
+			}
+			return "", false
+		}
+		mac, _ := cell("mac")
+		ext, _ := cell("extension")
+		if mac == "" && ext == "" {
+			if strings.TrimSpace(strings.Join(rec, "")) == "" {
+				continue // a row of empty cells, as spreadsheets write them
+			}
+			bad = append(bad, LineError{Line: line, Message: "the row names neither a mac nor an extension"})
+			continue
+		}
+		if ext != "" {
+			cells := map[string]string{}
+			for _, n := range []string{"display_name", "auth_user", "password"} {
+				cells[n], _ = cell(n)
+			}
+			if first, seen := accountCells[ext]; seen {
+				for n, v := range cells {
+					if v != "" && first[n] != "" && v != first[n] {
+						bad = append(bad, LineError{Line: line, Field: n, Message: fmt.Sprintf("extension %s: %s differs from line %d", ext, n, im.AccountLines[accounts[ext]])})
+					} else if v != "" && first[n] == "" {
+						first[n] = v
+						setAccount(&im.Input.Accounts[accounts[ext]], n, v)
+					}
+				}
+			} else {
+				in := autoprov.AccountInput{Extension: ptr(ext)}
+				for n, v := range cells {
+					if v != "" {
+						setAccount(&in, n, v)
+					}
+				}
+				accounts[ext], accountCells[ext] = len(im.Input.Accounts), cells
+				im.Input.Accounts = append(im.Input.Accounts, in)
+				im.AccountLines = append(im.AccountLines, line)
+			}
+		}
+		if mac == "" {
+			continue
+		}
+		m, err := vendors.ParseMAC(mac)
+		if err != nil {
+			bad = append(bad, LineError{Line: line, Field: "mac", Message: err.Error()})
+			continue
+		}
+		cells := map[string]string{}
+		for _, n := range []string{"vendor", "model", "label", "key_profile"} {
+			if v, ok := cell(n); ok {
+				cells[n] = v
+			}
+		}
+		d, seen := devices[m]
+		if !seen {
+			d = &device{index: len(order), cells: cells, line: line}
+			devices[m] = d
+			order = append(order, m)
+		} else {
+			for n, v := range cells {
+				if v != "" && d.cells[n] != "" && v != d.cells[n] {
+					bad = append(bad, LineError{Line: line, Field: n, Message: fmt.Sprintf("device %s: %s differs from line %d", vendors.ColonMAC(m), n, d.line)})
+				} else if v != "" {
+					d.cells[n] = v
+				}
+			}
+		}
+		if ext != "" {
+			if slices.Contains(d.exts, ext) {
+				bad = append(bad, LineError{Line: line, Field: "extension", Message: fmt.Sprintf("device %s carries extension %s twice", vendors.ColonMAC(m), ext)})
+			}
+			d.exts = append(d.exts, ext)
+		}
+	}
+	if len(bad) > 0 {
+		slices.SortStableFunc(bad, func(a, b LineError) int { return a.Line - b.Line })
+		return im, &Error{Errors: bad}
+	}
+	for _, m := range order {
+		d := devices[m]
+		in := autoprov.DeviceInput{MAC: ptr(m)}
+		if v := d.cells["vendor"]; v != "" {
+			in.Vendor = ptr(v)
+		}
+		if v := d.cells["model"]; v != "" {
+			in.Model = ptr(v)
+		}
+		if v, ok := d.cells["label"]; ok {
+			in.Label = ptr(v)
+		}
+		if v, ok := d.cells["key_profile"]; ok {
+			in.KeyProfile = ptr(v)
+		}
+		if col["extension"] != 0 {
+			exts := append([]string{}, d.exts...)
+			in.Accounts = &exts
+		}
+		im.Input.Devices = append(im.Input.Devices, in)
+		im.DeviceLines = append(im.DeviceLines, d.line)
+	}
+	return im, nil
+}
+
+func setAccount(in *autoprov.AccountInput, name, v string) {
+	switch name {
+	case "display_name":
+		in.DisplayName = ptr(v)
+	case "auth_user":
+		in.AuthUser = ptr(v)
+	case "password":
+		in.Password = ptr(v)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Lines maps the core's refusal of the import's bulk change (each bad
+// account or device by its index) to the lines of the file.
+func (im Import) Lines(e *autoprov.BulkError) *Error {
+	out := &Error{}
+	for _, r := range e.Errors {
+		line := 0
+		switch {
+		case r.Kind == "account" && r.Index < len(im.AccountLines):
+			line = im.AccountLines[r.Index]
+		case r.Kind == "device" && r.Index < len(im.DeviceLines):
+			line = im.DeviceLines[r.Index]
+		}
+		field := r.Field
+		if r.Kind == "device" && field == "accounts" {
+			field = "extension"
+		}
+		out.Errors = append(out.Errors, LineError{Line: line, Field: field, Message: r.Message})
+	}
+	slices.SortStableFunc(out.Errors, func(a, b LineError) int { return a.Line - b.Line })
+	return out
+}
+
+// Write writes the accounts and the assigned devices as CSV with Columns:
+// a row per line of each device (devices in the order given), a row with
+// the device alone when it has no account, then a row per account no
+// device carries. The password column is always empty.
+func Write(w io.Writer, accounts []autoprov.Account, devices []autoprov.Device) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(Columns); err != nil {
+		return err
+	}
+	byExt := make(map[string]autoprov.Account, len(accounts))
+	for _, a := range accounts {
+		byExt[a.Extension] = a
+	}
+	used := map[string]bool{}
+	for _, d := range devices {
+		if d.State != autoprov.StateAssigned {
+			continue
+		}
+		dev := []string{vendors.ColonMAC(d.MAC), d.Vendor, d.Model, d.Label, d.KeyProfile}
+		if len(d.Accounts) == 0 {
+			if err := cw.Write(append(dev, "", "", "", "")); err != nil {
+				return err
+			}
+		}
+		for _, ext := range d.Accounts {
+			used[ext] = true
+			a := byExt[ext]
+			if err := cw.Write(append(slices.Clone(dev), ext, a.DisplayName, a.AuthUser, "")); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range accounts {
+		if !used[a.Extension] {
+			if err := cw.Write([]string{"", "", "", "", "", a.Extension, a.DisplayName, a.AuthUser, ""}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
