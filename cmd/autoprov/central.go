@@ -127,8 +127,12 @@ func newSite(c config, log *slog.Logger, st *store.Store, handler func() http.Ha
 		Dir: filepath.Join(c.data, "central"), URL: cc.url, Ports: ports, RootCAs: roots,
 		SiteID: cc.siteID, EnrollToken: cc.enrollToken, Heartbeat: cc.heartbeat, Grace: cc.grace, Now: now,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler().ServeHTTP(w, r) }),
-		Summary: func(ctx context.Context) (central.Summary, error) { return siteSummary(ctx, inv(), phones(), st, now, schema()) },
-		Events:  func(ctx context.Context, after uint, limit int) ([]autoprov.AuditEvent, error) { return auditAfter(ctx, inv(), after, limit) },
+		Summary: func(ctx context.Context) (central.Summary, error) {
+			return siteSummary(ctx, inv(), phones(), st, now, schema())
+		},
+		Events: func(ctx context.Context, after uint, limit int) ([]autoprov.AuditEvent, error) {
+			return auditAfter(ctx, inv(), after, limit)
+		},
 		Latest: func(ctx context.Context) (uint, error) {
 			evs, _, err := inv().ListAudit(ctx, autoprov.AuditFilter{Limit: 1})
 			if err != nil || len(evs) == 0 {

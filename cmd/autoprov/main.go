@@ -311,8 +311,8 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 		ClientCertVendors: phoneCAVendors(phoneCAs),
 		// Instances sharing the keyring accept each other's Digest nonces.
-		NonceKey:   keys.src.Ring().Derive("digest nonce"),
-		Resync:     &resync.Sender{},
+		NonceKey:     keys.src.Ring().Derive("digest nonce"),
+		Resync:       &resync.Sender{},
 		Onboarding:   redir,
 		Unsupervised: unsupervised,
 	}, st, cache, sightings)
