@@ -69,15 +69,16 @@ func linkAttempt(t *testing.T, addr string, roots *x509.CertPool, certs []tls.Ce
 	return resp.StatusCode, resp.Header
 }
 
-// clientCert makes a client certificate for cn signed by (caCert, caKey),
-// or self-signed when caCert is nil, valid from notBefore to notAfter.
-func clientCert(t *testing.T, cn string, caCert *x509.Certificate, caKey any, notBefore, notAfter time.Time) tls.Certificate {
+// clientCert makes a client certificate for cn with the serial signed by
+// (caCert, caKey), or self-signed when caCert is nil, valid from notBefore
+// to notAfter.
+func clientCert(t *testing.T, cn string, serial *big.Int, caCert *x509.Certificate, caKey any, notBefore, notAfter time.Time) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
 		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, BasicConstraintsValid: true, IsCA: caCert == nil}
 	parent, signer := tmpl, any(key)
@@ -185,12 +186,15 @@ func TestSiteAndCentral(t *testing.T) {
 	// Refusals: no certificate, another CA, an expired one of the site CA.
 	caCert, caKey := readPEMCert(t, filepath.Join(cdata, "central", "ca.pem")), readPEMKey(t, filepath.Join(cdata, "central", "ca-key.pem"))
 	now := time.Now()
-	other := clientCert(t, "other CA", nil, nil, now.Add(-time.Hour), now.Add(time.Hour))
+	other := clientCert(t, "other CA", big.NewInt(1), nil, nil, now.Add(-time.Hour), now.Add(time.Hour))
 	otherCA, _ := x509.ParseCertificate(other.Certificate[0])
+	// Both name the site and carry its certificate's serial: only the
+	// chain and the validity tell them from the real one.
+	serial := readPEMCert(t, filepath.Join(sdata, "central", "site-cert.pem")).SerialNumber
 	for name, certs := range map[string][]tls.Certificate{
 		"no certificate": nil,
-		"another CA":     {clientCert(t, created.ID, otherCA, other.PrivateKey, now.Add(-time.Hour), now.Add(time.Hour))},
-		"expired":        {clientCert(t, created.ID, caCert, caKey, now.Add(-48*time.Hour), now.Add(-24*time.Hour))},
+		"another CA":     {clientCert(t, created.ID, serial, otherCA, other.PrivateKey, now.Add(-time.Hour), now.Add(time.Hour))},
+		"expired":        {clientCert(t, created.ID, serial, caCert, caKey, now.Add(-48*time.Hour), now.Add(-24*time.Hour))},
 	} {
 		if code, _ := linkAttempt(t, caddr, serverCA, certs); code == http.StatusSwitchingProtocols || code != 403 {
 			t.Errorf("link with %s: %d, want 403 and no WebSocket", name, code)
