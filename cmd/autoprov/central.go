@@ -20,6 +20,7 @@ import (
 	"github.com/autoprov/autoprov/server/central"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
+	"github.com/autoprov/autoprov/web"
 )
 
 // centralConfig is a site's link to its central server (--central ...).
@@ -216,4 +217,21 @@ func newHub(c config, log *slog.Logger, st *store.Store) (*central.Hub, error) {
 		return nil, fmt.Errorf("sites (central): %w", err)
 	}
 	return hub, nil
+}
+
+// sitesOf and linkOf pass the hub and the site to the web UI as
+// interfaces that are nil when they are (a nil pointer in an interface is
+// not).
+func sitesOf(h *central.Hub) web.Sites {
+	if h == nil {
+		return nil
+	}
+	return h
+}
+
+func linkOf(s *central.Site) web.Link {
+	if s == nil {
+		return nil
+	}
+	return s
 }

@@ -476,18 +476,21 @@ func (h *Hub) Handler() http.Handler {
 
 // SiteView is a site as the admin API shows it.
 type SiteView struct {
-	ID            string          `json:"id"`
-	Name          string          `json:"name"`
-	State         string          `json:"state"`
-	CreatedAt     time.Time       `json:"created_at"`
-	EnrolledAt    *time.Time      `json:"enrolled_at"`
-	RevokedAt     *time.Time      `json:"revoked_at"`
-	TokenExpires  *time.Time      `json:"enroll_token_expires_at,omitempty"`
-	ConnectedAt   *time.Time      `json:"connected_at"`
-	LastHeartbeat *time.Time      `json:"last_heartbeat"`
-	Address       string          `json:"address,omitempty"`
-	Events        int             `json:"events"`
-	Summary       json.RawMessage `json:"summary"`
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	State         string     `json:"state"`
+	CreatedAt     time.Time  `json:"created_at"`
+	EnrolledAt    *time.Time `json:"enrolled_at"`
+	RevokedAt     *time.Time `json:"revoked_at"`
+	TokenExpires  *time.Time `json:"enroll_token_expires_at,omitempty"`
+	ConnectedAt   *time.Time `json:"connected_at"`
+	LastHeartbeat *time.Time `json:"last_heartbeat"`
+	// GraceUntil is, for a disconnected site, when its grace period ends:
+	// its last heartbeat plus the grace period it reported.
+	GraceUntil *time.Time      `json:"grace_until"`
+	Address    string          `json:"address,omitempty"`
+	Events     int             `json:"events"`
+	Summary    json.RawMessage `json:"summary"`
 	// EnrollToken is shown once, in the answer to the creation.
 	EnrollToken string `json:"enroll_token,omitempty"`
 }
@@ -512,6 +515,13 @@ func (h *Hub) viewLocked(rec *siteRecord) SiteView {
 		v.TokenExpires = &exp
 	default:
 		v.State = SiteDisconnected
+		var sum struct {
+			GraceSeconds int64 `json:"grace_seconds"`
+		}
+		if rec.LastHeartbeat != nil && json.Unmarshal(rec.Summary, &sum) == nil && sum.GraceSeconds > 0 {
+			until := rec.LastHeartbeat.Add(time.Duration(sum.GraceSeconds) * time.Second)
+			v.GraceUntil = &until
+		}
 	}
 	return v
 }

@@ -535,7 +535,7 @@ func (s *Site) heartbeat(ctx context.Context, client *http.Client) error {
 		}
 	}
 	st := s.Status()
-	sum.State, sum.GraceUntil = st.State, st.GraceUntil
+	sum.State, sum.GraceUntil, sum.GraceSeconds = st.State, st.GraceUntil, int64(s.cfg.Grace/time.Second)
 	if st.Alarm != "" {
 		sum.Alarms = append(sum.Alarms, st.Alarm)
 	}

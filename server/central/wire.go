@@ -42,9 +42,12 @@ type Summary struct {
 	Inbox       int            `json:"inbox"`
 	OpenWindows int            `json:"open_windows"`
 	Alarms      []string       `json:"alarms"`
-	// State and GraceUntil are the site's own view (Status).
-	State      string     `json:"state"`
-	GraceUntil *time.Time `json:"grace_until,omitempty"`
+	// State and GraceUntil are the site's own view (Status);
+	// GraceSeconds its --central-grace, from which the central tells a
+	// disconnected site's end of grace.
+	State        string     `json:"state"`
+	GraceUntil   *time.Time `json:"grace_until,omitempty"`
+	GraceSeconds int64      `json:"grace_seconds"`
 }
 
 // heartbeatReply is the central's half of the heartbeat.
