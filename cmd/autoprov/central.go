@@ -141,6 +141,10 @@ func newSite(c config, log *slog.Logger, st *store.Store, handler func() http.Ha
 			}
 			return evs[0].ID, nil
 		},
+		Arrivals: func(ctx context.Context, since time.Time) ([]autoprov.Device, error) {
+			devs, _, err := inv().Devices(ctx, autoprov.DeviceFilter{State: autoprov.StateUnassigned, SeenAfter: since, NewestFirst: true, Limit: autoprov.MaxPageLimit})
+			return devs, err
+		},
 		Audit: st, Log: log,
 	})
 	if err != nil {

@@ -308,14 +308,20 @@ func TestSiteAndCentral(t *testing.T) {
 	var events struct {
 		Items []struct {
 			ID     uint   `json:"id"`
+			MAC    string `json:"mac"`
 			Event  string `json:"event"`
 			Detail string `json:"detail"`
 		} `json:"items"`
 	}
 	waitFor(t, 30*time.Second, func() (bool, string) {
 		capi.must(200, "GET", "/api/v1/sites/"+created.ID+"/events", nil, &events)
-		return strings.Contains(fmt.Sprint(events.Items), "label"), fmt.Sprintf("%+v", events.Items)
-	}, "the audit queued while the link was down never reached the central")
+		label, arrival := false, false
+		for _, e := range events.Items {
+			label = label || e.Event == "device.updated" && strings.Contains(e.Detail, "label")
+			arrival = arrival || e.Event == "inbox.arrived" && e.MAC == "805ec0aabb02"
+		}
+		return label && arrival, fmt.Sprintf("%+v", events.Items)
+	}, "the audit and the inbox arrival queued while the link was down never reached the central")
 	alarm := false
 	for i, e := range events.Items {
 		alarm = alarm || e.Event == "central.alarm"

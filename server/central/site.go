@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,11 @@ const (
 	StateGrace     = "grace"     // the link is down, within the grace period
 	StateExpired   = "expired"   // the link has been down past the grace period
 )
+
+// EventInboxArrived is the site's audit event of a phone that landed in
+// its inbox (an unassigned device), written by the site so it reaches the
+// central in order with the other events, whenever the link is up.
+const EventInboxArrived = "inbox.arrived"
 
 // EventAlarm is the site's audit event of its daily alarm while the link
 // is down; it reaches the central with the other events once the link is
@@ -76,6 +82,8 @@ type SiteConfig struct {
 	// oldest first; Latest the newest event's ID (0 when none).
 	Events func(ctx context.Context, after uint, limit int) ([]autoprov.AuditEvent, error)
 	Latest func(ctx context.Context) (uint, error)
+	// Arrivals returns the unassigned devices seen at or after since.
+	Arrivals func(ctx context.Context, since time.Time) ([]autoprov.Device, error)
 	// Audit is the site's audit log, where the alarms go.
 	Audit Auditor
 	Log   *slog.Logger
@@ -89,6 +97,9 @@ type siteState struct {
 	LastContact time.Time `json:"last_contact"`
 	EventCursor uint      `json:"event_cursor"` // the last audit event the central confirmed
 	LastAlarm   time.Time `json:"last_alarm"`
+	// InboxCursor is when the newest inbox arrival already written to the
+	// audit log was created.
+	InboxCursor time.Time `json:"inbox_cursor"`
 }
 
 // Site is a site's side of the link to the central server.
@@ -255,6 +266,7 @@ func (s *Site) Unsupervised() error {
 func (s *Site) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.alarmLoop(ctx) })
+	wg.Go(func() { s.inboxLoop(ctx) })
 	defer wg.Wait()
 	maxBackoff := min(max(s.cfg.Heartbeat, time.Second), time.Minute)
 	backoff := time.Second
@@ -321,6 +333,70 @@ func (s *Site) alarmLoop(ctx context.Context) {
 			s.log.Error("save link state", "err", err)
 		}
 	}
+}
+
+// inboxLoop writes each phone that lands in the inbox to the audit log
+// once (EventInboxArrived), every heartbeat, link up or down: the audit
+// log is the queue to the central.
+func (s *Site) inboxLoop(ctx context.Context) {
+	if s.cfg.Arrivals == nil || s.cfg.Audit == nil {
+		return
+	}
+	t := time.NewTicker(s.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		if err := s.recordArrivals(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("inbox arrivals", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Site) recordArrivals(ctx context.Context) error {
+	s.mu.Lock()
+	cursor := s.st.InboxCursor
+	fresh := cursor.IsZero()
+	if fresh {
+		// From the enrolment on (or this start, before it): the inbox
+		// before it is the site's history.
+		cursor = s.st.EnrolledAt
+		if cursor.IsZero() {
+			cursor = s.cfg.Now()
+		}
+		s.st.InboxCursor = cursor
+	}
+	s.mu.Unlock()
+	devs, err := s.cfg.Arrivals(ctx, cursor)
+	if err != nil {
+		return err
+	}
+	var news []autoprov.Device
+	for _, d := range devs {
+		if d.CreatedAt.After(cursor) {
+			news = append(news, d)
+		}
+	}
+	slices.SortFunc(news, func(a, b autoprov.Device) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	for _, d := range news {
+		detail := strings.TrimSpace(d.Vendor + " " + d.Model)
+		if d.RemoteIP != "" {
+			detail += " from " + d.RemoteIP
+		}
+		if err := s.cfg.Audit.AppendAudit(ctx, autoprov.AuditEvent{At: s.cfg.Now(), MAC: d.MAC, Event: EventInboxArrived, Actor: "autoprov", Detail: detail}); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.st.InboxCursor = d.CreatedAt
+		s.mu.Unlock()
+	}
+	if !fresh && len(news) == 0 {
+		return nil
+	}
+	return s.persist()
 }
 
 func (s *Site) tlsConfig(withCert bool) (*tls.Config, error) {
