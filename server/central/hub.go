@@ -337,8 +337,8 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	link := &liveLink{id: id, sess: sess, tr: tr, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}, addr: r.RemoteAddr, since: h.cfg.Now()}
 	h.mu.Lock()
 	old := h.live[id]
-	revoked := h.sites[id] == nil || h.sites[id].RevokedAt != nil
-	if !revoked && !h.closed {
+	refused := h.sites[id] == nil || h.sites[id].RevokedAt != nil || h.closed
+	if !refused {
 		h.live[id] = link
 		h.sites[id].Address = r.RemoteAddr
 	}
@@ -346,7 +346,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	if old != nil {
 		old.sess.Close() // one link per site: the newest wins
 	}
-	if revoked || h.closed {
+	if refused {
 		sess.Close()
 		return
 	}
