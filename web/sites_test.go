@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,22 @@ import (
 type fakeSites []central.SiteView
 
 func (f fakeSites) Sites() []central.SiteView { return f }
+
+// SiteGet answers for s-berlin as its API would, over its link.
+func (f fakeSites) SiteGet(_ context.Context, id, path, actor string) (int, []byte, error) {
+	if id != "s-berlin" || !strings.HasPrefix(actor, "central@") {
+		return 0, nil, central.ErrNotConnected
+	}
+	switch path {
+	case "/api/v1/devices?state=unassigned&limit=100":
+		return 200, []byte(`{"items":[{"mac":"805ec0aabb02","vendor":"yealink","model":"T54W","state":"unassigned","remote_ip":"10.1.2.3"}],"total":1,"limit":100,"offset":0}`), nil
+	case "/api/v1/devices?state=assigned&limit=100":
+		return 200, []byte(`{"items":[{"mac":"805ec0aabb01","vendor":"yealink","model":"T54W","label":"<reception>","state":"assigned"}],"total":1,"limit":100,"offset":0}`), nil
+	case "/api/v1/central":
+		return 200, []byte(`{"state":"connected","last_heartbeat":null,"grace_until":null,"alarms":0}`), nil
+	}
+	return 404, []byte(`{"error":"not found"}`), nil
+}
 
 type fakeLink central.Status
 
@@ -78,6 +95,17 @@ func TestSitesPage(t *testing.T) {
 	if strings.Contains(p.body, "/api/v1/sites/s-hamburg/api/v1/") {
 		t.Error("a disconnected site is offered through its link")
 	}
+	// A connected site's page, read over its link.
+	p = e.get("/ui/sites/s-berlin").want(t, http.StatusOK)
+	for _, want := range []string{"Inbox (1)", "80:5E:C0:AA:BB:02", "10.1.2.3", "Devices (1)", "80:5E:C0:AA:BB:01", "&lt;reception&gt;", "own view: <strong>connected</strong>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the site page lacks %q:\n%s", want, p.body)
+		}
+	}
+	if p = e.get("/ui/sites/s-hamburg").want(t, http.StatusOK); !strings.Contains(p.body, "only while it is connected") {
+		t.Errorf("a disconnected site's page:\n%s", p.body)
+	}
+	e.get("/ui/sites/s-nowhere").want(t, http.StatusNotFound)
 
 	// A site: its own link, the alarm, the end of its grace period.
 	e = newEnvWith(t, web.WithSites(nil, fakeLink{State: central.StateGrace, SiteID: "s-berlin", LastHeartbeat: &hb, GraceUntil: &until,

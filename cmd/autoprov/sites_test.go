@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -243,6 +245,21 @@ func TestSiteAndCentral(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(audit.Items), "POST /api/v1/devices: 201") {
 		t.Fatalf("the central's audit lacks the proxied adoption: %+v", audit.Items)
 	}
+	// The central's web UI lists the site and opens its pages through the
+	// link.
+	jar, _ := cookiejar.New(nil)
+	ui := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if code, _ := do(t, ui, "POST", cen.base+"/ui/login", strings.NewReader(url.Values{"token": {testToken}}.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded"); code != http.StatusSeeOther {
+		t.Fatalf("login to the central's UI: %d", code)
+	}
+	if code, body := do(t, ui, "GET", cen.base+"/ui/sites", nil); code != 200 || !strings.Contains(body, "Berlin office") || !strings.Contains(body, ">connected<") {
+		t.Fatalf("the central's Sites page: %d\n%s", code, body)
+	}
+	if code, body := do(t, ui, "GET", cen.base+"/ui/sites/"+created.ID, nil); code != 200 || !strings.Contains(body, "Devices (1)") || !strings.Contains(body, "80:5E:C0:AA:BB:01") {
+		t.Fatalf("the site's page through the link: %d\n%s", code, body)
+	}
+
 	// One call finds a MAC across the connected sites.
 	var found struct {
 		Items []struct {

@@ -914,3 +914,39 @@ func hostOf(addr string) string {
 
 // CACert is the site CA's certificate.
 func (h *Hub) CACert() *x509.Certificate { return h.ca.cert }
+
+// SiteGet calls GET path (an /api/v1/ path with its query) of site id's
+// admin API over its link, as actor, for the web UI's site page: the
+// status and body the site answered. ErrNotConnected when the site has no
+// link, autoprov.ErrNotFound when there is no such site.
+func (h *Hub) SiteGet(ctx context.Context, id, path, actor string) (int, []byte, error) {
+	if !strings.HasPrefix(path, "/api/v1/") {
+		return 0, nil, errors.New("central: SiteGet takes an /api/v1/ path")
+	}
+	h.mu.Lock()
+	rec, l := h.sites[id], h.live[id]
+	h.mu.Unlock()
+	switch {
+	case rec == nil:
+		return 0, nil, autoprov.ErrNotFound
+	case l == nil:
+		return 0, nil, ErrNotConnected
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://site"+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set(actorHeader, actor)
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	return resp.StatusCode, b, err
+}
+
+// ErrNotConnected: the site has no link to the central now.
+var ErrNotConnected = errors.New("the site is not connected")
