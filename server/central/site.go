@@ -151,7 +151,7 @@ func NewSite(cfg SiteConfig) (*Site, error) {
 		return nil, errors.New("--central must be an https:// URL of the central server, e.g. https://central.example.com")
 	}
 	if p := u.Port(); p != "" {
-		cfg.Ports = append([]string{p}, cfg.Ports...)
+		cfg.Ports = append([]string{p}, slices.DeleteFunc(slices.Clone(cfg.Ports), func(q string) bool { return q == p })...)
 	}
 	if len(cfg.Ports) == 0 {
 		return nil, errors.New("--central-ports: no port to try")
