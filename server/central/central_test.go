@@ -288,3 +288,37 @@ func portOf(u string) string {
 	_, p, _ := net.SplitHostPort(strings.TrimPrefix(u, "https://"))
 	return p
 }
+
+// TestLinkHandler: the site serves the central only its admin API, at a
+// clean path, with the central's actor (never anything else as actor).
+func TestLinkHandler(t *testing.T) {
+	var got string
+	s := &Site{cfg: SiteConfig{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, ok := LinkActor(r.Context())
+		got = fmt.Sprintf("%s %v%s", a, ok, r.Header.Get(actorHeader))
+	})}}
+	h := s.linkHandler()
+	for _, c := range []struct {
+		path, actor string
+		code        int
+		want        string
+	}{
+		{"/api/v1/devices", "central@192.0.2.1", 200, "central@192.0.2.1 true"},
+		{"/api/v1/devices", "api@192.0.2.1", 200, "central@unknown true"},
+		{"/api/v1/devices", "central@192.0.2.1\nX: y", 200, "central@192.0.2.1X: y true"},
+		{"/api/v1/../ui/inbox", "central@192.0.2.1", 404, ""},
+		{"/api/v1/./devices", "central@192.0.2.1", 404, ""},
+		{"/ui/inbox", "central@192.0.2.1", 404, ""},
+		{"/prov/805ec0aabb01.cfg", "central@192.0.2.1", 404, ""},
+	} {
+		got = ""
+		req := httptest.NewRequest("GET", "http://site/", nil)
+		req.URL.Path = c.path
+		req.Header.Set(actorHeader, c.actor)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != c.code || got != c.want {
+			t.Errorf("%s as %q: %d %q, want %d %q", c.path, c.actor, w.Code, got, c.code, c.want)
+		}
+	}
+}

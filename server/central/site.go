@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -693,7 +694,7 @@ func (s *Site) linkHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := cleanActor(r.Header.Get(actorHeader))
 		r.Header.Del(actorHeader)
-		if !strings.HasPrefix(r.URL.Path, "/api/v1/") || s.cfg.Handler == nil {
+		if !strings.HasPrefix(r.URL.Path, "/api/v1/") || path.Clean(r.URL.Path) != strings.TrimSuffix(r.URL.Path, "/") || s.cfg.Handler == nil {
 			writeError(w, http.StatusNotFound, "not found")
 			return
 		}
