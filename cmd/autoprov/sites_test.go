@@ -245,6 +245,14 @@ func TestSiteAndCentral(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(audit.Items), "POST /api/v1/devices: 201") {
 		t.Fatalf("the central's audit lacks the proxied adoption: %+v", audit.Items)
 	}
+	// The heartbeat carries the site's summary.
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		var v siteView
+		capi.must(200, "GET", "/api/v1/sites/"+created.ID, nil, &v)
+		return bytes.Contains(v.Summary, []byte(`"phones":{"assigned":1,"unassigned":0}`)) && bytes.Contains(v.Summary, []byte(`"open_windows":0`)) &&
+			bytes.Contains(v.Summary, []byte(`"grace_seconds":2592000`)), string(v.Summary)
+	}, "the heartbeat does not report the adopted phone")
+
 	// The central's web UI lists the site and opens its pages through the
 	// link.
 	jar, _ := cookiejar.New(nil)
