@@ -93,6 +93,8 @@ type UI struct {
 	now      func() time.Time
 	fw       Firmware // nil: no Firmware page
 	ro       Rollout
+	sites    Sites // nil: not a central server (sites.go)
+	link     Link  // nil: not a site
 }
 
 // New builds the UI. adminToken is the admin API's bearer token, which is
@@ -176,6 +178,7 @@ func (u *UI) Mount(e *gin.Engine) {
 	// The upload is larger than any form: no limitBody; its CSRF token
 	// comes in the query.
 	a.POST("/firmware/upload", u.sameOrigin, u.uploadFirmware)
+	u.mountSites(a)
 
 	p := a.Group("", u.limitBody, u.sameOrigin, u.checkCSRF)
 	p.POST("/logout", u.logout)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -59,6 +60,7 @@ type config struct {
 	firmwareMax                               int64                             // --firmware-max-bytes
 	redirectCA                                string                            // --redirect-ca: extra CA (PEM) the redirect services' TLS may chain to
 	redirectRetry                             time.Duration                     // --redirect-retry: first retry delay of a redirect service call
+	central                                   centralConfig                     // --central ...: this server is a site of a central one (central.go)
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
@@ -123,7 +125,13 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 		return config{}, fmt.Errorf("AUTOPROV_PHONE_CACHE: %v", err)
 	}
 	fs.IntVar(&c.phoneCache, "phone-cache", cacheSize, "devices whose snapshot, and rendered files, the phone cache keeps in memory (least recently used go first) (AUTOPROV_PHONE_CACHE)")
+	if err := addCentralFlags(fs, env, &c.central); err != nil {
+		return config{}, err
+	}
 	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if err := c.central.check(); err != nil {
 		return config{}, err
 	}
 	if c.phoneCache < 1 {
@@ -270,6 +278,27 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// Sites (central.go): with --https this server is a central one; with
+	// --central it is a site of one. The site's link reaches the edge and
+	// the core built below.
+	hub, err := newHub(c, log, st)
+	if err != nil {
+		return err
+	}
+	var (
+		edge      *httpd.Server
+		phones    *provision.Phones
+		inventory *provision.Inventory
+	)
+	site, err := newSite(c, log, st, func() http.Handler { return edge.Handler() },
+		func() *provision.Inventory { return inventory }, func() *provision.Phones { return phones }, func() int64 { return schema })
+	if err != nil {
+		return err
+	}
+	var unsupervised func() error
+	if site != nil {
+		unsupervised = site.Unsupervised
+	}
 	// The phone side reads through the cache (server/phonecache), which
 	// follows the store's change log; sightings are written in batches.
 	cache := phonecache.New(st, phonecache.Options{Size: c.phoneCache, Log: log})
@@ -277,26 +306,33 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("database (--db): %w", err)
 	}
 	sightings := phonecache.NewSightings(st, phonecache.SightingOptions{Log: log})
-	phones, inventory := phonecache.Wire(provision.Options{
+	phones, inventory = phonecache.Wire(provision.Options{
 		Registry: reg, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 		ClientCertVendors: phoneCAVendors(phoneCAs),
 		// Instances sharing the keyring accept each other's Digest nonces.
-		NonceKey:   keys.src.Ring().Derive("digest nonce"),
-		Resync:     &resync.Sender{},
-		Onboarding: redir,
+		NonceKey:     keys.src.Ring().Derive("digest nonce"),
+		Resync:       &resync.Sender{},
+		Onboarding:   redir,
+		Unsupervised: unsupervised,
 	}, st, cache, sightings)
 	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), queuedAddresses{st, sightings}, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory))
+	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory), web.WithSites(sitesOf(hub), linkOf(site)))
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
-	edge, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir, Rollout: inventory})
-	if err != nil {
+	hcfg := httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir, Rollout: inventory}
+	if hub != nil {
+		hcfg.Sites, hcfg.SiteLink = hub.Handler(), hub.LinkHandler()
+	}
+	if site != nil {
+		hcfg.Central = site
+	}
+	if edge, err = httpd.New(hcfg); err != nil {
 		return err
 	}
 
@@ -305,7 +341,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return edge.Serve(gctx, httpLn) })
 	if httpsLn != nil {
-		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig(phoneCAPool)) })
+		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig(phoneCAPool, hub)) })
 	}
 	if tftpConn != nil {
 		srv := tftpd.New(phones, log, tftpd.WithNetworks(c.phoneNets), tftpd.WithFirmware(fw))
@@ -322,6 +358,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	g.Go(func() error { return sweep(gctx, inventory, log) })
 	g.Go(func() error { cache.Watch(gctx); return nil })
 	g.Go(func() error { return redir.Run(gctx) })
+	if hub != nil {
+		g.Go(func() error { hub.Run(gctx); return nil })
+	}
+	if site != nil {
+		g.Go(func() error { site.Run(gctx); return nil })
+	}
 	// Counting the sealed secrets per key reads every secret column: off
 	// the start path, while the edges already serve.
 	g.Go(func() error { logSealing(gctx, log, st, keys); return nil })
@@ -356,6 +398,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	}
 	if !c.adminNets.Empty() {
 		attrs = append(attrs, "admin_networks", c.adminNets.String())
+	}
+	if hub != nil {
+		attrs = append(attrs, "site_ca", hub.CAPath())
+	}
+	if site != nil {
+		attrs = append(attrs, "central", c.central.url)
 	}
 	log.Info("autoprov started", attrs...)
 	if c.ready != nil {

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/autoprov/autoprov/server/central"
 )
 
 // certValidity is how long a generated certificate lasts: phones and admins
@@ -34,14 +36,27 @@ type serverCert struct {
 }
 
 // tlsConfig is the server side of --https: TLS 1.2 or newer with the one
-// certificate. With phone CAs (--phone-ca) it asks every client for a
-// certificate, naming those CAs, but neither requires nor verifies one:
-// browsers and phones without one connect as before, and the HTTP edge
-// verifies what arrives against each vendor's CA on its own.
-func (sc *serverCert) tlsConfig(phoneCAs *x509.CertPool) *tls.Config {
+// certificate. With phone CAs (--phone-ca) or the central's site CA it
+// asks every client for a certificate, naming those CAs, but neither
+// requires nor verifies one: browsers and phones without one connect as
+// before (a phone that answers any request with its factory certificate
+// too: verifying at this layer would fail its handshake), and the HTTP
+// edge verifies what arrives against each vendor's CA, the site link
+// against the site CA, on its own.
+func (sc *serverCert) tlsConfig(phoneCAs *x509.CertPool, hub *central.Hub) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{sc.cert}}
-	if phoneCAs != nil {
-		cfg.ClientAuth, cfg.ClientCAs = tls.RequestClientCert, phoneCAs
+	var pool *x509.CertPool
+	switch {
+	case phoneCAs != nil && hub != nil:
+		pool = phoneCAs.Clone()
+		pool.AddCert(hub.CACert())
+	case phoneCAs != nil:
+		pool = phoneCAs
+	case hub != nil:
+		pool = hub.ClientCAs()
+	}
+	if pool != nil {
+		cfg.ClientAuth, cfg.ClientCAs = tls.RequestClientCert, pool
 	}
 	return cfg
 }

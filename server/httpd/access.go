@@ -49,15 +49,20 @@ func newAccess() *access {
 // phone routes (/prov/ and /firmware/) follow Config.PhoneNetworks and answer a client outside it
 // exactly as a miss (404 "not found", and 403 for an upload, which every
 // client gets), so the answer reveals nothing; /healthz is open to every
-// client (it tells only "ok"), and so is a path with no route (404
-// anyway); everything else (the API, the UI, "/") follows
+// client (it tells only "ok"), and so are a path with no route (404
+// anyway) and the sites' link under /central/ (it authenticates itself;
+// sites.go); a request the central sent over this site's link passes
+// too; everything else (the API, the UI, "/") follows
 // Config.AdminNetworks and answers 403. One line per client address a
 // minute goes to the log.
 func (s *Server) allowList(c *gin.Context) {
 	route := c.FullPath()
 	ip := c.ClientIP()
+	if _, ok := linkActor(c); ok {
+		return
+	}
 	switch {
-	case route == "" || route == "/healthz":
+	case route == "" || route == "/healthz" || linkPath(route):
 		return
 	case strings.HasPrefix(route, "/prov/"), strings.HasPrefix(route, "/firmware/"):
 		if s.cfg.PhoneNetworks.AllowsString(ip) {
@@ -94,6 +99,10 @@ func (s *Server) refusedLog(list, ip string) {
 // wrong token is 401 and one "authentication failed" log line; a right one
 // gives the address its full bucket back.
 func (s *Server) auth(c *gin.Context) {
+	if _, ok := linkActor(c); ok {
+		c.Next()
+		return
+	}
 	h := c.GetHeader("Authorization")
 	if h == "" {
 		s.challenge(c)

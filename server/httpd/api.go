@@ -132,7 +132,13 @@ func (s *Server) inboxStats(c *gin.Context) {
 }
 
 // actor names who made an admin change, for the audit log.
-func actor(c *gin.Context) string { return "api@" + c.ClientIP() }
+// A request the central sent over this site's link is the central's.
+func actor(c *gin.Context) string {
+	if a, ok := linkActor(c); ok {
+		return a
+	}
+	return "api@" + c.ClientIP()
+}
 
 // fail answers an error as JSON: 400 for invalid input, 404, 409, 413, else
 // 500 with the detail only in the log.

@@ -118,6 +118,13 @@ type Config struct {
 	// /api/v1/firmware/targets, "firmware" of a device); they answer 404
 	// when nil.
 	Rollout Rollout
+	// Sites serves the central's admin API under /api/v1/sites and
+	// SiteLink the sites' enrolment and link under /central/
+	// (central.Hub); both answer 404 when nil. Central tells a site's
+	// state with its central server (GET /api/v1/central; "none" when
+	// nil). See sites.go.
+	Sites, SiteLink http.Handler
+	Central         CentralStatus
 	// MaxBody bounds admin request bodies (default 1 MiB).
 	MaxBody int64
 	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:
@@ -190,6 +197,7 @@ func New(cfg Config) (*Server, error) {
 	// Firmware uploads are streamed to disk up to their own cap.
 	s.firmwareRoutes(api, e.Group("/api/v1", s.auth))
 	s.rolloutRoutes(api)
+	s.siteRoutes(e, api)
 	if cfg.Mount != nil {
 		cfg.Mount(e)
 	}

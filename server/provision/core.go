@@ -54,6 +54,12 @@ type Options struct {
 	// adoption, the redirect services' marker and the redirect rules on
 	// the phone path (onboarding.go). Nil switches all of it off.
 	Onboarding Onboarding
+	// Unsupervised, when set and returning an error, refuses what hands out
+	// new credentials: opening a secret window, creating or adopting a
+	// device, changing an account's credential (server/central: a site
+	// cut off from its central server past its grace period). Phones keep
+	// getting their files without secrets.
+	Unsupervised func() error
 }
 
 func (o Options) withDefaults() Options {

@@ -267,6 +267,11 @@ func (s *Inventory) UpdateAccount(ctx context.Context, ext string, in autoprov.A
 	if a, err = patchAccount(a, in); err != nil {
 		return autoprov.Account{}, err
 	}
+	if a.Password != old.Password || a.AuthUser != old.AuthUser {
+		if err := s.supervised(); err != nil {
+			return autoprov.Account{}, err
+		}
+	}
 	a, err = s.st.Accounts.UpdateAccount(ctx, a)
 	if err != nil {
 		return autoprov.Account{}, err
@@ -378,6 +383,11 @@ func (s *Inventory) createWrite(ctx context.Context, mac string, seen *autoprov.
 	if len(d.Accounts) > 0 {
 		w.Window = window
 	}
+	if adopt || w.Window > 0 {
+		if err := s.supervised(); err != nil {
+			return autoprov.DeviceWrite{}, err
+		}
+	}
 	return w, nil
 }
 
@@ -429,6 +439,11 @@ func (s *Inventory) updateWrite(ctx context.Context, d autoprov.Device, in autop
 		before.MenuPassword != d.MenuPassword || before.WebPassword != d.WebPassword
 	if changed && len(d.Accounts) > 0 {
 		w.Window = window
+	}
+	if w.Adopt || w.Window > 0 {
+		if err := s.supervised(); err != nil {
+			return autoprov.DeviceWrite{}, err
+		}
 	}
 	return w, nil
 }
@@ -731,11 +746,24 @@ func (s *Inventory) openWindowAfterChange(ctx context.Context, mac, actor string
 }
 
 func (s *Inventory) openWindow(ctx context.Context, mac, actor string) (autoprov.Disclosure, error) {
+	if err := s.supervised(); err != nil {
+		return autoprov.Disclosure{}, err
+	}
 	window, err := s.windowLength(ctx)
 	if err != nil {
 		return autoprov.Disclosure{}, err
 	}
 	return s.st.Disclosures.OpenDisclosure(ctx, mac, s.now(), window, actor)
+}
+
+// supervised is nil unless Options.Unsupervised refuses new credentials:
+// a site cut off from its central server past its grace period opens no
+// secret window and adopts no phone (server/central).
+func (s *Inventory) supervised() error {
+	if s.opts.Unsupervised == nil {
+		return nil
+	}
+	return s.opts.Unsupervised()
 }
 
 // windowLength is the length of a disclosure window the settings give.
