@@ -138,13 +138,17 @@ func (s *Server) Serve(ctx context.Context, c *Conns) error {
 		go func() { errc <- s.read(ctx, pc, c.Send) }()
 	}
 	var err error
+	running := len(conns)
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
+		running--
 	}
 	cancel()
-	c.Close() // unblocks the other reader
-	for range len(conns) - 1 {
+	c.Close() // unblocks the other readers
+	// Every reader has returned before Serve does: one still in ReadFrom or
+	// handle after Serve returned raced with the caller (seen under -race).
+	for range running {
 		<-errc
 	}
 	s.wg.Wait()
