@@ -407,6 +407,7 @@ func (s *Inventory) UpdateDevice(ctx context.Context, mac string, in autoprov.De
 	if w.Adopt {
 		s.adopted(ctx, w.Device, actor)
 	}
+	s.changed(ctx, w.Device, actor)
 	return s.Device(ctx, mac)
 }
 
