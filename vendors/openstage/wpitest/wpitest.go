@@ -59,7 +59,7 @@ type Phone struct {
 func New(url, mac, deviceType string) *Phone {
 	return &Phone{URL: url, MAC: mac, DeviceType: deviceType, Software: "V3 R5.6.0", E164: "1001", MaxItems: -1,
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a Default Mode phone checks no certificate
+			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a Default Mode phone checks no certificate
 			DisableKeepAlives: true}}}
 }
 
