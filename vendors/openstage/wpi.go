@@ -149,3 +149,23 @@ func (d *Driver) message(nonce, action string, items []item) (*vendors.File, err
 	}
 	return &vendors.File{Name: action, ContentType: "text/xml; charset=utf-8", Body: b.Bytes()}, nil
 }
+
+// parseDLS and parseDLSAction read a DLSMessage (for tests and logs).
+func parseDLS(body []byte) ([]item, error) {
+	var m struct {
+		Items []item `xml:"Message>ItemList>Item"`
+	}
+	err := xml.Unmarshal(body, &m)
+	return m.Items, err
+}
+
+func parseDLSAction(body []byte) (string, string) {
+	var m struct {
+		Message struct {
+			Nonce  string `xml:"nonce,attr"`
+			Action string `xml:"Action"`
+		} `xml:"Message"`
+	}
+	_ = xml.Unmarshal(body, &m)
+	return m.Message.Nonce, m.Message.Action
+}
