@@ -1,6 +1,8 @@
 package httpd_test
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -28,9 +31,14 @@ const (
 	osPass    = "Sip-Pass-201-openstage"
 )
 
-func newWPIEnv(t *testing.T) *wpiEnv {
+func newWPIEnv(t *testing.T) *wpiEnv { return newWPIEnvWith(t, "", false) }
+
+// newWPIEnvWith is newWPIEnv with a public URL and, when fw, the
+// firmware store and rollout routes.
+func newWPIEnvWith(t *testing.T, publicURL string, fw bool) *wpiEnv {
 	t.Helper()
-	st, err := store.Open(t.TempDir() + "/autoprov.db")
+	dir := t.TempDir()
+	st, err := store.Open(dir + "/autoprov.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +50,16 @@ func newWPIEnv(t *testing.T) *wpiEnv {
 		t.Fatal(err)
 	}
 	dl := provision.NewDialogues(nil)
-	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, Dialogues: dl, DialogueAddr: "127.0.0.1:18443"}, st)
-	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Resync: inv, Log: log, AdminToken: token, Dialogues: dl})
+	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, Dialogues: dl, DialogueAddr: "127.0.0.1:18443", PublicURL: publicURL}, st)
+	cfg := httpd.Config{Phones: phones, Health: phones, Inventory: inv, Resync: inv, Log: log, AdminToken: token, Dialogues: dl}
+	if fw {
+		store, err := firmware.Open(context.Background(), dir+"/firmware", st, reg, firmware.WithLog(log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Firmware, cfg.Rollout = store, inv
+	}
+	srv, err := httpd.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,5 +331,53 @@ func TestWPIForgedAndReplayed(t *testing.T) {
 	}
 	if d := e.device("001ae8000099"); d.State != "unassigned" {
 		t.Fatalf("unknown phone not in the inbox: %+v", d)
+	}
+}
+
+// Firmware of the rollout goes out as SoftwareDeployment after the
+// configuration when the phone reports another version; the start-up
+// after the update reports the target and the status says on target.
+func TestWPIFirmware(t *testing.T) {
+	const public = "http://prov.example.com:8080/"
+	e := newWPIEnvWith(t, public, true)
+	e.setupOpenStage()
+	req := httptest.NewRequest("POST", "/api/v1/firmware?vendor=openstage&models=OpenStage%2040&version=V3R5.7.0&name=os40.img", bytes.NewReader(bytes.Repeat([]byte{7}, 4096)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if rec := e.do(req); rec.Code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	e.must(http.StatusOK, "PUT", "/api/v1/models/openstage/OpenStage%2040/firmware", map[string]any{"version": "V3R5.7.0", "stage": 100}, nil)
+	p := e.phone()
+	rs := session(t, p, "start-up", nil)
+	if got := actions(rs); got != "WriteItems WriteItems SoftwareDeployment CleanUp" {
+		t.Fatalf("session with firmware due: %s", got)
+	}
+	sd := rs[2]
+	if u, _ := sd.Value("file-https-base-url"); !strings.HasPrefix(u, public+"prov/firmware/") || !strings.HasSuffix(u, "/os40.img") {
+		t.Errorf("file-https-base-url %q", u)
+	}
+	if v, _ := sd.Value("file-sw-version"); v != "V3 R5.7.0" {
+		t.Errorf("file-sw-version %q", v)
+	}
+	var d struct {
+		FirmwareStatus struct{ Status string } `json:"firmware_status"`
+	}
+	e.must(http.StatusOK, "GET", "/api/v1/devices/"+osMAC, nil, &d)
+	if d.FirmwareStatus.Status != "upgrading" {
+		t.Errorf("status while the phone upgrades: %q", d.FirmwareStatus.Status)
+	}
+	// The phone reports the deployment, then starts on the new image.
+	r, err := p.Post(p.Body(wpitest.Nonce(), "status", "", "", append(p.BasicItems(), wpitest.Item{Name: "file-deployment-status", Value: "ok"})))
+	if err != nil || r.Action != "CleanUp" {
+		t.Fatalf("status contact: %v %s", err, r.Action)
+	}
+	p.Software = "V3 R5.7.0"
+	if got := actions(session(t, p, "start-up", nil)); got != "WriteItems CleanUp" {
+		t.Fatalf("session on the target: %s", got)
+	}
+	e.must(http.StatusOK, "GET", "/api/v1/devices/"+osMAC, nil, &d)
+	if d.FirmwareStatus.Status != "on target" {
+		t.Errorf("status after the update: %q", d.FirmwareStatus.Status)
 	}
 }

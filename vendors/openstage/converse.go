@@ -112,7 +112,7 @@ func (d *Driver) next(m msg, dev *vendors.Device, s vendors.Session, st *state, 
 		st.firmware = true
 		if dev.FirmwareURL != "" {
 			return send(actionSoftware, []item{it("file-https-base-url", dev.FirmwareURL), it("file-type", "APP"),
-				it("file-priority", "normal"), it("file-sw-type", "Siemens SIP"), it("file-sw-version", dev.FirmwareVersion)})
+				it("file-priority", "normal"), it("file-sw-type", "Siemens SIP"), it("file-sw-version", phoneVersion(dev.FirmwareVersion))})
 		}
 	}
 	t.JobDone = true

@@ -255,3 +255,15 @@ func TestContactMe(t *testing.T) {
 		t.Error("a contact-me to a non-HTTP URI")
 	}
 }
+
+func TestFirmwareSpelling(t *testing.T) {
+	d := driver(t)
+	if !vendors.SameFirmware(d, "V3 R5.7.0", "V3R5.7.0") || vendors.SameFirmware(d, "V3 R5.6.0", "V3R5.7.0") {
+		t.Error("NormaliseFirmware")
+	}
+	for in, want := range map[string]string{"V3R5.7.0": "V3 R5.7.0", "v1r5.6.53": "V1 R5.6.53", "V3 R5.7.0": "V3 R5.7.0", "2.1": "2.1"} {
+		if got := phoneVersion(in); got != want {
+			t.Errorf("phoneVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
