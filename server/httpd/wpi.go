@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -16,6 +17,32 @@ import (
 // waits for a phone.
 type Dialogues interface {
 	Pending(mac string) bool
+	State(mac string) (provision.DialogueState, bool)
+}
+
+// withDialogue adds what the server knows of a dialogue phone to its JSON.
+func (s *Server) withDialogue(out *deviceJSON) {
+	if s.cfg.Dialogues == nil {
+		return
+	}
+	st, ok := s.cfg.Dialogues.State(out.MAC)
+	if !ok {
+		return
+	}
+	d := dialogueJSON{Pending: st.Pending, Reported: st.Reported, FailedItems: st.Failed}
+	if !st.PendingSince.IsZero() {
+		d.PendingSince = &st.PendingSince
+	}
+	if !st.LastContact.IsZero() {
+		d.LastContact = &st.LastContact
+	}
+	if d.Reported == nil {
+		d.Reported = map[string]string{}
+	}
+	if d.FailedItems == nil {
+		d.FailedItems = []string{}
+	}
+	out.Dialogue = &d
 }
 
 // wpiPath is the Request.Path every POST under /DeploymentService gets

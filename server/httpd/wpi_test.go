@@ -152,7 +152,21 @@ func TestWPIStartUpSecretsOnce(t *testing.T) {
 		t.Error("the SIP password is in the log")
 	}
 
-	rs2 := session(t, p, "start-up", nil)
+	rs2 := session(t, p, "start-up", func(*wpitest.Reply) (string, []wpitest.Item) {
+		return "failed", []wpitest.Item{{Name: "function-key-def", Index: "3", Status: "invalid index"}}
+	})
+	var dd struct {
+		Dialogue *struct {
+			Pending     bool              `json:"pending"`
+			Reported    map[string]string `json:"reported"`
+			FailedItems []string          `json:"failed_items"`
+		} `json:"dialogue"`
+	}
+	e.must(http.StatusOK, "GET", "/api/v1/devices/"+osMAC, nil, &dd)
+	if dd.Dialogue == nil || dd.Dialogue.Pending || dd.Dialogue.Reported["device-type"] != "OpenStage 40" ||
+		len(dd.Dialogue.FailedItems) != 1 || dd.Dialogue.FailedItems[0] != "function-key-def[3]: invalid index" {
+		t.Errorf("the device's dialogue: %+v", dd.Dialogue)
+	}
 	if got := actions(rs2); got != "WriteItems CleanUp" {
 		t.Fatalf("second session: %s", got)
 	}

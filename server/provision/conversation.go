@@ -101,6 +101,38 @@ func (d *Dialogues) Failed(mac string) []string {
 	return append([]string(nil), d.failed[mac]...)
 }
 
+// DialogueState is what the server knows of one dialogue phone.
+type DialogueState struct {
+	Pending      bool
+	PendingSince time.Time // zero when nothing is pending
+	LastContact  time.Time // the last contact-me sent, or zero
+	Reported     map[string]string
+	Failed       []string
+}
+
+// State returns what is known of the phone of mac; false when nothing.
+func (d *Dialogues) State(mac string) (DialogueState, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var st DialogueState
+	since, pending := d.pending[mac]
+	facts, reported := d.facts[mac]
+	failed, refused := d.failed[mac]
+	last, contacted := d.contacted[mac]
+	if !pending && !reported && !refused && !contacted {
+		return st, false
+	}
+	st.Pending, st.PendingSince, st.LastContact = pending, since, last
+	st.Failed = append([]string(nil), failed...)
+	if reported {
+		st.Reported = make(map[string]string, len(facts))
+		for k, v := range facts {
+			st.Reported[k] = v
+		}
+	}
+	return st, true
+}
+
 // sweep drops idle sessions and old nonces; d.mu held.
 func (d *Dialogues) sweep(now time.Time) {
 	for k, s := range d.open {
