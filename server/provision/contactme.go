@@ -167,3 +167,23 @@ func (s *Inventory) changed(ctx context.Context, d autoprov.Device, actor string
 	s.log.Info("configuration changed: contact-me", "mac", d.MAC, "status", r.Status, "detail", r.Detail)
 	s.audit(ctx, d.MAC, autoprov.EventDeviceResync, actor, "configuration changed: "+r.Status+" ("+r.Detail+")")
 }
+
+// changedAccount does what changed does for every dialogue phone that
+// carries the account ext (its display name, user or password changed).
+func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
+	if s.opts.Dialogues == nil {
+		return
+	}
+	macs, err := s.st.Devices.DevicesUsingAccount(ctx, ext)
+	if err != nil {
+		s.log.Error("account changed: devices carrying it", "extension", ext, "err", err)
+		return
+	}
+	for _, mac := range macs {
+		d, err := s.st.Devices.Device(ctx, mac)
+		if err != nil {
+			continue
+		}
+		s.changed(ctx, d, actor)
+	}
+}

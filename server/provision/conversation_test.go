@@ -193,4 +193,14 @@ func TestContactMeHostAndGap(t *testing.T) {
 	if r, _ = c.inv.ResyncDevice(ctx, osDevMAC, true, "t"); r.Status != autoprov.ResyncUnsupported {
 		t.Fatalf("reboot: %+v", r)
 	}
+	// A change of the account the phone carries asks it to call too.
+	c.sent.code = 204
+	c.clk.Add(301 * time.Second)
+	n := c.sent.count()
+	if _, err := c.inv.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Alice Renamed")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if c.sent.count() != n+1 {
+		t.Fatalf("an account change sent %d contact-me, want 1", c.sent.count()-n)
+	}
 }

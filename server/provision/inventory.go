@@ -283,6 +283,9 @@ func (s *Inventory) UpdateAccount(ctx context.Context, ext string, in autoprov.A
 			}
 		}
 	}
+	if a != old {
+		s.changedAccount(ctx, ext, actor)
+	}
 	return a, nil
 }
 
