@@ -8,10 +8,10 @@ package vendors
 // core hands back, and says what to answer and what happened.
 //
 // A message either opens a session (Peek says Opens) or continues one: the
-// core finds it by the nonce Peek names and the session cookie it set
-// (Turn.Cookie... see SessionCookie), and refuses a continuing message that
-// belongs to no open session, or an opening one whose nonce it has seen
-// before (a replay), without calling Converse.
+// core finds it by the nonce Peek names and the session cookie the core
+// set on the session's first answer, and refuses a continuing message
+// that belongs to no open session, or an opening one whose nonce it has
+// seen before (a replay), without calling Converse.
 type Dialoguer interface {
 	Responder
 	// Peek reads what the core needs to find the message's session: its
