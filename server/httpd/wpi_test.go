@@ -395,3 +395,30 @@ func TestWPIFirmware(t *testing.T) {
 		t.Errorf("status after the update: %q", d.FirmwareStatus.Status)
 	}
 }
+
+// A phone unknown at its start-up lands in the inbox with its
+// contact-me-uri; adopting it asks it to call, and its solicited session
+// gets the configuration.
+func TestWPIAdoptionContactsThePhone(t *testing.T) {
+	e := newWPIEnv(t)
+	l, err := wpitest.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p := e.phone()
+	p.ContactURI = l.URL
+	if got := actions(session(t, p, "start-up", nil)); got != "CleanUp" {
+		t.Fatalf("unknown phone: %s", got)
+	}
+	if d := e.device(osMAC); d.State != "unassigned" {
+		t.Fatalf("not in the inbox: %+v", d)
+	}
+	e.setupOpenStage()
+	if _, err := l.Wait(10e9); err != nil {
+		t.Fatal("adoption sent no contact-me: ", err)
+	}
+	if w := wpitest.Written(session(t, p, "solicited", nil)); w["sip-pwd"] != osPass || w["reg-addr"] != "pbx.example.com" {
+		t.Fatalf("solicited session after adoption: %v", w)
+	}
+}

@@ -353,7 +353,11 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 		return autoprov.Device{}, err
 	}
 	s.adopted(ctx, w.Device, actor)
-	return s.Device(ctx, mac)
+	d, err := s.Device(ctx, mac)
+	if err == nil {
+		s.changed(ctx, d, actor) // a dialogue phone is asked to call for it
+	}
+	return d, err
 }
 
 // createWrite validates the creation of device mac, or the adoption of
