@@ -18,6 +18,9 @@ const (
 	// ResyncNotFound: no device has that MAC (bulk resync only; a single
 	// resync answers ErrNotFound).
 	ResyncNotFound = "not_found"
+	// ResyncQueued: the phone could not be asked now (no way to reach it
+	// known, or its contact gap); a job waits for its next contact.
+	ResyncQueued = "queued"
 )
 
 // EventDeviceResync is the audit event of a resync sent (or attempted).

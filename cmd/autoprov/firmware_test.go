@@ -250,7 +250,7 @@ func TestFirmwareUploadRefused(t *testing.T) {
 	s := start(t, "--firmware-max-bytes", "1048576")
 	img, _ := randomImage(t, 4096)
 	for q, want := range map[string]string{
-		"?vendor=acme&version=1&models=T54W&name=a.rom":      "supported: cisco, gigaset, snom, yealink",
+		"?vendor=acme&version=1&models=T54W&name=a.rom":      "supported: cisco, gigaset, openstage, snom, yealink",
 		"?vendor=yealink&version=1&models=X99&name=a.rom":    "T54W",
 		"?vendor=yealink&version=1&models=T54W&name=../a":    "name may hold only",
 		"?vendor=yealink&version=1&models=T54W":              "name is required",

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -49,6 +50,7 @@ func main() {
 type config struct {
 	data, http, tftp, publicURL, db, logLevel string
 	https, tlsCert, tlsKey                    string // --https listen address (empty: off) and its PEM files
+	wpi                                       string // --wpi: the OpenStage Workpoint Interface listen address (empty: off)
 	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
 	pnpMode                                   string // --pnp-mode: auto, shared or capture
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
@@ -83,6 +85,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	fs.StringVar(&c.data, "data", env("AUTOPROV_DATA", "./data"), "data directory: database, admin token, template overrides (AUTOPROV_DATA)")
 	fs.StringVar(&c.http, "http", env("AUTOPROV_HTTP", ":8080"), "HTTP listen address for phones and the admin API (AUTOPROV_HTTP)")
 	fs.StringVar(&c.https, "https", env("AUTOPROV_HTTPS", ""), "HTTPS listen address for phones and the admin API; empty disables HTTPS (AUTOPROV_HTTPS)")
+	fs.StringVar(&c.wpi, "wpi", env("AUTOPROV_WPI", ""), "HTTPS listen address of the OpenStage Workpoint Interface, normally :18443 (TLS with the --https certificate); empty disables it (AUTOPROV_WPI)")
 	fs.StringVar(&c.tlsCert, "tls-cert", env("AUTOPROV_TLS_CERT", ""), "PEM certificate (chain) for --https (default: a self-signed one generated into <data>/tls) (AUTOPROV_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", env("AUTOPROV_TLS_KEY", ""), "PEM private key of --tls-cert (AUTOPROV_TLS_KEY)")
 	fs.StringVar(&c.tftp, "tftp", env("AUTOPROV_TFTP", ":69"), "TFTP listen address; empty disables TFTP (AUTOPROV_TFTP)")
@@ -158,8 +161,8 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return config{}, errors.New("--tls-cert and --tls-key go together: give both or neither")
 	}
-	if c.tlsCert != "" && c.https == "" {
-		return config{}, errors.New("--tls-cert and --tls-key need --https (the HTTPS listen address)")
+	if c.tlsCert != "" && c.https == "" && c.wpi == "" {
+		return config{}, errors.New("--tls-cert and --tls-key need --https (the HTTPS listen address) or --wpi")
 	}
 	c.phoneCAs = phoneCA.specs
 	if len(c.phoneCAs) > 0 && c.https == "" {
@@ -231,6 +234,14 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		}
 		defer httpsLn.Close()
 	}
+	var wpiLn net.Listener
+	if c.wpi != "" {
+		wpiLn, err = net.Listen("tcp", c.wpi)
+		if err != nil {
+			return fmt.Errorf("cannot listen for the Workpoint Interface on %q: %v (change --wpi or AUTOPROV_WPI; empty disables it)", c.wpi, err)
+		}
+		defer wpiLn.Close()
+	}
 	var tftpConn net.PacketConn
 	if c.tftp != "" {
 		tftpConn, err = net.ListenPacket("udp", c.tftp)
@@ -254,7 +265,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		defer capt.Close()
 	}
 	var cert *serverCert
-	if httpsLn != nil {
+	if httpsLn != nil || wpiLn != nil {
 		if cert, err = loadServerCert(c, time.Now()); err != nil {
 			return err
 		}
@@ -306,7 +317,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("database (--db): %w", err)
 	}
 	sightings := phonecache.NewSightings(st, phonecache.SightingOptions{Log: log})
+	dialogues := provision.NewDialogues(nil)
 	phones, inventory = phonecache.Wire(provision.Options{
+		Dialogues: dialogues, DialogueAddr: dialogueAddr(c.publicURL, wpiLn),
 		Registry: reg, Log: log, PublicURL: c.publicURL,
 		FallbackURL: fallbackURL(httpLn.Addr()), DisclosureWindow: c.window,
 		ClientCertVendors: phoneCAVendors(phoneCAs),
@@ -325,7 +338,8 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("web UI: %w", err)
 	}
 	hcfg := httpd.Config{Phones: phones, Health: phones, Inventory: inventory, Inbox: phones, Resync: inventory, Log: log, AdminToken: token, Mount: ui.Mount,
-		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir, Rollout: inventory}
+		PhoneNetworks: c.phoneNets, AdminNetworks: c.adminNets, PhoneCAs: phoneCAs, Firmware: fw, Redirects: redir, Rollout: inventory,
+		Dialogues: dialogues}
 	if hub != nil {
 		hcfg.Sites, hcfg.SiteLink = hub.Handler(), hub.LinkHandler()
 	}
@@ -342,6 +356,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	g.Go(func() error { return edge.Serve(gctx, httpLn) })
 	if httpsLn != nil {
 		g.Go(func() error { return edge.ServeTLS(gctx, httpsLn, cert.tlsConfig(phoneCAPool, hub)) })
+	}
+	if wpiLn != nil {
+		g.Go(func() error { return edge.ServeWPI(gctx, wpiLn, cert.tlsConfig(nil, nil)) })
 	}
 	if tftpConn != nil {
 		srv := tftpd.New(phones, log, tftpd.WithNetworks(c.phoneNets), tftpd.WithFirmware(fw))
@@ -377,6 +394,12 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if httpsLn != nil {
 		attrs = append(attrs, "https", httpsLn.Addr().String())
 		logCert(log, cert, c.publicURL)
+	}
+	if wpiLn != nil {
+		attrs = append(attrs, "wpi", wpiLn.Addr().String())
+		if httpsLn == nil {
+			logCert(log, cert, c.publicURL)
+		}
 	}
 	attrs = append(attrs, "data", c.data, "db", store.Describe(c.db), "schema_version", schema, "admin_token_file", tokenPath)
 	if tftpConn != nil {
@@ -509,4 +532,25 @@ func (a queuedAddresses) DeviceAt(ctx context.Context, ip string) (string, error
 		return mac, nil
 	}
 	return a.Store.DeviceAt(ctx, ip)
+}
+
+// dialogueAddr is the host and port OpenStage phones are told to call
+// back on after a contact-me: the host of --public-url (else the WPI
+// listener's own address, when it names one) and the WPI listener's
+// port; "" without --wpi or without a host to name.
+func dialogueAddr(publicURL string, wpi net.Listener) string {
+	if wpi == nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(wpi.Addr().String())
+	if err != nil {
+		return ""
+	}
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -64,7 +64,8 @@ func (s *Server) allowList(c *gin.Context) {
 	switch {
 	case route == "" || route == "/healthz" || linkPath(route):
 		return
-	case strings.HasPrefix(route, "/prov/"), strings.HasPrefix(route, "/firmware/"):
+	case strings.HasPrefix(route, "/prov/"), strings.HasPrefix(route, "/firmware/"), route == "/dcmp/contact-me",
+		strings.HasPrefix(route, "/DeploymentService/"), route == "/provisioningService":
 		if s.cfg.PhoneNetworks.AllowsString(ip) {
 			return
 		}

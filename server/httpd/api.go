@@ -460,6 +460,7 @@ func (s *Server) getDevice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.withDialogue(&out)
 	c.JSON(http.StatusOK, out)
 }
 

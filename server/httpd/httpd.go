@@ -143,6 +143,9 @@ type Config struct {
 	// 10 s): a slow or hung database answers the phone 503 with
 	// Retry-After instead of holding it.
 	ProvideTimeout time.Duration
+	// Dialogues answers DCMP polls (/dcmp/contact-me, wpi.go); every poll
+	// is answered 200 when nil.
+	Dialogues Dialogues
 }
 
 // Server is the HTTP edge.
@@ -190,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 	prov.PUT("/*file", s.phoneUpload)
 	prov.POST("/*file", s.phonePost)
 	e.GET("/firmware/*file", s.firmwareFile)
+	e.GET("/dcmp/contact-me", s.dcmp)
 	e.HEAD("/firmware/*file", s.firmwareFile)
 
 	api := e.Group("/api/v1", s.auth, s.limitBody)
@@ -224,13 +228,17 @@ func (s *Server) ServeTLS(ctx context.Context, ln net.Listener, cfg *tls.Config)
 }
 
 func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
+	return s.serveWith(ctx, ln, tlsCfg, s.engine)
+}
+
+func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Config, h http.Handler) error {
 	// Requests run under base, not under ctx: a shutdown first lets them
 	// finish, and cancels them only when the grace period is over.
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
 	srv := &http.Server{
 		TLSConfig:         tlsCfg,
-		Handler:           s.engine,
+		Handler:           h,
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -217,6 +217,10 @@ type deviceJSON struct {
 	// FirmwareStatus is where the device stands in its firmware rollout
 	// (GET and PATCH of one device; lists leave it out).
 	FirmwareStatus *firmwareStatusJSON `json:"firmware_status,omitempty"`
+	// Dialogue is what the server knows of a dialogue phone (OpenStage):
+	// its pending job, what it reported, the items it refused (GET of one
+	// device; omitted when nothing is known).
+	Dialogue *dialogueJSON `json:"dialogue,omitempty"`
 	// Warnings: where the device's files depart from what was asked (a
 	// zone written as the nearest the model has...); only in the answer
 	// for one device, omitted in lists.
@@ -477,4 +481,13 @@ type revealInputJSON struct {
 	AdminToken string   `json:"admin_token"`
 	Extensions []string `json:"extensions"`
 	Format     string   `json:"format"`
+}
+
+// dialogueJSON is provision.DialogueState.
+type dialogueJSON struct {
+	Pending      bool              `json:"pending"`
+	PendingSince *time.Time        `json:"pending_since"`
+	LastContact  *time.Time        `json:"last_contact_me"`
+	Reported     map[string]string `json:"reported"`
+	FailedItems  []string          `json:"failed_items"`
 }

@@ -154,6 +154,9 @@ func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
 		}
 	}
 	h := c.Writer.Header()
+	for k, v := range res.Header {
+		h.Set(k, v)
+	}
 	h.Set("Content-Type", res.File.ContentType)
 	h.Set("Cache-Control", "no-store")
 	if cacheable && !res.Secret {
@@ -220,10 +223,17 @@ func (s *Server) phoneUpload(c *gin.Context) {
 // is refused with 403, as uploads are. The body is bounded by
 // vendors.MaxRequestBody.
 func (s *Server) phonePost(c *gin.Context) {
+	s.phonePostAs(c, BaseURL(c.Request))
+}
+
+// phonePostAs is phonePost with the base URL given to the core ("": the
+// core's public or fallback URL, for a listener that serves no files).
+func (s *Server) phonePostAs(c *gin.Context, base string) {
 	req, ok := s.phoneRequest(c)
 	if !ok {
 		return
 	}
+	req.BaseURL = base
 	if c.Request.ContentLength > vendors.MaxRequestBody {
 		c.String(http.StatusRequestEntityTooLarge, "too large\n")
 		return

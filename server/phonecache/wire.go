@@ -20,6 +20,9 @@ type Store interface {
 // reads and writes st itself, and reads the change log (c.Sync) right after
 // each of its writes, so that the next fetch in this process sees it.
 func Wire(o provision.Options, st Store, c *Cache, s *Sightings) (*provision.Phones, *provision.Inventory) {
+	if o.Dialogues == nil { // shared by both sides (contact-me, DCMP)
+		o.Dialogues = provision.NewDialogues(o.Now)
+	}
 	ph := phoneWrites{Claims: st, Credentials: st, c: c}
 	adm := admin{Backend: st, c: c, s: s}
 	ps := provision.PhoneStores{Settings: c, Accounts: c, Profiles: c, Devices: c,

@@ -60,6 +60,16 @@ type Options struct {
 	// cut off from its central server past its grace period). Phones keep
 	// getting their files without secrets.
 	Unsupervised func() error
+	// Dialogues is what the phone side and the inventory share of
+	// dialogue phones (sessions, pending jobs; conversation.go). New
+	// makes one for both when nil; NewPhones alone makes its own.
+	Dialogues *Dialogues
+	// Contact sends a driver's contact-me (vendors.Contacter) for a
+	// resync; nil: a plain HTTP client with a 5 s timeout.
+	Contact HTTPSender
+	// DialogueAddr is the host and port phones call back on after a
+	// contact-me (the --wpi listener as they reach it), or "".
+	DialogueAddr string
 }
 
 func (o Options) withDefaults() Options {
@@ -88,6 +98,9 @@ func (o Options) withDefaults() Options {
 // A backend that also keeps the firmware rollout (FirmwareRollout, as
 // server/store does) gets it wired into both.
 func New(o Options, b Backend) (*Phones, *Inventory) {
+	if o.Dialogues == nil {
+		o.Dialogues = NewDialogues(o.Now)
+	}
 	ps := PhoneStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Sightings: b, Claims: b, Credentials: b, Counter: b}
 	is := InventoryStores{Settings: b, Accounts: b, Profiles: b, Devices: b, Disclosures: b, Audit: b, Lists: b, Bulk: b}
 	if fr, ok := b.(FirmwareRollout); ok {

@@ -17,27 +17,49 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 	if rs == nil {
 		return nil, p.refusef(autoprov.ErrRefused, req, "", "no driver answers POSTs at this path")
 	}
+	if dl, ok := rs.(vendors.Dialoguer); ok && p.dialogues != nil {
+		return p.converse(ctx, req, v, dl)
+	}
+	v, rs, mac, _, vd, err := p.poster(ctx, req, v, rs)
+	if err != nil {
+		return nil, err
+	}
+	f, err := rs.Respond(req, vd)
+	if err != nil {
+		return nil, p.missf(req, mac, "answer: %v", err)
+	}
+	p.log.Debug("answered", "path", req.Path, "mac", mac, "remote", req.RemoteAddr, "vendor", v.Name())
+	return newResult(f, false, Hooks{}), nil
+}
+
+// poster identifies the phone of a POSTed message as for a fetch: its
+// sighting is recorded (an unknown phone lands in the inbox), and an
+// assigned phone's own driver (v, rs) and device come back, the device
+// without any secret value (dev and vd nil for a phone not assigned, or
+// whose credential is required and missing).
+func (p *Phones) poster(ctx context.Context, req vendors.Request, v vendors.Vendor, rs vendors.Responder) (vendors.Vendor, vendors.Responder, string, *autoprov.Device, *vendors.Device, error) {
 	id := v.Identify(req)
 	mac := id.MAC
 	if mac == "" {
 		mac = req.MAC
 	}
 	var vd *vendors.Device
+	var assigned *autoprov.Device
 	if mac != "" {
 		if id.Vendor == "" {
 			id.Vendor = v.Name()
 		}
 		if err := p.checkMAC(mac, req, req.Path); err != nil {
-			return nil, p.missf(req, mac, "%v", err)
+			return nil, nil, "", nil, nil, p.missf(req, mac, "%v", err)
 		}
 		v0 := sightingOf(mac, id, req, req.Path, p.now())
 		dev, f, err := p.lookup(ctx, v0, req)
 		if err != nil {
-			return nil, err
+			return nil, nil, "", nil, nil, err
 		}
 		if dev != nil && dev.State == autoprov.StateAssigned {
 			if why := p.clientCertRefusal(req, *dev); why != "" {
-				return nil, p.missf(req, mac, "%s", why)
+				return nil, nil, "", nil, nil, p.missf(req, mac, "%s", why)
 			}
 		}
 		hide := false
@@ -55,7 +77,7 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 			// The dialogue is the phone's own exchange: an assigned phone
 			// gets its device's answer, so it counts as its per-device fetch.
 			if err := p.touch(ctx, v0); err != nil {
-				return nil, err
+				return nil, nil, "", nil, nil, err
 			}
 		}
 		if dev != nil && dev.State == autoprov.StateAssigned {
@@ -64,11 +86,11 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 			dv, m, err := p.reg.Lookup(dev.Vendor, dev.Model)
 			drs, ok := dv.(vendors.Responder)
 			if err != nil || !ok || !drs.Answers(req.Path) {
-				return nil, p.missf(req, mac, "device's model %s/%s is not served by a driver answering this path", dev.Vendor, dev.Model)
+				return nil, nil, "", nil, nil, p.missf(req, mac, "device's model %s/%s is not served by a driver answering this path", dev.Vendor, dev.Model)
 			}
-			v, rs = dv, drs
+			v, rs, assigned = dv, drs, dev
 			if vd, err = p.vendorDevice(ctx, *dev, v, m, req.BaseURL, false); err != nil {
-				return nil, p.missf(req, mac, "device: %v", err)
+				return nil, nil, "", nil, nil, p.missf(req, mac, "device: %v", err)
 			}
 			// Unlike a rendered file (see leaked), an answer has no safety
 			// net: the driver gets no secret value at all.
@@ -78,10 +100,5 @@ func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, err
 			}
 		}
 	}
-	f, err := rs.Respond(req, vd)
-	if err != nil {
-		return nil, p.missf(req, mac, "answer: %v", err)
-	}
-	p.log.Debug("answered", "path", req.Path, "mac", mac, "remote", req.RemoteAddr, "vendor", v.Name())
-	return newResult(f, false, Hooks{}), nil
+	return v, rs, mac, assigned, vd, nil
 }

@@ -288,6 +288,9 @@ func (s *Inventory) UpdateAccount(ctx context.Context, ext string, in autoprov.A
 			}
 		}
 	}
+	if a != old {
+		s.changedAccount(ctx, ext, actor)
+	}
 	return a, nil
 }
 
@@ -355,7 +358,11 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 		return autoprov.Device{}, err
 	}
 	s.adopted(ctx, w.Device, actor)
-	return s.Device(ctx, mac)
+	d, err := s.Device(ctx, mac)
+	if err == nil {
+		s.changed(ctx, d, actor) // a dialogue phone is asked to call for it
+	}
+	return d, err
 }
 
 // createWrite validates the creation of device mac, or the adoption of
@@ -417,6 +424,7 @@ func (s *Inventory) UpdateDevice(ctx context.Context, mac string, in autoprov.De
 	if w.Adopt {
 		s.adopted(ctx, w.Device, actor)
 	}
+	s.changed(ctx, w.Device, actor)
 	return s.Device(ctx, mac)
 }
 

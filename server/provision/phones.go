@@ -59,11 +59,15 @@ type Phones struct {
 	unlogged  atomic.Int64     // misses left out of the log by the budget
 	inbox     *inbox
 	ids       *idMemo // what the drivers made of recent requests
+	dialogues *Dialogues
 }
 
 // NewPhones returns the phone side of the core.
 func NewPhones(o Options, st PhoneStores) *Phones {
 	o = o.withDefaults()
+	if o.Dialogues == nil {
+		o.Dialogues = NewDialogues(o.Now)
+	}
 	log := o.Log.With("component", "provision")
 	reports := st.Reports
 	if reports == nil {
@@ -72,6 +76,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 	return &Phones{
 		reports:   reports,
 		ids:       newIDMemo(0),
+		dialogues: o.Dialogues,
 		files:     st.Files,
 		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),

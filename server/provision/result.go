@@ -33,6 +33,9 @@ type Result struct {
 	// Secret reports whether the body carries secrets. Edges must not cache
 	// such a body or answer a conditional request for it with 304.
 	Secret bool
+	// Header holds response headers the edge sends with the body (a
+	// dialogue's Set-Cookie), by canonical name; nil for most.
+	Header map[string]string
 
 	hooks   Hooks
 	sending bool  // Sending was called

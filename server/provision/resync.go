@@ -116,6 +116,9 @@ func (s *Inventory) resync(ctx context.Context, d autoprov.Device, reboot bool, 
 func (s *Inventory) resyncResult(ctx context.Context, d autoprov.Device, reboot bool) autoprov.ResyncResult {
 	r := autoprov.ResyncResult{MAC: d.MAC}
 	v, ok := s.reg.ByName(d.Vendor)
+	if ct, is := v.(vendors.Contacter); ok && is && s.opts.Dialogues != nil {
+		return s.contactMe(ctx, d, ct, reboot)
+	}
 	rs, can := v.(vendors.Resyncer)
 	if !ok || !can {
 		r.Status, r.Detail = autoprov.ResyncUnsupported, "the vendor documents no resync trigger"

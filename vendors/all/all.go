@@ -12,6 +12,7 @@ import (
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/cisco"
 	"github.com/autoprov/autoprov/vendors/gigaset"
+	"github.com/autoprov/autoprov/vendors/openstage"
 	"github.com/autoprov/autoprov/vendors/snom"
 	"github.com/autoprov/autoprov/vendors/yealink"
 )
@@ -31,6 +32,7 @@ var drivers = []driver{
 	{"gigaset", func(t *template.Template) vendors.Vendor { return gigaset.New(t) }},
 	{"snom", func(t *template.Template) vendors.Vendor { return snom.NewGigasetP(t) }}, // Gigaset's Snom-built P-series
 	{"cisco", func(t *template.Template) vendors.Vendor { return cisco.New(t) }},
+	{"openstage", func(t *template.Template) vendors.Vendor { return openstage.New(t) }},
 }
 
 // Registry returns the registry of all drivers, their templates loaded

@@ -1,0 +1,189 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// HTTPSender sends one HTTP request a driver asked for (vendors.Contacter)
+// and returns the phone's status code. An error means no answer came.
+type HTTPSender interface {
+	SendHTTP(ctx context.Context, req vendors.HTTPRequest) (code int, err error)
+}
+
+// ContactGap is the least time between two contact-me requests to one
+// phone: an OpenStage phone ignores another within it (its "contact
+// gap", 300 s by default; openstage.md §6.1).
+const ContactGap = 300 * time.Second
+
+// contactTimeout bounds one contact-me request.
+const contactTimeout = 5 * time.Second
+
+// plainHTTP is the default HTTPSender: no redirects, no proxy, 5 s.
+type plainHTTP struct{ c *http.Client }
+
+func newPlainHTTP() plainHTTP {
+	return plainHTTP{c: &http.Client{Timeout: contactTimeout,
+		Transport:     &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: contactTimeout}).DialContext, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (h plainHTTP) SendHTTP(ctx context.Context, r vendors.HTTPRequest) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", r.ContentType)
+	resp, err := h.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// contactMe is the resync of a dialogue phone (vendors.Contacter): the
+// job is queued first, so that the session the phone opens (solicited,
+// or after a DCMP poll) delivers it; then, outside the contact gap, the
+// phone is asked to call at the contact-me-uri it reported, which must
+// name the address it was last seen from (the URI comes from the phone,
+// or from anyone who spoke for its MAC: the server posts to no other
+// host).
+func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors.Contacter, reboot bool) autoprov.ResyncResult {
+	r := autoprov.ResyncResult{MAC: d.MAC}
+	dl := s.opts.Dialogues
+	if reboot {
+		r.Status, r.Detail = autoprov.ResyncUnsupported, "no reboot over contact-me"
+		return r
+	}
+	if d.State != autoprov.StateAssigned {
+		r.Status, r.Detail = autoprov.ResyncUnsupported, "the device is not adopted: nothing to deliver"
+		return r
+	}
+	dl.Queue(d.MAC)
+	host, port := "", 0
+	if h, p, err := net.SplitHostPort(s.opts.DialogueAddr); err == nil {
+		host, port = h, atoiPort(p)
+	}
+	hr, err := ct.ContactMe(dl.Facts(d.MAC), host, port)
+	if err != nil {
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: it reported no contact-me-uri yet (polling or a restart picks the job up)"
+		return r
+	}
+	u, err := url.Parse(hr.URL)
+	phone, perr := netip.ParseAddr(d.RemoteIP)
+	if err != nil || perr != nil {
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: no usable contact-me-uri or address of the phone"
+		return r
+	}
+	if a, err := netip.ParseAddr(u.Hostname()); err != nil || a.Unmap() != phone.Unmap() {
+		s.log.Warn("contact-me: the reported contact-me-uri names another host than the phone's address; not sent", "mac", d.MAC, "remote", d.RemoteIP)
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: its contact-me-uri names another host than "+d.RemoteIP
+		return r
+	}
+	now := s.now()
+	if next, ok := dl.contactGap(d.MAC, now); !ok {
+		r.Status = autoprov.ResyncQueued
+		r.Detail = fmt.Sprintf("queued: contact gap (%s between contact-me requests); the next can go at %s, or the phone's next contact picks it up", ContactGap, next.UTC().Format(time.RFC3339))
+		return r
+	}
+	sender := s.opts.Contact
+	if sender == nil {
+		sender = newPlainHTTP()
+	}
+	cctx, cancel := context.WithTimeout(ctx, contactTimeout)
+	defer cancel()
+	code, err := sender.SendHTTP(cctx, hr)
+	switch {
+	case err != nil:
+		dl.uncontact(d.MAC)
+		s.log.Warn("contact-me: send", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncFailed, "no answer from the phone's contact-me-uri (the job stays queued)"
+	case code != hr.Want:
+		r.Status, r.Detail = autoprov.ResyncFailed, "the phone answered "+strconv.Itoa(code)+", not "+strconv.Itoa(hr.Want)+" (the job stays queued)"
+	default:
+		r.Status, r.Detail = autoprov.ResyncSent, strconv.Itoa(code)+": the phone will call back (solicited)"
+	}
+	return r
+}
+
+func atoiPort(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0
+	}
+	return n
+}
+
+// contactGap records a contact-me to mac now unless one went within
+// ContactGap; it returns when the next may go and whether this one may.
+func (d *Dialogues) contactGap(mac string, now time.Time) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t, ok := d.contacted[mac]; ok && now.Sub(t) < ContactGap {
+		return t.Add(ContactGap), false
+	}
+	if len(d.contacted) >= dialogueMaxFacts {
+		for k, t := range d.contacted {
+			if now.Sub(t) >= ContactGap {
+				delete(d.contacted, k)
+			}
+		}
+	}
+	d.contacted[mac] = now
+	return now.Add(ContactGap), true
+}
+
+// uncontact forgets a contact-me that reached nobody.
+func (d *Dialogues) uncontact(mac string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.contacted, mac)
+}
+
+// changed queues a job for a dialogue phone whose configuration changed
+// and asks it to call (as a resync does); other vendors' phones fetch
+// on their own schedule, or by an admin's resync.
+func (s *Inventory) changed(ctx context.Context, d autoprov.Device, actor string) {
+	if d.State != autoprov.StateAssigned || s.opts.Dialogues == nil {
+		return
+	}
+	v, ok := s.reg.ByName(d.Vendor)
+	ct, can := v.(vendors.Contacter)
+	if !ok || !can {
+		return
+	}
+	r := s.contactMe(ctx, d, ct, false)
+	s.log.Info("configuration changed: contact-me", "mac", d.MAC, "status", r.Status, "detail", r.Detail)
+	s.audit(ctx, d.MAC, autoprov.EventDeviceResync, actor, "configuration changed: "+r.Status+" ("+r.Detail+")")
+}
+
+// changedAccount does what changed does for every dialogue phone that
+// carries the account ext (its display name, user or password changed).
+func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
+	if s.opts.Dialogues == nil {
+		return
+	}
+	macs, err := s.st.Devices.DevicesUsingAccount(ctx, ext)
+	if err != nil {
+		s.log.Error("account changed: devices carrying it", "extension", ext, "err", err)
+		return
+	}
+	for _, mac := range macs {
+		d, err := s.st.Devices.Device(ctx, mac)
+		if err != nil {
+			continue
+		}
+		s.changed(ctx, d, actor)
+	}
+}
