@@ -18,6 +18,7 @@ import (
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -177,6 +178,9 @@ func New(cfg Config) (*Server, error) {
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })
 
 	e.GET("/healthz", s.healthz)
+	// Prometheus metrics: behind the admin networks (access.go), no token,
+	// as scrapers expect.
+	e.GET("/metrics", gin.WrapH(metrics.Handler()))
 	prov := e.Group("/prov")
 	prov.GET("/*file", s.phoneGet)
 	prov.HEAD("/*file", s.phoneGet)
@@ -279,6 +283,7 @@ func (s *Server) recover(c *gin.Context) {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	metrics.HTTPRequest(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
 	lvl := slog.LevelDebug
 	if c.Writer.Status() >= 500 {
 		lvl = slog.LevelError
