@@ -18,6 +18,7 @@ import (
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/server/apispec"
 	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -189,6 +190,9 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/firmware/*file", s.firmwareFile)
 	e.HEAD("/firmware/*file", s.firmwareFile)
 
+	// The API's OpenAPI document (server/apispec): admin networks, no
+	// token, so tools can read it.
+	e.GET("/api/v1/openapi.json", s.openAPI)
 	api := e.Group("/api/v1", s.auth, s.limitBody)
 	s.routes(api)
 	// Firmware uploads are streamed to disk up to their own cap.
@@ -268,6 +272,16 @@ func (s *Server) healthz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	b, err := apispec.JSON()
+	if err != nil {
+		s.log.Error("openapi document", "err", err)
+		c.JSON(http.StatusInternalServerError, apiError{Error: "internal error"})
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 }
 
 func (s *Server) recover(c *gin.Context) {
