@@ -100,7 +100,6 @@ func commandList() []string {
 	return names
 }
 
-
 // TestServerRefusesDuringRestore: while a restore holds the data
 // directory, a server does not start on it; once it is done, one does.
 func TestServerRefusesDuringRestore(t *testing.T) {

@@ -56,8 +56,10 @@ func TestDocumented(t *testing.T) {
 // recorder collects what the checker reports.
 type recorder struct{ errs []string }
 
-func (r *recorder) Helper()                         {}
-func (r *recorder) Errorf(format string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(format, a...)) }
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, a ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, a...))
+}
 
 // TestCheckerCatches: the checker reports an undocumented path the server
 // answers, a response that departs from the document, and a request the
