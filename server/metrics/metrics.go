@@ -16,7 +16,6 @@ package metrics
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -169,16 +168,18 @@ func Inbox(stats func() (size, limit int, ok bool)) {
 	inboxMu.Unlock()
 }
 
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
 func statusClass(code int) string {
 	if code < 100 || code > 599 {
 		return "other"
 	}
-	return string(rune('0'+code/100)) + "xx"
+	return statusClasses[code/100-1]
 }
 
 func orNone(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return strings.ToLower(s)
+	return s
 }
