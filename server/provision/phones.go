@@ -174,12 +174,10 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 			// assigned vendor's driver decide what the path names.
 			var err error
 			id, v, err = p.identifyWith(d.Vendor, d.Model, req)
-			if err == nil {
-				n.note(v, id.Kind)
-			}
 			if err != nil {
 				return nil, p.missf(req, mac, "device's model %s/%s has no driver: %v", d.Vendor, d.Model, err)
 			}
+			n.note(v, id.Kind)
 			if id.Kind == vendors.FileUnknown {
 				return nil, p.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
 			}
