@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/server/apispec"
 )
 
 // The phone cache (server/phonecache) across processes: a change written
@@ -267,7 +269,7 @@ func (s *server) apiNoFail(method, path string, body any) (int, []byte) {
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 5 * time.Second, Transport: apispec.Transport(s.t, nil)}).Do(req)
 	if err != nil {
 		return 0, nil
 	}

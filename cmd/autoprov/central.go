@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,7 +154,7 @@ func newSite(c config, log *slog.Logger, st *store.Store, handler func() http.Ha
 
 // siteSummary is what the site's heartbeat reports.
 func siteSummary(ctx context.Context, inv *provision.Inventory, phones *provision.Phones, st *store.Store, now func() time.Time, schema int64) (central.Summary, error) {
-	s := central.Summary{Version: version(schema), Phones: map[string]int{}, Alarms: []string{}}
+	s := central.Summary{Version: versionWithSchema(schema), Phones: map[string]int{}, Alarms: []string{}}
 	for _, state := range []string{autoprov.StateAssigned, autoprov.StateUnassigned} {
 		_, n, err := inv.Devices(ctx, autoprov.DeviceFilter{State: state, Limit: 1})
 		if err != nil {
@@ -174,13 +173,9 @@ func siteSummary(ctx context.Context, inv *provision.Inventory, phones *provisio
 	return s, nil
 }
 
-// version names the build and the database schema.
-func version(schema int64) string {
-	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v = bi.Main.Version
-	}
-	return fmt.Sprintf("autoprov %s, schema %d", v, schema)
+// versionWithSchema names the build (version.go) and the database schema.
+func versionWithSchema(schema int64) string {
+	return fmt.Sprintf("autoprov %s, schema %d", version(), schema)
 }
 
 // auditAfter returns up to limit audit events with an ID above after,

@@ -20,27 +20,77 @@ import (
 // commandFunc runs one of the maintenance commands.
 type commandFunc func(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error
 
-// command returns the maintenance command name, or nil ("serve" is not one).
+// commands are autoprov's subcommands besides serve, in the order "autoprov
+// help" lists them. Each takes --help.
+var commands = []struct {
+	name string
+	run  commandFunc
+}{
+	{"firmware", firmwareCmd},
+	{"redirect", redirectCmd},
+	{"rotate-key", rotateKey},
+	{"backup", backup},
+	{"restore", restore},
+	{"import", importCmd},
+	{"export", exportCmd},
+	{"dhcp-config", dhcpConfigCmd},
+	{"version", versionCmd},
+}
+
+// summaries are the commands' one-line descriptions, for help.
+var summaries = map[string]string{
+	"serve":      "run the server (the default)",
+	"firmware":   "add firmware images to the catalogue, list it (add|list; --server to use a running server)",
+	"redirect":   "queue MACs for registration with a vendor redirect service (register)",
+	"rotate-key": "put a new key first in the keyring and re-seal every secret under it",
+	"backup":     "write a consistent copy of the SQLite database and its keyring to one file",
+	"restore":    "put a backup's database and keyring back (the server must be stopped)",
+	"version":    "print the version",
+}
+
+// command returns the subcommand name, or nil ("serve" is not one).
 func command(name string) commandFunc {
-	switch name {
-	case "rotate-key":
-		return rotateKey
-	case "backup":
-		return backup
-	case "restore":
-		return restore
-	case "firmware":
-		return firmwareCmd
-	case "redirect":
-		return redirectCmd
-	case "import":
-		return importCmd
-	case "export":
-		return exportCmd
-	case "dhcp-config":
-		return dhcpConfigCmd
+	if isHelp(name) {
+		return helpCmd
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run
+		}
 	}
 	return nil
+}
+
+// helpCmd is "autoprov help" (and --help): the commands, on standard
+// output.
+func helpCmd(_ context.Context, _ []string, _ func(string) (string, bool), _ io.Writer) error {
+	return usage(os.Stdout)
+}
+
+func usage(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("usage: autoprov [serve] [flags]    run the server (autoprov serve --help lists its flags)\n")
+	b.WriteString("       autoprov COMMAND [flags]   (autoprov COMMAND --help)\n\ncommands:\n")
+	fmt.Fprintf(&b, "  %-11s %s\n", "serve", summaries["serve"])
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, summaries[c.name])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// commandNames lists the commands for error messages.
+func commandNames() string {
+	names := []string{"serve"}
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // cmdConfig is what every maintenance command needs.
@@ -62,6 +112,18 @@ func cmdFlags(name string, args []string, lookupEnv func(string) (string, bool),
 	var c cmdConfig
 	fs := flag.NewFlagSet("autoprov "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		args := ""
+		for range positional {
+			args += " FILE"
+		}
+		fmt.Fprintf(fs.Output(), "usage: autoprov %s [flags]%s\n", name, args)
+		if sum := summaries[strings.Fields(name)[0]]; sum != "" {
+			fmt.Fprintf(fs.Output(), "\n%s\n", sum)
+		}
+		fmt.Fprintln(fs.Output(), "\nflags:")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.data, "data", env("AUTOPROV_DATA", "./data"), "data directory (AUTOPROV_DATA)")
 	fs.StringVar(&c.db, "db", env("AUTOPROV_DB", ""), "database (default <data>/autoprov.db) (AUTOPROV_DB)")
 	if more != nil {
@@ -308,6 +370,13 @@ func restore(ctx context.Context, args []string, lookupEnv func(string) (string,
 	if store.IsPostgres(c.db) {
 		return errors.New("restore: a PostgreSQL database is restored with pg_restore (or psql), and its keyring by copying secret.key back (README \"Backup and restore\")")
 	}
+	// Held until the restore is done: a server that starts meanwhile
+	// refuses to.
+	unlock, err := lockData(c.data, true)
+	if err != nil {
+		return fmt.Errorf("restore: %w: stop it first", err)
+	}
+	defer unlock()
 	keyPath := filepath.Join(c.data, keyFileName)
 	dbPath := strings.TrimPrefix(c.db, "sqlite:")
 	if !force {

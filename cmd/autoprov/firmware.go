@@ -52,8 +52,13 @@ func entryOf(f autoprov.Firmware) fwEntry {
 // running server's API (token: AUTOPROV_ADMIN_TOKEN, else
 // <data>/admin-token).
 func firmwareCommand(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	const usage = "usage: autoprov firmware add FILE --vendor V --models M1,M2 --version X [--name N] | autoprov firmware list [--vendor V] [--model M] (with --server URL to use a running server; autoprov firmware add --help lists the flags)"
+	if len(args) > 0 && isHelp(args[0]) {
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	}
 	if len(args) == 0 || (args[0] != "add" && args[0] != "list") {
-		return errors.New("usage: autoprov firmware add FILE --vendor V --models M1,M2 --version X [--name N] | autoprov firmware list [--vendor V] [--model M] (with --server URL to use a running server)")
+		return errors.New(usage)
 	}
 	sub := args[0]
 	var vendor, models, version, name, server, cacert string

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/apispec"
 )
 
 const fwQuery = "?vendor=yealink&version=96.86.0.100&models=T54W,T57W&name=T54W-96.86.0.100.rom"
@@ -54,7 +55,7 @@ func (s *server) upload(query, contentType string, body io.Reader) (int, fwOut, 
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: apispec.Transport(s.t, nil)}).Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/internal/testlog"
+	"github.com/autoprov/autoprov/server/apispec"
 )
 
 // syncBuffer collects log output written from several goroutines.
@@ -120,7 +121,8 @@ func (s *server) api(method, path string, body any) (int, []byte) {
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	// Every API call of these tests is held to the OpenAPI document.
+	resp, err := (&http.Client{Transport: apispec.Transport(s.t, nil)}).Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

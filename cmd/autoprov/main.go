@@ -28,6 +28,7 @@ import (
 	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/httpd"
+	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/phonecache"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/resync"
@@ -70,7 +71,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return config{}, fmt.Errorf("unknown command %q (commands: serve, rotate-key, backup, restore, firmware, redirect, import, export, dhcp-config)", args[0])
+		return config{}, fmt.Errorf("unknown command %q (commands: %s; autoprov help)", args[0], commandNames())
 	}
 	env := func(name, def string) string {
 		// An empty AUTOPROV_TFTP disables TFTP; other empty variables are unset.
@@ -82,6 +83,10 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	var c config
 	fs := flag.NewFlagSet("autoprov serve", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: autoprov [serve] [flags]\n\n%s; other commands: autoprov help\n\nflags:\n", summaries["serve"])
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.data, "data", env("AUTOPROV_DATA", "./data"), "data directory: database, admin token, template overrides (AUTOPROV_DATA)")
 	fs.StringVar(&c.http, "http", env("AUTOPROV_HTTP", ":8080"), "HTTP listen address for phones and the admin API (AUTOPROV_HTTP)")
 	fs.StringVar(&c.https, "https", env("AUTOPROV_HTTPS", ""), "HTTPS listen address for phones and the admin API; empty disables HTTPS (AUTOPROV_HTTPS)")
@@ -205,6 +210,11 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err := secureDataDir(c.data, log); err != nil {
 		return err
 	}
+	unlock, err := lockData(c.data, false)
+	if err != nil {
+		return fmt.Errorf("data directory %s (--data): %w", c.data, err)
+	}
+	defer unlock()
 	token, tokenPath, err := adminToken(c.data, envToken)
 	if err != nil {
 		return err
@@ -329,6 +339,13 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		Onboarding:   redir,
 		Unsupervised: unsupervised,
 	}, st, cache, sightings)
+	metrics.SetVersion(version())
+	metrics.Inbox(func() (int, int, bool) {
+		ictx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		st, err := phones.InboxStats(ictx)
+		return st.Unassigned, st.Cap, err == nil
+	})
 	fw, err := firmware.Open(ctx, filepath.Join(c.data, "firmware"), queuedAddresses{st, sightings}, reg, firmware.WithMaxBytes(c.firmwareMax), firmware.WithLog(log))
 	if err != nil {
 		return err

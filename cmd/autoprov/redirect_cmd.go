@@ -22,6 +22,10 @@ func redirectCmd(ctx context.Context, args []string, lookupEnv func(string) (str
 
 func redirectCommand(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	const usage = "usage: autoprov redirect register --service yealink-rps|snom-sraps [--server URL] MAC... (MACs also one a line on stdin with -)"
+	if len(args) > 0 && isHelp(args[0]) {
+		_, err := fmt.Fprintln(stdout, usage+" (autoprov redirect register --help lists the flags)")
+		return err
+	}
 	if len(args) == 0 || args[0] != "register" {
 		return errors.New(usage)
 	}

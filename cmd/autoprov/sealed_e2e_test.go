@@ -247,6 +247,10 @@ func TestBackupRestore(t *testing.T) {
 	if log, err := runAutoprov(t, nil, "backup", "--data", data, out); err != nil { // online, while serving
 		t.Fatalf("backup: %v\n%s", err, log)
 	}
+	// restore refuses while a server runs on the directory, --force or not.
+	if _, err := runAutoprov(t, nil, "restore", "--data", data, "--force", out); err == nil || !strings.Contains(err.Error(), "running") {
+		t.Fatalf("restore while the server runs: %v", err)
+	}
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/apispec"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -104,7 +105,7 @@ func newFakeEnv(t *testing.T, core *fakeCore) *env {
 
 // serve starts a real HTTP server on loopback for the edge.
 func (e *env) serve() *httptest.Server {
-	ts := httptest.NewServer(e.srv.Handler())
+	ts := httptest.NewServer(apispec.Handler(e.t, e.srv.Handler()))
 	e.t.Cleanup(ts.Close)
 	return ts
 }
@@ -112,7 +113,7 @@ func (e *env) serve() *httptest.Server {
 // do sends req to the handler in process and returns the recorder.
 func (e *env) do(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	e.srv.Handler().ServeHTTP(rec, req)
+	apispec.Handler(e.t, e.srv.Handler()).ServeHTTP(rec, req)
 	return rec
 }
 

@@ -18,6 +18,8 @@ import (
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/server/apispec"
+	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -187,6 +189,9 @@ func New(cfg Config) (*Server, error) {
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })
 
 	e.GET("/healthz", s.healthz)
+	// Prometheus metrics: behind the admin networks (access.go), no token,
+	// as scrapers expect.
+	e.GET("/metrics", gin.WrapH(metrics.Handler()))
 	prov := e.Group("/prov")
 	prov.GET("/*file", s.phoneGet)
 	prov.HEAD("/*file", s.phoneGet)
@@ -196,6 +201,9 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/dcmp/contact-me", s.dcmp)
 	e.HEAD("/firmware/*file", s.firmwareFile)
 
+	// The API's OpenAPI document (server/apispec): admin networks, no
+	// token, so tools can read it.
+	e.GET("/api/v1/openapi.json", s.openAPI)
 	api := e.Group("/api/v1", s.auth, s.limitBody)
 	s.routes(api)
 	// Firmware uploads are streamed to disk up to their own cap.
@@ -282,6 +290,16 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+func (s *Server) openAPI(c *gin.Context) {
+	b, err := apispec.JSON()
+	if err != nil {
+		s.log.Error("openapi document", "err", err)
+		c.JSON(http.StatusInternalServerError, apiError{Error: "internal error"})
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}
+
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -295,6 +313,7 @@ func (s *Server) recover(c *gin.Context) {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	metrics.HTTPRequest(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
 	lvl := slog.LevelDebug
 	if c.Writer.Status() >= 500 {
 		lvl = slog.LevelError

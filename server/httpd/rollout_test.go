@@ -20,6 +20,7 @@ import (
 
 	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/httpauth"
+	"github.com/autoprov/autoprov/server/apispec"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -69,7 +70,7 @@ func newRolloutEnv(t *testing.T) *rolloutEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(apispec.Handler(t, srv.Handler()))
 	t.Cleanup(ts.Close)
 	return &rolloutEnv{t: t, ts: ts, clock: clk, log: logBuf}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -105,11 +106,21 @@ func (p *Phones) Ready(ctx context.Context) error {
 // sent to the phone) and returned wrapping autoprov.ErrNotFound; a POST no
 // driver answers wraps autoprov.ErrRefused.
 func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, error) {
+	start := time.Now()
+	var n fetchNote
+	res, err := p.provide(ctx, req, &n)
+	metrics.Fetch(n.vendor, n.kind, req.Transport, fetchOutcome(res, err), time.Since(start))
+	return res, err
+}
+
+func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote) (*Result, error) {
 	if req.Method == vendors.MethodPost {
+		n.kind = "post"
 		return p.respond(ctx, req)
 	}
 	req, via := p.via(req) // a redirect service's marker (onboarding.go)
 	if strings.HasPrefix(req.Path, directoryPrefix) {
+		n.kind = "directory"
 		if err := p.admitDirectory(ctx, req); err != nil {
 			return nil, err
 		}
@@ -123,6 +134,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 	if id.Score == 0 || v == nil || id.Kind == vendors.FileUnknown {
 		return nil, p.missf(req, "", "no vendor serves this file name (user agent and path not recognised)")
 	}
+	n.note(v, id.Kind)
 	mac := id.MAC
 	if mac == "" {
 		mac = req.MAC
@@ -170,6 +182,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 			if err != nil {
 				return nil, p.missf(req, mac, "device's model %s/%s has no driver: %v", d.Vendor, d.Model, err)
 			}
+			n.note(v, id.Kind)
 			if id.Kind == vendors.FileUnknown {
 				return nil, p.missf(req, mac, "file is not one a %s phone fetches", d.Vendor)
 			}
@@ -477,6 +490,7 @@ func (p *Phones) disclose(mac, token, cred string, req vendors.Request) Hooks {
 				return errClaimLost
 			}
 			log.Info("secrets sent; disclosure window consumed")
+			metrics.Disclosure("consumed", req.Transport)
 			return nil
 		},
 		End: func(sent bool, end error) {
@@ -499,7 +513,9 @@ func (p *Phones) disclose(mac, token, cred string, req vendors.Request) Hooks {
 				log.Warn("secrets transfer ended after the window was re-armed; its end is not recorded", "complete", end == nil)
 			case end == nil:
 				log.Info("secrets transfer complete", "complete", true)
+				metrics.Disclosure("complete", req.Transport)
 			default:
+				metrics.Disclosure("incomplete", req.Transport)
 				log.Warn("secrets sent, transfer did not complete; window consumed: re-open it for this phone", "complete", false, "reason", reason)
 			}
 		},
@@ -569,6 +585,7 @@ func (p *Phones) missf(req vendors.Request, mac, format string, a ...any) error 
 
 func (p *Phones) refusef(kind error, req vendors.Request, mac, format string, a ...any) error {
 	reason := fmt.Sprintf(format, a...)
+	metrics.Miss(missReason(kind, reason), req.Transport)
 	if p.miss.Allow(mac + "|" + req.Path + "|" + reason) {
 		// A client forging a new path for every request passes the
 		// per-key limit each time: the budget bounds the log all the same,

@@ -179,6 +179,10 @@ func (s *Store) openSQLite(path string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s.db = db
+	if err := countErrors(db); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.SetMaxIdleConns(sqliteMaxIdle)
 	}
@@ -227,6 +231,10 @@ func (s *Store) openPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	s.db, s.postgres = db, true
+	if err := countErrors(db); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.Ping(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", name, err)

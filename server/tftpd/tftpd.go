@@ -30,6 +30,7 @@ import (
 	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -269,6 +270,9 @@ func (r *run) write(filename string, wt io.WriterTo) error {
 // the phone) or calls ReadFrom.
 func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	s := r.s
+	var sent int64
+	complete := false
+	defer func() { metrics.TFTPTransfer(transferOutcome(err, complete), sent) }()
 	remote := ""
 	if ot, ok := rf.(tftp.OutgoingTransfer); ok {
 		a := ot.RemoteAddr()
@@ -294,7 +298,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	}
 
 	if s.firmware != nil && strings.HasPrefix(p, "firmware/") {
-		return r.readFirmware(p, remote, rf)
+		return r.readFirmware(p, remote, rf, &sent, &complete)
 	}
 
 	var res *provision.Result
@@ -346,6 +350,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	}
 	n, xerr := rf.ReadFrom(body)
 	delivered := xerr == nil // nil: the last block was acknowledged
+	sent, complete = n, delivered
 	if !delivered {
 		end = fmt.Errorf("TFTP transfer broke off after %d of %d bytes: %w", n, len(res.File.Body), xerr)
 	} else {
@@ -363,9 +368,23 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	return nil
 }
 
+// transferOutcome is the TFTP transfer metric's outcome of a read
+// request that returned err: miss (not found, refused, outside the phone
+// networks), failed (an error of ours, or the transfer broke off) or
+// complete.
+func transferOutcome(err error, complete bool) string {
+	switch {
+	case errors.Is(err, errNotFound), errors.Is(err, errAccess):
+		return "miss"
+	case err != nil, !complete:
+		return "failed"
+	}
+	return "complete"
+}
+
 // readFirmware streams a firmware file from disk. pin/tftp reads it block
 // by block (blksize as negotiated); tsize is its size.
-func (r *run) readFirmware(p, remote string, rf io.ReaderFrom) error {
+func (r *run) readFirmware(p, remote string, rf io.ReaderFrom, sent *int64, complete *bool) error {
 	s := r.s
 	ctx, cancel := context.WithTimeout(r.ctx, s.provideTimeout)
 	dl, err := s.firmware.Open(ctx, p, firmware.Requester{RemoteIP: remote, Transport: "tftp"})
@@ -387,6 +406,7 @@ func (r *run) readFirmware(p, remote string, rf io.ReaderFrom) error {
 	if xerr == nil && n < size {
 		xerr = fmt.Errorf("only %d of %d bytes read", n, size)
 	}
+	*sent, *complete = n, xerr == nil
 	if !body.begun {
 		// The client went away before block 1 (say, after the OACK).
 		dl.Begin(r.ctx, size)

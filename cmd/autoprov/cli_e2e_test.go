@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCLIWriteReachesRunningServer: "autoprov firmware add" run against
+// the data directory of a server that is running (not through its API)
+// is seen by that server at once: the API lists the image, phones can
+// download it, and a model target can name it.
+func TestCLIWriteReachesRunningServer(t *testing.T) {
+	data := t.TempDir()
+	s := startWith(t, data)
+	var before struct{ Total int }
+	s.must(200, "GET", "/api/v1/firmware", nil, &before)
+
+	img, want := randomImage(t, 50000)
+	file := filepath.Join(t.TempDir(), "T54W-96.86.0.120.rom")
+	if err := os.WriteFile(file, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := firmwareCommand(context.Background(), []string{"add", file, "--data", data, "--vendor", "yealink", "--models", "T54W", "--version", "96.86.0.120"},
+		func(string) (string, bool) { return "", false }, &out, &errOut); err != nil {
+		t.Fatalf("firmware add beside the server: %v\n%s", err, errOut.String())
+	}
+	var list struct {
+		Total int
+		Items []struct{ Version string }
+	}
+	s.must(200, "GET", "/api/v1/firmware?vendor=yealink", nil, &list)
+	if list.Total != before.Total+1 || len(list.Items) == 0 || list.Items[0].Version != "96.86.0.120" {
+		t.Fatalf("the running server does not list the CLI's image: %+v", list)
+	}
+	if code, got, _ := s.get("/firmware/"+want[:16]+"/T54W-96.86.0.120.rom", ""); code != 200 || sum(got) != want {
+		t.Fatalf("the running server does not serve the CLI's image: %d", code)
+	}
+	s.must(200, "PUT", "/api/v1/models/yealink/T54W/firmware", map[string]any{"version": "96.86.0.120"}, nil)
+}
+
+// TestCLIBuilt: the real binary, linked with a version, answers
+// "version", "help" and "--help" of every command (exit 0, a usage line,
+// on its standard output or error), and an unknown command fails.
+func TestCLIBuilt(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH: cannot build the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "autoprov")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, goBin, "build", "-ldflags", "-X main.buildVersion=9.8.7-test", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	run := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = []string{"HOME=" + work, "PATH=/usr/bin:/bin"}
+		cmd.Dir = work
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("version"); err != nil || !strings.HasPrefix(out, "autoprov 9.8.7-test go1.") {
+		t.Errorf("version: %v %q", err, out)
+	}
+	out, err := run("help")
+	if err != nil {
+		t.Fatalf("help: %v %s", err, out)
+	}
+	for _, c := range append([]string{"serve"}, commandList()...) {
+		if !strings.Contains(out, "\n  "+c+" ") {
+			t.Errorf("help does not list %s:\n%s", c, out)
+		}
+		got, err := run(c, "--help")
+		if err != nil || !strings.Contains(got, "usage: autoprov") {
+			t.Errorf("%s --help: %v\n%s", c, err, got)
+		}
+	}
+	if out, err := run("frobnicate"); err == nil || !strings.Contains(out, "unknown command") {
+		t.Errorf("an unknown command: %v %s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(work, "data")); err == nil {
+		t.Error("a --help created the data directory ./data")
+	}
+}
+
+// commandList is the names of the commands in the table.
+func commandList() []string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// TestServerRefusesDuringRestore: while a restore holds the data
+// directory, a server does not start on it; once it is done, one does.
+func TestServerRefusesDuringRestore(t *testing.T) {
+	data := t.TempDir()
+	unlock, err := lockData(data, true) // what restore holds
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runAutoprov(t, map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}, "serve", "--data", data, "--http", "127.0.0.1:0", "--tftp", "")
+	if err == nil || !strings.Contains(err.Error(), "running") {
+		t.Fatalf("a server started during a restore: %v", err)
+	}
+	unlock()
+	startWith(t, data)
+}
