@@ -310,10 +310,19 @@ type DeviceFilter struct {
 	SeenBefore, SeenAfter time.Time
 	// Onboarding keeps the devices whose effective onboarding state
 	// (EffectiveOnboarding) is this one.
-	Onboarding    string
+	Onboarding string
+	// KeyProfile keeps the devices using this key profile.
+	KeyProfile string
+	// Sort orders the list by one of DeviceSorts ("" is by MAC; a
+	// leading "-" reverses it); NewestFirst, when set, comes first.
+	Sort          string
 	Limit, Offset int
 	NewestFirst   bool
 }
+
+// DeviceSorts are the orders a DeviceFilter's Sort takes (each also with a
+// leading "-" for the reverse); devices never seen sort last by last_seen.
+var DeviceSorts = []string{"mac", "vendor", "model", "label", "last_seen"}
 
 // Paging of the admin lists: a page holds DefaultPageLimit items unless
 // the caller asks for another Limit, at most MaxPageLimit.
