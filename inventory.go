@@ -313,6 +313,10 @@ type DeviceFilter struct {
 	Onboarding string
 	// KeyProfile keeps the devices using this key profile.
 	KeyProfile string
+	// Disclosure keeps the devices whose secret window is in this state as
+	// stored (an open window past its end counts as open until the sweeper
+	// marks it expired; the listed devices show it expired).
+	Disclosure string
 	// Sort orders the list by one of DeviceSorts ("" is by MAC; a
 	// leading "-" reverses it); NewestFirst, when set, comes first.
 	Sort          string

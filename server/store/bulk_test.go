@@ -277,6 +277,12 @@ func testDevicesSortAndProfile(t *testing.T, dsn string) {
 	if got := labels(autoprov.DeviceFilter{KeyProfile: "desk", Sort: "label"}); got != "ab" {
 		t.Errorf("devices of profile desk: %s, want ab", got)
 	}
+	if _, n, err := inv.Devices(ctx, autoprov.DeviceFilter{Disclosure: autoprov.DisclosureOpen}); err != nil || n != 5 {
+		t.Errorf("devices with an open window: %d, %v; want 5", n, err)
+	}
+	if _, n, err := inv.Devices(ctx, autoprov.DeviceFilter{Disclosure: autoprov.DisclosureConsumed}); err != nil || n != 0 {
+		t.Errorf("devices with a consumed window: %d, %v; want 0", n, err)
+	}
 	if _, _, err := inv.Devices(ctx, autoprov.DeviceFilter{Sort: "password"}); err == nil {
 		t.Error("sort by password accepted")
 	}

@@ -342,6 +342,9 @@ func (s *Store) filter(ctx context.Context, f autoprov.DeviceFilter) *gorm.DB {
 	if f.KeyProfile != "" {
 		q = q.Where("key_profile = ?", f.KeyProfile)
 	}
+	if f.Disclosure != "" {
+		q = q.Where("disclosure_state = ?", f.Disclosure)
+	}
 	if f.Onboarding != "" {
 		q = onboardingFilter(q, f.Onboarding)
 	}
