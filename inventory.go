@@ -421,6 +421,17 @@ type LayoutKey struct {
 	Source string
 }
 
+// Miss is a phone's request that no file answered, with the reason (the
+// one the log gives; never sent to the phone).
+type Miss struct {
+	At                    time.Time
+	MAC                   string // "" when the request named none
+	Path                  string
+	RemoteAddr, UserAgent string
+	Transport             string
+	Reason                string
+}
+
 // AuditEvent is one entry of the audit log. It never holds a secret value.
 type AuditEvent struct {
 	ID     uint

@@ -75,6 +75,8 @@ func TestBrowserAdopt(t *testing.T) {
 	if err := chromedp.Do(bctx,
 		chromedp.SendKeys(chromedp.CSS(`#token`), token),
 		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tile-inbox`)), // the dashboard
+		chromedp.Click(chromedp.CSS(`#tile-inbox`)),
 		chromedp.WaitVisible(chromedp.CSS(row)),
 	); err != nil {
 		t.Fatalf("log in: %v", err)
@@ -189,7 +191,7 @@ func TestBrowserKeys(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#token`)),
 		chromedp.SendKeys(chromedp.CSS(`#token`), token),
 		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#phone-`+phoneMAC+`, .empty`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tile-inbox`)),
 		chromedp.Navigate(e.ts.URL+"/ui/devices/"+phoneMAC),
 		chromedp.WaitVisible(chromedp.CSS(`#save-keys`)),
 	); err != nil {

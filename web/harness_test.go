@@ -165,7 +165,7 @@ func (p page) lacks(t *testing.T, s ...string) page {
 
 func (e *env) login() {
 	e.t.Helper()
-	e.post("/ui/login", url.Values{"token": {token}}).want(e.t, http.StatusSeeOther, "/ui/inbox")
+	e.post("/ui/login", url.Values{"token": {token}}).want(e.t, http.StatusSeeOther, "/ui/dashboard")
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

@@ -367,7 +367,7 @@ func TestKeyEditorShowsLineNumbers(t *testing.T) {
 	if _, err := e.core.SetKeys(context.Background(), phoneMAC, []autoprov.KeySpec{{Position: 4, Type: "blf", Line: 1, Value: "202"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	e.get("/ui/devices/"+phoneMAC).has(t, `<select name="k_account" aria-label="account"><option value="">default</option><option selected>201</option>`)
+	e.get("/ui/devices/"+phoneMAC).has(t, `<select name="k_account" aria-label="Account"><option value="">default</option><option selected>201</option>`)
 	if _, err := e.core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "p", Keys: []autoprov.KeySpec{{Position: 20, Type: "line", Line: 12}}}, true, "test"); err != nil {
 		t.Fatal(err)
 	}

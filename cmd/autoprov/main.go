@@ -290,7 +290,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory))
+	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory), web.WithMisses(phones.RecentMisses))
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}
