@@ -295,7 +295,7 @@ func (u *UI) bulk(c *gin.Context) {
 		var failed []string
 		for _, r := range rs {
 			if r.Status != autoprov.ResyncSent {
-				failed = append(failed, colonMAC(r.MAC)+": "+r.Status+" "+r.Detail)
+				failed = append(failed, colonMAC(r.MAC)+": "+u.tr(c, r.Status)+" ("+r.Detail+")")
 			}
 		}
 		u.sessions.setFlash(sess, bulkOutcome(u.tr(c, "Resync sent: %d of %d.", len(rs)-len(failed), len(rs)), failed))
@@ -458,7 +458,10 @@ func (u *UI) renderAccount(c *gin.Context, status int, page, errMsg string, type
 func (u *UI) saveAccount(c *gin.Context) {
 	ext := c.Param("ext")
 	name, auth := strings.TrimSpace(c.PostForm("display_name")), strings.TrimSpace(c.PostForm("auth_user"))
-	in := autoprov.AccountInput{DisplayName: &name, AuthUser: &auth}
+	in := autoprov.AccountInput{DisplayName: &name}
+	if auth != "" { // empty: as it is
+		in.AuthUser = &auth
+	}
 	if c.PostForm("new_password") != "" {
 		pw := provision.GeneratePassword(sipPasswordLen)
 		in.Password = &pw

@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	}
 	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, Resync: phoneAnswers{}}, st)
 	core := &core{phones, inv}
-	ui, err := web.New(inv, log, token)
+	ui, err := web.New(inv, log, token, web.WithMisses(phones.RecentMisses))
 	if err != nil {
 		t.Fatal(err)
 	}
