@@ -103,7 +103,7 @@ func TestDeviceSearchSortFilter(t *testing.T) {
 		"80-5E-C0-00-00-02": fleetMAC(2), "805ec0.0000.03": fleetMAC(3), "80:5e:c0:00:00:04": fleetMAC(4),
 		"b": fleetMAC(3), "301": fleetMAC(1), "User 4": fleetMAC(4),
 	} {
-		p := e.get("/ui/devices?q=" + url.QueryEscape(q)).want(t, http.StatusOK)
+		p := e.get("/ui/devices?q="+url.QueryEscape(q)).want(t, http.StatusOK)
 		if got := rows(p); len(got) != 1 || got[0] != want {
 			t.Errorf("q=%q: rows %v, want [%s]", q, got, want)
 		}
@@ -124,7 +124,7 @@ func TestDeviceSearchSortFilter(t *testing.T) {
 	e.get("/ui/devices?model=T46S&state=all&onboarding=local&seen=week").want(t, http.StatusOK)
 	e.get("/ui/devices?model=T54W").want(t, http.StatusOK).has(t, "No device matches.")
 	for _, bad := range []string{"sort=password", "seen=year", "state=gone", "onboarding=nope", "vendor=acme"} {
-		e.get("/ui/devices?" + bad).want(t, http.StatusBadRequest)
+		e.get("/ui/devices?"+bad).want(t, http.StatusBadRequest)
 	}
 }
 
@@ -305,7 +305,7 @@ func TestKeyEditorPhone(t *testing.T) {
 	if _, err := e.core.SetKeys(context.Background(), phoneMAC, []autoprov.KeySpec{{Position: 4, Type: "blf", Account: "201", Value: "202", Label: "Bob"}, {Position: 3, Module: 1, Type: "speed_dial", Value: "100"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	p := e.get("/ui/devices/" + phoneMAC).want(t, http.StatusOK)
+	p := e.get("/ui/devices/"+phoneMAC).want(t, http.StatusOK)
 	p.has(t, `<figure class="phone" aria-label="yealink T46S">`,
 		`<a class="slot src-device" href="#key-row-0" data-module="0" data-position="4" data-row="0" draggable="true"><span class="pos">4</span> <span class="kl">Bob</span> <span class="kt">blf</span></a>`,
 		`class="slot src-default" href="#key-table" data-module="0" data-position="1"`,
