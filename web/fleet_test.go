@@ -307,7 +307,7 @@ func TestKeyEditorPhone(t *testing.T) {
 	}
 	p := e.get("/ui/devices/"+phoneMAC).want(t, http.StatusOK)
 	p.has(t, `<figure class="phone" aria-label="yealink T46S">`,
-		`<a class="slot src-device" href="#key-row-0" data-module="0" data-position="4" data-row="0" draggable="true"><span class="pos">4</span> <span class="kl">Bob</span> <span class="kt">blf</span></a>`,
+		`<a class="slot src-device" href="#key-row-0" data-module="0" data-position="4" data-row="0" draggable="true"><span class="pos">4</span> <span class="kl">Bob</span> <span class="kt">BLF</span></a>`,
 		`class="slot src-default" href="#key-table" data-module="0" data-position="1"`,
 		`<figure class="module" aria-label="EXP40 1">`, `data-module="1" data-position="3" data-row="1" draggable="true"`,
 		`<figure class="module" aria-label="EXP40 2">`, // one more module to place keys on

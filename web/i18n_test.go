@@ -32,8 +32,13 @@ func dynamicMsgs() []string {
 	out := []string{autoprov.StateAssigned, autoprov.StateUnassigned, "all", "Resync", "Reboot",
 		autoprov.DisclosureNone, autoprov.CredentialIssued, autoprov.CredentialApplied, autoprov.CredentialUnsupported,
 		autoprov.ResyncSent, autoprov.ResyncUnsupported, autoprov.ResyncFailed, autoprov.ResyncNoAddress, autoprov.ResyncNotFound,
-		"MAC", "Vendor", "Model", "Label", "Last seen"}
+		"MAC", "Vendor", "Model", "Label", "Last seen", "device", "model default",
+		// The onboarding details the core words itself (redirect.go).
+		"found by DHCP, plug-and-play or by hand", "the phone presented its own credential", "its secrets went out"}
 	out = append(out, autoprov.OnboardingStates...)
+	for _, l := range keyTypeLabels {
+		out = append(out, l)
+	}
 	for _, s := range seenFilters {
 		out = append(out, s.Label)
 	}

@@ -110,3 +110,20 @@ func newPhoneView(m *vendors.Model, eff []autoprov.LayoutKey, rows []keyRow) *ph
 	}
 	return v
 }
+
+// keyTypeLabels name the key types for people (the English texts of the
+// catalogue); the forms send the type itself.
+var keyTypeLabels = map[vendors.KeyType]string{
+	vendors.KeyNone: "unused", vendors.KeyLine: "line", vendors.KeyBLF: "BLF", vendors.KeySpeedDial: "speed dial",
+	vendors.KeyPark: "park", vendors.KeyPickup: "pickup", vendors.KeyDND: "do not disturb", vendors.KeyForward: "forward",
+	vendors.KeyIntercom: "intercom", vendors.KeyDTMF: "DTMF", vendors.KeyURL: "URL", vendors.KeyVoicemail: "voicemail",
+}
+
+// keyTypeLabel is a key type's label, or the type itself for one it does
+// not know.
+func keyTypeLabel(t string) string {
+	if l, ok := keyTypeLabels[vendors.KeyType(t)]; ok {
+		return l
+	}
+	return t
+}

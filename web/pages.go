@@ -30,6 +30,14 @@ func (u *UI) funcs(lang string) template.FuncMap {
 		"iso":        func(t *time.Time) string { return isoTime(t) },
 		"ago":        func(t *time.Time) string { return ago(lang, t, u.now()) },
 		"onboarding": autoprov.EffectiveOnboarding,
+		"keytype":    func(t any) string { return translate(lang, keyTypeLabel(fmt.Sprint(t))) },
+		// source names the layer a key of the effective layout comes from.
+		"source": func(s string) string {
+			if name, ok := strings.CutPrefix(s, "profile "); ok {
+				return translate(lang, "profile %s", name)
+			}
+			return translate(lang, s)
+		},
 		"disclosure": func(d autoprov.Disclosure) string {
 			return u.describeDisclosure(lang, d, u.now())
 		},

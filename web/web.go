@@ -261,6 +261,8 @@ func (u *UI) serveStatic(c *gin.Context) {
 		c.Data(http.StatusOK, "text/css; charset=utf-8", b)
 	case err == nil && strings.HasSuffix(name, ".js"):
 		c.Data(http.StatusOK, "text/javascript; charset=utf-8", b)
+	case err == nil && strings.HasSuffix(name, ".svg"):
+		c.Data(http.StatusOK, "image/svg+xml", b)
 	default:
 		c.String(http.StatusNotFound, "not found")
 	}

@@ -435,7 +435,7 @@ func TestDevicePageAndPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.get("/ui/devices/80-5e-c0-aa-bb-01").want(t, http.StatusOK) // any notation
-	p.has(t, "80:5E:C0:AA:BB:01", "T54W", "Alice", "<td>blf</td>", "Bob", `id="onboarding-state">Onboarding: <span class="state">local</span>`,
+	p.has(t, "80:5E:C0:AA:BB:01", "T54W", "Alice", "<td>BLF</td>", "Bob", `id="onboarding-state">Onboarding: <span class="state">local</span>`,
 		`href="/ui/devices/805ec0aabb01/files/805ec0aabb01.cfg"`)
 	p.lacks(t, pass)
 
