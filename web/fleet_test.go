@@ -69,8 +69,8 @@ func TestDashboard(t *testing.T) {
 	if _, err := e.core.PutSettings(context.Background(), autoprov.SettingsPatch{Timezone: &tz}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	p := e.get("/ui/").want(t, http.StatusFound, "/ui/dashboard")
-	p = e.get("/ui/dashboard").want(t, http.StatusOK)
+	e.get("/ui/").want(t, http.StatusFound, "/ui/dashboard")
+	p := e.get("/ui/dashboard").want(t, http.StatusOK)
 	p.has(t, `id="tile-assigned"><span class="n">3</span>`, `id="tile-inbox"><span class="n">1</span>`,
 		`id="tile-seen"><span class="n">1</span>`, `id="tile-windows"><span class="n">3</span>`,
 		`<a href="/ui/devices?vendor=yealink">yealink</a> <span class="n">3</span>`,
