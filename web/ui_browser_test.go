@@ -371,6 +371,49 @@ func TestBrowserSecondEdition(t *testing.T) {
 	if errs := deErrors(); len(errs) > 0 {
 		t.Errorf("console errors (de): %q", errs)
 	}
+
+	// The key editor's picture: a click on a free key fills a blank row
+	// with its place; an own key dragged onto a free place moves there;
+	// Save keys keeps it.
+	slot := func(module, pos int) string {
+		return fmt.Sprintf(`a.slot[data-module="%d"][data-position="%d"]`, module, pos)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(e.ts.URL+"/ui/devices/"+phoneMAC),
+		chromedp.ScrollIntoView(chromedp.CSS(`#phone`)),
+		chromedp.Click(chromedp.CSS(slot(0, 7))),
+	); err != nil {
+		t.Fatalf("click a free key: %v", err)
+	}
+	// Rows 0-2 hold the device's own keys; row 3 is the first blank one.
+	if pos, err := chromedp.Run(bctx, chromedp.Value(chromedp.CSS(`#key-row-3 input[name=k_position]`))); err != nil || pos != "7" {
+		t.Errorf("a click on free key 7 filled the blank row with position %q (%v)", pos, err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(e.ts.URL+"/ui/devices/"+phoneMAC),
+		chromedp.ScrollIntoView(chromedp.CSS(`#phone`)),
+		chromedp.DragAndDrop(chromedp.CSS(slot(0, 4)), chromedp.CSS(slot(0, 8))),
+		chromedp.WaitVisible(chromedp.CSS(`#reorder-note`)),
+	); err != nil {
+		t.Fatalf("drag key 4 to 8: %v", err)
+	}
+	if pos, err := chromedp.Run(bctx, chromedp.Value(chromedp.CSS(`#key-row-0 input[name=k_position]`))); err != nil || pos != "8" {
+		t.Errorf("after the drag the key's row says position %q (%v), want 8", pos, err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`#save-keys`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+	); err != nil {
+		t.Fatalf("save the moved key: %v", err)
+	}
+	if d := e.device(phoneMAC); len(d.Keys) != 3 || d.Keys[0].Position != 8 || d.Keys[0].Value != "300" {
+		t.Errorf("keys after the drag and save: %+v", d.Keys)
+	}
+
+	if errs := consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors (en, key editor): %q", errs)
+	}
 }
 
 func strp(s string) *string { return &s }

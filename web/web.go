@@ -3,8 +3,10 @@
 // zero-touch provisioning: phones that fetched from the server wait in an
 // inbox (state "unassigned") and an admin adopts one with one form.
 //
-// Everything is embedded (templates and one CSS file), nothing is loaded
-// from elsewhere and no JavaScript is needed. An admin logs in with the
+// Everything is embedded (templates, one CSS file, two small scripts that
+// only add to pages which work without them), nothing is loaded from
+// elsewhere. Pages are German or English (i18n.go, catalog_de.go) and show
+// times in the fleet's time zone. An admin logs in with the
 // admin API token and gets a session cookie; every POST carries a CSRF
 // token tied to the session. The UI calls the core (*provision.Inventory)
 // through the Core interface and never shows a secret.
