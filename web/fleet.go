@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -114,6 +115,16 @@ func (u *UI) dashboard(c *gin.Context) {
 // seenFilters are the "last seen" choices of the device list.
 var seenFilters = []option{{"hour", "in the last hour"}, {"day", "in the last 24 hours"}, {"week", "in the last 7 days"}, {"stale", "not in the last 7 days"}}
 
+// firmwareFilters are the firmware statuses the device list filters by
+// (with WithFirmware).
+var firmwareFilters = []string{autoprov.FirmwareOnTarget, autoprov.FirmwareUpgrading, autoprov.FirmwareWaiting,
+	autoprov.FirmwareFailed, autoprov.FirmwareExcluded, autoprov.FirmwareNone}
+
+// firmwareScan is how many devices the firmware status filter looks at:
+// the core's rollout status has no filter by status, so the list is
+// filtered here, over the first firmwareScan devices matching the rest.
+const firmwareScan = 5 * autoprov.MaxPageLimit
+
 // sortCol is a sortable column head of the device list.
 type sortCol struct {
 	Label string
@@ -125,7 +136,8 @@ type devicesData struct {
 	Devices                             []autoprov.Device
 	Vendors, Models, Profiles, States   []string
 	Q, Vendor, Model, State, Onboarding string
-	Seen, Sort, Profile                 string
+	Seen, Sort, Profile, Firmware       string
+	Firmwares                           []string // nil without firmware
 	Onboardings                         []string
 	Seens                               []option
 	Cols                                []sortCol
@@ -138,7 +150,7 @@ func (u *UI) devices(c *gin.Context) {
 	d := devicesData{Vendors: reg.VendorNames(), States: []string{autoprov.StateAssigned, autoprov.StateUnassigned, "all"},
 		Onboardings: autoprov.OnboardingStates, Seens: seenFilters,
 		Q: strings.TrimSpace(c.Query("q")), Vendor: c.Query("vendor"), Model: c.Query("model"), State: c.DefaultQuery("state", autoprov.StateAssigned),
-		Onboarding: c.Query("onboarding"), Seen: c.Query("seen"), Sort: c.Query("sort"), Profile: c.Query("profile")}
+		Onboarding: c.Query("onboarding"), Seen: c.Query("seen"), Sort: c.Query("sort"), Profile: c.Query("profile"), Firmware: c.Query("firmware")}
 	for _, v := range d.Vendors {
 		if d.Vendor == "" || v == d.Vendor {
 			d.Models = append(d.Models, reg.ModelNames(v)...)
@@ -158,6 +170,9 @@ func (u *UI) devices(c *gin.Context) {
 		return
 	case d.Seen != "" && !slices.ContainsFunc(seenFilters, func(o option) bool { return o.Value == d.Seen }):
 		u.fail(c, http.StatusBadRequest, "Unknown last-seen filter.")
+		return
+	case d.Firmware != "" && (u.ro == nil || !slices.Contains(firmwareFilters, d.Firmware)):
+		u.fail(c, http.StatusBadRequest, "Unknown firmware status.")
 		return
 	case d.Sort != "" && !slices.Contains(autoprov.DeviceSorts, strings.TrimPrefix(d.Sort, "-")):
 		u.fail(c, http.StatusBadRequest, "Unknown sort order.")
@@ -183,10 +198,20 @@ func (u *UI) devices(c *gin.Context) {
 	case "stale":
 		f.SeenBefore = now.Add(-7 * 24 * time.Hour)
 	}
-	ds, total, err := u.core.Devices(c.Request.Context(), f)
+	var ds []autoprov.Device
+	var total int
+	var err error
+	if d.Firmware != "" {
+		ds, total, err = u.byFirmware(c.Request.Context(), f, d.Firmware)
+	} else {
+		ds, total, err = u.core.Devices(c.Request.Context(), f)
+	}
 	if err != nil {
 		u.failErr(c, err)
 		return
+	}
+	if u.ro != nil {
+		d.Firmwares = firmwareFilters
 	}
 	profiles, err := u.core.KeyProfiles(c.Request.Context())
 	if err != nil {
@@ -198,7 +223,7 @@ func (u *UI) devices(c *gin.Context) {
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"q": d.Q, "vendor": d.Vendor, "model": d.Model, "onboarding": d.Onboarding,
-		"seen": d.Seen, "profile": d.Profile} {
+		"seen": d.Seen, "profile": d.Profile, "firmware": d.Firmware} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -235,6 +260,44 @@ func (u *UI) devices(c *gin.Context) {
 	d.page = pageOf("/ui/devices", q, limit, offset, len(ds), total)
 	d.Self = c.Request.URL.RequestURI()
 	u.render(c, http.StatusOK, "devices", view{Title: "Devices", Nav: "devices", Data: d})
+}
+
+// byFirmware pages through the devices matching f (its Limit and Offset
+// a page of the result) whose firmware status is status, among the first
+// firmwareScan that match f.
+func (u *UI) byFirmware(ctx context.Context, f autoprov.DeviceFilter, status string) ([]autoprov.Device, int, error) {
+	statuses := map[string]string{}
+	for off := 0; off < firmwareScan; off += autoprov.MaxPageLimit {
+		ss, total, _, err := u.ro.FirmwareStatus(ctx, provision.FirmwareStatusFilter{Vendor: f.Vendor, Model: f.Model, Limit: autoprov.MaxPageLimit, Offset: off})
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, s := range ss {
+			statuses[s.MAC] = s.Status
+		}
+		if off+len(ss) >= total || len(ss) == 0 {
+			break
+		}
+	}
+	limit, offset := f.Limit, f.Offset
+	var kept []autoprov.Device
+	for off := 0; off < firmwareScan; off += autoprov.MaxPageLimit {
+		f.Limit, f.Offset = autoprov.MaxPageLimit, off
+		ds, total, err := u.core.Devices(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, d := range ds {
+			// A device the rollout does not list (not assigned) has none.
+			if s, ok := statuses[d.MAC]; (ok && s == status) || (!ok && status == autoprov.FirmwareNone) {
+				kept = append(kept, d)
+			}
+		}
+		if off+len(ds) >= total || len(ds) == 0 {
+			break
+		}
+	}
+	return kept[min(offset, len(kept)):min(offset+limit, len(kept))], len(kept), nil
 }
 
 // ---- bulk actions ----

@@ -123,7 +123,13 @@ func TestDeviceSearchSortFilter(t *testing.T) {
 	e.get("/ui/devices?seen=hour").want(t, http.StatusOK).has(t, "No device matches.")
 	e.get("/ui/devices?model=T46S&state=all&onboarding=local&seen=week").want(t, http.StatusOK)
 	e.get("/ui/devices?model=T54W").want(t, http.StatusOK).has(t, "No device matches.")
-	for _, bad := range []string{"sort=password", "seen=year", "state=gone", "onboarding=nope", "vendor=acme"} {
+	// No model has a firmware target: every phone's status is none.
+	if got := rows(e.get("/ui/devices?firmware=none&sort=label&limit=2&offset=1").want(t, http.StatusOK).has(t, "2–3 of 5")); len(got) != 2 || got[0] != fleetMAC(3) {
+		t.Errorf("firmware=none, page 2 by label: %v", got)
+	}
+	e.get("/ui/devices?firmware=failed").want(t, http.StatusOK).has(t, "No device matches.")
+	e.get("/ui/devices?firmware=on+target&q=b").want(t, http.StatusOK).has(t, "No device matches.")
+	for _, bad := range []string{"firmware=broken", "sort=password", "seen=year", "state=gone", "onboarding=nope", "vendor=acme"} {
 		e.get("/ui/devices?"+bad).want(t, http.StatusBadRequest)
 	}
 }

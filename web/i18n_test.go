@@ -36,6 +36,7 @@ func dynamicMsgs() []string {
 		// The onboarding details the core words itself (redirect.go).
 		"found by DHCP, plug-and-play or by hand", "the phone presented its own credential", "its secrets went out"}
 	out = append(out, autoprov.OnboardingStates...)
+	out = append(out, firmwareFilters...)
 	for _, l := range keyTypeLabels {
 		out = append(out, l)
 	}
