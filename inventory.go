@@ -317,10 +317,23 @@ type DeviceFilter struct {
 	SeenBefore, SeenAfter time.Time
 	// Onboarding keeps the devices whose effective onboarding state
 	// (EffectiveOnboarding) is this one.
-	Onboarding    string
+	Onboarding string
+	// KeyProfile keeps the devices using this key profile.
+	KeyProfile string
+	// Disclosure keeps the devices whose secret window is in this state as
+	// stored (an open window past its end counts as open until the sweeper
+	// marks it expired; the listed devices show it expired).
+	Disclosure string
+	// Sort orders the list by one of DeviceSorts ("" is by MAC; a
+	// leading "-" reverses it); NewestFirst, when set, comes first.
+	Sort          string
 	Limit, Offset int
 	NewestFirst   bool
 }
+
+// DeviceSorts are the orders a DeviceFilter's Sort takes (each also with a
+// leading "-" for the reverse); devices never seen sort last by last_seen.
+var DeviceSorts = []string{"mac", "vendor", "model", "label", "last_seen"}
 
 // Paging of the admin lists: a page holds DefaultPageLimit items unless
 // the caller asks for another Limit, at most MaxPageLimit.
@@ -413,6 +426,17 @@ type LayoutKey struct {
 	Account string
 	// Source is "model default", "profile <name>" or "device".
 	Source string
+}
+
+// Miss is a phone's request that no file answered, with the reason (the
+// one the log gives; never sent to the phone).
+type Miss struct {
+	At                    time.Time
+	MAC                   string // "" when the request named none
+	Path                  string
+	RemoteAddr, UserAgent string
+	Transport             string
+	Reason                string
 }
 
 // AuditEvent is one entry of the audit log. It never holds a secret value.

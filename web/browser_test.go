@@ -75,6 +75,8 @@ func TestBrowserAdopt(t *testing.T) {
 	if err := chromedp.Do(bctx,
 		chromedp.SendKeys(chromedp.CSS(`#token`), token),
 		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tile-inbox`)), // the dashboard
+		chromedp.Click(chromedp.CSS(`#tile-inbox`)),
 		chromedp.WaitVisible(chromedp.CSS(row)),
 	); err != nil {
 		t.Fatalf("log in: %v", err)
@@ -131,6 +133,13 @@ func TestBrowserAdopt(t *testing.T) {
 // $AUTOPROV_SCREENSHOTS.
 func browser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action[chromedp.Void]) {
 	t.Helper()
+	return browserWith(t, exe, 30*time.Second)
+}
+
+// browserWith is browser with a time limit for the whole test and more
+// chromium options.
+func browserWith(t *testing.T, exe string, limit time.Duration, extra ...chromedp.ExecAllocatorOption) (context.Context, func(name string) chromedp.Action[chromedp.Void]) {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
@@ -146,7 +155,8 @@ func browser(t *testing.T, exe string) (context.Context, func(name string) chrom
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1400, 900),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	opts = append(opts, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
@@ -189,7 +199,7 @@ func TestBrowserKeys(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#token`)),
 		chromedp.SendKeys(chromedp.CSS(`#token`), token),
 		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#phone-`+phoneMAC+`, .empty`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tile-inbox`)),
 		chromedp.Navigate(e.ts.URL+"/ui/devices/"+phoneMAC),
 		chromedp.WaitVisible(chromedp.CSS(`#save-keys`)),
 	); err != nil {
@@ -224,11 +234,11 @@ func TestBrowserKeys(t *testing.T) {
 	}
 	var blf string
 	for _, l := range strings.Split(layout, "\n") {
-		if strings.Contains(l, "blf") {
+		if strings.Contains(l, "BLF") {
 			blf = l
 		}
 	}
-	for _, want := range []string{"3", "blf", "201", "202", "Bob", "device"} {
+	for _, want := range []string{"3", "BLF", "201", "202", "Bob", "device"} {
 		if !strings.Contains(blf, want) {
 			t.Errorf("effective layout's BLF row %q lacks %q (layout %q)", blf, want, layout)
 		}

@@ -125,7 +125,7 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 	max := u.fw.MaxBytes()
 	if c.Request.ContentLength > max+uploadSlack {
 		c.Header("Connection", "close")
-		u.renderFirmware(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Not uploaded: the file is larger than %d bytes.", max))
+		u.renderFirmware(c, http.StatusRequestEntityTooLarge, u.tr(c, "Not uploaded: the file is larger than %d bytes.", max))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max+uploadSlack)
@@ -144,10 +144,10 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 				status = http.StatusConflict
 			}
 		}
-		u.renderFirmware(c, status, "Not uploaded: "+msg)
+		u.renderFirmware(c, status, u.tr(c, "Not uploaded: %s", msg))
 		return
 	}
-	msg := fmt.Sprintf("Uploaded %s %s (%s) for %s.", f.Vendor, f.Version, f.Name, strings.Join(f.Models, ", "))
+	msg := u.tr(c, "Uploaded %s %s (%s) for %s.", f.Vendor, f.Version, f.Name, strings.Join(f.Models, ", "))
 	if !created {
 		msg = fmt.Sprintf("%s %s (%s) was already in the catalogue.", f.Vendor, f.Version, f.Name)
 	}
@@ -237,7 +237,7 @@ func (u *UI) saveTarget(c *gin.Context) {
 	t, err := u.ro.PutModelFirmware(c.Request.Context(), vendor, model, in, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
-		u.renderFirmware(c, status, "Not saved: "+msg)
+		u.renderFirmware(c, status, u.tr(c, "Not saved: %s", msg))
 		return
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("%s %s now targets %s for %d%% of its devices.", t.Vendor, t.Model, t.Version(), t.Stage))
@@ -252,10 +252,10 @@ func (u *UI) deleteTarget(c *gin.Context) {
 	vendor, model := c.PostForm("vendor"), c.PostForm("model")
 	if err := u.ro.DeleteModelFirmware(c.Request.Context(), vendor, model, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
-		u.renderFirmware(c, status, "Not removed: "+msg)
+		u.renderFirmware(c, status, u.tr(c, "Not removed: %s", msg))
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("The target of %s %s is removed: its phones get no firmware.", vendor, model))
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "The target of %s %s is removed: its phones get no firmware.", vendor, model))
 	c.Redirect(http.StatusSeeOther, "/ui/firmware")
 }
 
@@ -264,9 +264,9 @@ func (u *UI) saveWindow(c *gin.Context) {
 	w := strings.TrimSpace(c.PostForm("firmware_window"))
 	if _, err := u.core.PutSettings(c.Request.Context(), autoprov.SettingsPatch{FirmwareWindow: &w}, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
-		u.renderFirmware(c, status, "Not saved: "+msg)
+		u.renderFirmware(c, status, u.tr(c, "Not saved: %s", msg))
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Maintenance window saved.")
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Maintenance window saved."))
 	c.Redirect(http.StatusSeeOther, "/ui/firmware")
 }

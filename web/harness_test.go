@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
@@ -48,7 +49,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := store.Open(t.TempDir() + "/autoprov.db")
+	dir := t.TempDir()
+	st, err := store.Open(dir + "/autoprov.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,11 @@ func newEnv(t *testing.T) *env {
 	}
 	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, Resync: phoneAnswers{}}, st)
 	core := &core{phones, inv}
-	ui, err := web.New(inv, log, token)
+	fw, err := firmware.Open(context.Background(), dir+"/firmware", st, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := web.New(inv, log, token, web.WithMisses(phones.RecentMisses), web.WithFirmware(fw, inv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +171,7 @@ func (p page) lacks(t *testing.T, s ...string) page {
 
 func (e *env) login() {
 	e.t.Helper()
-	e.post("/ui/login", url.Values{"token": {token}}).want(e.t, http.StatusSeeOther, "/ui/inbox")
+	e.post("/ui/login", url.Values{"token": {token}}).want(e.t, http.StatusSeeOther, "/ui/dashboard")
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

@@ -69,8 +69,8 @@ func TestLoginFloodCannotLockOut(t *testing.T) {
 	}
 	for _, ip := range []string{"127.200.0.1", "127.1.0.1", "::1"} {
 		rec := loginFrom(h, ip, token)
-		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/inbox" || !strings.Contains(rec.Header().Get("Set-Cookie"), "autoprov_session=") {
-			t.Errorf("right token from %s after the flood: %d %q, want 303 to the inbox with a session", ip, rec.Code, rec.Header().Get("Location"))
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/dashboard" || !strings.Contains(rec.Header().Get("Set-Cookie"), "autoprov_session=") {
+			t.Errorf("right token from %s after the flood: %d %q, want 303 to the dashboard with a session", ip, rec.Code, rec.Header().Get("Location"))
 		}
 	}
 }

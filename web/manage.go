@@ -28,7 +28,7 @@ type option struct{ Value, Label string }
 func localeOptions(m map[string]string) []option {
 	out := make([]option, 0, len(m))
 	for k, v := range m {
-		out = append(out, option{Value: k, Label: k + " – " + v})
+		out = append(out, option{Value: k, Label: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Value < out[j].Value })
 	return out
@@ -208,6 +208,7 @@ type deviceExtra struct {
 	Edit        deviceForm
 	Keys        keyEditor
 	Effective   []autoprov.LayoutKey
+	Phone       *phoneView // the key editor's picture of the phone
 	Models      []modelOption
 	Profiles    []string
 	AllAccounts []autoprov.Account
@@ -275,6 +276,7 @@ func (u *UI) deviceExtra(ctx context.Context, d autoprov.Device, all []autoprov.
 		if x.Effective, err = u.core.Layout(ctx, d.MAC); err != nil {
 			return nil, err
 		}
+		x.Phone = newPhoneView(x.Model, x.Effective, x.Keys.Rows)
 	}
 	return x, nil
 }
@@ -332,10 +334,10 @@ func (u *UI) editDevice(c *gin.Context) {
 		if errors.As(err, &inv) {
 			form.Field = inv.Field
 		}
-		u.renderDeviceWith(c, d.MAC, status, "Not saved: "+msg, &form, nil)
+		u.renderDeviceWith(c, d.MAC, status, u.tr(c, "Not saved: %s", msg), &form, nil)
 		return
 	}
-	flash := "Device saved."
+	flash := u.tr(c, "Device saved.")
 	if nd.Disclosure.State == autoprov.DisclosureOpen && (d.Disclosure.State != autoprov.DisclosureOpen ||
 		nd.Disclosure.OpenedAt != nil && d.Disclosure.OpenedAt != nil && !nd.Disclosure.OpenedAt.Equal(*d.Disclosure.OpenedAt)) {
 		flash += fmt.Sprintf(" Its accounts changed, so a secret window is open for %d minutes.", u.windowMinutes(c.Request.Context(), nd.Disclosure))
@@ -355,7 +357,7 @@ func (u *UI) saveDeviceKeys(c *gin.Context) {
 		return
 	}
 	if len(errs) > 0 {
-		u.renderDeviceWith(c, d.MAC, http.StatusBadRequest, "Keys not saved: fix the rows marked below.", nil,
+		u.renderDeviceWith(c, d.MAC, http.StatusBadRequest, u.tr(c, "Keys not saved: fix the rows marked below."), nil,
 			&keyEditor{Rows: rows, Details: errs})
 		return
 	}
@@ -364,14 +366,14 @@ func (u *UI) saveDeviceKeys(c *gin.Context) {
 		det := details(err)
 		markRows(rows, rowOf, det, ownKeyRE)
 		if len(det) > 0 {
-			msg = fmt.Sprintf("Keys not saved: %d invalid key(s), listed below.", len(det))
+			msg = u.tr(c, "Keys not saved: %d invalid key(s), listed below.", len(det))
 		} else {
-			msg = "Keys not saved: " + msg
+			msg = u.tr(c, "Keys not saved: %s", msg)
 		}
 		u.renderDeviceWith(c, d.MAC, status, msg, nil, &keyEditor{Rows: rows, Details: det})
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("Keys saved: %d of the device's own.", len(keys)))
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Keys saved: %d of the device's own.", len(keys)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC+"#keys")
 }
 
@@ -385,7 +387,7 @@ func (u *UI) confirmDeleteDevice(c *gin.Context) {
 		u.failErr(c, err)
 		return
 	}
-	u.render(c, http.StatusOK, "device_delete", view{Title: "Delete " + colonMAC(mac), Nav: navOf(d), Data: d})
+	u.render(c, http.StatusOK, "device_delete", view{Title: u.tr(c, "Delete %s", colonMAC(mac)), Nav: navOf(d), Data: d})
 }
 
 func (u *UI) deleteDevice(c *gin.Context) {
@@ -475,7 +477,7 @@ func (u *UI) saveSettings(c *gin.Context) {
 		n, err := strconv.Atoi(form[f])
 		if err != nil {
 			data.Field, data.Message = f, f+" must be a whole number"
-			u.renderSettings(c, http.StatusBadRequest, "Not saved: "+data.Message, data)
+			u.renderSettings(c, http.StatusBadRequest, u.tr(c, "Not saved: %s", data.Message), data)
 			return
 		}
 		*dst = &n
@@ -486,10 +488,10 @@ func (u *UI) saveSettings(c *gin.Context) {
 		if errors.As(err, &inv) {
 			data.Field, data.Message = inv.Field, inv.Message
 		}
-		u.renderSettings(c, status, "Not saved: "+msg, data)
+		u.renderSettings(c, status, u.tr(c, "Not saved: %s", msg), data)
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Settings saved; phones get them on their next fetch.")
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Settings saved; phones get them on their next fetch."))
 	c.Redirect(http.StatusSeeOther, "/ui/settings")
 }
 
@@ -520,12 +522,12 @@ func (u *UI) createProfile(c *gin.Context) {
 	if err != nil {
 		status, msg := u.explain(c, err)
 		if errors.Is(err, autoprov.ErrConflict) {
-			msg = "Key profile " + name + " exists already."
+			msg = u.tr(c, "Key profile %s exists already.", name)
 		}
 		u.renderProfiles(c, status, msg, profilesData{Name: name, Description: desc})
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Key profile "+p.Name+" created; add its keys below.")
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Key profile %s created; add its keys below.", p.Name))
 	c.Redirect(http.StatusSeeOther, "/ui/profiles/"+p.Name)
 }
 
@@ -533,7 +535,12 @@ type profileData struct {
 	Name, Description string
 	Keys              keyEditor
 	UpdatedAt         string
+	Devices           []autoprov.Device // the first devices using it
+	DevicesTotal      int
 }
+
+// profileDevices is how many of a profile's devices its page lists.
+const profileDevices = 50
 
 func (u *UI) profile(c *gin.Context) {
 	u.renderProfile(c, http.StatusOK, "", nil)
@@ -547,7 +554,7 @@ func (u *UI) renderProfile(c *gin.Context, status int, errMsg string, typed *pro
 		u.failErr(c, err)
 		return
 	}
-	data := profileData{Name: p.Name, Description: p.Description, Keys: keyEditor{Rows: rowsOf(p.Keys)}, UpdatedAt: when(&p.UpdatedAt)}
+	data := profileData{Name: p.Name, Description: p.Description, Keys: keyEditor{Rows: rowsOf(p.Keys)}, UpdatedAt: u.when(u.lang(c), &p.UpdatedAt)}
 	if typed != nil {
 		data.Description, data.Keys = typed.Description, typed.Keys
 	}
@@ -561,7 +568,11 @@ func (u *UI) renderProfile(c *gin.Context, status int, errMsg string, typed *pro
 	for i := 1; i <= lines; i++ {
 		data.Keys.Lines = append(data.Keys.Lines, strconv.Itoa(i))
 	}
-	u.render(c, status, "profile", view{Title: "Key profile " + p.Name, Nav: "profiles", Error: errMsg, Data: data})
+	if data.Devices, data.DevicesTotal, err = u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{KeyProfile: p.Name, Limit: profileDevices}); err != nil {
+		u.failErr(c, err)
+		return
+	}
+	u.render(c, status, "profile", view{Title: u.tr(c, "Key profile %s", p.Name), Nav: "profiles", Error: errMsg, Data: data})
 }
 
 func (u *UI) saveProfile(c *gin.Context) {
@@ -577,7 +588,7 @@ func (u *UI) saveProfile(c *gin.Context) {
 		return
 	}
 	if len(errs) > 0 {
-		u.renderProfile(c, http.StatusBadRequest, "Not saved: fix the rows marked below.",
+		u.renderProfile(c, http.StatusBadRequest, u.tr(c, "Not saved: fix the rows marked below."),
 			&profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: errs}})
 		return
 	}
@@ -585,10 +596,10 @@ func (u *UI) saveProfile(c *gin.Context) {
 		status, msg := u.explain(c, err)
 		det := details(err)
 		markRows(rows, rowOf, det, profileKeyRE)
-		u.renderProfile(c, status, "Not saved: "+msg, &profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: det}})
+		u.renderProfile(c, status, u.tr(c, "Not saved: %s", msg), &profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: det}})
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("Key profile %s saved with %d keys.", name, len(keys)))
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Key profile %s saved with %d keys.", name, len(keys)))
 	c.Redirect(http.StatusSeeOther, "/ui/profiles/"+name)
 }
 
@@ -598,7 +609,7 @@ func (u *UI) confirmDeleteProfile(c *gin.Context) {
 		u.failErr(c, err)
 		return
 	}
-	u.render(c, http.StatusOK, "profile_delete", view{Title: "Delete key profile " + p.Name, Nav: "profiles", Data: p})
+	u.render(c, http.StatusOK, "profile_delete", view{Title: u.tr(c, "Delete key profile %s?", p.Name), Nav: "profiles", Data: p})
 }
 
 func (u *UI) deleteProfile(c *gin.Context) {
@@ -607,13 +618,13 @@ func (u *UI) deleteProfile(c *gin.Context) {
 		if errors.Is(err, autoprov.ErrConflict) {
 			// The core says which devices: "key profile X is used by devices [...]: conflict".
 			why := strings.TrimSuffix(err.Error(), ": "+autoprov.ErrConflict.Error())
-			u.renderProfile(c, http.StatusConflict, "Not deleted: "+why+"; give them another profile first.", nil)
+			u.renderProfile(c, http.StatusConflict, u.tr(c, "Not deleted: %s; give them another profile first.", why), nil)
 			return
 		}
 		u.failErr(c, err)
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), "Key profile "+name+" deleted.")
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Key profile %s deleted.", name))
 	c.Redirect(http.StatusSeeOther, "/ui/profiles")
 }
 
@@ -636,7 +647,7 @@ func (u *UI) auditPage(c *gin.Context) {
 	mac := ""
 	if data.MAC != "" {
 		if mac, err = autoprov.ParseMAC(data.MAC); err != nil {
-			u.render(c, http.StatusBadRequest, "audit", view{Title: "Audit", Nav: "audit", Error: "Not a MAC: " + data.MAC, Data: data})
+			u.render(c, http.StatusBadRequest, "audit", view{Title: "Audit", Nav: "audit", Error: u.tr(c, "Not a MAC: %s", data.MAC), Data: data})
 			return
 		}
 	}

@@ -49,7 +49,7 @@ func TestDeviceEdit(t *testing.T) {
 	path := "/ui/devices/" + phoneMAC
 
 	e.get(path).want(t, http.StatusOK).has(t, `action="/ui/devices/`+phoneMAC+`/edit"`, `<option value="yealink/T46S" selected>`,
-		`id="capabilities"`, "16 lines, 27 programmable keys", "up to 6 EXP40 modules of 40 keys", "Key types: line, blf")
+		`id="capabilities"`, "16 lines, 27 programmable keys", "up to 6 EXP40 modules of 40 keys", "Key types: line, BLF, speed dial")
 	opened := e.device(phoneMAC).Disclosure.OpenedAt
 
 	e.post(path+"/edit", editForm(csrf)).want(t, http.StatusSeeOther, path)
@@ -92,10 +92,10 @@ func TestDeviceKeys(t *testing.T) {
 		t.Fatalf("keys after save: %+v", d.Keys)
 	}
 	p := e.get(path).want(t, http.StatusOK).has(t, "Keys saved: 1", `id="effective"`,
-		"<td>3</td><td>blf</td><td>201</td><td>202</td><td>Bob</td><td>device</td>",
+		"<td>3</td><td>BLF</td><td>201</td><td>202</td><td>Bob</td><td>device</td>",
 		"<td>1</td><td>line</td><td>201</td><td></td><td>201</td><td>model default</td>") // the label the phone shows: its extension
 	// the type select holds only the model's types, the saved key's selected
-	p.has(t, `<option selected>blf</option>`).lacks(t, "row-error\">position")
+	p.has(t, `<option value="blf" selected>BLF</option>`).lacks(t, "row-error\">position")
 
 	// Every bad key is listed, the rows keep what was typed, nothing is stored.
 	p = e.post(path+"/keys", keyForm(csrf,
@@ -235,7 +235,7 @@ func TestKeyProfiles(t *testing.T) {
 	if _, err := e.core.UpdateDevice(context.Background(), phoneMAC, autoprov.DeviceInput{KeyProfile: &prof}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	e.get("/ui/devices/"+phoneMAC).has(t, "<td>5</td><td>speed_dial</td><td>201</td><td>100</td><td>Lobby</td><td>profile reception</td>",
+	e.get("/ui/devices/"+phoneMAC).has(t, "<td>5</td><td>speed dial</td><td>201</td><td>100</td><td>Lobby</td><td>profile reception</td>",
 		`<option selected>reception</option>`)
 	f.Set("k_position", "99")
 	f["k_position"] = []string{"99", ""}
@@ -367,7 +367,7 @@ func TestKeyEditorShowsLineNumbers(t *testing.T) {
 	if _, err := e.core.SetKeys(context.Background(), phoneMAC, []autoprov.KeySpec{{Position: 4, Type: "blf", Line: 1, Value: "202"}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	e.get("/ui/devices/"+phoneMAC).has(t, `<select name="k_account" aria-label="account"><option value="">default</option><option selected>201</option>`)
+	e.get("/ui/devices/"+phoneMAC).has(t, `<select name="k_account" aria-label="Account"><option value="">default</option><option selected>201</option>`)
 	if _, err := e.core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: "p", Keys: []autoprov.KeySpec{{Position: 20, Type: "line", Line: 12}}}, true, "test"); err != nil {
 		t.Fatal(err)
 	}

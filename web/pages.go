@@ -20,16 +20,26 @@ import (
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// funcs are the template helpers.
-func (u *UI) funcs() template.FuncMap {
+// funcs are the template helpers of one language.
+func (u *UI) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
+		"t":          func(msg string, args ...any) string { return translate(lang, msg, args...) },
 		"colon":      colonMAC,
-		"when":       func(t time.Time) string { return when(&t) },
-		"whenp":      when,
-		"ago":        func(t *time.Time) string { return ago(t, u.now()) },
+		"when":       func(t time.Time) string { return u.when(lang, &t) },
+		"whenp":      func(t *time.Time) string { return u.when(lang, t) },
+		"iso":        func(t *time.Time) string { return isoTime(t) },
+		"ago":        func(t *time.Time) string { return ago(lang, t, u.now()) },
 		"onboarding": autoprov.EffectiveOnboarding,
+		"keytype":    func(t any) string { return translate(lang, keyTypeLabel(fmt.Sprint(t))) },
+		// source names the layer a key of the effective layout comes from.
+		"source": func(s string) string {
+			if name, ok := strings.CutPrefix(s, "profile "); ok {
+				return translate(lang, "profile %s", name)
+			}
+			return translate(lang, s)
+		},
 		"disclosure": func(d autoprov.Disclosure) string {
-			return describeDisclosure(d, u.now())
+			return u.describeDisclosure(lang, d, u.now())
 		},
 		"join":   strings.Join,
 		"inc":    func(i int) int { return i + 1 },
@@ -41,62 +51,81 @@ func (u *UI) funcs() template.FuncMap {
 // colonMAC writes a canonical MAC (12 hex digits) as 00:15:65:12:34:56.
 func colonMAC(mac string) string { return strings.ToUpper(vendors.ColonMAC(mac)) }
 
-func when(t *time.Time) string {
+// when writes a time in the fleet's time zone, with the zone's
+// abbreviation (the page names the zone in full).
+func (u *UI) when(lang string, t *time.Time) string {
 	if t == nil || t.IsZero() {
-		return "never"
+		return translate(lang, "never")
 	}
-	return t.Local().Format("2006-01-02 15:04:05 MST")
+	return t.In(u.zone.current()).Format("2006-01-02 15:04:05 MST")
+}
+
+// isoTime is a time for a <time datetime> attribute.
+func isoTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // ago says how long ago t was, coarsely.
-func ago(t *time.Time, now time.Time) string {
+func ago(lang string, t *time.Time, now time.Time) string {
 	if t == nil || t.IsZero() {
-		return "never"
+		return translate(lang, "never")
 	}
 	d := now.Sub(*t)
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return translate(lang, "just now")
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+		return translate(lang, "%d min ago", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+		return translate(lang, "%d h ago", int(d/time.Hour))
 	default:
-		return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+		return translate(lang, "%d days ago", int(d/(24*time.Hour)))
 	}
 }
 
+// left says how long is left until t, coarsely (at least "1 min").
+func left(lang string, t time.Time, now time.Time) string {
+	d := t.Sub(now)
+	if d < time.Minute {
+		return translate(lang, "%d s left", max(0, int(d/time.Second)))
+	}
+	return translate(lang, "%d min left", int(d/time.Minute))
+}
+
 // describeDisclosure says where a device's one-time secret window stands.
-func describeDisclosure(d autoprov.Disclosure, now time.Time) string {
+func (u *UI) describeDisclosure(lang string, d autoprov.Disclosure, now time.Time) string {
+	tr := func(msg string, args ...any) string { return translate(lang, msg, args...) }
 	switch d.State {
 	case autoprov.DisclosureOpen:
 		if d.ExpiresAt == nil {
-			return "open"
+			return tr("open")
 		}
-		left := d.ExpiresAt.Sub(now).Round(time.Second)
-		return fmt.Sprintf("open, %s left (until %s)", left, when(d.ExpiresAt))
+		return tr("open, %s (until %s)", left(lang, *d.ExpiresAt, now), u.when(lang, d.ExpiresAt))
 	case autoprov.DisclosureConsumed:
-		s := "consumed"
+		s := tr("consumed")
 		if d.DisclosedTo != nil && d.DisclosedTo.IP != "" {
-			s += " by " + d.DisclosedTo.IP
+			s += tr(" by %s", d.DisclosedTo.IP)
 		}
 		if d.DisclosedAt != nil {
-			s += " at " + when(d.DisclosedAt)
+			s += tr(" at %s", u.when(lang, d.DisclosedAt))
 		}
 		switch {
 		case d.Complete == nil:
-			s += " (transfer in flight)"
+			s += tr(" (transfer in flight)")
 		case !*d.Complete:
-			s += ": secrets sent, transfer did not complete: re-open the window"
+			s += tr(": secrets sent, transfer did not complete: re-open the window")
 		}
 		return s
 	case autoprov.DisclosureExpired:
 		if d.ExpiresAt != nil {
-			return "expired at " + when(d.ExpiresAt) + " before any fetch took the secrets"
+			return tr("expired at %s before any fetch took the secrets", u.when(lang, d.ExpiresAt))
 		}
-		return "expired"
+		return tr("expired")
 	default:
-		return "none"
+		return tr("none")
 	}
 }
 
@@ -210,7 +239,7 @@ func (u *UI) adopt(c *gin.Context) {
 	}
 	vendor, model, found := strings.Cut(c.PostForm("model"), "/")
 	if !found || vendor == "" || model == "" {
-		u.renderInbox(c, http.StatusBadRequest, "Adopting "+colonMAC(mac)+": choose a model.")
+		u.renderInbox(c, http.StatusBadRequest, u.tr(c, "Adopting %s: choose a model.", colonMAC(mac)))
 		return
 	}
 	in := autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}
@@ -224,75 +253,32 @@ func (u *UI) adopt(c *gin.Context) {
 	// URL must not create a device, nor touch an assigned one.
 	switch d, err := u.core.Device(c.Request.Context(), mac); {
 	case errors.Is(err, autoprov.ErrNotFound):
-		u.renderInbox(c, http.StatusNotFound, "Adopting "+colonMAC(mac)+": the phone is not in the inbox.")
+		u.renderInbox(c, http.StatusNotFound, u.tr(c, "Adopting %s: the phone is not in the inbox.", colonMAC(mac)))
 		return
 	case err != nil:
 		u.failErr(c, err)
 		return
 	case d.State != autoprov.StateUnassigned:
-		u.renderInbox(c, http.StatusConflict, "Adopting "+colonMAC(mac)+": it is already adopted.")
+		u.renderInbox(c, http.StatusConflict, u.tr(c, "Adopting %s: it is already adopted.", colonMAC(mac)))
 		return
 	}
 	d, err := u.core.CreateDevice(c.Request.Context(), in, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
-		u.renderInbox(c, status, "Adopting "+colonMAC(mac)+": "+msg)
+		u.renderInbox(c, status, u.tr(c, "Adopting %s: %s", colonMAC(mac), msg))
 		return
 	}
 	sess := c.MustGet(sessionKey).(*session)
 	if d.Disclosure.State == autoprov.DisclosureOpen {
-		u.sessions.setFlash(sess, fmt.Sprintf("%s adopted; its secrets go out on its next fetch within %d minutes.",
+		u.sessions.setFlash(sess, u.tr(c, "%s adopted; its secrets go out on its next fetch within %d minutes.",
 			colonMAC(mac), u.windowMinutes(c.Request.Context(), d.Disclosure)))
 	} else {
-		u.sessions.setFlash(sess, colonMAC(mac)+" adopted without an account, so no secret window is open; give it an account to provision one.")
+		u.sessions.setFlash(sess, u.tr(c, "%s adopted without an account, so no secret window is open; give it an account to provision one.", colonMAC(mac)))
 	}
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
 
 // ---- devices ----
-
-type devicesData struct {
-	Devices       []autoprov.Device
-	Vendors       []string
-	Vendor        string
-	Onboarding    string   // the onboarding filter, or ""
-	States        []string // the onboarding states to filter by
-	Limit, Offset int
-	page
-}
-
-func (u *UI) devices(c *gin.Context) {
-	vendor := c.Query("vendor")
-	vendors := u.core.Registry().VendorNames()
-	if vendor != "" && !slices.Contains(vendors, vendor) {
-		u.fail(c, http.StatusBadRequest, "Unknown vendor.")
-		return
-	}
-	onboarding := c.Query("onboarding")
-	if onboarding != "" && !slices.Contains(autoprov.OnboardingStates, onboarding) {
-		u.fail(c, http.StatusBadRequest, "Unknown onboarding state.")
-		return
-	}
-	limit, offset, ok := u.pageParams(c)
-	if !ok {
-		return
-	}
-	ds, total, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{Vendor: vendor, State: autoprov.StateAssigned, Onboarding: onboarding, Limit: limit, Offset: offset})
-	if err != nil {
-		u.failErr(c, err)
-		return
-	}
-	q := url.Values{}
-	if vendor != "" {
-		q.Set("vendor", vendor)
-	}
-	if onboarding != "" {
-		q.Set("onboarding", onboarding)
-	}
-	data := devicesData{Devices: ds, Vendors: vendors, Vendor: vendor, Onboarding: onboarding, States: autoprov.OnboardingStates, Limit: limit, Offset: offset,
-		page: pageOf("/ui/devices", q, limit, offset, len(ds), total)}
-	u.render(c, http.StatusOK, "devices", view{Title: "Devices", Nav: "devices", Data: data})
-}
 
 func queryInt(c *gin.Context, name string, def int) (int, error) {
 	s := c.Query(name)
@@ -377,7 +363,7 @@ func (u *UI) reopen(c *gin.Context) {
 		u.renderDevice(c, mac, status, msg)
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf(
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c,
 		"Secret window re-opened: the next fetch within %d minutes gets the secrets.", u.windowMinutes(c.Request.Context(), disc)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
@@ -404,7 +390,7 @@ func (u *UI) resync(c *gin.Context) {
 	if reboot {
 		what = "Reboot"
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("%s %s: %s.", what, r.Status, r.Detail))
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "%s %s: %s.", u.tr(c, what), u.tr(c, r.Status), r.Detail))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
 
@@ -430,44 +416,6 @@ func (u *UI) preview(c *gin.Context) {
 	}
 	u.render(c, http.StatusOK, "preview", view{Title: name, Nav: "devices",
 		Data: previewData{MAC: mac, Name: name, ContentType: f.ContentType, Body: string(f.Body)}})
-}
-
-// ---- accounts ----
-
-type accountsData struct {
-	Accounts    []autoprov.Account
-	Extension   string
-	DisplayName string
-}
-
-func (u *UI) accounts(c *gin.Context) {
-	u.renderAccounts(c, http.StatusOK, "", accountsData{})
-}
-
-func (u *UI) renderAccounts(c *gin.Context, status int, errMsg string, data accountsData) {
-	accts, err := u.core.Accounts(c.Request.Context())
-	if err != nil {
-		u.failErr(c, err)
-		return
-	}
-	data.Accounts = accts
-	u.render(c, status, "accounts", view{Title: "Accounts", Nav: "accounts", Error: errMsg, Data: data})
-}
-
-func (u *UI) createAccount(c *gin.Context) {
-	ext, name := strings.TrimSpace(c.PostForm("extension")), strings.TrimSpace(c.PostForm("display_name"))
-	a, err := u.core.CreateAccount(c.Request.Context(), autoprov.AccountInput{Extension: &ext, DisplayName: &name}, actor(c))
-	if err != nil {
-		status, msg := u.explain(c, err)
-		if errors.Is(err, autoprov.ErrConflict) {
-			msg = "Extension " + ext + " exists already."
-		}
-		u.renderAccounts(c, status, msg, accountsData{Extension: ext, DisplayName: name})
-		return
-	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session),
-		"Account "+a.Extension+" created; its password was generated and is never shown.")
-	c.Redirect(http.StatusSeeOther, "/ui/accounts")
 }
 
 // page is where one page of a list stands, for the pager of a list page.

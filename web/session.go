@@ -115,6 +115,10 @@ func (u *UI) requireSession(c *gin.Context) {
 		return
 	}
 	c.Set(sessionKey, sess)
+	// Every time is shown in the fleet's zone, as the settings say now.
+	if st, err := u.core.Settings(c.Request.Context()); err == nil {
+		u.zone.set(st.Timezone)
+	}
 	c.Next()
 }
 
@@ -132,7 +136,7 @@ func (u *UI) checkCSRF(c *gin.Context) {
 func (u *UI) loginPage(c *gin.Context) {
 	id, _ := c.Cookie(cookieName)
 	if u.sessions.get(id) != nil {
-		c.Redirect(http.StatusSeeOther, "/ui/inbox")
+		c.Redirect(http.StatusSeeOther, "/ui/dashboard")
 		return
 	}
 	u.render(c, http.StatusOK, "login", view{Title: "Log in"})
@@ -155,19 +159,19 @@ func (u *UI) login(c *gin.Context) {
 			u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "throttled")
 		}
 		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(ip)+time.Second-1)/time.Second)), 10))
-		u.render(c, http.StatusTooManyRequests, "login", view{Title: "Log in", Error: "Too many wrong tokens. Wait a minute and try again."})
+		u.render(c, http.StatusTooManyRequests, "login", view{Title: "Log in", Error: u.tr(c, "Too many wrong tokens. Wait a minute and try again.")})
 		return
 	}
 	if !u.tokenOK(c.PostForm("token")) {
 		u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "wrong token")
-		u.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Error: "Wrong token."})
+		u.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Error: u.tr(c, "Wrong token.")})
 		return
 	}
 	u.logins.Forget(ip) // only wrong tokens count
 	id, _ := u.sessions.create()
 	setCookie(c, id, int(sessionTTL/time.Second))
 	u.log.Info("admin logged in to the web UI", "remote", ip)
-	c.Redirect(http.StatusSeeOther, "/ui/inbox")
+	c.Redirect(http.StatusSeeOther, "/ui/dashboard")
 }
 
 func (u *UI) logout(c *gin.Context) {

@@ -3,8 +3,10 @@
 // zero-touch provisioning: phones that fetched from the server wait in an
 // inbox (state "unassigned") and an admin adopts one with one form.
 //
-// Everything is embedded (templates and one CSS file), nothing is loaded
-// from elsewhere and no JavaScript is needed. An admin logs in with the
+// Everything is embedded (templates, one CSS file, two small scripts that
+// only add to pages which work without them), nothing is loaded from
+// elsewhere. Pages are German or English (i18n.go, catalog_de.go) and show
+// times in the fleet's time zone. An admin logs in with the
 // admin API token and gets a session cookie; every POST carries a CSRF
 // token tied to the session. The UI calls the core (*provision.Inventory)
 // through the Core interface and never shows a secret.
@@ -40,7 +42,13 @@ type Core interface {
 	PutSettings(ctx context.Context, in autoprov.SettingsPatch, actor string) (autoprov.Settings, error)
 
 	Accounts(ctx context.Context) ([]autoprov.Account, error)
+	ListAccounts(ctx context.Context, f autoprov.AccountFilter) ([]autoprov.Account, int, error)
+	Account(ctx context.Context, ext string) (autoprov.Account, error)
 	CreateAccount(ctx context.Context, in autoprov.AccountInput, actor string) (autoprov.Account, error)
+	UpdateAccount(ctx context.Context, ext string, in autoprov.AccountInput, actor string) (autoprov.Account, error)
+	DeleteAccount(ctx context.Context, ext, actor string) error
+	Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool, actor string) (autoprov.BulkResult, error)
+	Resync(ctx context.Context, macs []string, reboot bool, actor string) ([]autoprov.ResyncResult, error)
 
 	Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, int, error)
 	Device(ctx context.Context, mac string) (autoprov.Device, error)
@@ -84,8 +92,9 @@ const (
 type UI struct {
 	core     Core
 	log      *slog.Logger
-	tokenSum [32]byte // SHA-256 of the admin token
-	pages    map[string]*template.Template
+	tokenSum [32]byte                                 // SHA-256 of the admin token
+	pages    map[string]map[string]*template.Template // by language, then page
+	zone     zones                                    // the fleet's time zone, for every time shown
 	static   fs.FS
 	sessions *sessions
 	logins   *ratelimit.Keyed // login guesses per client IP
@@ -95,6 +104,7 @@ type UI struct {
 	ro       Rollout
 	sites    Sites // nil: not a central server (sites.go)
 	link     Link  // nil: not a site
+	misses   func(n int) []autoprov.Miss // nil: the dashboard lists no misses
 }
 
 // New builds the UI. adminToken is the admin API's bearer token, which is
@@ -118,8 +128,11 @@ func New(core Core, log *slog.Logger, adminToken string, opts ...Option) (*UI, e
 	u.logins = newLoginLimiter(u.now)
 	u.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: loginClients, Now: u.now})
 	var err error
-	if u.pages, err = parsePages(u.funcs()); err != nil {
-		return nil, err
+	u.pages = map[string]map[string]*template.Template{}
+	for _, l := range uiLangs {
+		if u.pages[l], err = parsePages(u.funcs(l)); err != nil {
+			return nil, err
+		}
 	}
 	if u.static, err = fs.Sub(assets, "static"); err != nil {
 		return nil, err
@@ -158,16 +171,20 @@ func (u *UI) Mount(e *gin.Engine) {
 	e.GET("/", u.headers, func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/") })
 	g := e.Group("/ui", u.headers)
 	g.GET("/static/*file", u.serveStatic)
+	g.GET("/lang/:lang", u.setLang)
 	g.GET("/login", u.loginPage)
 	g.POST("/login", u.limitBody, u.sameOrigin, u.login)
 
 	a := g.Group("", u.requireSession)
-	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/inbox") })
+	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/dashboard") })
+	a.GET("/dashboard", u.dashboard)
 	a.GET("/inbox", u.inbox)
 	a.GET("/devices", u.devices)
 	a.GET("/devices/:mac", u.device)
 	a.GET("/devices/:mac/files/*name", u.preview)
 	a.GET("/accounts", u.accounts)
+	a.GET("/accounts/:ext", u.account)
+	a.GET("/accounts/:ext/delete", u.confirmDeleteAccount)
 	a.GET("/devices/:mac/delete", u.confirmDeleteDevice)
 	a.GET("/settings", u.settings)
 	a.GET("/profiles", u.profiles)
@@ -186,6 +203,9 @@ func (u *UI) Mount(e *gin.Engine) {
 	p.POST("/devices/:mac/disclosure", u.reopen)
 	p.POST("/devices/:mac/resync", u.resync)
 	p.POST("/accounts", u.createAccount)
+	p.POST("/accounts/:ext", u.saveAccount)
+	p.POST("/accounts/:ext/delete", u.deleteAccount)
+	p.POST("/devices/bulk", u.bulk)
 	p.POST("/devices/:mac/edit", u.editDevice)
 	p.POST("/devices/:mac/keys", u.saveDeviceKeys)
 	p.POST("/devices/:mac/delete", u.deleteDevice)
@@ -247,6 +267,8 @@ func (u *UI) serveStatic(c *gin.Context) {
 		c.Data(http.StatusOK, "text/css; charset=utf-8", b)
 	case err == nil && strings.HasSuffix(name, ".js"):
 		c.Data(http.StatusOK, "text/javascript; charset=utf-8", b)
+	case err == nil && strings.HasSuffix(name, ".svg"):
+		c.Data(http.StatusOK, "image/svg+xml", b)
 	default:
 		c.String(http.StatusNotFound, "not found")
 	}
@@ -264,6 +286,9 @@ func actor(c *gin.Context) string { return "ui@" + c.ClientIP() }
 
 // view is what every page template gets.
 type view struct {
+	Lang  string // the page's language
+	Zone  string // the IANA name of the zone its times are in
+	Path  string // the page's own path and query, for the language switch
 	Title string
 	Nav   string // which menu entry is current
 	CSRF  string // empty when logged out
@@ -274,7 +299,8 @@ type view struct {
 
 // render writes a page. A template error is logged and answered 500.
 func (u *UI) render(c *gin.Context, status int, page string, v view) {
-	t, ok := u.pages[page]
+	lang := u.lang(c)
+	t, ok := u.pages[lang][page]
 	if !ok {
 		u.log.Error("no such page template", "page", page)
 		c.String(http.StatusInternalServerError, "internal error")
@@ -287,6 +313,11 @@ func (u *UI) render(c *gin.Context, status int, page string, v view) {
 			v.Flash = u.sessions.takeFlash(sess)
 		}
 	}
+	v.Lang, v.Title = lang, translate(lang, v.Title)
+	if c.Request.Method == http.MethodGet {
+		v.Path = c.Request.URL.RequestURI()
+	}
+	v.Zone = u.zone.current().String()
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
 		u.log.Error("render page", "page", page, "err", err)
@@ -298,7 +329,7 @@ func (u *UI) render(c *gin.Context, status int, page string, v view) {
 
 // fail answers with the error page.
 func (u *UI) fail(c *gin.Context, status int, msg string) {
-	u.render(c, status, "error", view{Title: http.StatusText(status), Error: msg})
+	u.render(c, status, "error", view{Title: http.StatusText(status), Error: u.tr(c, msg)})
 	c.Abort()
 }
 
@@ -316,11 +347,11 @@ func (u *UI) explain(c *gin.Context, err error) (int, string) {
 	case errors.As(err, &inv):
 		return http.StatusBadRequest, inv.Message
 	case errors.Is(err, autoprov.ErrNotFound):
-		return http.StatusNotFound, "Not found."
+		return http.StatusNotFound, u.tr(c, "Not found.")
 	case errors.Is(err, autoprov.ErrConflict):
-		return http.StatusConflict, "Conflict: " + err.Error()
+		return http.StatusConflict, u.tr(c, "Conflict: %s", err.Error())
 	default:
 		u.log.Error("ui request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-		return http.StatusInternalServerError, "Internal error; the server log says why."
+		return http.StatusInternalServerError, u.tr(c, "Internal error; the server log says why.")
 	}
 }

@@ -350,7 +350,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory), web.WithSites(sitesOf(hub), linkOf(site)))
+	ui, err := web.New(inventory, log, token, web.WithFirmware(fw, inventory), web.WithSites(sitesOf(hub), linkOf(site)), web.WithMisses(phones.RecentMisses))
 	if err != nil {
 		return fmt.Errorf("web UI: %w", err)
 	}

@@ -211,7 +211,8 @@ func (m *memStore) Device(_ context.Context, mac string) (autoprov.Device, error
 
 func (m *memStore) match(d autoprov.Device, f autoprov.DeviceFilter) bool {
 	return (f.Vendor == "" || d.Vendor == f.Vendor) && (f.Model == "" || strings.EqualFold(d.Model, f.Model)) &&
-		(f.State == "" || d.State == f.State) && m.search(d, f)
+		(f.State == "" || d.State == f.State) && (f.KeyProfile == "" || d.KeyProfile == f.KeyProfile) &&
+		(f.Disclosure == "" || d.Disclosure.State == f.Disclosure) && m.search(d, f)
 }
 
 func (m *memStore) Devices(_ context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error) {
@@ -231,6 +232,17 @@ func (m *memStore) Devices(_ context.Context, f autoprov.DeviceFilter) ([]autopr
 			return *d.LastSeen
 		}
 		sort.SliceStable(out, func(i, j int) bool { return seen(out[i]).After(seen(out[j])) })
+	}
+	if col := strings.TrimPrefix(f.Sort, "-"); col == "label" || col == "model" || col == "vendor" {
+		key := func(d autoprov.Device) string {
+			return map[string]string{"label": d.Label, "model": d.Model, "vendor": d.Vendor}[col]
+		}
+		sort.SliceStable(out, func(i, j int) bool {
+			if f.Sort[0] == '-' {
+				return key(out[i]) > key(out[j])
+			}
+			return key(out[i]) < key(out[j])
+		})
 	}
 	out = out[min(f.Offset, len(out)):]
 	if f.Limit > 0 {

@@ -702,6 +702,9 @@ func (s *Inventory) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]aut
 	if !f.SeenBefore.IsZero() && !f.SeenAfter.IsZero() && !f.SeenAfter.Before(f.SeenBefore) {
 		return nil, 0, autoprov.Invalid("seen_after", "seen_after must be before seen_before")
 	}
+	if f.Sort != "" && !slices.Contains(autoprov.DeviceSorts, strings.TrimPrefix(f.Sort, "-")) {
+		return nil, 0, autoprov.Invalid("sort", "sort must be one of %s, with an optional leading -", strings.Join(autoprov.DeviceSorts, ", "))
+	}
 	total, err := s.st.Devices.CountDevices(ctx, f)
 	if err != nil {
 		return nil, 0, err

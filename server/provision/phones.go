@@ -58,6 +58,7 @@ type Phones struct {
 	miss      *ratelimit.Keyed // one line per MAC, path and reason a minute
 	missAll   *ratelimit.Keyed // and a budget for all of them together
 	unlogged  atomic.Int64     // misses left out of the log by the budget
+	misses    missRing         // the latest misses, for the dashboard
 	inbox     *inbox
 	ids       *idMemo // what the drivers made of recent requests
 	dialogues *Dialogues
@@ -587,6 +588,8 @@ func (p *Phones) refusef(kind error, req vendors.Request, mac, format string, a 
 	reason := fmt.Sprintf(format, a...)
 	metrics.Miss(missReason(kind, reason), req.Transport)
 	if p.miss.Allow(mac + "|" + req.Path + "|" + reason) {
+		p.misses.add(autoprov.Miss{At: p.now(), MAC: mac, Path: req.Path, RemoteAddr: req.RemoteAddr,
+			UserAgent: req.UserAgent, Transport: req.Transport, Reason: reason})
 		// A client forging a new path for every request passes the
 		// per-key limit each time: the budget bounds the log all the same,
 		// and says how much it left out.

@@ -235,3 +235,55 @@ func TestSearchUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestDevicesSortAndProfile: the device list orders by a chosen column
+// either way (MAC breaking ties) and keeps the devices of one key profile.
+func TestDevicesSortAndProfile(t *testing.T) { eachBackend(t, testDevicesSortAndProfile) }
+
+func testDevicesSortAndProfile(t *testing.T, dsn string) {
+	s := open(t, dsn)
+	inv := bulkCore(t, s)
+	ctx := context.Background()
+	in := fleet(0, 5)
+	for i, l := range []string{"c", "a", "e", "b", "d"} {
+		in.Devices[i].Label = strp(l)
+	}
+	if _, err := inv.Bulk(ctx, in, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "desk"}, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.Bulk(ctx, autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: strp("805ec0000001"), KeyProfile: strp("desk")}, {MAC: strp("805ec0000003"), KeyProfile: strp("desk")}}}, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	labels := func(f autoprov.DeviceFilter) string {
+		t.Helper()
+		ds, _, err := inv.Devices(ctx, f)
+		if err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Label)
+		}
+		return strings.Join(out, "")
+	}
+	for sort, want := range map[string]string{"": "caebd", "mac": "caebd", "-mac": "dbeac", "label": "abcde", "-label": "edcba"} {
+		if got := labels(autoprov.DeviceFilter{Sort: sort}); got != want {
+			t.Errorf("sort %q: %s, want %s", sort, got, want)
+		}
+	}
+	if got := labels(autoprov.DeviceFilter{KeyProfile: "desk", Sort: "label"}); got != "ab" {
+		t.Errorf("devices of profile desk: %s, want ab", got)
+	}
+	if _, n, err := inv.Devices(ctx, autoprov.DeviceFilter{Disclosure: autoprov.DisclosureOpen}); err != nil || n != 5 {
+		t.Errorf("devices with an open window: %d, %v; want 5", n, err)
+	}
+	if _, n, err := inv.Devices(ctx, autoprov.DeviceFilter{Disclosure: autoprov.DisclosureConsumed}); err != nil || n != 0 {
+		t.Errorf("devices with a consumed window: %d, %v; want 0", n, err)
+	}
+	if _, _, err := inv.Devices(ctx, autoprov.DeviceFilter{Sort: "password"}); err == nil {
+		t.Error("sort by password accepted")
+	}
+}

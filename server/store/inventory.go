@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -279,6 +281,20 @@ func (s *Store) Devices(ctx context.Context, f autoprov.DeviceFilter) ([]autopro
 		// NULLs last on both backends (PostgreSQL sorts them first in DESC).
 		q = q.Order("CASE WHEN last_seen IS NULL THEN 1 ELSE 0 END").Order("last_seen DESC")
 	}
+	if col, desc := strings.TrimPrefix(f.Sort, "-"), strings.HasPrefix(f.Sort, "-"); slices.Contains(autoprov.DeviceSorts, col) && col != "mac" {
+		dir := " ASC"
+		if desc {
+			dir = " DESC"
+		}
+		if col == "last_seen" {
+			// Never seen last either way (PostgreSQL sorts NULLs first in DESC).
+			q = q.Order("CASE WHEN last_seen IS NULL THEN 1 ELSE 0 END")
+		}
+		q = q.Order(col + dir) // col is one of DeviceSorts, never typed text
+	}
+	if f.Sort == "-mac" {
+		q = q.Order("mac DESC")
+	}
 	q = q.Order("mac")
 	q = page(q, f.Limit, f.Offset)
 	var rows []deviceRow
@@ -330,6 +346,12 @@ func (s *Store) filter(ctx context.Context, f autoprov.DeviceFilter) *gorm.DB {
 	}
 	if f.Q != "" {
 		q = s.searchDevices(q, f.Q)
+	}
+	if f.KeyProfile != "" {
+		q = q.Where("key_profile = ?", f.KeyProfile)
+	}
+	if f.Disclosure != "" {
+		q = q.Where("disclosure_state = ?", f.Disclosure)
 	}
 	if f.Onboarding != "" {
 		q = onboardingFilter(q, f.Onboarding)
