@@ -102,8 +102,8 @@ type UI struct {
 	now      func() time.Time
 	fw       Firmware // nil: no Firmware page
 	ro       Rollout
-	sites    Sites // nil: not a central server (sites.go)
-	link     Link  // nil: not a site
+	sites    Sites                       // nil: not a central server (sites.go)
+	link     Link                        // nil: not a site
 	misses   func(n int) []autoprov.Miss // nil: the dashboard lists no misses
 }
 
