@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov"
+)
+
+// openWindows puts n bulk-created T54W devices in the database, every
+// window open from t0 for a minute.
+func openWindows(t testing.TB, s *Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := bulkCore(t, s).Bulk(ctx, fleet(0, n), false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.db.Exec("UPDATE devices SET disclosure_state = ?, opened_at = ?, expires_at = ?, reserved_by = '', reserved_until = NULL",
+		autoprov.DisclosureOpen, t0, t0.Add(time.Minute)).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExpireMany ends more windows than one of ExpireDue's transactions
+// holds: every due one is expired and audited once, a claimed one and one
+// not yet due are left alone, and each expiry is in the change log.
+func TestExpireMany(t *testing.T) { eachBackend(t, testExpireMany) }
+
+func testExpireMany(t *testing.T, dsn string) {
+	const n = 2*expireBatch + 7
+	s := open(t, dsn)
+	ctx := context.Background()
+	openWindows(t, s, n)
+	claimed, later := fmt.Sprintf("805ec0%06x", 3), fmt.Sprintf("805ec0%06x", n-1)
+	if won, err := s.Reserve(ctx, claimed, "in-flight", t0.Add(30*time.Second), time.Hour); !won || err != nil {
+		t.Fatalf("Reserve = %v, %v", won, err)
+	}
+	if err := s.db.Exec("UPDATE devices SET expires_at = ? WHERE mac = ?", t0.Add(time.Hour), later).Error; err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	macs, err := s.ExpireDue(ctx, t0.Add(2*time.Minute))
+	if err != nil || len(macs) != n-2 {
+		t.Fatalf("ExpireDue = %d MACs, %v; want %d", len(macs), err, n-2)
+	}
+	seen := map[string]bool{}
+	for _, m := range macs {
+		if seen[m] || m == claimed || m == later {
+			t.Fatalf("ExpireDue returned %s (twice, claimed or not due)", m)
+		}
+		seen[m] = true
+	}
+	var states []struct {
+		DisclosureState string
+		N               int
+	}
+	s.db.Raw("SELECT disclosure_state, COUNT(*) AS n FROM devices GROUP BY disclosure_state ORDER BY disclosure_state").Scan(&states)
+	if fmt.Sprint(states) != fmt.Sprintf("[{expired %d} {open 2}]", n-2) {
+		t.Fatalf("states = %v", states)
+	}
+	var audited int64
+	s.db.Model(&auditRow{}).Where("event = ?", autoprov.EventDisclosureExpired).Count(&audited)
+	if audited != n-2 {
+		t.Fatalf("%d expiry audit rows, want %d", audited, n-2)
+	}
+	evs, err := s.Audit(ctx, macs[0], 1)
+	if err != nil || len(evs) != 1 || evs[0].Event != autoprov.EventDisclosureExpired ||
+		!strings.Contains(evs[0].Detail, t0.Add(time.Minute).Format(time.RFC3339)) || !evs[0].At.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("audit of %s = %+v, %v", macs[0], evs, err)
+	}
+	ch, err := s.Changes(ctx, rev, 10*n)
+	if err != nil || !ch.All && len(ch.MACs) != n-2 {
+		t.Fatalf("changes after the expiry = %d MACs (all %v), %v", len(ch.MACs), ch.All, err)
+	}
+	if macs, err := s.ExpireDue(ctx, t0.Add(2*time.Minute)); err != nil || len(macs) != 0 {
+		t.Fatalf("second ExpireDue = %v, %v", macs, err)
+	}
+}
+
+// BenchmarkExpire10k ends 10,000 windows that ran out together (a bulk
+// of phones whose windows were opened at once), as the sweeper does.
+func BenchmarkExpire10k(b *testing.B) {
+	const n = 10_000
+	for b.Loop() {
+		b.StopTimer()
+		s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+		openWindows(b, s, n)
+		b.StartTimer()
+		start := time.Now()
+		macs, err := s.ExpireDue(context.Background(), t0.Add(2*time.Minute))
+		took := time.Since(start)
+		b.StopTimer()
+		if err != nil || len(macs) != n {
+			b.Fatalf("ExpireDue = %d, %v", len(macs), err)
+		}
+		b.ReportMetric(n/took.Seconds(), "windows/s")
+		s.Close()
+		b.StartTimer()
+	}
+}
