@@ -106,3 +106,82 @@ func BenchmarkExpire10k(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkSeenBatch writes 10,000 known phones' sightings in batches of
+// 1,000, as the phone cache's queue does after a fetch of every phone.
+func BenchmarkSeenBatch(b *testing.B) {
+	const n, batch = 10_000, 1_000
+	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	if _, err := bulkCore(b, s).Bulk(context.Background(), fleet(0, n), false, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	vs := make([]autoprov.Sighting, n)
+	for i := range vs {
+		mac := fmt.Sprintf("805ec0%06x", i)
+		vs[i] = autoprov.Sighting{MAC: mac, Vendor: "yealink", Model: "T54W", Firmware: "96.86.0.100", RemoteIP: "192.0.2.1",
+			UserAgent: "Yealink SIP-T54W 96.86.0.100 " + mac, File: mac + ".cfg"}
+	}
+	for i := 0; b.Loop(); i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for j := range vs {
+			vs[j].At = at
+		}
+		start := time.Now()
+		for j := 0; j < n; j += batch {
+			if err := s.SeenBatch(context.Background(), vs[j:j+batch]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(n/time.Since(start).Seconds(), "sightings/s")
+	}
+}
+
+// TestSeenBatchColumns: SeenBatch writes what Seen writes for a known
+// MAC: last seen, IP, file; the User-Agent and firmware unless empty; the
+// vendor and model of an unassigned device only where it had none; and a
+// changed firmware is in the change log.
+func TestSeenBatchColumns(t *testing.T) { eachBackend(t, testSeenBatchColumns) }
+
+func testSeenBatchColumns(t *testing.T, dsn string) {
+	s := open(t, dsn)
+	ctx := context.Background()
+	seed(t, s, "805ec0aabb01")
+	if err := s.CreateDevice(ctx, autoprov.Device{MAC: "805ec0aabb02", State: autoprov.StateUnassigned}); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(90 * time.Second)
+	first := []autoprov.Sighting{
+		{MAC: "805ec0aabb01", Vendor: "snom", Model: "D785", Firmware: "96.86.0.100", RemoteIP: "192.0.2.1", UserAgent: "ua1", File: "a.cfg", At: at},
+		{MAC: "805ec0aabb02", Vendor: "yealink", Model: "T46U", RemoteIP: "192.0.2.2", UserAgent: "ua2", File: "b.cfg", At: at},
+	}
+	if err := s.SeenBatch(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	rev, _ := s.Revision(ctx)
+	later := at.Add(time.Minute)
+	if err := s.SeenBatch(ctx, []autoprov.Sighting{
+		{MAC: "805ec0aabb01", RemoteIP: "192.0.2.3", File: "c.cfg", At: later},                                   // no User-Agent, no firmware
+		{MAC: "805ec0aabb02", Vendor: "snom", Model: "D785", Firmware: "10.1", RemoteIP: "192.0.2.4", At: later}, // vendor and model already set
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Device(ctx, "805ec0aabb01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Vendor != "yealink" || a.Model != "T54W" || a.UserAgent != "ua1" || a.Firmware != "96.86.0.100" ||
+		a.RemoteIP != "192.0.2.3" || a.LastFile != "c.cfg" || a.LastSeen == nil || !a.LastSeen.Equal(later) {
+		t.Fatalf("assigned device after its sightings: %+v", a)
+	}
+	b, err := s.Device(ctx, "805ec0aabb02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Vendor != "yealink" || b.Model != "T46U" || b.UserAgent != "ua2" || b.Firmware != "10.1" || b.RemoteIP != "192.0.2.4" {
+		t.Fatalf("unassigned device after its sightings: %+v", b)
+	}
+	ch, err := s.Changes(ctx, rev, 10)
+	if err != nil || ch.All || fmt.Sprint(ch.MACs) != "[805ec0aabb02]" {
+		t.Fatalf("changes = %+v, %v; want the device whose firmware changed", ch, err)
+	}
+}
