@@ -147,7 +147,9 @@ func (s *Store) Release(ctx context.Context, mac, token string) error {
 // transfer still in flight is left for that transfer to settle. Windows
 // end expireBatch at a time, one transaction (one conditional UPDATE and
 // one multi-row audit INSERT) each: a bulk of windows opened together
-// ends in seconds, not in one transaction per device.
+// ends in seconds, not in one transaction per device. Expiries add nothing
+// to the change log: what a phone gets already changed at the window's
+// end.
 func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) {
 	now = now.UTC()
 	const unclaimed = "(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)"
@@ -170,6 +172,13 @@ func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) 
 		}
 		var done []string
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// An expiry changes nothing a phone gets (a window past its end
+			// is closed already: Disclosure.OpenAt), so it logs no change:
+			// the phone caches keep these devices (migration 14's pause,
+			// inside this transaction only).
+			if err := tx.Exec("INSERT INTO changes_paused (id) VALUES (1)").Error; err != nil {
+				return err
+			}
 			// The same conditions again: a window claimed or re-armed since
 			// the read above is left alone.
 			var got []struct{ MAC string }
@@ -189,7 +198,10 @@ func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) 
 				done = append(done, g.MAC)
 				audit = append(audit, auditRow{At: now, MAC: g.MAC, Event: autoprov.EventDisclosureExpired, Detail: detail})
 			}
-			return insertAll(ctx, tx, audit)
+			if err := insertAll(ctx, tx, audit); err != nil {
+				return err
+			}
+			return tx.Exec("DELETE FROM changes_paused").Error
 		})
 		if err != nil {
 			return expired, wrap(err, "expire disclosures")
