@@ -60,11 +60,41 @@ serve() {
   say "autoprov up in ${STARTUP}s (pid $AP_PID) on $1"
 }
 
+# settle: the pair 1 fleet's 1 s windows ran out while no server ran; the
+# sweeper of the server just started records them as expired in its first
+# tick (5 s after the start; 500 per transaction) and logs them when it is
+# through. Wait for those lines (at most 60 s: a fleet seeded with no
+# window at all has none), then until they stop coming (7 s without one),
+# so that the fetch and wrk below measure the steady state.
+settle() {
+  local from n m same=0
+  from=$(wc -l <"$TMP/autoprov.log")
+  count() { tail -n +"$((from + 1))" "$TMP/autoprov.log" | grep -c 'disclosure window expired' || true; }
+  for _ in $(seq 60); do
+    [ "$(count)" -gt 0 ] && break
+    sleep 1
+  done
+  n=$(count)
+  for _ in $(seq 300); do
+    sleep 1
+    m=$(count)
+    if [ "$m" = "$n" ]; then
+      same=$((same + 1))
+      [ $same -ge 7 ] && break
+    else
+      same=0
+    fi
+    n=$m
+  done
+  say "the sweeper recorded $n windows as expired"
+}
+
 PH_CLOSED=$(subset "$TMP/closed/phones.tsv")
 PH=$(subset "$TMP/s/phones.tsv")
 FETCHING=$(wc -l <"$PH")
 mkdir -p "$TMP/www/prov" "$TMP/www-tls/prov"
 serve "$TMP/closed/data"
+settle
 say "pair 1 fleet (no window ever open): every phone fetches its file, exported for nginx"
 "$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH_CLOSED" -secrets none -out "$TMP/www/prov"
 

@@ -64,6 +64,7 @@ type config struct {
 	redirectCA                                string                            // --redirect-ca: extra CA (PEM) the redirect services' TLS may chain to
 	redirectRetry                             time.Duration                     // --redirect-retry: first retry delay of a redirect service call
 	central                                   centralConfig                     // --central ...: this server is a site of a central one (central.go)
+	pprof                                     string                            // --pprof: loopback address of Go's profiler (empty: off)
 	ready                                     func(httpAddr, tftpAddr net.Addr) // tests learn the bound ports
 }
 
@@ -136,6 +137,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if err := addCentralFlags(fs, env, &c.central); err != nil {
 		return config{}, err
 	}
+	fs.StringVar(&c.pprof, "pprof", env("AUTOPROV_PPROF", ""), "loopback address (e.g. 127.0.0.1:6060) to serve Go's profiler on, for measuring; empty disables it (AUTOPROV_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -274,6 +276,13 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if capt != nil {
 		defer capt.Close()
 	}
+	pprofLn, err := listenPprof(c.pprof)
+	if err != nil {
+		return err
+	}
+	if pprofLn != nil {
+		defer pprofLn.Close()
+	}
 	var cert *serverCert
 	if httpsLn != nil || wpiLn != nil {
 		if cert, err = loadServerCert(c, time.Now()); err != nil {
@@ -388,6 +397,9 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 	if capt != nil {
 		srv := sniff.New(sniff.Config{Recorder: phones, Log: log, Networks: c.phoneNets})
 		g.Go(func() error { return srv.Serve(gctx, capt) }) // closes capt when gctx ends, which ends its reads
+	}
+	if pprofLn != nil {
+		g.Go(func() error { return servePprof(gctx, pprofLn, log) })
 	}
 	g.Go(func() error { return sweep(gctx, inventory, log) })
 	g.Go(func() error { cache.Watch(gctx); return nil })

@@ -318,6 +318,9 @@ func (s *Server) accessLog(c *gin.Context) {
 	if c.Writer.Status() >= 500 {
 		lvl = slog.LevelError
 	}
+	if !s.log.Enabled(c.Request.Context(), lvl) {
+		return // the steady state: no client IP parsed, no attribute boxed
+	}
 	s.log.Log(c.Request.Context(), lvl, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "bytes", c.Writer.Size(), "remote", c.ClientIP(), "duration", time.Since(start))
 }

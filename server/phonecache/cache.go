@@ -80,8 +80,9 @@ type Cache struct {
 	syncMu sync.Mutex // one read of the change log at a time
 	rev    int64      // the revision applied, under syncMu
 
+	epoch atomic.Uint64 // bumped by every drop, under mu; read without it
+
 	mu       sync.Mutex
-	epoch    uint64 // bumped by every drop
 	settings *autoprov.Settings
 	accounts map[string]autoprov.Account
 	accList  []autoprov.Account // nil: not read
@@ -194,7 +195,7 @@ func (c *Cache) Sync(ctx context.Context) error {
 // Forget drops the device of mac and its files.
 func (c *Cache) Forget(mac string) {
 	c.mu.Lock()
-	c.epoch++
+	c.epoch.Add(1)
 	c.devices.remove(mac)
 	c.mu.Unlock()
 }
@@ -202,7 +203,7 @@ func (c *Cache) Forget(mac string) {
 // DropAll drops everything.
 func (c *Cache) DropAll() {
 	c.mu.Lock()
-	c.epoch++
+	c.epoch.Add(1)
 	c.settings, c.accList, c.profList = nil, nil, nil
 	clear(c.accounts)
 	clear(c.profiles)
@@ -230,14 +231,15 @@ func (c *Cache) Stats() Stats {
 // window is open (and not past its end) is always read from the store. A missing MAC is not
 // cached: the next read asks the store again.
 func (c *Cache) Device(ctx context.Context, mac string) (autoprov.Device, error) {
+	now := time.Now() // outside the lock: every fetch takes it
 	c.mu.Lock()
-	if s, ok := c.devices.get(mac); ok && !s.dev.Disclosure.OpenAt(time.Now()) {
+	if s, ok := c.devices.get(mac); ok && !s.dev.Disclosure.OpenAt(now) {
 		d := s.dev
 		c.mu.Unlock()
 		c.hits.Add(1)
 		return d, nil
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	c.misses.Add(1)
 	d, err := c.src.Device(ctx, mac)
@@ -245,7 +247,7 @@ func (c *Cache) Device(ctx context.Context, mac string) (autoprov.Device, error)
 		return d, err
 	}
 	c.mu.Lock()
-	if c.epoch == ep {
+	if c.epoch.Load() == ep {
 		c.devices.put(mac, &snapshot{dev: d})
 	}
 	c.mu.Unlock()
@@ -260,14 +262,14 @@ func (c *Cache) Settings(ctx context.Context) (autoprov.Settings, error) {
 		c.mu.Unlock()
 		return st, nil
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	st, err := c.src.Settings(ctx)
 	if err != nil {
 		return st, err
 	}
 	c.mu.Lock()
-	if c.epoch == ep {
+	if c.epoch.Load() == ep {
 		c.settings = &st
 	}
 	c.mu.Unlock()
@@ -299,7 +301,7 @@ func (c *Cache) AccountsByExtension(ctx context.Context, exts []string) (map[str
 			missing = append(missing, e)
 		}
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	if len(missing) == 0 {
 		return out, nil
@@ -309,7 +311,7 @@ func (c *Cache) AccountsByExtension(ctx context.Context, exts []string) (map[str
 		return nil, err
 	}
 	c.mu.Lock()
-	keep := c.epoch == ep
+	keep := c.epoch.Load() == ep
 	if keep && len(c.accounts)+len(got) > c.o.Size {
 		clear(c.accounts) // bounded: start over
 	}
@@ -331,7 +333,7 @@ func (c *Cache) Accounts(ctx context.Context) ([]autoprov.Account, error) {
 		c.mu.Unlock()
 		return l, nil
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	l, err := c.src.Accounts(ctx)
 	if err != nil {
@@ -341,7 +343,7 @@ func (c *Cache) Accounts(ctx context.Context) ([]autoprov.Account, error) {
 		l = []autoprov.Account{}
 	}
 	c.mu.Lock()
-	if c.epoch == ep && len(l) <= c.o.Size {
+	if c.epoch.Load() == ep && len(l) <= c.o.Size {
 		c.accList = l
 	}
 	c.mu.Unlock()
@@ -355,14 +357,14 @@ func (c *Cache) KeyProfile(ctx context.Context, name string) (autoprov.KeyProfil
 		c.mu.Unlock()
 		return p, nil
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	p, err := c.src.KeyProfile(ctx, name)
 	if err != nil {
 		return p, err
 	}
 	c.mu.Lock()
-	if c.epoch == ep {
+	if c.epoch.Load() == ep {
 		if len(c.profiles) >= c.o.Size {
 			clear(c.profiles)
 		}
@@ -380,14 +382,14 @@ func (c *Cache) ModelParams(ctx context.Context, vendor, model string) ([]autopr
 		c.mu.Unlock()
 		return p, nil
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	p, err := c.src.ModelParams(ctx, vendor, model)
 	if err != nil {
 		return p, err
 	}
 	c.mu.Lock()
-	if c.epoch == ep {
+	if c.epoch.Load() == ep {
 		if len(c.params) >= c.o.Size {
 			clear(c.params)
 		}
@@ -405,7 +407,7 @@ func (c *Cache) KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error) 
 		c.mu.Unlock()
 		return l, nil
 	}
-	ep := c.epoch
+	ep := c.epoch.Load()
 	c.mu.Unlock()
 	l, err := c.src.KeyProfiles(ctx)
 	if err != nil {
@@ -415,7 +417,7 @@ func (c *Cache) KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error) 
 		l = []autoprov.KeyProfile{}
 	}
 	c.mu.Lock()
-	if c.epoch == ep {
+	if c.epoch.Load() == ep {
 		c.profList = l
 	}
 	c.mu.Unlock()
@@ -423,10 +425,10 @@ func (c *Cache) KeyProfiles(ctx context.Context) ([]autoprov.KeyProfile, error) 
 }
 
 // Epoch is read before anything a file is rendered from (provision.FileCache).
+// It takes no lock: every fetch reads it, and a drop bumps it (under mu)
+// before it drops anything, so a read that raced a drop sees it changed.
 func (c *Cache) Epoch() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.epoch
+	return c.epoch.Load()
 }
 
 // File returns a cached file, if it is still valid.
@@ -448,15 +450,16 @@ func (c *Cache) File(mac, key string) (provision.CachedFile, bool) {
 // file is tied to the snapshot of mac's device held now (the one it was
 // rendered from, since nothing was dropped) and is not kept without one.
 func (c *Cache) PutFile(mac, key string, epoch uint64, perDevice bool, f provision.CachedFile) {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if epoch != c.epoch {
+	if epoch != c.epoch.Load() {
 		return
 	}
 	e := &fileEntry{f: f}
 	if perDevice {
 		s, ok := c.devices.items[mac]
-		if !ok || s.val.dev.Disclosure.OpenAt(time.Now()) {
+		if !ok || s.val.dev.Disclosure.OpenAt(now) {
 			return
 		}
 		e.dev = s.val

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"github.com/autoprov/autoprov"
 )
 
@@ -77,15 +75,52 @@ func (s *Store) PruneChanges(ctx context.Context, keep int64) error {
 
 // SeenBatch records what known phones reported (as Seen does for a known
 // MAC) in one transaction; a MAC no longer in the inventory is skipped,
-// never created.
+// never created. The UPDATE is prepared once per transaction (through
+// GORM, each row's statement was prepared again: half of the cost).
 func (s *Store) SeenBatch(ctx context.Context, vs []autoprov.Sighting) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, v := range vs {
-			if err := seenUpdate(tx, v).Error; err != nil {
-				return fmt.Errorf("device %s: %w", v.MAC, err)
-			}
-		}
+	if len(vs) == 0 {
 		return nil
-	})
-	return wrap(err, "record %d sightings", len(vs))
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return wrap(err, "record %d sightings", len(vs))
+	}
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err, "record %d sightings", len(vs))
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, s.seenSQL())
+	if err != nil {
+		return wrap(err, "record %d sightings", len(vs))
+	}
+	defer stmt.Close()
+	for _, v := range vs {
+		at := v.At.UTC()
+		_, err := stmt.ExecContext(ctx, at, v.RemoteIP, v.File, v.UserAgent, v.UserAgent, v.Firmware, v.Firmware,
+			autoprov.StateUnassigned, v.Vendor, autoprov.StateUnassigned, v.Model, v.MAC)
+		if err != nil {
+			return wrap(fmt.Errorf("device %s: %w", v.MAC, err), "record %d sightings", len(vs))
+		}
+	}
+	return wrap(tx.Commit(), "record %d sightings", len(vs))
+}
+
+// seenSQL is seenUpdate's statement for SeenBatch, in the dialect's
+// placeholders.
+func (s *Store) seenSQL() string {
+	n := 0
+	p := func() string {
+		n++
+		if s.postgres {
+			return fmt.Sprintf("$%d", n)
+		}
+		return "?"
+	}
+	return "UPDATE devices SET last_seen = " + p() + ", remote_ip = " + p() + ", last_file = " + p() +
+		", user_agent = CASE WHEN " + p() + " = '' THEN user_agent ELSE " + p() + " END" +
+		", firmware = CASE WHEN " + p() + " = '' THEN firmware ELSE " + p() + " END" +
+		", vendor = CASE WHEN state = " + p() + " AND vendor = '' THEN " + p() + " ELSE vendor END" +
+		", model = CASE WHEN state = " + p() + " AND model = '' THEN " + p() + " ELSE model END" +
+		" WHERE mac = " + p()
 }

@@ -144,33 +144,74 @@ func (s *Store) Release(ctx context.Context, mac, token string) error {
 
 // ExpireDue marks every open window that ended before now as expired and
 // audits each; it returns the MACs it expired. A window claimed by a
-// transfer still in flight is left for that transfer to settle.
+// transfer still in flight is left for that transfer to settle. Windows
+// end expireBatch at a time, one transaction (one conditional UPDATE and
+// one multi-row audit INSERT) each: a bulk of windows opened together
+// ends in seconds, not in one transaction per device. Expiries add nothing
+// to the change log: what a phone gets already changed at the window's
+// end.
 func (s *Store) ExpireDue(ctx context.Context, now time.Time) ([]string, error) {
 	now = now.UTC()
-	var due []deviceRow
-	err := s.db.WithContext(ctx).Select("mac", "expires_at").
-		Where("disclosure_state = ? AND expires_at <= ?", autoprov.DisclosureOpen, now).
-		Where("(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)", now).Find(&due).Error
-	if err != nil {
-		return nil, wrap(err, "expire disclosures")
-	}
+	const unclaimed = "(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)"
 	var expired []string
-	for _, d := range due {
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			res := tx.Model(&deviceRow{}).
-				Where("mac = ? AND disclosure_state = ? AND expires_at <= ?", d.MAC, autoprov.DisclosureOpen, now).
-				Where("(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)", now).
-				UpdateColumns(map[string]any{"disclosure_state": autoprov.DisclosureExpired, "reserved_by": "", "reserved_until": nil})
-			if res.Error != nil || res.RowsAffected == 0 {
-				return res.Error
+	for {
+		var due []deviceRow
+		err := s.db.WithContext(ctx).Select("mac", "expires_at").
+			Where("disclosure_state = ? AND expires_at <= ?", autoprov.DisclosureOpen, now).
+			Where(unclaimed, now).Order("mac").Limit(expireBatch).Find(&due).Error
+		if err != nil {
+			return expired, wrap(err, "expire disclosures")
+		}
+		if len(due) == 0 {
+			return expired, nil
+		}
+		macs := make([]string, len(due))
+		ends := make(map[string]*time.Time, len(due))
+		for i, d := range due {
+			macs[i], ends[d.MAC] = d.MAC, d.ExpiresAt
+		}
+		var done []string
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			// An expiry changes nothing a phone gets (a window past its end
+			// is closed already: Disclosure.OpenAt), so it logs no change:
+			// the phone caches keep these devices (migration 14's pause,
+			// inside this transaction only).
+			if err := tx.Exec("INSERT INTO changes_paused (id) VALUES (1)").Error; err != nil {
+				return err
 			}
-			expired = append(expired, d.MAC)
-			return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: d.MAC, Event: autoprov.EventDisclosureExpired,
-				Detail: "window ended at " + d.ExpiresAt.UTC().Format(time.RFC3339) + " before any fetch took the secrets"})
+			// The same conditions again: a window claimed or re-armed since
+			// the read above is left alone.
+			var got []struct{ MAC string }
+			err := tx.Raw("UPDATE devices SET disclosure_state = ?, reserved_by = '', reserved_until = NULL"+
+				" WHERE mac IN ? AND disclosure_state = ? AND expires_at <= ? AND "+unclaimed+" RETURNING mac",
+				autoprov.DisclosureExpired, macs, autoprov.DisclosureOpen, now, now).Scan(&got).Error
+			if err != nil {
+				return err
+			}
+			audit := make([]auditRow, 0, len(got))
+			done = make([]string, 0, len(got))
+			for _, g := range got {
+				detail := "window ended before any fetch took the secrets"
+				if end := ends[g.MAC]; end != nil {
+					detail = "window ended at " + end.UTC().Format(time.RFC3339) + " before any fetch took the secrets"
+				}
+				done = append(done, g.MAC)
+				audit = append(audit, auditRow{At: now, MAC: g.MAC, Event: autoprov.EventDisclosureExpired, Detail: detail})
+			}
+			if err := insertAll(ctx, tx, audit); err != nil {
+				return err
+			}
+			return tx.Exec("DELETE FROM changes_paused").Error
 		})
 		if err != nil {
-			return expired, wrap(err, "expire disclosure for %s", d.MAC)
+			return expired, wrap(err, "expire disclosures")
+		}
+		expired = append(expired, done...)
+		if len(done) == 0 {
+			return expired, nil // every one of them was claimed or re-armed since: the next sweep looks again
 		}
 	}
-	return expired, nil
 }
+
+// expireBatch is how many windows one ExpireDue transaction ends.
+const expireBatch = 500
