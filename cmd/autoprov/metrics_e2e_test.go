@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,12 +77,16 @@ func TestMetrics(t *testing.T) {
 		if !ok {
 			t.Fatalf("tftp: %s", body)
 		}
-		if got := scrape(t, s, "autoprov_tftp_transfers_total", map[string]string{"outcome": "complete"}); got < t0+1 {
-			t.Errorf("autoprov_tftp_transfers_total{outcome=complete} = %v after a transfer, was %v", got, t0)
-		}
-		if got := scrape(t, s, "autoprov_tftp_bytes_total", nil); got < b0+float64(len(body)) {
-			t.Errorf("autoprov_tftp_bytes_total = %v after %d bytes, was %v", got, len(body), b0)
-		}
+		// The server counts a transfer when its last ACK arrives, which can
+		// be after the client has returned: wait for it.
+		waitFor(t, 30*time.Second, func() (bool, string) {
+			got := scrape(t, s, "autoprov_tftp_transfers_total", map[string]string{"outcome": "complete"})
+			return got >= t0+1, fmt.Sprintf("autoprov_tftp_transfers_total{outcome=complete} = %v after a transfer, was %v", got, t0)
+		}, "the TFTP transfer is not counted")
+		waitFor(t, 30*time.Second, func() (bool, string) {
+			got := scrape(t, s, "autoprov_tftp_bytes_total", nil)
+			return got >= b0+float64(len(body)), fmt.Sprintf("autoprov_tftp_bytes_total = %v after %d bytes, was %v", got, len(body), b0)
+		}, "the TFTP bytes are not counted")
 	}
 }
 
