@@ -328,7 +328,9 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	sess, err := yamux.Server(websocket.NetConn(ctx, c, websocket.MessageBinary), yamuxConfig(h.cfg.Heartbeat))
+	ycfg := yamuxConfig(h.cfg.Heartbeat)
+	ycfg.AcceptBacklog = siteBacklog
+	sess, err := yamux.Server(websocket.NetConn(ctx, c, websocket.MessageBinary), ycfg)
 	if err != nil {
 		c.Close(websocket.StatusInternalError, "")
 		return
@@ -351,7 +353,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("site connected", "site", id, "remote", r.RemoteAddr)
-	serveStreams(sess, h.siteMux(id), h.log)
+	serveStreams(sess, h.siteMux(id), h.log, siteStreams)
 	h.mu.Lock()
 	if h.live[id] == link {
 		delete(h.live, id)
