@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,5 +97,69 @@ func TestSiteStreamFlood(t *testing.T) {
 			t.Fatalf("no heartbeat after the flood: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestHeartbeatBounds: a heartbeat's summary is bounded, and a site that
+// sends heartbeats back to back does not have sites.json (every site's
+// record, under the hub's lock) rewritten for each.
+func TestHeartbeatBounds(t *testing.T) {
+	c := newCentral(t, time.Second)
+	now := time.Now()
+	var clock sync.Mutex
+	c.hub.cfg.Now = func() time.Time { clock.Lock(); defer clock.Unlock(); return now }
+	client := streamClient(rawLink(t, c), 10*time.Second)
+	beat := func(body string) int {
+		t.Helper()
+		resp, err := client.Post("http://central"+heartbeatPath, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	huge := `{"alarms":["` + strings.Repeat("x", 100<<10) + `"]}`
+	if code := beat(huge); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 100 KiB summary: %d", code)
+	}
+	sitesJSON := func() string {
+		b, err := os.ReadFile(c.hub.sitesPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if strings.Contains(sitesJSON(), "xxxx") {
+		t.Fatal("the oversized summary was kept")
+	}
+	inode := func() uint64 {
+		fi, err := os.Stat(c.hub.sitesPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	writes, last := 0, inode()
+	for i := range 20 {
+		if code := beat(fmt.Sprintf(`{"inbox":%d}`, i)); code != http.StatusOK {
+			t.Fatalf("heartbeat %d: %d", i, code)
+		}
+		if ino := inode(); ino != last {
+			writes, last = writes+1, ino
+		}
+	}
+	if writes > 1 {
+		t.Fatalf("20 heartbeats within a second: sites.json written %d times", writes)
+	}
+	if v := c.hub.Sites()[0]; !strings.Contains(string(v.Summary), `"inbox":19`) {
+		t.Fatalf("the last summary is not shown: %s", v.Summary)
+	}
+	clock.Lock()
+	now = now.Add(time.Second)
+	clock.Unlock()
+	beat(`{"inbox":20}`)
+	if !strings.Contains(strings.ReplaceAll(sitesJSON(), " ", ""), `"inbox":20`) {
+		t.Fatal("a heartbeat a second later is not written")
 	}
 }

@@ -93,7 +93,18 @@ type siteRecord struct {
 	Summary       json.RawMessage `json:"summary,omitempty"`
 	LastEventID   uint            `json:"last_event_id"`
 	Events        int             `json:"events"`
+
+	savedBeat time.Time // when a heartbeat of it was last written to sites.json
 }
+
+// Bounds of a site's heartbeat: its summary (a few hundred bytes from a
+// site; it is kept in sites.json and shown on every list), and how often
+// one is written to sites.json (every write rewrites the file of all the
+// sites under the hub's lock; one in between is kept in memory).
+const (
+	maxSummary = 64 << 10
+	beatSaving = time.Second
+)
 
 // liveLink is a site's connected link.
 type liveLink struct {
@@ -366,7 +377,12 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 func (h *Hub) siteMux(id string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+heartbeatPath, func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxSummary+1))
+		if err == nil && len(b) > maxSummary {
+			h.log.Warn("site heartbeat too large", "site", id, "limit", maxSummary)
+			writeError(w, http.StatusRequestEntityTooLarge, "summary too large")
+			return
+		}
 		if err != nil || !json.Valid(b) {
 			writeError(w, http.StatusBadRequest, "summary is not valid JSON")
 			return
@@ -375,8 +391,11 @@ func (h *Hub) siteMux(id string) http.Handler {
 		h.mu.Lock()
 		if rec := h.sites[id]; rec != nil {
 			rec.LastHeartbeat, rec.Summary = &now, b
-			if err := h.saveLocked(); err != nil {
-				h.log.Error("save sites", "err", err)
+			if d := now.Sub(rec.savedBeat); d >= beatSaving || d < 0 {
+				rec.savedBeat = now
+				if err := h.saveLocked(); err != nil {
+					h.log.Error("save sites", "err", err)
+				}
 			}
 		}
 		h.mu.Unlock()
