@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/hashicorp/yamux"
@@ -161,5 +162,29 @@ func TestHeartbeatBounds(t *testing.T) {
 	beat(`{"inbox":20}`)
 	if !strings.Contains(strings.ReplaceAll(sitesJSON(), " ", ""), `"inbox":20`) {
 		t.Fatal("a heartbeat a second later is not written")
+	}
+}
+
+// TestHugeEvent: an event far larger than any audit event (a 6 MiB
+// detail, within a batch's 16 MiB) is kept cut, and the site's events
+// still list (readEvents reads a line of at most 4 MiB).
+func TestHugeEvent(t *testing.T) {
+	c := newCentral(t, time.Second)
+	var created SiteView
+	c.call(t, "POST", "/api/v1/sites", `{"name":"Berlin"}`, &created)
+	huge := strings.Repeat("é", 3<<20)
+	if _, err := c.hub.storeEvents(created.ID, []Event{{ID: 1, Event: "a", Detail: huge}, {ID: 2, Event: "b", Actor: "central@x"}}); err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []Event `json:"items"`
+		Total int     `json:"total"`
+	}
+	if code := c.call(t, "GET", "/api/v1/sites/"+created.ID+"/events", "", &page); code != 200 {
+		t.Fatalf("events: %d", code)
+	}
+	if page.Total != 2 || page.Items[1].ID != 1 || len(page.Items[1].Detail) > 64<<10 || !utf8.ValidString(page.Items[1].Detail) ||
+		!strings.HasSuffix(page.Items[1].Detail, "…(cut)") || page.Items[0].Actor != "central@x" {
+		t.Fatalf("events: %d, first detail %d bytes", page.Total, len(page.Items[len(page.Items)-1].Detail))
 	}
 }

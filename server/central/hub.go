@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/hashicorp/yamux"
@@ -418,6 +419,27 @@ func (h *Hub) siteMux(id string) http.Handler {
 	return mux
 }
 
+// Bounds of one event a site delivers, as the central keeps it (the
+// site's own audit log keeps it whole): each line of events/<id>.jsonl
+// stays well within what readEvents reads as one line.
+const (
+	maxEventField  = 1 << 10
+	maxEventDetail = 64 << 10
+)
+
+// clip cuts s to at most n bytes, at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…(cut)"
+	i := n - len(mark)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + mark
+}
+
 func (h *Hub) eventsPath(id string) string {
 	return filepath.Join(h.cfg.Dir, "events", id+".jsonl")
 }
@@ -442,6 +464,8 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 		if e.ID <= last {
 			continue
 		}
+		e.MAC, e.Event, e.Actor = clip(e.MAC, maxEventField), clip(e.Event, maxEventField), clip(e.Actor, maxEventField)
+		e.Detail = clip(e.Detail, maxEventDetail)
 		b, err := json.Marshal(e)
 		if err != nil {
 			return 0, err
