@@ -188,3 +188,30 @@ func TestHugeEvent(t *testing.T) {
 		t.Fatalf("events: %d, first detail %d bytes", page.Total, len(page.Items[len(page.Items)-1].Detail))
 	}
 }
+
+// TestSiteCannotCallIn: over its link a site reaches its heartbeat and
+// events only, never the central's admin API nor another site.
+func TestSiteCannotCallIn(t *testing.T) {
+	c := newCentral(t, time.Second)
+	var other SiteView
+	c.call(t, "POST", "/api/v1/sites", `{"name":"Other"}`, &other)
+	client := streamClient(rawLink(t, c), 10*time.Second)
+	for _, p := range []string{"/api/v1/sites", "/api/v1/sites/" + other.ID, "/api/v1/sites/" + other.ID + "/api/v1/devices",
+		"/api/v1/sites/" + other.ID + "/events", "/central/link", "/central/enroll", "/events/../api/v1/sites"} {
+		for _, m := range []string{"GET", "POST", "DELETE"} {
+			req, _ := http.NewRequest(m, "http://central"+p, strings.NewReader(`{"name":"x"}`))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed && resp.StatusCode != http.StatusMovedPermanently {
+				t.Errorf("%s %s over the link: %d %s", m, p, resp.StatusCode, b)
+			}
+		}
+	}
+	if sites := c.hub.Sites(); len(sites) != 2 || sites[1].State == SiteRevoked || sites[0].State == SiteRevoked {
+		t.Fatalf("sites: %+v", sites)
+	}
+}
