@@ -2,6 +2,7 @@ package central
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -213,5 +214,48 @@ func TestSiteCannotCallIn(t *testing.T) {
 	}
 	if sites := c.hub.Sites(); len(sites) != 2 || sites[1].State == SiteRevoked || sites[0].State == SiteRevoked {
 		t.Fatalf("sites: %+v", sites)
+	}
+}
+
+// TestSearchBadSite: a site that answers a device search with something
+// that is not JSON is listed as unreachable; the other sites' answers
+// still arrive (its answer broke the whole JSON reply).
+func TestSearchBadSite(t *testing.T) {
+	c := newCentral(t, 200*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	for _, s := range []struct{ name, answer string }{{"Good", `{"mac":"805ec0aabb01"}`}, {"Bad", `{"mac":`}} {
+		var created SiteView
+		c.call(t, "POST", "/api/v1/sites", `{"name":"`+s.name+`"}`, &created)
+		site, err := NewSite(SiteConfig{Dir: t.TempDir(), URL: "https://127.0.0.1", Ports: []string{portOf(c.ts.URL)}, RootCAs: c.roots,
+			SiteID: created.ID, EnrollToken: created.EnrollToken, Heartbeat: 200 * time.Millisecond,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, s.answer) })})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { site.Run(ctx) })
+	}
+	waitUntil(t, 10*time.Second, func() bool {
+		n := 0
+		for _, v := range c.hub.Sites() {
+			if v.State == SiteConnected {
+				n++
+			}
+		}
+		return n == 2
+	}, "the sites never connected")
+	var out struct {
+		Items []struct {
+			SiteName string          `json:"site_name"`
+			Device   json.RawMessage `json:"device"`
+		} `json:"items"`
+		Unreachable []string `json:"unreachable"`
+	}
+	if code := c.call(t, "GET", "/api/v1/sites/devices?mac=805ec0aabb01", "", &out); code != 200 {
+		t.Fatalf("search: %d", code)
+	}
+	if len(out.Items) != 1 || out.Items[0].SiteName != "Good" || len(out.Unreachable) != 1 {
+		t.Fatalf("search: %+v", out)
 	}
 }

@@ -879,7 +879,8 @@ func (h *Hub) searchDevices(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case err != nil || resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound:
+			case err != nil || resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound,
+				resp.StatusCode == http.StatusOK && !json.Valid(body): // it would break the whole reply
 				out.Unreachable = append(out.Unreachable, t.id)
 			case resp.StatusCode == http.StatusOK:
 				out.Items = append(out.Items, deviceHit{SiteID: t.id, SiteName: t.name, Device: body})
