@@ -25,6 +25,7 @@ import (
 // centralConfig is a site's link to its central server (--central ...).
 type centralConfig struct {
 	url, siteID, enrollToken, ports, ca string
+	enrollEnv                           string // AUTOPROV_ENROLL_TOKEN, taken when --enroll-token is not given
 	heartbeat, grace                    time.Duration
 	// clockOffset moves the link's clock (AUTOPROV_TEST_CLOCK_OFFSET,
 	// for tests only: a test moves a site past its grace period without
@@ -36,7 +37,10 @@ type centralConfig struct {
 func addCentralFlags(fs *flag.FlagSet, env func(name, def string) string, c *centralConfig) error {
 	fs.StringVar(&c.url, "central", env("AUTOPROV_CENTRAL", ""), "run as a site of this central server, e.g. https://central.example.com: the site links out to it (AUTOPROV_CENTRAL)")
 	fs.StringVar(&c.siteID, "site-id", env("AUTOPROV_SITE_ID", ""), "the site's ID from the central (POST /api/v1/sites); first start only (AUTOPROV_SITE_ID)")
-	fs.StringVar(&c.enrollToken, "enroll-token", env("AUTOPROV_ENROLL_TOKEN", ""), "the site's one-time enrolment token from the central; first start only (AUTOPROV_ENROLL_TOKEN)")
+	// The token from the environment is no flag default: the usage a
+	// flag error or -h prints shows defaults (check takes it).
+	fs.StringVar(&c.enrollToken, "enroll-token", "", "the site's one-time enrolment token from the central; first start only (AUTOPROV_ENROLL_TOKEN)")
+	c.enrollEnv = env("AUTOPROV_ENROLL_TOKEN", "")
 	fs.StringVar(&c.ports, "central-ports", env("AUTOPROV_CENTRAL_PORTS", "443,8443"), "ports of --central to try in turn (AUTOPROV_CENTRAL_PORTS)")
 	fs.StringVar(&c.ca, "central-ca", env("AUTOPROV_CENTRAL_CA", ""), "PEM file of the CA (or the certificate) the central's HTTPS certificate must chain to (default: the system's CAs) (AUTOPROV_CENTRAL_CA)")
 	hb, err := time.ParseDuration(env("AUTOPROV_CENTRAL_HEARTBEAT", "30s"))
@@ -59,6 +63,9 @@ func addCentralFlags(fs *flag.FlagSet, env func(name, def string) string, c *cen
 
 // check validates the site's flags once parsed.
 func (c *centralConfig) check() error {
+	if c.enrollToken == "" {
+		c.enrollToken = c.enrollEnv
+	}
 	if c.url == "" {
 		if c.siteID != "" || c.enrollToken != "" {
 			return errors.New("--site-id and --enroll-token need --central")

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/cookiejar"
@@ -442,5 +443,30 @@ func TestReadmeSites(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "central link up") || !strings.Contains(stderr.String(), "site enrolled") {
 		t.Errorf("no link in the logs:\n%s", stderr.String())
+	}
+}
+
+// TestEnrollTokenNotInUsage: the enrolment token from the environment is
+// used, and the usage a flag error or -h prints does not show it (it did
+// as the flag's default).
+func TestEnrollTokenNotInUsage(t *testing.T) {
+	const secret = "enrol-token-0123456789abcdef"
+	env := map[string]string{"AUTOPROV_ENROLL_TOKEN": secret, "AUTOPROV_CENTRAL": "https://central.example.com", "AUTOPROV_SITE_ID": "s-1"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	for _, args := range [][]string{{"--no-such-flag"}, {"-h"}} {
+		var out bytes.Buffer
+		if _, err := parse(args, lookup, &out); err == nil {
+			t.Fatalf("%v: no error", args)
+		}
+		if !strings.Contains(out.String(), "-enroll-token") || strings.Contains(out.String(), secret) {
+			t.Fatalf("%v: the usage shows the enrolment token (or no usage):\n%s", args, out.String())
+		}
+	}
+	c, err := parse(nil, lookup, io.Discard)
+	if err != nil || c.central.enrollToken != secret {
+		t.Fatalf("from the environment: %q %v", c.central.enrollToken, err)
+	}
+	if c, err = parse([]string{"--enroll-token", "from-the-flag"}, lookup, io.Discard); err != nil || c.central.enrollToken != "from-the-flag" {
+		t.Fatalf("the flag: %q %v", c.central.enrollToken, err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/hashicorp/yamux"
@@ -93,7 +94,18 @@ type siteRecord struct {
 	Summary       json.RawMessage `json:"summary,omitempty"`
 	LastEventID   uint            `json:"last_event_id"`
 	Events        int             `json:"events"`
+
+	savedBeat time.Time // when a heartbeat of it was last written to sites.json
 }
+
+// Bounds of a site's heartbeat: its summary (a few hundred bytes from a
+// site; it is kept in sites.json and shown on every list), and how often
+// one is written to sites.json (every write rewrites the file of all the
+// sites under the hub's lock; one in between is kept in memory).
+const (
+	maxSummary = 64 << 10
+	beatSaving = time.Second
+)
 
 // liveLink is a site's connected link.
 type liveLink struct {
@@ -328,7 +340,9 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	sess, err := yamux.Server(websocket.NetConn(ctx, c, websocket.MessageBinary), yamuxConfig(h.cfg.Heartbeat))
+	ycfg := yamuxConfig(h.cfg.Heartbeat)
+	ycfg.AcceptBacklog = siteBacklog
+	sess, err := yamux.Server(websocket.NetConn(ctx, c, websocket.MessageBinary), ycfg)
 	if err != nil {
 		c.Close(websocket.StatusInternalError, "")
 		return
@@ -351,7 +365,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("site connected", "site", id, "remote", r.RemoteAddr)
-	serveStreams(sess, h.siteMux(id), h.log)
+	serveStreams(sess, h.siteMux(id), h.log, siteStreams)
 	h.mu.Lock()
 	if h.live[id] == link {
 		delete(h.live, id)
@@ -364,7 +378,12 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 func (h *Hub) siteMux(id string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+heartbeatPath, func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxSummary+1))
+		if err == nil && len(b) > maxSummary {
+			h.log.Warn("site heartbeat too large", "site", id, "limit", maxSummary)
+			writeError(w, http.StatusRequestEntityTooLarge, "summary too large")
+			return
+		}
 		if err != nil || !json.Valid(b) {
 			writeError(w, http.StatusBadRequest, "summary is not valid JSON")
 			return
@@ -373,8 +392,11 @@ func (h *Hub) siteMux(id string) http.Handler {
 		h.mu.Lock()
 		if rec := h.sites[id]; rec != nil {
 			rec.LastHeartbeat, rec.Summary = &now, b
-			if err := h.saveLocked(); err != nil {
-				h.log.Error("save sites", "err", err)
+			if d := now.Sub(rec.savedBeat); d >= beatSaving || d < 0 {
+				rec.savedBeat = now
+				if err := h.saveLocked(); err != nil {
+					h.log.Error("save sites", "err", err)
+				}
 			}
 		}
 		h.mu.Unlock()
@@ -395,6 +417,27 @@ func (h *Hub) siteMux(id string) http.Handler {
 		writeJSON(w, http.StatusOK, eventsReply{LastID: last})
 	})
 	return mux
+}
+
+// Bounds of one event a site delivers, as the central keeps it (the
+// site's own audit log keeps it whole): each line of events/<id>.jsonl
+// stays well within what readEvents reads as one line.
+const (
+	maxEventField  = 1 << 10
+	maxEventDetail = 64 << 10
+)
+
+// clip cuts s to at most n bytes, at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…(cut)"
+	i := n - len(mark)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + mark
 }
 
 func (h *Hub) eventsPath(id string) string {
@@ -421,6 +464,8 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 		if e.ID <= last {
 			continue
 		}
+		e.MAC, e.Event, e.Actor = clip(e.MAC, maxEventField), clip(e.Event, maxEventField), clip(e.Actor, maxEventField)
+		e.Detail = clip(e.Detail, maxEventDetail)
 		b, err := json.Marshal(e)
 		if err != nil {
 			return 0, err
@@ -834,7 +879,8 @@ func (h *Hub) searchDevices(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case err != nil || resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound:
+			case err != nil || resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound,
+				resp.StatusCode == http.StatusOK && !json.Valid(body): // it would break the whole reply
 				out.Unreachable = append(out.Unreachable, t.id)
 			case resp.StatusCode == http.StatusOK:
 				out.Items = append(out.Items, deviceHit{SiteID: t.id, SiteName: t.name, Device: body})

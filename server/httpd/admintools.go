@@ -172,11 +172,28 @@ func (s *Server) revealPasswords(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(in.AdminToken), []byte(s.cfg.AdminToken)) != 1 {
+	// The token typed again is throttled as the bearer token is, in a
+	// bucket of its own: a request the central sent over this site's link
+	// has no bearer token to pass, and it would otherwise guess the site's
+	// admin token here at line rate.
+	key := "reveal\x00" + c.ClientIP()
+	if _, ok := linkActor(c); ok {
+		key = "reveal\x00link"
+	}
+	if !s.access.guesses.Allow(key) {
+		if s.access.quiet.Allow("throttled\x00" + key) {
+			s.log.Warn(AuthFailedMsg, "remote", c.ClientIP(), "via", "api", "reason", "throttled admin_token to reveal passwords")
+		}
+		c.Header("Retry-After", retryAfter(s.access.guesses.RetryAfter(key)))
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, apiError{Error: "too many wrong tokens: retry later"})
+		return
+	}
+	if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(in.AdminToken), []byte(s.cfg.AdminToken)) != 1 {
 		s.log.Warn(AuthFailedMsg, "remote", c.ClientIP(), "via", "api", "reason", "wrong admin_token to reveal passwords")
 		c.JSON(http.StatusForbidden, apiError{Error: "admin_token: type the admin token again to reveal passwords", Field: "admin_token"})
 		return
 	}
+	s.access.guesses.Forget(key)
 	format := in.Format
 	if format == "" {
 		format = "password"

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/autoprov/autoprov/server/central"
+	"github.com/autoprov/autoprov/server/httpd"
 )
 
 // csvRequest posts a CSV body to the bulk endpoint.
@@ -224,3 +227,37 @@ func TestRevealAPI(t *testing.T) {
 }
 
 func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestRevealThrottled: the admin token typed again to reveal passwords is
+// throttled like the bearer token, also for a request the central sent
+// over this site's link (it has no bearer token to pass first), and a
+// throttled request is refused whatever token it carries.
+func TestRevealThrottled(t *testing.T) {
+	e := newEnv(t, options{})
+	e.must(http.StatusCreated, "POST", "/api/v1/accounts", `{"extension":"201","display_name":"Alice"}`, nil)
+	viaLink := func(adminToken string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/accounts/reveal", strings.NewReader(`{"admin_token":"`+adminToken+`","extensions":["201"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		return e.do(req.WithContext(central.WithLinkActor(req.Context(), "central@192.0.2.9")))
+	}
+	if rec := viaLink(token); rec.Code != http.StatusOK {
+		t.Fatalf("reveal over the link with the right token: %d %s", rec.Code, rec.Body)
+	}
+	for i := range httpd.AuthFailBurst {
+		if rec := viaLink(fmt.Sprintf("guess-%d", i)); rec.Code != http.StatusForbidden {
+			t.Fatalf("guess %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	rec := viaLink(token)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "201 ") {
+		t.Fatalf("after %d wrong tokens over the link: %d %s", httpd.AuthFailBurst, rec.Code, rec.Body)
+	}
+	// The API's own clients: their bearer token passing does not refill
+	// the bucket of the token typed again.
+	for i := range httpd.AuthFailBurst {
+		wantErr(t, e.api("POST", "/api/v1/accounts/reveal", fmt.Sprintf(`{"admin_token":"guess-%d","extensions":["201"]}`, i)), http.StatusForbidden, "admin_token")
+	}
+	if rec := e.api("POST", "/api/v1/accounts/reveal", `{"admin_token":"`+token+`","extensions":["201"]}`); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("after %d wrong tokens: %d %s", httpd.AuthFailBurst, rec.Code, rec.Body)
+	}
+}
