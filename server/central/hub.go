@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/metrics"
 )
 
 // Site states on the central (GET /api/v1/sites).
@@ -135,6 +136,9 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		}
 		for _, r := range list {
 			h.sites[r.ID] = r
+			if r.EnrolledAt != nil && r.RevokedAt == nil {
+				metrics.SiteLink(r.ID, false) // down until it links
+			}
 		}
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
@@ -264,6 +268,9 @@ func (h *Hub) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	rec.TokenHash, rec.EnrolledAt, rec.Serial = "", &now, cert.SerialNumber.Text(16)
+	if h.live[rec.ID] == nil {
+		metrics.SiteLink(rec.ID, false)
+	}
 	err = h.saveLocked()
 	h.mu.Unlock()
 	if err != nil {
@@ -341,6 +348,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	if !refused {
 		h.live[id] = link
 		h.sites[id].Address = r.RemoteAddr
+		metrics.SiteLink(id, true)
 	}
 	h.mu.Unlock()
 	if old != nil {
@@ -355,6 +363,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.live[id] == link {
 		delete(h.live, id)
+		metrics.SiteLink(id, false)
 	}
 	h.mu.Unlock()
 	h.log.Info("site disconnected", "site", id, "remote", r.RemoteAddr)
@@ -628,6 +637,7 @@ func (h *Hub) revoke(w http.ResponseWriter, r *http.Request) {
 	err := h.saveLocked()
 	link := h.live[id]
 	delete(h.live, id)
+	metrics.ForgetSite(id) // a revoked site is gone for good
 	v := h.viewLocked(rec)
 	h.mu.Unlock()
 	if link != nil {
