@@ -31,7 +31,7 @@ var (
 
 	fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "fetches_total",
-		Help: "Phone requests answered by the core, by vendor, file kind (device, common, directory, firmware, ...), transport (http, https, tftp) and outcome (served, secrets, miss, refused, error).",
+		Help: "Phone requests answered by the core, by vendor, file kind (device, common, directory, post, dialogue: a WPI session's message, ...), transport (http, https, tftp) and outcome (served, secrets, miss, refused, error).",
 	}, []string{"vendor", "kind", "transport", "outcome"})
 	fetchSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "fetch_duration_seconds",
