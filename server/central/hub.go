@@ -588,7 +588,7 @@ func (h *Hub) list(w http.ResponseWriter, r *http.Request) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	writeJSON(w, http.StatusOK, page(all, limit, offset))
+	writePage(w, all, limit, offset)
 }
 
 // Sites lists every site (the web UI's page).
@@ -677,7 +677,7 @@ func (h *Hub) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.Reverse(evs) // newest first, as the audit log lists
-	writeJSON(w, http.StatusOK, page(evs, limit, offset))
+	writePage(w, evs, limit, offset)
 }
 
 func readEvents(path string) ([]Event, error) {
@@ -866,6 +866,13 @@ type pageOut[T any] struct {
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
+}
+
+// writePage answers a page of all, with the total in X-Total-Count as
+// every list of the admin API.
+func writePage[T any](w http.ResponseWriter, all []T, limit, offset int) {
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(all)))
+	writeJSON(w, http.StatusOK, page(all, limit, offset))
 }
 
 func page[T any](all []T, limit, offset int) pageOut[T] {

@@ -70,3 +70,28 @@ func TestSiteLinkMetric(t *testing.T) {
 		t.Fatalf("a revoked site still has a link gauge (%v)", v)
 	}
 }
+
+// TestSiteListsCount: the central's lists set X-Total-Count, as every
+// list of the admin API (the OpenAPI document's promise).
+func TestSiteListsCount(t *testing.T) {
+	c := newCentral(t, time.Second)
+	var created SiteView
+	for _, name := range []string{"A", "B"} {
+		if code := c.call(t, "POST", "/api/v1/sites", `{"name":"`+name+`"}`, &created); code != 201 {
+			t.Fatalf("create: %d", code)
+		}
+	}
+	if _, err := c.hub.storeEvents(created.ID, []Event{{ID: 1, Event: "a"}, {ID: 2, Event: "b"}, {ID: 3, Event: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/api/v1/sites?limit=1": "2", "/api/v1/sites/" + created.ID + "/events?limit=1": "3"} {
+		resp, err := c.ts.Client().Get(c.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Total-Count"); resp.StatusCode != 200 || got != want {
+			t.Errorf("GET %s: %d, X-Total-Count %q, want %s", path, resp.StatusCode, got, want)
+		}
+	}
+}
