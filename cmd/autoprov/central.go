@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/central"
+	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/web"
@@ -156,6 +157,10 @@ func newSite(c config, log *slog.Logger, st *store.Store, handler func() http.Ha
 	if err != nil {
 		return nil, fmt.Errorf("--central: %w", err)
 	}
+	metrics.CentralLink(func() (string, int) {
+		st := site.Status()
+		return st.State, st.Alarms
+	})
 	return site, nil
 }
 

@@ -176,6 +176,14 @@ func TestSiteAndCentral(t *testing.T) {
 	if st.State != "connected" || st.LastHeartbeat == nil {
 		t.Fatalf("site status %+v", st)
 	}
+	// The metrics of both ends say so.
+	if v := scrape(t, capi, "autoprov_site_link_up", map[string]string{"site": created.ID}); v != 1 {
+		t.Fatalf("the central's autoprov_site_link_up{site=%s} = %v, want 1", created.ID, v)
+	}
+	if c, g := scrape(t, sapi, "autoprov_central_link_state", map[string]string{"state": "connected"}),
+		scrape(t, sapi, "autoprov_central_link_state", map[string]string{"state": "grace"}); c != 1 || g != 0 {
+		t.Fatalf("the site's autoprov_central_link_state: connected %v, grace %v", c, g)
+	}
 
 	// The enrolment token is spent.
 	enrol := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: serverCA}}}
@@ -292,6 +300,13 @@ func TestSiteAndCentral(t *testing.T) {
 	if d := time.Until(*st.GraceUntil); d < 29*24*time.Hour || d > 31*24*time.Hour {
 		t.Fatalf("grace until %v, want about 30 days from now", st.GraceUntil)
 	}
+	// The alarm is counted on the alarm loop's next tick.
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		c, g := scrape(t, sapi, "autoprov_central_link_state", map[string]string{"state": "connected"}),
+			scrape(t, sapi, "autoprov_central_link_state", map[string]string{"state": "grace"})
+		a := scrape(t, sapi, "autoprov_central_alarms_total", nil)
+		return c == 0 && g == 1 && a >= 1, fmt.Sprintf("connected %v, grace %v, alarms %v", c, g, a)
+	}, "the site's metrics do not show its grace period and the alarm")
 	if code, _, _ := sapi.get("/healthz", ""); code != 200 {
 		t.Fatalf("healthz with the central down: %d", code)
 	}
@@ -309,6 +324,9 @@ func TestSiteAndCentral(t *testing.T) {
 	sapi.must(200, "GET", "/api/v1/central", nil, &st)
 	if st.State != "expired" {
 		t.Fatalf("past the grace period the site is %+v, want expired", st)
+	}
+	if v := scrape(t, sapi, "autoprov_central_link_state", map[string]string{"state": "expired"}); v != 1 {
+		t.Fatalf("the site's autoprov_central_link_state{state=expired} = %v, want 1", v)
 	}
 	if code, body := sapi.api("POST", "/api/v1/devices/805ec0aabb01/disclosure", nil); code != 409 || !strings.Contains(string(body), "grace period") {
 		t.Fatalf("a new window past the grace period: %d %s, want 409", code, body)
@@ -372,6 +390,9 @@ func TestSiteAndCentral(t *testing.T) {
 	capi.must(200, "GET", "/api/v1/sites/"+created.ID, nil, &v)
 	if v.State != "revoked" {
 		t.Fatalf("revoked site: %+v", v)
+	}
+	if _, body, _ := capi.get("/metrics", ""); bytes.Contains(body, []byte(`autoprov_site_link_up{site="`+created.ID+`"}`)) {
+		t.Fatalf("the revoked site keeps its link gauge on the central")
 	}
 	siteCert, err := tls.LoadX509KeyPair(filepath.Join(sdata, "central", "site-cert.pem"), filepath.Join(sdata, "central", "site-key.pem"))
 	if err != nil {

@@ -44,7 +44,7 @@ func TestDocumented(t *testing.T) {
 		{"GET", "/api/v1/devices/:x/files/:y", true},
 		{"GET", "/api/v1/firmware/targets", true},
 		{"DELETE", "/api/v1/settings", false},
-		{"GET", "/api/v1/sites", false},
+		{"GET", "/api/v1/nowhere", false},
 		{"GET", "/prov/*file", false},
 	} {
 		if got, err := apispec.Documented(c.method, c.path); err != nil || got != c.want {
@@ -64,7 +64,9 @@ func (r *recorder) Errorf(format string, a ...any) {
 // TestCheckerCatches: the checker reports an undocumented path the server
 // answers, a response that departs from the document, and a request the
 // document refuses that the server accepted; it lets a conforming
-// exchange, a refused bad request and a 404 for an unknown path pass.
+// exchange, a refused bad request and a 404 for an unknown path pass. A
+// call through the central's proxy (/sites/{id}/api/v1/...) is held to
+// the site's operation.
 func TestCheckerCatches(t *testing.T) {
 	account := `{"extension":"201","display_name":"A","auth_user":"201","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z"}`
 	cases := []struct {
@@ -74,7 +76,7 @@ func TestCheckerCatches(t *testing.T) {
 		wantErr                  string
 	}{
 		{"conforming", "GET", "/api/v1/accounts/201", "", 200, account, ""},
-		{"undocumented path", "GET", "/api/v1/sites", "", 200, `{"items":[]}`, "not in the OpenAPI document"},
+		{"undocumented path", "GET", "/api/v1/nowhere", "", 200, `{"items":[]}`, "not in the OpenAPI document"},
 		{"undocumented method", "DELETE", "/api/v1/settings", "", 204, ``, "not in the OpenAPI document"},
 		{"unknown path answered 404", "GET", "/api/v1/nothing-here", "", 404, `{"error":"not found"}`, ""},
 		{"extra field", "GET", "/api/v1/accounts/201", "", 200, strings.Replace(account, `"extension"`, `"password":"x","extension"`, 1), "does not conform"},
@@ -82,6 +84,10 @@ func TestCheckerCatches(t *testing.T) {
 		{"error body", "GET", "/api/v1/accounts/999", "", 404, `{"message":"no"}`, "does not conform"},
 		{"bad request refused", "POST", "/api/v1/accounts", `{"extension":201}`, 400, `{"error":"extension must be a string","field":"extension"}`, ""},
 		{"bad request accepted", "POST", "/api/v1/accounts", `{"extension":201}`, 201, account, "document refuses"},
+		{"proxied to a site", "GET", "/api/v1/sites/s-1/api/v1/accounts/201", "", 200, account, ""},
+		{"proxied, extra field", "GET", "/api/v1/sites/s-1/api/v1/accounts/201", "", 200, strings.Replace(account, `"extension"`, `"password":"x","extension"`, 1), "does not conform"},
+		{"proxied, site not connected", "GET", "/api/v1/sites/s-1/api/v1/accounts/201", "", 503, `{"error":"site not connected"}`, ""},
+		{"proxied, undocumented", "GET", "/api/v1/sites/s-1/api/v1/nowhere", "", 200, `{}`, "not in the OpenAPI document"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/metrics"
 )
 
 // Site states on the central (GET /api/v1/sites).
@@ -147,6 +148,9 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		}
 		for _, r := range list {
 			h.sites[r.ID] = r
+			if r.EnrolledAt != nil && r.RevokedAt == nil {
+				metrics.SiteLink(r.ID, false) // down until it links
+			}
 		}
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
@@ -276,6 +280,9 @@ func (h *Hub) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	rec.TokenHash, rec.EnrolledAt, rec.Serial = "", &now, cert.SerialNumber.Text(16)
+	if h.live[rec.ID] == nil {
+		metrics.SiteLink(rec.ID, false)
+	}
 	err = h.saveLocked()
 	h.mu.Unlock()
 	if err != nil {
@@ -355,6 +362,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	if !refused {
 		h.live[id] = link
 		h.sites[id].Address = r.RemoteAddr
+		metrics.SiteLink(id, true)
 	}
 	h.mu.Unlock()
 	if old != nil {
@@ -369,6 +377,7 @@ func (h *Hub) serveLink(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.live[id] == link {
 		delete(h.live, id)
+		metrics.SiteLink(id, false)
 	}
 	h.mu.Unlock()
 	h.log.Info("site disconnected", "site", id, "remote", r.RemoteAddr)
@@ -624,7 +633,7 @@ func (h *Hub) list(w http.ResponseWriter, r *http.Request) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	writeJSON(w, http.StatusOK, page(all, limit, offset))
+	writePage(w, all, limit, offset)
 }
 
 // Sites lists every site (the web UI's page).
@@ -673,6 +682,7 @@ func (h *Hub) revoke(w http.ResponseWriter, r *http.Request) {
 	err := h.saveLocked()
 	link := h.live[id]
 	delete(h.live, id)
+	metrics.ForgetSite(id) // a revoked site is gone for good
 	v := h.viewLocked(rec)
 	h.mu.Unlock()
 	if link != nil {
@@ -712,7 +722,7 @@ func (h *Hub) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.Reverse(evs) // newest first, as the audit log lists
-	writeJSON(w, http.StatusOK, page(evs, limit, offset))
+	writePage(w, evs, limit, offset)
 }
 
 func readEvents(path string) ([]Event, error) {
@@ -902,6 +912,13 @@ type pageOut[T any] struct {
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
+}
+
+// writePage answers a page of all, with the total in X-Total-Count as
+// every list of the admin API.
+func writePage[T any](w http.ResponseWriter, all []T, limit, offset int) {
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(all)))
+	writeJSON(w, http.StatusOK, page(all, limit, offset))
 }
 
 func page[T any](all []T, limit, offset int) pageOut[T] {

@@ -79,6 +79,8 @@ func TestNamesAreExported(t *testing.T) {
 	defer metrics.ForgetSite("test-site")
 	metrics.SetVersion("test")
 	metrics.Inbox(func() (int, int, bool) { return 3, 10, true })
+	metrics.CentralLink(func() (string, int) { return "connected", 0 })
+	defer metrics.CentralLink(nil)
 	text := gather(t)
 	for _, n := range metrics.Names() {
 		if !strings.Contains(text, "# TYPE "+n+" ") {

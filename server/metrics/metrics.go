@@ -31,7 +31,7 @@ var (
 
 	fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "fetches_total",
-		Help: "Phone requests answered by the core, by vendor, file kind (device, common, directory, firmware, ...), transport (http, https, tftp) and outcome (served, secrets, miss, refused, error).",
+		Help: "Phone requests answered by the core, by vendor, file kind (device, common, directory, post, dialogue: a WPI session's message, ...), transport (http, https, tftp) and outcome (served, secrets, miss, refused, error).",
 	}, []string{"vendor", "kind", "transport", "outcome"})
 	fetchSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "fetch_duration_seconds",
@@ -65,7 +65,7 @@ var (
 	}, []string{"op"})
 	siteLinks = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "site_link_up",
-		Help: "1 when the link to a site is up, 0 when down, by site; set by the sites feature (SiteLink), absent while no site exists.",
+		Help: "On a central server: 1 when the link to an enrolled site is up, 0 when down, by site id; revoked sites are dropped.",
 	}, []string{"site"})
 	build = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "build_info",
@@ -87,6 +87,7 @@ func Names() []string {
 		Namespace + "_disclosures_total", Namespace + "_tftp_transfers_total", Namespace + "_tftp_bytes_total",
 		Namespace + "_http_request_duration_seconds", Namespace + "_db_errors_total", Namespace + "_site_link_up",
 		Namespace + "_build_info", Namespace + "_inbox_size", Namespace + "_inbox_cap",
+		Namespace + "_central_link_state", Namespace + "_central_alarms_total",
 	}
 }
 
@@ -138,9 +139,10 @@ func DBError(op string) {
 	dbErrors.WithLabelValues(op).Inc()
 }
 
-// SiteLink sets the state of the link to site. Nothing sets it yet: the
-// sites feature calls it when it checks a link, and ForgetSite when a site
-// is removed.
+// SiteLink sets the state of the link to site, on a central server
+// (server/central's hub: down when the site enrols or the central starts,
+// up while its link is, down when the link ends); ForgetSite when the site
+// is revoked.
 func SiteLink(site string, up bool) {
 	v := 0.0
 	if up {

@@ -11,13 +11,18 @@ import (
 // declares its path (vendors.Responder). The phone is identified and its
 // sighting recorded as for a fetch; an assigned phone's driver gets its
 // device (never with secrets: a dialogue protocol that hands them out will
-// claim the disclosure window as provideDevice does).
-func (p *Phones) respond(ctx context.Context, req vendors.Request) (*Result, error) {
+// claim the disclosure window as provideDevice does). n gets the driver
+// and the kind, "dialogue" for a message of a session (OpenStage's WPI).
+func (p *Phones) respond(ctx context.Context, req vendors.Request, n *fetchNote) (*Result, error) {
 	v, rs := p.reg.Responder(req.Path)
 	if rs == nil {
 		return nil, p.refusef(autoprov.ErrRefused, req, "", "no driver answers POSTs at this path")
 	}
+	if v != nil {
+		n.vendor = v.Name()
+	}
 	if dl, ok := rs.(vendors.Dialoguer); ok && p.dialogues != nil {
+		n.kind = "dialogue"
 		return p.converse(ctx, req, v, dl)
 	}
 	v, rs, mac, _, vd, err := p.poster(ctx, req, v, rs)

@@ -117,7 +117,7 @@ func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, err
 func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote) (*Result, error) {
 	if req.Method == vendors.MethodPost {
 		n.kind = "post"
-		return p.respond(ctx, req)
+		return p.respond(ctx, req, n)
 	}
 	req, via := p.via(req) // a redirect service's marker (onboarding.go)
 	if strings.HasPrefix(req.Path, directoryPrefix) {
