@@ -10,6 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,5 +323,56 @@ func TestLinkHandler(t *testing.T) {
 		if w.Code != c.code || got != c.want {
 			t.Errorf("%s as %q: %d %q, want %d %q", c.path, c.actor, w.Code, got, c.code, c.want)
 		}
+	}
+}
+
+// TestEventsAfterCrash: a central killed after appending a batch but
+// before sites.json recorded its last ID, with half an event torn off the
+// file's end, keeps each event once when the site delivers them again.
+func TestEventsAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	hub, err := NewHub(HubConfig{Dir: dir, Heartbeat: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &siteRecord{ID: "s-1", Name: "Berlin", CreatedAt: time.Now()}
+	hub.mu.Lock()
+	hub.sites[rec.ID] = rec
+	if err := hub.saveLocked(); err != nil {
+		t.Fatal(err)
+	}
+	hub.mu.Unlock()
+	// The crash: the events reached the file, sites.json still says 0, and
+	// the next append was cut in the middle of a line.
+	var buf []byte
+	for _, e := range []Event{{ID: 1, Event: "a"}, {ID: 2, Event: "b"}} {
+		b, _ := json.Marshal(e)
+		buf = append(append(buf, b...), '\n')
+	}
+	buf = append(buf, `{"id":3,"eve`...)
+	if err := os.MkdirAll(filepath.Dir(hub.eventsPath(rec.ID)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hub.eventsPath(rec.ID), buf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := NewHub(HubConfig{Dir: dir, Heartbeat: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, err := again.storeEvents(rec.ID, []Event{{ID: 1, Event: "a"}, {ID: 2, Event: "b"}, {ID: 3, Event: "c"}}); err != nil || last != 3 {
+		t.Fatalf("storeEvents: %d %v", last, err)
+	}
+	evs, err := readEvents(again.eventsPath(rec.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint
+	for _, e := range evs {
+		ids = append(ids, e.ID)
+	}
+	if !slices.Equal(ids, []uint{1, 2, 3}) || evs[2].Event != "c" {
+		t.Fatalf("events after the crash: %+v", evs)
 	}
 }

@@ -2,6 +2,7 @@ package central
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -148,6 +149,16 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		}
 		for _, r := range list {
 			h.sites[r.ID] = r
+			// The events file is appended before sites.json records the
+			// last ID: after a crash between the two, the file knows better
+			// (else the site's next delivery would be stored twice).
+			last, n, err := recoverEvents(h.eventsPath(r.ID))
+			if err != nil {
+				return nil, fmt.Errorf("events of site %s: %w", r.ID, err)
+			}
+			if last > r.LastEventID {
+				r.LastEventID, r.Events = last, n
+			}
 			if r.EnrolledAt != nil && r.RevokedAt == nil {
 				metrics.SiteLink(r.ID, false) // down until it links
 			}
@@ -723,6 +734,29 @@ func (h *Hub) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Reverse(evs) // newest first, as the audit log lists
 	writePage(w, evs, limit, offset)
+}
+
+// recoverEvents cuts a torn last line (a crash during an append) off the
+// events file at path, so that the next append starts on a line of its
+// own, and returns the last event's ID and the number of events kept.
+func recoverEvents(path string) (last uint, n int, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {
+		if err := os.Truncate(path, int64(i+1)); err != nil {
+			return 0, 0, err
+		}
+	}
+	evs, err := readEvents(path)
+	if err != nil || len(evs) == 0 {
+		return 0, 0, err
+	}
+	return evs[len(evs)-1].ID, len(evs), nil
 }
 
 func readEvents(path string) ([]Event, error) {
