@@ -70,12 +70,22 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 		r.Status, r.Detail = autoprov.ResyncUnsupported, "the device is not adopted: nothing to deliver"
 		return r
 	}
-	dl.Queue(d.MAC)
+	if err := dl.Queue(ctx, d.MAC); err != nil {
+		s.log.Error("contact-me: queue the job", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncFailed, "the job could not be queued (the log says why)"
+		return r
+	}
 	host, port := "", 0
 	if h, p, err := net.SplitHostPort(s.opts.DialogueAddr); err == nil {
 		host, port = h, atoiPort(p)
 	}
-	hr, err := ct.ContactMe(dl.Facts(d.MAC), host, port)
+	facts, err := dl.Facts(ctx, d.MAC)
+	if err != nil {
+		s.log.Error("contact-me: what the phone reported", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: what it reported could not be read (the log says why)"
+		return r
+	}
+	hr, err := ct.ContactMe(facts, host, port)
 	if err != nil {
 		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: it reported no contact-me-uri yet (polling or a restart picks the job up)"
 		return r
@@ -92,7 +102,13 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 		return r
 	}
 	now := s.now()
-	if next, ok := dl.contactGap(d.MAC, now); !ok {
+	last, ok, err := dl.st.ClaimContact(ctx, d.MAC, now, ContactGap)
+	if err != nil {
+		s.log.Error("contact-me: contact gap", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: the contact gap could not be checked (the log says why)"
+		return r
+	}
+	if next := last.Add(ContactGap); !ok {
 		r.Status = autoprov.ResyncQueued
 		r.Detail = fmt.Sprintf("queued: contact gap (%s between contact-me requests); the next can go at %s, or the phone's next contact picks it up", ContactGap, next.UTC().Format(time.RFC3339))
 		return r
@@ -106,7 +122,9 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 	code, err := sender.SendHTTP(cctx, hr)
 	switch {
 	case err != nil:
-		dl.uncontact(d.MAC)
+		if ferr := dl.st.ForgetContact(context.WithoutCancel(ctx), d.MAC, now); ferr != nil {
+			s.log.Error("contact-me: forget the one that reached nobody", "mac", d.MAC, "err", ferr)
+		}
 		s.log.Warn("contact-me: send", "mac", d.MAC, "err", err)
 		r.Status, r.Detail = autoprov.ResyncFailed, "no answer from the phone's contact-me-uri (the job stays queued)"
 	case code != hr.Want:
@@ -123,32 +141,6 @@ func atoiPort(s string) int {
 		return 0
 	}
 	return n
-}
-
-// contactGap records a contact-me to mac now unless one went within
-// ContactGap; it returns when the next may go and whether this one may.
-func (d *Dialogues) contactGap(mac string, now time.Time) (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if t, ok := d.contacted[mac]; ok && now.Sub(t) < ContactGap {
-		return t.Add(ContactGap), false
-	}
-	if len(d.contacted) >= dialogueMaxFacts {
-		for k, t := range d.contacted {
-			if now.Sub(t) >= ContactGap {
-				delete(d.contacted, k)
-			}
-		}
-	}
-	d.contacted[mac] = now
-	return now.Add(ContactGap), true
-}
-
-// uncontact forgets a contact-me that reached nobody.
-func (d *Dialogues) uncontact(mac string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.contacted, mac)
 }
 
 // changed queues a job for a dialogue phone whose configuration changed
