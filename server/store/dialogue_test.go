@@ -118,4 +118,3 @@ func TestDialogueState(t *testing.T) {
 		}
 	})
 }
-
