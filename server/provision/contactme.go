@@ -3,12 +3,15 @@ package provision
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/autoprov/autoprov"
@@ -143,21 +146,103 @@ func atoiPort(s string) int {
 	return n
 }
 
+// contactWorkers bounds the contact-me requests a change sends at once
+// (each waits up to contactTimeout for a silent phone).
+const contactWorkers = 8
+
+// contacts runs the contact-me work of changes in the background, at most
+// contactWorkers requests at once over all changes.
+type contacts struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newContacts() *contacts { return &contacts{sem: make(chan struct{}, contactWorkers)} }
+
 // changed queues a job for a dialogue phone whose configuration changed
 // and asks it to call (as a resync does); other vendors' phones fetch
-// on their own schedule, or by an admin's resync.
+// on their own schedule, or by an admin's resync. In the background: the
+// admin call does not wait for the phone.
 func (s *Inventory) changed(ctx context.Context, d autoprov.Device, actor string) {
+	if s.dialogue(d) != nil {
+		s.changedMACs(ctx, []string{d.MAC}, actor)
+	}
+}
+
+// dialogue returns the driver of an assigned dialogue phone, or nil.
+func (s *Inventory) dialogue(d autoprov.Device) vendors.Contacter {
 	if d.State != autoprov.StateAssigned || s.opts.Dialogues == nil {
-		return
+		return nil
 	}
 	v, ok := s.reg.ByName(d.Vendor)
 	ct, can := v.(vendors.Contacter)
 	if !ok || !can {
+		return nil
+	}
+	return ct
+}
+
+// changedMACs does what changed does for each of macs that is a dialogue
+// phone, in the background: each job is queued, then its contact-me
+// sent (the contact gap respected), at most contactWorkers at once.
+func (s *Inventory) changedMACs(ctx context.Context, macs []string, actor string) {
+	if s.opts.Dialogues == nil || len(macs) == 0 {
 		return
 	}
-	r := s.contactMe(ctx, d, ct, false)
-	s.log.Info("configuration changed: contact-me", "mac", d.MAC, "status", r.Status, "detail", r.Detail)
-	s.audit(ctx, d.MAC, autoprov.EventDeviceResync, actor, "configuration changed: "+r.Status+" ("+r.Detail+")")
+	bg := context.WithoutCancel(ctx)
+	c := s.contacts
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		var wg sync.WaitGroup
+		for _, mac := range macs {
+			c.sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-c.sem; wg.Done() }()
+				dctx, cancel := context.WithTimeout(bg, 2*contactTimeout)
+				defer cancel()
+				d, err := s.st.Devices.Device(dctx, mac)
+				if err != nil {
+					if !errors.Is(err, autoprov.ErrNotFound) {
+						s.log.Error("configuration changed: read the device", "mac", mac, "err", err)
+					}
+					return
+				}
+				ct := s.dialogue(d)
+				if ct == nil {
+					return
+				}
+				r := s.contactMe(dctx, d, ct, false)
+				s.log.Info("configuration changed: contact-me", "mac", d.MAC, "status", r.Status, "detail", r.Detail)
+				s.audit(dctx, d.MAC, autoprov.EventDeviceResync, actor, "configuration changed: "+r.Status+" ("+r.Detail+")")
+			}()
+		}
+		wg.Wait()
+	}()
+}
+
+// changedVendors does what changed does for every assigned phone of a
+// dialogue vendor (the fleet-wide settings changed).
+func (s *Inventory) changedVendors(ctx context.Context, actor string) {
+	if s.opts.Dialogues == nil {
+		return
+	}
+	var macs []string
+	for _, v := range s.reg.Drivers() {
+		if _, ok := v.(vendors.Contacter); !ok {
+			continue
+		}
+		ds, err := s.st.Devices.Devices(ctx, autoprov.DeviceFilter{Vendor: v.Name(), State: autoprov.StateAssigned})
+		if err != nil {
+			s.log.Error("settings changed: the dialogue phones", "vendor", v.Name(), "err", err)
+			continue
+		}
+		for _, d := range ds {
+			macs = append(macs, d.MAC)
+		}
+	}
+	s.changedMACs(ctx, macs, actor)
 }
 
 // changedAccount does what changed does for every dialogue phone that
@@ -171,11 +256,23 @@ func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
 		s.log.Error("account changed: devices carrying it", "extension", ext, "err", err)
 		return
 	}
-	for _, mac := range macs {
-		d, err := s.st.Devices.Device(ctx, mac)
-		if err != nil {
-			continue
-		}
-		s.changed(ctx, d, actor)
+	s.changedMACs(ctx, macs, actor)
+}
+
+// changedBulk does what changed does for the dialogue phones a bulk
+// change wrote, or whose accounts it updated.
+func (s *Inventory) changedBulk(ctx context.Context, res autoprov.BulkResult, actor string) {
+	if s.opts.Dialogues == nil {
+		return
 	}
+	macs := append(slices.Clone(res.DevicesCreated), res.DevicesUpdated...)
+	if len(res.AccountsUpdated) > 0 {
+		using, err := s.st.Bulk.DevicesUsingAccounts(ctx, res.AccountsUpdated)
+		if err != nil {
+			s.log.Error("bulk change: devices carrying its accounts", "err", err)
+		}
+		macs = append(macs, using...)
+	}
+	slices.Sort(macs)
+	s.changedMACs(ctx, slices.Compact(macs), actor)
 }
