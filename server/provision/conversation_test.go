@@ -283,6 +283,7 @@ func TestChangesContactInTheBackground(t *testing.T) {
 		if _, err := inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("OpenStage 40"), Accounts: &[]string{"201"}, KeyProfile: ptr("desk")}, "t"); err != nil {
 			t.Fatal(err)
 		}
+		provision.WaitContacts(inv) // the creation's own (nothing known to contact yet)
 		ph := wpitest.New("", mac, "OpenStage 40")
 		ph.ContactURI = "http://192.0.2.61:8085/contact_dls.html/ContactDLS"
 		res, err := p.Provide(ctx, vendors.Request{Path: openstage.LoginPath, Method: vendors.MethodPost, Transport: "https", RemoteAddr: "192.0.2.61",
