@@ -336,7 +336,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("database (--db): %w", err)
 	}
 	sightings := phonecache.NewSightings(st, phonecache.SightingOptions{Log: log})
-	dialogues := provision.NewDialogues(nil)
+	dialogues := provision.NewStoredDialogues(st, nil) // kept in the store: restarts and instances share them
 	phones, inventory = phonecache.Wire(provision.Options{
 		Dialogues: dialogues, DialogueAddr: dialogueAddr(c.publicURL, wpiLn),
 		Registry: reg, Log: log, PublicURL: c.publicURL,

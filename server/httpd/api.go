@@ -460,7 +460,7 @@ func (s *Server) getDevice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.withDialogue(&out)
+	s.withDialogue(c.Request.Context(), &out)
 	c.JSON(http.StatusOK, out)
 }
 

@@ -16,16 +16,19 @@ import (
 // Dialogues answers DCMP polls (*provision.Dialogues): whether a job
 // waits for a phone.
 type Dialogues interface {
-	Pending(mac string) bool
-	State(mac string) (provision.DialogueState, bool)
+	Pending(ctx context.Context, mac string) (bool, error)
+	State(ctx context.Context, mac string) (provision.DialogueState, bool, error)
 }
 
 // withDialogue adds what the server knows of a dialogue phone to its JSON.
-func (s *Server) withDialogue(out *deviceJSON) {
+func (s *Server) withDialogue(ctx context.Context, out *deviceJSON) {
 	if s.cfg.Dialogues == nil {
 		return
 	}
-	st, ok := s.cfg.Dialogues.State(out.MAC)
+	st, ok, err := s.cfg.Dialogues.State(ctx, out.MAC)
+	if err != nil {
+		s.log.Error("dialogue state", "mac", out.MAC, "err", err)
+	}
 	if !ok {
 		return
 	}
@@ -87,9 +90,15 @@ func (s *Server) wpiPost(c *gin.Context, path string) {
 func (s *Server) dcmp(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	mac, err := vendors.ParseMAC(strings.TrimSpace(c.Query("device-id")))
-	if err == nil && s.cfg.Dialogues != nil && s.cfg.Dialogues.Pending(mac) {
-		c.Status(http.StatusAccepted)
-		return
+	if err == nil && s.cfg.Dialogues != nil {
+		pending, err := s.cfg.Dialogues.Pending(c.Request.Context(), mac)
+		if err != nil {
+			s.log.Error("DCMP poll: pending job", "mac", mac, "err", err)
+		}
+		if pending {
+			c.Status(http.StatusAccepted)
+			return
+		}
 	}
 	c.Status(http.StatusOK)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/firmware"
@@ -49,7 +50,7 @@ func newWPIEnvWith(t *testing.T, publicURL string, fw bool) *wpiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dl := provision.NewDialogues(nil)
+	dl := provision.NewStoredDialogues(st, nil)
 	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, Dialogues: dl, DialogueAddr: "127.0.0.1:18443", PublicURL: publicURL}, st)
 	cfg := httpd.Config{Phones: phones, Health: phones, Inventory: inv, Resync: inv, Log: log, AdminToken: token, Dialogues: dl}
 	if fw {
@@ -420,5 +421,78 @@ func TestWPIAdoptionContactsThePhone(t *testing.T) {
 	}
 	if w := wpitest.Written(session(t, p, "solicited", nil)); w["sip-pwd"] != osPass || w["reg-addr"] != "pbx.example.com" {
 		t.Fatalf("solicited session after adoption: %v", w)
+	}
+}
+
+// A key profile update, a bulk change and a settings change each ask the
+// OpenStage phones they touch to call (each phone's contact-me listener
+// gets one request, its DCMP poll answers 202), and a phone asked less
+// than 300 s ago is not asked again: its job is queued.
+func TestWPIChangesContactPhones(t *testing.T) {
+	e := newWPIEnv(t)
+	e.setupOpenStage()
+	e.must(http.StatusCreated, "POST", "/api/v1/key-profiles", `{"name":"desk","keys":[]}`, nil)
+	macs := []string{osMACWire, "00:1A:E8:12:34:57", "00:1A:E8:12:34:58"}
+	e.must(http.StatusCreated, "POST", "/api/v1/devices", map[string]any{"mac": macs[1], "model": "OpenStage 40", "accounts": []string{"201"}, "key_profile": "desk"}, nil)
+	e.must(http.StatusCreated, "POST", "/api/v1/devices", map[string]any{"mac": macs[2], "model": "OpenStage 40", "accounts": []string{"201"}}, nil)
+	var ls []*wpitest.ContactListener
+	for _, mac := range macs {
+		l, err := wpitest.Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ls = append(ls, l)
+		p := wpitest.New(e.wpi+"/DeploymentService/LoginService", mac, "OpenStage 40")
+		p.ContactURI = l.URL
+		session(t, p, "start-up", nil)
+	}
+	contacted := func(i int, why string) {
+		t.Helper()
+		if _, err := ls[i].Wait(10e9); err != nil {
+			t.Fatalf("%s: no contact-me to %s: %v", why, macs[i], err)
+		}
+		if code, _ := wpitest.Poll(http.DefaultClient, e.http, macs[i]); code != http.StatusAccepted {
+			t.Fatalf("%s: DCMP poll of %s: %d", why, macs[i], code)
+		}
+	}
+	e.must(http.StatusOK, "PUT", "/api/v1/key-profiles/desk", `{"name":"desk","description":"front desk","keys":[]}`, nil)
+	contacted(1, "key profile update")
+	e.must(http.StatusOK, "POST", "/api/v1/bulk", map[string]any{"devices": []map[string]any{{"mac": macs[2], "label": "Lobby"}}}, nil)
+	contacted(2, "bulk change")
+	e.must(http.StatusOK, "PUT", "/api/v1/settings", map[string]any{"sip_server": "pbx2.example.com"}, nil)
+	contacted(0, "settings change")
+	// Phones 1 and 2 were asked moments ago: queued, not asked again.
+	for _, i := range []int{1, 2} {
+		mac := strings.ToLower(strings.ReplaceAll(macs[i], ":", ""))
+		waitFor(t, func() bool {
+			var page struct{ Items []struct{ Detail string } }
+			e.must(http.StatusOK, "GET", "/api/v1/audit?mac="+mac, nil, &page)
+			for _, ev := range page.Items {
+				if strings.Contains(ev.Detail, "configuration changed: queued") && strings.Contains(ev.Detail, "contact gap") {
+					return true
+				}
+			}
+			return false
+		}, "the settings change is not audited as queued by the contact gap for "+mac)
+		if n := len(ls[i].Bodies()); n != 1 {
+			t.Fatalf("%s got %d contact-me within the contact gap", macs[i], n)
+		}
+	}
+	rs := session(t, wpitest.New(e.wpi+"/DeploymentService/LoginService", macs[1], "OpenStage 40"), "solicited", nil)
+	if w := wpitest.Written(rs); w["reg-addr"] != "pbx2.example.com" {
+		t.Fatalf("the solicited session after the settings change wrote %v", w)
+	}
+}
+
+// waitFor polls cond every 5 ms for up to 30 s and fails with why.
+func waitFor(t *testing.T, cond func() bool, why string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(why)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

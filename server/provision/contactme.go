@@ -3,12 +3,15 @@ package provision
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/autoprov/autoprov"
@@ -70,12 +73,22 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 		r.Status, r.Detail = autoprov.ResyncUnsupported, "the device is not adopted: nothing to deliver"
 		return r
 	}
-	dl.Queue(d.MAC)
+	if err := dl.Queue(ctx, d.MAC); err != nil {
+		s.log.Error("contact-me: queue the job", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncFailed, "the job could not be queued (the log says why)"
+		return r
+	}
 	host, port := "", 0
 	if h, p, err := net.SplitHostPort(s.opts.DialogueAddr); err == nil {
 		host, port = h, atoiPort(p)
 	}
-	hr, err := ct.ContactMe(dl.Facts(d.MAC), host, port)
+	facts, err := dl.Facts(ctx, d.MAC)
+	if err != nil {
+		s.log.Error("contact-me: what the phone reported", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: what it reported could not be read (the log says why)"
+		return r
+	}
+	hr, err := ct.ContactMe(facts, host, port)
 	if err != nil {
 		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: it reported no contact-me-uri yet (polling or a restart picks the job up)"
 		return r
@@ -92,7 +105,13 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 		return r
 	}
 	now := s.now()
-	if next, ok := dl.contactGap(d.MAC, now); !ok {
+	last, ok, err := dl.st.ClaimContact(ctx, d.MAC, now, ContactGap)
+	if err != nil {
+		s.log.Error("contact-me: contact gap", "mac", d.MAC, "err", err)
+		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: the contact gap could not be checked (the log says why)"
+		return r
+	}
+	if next := last.Add(ContactGap); !ok {
 		r.Status = autoprov.ResyncQueued
 		r.Detail = fmt.Sprintf("queued: contact gap (%s between contact-me requests); the next can go at %s, or the phone's next contact picks it up", ContactGap, next.UTC().Format(time.RFC3339))
 		return r
@@ -106,7 +125,9 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 	code, err := sender.SendHTTP(cctx, hr)
 	switch {
 	case err != nil:
-		dl.uncontact(d.MAC)
+		if ferr := dl.st.ForgetContact(context.WithoutCancel(ctx), d.MAC, now); ferr != nil {
+			s.log.Error("contact-me: forget the one that reached nobody", "mac", d.MAC, "err", ferr)
+		}
 		s.log.Warn("contact-me: send", "mac", d.MAC, "err", err)
 		r.Status, r.Detail = autoprov.ResyncFailed, "no answer from the phone's contact-me-uri (the job stays queued)"
 	case code != hr.Want:
@@ -125,47 +146,103 @@ func atoiPort(s string) int {
 	return n
 }
 
-// contactGap records a contact-me to mac now unless one went within
-// ContactGap; it returns when the next may go and whether this one may.
-func (d *Dialogues) contactGap(mac string, now time.Time) (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if t, ok := d.contacted[mac]; ok && now.Sub(t) < ContactGap {
-		return t.Add(ContactGap), false
-	}
-	if len(d.contacted) >= dialogueMaxFacts {
-		for k, t := range d.contacted {
-			if now.Sub(t) >= ContactGap {
-				delete(d.contacted, k)
-			}
-		}
-	}
-	d.contacted[mac] = now
-	return now.Add(ContactGap), true
+// contactWorkers bounds the contact-me requests a change sends at once
+// (each waits up to contactTimeout for a silent phone).
+const contactWorkers = 8
+
+// contacts runs the contact-me work of changes in the background, at most
+// contactWorkers requests at once over all changes.
+type contacts struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
 }
 
-// uncontact forgets a contact-me that reached nobody.
-func (d *Dialogues) uncontact(mac string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.contacted, mac)
-}
+func newContacts() *contacts { return &contacts{sem: make(chan struct{}, contactWorkers)} }
 
 // changed queues a job for a dialogue phone whose configuration changed
 // and asks it to call (as a resync does); other vendors' phones fetch
-// on their own schedule, or by an admin's resync.
+// on their own schedule, or by an admin's resync. In the background: the
+// admin call does not wait for the phone.
 func (s *Inventory) changed(ctx context.Context, d autoprov.Device, actor string) {
+	if s.dialogue(d) != nil {
+		s.changedMACs(ctx, []string{d.MAC}, actor)
+	}
+}
+
+// dialogue returns the driver of an assigned dialogue phone, or nil.
+func (s *Inventory) dialogue(d autoprov.Device) vendors.Contacter {
 	if d.State != autoprov.StateAssigned || s.opts.Dialogues == nil {
-		return
+		return nil
 	}
 	v, ok := s.reg.ByName(d.Vendor)
 	ct, can := v.(vendors.Contacter)
 	if !ok || !can {
+		return nil
+	}
+	return ct
+}
+
+// changedMACs does what changed does for each of macs that is a dialogue
+// phone, in the background: each job is queued, then its contact-me
+// sent (the contact gap respected), at most contactWorkers at once.
+func (s *Inventory) changedMACs(ctx context.Context, macs []string, actor string) {
+	if s.opts.Dialogues == nil || len(macs) == 0 {
 		return
 	}
-	r := s.contactMe(ctx, d, ct, false)
-	s.log.Info("configuration changed: contact-me", "mac", d.MAC, "status", r.Status, "detail", r.Detail)
-	s.audit(ctx, d.MAC, autoprov.EventDeviceResync, actor, "configuration changed: "+r.Status+" ("+r.Detail+")")
+	bg := context.WithoutCancel(ctx)
+	c := s.contacts
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		var wg sync.WaitGroup
+		for _, mac := range macs {
+			c.sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-c.sem; wg.Done() }()
+				dctx, cancel := context.WithTimeout(bg, 2*contactTimeout)
+				defer cancel()
+				d, err := s.st.Devices.Device(dctx, mac)
+				if err != nil {
+					if !errors.Is(err, autoprov.ErrNotFound) {
+						s.log.Error("configuration changed: read the device", "mac", mac, "err", err)
+					}
+					return
+				}
+				ct := s.dialogue(d)
+				if ct == nil {
+					return
+				}
+				r := s.contactMe(dctx, d, ct, false)
+				s.log.Info("configuration changed: contact-me", "mac", d.MAC, "status", r.Status, "detail", r.Detail)
+				s.audit(dctx, d.MAC, autoprov.EventDeviceResync, actor, "configuration changed: "+r.Status+" ("+r.Detail+")")
+			}()
+		}
+		wg.Wait()
+	}()
+}
+
+// changedVendors does what changed does for every assigned phone of a
+// dialogue vendor (the fleet-wide settings changed).
+func (s *Inventory) changedVendors(ctx context.Context, actor string) {
+	if s.opts.Dialogues == nil {
+		return
+	}
+	var macs []string
+	for _, v := range s.reg.Drivers() {
+		if _, ok := v.(vendors.Contacter); !ok {
+			continue
+		}
+		ds, err := s.st.Devices.Devices(ctx, autoprov.DeviceFilter{Vendor: v.Name(), State: autoprov.StateAssigned})
+		if err != nil {
+			s.log.Error("settings changed: the dialogue phones", "vendor", v.Name(), "err", err)
+			continue
+		}
+		for _, d := range ds {
+			macs = append(macs, d.MAC)
+		}
+	}
+	s.changedMACs(ctx, macs, actor)
 }
 
 // changedAccount does what changed does for every dialogue phone that
@@ -179,11 +256,23 @@ func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
 		s.log.Error("account changed: devices carrying it", "extension", ext, "err", err)
 		return
 	}
-	for _, mac := range macs {
-		d, err := s.st.Devices.Device(ctx, mac)
-		if err != nil {
-			continue
-		}
-		s.changed(ctx, d, actor)
+	s.changedMACs(ctx, macs, actor)
+}
+
+// changedBulk does what changed does for the dialogue phones a bulk
+// change wrote, or whose accounts it updated.
+func (s *Inventory) changedBulk(ctx context.Context, res autoprov.BulkResult, actor string) {
+	if s.opts.Dialogues == nil {
+		return
 	}
+	macs := append(slices.Clone(res.DevicesCreated), res.DevicesUpdated...)
+	if len(res.AccountsUpdated) > 0 {
+		using, err := s.st.Bulk.DevicesUsingAccounts(ctx, res.AccountsUpdated)
+		if err != nil {
+			s.log.Error("bulk change: devices carrying its accounts", "err", err)
+		}
+		macs = append(macs, using...)
+	}
+	slices.Sort(macs)
+	s.changedMACs(ctx, slices.Compact(macs), actor)
 }

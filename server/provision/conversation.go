@@ -27,110 +27,98 @@ const (
 )
 
 // Dialogues is what the core keeps of dialogue phones (vendors.Dialoguer)
-// between messages: open sessions, the nonces of ended ones, each
-// phone's pending job, what it reported (contact-me-uri...), the items
-// it refused last and when it was last asked to call. Shared by Phones
-// (the sessions) and Inventory (resync: contact-me). In memory: a
-// restart forgets pending jobs and reported facts until each phone's
-// next start-up (README.md, "OpenStage").
+// between messages, shared by Phones (the sessions) and Inventory
+// (resync: contact-me). Open sessions and the nonces of ended ones are in
+// memory: a session is minutes long, and a message of it must reach the
+// instance that opened it (a restart ends it: the phone opens another).
+// Each phone's pending job, what it reported (contact-me-uri...), the
+// items it refused last and its last contact-me are in a DialogueStore:
+// with server/store's (NewStoredDialogues) a restart forgets nothing and
+// every instance on the store sees them (README.md, "OpenStage").
 type Dialogues struct {
-	mu        sync.Mutex
-	now       func() time.Time
-	open      map[string]*session  // by nonce
-	seen      map[string]time.Time // nonces of sessions that ended
-	pending   map[string]time.Time // MAC -> job queued since
-	facts     map[string]map[string]string
-	failed    map[string][]string
-	contacted map[string]time.Time // MAC -> last contact-me sent
+	mu   sync.Mutex
+	now  func() time.Time
+	st   DialogueStore
+	open map[string]*session  // by nonce
+	seen map[string]time.Time // nonces of sessions that ended
 }
 
 type session struct {
 	mac, cookie string
 	s           vendors.Session
+	job         int64 // the job count it last saw (autoprov.DialogueState.Job)
 	last        time.Time
 	busy        bool // a message of it is being answered
 }
 
-// NewDialogues returns an empty set; now is the clock (time.Now when nil).
+// NewDialogues returns an empty set kept in memory only (tests, or one
+// instance that may forget on restart); now is the clock (time.Now when nil).
 func NewDialogues(now func() time.Time) *Dialogues {
+	return NewStoredDialogues(newMemDialogues(), now)
+}
+
+// NewStoredDialogues returns a set whose per-phone state is kept in st.
+func NewStoredDialogues(st DialogueStore, now func() time.Time) *Dialogues {
 	if now == nil {
 		now = time.Now
 	}
-	return &Dialogues{now: now, open: map[string]*session{}, seen: map[string]time.Time{},
-		pending: map[string]time.Time{}, facts: map[string]map[string]string{}, failed: map[string][]string{},
-		contacted: map[string]time.Time{}}
+	return &Dialogues{now: now, st: st, open: map[string]*session{}, seen: map[string]time.Time{}}
+}
+
+// state reads what is kept of mac; the zero state when nothing.
+func (d *Dialogues) state(ctx context.Context, mac string) (autoprov.DialogueState, error) {
+	st, err := d.st.DialogueState(ctx, mac)
+	if errors.Is(err, autoprov.ErrNotFound) {
+		return autoprov.DialogueState{}, nil
+	}
+	return st, err
 }
 
 // Pending reports whether a job is queued for the phone of mac (DCMP:
 // 202 when true).
-func (d *Dialogues) Pending(mac string) bool {
+func (d *Dialogues) Pending(ctx context.Context, mac string) (bool, error) {
 	if m, err := vendors.ParseMAC(mac); err == nil {
 		mac = m
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.pending[mac]
-	return ok
+	st, err := d.state(ctx, mac)
+	return st.Pending, err
 }
 
 // Queue queues a job for the phone of mac: its next session delivers it.
-func (d *Dialogues) Queue(mac string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.pending[mac]; !ok {
-		d.pending[mac] = d.now()
-	}
+func (d *Dialogues) Queue(ctx context.Context, mac string) error {
+	return d.st.QueueDialogueJob(ctx, mac, d.now())
 }
 
-// Facts returns a copy of what the phone of mac last reported.
-func (d *Dialogues) Facts(mac string) map[string]string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := map[string]string{}
-	for k, v := range d.facts[mac] {
-		out[k] = v
+// Facts returns what the phone of mac last reported.
+func (d *Dialogues) Facts(ctx context.Context, mac string) (map[string]string, error) {
+	st, err := d.state(ctx, mac)
+	if st.Reported == nil {
+		st.Reported = map[string]string{}
 	}
-	return out
+	return st.Reported, err
 }
 
 // Failed returns the items the phone of mac refused in its last session
 // that refused any ("name[index]: status").
-func (d *Dialogues) Failed(mac string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]string(nil), d.failed[mac]...)
+func (d *Dialogues) Failed(ctx context.Context, mac string) ([]string, error) {
+	st, err := d.state(ctx, mac)
+	return st.Failed, err
 }
 
 // DialogueState is what the server knows of one dialogue phone.
-type DialogueState struct {
-	Pending      bool
-	PendingSince time.Time // zero when nothing is pending
-	LastContact  time.Time // the last contact-me sent, or zero
-	Reported     map[string]string
-	Failed       []string
-}
+type DialogueState = autoprov.DialogueState
 
 // State returns what is known of the phone of mac; false when nothing.
-func (d *Dialogues) State(mac string) (DialogueState, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var st DialogueState
-	since, pending := d.pending[mac]
-	facts, reported := d.facts[mac]
-	failed, refused := d.failed[mac]
-	last, contacted := d.contacted[mac]
-	if !pending && !reported && !refused && !contacted {
-		return st, false
+func (d *Dialogues) State(ctx context.Context, mac string) (DialogueState, bool, error) {
+	st, err := d.st.DialogueState(ctx, mac)
+	if errors.Is(err, autoprov.ErrNotFound) {
+		return st, false, nil
 	}
-	st.Pending, st.PendingSince, st.LastContact = pending, since, last
-	st.Failed = append([]string(nil), failed...)
-	if reported {
-		st.Reported = make(map[string]string, len(facts))
-		for k, v := range facts {
-			st.Reported[k] = v
-		}
+	if err != nil {
+		return st, false, err
 	}
-	return st, true
+	known := st.Pending || st.Reported != nil || st.Failed != nil || !st.LastContact.IsZero()
+	return st, known, nil
 }
 
 // sweep drops idle sessions and old nonces; d.mu held.
@@ -180,45 +168,23 @@ func (d *Dialogues) take(pk vendors.Peeked, cookie string) (*session, error) {
 	return s, nil
 }
 
-// put stores what a turn left of the session, or ends it.
-func (d *Dialogues) put(nonce string, s *session, t vendors.Turn, closed bool) {
+// put stores what a turn left of the session, or ends it; what the phone
+// reported and the job's fate go to the store.
+func (d *Dialogues) put(ctx context.Context, nonce string, s *session, t vendors.Turn, closed bool) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	now := d.now()
 	s.busy, s.last = false, now
 	if closed {
 		delete(d.open, nonce)
 		d.seen[nonce] = now
 	}
-	if s.mac == "" {
-		return
+	mac, job := s.mac, s.job
+	d.mu.Unlock()
+	if mac == "" || (!t.JobDone && !t.JobKept && len(t.Reported) == 0 && len(t.Failed) == 0) {
+		return nil
 	}
-	switch {
-	case t.JobDone:
-		delete(d.pending, s.mac)
-	case t.JobKept:
-		if _, ok := d.pending[s.mac]; !ok {
-			d.pending[s.mac] = now
-		}
-	}
-	if len(t.Reported) > 0 {
-		f := d.facts[s.mac]
-		if f == nil {
-			if len(d.facts) >= dialogueMaxFacts {
-				return
-			}
-			f = map[string]string{}
-			d.facts[s.mac] = f
-		}
-		for k, v := range t.Reported {
-			if _, ok := f[k]; ok || len(f) < 32 {
-				f[k] = v
-			}
-		}
-	}
-	if len(t.Failed) > 0 && len(d.failed) < dialogueMaxFacts {
-		d.failed[s.mac] = t.Failed
-	}
+	return d.st.SaveDialogueTurn(ctx, mac, autoprov.DialogueTurn{At: now, JobDone: t.JobDone, Job: job,
+		JobKept: t.JobKept, Reported: t.Reported, Failed: t.Failed})
 }
 
 // sessionCookie reads the session cookie of a request's Cookie header.
@@ -250,7 +216,14 @@ func (p *Phones) converse(ctx context.Context, req vendors.Request, v vendors.Ve
 		closed bool
 		turn   vendors.Turn
 	)
-	defer func() { p.dialogues.put(pk.Nonce, s, turn, closed) }()
+	defer func() {
+		// Kept even when the phone has gone: a bounded write of its own.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := p.dialogues.put(pctx, pk.Nonce, s, turn, closed); err != nil {
+			p.log.Error("dialogue: keep what the phone reported", "mac", s.mac, "err", err)
+		}
+	}()
 	closed = true // unless the turn says otherwise
 	var dev *autoprov.Device
 	var vd *vendors.Device
@@ -286,7 +259,11 @@ func (p *Phones) converse(ctx context.Context, req vendors.Request, v vendors.Ve
 		return nil, p.missf(req, s.mac, "dialogue: more than %d messages in one session", vendors.MaxDialogueMessages)
 	}
 	if s.mac != "" {
-		s.s.Pending = p.dialogues.Pending(s.mac)
+		st, err := p.dialogues.state(ctx, s.mac)
+		if err != nil {
+			return nil, p.missf(req, s.mac, "dialogue state: %v", err)
+		}
+		s.s.Pending, s.job = st.Pending, st.Job
 	}
 	s.s.SecretsOffered = false
 	turn, err = dl.Converse(req, vd, s.s)

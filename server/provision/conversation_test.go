@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -163,7 +164,7 @@ func TestContactMeHostAndGap(t *testing.T) {
 	if err != nil || r.Status != autoprov.ResyncQueued || !strings.Contains(r.Detail, "another host") || c.sent.count() != 0 {
 		t.Fatalf("contact-me to another host: %+v %v, %d sent", r, err, c.sent.count())
 	}
-	if !c.dl.Pending(osDevMAC) {
+	if !pending(t, c.dl) {
 		t.Fatal("no job queued")
 	}
 	ph.ContactURI = "http://192.0.2.61:8085/contact_dls.html/ContactDLS"
@@ -187,7 +188,7 @@ func TestContactMeHostAndGap(t *testing.T) {
 	}
 	c.sent.code = 500
 	c.clk.Add(301 * time.Second)
-	if r, _ = c.inv.ResyncDevice(ctx, osDevMAC, false, "t"); r.Status != autoprov.ResyncFailed || !c.dl.Pending(osDevMAC) {
+	if r, _ = c.inv.ResyncDevice(ctx, osDevMAC, false, "t"); r.Status != autoprov.ResyncFailed || !pending(t, c.dl) {
 		t.Fatalf("a phone answering 500: %+v", r)
 	}
 	if r, _ = c.inv.ResyncDevice(ctx, osDevMAC, true, "t"); r.Status != autoprov.ResyncUnsupported {
@@ -200,7 +201,164 @@ func TestContactMeHostAndGap(t *testing.T) {
 	if _, err := c.inv.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Alice Renamed")}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	if c.sent.count() != n+1 {
-		t.Fatalf("an account change sent %d contact-me, want 1", c.sent.count()-n)
+	waitSent(t, c.sent, n+1, "an account change sent no contact-me")
+}
+
+// pending reports whether a job waits for osDevMAC.
+func pending(t *testing.T, dl *provision.Dialogues) bool {
+	t.Helper()
+	ok, err := dl.Pending(context.Background(), osDevMAC)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return ok
+}
+
+// waitSent waits (bounded) until s sent n requests.
+func waitSent(t *testing.T, s interface{ count() int }, n int, why string) {
+	t.Helper()
+	for range 1000 {
+		if s.count() >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: %d sent, want %d", why, s.count(), n)
+}
+
+// heldHTTP is an HTTPSender that holds every request until released,
+// and records how many it held at once.
+type heldHTTP struct {
+	mu            sync.Mutex
+	held, maxHeld int
+	sent          int
+	release       chan struct{}
+}
+
+func (h *heldHTTP) SendHTTP(ctx context.Context, r vendors.HTTPRequest) (int, error) {
+	h.mu.Lock()
+	h.held++
+	h.maxHeld = max(h.maxHeld, h.held)
+	h.mu.Unlock()
+	defer func() { h.mu.Lock(); h.held--; h.sent++; h.mu.Unlock() }()
+	select {
+	case <-h.release:
+		return 204, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func (h *heldHTTP) count() int { h.mu.Lock(); defer h.mu.Unlock(); return h.sent }
+
+func (h *heldHTTP) inFlight() int { h.mu.Lock(); defer h.mu.Unlock(); return h.held }
+
+// A settings change that touches 20 OpenStage phones returns before
+// their (silent) phones answer: the contact-me requests go in the
+// background, at most 8 at once, every job is queued, and a key
+// profile and a bulk change right after keep the contact gap.
+func TestChangesContactInTheBackground(t *testing.T) {
+	tm, err := templates.Load("openstage", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	clk := &clock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	dl := provision.NewDialogues(clk.Now)
+	h := &heldHTTP{release: make(chan struct{})}
+	p, inv := provision.New(provision.Options{Registry: vendors.NewRegistry(openstage.New(tm)), Now: clk.Now,
+		Dialogues: dl, Contact: h, DialogueAddr: "192.0.2.10:18443"}, st)
+	ctx := context.Background()
+	if _, err := inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), Password: ptr("Sip-Pass-201-core")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "desk"}, true, "t"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	var macs []string
+	for i := range n {
+		mac := fmt.Sprintf("001ae81234%02x", i)
+		macs = append(macs, mac)
+		if _, err := inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("OpenStage 40"), Accounts: &[]string{"201"}, KeyProfile: ptr("desk")}, "t"); err != nil {
+			t.Fatal(err)
+		}
+		provision.WaitContacts(inv) // the creation's own (nothing known to contact yet)
+		ph := wpitest.New("", mac, "OpenStage 40")
+		ph.ContactURI = "http://192.0.2.61:8085/contact_dls.html/ContactDLS"
+		res, err := p.Provide(ctx, vendors.Request{Path: openstage.LoginPath, Method: vendors.MethodPost, Transport: "https", RemoteAddr: "192.0.2.61",
+			Body: ph.Body(wpitest.Nonce(), "local-changes", "", "", ph.BasicItems()), Header: map[string]string{"Content-Type": "text/xml"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Finish(true)
+	}
+	// Creating them asked nothing: no contact-me-uri was known yet.
+	if h.count() != 0 || h.inFlight() != 0 {
+		t.Fatalf("%d contact-me before the change", h.count()+h.inFlight())
+	}
+	if _, err := inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	// The call returned with every phone silent; 8 requests wait at once.
+	for range 1000 {
+		if h.inFlight() == 8 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if f := h.inFlight(); f != 8 {
+		t.Fatalf("%d contact-me in flight, want 8", f)
+	}
+	for _, mac := range macs {
+		if ok, err := dl.Pending(ctx, mac); err != nil || !ok {
+			t.Fatalf("%s: no job queued (%v)", mac, err)
+		}
+	}
+	close(h.release)
+	waitSent(t, h, n, "the settings change")
+	if h.maxHeld != 8 {
+		t.Errorf("at most %d contact-me at once, want 8", h.maxHeld)
+	}
+	// Inside the contact gap: queued, not sent.
+	if _, err := inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "desk", Description: "changed"}, false, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inv.Bulk(ctx, autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: ptr(macs[0]), Label: ptr("Reception")}}}, false, "t"); err != nil {
+		t.Fatal(err)
+	}
+	waitAudit(t, inv, macs[0], 2, "contact gap")
+	if h.count() != n {
+		t.Fatalf("%d contact-me inside the gap", h.count()-n)
+	}
+	// After the gap, a bulk change asks the phone it touched.
+	clk.Add(provision.ContactGap + time.Second)
+	if _, err := inv.Bulk(ctx, autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: ptr(macs[1]), Label: ptr("Lobby")}}}, false, "t"); err != nil {
+		t.Fatal(err)
+	}
+	waitSent(t, h, n+1, "the bulk change after the gap")
+}
+
+// waitAudit waits (bounded) until mac has n "configuration changed"
+// events whose detail contains want.
+func waitAudit(t *testing.T, inv *provision.Inventory, mac string, n int, want string) {
+	t.Helper()
+	got := 0
+	for range 1000 {
+		evs, err := inv.Audit(context.Background(), mac, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = 0
+		for _, e := range evs {
+			if strings.Contains(e.Detail, "configuration changed") && strings.Contains(e.Detail, want) {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: %d audit events with %q, want %d", mac, got, want, n)
 }

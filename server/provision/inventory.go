@@ -49,7 +49,8 @@ func mustHaveAll(what string, st any, optional ...string) {
 // credentials change. It is safe for concurrent use.
 type Inventory struct {
 	renderer
-	st InventoryStores
+	st       InventoryStores
+	contacts *contacts // contact-me after changes (contactme.go)
 }
 
 // NewInventory returns the inventory side of the core.
@@ -59,7 +60,7 @@ func NewInventory(o Options, st InventoryStores) *Inventory {
 	return &Inventory{
 		renderer: renderer{reg: o.Registry, log: o.Log.With("component", "inventory"), now: o.Now, opts: o,
 			settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: firmwareReader(st.Firmware)},
-		st: st,
+		st: st, contacts: newContacts(),
 	}
 }
 
@@ -144,6 +145,7 @@ func (s *Inventory) PutSettings(ctx context.Context, in autoprov.SettingsPatch, 
 		return autoprov.Settings{}, err
 	}
 	s.audit(ctx, "", autoprov.EventSettingsUpdated, actor, changedFields(before, st))
+	s.changedVendors(ctx, actor) // dialogue phones are asked to call for it
 	return s.fill(st), nil
 }
 
@@ -912,6 +914,7 @@ func (s *Inventory) SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, c
 	p, err = s.st.Profiles.UpdateKeyProfile(ctx, p)
 	if err == nil {
 		s.audit(ctx, "", autoprov.EventKeyProfileUpdated, actor, fmt.Sprintf("%s: %d keys, used by %d devices", p.Name, len(p.Keys), len(macs)))
+		s.changedMACs(ctx, macs, actor) // dialogue phones are asked to call for it
 	}
 	return p, err
 }

@@ -234,3 +234,24 @@ type FirmwareRollout interface {
 	// download of each firmware.
 	FirmwareDownloads(ctx context.Context, mac string) ([]autoprov.FirmwareDownload, error)
 }
+
+// DialogueStore keeps what the server knows of each dialogue phone
+// (autoprov.DialogueState) across restarts and instances: one row per
+// device, deleted with it. A MAC with no device row is ignored (writes do
+// nothing, reads answer ErrNotFound).
+type DialogueStore interface {
+	// DialogueState returns what is kept of mac; ErrNotFound when nothing.
+	DialogueState(ctx context.Context, mac string) (autoprov.DialogueState, error)
+	// QueueDialogueJob queues a job (Job+1; PendingSince at unless one is
+	// pending).
+	QueueDialogueJob(ctx context.Context, mac string, at time.Time) error
+	// SaveDialogueTurn keeps what a session's turn left (autoprov.DialogueTurn).
+	SaveDialogueTurn(ctx context.Context, mac string, t autoprov.DialogueTurn) error
+	// ClaimContact records a contact-me at now unless the last one is
+	// less than gap before now; it returns the last one and whether this
+	// one may go. Atomic: of instances racing, one wins.
+	ClaimContact(ctx context.Context, mac string, now time.Time, gap time.Duration) (last time.Time, ok bool, err error)
+	// ForgetContact forgets the contact-me recorded at at (it reached
+	// nobody), unless another was recorded since.
+	ForgetContact(ctx context.Context, mac string, at time.Time) error
+}
