@@ -286,7 +286,7 @@ func TestBrowserSecondEdition(t *testing.T) {
 	}
 
 	// ---- English ----
-	bctx, _ := browserWith(t, exe, 3*time.Minute, chromedp.Flag("accept-lang", "en-US,en"))
+	bctx, _ := browserWith(t, exe, 8*time.Minute, chromedp.Flag("accept-lang", "en-US,en"))
 	consoleErrors := watchConsole(bctx)
 	for _, w := range []int64{400, 1280} {
 		l := look(t, bctx, e.ts.URL, "/ui/login", w)
@@ -362,7 +362,7 @@ func TestBrowserSecondEdition(t *testing.T) {
 	}
 
 	// ---- German ----
-	dctx, _ := browserWith(t, exe, 3*time.Minute, chromedp.Flag("accept-lang", "de-DE,de"))
+	dctx, _ := browserWith(t, exe, 8*time.Minute, chromedp.Flag("accept-lang", "de-DE,de"))
 	deErrors := watchConsole(dctx)
 	if l := look(t, dctx, e.ts.URL, "/ui/login", 400); l.Lang != "de" || !strings.Contains(l.Text, "Anmelden") || l.ScrollWidth > l.InnerWidth {
 		t.Errorf("German login page: %+v", l)
