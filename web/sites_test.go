@@ -202,6 +202,10 @@ func TestSiteBanner(t *testing.T) {
 		!strings.Contains(p.body, "opens no secret windows and adopts no phones") {
 		t.Errorf("the expired banner:\n%s", p.body)
 	}
+	link.set(central.Status{State: central.StateGrace})
+	if p := e.get("/ui/inbox").want(t, http.StatusOK); !strings.Contains(p.body, "<strong>No link to the central server.</strong>") || strings.Contains(p.body, "ends never") {
+		t.Errorf("the banner without a known end:\n%s", p.body)
+	}
 	link.set(central.Status{State: central.StateConnected, LastHeartbeat: &hb})
 	if p := e.get("/ui/inbox").want(t, http.StatusOK); strings.Contains(p.body, `id="central-banner"`) {
 		t.Errorf("a connected site shows the banner:\n%s", p.body)
