@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/central"
 	"github.com/autoprov/autoprov/server/provision"
 )
 
@@ -35,6 +37,45 @@ type dashboardData struct {
 	WindowsTotal         int
 	Firmware             []autoprov.FirmwareSummary // nil without firmware
 	Misses               []autoprov.Miss
+	Sites                *siteTally      // nil unless this is a central with sites
+	Link                 *central.Status // this site's link to its central (nil: not a site)
+}
+
+// siteTally is the dashboard's panel of a central's sites.
+type siteTally struct {
+	Total, Connected, Disconnected, Other int
+	Alarms                                []siteAlarm
+}
+
+// siteAlarm is one alarm a site reported, with the site it came from.
+type siteAlarm struct {
+	ID, Name, Alarm string
+}
+
+// tallySites counts the sites by state and collects their alarms; nil
+// when there is none.
+func tallySites(sites []central.SiteView) *siteTally {
+	if len(sites) == 0 {
+		return nil
+	}
+	t := &siteTally{Total: len(sites)}
+	for _, s := range sites {
+		switch s.State {
+		case central.SiteConnected:
+			t.Connected++
+		case central.SiteDisconnected:
+			t.Disconnected++
+		default:
+			t.Other++
+		}
+		var sum central.Summary
+		if len(s.Summary) > 0 && json.Unmarshal(s.Summary, &sum) == nil {
+			for _, a := range sum.Alarms {
+				t.Alarms = append(t.Alarms, siteAlarm{ID: s.ID, Name: s.Name, Alarm: a})
+			}
+		}
+	}
+	return t
 }
 
 // What the dashboard lists at most.
@@ -106,6 +147,13 @@ func (u *UI) dashboard(c *gin.Context) {
 	}
 	if u.misses != nil {
 		d.Misses = u.misses(dashboardMisses)
+	}
+	if u.sites != nil {
+		d.Sites = tallySites(u.sites.Sites())
+	}
+	if u.link != nil {
+		st := u.link.Status()
+		d.Link = &st
 	}
 	u.render(c, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
 }

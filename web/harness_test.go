@@ -47,7 +47,8 @@ type env struct {
 	c    *http.Client // with a cookie jar; does not follow redirects
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv builds the env; opts are added to the UI's (misses, firmware).
+func newEnv(t *testing.T, opts ...web.Option) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir + "/autoprov.db")
@@ -66,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui, err := web.New(inv, log, token, web.WithMisses(phones.RecentMisses), web.WithFirmware(fw, inv))
+	ui, err := web.New(inv, log, token, append([]web.Option{web.WithMisses(phones.RecentMisses), web.WithFirmware(fw, inv)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

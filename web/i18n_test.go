@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/central"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -31,7 +32,10 @@ var (
 func dynamicMsgs() []string {
 	out := []string{autoprov.StateAssigned, autoprov.StateUnassigned, "all", "Resync", "Reboot",
 		autoprov.DisclosureNone, autoprov.CredentialIssued, autoprov.CredentialApplied, autoprov.CredentialUnsupported,
-		autoprov.ResyncSent, autoprov.ResyncUnsupported, autoprov.ResyncFailed, autoprov.ResyncNoAddress, autoprov.ResyncNotFound,
+		autoprov.ResyncSent, autoprov.ResyncUnsupported, autoprov.ResyncFailed, autoprov.ResyncNoAddress, autoprov.ResyncNotFound, autoprov.ResyncQueued,
+		// Sites by state (the central) and a site's link by state.
+		central.SitePending, central.SiteConnected, central.SiteDisconnected, central.SiteRevoked,
+		central.StateNone, central.StateGrace, central.StateExpired,
 		"MAC", "Vendor", "Model", "Label", "Last seen", "device", "model default",
 		// The onboarding details the core words itself (redirect.go).
 		"found by DHCP, plug-and-play or by hand", "the phone presented its own credential", "its secrets went out"}

@@ -98,7 +98,7 @@ func (u *UI) sitePage(c *gin.Context) {
 		if s.ID == id {
 			r := siteRow{SiteView: s}
 			_ = json.Unmarshal(s.Summary, &r.Sum)
-			r.Grace = graceLeft(s, u.now())
+			r.Grace = graceLeft(u.lang(c), s, u.now())
 			row = &r
 		}
 	}
@@ -108,7 +108,7 @@ func (u *UI) sitePage(c *gin.Context) {
 	}
 	d := siteData{Site: *row}
 	if row.State != central.SiteConnected {
-		u.render(c, http.StatusOK, "site", view{Title: row.Name, Nav: "sites", Error: "The site is " + row.State + ": its pages open only while it is connected.", Data: d})
+		u.render(c, http.StatusOK, "site", view{Title: row.Name, Nav: "sites", Error: u.tr(c, "The site is %s: its pages open only while it is connected.", u.tr(c, row.State)), Data: d})
 		return
 	}
 	actor := "central@" + c.ClientIP()
@@ -129,7 +129,7 @@ func (u *UI) sitePage(c *gin.Context) {
 		}
 		if err != nil {
 			u.log.Warn("site page", "site", id, "err", err)
-			u.render(c, http.StatusBadGateway, "site", view{Title: row.Name, Nav: "sites", Error: "The site did not answer over its link.", Data: d})
+			u.render(c, http.StatusBadGateway, "site", view{Title: row.Name, Nav: "sites", Error: u.tr(c, "The site did not answer over its link."), Data: d})
 			return
 		}
 	}
@@ -149,7 +149,7 @@ func (u *UI) sitesPage(c *gin.Context) {
 			if len(s.Summary) > 0 {
 				_ = json.Unmarshal(s.Summary, &r.Sum) // a summary from another version shows what it can
 			}
-			r.Grace = graceLeft(s, now)
+			r.Grace = graceLeft(u.lang(c), s, now)
 			d.Sites = append(d.Sites, r)
 		}
 	}
@@ -157,16 +157,16 @@ func (u *UI) sitesPage(c *gin.Context) {
 }
 
 // graceLeft tells what remains of a disconnected site's grace period.
-func graceLeft(s central.SiteView, now time.Time) string {
+func graceLeft(lang string, s central.SiteView, now time.Time) string {
 	if s.State != central.SiteDisconnected {
 		return ""
 	}
 	if s.GraceUntil == nil {
-		return "unknown"
+		return translate(lang, "unknown")
 	}
 	left := s.GraceUntil.Sub(now)
 	if left <= 0 {
-		return "expired"
+		return translate(lang, "expired")
 	}
-	return fmt.Sprintf("%.0f days (until %s)", left.Hours()/24, s.GraceUntil.Local().Format("2006-01-02 15:04 MST"))
+	return translate(lang, "%.0f days (until %s)", left.Hours()/24, s.GraceUntil.Local().Format("2006-01-02 15:04 MST"))
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,7 +87,7 @@ func TestSitesPage(t *testing.T) {
 	e := newEnvWith(t, web.WithSites(sites, nil))
 	e.login()
 	p := e.get("/ui/sites").want(t, http.StatusOK)
-	for _, want := range []string{`href="/ui/sites" aria-current="page"`, "Berlin office", "s-berlin", ">connected<", "<td>42</td>", "<td>3</td>", "<td>2</td>",
+	for _, want := range []string{`href="/ui/sites" aria-current="page"`, "Berlin office", "s-berlin", ">connected<", `data-label="Phones">42<`, `data-label="Inbox">3<`, `data-label="Open windows">2<`,
 		"no link since yesterday", "Hamburg &lt;office&gt;", ">disconnected<", "10 days (until", ">pending<", "/api/v1/sites/s-berlin/api/v1/"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the Sites page lacks %q:\n%s", want, p.body)
@@ -112,7 +113,7 @@ func TestSitesPage(t *testing.T) {
 		Alarm: "no link to the central server since yesterday"}))
 	e.login()
 	p = e.get("/ui/sites").want(t, http.StatusOK)
-	for _, want := range []string{"<strong>grace</strong>", "site s-berlin", "grace period until", `role="alert">no link to the central server since yesterday`} {
+	for _, want := range []string{"<strong>grace</strong>", "site s-berlin", "grace period until", `role="alert" lang="en">no link to the central server since yesterday`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the site's Sites page lacks %q:\n%s", want, p.body)
 		}
@@ -127,4 +128,109 @@ func TestSitesPage(t *testing.T) {
 	if p = e.get("/ui/sites").want(t, http.StatusOK); !strings.Contains(p.body, "--https") {
 		t.Errorf("the page of a server without sites:\n%s", p.body)
 	}
+}
+
+// TestDashboardSites: a central's dashboard counts its sites by state and
+// lists each site's alarms, linking to the Sites pages; without sites it
+// has no such panel, and the nav shows Sites only where it means
+// something.
+func TestDashboardSites(t *testing.T) {
+	hb := time.Now().Add(-time.Hour)
+	sum, _ := json.Marshal(central.Summary{Alarms: []string{"no link since <yesterday>"}})
+	sites := fakeSites{
+		{ID: "s-berlin", Name: "Berlin office", State: central.SiteConnected, LastHeartbeat: &hb, Summary: json.RawMessage("{}")},
+		{ID: "s-munich", Name: "Munich", State: central.SiteConnected, LastHeartbeat: &hb},
+		{ID: "s-hamburg", Name: "Hamburg", State: central.SiteDisconnected, LastHeartbeat: &hb, Summary: sum},
+		{ID: "s-new", Name: "New", State: central.SitePending},
+	}
+	e := newEnvWith(t, web.WithSites(sites, nil))
+	e.login()
+	p := e.get("/ui/dashboard").want(t, http.StatusOK)
+	for _, want := range []string{`id="site-panel"`, `id="sites-connected">2<`, `id="sites-disconnected">1<`, `href="/ui/sites">pending or revoked</a> <span class="n">1<`,
+		`<a href="/ui/sites/s-hamburg">Hamburg</a>: <span lang="en">no link since &lt;yesterday&gt;</span>`, `<a href="/ui/sites"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the central's dashboard lacks %q:\n%s", want, p.body)
+		}
+	}
+	// German: the panel and the states in German.
+	p = e.getLang("/ui/dashboard", "de").want(t, http.StatusOK)
+	for _, want := range []string{">Standorte</h2>", `href="/ui/sites">verbunden</a>`, `href="/ui/sites">getrennt</a>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the German dashboard lacks %q:\n%s", want, p.body)
+		}
+	}
+
+	// A central without sites yet: no panel, but the nav's Sites link.
+	e = newEnvWith(t, web.WithSites(fakeSites{}, nil))
+	e.login()
+	p = e.get("/ui/dashboard").want(t, http.StatusOK)
+	if strings.Contains(p.body, `id="site-panel"`) || !strings.Contains(p.body, `<a href="/ui/sites"`) {
+		t.Errorf("a central without sites:\n%s", p.body)
+	}
+	// Neither a central nor a site: no Sites link, no panel.
+	e = newEnvWith(t)
+	e.login()
+	p = e.get("/ui/dashboard").want(t, http.StatusOK)
+	if strings.Contains(p.body, `href="/ui/sites"`) || strings.Contains(p.body, `id="site-panel"`) {
+		t.Errorf("a server without sites links to them:\n%s", p.body)
+	}
+}
+
+// TestSiteBanner: a site whose link to its central is down shows a banner
+// with the end of its grace period on every page (grace), or that it
+// has ended and what that stops (expired); a connected site shows none.
+func TestSiteBanner(t *testing.T) {
+	hb := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	until := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
+	link := &switchLink{st: central.Status{State: central.StateGrace, SiteID: "s-berlin", LastHeartbeat: &hb, GraceUntil: &until,
+		Alarm: "no link to the central server since 2026-11-20"}}
+	e := newEnvWith(t, web.WithSites(nil, link))
+	e.login()
+	for _, page := range []string{"/ui/dashboard", "/ui/inbox", "/ui/devices", "/ui/settings", "/ui/audit", "/ui/sites"} {
+		p := e.get(page).want(t, http.StatusOK)
+		for _, want := range []string{`id="central-banner"`, "the grace period ends 2026-12-20 09:00:00 UTC", `<p lang="en">no link to the central server since 2026-11-20</p>`} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("%s lacks %q:\n%s", page, want, p.body)
+			}
+		}
+	}
+	if p := e.getLang("/ui/devices", "de").want(t, http.StatusOK); !strings.Contains(p.body, "die Karenzzeit endet 2026-12-20 09:00:00 UTC") {
+		t.Errorf("the German banner:\n%s", p.body)
+	}
+	link.set(central.Status{State: central.StateExpired, LastHeartbeat: &hb, GraceUntil: &until})
+	if p := e.get("/ui/inbox").want(t, http.StatusOK); !strings.Contains(p.body, "The grace period ended 2026-12-20 09:00:00 UTC.") ||
+		!strings.Contains(p.body, "opens no secret windows and adopts no phones") {
+		t.Errorf("the expired banner:\n%s", p.body)
+	}
+	link.set(central.Status{State: central.StateGrace})
+	if p := e.get("/ui/inbox").want(t, http.StatusOK); !strings.Contains(p.body, "<strong>No link to the central server.</strong>") || strings.Contains(p.body, "ends never") {
+		t.Errorf("the banner without a known end:\n%s", p.body)
+	}
+	link.set(central.Status{State: central.StateConnected, LastHeartbeat: &hb})
+	if p := e.get("/ui/inbox").want(t, http.StatusOK); strings.Contains(p.body, `id="central-banner"`) {
+		t.Errorf("a connected site shows the banner:\n%s", p.body)
+	}
+	// Not on the login page: nothing of the site before login.
+	e.c = newClient(t)
+	if p := e.get("/ui/login").want(t, http.StatusOK); strings.Contains(p.body, `id="central-banner"`) {
+		t.Errorf("the login page shows the banner:\n%s", p.body)
+	}
+}
+
+// switchLink is a Link whose status the test changes.
+type switchLink struct {
+	mu sync.Mutex
+	st central.Status
+}
+
+func (l *switchLink) Status() central.Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st
+}
+
+func (l *switchLink) set(st central.Status) {
+	l.mu.Lock()
+	l.st = st
+	l.mu.Unlock()
 }

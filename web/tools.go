@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -40,6 +39,7 @@ const maxCSV = 64 << 20
 // mountTools adds the tools' routes: a (logged in) and p (forms with a
 // CSRF token, bounded bodies).
 func (u *UI) mountTools(a, p *gin.RouterGroup) {
+	a.GET("/tools", u.toolsPage)
 	a.GET("/import", u.importPage)
 	a.GET("/export", u.exportCSV)
 	a.GET("/dhcp", u.dhcpPage)
@@ -59,6 +59,14 @@ func (u *UI) tools(c *gin.Context) (Tools, bool) {
 		u.fail(c, http.StatusNotFound, "Not available on this server.")
 	}
 	return t, ok
+}
+
+// toolsPage lists the tools: one nav link for all of them.
+func (u *UI) toolsPage(c *gin.Context) {
+	if _, ok := u.tools(c); !ok {
+		return
+	}
+	u.render(c, http.StatusOK, "tools", view{Title: "Tools", Nav: "tools"})
 }
 
 func (u *UI) limitCSV(c *gin.Context) {
@@ -104,7 +112,7 @@ func (u *UI) importCSV(c *gin.Context) {
 	} else {
 		fh, err := c.FormFile("file")
 		if err != nil {
-			u.render(c, http.StatusBadRequest, "import", view{Title: "Import and export", Nav: "import", Error: "Choose a CSV file to upload.", Data: data})
+			u.render(c, http.StatusBadRequest, "import", view{Title: "Import and export", Nav: "import", Error: u.tr(c, "Choose a CSV file to upload."), Data: data})
 			return
 		}
 		f, err := fh.Open()
@@ -126,7 +134,7 @@ func (u *UI) importCSV(c *gin.Context) {
 	if errors.As(err, &lineErr) {
 		data.Errors = lineErr.Errors
 		u.render(c, http.StatusBadRequest, "import", view{Title: "Import and export", Nav: "import",
-			Error: fmt.Sprintf("%s: %d line(s) are invalid; nothing was written. Fix them and upload the file again.", data.Name, len(data.Errors)), Data: data})
+			Error: u.tr(c, "%s: %d line(s) are invalid; nothing was written. Fix them and upload the file again.", data.Name, len(data.Errors)), Data: data})
 		return
 	}
 	if err != nil {
@@ -138,7 +146,7 @@ func (u *UI) importCSV(c *gin.Context) {
 	if errors.As(err, &bulkErr) {
 		data.Errors = im.Lines(bulkErr).Errors
 		u.render(c, http.StatusBadRequest, "import", view{Title: "Import and export", Nav: "import",
-			Error: fmt.Sprintf("%s: %d line(s) are invalid; nothing was written. Fix them and upload the file again.", data.Name, len(data.Errors)), Data: data})
+			Error: u.tr(c, "%s: %d line(s) are invalid; nothing was written. Fix them and upload the file again.", data.Name, len(data.Errors)), Data: data})
 		return
 	}
 	if err != nil {
@@ -150,7 +158,7 @@ func (u *UI) importCSV(c *gin.Context) {
 	if confirm {
 		data.CSV = ""
 		u.render(c, http.StatusOK, "import", view{Title: "Import and export", Nav: "import",
-			Flash: fmt.Sprintf("Imported %s: %d accounts created, %d updated; %d devices created, %d updated.", data.Name,
+			Flash: u.tr(c, "Imported %s: %d accounts created, %d updated; %d devices created, %d updated.", data.Name,
 				len(res.AccountsCreated), len(res.AccountsUpdated), len(res.DevicesCreated), len(res.DevicesUpdated)), Data: data})
 		return
 	}
@@ -226,10 +234,10 @@ func (u *UI) replaceDevice(c *gin.Context) {
 			return
 		}
 		status, msg := u.explain(c, err)
-		u.renderDevice(c, mac, status, "Not replaced: "+msg)
+		u.renderDevice(c, mac, status, u.tr(c, "Not replaced: %s", msg))
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("%s replaces %s: its accounts, keys, label and profile moved, %s removed, the secret window opened.",
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "%s replaces %s: its accounts, keys, label and profile moved, %s removed, the secret window opened.",
 		colonMAC(d.MAC), colonMAC(mac), colonMAC(mac)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC)
 }
@@ -272,7 +280,7 @@ func (u *UI) resyncMany(c *gin.Context) {
 			}
 			if n > maxResync {
 				u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync",
-					Error: fmt.Sprintf("%d adopted phones: at most %d at once; list the MACs instead.", n, maxResync), Data: d})
+					Error: u.tr(c, "%d adopted phones: at most %d at once; list the MACs instead.", n, maxResync), Data: d})
 				return
 			}
 			for _, x := range ds {
@@ -284,7 +292,7 @@ func (u *UI) resyncMany(c *gin.Context) {
 		}
 	}
 	if len(macs) == 0 {
-		u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync", Error: "Name at least one phone.", Data: d})
+		u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync", Error: u.tr(c, "Name at least one phone."), Data: d})
 		return
 	}
 	rs, err := t.Resync(c.Request.Context(), macs, d.Reboot, actor(c))
@@ -330,12 +338,12 @@ func (u *UI) revealPasswords(c *gin.Context) {
 			u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "throttled")
 		}
 		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(ip)+time.Second-1)/time.Second)), 10))
-		u.render(c, http.StatusTooManyRequests, "pbx", view{Title: "PBX accounts", Nav: "pbx", Error: "Too many wrong tokens. Wait a minute and try again.", Data: d})
+		u.render(c, http.StatusTooManyRequests, "pbx", view{Title: "PBX accounts", Nav: "pbx", Error: u.tr(c, "Too many wrong tokens. Wait a minute and try again."), Data: d})
 		return
 	}
 	if !u.tokenOK(c.PostForm("token")) {
 		u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "wrong token to reveal passwords")
-		u.render(c, http.StatusForbidden, "pbx", view{Title: "PBX accounts", Nav: "pbx", Error: "Wrong admin token: nothing was revealed.", Data: d})
+		u.render(c, http.StatusForbidden, "pbx", view{Title: "PBX accounts", Nav: "pbx", Error: u.tr(c, "Wrong admin token: nothing was revealed."), Data: d})
 		return
 	}
 	u.logins.Forget(ip)

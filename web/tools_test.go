@@ -38,12 +38,13 @@ var hiddenCSV = regexp.MustCompile(`name="csv" value="([^"]*)"`)
 func TestImportPage(t *testing.T) {
 	e := newEnv(t)
 	e.login()
-	e.get("/ui/import").want(t, http.StatusOK).has(t, `href="/ui/import"`, `href="/ui/dhcp"`, `href="/ui/pbx"`, "key_profile")
+	e.get("/ui/import").want(t, http.StatusOK).has(t, `href="/ui/tools" aria-current="page"`, "key_profile")
+	e.get("/ui/tools").want(t, http.StatusOK).has(t, `href="/ui/tools" aria-current="page"`, `href="/ui/import"`, `href="/ui/dhcp"`, `href="/ui/pbx"`, `href="/ui/resync"`)
 	bad := "mac,model,label,extension,display_name,password\n" +
 		"80-5E-C0-AA-BB-01,T54W,Desk 1,201,Alice,Typed-secret-1\n" +
 		"80-5E-C0-AA-BB-02,T54W,Desk 2,202,Bob,\n" +
 		"80-5E-C0-AA-BB-03,T99X,Desk 3,203,Carol,\n"
-	e.upload("phones.csv", bad).want(t, http.StatusBadRequest).has(t, "phones.csv: 1 line(s) are invalid", "<td>4</td><td>model</td>").lacks(t, "confirm-import")
+	e.upload("phones.csv", bad).want(t, http.StatusBadRequest).has(t, "phones.csv: 1 line(s) are invalid", `<td data-label="Line">4</td><td data-label="Column">model</td>`).lacks(t, "confirm-import")
 	if _, n, _ := e.core.Devices(context.Background(), autoprov.DeviceFilter{}); n != 0 {
 		t.Fatalf("a refused dry run wrote %d devices", n)
 	}
@@ -133,12 +134,12 @@ func TestBulkResyncPage(t *testing.T) {
 	if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W")}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	e.get("/ui/resync").want(t, http.StatusOK).has(t, `href="/ui/resync"`)
+	e.get("/ui/resync").want(t, http.StatusOK).has(t, `href="/ui/tools" aria-current="page"`)
 	e.post("/ui/resync", url.Values{"macs": {"00-15-65-12-34-56"}}).want(t, http.StatusForbidden)
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"00-15-65-12-34-56,\n80:5e:c0:aa:bb:01 805ec0aabb09"}}).want(t, http.StatusOK).
-		has(t, "00:15:65:12:34:56</a></td><td><span class=\"state\">sent</span></td><td>200 OK",
-			"80:5E:C0:AA:BB:01</a></td><td><span class=\"state\">no_address",
-			"80:5E:C0:AA:BB:09</a></td><td><span class=\"state\">not_found")
+		has(t, `00:15:65:12:34:56</a></td><td data-label="Status"><span class="state">sent</span></td><td data-label="Detail" lang="en">200 OK`,
+			`80:5E:C0:AA:BB:01</a></td><td data-label="Status"><span class="state">no_address`,
+			`80:5E:C0:AA:BB:09</a></td><td data-label="Status"><span class="state">not_found`)
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "all": {"1"}}).want(t, http.StatusOK).
 		has(t, "00:15:65:12:34:56</a>", "80:5E:C0:AA:BB:01</a>")
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"nonsense"}}).want(t, http.StatusBadRequest).has(t, "is not a MAC address")

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color/palette"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/central"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/web"
 )
@@ -189,7 +191,16 @@ var sameInBoth = map[string]bool{"Module": true, "Port": true, "Status": true, "
 func TestBrowserSecondEdition(t *testing.T) {
 	exe := chromium(t)
 	axe := axeSource(t)
-	e := newEnv(t)
+	// A central with two sites, and (to show the banner later) a link of
+	// its own that has none yet.
+	hb := time.Now().Add(-2 * time.Hour)
+	sum, _ := json.Marshal(central.Summary{Phones: map[string]int{"assigned": 42}, Inbox: 3, OpenWindows: 1,
+		Alarms: []string{"no link to the central server since 2026-11-29"}})
+	link := &switchLink{st: central.Status{State: central.StateNone}}
+	e := newEnv(t, web.WithSites(fakeSites{
+		{ID: "s-berlin", Name: "Berlin office", State: central.SiteConnected, LastHeartbeat: &hb, Summary: sum},
+		{ID: "s-hamburg", Name: "Hamburg", State: central.SiteDisconnected, LastHeartbeat: &hb, Summary: sum},
+	}, link))
 	ctx := context.Background()
 	e.adopted()
 	e.fleet(5, "Reception", "Sales 1", "Sales 2", "Warehouse", "Office")
@@ -238,8 +249,9 @@ func TestBrowserSecondEdition(t *testing.T) {
 		}
 	}
 	pages := []string{"/ui/dashboard", "/ui/inbox", "/ui/devices", "/ui/devices/" + phoneMAC, "/ui/accounts", "/ui/accounts/201",
-		"/ui/profiles", "/ui/profiles/desk", "/ui/settings", "/ui/audit"}
-	checkPages := func(bctx context.Context, lang string) {
+		"/ui/profiles", "/ui/profiles/desk", "/ui/settings", "/ui/audit", "/ui/firmware",
+		"/ui/tools", "/ui/import", "/ui/dhcp", "/ui/pbx", "/ui/resync", "/ui/sites", "/ui/sites/s-berlin"}
+	checkPages := func(bctx context.Context, lang string, pages ...string) {
 		t.Helper()
 		for _, w := range []int64{400, 1280} {
 			for _, p := range pages {
@@ -274,7 +286,7 @@ func TestBrowserSecondEdition(t *testing.T) {
 	}
 
 	// ---- English ----
-	bctx, _ := browserWith(t, exe, 3*time.Minute, chromedp.Flag("accept-lang", "en-US,en"))
+	bctx, _ := browserWith(t, exe, 8*time.Minute, chromedp.Flag("accept-lang", "en-US,en"))
 	consoleErrors := watchConsole(bctx)
 	for _, w := range []int64{400, 1280} {
 		l := look(t, bctx, e.ts.URL, "/ui/login", w)
@@ -331,8 +343,9 @@ func TestBrowserSecondEdition(t *testing.T) {
 		t.Errorf("windows opened before %v, after %v: want the first three once more", before, after)
 	}
 
-	checkPages(bctx, "en")
-	for _, p := range []struct{ name, path string }{{"dashboard", "/ui/dashboard"}, {"devices", "/ui/devices"}, {"device", "/ui/devices/" + phoneMAC}} {
+	checkPages(bctx, "en", pages...)
+	for _, p := range []struct{ name, path string }{{"dashboard", "/ui/dashboard"}, {"devices", "/ui/devices"}, {"device", "/ui/devices/" + phoneMAC},
+		{"import", "/ui/import"}, {"sites", "/ui/sites"}} {
 		look(t, bctx, e.ts.URL, p.path, 1280)
 		axeCheck(t, bctx, axe, p.name)
 	}
@@ -349,7 +362,7 @@ func TestBrowserSecondEdition(t *testing.T) {
 	}
 
 	// ---- German ----
-	dctx, _ := browserWith(t, exe, 3*time.Minute, chromedp.Flag("accept-lang", "de-DE,de"))
+	dctx, _ := browserWith(t, exe, 8*time.Minute, chromedp.Flag("accept-lang", "de-DE,de"))
 	deErrors := watchConsole(dctx)
 	if l := look(t, dctx, e.ts.URL, "/ui/login", 400); l.Lang != "de" || !strings.Contains(l.Text, "Anmelden") || l.ScrollWidth > l.InnerWidth {
 		t.Errorf("German login page: %+v", l)
@@ -361,13 +374,32 @@ func TestBrowserSecondEdition(t *testing.T) {
 			t.Errorf("%s is not German: lang %q, text %q", p, l.Lang, l.Text)
 		}
 	}
-	checkPages(dctx, "de")
+	checkPages(dctx, "de", pages...)
 	look(t, dctx, e.ts.URL, "/ui/dashboard", 1280)
 	axeCheck(t, dctx, axe, "dashboard (de)")
 	docShot(dctx, "dashboard-de.png", "")
 	look(t, dctx, e.ts.URL, "/ui/devices/"+phoneMAC, 1280)
 	docShot(dctx, "device-de.png", "")
 	docShot(dctx, "keys-de.png", "#phone")
+
+	// The site's link goes down: its banner on every page, in both
+	// languages, on a narrow screen too.
+	until := time.Now().Add(29 * 24 * time.Hour)
+	link.set(central.Status{State: central.StateGrace, LastHeartbeat: &hb, GraceUntil: &until,
+		Alarm: "no link to the central server since 2026-11-29"})
+	banner := []string{"/ui/dashboard", "/ui/devices/" + phoneMAC, "/ui/tools"}
+	checkPages(dctx, "de", banner...)
+	checkPages(bctx, "en", banner...)
+	for _, c := range []struct {
+		ctx  context.Context
+		want string
+	}{{bctx, "No link to the central server: the grace period ends"}, {dctx, "Keine Verbindung zum zentralen Server: die Karenzzeit endet"}} {
+		if l := look(t, c.ctx, e.ts.URL, "/ui/inbox", 400); !strings.Contains(l.Text, c.want) {
+			t.Errorf("the banner lacks %q: %q", c.want, l.Text)
+		}
+	}
+	axeCheck(t, dctx, axe, "banner (de)")
+	link.set(central.Status{State: central.StateNone})
 	if errs := deErrors(); len(errs) > 0 {
 		t.Errorf("console errors (de): %q", errs)
 	}

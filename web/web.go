@@ -31,6 +31,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/ratelimit"
+	"github.com/autoprov/autoprov/server/central"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -295,6 +296,12 @@ type view struct {
 	Flash string
 	Error string
 	Data  any
+	// Set by render for a logged-in page: which optional nav links mean
+	// something here, and this site's link to its central server when it
+	// is down (grace or expired), shown as a banner on every page.
+	Tools  bool
+	Sites  bool
+	Banner *central.Status
 }
 
 // render writes a page. A template error is logged and answered 500.
@@ -311,6 +318,13 @@ func (u *UI) render(c *gin.Context, status int, page string, v view) {
 		v.CSRF = sess.csrf
 		if v.Flash == "" {
 			v.Flash = u.sessions.takeFlash(sess)
+		}
+		_, v.Tools = u.core.(Tools)
+		v.Sites = u.sites != nil || u.link != nil
+		if u.link != nil {
+			if st := u.link.Status(); st.State == central.StateGrace || st.State == central.StateExpired {
+				v.Banner = &st
+			}
 		}
 	}
 	v.Lang, v.Title = lang, translate(lang, v.Title)
