@@ -155,7 +155,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	engine *gin.Engine
-	h      http.Handler // engine behind the phone files' fast path (fastpath.go)
+	h      http.Handler     // engine behind the phone files' fast path (fastpath.go)
 	quiet  *ratelimit.Keyed // the edge's own refusals of phones, in the log
 	access *access          // failed-authentication throttle and log limiter
 }
