@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -158,6 +159,8 @@ type Server struct {
 	h      http.Handler     // engine behind the phone files' fast path (fastpath.go)
 	quiet  *ratelimit.Keyed // the edge's own refusals of phones, in the log
 	access *access          // failed-authentication throttle and log limiter
+	// lastBase is the phone path's last base URL (phone.go).
+	lastBase atomic.Pointer[baseURLMemo]
 }
 
 // New builds the HTTP edge.

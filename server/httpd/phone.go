@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,7 +38,7 @@ func (s *Server) phoneRequestOf(w http.ResponseWriter, r *http.Request, file, ip
 	}
 	req := vendors.Request{
 		Path: name, UserAgent: r.UserAgent(), RemoteAddr: ip,
-		Transport: "http", BaseURL: BaseURL(r), Method: vendors.MethodGet,
+		Transport: "http", BaseURL: s.baseURL(r), Method: vendors.MethodGet,
 		Target: r.RequestURI,
 	}
 	if a := r.Header.Get("Authorization"); len(a) <= maxAuthorization {
@@ -208,8 +210,9 @@ func (s *Server) sendBody(w http.ResponseWriter, r *http.Request, res *provision
 	for k, v := range res.Header {
 		h.Set(k, v)
 	}
-	h.Set("Content-Type", res.File.ContentType)
-	h.Set("Cache-Control", "no-store")
+	// Shared, read-only value slices: net/http only reads them.
+	h["Content-Type"] = headerValue(res.File.ContentType)
+	h["Cache-Control"] = noStore
 	if cacheable && !res.Secret {
 		h.Set("ETag", res.ETag)
 		if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, res.ETag) {
@@ -336,6 +339,46 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// noStore is the Cache-Control of every phone file.
+var noStore = []string{"no-store"}
+
+// headerValues holds the value slices of the few Content-Types the drivers
+// send (at most maxHeaderValues), so a response does not allocate one.
+var (
+	headerValues    sync.Map // string -> []string
+	headerValuesLen atomic.Int32
+)
+
+const maxHeaderValues = 64
+
+func headerValue(v string) []string {
+	if vs, ok := headerValues.Load(v); ok {
+		return vs.([]string)
+	}
+	vs := []string{v}
+	if headerValuesLen.Add(1) <= maxHeaderValues {
+		headerValues.Store(v, vs)
+	}
+	return vs
+}
+
+// baseURLMemo is the last base URL the phone path built, by Host and TLS:
+// phones of one site all name the same host.
+type baseURLMemo struct {
+	host, url string
+	tls       bool
+}
+
+// baseURL is BaseURL(r), from the memo when its Host and TLS match.
+func (s *Server) baseURL(r *http.Request) string {
+	if m := s.lastBase.Load(); m != nil && m.host == r.Host && m.tls == (r.TLS != nil) {
+		return m.url
+	}
+	u := BaseURL(r)
+	s.lastBase.Store(&baseURLMemo{host: r.Host, url: u, tls: r.TLS != nil})
+	return u
 }
 
 // BaseURL is the provisioning base URL as a client reached this server
