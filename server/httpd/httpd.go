@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -155,8 +156,11 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	engine *gin.Engine
+	h      http.Handler     // engine behind the phone files' fast path (fastpath.go)
 	quiet  *ratelimit.Keyed // the edge's own refusals of phones, in the log
 	access *access          // failed-authentication throttle and log limiter
+	// lastBase is the phone path's last base URL (phone.go).
+	lastBase atomic.Pointer[baseURLMemo]
 }
 
 // New builds the HTTP edge.
@@ -213,11 +217,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Mount != nil {
 		cfg.Mount(e)
 	}
+	s.h = s.fastPath(e)
 	return s, nil
 }
 
 // Handler returns the http.Handler of the edge.
-func (s *Server) Handler() http.Handler { return s.engine }
+func (s *Server) Handler() http.Handler { return s.h }
 
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully,
 // letting in-flight requests finish for up to Config.ShutdownGrace.
@@ -236,7 +241,7 @@ func (s *Server) ServeTLS(ctx context.Context, ln net.Listener, cfg *tls.Config)
 }
 
 func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
-	return s.serveWith(ctx, ln, tlsCfg, s.engine)
+	return s.serveWith(ctx, ln, tlsCfg, s.h)
 }
 
 func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Config, h http.Handler) error {

@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,30 +24,68 @@ import (
 // phoneRequest turns a phone's HTTP request into the core's Request, or
 // answers 404 itself for a path the edge refuses.
 func (s *Server) phoneRequest(c *gin.Context) (vendors.Request, bool) {
-	name, err := provision.CleanPath(c.Param("file"))
+	return s.phoneRequestOf(c.Writer, c.Request, c.Param("file"), c.ClientIP())
+}
+
+// phoneRequestOf is phoneRequest on plain net/http: file is the path
+// after /prov, ip the client's address as gin's ClientIP tells it.
+func (s *Server) phoneRequestOf(w http.ResponseWriter, r *http.Request, file, ip string) (vendors.Request, bool) {
+	name, err := provision.CleanPath(file)
 	if err != nil {
-		s.refused(slog.LevelWarn, "refused phone path", c.Request.URL.Path, c.ClientIP(), "reason", err)
-		c.String(http.StatusNotFound, "not found\n")
+		s.refused(slog.LevelWarn, "refused phone path", r.URL.Path, ip, "reason", err)
+		text(w, http.StatusNotFound, "not found\n")
 		return vendors.Request{}, false
 	}
 	req := vendors.Request{
-		Path: name, UserAgent: c.Request.UserAgent(), RemoteAddr: c.ClientIP(),
-		Transport: "http", BaseURL: BaseURL(c.Request), Method: vendors.MethodGet,
-		Target: c.Request.RequestURI,
+		Path: name, UserAgent: r.UserAgent(), RemoteAddr: ip,
+		Transport: "http", BaseURL: s.baseURL(r), Method: vendors.MethodGet,
+		Target: r.RequestURI,
 	}
-	if a := c.GetHeader("Authorization"); len(a) <= maxAuthorization {
+	if a := r.Header.Get("Authorization"); len(a) <= maxAuthorization {
 		req.Authorization = a
 	}
-	if q := c.Query("mac"); q != "" {
+	if q := queryValue(r.URL.RawQuery, "mac"); q != "" {
 		if mac, err := vendors.ParseMAC(q); err == nil {
 			req.MAC = mac
 		}
 	}
-	if c.Request.TLS != nil {
+	if r.TLS != nil {
 		req.Transport = "https"
-		req.ClientCerts = clientCerts(c.Request.TLS, s.cfg.PhoneCAs, time.Now())
+		req.ClientCerts = clientCerts(r.TLS, s.cfg.PhoneCAs, time.Now())
 	}
 	return req, true
+}
+
+// queryValue is url.ParseQuery(raw).Get(key) (what gin's Query returns)
+// without building the map.
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.Contains(pair, ";") {
+			continue // url.ParseQuery refuses it
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			continue
+		}
+		return v
+	}
+	return ""
+}
+
+// text answers code with a plain-text body, as gin's Context.String does.
+func text(w http.ResponseWriter, code int, body string) {
+	h := w.Header()
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	w.WriteHeader(code)
+	io.WriteString(w, body) //nolint:errcheck // the phone is gone; nothing to tell it
 }
 
 // busyRetryAfter is the Retry-After of a phone request the core had no
@@ -62,40 +103,40 @@ const maxAuthorization = 4096
 // database: the file may well exist, so the phone is told to come back,
 // not that there is none), 404 for every other miss. The core has logged
 // why.
-func (s *Server) provide(c *gin.Context, req vendors.Request) (*provision.Result, bool) {
+func (s *Server) provide(w http.ResponseWriter, r *http.Request, req vendors.Request) (*provision.Result, bool) {
 	// The result outlives this call (the body is written after it), so
 	// the timeout bounds the core's work, not the transfer.
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ProvideTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProvideTimeout)
 	defer cancel()
 	res, err := s.cfg.Phones.Provide(ctx, req)
 	var auth *provision.AuthRequiredError
 	switch {
 	case err == nil:
 		return res, true
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) && c.Request.Context().Err() == nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
 		// Whatever the core made of it (a miss, a failed read), it did
 		// not have its time: nothing was disclosed (a claim commits only
 		// when the body starts to leave).
 		s.log.Warn("phone request timed out; answered 503", "path", req.Path, "remote", req.RemoteAddr,
 			"timeout", s.cfg.ProvideTimeout, "err", err)
-		c.Header("Retry-After", busyRetryAfter)
-		c.Header("Cache-Control", "no-store")
-		c.String(http.StatusServiceUnavailable, "busy, retry later\n")
+		w.Header().Set("Retry-After", busyRetryAfter)
+		w.Header().Set("Cache-Control", "no-store")
+		text(w, http.StatusServiceUnavailable, "busy, retry later\n")
 	case errors.As(err, &auth):
 		// The same answer for an unknown MAC as for a device whose
 		// credential is missing or wrong: only the nonce differs.
 		for _, ch := range auth.Challenges {
-			c.Writer.Header().Add("WWW-Authenticate", ch)
+			w.Header().Add("WWW-Authenticate", ch)
 		}
-		c.Header("Cache-Control", "no-store")
-		c.String(http.StatusUnauthorized, "unauthorized\n")
+		w.Header().Set("Cache-Control", "no-store")
+		text(w, http.StatusUnauthorized, "unauthorized\n")
 	case errors.Is(err, autoprov.ErrRefused):
-		c.String(http.StatusForbidden, "forbidden\n")
+		text(w, http.StatusForbidden, "forbidden\n")
 	default:
 		if !errors.Is(err, vendors.ErrNotFound) {
 			s.log.Error("phone request failed", "path", req.Path, "remote", req.RemoteAddr, "err", err)
 		}
-		c.String(http.StatusNotFound, "not found\n")
+		text(w, http.StatusNotFound, "not found\n")
 	}
 	return nil, false
 }
@@ -114,12 +155,18 @@ func (s *Server) phoneGet(c *gin.Context) {
 		s.firmwareGet(c, req.Path)
 		return
 	}
-	req.SecretFree = c.Request.Method == http.MethodHead || conditional(c.Request)
-	res, ok := s.provide(c, req)
+	s.phoneFile(c.Writer, c.Request, req)
+}
+
+// phoneFile answers a GET or HEAD of a phone's file (not firmware): on
+// gin (phoneGet) and ahead of it (fastPhoneGet).
+func (s *Server) phoneFile(w http.ResponseWriter, r *http.Request, req vendors.Request) {
+	req.SecretFree = r.Method == http.MethodHead || conditional(r)
+	res, ok := s.provide(w, r, req)
 	if !ok {
 		return
 	}
-	s.send(c, res, true)
+	s.send(w, r, res, true)
 }
 
 // conditional reports whether a request carries any precondition header
@@ -127,13 +174,15 @@ func (s *Server) phoneGet(c *gin.Context) {
 // 304 when If-None-Match names the ETag of the file without secrets, else
 // that file (other preconditions are not evaluated: the body is sent).
 func conditional(r *http.Request) bool {
-	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+	for _, h := range preconditions {
 		if r.Header.Get(h) != "" {
 			return true
 		}
 	}
 	return false
 }
+
+var preconditions = [...]string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"}
 
 // send answers with the result and tells the core when its body starts
 // to leave (Sending, right before the first byte: for a body with secrets
@@ -142,38 +191,41 @@ func conditional(r *http.Request) bool {
 // If-None-Match with 304; a body with secrets never does (it must not be
 // cached, nor its delivery skipped). If Sending fails (the claim was lost)
 // the phone gets a bare 404 and no byte of the body.
-func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
+func (s *Server) send(w http.ResponseWriter, r *http.Request, res *provision.Result, cacheable bool) {
 	var end error = provision.ErrNotDelivered
 	defer func() { res.End(end) }()
+	end = s.sendBody(w, r, res, cacheable)
+}
 
-	if c.Request.Method != http.MethodHead {
+// sendBody is send but for End: it returns what send tells End.
+func (s *Server) sendBody(w http.ResponseWriter, r *http.Request, res *provision.Result, cacheable bool) (end error) {
+	if r.Method != http.MethodHead {
 		// Before any header: a refused body leaves no trace of the file.
 		if err := res.Sending(); err != nil {
-			c.String(http.StatusNotFound, "not found\n")
-			return
+			text(w, http.StatusNotFound, "not found\n")
+			return provision.ErrNotDelivered
 		}
 	}
-	h := c.Writer.Header()
+	h := w.Header()
 	for k, v := range res.Header {
 		h.Set(k, v)
 	}
-	h.Set("Content-Type", res.File.ContentType)
-	h.Set("Cache-Control", "no-store")
+	// Shared, read-only value slices: net/http only reads them.
+	h["Content-Type"] = headerValue(res.File.ContentType)
+	h["Cache-Control"] = noStore
 	if cacheable && !res.Secret {
 		h.Set("ETag", res.ETag)
-		if match := c.GetHeader("If-None-Match"); match != "" && etagMatch(match, res.ETag) {
-			c.Status(http.StatusNotModified)
-			end = nil
-			return
+		if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, res.ETag) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(res.File.Body)))
-	c.Status(http.StatusOK)
-	if c.Request.Method == http.MethodHead {
-		end = nil
-		return
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
 	}
-	n, err := c.Writer.Write(res.File.Body)
+	n, err := w.Write(res.File.Body)
 	switch {
 	case err != nil:
 		end = fmt.Errorf("HTTP body write failed after %d of %d bytes: %w", n, len(res.File.Body), err)
@@ -189,12 +241,13 @@ func (s *Server) send(c *gin.Context, res *provision.Result, cacheable bool) {
 		// error. A phone that closes the connection right after reading the
 		// last byte (many do) cancels the request context, so that context
 		// says nothing about delivery.
-		if err := flush(c.Writer); err != nil {
+		if err := flush(w); err != nil {
 			end = fmt.Errorf("HTTP body not flushed to the connection: %w", err)
 		} else {
 			end = nil
 		}
 	}
+	return end
 }
 
 // flush pushes buffered response bytes to the connection and reports a
@@ -258,11 +311,11 @@ func (s *Server) phonePostAs(c *gin.Context, base string) {
 			req.Header[h] = v
 		}
 	}
-	res, ok := s.provide(c, req)
+	res, ok := s.provide(c.Writer, c.Request, req)
 	if !ok {
 		return
 	}
-	s.send(c, res, false)
+	s.send(c.Writer, c.Request, res, false)
 }
 
 // refused logs a request the edge refused itself, at most once a minute
@@ -286,6 +339,46 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// noStore is the Cache-Control of every phone file.
+var noStore = []string{"no-store"}
+
+// headerValues holds the value slices of the few Content-Types the drivers
+// send (at most maxHeaderValues), so a response does not allocate one.
+var (
+	headerValues    sync.Map // string -> []string
+	headerValuesLen atomic.Int32
+)
+
+const maxHeaderValues = 64
+
+func headerValue(v string) []string {
+	if vs, ok := headerValues.Load(v); ok {
+		return vs.([]string)
+	}
+	vs := []string{v}
+	if headerValuesLen.Add(1) <= maxHeaderValues {
+		headerValues.Store(v, vs)
+	}
+	return vs
+}
+
+// baseURLMemo is the last base URL the phone path built, by Host and TLS:
+// phones of one site all name the same host.
+type baseURLMemo struct {
+	host, url string
+	tls       bool
+}
+
+// baseURL is BaseURL(r), from the memo when its Host and TLS match.
+func (s *Server) baseURL(r *http.Request) string {
+	if m := s.lastBase.Load(); m != nil && m.host == r.Host && m.tls == (r.TLS != nil) {
+		return m.url
+	}
+	u := BaseURL(r)
+	s.lastBase.Store(&baseURLMemo{host: r.Host, url: u, tls: r.TLS != nil})
+	return u
 }
 
 // BaseURL is the provisioning base URL as a client reached this server

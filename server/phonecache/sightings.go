@@ -151,21 +151,30 @@ func (s *Sightings) Dropped() int64 { return s.dropped.Load() }
 // Failed counts reports lost to a failed write.
 func (s *Sightings) Failed() int64 { return s.failed.Load() }
 
+// flushBound bounds one flush of Run: a flush takes the queue off it
+// first, so it runs on a context of its own that shutdown does not cancel
+// (its values kept), or a stop during it would lose the rest of its batches.
+const flushBound = 10 * time.Second
+
 // Run writes the queue every Options.Every until ctx is done, then once
-// more (on a context of its own, bounded to 10 s): a clean shutdown loses
-// nothing.
+// more: a clean shutdown loses nothing. Every flush, the one under way at
+// the stop included, runs on a context that ctx's end does not cancel,
+// bounded to 10 s.
 func (s *Sightings) Run(ctx context.Context) {
 	t := time.NewTicker(s.o.Every)
 	defer t.Stop()
+	flush := func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushBound)
+		defer cancel()
+		s.Flush(fctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			s.Flush(fctx)
-			cancel()
+			flush()
 			return
 		case <-t.C:
-			s.Flush(ctx)
+			flush()
 		}
 	}
 }

@@ -1,0 +1,12 @@
+package httpd
+
+import "net/http"
+
+// GinHandler is the edge without its fast path: gin for every request.
+func (s *Server) GinHandler() http.Handler { return s.engine }
+
+// FastPathOnly is the fast path with gin replaced by a handler that
+// answers 599, so a request the fast path does not answer shows.
+func (s *Server) FastPathOnly() http.Handler {
+	return s.fastPath(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(599) }))
+}
