@@ -170,6 +170,7 @@ func TestSilentPartition(t *testing.T) {
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a, _ := LinkActor(r.Context())
 			seen.Store(a + " " + r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + " auth=" + r.Header.Get("Authorization"))
+			http.SetCookie(w, &http.Cookie{Name: "site", Value: "1"})
 			fmt.Fprint(w, `{"ok":true}`)
 		})})
 	if err != nil {
@@ -193,6 +194,9 @@ func TestSilentPartition(t *testing.T) {
 	resp.Body.Close()
 	if got := seen.Load(); resp.StatusCode != 200 || got != "central@192.0.2.1 GET /api/v1/devices?state=unassigned auth=" {
 		t.Fatalf("proxied call: %d, the site saw %q", resp.StatusCode, got)
+	}
+	if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+		t.Fatalf("the site's cookie came through the proxy: %q", c)
 	}
 
 	f.frozen.Store(true)

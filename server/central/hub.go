@@ -800,7 +800,8 @@ func (h *Hub) link(w http.ResponseWriter, id string) *liveLink {
 
 // proxy passes an admin API call to the site over its link: the path
 // after /api/v1/sites/{id}, the query and the body as they are; the
-// admin's token and cookies stay here, the actor goes along.
+// admin's token and cookies stay here, the actor goes along; the site's
+// Set-Cookie does not come back.
 func (h *Hub) proxy(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	l := h.link(w, id)
@@ -819,6 +820,12 @@ func (h *Hub) proxy(w http.ResponseWriter, r *http.Request) {
 			pr.Out.Header.Set(actorHeader, actor)
 		},
 		Transport: l.tr,
+		// A site's cookies are not the central's: a browser must never keep
+		// one for the central's origin.
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del("Set-Cookie")
+			return nil
+		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			h.log.Warn("site proxy", "site", id, "path", path, "err", err)
 			writeError(w, http.StatusBadGateway, "the site did not answer over its link")
