@@ -150,12 +150,7 @@ func (s *Server) replaceDevice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := deviceOut(d)
-	if err := s.withFirmware(c, &out); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	s.deviceAnswer(c, d)
 }
 
 // revealPasswords is the PBX side of accounts: generated SIP passwords,

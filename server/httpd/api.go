@@ -445,6 +445,18 @@ func (s *Server) createDevice(c *gin.Context) {
 	c.JSON(http.StatusCreated, deviceOut(d))
 }
 
+// deviceAnswer answers one device as GET /devices/{mac} does: with its
+// firmware status and, for a dialogue phone, its dialogue.
+func (s *Server) deviceAnswer(c *gin.Context, d autoprov.Device) {
+	out := deviceOut(d)
+	if err := s.withFirmware(c, &out); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.withDialogue(c.Request.Context(), &out)
+	c.JSON(http.StatusOK, out)
+}
+
 func (s *Server) getDevice(c *gin.Context) {
 	mac, ok := s.mac(c)
 	if !ok {
@@ -455,13 +467,7 @@ func (s *Server) getDevice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := deviceOut(d)
-	if err := s.withFirmware(c, &out); err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.withDialogue(c.Request.Context(), &out)
-	c.JSON(http.StatusOK, out)
+	s.deviceAnswer(c, d)
 }
 
 func (s *Server) patchDevice(c *gin.Context) {
@@ -507,12 +513,7 @@ func (s *Server) patchDevice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := deviceOut(d)
-	if err := s.withFirmware(c, &out); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	s.deviceAnswer(c, d)
 }
 
 func (s *Server) deleteDevice(c *gin.Context) {
