@@ -41,6 +41,11 @@ type Dialogues struct {
 	st   DialogueStore
 	open map[string]*session  // by nonce
 	seen map[string]time.Time // nonces of sessions that ended
+	// byMAC is the open session of each phone: a phone talks in one
+	// session at a time, so a newer one ends the older (else anyone could
+	// fill the open sessions by opening them for one known MAC and lock
+	// every phone out until they go idle).
+	byMAC map[string]string
 }
 
 type session struct {
@@ -62,7 +67,8 @@ func NewStoredDialogues(st DialogueStore, now func() time.Time) *Dialogues {
 	if now == nil {
 		now = time.Now
 	}
-	return &Dialogues{now: now, st: st, open: map[string]*session{}, seen: map[string]time.Time{}}
+	return &Dialogues{now: now, st: st, open: map[string]*session{}, seen: map[string]time.Time{},
+		byMAC: map[string]string{}}
 }
 
 // state reads what is kept of mac; the zero state when nothing.
@@ -125,8 +131,7 @@ func (d *Dialogues) State(ctx context.Context, mac string) (DialogueState, bool,
 func (d *Dialogues) sweep(now time.Time) {
 	for k, s := range d.open {
 		if !s.busy && now.Sub(s.last) > dialogueIdle {
-			delete(d.open, k)
-			d.seen[k] = now
+			d.end(k, s, now)
 		}
 	}
 	if len(d.seen) > dialogueMaxSeen {
@@ -135,6 +140,15 @@ func (d *Dialogues) sweep(now time.Time) {
 				delete(d.seen, k)
 			}
 		}
+	}
+}
+
+// end ends the open session s of nonce; its nonce stays a replay; d.mu held.
+func (d *Dialogues) end(nonce string, s *session, now time.Time) {
+	delete(d.open, nonce)
+	d.seen[nonce] = now
+	if s.mac != "" && d.byMAC[s.mac] == nonce {
+		delete(d.byMAC, s.mac)
 	}
 }
 
@@ -174,9 +188,16 @@ func (d *Dialogues) put(ctx context.Context, nonce string, s *session, t vendors
 	d.mu.Lock()
 	now := d.now()
 	s.busy, s.last = false, now
-	if closed {
-		delete(d.open, nonce)
-		d.seen[nonce] = now
+	switch {
+	case closed:
+		d.end(nonce, s, now)
+	case s.mac != "":
+		if prev, ok := d.byMAC[s.mac]; ok && prev != nonce {
+			if ps := d.open[prev]; ps != nil && !ps.busy {
+				d.end(prev, ps, now)
+			}
+		}
+		d.byMAC[s.mac] = nonce
 	}
 	mac, job := s.mac, s.job
 	d.mu.Unlock()

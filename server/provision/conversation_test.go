@@ -148,6 +148,36 @@ func TestDialogueIdleAndReplay(t *testing.T) {
 	}
 }
 
+// A forger who opens session after session for one known MAC (the MAC
+// is in the message body) holds one open session, not thousands: the
+// newest ends the older ones, whose reply-to is then refused; the open
+// sessions cannot be filled to lock the other phones out.
+func TestDialogueOneSessionPerPhone(t *testing.T) {
+	c := newOSCore(t)
+	ph := wpitest.New("", "00:1A:E8:12:34:56", "OpenStage 40")
+	var nonces, cookies []string
+	for range 50 {
+		nonce := wpitest.Nonce()
+		res, err := c.post(t, ph.Body(nonce, "start-up", "", "", ph.BasicItems()), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Finish(true)
+		nonces, cookies = append(nonces, nonce), append(cookies, cookieOf(res))
+	}
+	if n := c.dl.OpenSessions(); n != 1 {
+		t.Fatalf("open sessions after 50 start-ups of one phone: %d", n)
+	}
+	if _, err := c.post(t, ph.Body(nonces[0], "reply-to", "WriteItems", "accepted", nil), cookies[0]); !errors.Is(err, autoprov.ErrNotFound) {
+		t.Fatalf("reply-to of a session a newer one ended: %v", err)
+	}
+	res, err := c.post(t, ph.Body(nonces[49], "reply-to", "WriteItems", "accepted", nil), cookies[49])
+	if err != nil {
+		t.Fatalf("reply-to of the newest session: %v", err)
+	}
+	res.Finish(true)
+}
+
 // Contact-me goes only to the address the phone was seen from, keeps the
 // contact gap, and queues the job in every case.
 func TestContactMeHostAndGap(t *testing.T) {
