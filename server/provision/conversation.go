@@ -46,6 +46,7 @@ type Dialogues struct {
 	// fill the open sessions by opening them for one known MAC and lock
 	// every phone out until they go idle).
 	byMAC map[string]string
+	swept time.Time // the last sweep
 }
 
 type session struct {
@@ -127,8 +128,14 @@ func (d *Dialogues) State(ctx context.Context, mac string) (DialogueState, bool,
 	return st, known, nil
 }
 
-// sweep drops idle sessions and old nonces; d.mu held.
+// sweep drops idle sessions and old nonces, at most once a second (it
+// walks every open session: not on each message of a boot storm); d.mu
+// held.
 func (d *Dialogues) sweep(now time.Time) {
+	if now.Sub(d.swept) < time.Second && now.After(d.swept) {
+		return
+	}
+	d.swept = now
 	for k, s := range d.open {
 		if !s.busy && now.Sub(s.last) > dialogueIdle {
 			d.end(k, s, now)
