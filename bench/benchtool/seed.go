@@ -56,7 +56,14 @@ func seed(args []string) error {
 	el := time.Since(start)
 	fmt.Printf("seeded %d phones (account + adopted %s, window %s) in %.1f s (%.0f/s)\n", *n, bench.Model, *window, el.Seconds(), float64(*n)/el.Seconds())
 
-	f, err := os.OpenFile(*out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	return writePhones(*out, phones)
+}
+
+// writePhones writes the seeded phones' MAC, extension and password, one
+// tab-separated line each, to a new file at path (0600: it holds the
+// passwords the load generators present).
+func writePhones(path string, phones []bench.Phone) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
@@ -65,6 +72,7 @@ func seed(args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", p.MAC, p.Ext, p.Password)
 	}
 	if err := w.Flush(); err != nil {
+		f.Close()
 		return err
 	}
 	return f.Close()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
@@ -94,18 +93,7 @@ func seedAPI(args []string) error {
 	}
 	el := time.Since(start)
 	fmt.Printf("seeded %d phones through POST /api/v1/bulk (account + adopted %s, window %s) in %.1f s (%.0f/s)\n", *n, bench.Model, *window, el.Seconds(), float64(*n)/el.Seconds())
-	f, err := os.OpenFile(*out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	for _, p := range phones {
-		fmt.Fprintf(w, "%s\t%s\t%s\n", p.MAC, p.Ext, p.Password)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Close()
+	return writePhones(*out, phones)
 }
 
 // tftpAllow sets tftp_allowed on the first -n phones through the admin
