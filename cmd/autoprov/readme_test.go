@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,9 +61,11 @@ func freePort(t *testing.T, network string) string {
 // fresh directory, with this test binary for `go run ./cmd/autoprov` and
 // free ports for the documented ones. The phone's first HTTP fetch must
 // carry the password, the one with its credential the file without it,
-// the TFTP one the common file, and the keys land.
+// the TFTP one the common file, and the keys land. Then the admin's tools:
+// DHCP snippets (checked by dnsmasq), the CSV import with its bad line,
+// replacing a phone, and the PBX side of an account.
 func TestReadmeQuickStart(t *testing.T) {
-	for _, tool := range []string{"bash", "curl"} {
+	for _, tool := range []string{"bash", "curl", "dnsmasq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			skipOrFail(t, "%s not installed", tool)
 		}
@@ -73,7 +76,9 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	script := readmeBlock(t, readme, "## Quick start") + readmeBlock(t, readme, "## Admin REST API") + readmeBlock(t, readme, "### Bulk changes") + readmeBlock(t, readme, "## Resync: fetch your config now")
+	script := readmeBlock(t, readme, "## Quick start") + readmeBlock(t, readme, "## Admin REST API") + readmeBlock(t, readme, "### Bulk changes") + readmeBlock(t, readme, "## Resync: fetch your config now") +
+		readmeBlock(t, readme, "### DHCP snippets") + readmeBlock(t, readme, "### CSV import and export") +
+		readmeBlock(t, readme, "### Replace a phone") + readmeBlock(t, readme, "### The PBX side of an account")
 	httpPort, tftpPort := freePort(t, "tcp"), freePort(t, "udp")
 	for _, r := range []struct{ old, new string }{
 		{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `},
@@ -111,10 +116,19 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatalf("README's Quick start failed when pasted: %v\nscript:\n%s\nstdout:\n%s\nstderr:\n%s", err, script, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
+	// The PBX side: 201's generated password revealed, and as PJSIP.
+	if !regexp.MustCompile(`(?:^|[}\n])201 \S{12,}\n`).MatchString(out) {
+		t.Errorf("the pasted PBX example revealed no password of 201:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "pjsip_autoprov.conf")); err != nil || !strings.Contains(string(b), "[201]") {
+		t.Errorf("the pasted PBX example wrote no PJSIP endpoint 201: %v\n%s", err, b)
+	}
 	for _, want := range []string{`"sip_server":"pbx.example.com"`, `"extension":"201"`,
 		"account.1.user_name = 201", "account.1.password = ", `"type":"speed_dial","value":"5551234"`,
 		`"dry_run":true`, `"created_keys":["805ec0aabb02","805ec0aabb03"],"updated_keys":["805ec0aabb01"]`, `"total":1`,
-		`{"mac":"805ec0aabb01","status":"sent","detail":"`, `"results":[`} {
+		`{"mac":"805ec0aabb01","status":"sent","detail":"`, `"results":[`,
+		// DHCP snippets, the CSV dry run's bad line, the replaced phone.
+		"option vendor-class-identifier", `"errors":[{"line":4,"field":"model"`, `"mac":"805ec0aabb44"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pasted Quick start printed no %q:\n%s", want, out)
 		}
