@@ -33,6 +33,44 @@ func readmeBlock(t *testing.T, readme, heading string) string {
 	return block
 }
 
+// pasteReadme runs a README block in bash as a reader pastes it (set -e:
+// every command must succeed) in dir, with this test binary for `go run
+// ./cmd/autoprov`, after replacing each old (which must be there) with its
+// new (free ports for the documented ones); what was started in the
+// background is stopped and waited for at the end. It returns stdout and
+// stderr; a failure ends the test with both.
+func pasteReadme(t *testing.T, name, script, dir string, subst []struct{ old, new string }) (string, string) {
+	t.Helper()
+	subst = append(subst, struct{ old, new string }{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `})
+	for _, r := range subst {
+		if !strings.Contains(script, r.old) {
+			t.Fatalf("README's %s block no longer has %q; update this test with it:\n%s", name, r.old, script)
+		}
+		script = strings.ReplaceAll(script, r.old, r.new)
+	}
+	script = "set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n" + script
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	env := []string{"AUTOPROV_E2E_CHILD=1", "AUTOPROV_TEST_BINARY=" + os.Args[0]}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AUTOPROV_") { // no token, no database from the caller
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("README's %s block failed when pasted: %v\nscript:\n%s\nstdout:\n%s\nstderr:\n%s", name, err, script, stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
 // freePort returns a loopback port of the network that was free a moment ago.
 func freePort(t *testing.T, network string) string {
 	t.Helper()
@@ -80,42 +118,12 @@ func TestReadmeQuickStart(t *testing.T) {
 		readmeBlock(t, readme, "### DHCP snippets") + readmeBlock(t, readme, "### CSV import and export") +
 		readmeBlock(t, readme, "### Replace a phone") + readmeBlock(t, readme, "### The PBX side of an account")
 	httpPort, tftpPort := freePort(t, "tcp"), freePort(t, "udp")
-	for _, r := range []struct{ old, new string }{
-		{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `},
+	dir := t.TempDir()
+	out, stderr := pasteReadme(t, "Quick start", script, dir, []struct{ old, new string }{
 		{"127.0.0.1:18080", "127.0.0.1:" + httpPort},
 		{"127.0.0.1 16969", "127.0.0.1 " + tftpPort},
 		{"127.0.0.1:16969", "127.0.0.1:" + tftpPort},
-	} {
-		if !strings.Contains(script, r.old) {
-			t.Fatalf("README's Quick start no longer has %q; update this test with it:\n%s", r.old, script)
-		}
-		script = strings.ReplaceAll(script, r.old, r.new)
-	}
-	// Stop the server in the background when the paste is done, and wait
-	// for it, so nothing outlives the test.
-	script = "set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n" + script
-
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", script)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	env := []string{"AUTOPROV_E2E_CHILD=1", "AUTOPROV_TEST_BINARY=" + os.Args[0]}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AUTOPROV_") { // no token, no database from the caller
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("README's Quick start failed when pasted: %v\nscript:\n%s\nstdout:\n%s\nstderr:\n%s", err, script, stdout.String(), stderr.String())
-	}
-	out := stdout.String()
+	})
 	// The PBX side: 201's generated password revealed, and as PJSIP.
 	if !regexp.MustCompile(`(?:^|[}\n])201 \S{12,}\n`).MatchString(out) {
 		t.Errorf("the pasted PBX example revealed no password of 201:\n%s", out)
@@ -139,15 +147,15 @@ func TestReadmeQuickStart(t *testing.T) {
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "y000000000096.cfg"))
 	if err != nil || !bytes.Contains(got, []byte("static.auto_provision.server.url = ")) || bytes.Contains(got, []byte("account.1")) {
-		t.Errorf("the TFTP fetch (%v) should get the common file:\n%s\nstderr:\n%s", err, got, stderr.String())
+		t.Errorf("the TFTP fetch (%v) should get the common file:\n%s\nstderr:\n%s", err, got, stderr)
 	}
-	if !strings.Contains(stderr.String(), "provisioning credential applied") {
-		t.Errorf("the second fetch did not present the credential:\n%s", stderr.String())
+	if !strings.Contains(stderr, "provisioning credential applied") {
+		t.Errorf("the second fetch did not present the credential:\n%s", stderr)
 	}
 	if tok, err := os.ReadFile(filepath.Join(dir, "demo-data", "admin-token")); err != nil || len(strings.TrimSpace(string(tok))) < 32 {
 		t.Errorf("demo-data/admin-token: %v %q", err, tok)
 	}
-	if !strings.Contains(stderr.String(), "autoprov stopped") {
-		t.Errorf("the server did not stop cleanly:\n%s", stderr.String())
+	if !strings.Contains(stderr, "autoprov stopped") {
+		t.Errorf("the server did not stop cleanly:\n%s", stderr)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,7 +21,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -424,46 +422,19 @@ func TestReadmeSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := readmeBlock(t, string(b), "## Sites")
-	for _, r := range []struct{ old, new string }{
-		{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `},
+	out, stderr := pasteReadme(t, "Sites", script, t.TempDir(), []struct{ old, new string }{
 		{"127.0.0.1:28080", "127.0.0.1:" + freePort(t, "tcp")},
 		{"28443", freePort(t, "tcp")},
 		{"127.0.0.1:29080", "127.0.0.1:" + freePort(t, "tcp")},
-	} {
-		if !strings.Contains(script, r.old) {
-			t.Fatalf("README's Sites block no longer has %q; update this test with it:\n%s", r.old, script)
-		}
-		script = strings.ReplaceAll(script, r.old, r.new)
-	}
-	script = "set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n" + script
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", script)
-	cmd.Dir = t.TempDir()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	env := []string{"AUTOPROV_E2E_CHILD=1", "AUTOPROV_TEST_BINARY=" + os.Args[0]}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AUTOPROV_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("README's Sites block failed when pasted: %v\nscript:\n%s\nstdout:\n%s\nstderr:\n%s", err, script, stdout.String(), stderr.String())
-	}
-	out := stdout.String()
+	})
 	for _, want := range []string{`"state":"pending"`, `"enroll_token":"`, `"name":"Berlin office","state":"connected"`, `"last_heartbeat":"20`,
 		`"mac":"805ec0aabb01"`, "account.1.password = ", `"total":1`, `"site_name":"Berlin office"`, `{"state":"connected"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pasted Sites block printed no %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(stderr.String(), "central link up") || !strings.Contains(stderr.String(), "site enrolled") {
-		t.Errorf("no link in the logs:\n%s", stderr.String())
+	if !strings.Contains(stderr, "central link up") || !strings.Contains(stderr, "site enrolled") {
+		t.Errorf("no link in the logs:\n%s", stderr)
 	}
 }
 
