@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/autoprov/autoprov/vendors/openstage/wpitest"
@@ -49,4 +52,39 @@ func TestWPIListener(t *testing.T) {
 		t.Errorf("second session: %v", w2)
 	}
 	s.leaks(sipPass)
+}
+
+// TestReadmeOpenStage pastes README's OpenStage block as a reader would:
+// the start-up gets WriteItems with the phone's registration but no
+// password, the reply-to the passwords, once.
+func TestReadmeOpenStage(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFail(t, "%s not installed", tool)
+		}
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := readmeBlock(t, string(b), "## OpenStage and OpenScape Desk Phones: the Workpoint Interface")
+	out, _ := pasteReadme(t, "OpenStage", script, t.TempDir(), []struct{ old, new string }{
+		{"127.0.0.1:18080", "127.0.0.1:" + freePort(t, "tcp")},
+		{"127.0.0.1:18443", "127.0.0.1:" + freePort(t, "tcp")},
+	})
+	first, second, ok := strings.Cut(out, "</DLSMessage>")
+	if !ok {
+		t.Fatalf("the pasted OpenStage block printed no DLSMessage:\n%s", out)
+	}
+	for _, want := range []string{"<Action>WriteItems</Action>", `name="reg-addr"`, `name="sip-user-id"`, `nonce="6A1F0C33D2B84E9F8C1D2E3F40516273"`} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the start-up's answer has no %q:\n%s", want, first)
+		}
+	}
+	if strings.Contains(first, `name="sip-pwd"`) {
+		t.Errorf("the start-up's answer carries sip-pwd before the rest was accepted:\n%s", first)
+	}
+	if !strings.Contains(second, `name="sip-pwd"`) {
+		t.Errorf("the reply-to's answer carries no sip-pwd:\n%s", second)
+	}
 }
