@@ -10,3 +10,6 @@ func (s *Server) GinHandler() http.Handler { return s.engine }
 func (s *Server) FastPathOnly() http.Handler {
 	return s.fastPath(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(599) }))
 }
+
+// LaneAnswered is how many requests the phone lane answered itself.
+func (s *Server) LaneAnswered() int64 { return s.laneAnswered.Load() }

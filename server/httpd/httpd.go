@@ -161,6 +161,8 @@ type Server struct {
 	access *access          // failed-authentication throttle and log limiter
 	// lastBase is the phone path's last base URL (phone.go).
 	lastBase atomic.Pointer[baseURLMemo]
+	// laneAnswered counts the requests the phone lane answered (lane.go).
+	laneAnswered atomic.Int64
 }
 
 // New builds the HTTP edge.
@@ -241,10 +243,14 @@ func (s *Server) ServeTLS(ctx context.Context, ln net.Listener, cfg *tls.Config)
 }
 
 func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
-	return s.serveWith(ctx, ln, tlsCfg, s.h)
+	// Plain HTTP gets the phone lane (lane.go), unless gin must read the
+	// client's address from X-Forwarded-For (trusted proxies): one rule,
+	// one place.
+	lanes := tlsCfg == nil && len(s.cfg.TrustedProxies) == 0
+	return s.serveWith(ctx, ln, tlsCfg, s.h, lanes)
 }
 
-func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Config, h http.Handler) error {
+func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Config, h http.Handler, lanes bool) error {
 	// Requests run under base, not under ctx: a shutdown first lets them
 	// finish, and cancels them only when the grace period is over.
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
@@ -259,6 +265,9 @@ func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Con
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if lanes {
+		return s.serveLanes(ctx, ln, srv, base, cancelBase)
 	}
 	errc := make(chan error, 1)
 	go func() {

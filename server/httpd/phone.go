@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -109,36 +110,66 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, req vendors.Req
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProvideTimeout)
 	defer cancel()
 	res, err := s.cfg.Phones.Provide(ctx, req)
+	if err == nil {
+		return res, true
+	}
+	a := s.refusal(req, err, errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil)
+	h := w.Header()
+	for i := 0; i+1 < len(a.header); i += 2 {
+		h.Add(a.header[i], a.header[i+1])
+	}
+	text(w, a.status, a.body)
+	return nil, false
+}
+
+// refused is the answer to a phone request the core refused: the status,
+// extra header fields (name, value, name, value...) and the plain-text
+// body. Both lanes (provide, lane.go) send it.
+type refused struct {
+	status int
+	header []string
+	body   string
+}
+
+var (
+	busyHeader   = []string{"Retry-After", busyRetryAfter, "Cache-Control", "no-store"}
+	busyAnswer   = refused{http.StatusServiceUnavailable, busyHeader, "busy, retry later\n"}
+	refuseAnswer = refused{http.StatusForbidden, nil, "forbidden\n"}
+	missAnswer   = refused{http.StatusNotFound, nil, "not found\n"}
+)
+
+// refusal is the answer to the core's error err: 403 for a POST no driver
+// takes, 401 with the core's challenges where a per-device file needs the
+// phone's credential (provision.AuthRequiredError), 503 with Retry-After
+// when the core ran out of its time (timedOut: a slow or hung database,
+// so the file may well exist and the phone is told to come back, not that
+// there is none), 404 for every other miss. The core has logged why.
+func (s *Server) refusal(req vendors.Request, err error, timedOut bool) refused {
 	var auth *provision.AuthRequiredError
 	switch {
-	case err == nil:
-		return res, true
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
+	case timedOut:
 		// Whatever the core made of it (a miss, a failed read), it did
 		// not have its time: nothing was disclosed (a claim commits only
 		// when the body starts to leave).
 		s.log.Warn("phone request timed out; answered 503", "path", req.Path, "remote", req.RemoteAddr,
 			"timeout", s.cfg.ProvideTimeout, "err", err)
-		w.Header().Set("Retry-After", busyRetryAfter)
-		w.Header().Set("Cache-Control", "no-store")
-		text(w, http.StatusServiceUnavailable, "busy, retry later\n")
+		return busyAnswer
 	case errors.As(err, &auth):
 		// The same answer for an unknown MAC as for a device whose
 		// credential is missing or wrong: only the nonce differs.
+		h := make([]string, 0, 2*len(auth.Challenges)+2)
 		for _, ch := range auth.Challenges {
-			w.Header().Add("WWW-Authenticate", ch)
+			h = append(h, "WWW-Authenticate", ch)
 		}
-		w.Header().Set("Cache-Control", "no-store")
-		text(w, http.StatusUnauthorized, "unauthorized\n")
+		return refused{http.StatusUnauthorized, append(h, "Cache-Control", "no-store"), "unauthorized\n"}
 	case errors.Is(err, autoprov.ErrRefused):
-		text(w, http.StatusForbidden, "forbidden\n")
+		return refuseAnswer
 	default:
 		if !errors.Is(err, vendors.ErrNotFound) {
 			s.log.Error("phone request failed", "path", req.Path, "remote", req.RemoteAddr, "err", err)
 		}
-		text(w, http.StatusNotFound, "not found\n")
+		return missAnswer
 	}
-	return nil, false
 }
 
 // phoneGet serves GET and HEAD /prov/<file>. A HEAD or a conditional GET
@@ -378,6 +409,20 @@ func (s *Server) baseURL(r *http.Request) string {
 	}
 	u := BaseURL(r)
 	s.lastBase.Store(&baseURLMemo{host: r.Host, url: u, tls: r.TLS != nil})
+	return u
+}
+
+// baseURLOf is baseURL for a request whose Host is host (the phone lane).
+func (s *Server) baseURLOf(host []byte, overTLS bool) string {
+	if m := s.lastBase.Load(); m != nil && m.host == string(host) && m.tls == overTLS {
+		return m.url
+	}
+	r := &http.Request{Host: string(host)}
+	if overTLS {
+		r.TLS = &tls.ConnectionState{}
+	}
+	u := BaseURL(r)
+	s.lastBase.Store(&baseURLMemo{host: r.Host, url: u, tls: overTLS})
 	return u
 }
 

@@ -73,7 +73,7 @@ func (s *Server) WPIHandler() http.Handler {
 // ServeWPI serves the Workpoint Interface on ln over TLS with cfg until
 // ctx is done (see Serve).
 func (s *Server) ServeWPI(ctx context.Context, ln net.Listener, cfg *tls.Config) error {
-	return s.serveWith(ctx, ln, cfg, s.WPIHandler())
+	return s.serveWith(ctx, ln, cfg, s.WPIHandler(), false)
 }
 
 // wpiPost is phonePost for the WPI listener's fixed paths.

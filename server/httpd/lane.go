@@ -1,0 +1,437 @@
+package httpd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/autoprov/autoprov/server/metrics"
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// The phone lane (plain HTTP only). A connection whose first bytes are
+// "GET /prov/" is a phone's: it is served by fasthttp, which costs a
+// fraction of net/http per request, with the same core call, answers and
+// metrics as the net/http path (phoneFile). Every other connection goes
+// to net/http untouched. A request on the phone lane that the lane does
+// not answer itself (another method or path, firmware, a HEAD, a path
+// with escapes, a client outside the phone networks) hands the
+// connection over to net/http: the request is written out again ahead of
+// what the client sends next, and the connection stays with net/http for
+// good. HTTPS stays on net/http: a handed-over connection would no longer
+// be a *tls.Conn to it.
+
+// phoneLanePrefix is how a phone's connection starts.
+const phoneLanePrefix = "GET /prov/"
+
+// Limits of the phone lane, as net/http's where fasthttp has the same
+// knob. A request header over laneHeaderMax is answered 431 (net/http
+// allows 64 KiB; no phone sends more than a few hundred bytes).
+const (
+	laneHeaderMax   = 8 << 10
+	laneReadTimeout = 10 * time.Second // the request line and header (net/http: ReadHeaderTimeout)
+)
+
+// lane serves one plain-HTTP listener: the phone lane (fast) and net/http
+// (slow) side by side.
+type lane struct {
+	s     *Server
+	fast  *fasthttp.Server
+	fastQ *connQueue // the listener fasthttp serves
+	slow  *connQueue // the listener net/http serves
+	base context.Context // the requests' context, cancelled after the grace period
+}
+
+// serveLanes is serveWith on a plain listener with the phone lane.
+func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc) error {
+	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base}
+	l.fast = &fasthttp.Server{
+		Handler:               l.handle,
+		Name:                  "",
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		ReadBufferSize:        laneHeaderMax,
+		ReadTimeout:           laneReadTimeout,
+		WriteTimeout:          srv.WriteTimeout,
+		IdleTimeout:           srv.IdleTimeout,
+		MaxRequestBodySize:    int(s.cfg.MaxBody),
+		KeepHijackedConns:     true,
+		CloseOnShutdown:       true,
+		SecureErrorLogMessage: true,
+		Logger:                laneLogger{s.log},
+		ConnState:             laneConnState,
+	}
+	errc := make(chan error, 3)
+	go func() { errc <- srv.Serve(l.slow) }()
+	go func() { errc <- l.fast.Serve(l.fastQ) }()
+	var closing atomic.Bool
+	go func() { errc <- l.accept(ln, &closing) }()
+	select {
+	case err := <-errc:
+		closing.Store(true)
+		ln.Close()
+		srv.Close()
+		l.fast.Shutdown() //nolint:errcheck // nothing to tell: it only closes
+		return err
+	case <-ctx.Done():
+	}
+	closing.Store(true)
+	ln.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	var fastErr error
+	wg.Go(func() { fastErr = l.fast.ShutdownWithContext(sctx) })
+	slowErr := srv.Shutdown(sctx)
+	wg.Wait()
+	if slowErr != nil || fastErr != nil {
+		s.log.Warn("requests still running after the shutdown grace period; cancelling them", "grace", s.cfg.ShutdownGrace)
+		cancelBase()
+		srv.Close()
+	}
+	for range 3 {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// accept hands every connection of ln to route, backing off on errors
+// that pass (too many open files), as net/http does.
+func (l *lane) accept(ln net.Listener, closing *atomic.Bool) error {
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if closing.Load() {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			l.s.log.Warn("accept failed; retrying", "err", err, "in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		go l.route(c)
+	}
+}
+
+// route reads the first bytes of c (within laneReadTimeout) and gives it
+// to the phone lane when they are phoneLanePrefix, to net/http as soon as
+// they differ.
+func (l *lane) route(c net.Conn) {
+	buf := make([]byte, len(phoneLanePrefix))
+	c.SetReadDeadline(time.Now().Add(laneReadTimeout)) //nolint:errcheck // a failed read below says it
+	n := 0
+	for n < len(buf) {
+		m, err := c.Read(buf[n:])
+		n += m
+		if !strings.HasPrefix(phoneLanePrefix, string(buf[:n])) {
+			break
+		}
+		if err != nil && n < len(buf) {
+			c.Close() // gone or too slow before its request line: net/http closes it too
+			return
+		}
+	}
+	c.SetReadDeadline(time.Time{}) //nolint:errcheck // as above
+	pc := &laneConn{Conn: c, pre: buf[:n]}
+	if n == len(buf) && string(buf) == phoneLanePrefix {
+		l.fastQ.push(pc)
+		return
+	}
+	l.slow.push(pc)
+}
+
+// handle answers a request on the phone lane, or hands the connection
+// over to net/http (handOver) when it is not a phone's GET of its file.
+func (l *lane) handle(ctx *fasthttp.RequestCtx) {
+	s := l.s
+	if !ctx.IsGet() {
+		l.handOver(ctx)
+		return
+	}
+	uri := ctx.Request.Header.RequestURI()
+	path, query, _ := bytes.Cut(uri, []byte{'?'})
+	if !bytes.HasPrefix(path, []byte("/prov/")) || bytes.IndexByte(path, '%') >= 0 {
+		l.handOver(ctx) // net/http unescapes the path: leave it to it
+		return
+	}
+	name, err := provision.CleanPath(string(path[len("/prov"):]))
+	if err != nil || strings.HasPrefix(name, "firmware/") {
+		l.handOver(ctx)
+		return
+	}
+	addr, ok := ctx.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		l.handOver(ctx)
+		return
+	}
+	a := addr.AddrPort().Addr()
+	if a.Zone() != "" {
+		l.handOver(ctx)
+		return
+	}
+	ip := a.Unmap().String() // as clientIP(RemoteAddr)
+	if !s.cfg.PhoneNetworks.AllowsString(ip) {
+		l.handOver(ctx) // net/http logs and refuses it
+		return
+	}
+	start := time.Now()
+	req := vendors.Request{
+		Path: name, UserAgent: string(ctx.UserAgent()), RemoteAddr: ip,
+		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), false), Method: vendors.MethodGet,
+		Target: string(uri),
+	}
+	if a := ctx.Request.Header.Peek("Authorization"); len(a) <= maxAuthorization {
+		req.Authorization = string(a)
+	}
+	if len(query) > 0 {
+		if q := queryValue(string(query), "mac"); q != "" {
+			if mac, err := vendors.ParseMAC(q); err == nil {
+				req.MAC = mac
+			}
+		}
+	}
+	for _, h := range preconditions {
+		if len(ctx.Request.Header.Peek(h)) > 0 {
+			req.SecretFree = true
+			break
+		}
+	}
+	ctx.Response.Header.DisableNormalizing() // "ETag", as net/http writes it
+	status := l.provide(ctx, req)
+	s.laneAnswered.Add(1)
+	metrics.HTTPRequest(phoneRoute, http.MethodGet, status, time.Since(start))
+	if s.log.Enabled(l.base, slog.LevelDebug) {
+		s.log.Debug("request", "method", http.MethodGet, "path", string(path), "status", status,
+			"bytes", len(ctx.Response.Body()), "remote", ip, "duration", time.Since(start))
+	}
+}
+
+// provide asks the core and answers as phoneFile does: the file, a 304,
+// or the core's refusal. A file with secrets goes out through sendSecret.
+// It returns the status.
+func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request) int {
+	s := l.s
+	pctx, cancel := context.WithTimeout(l.base, s.cfg.ProvideTimeout)
+	res, err := s.cfg.Phones.Provide(pctx, req)
+	timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) && l.base.Err() == nil
+	cancel()
+	if err != nil {
+		a := s.refusal(req, err, timedOut)
+		for i := 0; i+1 < len(a.header); i += 2 {
+			ctx.Response.Header.Add(a.header[i], a.header[i+1])
+		}
+		laneText(ctx, a.status, a.body)
+		return a.status
+	}
+	// Before any header: a refused body leaves no trace of the file.
+	if err := res.Sending(); err != nil {
+		res.End(provision.ErrNotDelivered)
+		laneText(ctx, http.StatusNotFound, "not found\n")
+		return http.StatusNotFound
+	}
+	h := &ctx.Response.Header
+	for k, v := range res.Header {
+		h.Set(k, v)
+	}
+	h.SetContentType(res.File.ContentType)
+	h.Set("Cache-Control", "no-store")
+	if !res.Secret {
+		h.Set("ETag", res.ETag)
+		if match := ctx.Request.Header.Peek("If-None-Match"); len(match) > 0 && etagMatch(string(match), res.ETag) {
+			h.SetContentType("") // as net/http: a 304 has no body
+			ctx.SetStatusCode(http.StatusNotModified)
+			res.End(nil)
+			return http.StatusNotModified
+		}
+		// Nothing records its delivery (End is a no-op): fasthttp writes
+		// the body when the handler returns.
+		ctx.Response.SetBodyRaw(res.File.Body)
+		res.End(nil)
+		return http.StatusOK
+	}
+	l.sendSecret(ctx, res)
+	return http.StatusOK
+}
+
+// sendSecret writes a body with secrets itself, after fasthttp has
+// flushed whatever went before it on the connection (a hijack), so that
+// its delivery is known: the body counts as delivered once it is flushed
+// to the connection (End(nil)), as on net/http. Then the lane goes on
+// serving the connection. When fasthttp never gets that far (an earlier
+// answer on the connection failed to go out), nothing was written of this
+// one and the claim is released (End(ErrNotDelivered)).
+func (l *lane) sendSecret(ctx *fasthttp.RequestCtx, res *provision.Result) {
+	resp := fasthttp.AcquireResponse()
+	ctx.Response.CopyTo(resp)
+	resp.SetBodyRaw(res.File.Body)
+	resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	closeAfter := ctx.Request.Header.ConnectionClose()
+	if closeAfter {
+		resp.SetConnectionClose()
+	} else if !ctx.Request.Header.IsHTTP11() {
+		resp.Header.Set("Connection", "keep-alive")
+	}
+	lc := ctx.Conn().(*laneConn)
+	raw := lc.Conn
+	var once sync.Once
+	end := func(err error) { once.Do(func() { res.End(err); fasthttp.ReleaseResponse(resp) }) }
+	lc.pending = end
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		c.SetWriteDeadline(time.Now().Add(l.fast.WriteTimeout)) //nolint:errcheck // the write below says it
+		bw := bufio.NewWriterSize(c, 4096)
+		err := resp.Write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		end(err)
+		c.SetWriteDeadline(time.Time{}) //nolint:errcheck // as above
+		if err != nil || closeAfter {
+			raw.Close()
+			return
+		}
+		l.fastQ.push(&laneConn{Conn: raw, r: c})
+	})
+}
+
+// laneConnState ends the transfer of a body with secrets whose hijack
+// never ran (fasthttp closed the connection instead: see sendSecret).
+func laneConnState(c net.Conn, st fasthttp.ConnState) {
+	if lc, ok := c.(*laneConn); ok && st == fasthttp.StateClosed && lc.pending != nil {
+		lc.pending(provision.ErrNotDelivered)
+	}
+}
+
+// handOver gives the connection of ctx to net/http with this request
+// written out again ahead of the rest of what the client sends (which
+// fasthttp may already hold in its buffer). fasthttp writes nothing.
+func (l *lane) handOver(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Request.Header
+	body := ctx.Request.Body()
+	if len(body) > 0 || h.ContentLength() != 0 {
+		h.SetContentLength(len(body)) // fasthttp has read a chunked body whole
+	}
+	h.Del("Expect")   // fasthttp answered any 100-continue already
+	hdr := h.Header() // fasthttp's buffer: copied
+	replay := make([]byte, 0, len(hdr)+len(body))
+	replay = append(append(replay, hdr...), body...)
+	raw := ctx.Conn().(*laneConn).Conn
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		l.slow.push(&laneConn{Conn: raw, pre: replay, r: c})
+	})
+}
+
+// laneText answers code with a plain-text body, as text does on net/http.
+func laneText(ctx *fasthttp.RequestCtx, code int, body string) {
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.SetStatusCode(code)
+	ctx.Response.SetBodyString(body)
+}
+
+// laneConn is a connection whose first bytes (pre) were read already, and
+// then whose reads go through r (a hijacked fasthttp connection, which
+// holds what fasthttp buffered) when set. Writes, ReadFrom (sendfile for
+// firmware) and CloseWrite go to the connection itself.
+type laneConn struct {
+	net.Conn
+	pre []byte
+	r   io.Reader
+	// pending ends a transfer with secrets waiting for its hijack (sendSecret).
+	pending func(error)
+}
+
+func (c *laneConn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	if c.r != nil {
+		return c.r.Read(p)
+	}
+	return c.Conn.Read(p)
+}
+
+// ReadFrom lets net/http send a file with sendfile, as on its own
+// connections.
+func (c *laneConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
+
+// CloseWrite lets net/http end a connection gracefully, as on its own.
+func (c *laneConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// connQueue is the listener net/http serves: the connections route and
+// handOver give it.
+type connQueue struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newConnQueue(addr net.Addr) *connQueue {
+	return &connQueue{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (q *connQueue) push(c net.Conn) {
+	select {
+	case q.ch <- c:
+	case <-q.done:
+		c.Close()
+	}
+}
+
+// Accept returns the next connection given to net/http.
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.ch:
+		return c, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close ends Accept.
+func (q *connQueue) Close() error {
+	q.once.Do(func() { close(q.done) })
+	return nil
+}
+
+// Addr is the real listener's address.
+func (q *connQueue) Addr() net.Addr { return q.addr }
+
+// laneLogger takes fasthttp's log lines (connections that failed: a
+// malformed request, a timeout) at debug level: phones and scanners make
+// plenty, and none is the server's fault.
+type laneLogger struct{ log *slog.Logger }
+
+func (g laneLogger) Printf(format string, args ...any) {
+	if g.log.Enabled(context.Background(), slog.LevelDebug) {
+		g.log.Debug("phone lane", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+	}
+}

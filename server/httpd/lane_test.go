@@ -1,0 +1,232 @@
+package httpd_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov"
+)
+
+// serveLanes runs the edge's Serve (the phone lane and net/http) on a
+// loopback listener and returns its address; the server stops at the
+// end of the test, and must stop within its grace period.
+func (e *env) serveLanes() string {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln) }()
+	e.t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				e.t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			e.t.Error("Serve did not return after its context ended")
+		}
+	})
+	return ln.Addr().String()
+}
+
+// rawConn is one client connection: requests written as raw bytes,
+// answers read in order.
+type rawConn struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialRaw(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+func (rc *rawConn) send(reqs ...string) {
+	rc.t.Helper()
+	if _, err := io.WriteString(rc.c, strings.Join(reqs, "")); err != nil {
+		rc.t.Fatal(err)
+	}
+}
+
+// read reads one answer to a request of method, its body whole, Date and
+// the Digest nonce blanked (they differ between any two answers).
+func (rc *rawConn) read(method string) phoneAnswer {
+	rc.t.Helper()
+	resp, err := http.ReadResponse(rc.br, &http.Request{Method: method})
+	if err != nil {
+		rc.t.Fatalf("reading an answer: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+	resp.Header.Del("Date")
+	for k, vs := range resp.Header {
+		for i, v := range vs {
+			vs[i] = nonce.ReplaceAllString(v, `$1="-"`)
+		}
+		resp.Header[k] = vs
+	}
+	return phoneAnswer{resp.StatusCode, resp.Header, body}
+}
+
+func laneGet(path string, hdr ...string) string {
+	var b strings.Builder
+	b.WriteString("GET " + path + " HTTP/1.1\r\nHost: prov.example.com\r\n")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		b.WriteString(hdr[i] + ": " + hdr[i+1] + "\r\n")
+	}
+	return b.String() + "\r\n"
+}
+
+// TestPhoneLaneAnswersAsNetHTTP: every phone request answered by the
+// phone lane (Serve on a plain listener) gets the very answer net/http
+// gives through the edge's handler, headers and body, for hits, misses,
+// refusals and a 304, twice each; a first fetch carries the secrets once.
+func TestPhoneLaneAnswersAsNetHTTP(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	lane := dialRaw(t, e.serveLanes())
+	ref := dialRaw(t, strings.TrimPrefix(e.serve().URL, "http://"))
+
+	// The first fetch, on the lane: the file with the secrets, once.
+	lane.send(laneGet("/prov/"+devMAC+".cfg", "User-Agent", yealinkUA))
+	first := lane.read("GET")
+	if first.status != http.StatusOK || !bytes.Contains(first.body, []byte(sipPass)) {
+		t.Fatalf("first fetch on the lane: %d, secrets in it: %v", first.status, bytes.Contains(first.body, []byte(sipPass)))
+	}
+	if first.header.Get("Cache-Control") != "no-store" || first.header.Get("ETag") != "" {
+		t.Errorf("the file with secrets: Cache-Control %q, ETag %q", first.header.Get("Cache-Control"), first.header.Get("ETag"))
+	}
+	waitFor(t, func() bool {
+		return e.device(devMAC).Disclosure.State != autoprov.DisclosureOpen
+	}, "the window to be used up")
+
+	lane.send(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
+	etag := lane.read("GET").header.Get("ETag")
+	if etag == "" {
+		t.Fatal("common file without an ETag on the lane")
+	}
+	cases := [][]string{
+		{"/prov/y000000000000.cfg", "User-Agent", yealinkUA},
+		{"/prov/y000000000000.cfg", "User-Agent", yealinkUA, "If-None-Match", etag},
+		{"/prov/" + devMAC + ".cfg", "User-Agent", yealinkUA},
+		{"/prov/" + devMAC + ".cfg", "User-Agent", yealinkUA, "Authorization", "Basic eDp5"},
+		{"/prov/805ec0ffff01.cfg", "User-Agent", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:ff:ff:01"},
+		{"/prov/y000000000000.boot?mac=805ec0aabb01", "User-Agent", yealinkNoMAC},
+		{"/prov/y000000000000.boot?a=%zz&mac=80%3A5E%3AC0%3AAA%3ABB%3A01;x&mac=805ec0aabb01", "User-Agent", yealinkNoMAC},
+		{"/prov/y000000000000.boot?mac=nonsense", "User-Agent", yealinkNoMAC},
+		{"/prov/nothing-here.cfg"},
+	}
+	lanes := e.srv.LaneAnswered()
+	for _, c := range cases {
+		for range 2 {
+			ref.send(laneGet(c[0], c[1:]...))
+			want := ref.read("GET")
+			lane.send(laneGet(c[0], c[1:]...))
+			got := lane.read("GET")
+			if got.status != want.status || !maps.EqualFunc(got.header, want.header, slices.Equal) || !bytes.Equal(got.body, want.body) {
+				t.Errorf("GET %s %v:\nlane     %d %v\n%s\nnet/http %d %v\n%s", c[0], c[1:], got.status, got.header, got.body,
+					want.status, want.header, want.body)
+			}
+		}
+	}
+	if n := e.srv.LaneAnswered() - lanes; n != int64(2*len(cases)) {
+		t.Errorf("the lane answered %d of the %d requests", n, 2*len(cases))
+	}
+	if bytes.Contains([]byte(e.log.String()), []byte(sipPass)) {
+		t.Error("the SIP password is in the log")
+	}
+}
+
+// TestPhoneLaneHandsOver: on a connection that opened with a phone's
+// GET, whatever the lane does not answer itself (the admin API, a POST
+// with a chunked body, a HEAD, a path with escapes) is answered by
+// net/http, in order, pipelined or not, and the connection keeps working.
+func TestPhoneLaneHandsOver(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	addr := e.serveLanes()
+	c := dialRaw(t, addr)
+	c.send(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
+	common := c.read("GET")
+	if common.status != http.StatusOK {
+		t.Fatalf("common file: %d", common.status)
+	}
+	body := `{"extension":"202","display_name":"Bob","password":"` + sipPass + `2"}`
+	chunked := "POST /api/v1/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+		"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		fmt.Sprintf("%x", len(body)) + "\r\n" + body + "\r\n0\r\n\r\n"
+	// Pipelined: a phone GET, the API, a POST, a HEAD, a phone GET.
+	c.send(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA),
+		laneGet("/api/v1/accounts", "Authorization", "Bearer "+token),
+		chunked,
+		"HEAD /prov/y000000000000.cfg HTTP/1.1\r\nHost: prov.example.com\r\nUser-Agent: "+yealinkUA+"\r\n\r\n",
+		laneGet(strings.Replace("/prov/y000000000000.cfg", "y0", "y%30", 1), "User-Agent", yealinkUA),
+		laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
+	if a := c.read("GET"); a.status != http.StatusOK || !bytes.Equal(a.body, common.body) {
+		t.Errorf("pipelined phone GET: %d", a.status)
+	}
+	if a := c.read("GET"); a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"201"`)) {
+		t.Errorf("GET /api/v1/accounts after a phone GET: %d %s", a.status, a.body)
+	}
+	if a := c.read("POST"); a.status != http.StatusCreated || !bytes.Contains(a.body, []byte(`"202"`)) {
+		t.Errorf("chunked POST after a phone GET: %d %s", a.status, a.body)
+	}
+	if a := c.read("HEAD"); a.status != http.StatusOK || a.header.Get("ETag") != common.header.Get("ETag") || len(a.body) != 0 {
+		t.Errorf("HEAD after a phone GET: %d %v", a.status, a.header)
+	}
+	for _, what := range []string{"escaped path", "phone GET"} {
+		if a := c.read("GET"); a.status != http.StatusOK || !bytes.Equal(a.body, common.body) {
+			t.Errorf("%s after the hand-over: %d %s", what, a.status, a.body)
+		}
+	}
+	if n := e.srv.LaneAnswered(); n != 2 {
+		t.Errorf("the lane answered %d requests, want the first two (then the connection is net/http's)", n)
+	}
+
+	// A connection that opens with anything else is net/http's at once.
+	o := dialRaw(t, addr)
+	o.send(laneGet("/healthz"), laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
+	if a := o.read("GET"); a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"ok"`)) {
+		t.Errorf("healthz: %d %s", a.status, a.body)
+	}
+	if a := o.read("GET"); a.status != http.StatusOK || !bytes.Equal(a.body, common.body) {
+		t.Errorf("phone GET on net/http: %d", a.status)
+	}
+	if n := e.srv.LaneAnswered(); n != 2 {
+		t.Errorf("the lane answered %d requests, want still 2", n)
+	}
+	// "GE" and then a pause: the lane waits for the rest.
+	p := dialRaw(t, addr)
+	p.send("GE")
+	time.Sleep(10 * time.Millisecond) // not a wait for a state: the bytes must arrive apart
+	p.send(strings.TrimPrefix(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA), "GE"))
+	if a := p.read("GET"); a.status != http.StatusOK || !bytes.Equal(a.body, common.body) {
+		t.Errorf("a request line in two parts: %d", a.status)
+	}
+	if n := e.srv.LaneAnswered(); n != 3 {
+		t.Errorf("the lane answered %d requests, want 3", n)
+	}
+}
