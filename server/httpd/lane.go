@@ -85,6 +85,7 @@ func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Serv
 		ln.Close()
 		srv.Close()
 		l.fast.Shutdown() //nolint:errcheck // nothing to tell: it only closes
+		l.fastQ.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -97,6 +98,9 @@ func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Serv
 	wg.Go(func() { fastErr = l.fast.ShutdownWithContext(sctx) })
 	slowErr := srv.Shutdown(sctx)
 	wg.Wait()
+	// fasthttp's Shutdown knows no listener before its Serve has started
+	// (a server stopped right after its start): end that Serve too.
+	l.fastQ.Close()
 	if slowErr != nil || fastErr != nil {
 		s.log.Warn("requests still running after the shutdown grace period; cancelling them", "grace", s.cfg.ShutdownGrace)
 		cancelBase()

@@ -230,3 +230,28 @@ func TestPhoneLaneHandsOver(t *testing.T) {
 		t.Errorf("the lane answered %d requests, want 3", n)
 	}
 }
+
+// A server stopped right after its start returns: fasthttp's own
+// Shutdown does nothing before its Serve has begun, so the lane ends that
+// Serve itself (it once waited for it forever).
+func TestPhoneLaneStopsRightAfterStart(t *testing.T) {
+	e := newEnv(t, options{})
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		cancel()
+		go func() { done <- e.srv.Serve(ctx, ln) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Serve did not return")
+		}
+	}
+}
