@@ -50,9 +50,9 @@ const (
 type lane struct {
 	s     *Server
 	fast  *fasthttp.Server
-	fastQ *connQueue // the listener fasthttp serves
-	slow  *connQueue // the listener net/http serves
-	base context.Context // the requests' context, cancelled after the grace period
+	fastQ *connQueue      // the listener fasthttp serves
+	slow  *connQueue      // the listener net/http serves
+	base  context.Context // the requests' context, cancelled after the grace period
 }
 
 // serveLanes is serveWith on a plain listener with the phone lane.
