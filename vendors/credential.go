@@ -22,6 +22,12 @@ const (
 // credential and their per-device file is served without one.
 type Credentialer interface {
 	// ProvisioningAuth lists the schemes the vendor's phones answer a
-	// challenge with, preferred first.
+	// challenge with, preferred first. It is asked on every fetch: a
+	// driver may return the same slice each time, which callers must not
+	// change.
 	ProvisioningAuth() []AuthScheme
 }
+
+// DigestThenBasic is the ProvisioningAuth of most drivers: Digest
+// preferred, Basic (over HTTPS) too. Shared: do not change it.
+var DigestThenBasic = []AuthScheme{AuthDigest, AuthBasic}

@@ -55,27 +55,30 @@ func (r *Registry) IdentifyWith(vendor, model string, req Request) (Identity, Ve
 // Lookup finds the driver and model for a vendor and model name. vendor may
 // be empty, in which case the model name alone must be unambiguous.
 func (r *Registry) Lookup(vendor, model string) (Vendor, Model, error) {
-	var found []Vendor
-	var models []Model
+	var found Vendor // the first match; every fetch asks, so no slice
+	var foundModel Model
+	matches := 0
 	for i, v := range r.drivers {
 		if vendor != "" && !strings.EqualFold(v.Name(), vendor) {
 			continue
 		}
 		for _, m := range r.models[i] {
 			if m.Matches(model) {
-				found = append(found, v)
-				models = append(models, m)
+				if matches == 0 {
+					found, foundModel = v, m
+				}
+				matches++
 			}
 		}
 	}
-	switch len(found) {
+	switch matches {
 	case 0:
 		if vendor != "" && !r.HasVendor(vendor) {
 			return nil, Model{}, fmt.Errorf("unknown vendor %q (supported: %s): %w", vendor, strings.Join(r.VendorNames(), ", "), ErrNotFound)
 		}
 		return nil, Model{}, fmt.Errorf("unknown model %q (supported: %s): %w", model, strings.Join(r.ModelNames(vendor), ", "), ErrNotFound)
 	case 1:
-		return found[0], models[0], nil
+		return found, foundModel, nil
 	}
 	return nil, Model{}, fmt.Errorf("model %q is ambiguous; give the vendor: %w", model, ErrUnsupported)
 }

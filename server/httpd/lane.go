@@ -235,7 +235,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 // It returns the status.
 func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request) int {
 	s := l.s
-	pctx, cancel := context.WithTimeout(l.base, s.cfg.ProvideTimeout)
+	pctx, cancel := withLazyTimeout(l.base, s.cfg.ProvideTimeout)
 	res, err := s.cfg.Phones.Provide(pctx, req)
 	timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) && l.base.Err() == nil
 	cancel()

@@ -107,7 +107,7 @@ const maxAuthorization = 4096
 func (s *Server) provide(w http.ResponseWriter, r *http.Request, req vendors.Request) (*provision.Result, bool) {
 	// The result outlives this call (the body is written after it), so
 	// the timeout bounds the core's work, not the transfer.
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ProvideTimeout)
+	ctx, cancel := withLazyTimeout(r.Context(), s.cfg.ProvideTimeout)
 	defer cancel()
 	res, err := s.cfg.Phones.Provide(ctx, req)
 	if err == nil {

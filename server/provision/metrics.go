@@ -23,13 +23,12 @@ func (n *fetchNote) note(v vendors.Vendor, k vendors.FileKind) {
 // secrets (a body with secrets), served, challenge (401: credentials
 // wanted), miss, refused, busy (timeout) or error.
 func fetchOutcome(res *Result, err error) string {
-	var auth *AuthRequiredError
 	switch {
 	case err == nil && res != nil && res.Secret:
 		return "secrets"
 	case err == nil:
 		return "served"
-	case errors.As(err, &auth):
+	case isAuthRequired(err):
 		return "challenge"
 	case errors.Is(err, autoprov.ErrNotFound):
 		return "miss"
@@ -73,4 +72,11 @@ func missReason(kind error, reason string) string {
 		return "refused"
 	}
 	return "other"
+}
+
+// isAuthRequired reports whether err is an AuthRequiredError (apart, so
+// that a fetch without an error allocates nothing for errors.As).
+func isAuthRequired(err error) bool {
+	var auth *AuthRequiredError
+	return errors.As(err, &auth)
 }

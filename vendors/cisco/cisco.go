@@ -75,7 +75,7 @@ func (d *Driver) Models() []vendors.Model { return modelTable() }
 // answer the server's "authentication or digest" challenge. Digest is
 // preferred; Basic is accepted over HTTPS only (by the core).
 func (d *Driver) ProvisioningAuth() []vendors.AuthScheme {
-	return []vendors.AuthScheme{vendors.AuthDigest, vendors.AuthBasic}
+	return vendors.DigestThenBasic
 }
 
 // CertMAC implements vendors.CertMACer. A Cisco MPP device certificate

@@ -55,7 +55,7 @@ func (d *Driver) ProvisioningAuth() []vendors.AuthScheme {
 	if d.gigaset {
 		return nil
 	}
-	return []vendors.AuthScheme{vendors.AuthDigest, vendors.AuthBasic}
+	return vendors.DigestThenBasic
 }
 
 // PnPFile implements vendors.PnPFiler: a Snom phone (and a Gigaset

@@ -54,7 +54,7 @@ func (d *Driver) Name() string { return Name }
 // yealink.md, "Provisioning server"); whether the firmware answers Basic
 // or Digest is unverified, so both are offered, Digest first.
 func (d *Driver) ProvisioningAuth() []vendors.AuthScheme {
-	return []vendors.AuthScheme{vendors.AuthDigest, vendors.AuthBasic}
+	return vendors.DigestThenBasic
 }
 
 // Models implements vendors.Vendor. It returns a fresh copy on every call.
