@@ -243,10 +243,9 @@ func (s *Server) ServeTLS(ctx context.Context, ln net.Listener, cfg *tls.Config)
 }
 
 func (s *Server) serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
-	// Plain HTTP gets the phone lane (lane.go), unless gin must read the
-	// client's address from X-Forwarded-For (trusted proxies): one rule,
-	// one place.
-	lanes := tlsCfg == nil && len(s.cfg.TrustedProxies) == 0
+	// The phone lane (lane.go), unless gin must read the client's address
+	// from X-Forwarded-For (trusted proxies): one rule, one place.
+	lanes := len(s.cfg.TrustedProxies) == 0
 	return s.serveWith(ctx, ln, tlsCfg, s.h, lanes)
 }
 
@@ -267,7 +266,7 @@ func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Con
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	if lanes {
-		return s.serveLanes(ctx, ln, srv, base, cancelBase)
+		return s.serveLanes(ctx, ln, srv, base, cancelBase, tlsCfg)
 	}
 	errc := make(chan error, 1)
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,17 +23,18 @@ import (
 	"github.com/autoprov/autoprov/vendors"
 )
 
-// The phone lane (plain HTTP only). A connection whose first bytes are
-// "GET /prov/" is a phone's: it is served by fasthttp, which costs a
-// fraction of net/http per request, with the same core call, answers and
-// metrics as the net/http path (phoneFile). Every other connection goes
-// to net/http untouched. A request on the phone lane that the lane does
-// not answer itself (another method or path, firmware, a HEAD, a path
-// with escapes, a client outside the phone networks) hands the
+// The phone lane. A connection whose first bytes (after the TLS handshake
+// on HTTPS) are "GET /prov/" is a phone's: it is served by fasthttp, which
+// costs a fraction of net/http per request, with the same core call,
+// answers and metrics as the net/http path (phoneFile). Every other
+// connection goes to net/http. A request on the phone lane that the lane
+// does not answer itself (another method or path, firmware, a HEAD, a
+// path with escapes, a client outside the phone networks) hands the
 // connection over to net/http: the request is written out again ahead of
 // what the client sends next, and the connection stays with net/http for
-// good. HTTPS stays on net/http: a handed-over connection would no longer
-// be a *tls.Conn to it.
+// good. On HTTPS the lane makes the handshake itself (HTTP/1.1 only) and
+// net/http, which then sees no *tls.Conn, gets the connection's TLS state
+// through its context (withTLSState), so r.TLS is as before.
 
 // phoneLanePrefix is how a phone's connection starts.
 const phoneLanePrefix = "GET /prov/"
@@ -45,19 +47,27 @@ const (
 	laneReadTimeout = 10 * time.Second // the request line and header (net/http: ReadHeaderTimeout)
 )
 
-// lane serves one plain-HTTP listener: the phone lane (fast) and net/http
-// (slow) side by side.
+// lane serves one listener: the phone lane (fast) and net/http (slow)
+// side by side.
 type lane struct {
 	s     *Server
 	fast  *fasthttp.Server
 	fastQ *connQueue      // the listener fasthttp serves
 	slow  *connQueue      // the listener net/http serves
 	base  context.Context // the requests' context, cancelled after the grace period
+	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
 }
 
 // serveLanes is serveWith on a plain listener with the phone lane.
-func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc) error {
+func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
 	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base}
+	if tlsCfg != nil {
+		l.tls = tlsCfg.Clone()
+		l.tls.NextProtos = []string{"http/1.1"} // no HTTP/2: the lane reads HTTP/1.1
+		srv.TLSConfig = nil
+		srv.Handler = withTLSState(srv.Handler)
+		srv.ConnContext = laneConnContext
+	}
 	l.fast = &fasthttp.Server{
 		Handler:               l.handle,
 		Name:                  "",
@@ -141,8 +151,20 @@ func (l *lane) accept(ln net.Listener, closing *atomic.Bool) error {
 // to the phone lane when they are phoneLanePrefix, to net/http as soon as
 // they differ.
 func (l *lane) route(c net.Conn) {
+	c.SetDeadline(time.Now().Add(laneReadTimeout)) //nolint:errcheck // a failed read below says it
+	var state *tls.ConnectionState
+	if l.tls != nil {
+		tc := tls.Server(c, l.tls)
+		if err := tc.HandshakeContext(l.base); err != nil {
+			// As net/http: scanners and phones without the CA make plenty.
+			l.s.log.Debug("TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
+			c.Close()
+			return
+		}
+		st := tc.ConnectionState()
+		state, c = &st, tc
+	}
 	buf := make([]byte, len(phoneLanePrefix))
-	c.SetReadDeadline(time.Now().Add(laneReadTimeout)) //nolint:errcheck // a failed read below says it
 	n := 0
 	for n < len(buf) {
 		m, err := c.Read(buf[n:])
@@ -155,13 +177,39 @@ func (l *lane) route(c net.Conn) {
 			return
 		}
 	}
-	c.SetReadDeadline(time.Time{}) //nolint:errcheck // as above
-	pc := &laneConn{Conn: c, pre: buf[:n]}
+	c.SetDeadline(time.Time{}) //nolint:errcheck // as above
+	pc := &laneConn{Conn: c, pre: buf[:n], tls: state}
 	if n == len(buf) && string(buf) == phoneLanePrefix {
 		l.fastQ.push(pc)
 		return
 	}
 	l.slow.push(pc)
+}
+
+// tlsStateKey keys a lane connection's TLS state in net/http's request
+// context (withTLSState).
+type tlsStateKey struct{}
+
+// withTLSState sets r.TLS from the lane connection's TLS state: net/http
+// sets it only on a *tls.Conn.
+func withTLSState(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			if st, ok := r.Context().Value(tlsStateKey{}).(*tls.ConnectionState); ok {
+				r.TLS = st
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// laneConnContext puts a lane connection's TLS state into the context of
+// its requests on net/http.
+func laneConnContext(ctx context.Context, c net.Conn) context.Context {
+	if lc, ok := c.(*laneConn); ok && lc.tls != nil {
+		return context.WithValue(ctx, tlsStateKey{}, lc.tls)
+	}
+	return ctx
 }
 
 // handle answers a request on the phone lane, or hands the connection
@@ -199,10 +247,15 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	start := time.Now()
+	lc := ctx.Conn().(*laneConn)
 	req := vendors.Request{
 		Path: name, UserAgent: string(ctx.UserAgent()), RemoteAddr: ip,
-		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), false), Method: vendors.MethodGet,
+		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), lc.tls != nil), Method: vendors.MethodGet,
 		Target: string(uri),
+	}
+	if lc.tls != nil {
+		req.Transport = "https"
+		req.ClientCerts = clientCerts(lc.tls, s.cfg.PhoneCAs, start)
 	}
 	if a := ctx.Request.Header.Peek("Authorization"); len(a) <= maxAuthorization {
 		req.Authorization = string(a)
@@ -314,7 +367,7 @@ func (l *lane) sendSecret(ctx *fasthttp.RequestCtx, res *provision.Result) {
 			raw.Close()
 			return
 		}
-		l.fastQ.push(&laneConn{Conn: raw, r: c})
+		l.fastQ.push(&laneConn{Conn: raw, r: c, tls: lc.tls})
 	})
 }
 
@@ -339,10 +392,10 @@ func (l *lane) handOver(ctx *fasthttp.RequestCtx) {
 	hdr := h.Header() // fasthttp's buffer: copied
 	replay := make([]byte, 0, len(hdr)+len(body))
 	replay = append(append(replay, hdr...), body...)
-	raw := ctx.Conn().(*laneConn).Conn
+	lc := ctx.Conn().(*laneConn)
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
-		l.slow.push(&laneConn{Conn: raw, pre: replay, r: c})
+		l.slow.push(&laneConn{Conn: lc.Conn, pre: replay, r: c, tls: lc.tls})
 	})
 }
 
@@ -363,6 +416,7 @@ type laneConn struct {
 	r   io.Reader
 	// pending ends a transfer with secrets waiting for its hijack (sendSecret).
 	pending func(error)
+	tls     *tls.ConnectionState // HTTPS: the handshake's outcome
 }
 
 func (c *laneConn) Read(p []byte) (int, error) {

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,9 +22,10 @@ import (
 )
 
 // serveLanes runs the edge's Serve (the phone lane and net/http) on a
-// loopback listener and returns its address; the server stops at the
-// end of the test, and must stop within its grace period.
-func (e *env) serveLanes() string {
+// loopback listener, over TLS with cfg when given, and returns its
+// address; the server stops at the end of the test, and must stop within
+// its grace period.
+func (e *env) serveLanes(cfg ...*tls.Config) string {
 	e.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,7 +33,13 @@ func (e *env) serveLanes() string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.srv.Serve(ctx, ln) }()
+	go func() {
+		if len(cfg) > 0 {
+			done <- e.srv.ServeTLS(ctx, ln, cfg[0])
+		} else {
+			done <- e.srv.Serve(ctx, ln)
+		}
+	}()
 	e.t.Cleanup(func() {
 		cancel()
 		select {
@@ -51,9 +62,16 @@ type rawConn struct {
 	br *bufio.Reader
 }
 
-func dialRaw(t *testing.T, addr string) *rawConn {
+// dialRaw connects to addr, over TLS (trusting anything) when overTLS.
+func dialRaw(t *testing.T, addr string, overTLS ...bool) *rawConn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	var c net.Conn
+	var err error
+	if len(overTLS) > 0 && overTLS[0] {
+		c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a test's own certificate
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,10 +123,30 @@ func laneGet(path string, hdr ...string) string {
 // gives through the edge's handler, headers and body, for hits, misses,
 // refusals and a 304, twice each; a first fetch carries the secrets once.
 func TestPhoneLaneAnswersAsNetHTTP(t *testing.T) {
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
+			testPhoneLaneAnswersAsNetHTTP(t, overTLS)
+		})
+	}
+}
+
+var provCredential = regexp.MustCompile(`static\.auto_provision\.server\.(username|password) = (\S+)`)
+
+func testPhoneLaneAnswersAsNetHTTP(t *testing.T, overTLS bool) {
 	e := newEnv(t, options{})
 	e.setup()
-	lane := dialRaw(t, e.serveLanes())
-	ref := dialRaw(t, strings.TrimPrefix(e.serve().URL, "http://"))
+	refServer := httptest.NewUnstartedServer(e.srv.Handler())
+	var laneAddr string
+	if overTLS {
+		refServer.StartTLS()
+		laneAddr = e.serveLanes(&tls.Config{Certificates: refServer.TLS.Certificates})
+	} else {
+		refServer.Start()
+		laneAddr = e.serveLanes()
+	}
+	t.Cleanup(refServer.Close)
+	lane := dialRaw(t, laneAddr, overTLS)
+	ref := dialRaw(t, refServer.Listener.Addr().String(), overTLS)
 
 	// The first fetch, on the lane: the file with the secrets, once.
 	lane.send(laneGet("/prov/"+devMAC+".cfg", "User-Agent", yealinkUA))
@@ -119,6 +157,17 @@ func TestPhoneLaneAnswersAsNetHTTP(t *testing.T) {
 	if first.header.Get("Cache-Control") != "no-store" || first.header.Get("ETag") != "" {
 		t.Errorf("the file with secrets: Cache-Control %q, ETag %q", first.header.Get("Cache-Control"), first.header.Get("ETag"))
 	}
+	scheme := map[bool]string{false: "http", true: "https"}[overTLS]
+	if !bytes.Contains(first.body, []byte(scheme+"://prov.example.com/prov/")) {
+		t.Errorf("the file does not point at %s://prov.example.com/prov/:\n%s", scheme, first.body)
+	}
+	cred := map[string]string{}
+	for _, m := range provCredential.FindAllSubmatch(first.body, -1) {
+		cred[string(m[1])] = string(m[2])
+	}
+	if cred["username"] == "" || cred["password"] == "" {
+		t.Fatalf("no provisioning credential in the first file:\n%s", first.body)
+	}
 	waitFor(t, func() bool {
 		return e.device(devMAC).Disclosure.State != autoprov.DisclosureOpen
 	}, "the window to be used up")
@@ -128,11 +177,13 @@ func TestPhoneLaneAnswersAsNetHTTP(t *testing.T) {
 	if etag == "" {
 		t.Fatal("common file without an ETag on the lane")
 	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(cred["username"]+":"+cred["password"]))
 	cases := [][]string{
 		{"/prov/y000000000000.cfg", "User-Agent", yealinkUA},
 		{"/prov/y000000000000.cfg", "User-Agent", yealinkUA, "If-None-Match", etag},
 		{"/prov/" + devMAC + ".cfg", "User-Agent", yealinkUA},
 		{"/prov/" + devMAC + ".cfg", "User-Agent", yealinkUA, "Authorization", "Basic eDp5"},
+		{"/prov/" + devMAC + ".cfg", "User-Agent", yealinkUA, "Authorization", basic},
 		{"/prov/805ec0ffff01.cfg", "User-Agent", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:ff:ff:01"},
 		{"/prov/y000000000000.boot?mac=805ec0aabb01", "User-Agent", yealinkNoMAC},
 		{"/prov/y000000000000.boot?a=%zz&mac=80%3A5E%3AC0%3AAA%3ABB%3A01;x&mac=805ec0aabb01", "User-Agent", yealinkNoMAC},
@@ -165,10 +216,26 @@ func TestPhoneLaneAnswersAsNetHTTP(t *testing.T) {
 // with a chunked body, a HEAD, a path with escapes) is answered by
 // net/http, in order, pipelined or not, and the connection keeps working.
 func TestPhoneLaneHandsOver(t *testing.T) {
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
+			testPhoneLaneHandsOver(t, overTLS)
+		})
+	}
+}
+
+func testPhoneLaneHandsOver(t *testing.T, overTLS bool) {
 	e := newEnv(t, options{})
 	e.setup()
-	addr := e.serveLanes()
-	c := dialRaw(t, addr)
+	var addr string
+	if overTLS {
+		ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+		ts.StartTLS() // for its certificate
+		ts.Close()
+		addr = e.serveLanes(&tls.Config{Certificates: ts.TLS.Certificates})
+	} else {
+		addr = e.serveLanes()
+	}
+	c := dialRaw(t, addr, overTLS)
 	c.send(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
 	common := c.read("GET")
 	if common.status != http.StatusOK {
@@ -207,7 +274,7 @@ func TestPhoneLaneHandsOver(t *testing.T) {
 	}
 
 	// A connection that opens with anything else is net/http's at once.
-	o := dialRaw(t, addr)
+	o := dialRaw(t, addr, overTLS)
 	o.send(laneGet("/healthz"), laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
 	if a := o.read("GET"); a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"ok"`)) {
 		t.Errorf("healthz: %d %s", a.status, a.body)
@@ -219,7 +286,7 @@ func TestPhoneLaneHandsOver(t *testing.T) {
 		t.Errorf("the lane answered %d requests, want still 2", n)
 	}
 	// "GE" and then a pause: the lane waits for the rest.
-	p := dialRaw(t, addr)
+	p := dialRaw(t, addr, overTLS)
 	p.send("GE")
 	time.Sleep(10 * time.Millisecond) // not a wait for a state: the bytes must arrive apart
 	p.send(strings.TrimPrefix(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA), "GE"))
