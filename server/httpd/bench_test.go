@@ -1,9 +1,12 @@
 package httpd_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -121,5 +124,53 @@ func BenchmarkPhoneHit(b *testing.B) {
 				sg.Flush(ctx)
 			})
 		}
+	}
+	// Over loopback sockets, 8 keep-alive connections at once: the phone
+	// lane (Serve) against net/http serving the same handler (the client's
+	// own cost, the same in both, is in the figures).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln) }()
+	b.Cleanup(func() { stop(); <-served })
+	ref := httptest.NewServer(srv.Handler())
+	b.Cleanup(ref.Close)
+	for _, via := range []struct{ name, addr string }{
+		{"lane", ln.Addr().String()}, {"net-http", ref.Listener.Addr().String()},
+	} {
+		raw := []byte("GET /prov/y000000000000.cfg HTTP/1.1\r\nHost: prov.example.com\r\nUser-Agent: " + yealinkUA + "\r\n\r\n")
+		b.Run("common/socket/"+via.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(4) // 8 connections on 2 cores
+			b.RunParallel(func(pb *testing.PB) {
+				conn, err := net.Dial("tcp", via.addr)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for pb.Next() {
+					if _, err := conn.Write(raw); err != nil {
+						b.Error(err)
+						return
+					}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body) //nolint:errcheck // the status says enough
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
 	}
 }

@@ -21,11 +21,10 @@ type lazyTimeout struct {
 	released bool
 }
 
-// withLazyTimeout returns a context ending at now+d or with parent, and
-// the function that releases it (call it when the work is done).
-func withLazyTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	c := &lazyTimeout{Context: parent, deadline: time.Now().Add(d)}
-	return c, c.release
+// newLazyTimeout returns a context ending at now+d or with parent; call
+// its release when the work is done (as a CancelFunc).
+func newLazyTimeout(parent context.Context, d time.Duration) *lazyTimeout {
+	return &lazyTimeout{Context: parent, deadline: time.Now().Add(d)}
 }
 
 func (c *lazyTimeout) started() context.Context {

@@ -10,8 +10,8 @@ import (
 // lazyTimeout behaves as context.WithTimeout: its deadline, its end at
 // the deadline (Done closes, Err says so), its parent's end, its release.
 func TestLazyTimeout(t *testing.T) {
-	ctx, cancel := withLazyTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
+	ctx := newLazyTimeout(context.Background(), 20*time.Millisecond)
+	defer ctx.release()
 	if d, ok := ctx.Deadline(); !ok || time.Until(d) > 20*time.Millisecond {
 		t.Fatalf("deadline %v %v", d, ok)
 	}
@@ -25,15 +25,15 @@ func TestLazyTimeout(t *testing.T) {
 	}
 
 	// Never asked for Done: Err still tells the deadline passed.
-	past, cancel2 := withLazyTimeout(context.Background(), -time.Second)
-	defer cancel2()
+	past := newLazyTimeout(context.Background(), -time.Second)
+	defer past.release()
 	if !errors.Is(past.Err(), context.DeadlineExceeded) {
 		t.Fatalf("Err past the deadline, Done never asked: %v", past.Err())
 	}
 
 	parent, stop := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
-	child, cancel3 := withLazyTimeout(parent, time.Hour)
-	defer cancel3()
+	child := newLazyTimeout(parent, time.Hour)
+	defer child.release()
 	if child.Value(ctxKey{}) != "v" || child.Err() != nil {
 		t.Fatalf("value %v, err %v", child.Value(ctxKey{}), child.Err())
 	}
@@ -45,11 +45,11 @@ func TestLazyTimeout(t *testing.T) {
 
 	// Released before and after Done was asked for.
 	for _, ask := range []bool{false, true} {
-		c, release := withLazyTimeout(context.Background(), time.Hour)
+		c := newLazyTimeout(context.Background(), time.Hour)
 		if ask {
 			c.Done()
 		}
-		release()
+		c.release()
 		select {
 		case <-c.Done():
 		case <-time.After(10 * time.Second):

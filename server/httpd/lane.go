@@ -231,34 +231,28 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		l.handOver(ctx)
 		return
 	}
-	addr, ok := ctx.RemoteAddr().(*net.TCPAddr)
+	lc := ctx.Conn().(*laneConn)
+	ip, ok := lc.clientIP()
 	if !ok {
 		l.handOver(ctx)
 		return
 	}
-	a := addr.AddrPort().Addr()
-	if a.Zone() != "" {
-		l.handOver(ctx)
-		return
-	}
-	ip := a.Unmap().String() // as clientIP(RemoteAddr)
 	if !s.cfg.PhoneNetworks.AllowsString(ip) {
 		l.handOver(ctx) // net/http logs and refuses it
 		return
 	}
 	start := time.Now()
-	lc := ctx.Conn().(*laneConn)
 	req := vendors.Request{
 		Path: name, UserAgent: string(ctx.UserAgent()), RemoteAddr: ip,
 		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), lc.tls != nil), Method: vendors.MethodGet,
-		Target: string(uri),
 	}
 	if lc.tls != nil {
 		req.Transport = "https"
 		req.ClientCerts = clientCerts(lc.tls, s.cfg.PhoneCAs, start)
 	}
-	if a := ctx.Request.Header.Peek("Authorization"); len(a) <= maxAuthorization {
+	if a := ctx.Request.Header.Peek("Authorization"); len(a) > 0 && len(a) <= maxAuthorization {
 		req.Authorization = string(a)
+		req.Target = string(uri) // what a Digest answer signs
 	}
 	if len(query) > 0 {
 		if q := queryValue(string(query), "mac"); q != "" {
@@ -288,10 +282,10 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 // It returns the status.
 func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request) int {
 	s := l.s
-	pctx, cancel := withLazyTimeout(l.base, s.cfg.ProvideTimeout)
+	pctx := newLazyTimeout(l.base, s.cfg.ProvideTimeout)
 	res, err := s.cfg.Phones.Provide(pctx, req)
 	timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) && l.base.Err() == nil
-	cancel()
+	pctx.release()
 	if err != nil {
 		a := s.refusal(req, err, timedOut)
 		for i := 0; i+1 < len(a.header); i += 2 {
@@ -417,6 +411,25 @@ type laneConn struct {
 	// pending ends a transfer with secrets waiting for its hijack (sendSecret).
 	pending func(error)
 	tls     *tls.ConnectionState // HTTPS: the handshake's outcome
+	ip      string               // clientIP's answer, once worked out
+}
+
+// clientIP is the client's address as clientIP(RemoteAddr) gives it,
+// worked out once per connection; false where the lane leaves the
+// connection to net/http (no TCP address, a zone).
+func (c *laneConn) clientIP() (string, bool) {
+	if c.ip == "" {
+		addr, ok := c.RemoteAddr().(*net.TCPAddr)
+		if !ok {
+			return "", false
+		}
+		a := addr.AddrPort().Addr()
+		if a.Zone() != "" {
+			return "", false
+		}
+		c.ip = a.Unmap().String()
+	}
+	return c.ip, true
 }
 
 func (c *laneConn) Read(p []byte) (int, error) {

@@ -107,8 +107,8 @@ const maxAuthorization = 4096
 func (s *Server) provide(w http.ResponseWriter, r *http.Request, req vendors.Request) (*provision.Result, bool) {
 	// The result outlives this call (the body is written after it), so
 	// the timeout bounds the core's work, not the transfer.
-	ctx, cancel := withLazyTimeout(r.Context(), s.cfg.ProvideTimeout)
-	defer cancel()
+	ctx := newLazyTimeout(r.Context(), s.cfg.ProvideTimeout)
+	defer ctx.release()
 	res, err := s.cfg.Phones.Provide(ctx, req)
 	if err == nil {
 		return res, true
