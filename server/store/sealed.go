@@ -130,10 +130,8 @@ func (s *Store) openAccount(r *accountRow) (err error) {
 	return err
 }
 
-// sealDevice seals the secrets of a device row in place.
-func (s *Store) sealDevice(r *deviceRow) { sealDeviceWith(s.keys.Refresh(), r) }
-
-// sealDeviceWith is sealDevice with the keyring k.
+// sealDeviceWith seals the secrets of a device row in place with the
+// keyring k.
 func sealDeviceWith(k *sealed.Keyring, r *deviceRow) {
 	r.MenuPassword = sealWith(k, colMenuPassword, r.MAC, r.MenuPassword)
 	r.WebPassword = sealWith(k, colWebPassword, r.MAC, r.WebPassword)
