@@ -45,3 +45,35 @@ func TestBulkReadsBackOnlyDialoguePhones(t *testing.T) {
 		t.Errorf("%d devices read after the bulk change, want 1 (the OpenStage)", n)
 	}
 }
+
+// A bulk change of an account carried by many phones reads back, one by
+// one, only the dialogue phones among them: those it wrote are known as
+// written, the others are read in one batch.
+func TestBulkAccountUpdateReadsBackOnlyDialoguePhones(t *testing.T) {
+	st := &deviceReads{memStore: newMemStore()}
+	c, _ := newCoreOn(t, st)
+	ctx := context.Background()
+	in := autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), Password: ptr("Sip-Pass-201-core")}}}
+	for i := range 50 {
+		in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr(fmt.Sprintf("805ec0%06x", i)), Model: ptr("T54W"), Accounts: &[]string{"201"}})
+	}
+	in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr("001ae8123400"), Model: ptr("OpenStage 40"), Accounts: &[]string{"201"}})
+	if _, err := c.Bulk(ctx, in, false, "t"); err != nil {
+		t.Fatal(err)
+	}
+	provision.WaitContacts(c.Inventory)
+	st.n.Store(0)
+	// The account's password changes; one of its phones is written too.
+	res, err := c.Bulk(ctx, autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), Password: ptr("Sip-Pass-201-changed")}},
+		Devices: []autoprov.DeviceInput{{MAC: ptr("805ec0000000"), Label: ptr("Reception")}}}, false, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	provision.WaitContacts(c.Inventory)
+	if len(res.AccountsUpdated) != 1 || len(res.DevicesUpdated) != 1 {
+		t.Fatalf("updated %v and %v", res.AccountsUpdated, res.DevicesUpdated)
+	}
+	if n := st.n.Load(); n != 1 {
+		t.Errorf("%d devices read after the bulk change, want 1 (the OpenStage)", n)
+	}
+}

@@ -260,16 +260,19 @@ func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
 }
 
 // changedBulk does what changed does for the dialogue phones a bulk
-// change wrote, or whose accounts it updated. Only the devices written as
-// dialogue phones are read again: a bulk change of 100,000 phones of
-// other vendors queues nothing (reading each back to find that out was
-// more CPU than the change itself).
+// change wrote, or whose accounts it updated. Only dialogue phones are
+// read again one by one: a bulk change of 100,000 phones of other vendors
+// queues nothing (reading each back to find that out was more CPU than
+// the change itself). The devices written are known as written; the
+// others carrying an updated account are read in one batched read.
 func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res autoprov.BulkResult, actor string) {
 	if s.opts.Dialogues == nil {
 		return
 	}
 	var macs []string
+	written := make(map[string]bool, len(w.Devices))
 	for _, dw := range w.Devices {
+		written[dw.Device.MAC] = true
 		if s.dialogue(dw.Device) != nil {
 			macs = append(macs, dw.Device.MAC)
 		}
@@ -279,7 +282,22 @@ func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res a
 		if err != nil {
 			s.log.Error("bulk change: devices carrying its accounts", "err", err)
 		}
-		macs = append(macs, using...)
+		var others []string
+		for _, mac := range using {
+			if !written[mac] {
+				others = append(others, mac)
+			}
+		}
+		if ds, err := s.st.Bulk.DevicesByMAC(ctx, others); err != nil {
+			s.log.Error("bulk change: read the devices carrying its accounts", "err", err)
+			macs = append(macs, others...) // changedMACs reads each
+		} else {
+			for mac, d := range ds {
+				if s.dialogue(d) != nil {
+					macs = append(macs, mac)
+				}
+			}
+		}
 	}
 	slices.Sort(macs)
 	s.changedMACs(ctx, slices.Compact(macs), actor)
