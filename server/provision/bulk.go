@@ -268,6 +268,6 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 	if err := s.st.Bulk.WriteBulk(ctx, w); err != nil {
 		return res, err
 	}
-	s.changedBulk(ctx, res, actor)
+	s.changedBulk(ctx, w, res, actor)
 	return res, nil
 }

@@ -260,18 +260,44 @@ func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
 }
 
 // changedBulk does what changed does for the dialogue phones a bulk
-// change wrote, or whose accounts it updated.
-func (s *Inventory) changedBulk(ctx context.Context, res autoprov.BulkResult, actor string) {
+// change wrote, or whose accounts it updated. Only dialogue phones are
+// read again one by one: a bulk change of 100,000 phones of other vendors
+// queues nothing (reading each back to find that out was more CPU than
+// the change itself). The devices written are known as written; the
+// others carrying an updated account are read in one batched read.
+func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res autoprov.BulkResult, actor string) {
 	if s.opts.Dialogues == nil {
 		return
 	}
-	macs := append(slices.Clone(res.DevicesCreated), res.DevicesUpdated...)
+	var macs []string
+	written := make(map[string]bool, len(w.Devices))
+	for _, dw := range w.Devices {
+		written[dw.Device.MAC] = true
+		if s.dialogue(dw.Device) != nil {
+			macs = append(macs, dw.Device.MAC)
+		}
+	}
 	if len(res.AccountsUpdated) > 0 {
 		using, err := s.st.Bulk.DevicesUsingAccounts(ctx, res.AccountsUpdated)
 		if err != nil {
 			s.log.Error("bulk change: devices carrying its accounts", "err", err)
 		}
-		macs = append(macs, using...)
+		var others []string
+		for _, mac := range using {
+			if !written[mac] {
+				others = append(others, mac)
+			}
+		}
+		if ds, err := s.st.Bulk.DevicesByMAC(ctx, others); err != nil {
+			s.log.Error("bulk change: read the devices carrying its accounts", "err", err)
+			macs = append(macs, others...) // changedMACs reads each
+		} else {
+			for mac, d := range ds {
+				if s.dialogue(d) != nil {
+					macs = append(macs, mac)
+				}
+			}
+		}
 	}
 	slices.Sort(macs)
 	s.changedMACs(ctx, slices.Compact(macs), actor)

@@ -287,11 +287,12 @@ func (s *Store) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite) error {
 	at := w.At.UTC()
 	now := s.db.NowFunc()
+	keys := s.keys.Refresh() // once: Refresh stats the keyring file
 	newAccounts := make([]accountRow, 0, len(w.Accounts))
 	for _, aw := range w.Accounts {
 		a := aw.Account
 		r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, PasswordGenerated: a.PasswordGenerated, CreatedAt: now, UpdatedAt: now}
-		s.sealAccount(&r)
+		sealAccountWith(keys, &r)
 		if aw.Create {
 			newAccounts = append(newAccounts, r)
 			continue
@@ -331,7 +332,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 				events = append(events, openedEvent(d.MAC, at, w.Window, w.Actor))
 			}
 			r.MAC = d.MAC
-			s.fill(&r, d)
+			fillWith(keys, &r, d)
 			newDevices = append(newDevices, r)
 			continue
 		}
@@ -342,7 +343,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		if dw.Adopt && r.State != autoprov.StateUnassigned {
 			return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
 		}
-		s.fill(&r, d)
+		fillWith(keys, &r, d)
 		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
 			return wrap(err, "device %s", d.MAC)
 		}

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/sealed"
 )
 
 // Settings returns the fleet-wide settings (the defaults before the first Put).
@@ -215,13 +216,16 @@ func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
 	})
 }
 
-func (s *Store) fill(r *deviceRow, d autoprov.Device) {
+func (s *Store) fill(r *deviceRow, d autoprov.Device) { fillWith(s.keys.Refresh(), r, d) }
+
+// fillWith is fill with the keyring k (a bulk change reads it once).
+func fillWith(k *sealed.Keyring, r *deviceRow, d autoprov.Device) {
 	r.Vendor, r.Model, r.Label, r.State = d.Vendor, d.Model, d.Label, d.State
 	r.KeyProfile, r.Keys, r.Overrides = d.KeyProfile, storeKeys(d.Keys), storedOverrides(d.Overrides)
 	r.Params = storeParams(d.Params)
 	r.MenuPassword, r.WebPassword = d.MenuPassword, d.WebPassword
 	r.TFTPAllowed = d.TFTPAllowed
-	s.sealDevice(r)
+	sealDeviceWith(k, r)
 	if r.DisclosureState == "" {
 		r.DisclosureState = autoprov.DisclosureNone
 	}

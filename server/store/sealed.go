@@ -77,7 +77,17 @@ func (s *Store) seal(c secretColumn, row, plain string) string {
 	if plain == "" {
 		return ""
 	}
-	return s.keys.Refresh().Seal(plain, adOf(c, row))
+	return sealWith(s.keys.Refresh(), c, row, plain)
+}
+
+// sealWith seals as seal does, with the keyring k: a bulk change reads
+// the keyring file's state once (Refresh stats the file), not once per
+// secret.
+func sealWith(k *sealed.Keyring, c secretColumn, row, plain string) string {
+	if plain == "" {
+		return ""
+	}
+	return k.Seal(plain, adOf(c, row))
 }
 
 // open opens a secret of column c of row. A value that is not sealed
@@ -107,8 +117,11 @@ var (
 )
 
 // sealAccount seals the secrets of an account row in place.
-func (s *Store) sealAccount(r *accountRow) {
-	r.Password = s.seal(colAccountPassword, r.Extension, r.Password)
+func (s *Store) sealAccount(r *accountRow) { sealAccountWith(s.keys.Refresh(), r) }
+
+// sealAccountWith is sealAccount with the keyring k.
+func sealAccountWith(k *sealed.Keyring, r *accountRow) {
+	r.Password = sealWith(k, colAccountPassword, r.Extension, r.Password)
 }
 
 // openAccount opens an account row's secrets in place.
@@ -117,11 +130,12 @@ func (s *Store) openAccount(r *accountRow) (err error) {
 	return err
 }
 
-// sealDevice seals the secrets of a device row in place.
-func (s *Store) sealDevice(r *deviceRow) {
-	r.MenuPassword = s.seal(colMenuPassword, r.MAC, r.MenuPassword)
-	r.WebPassword = s.seal(colWebPassword, r.MAC, r.WebPassword)
-	r.CredentialPassword = s.seal(colCredPassword, r.MAC, r.CredentialPassword)
+// sealDeviceWith seals the secrets of a device row in place with the
+// keyring k.
+func sealDeviceWith(k *sealed.Keyring, r *deviceRow) {
+	r.MenuPassword = sealWith(k, colMenuPassword, r.MAC, r.MenuPassword)
+	r.WebPassword = sealWith(k, colWebPassword, r.MAC, r.WebPassword)
+	r.CredentialPassword = sealWith(k, colCredPassword, r.MAC, r.CredentialPassword)
 }
 
 // openDevice opens a device row's secrets in place.
