@@ -49,6 +49,7 @@ type Store struct {
 	schema   *migrator     // versioned migrations (migrate.go)
 	keys     sealed.Source // the keyring secrets are sealed with (sealed.go)
 	busy     time.Duration // SQLite's busy_timeout (0: sqliteBusy); tests set it
+	group    *groupCommit  // SQLite: the disclosure steps, committed in groups (groupcommit.go)
 }
 
 // Connection pool sizes. PostgreSQL: every instance keeps at most
@@ -207,6 +208,14 @@ func (s *Store) openSQLite(path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
+	sqlDB, err := db.DB()
+	if err == nil {
+		s.group, err = newGroupCommit(sqlDB)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	// The file and its WAL, shared-memory and journal siblings hold the
 	// database's pages: nobody else reads them.
 	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
@@ -268,6 +277,9 @@ func (s *Store) Close() error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
+	}
+	if s.group != nil {
+		s.group.close()
 	}
 	return sqlDB.Close()
 }

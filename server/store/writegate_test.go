@@ -163,3 +163,163 @@ func TestWritesSQL(t *testing.T) {
 		}
 	}
 }
+
+// holdGate runs a transaction on s that holds the write gate until the
+// returned function is called (which waits for its commit).
+func holdGate(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	held, rel, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.db.Transaction(func(tx *gorm.DB) error {
+			close(held)
+			<-rel
+			return nil
+		})
+	}()
+	<-held
+	return func() {
+		close(rel)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// waitQueued waits until the group's goroutine has taken taken steps and
+// n more wait in its queue.
+func waitQueued(t *testing.T, s *Store, taken uint64, n int) {
+	t.Helper()
+	for i := 0; s.group.taken.Load() != taken || len(s.group.ops) != n; i++ {
+		if i == 5000 {
+			t.Errorf("%d steps taken and %d queued, want %d and %d", s.group.taken.Load(), len(s.group.ops), taken, n)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGroupCommitOneErrorIsNobodyElses: steps committed in one
+// transaction, one of which fails (a trigger refuses its device): that one
+// gets the error, every other step of the group is won and on disk.
+func TestGroupCommitOneErrorIsNobodyElses(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "group.db"))
+	ctx := context.Background()
+	const n = 10
+	openWindows(t, s, n+1)
+	bad := fmt.Sprintf("805ec0%06x", 0)
+	if err := s.db.Exec("CREATE TRIGGER refuse_one BEFORE UPDATE OF reserved_by ON devices WHEN NEW.mac = '" + bad +
+		"' BEGIN SELECT RAISE(ABORT, 'refused'); END").Error; err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(time.Second)
+	release := holdGate(t, s)
+	// The first step is taken by the group's goroutine, which then waits
+	// for the gate; the next ones queue behind it and run as one group.
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Reserve(ctx, fmt.Sprintf("805ec0%06x", n), "first", now, time.Minute)
+		first <- err
+	}()
+	waitQueued(t, s, 1, 0)
+	results := make(chan error, n)
+	for i := range n {
+		go func() {
+			mac := fmt.Sprintf("805ec0%06x", i)
+			won, err := s.Reserve(ctx, mac, "tok", now, time.Minute)
+			if err == nil && !won {
+				err = fmt.Errorf("%s: claim lost", mac)
+			}
+			if err != nil && mac != bad {
+				err = fmt.Errorf("%s: %w", mac, err)
+			} else if mac == bad {
+				if err == nil {
+					err = fmt.Errorf("%s: claimed despite the trigger", mac)
+				} else {
+					err = nil
+				}
+			}
+			results <- err
+		}()
+	}
+	waitQueued(t, s, 1, n)
+	release()
+	if err := <-first; err != nil {
+		t.Error(err)
+	}
+	for range n {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
+	var claimed int64
+	if err := s.db.Model(&deviceRow{}).Where("reserved_by = 'tok'").Count(&claimed).Error; err != nil || claimed != n-1 {
+		t.Errorf("%d claims on disk (%v), want %d", claimed, err, n-1)
+	}
+}
+
+// TestGroupCommitSkipsAbandonedSteps: a step whose caller's context ended
+// while it waited in the queue is not run (the window stays unclaimed),
+// and a step queued when the store closes is answered.
+func TestGroupCommitSkipsAbandonedSteps(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "group.db"), WithKeys(testKeys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	openWindows(t, s, 3)
+	now := t0.Add(time.Second)
+	mac := func(i int) string { return fmt.Sprintf("805ec0%06x", i) }
+
+	release := holdGate(t, s)
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Reserve(ctx, mac(0), "first", now, time.Minute)
+		first <- err
+	}()
+	waitQueued(t, s, 1, 0)
+	cctx, cancel := context.WithCancel(ctx)
+	abandoned := make(chan error, 1)
+	go func() {
+		_, err := s.Reserve(cctx, mac(1), "abandoned", now, time.Minute)
+		abandoned <- err
+	}()
+	waitQueued(t, s, 1, 1)
+	cancel()
+	release()
+	if err := <-abandoned; !errors.Is(err, context.Canceled) {
+		t.Errorf("abandoned Reserve: %v, want context.Canceled", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if won, err := s.Reserve(ctx, mac(1), "next", now, time.Minute); err != nil || !won {
+		t.Errorf("Reserve after an abandoned one = %v, %v; want the window unclaimed", won, err)
+	}
+
+	release = holdGate(t, s)
+	go func() {
+		_, err := s.Reserve(ctx, mac(2), "first", now, time.Minute)
+		first <- err
+	}()
+	waitQueued(t, s, 4, 0)
+	queued := make(chan error, 1)
+	go func() {
+		_, err := s.Reserve(ctx, mac(2), "queued", now, time.Minute)
+		queued <- err
+	}()
+	waitQueued(t, s, 4, 1)
+	closed := make(chan struct{})
+	go func() {
+		s.group.close()
+		close(closed)
+	}()
+	release()
+	<-closed
+	if err := <-first; err != nil {
+		t.Error(err)
+	}
+	if err := <-queued; !errors.Is(err, errStoreClosed) {
+		t.Errorf("Reserve queued at close: %v, want errStoreClosed", err)
+	}
+}
