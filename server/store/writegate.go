@@ -30,11 +30,9 @@ import (
 //
 // Gated: every transaction (the DSN's _txlock=immediate makes each BEGIN
 // take the write lock anyway), and any statement run outside a
-// transaction that SQLite says writes (sqlite3_stmt_readonly for a
-// prepared statement; for unprepared SQL, anything but SELECT, PRAGMA,
-// EXPLAIN and VALUES). Reads outside a transaction never wait for it, so a
-// transaction may read on other connections while it holds the gate.
-// Waiting for the gate ends with the caller's context or after the busy
+// transaction that may write (writesSQL). Reads outside a transaction
+// (and Backup's VACUUM INTO) never wait for it, so a transaction may read
+// on other connections while it holds the gate. Waiting for the gate ends with the caller's context or after the busy
 // timeout, with errWriteBusy: the same bound SQLite's lock had.
 type writeGate struct {
 	turn chan struct{}
@@ -133,7 +131,7 @@ func (c *gatedConn) PrepareContext(ctx context.Context, query string) (driver.St
 		return nil, err
 	}
 	write := writesSQL(query)
-	if ro, ok := st.(interface{ Readonly() bool }); ok {
+	if ro, ok := st.(interface{ Readonly() bool }); ok && write {
 		write = !ro.Readonly()
 	}
 	return &gatedStmt{Stmt: st, conn: c, write: write}, nil
@@ -280,13 +278,18 @@ func (r *gatedRows) ColumnTypeNullable(i int) (nullable, ok bool) {
 	return false, false
 }
 
-// writesSQL classifies SQL the driver has not prepared: anything but a
-// read (SELECT, PRAGMA, EXPLAIN, VALUES) may write.
+// writesSQL classifies SQL by its first word: anything but a read
+// (SELECT, EXPLAIN, VALUES), a PRAGMA or VACUUM may write. A prepared
+// statement it calls a write is asked too (sqlite3_stmt_readonly), so a
+// SELECT is never gated and a WITH ... SELECT is not either. PRAGMA and
+// VACUUM are never gated: the store's are the checkpoint after sealing,
+// which needs no write lock, and Backup's VACUUM INTO, which reads one
+// snapshot for as long as the copy takes and must not stop writers.
 func writesSQL(query string) bool {
 	q := strings.TrimLeft(query, " \t\r\n(")
 	word, _, _ := strings.Cut(q, " ")
 	switch strings.ToUpper(strings.TrimRight(word, "\t\r\n(;")) {
-	case "SELECT", "PRAGMA", "EXPLAIN", "VALUES":
+	case "SELECT", "PRAGMA", "EXPLAIN", "VALUES", "VACUUM":
 		return false
 	}
 	return true

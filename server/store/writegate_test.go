@@ -74,8 +74,8 @@ func TestWriteGateSparesTheBusyHandler(t *testing.T) {
 	}
 }
 
-// TestWriteGateHolds: while a transaction holds the gate, reads go on,
-// writes of other goroutines wait (and give up with their context), and
+// TestWriteGateHolds: while a transaction holds the gate, reads and
+// backups go on, writes of other goroutines wait (and give up with their context), and
 // however the holder ends (commit, rollback, the rows of an UPDATE ...
 // RETURNING closed) the next writer gets its turn.
 func TestWriteGateHolds(t *testing.T) {
@@ -111,6 +111,9 @@ func TestWriteGateHolds(t *testing.T) {
 	rc, cancel := context.WithTimeout(ctx, 10*time.Second)
 	if _, err := s.Device(rc, mac); err != nil {
 		t.Errorf("read while a transaction holds the gate: %v", err)
+	}
+	if err := s.Backup(rc, filepath.Join(t.TempDir(), "backup.db")); err != nil {
+		t.Errorf("backup while a transaction holds the gate: %v", err)
 	}
 	cancel()
 	if err := write(100 * time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
@@ -154,7 +157,7 @@ func TestWriteGateHolds(t *testing.T) {
 func TestWritesSQL(t *testing.T) {
 	for q, want := range map[string]bool{
 		"SELECT 1": false, " select * from devices": false, "PRAGMA foreign_keys = on": false,
-		"EXPLAIN QUERY PLAN SELECT 1": false, "(SELECT 1)": false,
+		"EXPLAIN QUERY PLAN SELECT 1": false, "(SELECT 1)": false, "VACUUM INTO ?": false,
 		"UPDATE devices SET label = ''": true, "INSERT INTO audit VALUES (1)": true, "DELETE FROM changes": true,
 		"WITH x AS (SELECT 1) DELETE FROM changes": true, "CREATE TABLE t (x)": true, "\n\tBEGIN IMMEDIATE": true,
 	} {
