@@ -27,7 +27,8 @@ import (
 // A step whose caller gave up before its turn is not run. When a step
 // fails (an error, not a lost claim), the whole transaction is rolled
 // back and each step runs again in a transaction of its own, so one
-// step's error is nobody else's. PostgreSQL keeps one transaction per
+// step's error is nobody else's; when BEGIN or COMMIT fails, every step
+// of the group gets that error. PostgreSQL keeps one transaction per
 // step: its row locks let concurrent steps run side by side.
 type groupCommit struct {
 	db    *sql.DB
@@ -126,8 +127,17 @@ func (g *groupCommit) do(ctx context.Context, steps ...groupStmt) (bool, error) 
 	case <-g.quit:
 		return false, errStoreClosed
 	}
-	r := <-op.res
-	return r.won, r.err
+	select {
+	case r := <-op.res:
+		return r.won, r.err
+	case <-g.done: // closed after this step was queued
+		select {
+		case r := <-op.res:
+			return r.won, r.err
+		default:
+			return false, errStoreClosed
+		}
+	}
 }
 
 func (g *groupCommit) run() {
@@ -187,48 +197,52 @@ func (g *groupCommit) runBatch(batch []*groupOp) {
 	if len(live) == 0 {
 		return
 	}
-	won, err := g.inTx(live)
+	won, stepFailed, err := g.inTx(live)
 	if err == nil {
 		for i, op := range live {
 			op.res <- groupResult{won: won[i]}
 		}
 		return
 	}
-	if len(live) == 1 {
-		live[0].res <- groupResult{err: err}
+	if !stepFailed || len(live) == 1 {
+		// BEGIN or COMMIT failed (the lock stayed taken past the busy
+		// timeout, the disk): the same for every step.
+		for _, op := range live {
+			op.res <- groupResult{err: err}
+		}
 		return
 	}
 	for _, op := range live {
-		w, err := g.inTx([]*groupOp{op})
+		w, _, err := g.inTx([]*groupOp{op})
 		op.res <- groupResult{won: err == nil && w[0], err: err}
 	}
 }
 
 // inTx runs ops in one transaction; it reports each one's outcome once
-// the transaction has committed.
-func (g *groupCommit) inTx(ops []*groupOp) ([]bool, error) {
+// the transaction has committed, or whether a step's statement failed.
+func (g *groupCommit) inTx(ops []*groupOp) (won []bool, stepFailed bool, err error) {
 	// The steps are short, and the waits for the lock bounded (the write
 	// gate, busy_timeout): no context, which spares the driver a watcher
 	// per statement.
 	ctx := context.Background()
 	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	won := make([]bool, len(ops))
+	won = make([]bool, len(ops))
 	for i, op := range ops {
 		for j, st := range op.steps {
 			res, err := tx.StmtContext(ctx, g.stmts[st.sql]).ExecContext(ctx, st.args...)
 			if err != nil {
-				return nil, err
+				return nil, true, err
 			}
 			if j > 0 {
 				continue
 			}
 			n, err := res.RowsAffected()
 			if err != nil {
-				return nil, err
+				return nil, true, err
 			}
 			if won[i] = n == 1; !won[i] {
 				break
@@ -236,9 +250,9 @@ func (g *groupCommit) inTx(ops []*groupOp) ([]bool, error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return won, nil
+	return won, false, nil
 }
 
 // audit is the step that appends e to the audit log.

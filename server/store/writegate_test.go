@@ -262,7 +262,7 @@ func TestGroupCommitOneErrorIsNobodyElses(t *testing.T) {
 
 // TestGroupCommitSkipsAbandonedSteps: a step whose caller's context ended
 // while it waited in the queue is not run (the window stays unclaimed),
-// and a step queued when the store closes is answered.
+// and a step queued when the store closes, or made after, is answered.
 func TestGroupCommitSkipsAbandonedSteps(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "group.db"), WithKeys(testKeys))
 	if err != nil {
@@ -324,5 +324,23 @@ func TestGroupCommitSkipsAbandonedSteps(t *testing.T) {
 	}
 	if err := <-queued; !errors.Is(err, errStoreClosed) {
 		t.Errorf("Reserve queued at close: %v, want errStoreClosed", err)
+	}
+	// Steps after close are answered too (never left in the queue).
+	late := make(chan error)
+	go func() {
+		for range 20 {
+			_, err := s.Reserve(ctx, mac(2), "late", now, time.Minute)
+			late <- err
+		}
+	}()
+	for range 20 {
+		select {
+		case err := <-late:
+			if !errors.Is(err, errStoreClosed) {
+				t.Fatalf("Reserve after close: %v, want errStoreClosed", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a Reserve after close got no answer")
+		}
 	}
 }
