@@ -21,8 +21,9 @@ import (
 // runs them together, each still the same conditional UPDATE (and audit
 // row) whose RowsAffected decides, in one transaction, on statements
 // prepared once. No caller hears its answer before that transaction has
-// committed: a claim is won, or a window consumed, only once it is on
-// disk, as before (a kill -9 loses nothing a caller was told).
+// committed: a claim is won, or a window consumed, only once it is in
+// the database file (its WAL), as before (a kill -9 loses nothing a
+// caller was told).
 //
 // A step whose caller gave up before its turn is not run. When a step
 // fails (an error, not a lost claim), the whole transaction is rolled
