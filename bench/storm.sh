@@ -31,7 +31,7 @@ first=$STARTUP
 say "autoprov up in ${STARTUP}s (first start on this database), pid $AP_PID"
 say "boot storm: $STORM phones of $DEVICES, $WORKERS at once"
 status=0
-"$BT" storm -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$TMP/s/phones.tsv" -n "$STORM" -workers "$WORKERS" \
+"$BT" storm -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$TMP/s/phones.tsv" -n "$STORM" -workers "$WORKERS" -pid "$AP_PID" \
   -verify-url "https://127.0.0.1:$P_HTTPS/prov/" | tee "$TMP/storm.txt" || status=1
 memline=$("$BT" mem -pid "$AP_PID")
 stop "$AP_PID"

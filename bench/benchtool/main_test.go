@@ -1,8 +1,10 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestSeedCommand runs the seed command as the scripts do, with 100
@@ -31,4 +33,26 @@ func TestCredential(t *testing.T) {
 	if u != "805ec0000001" || p != "s3cret = x" {
 		t.Fatalf("got %q %q", u, p)
 	}
+}
+
+// TestCPUTime reads this process's CPU time, which grows as it spins.
+func TestCPUTime(t *testing.T) {
+	before, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for x := 0; time.Now().Before(deadline); x++ {
+		for range 1_000_000 {
+			x ^= x << 1
+		}
+		now, err := cpuTime(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now > before {
+			return
+		}
+	}
+	t.Fatal("the CPU time did not grow in 10 s of spinning")
 }

@@ -86,6 +86,34 @@ func health(args []string) error {
 	return fmt.Errorf("%s/healthz did not answer 200 within %s", *url, *timeout)
 }
 
+// cpuTime is the CPU time process pid has used (utime + stime of
+// /proc/<pid>/stat, in USER_HZ ticks, 100 a second on Linux).
+func cpuTime(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, errors.New("no process id")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name (in parentheses, which may hold
+	// spaces): state is field 3, utime 14 and stime 15.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * (time.Second / 100), nil
+}
+
 // mem prints VmRSS and VmHWM of a process in MB.
 func mem(args []string) error {
 	fs := flag.NewFlagSet("mem", flag.ExitOnError)

@@ -24,6 +24,10 @@ import (
 // whether the claim held (false: nothing written).
 func (s *Store) IssueCredential(ctx context.Context, mac, token, password string, now time.Time) (bool, error) {
 	now = now.UTC()
+	if s.group != nil {
+		won, err := s.group.issue(ctx, mac, token, s.seal(colCredPassword, mac, password), now)
+		return won, wrap(err, "issue credential for %s", mac)
+	}
 	res := s.db.WithContext(ctx).Model(&deviceRow{}).
 		Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
 		UpdateColumns(map[string]any{"credential_state": autoprov.CredentialIssued,

@@ -75,6 +75,10 @@ func openedEvent(mac string, now time.Time, window time.Duration, actor string) 
 // for at most lease. It reports whether this caller won the claim.
 func (s *Store) Reserve(ctx context.Context, mac, token string, now time.Time, lease time.Duration) (bool, error) {
 	now = now.UTC()
+	if s.group != nil {
+		won, err := s.group.reserve(ctx, mac, token, now, lease)
+		return won, wrap(err, "reserve disclosure for %s", mac)
+	}
 	res := s.db.WithContext(ctx).Model(&deviceRow{}).
 		Where("mac = ? AND disclosure_state = ? AND expires_at > ?", mac, autoprov.DisclosureOpen, now).
 		Where("(reserved_by = '' OR reserved_by IS NULL OR reserved_until < ?)", now).
@@ -94,6 +98,10 @@ func (s *Store) Reserve(ctx context.Context, mac, token string, now time.Time, l
 // claimed it): then no secret may be sent.
 func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer) (bool, error) {
 	now = now.UTC()
+	if s.group != nil {
+		won, err := s.group.commit(ctx, mac, token, now, to)
+		return won, wrap(err, "commit disclosure for %s", mac)
+	}
 	won := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&deviceRow{}).
@@ -104,10 +112,15 @@ func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to
 			return res.Error
 		}
 		won = true
-		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureConsumed,
-			Detail: fmt.Sprintf("secrets sent to %s (%s)", to.IP, to.UserAgent)})
+		return appendAudit(tx, consumedEvent(mac, now, to))
 	})
 	return won, wrap(err, "commit disclosure for %s", mac)
+}
+
+// consumedEvent is the audit event of Commit.
+func consumedEvent(mac string, now time.Time, to autoprov.Peer) autoprov.AuditEvent {
+	return autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureConsumed,
+		Detail: fmt.Sprintf("secrets sent to %s (%s)", to.IP, to.UserAgent)}
 }
 
 // Complete records how the transfer that consumed the window with token
@@ -116,6 +129,10 @@ func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to
 // is still the window that token consumed and its end is not recorded yet.
 func (s *Store) Complete(ctx context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error) {
 	now = now.UTC()
+	if s.group != nil {
+		won, err := s.group.complete(ctx, mac, token, now, complete, reason)
+		return won, wrap(err, "record the end of the disclosure for %s", mac)
+	}
 	won := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&deviceRow{}).
@@ -125,18 +142,26 @@ func (s *Store) Complete(ctx context.Context, mac, token string, now time.Time, 
 			return res.Error
 		}
 		won = true
-		detail := "complete: true"
-		if !complete {
-			detail = "complete: false (" + reason + ")"
-		}
-		return appendAudit(tx, autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureTransferEnded, Detail: detail})
+		return appendAudit(tx, endedEvent(mac, now, complete, reason))
 	})
 	return won, wrap(err, "record the end of the disclosure for %s", mac)
+}
+
+// endedEvent is the audit event of Complete.
+func endedEvent(mac string, now time.Time, complete bool, reason string) autoprov.AuditEvent {
+	detail := "complete: true"
+	if !complete {
+		detail = "complete: false (" + reason + ")"
+	}
+	return autoprov.AuditEvent{At: now, MAC: mac, Event: autoprov.EventDisclosureTransferEnded, Detail: detail}
 }
 
 // Release gives up the claim held by token on an open window; the window
 // stays as it was. (A consumed window's token is cleared by Complete.)
 func (s *Store) Release(ctx context.Context, mac, token string) error {
+	if s.group != nil {
+		return wrap(s.group.release(ctx, mac, token), "release disclosure for %s", mac)
+	}
 	return wrap(s.db.WithContext(ctx).Model(&deviceRow{}).
 		Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
 		UpdateColumns(map[string]any{"reserved_by": "", "reserved_until": nil}).Error, "release disclosure for %s", mac)

@@ -193,3 +193,67 @@ func testSeenBatchColumns(t *testing.T, dsn string) {
 		t.Fatalf("changes = %+v, %v; want the device whose firmware changed", ch, err)
 	}
 }
+
+// BenchmarkDisclosure runs the disclosure of 3,000 phones, each the four
+// writes of a first fetch (Reserve, IssueCredential, Commit, Complete), by
+// 1 and by 64 goroutines at once (a boot storm's writers, without HTTP).
+func BenchmarkDisclosure(b *testing.B) {
+	const n = 3_000
+	for _, workers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+				openWindows(b, s, n)
+				b.StartTimer()
+				start, cpu0 := time.Now(), cpuTime()
+				next := make(chan int, n)
+				for i := range n {
+					next <- i
+				}
+				close(next)
+				errs := make(chan error, workers)
+				for range workers {
+					go func() {
+						errs <- discloseAll(s, next)
+					}()
+				}
+				for range workers {
+					if err := <-errs; err != nil {
+						b.Fatal(err)
+					}
+				}
+				took := time.Since(start)
+				b.ReportMetric(n/took.Seconds(), "phones/s")
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-us/phone")
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// discloseAll discloses the phones whose indexes it takes from next, as a
+// first fetch does.
+func discloseAll(s *Store, next <-chan int) error {
+	ctx := context.Background()
+	now := t0.Add(time.Second)
+	for i := range next {
+		mac, tok := fmt.Sprintf("805ec0%06x", i), fmt.Sprintf("tok%d", i)
+		won, err := s.Reserve(ctx, mac, tok, now, time.Minute)
+		if err == nil && won {
+			won, err = s.IssueCredential(ctx, mac, tok, "credential-password", now)
+		}
+		if err == nil && won {
+			won, err = s.Commit(ctx, mac, tok, now, autoprov.Peer{IP: "127.1.0.1", UserAgent: "Yealink SIP-T54W 96.86.0.100 " + mac})
+		}
+		if err == nil && won {
+			won, err = s.Complete(ctx, mac, tok, now, true, "")
+		}
+		if err != nil || !won {
+			return fmt.Errorf("disclose %s: won %v, %v", mac, won, err)
+		}
+	}
+	return nil
+}

@@ -12,7 +12,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -46,20 +48,25 @@ type Store struct {
 	postgres bool
 	schema   *migrator     // versioned migrations (migrate.go)
 	keys     sealed.Source // the keyring secrets are sealed with (sealed.go)
+	busy     time.Duration // SQLite's busy_timeout (0: sqliteBusy); tests set it
+	group    *groupCommit  // SQLite: the disclosure steps, committed in groups (groupcommit.go)
 }
 
 // Connection pool sizes. PostgreSQL: every instance keeps at most
 // pgMaxConns server connections, so N instances need N*pgMaxConns below
 // the server's max_connections (100 by default, a few reserved); idle ones
 // are closed after a while so a quiet instance holds few. SQLite: a
-// connection is an open file; writers queue on the file lock
-// (busy_timeout) whatever the pool size, readers run beside them (WAL).
+// connection is an open file; this process's writers queue on the write
+// gate (writegate.go), other processes' on the file lock (busy_timeout),
+// whatever the pool size; readers run beside them (WAL).
 const (
 	pgMaxConns      = 16
 	pgMaxIdle       = 4
 	pgConnIdleTime  = 5 * time.Minute
 	pgConnLifetime  = 30 * time.Minute
-	sqliteMaxIdle   = 8
+	sqliteMaxIdle   = 128                // a boot storm's writers each hold a connection while they queue
+	sqliteIdleTime  = 1 * time.Minute    // then a quiet server closes them
+	sqliteBusy      = 10 * time.Second   // busy_timeout: how long a writer waits for another's lock
 	migrateLockID   = 0x6175746f70726f76 // "autoprov": advisory lock key for migrations (migrate.go)
 	pgAppName       = "autoprov"
 	pgDefaultTZ     = "UTC"
@@ -162,14 +169,24 @@ func (s *Store) openSQLite(path string) (*Store, error) {
 	// not deadlock upgrading a read lock; secure_delete overwrites what a
 	// change removes (a plain-text secret sealed in place) instead of
 	// leaving it in free space.
-	full := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_secure_delete=on"
+	full := fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=%d&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_secure_delete=on",
+		path, cmp.Or(s.busy, sqliteBusy).Milliseconds())
+	// This process's writers take turns before SQLite's lock (writegate.go).
+	gate := newWriteGate(sqliteBusy)
 	// Switching a new file to WAL while another process does the same can
 	// answer SQLITE_BUSY without waiting (busy_timeout does not cover WAL
 	// recovery): retry a few times, as several instances may start at once.
 	var db *gorm.DB
 	var err error
 	for attempt := 1; ; attempt++ {
-		db, err = gorm.Open(sqlite.Open(full), gormConfig())
+		var pool *sql.DB
+		if pool, err = gatedPool(full, gate); err != nil {
+			break
+		}
+		db, err = gorm.Open(sqlite.New(sqlite.Config{DSN: full, Conn: pool}), gormConfig())
+		if err != nil {
+			_ = pool.Close()
+		}
 		if err == nil || attempt == 10 || !strings.Contains(err.Error(), "database is locked") {
 			break
 		}
@@ -185,10 +202,19 @@ func (s *Store) openSQLite(path string) (*Store, error) {
 	}
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.SetMaxIdleConns(sqliteMaxIdle)
+		sqlDB.SetConnMaxIdleTime(sqliteIdleTime)
 	}
 	if err := s.migrate(context.Background(), sqliteLock(path)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err == nil {
+		s.group, err = newGroupCommit(sqlDB)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	// The file and its WAL, shared-memory and journal siblings hold the
 	// database's pages: nobody else reads them.
@@ -251,6 +277,9 @@ func (s *Store) Close() error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
+	}
+	if s.group != nil {
+		s.group.close()
 	}
 	return sqlDB.Close()
 }
