@@ -106,10 +106,14 @@ cert() {
 
 # start_autoprov DATA HTTPPORT [flags...]: starts the server, logging to
 # $TMP/autoprov.log, sets AP_PID and STARTUP (seconds from the process
-# start to /healthz answering 200).
+# start to /healthz answering 200). BENCH_PPROF=127.0.0.1:PORT serves Go's
+# profiler there (autoprov --pprof), for profiling a run.
 start_autoprov() {
   local data=$1 port=$2
   shift 2
+  if [ -n "${BENCH_PPROF:-}" ]; then
+    set -- "$@" --pprof "$BENCH_PPROF"
+  fi
   local t0
   t0=$(date +%s%N)
   "$TMP/bin/autoprov" --data "$data" --http "127.0.0.1:$port" "$@" >>"$TMP/autoprov.log" 2>&1 &
