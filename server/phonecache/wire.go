@@ -52,6 +52,11 @@ func (w phoneWrites) Commit(ctx context.Context, mac, token string, now time.Tim
 	return w.Claims.Commit(ctx, mac, token, now, to)
 }
 
+func (w phoneWrites) CommitIssuing(ctx context.Context, mac, token, password string, now time.Time, to autoprov.Peer) (bool, error) {
+	defer w.c.Forget(mac)
+	return w.Claims.CommitIssuing(ctx, mac, token, password, now, to)
+}
+
 func (w phoneWrites) Complete(ctx context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error) {
 	defer w.c.Forget(mac)
 	return w.Claims.Complete(ctx, mac, token, now, complete, reason)

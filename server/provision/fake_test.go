@@ -539,3 +539,10 @@ func (*brokenStore) AccountsByExtension(context.Context, []string) (map[string]a
 func (*brokenStore) CreateAccount(context.Context, autoprov.Account) (autoprov.Account, error) {
 	return autoprov.Account{}, errBroken
 }
+
+func (m *memStore) CommitIssuing(ctx context.Context, mac, token, password string, now time.Time, to autoprov.Peer) (bool, error) {
+	if won, err := m.IssueCredential(ctx, mac, token, password, now); err != nil || !won {
+		return won, err
+	}
+	return m.Commit(ctx, mac, token, now, to)
+}

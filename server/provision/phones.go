@@ -468,20 +468,16 @@ func (p *Phones) disclose(mac, token, cred string, req vendors.Request) Hooks {
 		Sending: func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 			defer cancel()
+			var won bool
+			var err error
 			if cred != "" {
-				// The credential in the body is stored (issued) before any
-				// byte of it leaves, while this transfer holds the claim.
-				won, err := p.creds.IssueCredential(ctx, mac, token, cred, p.now())
-				switch {
-				case err != nil:
-					log.Error("issue provisioning credential; secrets not sent", "err", err)
-					return err
-				case !won:
-					log.Warn("secrets not sent: " + errClaimLost.Error())
-					return errClaimLost
-				}
+				// The credential in the body is stored (issued) with the
+				// commit, before any byte of it leaves, while this transfer
+				// holds the claim.
+				won, err = p.claims.CommitIssuing(ctx, mac, token, cred, p.now(), to)
+			} else {
+				won, err = p.claims.Commit(ctx, mac, token, p.now(), to)
 			}
-			won, err := p.claims.Commit(ctx, mac, token, p.now(), to)
 			switch {
 			case err != nil:
 				log.Error("commit disclosure; secrets not sent", "err", err)

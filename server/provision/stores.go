@@ -129,6 +129,10 @@ type Claims interface {
 	// token kept for Complete; false when the claim was lost meanwhile (an
 	// admin re-armed the window, or the lease lapsed and another took it).
 	Commit(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer) (bool, error)
+	// CommitIssuing is Credentials.IssueCredential(password) and Commit in
+	// one atomic step, both or neither: the transfer of a body that
+	// carries a credential makes one trip to the database, not two.
+	CommitIssuing(ctx context.Context, mac, token, password string, now time.Time, to autoprov.Peer) (bool, error)
 	// Complete records whether the transfer that consumed the window with
 	// token completed (reason: why not, audited); false, changing nothing,
 	// when the window is no longer that consumption (re-armed) or its end

@@ -109,3 +109,47 @@ func TestApplyCredentialVerifiedOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitIssuing: the credential is issued and the window consumed in
+// one step, audited once as a commit; without the claim nothing changes.
+func TestCommitIssuing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+		const mac, pass = "805ec0aabb09", "Prov-Pass-abcdef0123456789"
+		to := autoprov.Peer{IP: "192.0.2.9", UserAgent: "Yealink SIP-T54W"}
+		if err := s.WriteDevice(ctx, autoprov.DeviceWrite{Create: true, Device: autoprov.Device{MAC: mac, Vendor: "yealink", Model: "T54W",
+			State: autoprov.StateAssigned}, Window: time.Hour, At: now, Actor: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		if won, err := s.Reserve(ctx, mac, "tok", now, time.Minute); err != nil || !won {
+			t.Fatal("reserve", err)
+		}
+		if won, err := s.CommitIssuing(ctx, mac, "other", pass, now, to); err != nil || won {
+			t.Fatalf("without the claim: %v %v", won, err)
+		}
+		if d, _ := s.Device(ctx, mac); d.Disclosure.State != autoprov.DisclosureOpen || d.Credential.State != autoprov.CredentialNone {
+			t.Fatalf("a lost claim changed the device: %s, credential %s", d.Disclosure.State, d.Credential.State)
+		}
+		if won, err := s.CommitIssuing(ctx, mac, "tok", pass, now, to); err != nil || !won {
+			t.Fatalf("with the claim: %v %v", won, err)
+		}
+		d, err := s.Device(ctx, mac)
+		if err != nil || d.Disclosure.State != autoprov.DisclosureConsumed || d.Credential.State != autoprov.CredentialIssued ||
+			d.Credential.Password != pass || d.Disclosure.DisclosedTo == nil || d.Disclosure.DisclosedTo.IP != to.IP {
+			t.Fatalf("after: %+v %+v %v", d.Disclosure, d.Credential.State, err)
+		}
+		var raw string
+		if err := s.db.Raw("SELECT credential_password FROM devices WHERE mac = ?", mac).Row().Scan(&raw); err != nil || strings.Contains(raw, pass) {
+			t.Fatalf("credential stored as %q (%v), want sealed", raw, err)
+		}
+		var n int64
+		if err := s.db.Raw("SELECT COUNT(*) FROM audit WHERE mac = ? AND event = ?", mac, autoprov.EventDisclosureConsumed).Row().Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d consumed audit rows (%v), want 1", n, err)
+		}
+		if won, err := s.CommitIssuing(ctx, mac, "tok", pass, now, to); err != nil || won {
+			t.Fatalf("twice: %v %v", won, err)
+		}
+	})
+}
