@@ -149,6 +149,66 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 	return nil
 }
 
+// updateEach writes cols of every row (of one row type of rows.go) with
+// one UPDATE ... WHERE key = ? per row, a statement prepared once on tx's
+// connection (GORM's Updates in a transaction prepares its statement again
+// on every call, and the change-log triggers make that a large program),
+// with GORM's own column values (serializers included). A row that does not
+// exist is ErrNotFound, named by its key.
+func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, cols ...string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(&rows[0]); err != nil {
+		return err
+	}
+	fields := make([]*schema.Field, 0, len(cols)+1)
+	sets := make([]string, 0, len(cols))
+	postgres := tx.Dialector.Name() == "postgres"
+	param := func(i int) string {
+		if postgres {
+			return "$" + strconv.Itoa(i)
+		}
+		return "?"
+	}
+	for _, c := range append(cols, key) {
+		f := stmt.Schema.LookUpField(c)
+		if f == nil {
+			return fmt.Errorf("no column %s in %s", c, stmt.Schema.Table)
+		}
+		fields = append(fields, f)
+		if c != key {
+			sets = append(sets, stmt.Quote(c)+" = "+param(len(fields)))
+		}
+	}
+	q := "UPDATE " + stmt.Quote(stmt.Schema.Table) + " SET " + strings.Join(sets, ", ") +
+		" WHERE " + stmt.Quote(key) + " = " + param(len(fields))
+	st, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	args := make([]any, len(fields))
+	for i := range rows {
+		rv := reflect.ValueOf(&rows[i]).Elem()
+		for j, f := range fields {
+			args[j], _ = f.ValueOf(ctx, rv)
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+				err = t.Translate(err)
+			}
+			return wrap(err, "%s %v", stmt.Schema.Table, args[len(args)-1])
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%s %v: %w", stmt.Schema.Table, args[len(args)-1], ErrNotFound)
+		}
+	}
+	return nil
+}
+
 // sameValue reports whether a and b, values of one column as GORM's
 // ValueOf gives them, are the same value of a kind insertAll may bind once:
 // strings, booleans, integers, times and pointers to them; any other kind
@@ -289,6 +349,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	now := s.db.NowFunc()
 	keys := s.keys.Refresh() // once: Refresh stats the keyring file
 	newAccounts := make([]accountRow, 0, len(w.Accounts))
+	var changedAccounts []accountRow
 	for _, aw := range w.Accounts {
 		a := aw.Account
 		r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, PasswordGenerated: a.PasswordGenerated, CreatedAt: now, UpdatedAt: now}
@@ -297,14 +358,11 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			newAccounts = append(newAccounts, r)
 			continue
 		}
-		res := tx.Model(&accountRow{}).Where("extension = ?", a.Extension).
-			Updates(map[string]any{"display_name": r.DisplayName, "auth_user": r.AuthUser, "password": r.Password, "password_generated": r.PasswordGenerated, "updated_at": at})
-		if res.Error == nil && res.RowsAffected == 0 {
-			return fmt.Errorf("account %s: %w", a.Extension, ErrNotFound)
-		}
-		if res.Error != nil {
-			return wrap(res.Error, "account %s", a.Extension)
-		}
+		r.UpdatedAt = at
+		changedAccounts = append(changedAccounts, r)
+	}
+	if err := updateEach(ctx, tx, changedAccounts, "extension", "display_name", "auth_user", "password", "password_generated", "updated_at"); err != nil {
+		return wrap(err, "update accounts")
 	}
 	if err := insertAll(ctx, tx, newAccounts); err != nil {
 		return wrap(err, "create accounts")
@@ -318,7 +376,8 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		return err
 	}
 	newDevices := make([]deviceRow, 0, len(w.Devices))
-	var changed, windows []string
+	var changed, adopt, windows []string
+	var changedDevices []deviceRow
 	exts := make([]string, 0, len(w.Devices))
 	events := make([]autoprov.AuditEvent, 0, 2*len(w.Devices))
 	for _, dw := range w.Devices {
@@ -336,26 +395,56 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			newDevices = append(newDevices, r)
 			continue
 		}
-		var r deviceRow
-		if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
-			return wrap(err, "device %s", d.MAC)
-		}
-		if dw.Adopt && r.State != autoprov.StateUnassigned {
-			return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
-		}
+		// The admin-editable columns, as WriteDevice's PATCH writes them.
+		r := deviceRow{MAC: d.MAC, UpdatedAt: now}
 		fillWith(keys, &r, d)
-		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
-			return wrap(err, "device %s", d.MAC)
-		}
+		changedDevices = append(changedDevices, r)
 		changed = append(changed, d.MAC)
+		if dw.Adopt {
+			adopt = append(adopt, d.MAC)
+		}
 		if dw.Window > 0 {
 			windows = append(windows, d.MAC)
 		}
 	}
+	// The devices to change must exist, those to adopt still unassigned:
+	// read in batches, before anything of them is written.
+	states := make(map[string]string, len(changed))
+	err := chunks(changed, func(part []string) error {
+		rows, err := tx.Raw("SELECT mac, state FROM devices WHERE mac IN ?", part).Rows()
+		if err != nil {
+			return wrap(err, "devices")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var mac, state string
+			if err := rows.Scan(&mac, &state); err != nil {
+				return wrap(err, "devices")
+			}
+			states[mac] = state
+		}
+		return wrap(rows.Err(), "devices")
+	})
+	if err != nil {
+		return err
+	}
+	for _, mac := range changed {
+		if _, ok := states[mac]; !ok {
+			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+		}
+	}
+	for _, mac := range adopt {
+		if states[mac] != autoprov.StateUnassigned {
+			return fmt.Errorf("device %s was adopted meanwhile: %w", mac, ErrConflict)
+		}
+	}
+	if err := updateEach(ctx, tx, changedDevices, "mac", "vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at"); err != nil {
+		return wrap(err, "update devices")
+	}
 	if err := insertAll(ctx, tx, newDevices); err != nil {
 		return wrap(err, "create devices")
 	}
-	err := chunks(changed, func(part []string) error {
+	err = chunks(changed, func(part []string) error {
 		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
 	})
 	if err != nil {
