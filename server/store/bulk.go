@@ -306,6 +306,47 @@ func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]stri
 	return slices.Compact(macs), err
 }
 
+// deviceEditable are the columns of a device an admin changes, those
+// WriteDevice writes on an update (with updated_at).
+var deviceEditable = []string{"vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed"}
+
+// changedColumns lists the columns of deviceEditable whose value in r (as
+// fillWith made it, secrets sealed; plain holds its menu and web passwords
+// before sealing) differs from old's (as read), and updated_at: what an
+// UPDATE of all of them would change. A value is the same when GORM's
+// field values are deeply equal (a serialized column: the same Go value,
+// so the same text), a secret when old's opens to the same plain text.
+func (s *Store) changedColumns(ctx context.Context, tx *gorm.DB, old, r *deviceRow, plain [2]string) ([]string, error) {
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(r); err != nil {
+		return nil, err
+	}
+	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(r).Elem()
+	cols := make([]string, 0, len(deviceEditable)+1)
+	for _, c := range deviceEditable {
+		var same bool
+		switch c {
+		case "menu_password", "web_password":
+			col, was, now := colMenuPassword, old.MenuPassword, plain[0]
+			if c == "web_password" {
+				col, was, now = colWebPassword, old.WebPassword, plain[1]
+			}
+			opened, err := s.open(col, old.MAC, was)
+			if err != nil {
+				return nil, err
+			}
+			same = opened == now
+		default:
+			f := stmt.Schema.LookUpField(c)
+			same = reflect.DeepEqual(f.ReflectValueOf(ctx, ov).Interface(), f.ReflectValueOf(ctx, nv).Interface())
+		}
+		if !same {
+			cols = append(cols, c)
+		}
+	}
+	return append(cols, "updated_at"), nil
+}
+
 // bulkPause is how many devices a bulk change writes from which it logs
 // one change, "everything", instead of one per device (migration 14). A
 // bulk change that writes an account logs "everything" anyway.
@@ -378,6 +419,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	newDevices := make([]deviceRow, 0, len(w.Devices))
 	var changed, adopt, windows []string
 	var changedDevices []deviceRow
+	var plain [][2]string // their menu and web passwords, not sealed
 	exts := make([]string, 0, len(w.Devices))
 	events := make([]autoprov.AuditEvent, 0, 2*len(w.Devices))
 	for _, dw := range w.Devices {
@@ -399,6 +441,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		r := deviceRow{MAC: d.MAC, UpdatedAt: now}
 		fillWith(keys, &r, d)
 		changedDevices = append(changedDevices, r)
+		plain = append(plain, [2]string{d.MenuPassword, d.WebPassword})
 		changed = append(changed, d.MAC)
 		if dw.Adopt {
 			adopt = append(adopt, d.MAC)
@@ -408,38 +451,47 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		}
 	}
 	// The devices to change must exist, those to adopt still unassigned:
-	// read in batches, before anything of them is written.
-	states := make(map[string]string, len(changed))
+	// their stored columns are read in batches, before anything of them is
+	// written, and each is written with the columns whose value changes
+	// (an indexed column written is an index entry rewritten), one
+	// prepared UPDATE per set of columns.
+	stored := make(map[string]*deviceRow, len(changed))
 	err := chunks(changed, func(part []string) error {
-		rows, err := tx.Raw("SELECT mac, state FROM devices WHERE mac IN ?", part).Rows()
-		if err != nil {
+		var got []deviceRow
+		if err := tx.Select(append([]string{"mac"}, deviceEditable...)).Where("mac IN ?", part).Find(&got).Error; err != nil {
 			return wrap(err, "devices")
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var mac, state string
-			if err := rows.Scan(&mac, &state); err != nil {
-				return wrap(err, "devices")
-			}
-			states[mac] = state
+		for i := range got {
+			stored[got[i].MAC] = &got[i]
 		}
-		return wrap(rows.Err(), "devices")
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for _, mac := range changed {
-		if _, ok := states[mac]; !ok {
+		if stored[mac] == nil {
 			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
 		}
 	}
 	for _, mac := range adopt {
-		if states[mac] != autoprov.StateUnassigned {
+		if stored[mac].State != autoprov.StateUnassigned {
 			return fmt.Errorf("device %s was adopted meanwhile: %w", mac, ErrConflict)
 		}
 	}
-	if err := updateEach(ctx, tx, changedDevices, "mac", "vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at"); err != nil {
-		return wrap(err, "update devices")
+	byCols := map[string][]deviceRow{}
+	for i, r := range changedDevices {
+		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], &r, plain[i])
+		if err != nil {
+			return err
+		}
+		key := strings.Join(cols, ",")
+		byCols[key] = append(byCols[key], r)
+	}
+	for key, rows := range byCols {
+		if err := updateEach(ctx, tx, rows, "mac", strings.Split(key, ",")...); err != nil {
+			return wrap(err, "update devices")
+		}
 	}
 	if err := insertAll(ctx, tx, newDevices); err != nil {
 		return wrap(err, "create devices")
