@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"slices"
@@ -307,38 +308,99 @@ func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]stri
 }
 
 // deviceEditable are the columns of a device an admin changes, those
-// WriteDevice writes on an update (with updated_at).
+// WriteDevice writes on an update (with updated_at), in the order
+// editableRow scans them.
 var deviceEditable = []string{"vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed"}
+
+// editableRow is a device's deviceEditable columns as stored: the text
+// of each (serialized JSON for keys, overrides, params; the secrets as
+// sealed), as a bulk change reads them to compare.
+type editableRow struct {
+	MAC                                     string
+	Vendor, Model, Label, State, KeyProfile string
+	Keys, Overrides, Params                 sql.NullString
+	MenuPassword, WebPassword               string
+	TFTPAllowed                             bool
+}
+
+// readEditable reads the editableRow of those of macs that exist.
+func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
+	out := make(map[string]*editableRow, len(macs))
+	err := chunks(macs, func(part []string) error {
+		rows, err := tx.Raw("SELECT mac, "+strings.Join(deviceEditable, ", ")+" FROM devices WHERE mac IN ?", part).Rows()
+		if err != nil {
+			return wrap(err, "devices")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e editableRow
+			if err := rows.Scan(&e.MAC, &e.Vendor, &e.Model, &e.Label, &e.State, &e.KeyProfile, &e.Keys, &e.Overrides, &e.Params,
+				&e.MenuPassword, &e.WebPassword, &e.TFTPAllowed); err != nil {
+				return wrap(err, "devices")
+			}
+			out[e.MAC] = &e
+		}
+		return wrap(rows.Err(), "devices")
+	})
+	return out, err
+}
 
 // changedColumns lists the columns of deviceEditable whose value in r (as
 // fillWith made it, secrets sealed; plain holds its menu and web passwords
-// before sealing) differs from old's (as read), and updated_at: what an
-// UPDATE of all of them would change. A value is the same when GORM's
-// field values are deeply equal (a serialized column: the same Go value,
-// so the same text), a secret when old's opens to the same plain text.
-func (s *Store) changedColumns(ctx context.Context, tx *gorm.DB, old, r *deviceRow, plain [2]string) ([]string, error) {
+// before sealing) differs from old's, and updated_at: what an UPDATE of all
+// of them would change. A column is the same when the text GORM would
+// write (a serialized column: its JSON) is the stored text, a secret when
+// the stored one opens to the same plain text; anything else, a NULL too,
+// is written.
+func (s *Store) changedColumns(ctx context.Context, tx *gorm.DB, old *editableRow, r *deviceRow, plain [2]string) ([]string, error) {
 	stmt := &gorm.Statement{DB: tx}
 	if err := stmt.Parse(r); err != nil {
 		return nil, err
 	}
-	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(r).Elem()
+	rv := reflect.ValueOf(r).Elem()
+	serialized := func(col string, was sql.NullString) (bool, error) {
+		v, _ := stmt.Schema.LookUpField(col).ValueOf(ctx, rv)
+		dv, err := v.(driver.Valuer).Value()
+		if err != nil {
+			return false, err
+		}
+		text, ok := dv.(string)
+		return ok && was.Valid && was.String == text, nil
+	}
 	cols := make([]string, 0, len(deviceEditable)+1)
 	for _, c := range deviceEditable {
 		var same bool
+		var err error
 		switch c {
+		case "vendor":
+			same = old.Vendor == r.Vendor
+		case "model":
+			same = old.Model == r.Model
+		case "label":
+			same = old.Label == r.Label
+		case "state":
+			same = old.State == r.State
+		case "key_profile":
+			same = old.KeyProfile == r.KeyProfile
+		case "keys":
+			same, err = serialized(c, old.Keys)
+		case "overrides":
+			same, err = serialized(c, old.Overrides)
+		case "params":
+			same, err = serialized(c, old.Params)
 		case "menu_password", "web_password":
 			col, was, now := colMenuPassword, old.MenuPassword, plain[0]
 			if c == "web_password" {
 				col, was, now = colWebPassword, old.WebPassword, plain[1]
 			}
-			opened, err := s.open(col, old.MAC, was)
-			if err != nil {
-				return nil, err
-			}
+			var opened string
+			opened, err = s.open(col, old.MAC, was)
 			same = opened == now
-		default:
-			f := stmt.Schema.LookUpField(c)
-			same = reflect.DeepEqual(f.ReflectValueOf(ctx, ov).Interface(), f.ReflectValueOf(ctx, nv).Interface())
+		case "tftp_allowed":
+			same = old.TFTPAllowed == r.TFTPAllowed
+		}
+		if err != nil {
+			return nil, err
 		}
 		if !same {
 			cols = append(cols, c)
@@ -455,17 +517,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	// written, and each is written with the columns whose value changes
 	// (an indexed column written is an index entry rewritten), one
 	// prepared UPDATE per set of columns.
-	stored := make(map[string]*deviceRow, len(changed))
-	err := chunks(changed, func(part []string) error {
-		var got []deviceRow
-		if err := tx.Select(append([]string{"mac"}, deviceEditable...)).Where("mac IN ?", part).Find(&got).Error; err != nil {
-			return wrap(err, "devices")
-		}
-		for i := range got {
-			stored[got[i].MAC] = &got[i]
-		}
-		return nil
-	})
+	stored, err := readEditable(tx, changed)
 	if err != nil {
 		return err
 	}

@@ -179,3 +179,49 @@ func snapshot(t *testing.T, s *Store, after uint) map[string][]string {
 	slices.Sort(out["audit"])
 	return out
 }
+
+// TestBulkUpdateWritesChangedColumns: a bulk update writes only the columns
+// of a device whose value changes (SQLite: a trigger on UPDATE OF the
+// others sees none of them written when only labels change), and those
+// that do.
+func TestBulkUpdateWritesChangedColumns(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "test.db"))
+	inv := bulkCore(t, s)
+	if _, err := inv.Bulk(ctx, fleet(0, 3), false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE TABLE probe (mac text, what text)",
+		"CREATE TRIGGER probe_others AFTER UPDATE OF vendor, model, state, key_profile, keys, overrides, params, menu_password, web_password, tftp_allowed ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'others'); END",
+		"CREATE TRIGGER probe_label AFTER UPDATE OF label ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'label'); END"} {
+		if err := s.db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := func() (out []string) {
+		s.db.Raw("SELECT mac || ' ' || what FROM probe ORDER BY mac, what").Scan(&out)
+		s.db.Exec("DELETE FROM probe")
+		return out
+	}
+	labels := fleet(0, 3)
+	labels.Accounts = nil
+	for i := range labels.Devices {
+		labels.Devices[i] = autoprov.DeviceInput{MAC: labels.Devices[i].MAC, Label: strp(fmt.Sprint("Moved ", i))}
+	}
+	if _, err := inv.Bulk(ctx, labels, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := probe(), []string{"805ec0000000 label", "805ec0000001 label", "805ec0000002 label"}; !slices.Equal(got, want) {
+		t.Errorf("labels changed: columns written %q, want %q", got, want)
+	}
+	model := autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: strp("805ec0000001"), Model: strp("T46U"), Label: strp("Moved 1")}}}
+	if _, err := inv.Bulk(ctx, model, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := probe(), []string{"805ec0000001 others"}; !slices.Equal(got, want) {
+		t.Errorf("a model changed: columns written %q, want %q", got, want)
+	}
+	if d, _ := s.Device(ctx, "805ec0000001"); d.Model != "T46U" || d.Label != "Moved 1" {
+		t.Errorf("after the bulk changes: %+v", d)
+	}
+}
