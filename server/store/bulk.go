@@ -360,7 +360,11 @@ func (s *Store) changedColumns(ctx context.Context, tx *gorm.DB, old *editableRo
 	rv := reflect.ValueOf(r).Elem()
 	serialized := func(col string, was sql.NullString) (bool, error) {
 		v, _ := stmt.Schema.LookUpField(col).ValueOf(ctx, rv)
-		dv, err := v.(driver.Valuer).Value()
+		valuer, ok := v.(driver.Valuer)
+		if !ok {
+			return false, nil
+		}
+		dv, err := valuer.Value()
 		if err != nil {
 			return false, err
 		}
