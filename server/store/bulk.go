@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"slices"
@@ -149,6 +150,66 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 	return nil
 }
 
+// updateEach writes cols of every row (of one row type of rows.go) with
+// one UPDATE ... WHERE key = ? per row, a statement prepared once on tx's
+// connection (GORM's Updates in a transaction prepares its statement again
+// on every call, and the change-log triggers make that a large program),
+// with GORM's own column values (serializers included). A row that does not
+// exist is ErrNotFound, named by its key.
+func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, cols ...string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(&rows[0]); err != nil {
+		return err
+	}
+	fields := make([]*schema.Field, 0, len(cols)+1)
+	sets := make([]string, 0, len(cols))
+	postgres := tx.Dialector.Name() == "postgres"
+	param := func(i int) string {
+		if postgres {
+			return "$" + strconv.Itoa(i)
+		}
+		return "?"
+	}
+	for _, c := range append(cols, key) {
+		f := stmt.Schema.LookUpField(c)
+		if f == nil {
+			return fmt.Errorf("no column %s in %s", c, stmt.Schema.Table)
+		}
+		fields = append(fields, f)
+		if c != key {
+			sets = append(sets, stmt.Quote(c)+" = "+param(len(fields)))
+		}
+	}
+	q := "UPDATE " + stmt.Quote(stmt.Schema.Table) + " SET " + strings.Join(sets, ", ") +
+		" WHERE " + stmt.Quote(key) + " = " + param(len(fields))
+	st, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	args := make([]any, len(fields))
+	for i := range rows {
+		rv := reflect.ValueOf(&rows[i]).Elem()
+		for j, f := range fields {
+			args[j], _ = f.ValueOf(ctx, rv)
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+				err = t.Translate(err)
+			}
+			return wrap(err, "%s %v", stmt.Schema.Table, args[len(args)-1])
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%s %v: %w", stmt.Schema.Table, args[len(args)-1], ErrNotFound)
+		}
+	}
+	return nil
+}
+
 // sameValue reports whether a and b, values of one column as GORM's
 // ValueOf gives them, are the same value of a kind insertAll may bind once:
 // strings, booleans, integers, times and pointers to them; any other kind
@@ -246,6 +307,112 @@ func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]stri
 	return slices.Compact(macs), err
 }
 
+// deviceEditable are the columns of a device an admin changes, those
+// WriteDevice writes on an update (with updated_at), in the order
+// editableRow scans them.
+var deviceEditable = []string{"vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed"}
+
+// editableRow is a device's deviceEditable columns as stored: the text
+// of each (serialized JSON for keys, overrides, params; the secrets as
+// sealed), as a bulk change reads them to compare.
+type editableRow struct {
+	MAC                                     string
+	Vendor, Model, Label, State, KeyProfile string
+	Keys, Overrides, Params                 sql.NullString
+	MenuPassword, WebPassword               string
+	TFTPAllowed                             bool
+}
+
+// readEditable reads the editableRow of those of macs that exist.
+func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
+	out := make(map[string]*editableRow, len(macs))
+	err := chunks(macs, func(part []string) error {
+		rows, err := tx.Raw("SELECT mac, "+strings.Join(deviceEditable, ", ")+" FROM devices WHERE mac IN ?", part).Rows()
+		if err != nil {
+			return wrap(err, "devices")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e editableRow
+			if err := rows.Scan(&e.MAC, &e.Vendor, &e.Model, &e.Label, &e.State, &e.KeyProfile, &e.Keys, &e.Overrides, &e.Params,
+				&e.MenuPassword, &e.WebPassword, &e.TFTPAllowed); err != nil {
+				return wrap(err, "devices")
+			}
+			out[e.MAC] = &e
+		}
+		return wrap(rows.Err(), "devices")
+	})
+	return out, err
+}
+
+// changedColumns lists the columns of deviceEditable whose value in r (as
+// fillWith made it, secrets sealed; plain holds its menu and web passwords
+// before sealing) differs from old's, and updated_at: what an UPDATE of all
+// of them would change. A column is the same when the text GORM would
+// write (a serialized column: its JSON) is the stored text, a secret when
+// the stored one opens to the same plain text; anything else, a NULL too,
+// is written.
+func (s *Store) changedColumns(ctx context.Context, tx *gorm.DB, old *editableRow, r *deviceRow, plain [2]string) ([]string, error) {
+	stmt := &gorm.Statement{DB: tx}
+	if err := stmt.Parse(r); err != nil {
+		return nil, err
+	}
+	rv := reflect.ValueOf(r).Elem()
+	serialized := func(col string, was sql.NullString) (bool, error) {
+		v, _ := stmt.Schema.LookUpField(col).ValueOf(ctx, rv)
+		valuer, ok := v.(driver.Valuer)
+		if !ok {
+			return false, nil
+		}
+		dv, err := valuer.Value()
+		if err != nil {
+			return false, err
+		}
+		text, ok := dv.(string)
+		return ok && was.Valid && was.String == text, nil
+	}
+	cols := make([]string, 0, len(deviceEditable)+1)
+	for _, c := range deviceEditable {
+		var same bool
+		var err error
+		switch c {
+		case "vendor":
+			same = old.Vendor == r.Vendor
+		case "model":
+			same = old.Model == r.Model
+		case "label":
+			same = old.Label == r.Label
+		case "state":
+			same = old.State == r.State
+		case "key_profile":
+			same = old.KeyProfile == r.KeyProfile
+		case "keys":
+			same, err = serialized(c, old.Keys)
+		case "overrides":
+			same, err = serialized(c, old.Overrides)
+		case "params":
+			same, err = serialized(c, old.Params)
+		case "menu_password", "web_password":
+			col, was, now := colMenuPassword, old.MenuPassword, plain[0]
+			if c == "web_password" {
+				col, was, now = colWebPassword, old.WebPassword, plain[1]
+			}
+			var opened string
+			opened, err = s.open(col, old.MAC, was)
+			same = opened == now
+		case "tftp_allowed":
+			same = old.TFTPAllowed == r.TFTPAllowed
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			cols = append(cols, c)
+		}
+	}
+	return append(cols, "updated_at"), nil
+}
+
 // bulkPause is how many devices a bulk change writes from which it logs
 // one change, "everything", instead of one per device (migration 14). A
 // bulk change that writes an account logs "everything" anyway.
@@ -289,6 +456,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	now := s.db.NowFunc()
 	keys := s.keys.Refresh() // once: Refresh stats the keyring file
 	newAccounts := make([]accountRow, 0, len(w.Accounts))
+	var changedAccounts []accountRow
 	for _, aw := range w.Accounts {
 		a := aw.Account
 		r := accountRow{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password, PasswordGenerated: a.PasswordGenerated, CreatedAt: now, UpdatedAt: now}
@@ -297,14 +465,11 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			newAccounts = append(newAccounts, r)
 			continue
 		}
-		res := tx.Model(&accountRow{}).Where("extension = ?", a.Extension).
-			Updates(map[string]any{"display_name": r.DisplayName, "auth_user": r.AuthUser, "password": r.Password, "password_generated": r.PasswordGenerated, "updated_at": at})
-		if res.Error == nil && res.RowsAffected == 0 {
-			return fmt.Errorf("account %s: %w", a.Extension, ErrNotFound)
-		}
-		if res.Error != nil {
-			return wrap(res.Error, "account %s", a.Extension)
-		}
+		r.UpdatedAt = at
+		changedAccounts = append(changedAccounts, r)
+	}
+	if err := updateEach(ctx, tx, changedAccounts, "extension", "display_name", "auth_user", "password", "password_generated", "updated_at"); err != nil {
+		return wrap(err, "update accounts")
 	}
 	if err := insertAll(ctx, tx, newAccounts); err != nil {
 		return wrap(err, "create accounts")
@@ -318,7 +483,9 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		return err
 	}
 	newDevices := make([]deviceRow, 0, len(w.Devices))
-	var changed, windows []string
+	var changed, adopt, windows []string
+	var changedDevices []deviceRow
+	var plain [][2]string // their menu and web passwords, not sealed
 	exts := make([]string, 0, len(w.Devices))
 	events := make([]autoprov.AuditEvent, 0, 2*len(w.Devices))
 	for _, dw := range w.Devices {
@@ -336,26 +503,56 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			newDevices = append(newDevices, r)
 			continue
 		}
-		var r deviceRow
-		if err := tx.First(&r, "mac = ?", d.MAC).Error; err != nil {
-			return wrap(err, "device %s", d.MAC)
-		}
-		if dw.Adopt && r.State != autoprov.StateUnassigned {
-			return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
-		}
+		// The admin-editable columns, as WriteDevice's PATCH writes them.
+		r := deviceRow{MAC: d.MAC, UpdatedAt: now}
 		fillWith(keys, &r, d)
-		if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
-			return wrap(err, "device %s", d.MAC)
-		}
+		changedDevices = append(changedDevices, r)
+		plain = append(plain, [2]string{d.MenuPassword, d.WebPassword})
 		changed = append(changed, d.MAC)
+		if dw.Adopt {
+			adopt = append(adopt, d.MAC)
+		}
 		if dw.Window > 0 {
 			windows = append(windows, d.MAC)
+		}
+	}
+	// The devices to change must exist, those to adopt still unassigned:
+	// their stored columns are read in batches, before anything of them is
+	// written, and each is written with the columns whose value changes
+	// (an indexed column written is an index entry rewritten), one
+	// prepared UPDATE per set of columns.
+	stored, err := readEditable(tx, changed)
+	if err != nil {
+		return err
+	}
+	for _, mac := range changed {
+		if stored[mac] == nil {
+			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+		}
+	}
+	for _, mac := range adopt {
+		if stored[mac].State != autoprov.StateUnassigned {
+			return fmt.Errorf("device %s was adopted meanwhile: %w", mac, ErrConflict)
+		}
+	}
+	byCols := map[string][]deviceRow{}
+	for i, r := range changedDevices {
+		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], &r, plain[i])
+		if err != nil {
+			return err
+		}
+		key := strings.Join(cols, ",")
+		byCols[key] = append(byCols[key], r)
+	}
+	for key, rows := range byCols {
+		if err := updateEach(ctx, tx, rows, "mac", strings.Split(key, ",")...); err != nil {
+			return wrap(err, "update devices")
 		}
 	}
 	if err := insertAll(ctx, tx, newDevices); err != nil {
 		return wrap(err, "create devices")
 	}
-	err := chunks(changed, func(part []string) error {
+	err = chunks(changed, func(part []string) error {
 		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
 	})
 	if err != nil {
