@@ -82,7 +82,7 @@ type Cache struct {
 
 	epoch atomic.Uint64 // bumped by every drop, under mu; read without it
 
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	settings *autoprov.Settings
 	accounts map[string]autoprov.Account
 	accList  []autoprov.Account // nil: not read
@@ -232,15 +232,15 @@ func (c *Cache) Stats() Stats {
 // cached: the next read asks the store again.
 func (c *Cache) Device(ctx context.Context, mac string) (autoprov.Device, error) {
 	now := time.Now() // outside the lock: every fetch takes it
-	c.mu.Lock()
-	if s, ok := c.devices.get(mac); ok && !s.dev.Disclosure.OpenAt(now) {
+	c.mu.RLock()
+	if s, ok := c.devices.peek(mac); ok && !s.dev.Disclosure.OpenAt(now) {
 		d := s.dev
-		c.mu.Unlock()
+		c.mu.RUnlock()
 		c.hits.Add(1)
 		return d, nil
 	}
 	ep := c.epoch.Load()
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	c.misses.Add(1)
 	d, err := c.src.Device(ctx, mac)
 	if err != nil {
@@ -256,14 +256,14 @@ func (c *Cache) Device(ctx context.Context, mac string) (autoprov.Device, error)
 
 // Settings returns the settings as stored.
 func (c *Cache) Settings(ctx context.Context) (autoprov.Settings, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	if c.settings != nil {
 		st := *c.settings
-		c.mu.Unlock()
+		c.mu.RUnlock()
 		return st, nil
 	}
 	ep := c.epoch.Load()
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	st, err := c.src.Settings(ctx)
 	if err != nil {
 		return st, err
@@ -433,14 +433,19 @@ func (c *Cache) Epoch() uint64 {
 
 // File returns a cached file, if it is still valid.
 func (c *Cache) File(mac, key string) (provision.CachedFile, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.files.get(fileKey{mac, key})
+	c.mu.RLock()
+	e, ok := c.files.peek(fileKey{mac, key})
+	dead := ok && e.dev != nil && e.dev.dead
+	c.mu.RUnlock()
 	if !ok {
 		return provision.CachedFile{}, false
 	}
-	if e.dev != nil && e.dev.dead {
-		c.files.remove(fileKey{mac, key})
+	if dead {
+		c.mu.Lock()
+		if e2, ok := c.files.items[fileKey{mac, key}]; ok && e2.val == e {
+			c.files.remove(fileKey{mac, key})
+		}
+		c.mu.Unlock()
 		return provision.CachedFile{}, false
 	}
 	return e.f, true

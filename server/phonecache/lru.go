@@ -1,7 +1,13 @@
 package phonecache
 
+import "sync/atomic"
+
 // lru is a map whose least recently used entry goes first when it is
-// full. Not safe for concurrent use: the Cache's lock guards it.
+// full, by second chance: peek, which readers call together under the
+// Cache's read lock, only marks an entry used; when the map is full, put
+// moves the used entries at the back to the front (clearing the mark)
+// and evicts the first unused one. Everything else needs the Cache's
+// write lock.
 type lru[K comparable, V any] struct {
 	max   int
 	items map[K]*node[K, V]
@@ -13,6 +19,7 @@ type node[K comparable, V any] struct {
 	key        K
 	val        V
 	prev, next *node[K, V]
+	used       atomic.Bool // peeked since put or its last second chance
 }
 
 func newLRU[K comparable, V any](max int, evict func(V)) *lru[K, V] {
@@ -45,6 +52,20 @@ func (l *lru[K, V]) get(k K) (V, bool) {
 	return n.val, true
 }
 
+// peek returns the value of k and marks it used; safe for concurrent
+// readers (under the Cache's read lock).
+func (l *lru[K, V]) peek(k K) (V, bool) {
+	n, ok := l.items[k]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	if !n.used.Load() {
+		n.used.Store(true)
+	}
+	return n.val, true
+}
+
 // put sets k, evicting the least recent entry when full; a value it
 // replaces or evicts goes to evict.
 func (l *lru[K, V]) put(k K, v V) {
@@ -60,6 +81,17 @@ func (l *lru[K, V]) put(k K, v V) {
 	}
 	if len(l.items) >= l.max {
 		last := l.head.prev
+		// Second chance: a used entry goes to the front, unmarked; one
+		// pass over the map at most, as every mark is cleared on the way.
+		for range len(l.items) {
+			if !last.used.Load() {
+				break
+			}
+			last.used.Store(false)
+			l.unlink(last)
+			l.front(last)
+			last = l.head.prev
+		}
 		l.unlink(last)
 		delete(l.items, last.key)
 		if l.evict != nil {
