@@ -97,6 +97,11 @@ serve "$TMP/closed/data"
 settle
 say "pair 1 fleet (no window ever open): every phone fetches its file, exported for nginx"
 "$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH_CLOSED" -secrets none -out "$TMP/www/prov"
+# What that pass reported (each phone's firmware, first seen) changed every
+# device once, which drops it from the phone cache when the report is
+# written: a second pass, the same bytes, is the steady state wrk measures.
+say "every phone fetches again (the same bytes): the cache warm after the reports of the first pass"
+"$BT" fetch -url "http://127.0.0.1:$P_HTTP/prov/" -phones "$PH_CLOSED" -secrets none -expect "$TMP/www/prov" >/dev/null
 
 mkdir -p "$TMP/nginx/tmp"
 cat >"$TMP/nginx/nginx.conf" <<CONF
@@ -166,6 +171,8 @@ say "pair 2 fleet (windows open): every phone takes its secrets over HTTPS, with
 "$BT" htpasswd -creds "$TMP/creds.tsv" -dir "$TMP/htpasswd"
 say "every phone presents its credential (Basic over HTTPS): issued -> applied; the bytes, exported for nginx"
 "$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets none -basic "$TMP/creds.tsv" -out "$TMP/www-tls/prov"
+say "every phone fetches again (the same bytes): the cache warm after the credentials were applied"
+"$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www-tls/prov" >/dev/null
 "$BT" fetch -url "https://127.0.0.1:$N_HTTPS/prov/" -phones "$PH" -n 500 -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www-tls/prov" >/dev/null
 "$BT" wrkreqs -phones "$PH" -creds "$TMP/creds.tsv" -out "$TMP/reqs-basic.txt"
 run autoprov-https "https://127.0.0.1:$P_HTTPS" "$TMP/reqs-basic.txt"
