@@ -58,7 +58,10 @@ type lane struct {
 	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
 }
 
-// serveLanes is serveWith on a plain listener with the phone lane.
+// serveLanes is serveWith with the phone lane: route reads each
+// connection's first bytes (after the TLS handshake when tlsCfg is given)
+// and queues it for fasthttp (fastQ) or net/http (slow). Shutdown stops
+// both within the grace period, then cancels what still runs.
 func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
 	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base}
 	if tlsCfg != nil {
@@ -70,7 +73,6 @@ func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Serv
 	}
 	l.fast = &fasthttp.Server{
 		Handler:               l.handle,
-		Name:                  "",
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		ReadBufferSize:        laneHeaderMax,
