@@ -38,20 +38,6 @@ func (l *lru[K, V]) front(n *node[K, V]) {
 	l.head.next = n
 }
 
-// get returns the value of k and marks it the most recent.
-func (l *lru[K, V]) get(k K) (V, bool) {
-	n, ok := l.items[k]
-	if !ok {
-		var zero V
-		return zero, false
-	}
-	if l.head.next != n {
-		l.unlink(n)
-		l.front(n)
-	}
-	return n.val, true
-}
-
 // peek returns the value of k and marks it used; safe for concurrent
 // readers (under the Cache's read lock).
 func (l *lru[K, V]) peek(k K) (V, bool) {
