@@ -21,6 +21,17 @@ func (r *deviceReads) Device(ctx context.Context, mac string) (autoprov.Device, 
 	return r.memStore.Device(ctx, mac)
 }
 
+// fiftyYealinksAndAnOpenStage is a bulk change of account 201 and 51
+// phones carrying it: 50 Yealink T54W and one OpenStage 40.
+func fiftyYealinksAndAnOpenStage() autoprov.BulkInput {
+	in := autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), Password: ptr("Sip-Pass-201-core")}}}
+	for i := range 50 {
+		in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr(fmt.Sprintf("805ec0%06x", i)), Model: ptr("T54W"), Accounts: &[]string{"201"}})
+	}
+	in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr("001ae8123400"), Model: ptr("OpenStage 40"), Accounts: &[]string{"201"}})
+	return in
+}
+
 // After a bulk change, only the phones it wrote as dialogue phones
 // (OpenStage) are read back for a contact-me: a bulk change of 100,000
 // Yealink phones used to read every one of them in the background.
@@ -28,11 +39,7 @@ func TestBulkReadsBackOnlyDialoguePhones(t *testing.T) {
 	st := &deviceReads{memStore: newMemStore()}
 	c, _ := newCoreOn(t, st)
 	ctx := context.Background()
-	in := autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), Password: ptr("Sip-Pass-201-core")}}}
-	for i := range 50 {
-		in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr(fmt.Sprintf("805ec0%06x", i)), Model: ptr("T54W"), Accounts: &[]string{"201"}})
-	}
-	in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr("001ae8123400"), Model: ptr("OpenStage 40"), Accounts: &[]string{"201"}})
+	in := fiftyYealinksAndAnOpenStage()
 	res, err := c.Bulk(ctx, in, false, "t")
 	if err != nil {
 		t.Fatal(err)
@@ -53,11 +60,7 @@ func TestBulkAccountUpdateReadsBackOnlyDialoguePhones(t *testing.T) {
 	st := &deviceReads{memStore: newMemStore()}
 	c, _ := newCoreOn(t, st)
 	ctx := context.Background()
-	in := autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), Password: ptr("Sip-Pass-201-core")}}}
-	for i := range 50 {
-		in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr(fmt.Sprintf("805ec0%06x", i)), Model: ptr("T54W"), Accounts: &[]string{"201"}})
-	}
-	in.Devices = append(in.Devices, autoprov.DeviceInput{MAC: ptr("001ae8123400"), Model: ptr("OpenStage 40"), Accounts: &[]string{"201"}})
+	in := fiftyYealinksAndAnOpenStage()
 	if _, err := c.Bulk(ctx, in, false, "t"); err != nil {
 		t.Fatal(err)
 	}
