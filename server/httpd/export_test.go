@@ -1,6 +1,9 @@
 package httpd
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // GinHandler is the edge without its fast path: gin for every request.
 func (s *Server) GinHandler() http.Handler { return s.engine }
@@ -13,3 +16,11 @@ func (s *Server) FastPathOnly() http.Handler {
 
 // LaneAnswered is how many requests the phone lane answered itself.
 func (s *Server) LaneAnswered() int64 { return s.laneAnswered.Load() }
+
+// SetLaneReadTimeout sets the phone lane's read timeout for servers
+// started afterwards and returns the function that restores it.
+func SetLaneReadTimeout(d time.Duration) func() {
+	old := laneReadTimeout
+	laneReadTimeout = d
+	return func() { laneReadTimeout = old }
+}

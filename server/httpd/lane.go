@@ -42,10 +42,12 @@ const phoneLanePrefix = "GET /prov/"
 // Limits of the phone lane, as net/http's where fasthttp has the same
 // knob. A request header over laneHeaderMax is answered 431 (net/http
 // allows 64 KiB; no phone sends more than a few hundred bytes).
-const (
-	laneHeaderMax   = 8 << 10
-	laneReadTimeout = 10 * time.Second // the request line and header (net/http: ReadHeaderTimeout)
-)
+const laneHeaderMax = 8 << 10
+
+// laneReadTimeout bounds the TLS handshake and the first bytes of a
+// connection, and each request's read on the phone lane (net/http:
+// ReadHeaderTimeout). A variable only for the tests of a silent client.
+var laneReadTimeout = 10 * time.Second
 
 // lane serves one listener: the phone lane (fast) and net/http (slow)
 // side by side.
@@ -56,6 +58,7 @@ type lane struct {
 	slow  *connQueue      // the listener net/http serves
 	base  context.Context // the requests' context, cancelled after the grace period
 	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
+	read  time.Duration   // laneReadTimeout when the lane started
 }
 
 // serveLanes is serveWith with the phone lane: route reads each
@@ -63,7 +66,7 @@ type lane struct {
 // and queues it for fasthttp (fastQ) or net/http (slow). Shutdown stops
 // both within the grace period, then cancels what still runs.
 func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
-	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base}
+	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout}
 	if tlsCfg != nil {
 		l.tls = tlsCfg.Clone()
 		l.tls.NextProtos = []string{"http/1.1"} // no HTTP/2: the lane reads HTTP/1.1
@@ -76,7 +79,7 @@ func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Serv
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		ReadBufferSize:        laneHeaderMax,
-		ReadTimeout:           laneReadTimeout,
+		ReadTimeout:           l.read,
 		WriteTimeout:          srv.WriteTimeout,
 		IdleTimeout:           srv.IdleTimeout,
 		MaxRequestBodySize:    int(s.cfg.MaxBody),
@@ -153,7 +156,7 @@ func (l *lane) accept(ln net.Listener, closing *atomic.Bool) error {
 // to the phone lane when they are phoneLanePrefix, to net/http as soon as
 // they differ.
 func (l *lane) route(c net.Conn) {
-	c.SetDeadline(time.Now().Add(laneReadTimeout)) //nolint:errcheck // a failed read below says it
+	c.SetDeadline(time.Now().Add(l.read)) //nolint:errcheck // a failed read below says it
 	var state *tls.ConnectionState
 	if l.tls != nil {
 		tc := tls.Server(c, l.tls)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/httpd"
 )
 
 // serveLanes runs the edge's Serve (the phone lane and net/http) on a
@@ -320,5 +322,60 @@ func TestPhoneLaneStopsRightAfterStart(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("Serve did not return")
 		}
+	}
+}
+
+// An attacker on the LAN: connections that send nothing, half a request
+// line, "GET /prov/" and then nothing, or stop in the TLS handshake are
+// closed after the read timeout, and while 200 of them hang a phone still
+// gets its file on the lane.
+func TestPhoneLaneDropsSilentClients(t *testing.T) {
+	defer httpd.SetLaneReadTimeout(300 * time.Millisecond)()
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
+			e := newEnv(t, options{})
+			e.setup()
+			var addr string
+			if overTLS {
+				ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+				ts.StartTLS() // for its certificate
+				ts.Close()
+				addr = e.serveLanes(&tls.Config{Certificates: ts.TLS.Certificates})
+			} else {
+				addr = e.serveLanes()
+			}
+			var stalled []net.Conn
+			for i := range 200 {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				switch {
+				case overTLS && i%2 == 1:
+					c.Write([]byte{0x16, 0x03, 0x01}) // a ClientHello that never ends
+				case i%4 == 1:
+					c.Write([]byte("GE"))
+				case i%4 == 2:
+					c.Write([]byte("GET /prov/"))
+				}
+				stalled = append(stalled, c)
+			}
+			phone := dialRaw(t, addr, overTLS)
+			phone.send(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
+			if a := phone.read("GET"); a.status != http.StatusOK {
+				t.Fatalf("the phone's file while 200 connections hang: %d", a.status)
+			}
+			// Each stalled connection is closed by the server: its read ends
+			// with EOF or a reset, long before the client's own deadline.
+			for i, c := range stalled {
+				c.SetReadDeadline(time.Now().Add(20 * time.Second))
+				_, err := io.Copy(io.Discard, c)
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					t.Fatalf("stalled connection %d was still open after 20 s", i)
+				}
+			}
+		})
 	}
 }

@@ -2,7 +2,6 @@ package httpd
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -417,24 +416,21 @@ func (s *Server) baseURLOf(host []byte, overTLS bool) string {
 	if m := s.lastBase.Load(); m != nil && m.host == string(host) && m.tls == overTLS {
 		return m.url
 	}
-	r := &http.Request{Host: string(host)}
-	if overTLS {
-		r.TLS = &tls.ConnectionState{}
-	}
-	u := BaseURL(r)
-	s.lastBase.Store(&baseURLMemo{host: r.Host, url: u, tls: overTLS})
+	u := baseURLFor(string(host), overTLS)
+	s.lastBase.Store(&baseURLMemo{host: string(host), url: u, tls: overTLS})
 	return u
 }
 
-// BaseURL is the provisioning base URL as a client reached this server
-// ("http(s)://<Host>/prov/"), or "" when the Host header is unusable.
-func BaseURL(r *http.Request) string {
+func BaseURL(r *http.Request) string { return baseURLFor(r.Host, r.TLS != nil) }
+
+// baseURLFor is BaseURL for a request to host, over TLS or not.
+func baseURLFor(host string, overTLS bool) string {
 	scheme := "http"
-	if r.TLS != nil {
+	if overTLS {
 		scheme = "https"
 	}
-	if r.Host == "" || strings.ContainsAny(r.Host, "/\\ \"<>") {
+	if host == "" || strings.ContainsAny(host, "/\\ \"<>") {
 		return ""
 	}
-	return scheme + "://" + r.Host + "/prov/"
+	return scheme + "://" + host + "/prov/"
 }
