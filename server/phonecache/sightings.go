@@ -26,8 +26,8 @@ type SightingOptions struct {
 	Every time.Duration
 	// Refresh: a report that says what the last one of the same MAC said
 	// (IP, User-Agent, firmware, file) is written only when the last was
-	// queued longer ago than this (DefaultRefresh when 0), so last seen
-	// is accurate to it.
+	// queued longer ago than this (DefaultRefresh when 0), so the stored
+	// last seen is accurate to it; Overlay shows the exact time.
 	Refresh time.Duration
 	Log     *slog.Logger
 }
@@ -36,8 +36,9 @@ type SightingOptions struct {
 const (
 	DefaultQueue   = 50_000
 	DefaultFlush   = time.Second
-	DefaultRefresh = time.Minute
+	DefaultRefresh = 5 * time.Minute
 	batchSize      = 1_000 // sightings per transaction
+	shards         = 16    // the queue's locks: a fetch takes one of them
 )
 
 // Sightings queues what known phones report (provision.Reporter) and
@@ -46,22 +47,40 @@ const (
 // Options.Every of last seen, IP, User-Agent, reported firmware and last
 // file. Never a secret, a disclosure or an admin write: those are written
 // synchronously, elsewhere.
+//
+// The queue is split in shards by MAC, each with its own lock, so that
+// concurrent fetches rarely wait on each other.
 type Sightings struct {
 	w    SightingWriter
 	o    SightingOptions
 	log  *slog.Logger
 	seed maphash.Seed
+	// recall bounds what each shard recalls of the last reports.
+	recall int
 
-	mu      sync.Mutex
-	pending map[string]autoprov.Sighting
-	last    map[string]queued // what was last queued per MAC (bounded by Max*2)
+	shard   [shards]sightShard
+	pending atomic.Int64 // MACs waiting in all shards, at most Max
 
 	dropped, failed atomic.Int64
 }
 
+// remember: the shards recall the last report of up to remember × Max
+// MACs (a fleet of 400,000 by default, ~80 bytes each); past that a shard
+// forgets those last queued longer than Refresh ago, then all.
+const remember = 8
+
+type sightShard struct {
+	mu      sync.Mutex
+	pending map[string]autoprov.Sighting
+	last    map[string]queued // what was last queued per MAC, and when it was last seen
+}
+
+// queued is what a shard recalls of a MAC's reports: the sum of the last
+// queued one's fields, when it was queued and when the MAC was last seen
+// (Unix nanoseconds).
 type queued struct {
-	sum uint64
-	at  time.Time
+	sum        uint64
+	at, seenAt int64
 }
 
 // NewSightings returns an empty queue on w; run Run to write it.
@@ -78,8 +97,17 @@ func NewSightings(w SightingWriter, o SightingOptions) *Sightings {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Sightings{w: w, o: o, log: o.Log.With("component", "sightings"), seed: maphash.MakeSeed(),
-		pending: map[string]autoprov.Sighting{}, last: map[string]queued{}}
+	s := &Sightings{w: w, o: o, log: o.Log.With("component", "sightings"), seed: maphash.MakeSeed(),
+		recall: max(64, remember*o.Max/shards)}
+	for i := range s.shard {
+		s.shard[i].pending = map[string]autoprov.Sighting{}
+		s.shard[i].last = map[string]queued{}
+	}
+	return s
+}
+
+func (s *Sightings) shardOf(mac string) *sightShard {
+	return &s.shard[maphash.String(s.seed, mac)%shards]
 }
 
 // Report queues v; it never blocks on the database. A full queue drops
@@ -91,35 +119,73 @@ func (s *Sightings) Report(_ context.Context, v autoprov.Sighting) error {
 		h.WriteString(f)
 		h.WriteByte(0)
 	}
-	sum := h.Sum64()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if q, ok := s.last[v.MAC]; ok && q.sum == sum && v.At.Sub(q.at) < s.o.Refresh {
+	sum, at := h.Sum64(), v.At.UnixNano()
+	sh := s.shardOf(v.MAC)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if q, ok := sh.last[v.MAC]; ok && q.sum == sum && at-q.at < int64(s.o.Refresh) {
+		if at > q.seenAt {
+			q.seenAt = at
+			sh.last[v.MAC] = q
+		}
 		return nil
 	}
-	if _, ok := s.pending[v.MAC]; !ok && len(s.pending) >= s.o.Max {
-		s.dropped.Add(1)
-		return nil
+	if _, ok := sh.pending[v.MAC]; !ok {
+		if s.pending.Add(1) > int64(s.o.Max) {
+			s.pending.Add(-1)
+			s.dropped.Add(1)
+			return nil
+		}
 	}
-	s.pending[v.MAC] = v
-	if len(s.last) >= 2*s.o.Max {
-		clear(s.last) // bounded: the next report of each MAC is written again
+	sh.pending[v.MAC] = v
+	if len(sh.last) >= s.recall {
+		sh.forget(at - int64(s.o.Refresh))
 	}
-	s.last[v.MAC] = queued{sum: sum, at: v.At}
+	sh.last[v.MAC] = queued{sum: sum, at: at, seenAt: at}
 	return nil
 }
 
+// forget bounds what the shard recalls: it drops the MACs last queued
+// before cutoff (their next report is written anyway), and all if that
+// frees too little. Either way the next report of a forgotten MAC is
+// written again.
+func (sh *sightShard) forget(cutoff int64) {
+	n := len(sh.last)
+	for mac, q := range sh.last {
+		if q.at < cutoff {
+			delete(sh.last, mac)
+		}
+	}
+	if len(sh.last) > n*3/4 {
+		clear(sh.last)
+	}
+}
+
 // Overlay returns d with what is queued for it and not written yet (last
-// seen, IP, User-Agent, firmware, last file), so that the admin side shows
-// a phone's newest report at once and not after the next flush.
+// seen, IP, User-Agent, firmware, last file), or, when the phone's newest
+// reports repeated one already written, the time it was last seen: the
+// admin side shows a phone's newest report at once and not after the next
+// flush or Refresh.
 func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
-	s.mu.Lock()
-	v, ok := s.pending[d.MAC]
-	s.mu.Unlock()
-	if !ok || d.LastSeen != nil && !v.At.After(*d.LastSeen) {
+	sh := s.shardOf(d.MAC)
+	sh.mu.Lock()
+	v, ok := sh.pending[d.MAC]
+	q, known := sh.last[d.MAC]
+	sh.mu.Unlock()
+	if !ok {
+		if known && d.LastSeen != nil && q.seenAt > d.LastSeen.UnixNano() {
+			at := time.Unix(0, q.seenAt).UTC()
+			d.LastSeen = &at
+		}
+		return d
+	}
+	if d.LastSeen != nil && !v.At.After(*d.LastSeen) {
 		return d
 	}
 	at := v.At.UTC()
+	if q.seenAt > v.At.UnixNano() {
+		at = time.Unix(0, q.seenAt).UTC()
+	}
 	d.LastSeen, d.RemoteIP, d.LastFile = &at, v.RemoteIP, v.File
 	if v.UserAgent != "" {
 		d.UserAgent = v.UserAgent
@@ -134,13 +200,16 @@ func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
 // report came most recently from ip, or false. It reads the whole queue:
 // for rare callers (firmware downloads naming their device by address).
 func (s *Sightings) At(ip string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var best autoprov.Sighting
-	for _, v := range s.pending {
-		if v.RemoteIP == ip && v.At.After(best.At) {
-			best = v
+	for i := range s.shard {
+		sh := &s.shard[i]
+		sh.mu.Lock()
+		for _, v := range sh.pending {
+			if v.RemoteIP == ip && v.At.After(best.At) {
+				best = v
+			}
 		}
+		sh.mu.Unlock()
 	}
 	return best.MAC, best.MAC != ""
 }
@@ -181,26 +250,27 @@ func (s *Sightings) Run(ctx context.Context) {
 
 // Flush writes what is queued now, in transactions of up to 1,000.
 func (s *Sightings) Flush(ctx context.Context) {
-	s.mu.Lock()
-	if len(s.pending) == 0 {
-		s.mu.Unlock()
-		return
+	var batch []autoprov.Sighting
+	for i := range s.shard {
+		sh := &s.shard[i]
+		sh.mu.Lock()
+		for _, v := range sh.pending {
+			batch = append(batch, v)
+		}
+		s.pending.Add(-int64(len(sh.pending)))
+		clear(sh.pending)
+		sh.mu.Unlock()
 	}
-	batch := make([]autoprov.Sighting, 0, len(s.pending))
-	for _, v := range s.pending {
-		batch = append(batch, v)
-	}
-	clear(s.pending)
-	s.mu.Unlock()
 	for len(batch) > 0 {
 		n := min(len(batch), batchSize)
 		if err := s.w.SeenBatch(ctx, batch[:n]); err != nil {
 			s.failed.Add(int64(n))
-			s.mu.Lock()
 			for _, v := range batch[:n] {
-				delete(s.last, v.MAC) // written again on its next report
+				sh := s.shardOf(v.MAC)
+				sh.mu.Lock()
+				delete(sh.last, v.MAC) // written again on its next report
+				sh.mu.Unlock()
 			}
-			s.mu.Unlock()
 			s.log.Error("write sightings; last seen, IP and User-Agent of these phones not updated", "count", n, "err", err)
 		}
 		batch = batch[n:]

@@ -93,3 +93,96 @@ func TestStopDuringFlushLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// countingWriter counts the sightings written per MAC.
+type countingWriter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countingWriter) SeenBatch(_ context.Context, vs []autoprov.Sighting) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, v := range vs {
+		c.n[v.MAC]++
+	}
+	return nil
+}
+
+func (c *countingWriter) total() (n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.n {
+		n += k
+	}
+	return n
+}
+
+// TestRepeatWrittenOncePerRefreshShownExactly: a phone that reports the
+// same thing again is written once per Refresh, a change at once; the
+// admin side's read (Overlay) shows the time of its newest report all
+// the same.
+func TestRepeatWrittenOncePerRefreshShownExactly(t *testing.T) {
+	ctx := context.Background()
+	w := &countingWriter{n: map[string]int{}}
+	q := phonecache.NewSightings(w, phonecache.SightingOptions{Refresh: time.Minute})
+	const mac = "805ec0000001"
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	v := autoprov.Sighting{MAC: mac, RemoteIP: "192.0.2.5", UserAgent: "ua", File: "a.cfg", At: t0}
+	q.Report(ctx, v)
+	q.Flush(ctx)
+	stored := autoprov.Device{MAC: mac, RemoteIP: "192.0.2.5", LastSeen: &t0}
+	for i := 1; i <= 5; i++ { // every 10 s for 50 s: repeats
+		v.At = t0.Add(time.Duration(i) * 10 * time.Second)
+		q.Report(ctx, v)
+		q.Flush(ctx)
+	}
+	if n := w.total(); n != 1 {
+		t.Fatalf("%d writes for a report repeated within Refresh, want 1", n)
+	}
+	if got := q.Overlay(stored); got.LastSeen == nil || !got.LastSeen.Equal(t0.Add(50*time.Second)) {
+		t.Fatalf("admin read shows last seen %v, want the newest report's %v", got.LastSeen, t0.Add(50*time.Second))
+	}
+	v.At = t0.Add(61 * time.Second) // past Refresh: written again
+	q.Report(ctx, v)
+	q.Flush(ctx)
+	v.At, v.RemoteIP = t0.Add(62*time.Second), "192.0.2.6" // a change: written at once
+	q.Report(ctx, v)
+	q.Flush(ctx)
+	if n := w.total(); n != 3 {
+		t.Fatalf("%d writes, want 3 (first, after Refresh, changed address)", n)
+	}
+	later := t0.Add(time.Hour)
+	if got := q.Overlay(autoprov.Device{MAC: mac, LastSeen: &later}); !got.LastSeen.Equal(later) {
+		t.Fatalf("a stored last seen newer than every report was overwritten: %v", got.LastSeen)
+	}
+}
+
+// TestRecallForgetsOldestFirst: past the bound of MACs the queue recalls,
+// it forgets those last queued longer than Refresh ago and keeps the
+// recent ones, whose repeats stay unwritten.
+func TestRecallForgetsOldestFirst(t *testing.T) {
+	ctx := context.Background()
+	w := &countingWriter{n: map[string]int{}}
+	q := phonecache.NewSightings(w, phonecache.SightingOptions{Max: 128, Refresh: time.Minute}) // recalls 64 a shard, 1,024 in all
+	now := time.Now()
+	report := func(prefix string, n int, at time.Time) {
+		for i := range n {
+			q.Report(ctx, autoprov.Sighting{MAC: fmt.Sprintf("%s%06x", prefix, i), RemoteIP: "192.0.2.5", At: at})
+			if i%100 == 99 {
+				q.Flush(ctx)
+			}
+		}
+		q.Flush(ctx)
+	}
+	report("805ec0", 3000, now.Add(-2*time.Minute)) // many phones, long ago
+	report("805ec1", 300, now)                      // a few, now: ~19 a shard
+	before := w.total()
+	report("805ec1", 300, now.Add(time.Second)) // the same again
+	if n := w.total() - before; n != 0 {
+		t.Fatalf("%d of 300 recent repeats written again: the bound forgot recent MACs", n)
+	}
+	if q.Dropped() != 0 {
+		t.Fatalf("dropped %d", q.Dropped())
+	}
+}
