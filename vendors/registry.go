@@ -11,6 +11,15 @@ import (
 type Registry struct {
 	drivers []Vendor
 	models  [][]Model // models[i] is drivers[i].Models(), read once
+	// known is Lookup's answer for each vendor and model name as the
+	// drivers spell them (and for the model name alone, when that is
+	// unambiguous): every fetch asks, mostly with exactly these.
+	known map[[2]string]found
+}
+
+type found struct {
+	v Vendor
+	m Model
 }
 
 // NewRegistry returns a registry of the given drivers. Several drivers may
@@ -20,6 +29,18 @@ func NewRegistry(drivers ...Vendor) *Registry {
 	r := &Registry{drivers: drivers}
 	for _, v := range drivers {
 		r.models = append(r.models, v.Models())
+	}
+	r.known = map[[2]string]found{}
+	for i, v := range drivers {
+		for _, m := range r.models[i] {
+			for _, name := range append([]string{m.Name}, m.Aliases...) {
+				for _, vendor := range []string{v.Name(), ""} {
+					if fv, fm, err := r.lookup(vendor, name); err == nil {
+						r.known[[2]string{vendor, name}] = found{fv, fm}
+					}
+				}
+			}
+		}
 	}
 	return r
 }
@@ -55,6 +76,14 @@ func (r *Registry) IdentifyWith(vendor, model string, req Request) (Identity, Ve
 // Lookup finds the driver and model for a vendor and model name. vendor may
 // be empty, in which case the model name alone must be unambiguous.
 func (r *Registry) Lookup(vendor, model string) (Vendor, Model, error) {
+	if f, ok := r.known[[2]string{vendor, model}]; ok {
+		return f.v, f.m, nil
+	}
+	return r.lookup(vendor, model)
+}
+
+// lookup is Lookup without the index: it asks every driver.
+func (r *Registry) lookup(vendor, model string) (Vendor, Model, error) {
 	var found Vendor // the first match; every fetch asks, so no slice
 	var foundModel Model
 	matches := 0

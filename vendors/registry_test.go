@@ -233,3 +233,29 @@ func TestRegistryNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupIndexAgreesWithDrivers: Lookup's index answers exactly what
+// asking the drivers answers, for every name and alias as spelled, in
+// other cases, with and without the vendor, ambiguous names included.
+func TestLookupIndexAgreesWithDrivers(t *testing.T) {
+	a := &fakeDriver{name: "acme", models: []vendors.Model{model("acme", "A1", "a-one"), model("acme", "X1")}}
+	a2 := &fakeDriver{name: "acme", models: []vendors.Model{model("acme", "A2")}} // a second family of one vendor
+	z := &fakeDriver{name: "zeta", models: []vendors.Model{model("zeta", "Z1"), model("zeta", "X1")}}
+	r := vendors.NewRegistry(a, a2, z)
+	names := []string{"A1", "a-one", "A-ONE", "a1", "X1", "x1", "A2", "Z1", "z1", "nope", ""}
+	for _, vendor := range []string{"acme", "ACME", "zeta", "", "other"} {
+		for _, name := range names {
+			v1, m1, err1 := r.Lookup(vendor, name)
+			v2, m2, err2 := vendors.LookupByDrivers(r, vendor, name)
+			if v1 != v2 || !reflect.DeepEqual(m1, m2) || (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+				t.Errorf("Lookup(%q, %q) = %v %v %v, the drivers say %v %v %v", vendor, name, v1, m1.Name, err1, v2, m2.Name, err2)
+			}
+		}
+	}
+	if _, _, err := r.Lookup("", "X1"); !errors.Is(err, vendors.ErrUnsupported) {
+		t.Errorf("X1 without a vendor: %v, want ambiguous", err)
+	}
+	if v, m, err := r.Lookup("acme", "A2"); err != nil || v != a2 || m.Name != "A2" {
+		t.Errorf("acme A2: %v %v %v, want the second acme driver", v, m.Name, err)
+	}
+}
