@@ -72,7 +72,7 @@ const remember = 8
 type sightShard struct {
 	mu      sync.Mutex
 	pending map[string]autoprov.Sighting
-	last    map[string]queued // what was last queued per MAC, and when it was last seen
+	last    map[string]*queued // what was last queued per MAC, and when it was last seen (updated in place)
 }
 
 // queued is what a shard recalls of a MAC's reports: the sum of the last
@@ -101,7 +101,7 @@ func NewSightings(w SightingWriter, o SightingOptions) *Sightings {
 		recall: max(64, remember*o.Max/shards)}
 	for i := range s.shard {
 		s.shard[i].pending = map[string]autoprov.Sighting{}
-		s.shard[i].last = map[string]queued{}
+		s.shard[i].last = map[string]*queued{}
 	}
 	return s
 }
@@ -124,10 +124,7 @@ func (s *Sightings) Report(_ context.Context, v autoprov.Sighting) error {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if q, ok := sh.last[v.MAC]; ok && q.sum == sum && at-q.at < int64(s.o.Refresh) {
-		if at > q.seenAt {
-			q.seenAt = at
-			sh.last[v.MAC] = q
-		}
+		q.seenAt = max(q.seenAt, at)
 		return nil
 	}
 	if _, ok := sh.pending[v.MAC]; !ok {
@@ -141,7 +138,11 @@ func (s *Sightings) Report(_ context.Context, v autoprov.Sighting) error {
 	if len(sh.last) >= s.recall {
 		sh.forget(at - int64(s.o.Refresh))
 	}
-	sh.last[v.MAC] = queued{sum: sum, at: at, seenAt: at}
+	if q, ok := sh.last[v.MAC]; ok {
+		*q = queued{sum: sum, at: at, seenAt: max(q.seenAt, at)}
+	} else {
+		sh.last[v.MAC] = &queued{sum: sum, at: at, seenAt: at}
+	}
 	return nil
 }
 
@@ -170,11 +171,14 @@ func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
 	sh := s.shardOf(d.MAC)
 	sh.mu.Lock()
 	v, ok := sh.pending[d.MAC]
-	q, known := sh.last[d.MAC]
+	var seenAt int64
+	if q := sh.last[d.MAC]; q != nil {
+		seenAt = q.seenAt
+	}
 	sh.mu.Unlock()
 	if !ok {
-		if known && d.LastSeen != nil && q.seenAt > d.LastSeen.UnixNano() {
-			at := time.Unix(0, q.seenAt).UTC()
+		if d.LastSeen != nil && seenAt > d.LastSeen.UnixNano() {
+			at := time.Unix(0, seenAt).UTC()
 			d.LastSeen = &at
 		}
 		return d
@@ -183,8 +187,8 @@ func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
 		return d
 	}
 	at := v.At.UTC()
-	if q.seenAt > v.At.UnixNano() {
-		at = time.Unix(0, q.seenAt).UTC()
+	if seenAt > v.At.UnixNano() {
+		at = time.Unix(0, seenAt).UTC()
 	}
 	d.LastSeen, d.RemoteIP, d.LastFile = &at, v.RemoteIP, v.File
 	if v.UserAgent != "" {
