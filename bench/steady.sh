@@ -149,19 +149,27 @@ say "nginx serves the same bytes (a sample)"
 "$BT" fetch -url "http://127.0.0.1:$N_HTTP/prov/" -phones "$PH_CLOSED" -n 500 -secrets none -expect "$TMP/www/prov" >/dev/null
 
 declare -A RES
-# run LABEL URL LIST: one wrk run; its RESULT line goes to RES[LABEL]. The
-# timeout is 10 s, not wrk's 2 s, so slow answers count in the
+# run LABEL URL LIST PIDS: one wrk run; its RESULT line goes to RES[LABEL],
+# with the server's CPU microseconds a request (cpu_us: PIDS' CPU time
+# over the run, which the machine's load inflates far less than req/s).
+# The timeout is 10 s, not wrk's 2 s, so slow answers count in the
 # percentiles instead of as socket errors.
 run() {
   say "wrk -t$THREADS -c$CONNS -d$DURATION: $1"
+  local c0 c1
+  c0=$("$BT" cpu -pid "$4")
   $WRK -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/phones.lua" "$2" -- "$3" >"$TMP/wrk-$1.txt"
+  c1=$("$BT" cpu -pid "$4")
   RES[$1]=$(grep '^RESULT' "$TMP/wrk-$1.txt" | cut -d' ' -f2-)
+  RES[$1]+=" cpu_us=$(awk -v ms=$((c1 - c0)) -v line="${RES[$1]}" 'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9); printf "%.1f", (n > 0 ? ms * 1000 / n : 0) }')"
   echo "$1: ${RES[$1]}" >&2
   case "${RES[$1]}" in *"non2xx=0 socket_errors=0"*) ;; *) echo "WARNING: $1 had failed requests (non2xx or socket errors): its figures do not count" >&2 ;; esac
 }
 "$BT" wrkreqs -phones "$PH_CLOSED" -out "$TMP/reqs-plain.txt"
-run autoprov-http "http://127.0.0.1:$P_HTTP" "$TMP/reqs-plain.txt"
-run nginx-http "http://127.0.0.1:$N_HTTP" "$TMP/reqs-plain.txt"
+NG_PIDS=$(pgrep -P "$NG_PID" | paste -sd, -) # its workers
+NG_PIDS=$NG_PID${NG_PIDS:+,$NG_PIDS}
+run autoprov-http "http://127.0.0.1:$P_HTTP" "$TMP/reqs-plain.txt" "$AP_PID"
+run nginx-http "http://127.0.0.1:$N_HTTP" "$TMP/reqs-plain.txt" "$NG_PIDS"
 "$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after pair 1: /'
 stop "$AP_PID"
 
@@ -175,17 +183,17 @@ say "every phone fetches again (the same bytes): the cache warm after the creden
 "$BT" fetch -url "https://127.0.0.1:$P_HTTPS/prov/" -phones "$PH" -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www-tls/prov" >/dev/null
 "$BT" fetch -url "https://127.0.0.1:$N_HTTPS/prov/" -phones "$PH" -n 500 -secrets none -basic "$TMP/creds.tsv" -expect "$TMP/www-tls/prov" >/dev/null
 "$BT" wrkreqs -phones "$PH" -creds "$TMP/creds.tsv" -out "$TMP/reqs-basic.txt"
-run autoprov-https "https://127.0.0.1:$P_HTTPS" "$TMP/reqs-basic.txt"
-run nginx-https "https://127.0.0.1:$N_HTTPS" "$TMP/reqs-basic.txt"
+run autoprov-https "https://127.0.0.1:$P_HTTPS" "$TMP/reqs-basic.txt" "$AP_PID"
+run nginx-https "https://127.0.0.1:$N_HTTPS" "$TMP/reqs-basic.txt" "$NG_PIDS"
 "$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after pair 2: /'
 
 field() { sed -n "s/.*$2=\([^ ]*\).*/\1/p" <<<"${RES[$1]}"; }
 echo
 echo "steady state, $FETCHING phones fetching in a database of $DEVICES, wrk -t$THREADS -c$CONNS -d$DURATION, random per-device files"
-printf '%-22s %10s %9s %9s   %s\n' pair "req/s" "p50 ms" "p99 ms" "autoprov/nginx"
+printf '%-22s %10s %9s %9s %13s   %s\n' pair "req/s" "p50 ms" "p99 ms" "CPU us/req" "autoprov/nginx"
 for pair in http https; do
   a=autoprov-$pair n=nginx-$pair
   ratio=$(awk -v a="$(field $a req_s)" -v n="$(field $n req_s)" 'BEGIN { printf "%.3f", a / n }')
-  printf '%-22s %10s %9s %9s   %s\n' "$a" "$(field $a req_s)" "$(field $a p50_ms)" "$(field $a p99_ms)" "$ratio"
-  printf '%-22s %10s %9s %9s\n' "$n" "$(field $n req_s)" "$(field $n p50_ms)" "$(field $n p99_ms)"
+  printf '%-22s %10s %9s %9s %13s   %s\n' "$a" "$(field $a req_s)" "$(field $a p50_ms)" "$(field $a p99_ms)" "$(field $a cpu_us)" "$ratio"
+  printf '%-22s %10s %9s %9s %13s\n' "$n" "$(field $n req_s)" "$(field $n p50_ms)" "$(field $n p99_ms)" "$(field $n cpu_us)"
 done

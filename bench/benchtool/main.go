@@ -14,6 +14,7 @@
 //	benchtool ports  tcp|udp N                        N free loopback ports
 //	benchtool health -url URL                         wait for /healthz, print the time it took
 //	benchtool mem    -pid PID                         VmRSS and VmHWM of a process
+//	benchtool cpu    -pid PID[,PID...]                CPU milliseconds the processes used
 package main
 
 import (
@@ -27,12 +28,12 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool seed|seed-api|fetch|storm|tftp|wrkreqs|htpasswd|ports|health|mem ... (see bench/README.md)")
+		fmt.Fprintln(os.Stderr, "usage: benchtool seed|seed-api|fetch|storm|tftp|wrkreqs|htpasswd|ports|health|mem|cpu ... (see bench/README.md)")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"seed": seed, "seed-api": seedAPI, "tftp-allow": tftpAllow, "fetch": fetch, "storm": storm, "tftp": tftpBench,
-		"wrkreqs": wrkReqs, "htpasswd": htpasswd, "ports": ports, "health": health, "mem": mem,
+		"wrkreqs": wrkReqs, "htpasswd": htpasswd, "ports": ports, "health": health, "mem": mem, "cpu": cpu,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {

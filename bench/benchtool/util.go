@@ -215,3 +215,27 @@ func htpasswd(args []string) error {
 	}
 	return nil
 }
+
+// cpu prints the CPU time (user + system) the given processes have used,
+// in milliseconds: steady.sh reads it before and after a wrk run for the
+// server's cost per request, which the machine's load inflates far less
+// than the requests per second.
+func cpu(args []string) error {
+	fs := flag.NewFlagSet("cpu", flag.ExitOnError)
+	pids := fs.String("pid", "", "process ids, comma-separated")
+	fs.Parse(args)
+	var total time.Duration
+	for _, f := range strings.Split(*pids, ",") {
+		pid, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("-pid: %q is not a process id", f)
+		}
+		t, err := cpuTime(pid)
+		if err != nil {
+			return err
+		}
+		total += t
+	}
+	fmt.Println(total.Milliseconds())
+	return nil
+}
