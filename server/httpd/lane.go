@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -366,8 +367,42 @@ func (l *lane) sendSecret(ctx *fasthttp.RequestCtx, res *provision.Result) {
 			raw.Close()
 			return
 		}
-		l.fastQ.push(&laneConn{Conn: raw, r: c, tls: lc.tls})
+		l.fastQ.push(flatten(c, raw, lc))
 	})
+}
+
+// flattenMax bounds what flatten reads ahead: more than a few pipelined
+// requests' worth (they are bounded by laneHeaderMax each).
+const flattenMax = 4 * laneHeaderMax
+
+// flatten returns the connection a hijack left (c: what fasthttp had
+// buffered, then lc, which read through the hijack before it) as one
+// laneConn on raw, holding what c had ready: so a kept-alive connection
+// that carries secret after secret does not stack a reader (and its
+// buffer) per transfer, each read passing through all of them. What c
+// holds is read until a read would wait (a read deadline already past
+// stops it there without losing a byte), at most flattenMax; past that,
+// or if the client has gone, the new connection reads on through c.
+func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
+	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip}
+	if err := raw.SetReadDeadline(time.Now()); err != nil {
+		next.r = c
+		return next
+	}
+	buf := make([]byte, laneHeaderMax)
+	for {
+		n, err := c.Read(buf)
+		next.pre = append(next.pre, buf[:n]...)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break // nothing more ready: the rest comes from raw itself
+		}
+		if err != nil || len(next.pre) >= flattenMax {
+			next.r = c
+			break
+		}
+	}
+	raw.SetReadDeadline(time.Time{}) //nolint:errcheck // fasthttp sets its own before each read
+	return next
 }
 
 // laneConnState ends the transfer of a body with secrets whose hijack

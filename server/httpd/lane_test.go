@@ -379,3 +379,54 @@ func TestPhoneLaneDropsSilentClients(t *testing.T) {
 		})
 	}
 }
+
+// TestPhoneLaneSecretsOnKeptConnection: one kept-alive connection carries
+// the secrets of phone after phone (as a proxy or a test rig does), each
+// with the next request pipelined behind it: every answer comes, in order,
+// the secrets in their own file once; plain and TLS.
+func TestPhoneLaneSecretsOnKeptConnection(t *testing.T) {
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
+			e := newEnv(t, options{})
+			e.setup()
+			macs := []string{devMAC}
+			pass := map[string]string{devMAC: sipPass}
+			for i := 2; i <= 6; i++ {
+				ext, mac, pw := fmt.Sprintf("20%d", i), fmt.Sprintf("805ec0aabb%02x", i), fmt.Sprintf("kept-conn-secret-%d", i)
+				e.must(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"extension": ext, "display_name": "P" + ext, "password": pw}, nil)
+				e.must(http.StatusCreated, "POST", "/api/v1/devices", map[string]any{"mac": mac, "model": "T54W", "accounts": []string{ext}}, nil)
+				macs, pass[mac] = append(macs, mac), pw
+			}
+			var addr string
+			if overTLS {
+				ref := httptest.NewUnstartedServer(e.srv.Handler())
+				ref.StartTLS()
+				t.Cleanup(ref.Close)
+				addr = e.serveLanes(&tls.Config{Certificates: ref.TLS.Certificates})
+			} else {
+				addr = e.serveLanes()
+			}
+			c := dialRaw(t, addr, overTLS)
+			lanes := e.srv.LaneAnswered()
+			for _, mac := range macs {
+				ua := "Yealink SIP-T54W 96.86.0.100 " + mac
+				c.send(laneGet("/prov/"+mac+".cfg", "User-Agent", ua), laneGet("/prov/y000000000000.cfg", "User-Agent", ua))
+				dev := c.read("GET")
+				if dev.status != http.StatusOK || bytes.Count(dev.body, []byte(pass[mac])) != 1 {
+					t.Fatalf("%s: %d, its secret %d times", mac, dev.status, bytes.Count(dev.body, []byte(pass[mac])))
+				}
+				for other, pw := range pass {
+					if other != mac && bytes.Contains(dev.body, []byte(pw)) {
+						t.Fatalf("%s's file carries %s's secret", mac, other)
+					}
+				}
+				if common := c.read("GET"); common.status != http.StatusOK || !bytes.Contains(common.body, []byte("#!version")) {
+					t.Fatalf("%s: the request behind the secrets: %d %.80q", mac, common.status, common.body)
+				}
+			}
+			if n := e.srv.LaneAnswered() - lanes; n < int64(2*len(macs)) {
+				t.Errorf("the lane answered %d of %d requests", n, 2*len(macs))
+			}
+		})
+	}
+}

@@ -1,0 +1,84 @@
+package httpd
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// hijacked is what fasthttp's hijack hands over: reads through the reader
+// that buffered the connection, the rest to the connection itself.
+type hijacked struct {
+	net.Conn
+	r io.Reader
+}
+
+func (h hijacked) Read(p []byte) (int, error) { return h.r.Read(p) }
+
+// TestFlattenKeepsEveryByteAndNoReader: a connection hijacked again and
+// again (secret after secret on one kept-alive connection) comes out of
+// flatten as one laneConn on the connection itself, reading on exactly
+// where the hijacked reader stood: what it had buffered, what the
+// connection before it still held, then the connection.
+func TestFlattenKeepsEveryByteAndNoReader(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	raw, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+
+	lc := &laneConn{Conn: raw, pre: []byte("pre:"), ip: "127.0.0.1"}
+	var want []byte
+	for round := range 50 {
+		chunk := []byte("round-" + string(rune('a'+round%26)) + "-pipelined-bytes;")
+		if _, err := client.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, chunk...)
+		br := bufio.NewReaderSize(lc, 16) // fasthttp's reader over the connection
+		head := make([]byte, 2)
+		if round == 0 {
+			want = append([]byte("pre:"), want...)
+		}
+		if _, err := io.ReadFull(br, head); err != nil { // the request it served
+			t.Fatal(err)
+		}
+		if string(head) != string(want[:2]) {
+			t.Fatalf("round %d: read %q, want %q", round, head, want[:2])
+		}
+		want = want[2:]
+		// br holds some of the chunk, the socket perhaps the rest:
+		// flatten takes what is ready, the rest comes from raw later.
+		lc = flatten(hijacked{raw, br}, raw, lc)
+		if lc.r != nil {
+			t.Fatalf("round %d: the new connection reads through the hijack (stacked)", round)
+		}
+		if lc.ip != "127.0.0.1" {
+			t.Fatalf("round %d: the client's address was not kept", round)
+		}
+	}
+	if _, err := client.Write([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "after"...)
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(lc, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("read %q\nwant %q", got, want)
+	}
+}
