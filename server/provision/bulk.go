@@ -117,7 +117,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 			present = append(present, m)
 		}
 	}
-	devices, err := s.st.Bulk.DevicesByMAC(ctx, present)
+	devices, err := s.st.Bulk.DevicesToEdit(ctx, present)
 	if err != nil {
 		return res, err
 	}

@@ -288,7 +288,7 @@ func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res a
 				others = append(others, mac)
 			}
 		}
-		if ds, err := s.st.Bulk.DevicesByMAC(ctx, others); err != nil {
+		if ds, err := s.st.Bulk.DevicesToEdit(ctx, others); err != nil {
 			s.log.Error("bulk change: read the devices carrying its accounts", "err", err)
 			macs = append(macs, others...) // changedMACs reads each
 		} else {

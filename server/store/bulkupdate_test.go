@@ -225,3 +225,53 @@ func TestBulkUpdateWritesChangedColumns(t *testing.T) {
 		t.Errorf("after the bulk changes: %+v", d)
 	}
 }
+
+// TestDevicesToEditReadsWhatDeviceReads: the device fields a bulk change
+// merges into (keys, overrides and params as JSON, secrets opened,
+// accounts in line order) are those Device reads, for a device with all
+// of them set and one with none; a MAC that does not exist is left out.
+func TestDevicesToEditReadsWhatDeviceReads(t *testing.T) { eachBackend(t, testDevicesToEditReadsWhatDeviceReads) }
+
+func testDevicesToEditReadsWhatDeviceReads(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	for _, ext := range []string{"100", "101"} {
+		if _, err := s.CreateAccount(ctx, autoprov.Account{Extension: ext, AuthUser: ext, Password: "secret-" + ext}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := autoprov.Device{MAC: "805ec0000001", Vendor: "yealink", Model: "T54W", Label: "Desk", State: autoprov.StateAssigned,
+		Accounts: []string{"101", "100"}, Keys: []autoprov.KeySpec{{Position: 2, Type: "blf", Value: "100", Label: "Boss"}},
+		Overrides: autoprov.Overrides{Timezone: "Europe/Paris", Language: "fr"},
+		Params:    []autoprov.Param{{Name: "static.network.vlan.internet_port_enable", Value: "1"}},
+		MenuPassword: "123456", WebPassword: "web-secret", TFTPAllowed: true}
+	bare := autoprov.Device{MAC: "805ec0000002", Vendor: "yealink", Model: "T46U", State: autoprov.StateAssigned, Accounts: []string{}, Keys: []autoprov.KeySpec{}}
+	for _, d := range []autoprov.Device{full, bare} {
+		if err := s.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.DevicesToEdit(ctx, []string{full.MAC, bare.MAC, "805ec0000003"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("DevicesToEdit: %d devices, want 2", len(got))
+	}
+	editable := func(d autoprov.Device) string {
+		return fmt.Sprintf("%s %s %s %q %s %v %q %+v %+v %+v %q %q %v", d.MAC, d.Vendor, d.Model, d.Label, d.State, d.Accounts, d.KeyProfile,
+			d.Keys, d.Overrides, d.Params, d.MenuPassword, d.WebPassword, d.TFTPAllowed)
+	}
+	for _, mac := range []string{full.MAC, bare.MAC} {
+		want, err := s.Device(ctx, mac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := editable(got[mac]), editable(want); g != w {
+			t.Errorf("DevicesToEdit %s:\n got %s\nwant %s", mac, g, w)
+		}
+	}
+	if g := got[full.MAC]; g.MenuPassword != "123456" || len(g.Keys) != 1 || g.Overrides.Timezone != "Europe/Paris" || len(g.Params) != 1 {
+		t.Errorf("DevicesToEdit lost fields: %+v", g)
+	}
+}
