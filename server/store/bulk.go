@@ -360,6 +360,34 @@ func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
 	return out, err
 }
 
+// readLines reads the lines of those of macs that have any: the account
+// ids by MAC, line 1 first (0 for a line not at the position that follows
+// the one before, which no id equals).
+func readLines(tx *gorm.DB, macs []string) (map[string][]uint, error) {
+	out := make(map[string][]uint, len(macs))
+	err := chunks(macs, func(part []string) error {
+		rows, err := tx.Raw("SELECT device_mac, position, account_id FROM device_accounts WHERE device_mac IN ? ORDER BY device_mac, position", part).Rows()
+		if err != nil {
+			return wrap(err, "device accounts")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var mac string
+			var pos int
+			var id uint
+			if err := rows.Scan(&mac, &pos, &id); err != nil {
+				return wrap(err, "device accounts")
+			}
+			if pos != len(out[mac])+1 {
+				id = 0 // not as the bulk change writes lines: rewritten
+			}
+			out[mac] = append(out[mac], id)
+		}
+		return wrap(rows.Err(), "device accounts")
+	})
+	return out, err
+}
+
 // changedColumns lists the columns of deviceEditable whose value in r (as
 // fillWith made it, secrets sealed; plain holds its menu and web passwords
 // before sealing) differs from old's, and updated_at: what an UPDATE of all
@@ -567,12 +595,6 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	if err := insertAll(ctx, tx, newDevices); err != nil {
 		return wrap(err, "create devices")
 	}
-	err = chunks(changed, func(part []string) error {
-		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
-	})
-	if err != nil {
-		return err
-	}
 
 	// The devices' lines, by account id.
 	slices.Sort(exts)
@@ -596,15 +618,39 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	if err != nil {
 		return err
 	}
+	// The lines of a changed device are rewritten only when they change
+	// (most updates keep them): those are deleted, then inserted again with
+	// the new devices' lines.
+	had, err := readLines(tx, changed)
+	if err != nil {
+		return err
+	}
+	var rewrite []string
 	lines := make([]deviceAccountRow, 0, len(exts))
 	for _, dw := range w.Devices {
+		want := make([]uint, len(dw.Device.Accounts))
 		for i, ext := range dw.Device.Accounts {
 			id, ok := ids[ext]
 			if !ok {
 				return fmt.Errorf("account %s: %w", ext, ErrNotFound)
 			}
+			want[i] = id
+		}
+		if !dw.Create {
+			if slices.Equal(had[dw.Device.MAC], want) {
+				continue
+			}
+			rewrite = append(rewrite, dw.Device.MAC)
+		}
+		for i, id := range want {
 			lines = append(lines, deviceAccountRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
 		}
+	}
+	err = chunks(rewrite, func(part []string) error {
+		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
+	})
+	if err != nil {
+		return err
 	}
 	if err := insertAll(ctx, tx, lines); err != nil {
 		return wrap(err, "device accounts")

@@ -181,7 +181,7 @@ func snapshot(t *testing.T, s *Store, after uint) map[string][]string {
 }
 
 // TestBulkUpdateWritesChangedColumns: a bulk update writes only the columns
-// of a device whose value changes (SQLite: a trigger on UPDATE OF the
+// of a device whose value changes, and its lines only when they change (SQLite: a trigger on UPDATE OF the
 // others sees none of them written when only labels change), and those
 // that do.
 func TestBulkUpdateWritesChangedColumns(t *testing.T) {
@@ -193,7 +193,9 @@ func TestBulkUpdateWritesChangedColumns(t *testing.T) {
 	}
 	for _, q := range []string{"CREATE TABLE probe (mac text, what text)",
 		"CREATE TRIGGER probe_others AFTER UPDATE OF vendor, model, state, key_profile, keys, overrides, params, menu_password, web_password, tftp_allowed ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'others'); END",
-		"CREATE TRIGGER probe_label AFTER UPDATE OF label ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'label'); END"} {
+		"CREATE TRIGGER probe_label AFTER UPDATE OF label ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'label'); END",
+		"CREATE TRIGGER probe_lines_out AFTER DELETE ON device_accounts BEGIN INSERT INTO probe VALUES (OLD.device_mac, 'line-'); END",
+		"CREATE TRIGGER probe_lines_in AFTER INSERT ON device_accounts BEGIN INSERT INTO probe VALUES (NEW.device_mac, 'line+'); END"} {
 		if err := s.db.Exec(q).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -223,6 +225,18 @@ func TestBulkUpdateWritesChangedColumns(t *testing.T) {
 	}
 	if d, _ := s.Device(ctx, "805ec0000001"); d.Model != "T46U" || d.Label != "Moved 1" {
 		t.Errorf("after the bulk changes: %+v", d)
+	}
+	// Lines are rewritten only for the device whose accounts change.
+	lines := autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: strp("805ec0000000"), Accounts: &[]string{"100000"}},
+		{MAC: strp("805ec0000002"), Accounts: &[]string{"100002", "100000"}}}}
+	if _, err := inv.Bulk(ctx, lines, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := probe(), []string{"805ec0000002 line+", "805ec0000002 line+", "805ec0000002 line-"}; !slices.Equal(got, want) {
+		t.Errorf("one device's accounts changed: lines written %q, want %q", got, want)
+	}
+	if d, _ := s.Device(ctx, "805ec0000002"); !slices.Equal(d.Accounts, []string{"100002", "100000"}) {
+		t.Errorf("after the change of lines: %+v", d.Accounts)
 	}
 }
 
