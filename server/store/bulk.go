@@ -249,6 +249,16 @@ func setColumns[T any](ctx context.Context, tx *gorm.DB, r *T, cols map[string]a
 	return nil
 }
 
+// withWindow copies the columns of the window (those windowColumns names)
+// from opened, a row setColumns gave them, into r.
+func withWindow(r, opened *deviceRow) {
+	r.DisclosureState, r.OpenedAt, r.ExpiresAt, r.DisclosedAt = opened.DisclosureState, opened.OpenedAt, opened.ExpiresAt, opened.DisclosedAt
+	r.DisclosedIP, r.DisclosedUA, r.ReservedBy, r.ReservedUntil = opened.DisclosedIP, opened.DisclosedUA, opened.ReservedBy, opened.ReservedUntil
+	r.DisclosureComplete = opened.DisclosureComplete
+	r.CredentialState, r.CredentialPassword = opened.CredentialState, opened.CredentialPassword
+	r.CredentialIssuedAt, r.CredentialAppliedAt = opened.CredentialIssuedAt, opened.CredentialAppliedAt
+}
+
 // chunks calls f with consecutive parts of at most bulkChunk elements.
 func chunks[T any](all []T, f func([]T) error) error {
 	for start := 0; start < len(all); start += bulkChunk {
@@ -578,11 +588,36 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			return fmt.Errorf("device %s was adopted meanwhile: %w", mac, ErrConflict)
 		}
 	}
+	// The windows: those of the devices written, then those of the
+	// devices whose accounts' credentials changed. A device updated here
+	// gets its window in the same UPDATE.
+	seen := map[string]bool{}
+	for _, mac := range append(windows, w.Windows...) {
+		if !seen[mac] {
+			seen[mac] = true
+			events = append(events, openedEvent(mac, at, w.Window, w.Actor))
+		}
+	}
+	winCols := windowColumns(at, w.Window)
+	winNames := make([]string, 0, len(winCols))
+	for c := range winCols {
+		winNames = append(winNames, c)
+	}
+	slices.Sort(winNames)
+	var win deviceRow // only the window's columns set
+	if err := setColumns(ctx, tx, &win, winCols); err != nil {
+		return err
+	}
 	byCols := map[string][]deviceRow{}
 	for i, r := range changedDevices {
 		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], &r, plain[i])
 		if err != nil {
 			return err
+		}
+		if seen[r.MAC] {
+			withWindow(&r, &win)
+			cols = append(cols, winNames...)
+			delete(seen, r.MAC) // opened
 		}
 		key := strings.Join(cols, ",")
 		byCols[key] = append(byCols[key], r)
@@ -656,23 +691,14 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		return wrap(err, "device accounts")
 	}
 
-	// The windows: those of the devices written, then those of the
-	// devices whose accounts' credentials changed.
-	seen := map[string]bool{}
-	for _, mac := range append(windows, w.Windows...) {
-		if !seen[mac] {
-			seen[mac] = true
-			events = append(events, openedEvent(mac, at, w.Window, w.Actor))
-		}
-	}
+	// The windows of the devices not updated above.
 	windows = windows[:0]
 	for mac := range seen {
 		windows = append(windows, mac)
 	}
 	slices.Sort(windows)
-	cols := windowColumns(at, w.Window)
 	err = chunks(windows, func(part []string) error {
-		res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(cols)
+		res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(winCols)
 		if res.Error == nil && res.RowsAffected != int64(len(part)) {
 			return fmt.Errorf("open windows: %d of %d devices found: %w", res.RowsAffected, len(part), ErrNotFound)
 		}

@@ -289,3 +289,29 @@ func testDevicesToEditReadsWhatDeviceReads(t *testing.T, dsn string) {
 		t.Errorf("DevicesToEdit lost fields: %+v", g)
 	}
 }
+
+// TestWithWindowCopiesEveryWindowColumn: withWindow copies every column
+// windowColumns sets (a column added there and not to withWindow would
+// be left as it was on a device whose window a bulk update opens).
+func TestWithWindowCopiesEveryWindowColumn(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "test.db"))
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	// A row whose window columns all hold something else than the window's.
+	old := func() *time.Time { t := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC); return &t } // each its own
+	yes := true
+	r := deviceRow{MAC: "805ec0000001", Label: "kept", DisclosureState: autoprov.DisclosureConsumed, OpenedAt: old(), ExpiresAt: old(),
+		DisclosedAt: old(), DisclosedIP: "10.0.0.1", DisclosedUA: "ua", ReservedBy: "token", ReservedUntil: old(), DisclosureComplete: &yes,
+		CredentialState: autoprov.CredentialApplied, CredentialPassword: "sealed", CredentialIssuedAt: old(), CredentialAppliedAt: old()}
+	want := r
+	if err := setColumns(context.Background(), s.db, &want, windowColumns(at, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var win deviceRow
+	if err := setColumns(context.Background(), s.db, &win, windowColumns(at, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	withWindow(&r, &win)
+	if g, w := fmt.Sprintf("%+v", r), fmt.Sprintf("%+v", want); g != w {
+		t.Errorf("withWindow:\n got %s\nwant %s", g, w)
+	}
+}
