@@ -184,6 +184,9 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 			sets = append(sets, stmt.Quote(c)+" = "+param(len(fields)))
 		}
 	}
+	if postgres {
+		return updateBatched(ctx, tx, stmt, rows, fields)
+	}
 	q := "UPDATE " + stmt.Quote(stmt.Schema.Table) + " SET " + strings.Join(sets, ", ") +
 		" WHERE " + stmt.Quote(key) + " = " + param(len(fields))
 	st, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
@@ -209,6 +212,78 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 		}
 	}
 	return nil
+}
+
+// updateBatched is updateEach on PostgreSQL, where each statement is a
+// round trip to the server: one UPDATE ... FROM (VALUES ...) per
+// bulkChunk rows, each value cast to its column's type (as the catalog
+// names it; an untyped VALUES column would be text). fields are the
+// columns to set, then the key. A row that does not exist is ErrNotFound.
+func updateBatched[T any](ctx context.Context, tx *gorm.DB, stmt *gorm.Statement, rows []T, fields []*schema.Field) error {
+	table := stmt.Schema.Table
+	var types []string
+	for _, f := range fields {
+		var typ string
+		err := tx.Raw("SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?",
+			table, f.DBName).Row().Scan(&typ)
+		if err != nil {
+			return fmt.Errorf("the type of %s.%s: %w", table, f.DBName, err)
+		}
+		types = append(types, typ)
+	}
+	key := fields[len(fields)-1]
+	names := make([]string, len(fields))
+	sets := make([]string, 0, len(fields)-1)
+	for i, f := range fields {
+		names[i] = stmt.Quote(f.DBName)
+		if i < len(fields)-1 {
+			sets = append(sets, names[i]+" = v."+names[i])
+		}
+	}
+	sqlOf := func(n int) string {
+		var b strings.Builder
+		b.WriteString("UPDATE " + stmt.Quote(table) + " SET " + strings.Join(sets, ", ") + " FROM (VALUES ")
+		p := 0
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range fields {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				p++
+				b.WriteString("$" + strconv.Itoa(p) + "::" + types[j])
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(") AS v(" + strings.Join(names, ",") + ") WHERE " + stmt.Quote(table) + "." + names[len(names)-1] + " = v." + names[len(names)-1])
+		return b.String()
+	}
+	args := make([]any, 0, bulkChunk*len(fields))
+	return chunks(rows, func(part []T) error {
+		args = args[:0]
+		for i := range part {
+			rv := reflect.ValueOf(&part[i]).Elem()
+			for _, f := range fields {
+				v, _ := f.ValueOf(ctx, rv)
+				args = append(args, v)
+			}
+		}
+		res, err := tx.Statement.ConnPool.ExecContext(ctx, sqlOf(len(part)), args...)
+		if err != nil {
+			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+				err = t.Translate(err)
+			}
+			return wrap(err, "%s", table)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(part)) {
+			first, _ := key.ValueOf(ctx, reflect.ValueOf(&part[0]).Elem())
+			return fmt.Errorf("%s: %d of %d rows from %v found: %w", table, n, len(part), first, ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // sameValue reports whether a and b, values of one column as GORM's
