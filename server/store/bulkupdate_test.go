@@ -244,7 +244,9 @@ func TestBulkUpdateWritesChangedColumns(t *testing.T) {
 // merges into (keys, overrides and params as JSON, secrets opened,
 // accounts in line order) are those Device reads, for a device with all
 // of them set and one with none; a MAC that does not exist is left out.
-func TestDevicesToEditReadsWhatDeviceReads(t *testing.T) { eachBackend(t, testDevicesToEditReadsWhatDeviceReads) }
+func TestDevicesToEditReadsWhatDeviceReads(t *testing.T) {
+	eachBackend(t, testDevicesToEditReadsWhatDeviceReads)
+}
 
 func testDevicesToEditReadsWhatDeviceReads(t *testing.T, dsn string) {
 	ctx := context.Background()
@@ -256,8 +258,8 @@ func testDevicesToEditReadsWhatDeviceReads(t *testing.T, dsn string) {
 	}
 	full := autoprov.Device{MAC: "805ec0000001", Vendor: "yealink", Model: "T54W", Label: "Desk", State: autoprov.StateAssigned,
 		Accounts: []string{"101", "100"}, Keys: []autoprov.KeySpec{{Position: 2, Type: "blf", Value: "100", Label: "Boss"}},
-		Overrides: autoprov.Overrides{Timezone: "Europe/Paris", Language: "fr"},
-		Params:    []autoprov.Param{{Name: "static.network.vlan.internet_port_enable", Value: "1"}},
+		Overrides:    autoprov.Overrides{Timezone: "Europe/Paris", Language: "fr"},
+		Params:       []autoprov.Param{{Name: "static.network.vlan.internet_port_enable", Value: "1"}},
 		MenuPassword: "123456", WebPassword: "web-secret", TFTPAllowed: true}
 	bare := autoprov.Device{MAC: "805ec0000002", Vendor: "yealink", Model: "T46U", State: autoprov.StateAssigned, Accounts: []string{}, Keys: []autoprov.KeySpec{}}
 	for _, d := range []autoprov.Device{full, bare} {
