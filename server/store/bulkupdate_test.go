@@ -317,3 +317,34 @@ func TestWithWindowCopiesEveryWindowColumn(t *testing.T) {
 		t.Errorf("withWindow:\n got %s\nwant %s", g, w)
 	}
 }
+
+// TestAccountsByExtensionReadsWhatAccountReads: the batched read of
+// accounts (a raw scan) gives each account as Account does, password
+// opened and times included.
+func TestAccountsByExtensionReadsWhatAccountReads(t *testing.T) {
+	eachBackend(t, testAccountsByExtensionReadsWhatAccountReads)
+}
+
+func testAccountsByExtensionReadsWhatAccountReads(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	for _, a := range []autoprov.Account{{Extension: "100", DisplayName: "Ann", AuthUser: "ann", Password: "secret-100", PasswordGenerated: true},
+		{Extension: "101", AuthUser: "101"}} {
+		if _, err := s.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.AccountsByExtension(ctx, []string{"100", "101", "102"})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("AccountsByExtension: %d accounts, %v", len(got), err)
+	}
+	for _, ext := range []string{"100", "101"} {
+		want, err := s.Account(ctx, ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := got[ext]; g != want || g.CreatedAt.IsZero() {
+			t.Errorf("AccountsByExtension %s:\n got %+v\nwant %+v", ext, g, want)
+		}
+	}
+}
