@@ -445,6 +445,17 @@ func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
 	return out, err
 }
 
+// lineRow is a row of device_accounts as insertAll writes it: the columns
+// of deviceAccountRow without its relations (a deviceRow and an accountRow
+// in every row, 100,000 rows per bulk change).
+type lineRow struct {
+	DeviceMAC string `gorm:"primaryKey"`
+	Position  int    `gorm:"primaryKey"`
+	AccountID uint
+}
+
+func (lineRow) TableName() string { return "device_accounts" }
+
 // readLines reads the lines of those of macs that have any: the account
 // ids by MAC, line 1 first (0 for a line not at the position that follows
 // the one before, which no id equals).
@@ -611,9 +622,16 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		return err
 	}
 	newDevices := make([]deviceRow, 0, len(w.Devices))
-	var changed, adopt, windows []string
-	var changedDevices []deviceRow
-	var plain [][2]string // their menu and web passwords, not sealed
+	updates := 0
+	for _, dw := range w.Devices {
+		if !dw.Create {
+			updates++
+		}
+	}
+	var adopt, windows []string
+	changed := make([]string, 0, updates)
+	changedDevices := make([]deviceRow, 0, updates) // a deviceRow is large: no growing
+	plain := make([][2]string, 0, updates)          // their menu and web passwords, not sealed
 	exts := make([]string, 0, len(w.Devices))
 	events := make([]autoprov.AuditEvent, 0, 2*len(w.Devices))
 	for _, dw := range w.Devices {
@@ -683,19 +701,29 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	if err := setColumns(ctx, tx, &win, winCols); err != nil {
 		return err
 	}
-	byCols := map[string][]deviceRow{}
-	for i, r := range changedDevices {
-		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], &r, plain[i])
+	// The rows grouped by their set of columns, each group allocated once.
+	keyOf := make([]string, len(changedDevices))
+	count := map[string]int{}
+	for i := range changedDevices {
+		r := &changedDevices[i]
+		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], r, plain[i])
 		if err != nil {
 			return err
 		}
 		if seen[r.MAC] {
-			withWindow(&r, &win)
+			withWindow(r, &win)
 			cols = append(cols, winNames...)
 			delete(seen, r.MAC) // opened
 		}
-		key := strings.Join(cols, ",")
-		byCols[key] = append(byCols[key], r)
+		keyOf[i] = strings.Join(cols, ",")
+		count[keyOf[i]]++
+	}
+	byCols := make(map[string][]deviceRow, len(count))
+	for i := range changedDevices {
+		if byCols[keyOf[i]] == nil {
+			byCols[keyOf[i]] = make([]deviceRow, 0, count[keyOf[i]])
+		}
+		byCols[keyOf[i]] = append(byCols[keyOf[i]], changedDevices[i])
 	}
 	for key, rows := range byCols {
 		if err := updateEach(ctx, tx, rows, "mac", strings.Split(key, ",")...); err != nil {
@@ -736,7 +764,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		return err
 	}
 	var rewrite []string
-	lines := make([]deviceAccountRow, 0, len(exts))
+	lines := make([]lineRow, 0, len(exts))
 	for _, dw := range w.Devices {
 		want := make([]uint, len(dw.Device.Accounts))
 		for i, ext := range dw.Device.Accounts {
@@ -753,7 +781,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			rewrite = append(rewrite, dw.Device.MAC)
 		}
 		for i, id := range want {
-			lines = append(lines, deviceAccountRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
+			lines = append(lines, lineRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
 		}
 	}
 	err = chunks(rewrite, func(part []string) error {
