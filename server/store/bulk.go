@@ -23,6 +23,27 @@ import (
 // stay under SQLite's 32,766 bound parameters (PostgreSQL: 65,535).
 const bulkChunk = 500
 
+// rowByRow is ctx without its cancellation, for the statements of a bulk
+// change: mattn/go-sqlite3 runs each step of a statement whose context can
+// be cancelled on a goroutine of its own (a goroutine and two channel
+// handoffs for every row read and every statement executed, a good part
+// of a bulk change's CPU). Callers check ctx between batches instead
+// (checked), so a cancelled request still stops within a batch; inside a
+// transaction, database/sql rolls it back as soon as ctx ends.
+func rowByRow(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// checked calls f with each batch (chunks) and a context without
+// cancellation (rowByRow), stopping with ctx's error once ctx ends.
+func checked[T any](ctx context.Context, all []T, f func(quiet context.Context, part []T) error) error {
+	quiet := rowByRow(ctx)
+	return chunks(all, func(part []T) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return f(quiet, part)
+	})
+}
+
 // insertRows and insertParams bound the rows one INSERT of insertAll
 // carries and the parameters it binds (SQLite takes at most 32,766,
 // PostgreSQL 65,535). Longer statements save nothing: a statement of
@@ -141,7 +162,10 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 			}
 			prepared[len(part)] = st
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(rowByRow(ctx), args...); err != nil {
 			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
 				return t.Translate(err)
 			}
@@ -195,12 +219,16 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 	}
 	defer st.Close()
 	args := make([]any, len(fields))
+	quiet := rowByRow(ctx)
 	for i := range rows {
+		if i%bulkChunk == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		rv := reflect.ValueOf(&rows[i]).Elem()
 		for j, f := range fields {
 			args[j], _ = f.ValueOf(ctx, rv)
 		}
-		res, err := st.ExecContext(ctx, args...)
+		res, err := st.ExecContext(quiet, args...)
 		if err != nil {
 			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
 				err = t.Translate(err)
@@ -361,7 +389,10 @@ func (s *Store) DevicesToEdit(ctx context.Context, macs []string) (map[string]au
 		found = append(found, mac)
 	}
 	slices.Sort(found)
-	exts, err := s.accountsOf(ctx, found)
+	exts, err := s.accountsOf(rowByRow(ctx), found)
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -395,9 +426,9 @@ func (s *Store) DevicesToEdit(ctx context.Context, macs []string) (map[string]au
 // exts, each once, in MAC order.
 func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]string, error) {
 	var macs []string
-	err := chunks(exts, func(part []string) error {
+	err := checked(ctx, exts, func(quiet context.Context, part []string) error {
 		var got []string
-		err := s.db.WithContext(ctx).Model(&deviceAccountRow{}).
+		err := s.db.WithContext(quiet).Model(&deviceAccountRow{}).
 			Joins("JOIN accounts ON accounts.id = device_accounts.account_id").
 			Where("accounts.extension IN ?", part).Distinct().Pluck("device_mac", &got).Error
 		macs = append(macs, got...)
@@ -426,8 +457,8 @@ type editableRow struct {
 // readEditable reads the editableRow of those of macs that exist.
 func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
 	out := make(map[string]*editableRow, len(macs))
-	err := chunks(macs, func(part []string) error {
-		rows, err := tx.Raw("SELECT mac, "+strings.Join(deviceEditable, ", ")+" FROM devices WHERE mac IN ?", part).Rows()
+	err := checked(tx.Statement.Context, macs, func(quiet context.Context, part []string) error {
+		rows, err := tx.WithContext(quiet).Raw("SELECT mac, "+strings.Join(deviceEditable, ", ")+" FROM devices WHERE mac IN ?", part).Rows()
 		if err != nil {
 			return wrap(err, "devices")
 		}
@@ -461,8 +492,8 @@ func (lineRow) TableName() string { return "device_accounts" }
 // the one before, which no id equals).
 func readLines(tx *gorm.DB, macs []string) (map[string][]uint, error) {
 	out := make(map[string][]uint, len(macs))
-	err := chunks(macs, func(part []string) error {
-		rows, err := tx.Raw("SELECT device_mac, position, account_id FROM device_accounts WHERE device_mac IN ? ORDER BY device_mac, position", part).Rows()
+	err := checked(tx.Statement.Context, macs, func(quiet context.Context, part []string) error {
+		rows, err := tx.WithContext(quiet).Raw("SELECT device_mac, position, account_id FROM device_accounts WHERE device_mac IN ? ORDER BY device_mac, position", part).Rows()
 		if err != nil {
 			return wrap(err, "device accounts")
 		}
@@ -737,8 +768,8 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	// The devices' lines, by account id.
 	slices.Sort(exts)
 	ids := make(map[string]uint, len(exts))
-	err = chunks(slices.Compact(exts), func(part []string) error {
-		rows, err := tx.Raw("SELECT id, extension FROM accounts WHERE extension IN ?", part).Rows()
+	err = checked(ctx, slices.Compact(exts), func(quiet context.Context, part []string) error {
+		rows, err := tx.WithContext(quiet).Raw("SELECT id, extension FROM accounts WHERE extension IN ?", part).Rows()
 		if err != nil {
 			return wrap(err, "accounts")
 		}
