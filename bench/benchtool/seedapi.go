@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/autoprov/autoprov/bench"
@@ -33,6 +34,7 @@ func seedAPI(args []string) error {
 	out := fs.String("phones", "", "where to write phones.tsv")
 	window := fs.Duration("window", 24*time.Hour, "disclosure window (settings: disclosure_window_seconds)")
 	chunk := fs.Int("chunk", 10000, "phones per bulk request")
+	inflight := fs.Int("inflight", 1, "bulk requests sent at once (each its own transaction; 2 lets the server check one while it writes another)")
 	fs.Parse(args)
 	tok, err := os.ReadFile(*tokenFile)
 	if err != nil {
@@ -111,10 +113,27 @@ func seedAPI(args []string) error {
 			}
 		}
 	}()
-	for b := range bodies {
-		if err := call("POST", "/bulk", b); err != nil {
-			return err
-		}
+	var wg sync.WaitGroup
+	callErr := make(chan error, max(*inflight, 1))
+	for range max(*inflight, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range bodies {
+				if err := call("POST", "/bulk", b); err != nil {
+					callErr <- err
+					for range bodies { // drain: the encoder stops at done
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-callErr:
+		return err
+	default:
 	}
 	select {
 	case err := <-encErr:

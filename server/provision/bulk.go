@@ -117,7 +117,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 			present = append(present, m)
 		}
 	}
-	devices, err := s.st.Bulk.DevicesByMAC(ctx, present)
+	devices, err := s.st.Bulk.DevicesToEdit(ctx, present)
 	if err != nil {
 		return res, err
 	}
@@ -249,9 +249,10 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 	if dryRun {
 		return res, nil
 	}
+	var using []string // the devices carrying credsChanged
 	if len(credsChanged) > 0 {
-		using, err := s.st.Bulk.DevicesUsingAccounts(ctx, credsChanged)
-		if err != nil {
+		var err error
+		if using, err = s.st.Bulk.DevicesUsingAccounts(ctx, credsChanged); err != nil {
 			return res, err
 		}
 		// Not those the change leaves without accounts.
@@ -268,6 +269,11 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 	if err := s.st.Bulk.WriteBulk(ctx, w); err != nil {
 		return res, err
 	}
-	s.changedBulk(ctx, w, res, actor)
+	if len(credsChanged) < len(res.AccountsUpdated) {
+		using = nil // not those of every updated account: changedBulk looks
+	} else if using == nil {
+		using = []string{}
+	}
+	s.changedBulk(ctx, w, res, using, actor)
 	return res, nil
 }

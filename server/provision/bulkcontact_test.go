@@ -79,4 +79,14 @@ func TestBulkAccountUpdateReadsBackOnlyDialoguePhones(t *testing.T) {
 	if n := st.n.Load(); n != 1 {
 		t.Errorf("%d devices read after the bulk change, want 1 (the OpenStage)", n)
 	}
+	// Only its display name changes (no window opens, so the devices
+	// carrying it are looked up after the change, not before).
+	st.n.Store(0)
+	if _, err := c.Bulk(ctx, autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), DisplayName: ptr("Renamed")}}}, false, "t"); err != nil {
+		t.Fatal(err)
+	}
+	provision.WaitContacts(c.Inventory)
+	if n := st.n.Load(); n != 1 {
+		t.Errorf("%d devices read after a display name changed, want 1 (the OpenStage)", n)
+	}
 }

@@ -264,8 +264,10 @@ func (s *Inventory) changedAccount(ctx context.Context, ext, actor string) {
 // read again one by one: a bulk change of 100,000 phones of other vendors
 // queues nothing (reading each back to find that out was more CPU than
 // the change itself). The devices written are known as written; the
-// others carrying an updated account are read in one batched read.
-func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res autoprov.BulkResult, actor string) {
+// others carrying an updated account are read in one batched read. using
+// lists the devices carrying the updated accounts when the caller has
+// them already (nil: they are looked up).
+func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res autoprov.BulkResult, using []string, actor string) {
 	if s.opts.Dialogues == nil {
 		return
 	}
@@ -278,7 +280,10 @@ func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res a
 		}
 	}
 	if len(res.AccountsUpdated) > 0 {
-		using, err := s.st.Bulk.DevicesUsingAccounts(ctx, res.AccountsUpdated)
+		var err error
+		if using == nil {
+			using, err = s.st.Bulk.DevicesUsingAccounts(ctx, res.AccountsUpdated)
+		}
 		if err != nil {
 			s.log.Error("bulk change: devices carrying its accounts", "err", err)
 		}
@@ -288,7 +293,7 @@ func (s *Inventory) changedBulk(ctx context.Context, w autoprov.BulkWrite, res a
 				others = append(others, mac)
 			}
 		}
-		if ds, err := s.st.Bulk.DevicesByMAC(ctx, others); err != nil {
+		if ds, err := s.st.Bulk.DevicesToEdit(ctx, others); err != nil {
 			s.log.Error("bulk change: read the devices carrying its accounts", "err", err)
 			macs = append(macs, others...) // changedMACs reads each
 		} else {

@@ -77,12 +77,17 @@ func (m *memStore) ListAudit(_ context.Context, f autoprov.AuditFilter) ([]autop
 	return page(out, f.Limit, f.Offset), len(out), nil
 }
 
-func (m *memStore) DevicesByMAC(_ context.Context, macs []string) (map[string]autoprov.Device, error) {
+func (m *memStore) DevicesToEdit(_ context.Context, macs []string) (map[string]autoprov.Device, error) {
 	defer m.lock()()
 	out := map[string]autoprov.Device{}
 	for _, mac := range macs {
 		if d, ok := m.devices[mac]; ok {
-			out[mac] = clone(d)
+			// Only what the store reads: the accounts and the fields an
+			// admin edits.
+			d = clone(d)
+			out[mac] = autoprov.Device{MAC: d.MAC, Vendor: d.Vendor, Model: d.Model, Label: d.Label, State: d.State,
+				Accounts: d.Accounts, KeyProfile: d.KeyProfile, Keys: d.Keys, Overrides: d.Overrides, Params: d.Params,
+				MenuPassword: d.MenuPassword, WebPassword: d.WebPassword, TFTPAllowed: d.TFTPAllowed}
 		}
 	}
 	return out, nil

@@ -188,8 +188,9 @@ type Lister interface {
 
 // BulkStore is the batched write path of a bulk change.
 type BulkStore interface {
-	// DevicesByMAC returns those of macs that exist, by MAC.
-	DevicesByMAC(ctx context.Context, macs []string) (map[string]autoprov.Device, error)
+	// DevicesToEdit returns those of macs that exist, by MAC, with their
+	// accounts and the fields an admin edits (the others are left unread).
+	DevicesToEdit(ctx context.Context, macs []string) (map[string]autoprov.Device, error)
 	// DevicesUsingAccounts lists the MACs of the devices carrying any of exts.
 	DevicesUsingAccounts(ctx context.Context, exts []string) ([]string, error)
 	// WriteBulk makes the change in one transaction, all or nothing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -21,6 +22,27 @@ import (
 // keys one IN list holds: a device row has about 35 columns, so 500 rows
 // stay under SQLite's 32,766 bound parameters (PostgreSQL: 65,535).
 const bulkChunk = 500
+
+// rowByRow is ctx without its cancellation, for the statements of a bulk
+// change: mattn/go-sqlite3 runs each step of a statement whose context can
+// be cancelled on a goroutine of its own (a goroutine and two channel
+// handoffs for every row read and every statement executed, a good part
+// of a bulk change's CPU). Callers check ctx between batches instead
+// (checked), so a cancelled request still stops within a batch; inside a
+// transaction, database/sql rolls it back as soon as ctx ends.
+func rowByRow(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// checked calls f with each batch (chunks) and a context without
+// cancellation (rowByRow), stopping with ctx's error once ctx ends.
+func checked[T any](ctx context.Context, all []T, f func(quiet context.Context, part []T) error) error {
+	quiet := rowByRow(ctx)
+	return chunks(all, func(part []T) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return f(quiet, part)
+	})
+}
 
 // insertRows and insertParams bound the rows one INSERT of insertAll
 // carries and the parameters it binds (SQLite takes at most 32,766,
@@ -140,7 +162,10 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 			}
 			prepared[len(part)] = st
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(rowByRow(ctx), args...); err != nil {
 			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
 				return t.Translate(err)
 			}
@@ -183,6 +208,9 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 			sets = append(sets, stmt.Quote(c)+" = "+param(len(fields)))
 		}
 	}
+	if postgres {
+		return updateBatched(ctx, tx, stmt, rows, fields)
+	}
 	q := "UPDATE " + stmt.Quote(stmt.Schema.Table) + " SET " + strings.Join(sets, ", ") +
 		" WHERE " + stmt.Quote(key) + " = " + param(len(fields))
 	st, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
@@ -191,12 +219,16 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 	}
 	defer st.Close()
 	args := make([]any, len(fields))
+	quiet := rowByRow(ctx)
 	for i := range rows {
+		if i%bulkChunk == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		rv := reflect.ValueOf(&rows[i]).Elem()
 		for j, f := range fields {
 			args[j], _ = f.ValueOf(ctx, rv)
 		}
-		res, err := st.ExecContext(ctx, args...)
+		res, err := st.ExecContext(quiet, args...)
 		if err != nil {
 			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
 				err = t.Translate(err)
@@ -208,6 +240,78 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 		}
 	}
 	return nil
+}
+
+// updateBatched is updateEach on PostgreSQL, where each statement is a
+// round trip to the server: one UPDATE ... FROM (VALUES ...) per
+// bulkChunk rows, each value cast to its column's type (as the catalog
+// names it; an untyped VALUES column would be text). fields are the
+// columns to set, then the key. A row that does not exist is ErrNotFound.
+func updateBatched[T any](ctx context.Context, tx *gorm.DB, stmt *gorm.Statement, rows []T, fields []*schema.Field) error {
+	table := stmt.Schema.Table
+	var types []string
+	for _, f := range fields {
+		var typ string
+		err := tx.Raw("SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?",
+			table, f.DBName).Row().Scan(&typ)
+		if err != nil {
+			return fmt.Errorf("the type of %s.%s: %w", table, f.DBName, err)
+		}
+		types = append(types, typ)
+	}
+	key := fields[len(fields)-1]
+	names := make([]string, len(fields))
+	sets := make([]string, 0, len(fields)-1)
+	for i, f := range fields {
+		names[i] = stmt.Quote(f.DBName)
+		if i < len(fields)-1 {
+			sets = append(sets, names[i]+" = v."+names[i])
+		}
+	}
+	sqlOf := func(n int) string {
+		var b strings.Builder
+		b.WriteString("UPDATE " + stmt.Quote(table) + " SET " + strings.Join(sets, ", ") + " FROM (VALUES ")
+		p := 0
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range fields {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				p++
+				b.WriteString("$" + strconv.Itoa(p) + "::" + types[j])
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(") AS v(" + strings.Join(names, ",") + ") WHERE " + stmt.Quote(table) + "." + names[len(names)-1] + " = v." + names[len(names)-1])
+		return b.String()
+	}
+	args := make([]any, 0, bulkChunk*len(fields))
+	return chunks(rows, func(part []T) error {
+		args = args[:0]
+		for i := range part {
+			rv := reflect.ValueOf(&part[i]).Elem()
+			for _, f := range fields {
+				v, _ := f.ValueOf(ctx, rv)
+				args = append(args, v)
+			}
+		}
+		res, err := tx.Statement.ConnPool.ExecContext(ctx, sqlOf(len(part)), args...)
+		if err != nil {
+			if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+				err = t.Translate(err)
+			}
+			return wrap(err, "%s", table)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(part)) {
+			first, _ := key.ValueOf(ctx, reflect.ValueOf(&part[0]).Elem())
+			return fmt.Errorf("%s: %d of %d rows from %v found: %w", table, n, len(part), first, ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // sameValue reports whether a and b, values of one column as GORM's
@@ -248,6 +352,16 @@ func setColumns[T any](ctx context.Context, tx *gorm.DB, r *T, cols map[string]a
 	return nil
 }
 
+// withWindow copies the columns of the window (those windowColumns names)
+// from opened, a row setColumns gave them, into r.
+func withWindow(r, opened *deviceRow) {
+	r.DisclosureState, r.OpenedAt, r.ExpiresAt, r.DisclosedAt = opened.DisclosureState, opened.OpenedAt, opened.ExpiresAt, opened.DisclosedAt
+	r.DisclosedIP, r.DisclosedUA, r.ReservedBy, r.ReservedUntil = opened.DisclosedIP, opened.DisclosedUA, opened.ReservedBy, opened.ReservedUntil
+	r.DisclosureComplete = opened.DisclosureComplete
+	r.CredentialState, r.CredentialPassword = opened.CredentialState, opened.CredentialPassword
+	r.CredentialIssuedAt, r.CredentialAppliedAt = opened.CredentialIssuedAt, opened.CredentialAppliedAt
+}
+
 // chunks calls f with consecutive parts of at most bulkChunk elements.
 func chunks[T any](all []T, f func([]T) error) error {
 	for start := 0; start < len(all); start += bulkChunk {
@@ -258,35 +372,52 @@ func chunks[T any](all []T, f func([]T) error) error {
 	return nil
 }
 
-// DevicesByMAC returns those of macs that exist, by MAC, with their
-// accounts (secrets opened, as Device does).
-func (s *Store) DevicesByMAC(ctx context.Context, macs []string) (map[string]autoprov.Device, error) {
-	out := map[string]autoprov.Device{}
-	var rows []deviceRow
-	err := chunks(macs, func(part []string) error {
-		var got []deviceRow
-		if err := s.db.WithContext(ctx).Where("mac IN ?", part).Find(&got).Error; err != nil {
-			return wrap(err, "devices")
-		}
-		rows = append(rows, got...)
-		return nil
-	})
-	if err != nil || len(rows) == 0 {
+// DevicesToEdit returns those of macs that exist, by MAC, with their
+// accounts and the fields an admin edits (vendor, model, label, state, key
+// profile, keys, overrides, params, menu and web passwords opened,
+// tftp_allowed): what a bulk change merges its rows into. The other
+// fields (sightings, window, credential, onboarding, times) are not read:
+// their 25 columns, parsed for 100,000 devices, were most of the cost.
+func (s *Store) DevicesToEdit(ctx context.Context, macs []string) (map[string]autoprov.Device, error) {
+	out := make(map[string]autoprov.Device, len(macs))
+	stored, err := readEditable(s.db.WithContext(ctx), macs)
+	if err != nil || len(stored) == 0 {
 		return out, err
 	}
-	found := make([]string, len(rows))
-	for i, r := range rows {
-		found[i] = r.MAC
+	found := make([]string, 0, len(stored))
+	for mac := range stored {
+		found = append(found, mac)
 	}
-	exts, err := s.accountsOf(ctx, found)
+	slices.Sort(found)
+	exts, err := s.accountsOf(rowByRow(ctx), found)
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
-		if err := s.openDevice(&r); err != nil {
+	for _, mac := range found {
+		e := stored[mac]
+		r := deviceRow{MAC: e.MAC, Vendor: e.Vendor, Model: e.Model, Label: e.Label, State: e.State, KeyProfile: e.KeyProfile,
+			MenuPassword: e.MenuPassword, WebPassword: e.WebPassword, TFTPAllowed: e.TFTPAllowed}
+		// As GORM's JSON serializer reads them: NULL or empty is no value.
+		for _, c := range []struct {
+			text sql.NullString
+			into any
+		}{{e.Keys, &r.Keys}, {e.Overrides, &r.Overrides}, {e.Params, &r.Params}} {
+			if c.text.Valid && c.text.String != "" {
+				if err := json.Unmarshal([]byte(c.text.String), c.into); err != nil {
+					return nil, fmt.Errorf("device %s: %w", mac, err)
+				}
+			}
+		}
+		if r.MenuPassword, err = s.open(colMenuPassword, mac, r.MenuPassword); err != nil {
 			return nil, err
 		}
-		out[r.MAC] = r.domain(exts[r.MAC])
+		if r.WebPassword, err = s.open(colWebPassword, mac, r.WebPassword); err != nil {
+			return nil, err
+		}
+		out[mac] = r.domain(exts[mac])
 	}
 	return out, nil
 }
@@ -295,9 +426,9 @@ func (s *Store) DevicesByMAC(ctx context.Context, macs []string) (map[string]aut
 // exts, each once, in MAC order.
 func (s *Store) DevicesUsingAccounts(ctx context.Context, exts []string) ([]string, error) {
 	var macs []string
-	err := chunks(exts, func(part []string) error {
+	err := checked(ctx, exts, func(quiet context.Context, part []string) error {
 		var got []string
-		err := s.db.WithContext(ctx).Model(&deviceAccountRow{}).
+		err := s.db.WithContext(quiet).Model(&deviceAccountRow{}).
 			Joins("JOIN accounts ON accounts.id = device_accounts.account_id").
 			Where("accounts.extension IN ?", part).Distinct().Pluck("device_mac", &got).Error
 		macs = append(macs, got...)
@@ -326,8 +457,8 @@ type editableRow struct {
 // readEditable reads the editableRow of those of macs that exist.
 func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
 	out := make(map[string]*editableRow, len(macs))
-	err := chunks(macs, func(part []string) error {
-		rows, err := tx.Raw("SELECT mac, "+strings.Join(deviceEditable, ", ")+" FROM devices WHERE mac IN ?", part).Rows()
+	err := checked(tx.Statement.Context, macs, func(quiet context.Context, part []string) error {
+		rows, err := tx.WithContext(quiet).Raw("SELECT mac, "+strings.Join(deviceEditable, ", ")+" FROM devices WHERE mac IN ?", part).Rows()
 		if err != nil {
 			return wrap(err, "devices")
 		}
@@ -341,6 +472,45 @@ func readEditable(tx *gorm.DB, macs []string) (map[string]*editableRow, error) {
 			out[e.MAC] = &e
 		}
 		return wrap(rows.Err(), "devices")
+	})
+	return out, err
+}
+
+// lineRow is a row of device_accounts as insertAll writes it: the columns
+// of deviceAccountRow without its relations (a deviceRow and an accountRow
+// in every row, 100,000 rows per bulk change).
+type lineRow struct {
+	DeviceMAC string `gorm:"primaryKey"`
+	Position  int    `gorm:"primaryKey"`
+	AccountID uint
+}
+
+func (lineRow) TableName() string { return "device_accounts" }
+
+// readLines reads the lines of those of macs that have any: the account
+// ids by MAC, line 1 first (0 for a line not at the position that follows
+// the one before, which no id equals).
+func readLines(tx *gorm.DB, macs []string) (map[string][]uint, error) {
+	out := make(map[string][]uint, len(macs))
+	err := checked(tx.Statement.Context, macs, func(quiet context.Context, part []string) error {
+		rows, err := tx.WithContext(quiet).Raw("SELECT device_mac, position, account_id FROM device_accounts WHERE device_mac IN ? ORDER BY device_mac, position", part).Rows()
+		if err != nil {
+			return wrap(err, "device accounts")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var mac string
+			var pos int
+			var id uint
+			if err := rows.Scan(&mac, &pos, &id); err != nil {
+				return wrap(err, "device accounts")
+			}
+			if pos != len(out[mac])+1 {
+				id = 0 // not as the bulk change writes lines: rewritten
+			}
+			out[mac] = append(out[mac], id)
+		}
+		return wrap(rows.Err(), "device accounts")
 	})
 	return out, err
 }
@@ -483,9 +653,16 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		return err
 	}
 	newDevices := make([]deviceRow, 0, len(w.Devices))
-	var changed, adopt, windows []string
-	var changedDevices []deviceRow
-	var plain [][2]string // their menu and web passwords, not sealed
+	updates := 0
+	for _, dw := range w.Devices {
+		if !dw.Create {
+			updates++
+		}
+	}
+	var adopt, windows []string
+	changed := make([]string, 0, updates)
+	changedDevices := make([]deviceRow, 0, updates) // a deviceRow is large: no growing
+	plain := make([][2]string, 0, updates)          // their menu and web passwords, not sealed
 	exts := make([]string, 0, len(w.Devices))
 	events := make([]autoprov.AuditEvent, 0, 2*len(w.Devices))
 	for _, dw := range w.Devices {
@@ -535,14 +712,49 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 			return fmt.Errorf("device %s was adopted meanwhile: %w", mac, ErrConflict)
 		}
 	}
-	byCols := map[string][]deviceRow{}
-	for i, r := range changedDevices {
-		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], &r, plain[i])
+	// The windows: those of the devices written, then those of the
+	// devices whose accounts' credentials changed. A device updated here
+	// gets its window in the same UPDATE.
+	seen := map[string]bool{}
+	for _, mac := range append(windows, w.Windows...) {
+		if !seen[mac] {
+			seen[mac] = true
+			events = append(events, openedEvent(mac, at, w.Window, w.Actor))
+		}
+	}
+	winCols := windowColumns(at, w.Window)
+	winNames := make([]string, 0, len(winCols))
+	for c := range winCols {
+		winNames = append(winNames, c)
+	}
+	slices.Sort(winNames)
+	var win deviceRow // only the window's columns set
+	if err := setColumns(ctx, tx, &win, winCols); err != nil {
+		return err
+	}
+	// The rows grouped by their set of columns, each group allocated once.
+	keyOf := make([]string, len(changedDevices))
+	count := map[string]int{}
+	for i := range changedDevices {
+		r := &changedDevices[i]
+		cols, err := s.changedColumns(ctx, tx, stored[r.MAC], r, plain[i])
 		if err != nil {
 			return err
 		}
-		key := strings.Join(cols, ",")
-		byCols[key] = append(byCols[key], r)
+		if seen[r.MAC] {
+			withWindow(r, &win)
+			cols = append(cols, winNames...)
+			delete(seen, r.MAC) // opened
+		}
+		keyOf[i] = strings.Join(cols, ",")
+		count[keyOf[i]]++
+	}
+	byCols := make(map[string][]deviceRow, len(count))
+	for i := range changedDevices {
+		if byCols[keyOf[i]] == nil {
+			byCols[keyOf[i]] = make([]deviceRow, 0, count[keyOf[i]])
+		}
+		byCols[keyOf[i]] = append(byCols[keyOf[i]], changedDevices[i])
 	}
 	for key, rows := range byCols {
 		if err := updateEach(ctx, tx, rows, "mac", strings.Split(key, ",")...); err != nil {
@@ -552,18 +764,12 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	if err := insertAll(ctx, tx, newDevices); err != nil {
 		return wrap(err, "create devices")
 	}
-	err = chunks(changed, func(part []string) error {
-		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
-	})
-	if err != nil {
-		return err
-	}
 
 	// The devices' lines, by account id.
 	slices.Sort(exts)
 	ids := make(map[string]uint, len(exts))
-	err = chunks(slices.Compact(exts), func(part []string) error {
-		rows, err := tx.Raw("SELECT id, extension FROM accounts WHERE extension IN ?", part).Rows()
+	err = checked(ctx, slices.Compact(exts), func(quiet context.Context, part []string) error {
+		rows, err := tx.WithContext(quiet).Raw("SELECT id, extension FROM accounts WHERE extension IN ?", part).Rows()
 		if err != nil {
 			return wrap(err, "accounts")
 		}
@@ -581,37 +787,52 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	if err != nil {
 		return err
 	}
-	lines := make([]deviceAccountRow, 0, len(exts))
+	// The lines of a changed device are rewritten only when they change
+	// (most updates keep them): those are deleted, then inserted again with
+	// the new devices' lines.
+	had, err := readLines(tx, changed)
+	if err != nil {
+		return err
+	}
+	var rewrite []string
+	lines := make([]lineRow, 0, len(exts))
 	for _, dw := range w.Devices {
+		want := make([]uint, len(dw.Device.Accounts))
 		for i, ext := range dw.Device.Accounts {
 			id, ok := ids[ext]
 			if !ok {
 				return fmt.Errorf("account %s: %w", ext, ErrNotFound)
 			}
-			lines = append(lines, deviceAccountRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
+			want[i] = id
 		}
+		if !dw.Create {
+			if slices.Equal(had[dw.Device.MAC], want) {
+				continue
+			}
+			rewrite = append(rewrite, dw.Device.MAC)
+		}
+		for i, id := range want {
+			lines = append(lines, lineRow{DeviceMAC: dw.Device.MAC, Position: i + 1, AccountID: id})
+		}
+	}
+	err = chunks(rewrite, func(part []string) error {
+		return wrap(tx.Where("device_mac IN ?", part).Delete(&deviceAccountRow{}).Error, "device accounts")
+	})
+	if err != nil {
+		return err
 	}
 	if err := insertAll(ctx, tx, lines); err != nil {
 		return wrap(err, "device accounts")
 	}
 
-	// The windows: those of the devices written, then those of the
-	// devices whose accounts' credentials changed.
-	seen := map[string]bool{}
-	for _, mac := range append(windows, w.Windows...) {
-		if !seen[mac] {
-			seen[mac] = true
-			events = append(events, openedEvent(mac, at, w.Window, w.Actor))
-		}
-	}
+	// The windows of the devices not updated above.
 	windows = windows[:0]
 	for mac := range seen {
 		windows = append(windows, mac)
 	}
 	slices.Sort(windows)
-	cols := windowColumns(at, w.Window)
 	err = chunks(windows, func(part []string) error {
-		res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(cols)
+		res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(winCols)
 		if res.Error == nil && res.RowsAffected != int64(len(part)) {
 			return fmt.Errorf("open windows: %d of %d devices found: %w", res.RowsAffected, len(part), ErrNotFound)
 		}

@@ -8,12 +8,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/vendors/all"
 )
 
 func strp(s string) *string { return &s }
@@ -285,5 +288,93 @@ func testDevicesSortAndProfile(t *testing.T, dsn string) {
 	}
 	if _, _, err := inv.Devices(ctx, autoprov.DeviceFilter{Sort: "password"}); err == nil {
 		t.Error("sort by password accepted")
+	}
+}
+
+// cancelAfter is a context that ends after its Err has been asked n
+// times once armed: a request that goes away in the middle of a bulk
+// write, wherever the write next looks.
+type cancelAfter struct {
+	context.Context
+	mu    sync.Mutex
+	armed bool
+	n     int
+	done  chan struct{}
+}
+
+func (c *cancelAfter) Done() <-chan struct{} { return c.done }
+
+func (c *cancelAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.armed && c.n > 0 {
+		if c.n--; c.n == 0 {
+			close(c.done)
+		}
+	}
+	select {
+	case <-c.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// armingStore arms the context of the bulk write it is given and says
+// whether it had ended when the write returned.
+type armingStore struct {
+	*Store
+	ended *bool
+}
+
+func (a armingStore) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
+	c := ctx.(*cancelAfter)
+	c.mu.Lock()
+	c.armed = true
+	c.mu.Unlock()
+	err := a.Store.WriteBulk(ctx, w)
+	select {
+	case <-c.done:
+		*a.ended = true
+	default:
+	}
+	return err
+}
+
+// TestBulkCancelledMidwayWritesNothing: a bulk change whose context ends
+// during its write (the statements run without the context's
+// cancellation, which is checked between batches) stops with an error and
+// writes nothing, wherever it was; the context's end is seen within the
+// write at several places (the checks between batches).
+func TestBulkCancelledMidwayWritesNothing(t *testing.T) {
+	reg, err := all.Registry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := 0
+	for _, n := range []int{1, 2, 3, 5, 8, 13, 21} {
+		s := open(t, filepath.Join(t.TempDir(), "test.db"))
+		var ended bool
+		_, inv := provision.New(provision.Options{Registry: reg}, armingStore{s, &ended})
+		ctx := &cancelAfter{Context: context.Background(), n: n, done: make(chan struct{})}
+		_, err := inv.Bulk(ctx, fleet(0, 3*bulkChunk), false, "test")
+		var devices, accounts, audit int64
+		s.db.Model(&deviceRow{}).Count(&devices)
+		s.db.Model(&accountRow{}).Count(&accounts)
+		s.db.Model(&auditRow{}).Count(&audit)
+		switch {
+		case ended && err == nil:
+			t.Errorf("n=%d: the bulk change went through after its context ended", n)
+		case ended && devices+accounts+audit != 0:
+			t.Errorf("n=%d: %d devices, %d accounts, %d audit rows written", n, devices, accounts, audit)
+		case !ended && (err != nil || devices != 3*bulkChunk):
+			t.Errorf("n=%d: %d devices written, %v", n, devices, err)
+		case ended:
+			stopped++
+		}
+		s.Close()
+	}
+	if stopped < 5 {
+		t.Errorf("the write stopped %d times, want 5 or more: it checks its context in too few places", stopped)
 	}
 }

@@ -181,7 +181,7 @@ func snapshot(t *testing.T, s *Store, after uint) map[string][]string {
 }
 
 // TestBulkUpdateWritesChangedColumns: a bulk update writes only the columns
-// of a device whose value changes (SQLite: a trigger on UPDATE OF the
+// of a device whose value changes, and its lines only when they change (SQLite: a trigger on UPDATE OF the
 // others sees none of them written when only labels change), and those
 // that do.
 func TestBulkUpdateWritesChangedColumns(t *testing.T) {
@@ -193,7 +193,9 @@ func TestBulkUpdateWritesChangedColumns(t *testing.T) {
 	}
 	for _, q := range []string{"CREATE TABLE probe (mac text, what text)",
 		"CREATE TRIGGER probe_others AFTER UPDATE OF vendor, model, state, key_profile, keys, overrides, params, menu_password, web_password, tftp_allowed ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'others'); END",
-		"CREATE TRIGGER probe_label AFTER UPDATE OF label ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'label'); END"} {
+		"CREATE TRIGGER probe_label AFTER UPDATE OF label ON devices BEGIN INSERT INTO probe VALUES (NEW.mac, 'label'); END",
+		"CREATE TRIGGER probe_lines_out AFTER DELETE ON device_accounts BEGIN INSERT INTO probe VALUES (OLD.device_mac, 'line-'); END",
+		"CREATE TRIGGER probe_lines_in AFTER INSERT ON device_accounts BEGIN INSERT INTO probe VALUES (NEW.device_mac, 'line+'); END"} {
 		if err := s.db.Exec(q).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -223,5 +225,126 @@ func TestBulkUpdateWritesChangedColumns(t *testing.T) {
 	}
 	if d, _ := s.Device(ctx, "805ec0000001"); d.Model != "T46U" || d.Label != "Moved 1" {
 		t.Errorf("after the bulk changes: %+v", d)
+	}
+	// Lines are rewritten only for the device whose accounts change.
+	lines := autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: strp("805ec0000000"), Accounts: &[]string{"100000"}},
+		{MAC: strp("805ec0000002"), Accounts: &[]string{"100002", "100000"}}}}
+	if _, err := inv.Bulk(ctx, lines, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := probe(), []string{"805ec0000002 line+", "805ec0000002 line+", "805ec0000002 line-"}; !slices.Equal(got, want) {
+		t.Errorf("one device's accounts changed: lines written %q, want %q", got, want)
+	}
+	if d, _ := s.Device(ctx, "805ec0000002"); !slices.Equal(d.Accounts, []string{"100002", "100000"}) {
+		t.Errorf("after the change of lines: %+v", d.Accounts)
+	}
+}
+
+// TestDevicesToEditReadsWhatDeviceReads: the device fields a bulk change
+// merges into (keys, overrides and params as JSON, secrets opened,
+// accounts in line order) are those Device reads, for a device with all
+// of them set and one with none; a MAC that does not exist is left out.
+func TestDevicesToEditReadsWhatDeviceReads(t *testing.T) {
+	eachBackend(t, testDevicesToEditReadsWhatDeviceReads)
+}
+
+func testDevicesToEditReadsWhatDeviceReads(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	for _, ext := range []string{"100", "101"} {
+		if _, err := s.CreateAccount(ctx, autoprov.Account{Extension: ext, AuthUser: ext, Password: "secret-" + ext}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := autoprov.Device{MAC: "805ec0000001", Vendor: "yealink", Model: "T54W", Label: "Desk", State: autoprov.StateAssigned,
+		Accounts: []string{"101", "100"}, Keys: []autoprov.KeySpec{{Position: 2, Type: "blf", Value: "100", Label: "Boss"}},
+		Overrides:    autoprov.Overrides{Timezone: "Europe/Paris", Language: "fr"},
+		Params:       []autoprov.Param{{Name: "static.network.vlan.internet_port_enable", Value: "1"}},
+		MenuPassword: "123456", WebPassword: "web-secret", TFTPAllowed: true}
+	bare := autoprov.Device{MAC: "805ec0000002", Vendor: "yealink", Model: "T46U", State: autoprov.StateAssigned, Accounts: []string{}, Keys: []autoprov.KeySpec{}}
+	for _, d := range []autoprov.Device{full, bare} {
+		if err := s.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.DevicesToEdit(ctx, []string{full.MAC, bare.MAC, "805ec0000003"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("DevicesToEdit: %d devices, want 2", len(got))
+	}
+	editable := func(d autoprov.Device) string {
+		return fmt.Sprintf("%s %s %s %q %s %v %q %+v %+v %+v %q %q %v", d.MAC, d.Vendor, d.Model, d.Label, d.State, d.Accounts, d.KeyProfile,
+			d.Keys, d.Overrides, d.Params, d.MenuPassword, d.WebPassword, d.TFTPAllowed)
+	}
+	for _, mac := range []string{full.MAC, bare.MAC} {
+		want, err := s.Device(ctx, mac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := editable(got[mac]), editable(want); g != w {
+			t.Errorf("DevicesToEdit %s:\n got %s\nwant %s", mac, g, w)
+		}
+	}
+	if g := got[full.MAC]; g.MenuPassword != "123456" || len(g.Keys) != 1 || g.Overrides.Timezone != "Europe/Paris" || len(g.Params) != 1 {
+		t.Errorf("DevicesToEdit lost fields: %+v", g)
+	}
+}
+
+// TestWithWindowCopiesEveryWindowColumn: withWindow copies every column
+// windowColumns sets (a column added there and not to withWindow would
+// be left as it was on a device whose window a bulk update opens).
+func TestWithWindowCopiesEveryWindowColumn(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "test.db"))
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	// A row whose window columns all hold something else than the window's.
+	old := func() *time.Time { t := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC); return &t } // each its own
+	yes := true
+	r := deviceRow{MAC: "805ec0000001", Label: "kept", DisclosureState: autoprov.DisclosureConsumed, OpenedAt: old(), ExpiresAt: old(),
+		DisclosedAt: old(), DisclosedIP: "10.0.0.1", DisclosedUA: "ua", ReservedBy: "token", ReservedUntil: old(), DisclosureComplete: &yes,
+		CredentialState: autoprov.CredentialApplied, CredentialPassword: "sealed", CredentialIssuedAt: old(), CredentialAppliedAt: old()}
+	want := r
+	if err := setColumns(context.Background(), s.db, &want, windowColumns(at, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var win deviceRow
+	if err := setColumns(context.Background(), s.db, &win, windowColumns(at, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	withWindow(&r, &win)
+	if g, w := fmt.Sprintf("%+v", r), fmt.Sprintf("%+v", want); g != w {
+		t.Errorf("withWindow:\n got %s\nwant %s", g, w)
+	}
+}
+
+// TestAccountsByExtensionReadsWhatAccountReads: the batched read of
+// accounts (a raw scan) gives each account as Account does, password
+// opened and times included.
+func TestAccountsByExtensionReadsWhatAccountReads(t *testing.T) {
+	eachBackend(t, testAccountsByExtensionReadsWhatAccountReads)
+}
+
+func testAccountsByExtensionReadsWhatAccountReads(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	for _, a := range []autoprov.Account{{Extension: "100", DisplayName: "Ann", AuthUser: "ann", Password: "secret-100", PasswordGenerated: true},
+		{Extension: "101", AuthUser: "101"}} {
+		if _, err := s.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.AccountsByExtension(ctx, []string{"100", "101", "102"})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("AccountsByExtension: %d accounts, %v", len(got), err)
+	}
+	for _, ext := range []string{"100", "101"} {
+		want, err := s.Account(ctx, ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := got[ext]; g != want || g.CreatedAt.IsZero() {
+			t.Errorf("AccountsByExtension %s:\n got %+v\nwant %+v", ext, g, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -78,17 +79,31 @@ func (s *Store) AccountsByExtension(ctx context.Context, exts []string) (map[str
 	if len(exts) == 0 {
 		return out, nil
 	}
-	var rows []accountRow
-	if err := s.db.WithContext(ctx).Where("extension IN ?", exts).Find(&rows).Error; err != nil {
+	// A raw scan: GORM's Find reflects per field, and a bulk change reads
+	// 100,000 accounts through here (in batches, so without a goroutine
+	// per row: rowByRow).
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.WithContext(rowByRow(ctx)).Raw("SELECT extension, display_name, auth_user, password, password_generated, created_at, updated_at FROM accounts WHERE extension IN ?", exts).Rows()
+	if err != nil {
 		return nil, wrap(err, "accounts")
 	}
-	for _, r := range rows {
+	defer rows.Close()
+	for rows.Next() {
+		var r accountRow
+		var name, user, pw sql.NullString
+		var created, updated sql.NullTime
+		if err := rows.Scan(&r.Extension, &name, &user, &pw, &r.PasswordGenerated, &created, &updated); err != nil {
+			return nil, wrap(err, "accounts")
+		}
+		r.DisplayName, r.AuthUser, r.Password, r.CreatedAt, r.UpdatedAt = name.String, user.String, pw.String, created.Time, updated.Time
 		if err := s.openAccount(&r); err != nil {
 			return nil, err
 		}
 		out[r.Extension] = r.domain()
 	}
-	return out, nil
+	return out, wrap(rows.Err(), "accounts")
 }
 
 // UpdateAccount saves an account's display name, auth user and password.
