@@ -58,7 +58,7 @@ func (p *Phones) poster(ctx context.Context, req vendors.Request, v vendors.Vend
 			return nil, nil, "", nil, nil, p.missf(req, mac, "%v", err)
 		}
 		v0 := sightingOf(mac, id, req, req.Path, p.now())
-		dev, f, err := p.lookup(ctx, v0, req)
+		dev, f, err := p.lookup(ctx, v0, req, new(autoprov.Device))
 		if err != nil {
 			return nil, nil, "", nil, nil, err
 		}

@@ -163,7 +163,8 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 	}
 	if mac != "" {
 		v0 := sightingOf(mac, id, req, req.Path, p.now())
-		d, f, err := p.lookup(ctx, v0, req)
+		var held autoprov.Device
+		d, f, err := p.lookup(ctx, v0, req, &held)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +243,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		model = dev.Model
 	}
 	// A common file is made of the settings and what its key names.
-	key := p.fileKey(req, v, model)
+	key := p.fileKey(req, v, model, "")
 	if res, ok := p.cached(mac, key); ok {
 		return res, nil
 	}
@@ -264,9 +265,10 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 
 // fileKey names what a file without secrets is rendered from, besides the
 // stored inventory (which the file cache follows): the file, the driver
-// and model, the base URL and the year (time zone rules).
-func (p *Phones) fileKey(req vendors.Request, v vendors.Vendor, model string) string {
-	return req.Path + "\x00" + v.Name() + "\x00" + model + "\x00" + p.baseURL(req.BaseURL) + "\x00" + strconv.Itoa(p.now().Year())
+// and model, the base URL and the year (time zone rules), then more (a
+// per-device file's firmware), all in one string built at once.
+func (p *Phones) fileKey(req vendors.Request, v vendors.Vendor, model, more string) string {
+	return req.Path + "\x00" + v.Name() + "\x00" + model + "\x00" + p.baseURL(req.BaseURL) + "\x00" + strconv.Itoa(p.now().Year()) + more
 }
 
 // cached returns the cached file of mac under key.
@@ -317,11 +319,15 @@ const (
 // knows it (writing nothing), or records a new one in the inbox when the
 // bounds admit it (nil when they do not). Every sighting of a MAC the
 // inventory does not know, from every edge, goes through here.
-func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Request) (*autoprov.Device, found, error) {
+//
+// A known device is read into held (the caller's, so that the steady
+// state's hit allocates no copy of it) and held is returned.
+func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Request, held *autoprov.Device) (*autoprov.Device, found, error) {
 	d, err := p.devices.Device(ctx, v.MAC)
 	switch {
 	case err == nil:
-		return &d, foundKnown, nil
+		*held = d
+		return held, foundKnown, nil
 	case !errors.Is(err, autoprov.ErrNotFound):
 		return nil, foundKnown, err
 	}
@@ -340,11 +346,13 @@ func (p *Phones) lookup(ctx context.Context, v autoprov.Sighting, req vendors.Re
 		if err != nil {
 			return nil, foundNew, err
 		}
-		return &d, foundNew, nil
+		*held = d
+		return held, foundNew, nil
 	}
 	p.log.Info("new phone in the inbox", "mac", v.MAC, "vendor", v.Vendor, "model", v.Model, "remote", v.RemoteIP, "via", v.File)
+	at := v.At // not &v.At: v would live on the heap for every fetch
 	return &autoprov.Device{MAC: v.MAC, Vendor: v.Vendor, Model: v.Model, State: autoprov.StateUnassigned,
-		Accounts: []string{}, Keys: []autoprov.KeySpec{}, LastSeen: &v.At, RemoteIP: v.RemoteIP, UserAgent: v.UserAgent,
+		Accounts: []string{}, Keys: []autoprov.KeySpec{}, LastSeen: &at, RemoteIP: v.RemoteIP, UserAgent: v.UserAgent,
 		Firmware: v.Firmware, LastFile: v.File, Disclosure: autoprov.Disclosure{State: autoprov.DisclosureNone}}, foundNew, nil
 }
 
@@ -379,7 +387,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	// While the window is open every fetch takes the exact path (claim,
 	// render); otherwise the file without secrets may come from the cache.
 	cacheable := !dev.Disclosure.OpenAt(p.now())
-	key := p.fileKey(req, v, model.Name) + "\x00" + p.firmwareKey(ctx, dev)
+	key := p.fileKey(req, v, model.Name, "\x00"+p.firmwareKey(ctx, dev))
 	if cacheable {
 		if res, ok := p.cached(dev.MAC, key); ok {
 			return res, nil

@@ -49,7 +49,7 @@ func (s *Phones) Discovered(ctx context.Context, req vendors.Request) (string, e
 		return "", fmt.Errorf("discovered phone: %v: %w", err, autoprov.ErrNotFound)
 	}
 	v0 := sightingOf(mac, id, req, pnpFile, s.now())
-	dev, f, err := s.lookup(ctx, v0, req)
+	dev, f, err := s.lookup(ctx, v0, req, new(autoprov.Device))
 	if err != nil {
 		return "", err
 	}

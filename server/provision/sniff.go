@@ -43,7 +43,7 @@ func (s *Phones) Sniffed(ctx context.Context, req vendors.Request) (created bool
 	}
 	// A known device is left as it is. created is false too when the
 	// inbox's bounds refused a new one.
-	_, f, err := s.lookup(ctx, sightingOf(mac, id, req, dhcpFile, s.now()), req)
+	_, f, err := s.lookup(ctx, sightingOf(mac, id, req, dhcpFile, s.now()), req, new(autoprov.Device))
 	if err != nil {
 		return false, fmt.Errorf("sniffed phone %s: %w", mac, err)
 	}
