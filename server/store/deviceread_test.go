@@ -16,7 +16,8 @@ import (
 // a device with every column set (keys, overrides, params, two accounts
 // in line order, a window consumed by a transfer that completed, an
 // issued credential, onboarding, a sighting), one with NULL text and
-// JSON columns, an inbox phone, and a MAC without a row.
+// JSON columns, an inbox phone, and a MAC without a row; and the read of
+// one account (NULL text too, and an extension without a row).
 func TestDeviceReadAsGORM(t *testing.T) { eachBackend(t, testDeviceReadAsGORM) }
 
 func testDeviceReadAsGORM(t *testing.T, dsn string) {
@@ -86,6 +87,23 @@ func testDeviceReadAsGORM(t *testing.T, dsn string) {
 		}
 		if !reflect.DeepEqual(exts, wantExts[mac]) {
 			t.Errorf("%s: accounts %q, GORM %q", mac, exts, wantExts[mac])
+		}
+	}
+	if err := s.db.Exec("UPDATE accounts SET display_name = NULL, auth_user = NULL WHERE extension = '202'").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{"201", "202", "299"} {
+		var want []accountRow
+		if err := s.db.Where("extension = ?", ext).Find(&want).Error; err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.readAccount(ctx, ext)
+		if err != nil || ok != (len(want) == 1) || ok && !reflect.DeepEqual(got, want[0]) {
+			t.Errorf("account %s: read %+v (%v, %v), GORM read %+v", ext, got, ok, err, want)
+		}
+		m, err := s.AccountsByExtension(ctx, []string{ext})
+		if err != nil || len(m) != len(want) || ok && m[ext].Password != "secret-"+ext {
+			t.Errorf("AccountsByExtension(%s) = %+v, %v", ext, m, err)
 		}
 	}
 	d, err := s.Device(ctx, full.MAC)
