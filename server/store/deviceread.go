@@ -21,6 +21,13 @@ import (
 // and booleans come from the driver as they do for GORM.
 // TestDeviceReadAsGORM compares the two on both backends.
 
+// readContext: these reads run on a context that is never cancelled. On
+// one that can be, database/sql starts a goroutine per query to watch it
+// and the SQLite driver another per row (a select on every step), which
+// cost more than the read of a row by its key; the reads are bounded all
+// the same (a key lookup, and busy_timeout when another process holds the
+// file), as the group commit's statements are.
+
 // deviceReadColumns are the columns of deviceRow, in scanRow's order.
 var deviceReadColumns = []string{
 	"mac", "vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params",
@@ -119,6 +126,7 @@ func (s *Store) readDevice(ctx context.Context, mac string) (deviceRow, []string
 	if err := s.reads.prepare(sqlDB, s.postgres); err != nil {
 		return r, nil, err
 	}
+	ctx = context.WithoutCancel(ctx) // see readContext
 	var keys, overrides, params []byte
 	err = s.reads.row.QueryRowContext(ctx, mac).Scan(&r.MAC, &r.Vendor, &r.Model, &r.Label, &r.State, &r.KeyProfile,
 		&keys, &overrides, &params, &r.MenuPassword, &r.WebPassword, &r.LastSeen, &r.RemoteIP, &r.UserAgent,
@@ -168,6 +176,7 @@ func (s *Store) readAccount(ctx context.Context, ext string) (r accountRow, ok b
 	if err := s.reads.prepare(sqlDB, s.postgres); err != nil {
 		return r, false, err
 	}
+	ctx = context.WithoutCancel(ctx) // see readContext
 	var created, updated sql.NullTime
 	err = s.reads.account.QueryRowContext(ctx, ext).Scan(&r.ID, &r.Extension, &r.DisplayName, &r.AuthUser, &r.Password,
 		&r.PasswordGenerated, &created, &updated)

@@ -116,6 +116,16 @@ func testDeviceReadAsGORM(t *testing.T, dsn string) {
 		d.Overrides.Timezone != "Europe/Berlin" || d.Params[0].Name != "a.b" || d.Onboarding.Service != "svc" || d.Firmware != "96.86.0.100" {
 		t.Errorf("device = %+v", d)
 	}
+	// The reads watch no context (readContext): one already cancelled
+	// reads all the same.
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := s.readDevice(gone, full.MAC); err != nil {
+		t.Errorf("device read on a cancelled context: %v", err)
+	}
+	if _, ok, err := s.readAccount(gone, "201"); !ok || err != nil {
+		t.Errorf("account read on a cancelled context: %v, %v", ok, err)
+	}
 	if _, err := s.Device(ctx, "805ec0aabbff"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a MAC without a row: %v, want ErrNotFound", err)
 	}
