@@ -21,7 +21,7 @@ import (
 // and booleans come from the driver as they do for GORM.
 // TestDeviceReadAsGORM compares the two on both backends.
 
-// readContext: these reads run on a context that is never cancelled. On
+// readContext: Device's reads run on a context that is never cancelled. On
 // one that can be, database/sql starts a goroutine per query to watch it
 // and the SQLite driver another per row (a select on every step), which
 // cost more than the read of a row by its key; the reads are bounded all
@@ -48,22 +48,12 @@ var (
 		"onboarding_service": true, "onboarding_detail": true}
 )
 
-// deviceReads holds the statements of Device, and of the read of one
-// account (the phone side's read of a device's line when its account is
-// not in the phone cache: every phone of a boot storm), prepared on first
-// use.
+// deviceReads holds the two statements of Device, prepared on first use.
 type deviceReads struct {
 	once     sync.Once
 	err      error
 	row      *sql.Stmt // the device's row by MAC
 	accounts *sql.Stmt // its accounts' extensions, by position
-	account  *sql.Stmt // one account's row by extension
-}
-
-// accountReadSQL reads one account's row (NULL text as "", as GORM reads it).
-func accountReadSQL(postgres bool) string {
-	return "SELECT id, extension, COALESCE(display_name, ''), COALESCE(auth_user, ''), COALESCE(password, ''), password_generated," +
-		" created_at, updated_at FROM accounts WHERE extension = " + placeholder(postgres)
 }
 
 // deviceReadSQL is the statement reading one device's row, with the
@@ -99,16 +89,13 @@ func (r *deviceReads) prepare(db *sql.DB, postgres bool) error {
 		if r.row, r.err = db.Prepare(deviceReadSQL(postgres)); r.err != nil {
 			return
 		}
-		if r.accounts, r.err = db.Prepare(deviceAccountsSQL(postgres)); r.err != nil {
-			return
-		}
-		r.account, r.err = db.Prepare(accountReadSQL(postgres))
+		r.accounts, r.err = db.Prepare(deviceAccountsSQL(postgres))
 	})
 	return r.err
 }
 
 func (r *deviceReads) close() {
-	for _, st := range []*sql.Stmt{r.row, r.accounts, r.account} {
+	for _, st := range []*sql.Stmt{r.row, r.accounts} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -165,27 +152,4 @@ func (s *Store) readDevice(ctx context.Context, mac string) (deviceRow, []string
 		exts = append(exts, ext)
 	}
 	return r, exts, rows.Err()
-}
-
-// readAccount reads the row of the account ext; ok is false without one.
-func (s *Store) readAccount(ctx context.Context, ext string) (r accountRow, ok bool, err error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return r, false, err
-	}
-	if err := s.reads.prepare(sqlDB, s.postgres); err != nil {
-		return r, false, err
-	}
-	ctx = context.WithoutCancel(ctx) // see readContext
-	var created, updated sql.NullTime
-	err = s.reads.account.QueryRowContext(ctx, ext).Scan(&r.ID, &r.Extension, &r.DisplayName, &r.AuthUser, &r.Password,
-		&r.PasswordGenerated, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, err
-	}
-	r.CreatedAt, r.UpdatedAt = created.Time, updated.Time
-	return r, true, nil
 }

@@ -79,15 +79,7 @@ func (s *Store) AccountsByExtension(ctx context.Context, exts []string) (map[str
 		return out, nil
 	}
 	var rows []accountRow
-	if len(exts) == 1 { // a phone's line (deviceread.go)
-		r, ok, err := s.readAccount(ctx, exts[0])
-		if err != nil {
-			return nil, wrap(err, "accounts")
-		}
-		if ok {
-			rows = append(rows, r)
-		}
-	} else if err := s.db.WithContext(ctx).Where("extension IN ?", exts).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("extension IN ?", exts).Find(&rows).Error; err != nil {
 		return nil, wrap(err, "accounts")
 	}
 	for _, r := range rows {
