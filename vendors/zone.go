@@ -3,6 +3,8 @@ package vendors
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -101,12 +103,52 @@ func posixOffset(sec int) string {
 }
 
 // ResolveZone loads an IANA zone and reads its rules for the given year.
-// Unknown names return an error wrapping ErrNotFound.
+// Unknown names return an error wrapping ErrNotFound. A zone resolved once
+// is remembered by name and year (time.LoadLocation reads and parses the
+// zone's file on every call, and every file rendered resolves one): at
+// most zoneMemoMax of them, each a few hundred bytes.
 func ResolveZone(name string, year int) (Zone, error) {
+	k := zoneKey{name, year}
+	if z, ok := zoneMemo.Load(k); ok {
+		return z.(Zone).copy(), nil
+	}
+	z, err := resolveZone(name, year)
+	if err == nil && zoneMemoLen.Add(1) <= zoneMemoMax {
+		zoneMemo.Store(k, z.copy())
+	}
+	return z, err
+}
+
+type zoneKey struct {
+	name string
+	year int
+}
+
+// zoneMemoMax bounds the zones ResolveZone remembers: names come from the
+// settings and the devices' overrides, so a handful in practice.
+const zoneMemoMax = 1024
+
+var (
+	zoneMemo     sync.Map // zoneKey -> Zone
+	zoneMemoLen  atomic.Int64
+	loadLocation = time.LoadLocation // tests count the loads
+)
+
+// copy returns z with a DST rule of its own, so that no caller shares the
+// remembered one.
+func (z Zone) copy() Zone {
+	if z.DST != nil {
+		d := *z.DST
+		z.DST = &d
+	}
+	return z
+}
+
+func resolveZone(name string, year int) (Zone, error) {
 	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
 		return Zone{}, fmt.Errorf("time zone %q: %w", name, ErrNotFound)
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := loadLocation(name)
 	if err != nil || name == "Local" {
 		return Zone{}, fmt.Errorf("time zone %q: %w", name, ErrNotFound)
 	}

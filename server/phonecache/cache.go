@@ -89,6 +89,7 @@ type Cache struct {
 	profiles map[string]autoprov.KeyProfile
 	params   map[string][]autoprov.Param // a model's raw parameters, by vendor "\x00" model
 	profList []autoprov.KeyProfile       // nil: not read
+	targets  *targetSet                  // the firmware targets (targets.go); nil: not read
 	devices  *lru[string, *snapshot]
 	files    *lru[fileKey, *fileEntry]
 
@@ -204,7 +205,7 @@ func (c *Cache) Forget(mac string) {
 func (c *Cache) DropAll() {
 	c.mu.Lock()
 	c.epoch.Add(1)
-	c.settings, c.accList, c.profList = nil, nil, nil
+	c.settings, c.accList, c.profList, c.targets = nil, nil, nil, nil
 	clear(c.accounts)
 	clear(c.profiles)
 	clear(c.params)

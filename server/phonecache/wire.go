@@ -29,11 +29,12 @@ func Wire(o provision.Options, st Store, c *Cache, s *Sightings) (*provision.Pho
 		Sightings: st, Claims: ph, Credentials: ph, Counter: st, Reports: s, Files: c}
 	is := provision.InventoryStores{Settings: adm, Accounts: adm, Profiles: adm,
 		Devices: adm, Disclosures: adm, Audit: st, Lists: st, Bulk: adm}
-	// Targets are read when a file is rendered (a cache miss); their
-	// changes are in the change log (every device), and the file's cache
-	// key carries what the log cannot (the reported firmware, the window).
+	// Targets are read when a file is rendered (a cache miss), through
+	// the cache (targets.go); their changes are in the change log (every
+	// device), and the file's cache key carries what the log cannot (the
+	// reported firmware, the window).
 	if fr, ok := st.(provision.FirmwareRollout); ok {
-		ps.Firmware, is.Firmware = fr, fr
+		ps.Firmware, is.Firmware = c.Targets(fr), adminRollout{fr, adm}
 	}
 	return provision.NewPhones(o, ps), provision.NewInventory(o, is)
 }
@@ -172,4 +173,23 @@ func (a admin) WriteBulk(ctx context.Context, w autoprov.BulkWrite) error {
 func (a admin) SetModelParams(ctx context.Context, vendor, model string, params []autoprov.Param) error {
 	defer a.synced(ctx)
 	return a.Backend.SetModelParams(ctx, vendor, model, params)
+}
+
+// adminRollout is the firmware rollout as the admin side uses it: a
+// target's change is read from the change log right after it is written,
+// as every other admin write is (the phone side reads the targets through
+// the cache).
+type adminRollout struct {
+	provision.FirmwareRollout
+	a admin
+}
+
+func (r adminRollout) PutFirmwareTarget(ctx context.Context, t autoprov.FirmwareTarget, actor string) (autoprov.FirmwareTarget, error) {
+	defer r.a.synced(ctx)
+	return r.FirmwareRollout.PutFirmwareTarget(ctx, t, actor)
+}
+
+func (r adminRollout) DeleteFirmwareTarget(ctx context.Context, vendor, model, mac, actor string) error {
+	defer r.a.synced(ctx)
+	return r.FirmwareRollout.DeleteFirmwareTarget(ctx, vendor, model, mac, actor)
 }

@@ -279,18 +279,14 @@ func deleteDevice(tx *gorm.DB, mac string) error {
 
 // Device returns a device with its accounts (extensions in line order).
 func (s *Store) Device(ctx context.Context, mac string) (autoprov.Device, error) {
-	var r deviceRow
-	if err := s.db.WithContext(ctx).First(&r, "mac = ?", mac).Error; err != nil {
+	r, exts, err := s.readDevice(ctx, mac) // deviceread.go
+	if err != nil {
 		return autoprov.Device{}, wrap(err, "device %s", mac)
 	}
 	if err := s.openDevice(&r); err != nil {
 		return autoprov.Device{}, err
 	}
-	exts, err := s.accountsOf(ctx, []string{mac})
-	if err != nil {
-		return autoprov.Device{}, err
-	}
-	return r.domain(exts[mac]), nil
+	return r.domain(exts), nil
 }
 
 // Devices lists the devices matching f, ordered by MAC.

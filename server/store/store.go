@@ -50,6 +50,7 @@ type Store struct {
 	keys     sealed.Source // the keyring secrets are sealed with (sealed.go)
 	busy     time.Duration // SQLite's busy_timeout (0: sqliteBusy); tests set it
 	group    *groupCommit  // SQLite: the disclosure steps, committed in groups (groupcommit.go)
+	reads    deviceReads   // Device's statements (deviceread.go)
 }
 
 // Connection pool sizes. PostgreSQL: every instance keeps at most
@@ -281,6 +282,7 @@ func (s *Store) Close() error {
 	if s.group != nil {
 		s.group.close()
 	}
+	s.reads.close()
 	return sqlDB.Close()
 }
 

@@ -175,9 +175,49 @@ func (d *Driver) parseUA(ua string) uaInfo {
 	if d.gigaset {
 		return d.parseGigasetUA(ua)
 	}
+	if !mayBeSnom(ua) {
+		return uaInfo{}
+	}
 	if gigasetWordRe.MatchString(ua) {
 		return uaInfo{} // a Gigaset, even when Snom-built
 	}
+	return d.parseSnomUA(ua)
+}
+
+// mayBeSnom is false for a User-Agent that none of the Snom expressions
+// can match: each needs "snom" or "-sip" (any case), and every phone's
+// request is asked (a boot storm of other vendors' phones spent 2.5 % of
+// the server's CPU in these expressions). Case folding in the expressions
+// is Unicode's, where "ſ" (U+017F) is an "s": a User-Agent holding one
+// always goes through them.
+func mayBeSnom(ua string) bool {
+	return containsFoldASCII(ua, "snom") || containsFoldASCII(ua, "-sip") || strings.Contains(ua, "ſ")
+}
+
+// containsFoldASCII reports whether s holds sub, ASCII letters compared
+// without case (sub is lower-case ASCII).
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSnomUA is parseUA past its quick refusal (mayBeSnom) and the
+// Gigaset word.
+func (d *Driver) parseSnomUA(ua string) uaInfo {
 	if m := snomDeskRe.FindStringSubmatch(ua); m != nil {
 		model := m[2]
 		// Without the vendor word only a known Snom model counts.
