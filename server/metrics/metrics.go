@@ -126,14 +126,14 @@ type children[K comparable, V any] struct {
 	m  map[K]V
 }
 
-func (c *children[K, V]) get(k K, make func(K) V) V {
+func (c *children[K, V]) get(k K, newSeries func(K) V) V {
 	c.mu.RLock()
 	v, ok := c.m[k]
 	c.mu.RUnlock()
 	if ok {
 		return v
 	}
-	v = make(k)
+	v = newSeries(k)
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[K]V{}
