@@ -117,30 +117,16 @@ func insertAll[T any](ctx context.Context, tx *gorm.DB, rows []T) error {
 	sqlOf := func(n int) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + stmt.Quote(stmt.Schema.Table) + " (" + strings.Join(cols, ",") + ") VALUES ")
-		p := len(consts)
-		for i := range n {
-			if i > 0 {
-				b.WriteByte(',')
+		writeTuples(&b, n, len(cols), func(i, j int) string {
+			switch {
+			case j >= len(consts):
+				return param(postgres, len(consts)+i*len(varying)+j-len(consts)+1)
+			case postgres:
+				return param(true, j+1)
+			default:
+				return "?" + strconv.Itoa(j+1)
 			}
-			b.WriteByte('(')
-			for j := range cols {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				switch {
-				case postgres && j < len(consts):
-					b.WriteString("$" + strconv.Itoa(j+1))
-				case postgres:
-					p++
-					b.WriteString("$" + strconv.Itoa(p))
-				case j < len(consts):
-					b.WriteString("?" + strconv.Itoa(j+1))
-				default:
-					b.WriteByte('?')
-				}
-			}
-			b.WriteByte(')')
-		}
+		})
 		return b.String()
 	}
 	args := make([]any, 0, insertParams)
@@ -192,12 +178,6 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 	fields := make([]*schema.Field, 0, len(cols)+1)
 	sets := make([]string, 0, len(cols))
 	postgres := tx.Dialector.Name() == "postgres"
-	param := func(i int) string {
-		if postgres {
-			return "$" + strconv.Itoa(i)
-		}
-		return "?"
-	}
 	for _, c := range append(cols, key) {
 		f := stmt.Schema.LookUpField(c)
 		if f == nil {
@@ -205,14 +185,14 @@ func updateEach[T any](ctx context.Context, tx *gorm.DB, rows []T, key string, c
 		}
 		fields = append(fields, f)
 		if c != key {
-			sets = append(sets, stmt.Quote(c)+" = "+param(len(fields)))
+			sets = append(sets, stmt.Quote(c)+" = "+param(postgres, len(fields)))
 		}
 	}
 	if postgres {
 		return updateBatched(ctx, tx, stmt, rows, fields)
 	}
 	q := "UPDATE " + stmt.Quote(stmt.Schema.Table) + " SET " + strings.Join(sets, ", ") +
-		" WHERE " + stmt.Quote(key) + " = " + param(len(fields))
+		" WHERE " + stmt.Quote(key) + " = " + param(postgres, len(fields))
 	st, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
 	if err != nil {
 		return err
@@ -271,21 +251,9 @@ func updateBatched[T any](ctx context.Context, tx *gorm.DB, stmt *gorm.Statement
 	sqlOf := func(n int) string {
 		var b strings.Builder
 		b.WriteString("UPDATE " + stmt.Quote(table) + " SET " + strings.Join(sets, ", ") + " FROM (VALUES ")
-		p := 0
-		for i := range n {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for j := range fields {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				p++
-				b.WriteString("$" + strconv.Itoa(p) + "::" + types[j])
-			}
-			b.WriteByte(')')
-		}
+		writeTuples(&b, n, len(fields), func(i, j int) string {
+			return param(true, i*len(fields)+j+1) + "::" + types[j]
+		})
 		b.WriteString(") AS v(" + strings.Join(names, ",") + ") WHERE " + stmt.Quote(table) + "." + names[len(names)-1] + " = v." + names[len(names)-1])
 		return b.String()
 	}
@@ -312,6 +280,24 @@ func updateBatched[T any](ctx context.Context, tx *gorm.DB, stmt *gorm.Statement
 		}
 		return nil
 	})
+}
+
+// writeTuples writes n rows of cols values each, "(a,b),(c,d)", the value
+// of row i (from 0) and column j being cell(i, j).
+func writeTuples(b *strings.Builder, n, cols int, cell func(i, j int) string) {
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(cell(i, j))
+		}
+		b.WriteByte(')')
+	}
 }
 
 // sameValue reports whether a and b, values of one column as GORM's

@@ -112,10 +112,7 @@ func (s *Store) seenSQL() string {
 	n := 0
 	p := func() string {
 		n++
-		if s.postgres {
-			return fmt.Sprintf("$%d", n)
-		}
-		return "?"
+		return param(s.postgres, n)
 	}
 	return "UPDATE devices SET last_seen = " + p() + ", remote_ip = " + p() + ", last_file = " + p() +
 		", user_agent = CASE WHEN " + p() + " = '' THEN user_agent ELSE " + p() + " END" +

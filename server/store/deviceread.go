@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -67,18 +68,20 @@ func deviceReadSQL(postgres bool) string {
 		}
 		cols[i] = q
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM devices WHERE mac = " + placeholder(postgres)
+	return "SELECT " + strings.Join(cols, ", ") + " FROM devices WHERE mac = " + param(postgres, 1)
 }
 
 // deviceAccountsSQL reads the extensions of one device's accounts in line order.
 func deviceAccountsSQL(postgres bool) string {
 	return "SELECT accounts.extension FROM device_accounts JOIN accounts ON accounts.id = device_accounts.account_id" +
-		" WHERE device_accounts.device_mac = " + placeholder(postgres) + " ORDER BY device_accounts.position"
+		" WHERE device_accounts.device_mac = " + param(postgres, 1) + " ORDER BY device_accounts.position"
 }
 
-func placeholder(postgres bool) string {
+// param is the n-th (from 1) bind parameter of a statement in the
+// dialect's notation: $n on PostgreSQL, ? on SQLite.
+func param(postgres bool, n int) string {
 	if postgres {
-		return "$1"
+		return "$" + strconv.Itoa(n)
 	}
 	return "?"
 }
