@@ -56,6 +56,19 @@ func (e *env) serveLanes(cfg ...*tls.Config) string {
 	return ln.Addr().String()
 }
 
+// serveLanesOver is serveLanes over TLS (with a throwaway certificate)
+// when overTLS, else plain.
+func (e *env) serveLanesOver(overTLS bool) string {
+	e.t.Helper()
+	if !overTLS {
+		return e.serveLanes()
+	}
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.StartTLS() // for its certificate
+	ts.Close()
+	return e.serveLanes(&tls.Config{Certificates: ts.TLS.Certificates})
+}
+
 // rawConn is one client connection: requests written as raw bytes,
 // answers read in order.
 type rawConn struct {
@@ -228,15 +241,7 @@ func TestPhoneLaneHandsOver(t *testing.T) {
 func testPhoneLaneHandsOver(t *testing.T, overTLS bool) {
 	e := newEnv(t, options{})
 	e.setup()
-	var addr string
-	if overTLS {
-		ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-		ts.StartTLS() // for its certificate
-		ts.Close()
-		addr = e.serveLanes(&tls.Config{Certificates: ts.TLS.Certificates})
-	} else {
-		addr = e.serveLanes()
-	}
+	addr := e.serveLanesOver(overTLS)
 	c := dialRaw(t, addr, overTLS)
 	c.send(laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA))
 	common := c.read("GET")
@@ -335,15 +340,7 @@ func TestPhoneLaneDropsSilentClients(t *testing.T) {
 		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
 			e := newEnv(t, options{})
 			e.setup()
-			var addr string
-			if overTLS {
-				ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-				ts.StartTLS() // for its certificate
-				ts.Close()
-				addr = e.serveLanes(&tls.Config{Certificates: ts.TLS.Certificates})
-			} else {
-				addr = e.serveLanes()
-			}
+			addr := e.serveLanesOver(overTLS)
 			var stalled []net.Conn
 			for i := range 200 {
 				c, err := net.Dial("tcp", addr)
@@ -397,16 +394,7 @@ func TestPhoneLaneSecretsOnKeptConnection(t *testing.T) {
 				e.must(http.StatusCreated, "POST", "/api/v1/devices", map[string]any{"mac": mac, "model": "T54W", "accounts": []string{ext}}, nil)
 				macs, pass[mac] = append(macs, mac), pw
 			}
-			var addr string
-			if overTLS {
-				ref := httptest.NewUnstartedServer(e.srv.Handler())
-				ref.StartTLS()
-				t.Cleanup(ref.Close)
-				addr = e.serveLanes(&tls.Config{Certificates: ref.TLS.Certificates})
-			} else {
-				addr = e.serveLanes()
-			}
-			c := dialRaw(t, addr, overTLS)
+			c := dialRaw(t, e.serveLanesOver(overTLS), overTLS)
 			lanes := e.srv.LaneAnswered()
 			for _, mac := range macs {
 				ua := "Yealink SIP-T54W 96.86.0.100 " + mac
