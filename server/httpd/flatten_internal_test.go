@@ -82,3 +82,52 @@ func TestFlattenKeepsEveryByteAndNoReader(t *testing.T) {
 		t.Fatalf("read %q\nwant %q", got, want)
 	}
 }
+
+// TestFlattenPastItsBoundLosesNothing: when the hijacked reader holds
+// more than flattenMax (a flood of pipelined bytes behind a transfer),
+// flatten does not copy it all; the new connection reads on through the
+// hijacked one, every byte in order.
+func TestFlattenPastItsBoundLosesNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	raw, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	flood := make([]byte, 3*flattenMax)
+	for i := range flood {
+		flood[i] = byte('a' + i%26)
+	}
+	if _, err := client.Write(flood); err != nil {
+		t.Fatal(err)
+	}
+	lc := &laneConn{Conn: raw}
+	br := bufio.NewReaderSize(lc, len(flood))
+	if _, err := br.Peek(len(flood)); err != nil { // the whole flood buffered, as fasthttp might
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(br, make([]byte, 1)); err != nil { // the request it served
+		t.Fatal(err)
+	}
+	next := flatten(hijacked{raw, br}, raw, lc)
+	if next.r == nil {
+		t.Fatalf("flatten read %d bytes, past its bound of %d, and left nothing to read through", len(next.pre), flattenMax)
+	}
+	got := make([]byte, len(flood)-1)
+	if _, err := io.ReadFull(next, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(flood[1:]) {
+		t.Fatal("bytes lost or reordered past flatten's bound")
+	}
+}

@@ -377,12 +377,14 @@ const flattenMax = 4 * laneHeaderMax
 
 // flatten returns the connection a hijack left (c: what fasthttp had
 // buffered, then lc, which read through the hijack before it) as one
-// laneConn on raw, holding what c had ready: so a kept-alive connection
-// that carries secret after secret does not stack a reader (and its
-// buffer) per transfer, each read passing through all of them. What c
-// holds is read until a read would wait (a read deadline already past
-// stops it there without losing a byte), at most flattenMax; past that,
-// or if the client has gone, the new connection reads on through c.
+// laneConn on raw, holding what c had buffered: so a kept-alive
+// connection that carries secret after secret does not stack a reader
+// (and its buffer) per transfer, each read passing through all of them.
+// With raw's read deadline already past, c gives up what its buffers
+// hold (fasthttp's, then lc's pre) and stops at the socket, which the new
+// connection reads itself afterwards: no byte is lost or reordered. Past
+// flattenMax, or if a read fails otherwise, the new connection reads on
+// through c instead.
 func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
 	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip}
 	if err := raw.SetReadDeadline(time.Now()); err != nil {
