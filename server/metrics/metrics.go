@@ -15,8 +15,10 @@
 package metrics
 
 import (
+	"maps"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -120,26 +122,35 @@ func (m fetchMetrics) observe(took time.Duration) {
 // children keeps the series of each label set a hot path has used, so
 // that a phone's fetch finds its series with one map read instead of the
 // vector's hashing and lookup (the label values come from small fixed
-// sets: vendors, kinds, transports, outcomes, routes).
+// sets: vendors, kinds, transports, outcomes, routes). The map is copied
+// on the rare write, so a read takes no lock: every fetch reads it twice,
+// and a read lock's counter is one cache line both cores write.
 type children[K comparable, V any] struct {
-	mu sync.RWMutex
-	m  map[K]V
+	m  atomic.Pointer[map[K]V]
+	mu sync.Mutex // one writer at a time
 }
 
 func (c *children[K, V]) get(k K, newSeries func(K) V) V {
-	c.mu.RLock()
-	v, ok := c.m[k]
-	c.mu.RUnlock()
-	if ok {
-		return v
+	if m := c.m.Load(); m != nil {
+		if v, ok := (*m)[k]; ok {
+			return v
+		}
 	}
-	v = newSeries(k)
 	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[K]V{}
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil {
+		if v, ok := (*old)[k]; ok {
+			return v
+		}
 	}
-	c.m[k] = v
-	c.mu.Unlock()
+	m := make(map[K]V, 1)
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	v := newSeries(k)
+	m[k] = v
+	c.m.Store(&m)
 	return v
 }
 

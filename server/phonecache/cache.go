@@ -2,10 +2,12 @@
 // the steady state a fetch makes no database query and no write:
 //
 //  1. Device snapshots (by MAC), the settings, accounts and key profiles
-//     are read through the store once and kept; rendered files without
-//     secrets are kept by MAC and request (file, driver, model, base URL),
-//     each tied to the device snapshot it was rendered from. Devices and
-//     files are bounded (least recently used first, Options.Size each).
+//     are read through the store once and kept; a per-device file
+//     rendered without secrets is kept on the snapshot it was rendered
+//     from (at most four, under a FileKey: file, driver, model, base URL,
+//     year, reported firmware, maintenance window), so it goes with it;
+//     common files are kept by MAC and FileKey. Snapshots and common files
+//     are bounded (least recently used first, Options.Size each).
 //  2. Every write that can change a phone's file adds a row to the store's
 //     change log in its own transaction, by trigger, whoever writes (this
 //     server, the CLI, another instance on the same database). Watch reads
@@ -49,8 +51,8 @@ type Source interface {
 
 // Options configure the cache.
 type Options struct {
-	// Size bounds the device snapshots and, separately, the rendered files
-	// kept (DefaultSize when 0).
+	// Size bounds the device snapshots (each with at most four per-device
+	// files) and, separately, the common files kept (DefaultSize when 0).
 	Size int
 	// Poll is how often Watch reads the change log (DefaultPoll when 0):
 	// what another process writes reaches this cache within it.
@@ -91,23 +93,37 @@ type Cache struct {
 	profList []autoprov.KeyProfile       // nil: not read
 	targets  *targetSet                  // the firmware targets (targets.go); nil: not read
 	devices  *lru[string, *snapshot]
-	files    *lru[fileKey, *fileEntry]
+	files    *lru[fileKey, provision.CachedFile] // common files
+	devFiles int                                 // files held on snapshots
 
 	hits, misses atomic.Int64
 }
 
-// snapshot is a cached device; dead once dropped or evicted (under mu),
-// which invalidates the files rendered from it.
+// snapshot is a cached device with the per-device files rendered from it
+// (under mu): they go with it when it is dropped or evicted. A fetch
+// finds its file on the snapshot it has just read, not in a map of its own.
 type snapshot struct {
-	dev  autoprov.Device
-	dead bool
+	dev   autoprov.Device
+	files []deviceFile // at most filesPerDevice, the oldest replaced first
 }
 
-type fileKey struct{ mac, key string }
-
-type fileEntry struct {
+// deviceFile is a per-device file rendered without secrets.
+type deviceFile struct {
+	key provision.FileKey
 	f   provision.CachedFile
-	dev *snapshot // nil for a file that depends on the settings only
+}
+
+// filesPerDevice bounds the per-device files kept on a snapshot: a phone
+// fetches one or two (its configuration, a Snom its settings and
+// firmware files); more kinds of request (base URLs, say) replace the
+// oldest.
+const filesPerDevice = 4
+
+// fileKey keys a common file: a file that depends on the settings only,
+// kept by MAC too when it was asked for by one.
+type fileKey struct {
+	mac string
+	key provision.FileKey
 }
 
 // New returns an empty cache on src; Start reads where the change log
@@ -123,8 +139,8 @@ func New(src Source, o Options) *Cache {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	c := &Cache{src: src, o: o, log: o.Log.With("component", "phonecache"), accounts: map[string]autoprov.Account{}, profiles: map[string]autoprov.KeyProfile{}, params: map[string][]autoprov.Param{}}
-	c.devices = newLRU[string](o.Size, func(s *snapshot) { s.dead = true })
-	c.files = newLRU[fileKey, *fileEntry](o.Size, nil)
+	c.devices = newLRU[string](o.Size, func(s *snapshot) { c.devFiles -= len(s.files) })
+	c.files = newLRU[fileKey, provision.CachedFile](o.Size, nil)
 	return c
 }
 
@@ -224,7 +240,7 @@ type Stats struct {
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Devices: c.devices.len(), Files: c.files.len(), Hits: c.hits.Load(), Misses: c.misses.Load()}
+	return Stats{Devices: c.devices.len(), Files: c.files.len() + c.devFiles, Hits: c.hits.Load(), Misses: c.misses.Load()}
 }
 
 // Device returns the device of mac: its snapshot, or the store's row
@@ -432,43 +448,56 @@ func (c *Cache) Epoch() uint64 {
 	return c.epoch.Load()
 }
 
-// File returns a cached file, if it is still valid.
-func (c *Cache) File(mac, key string) (provision.CachedFile, bool) {
+// File returns a cached file: a per-device one (key.Device) from the
+// snapshot of mac's device, a common one from the common files.
+func (c *Cache) File(mac string, key provision.FileKey) (provision.CachedFile, bool) {
 	c.mu.RLock()
-	e, ok := c.files.peek(fileKey{mac, key})
-	dead := ok && e.dev != nil && e.dev.dead
-	c.mu.RUnlock()
+	defer c.mu.RUnlock()
+	if !key.Device {
+		return c.files.peek(fileKey{mac, key})
+	}
+	s, ok := c.devices.peek(mac)
 	if !ok {
 		return provision.CachedFile{}, false
 	}
-	if dead {
-		c.mu.Lock()
-		if e2, ok := c.files.items[fileKey{mac, key}]; ok && e2.val == e {
-			c.files.remove(fileKey{mac, key})
+	for i := range s.files {
+		if s.files[i].key == key {
+			return s.files[i].f, true
 		}
-		c.mu.Unlock()
-		return provision.CachedFile{}, false
 	}
-	return e.f, true
+	return provision.CachedFile{}, false
 }
 
 // PutFile keeps f unless something was dropped since epoch; a per-device
-// file is tied to the snapshot of mac's device held now (the one it was
-// rendered from, since nothing was dropped) and is not kept without one.
-func (c *Cache) PutFile(mac, key string, epoch uint64, perDevice bool, f provision.CachedFile) {
+// file (key.Device) goes on the snapshot of mac's device held now (the
+// one it was rendered from, since nothing was dropped) and is not kept
+// without one, nor while its window is open.
+func (c *Cache) PutFile(mac string, key provision.FileKey, epoch uint64, f provision.CachedFile) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch != c.epoch.Load() {
 		return
 	}
-	e := &fileEntry{f: f}
-	if perDevice {
-		s, ok := c.devices.items[mac]
-		if !ok || s.val.dev.Disclosure.OpenAt(now) {
+	if !key.Device {
+		c.files.put(fileKey{mac, key}, f)
+		return
+	}
+	n, ok := c.devices.items[mac]
+	if !ok || n.val.dev.Disclosure.OpenAt(now) {
+		return
+	}
+	s := n.val
+	for i := range s.files {
+		if s.files[i].key == key {
+			s.files[i].f = f
 			return
 		}
-		e.dev = s.val
 	}
-	c.files.put(fileKey{mac, key}, e)
+	if len(s.files) >= filesPerDevice { // readers scan under the read lock: in place
+		s.files = s.files[:copy(s.files, s.files[1:])]
+		c.devFiles--
+	}
+	s.files = append(s.files, deviceFile{key: key, f: f})
+	c.devFiles++
 }

@@ -501,3 +501,66 @@ func TestExpiredWindowIsCached(t *testing.T) {
 		t.Fatalf("a fetch after the window's end is not served from the cache: %+v then %+v", before, after)
 	}
 }
+
+// TestDeviceFilesGoWithTheirDevice: a per-device file is kept on its
+// device's snapshot: found again under the same key only, at most four
+// kinds per device (the oldest replaced), and gone with the device when a
+// change drops it, while a common file stays.
+func TestDeviceFilesGoWithTheirDevice(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx := context.Background()
+	c := s.cache
+	if _, err := c.Device(ctx, mac); err != nil { // the snapshot the files hang on
+		t.Fatal(err)
+	}
+	key := func(i int) provision.FileKey {
+		return provision.FileKey{Path: file, Vendor: "yealink", Model: "T54W", BaseURL: fmt.Sprintf("http://h%d/prov/", i), Year: 2026, Device: true}
+	}
+	body := func(i int) provision.CachedFile {
+		return provision.CachedFile{File: &vendors.File{Body: []byte(fmt.Sprint("file ", i))}, ETag: fmt.Sprint(`"`, i, `"`)}
+	}
+	base := c.Stats().Files
+	for i := range 6 {
+		c.PutFile(mac, key(i), c.Epoch(), body(i))
+	}
+	if got := c.Stats().Files - base; got != 4 {
+		t.Fatalf("%d files held for one device, want 4", got)
+	}
+	for i := range 6 {
+		f, ok := c.File(mac, key(i))
+		switch {
+		case i < 2 && ok:
+			t.Fatalf("file %d kept past the bound of 4 (the oldest go first)", i)
+		case i >= 2 && (!ok || f.ETag != body(i).ETag):
+			t.Fatalf("file %d: %v %q", i, ok, f.ETag)
+		}
+	}
+	other := key(5)
+	other.Firmware = "96.86.0.101" // another report: another key
+	if _, ok := c.File(mac, other); ok {
+		t.Fatal("a file found under another firmware")
+	}
+	common := provision.FileKey{Path: "y000000000123.cfg", Vendor: "yealink", Model: "T54W", Year: 2026}
+	c.PutFile(mac, common, c.Epoch(), body(9))
+	stale := c.Epoch()
+	c.Forget(mac)
+	for i := 2; i < 6; i++ {
+		if _, ok := c.File(mac, key(i)); ok {
+			t.Fatalf("file %d outlived its device", i)
+		}
+	}
+	if _, ok := c.File(mac, common); !ok {
+		t.Fatal("a common file went with a device")
+	}
+	if got := c.Stats().Files - base; got != 1 {
+		t.Fatalf("%d files counted after the drop, want the common one", got)
+	}
+	if _, err := c.Device(ctx, mac); err != nil {
+		t.Fatal(err)
+	}
+	c.PutFile(mac, key(1), stale, body(1)) // rendered before the drop
+	if _, ok := c.File(mac, key(1)); ok {
+		t.Fatal("a file rendered before a drop was kept")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/autoprov/autoprov"
@@ -121,6 +122,8 @@ type renderer struct {
 	profiles ProfileReader
 	// targets reads the firmware rollout's targets; nil: no firmware.
 	targets FirmwareTargetReader
+	// lastWindow is the firmware_window setting last parsed (windowOf).
+	lastWindow *atomic.Pointer[windowMemo]
 }
 
 // directoryPrefix is where company directories are served, per vendor.

@@ -138,21 +138,48 @@ func (r *renderer) firmwareFor(ctx context.Context, dev autoprov.Device, v vendo
 }
 
 // firmwareKey is what firmwareFor reads that the change log does not
-// follow, for the file cache's key: the firmware the device reports (this
-// request's report counts at once) and whether now is inside the
-// maintenance window. Targets, stages and the window setting are in the
-// change log (a change drops every device's files).
-func (r *renderer) firmwareKey(ctx context.Context, dev autoprov.Device) string {
+// follow, for the file cache's key (FileKey's Firmware and Window): the
+// firmware the device reports (this request's report counts at once) and
+// whether now is inside the maintenance window. Targets, stages and the
+// window setting are in the change log (a change drops every device's
+// files).
+func (r *renderer) firmwareKey(ctx context.Context, dev autoprov.Device, now time.Time) (string, byte) {
 	if r.targets == nil || dev.State != autoprov.StateAssigned {
-		return ""
+		return "", 0
 	}
-	in := "window:?"
-	if st, err := r.settings.Settings(ctx); err == nil {
-		if w, err := parseWindow(st.FirmwareWindow); err == nil {
-			in = "window:" + strconv.FormatBool(w.contains(r.now(), st.Timezone))
-		}
+	st, err := r.settings.Settings(ctx)
+	if err != nil {
+		return dev.Firmware, '?'
 	}
-	return dev.Firmware + "\x00" + in
+	w, err := r.windowOf(st.FirmwareWindow)
+	switch {
+	case err != nil:
+		return dev.Firmware, '?'
+	case w.contains(now, st.Timezone):
+		return dev.Firmware, 'y'
+	}
+	return dev.Firmware, 'n'
+}
+
+// windowOf is parseWindow of the setting, remembered for the last one
+// asked (every per-device fetch asks, with firmware targets).
+func (r *renderer) windowOf(spec string) (window, error) {
+	if r.lastWindow == nil {
+		return parseWindow(spec)
+	}
+	if m := r.lastWindow.Load(); m != nil && m.spec == spec {
+		return m.w, m.err
+	}
+	w, err := parseWindow(spec)
+	r.lastWindow.Store(&windowMemo{spec: spec, w: w, err: err})
+	return w, err
+}
+
+// windowMemo is a parsed firmware_window setting.
+type windowMemo struct {
+	spec string
+	w    window
+	err  error
 }
 
 // InStage reports whether the device mac is in the stage of the model
@@ -217,11 +244,12 @@ func (w window) contains(now time.Time, tz string) bool {
 	if w.any {
 		return true
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
-		loc = time.UTC
+	t := now.UTC()
+	if tz != "" {
+		if z, err := vendors.ResolveZone(tz, now.Year()); err == nil && z.Location != nil {
+			t = now.In(z.Location)
+		}
 	}
-	t := now.In(loc)
 	m := t.Hour()*60 + t.Minute()
 	if w.from < w.to {
 		return m >= w.from && m < w.to

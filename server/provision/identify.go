@@ -1,7 +1,9 @@
 package provision
 
 import (
+	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -15,10 +17,13 @@ import (
 // drivers and models of the inventory's devices (Lookup). Bounded:
 // started over when full.
 type idMemo struct {
-	max     int
-	mu      sync.RWMutex
-	m       map[idKey]*idEntry
-	lookups map[[2]string]lookupVal
+	max int
+	mu  sync.RWMutex
+	m   map[idKey]*idEntry
+	// lookups is copied on write (new pairs come with new devices' models,
+	// a handful), so its read takes no lock.
+	lookups  atomic.Pointer[map[[2]string]lookupVal]
+	lookupMu sync.Mutex // one writer of lookups at a time
 }
 
 // idKey is what Identify reads.
@@ -60,7 +65,7 @@ func newIDMemo(max int) *idMemo {
 	if max <= 0 {
 		max = defaultIDMemo
 	}
-	return &idMemo{max: max, m: make(map[idKey]*idEntry), lookups: make(map[[2]string]lookupVal)}
+	return &idMemo{max: max, m: make(map[idKey]*idEntry)}
 }
 
 func keyOf(req vendors.Request) (idKey, bool) {
@@ -119,18 +124,25 @@ func (p *Phones) identifyWith(vendor, model string, req vendors.Request) (vendor
 // vendor and model).
 func (p *Phones) lookupModel(vendor, model string) (vendors.Vendor, vendors.Model, error) {
 	m, k := p.ids, [2]string{vendor, model}
-	m.mu.RLock()
-	l, ok := m.lookups[k]
-	m.mu.RUnlock()
-	if ok {
+	if l, ok := m.lookup(k); ok {
 		return l.v, l.model, l.err
 	}
 	v, mod, err := p.reg.Lookup(vendor, model)
-	m.mu.Lock()
-	if len(m.lookups) >= maxLookups {
-		clear(m.lookups)
+	m.lookupMu.Lock()
+	defer m.lookupMu.Unlock()
+	next := map[[2]string]lookupVal{}
+	if old := m.lookups.Load(); old != nil && len(*old) < maxLookups {
+		next = maps.Clone(*old)
 	}
-	m.lookups[k] = lookupVal{v: v, model: mod, err: err}
-	m.mu.Unlock()
+	next[k] = lookupVal{v: v, model: mod, err: err}
+	m.lookups.Store(&next)
 	return v, mod, err
+}
+
+func (m *idMemo) lookup(k [2]string) (lookupVal, bool) {
+	if l := m.lookups.Load(); l != nil {
+		v, ok := (*l)[k]
+		return v, ok
+	}
+	return lookupVal{}, false
 }

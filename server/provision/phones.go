@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -83,7 +82,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 		creds:     st.Credentials,
 		auth:      httpauth.NewServer(Realm, nonceTTL, o.Now, o.NonceKey),
 		inbox:     newInbox(o, log, st.Settings, st.Counter),
-		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: st.Firmware},
+		renderer:  renderer{reg: o.Registry, log: log, now: o.Now, opts: o, settings: st.Settings, accounts: st.Accounts, profiles: st.Profiles, targets: st.Firmware, lastWindow: new(atomic.Pointer[windowMemo])},
 		devices:   st.Devices,
 		sightings: st.Sightings,
 		claims:    st.Claims,
@@ -131,6 +130,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 	if p.files != nil {
 		epoch = p.files.Epoch()
 	}
+	now := p.now() // one reading for the whole fetch
 	id, v := p.identify(req)
 	if id.Score == 0 || v == nil || id.Kind == vendors.FileUnknown {
 		return nil, p.missf(req, "", "no vendor serves this file name (user agent and path not recognised)")
@@ -162,7 +162,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		}
 	}
 	if mac != "" {
-		v0 := sightingOf(mac, id, req, req.Path, p.now())
+		v0 := sightingOf(mac, id, req, req.Path, now)
 		var held autoprov.Device
 		d, f, err := p.lookup(ctx, v0, req, &held)
 		if err != nil {
@@ -236,14 +236,14 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		if dev.State != autoprov.StateAssigned {
 			return nil, p.missf(req, mac, "device is unassigned: adopt it to provision it")
 		}
-		return p.provideDevice(ctx, req, v, *dev, epoch)
+		return p.provideDevice(ctx, req, v, *dev, epoch, now)
 	}
 	model := id.Model
 	if dev != nil && dev.State == autoprov.StateAssigned {
 		model = dev.Model
 	}
 	// A common file is made of the settings and what its key names.
-	key := p.fileKey(req, v, model, "")
+	key := p.fileKey(req, v, model, now)
 	if res, ok := p.cached(mac, key); ok {
 		return res, nil
 	}
@@ -259,20 +259,18 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		p.log.Debug("served", "file", req.Path, "mac", mac, "remote", req.RemoteAddr, "kind", "common")
 	}
 	res := newResult(f, false, Hooks{})
-	p.keep(mac, key, epoch, false, res)
+	p.keep(mac, key, epoch, res)
 	return res, nil
 }
 
-// fileKey names what a file without secrets is rendered from, besides the
-// stored inventory (which the file cache follows): the file, the driver
-// and model, the base URL and the year (time zone rules), then more (a
-// per-device file's firmware), all in one string built at once.
-func (p *Phones) fileKey(req vendors.Request, v vendors.Vendor, model, more string) string {
-	return req.Path + "\x00" + v.Name() + "\x00" + model + "\x00" + p.baseURL(req.BaseURL) + "\x00" + strconv.Itoa(p.now().Year()) + more
+// fileKey is the FileKey of a common file: what it is rendered from
+// besides the stored inventory.
+func (p *Phones) fileKey(req vendors.Request, v vendors.Vendor, model string, now time.Time) FileKey {
+	return FileKey{Path: req.Path, Vendor: v.Name(), Model: model, BaseURL: p.baseURL(req.BaseURL), Year: now.Year()}
 }
 
 // cached returns the cached file of mac under key.
-func (p *Phones) cached(mac, key string) (*Result, bool) {
+func (p *Phones) cached(mac string, key FileKey) (*Result, bool) {
 	if p.files == nil {
 		return nil, false
 	}
@@ -284,9 +282,9 @@ func (p *Phones) cached(mac, key string) (*Result, bool) {
 }
 
 // keep caches a result without secrets.
-func (p *Phones) keep(mac, key string, epoch uint64, perDevice bool, res *Result) {
+func (p *Phones) keep(mac string, key FileKey, epoch uint64, res *Result) {
 	if p.files != nil && !res.Secret {
-		p.files.PutFile(mac, key, epoch, perDevice, CachedFile{File: res.File, ETag: res.ETag})
+		p.files.PutFile(mac, key, epoch, CachedFile{File: res.File, ETag: res.ETag})
 	}
 }
 
@@ -379,15 +377,17 @@ func (p *Phones) claim(ctx context.Context, req vendors.Request, dev autoprov.De
 	return t, nil
 }
 
-func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, dev autoprov.Device, epoch uint64) (*Result, error) {
+func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, dev autoprov.Device, epoch uint64, now time.Time) (*Result, error) {
 	_, model, err := p.lookupModel(dev.Vendor, dev.Model)
 	if err != nil {
 		return nil, p.missf(req, dev.MAC, "model: %v", err)
 	}
 	// While the window is open every fetch takes the exact path (claim,
 	// render); otherwise the file without secrets may come from the cache.
-	cacheable := !dev.Disclosure.OpenAt(p.now())
-	key := p.fileKey(req, v, model.Name, "\x00"+p.firmwareKey(ctx, dev))
+	cacheable := !dev.Disclosure.OpenAt(now)
+	key := p.fileKey(req, v, model.Name, now)
+	key.Device = true
+	key.Firmware, key.Window = p.firmwareKey(ctx, dev, now)
 	if cacheable {
 		if res, ok := p.cached(dev.MAC, key); ok {
 			return res, nil
@@ -413,7 +413,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	}
 	res := newResult(f, token != "", p.disclose(dev.MAC, token, cred, req))
 	if cacheable {
-		p.keep(dev.MAC, key, epoch, true, res)
+		p.keep(dev.MAC, key, epoch, res)
 	}
 	return res, nil
 }

@@ -108,8 +108,24 @@ type Reporter interface {
 // cache keeps the snapshot of mac's device it was rendered from.
 type FileCache interface {
 	Epoch() uint64
-	File(mac, key string) (CachedFile, bool)
-	PutFile(mac, key string, epoch uint64, perDevice bool, f CachedFile)
+	File(mac string, key FileKey) (CachedFile, bool)
+	PutFile(mac string, key FileKey, epoch uint64, f CachedFile)
+}
+
+// FileKey names what a file without secrets is rendered from besides the
+// stored inventory (which the file cache follows): the file, the driver
+// and model, the base URL and the year (time zone rules); for a
+// per-device file (Device), what the firmware offer reads that the change
+// log does not follow: the firmware the device reports and whether now is
+// inside the maintenance window (Window 'y' or 'n'; '?' when the setting
+// cannot be read; 0 without firmware targets). A struct of its parts,
+// compared field by field: a fetch builds no string for it.
+type FileKey struct {
+	Path, Vendor, Model, BaseURL string
+	Year                         int
+	Device                       bool
+	Firmware                     string
+	Window                       byte
 }
 
 // CachedFile is a file rendered without secrets, with its ETag.
