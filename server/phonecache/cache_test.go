@@ -133,7 +133,6 @@ func (s *stack) setup(t testing.TB) {
 func TestEveryChangeReachesTheNextFetch(t *testing.T) {
 	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
 	s.setup(t)
-	ctx := context.Background()
 	s.fetch(t, file, yua) // presents the credential: applied (a write)
 	s.fetch(t, file, yua) // cached from here on
 	before := s.cache.Stats()
@@ -144,11 +143,28 @@ func TestEveryChangeReachesTheNextFetch(t *testing.T) {
 	if bytes.Contains(body, []byte(sipPass)) {
 		t.Fatal("secrets twice")
 	}
-	for _, tc := range []struct {
-		what   string
-		change func() error
-		want   string
-	}{
+	s.everyChange(t)
+	// The window was consumed by that fetch: the next one has no secret.
+	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(sipPass)) {
+		t.Fatal("secrets twice after a re-opened window")
+	}
+}
+
+// change is an admin's change and what the next fetch must show of it.
+type change struct {
+	what   string
+	change func() error
+	want   string
+}
+
+// everyChange makes each change of every input of the device's file in
+// turn, the file cached (or hot) before each, and checks that the next
+// fetch shows it; the last one opens the window: the next fetch carries
+// the secrets.
+func (s *stack) everyChange(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	for _, tc := range []change{
 		{"settings", func() error {
 			_, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx2.example.com")}, "t")
 			return err
@@ -181,10 +197,6 @@ func TestEveryChangeReachesTheNextFetch(t *testing.T) {
 		if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(tc.want)) {
 			t.Fatalf("%s: the next fetch lacks %q:\n%s", tc.what, tc.want, body)
 		}
-	}
-	// The window was consumed by that fetch: the next one has no secret.
-	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(sipPass)) {
-		t.Fatal("secrets twice after a re-opened window")
 	}
 }
 
@@ -497,8 +509,58 @@ func TestExpiredWindowIsCached(t *testing.T) {
 	}
 	before := s.cache.Stats()
 	s.fetch(t, file, yua)
-	if after := s.cache.Stats(); after.Hits != before.Hits+1 || after.Misses != before.Misses {
+	if after := s.cache.Stats(); after.Misses != before.Misses {
 		t.Fatalf("a fetch after the window's end is not served from the cache: %+v then %+v", before, after)
+	}
+}
+
+// TestHotAnswerFollowsEveryChange: a device whose file needs no
+// credential (its window ran out unused) is answered from its request's
+// hot answer, without even reading its snapshot; every change of an input
+// still reaches the next fetch, and a window opened again sends the
+// secrets.
+func TestHotAnswerFollowsEveryChange(t *testing.T) {
+	s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), nil, func(o *provision.Options) { o.DisclosureWindow = time.Second })
+	ctx := context.Background()
+	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), DisplayName: ptr("Alice"), Password: ptr(sipPass)}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "reception", Keys: []autoprov.KeySpec{{Position: 2, Type: vendors.KeySpeedDial, Value: "100", Label: "Desk"}}}, true, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.st.Device(ctx, mac)
+	if err != nil || d.Disclosure.ExpiresAt == nil {
+		t.Fatalf("device %+v, %v", d.Disclosure, err)
+	}
+	for time.Now().Before(*d.Disclosure.ExpiresAt) {
+		time.Sleep(10 * time.Millisecond) // the window's own end, bounded by it
+	}
+	first := s.fetch(t, file, yua) // the whole path: the cache, then the hot answer kept
+	if bytes.Contains(first, []byte(sipPass)) {
+		t.Fatal("secrets after the window's end")
+	}
+	before := s.cache.Stats()
+	if body := s.fetch(t, file, yua); !bytes.Equal(body, first) {
+		t.Fatalf("the hot answer differs:\n%s\nwant\n%s", body, first)
+	}
+	if after := s.cache.Stats(); after != before {
+		t.Fatalf("a steady fetch of a device without a credential read the cache: %+v then %+v", before, after)
+	}
+	// Another request shape (a User-Agent reporting another firmware) is
+	// not answered with it: it takes the whole path.
+	s.fetch(t, file, strings.Replace(yua, "96.86.0.100", "96.86.0.101", 1))
+	if after := s.cache.Stats(); after.Hits+after.Misses == before.Hits+before.Misses {
+		t.Fatal("another User-Agent was answered with the hot answer of the first")
+	}
+	s.everyChange(t)
+	if s.cred.Load() == nil {
+		t.Fatal("the window opened again sent no credential")
 	}
 }
 

@@ -272,7 +272,7 @@ func (p *Phones) converse(ctx context.Context, req vendors.Request, v vendors.Ve
 		if err == nil && d.State == autoprov.StateAssigned && d.Vendor == v.Name() {
 			_, m, lerr := p.reg.Lookup(d.Vendor, d.Model)
 			if lerr == nil {
-				if vd, err = p.vendorDevice(ctx, d, v, m, req.BaseURL, false); err != nil {
+				if vd, err = p.vendorDevice(ctx, d, v, m, req.BaseURL, false, p.now()); err != nil {
 					return nil, p.missf(req, s.mac, "device: %v", err)
 				}
 				stripSecrets(vd)
@@ -310,7 +310,7 @@ func (p *Phones) converse(ctx context.Context, req vendors.Request, v vendors.Ve
 		if token != "" {
 			_, m, err := p.reg.Lookup(dev.Vendor, dev.Model)
 			if err == nil {
-				sd, err = p.vendorDevice(ctx, *dev, v, m, req.BaseURL, true)
+				sd, err = p.vendorDevice(ctx, *dev, v, m, req.BaseURL, true, p.now())
 			}
 			if err != nil {
 				p.release(dev.MAC, token)

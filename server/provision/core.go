@@ -164,7 +164,7 @@ func (r *renderer) baseURL(reqBase string) string {
 }
 
 // vendorDevice builds the driver's view of an assigned device.
-func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vendors.Vendor, model vendors.Model, reqBase string, withSecrets bool) (*vendors.Device, error) {
+func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vendors.Vendor, model vendors.Model, reqBase string, withSecrets bool, now time.Time) (*vendors.Device, error) {
 	st, err := r.settings.Settings(ctx)
 	if err != nil {
 		return nil, err
@@ -185,9 +185,9 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 		lines = append(lines, vendors.Line{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser, Password: a.Password})
 	}
 	vs := vendorSettings(st, dev.Overrides)
-	zone, err := vendors.ResolveZone(vs.Timezone, r.now().Year())
+	zone, err := vendors.ResolveZone(vs.Timezone, now.Year())
 	if err != nil {
-		zone, _ = vendors.ResolveZone("UTC", r.now().Year())
+		zone, _ = vendors.ResolveZone("UTC", now.Year())
 	}
 	params, _, err := r.params(ctx, dev, v, model)
 	if err != nil {
@@ -201,7 +201,7 @@ func (r *renderer) vendorDevice(ctx context.Context, dev autoprov.Device, v vend
 		WithSecrets: withSecrets, MenuPassword: dev.MenuPassword, WebPassword: dev.WebPassword,
 		PnPOff: pnpOff(dev),
 	}
-	fw, err := r.firmwareFor(ctx, dev, v, r.now())
+	fw, err := r.firmwareFor(ctx, dev, v, now)
 	if err != nil {
 		return nil, err
 	}
@@ -226,13 +226,13 @@ func pnpOff(dev autoprov.Device) bool { return dev.State == autoprov.StateAssign
 
 // commonDevice is the driver's view for a file every phone of a model
 // shares: settings and where to fetch from, no lines, keys or secrets.
-func (r *renderer) commonDevice(ctx context.Context, mac, vendor, model, reqBase string) (*vendors.Device, error) {
+func (r *renderer) commonDevice(ctx context.Context, mac, vendor, model, reqBase string, now time.Time) (*vendors.Device, error) {
 	st, err := r.settings.Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
 	vs := vendorSettings(st, autoprov.Overrides{})
-	zone, _ := vendors.ResolveZone(vs.Timezone, r.now().Year())
+	zone, _ := vendors.ResolveZone(vs.Timezone, now.Year())
 	return &vendors.Device{MAC: mac, Vendor: vendor, Model: model, Settings: vs, Zone: zone, ProvisionURL: r.baseURL(reqBase)}, nil
 }
 

@@ -94,7 +94,7 @@ func (p *Phones) poster(ctx context.Context, req vendors.Request, v vendors.Vend
 				return nil, nil, "", nil, nil, p.missf(req, mac, "device's model %s/%s is not served by a driver answering this path", dev.Vendor, dev.Model)
 			}
 			v, rs, assigned = dv, drs, dev
-			if vd, err = p.vendorDevice(ctx, *dev, v, m, req.BaseURL, false); err != nil {
+			if vd, err = p.vendorDevice(ctx, *dev, v, m, req.BaseURL, false, p.now()); err != nil {
 				return nil, nil, "", nil, nil, p.missf(req, mac, "device: %v", err)
 			}
 			// Unlike a rendered file (see leaked), an answer has no safety

@@ -104,19 +104,9 @@ func (r *renderer) readPlan(ctx context.Context, dev autoprov.Device) (firmwareP
 // phone that never reported its version gets nothing either (it could
 // not be seen to arrive).
 func (r *renderer) firmwareFor(ctx context.Context, dev autoprov.Device, v vendors.Vendor, now time.Time) (*firmwareOffer, error) {
-	if r.targets == nil || dev.State != autoprov.StateAssigned {
-		return nil, nil
-	}
-	plan, err := r.readPlan(ctx, dev)
-	if err != nil {
-		return nil, fmt.Errorf("firmware target of %s: %w", dev.MAC, err)
-	}
-	t := plan.target
-	if t == nil || t.Exclude || t.Firmware == nil || !plan.inStage || !slices.Contains(t.Firmware.Models, dev.Model) {
-		return nil, nil
-	}
-	if strings.TrimSpace(dev.Firmware) == "" || vendors.SameFirmware(v, dev.Firmware, t.Firmware.Version) {
-		return nil, nil
+	t, err := r.offered(ctx, dev, v)
+	if t == nil || err != nil {
+		return nil, err
 	}
 	if !t.Now {
 		st, err := r.settings.Settings(ctx)
@@ -135,6 +125,27 @@ func (r *renderer) firmwareFor(ctx context.Context, dev autoprov.Device, v vendo
 		}
 	}
 	return &firmwareOffer{Path: firmware.Path(*t.Firmware), Version: t.Firmware.Version}, nil
+}
+
+// offered returns the target whose firmware dev is offered, the window
+// aside (firmwareFor then asks the window unless the target says now);
+// nil when none is.
+func (r *renderer) offered(ctx context.Context, dev autoprov.Device, v vendors.Vendor) (*autoprov.FirmwareTarget, error) {
+	if r.targets == nil || dev.State != autoprov.StateAssigned {
+		return nil, nil
+	}
+	plan, err := r.readPlan(ctx, dev)
+	if err != nil {
+		return nil, fmt.Errorf("firmware target of %s: %w", dev.MAC, err)
+	}
+	t := plan.target
+	if t == nil || t.Exclude || t.Firmware == nil || !plan.inStage || !slices.Contains(t.Firmware.Models, dev.Model) {
+		return nil, nil
+	}
+	if strings.TrimSpace(dev.Firmware) == "" || vendors.SameFirmware(v, dev.Firmware, t.Firmware.Version) {
+		return nil, nil
+	}
+	return t, nil
 }
 
 // firmwareKey is what firmwareFor reads that the change log does not

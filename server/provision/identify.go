@@ -34,6 +34,9 @@ type idKey struct {
 type idEntry struct {
 	id vendors.Identity
 	v  vendors.Vendor
+	// hot is the last answer of this request shape's per-device file
+	// from the file cache, while it holds (hot.go); nil: none.
+	hot atomic.Pointer[hotAnswer]
 	// with is IdentifyWith's answer for withVendor and withModel (set
 	// once, under mu).
 	withVendor, withModel string
@@ -50,8 +53,10 @@ type lookupVal struct {
 }
 
 // defaultIDMemo bounds the memo: the request shapes (a phone's path and
-// User-Agent) it keeps.
-const defaultIDMemo = 100_000
+// User-Agent) it keeps. A phone asks for two or three files (a common
+// one, its own), each a shape: room for 100,000 phones' (the memo starts
+// over when full, and then every shape is identified again).
+const defaultIDMemo = 300_000
 
 // maxLookups bounds the vendor and model pairs kept.
 const maxLookups = 10_000
@@ -73,27 +78,30 @@ func keyOf(req vendors.Request) (idKey, bool) {
 	return k, len(k.path) <= maxIDField && len(k.ua) <= maxIDField && len(k.vendorClass) <= maxIDField && len(k.mac) <= maxIDField
 }
 
-// identify is Registry.Identify through the memo.
-func (p *Phones) identify(req vendors.Request) (vendors.Identity, vendors.Vendor) {
+// identify is Registry.Identify through the memo; it returns the memo's
+// entry too (nil for a request kept out of the memo).
+func (p *Phones) identify(req vendors.Request) (*idEntry, vendors.Identity, vendors.Vendor) {
 	k, ok := keyOf(req)
 	if !ok {
-		return p.reg.Identify(req)
+		id, v := p.reg.Identify(req)
+		return nil, id, v
 	}
 	m := p.ids
 	m.mu.RLock()
 	e, ok := m.m[k]
 	m.mu.RUnlock()
 	if ok {
-		return e.id, e.v
+		return e, e.id, e.v
 	}
 	id, v := p.reg.Identify(req)
+	e = &idEntry{id: id, v: v}
 	m.mu.Lock()
 	if len(m.m) >= m.max {
 		clear(m.m)
 	}
-	m.m[k] = &idEntry{id: id, v: v}
+	m.m[k] = e
 	m.mu.Unlock()
-	return id, v
+	return e, id, v
 }
 
 // identifyWith is Registry.IdentifyWith through the memo.

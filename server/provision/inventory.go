@@ -817,7 +817,7 @@ func (s *Inventory) Preview(ctx context.Context, mac, name, base string) (*vendo
 	}
 	const mask = "********"
 	d.MenuPassword, d.WebPassword = mask, mask
-	vd, err := s.vendorDevice(ctx, d, v, m, base, true)
+	vd, err := s.vendorDevice(ctx, d, v, m, base, true, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -131,7 +131,10 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		epoch = p.files.Epoch()
 	}
 	now := p.now() // one reading for the whole fetch
-	id, v := p.identify(req)
+	memo, id, v := p.identify(req)
+	if res, ok, err := p.hotHit(ctx, memo, req, via, epoch, now, id, n); ok || err != nil {
+		return res, err
+	}
 	if id.Score == 0 || v == nil || id.Kind == vendors.FileUnknown {
 		return nil, p.missf(req, "", "no vendor serves this file name (user agent and path not recognised)")
 	}
@@ -152,6 +155,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		return res, err // a redirect rule sends this phone elsewhere (onboarding.go)
 	}
 	var dev *autoprov.Device
+	known := false  // dev is the inventory's device of mac, answered as such
 	var ver verdict // the credential's check, made once (a Digest count counts once)
 	hidden := ""    // why an assigned device is answered as an unknown MAC
 	if mac != "" && id.Kind == vendors.FileDevice {
@@ -220,6 +224,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 			}
 		}
 		if f == foundKnown && hidden == "" {
+			known = true
 			p.redirected(mac, via)
 		}
 	}
@@ -236,7 +241,11 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		if dev.State != autoprov.StateAssigned {
 			return nil, p.missf(req, mac, "device is unassigned: adopt it to provision it")
 		}
-		return p.provideDevice(ctx, req, v, *dev, epoch, now)
+		res, err := p.provideDevice(ctx, req, v, *dev, epoch, now)
+		if err == nil && memo != nil && via == "" && known {
+			p.keepHot(ctx, memo, req, v, id, *dev, epoch, now, res)
+		}
+		return res, err
 	}
 	model := id.Model
 	if dev != nil && dev.State == autoprov.StateAssigned {
@@ -247,7 +256,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 	if res, ok := p.cached(mac, key); ok {
 		return res, nil
 	}
-	vd, err := p.commonDevice(ctx, mac, v.Name(), model, req.BaseURL)
+	vd, err := p.commonDevice(ctx, mac, v.Name(), model, req.BaseURL, now)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +410,7 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 	if token != "" && len(authSchemes(v)) > 0 {
 		cred = GeneratePassword(credentialLen) // issued with the secrets (credential.go)
 	}
-	f, err := p.renderDevice(ctx, req, v, model, dev, token != "", cred)
+	f, err := p.renderDevice(ctx, req, v, model, dev, token != "", cred, now)
 	if err != nil {
 		p.release(dev.MAC, token)
 		return nil, p.missf(req, dev.MAC, "render %s: %v", req.Path, err)
@@ -420,8 +429,8 @@ func (p *Phones) provideDevice(ctx context.Context, req vendors.Request, v vendo
 
 // renderDevice renders a per-device file, refusing one rendered without
 // secrets that still holds one (see leaked).
-func (p *Phones) renderDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, model vendors.Model, dev autoprov.Device, withSecrets bool, cred string) (*vendors.File, error) {
-	vd, err := p.vendorDevice(ctx, dev, v, model, req.BaseURL, withSecrets)
+func (p *Phones) renderDevice(ctx context.Context, req vendors.Request, v vendors.Vendor, model vendors.Model, dev autoprov.Device, withSecrets bool, cred string, now time.Time) (*vendors.File, error) {
+	vd, err := p.vendorDevice(ctx, dev, v, model, req.BaseURL, withSecrets, now)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,80 @@
+package provision
+
+import (
+	"context"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
+)
+
+// hotAnswer is what the fetch of a per-device file got from the file
+// cache, kept on its request shape's memo entry (idEntry: path,
+// User-Agent, ?mac=, vendor class), so that the next fetch of that shape
+// is answered with no device read, no gate and no key built: identify,
+// this check, the phone's report, the answer.
+//
+// Only for what every gate lets through unchanged while nothing was
+// dropped: an assigned device of the inventory, answered as such, whose
+// files need no credential and no client certificate (guarded is false),
+// its window closed, asked without credentials or client certificate, not
+// through a redirect service's marker. What the answer was made of is
+// followed by the file cache's epoch (any change of the device, its
+// accounts, profiles, settings, firmware targets, a window opened, a
+// credential issued or applied drops it and bumps the epoch); what it
+// reads of the clock is the year (the time zone rules), and the minute
+// when a firmware target offers the device an image inside a maintenance
+// window, so a hot answer holds until the year's end, or the minute's;
+// what it reads of the request besides its shape (transport, base URL,
+// the preconditions' header) must be the same.
+type hotAnswer struct {
+	epoch      uint64
+	from, to   time.Time // it holds from its making until (not at) to
+	transport  string
+	baseURL    string
+	secretFree bool
+	mac        string
+	v          vendors.Vendor   // the driver that answered (the assigned one)
+	kind       vendors.FileKind // what it made of the path
+	f          CachedFile
+}
+
+// hotHit answers req from its memo entry's hot answer when that holds;
+// ok is false otherwise (the fetch takes the whole path).
+func (p *Phones) hotHit(ctx context.Context, memo *idEntry, req vendors.Request, via string, epoch uint64, now time.Time, id vendors.Identity, n *fetchNote) (*Result, bool, error) {
+	if memo == nil || via != "" || p.files == nil {
+		return nil, false, nil
+	}
+	h := memo.hot.Load()
+	if h == nil || h.epoch != epoch || now.Before(h.from) || !now.Before(h.to) || req.Authorization != "" || len(req.ClientCerts) > 0 ||
+		req.Transport != h.transport || req.BaseURL != h.baseURL || req.SecretFree != h.secretFree {
+		return nil, false, nil
+	}
+	n.note(h.v, h.kind)
+	// The report, as the whole path makes it for such a device.
+	if err := p.touch(ctx, sightingOf(h.mac, id, req, req.Path, now)); err != nil {
+		return nil, true, err
+	}
+	return &Result{File: h.f.File, ETag: h.f.ETag}, true, nil
+}
+
+// keepHot keeps res, the answer the whole path gave to req for dev's
+// per-device file, as its shape's hot answer when it may be (see
+// hotAnswer); epoch is the file cache's before anything was read.
+func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request, v vendors.Vendor, id vendors.Identity, dev autoprov.Device, epoch uint64, now time.Time, res *Result) {
+	if p.files == nil || res.Secret || id.Kind != vendors.FileDevice || dev.State != autoprov.StateAssigned ||
+		p.guarded(dev) || p.needsClientCert(v.Name()) || dev.Disclosure.OpenAt(now) ||
+		req.Authorization != "" || len(req.ClientCerts) > 0 || p.files.Epoch() != epoch {
+		return
+	}
+	to := time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, now.Location()) // the year of the time zone rules
+	t, err := p.offered(ctx, dev, v)
+	switch {
+	case err != nil:
+		return
+	case t != nil && !t.Now:
+		to = now.Truncate(time.Minute).Add(time.Minute) // the maintenance window, by the minute
+	}
+	memo.hot.Store(&hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
+		secretFree: req.SecretFree, mac: dev.MAC, v: v, kind: id.Kind, f: CachedFile{File: res.File, ETag: res.ETag}})
+}
