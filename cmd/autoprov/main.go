@@ -56,7 +56,7 @@ type config struct {
 	pnpMode                                   string // --pnp-mode: auto, shared or capture
 	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
-	phoneCache                                int                               // --phone-cache: devices (and files) the phone cache keeps
+	phoneCache                                int                               // --phone-cache: devices (each with up to four files) and common files the phone cache keeps
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
 	phoneCAs                                  []phoneCASpec                     // --phone-ca <vendor>=<pem file>
 	secretKey                                 string                            // AUTOPROV_SECRET_KEY: the keyring, when not <data>/secret.key

@@ -101,7 +101,8 @@ type Cache struct {
 
 // snapshot is a cached device with the per-device files rendered from it
 // (under mu): they go with it when it is dropped or evicted. A fetch
-// finds its file on the snapshot it has just read, not in a map of its own.
+// finds its file on the snapshot held for the MAC (the map entry its
+// device read has just touched), not in a map of its own.
 type snapshot struct {
 	dev   autoprov.Device
 	files []deviceFile // at most filesPerDevice, the oldest replaced first
