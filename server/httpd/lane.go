@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 
@@ -311,9 +312,9 @@ func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request) int {
 		h.Set(k, v)
 	}
 	h.SetContentType(res.File.ContentType)
-	h.Set("Cache-Control", "no-store")
+	h.SetCanonical(headerCacheControl, valueNoStore)
 	if !res.Secret {
-		h.Set("ETag", res.ETag)
+		h.SetCanonical(headerETag, s2b(res.ETag))
 		if match := ctx.Request.Header.Peek("If-None-Match"); len(match) > 0 && etagMatch(string(match), res.ETag) {
 			h.SetContentType("") // as net/http: a 304 has no body
 			ctx.SetStatusCode(http.StatusNotModified)
@@ -370,6 +371,17 @@ func (l *lane) sendSecret(ctx *fasthttp.RequestCtx, res *provision.Result) {
 		l.fastQ.push(flatten(c, raw, lc))
 	})
 }
+
+// The lane's own response headers, as net/http writes them ("ETag", not
+// fasthttp's "Etag": normalizing is off).
+var (
+	headerCacheControl = []byte("Cache-Control")
+	headerETag         = []byte("ETag")
+	valueNoStore       = []byte("no-store")
+)
+
+// s2b is a string's bytes, not copied: for fasthttp calls that copy them.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // flattenMax bounds what flatten reads ahead: more than a few pipelined
 // requests' worth (they are bounded by laneHeaderMax each).

@@ -110,16 +110,14 @@ func (s *Sightings) shardOf(mac string) *sightShard {
 	return &s.shard[maphash.String(s.seed, mac)%shards]
 }
 
+// reported is what a report says besides its MAC and time, hashed in one
+// go: a repeat of the last one is not queued again.
+type reported struct{ ip, ua, firmware, file, vendor, model string }
+
 // Report queues v; it never blocks on the database. A full queue drops
 // it (counted in Dropped).
 func (s *Sightings) Report(_ context.Context, v autoprov.Sighting) error {
-	var h maphash.Hash
-	h.SetSeed(s.seed)
-	for _, f := range []string{v.RemoteIP, v.UserAgent, v.Firmware, v.File, v.Vendor, v.Model} {
-		h.WriteString(f)
-		h.WriteByte(0)
-	}
-	sum, at := h.Sum64(), v.At.UnixNano()
+	sum, at := maphash.Comparable(s.seed, reported{v.RemoteIP, v.UserAgent, v.Firmware, v.File, v.Vendor, v.Model}), v.At.UnixNano()
 	sh := s.shardOf(v.MAC)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
