@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -16,23 +17,27 @@ import (
 //
 // Only for what every gate lets through unchanged while nothing was
 // dropped: an assigned device of the inventory, answered as such, whose
-// files need no credential and no client certificate (guarded is false),
-// its window closed, asked without credentials or client certificate, not
-// through a redirect service's marker. What the answer was made of is
-// followed by the file cache's epoch (any change of the device, its
+// files need no client certificate, its window closed, asked without a
+// client certificate, not through a redirect service's marker, and either
+// without credentials while its files need none (guarded is false) or
+// with the very Basic header that proved its credential (verifying it
+// again against the same stored credential gives the same answer; a
+// Digest answer never: each one counts once). What the answer was made
+// of is followed by the file cache's epoch (any change of the device, its
 // accounts, profiles, settings, firmware targets, a window opened, a
 // credential issued or applied drops it and bumps the epoch); what it
 // reads of the clock is the year (the time zone rules), and the minute
 // when a firmware target offers the device an image inside a maintenance
 // window, so a hot answer holds until the year's end, or the minute's;
 // what it reads of the request besides its shape (transport, base URL,
-// the preconditions' header) must be the same.
+// the preconditions' header, the Authorization header) must be the same.
 type hotAnswer struct {
 	epoch      uint64
 	from, to   time.Time // it holds from its making until (not at) to
 	transport  string
 	baseURL    string
 	secretFree bool
+	auth       string // the Basic header that proved the credential; "" without
 	mac        string
 	v          vendors.Vendor   // the driver that answered (the assigned one)
 	kind       vendors.FileKind // what it made of the path
@@ -46,8 +51,8 @@ func (p *Phones) hotHit(ctx context.Context, memo *idEntry, req vendors.Request,
 		return nil, false, nil
 	}
 	h := memo.hot.Load()
-	if h == nil || h.epoch != epoch || now.Before(h.from) || !now.Before(h.to) || req.Authorization != "" || len(req.ClientCerts) > 0 ||
-		req.Transport != h.transport || req.BaseURL != h.baseURL || req.SecretFree != h.secretFree {
+	if h == nil || h.epoch != epoch || now.Before(h.from) || !now.Before(h.to) || len(req.ClientCerts) > 0 ||
+		req.Transport != h.transport || req.BaseURL != h.baseURL || req.SecretFree != h.secretFree || !sameSecret(req.Authorization, h.auth) {
 		return nil, false, nil
 	}
 	n.note(h.v, h.kind)
@@ -60,11 +65,16 @@ func (p *Phones) hotHit(ctx context.Context, memo *idEntry, req vendors.Request,
 
 // keepHot keeps res, the answer the whole path gave to req for dev's
 // per-device file, as its shape's hot answer when it may be (see
-// hotAnswer); epoch is the file cache's before anything was read.
-func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request, v vendors.Vendor, id vendors.Identity, dev autoprov.Device, epoch uint64, now time.Time, res *Result) {
+// hotAnswer); authed: req proved dev's credential; epoch is the file
+// cache's before anything was read.
+func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request, v vendors.Vendor, id vendors.Identity, dev autoprov.Device, authed bool, epoch uint64, now time.Time, res *Result) {
 	if p.files == nil || res.Secret || id.Kind != vendors.FileDevice || dev.State != autoprov.StateAssigned ||
-		p.guarded(dev) || p.needsClientCert(v.Name()) || dev.Disclosure.OpenAt(now) ||
-		req.Authorization != "" || len(req.ClientCerts) > 0 || p.files.Epoch() != epoch {
+		p.needsClientCert(v.Name()) || p.needsClientCert(dev.Vendor) || dev.Disclosure.OpenAt(now) ||
+		len(req.ClientCerts) > 0 || p.files.Epoch() != epoch {
+		return
+	}
+	basic := authed && req.Authorization != "" && httpauth.Parse(req.Authorization).Scheme == httpauth.Basic
+	if req.Authorization != "" && !basic || p.guarded(dev) && !basic {
 		return
 	}
 	to := time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, now.Location()) // the year of the time zone rules
@@ -76,5 +86,18 @@ func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request
 		to = now.Truncate(time.Minute).Add(time.Minute) // the maintenance window, by the minute
 	}
 	memo.hot.Store(&hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
-		secretFree: req.SecretFree, mac: dev.MAC, v: v, kind: id.Kind, f: CachedFile{File: res.File, ETag: res.ETag}})
+		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind, f: CachedFile{File: res.File, ETag: res.ETag}})
+}
+
+// sameSecret compares a presented header with the one kept in a time
+// that depends on their length only.
+func sameSecret(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var d byte
+	for i := range len(a) {
+		d |= a[i] ^ b[i]
+	}
+	return d == 0
 }

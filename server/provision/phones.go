@@ -156,6 +156,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 	}
 	var dev *autoprov.Device
 	known := false  // dev is the inventory's device of mac, answered as such
+	authed := false // the request proved dev's credential
 	var ver verdict // the credential's check, made once (a Digest count counts once)
 	hidden := ""    // why an assigned device is answered as an unknown MAC
 	if mac != "" && id.Kind == vendors.FileDevice {
@@ -201,7 +202,6 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 				return nil, p.missf(req, mac, "%s", why)
 			}
 		}
-		authed := false
 		if id.Kind == vendors.FileDevice {
 			if authed, err = p.admit(ctx, req, v, mac, dev, ver, hidden); err != nil {
 				return nil, err
@@ -243,7 +243,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		}
 		res, err := p.provideDevice(ctx, req, v, *dev, epoch, now)
 		if err == nil && memo != nil && via == "" && known {
-			p.keepHot(ctx, memo, req, v, id, *dev, epoch, now, res)
+			p.keepHot(ctx, memo, req, v, id, *dev, authed, epoch, now, res)
 		}
 		return res, err
 	}
