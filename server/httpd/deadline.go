@@ -58,3 +58,20 @@ func (c *lazyTimeout) release() {
 		cancel()
 	}
 }
+
+// reusable reports, after release, whether nothing ever asked t for Done
+// or Err: then nothing can be waiting on it, and the connection that
+// made it may reset it for its next request (reset) instead of making
+// another (a cache hit allocates nothing for its timeout).
+func (c *lazyTimeout) reusable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.released && c.inner == nil
+}
+
+// reset makes a reusable t the context of another request.
+func (c *lazyTimeout) reset(parent context.Context, deadline time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Context, c.deadline, c.released = parent, deadline, false
+}

@@ -62,3 +62,31 @@ func TestLazyTimeout(t *testing.T) {
 }
 
 type ctxKey struct{}
+
+// TestLaneConnTimeoutReuse: a connection's request whose timeout nothing
+// waited on hands it to the next request, reset (its new deadline, its
+// new parent, live again); one that was waited on is never reused.
+func TestLaneConnTimeoutReuse(t *testing.T) {
+	var lc laneConn
+	first := lc.timeout(context.Background(), time.Now().Add(time.Hour))
+	lc.done(first) // a cache hit: neither Done nor Err asked
+	parent, stop := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "second"))
+	defer stop()
+	at := time.Now().Add(20 * time.Millisecond)
+	second := lc.timeout(parent, at)
+	if second != first {
+		t.Fatal("an unwaited timeout was not reused")
+	}
+	if d, _ := second.Deadline(); !d.Equal(at) || second.Value(ctxKey{}) != "second" || second.Err() != nil {
+		t.Fatalf("reset: deadline %v (want %v), value %v, err %v", d, at, second.Value(ctxKey{}), second.Err())
+	}
+	select {
+	case <-second.Done(): // its own deadline
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reused timeout did not end at its new deadline")
+	}
+	lc.done(second) // waited on: someone may still hold its Done
+	if third := lc.timeout(context.Background(), time.Now().Add(time.Hour)); third == second {
+		t.Fatal("a timeout that was waited on was reused")
+	}
+}

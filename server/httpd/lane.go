@@ -61,14 +61,20 @@ type lane struct {
 	base  context.Context // the requests' context, cancelled after the grace period
 	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
 	read  time.Duration   // laneReadTimeout when the lane started
+	// strs interns the User-Agents and file names of phones' requests.
+	strs *interner
 }
+
+// laneInternBytes bounds the lane's interned strings: a 100,000-phone
+// fleet's User-Agents and file names take about 15 MB.
+const laneInternBytes = 32 << 20
 
 // serveLanes is serveWith with the phone lane: route reads each
 // connection's first bytes (after the TLS handshake when tlsCfg is given)
 // and queues it for fasthttp (fastQ) or net/http (slow). Shutdown stops
 // both within the grace period, then cancels what still runs.
 func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
-	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout}
+	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout, strs: newInterner(laneInternBytes)}
 	if tlsCfg != nil {
 		l.tls = tlsCfg.Clone()
 		l.tls.NextProtos = []string{"http/1.1"} // no HTTP/2: the lane reads HTTP/1.1
@@ -233,7 +239,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		l.handOver(ctx) // net/http unescapes the path: leave it to it
 		return
 	}
-	name, err := provision.CleanPath(string(path[len("/prov"):]))
+	name, err := provision.CleanPath(l.strs.of(path[len("/prov"):]))
 	if err != nil || strings.HasPrefix(name, "firmware/") {
 		l.handOver(ctx)
 		return
@@ -250,7 +256,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 	}
 	start := time.Now()
 	req := vendors.Request{
-		Path: name, UserAgent: string(ctx.UserAgent()), RemoteAddr: ip,
+		Path: name, UserAgent: l.strs.of(ctx.UserAgent()), RemoteAddr: ip,
 		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), lc.tls != nil), Method: vendors.MethodGet,
 	}
 	if lc.tls != nil {
@@ -275,7 +281,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	ctx.Response.Header.DisableNormalizing() // "ETag", as net/http writes it
-	status := l.provide(ctx, req)
+	status := l.provide(ctx, req, start)
 	s.laneAnswered.Add(1)
 	metrics.HTTPRequest(phoneRoute, http.MethodGet, status, time.Since(start))
 	if s.log.Enabled(l.base, slog.LevelDebug) {
@@ -287,12 +293,13 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 // provide asks the core and answers as phoneFile does: the file, a 304,
 // or the core's refusal. A file with secrets goes out through sendSecret.
 // It returns the status.
-func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request) int {
+func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request, start time.Time) int {
 	s := l.s
-	pctx := newLazyTimeout(l.base, s.cfg.ProvideTimeout)
+	lc := ctx.Conn().(*laneConn)
+	pctx := lc.timeout(l.base, start.Add(s.cfg.ProvideTimeout))
 	res, err := s.cfg.Phones.Provide(pctx, req)
 	timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) && l.base.Err() == nil
-	pctx.release()
+	lc.done(pctx)
 	if err != nil {
 		a := s.refusal(req, err, timedOut)
 		for i := 0; i+1 < len(a.header); i += 2 {
@@ -466,6 +473,29 @@ type laneConn struct {
 	pending func(error)
 	tls     *tls.ConnectionState // HTTPS: the handshake's outcome
 	ip      string               // clientIP's answer, once worked out
+	// spare is the last request's timeout, when nothing waited on it:
+	// the next request on this connection resets it (requests on one
+	// connection are served one after the other).
+	spare *lazyTimeout
+}
+
+// timeout returns the lazy timeout of a request on c: its spare, reset,
+// or a new one.
+func (c *laneConn) timeout(parent context.Context, deadline time.Time) *lazyTimeout {
+	if t := c.spare; t != nil {
+		c.spare = nil
+		t.reset(parent, deadline)
+		return t
+	}
+	return &lazyTimeout{Context: parent, deadline: deadline}
+}
+
+// done releases t and keeps it as c's spare when nothing waited on it.
+func (c *laneConn) done(t *lazyTimeout) {
+	t.release()
+	if t.reusable() {
+		c.spare = t
+	}
 }
 
 // clientIP is the client's address as clientIP(RemoteAddr) gives it,
