@@ -61,20 +61,14 @@ type lane struct {
 	base  context.Context // the requests' context, cancelled after the grace period
 	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
 	read  time.Duration   // laneReadTimeout when the lane started
-	// strs interns the User-Agents and file names of phones' requests.
-	strs *interner
 }
-
-// laneInternBytes bounds the lane's interned strings: a 100,000-phone
-// fleet's User-Agents and file names take about 15 MB.
-const laneInternBytes = 32 << 20
 
 // serveLanes is serveWith with the phone lane: route reads each
 // connection's first bytes (after the TLS handshake when tlsCfg is given)
 // and queues it for fasthttp (fastQ) or net/http (slow). Shutdown stops
 // both within the grace period, then cancels what still runs.
 func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
-	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout, strs: newInterner(laneInternBytes)}
+	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout}
 	if tlsCfg != nil {
 		l.tls = tlsCfg.Clone()
 		l.tls.NextProtos = []string{"http/1.1"} // no HTTP/2: the lane reads HTTP/1.1
@@ -239,7 +233,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		l.handOver(ctx) // net/http unescapes the path: leave it to it
 		return
 	}
-	name, err := provision.CleanPath(l.strs.of(path[len("/prov"):]))
+	name, err := provision.CleanPath(string(path[len("/prov"):]))
 	if err != nil || strings.HasPrefix(name, "firmware/") {
 		l.handOver(ctx)
 		return
@@ -256,7 +250,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 	}
 	start := time.Now()
 	req := vendors.Request{
-		Path: name, UserAgent: l.strs.of(ctx.UserAgent()), RemoteAddr: ip,
+		Path: name, UserAgent: string(ctx.UserAgent()), RemoteAddr: ip,
 		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), lc.tls != nil), Method: vendors.MethodGet,
 	}
 	if lc.tls != nil {
