@@ -17,28 +17,36 @@ type hijacked struct {
 
 func (h hijacked) Read(p []byte) (int, error) { return h.r.Read(p) }
 
+// loopbackPair is a TCP connection on loopback: the client's end and the
+// server's (raw, with a 10 s deadline), both closed at the test's end.
+func loopbackPair(t *testing.T) (client, raw net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	raw, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	return client, raw
+}
+
 // TestFlattenKeepsEveryByteAndNoReader: a connection hijacked again and
 // again (secret after secret on one kept-alive connection) comes out of
 // flatten as one laneConn on the connection itself, reading on exactly
 // where the hijacked reader stood: what it had buffered, what the
 // connection before it still held, then the connection.
 func TestFlattenKeepsEveryByteAndNoReader(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	raw, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	client, raw := loopbackPair(t)
 
 	lc := &laneConn{Conn: raw, pre: []byte("pre:"), ip: "127.0.0.1"}
 	var want []byte
@@ -88,22 +96,7 @@ func TestFlattenKeepsEveryByteAndNoReader(t *testing.T) {
 // flatten does not copy it all; the new connection reads on through the
 // hijacked one, every byte in order.
 func TestFlattenPastItsBoundLosesNothing(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	raw, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	client, raw := loopbackPair(t)
 	flood := make([]byte, 3*flattenMax)
 	for i := range flood {
 		flood[i] = byte('a' + i%26)

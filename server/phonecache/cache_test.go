@@ -106,7 +106,19 @@ func (s *stack) fetch(t testing.TB, path, ua string) []byte {
 	return res.File.Body
 }
 
+// setup makes the inventory (inventory) and fetches the device's file
+// once: its secrets.
 func (s *stack) setup(t testing.TB) {
+	t.Helper()
+	s.inventory(t)
+	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(sipPass)) {
+		t.Fatalf("first fetch without the secrets:\n%s", body)
+	}
+}
+
+// inventory makes the settings, account 201, key profile "reception" and
+// the device of mac (T54W) with both, its window opened.
+func (s *stack) inventory(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
@@ -121,8 +133,18 @@ func (s *stack) setup(t testing.TB) {
 	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	if body := s.fetch(t, file, yua); !bytes.Contains(body, []byte(sipPass)) {
-		t.Fatalf("first fetch without the secrets:\n%s", body)
+}
+
+// windowRunsOut waits for the end of the device's window (opened by the
+// inventory), bounded by it.
+func (s *stack) windowRunsOut(t testing.TB) {
+	t.Helper()
+	d, err := s.st.Device(context.Background(), mac)
+	if err != nil || d.Disclosure.State != autoprov.DisclosureOpen || d.Disclosure.ExpiresAt == nil {
+		t.Fatalf("device %+v, %v", d.Disclosure, err)
+	}
+	for time.Now().Before(*d.Disclosure.ExpiresAt) {
+		time.Sleep(10 * time.Millisecond) // the window's own end, bounded by it
 	}
 }
 
@@ -500,23 +522,8 @@ func TestModelParamsReachTheNextFetch(t *testing.T) {
 // cache like any other (it used to be read and rendered on every fetch).
 func TestExpiredWindowIsCached(t *testing.T) {
 	s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), nil, func(o *provision.Options) { o.DisclosureWindow = time.Second })
-	ctx := context.Background()
-	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), DisplayName: ptr("Alice"), Password: ptr(sipPass)}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W"), Accounts: &[]string{"201"}}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := s.st.Device(ctx, mac)
-	if err != nil || d.Disclosure.State != autoprov.DisclosureOpen || d.Disclosure.ExpiresAt == nil {
-		t.Fatalf("device %+v, %v", d.Disclosure, err)
-	}
-	for time.Now().Before(*d.Disclosure.ExpiresAt) {
-		time.Sleep(10 * time.Millisecond) // the window's own end, bounded by it
-	}
+	s.inventory(t)
+	s.windowRunsOut(t)
 	if body := s.fetch(t, file, yua); bytes.Contains(body, []byte(sipPass)) {
 		t.Fatal("secrets after the window's end")
 	}
@@ -534,26 +541,8 @@ func TestExpiredWindowIsCached(t *testing.T) {
 // secrets.
 func TestHotAnswerFollowsEveryChange(t *testing.T) {
 	s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), nil, func(o *provision.Options) { o.DisclosureWindow = time.Second })
-	ctx := context.Background()
-	if _, err := s.inv.PutSettings(ctx, autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com")}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), DisplayName: ptr("Alice"), Password: ptr(sipPass)}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.inv.SaveKeyProfile(ctx, autoprov.KeyProfile{Name: "reception", Keys: []autoprov.KeySpec{{Position: 2, Type: vendors.KeySpeedDial, Value: "100", Label: "Desk"}}}, true, "t"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W"), Accounts: &[]string{"201"}, KeyProfile: ptr("reception")}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	d, err := s.st.Device(ctx, mac)
-	if err != nil || d.Disclosure.ExpiresAt == nil {
-		t.Fatalf("device %+v, %v", d.Disclosure, err)
-	}
-	for time.Now().Before(*d.Disclosure.ExpiresAt) {
-		time.Sleep(10 * time.Millisecond) // the window's own end, bounded by it
-	}
+	s.inventory(t)
+	s.windowRunsOut(t)
 	first := s.fetch(t, file, yua) // the whole path: the cache, then the hot answer kept
 	if bytes.Contains(first, []byte(sipPass)) {
 		t.Fatal("secrets after the window's end")
