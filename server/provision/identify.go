@@ -14,12 +14,13 @@ import (
 // only the path, User-Agent, ?mac= and DHCP vendor class of a request, so
 // the answer for those is always the same; one entry also keeps what the
 // assigned device's own driver said (IdentifyWith), and a small map the
-// drivers and models of the inventory's devices (Lookup). Bounded:
-// started over when full.
+// drivers and models of the inventory's devices (Lookup). Bounded by
+// bytes: started over when full.
 type idMemo struct {
-	max int
-	mu  sync.RWMutex
-	m   map[idKey]*idEntry
+	maxBytes int // bounds bytes (idKey.size of every key held)
+	mu       sync.RWMutex
+	m        map[idKey]*idEntry
+	bytes    int // what the keys held take, by idKey.size
 	// lookups is copied on write (new pairs come with new devices' models,
 	// a handful), so its read takes no lock.
 	lookups  atomic.Pointer[map[[2]string]lookupVal]
@@ -52,11 +53,23 @@ type lookupVal struct {
 	err   error
 }
 
-// defaultIDMemo bounds the memo: the request shapes (a phone's path and
-// User-Agent) it keeps. A phone asks for two or three files (a common
-// one, its own), each a shape: room for 100,000 phones' (the memo starts
-// over when full, and then every shape is identified again).
-const defaultIDMemo = 300_000
+// defaultIDMemo bounds the memo by what its request shapes (a phone's
+// path and User-Agent) take, entries included (idKey.size): a phone asks
+// for two or three files (a common one, its own), each a shape of about
+// 450 bytes, so 128 MiB hold some 300,000 shapes; a client that forges
+// ever new request shapes of the longest kept (2 KiB of strings) makes
+// the memo start over (every shape identified again) after about 50,000
+// of them, and costs no more memory than that.
+const defaultIDMemo = 128 << 20
+
+// idEntryBytes is what a shape costs the memo besides its strings: the
+// map's slot, the entry and its hot answer.
+const idEntryBytes = 384
+
+// size is what k costs the memo.
+func (k idKey) size() int {
+	return len(k.path) + len(k.ua) + len(k.mac) + len(k.vendorClass) + idEntryBytes
+}
 
 // maxLookups bounds the vendor and model pairs kept.
 const maxLookups = 10_000
@@ -66,11 +79,12 @@ const maxLookups = 10_000
 // identified every time.
 const maxIDField = 512
 
-func newIDMemo(max int) *idMemo {
-	if max <= 0 {
-		max = defaultIDMemo
+// newIDMemo returns a memo bounded to maxBytes (defaultIDMemo when 0).
+func newIDMemo(maxBytes int) *idMemo {
+	if maxBytes <= 0 {
+		maxBytes = defaultIDMemo
 	}
-	return &idMemo{max: max, m: make(map[idKey]*idEntry)}
+	return &idMemo{maxBytes: maxBytes, m: make(map[idKey]*idEntry)}
 }
 
 func keyOf(req vendors.Request) (idKey, bool) {
@@ -96,8 +110,12 @@ func (p *Phones) identify(req vendors.Request) (*idEntry, vendors.Identity, vend
 	id, v := p.reg.Identify(req)
 	e = &idEntry{id: id, v: v}
 	m.mu.Lock()
-	if len(m.m) >= m.max {
-		clear(m.m)
+	if _, ok := m.m[k]; !ok {
+		if m.bytes+k.size() > m.maxBytes {
+			clear(m.m)
+			m.bytes = 0
+		}
+		m.bytes += k.size()
 	}
 	m.m[k] = e
 	m.mu.Unlock()
