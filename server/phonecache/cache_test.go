@@ -628,3 +628,25 @@ func TestDeviceFilesGoWithTheirDevice(t *testing.T) {
 		t.Fatal("a file rendered before a drop was kept")
 	}
 }
+
+// TestHotAnswerEndsWithItsYear: a hot answer holds only within the year
+// it was made in (the file's time zone rules are the year's): the first
+// fetch of the new year takes the whole path.
+func TestHotAnswerEndsWithItsYear(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 31, 23, 59, 50, 0, time.Local).UnixNano())
+	s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), func() time.Time { return time.Unix(0, clock.Load()) })
+	s.setup(t)
+	s.fetch(t, file, yua) // presents the credential: applied (a write)
+	s.fetch(t, file, yua) // the whole path: the hot answer kept
+	before := s.cache.Stats()
+	s.fetch(t, file, yua)
+	if after := s.cache.Stats(); after != before {
+		t.Fatalf("not answered hot within the year: %+v then %+v", before, after)
+	}
+	clock.Store(time.Date(2027, 1, 1, 0, 0, 5, 0, time.Local).UnixNano())
+	s.fetch(t, file, yua)
+	if after := s.cache.Stats(); after == before {
+		t.Fatal("the first fetch of the new year was answered with last year's hot answer")
+	}
+}

@@ -69,7 +69,7 @@ func (p *Phones) hotHit(ctx context.Context, memo *idEntry, req vendors.Request,
 // cache's before anything was read.
 func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request, v vendors.Vendor, id vendors.Identity, dev autoprov.Device, authed bool, epoch uint64, now time.Time, res *Result) {
 	if p.files == nil || res.Secret || id.Kind != vendors.FileDevice || dev.State != autoprov.StateAssigned ||
-		p.needsClientCert(v.Name()) || p.needsClientCert(dev.Vendor) || dev.Disclosure.OpenAt(now) ||
+		p.needsClientCert(dev.Vendor) || dev.Disclosure.OpenAt(now) ||
 		len(req.ClientCerts) > 0 || p.files.Epoch() != epoch {
 		return
 	}
@@ -77,16 +77,24 @@ func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request
 	if req.Authorization != "" && !basic || p.guarded(dev) && !basic {
 		return
 	}
-	to := time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, now.Location()) // the year of the time zone rules
 	t, err := p.offered(ctx, dev, v)
-	switch {
-	case err != nil:
+	if err != nil {
 		return
-	case t != nil && !t.Now:
-		to = now.Truncate(time.Minute).Add(time.Minute) // the maintenance window, by the minute
 	}
+	to := hotUntil(now, t != nil && !t.Now)
 	memo.hot.Store(&hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
 		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind, f: CachedFile{File: res.File, ETag: res.ETag}})
+}
+
+// hotUntil is when a hot answer made at now stops holding: at the next
+// year (its time zone rules), or at the next minute when the firmware
+// offer waits for the maintenance window (windowed), which it reads by
+// the minute.
+func hotUntil(now time.Time, windowed bool) time.Time {
+	if windowed {
+		return now.Truncate(time.Minute).Add(time.Minute)
+	}
+	return time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, now.Location())
 }
 
 // sameSecret compares a presented header with the one kept in a time

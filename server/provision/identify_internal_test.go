@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
@@ -44,5 +45,26 @@ func TestIDMemoBoundedByBytes(t *testing.T) {
 	}
 	if restarts == 0 {
 		t.Fatal("1,000 shapes of 500 bytes fit in 64 KiB: the bound was not applied")
+	}
+}
+
+// TestHotUntil: a hot answer holds to the end of its year (the time zone
+// rules change with it) in the server's zone, or to the end of its minute
+// when the firmware offer waits for a window; never past either.
+func TestHotUntil(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 31, 23, 59, 30, 5, berlin)
+	if got, want := hotUntil(now, false), time.Date(2027, 1, 1, 0, 0, 0, 0, berlin); !got.Equal(want) {
+		t.Fatalf("year: %v, want %v", got, want)
+	}
+	if got, want := hotUntil(now, true), time.Date(2027, 1, 1, 0, 0, 0, 0, berlin); !got.Equal(want) {
+		t.Fatalf("minute at the year's end: %v, want %v", got, want)
+	}
+	mid := time.Date(2026, 6, 1, 14, 7, 59, 999, berlin)
+	if got, want := hotUntil(mid, true), time.Date(2026, 6, 1, 14, 8, 0, 0, berlin); !got.Equal(want) {
+		t.Fatalf("minute: %v, want %v", got, want)
 	}
 }
