@@ -124,3 +124,46 @@ func TestFlattenPastItsBoundLosesNothing(t *testing.T) {
 		t.Fatal("bytes lost or reordered past flatten's bound")
 	}
 }
+
+// TestDeadlineNext: a lane connection's deadline is moved only when the
+// one asked falls outside what is set, never falls before the time asked
+// and at most two slacks after it; no deadline clears one set.
+func TestDeadlineNext(t *testing.T) {
+	base := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	d := deadline{slack: time.Second}
+	set := func(t0 time.Time) {
+		if got, ok := d.next(t0); ok {
+			d.set = got
+		}
+	}
+	moves := 0
+	for ms := range 10_000 { // asked 10 s ahead, every millisecond for 10 s
+		asked := base.Add(time.Duration(ms)*time.Millisecond + 10*time.Second)
+		got, ok := d.next(asked)
+		if ok {
+			moves++
+			d.set = got
+		}
+		if d.set.Before(asked) || d.set.Sub(asked) > 2*d.slack {
+			t.Fatalf("asked %v, set %v", asked, d.set)
+		}
+	}
+	if moves > 11 {
+		t.Fatalf("moved %d times in 10 s with a slack of 1 s", moves)
+	}
+	earlier := d.set.Add(-5 * time.Second) // a shorter timeout: moved at once
+	if got, ok := d.next(earlier); !ok || got.Before(earlier) || got.Sub(earlier) > d.slack {
+		t.Fatalf("asked %v earlier, got %v %v", earlier, got, ok)
+	}
+	set(earlier)
+	if _, ok := d.next(time.Time{}); !ok {
+		t.Fatal("clearing a deadline set was skipped")
+	}
+	set(time.Time{})
+	if !d.set.IsZero() {
+		t.Fatal("the deadline was not cleared")
+	}
+	if _, ok := d.next(time.Time{}); ok {
+		t.Fatal("clearing a clear deadline again moved it")
+	}
+}

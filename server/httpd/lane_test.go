@@ -377,6 +377,55 @@ func TestPhoneLaneDropsSilentClients(t *testing.T) {
 	}
 }
 
+// TestPhoneLaneDeadlines: the lane keeps its connections' read deadlines
+// itself. A kept-alive connection may wait longer than the read timeout
+// between two requests (the idle timeout applies there), a request that
+// comes in parts within the read timeout is served, request after request
+// on one connection; a request that keeps trickling in is cut after the
+// read timeout (and a little slack), as one that stops.
+func TestPhoneLaneDeadlines(t *testing.T) {
+	const readTimeout = 300 * time.Millisecond
+	defer httpd.SetLaneReadTimeout(readTimeout)()
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
+			e := newEnv(t, options{})
+			e.setup()
+			addr := e.serveLanesOver(overTLS)
+			lanes := e.srv.LaneAnswered()
+			c := dialRaw(t, addr, overTLS)
+			req := laneGet("/prov/y000000000000.cfg", "User-Agent", yealinkUA)
+			for i := range 3 {
+				c.send(req[:20])
+				time.Sleep(readTimeout / 3) // the rest comes later, within the read timeout
+				c.send(req[20:])
+				if a := c.read("GET"); a.status != http.StatusOK {
+					t.Fatalf("request %d in two parts: %d", i, a.status)
+				}
+				time.Sleep(2 * readTimeout) // idle between requests: longer than the read timeout
+			}
+			if n := e.srv.LaneAnswered() - lanes; n != 3 {
+				t.Fatalf("the lane answered %d requests, want 3", n)
+			}
+
+			slow := dialRaw(t, addr, overTLS)
+			slow.send("GET /prov/y000000000000.cfg HTTP/1.1\r\nX-Trickle: ")
+			start := time.Now()
+			var err error
+			for err == nil && time.Since(start) < 10*time.Second {
+				_, err = slow.c.Write([]byte("a"))
+				time.Sleep(readTimeout / 10)
+			}
+			took := time.Since(start)
+			if err == nil {
+				t.Fatalf("a trickling request was still read after %v", took)
+			}
+			if took < readTimeout {
+				t.Fatalf("a trickling request was cut after %v, before the read timeout (%v)", took, readTimeout)
+			}
+		})
+	}
+}
+
 // TestPhoneLaneSecretsOnKeptConnection: one kept-alive connection carries
 // the secrets of phone after phone (as a proxy or a test rig does), each
 // with the next request pipelined behind it: every answer comes, in order,
