@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,14 @@ func (s *seenPhones) Provide(_ context.Context, req vendors.Request) (*provision
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()
 	return nil, autoprov.ErrNotFound
+}
+
+// ProvideBorrowed keeps copies: the request's strings are the lane's
+// buffer, valid during the call only.
+func (s *seenPhones) ProvideBorrowed(ctx context.Context, req vendors.Request) (*provision.Result, error) {
+	req.Path, req.UserAgent = strings.Clone(req.Path), strings.Clone(req.UserAgent)
+	req.Authorization, req.Target = strings.Clone(req.Authorization), strings.Clone(req.Target)
+	return s.Provide(ctx, req)
 }
 
 func (s *seenPhones) last() vendors.Request {

@@ -29,6 +29,10 @@ import (
 // (*provision.Phones).
 type Phones interface {
 	Provide(ctx context.Context, req vendors.Request) (*provision.Result, error)
+	// ProvideBorrowed is Provide for a request whose Path, UserAgent,
+	// Authorization and Target are views of the phone lane's read buffer,
+	// valid during the call only.
+	ProvideBorrowed(ctx context.Context, req vendors.Request) (*provision.Result, error)
 }
 
 // Health is what /healthz calls (*provision.Phones).

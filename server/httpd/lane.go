@@ -236,7 +236,9 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		l.handOver(ctx) // net/http unescapes the path: leave it to it
 		return
 	}
-	name, err := provision.CleanPath(string(path[len("/prov"):]))
+	// The request's strings are views of fasthttp's buffer, valid until
+	// this returns: ProvideBorrowed makes them the core's own.
+	name, err := provision.CleanPath(b2s(path[len("/prov"):]))
 	if err != nil || strings.HasPrefix(name, "firmware/") {
 		l.handOver(ctx)
 		return
@@ -253,7 +255,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 	}
 	start := time.Now()
 	req := vendors.Request{
-		Path: name, UserAgent: string(ctx.UserAgent()), RemoteAddr: ip,
+		Path: name, UserAgent: b2s(ctx.UserAgent()), RemoteAddr: ip,
 		Transport: "http", BaseURL: s.baseURLOf(ctx.Host(), lc.tls != nil), Method: vendors.MethodGet,
 	}
 	if lc.tls != nil {
@@ -261,8 +263,8 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		req.ClientCerts = clientCerts(lc.tls, s.cfg.PhoneCAs, start)
 	}
 	if a := ctx.Request.Header.Peek("Authorization"); len(a) > 0 && len(a) <= maxAuthorization {
-		req.Authorization = string(a)
-		req.Target = string(uri) // what a Digest answer signs
+		req.Authorization = b2s(a)
+		req.Target = b2s(uri) // what a Digest answer signs
 	}
 	if len(query) > 0 {
 		if q := queryValue(string(query), "mac"); q != "" {
@@ -295,7 +297,7 @@ func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request, start time
 	s := l.s
 	lc := ctx.Conn().(*laneConn)
 	pctx := lc.timeout(l.base, start.Add(s.cfg.ProvideTimeout))
-	res, err := s.cfg.Phones.Provide(pctx, req)
+	res, err := s.cfg.Phones.ProvideBorrowed(pctx, req)
 	timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) && l.base.Err() == nil
 	lc.done(pctx)
 	if err != nil {
@@ -384,6 +386,10 @@ var (
 	headerETag         = []byte("ETag")
 	valueNoStore       = []byte("no-store")
 )
+
+// b2s is a string on b's bytes, not copied: valid while b is (for
+// ProvideBorrowed, and lookups).
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // s2b is a string's bytes, not copied: for fasthttp calls that copy them.
 func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

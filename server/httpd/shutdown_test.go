@@ -28,6 +28,11 @@ func (h *hungPhones) Provide(ctx context.Context, _ vendors.Request) (*provision
 	return nil, ctx.Err()
 }
 
+// ProvideBorrowed is Provide: it keeps nothing of the request.
+func (h *hungPhones) ProvideBorrowed(ctx context.Context, req vendors.Request) (*provision.Result, error) {
+	return h.Provide(ctx, req)
+}
+
 // Shutdown never waits on a hung database longer than its grace period:
 // the request's context is cancelled when the grace is over, so the
 // database call ends and Serve returns.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/sealed"
@@ -648,5 +649,71 @@ func TestHotAnswerEndsWithItsYear(t *testing.T) {
 	s.fetch(t, file, yua)
 	if after := s.cache.Stats(); after == before {
 		t.Fatal("the first fetch of the new year was answered with last year's hot answer")
+	}
+}
+
+// TestBorrowedRequestKeepsNoView: ProvideBorrowed is given views of one
+// buffer (as the phone lane's read buffer), overwritten after each call;
+// what the core keeps of them (its memo of request shapes, the hot
+// answer's credential, the phones' reports, a new phone's inbox entry)
+// still holds what the phone sent.
+func TestBorrowedRequestKeepsNoView(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	s.setup(t)
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	// borrow lays r's Path, UserAgent and Authorization out in buf and
+	// returns r on views of it.
+	borrow := func(r vendors.Request) vendors.Request {
+		buf = buf[:0]
+		view := func(v string) string {
+			if v == "" {
+				return ""
+			}
+			off := len(buf)
+			buf = append(buf, v...)
+			return unsafe.String(&buf[off], len(v))
+		}
+		r.Path, r.UserAgent, r.Authorization = view(r.Path), view(r.UserAgent), view(r.Authorization)
+		r.Target = view("/prov/" + file)
+		return r
+	}
+	scribble := func() {
+		for i := range buf {
+			buf[i] = 'X'
+		}
+	}
+	ua := strings.Replace(yua, "96.86.0.100", "96.86.0.101", 1) // a shape the memo does not hold yet
+	for i := range 3 { // the whole path (the hot answer kept), then hot
+		res, err := s.phones.ProvideBorrowed(ctx, borrow(s.req(file, ua)))
+		if err != nil {
+			t.Fatalf("borrowed fetch %d: %v", i, err)
+		}
+		if err := res.Sending(); err != nil {
+			t.Fatal(err)
+		}
+		res.Finish(true)
+		scribble()
+	}
+	before := s.cache.Stats()
+	s.fetch(t, file, ua) // the same shape, owned: answered hot, with the credential kept
+	if after := s.cache.Stats(); after != before {
+		t.Fatalf("the shape kept from a borrowed request is not the phone's: %+v then %+v", before, after)
+	}
+	const newMAC = "805ec0aabbfe"
+	newUA := "Yealink SIP-T46U 108.86.0.20 80:5e:c0:aa:bb:fe"
+	r := borrow(vendors.Request{Path: newMAC + ".cfg", UserAgent: newUA, RemoteAddr: "192.0.2.10", Transport: "http"})
+	if _, err := s.phones.ProvideBorrowed(ctx, r); err == nil {
+		t.Fatal("an unknown phone got a file")
+	}
+	scribble()
+	s.sights.Flush(ctx)
+	d, err := s.st.Device(ctx, mac)
+	if err != nil || d.UserAgent != ua || d.LastFile != file {
+		t.Fatalf("the known phone's report: %q %q %v", d.UserAgent, d.LastFile, err)
+	}
+	n, err := s.st.Device(ctx, newMAC)
+	if err != nil || n.UserAgent != newUA || n.LastFile != newMAC+".cfg" {
+		t.Fatalf("the new phone's inbox entry: %q %q %v", n.UserAgent, n.LastFile, err)
 	}
 }

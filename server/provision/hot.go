@@ -41,7 +41,7 @@ type hotAnswer struct {
 	mac        string
 	v          vendors.Vendor   // the driver that answered (the assigned one)
 	kind       vendors.FileKind // what it made of the path
-	f          CachedFile
+	res        *Result          // shared: every hit answers with it
 }
 
 // hotHit answers req from its memo entry's hot answer when that holds;
@@ -60,7 +60,7 @@ func (p *Phones) hotHit(ctx context.Context, memo *idEntry, req vendors.Request,
 	if err := p.touch(ctx, sightingOf(h.mac, id, req, req.Path, now)); err != nil {
 		return nil, true, err
 	}
-	return &Result{File: h.f.File, ETag: h.f.ETag}, true, nil
+	return h.res, true, nil
 }
 
 // keepHot keeps res, the answer the whole path gave to req for dev's
@@ -83,7 +83,8 @@ func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request
 	}
 	to := hotUntil(now, t != nil && !t.Now)
 	memo.hot.Store(&hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
-		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind, f: CachedFile{File: res.File, ETag: res.ETag}})
+		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind,
+		res: &Result{File: res.File, ETag: res.ETag, shared: true}})
 }
 
 // hotUntil is when a hot answer made at now stops holding: at the next

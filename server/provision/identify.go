@@ -2,6 +2,7 @@ package provision
 
 import (
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -33,7 +34,8 @@ type idKey struct {
 }
 
 type idEntry struct {
-	id vendors.Identity
+	key idKey // the strings of the map's key (own hands them out)
+	id  vendors.Identity
 	v  vendors.Vendor
 	// hot is the last answer of this request shape's per-device file
 	// from the file cache, while it holds (hot.go); nil: none.
@@ -93,8 +95,12 @@ func keyOf(req vendors.Request) (idKey, bool) {
 }
 
 // identify is Registry.Identify through the memo; it returns the memo's
-// entry too (nil for a request kept out of the memo).
-func (p *Phones) identify(req vendors.Request) (*idEntry, vendors.Identity, vendors.Vendor) {
+// entry too (nil for a request kept out of the memo). held is req's entry
+// when own found it (nil: look it up).
+func (p *Phones) identify(req vendors.Request, held *idEntry) (*idEntry, vendors.Identity, vendors.Vendor) {
+	if held != nil {
+		return held, held.id, held.v
+	}
 	k, ok := keyOf(req)
 	if !ok {
 		id, v := p.reg.Identify(req)
@@ -108,7 +114,7 @@ func (p *Phones) identify(req vendors.Request) (*idEntry, vendors.Identity, vend
 		return e, e.id, e.v
 	}
 	id, v := p.reg.Identify(req)
-	e = &idEntry{id: id, v: v}
+	e = &idEntry{key: k, id: id, v: v}
 	m.mu.Lock()
 	if _, ok := m.m[k]; !ok {
 		if m.bytes+k.size() > m.maxBytes {
@@ -120,6 +126,44 @@ func (p *Phones) identify(req vendors.Request) (*idEntry, vendors.Identity, vend
 	m.m[k] = e
 	m.mu.Unlock()
 	return e, id, v
+}
+
+// own makes the strings of req that ProvideBorrowed may be given as views
+// of an edge's read buffer (Path, UserAgent, Authorization, Target) the
+// core's own, before anything reads them: its shape's memo entry's when
+// held (the same bytes, kept already: nothing copied in the steady state),
+// which it returns for identify; else copies. The Authorization header
+// becomes the one the shape's hot answer keeps when it is the same.
+func (p *Phones) own(req *vendors.Request) *idEntry {
+	var e *idEntry
+	if k, ok := keyOf(*req); ok {
+		m := p.ids
+		m.mu.RLock()
+		e = m.m[k]
+		m.mu.RUnlock()
+	}
+	if e != nil {
+		req.Path, req.UserAgent = e.key.path, e.key.ua
+	} else {
+		req.Path, req.UserAgent = strings.Clone(req.Path), strings.Clone(req.UserAgent)
+	}
+	if a := req.Authorization; a != "" {
+		if h := e.hotAnswer(); h != nil && sameSecret(a, h.auth) {
+			req.Authorization = h.auth
+		} else {
+			req.Authorization = strings.Clone(a)
+		}
+	}
+	req.Target = strings.Clone(req.Target)
+	return e
+}
+
+// hotAnswer is e's hot answer, or nil (also for no entry).
+func (e *idEntry) hotAnswer() *hotAnswer {
+	if e == nil {
+		return nil
+	}
+	return e.hot.Load()
 }
 
 // identifyWith is Registry.IdentifyWith through the memo.

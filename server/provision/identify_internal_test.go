@@ -25,7 +25,7 @@ func TestIDMemoBoundedByBytes(t *testing.T) {
 	restarts, last := 0, 0
 	for i := range 1000 {
 		req := vendors.Request{Path: "805ec0aabb01.cfg", UserAgent: "Yealink SIP-T54W 96.86.0.100 " + long + strings.Repeat("y", i%7) + string(rune('a'+i%26)) + strconv.Itoa(i)}
-		e, id, _ := p.identify(req)
+		e, id, _ := p.identify(req, nil)
 		if e == nil || id.Score == 0 {
 			t.Fatalf("request %d not identified through the memo", i)
 		}
@@ -39,7 +39,7 @@ func TestIDMemoBoundedByBytes(t *testing.T) {
 			restarts++
 		}
 		last = n
-		if again, _, _ := p.identify(req); again != e {
+		if again, _, _ := p.identify(req, nil); again != e {
 			t.Fatalf("request %d identified again instead of answered from the memo", i)
 		}
 	}

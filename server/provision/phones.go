@@ -106,19 +106,39 @@ func (p *Phones) Ready(ctx context.Context) error {
 // sent to the phone) and returned wrapping autoprov.ErrNotFound; a POST no
 // driver answers wraps autoprov.ErrRefused.
 func (p *Phones) Provide(ctx context.Context, req vendors.Request) (*Result, error) {
+	return p.provideOf(ctx, req, false)
+}
+
+// ProvideBorrowed is Provide for a request whose Path, UserAgent,
+// Authorization and Target may be views of the edge's read buffer, valid
+// only until it returns (its other strings are kept as given): the core
+// makes them its own first, from its memo of request shapes where it
+// holds them, so that a steady-state fetch copies nothing.
+func (p *Phones) ProvideBorrowed(ctx context.Context, req vendors.Request) (*Result, error) {
+	return p.provideOf(ctx, req, true)
+}
+
+func (p *Phones) provideOf(ctx context.Context, req vendors.Request, borrowed bool) (*Result, error) {
 	start := time.Now()
 	var n fetchNote
-	res, err := p.provide(ctx, req, &n)
+	res, err := p.provide(ctx, req, borrowed, &n)
 	metrics.Fetch(n.vendor, n.kind, req.Transport, fetchOutcome(res, err), time.Since(start))
 	return res, err
 }
 
-func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote) (*Result, error) {
+func (p *Phones) provide(ctx context.Context, req vendors.Request, borrowed bool, n *fetchNote) (*Result, error) {
 	if req.Method == vendors.MethodPost {
+		if borrowed {
+			p.own(&req)
+		}
 		n.kind = "post"
 		return p.respond(ctx, req, n)
 	}
 	req, via := p.via(req) // a redirect service's marker (onboarding.go)
+	var held *idEntry      // req's memo entry, when own found it
+	if borrowed {
+		held, via = p.own(&req), strings.Clone(via) // via: a piece of the path as given
+	}
 	if strings.HasPrefix(req.Path, directoryPrefix) {
 		n.kind = "directory"
 		if err := p.admitDirectory(ctx, req); err != nil {
@@ -131,7 +151,7 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, n *fetchNote)
 		epoch = p.files.Epoch()
 	}
 	now := p.now() // one reading for the whole fetch
-	memo, id, v := p.identify(req)
+	memo, id, v := p.identify(req, held)
 	if res, ok, err := p.hotHit(ctx, memo, req, via, epoch, now, id, n); ok || err != nil {
 		return res, err
 	}

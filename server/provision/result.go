@@ -25,7 +25,9 @@ import (
 //     the claim is released and the window stays as it was.
 //
 // For a body without secrets both steps are no-ops. A Result is used by
-// one transfer at a time (not safe for concurrent use).
+// one transfer at a time (not safe for concurrent use), except a shared
+// one: a body without secrets answered to every fetch of a request shape
+// (a hot answer), which Sending and End leave as it is.
 type Result struct {
 	File *vendors.File
 	// ETag is a strong validator of the body (quoted, as HTTP wants it).
@@ -38,6 +40,7 @@ type Result struct {
 	Header map[string]string
 
 	hooks   Hooks
+	shared  bool  // held by concurrent transfers: never written (no hooks)
 	sending bool  // Sending was called
 	sendErr error // what it returned
 	done    bool
@@ -71,6 +74,9 @@ func (r *Result) Sending() error {
 	if r == nil {
 		return errFinished
 	}
+	if r.shared {
+		return nil
+	}
 	if r.sending {
 		return r.sendErr
 	}
@@ -88,7 +94,7 @@ func (r *Result) Sending() error {
 // whole file, else why not (logged and audited: it must hold no secret).
 // Calling it (or Finish) more than once is a no-op.
 func (r *Result) End(err error) {
-	if r == nil || r.done {
+	if r == nil || r.done || r.shared {
 		return
 	}
 	r.done = true
