@@ -684,7 +684,7 @@ func TestBorrowedRequestKeepsNoView(t *testing.T) {
 		}
 	}
 	ua := strings.Replace(yua, "96.86.0.100", "96.86.0.101", 1) // a shape the memo does not hold yet
-	for i := range 3 { // the whole path (the hot answer kept), then hot
+	for i := range 3 {                                          // the whole path (the hot answer kept), then hot
 		res, err := s.phones.ProvideBorrowed(ctx, borrow(s.req(file, ua)))
 		if err != nil {
 			t.Fatalf("borrowed fetch %d: %v", i, err)

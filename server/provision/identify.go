@@ -36,7 +36,7 @@ type idKey struct {
 type idEntry struct {
 	key idKey // the strings of the map's key (own hands them out)
 	id  vendors.Identity
-	v  vendors.Vendor
+	v   vendors.Vendor
 	// hot is the last answer of this request shape's per-device file
 	// from the file cache, while it holds (hot.go); nil: none.
 	hot atomic.Pointer[hotAnswer]
