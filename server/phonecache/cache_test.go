@@ -683,8 +683,10 @@ func TestBorrowedRequestKeepsNoView(t *testing.T) {
 			buf[i] = 'X'
 		}
 	}
-	ua := strings.Replace(yua, "96.86.0.100", "96.86.0.101", 1) // a shape the memo does not hold yet
-	for i := range 3 {                                          // the whole path (the hot answer kept), then hot
+	// A shape the memo does not hold yet: the whole path (the hot answer
+	// kept), then hot.
+	ua := strings.Replace(yua, "96.86.0.100", "96.86.0.101", 1)
+	for i := range 3 {
 		res, err := s.phones.ProvideBorrowed(ctx, borrow(s.req(file, ua)))
 		if err != nil {
 			t.Fatalf("borrowed fetch %d: %v", i, err)
