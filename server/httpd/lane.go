@@ -20,6 +20,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/server/metrics"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -249,7 +250,7 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		l.handOver(ctx)
 		return
 	}
-	if !s.cfg.PhoneNetworks.AllowsString(ip) {
+	if !lc.allowed(s.cfg.PhoneNetworks, ip) {
 		l.handOver(ctx) // net/http logs and refuses it
 		return
 	}
@@ -262,7 +263,9 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		req.Transport = "https"
 		req.ClientCerts = clientCerts(lc.tls, s.cfg.PhoneCAs, start)
 	}
-	if a := ctx.Request.Header.Peek("Authorization"); len(a) > 0 && len(a) <= maxAuthorization {
+	// Header names as fasthttp keeps them (normalized), so that looking
+	// one up copies nothing.
+	if a := ctx.Request.Header.PeekCanonical(headerAuthorization); len(a) > 0 && len(a) <= maxAuthorization {
 		req.Authorization = b2s(a)
 		req.Target = b2s(uri) // what a Digest answer signs
 	}
@@ -273,8 +276,8 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 	}
-	for _, h := range preconditions {
-		if len(ctx.Request.Header.Peek(h)) > 0 {
+	for _, h := range preconditionKeys {
+		if len(ctx.Request.Header.PeekCanonical(h)) > 0 {
 			req.SecretFree = true
 			break
 		}
@@ -322,7 +325,7 @@ func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request, start time
 	h.SetCanonical(headerCacheControl, valueNoStore)
 	if !res.Secret {
 		h.SetCanonical(headerETag, s2b(res.ETag))
-		if match := ctx.Request.Header.Peek("If-None-Match"); len(match) > 0 && etagMatch(string(match), res.ETag) {
+		if match := ctx.Request.Header.PeekCanonical(preconditionKeys[0]); len(match) > 0 && etagMatch(b2s(match), res.ETag) {
 			h.SetContentType("") // as net/http: a 304 has no body
 			ctx.SetStatusCode(http.StatusNotModified)
 			res.End(nil)
@@ -379,6 +382,18 @@ func (l *lane) sendSecret(ctx *fasthttp.RequestCtx, res *provision.Result) {
 	})
 }
 
+// The request headers the lane reads, as fasthttp normalizes their names.
+var (
+	headerAuthorization = []byte("Authorization")
+	preconditionKeys    = func() [len(preconditions)][]byte {
+		var k [len(preconditions)][]byte
+		for i, h := range preconditions {
+			k[i] = []byte(h)
+		}
+		return k
+	}()
+)
+
 // The lane's own response headers, as net/http writes them ("ETag", not
 // fasthttp's "Etag": normalizing is off).
 var (
@@ -409,7 +424,7 @@ const flattenMax = 4 * laneHeaderMax
 // flattenMax, or if a read fails otherwise, the new connection reads on
 // through c instead.
 func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
-	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip}
+	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip, allow: lc.allow}
 	if lc.managed { // next keeps raw's deadlines from now on, lc no more
 		lc.managed = false
 		defer func() {
@@ -485,6 +500,7 @@ type laneConn struct {
 	pending func(error)
 	tls     *tls.ConnectionState // HTTPS: the handshake's outcome
 	ip      string               // clientIP's answer, once worked out
+	allow   int8                 // allowed's answer: 0 not worked out, 1 yes, -1 no
 	// spare is the last request's timeout, when nothing waited on it:
 	// the next request on this connection resets it (requests on one
 	// connection are served one after the other).
@@ -603,6 +619,18 @@ func (c *laneConn) clientIP() (string, bool) {
 // now; once a request has begun, the read timeout from the first read
 // that waited for its rest (a request that comes in one piece, as a
 // phone's does, moves no deadline).
+// allowed tells whether the phone networks allow the client at ip (c's),
+// worked out once per connection.
+func (c *laneConn) allowed(nets netlist.List, ip string) bool {
+	if c.allow == 0 {
+		c.allow = -1
+		if nets.AllowsString(ip) {
+			c.allow = 1
+		}
+	}
+	return c.allow > 0
+}
+
 func (c *laneConn) Read(p []byte) (int, error) {
 	if len(c.pre) > 0 {
 		n := copy(p, c.pre)

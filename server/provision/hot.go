@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"time"
+	"unsafe"
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/httpauth"
@@ -38,7 +39,8 @@ type hotAnswer struct {
 	baseURL    string
 	secretFree bool
 	auth       string // the Basic header that proved the credential; "" without
-	mac        string
+	mac        string // on macBuf: read with the answer, not from elsewhere (the report's key)
+	macBuf     [12]byte
 	v          vendors.Vendor   // the driver that answered (the assigned one)
 	kind       vendors.FileKind // what it made of the path
 	res        *Result          // shared: every hit answers with it
@@ -82,9 +84,13 @@ func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request
 		return
 	}
 	to := hotUntil(now, t != nil && !t.Now)
-	memo.hot.Store(&hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
+	h := &hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
 		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind,
-		res: &Result{File: res.File, ETag: res.ETag, shared: true}})
+		res: &Result{File: res.File, ETag: res.ETag, shared: true}}
+	if n := copy(h.macBuf[:], dev.MAC); n == len(dev.MAC) {
+		h.mac = unsafe.String(&h.macBuf[0], n) // never written again
+	}
+	memo.hot.Store(h)
 }
 
 // hotUntil is when a hot answer made at now stops holding: at the next

@@ -61,10 +61,14 @@ type Phones struct {
 	inbox     *inbox
 	ids       *idMemo // what the drivers made of recent requests
 	dialogues *Dialogues
+	// wallClock: Options.Now was not given, so a fetch's reading of the
+	// clock for its metrics is its reading for everything (one, not two).
+	wallClock bool
 }
 
 // NewPhones returns the phone side of the core.
 func NewPhones(o Options, st PhoneStores) *Phones {
+	wallClock := o.Now == nil
 	o = o.withDefaults()
 	if o.Dialogues == nil {
 		o.Dialogues = NewDialogues(o.Now)
@@ -75,6 +79,7 @@ func NewPhones(o Options, st PhoneStores) *Phones {
 		reports = seenNow{st.Sightings}
 	}
 	return &Phones{
+		wallClock: wallClock,
 		reports:   reports,
 		ids:       newIDMemo(0),
 		dialogues: o.Dialogues,
@@ -121,12 +126,12 @@ func (p *Phones) ProvideBorrowed(ctx context.Context, req vendors.Request) (*Res
 func (p *Phones) provideOf(ctx context.Context, req vendors.Request, borrowed bool) (*Result, error) {
 	start := time.Now()
 	var n fetchNote
-	res, err := p.provide(ctx, req, borrowed, &n)
+	res, err := p.provide(ctx, req, borrowed, start, &n)
 	metrics.Fetch(n.vendor, n.kind, req.Transport, fetchOutcome(res, err), time.Since(start))
 	return res, err
 }
 
-func (p *Phones) provide(ctx context.Context, req vendors.Request, borrowed bool, n *fetchNote) (*Result, error) {
+func (p *Phones) provide(ctx context.Context, req vendors.Request, borrowed bool, start time.Time, n *fetchNote) (*Result, error) {
 	if req.Method == vendors.MethodPost {
 		if borrowed {
 			p.own(&req)
@@ -150,7 +155,10 @@ func (p *Phones) provide(ctx context.Context, req vendors.Request, borrowed bool
 	if p.files != nil {
 		epoch = p.files.Epoch()
 	}
-	now := p.now() // one reading for the whole fetch
+	now := start // one reading for the whole fetch
+	if !p.wallClock {
+		now = p.now()
+	}
 	memo, id, v := p.identify(req, held)
 	if res, ok, err := p.hotHit(ctx, memo, req, via, epoch, now, id, n); ok || err != nil {
 		return res, err
