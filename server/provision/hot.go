@@ -43,7 +43,12 @@ type hotAnswer struct {
 	macBuf     [12]byte
 	v          vendors.Vendor   // the driver that answered (the assigned one)
 	kind       vendors.FileKind // what it made of the path
-	res        *Result          // shared: every hit answers with it
+	// res is every hit's answer (shared), file its file and etagBuf its
+	// ETag's bytes: copies in the answer's own memory, so that a hit reads
+	// them with it rather than from four places elsewhere.
+	res     Result
+	file    vendors.File // its Body is the cached one
+	etagBuf [48]byte
 }
 
 // hotHit answers req from its memo entry's hot answer when that holds;
@@ -62,7 +67,7 @@ func (p *Phones) hotHit(ctx context.Context, memo *idEntry, req vendors.Request,
 	if err := p.touch(ctx, sightingOf(h.mac, id, req, req.Path, now)); err != nil {
 		return nil, true, err
 	}
-	return h.res, true, nil
+	return &h.res, true, nil
 }
 
 // keepHot keeps res, the answer the whole path gave to req for dev's
@@ -85,10 +90,14 @@ func (p *Phones) keepHot(ctx context.Context, memo *idEntry, req vendors.Request
 	}
 	to := hotUntil(now, t != nil && !t.Now)
 	h := &hotAnswer{epoch: epoch, from: now, to: to, transport: req.Transport, baseURL: req.BaseURL,
-		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind,
-		res: &Result{File: res.File, ETag: res.ETag, shared: true}}
-	if n := copy(h.macBuf[:], dev.MAC); n == len(dev.MAC) {
-		h.mac = unsafe.String(&h.macBuf[0], n) // never written again
+		secretFree: req.SecretFree, auth: req.Authorization, mac: dev.MAC, v: v, kind: id.Kind, file: *res.File}
+	h.res = Result{File: &h.file, ETag: res.ETag, shared: true}
+	// The buffers are never written again once the answer is stored.
+	if n := copy(h.macBuf[:], dev.MAC); n == len(dev.MAC) && n > 0 {
+		h.mac = unsafe.String(&h.macBuf[0], n)
+	}
+	if n := copy(h.etagBuf[:], res.ETag); n == len(res.ETag) && n > 0 {
+		h.res.ETag = unsafe.String(&h.etagBuf[0], n)
 	}
 	memo.hot.Store(h)
 }

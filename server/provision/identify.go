@@ -3,6 +3,7 @@ package provision
 import (
 	"maps"
 	"strings"
+	"unsafe"
 	"sync"
 	"sync/atomic"
 
@@ -68,6 +69,17 @@ const defaultIDMemo = 128 << 20
 // map's slot, the entry and its hot answer.
 const idEntryBytes = 384
 
+// packed is k with its strings in one piece of memory, in order: a
+// lookup that compares them reads on from one to the next, rather than
+// from four places.
+func (k idKey) packed() idKey {
+	b := make([]byte, 0, len(k.path)+len(k.ua)+len(k.mac)+len(k.vendorClass))
+	b = append(append(append(append(b, k.path...), k.ua...), k.mac...), k.vendorClass...)
+	s := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+	i, j, l := len(k.path), len(k.path)+len(k.ua), len(k.path)+len(k.ua)+len(k.mac)
+	return idKey{path: s[:i], ua: s[i:j], mac: s[j:l], vendorClass: s[l:]}
+}
+
 // size is what k costs the memo.
 func (k idKey) size() int {
 	return len(k.path) + len(k.ua) + len(k.mac) + len(k.vendorClass) + idEntryBytes
@@ -114,6 +126,7 @@ func (p *Phones) identify(req vendors.Request, held *idEntry) (*idEntry, vendors
 		return e, e.id, e.v
 	}
 	id, v := p.reg.Identify(req)
+	k = k.packed()
 	e = &idEntry{key: k, id: id, v: v}
 	m.mu.Lock()
 	if _, ok := m.m[k]; !ok {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 	"time"
 
 	"github.com/autoprov/autoprov/vendors"
@@ -66,5 +67,28 @@ func TestHotUntil(t *testing.T) {
 	mid := time.Date(2026, 6, 1, 14, 7, 59, 999, berlin)
 	if got, want := hotUntil(mid, true), time.Date(2026, 6, 1, 14, 8, 0, 0, berlin); !got.Equal(want) {
 		t.Fatalf("minute: %v, want %v", got, want)
+	}
+}
+
+// TestPackedKey: a packed key holds the same strings, in one piece of
+// memory, and is the same map key.
+func TestPackedKey(t *testing.T) {
+	for _, k := range []idKey{
+		{path: "805ec0aabb01.cfg", ua: "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:01", mac: "805ec0aabb01", vendorClass: "yealink"},
+		{path: "y000000000044.cfg"},
+		{ua: "only a User-Agent"},
+		{},
+	} {
+		p := k.packed()
+		if p != k {
+			t.Fatalf("packed %+v is %+v", k, p)
+		}
+		m := map[idKey]int{k: 1}
+		if m[p] != 1 {
+			t.Fatalf("packed %+v is another map key", k)
+		}
+		if len(p.path) > 0 && len(p.ua) > 0 && unsafe.StringData(p.ua) != (*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(p.path)), len(p.path))) {
+			t.Fatalf("packed %+v: the User-Agent does not follow the path", k)
+		}
 	}
 }
