@@ -3,9 +3,9 @@ package provision
 import (
 	"maps"
 	"strings"
-	"unsafe"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/autoprov/autoprov/vendors"
 )

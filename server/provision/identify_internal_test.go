@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
 	"time"
+	"unsafe"
 
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
