@@ -719,3 +719,51 @@ func TestBorrowedRequestKeepsNoView(t *testing.T) {
 		t.Fatalf("the new phone's inbox entry: %q %q %v", n.UserAgent, n.LastFile, err)
 	}
 }
+
+// TestHotFetchAllocatesNothing: a fetch answered hot through
+// ProvideBorrowed (the phone lane's call), with no credential and with the
+// Basic header that proved one, allocates nothing: under steady load the
+// garbage collector has nothing to do.
+func TestHotFetchAllocatesNothing(t *testing.T) {
+	for _, withCred := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no credential", true: "basic"}[withCred], func(t *testing.T) {
+			s := newStackAt(t, filepath.Join(t.TempDir(), "a.db"), nil, func(o *provision.Options) {
+				if !withCred {
+					o.DisclosureWindow = time.Second
+				}
+			})
+			if withCred {
+				s.setup(t)            // the secrets, and the credential they carried
+				s.fetch(t, file, yua) // the credential presented: applied
+			} else {
+				s.inventory(t)
+				s.windowRunsOut(t)
+			}
+			ctx := context.Background()
+			req := s.req(file, yua)
+			if withCred && req.Authorization == "" {
+				t.Fatal("no credential to present")
+			}
+			req.Target = "/prov/" + file
+			fetch := func() {
+				res, err := s.phones.ProvideBorrowed(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := res.Sending(); err != nil {
+					t.Fatal(err)
+				}
+				res.Finish(true)
+			}
+			fetch() // the whole path: the hot answer kept
+			fetch()
+			before := s.cache.Stats()
+			if n := testing.AllocsPerRun(200, fetch); n != 0 {
+				t.Fatalf("a hot fetch allocates %.1f times", n)
+			}
+			if after := s.cache.Stats(); after != before {
+				t.Fatalf("not answered hot: %+v then %+v", before, after)
+			}
+		})
+	}
+}

@@ -146,7 +146,9 @@ func (p *Phones) identify(req vendors.Request, held *idEntry) (*idEntry, vendors
 // core's own, before anything reads them: its shape's memo entry's when
 // held (the same bytes, kept already: nothing copied in the steady state),
 // which it returns for identify; else copies. The Authorization header
-// becomes the one the shape's hot answer keeps when it is the same.
+// becomes the one the shape's hot answer keeps when it is the same; the
+// request-target, which only a Digest answer reads, is dropped without
+// one and with that one.
 func (p *Phones) own(req *vendors.Request) *idEntry {
 	var e *idEntry
 	if k, ok := keyOf(*req); ok {
@@ -160,14 +162,16 @@ func (p *Phones) own(req *vendors.Request) *idEntry {
 	} else {
 		req.Path, req.UserAgent = strings.Clone(req.Path), strings.Clone(req.UserAgent)
 	}
-	if a := req.Authorization; a != "" {
-		if h := e.hotAnswer(); h != nil && sameSecret(a, h.auth) {
-			req.Authorization = h.auth
-		} else {
-			req.Authorization = strings.Clone(a)
-		}
+	switch h := e.hotAnswer(); {
+	case req.Authorization == "":
+		req.Target = "" // only a Digest answer reads it
+	case h != nil && sameSecret(req.Authorization, h.auth):
+		// A Basic header (a hot answer keeps no other): no request-target
+		// for it to sign.
+		req.Authorization, req.Target = h.auth, ""
+	default:
+		req.Authorization, req.Target = strings.Clone(req.Authorization), strings.Clone(req.Target)
 	}
-	req.Target = strings.Clone(req.Target)
 	return e
 }
 
