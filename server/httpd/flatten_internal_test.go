@@ -167,3 +167,36 @@ func TestDeadlineNext(t *testing.T) {
 		t.Fatal("clearing a clear deadline again moved it")
 	}
 }
+
+// deadlineConn records the write deadline set on it.
+type deadlineConn struct {
+	net.Conn
+	write time.Time
+}
+
+func (d *deadlineConn) SetDeadline(t time.Time) error      { d.write = t; return nil }
+func (d *deadlineConn) SetWriteDeadline(t time.Time) error { d.write = t; return nil }
+func (d *deadlineConn) SetReadDeadline(time.Time) error    { return nil }
+
+// TestLaneConnKnowsClearedDeadlines: fasthttp sets a write deadline before
+// a hijack and then clears both (SetDeadline); the write deadline the
+// hijack then asks for is set, not skipped as the one c set before.
+func TestLaneConnKnowsClearedDeadlines(t *testing.T) {
+	raw := &deadlineConn{}
+	c := &laneConn{Conn: raw}
+	c.managed, c.idle, c.readTO = true, time.Minute, 10*time.Second
+	c.rd.slack, c.wd.slack = time.Second, 7*time.Second
+	now := time.Now()
+	if err := c.SetWriteDeadline(now.Add(time.Minute)); err != nil || raw.write.IsZero() {
+		t.Fatalf("the first write deadline was not set: %v", err)
+	}
+	if err := c.SetDeadline(time.Time{}); err != nil || !raw.write.IsZero() {
+		t.Fatalf("the deadlines were not cleared: %v", err)
+	}
+	if err := c.SetWriteDeadline(now.Add(time.Minute + time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if raw.write.IsZero() {
+		t.Fatal("the write deadline asked after the deadlines were cleared was skipped: the write has none")
+	}
+}

@@ -283,7 +283,6 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	ctx.Response.Header.DisableNormalizing() // "ETag", as net/http writes it
-	lc.waiting = true                        // this request is read whole
 	status := l.provide(ctx, req, start)
 	s.laneAnswered.Add(1)
 	metrics.HTTPRequest(phoneRoute, http.MethodGet, status, time.Since(start))
@@ -452,11 +451,26 @@ func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
 	return next
 }
 
-// laneConnState ends the transfer of a body with secrets whose hijack
-// never ran (fasthttp closed the connection instead: see sendSecret).
+// laneConnState tells a lane connection where fasthttp is: waiting for a
+// request (idle: the idle timeout applies to its reads), or with one
+// begun (active: its first byte has come, from the socket or from what
+// fasthttp had buffered behind the last one; the read timeout applies);
+// and it ends the transfer of a body with secrets whose hijack never ran
+// (fasthttp closed the connection instead: see sendSecret).
 func laneConnState(c net.Conn, st fasthttp.ConnState) {
-	if lc, ok := c.(*laneConn); ok && st == fasthttp.StateClosed && lc.pending != nil {
-		lc.pending(provision.ErrNotDelivered)
+	lc, ok := c.(*laneConn)
+	if !ok {
+		return
+	}
+	switch st {
+	case fasthttp.StateIdle:
+		lc.waiting = true
+	case fasthttp.StateActive:
+		lc.waiting, lc.reqBy = false, time.Time{}
+	case fasthttp.StateClosed:
+		if lc.pending != nil {
+			lc.pending(provision.ErrNotDelivered)
+		}
 	}
 }
 
@@ -563,12 +577,11 @@ func (d *deadline) next(t time.Time) (time.Time, bool) {
 // SetWriteDeadline sets the write deadline; on the lane, as deadline.next
 // says.
 func (c *laneConn) SetWriteDeadline(t time.Time) error {
-	if !c.managed {
-		return c.Conn.SetWriteDeadline(t)
-	}
-	t, ok := c.wd.next(t)
-	if !ok {
-		return nil
+	if c.managed {
+		var ok bool
+		if t, ok = c.wd.next(t); !ok {
+			return nil
+		}
 	}
 	if err := c.Conn.SetWriteDeadline(t); err != nil {
 		return err
@@ -614,11 +627,6 @@ func (c *laneConn) clientIP() (string, bool) {
 	return c.ip, true
 }
 
-// Read reads what was read already, then the connection. On the lane it
-// sets the read deadline first: between requests the idle timeout from
-// now; once a request has begun, the read timeout from the first read
-// that waited for its rest (a request that comes in one piece, as a
-// phone's does, moves no deadline).
 // allowed tells whether the phone networks allow the client at ip (c's),
 // worked out once per connection.
 func (c *laneConn) allowed(nets netlist.List, ip string) bool {
@@ -631,6 +639,11 @@ func (c *laneConn) allowed(nets netlist.List, ip string) bool {
 	return c.allow > 0
 }
 
+// Read reads what was read already, then the connection. On the lane it
+// sets the read deadline first: between requests (laneConnState) the idle
+// timeout from now; once a request has begun, the read timeout from the
+// first read that waited for its rest (a request that comes in one piece,
+// as a phone's does, moves no deadline).
 func (c *laneConn) Read(p []byte) (int, error) {
 	if len(c.pre) > 0 {
 		n := copy(p, c.pre)
@@ -653,17 +666,28 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			c.rd.set = t
 		}
 	}
-	var n int
-	var err error
 	if c.r != nil {
-		n, err = c.r.Read(p)
-	} else {
-		n, err = c.Conn.Read(p)
+		return c.r.Read(p)
 	}
-	if n > 0 && c.waiting {
-		c.waiting, c.reqBy = false, time.Time{} // a request has begun
+	return c.Conn.Read(p)
+}
+
+// SetDeadline sets both deadlines, and what c knows of them.
+func (c *laneConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetDeadline(t); err != nil {
+		return err
 	}
-	return n, err
+	c.rd.set, c.wd.set = t, t
+	return nil
+}
+
+// SetReadDeadline sets the read deadline, and what c knows of it.
+func (c *laneConn) SetReadDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	c.rd.set = t
+	return nil
 }
 
 // ReadFrom lets net/http send a file with sendfile, as on its own

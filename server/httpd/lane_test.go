@@ -422,6 +422,23 @@ func TestPhoneLaneDeadlines(t *testing.T) {
 			if took < readTimeout {
 				t.Fatalf("a trickling request was cut after %v, before the read timeout (%v)", took, readTimeout)
 			}
+
+			// A request whole, and the first byte of the next one behind it
+			// in the same packet, then nothing: the one begun is held to the
+			// read timeout (not the idle timeout, 120 s), though its first
+			// byte never passes another read of the connection.
+			piped := dialRaw(t, addr, overTLS)
+			piped.send(req + "G")
+			if a := piped.read("GET"); a.status != http.StatusOK {
+				t.Fatalf("the whole request before the begun one: %d", a.status)
+			}
+			start = time.Now()
+			piped.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, err = io.Copy(io.Discard, piped.br) // fasthttp answers 408 or just closes
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("a pipelined request begun and never finished was still open after %v", time.Since(start))
+			}
 		})
 	}
 }

@@ -125,8 +125,11 @@ func (p *Phones) identify(req vendors.Request, held *idEntry) (*idEntry, vendors
 	if ok {
 		return e, e.id, e.v
 	}
-	id, v := p.reg.Identify(req)
+	// Identified on the packed strings: what the drivers take of them
+	// (model, firmware) shares their memory, not the request's.
 	k = k.packed()
+	req.Path, req.UserAgent, req.MAC, req.VendorClass = k.path, k.ua, k.mac, k.vendorClass
+	id, v := p.reg.Identify(req)
 	e = &idEntry{key: k, id: id, v: v}
 	m.mu.Lock()
 	if _, ok := m.m[k]; !ok {
