@@ -130,40 +130,41 @@ func TestFlattenPastItsBoundLosesNothing(t *testing.T) {
 // and at most two slacks after it; no deadline clears one set.
 func TestDeadlineNext(t *testing.T) {
 	base := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	d := deadline{slack: time.Second}
+	const slack = time.Second
+	var d time.Time // as set
 	set := func(t0 time.Time) {
-		if got, ok := d.next(t0); ok {
-			d.set = got
+		if got, ok := nextDeadline(d, t0, slack); ok {
+			d = got
 		}
 	}
 	moves := 0
 	for ms := range 10_000 { // asked 10 s ahead, every millisecond for 10 s
 		asked := base.Add(time.Duration(ms)*time.Millisecond + 10*time.Second)
-		got, ok := d.next(asked)
+		got, ok := nextDeadline(d, asked, slack)
 		if ok {
 			moves++
-			d.set = got
+			d = got
 		}
-		if d.set.Before(asked) || d.set.Sub(asked) > 2*d.slack {
-			t.Fatalf("asked %v, set %v", asked, d.set)
+		if d.Before(asked) || d.Sub(asked) > 2*slack {
+			t.Fatalf("asked %v, set %v", asked, d)
 		}
 	}
 	if moves > 11 {
 		t.Fatalf("moved %d times in 10 s with a slack of 1 s", moves)
 	}
-	earlier := d.set.Add(-5 * time.Second) // a shorter timeout: moved at once
-	if got, ok := d.next(earlier); !ok || got.Before(earlier) || got.Sub(earlier) > d.slack {
+	earlier := d.Add(-5 * time.Second) // a shorter timeout: moved at once
+	if got, ok := nextDeadline(d, earlier, slack); !ok || got.Before(earlier) || got.Sub(earlier) > slack {
 		t.Fatalf("asked %v earlier, got %v %v", earlier, got, ok)
 	}
 	set(earlier)
-	if _, ok := d.next(time.Time{}); !ok {
+	if _, ok := nextDeadline(d, time.Time{}, slack); !ok {
 		t.Fatal("clearing a deadline set was skipped")
 	}
 	set(time.Time{})
-	if !d.set.IsZero() {
+	if !d.IsZero() {
 		t.Fatal("the deadline was not cleared")
 	}
-	if _, ok := d.next(time.Time{}); ok {
+	if _, ok := nextDeadline(d, time.Time{}, slack); ok {
 		t.Fatal("clearing a clear deadline again moved it")
 	}
 }
@@ -183,9 +184,7 @@ func (d *deadlineConn) SetReadDeadline(time.Time) error    { return nil }
 // hijack then asks for is set, not skipped as the one c set before.
 func TestLaneConnKnowsClearedDeadlines(t *testing.T) {
 	raw := &deadlineConn{}
-	c := &laneConn{Conn: raw}
-	c.managed, c.idle, c.readTO = true, time.Minute, 10*time.Second
-	c.rd.slack, c.wd.slack = time.Second, 7*time.Second
+	c := &laneConn{Conn: raw, lim: newLaneLimits(10*time.Second, time.Minute, time.Minute)}
 	now := time.Now()
 	if err := c.SetWriteDeadline(now.Add(time.Minute)); err != nil || raw.write.IsZero() {
 		t.Fatalf("the first write deadline was not set: %v", err)

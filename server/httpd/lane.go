@@ -62,7 +62,7 @@ type lane struct {
 	base  context.Context // the requests' context, cancelled after the grace period
 	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
 	read  time.Duration   // laneReadTimeout when the lane started
-	idle  time.Duration   // how long a kept-alive connection may wait for its next request
+	lim   *laneLimits     // the timeouts its connections keep
 }
 
 // serveLanes is serveWith with the phone lane: route reads each
@@ -70,7 +70,8 @@ type lane struct {
 // and queues it for fasthttp (fastQ) or net/http (slow). Shutdown stops
 // both within the grace period, then cancels what still runs.
 func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
-	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout, idle: srv.IdleTimeout}
+	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout}
+	l.lim = newLaneLimits(l.read, srv.IdleTimeout, srv.WriteTimeout)
 	if tlsCfg != nil {
 		l.tls = tlsCfg.Clone()
 		l.tls.NextProtos = []string{"http/1.1"} // no HTTP/2: the lane reads HTTP/1.1
@@ -190,7 +191,7 @@ func (l *lane) route(c net.Conn) {
 	c.SetDeadline(time.Time{}) //nolint:errcheck // as above
 	pc := &laneConn{Conn: c, pre: buf[:n], tls: state}
 	if n == len(buf) && string(buf) == phoneLanePrefix {
-		l.keepDeadlines(pc, false) // its first request has begun
+		pc.lim = l.lim // its first request has begun (waiting is false)
 		l.fastQ.push(pc)
 		return
 	}
@@ -423,14 +424,11 @@ const flattenMax = 4 * laneHeaderMax
 // flattenMax, or if a read fails otherwise, the new connection reads on
 // through c instead.
 func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
-	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip, allow: lc.allow}
-	if lc.managed { // next keeps raw's deadlines from now on, lc no more
-		lc.managed = false
-		defer func() {
-			next.managed, next.waiting = true, len(next.pre) == 0 && next.r == nil
-			next.idle, next.readTO, next.rd.slack, next.wd.slack = lc.idle, lc.readTO, lc.rd.slack, lc.wd.slack
-		}()
-	}
+	// next keeps raw's deadlines from now on, lc no more; it waits for a
+	// request unless one is buffered.
+	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip, allow: lc.allow, lim: lc.lim}
+	lc.lim = nil
+	defer func() { next.waiting = len(next.pre) == 0 && next.r == nil }()
 	if err := raw.SetReadDeadline(time.Now()); err != nil {
 		next.r = c
 		return next
@@ -488,7 +486,7 @@ func (l *lane) handOver(ctx *fasthttp.RequestCtx) {
 	replay := make([]byte, 0, len(hdr)+len(body))
 	replay = append(append(replay, hdr...), body...)
 	lc := ctx.Conn().(*laneConn)
-	lc.managed = false // net/http sets the deadlines from now on
+	lc.lim = nil // net/http sets the deadlines from now on
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
 		l.slow.push(&laneConn{Conn: lc.Conn, pre: replay, r: c, tls: lc.tls})
@@ -521,74 +519,69 @@ type laneConn struct {
 	spare *lazyTimeout
 
 	// The phone lane's connections keep their read deadlines themselves
-	// (managed; see keepDeadlines), net/http's set their own (Read and
-	// the deadlines go straight through).
-	managed      bool
-	waiting      bool          // between requests: a read waits at most idle
-	idle, readTO time.Duration // the lane's idle and read timeouts
-	reqBy        time.Time     // the request begun must have come whole by then (zero: not worked out yet)
-	rd, wd       deadline      // what the connection's read and write deadlines are set to
+	// (lim set), net/http's set their own (lim nil: Read and the
+	// deadlines go straight through).
+	lim     *laneLimits
+	waiting bool      // between requests (laneConnState): a read waits at most the idle timeout
+	reqBy   time.Time // the request begun must have come whole by then (zero: not worked out yet)
+	rd, wd  time.Time // the connection's read and write deadlines as set (zero: none)
 }
 
-// keepDeadlines makes c's reads keep its deadlines (laneConn.Read), for
-// fasthttp, which then sets none but the write deadline: waiting tells
-// whether c waits for a request (else one has begun); from then on
-// fasthttp's connection states tell it (laneConnState).
+// laneLimits are the timeouts a lane's connections keep themselves, for
+// fasthttp, which then sets none but the write deadline (through
+// laneConn.SetWriteDeadline).
 //
 // fasthttp would move a connection's read deadline twice per request
 // (idle, then read) and its write deadline once, each time a runtime
 // timer moved under a lock, with a clock reading (pprof: 3.2 % of the
-// server's CPU in pollSetDeadline alone at 90,000 requests a second). c
-// moves its read deadline only where the phase asks another (waiting for
-// a request, or for the rest of one that came in parts), and keeps a
-// deadline it set, read or write, while the one asked falls no later
-// than it and at most two slacks before it (deadline.next).
-func (l *lane) keepDeadlines(c *laneConn, waiting bool) {
-	c.managed, c.waiting, c.idle, c.readTO = true, waiting, l.idle, l.read
-	if c.idle <= 0 {
-		c.idle = l.read // as net/http and fasthttp: no idle timeout, the read timeout
-	}
-	c.rd.slack, c.wd.slack = l.read/deadlineSlack, l.fast.WriteTimeout/deadlineSlack
+// server's CPU in pollSetDeadline alone at 90,000 requests a second). A
+// lane connection moves its read deadline only where the phase asks
+// another (waiting for a request, or for the rest of one that came in
+// parts), and keeps a deadline it set, read or write, while the one asked
+// falls no later than it and at most two slacks before it (nextDeadline).
+type laneLimits struct {
+	idle, read            time.Duration
+	readSlack, writeSlack time.Duration
 }
 
 // deadlineSlack: a lane connection's deadline falls at most 2/deadlineSlack
 // of its timeout after the time asked, never before it.
 const deadlineSlack = 8
 
-// deadline is what a connection's deadline is set to, moved only when the
-// one asked falls outside it.
-type deadline struct {
-	set   time.Time     // as set on the connection (zero: none)
-	slack time.Duration // how much later than asked it is set
+func newLaneLimits(read, idle, write time.Duration) *laneLimits {
+	if idle <= 0 {
+		idle = read // as net/http and fasthttp: no idle timeout, the read timeout
+	}
+	return &laneLimits{idle: idle, read: read, readSlack: read / deadlineSlack, writeSlack: write / deadlineSlack}
 }
 
-// next tells whether the deadline must be set for t, and to what: not
-// while the one set falls no earlier than t and at most 2×slack after it;
-// a deadline set falls slack after t, so that the next ones asked (each a
-// little later) keep it for a while.
-func (d *deadline) next(t time.Time) (time.Time, bool) {
+// nextDeadline tells whether a deadline set at set must be set again for
+// t, and to what: not while set falls no earlier than t and at most
+// 2×slack after it; a deadline set falls slack after t, so that the next
+// ones asked (each a little later) keep it for a while.
+func nextDeadline(set, t time.Time, slack time.Duration) (time.Time, bool) {
 	switch {
 	case t.IsZero():
-		return t, !d.set.IsZero()
-	case !d.set.IsZero() && !d.set.Before(t) && d.set.Sub(t) <= 2*d.slack:
+		return t, !set.IsZero()
+	case !set.IsZero() && !set.Before(t) && set.Sub(t) <= 2*slack:
 		return t, false
 	}
-	return t.Add(d.slack), true
+	return t.Add(slack), true
 }
 
-// SetWriteDeadline sets the write deadline; on the lane, as deadline.next
+// SetWriteDeadline sets the write deadline; on the lane, as nextDeadline
 // says.
 func (c *laneConn) SetWriteDeadline(t time.Time) error {
-	if c.managed {
+	if c.lim != nil {
 		var ok bool
-		if t, ok = c.wd.next(t); !ok {
+		if t, ok = nextDeadline(c.wd, t, c.lim.writeSlack); !ok {
 			return nil
 		}
 	}
 	if err := c.Conn.SetWriteDeadline(t); err != nil {
 		return err
 	}
-	c.wd.set = t
+	c.wd = t
 	return nil
 }
 
@@ -652,20 +645,19 @@ func (c *laneConn) Read(p []byte) (int, error) {
 		c.pre = c.pre[n:]
 		return n, nil
 	}
-	if c.managed {
+	if c.lim != nil {
 		now := time.Now()
-		want := now.Add(c.idle)
+		want := now.Add(c.lim.idle)
 		if !c.waiting {
 			if c.reqBy.IsZero() {
-				c.reqBy = now.Add(c.readTO)
+				c.reqBy = now.Add(c.lim.read)
 			}
 			want = c.reqBy
 		}
-		if t, ok := c.rd.next(want); ok {
-			if err := c.Conn.SetReadDeadline(t); err != nil {
+		if t, ok := nextDeadline(c.rd, want, c.lim.readSlack); ok {
+			if err := c.SetReadDeadline(t); err != nil {
 				return 0, err
 			}
-			c.rd.set = t
 		}
 	}
 	if c.r != nil {
@@ -679,7 +671,7 @@ func (c *laneConn) SetDeadline(t time.Time) error {
 	if err := c.Conn.SetDeadline(t); err != nil {
 		return err
 	}
-	c.rd.set, c.wd.set = t, t
+	c.rd, c.wd = t, t
 	return nil
 }
 
@@ -688,7 +680,7 @@ func (c *laneConn) SetReadDeadline(t time.Time) error {
 	if err := c.Conn.SetReadDeadline(t); err != nil {
 		return err
 	}
-	c.rd.set = t
+	c.rd = t
 	return nil
 }
 

@@ -144,9 +144,11 @@ func (c *children[K, V]) get(k K, newSeries func(K) V) V {
 			return v
 		}
 	}
-	m := make(map[K]V, 1)
+	var m map[K]V
 	if old != nil {
 		m = maps.Clone(*old)
+	} else {
+		m = map[K]V{}
 	}
 	v := newSeries(k)
 	m[k] = v
