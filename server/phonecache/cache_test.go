@@ -97,14 +97,20 @@ func (s *stack) fetch(t testing.TB, path, ua string) []byte {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if err := res.Sending(); err != nil {
-		t.Fatal(err)
-	}
-	res.Finish(true)
+	transfer(t, res)
 	if m := provPass.FindSubmatch(res.File.Body); m != nil {
 		s.cred.Store(string(m[1]))
 	}
 	return res.File.Body
+}
+
+// transfer sends res as an edge does: Sending, then the whole file.
+func transfer(t testing.TB, res *provision.Result) {
+	t.Helper()
+	if err := res.Sending(); err != nil {
+		t.Fatal(err)
+	}
+	res.Finish(true)
 }
 
 // setup makes the inventory (inventory) and fetches the device's file
@@ -406,10 +412,7 @@ func TestOverlayShowsQueuedReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := res.Sending(); err != nil {
-		t.Fatal(err)
-	}
-	res.Finish(true)
+	transfer(t, res)
 	stored, err := s.st.Device(ctx, mac)
 	if err != nil {
 		t.Fatal(err)
@@ -691,10 +694,7 @@ func TestBorrowedRequestKeepsNoView(t *testing.T) {
 		if err != nil {
 			t.Fatalf("borrowed fetch %d: %v", i, err)
 		}
-		if err := res.Sending(); err != nil {
-			t.Fatal(err)
-		}
-		res.Finish(true)
+		transfer(t, res)
 		scribble()
 	}
 	before := s.cache.Stats()
@@ -750,10 +750,7 @@ func TestHotFetchAllocatesNothing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := res.Sending(); err != nil {
-					t.Fatal(err)
-				}
-				res.Finish(true)
+				transfer(t, res)
 			}
 			fetch() // the whole path: the hot answer kept
 			fetch()
