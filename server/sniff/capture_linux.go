@@ -5,9 +5,6 @@ package sniff
 import (
 	"fmt"
 	"net"
-
-	"github.com/gopacket/gopacket/pcapgo"
-	"golang.org/x/net/bpf"
 )
 
 // Supported reports whether capture works on this OS.
@@ -21,30 +18,19 @@ func Open(names string) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := bpf.Assemble(filter)
-	if err != nil {
-		return nil, fmt.Errorf("assemble the dhcp filter: %w", err)
-	}
 	c := &Capture{}
 	for _, name := range list {
 		if _, err := net.InterfaceByName(name); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("interface %q: %w", name, err)
 		}
-		h, err := pcapgo.NewEthernetHandle(name)
+		// A DHCP request is a few hundred bytes; jumbo frames fit.
+		h, err := openFiltered(name, "dhcp", filter, 9216)
 		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("capture on %q: %v", name, err)
-		}
-		c.closers = append(c.closers, h.Close)
-		if err := h.SetBPF(prog); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("attach the dhcp filter on %q: %w", name, err)
-		}
-		if err := h.SetCaptureLength(9216); err != nil { // a DHCP request is a few hundred bytes; jumbo frames fit
 			c.Close()
 			return nil, err
 		}
+		c.closers = append(c.closers, h.Close)
 		c.Interfaces = append(c.Interfaces, name)
 		c.srcs = append(c.srcs, h)
 	}

@@ -5,9 +5,6 @@ package sniff
 import (
 	"fmt"
 	"net"
-
-	"github.com/gopacket/gopacket/pcapgo"
-	"golang.org/x/net/bpf"
 )
 
 // OpenUDP opens a capture (AF_PACKET, not promiscuous: multicast to a
@@ -23,27 +20,15 @@ func OpenUDP(names []string, dst *net.UDPAddr) (*UDPCapture, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := bpf.Assemble(ins)
-	if err != nil {
-		return nil, fmt.Errorf("assemble the udp filter: %w", err)
-	}
 	c := &UDPCapture{dst: dst, in: make(chan datagram, 256), done: make(chan struct{}), failed: make(chan struct{})}
 	var srcs []source
 	for _, name := range names {
-		h, err := pcapgo.NewEthernetHandle(name)
+		h, err := openFiltered(name, "udp", ins, 65536)
 		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("capture on %q: %v", name, err)
-		}
-		c.closers = append(c.closers, h.Close)
-		if err := h.SetBPF(prog); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("attach the udp filter on %q: %w", name, err)
-		}
-		if err := h.SetCaptureLength(65536); err != nil {
 			c.Close()
 			return nil, err
 		}
+		c.closers = append(c.closers, h.Close)
 		c.Interfaces = append(c.Interfaces, name)
 		srcs = append(srcs, h)
 	}
