@@ -25,6 +25,15 @@ import (
 // the database file (its WAL), as before (a kill -9 loses nothing a
 // caller was told).
 //
+// A transaction's own cost (BEGIN, COMMIT and the WAL frames of the pages
+// it changed) is most of a lone step's: in a boot storm, steps arrive
+// every few hundred microseconds and found transactions of one or two
+// steps, 17,000 of them for 10,000 phones. So while steps keep coming
+// (some were queued when the last transaction ended) a group waits up to
+// gatherWait for gatherMin steps before it begins: 3,500 transactions for
+// the same storm, and a fifth less CPU per phone. A lone phone's steps
+// never wait: nothing was queued behind the one before.
+//
 // A step whose caller gave up before its turn is not run. When a step
 // fails (an error, not a lost claim), the whole transaction is rolled
 // back and each step runs again in a transaction of its own, so one
@@ -39,7 +48,9 @@ type groupCommit struct {
 	stmts map[string]*sql.Stmt // by SQL text, prepared on the pool once
 
 	closing sync.Once
+	wait    time.Duration // how long a group waits for more steps (gatherWait)
 	taken   atomic.Uint64 // steps taken from the queue (tests wait for it)
+	groups  atomic.Uint64 // transactions begun (tests count them)
 }
 
 // groupOp is one step: its statements, run in order inside the group's
@@ -64,6 +75,15 @@ type groupResult struct {
 // groupMax bounds the steps of one transaction.
 const groupMax = 256
 
+// gatherMin and gatherWait: while steps keep coming, a group of fewer
+// than gatherMin steps waits up to gatherWait for more before it begins
+// (measured with bench/storm.sh: 1 ms and 8 gave the shortest storm; 2 ms
+// left the writer idle, 0.5 ms gathered too few).
+const (
+	gatherMin  = 8
+	gatherWait = time.Millisecond
+)
+
 // errStoreClosed: a step arrived after Close.
 var errStoreClosed = errors.New("the store is closed")
 
@@ -83,10 +103,11 @@ const (
 )
 
 // newGroupCommit prepares the statements on db and starts the goroutine
-// that runs the steps; close stops it.
-func newGroupCommit(db *sql.DB) (*groupCommit, error) {
+// that runs the steps, a group waiting up to wait for more while steps
+// keep coming; close stops it.
+func newGroupCommit(db *sql.DB, wait time.Duration) (*groupCommit, error) {
 	g := &groupCommit{db: db, ops: make(chan *groupOp, groupMax), quit: make(chan struct{}), done: make(chan struct{}),
-		stmts: map[string]*sql.Stmt{}}
+		stmts: map[string]*sql.Stmt{}, wait: wait}
 	for _, q := range []string{sqlReserve, sqlIssue, sqlCommit, sqlComplete, sqlRelease, sqlAudit} {
 		st, err := db.Prepare(q)
 		if err != nil {
@@ -144,6 +165,9 @@ func (g *groupCommit) do(ctx context.Context, steps ...groupStmt) (bool, error) 
 func (g *groupCommit) run() {
 	defer close(g.done)
 	batch := make([]*groupOp, 0, groupMax)
+	timer := time.NewTimer(g.wait)
+	timer.Stop()
+	busy := false // steps were queued when the last transaction ended
 	for {
 		select { // closing wins over queued steps
 		case <-g.quit:
@@ -167,9 +191,32 @@ func (g *groupCommit) run() {
 				break more
 			}
 		}
+		if busy && len(batch) < gatherMin {
+			batch = g.gather(batch, timer)
+		}
 		g.taken.Add(uint64(len(batch)))
+		g.groups.Add(1)
 		g.runBatch(batch)
+		busy = len(g.ops) > 0
 	}
+}
+
+// gather adds steps to batch as they come, until it holds gatherMin or
+// its wait has passed.
+func (g *groupCommit) gather(batch []*groupOp, timer *time.Timer) []*groupOp {
+	timer.Reset(g.wait)
+	defer timer.Stop()
+	for len(batch) < gatherMin {
+		select {
+		case op := <-g.ops:
+			batch = append(batch, op)
+		case <-timer.C:
+			return batch
+		case <-g.quit:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain answers the steps left in the queue at close.

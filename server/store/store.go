@@ -50,6 +50,7 @@ type Store struct {
 	keys     sealed.Source // the keyring secrets are sealed with (sealed.go)
 	busy     time.Duration // SQLite's busy_timeout (0: sqliteBusy); tests set it
 	group    *groupCommit  // SQLite: the disclosure steps, committed in groups (groupcommit.go)
+	gather   time.Duration // the group's wait for more steps (0: gatherWait); tests set it
 	reads    deviceReads   // Device's statements (deviceread.go)
 }
 
@@ -211,7 +212,7 @@ func (s *Store) openSQLite(path string) (*Store, error) {
 	}
 	sqlDB, err := db.DB()
 	if err == nil {
-		s.group, err = newGroupCommit(sqlDB)
+		s.group, err = newGroupCommit(sqlDB, cmp.Or(s.gather, gatherWait))
 	}
 	if err != nil {
 		s.Close()

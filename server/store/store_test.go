@@ -36,9 +36,9 @@ var testKeys = sealed.Generate()
 // open opens a handle on the database named by dsn and closes it when the
 // test ends. Opening the same dsn twice gives two handles (two connection
 // pools, as two server processes would have) on one database.
-func open(t testing.TB, dsn string) *Store {
+func open(t testing.TB, dsn string, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(dsn, WithKeys(testKeys))
+	s, err := Open(dsn, append([]Option{WithKeys(testKeys)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -344,3 +344,82 @@ func TestGroupCommitSkipsAbandonedSteps(t *testing.T) {
 		}
 	}
 }
+
+func withGather(d time.Duration) Option { return func(s *Store) { s.gather = d } }
+
+// TestGroupCommitGathersWhileStepsKeepComing: steps found queued when a
+// transaction ends begin the next one only once gatherMin of them are
+// there (the wait is an hour here, so only the count can start it); a
+// lone phone's steps, one after the other, never wait.
+func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "group.db"), withGather(time.Hour))
+	ctx := context.Background()
+	openWindows(t, s, gatherMin+2)
+	now := t0.Add(time.Second)
+	mac := func(i int) string { return fmt.Sprintf("805ec0%06x", i) }
+	reserve := func(i int, into chan<- error) {
+		won, err := s.Reserve(ctx, mac(i), "tok", now, time.Minute)
+		if err == nil && !won {
+			err = fmt.Errorf("%s: claim lost", mac(i))
+		}
+		into <- err
+	}
+
+	// A lone phone: reserve, commit, complete, each after the other's
+	// answer, in three transactions and without waiting an hour.
+	lone := make(chan error, 1)
+	go func() {
+		lone <- func() error {
+			if won, err := s.Reserve(ctx, mac(0), "lone", now, time.Minute); err != nil || !won {
+				return fmt.Errorf("reserve: %v %v", won, err)
+			}
+			if won, err := s.Commit(ctx, mac(0), "lone", now, autoprov.Peer{IP: "192.0.2.1"}); err != nil || !won {
+				return fmt.Errorf("commit: %v %v", won, err)
+			}
+			if won, err := s.Complete(ctx, mac(0), "lone", now, true, ""); err != nil || !won {
+				return fmt.Errorf("complete: %v %v", won, err)
+			}
+			return nil
+		}()
+	}()
+	select {
+	case err := <-lone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a lone phone's steps waited for others")
+	}
+	if n := s.group.groups.Load(); n != 3 {
+		t.Errorf("a lone phone's three steps ran in %d transactions", n)
+	}
+
+	// Steps queued behind a transaction: gatherMin-1 of them wait for one
+	// more, then all of them run as one transaction.
+	release := holdGate(t, s)
+	first := make(chan error, 1)
+	go reserve(1, first)
+	waitQueued(t, s, 4, 0)
+	results := make(chan error, gatherMin)
+	for i := range gatherMin - 1 {
+		go reserve(2+i, results)
+	}
+	waitQueued(t, s, 4, gatherMin-1)
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	waitQueued(t, s, 4, 0) // taken by the goroutine, which gathers
+	if n := s.group.groups.Load(); n != 4 {
+		t.Fatalf("%d transactions, want 4: the steps found queued did not wait for more", n)
+	}
+	go reserve(gatherMin+1, results)
+	for range gatherMin {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
+	if n, taken := s.group.groups.Load(), s.group.taken.Load(); n != 5 || taken != 4+gatherMin {
+		t.Errorf("%d transactions for %d steps, want 5 for %d: the gathered steps were not one group", n, taken, 4+gatherMin)
+	}
+}
