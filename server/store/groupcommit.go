@@ -28,11 +28,11 @@ import (
 // A transaction's own cost (BEGIN, COMMIT and the WAL frames of the pages
 // it changed) is most of a lone step's: in a boot storm, steps arrive
 // every few hundred microseconds and found transactions of one or two
-// steps, 17,000 of them for 10,000 phones. So while steps keep coming
-// (some were queued when the last transaction ended) a group waits up to
-// gatherWait for gatherMin steps before it begins: 3,500 transactions for
-// the same storm, and a fifth less CPU per phone. A lone phone's steps
-// never wait: nothing was queued behind the one before.
+// steps, 17,000 of them for 10,000 phones. So while steps come together
+// (some were queued when the last transaction ended, or it held several)
+// a group waits up to gatherWait for gatherMin steps before it begins:
+// about 3,700 transactions for the same storm. A lone phone's steps never
+// wait: each ran alone and nothing was queued behind it.
 //
 // A step whose caller gave up before its turn is not run. When a step
 // fails (an error, not a lost claim), the whole transaction is rolled
@@ -75,10 +75,10 @@ type groupResult struct {
 // groupMax bounds the steps of one transaction.
 const groupMax = 256
 
-// gatherMin and gatherWait: while steps keep coming, a group of fewer
+// gatherMin and gatherWait: while steps come together, a group of fewer
 // than gatherMin steps waits up to gatherWait for more before it begins
-// (measured with bench/storm.sh: 1 ms and 8 gave the shortest storm; 2 ms
-// left the writer idle, 0.5 ms gathered too few).
+// (bench/storm.sh, one run each: 1 ms and 8 gave the shortest storms;
+// 0.5 ms, or 8 steps within 2 ms, came out slower).
 const (
 	gatherMin  = 8
 	gatherWait = time.Millisecond
@@ -167,7 +167,7 @@ func (g *groupCommit) run() {
 	batch := make([]*groupOp, 0, groupMax)
 	timer := time.NewTimer(g.wait)
 	timer.Stop()
-	busy := false // steps were queued when the last transaction ended
+	busy := false // steps came together: queued when the last transaction ended, or in it
 	for {
 		select { // closing wins over queued steps
 		case <-g.quit:
@@ -197,7 +197,7 @@ func (g *groupCommit) run() {
 		g.taken.Add(uint64(len(batch)))
 		g.groups.Add(1)
 		g.runBatch(batch)
-		busy = len(g.ops) > 0
+		busy = len(g.ops) > 0 || len(batch) > 1
 	}
 }
 

@@ -348,13 +348,14 @@ func TestGroupCommitSkipsAbandonedSteps(t *testing.T) {
 func withGather(d time.Duration) Option { return func(s *Store) { s.gather = d } }
 
 // TestGroupCommitGathersWhileStepsKeepComing: steps found queued when a
-// transaction ends begin the next one only once gatherMin of them are
-// there (the wait is an hour here, so only the count can start it); a
-// lone phone's steps, one after the other, never wait.
+// transaction ends, or a step right after a transaction of several, begin
+// the next one only once gatherMin of them are there (the wait is an hour
+// here, so only the count can start it); a lone phone's steps, one after
+// the other, never wait.
 func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "group.db"), withGather(time.Hour))
 	ctx := context.Background()
-	openWindows(t, s, gatherMin+2)
+	openWindows(t, s, 2*gatherMin+2)
 	now := t0.Add(time.Second)
 	mac := func(i int) string { return fmt.Sprintf("805ec0%06x", i) }
 	reserve := func(i int, into chan<- error) {
@@ -420,6 +421,26 @@ func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 		}
 	}
 	if n, taken := s.group.groups.Load(), s.group.taken.Load(); n != 5 || taken != 4+gatherMin {
-		t.Errorf("%d transactions for %d steps, want 5 for %d: the gathered steps were not one group", n, taken, 4+gatherMin)
+		t.Fatalf("%d transactions for %d steps, want 5 for %d: the gathered steps were not one group", n, taken, 4+gatherMin)
+	}
+
+	// Right after a group of several steps, a step that finds the queue
+	// empty waits for more too.
+	for i := range gatherMin {
+		go reserve(gatherMin+2+i, results)
+		if i == 0 {
+			waitQueued(t, s, 4+gatherMin, 0)
+			if n := s.group.groups.Load(); n != 5 {
+				t.Fatalf("%d transactions, want 5: a step after a group of %d did not wait for more", n, gatherMin)
+			}
+		}
+	}
+	for range gatherMin {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
+	if n, taken := s.group.groups.Load(), s.group.taken.Load(); n != 6 || taken != 4+2*gatherMin {
+		t.Errorf("%d transactions for %d steps, want 6 for %d", n, taken, 4+2*gatherMin)
 	}
 }
