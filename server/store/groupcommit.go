@@ -51,6 +51,8 @@ type groupCommit struct {
 	wait    time.Duration // how long a group waits for more steps (gatherWait)
 	taken   atomic.Uint64 // steps taken from the queue (tests wait for it)
 	groups  atomic.Uint64 // transactions begun (tests count them)
+	// gathering is 1 while gather waits with steps taken (tests wait for it)
+	gathering atomic.Int32
 }
 
 // groupOp is one step: its statements, run in order inside the group's
@@ -192,7 +194,9 @@ func (g *groupCommit) run() {
 			}
 		}
 		if busy && len(batch) < gatherMin {
-			batch = g.gather(batch, timer)
+			if batch = g.gather(batch, timer); batch == nil {
+				continue // closing: the steps gathered were answered
+			}
 		}
 		g.taken.Add(uint64(len(batch)))
 		g.groups.Add(1)
@@ -202,10 +206,13 @@ func (g *groupCommit) run() {
 }
 
 // gather adds steps to batch as they come, until it holds gatherMin or
-// its wait has passed.
+// its wait has passed. When the group closes meanwhile, their transaction
+// has not begun: it answers them errStoreClosed, as the steps still
+// queued, and returns nil.
 func (g *groupCommit) gather(batch []*groupOp, timer *time.Timer) []*groupOp {
 	timer.Reset(g.wait)
-	defer timer.Stop()
+	g.gathering.Store(1)
+	defer func() { timer.Stop(); g.gathering.Store(0) }()
 	for len(batch) < gatherMin {
 		select {
 		case op := <-g.ops:
@@ -213,7 +220,10 @@ func (g *groupCommit) gather(batch []*groupOp, timer *time.Timer) []*groupOp {
 		case <-timer.C:
 			return batch
 		case <-g.quit:
-			return batch
+			for _, op := range batch {
+				op.res <- groupResult{err: errStoreClosed}
+			}
+			return nil
 		}
 	}
 	return batch

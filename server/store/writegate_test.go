@@ -317,6 +317,7 @@ func TestGroupCommitSkipsAbandonedSteps(t *testing.T) {
 		s.group.close()
 		close(closed)
 	}()
+	<-s.group.quit // closing has begun before the running group ends
 	release()
 	<-closed
 	if err := <-first; err != nil {
@@ -355,7 +356,7 @@ func withGather(d time.Duration) Option { return func(s *Store) { s.gather = d }
 func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "group.db"), withGather(time.Hour))
 	ctx := context.Background()
-	openWindows(t, s, 2*gatherMin+2)
+	openWindows(t, s, 2*gatherMin+3)
 	now := t0.Add(time.Second)
 	mac := func(i int) string { return fmt.Sprintf("805ec0%06x", i) }
 	reserve := func(i int, into chan<- error) {
@@ -442,5 +443,20 @@ func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 	}
 	if n, taken := s.group.groups.Load(), s.group.taken.Load(); n != 6 || taken != 4+2*gatherMin {
 		t.Errorf("%d transactions for %d steps, want 6 for %d", n, taken, 4+2*gatherMin)
+	}
+
+	// A step gathering when the store closes is answered as a queued one:
+	// its transaction never began.
+	last := make(chan error, 1)
+	go reserve(2*gatherMin+2, last)
+	for i := 0; s.group.gathering.Load() == 0; i++ {
+		if i == 5000 {
+			t.Fatal("the step after a group of several is not gathering")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.group.close()
+	if err := <-last; !errors.Is(err, errStoreClosed) {
+		t.Errorf("a step gathering at close: %v, want errStoreClosed", err)
 	}
 }
