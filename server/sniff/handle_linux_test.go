@@ -2,6 +2,7 @@ package sniff
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"syscall"
@@ -47,7 +48,7 @@ func TestFilteredDropsFramesQueuedBeforeTheFilter(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("fj0 has no carrier: %v %v", ifi, err)
+				return fmt.Errorf("fj0 has no carrier: %v %v", ifi, err)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
