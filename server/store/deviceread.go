@@ -15,8 +15,9 @@ import (
 // fetch of a phone whose window is open reads its row (the phone cache
 // keeps no such device), and GORM's reflection over the 36 columns, its
 // statement building and a second GORM query for the device's accounts
-// were most of that read's cost. Here both are statements prepared once
-// on the pool, scanned straight into a deviceRow with the conversions
+// were most of that read's cost. Here the row and its accounts'
+// extensions (a JSON array in its last column) are one statement prepared
+// once on the pool, scanned straight into a deviceRow with the conversions
 // GORM makes: NULL text reads as "" (COALESCE), the JSON columns are
 // decoded as its serializer does (NULL or empty: the zero value), times
 // and booleans come from the driver as they do for GORM.
@@ -49,16 +50,17 @@ var (
 		"onboarding_service": true, "onboarding_detail": true}
 )
 
-// deviceReads holds the two statements of Device, prepared on first use.
+// deviceReads holds the statement of Device, prepared on first use.
 type deviceReads struct {
-	once     sync.Once
-	err      error
-	row      *sql.Stmt // the device's row by MAC
-	accounts *sql.Stmt // its accounts' extensions, by position
+	once sync.Once
+	err  error
+	row  *sql.Stmt // the device's row by MAC, with its accounts' extensions
 }
 
-// deviceReadSQL is the statement reading one device's row, with the
-// dialect's placeholder.
+// deviceReadSQL is the statement reading one device's row and, as a last
+// column, the extensions of its accounts in line order as a JSON array
+// (one statement: one snapshot, and one trip), with the dialect's
+// placeholder.
 func deviceReadSQL(postgres bool) string {
 	cols := make([]string, len(deviceReadColumns))
 	for i, c := range deviceReadColumns {
@@ -68,13 +70,13 @@ func deviceReadSQL(postgres bool) string {
 		}
 		cols[i] = q
 	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM devices WHERE mac = " + param(postgres, 1)
-}
-
-// deviceAccountsSQL reads the extensions of one device's accounts in line order.
-func deviceAccountsSQL(postgres bool) string {
-	return "SELECT accounts.extension FROM device_accounts JOIN accounts ON accounts.id = device_accounts.account_id" +
-		" WHERE device_accounts.device_mac = " + param(postgres, 1) + " ORDER BY device_accounts.position"
+	agg := "json_group_array(accounts.extension ORDER BY device_accounts.position)" // '[]' for none
+	if postgres {
+		agg = "COALESCE(json_agg(accounts.extension ORDER BY device_accounts.position)::text, '[]')"
+	}
+	exts := "(SELECT " + agg + " FROM device_accounts JOIN accounts ON accounts.id = device_accounts.account_id" +
+		" WHERE device_accounts.device_mac = devices.mac)"
+	return "SELECT " + strings.Join(cols, ", ") + ", " + exts + " FROM devices WHERE mac = " + param(postgres, 1)
 }
 
 // param is the n-th (from 1) bind parameter of a statement in the
@@ -89,19 +91,14 @@ func param(postgres bool, n int) string {
 // prepare prepares the statements once; later calls report the first one's error.
 func (r *deviceReads) prepare(db *sql.DB, postgres bool) error {
 	r.once.Do(func() {
-		if r.row, r.err = db.Prepare(deviceReadSQL(postgres)); r.err != nil {
-			return
-		}
-		r.accounts, r.err = db.Prepare(deviceAccountsSQL(postgres))
+		r.row, r.err = db.Prepare(deviceReadSQL(postgres))
 	})
 	return r.err
 }
 
 func (r *deviceReads) close() {
-	for _, st := range []*sql.Stmt{r.row, r.accounts} {
-		if st != nil {
-			_ = st.Close()
-		}
+	if r.row != nil {
+		_ = r.row.Close()
 	}
 }
 
@@ -117,13 +114,13 @@ func (s *Store) readDevice(ctx context.Context, mac string) (deviceRow, []string
 		return r, nil, err
 	}
 	ctx = context.WithoutCancel(ctx) // see readContext
-	var keys, overrides, params []byte
+	var keys, overrides, params, accounts []byte
 	err = s.reads.row.QueryRowContext(ctx, mac).Scan(&r.MAC, &r.Vendor, &r.Model, &r.Label, &r.State, &r.KeyProfile,
 		&keys, &overrides, &params, &r.MenuPassword, &r.WebPassword, &r.LastSeen, &r.RemoteIP, &r.UserAgent,
 		&r.Firmware, &r.LastFile, &r.DisclosureState, &r.OpenedAt, &r.ExpiresAt, &r.DisclosedAt, &r.DisclosedIP,
 		&r.DisclosedUA, &r.ReservedBy, &r.ReservedUntil, &r.DisclosureComplete,
 		&r.CredentialState, &r.CredentialPassword, &r.CredentialIssuedAt, &r.CredentialAppliedAt, &r.TFTPAllowed,
-		&r.OnboardingState, &r.OnboardingService, &r.OnboardingDetail, &r.OnboardingAt, &r.CreatedAt, &r.UpdatedAt)
+		&r.OnboardingState, &r.OnboardingService, &r.OnboardingDetail, &r.OnboardingAt, &r.CreatedAt, &r.UpdatedAt, &accounts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil, ErrNotFound
 	}
@@ -141,18 +138,12 @@ func (s *Store) readDevice(ctx context.Context, mac string) (deviceRow, []string
 			}
 		}
 	}
-	rows, err := s.reads.accounts.QueryContext(ctx, mac)
-	if err != nil {
-		return r, nil, err
+	var exts []string // nil for none, as before
+	if err := json.Unmarshal(accounts, &exts); err != nil {
+		return r, nil, fmt.Errorf("the device's accounts: %w", err)
 	}
-	defer rows.Close()
-	var exts []string
-	for rows.Next() {
-		var ext string
-		if err := rows.Scan(&ext); err != nil {
-			return r, nil, err
-		}
-		exts = append(exts, ext)
+	if len(exts) == 0 {
+		exts = nil
 	}
-	return r, exts, rows.Err()
+	return r, exts, nil
 }
