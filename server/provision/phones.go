@@ -318,9 +318,12 @@ func (p *Phones) cached(mac string, key FileKey) (*Result, bool) {
 	return &Result{File: cf.File, ETag: cf.ETag}, true
 }
 
-// keep caches a result without secrets.
+// keep caches a result without secrets (and its hot answer keeps what is
+// kept here), its body in a slice of its own length, not the render
+// buffer (a 2,971-byte Yealink file sat in 4,096).
 func (p *Phones) keep(mac string, key FileKey, epoch uint64, res *Result) {
 	if p.files != nil && !res.Secret {
+		res.File.Body = bytes.Clone(res.File.Body)
 		p.files.PutFile(mac, key, epoch, CachedFile{File: res.File, ETag: res.ETag})
 	}
 }
@@ -581,11 +584,6 @@ func leaked(body []byte, vd *vendors.Device) error {
 }
 
 func newResult(f *vendors.File, secret bool, h Hooks) *Result {
-	if !secret {
-		// Kept by the cache and hot answers: a body of its own length, not
-		// the render buffer (a 2,971-byte Yealink file sat in 4,096).
-		f.Body = bytes.Clone(f.Body)
-	}
 	sum := sha256.Sum256(f.Body)
 	return &Result{File: f, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Secret: secret, hooks: h}
 }

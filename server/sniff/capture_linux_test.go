@@ -5,12 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -147,28 +145,14 @@ func liveSniffer(t *testing.T, iface string) {
 // livePhone runs in the phone's namespace: it broadcasts DHCP requests
 // (and a SIP datagram the kernel filter drops) out of iface.
 func livePhone(t *testing.T, iface string) {
-	var ifi *net.Interface
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		var err error
-		ifi, err = net.InterfaceByName(iface)
-		if err == nil && ifi.Flags&net.FlagRunning != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has no carrier: %v %v", iface, ifi, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	// Protocol 0: this socket only sends.
-	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0)
+	snd, err := openSender(iface)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(fd)
-	to := &syscall.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	defer snd.Close()
 	sip := client{mac: "80:5e:c0:aa:bb:09", srcPort: 5060, dstPort: 5060}
 	for i, c := range []client{yealinkT54W, sip, laptop, yealinkT54W, snomD785, yealinkT54W, gigasetN870} {
-		if err := syscall.Sendto(fd, c.frame(t), 0, to); err != nil {
+		if err := snd.send(c.frame(t)); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -2,14 +2,12 @@ package sniff
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -41,12 +39,7 @@ import (
 // Everything runs in this process: netnstest.Do opens each socket inside
 // its namespace. Needs root and iproute2; skipped without, except in CI.
 func TestSpoofedDHCPFloodNetns(t *testing.T) {
-	netnstest.Require(t)
-	nsS := netnstest.New(t, "flood-s")
-	nsP := netnstest.New(t, "flood-p")
-	netnstest.IP(t, "-n", nsS, "link", "add", "fl0", "type", "veth", "peer", "name", "fp0", "netns", nsP)
-	netnstest.IP(t, "-n", nsS, "link", "set", "fl0", "up")
-	netnstest.IP(t, "-n", nsP, "link", "set", "fp0", "up")
+	nsS, nsP := vethPair(t, "flood", "fl0", "fp0")
 
 	const capN, total, naive, window = 200, 10000, 1000, 64
 	phones, st := floodCore(t, capN, provision.Options{InboxDHCPBurst: total})
@@ -73,25 +66,9 @@ func TestSpoofedDHCPFloodNetns(t *testing.T) {
 	go func() { sniffed <- s.Serve(ctx, c) }()
 
 	// The sender, a raw packet socket in nsP, once the pair has a carrier.
-	var fd, ifindex int
-	netnstest.Do(t, nsP, func() error {
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			ifi, err := net.InterfaceByName("fp0")
-			if err == nil && ifi.Flags&net.FlagRunning != 0 {
-				ifindex = ifi.Index
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("fp0 has no carrier: %v %v", ifi, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		var err error
-		fd, err = syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0) // protocol 0: it only sends
-		return err
-	})
-	defer syscall.Close(fd)
-	to := &syscall.SockaddrLinklayer{Ifindex: ifindex, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	var snd *sender
+	netnstest.Do(t, nsP, func() (err error) { snd, err = openSender("fp0"); return err })
+	defer snd.Close()
 
 	// handled waits until the sniffer has handled at least n frames.
 	handled := func(n int64) {
@@ -107,7 +84,7 @@ func TestSpoofedDHCPFloodNetns(t *testing.T) {
 	send := func(frame []byte) {
 		t.Helper()
 		handled(sent - window)
-		if err := syscall.Sendto(fd, frame, 0, to); err != nil {
+		if err := snd.send(frame); err != nil {
 			t.Fatalf("send frame %d: %v", sent, err)
 		}
 		sent++

@@ -192,13 +192,28 @@ func holdGate(t *testing.T, s *Store) (release func()) {
 // n more wait in its queue.
 func waitQueued(t *testing.T, s *Store, taken uint64, n int) {
 	t.Helper()
-	for i := 0; s.group.taken.Load() != taken || len(s.group.ops) != n; i++ {
-		if i == 5000 {
-			t.Errorf("%d steps taken and %d queued, want %d and %d", s.group.taken.Load(), len(s.group.ops), taken, n)
-			return
-		}
-		time.Sleep(time.Millisecond)
+	if !poll(func() bool { return s.group.taken.Load() == taken && len(s.group.ops) == n }) {
+		t.Errorf("%d steps taken and %d queued, want %d and %d", s.group.taken.Load(), len(s.group.ops), taken, n)
 	}
+}
+
+// waitGathering waits until the group's goroutine holds steps it took
+// and waits for more (gather).
+func waitGathering(t *testing.T, s *Store) {
+	t.Helper()
+	if !poll(func() bool { return s.group.gathering.Load() == 1 }) {
+		t.Fatalf("the group is not gathering: %d steps taken, %d queued", s.group.taken.Load(), len(s.group.ops))
+	}
+}
+
+// poll reports whether cond held within 5 s, asking every millisecond.
+func poll(cond func() bool) bool {
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestGroupCommitOneErrorIsNobodyElses: steps committed in one
@@ -411,7 +426,7 @@ func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	waitQueued(t, s, 4, 0) // taken by the goroutine, which gathers
+	waitGathering(t, s) // the seven taken by the goroutine, which waits for more
 	if n := s.group.groups.Load(); n != 4 {
 		t.Fatalf("%d transactions, want 4: the steps found queued did not wait for more", n)
 	}
@@ -430,7 +445,7 @@ func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 	for i := range gatherMin {
 		go reserve(gatherMin+2+i, results)
 		if i == 0 {
-			waitQueued(t, s, 4+gatherMin, 0)
+			waitGathering(t, s) // a step after a group of gatherMin waits for more
 			if n := s.group.groups.Load(); n != 5 {
 				t.Fatalf("%d transactions, want 5: a step after a group of %d did not wait for more", n, gatherMin)
 			}
@@ -449,12 +464,7 @@ func TestGroupCommitGathersWhileStepsKeepComing(t *testing.T) {
 	// its transaction never began.
 	last := make(chan error, 1)
 	go reserve(2*gatherMin+2, last)
-	for i := 0; s.group.gathering.Load() == 0; i++ {
-		if i == 5000 {
-			t.Fatal("the step after a group of several is not gathering")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitGathering(t, s)
 	s.group.close()
 	if err := <-last; !errors.Is(err, errStoreClosed) {
 		t.Errorf("a step gathering at close: %v, want errStoreClosed", err)
