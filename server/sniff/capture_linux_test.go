@@ -116,9 +116,8 @@ func liveSniffer(t *testing.T, iface string) {
 	// The phone's last frame is a second laptop's: one goroutine handles
 	// the frames in order, so once it is counted every frame before it
 	// has been handled, and what was recorded is all that will be.
-	deadline := time.Now().Add(60 * time.Second)
-	for s.unknown.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	if !reached(&s.unknown, 2, 60*time.Second) {
+		t.Errorf("the end marker was not handled within 60 s (%d unknown vendors counted)", s.unknown.Load())
 	}
 	cancel()
 	select {

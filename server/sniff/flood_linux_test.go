@@ -73,11 +73,8 @@ func TestSpoofedDHCPFloodNetns(t *testing.T) {
 	// handled waits until the sniffer has handled at least n frames.
 	handled := func(n int64) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); s.frames.Load() < n; {
-			if time.Now().After(deadline) {
-				t.Fatalf("the sniffer handled %d frames, want %d", s.frames.Load(), n)
-			}
-			time.Sleep(100 * time.Microsecond)
+		if !reached(&s.frames, n, 30*time.Second) {
+			t.Fatalf("the sniffer handled %d frames, want %d", s.frames.Load(), n)
 		}
 	}
 	sent := int64(0)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -59,3 +60,14 @@ func openSender(iface string) (*sender, error) {
 func (s *sender) send(frame []byte) error { return syscall.Sendto(s.fd, frame, 0, s.to) }
 
 func (s *sender) Close() error { return syscall.Close(s.fd) }
+
+// reached waits until c counts at least n, for at most d, and reports
+// whether it did (the sniffer's frame and unknown-vendor counters).
+func reached(c *atomic.Int64, n int64, d time.Duration) bool {
+	for deadline := time.Now().Add(d); c.Load() < n; time.Sleep(100 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
