@@ -88,3 +88,45 @@ func TestPackedKey(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoTakesOnlyItsKey: the memo's map is keyed by a hash of the
+// shape, and an entry is taken only for the very key it was kept for;
+// one of the same hash takes its place.
+func TestMemoTakesOnlyItsKey(t *testing.T) {
+	k := idKey{path: "805ec0aabb01.cfg", ua: "Yealink SIP-T54W 96.86.0.100", mac: "805ec0aabb01", vendorClass: "x"}
+	m := newIDMemo(0)
+	e := &idEntry{key: k.packed()}
+	m.put(e)
+	if got := m.get(k); got != e {
+		t.Fatalf("get %+v: %v, want its entry", k, got)
+	}
+	for _, o := range []idKey{
+		{path: "805ec0aabb01.cf", ua: "gYealink SIP-T54W 96.86.0.100", mac: "805ec0aabb01", vendorClass: "x"},
+		{path: "805ec0aabb02.cfg", ua: "Yealink SIP-T54W 96.86.0.100", mac: "805ec0aabb01", vendorClass: "x"},
+		{path: "805ec0aabb01.cfg", ua: "Yealink SIP-T54W 96.86.0.100", mac: "805ec0aabb01"},
+	} {
+		if got := m.get(o); got != nil {
+			t.Errorf("get %+v: the entry of %+v", o, got.key)
+		}
+		// A key of the same hash (forced here: the slot of k's) is not
+		// taken for k, and takes k's place when kept.
+		m.mu.Lock()
+		m.m[m.hash(o)] = e
+		m.mu.Unlock()
+		if got := m.get(o); got != nil {
+			t.Errorf("get %+v in k's slot: the entry of %+v", o, got.key)
+		}
+	}
+	held := m.bytes
+	o := &idEntry{key: idKey{path: k.path, ua: k.ua, mac: k.mac}}
+	m.mu.Lock()
+	m.m[m.hash(o.key)] = e // the colliding slot, holding k's entry
+	m.mu.Unlock()
+	m.put(o)
+	if got := m.get(o.key); got != o {
+		t.Fatalf("get after put of a colliding key: %v", got)
+	}
+	if want := held - e.key.size() + o.key.size(); m.bytes != want {
+		t.Fatalf("bytes after a colliding key took the slot: %d, want %d", m.bytes, want)
+	}
+}
