@@ -135,3 +135,45 @@ stop() {
   done
   PIDS=("${keep[@]+"${keep[@]}"}")
 }
+
+# subset FILE [N]: the phones that fetch, N of them (default
+# BENCH_STEADY_PHONES; none given: all) spread over the fleet, in
+# FILE.subset (or FILE itself for all); the database holds all either way.
+subset() {
+  local n=${2:-${BENCH_STEADY_PHONES:-}}
+  if [ -n "$n" ] && [ "$n" -lt "$DEVICES" ]; then
+    awk -v step=$((DEVICES / n)) -v k="$n" '(NR - 1) % step == 0 && n++ < k' "$1" >"$1.subset"
+    echo "$1.subset"
+  else
+    echo "$1"
+  fi
+}
+
+# settle: the pair 1 fleet's 1 s windows ran out while no server ran; the
+# sweeper of the server just started records them as expired in its first
+# tick (5 s after the start; 500 per transaction) and logs them when it is
+# through. Wait for those lines (at most 60 s: a fleet seeded with no
+# window at all has none), then until they stop coming (7 s without one),
+# so that the fetch and wrk below measure the steady state.
+settle() {
+  local from n m same=0
+  from=$(wc -l <"$TMP/autoprov.log")
+  count() { tail -n +"$((from + 1))" "$TMP/autoprov.log" | grep -c 'disclosure window expired' || true; }
+  for _ in $(seq 60); do
+    [ "$(count)" -gt 0 ] && break
+    sleep 1
+  done
+  n=$(count)
+  for _ in $(seq 300); do
+    sleep 1
+    m=$(count)
+    if [ "$m" = "$n" ]; then
+      same=$((same + 1))
+      [ $same -ge 7 ] && break
+    else
+      same=0
+    fi
+    n=$m
+  done
+  say "the sweeper recorded $n windows as expired"
+}

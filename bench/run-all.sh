@@ -9,7 +9,7 @@
 #   BENCH_DEVICES=2000 BENCH_STORM=500 BENCH_TFTP=200 BENCH_DURATION=3s bash bench/run-all.sh   # quick
 #   BENCH_GOTEST=1 bash bench/run-all.sh    # also go test -bench BenchmarkFleetFetch at 1,000 and BENCH_DEVICES
 #
-# Every variable of steady.sh, storm.sh and tftp.sh applies. Installs
+# Every variable of steady.sh, storm.sh, tftp.sh and flat.sh applies. Installs
 # nothing; a script whose tool is absent says so and the others still run.
 source "$(dirname "$0")/lib.sh"
 machine | tee "$TMP/machine.txt"
@@ -24,7 +24,7 @@ if [ -z "${BENCH_SEED_CLOSED:-}" ]; then
   export BENCH_SEED_CLOSED=$TMP/seed-closed
 fi
 status=0
-for s in storm tftp steady; do
+for s in storm tftp steady flat; do
   say "bench/$s.sh"
   if ! bash "$BENCH_DIR/$s.sh" | tee "$TMP/$s.out"; then
     echo "bench/$s.sh FAILED" | tee -a "$TMP/$s.out"
@@ -39,7 +39,7 @@ fi
 echo
 echo "==================== figures"
 cat "$TMP/machine.txt"
-for s in storm tftp steady; do
+for s in storm tftp steady flat; do
   echo
   awk 'f; /^$/ { f = 1 } /FAILED$/ { print }' "$TMP/$s.out"
 done

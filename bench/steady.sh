@@ -43,50 +43,11 @@ seed_into "$TMP/closed" closed
 seed_into "$TMP/s"
 cert
 P_HTTP=$(tcp_port) P_HTTPS=$(tcp_port) N_HTTP=$(tcp_port) N_HTTPS=$(tcp_port)
-# subset FILE: the phones that fetch (BENCH_STEADY_PHONES of them, spread
-# over the fleet; default all); the database holds all either way.
-subset() {
-  if [ -n "${BENCH_STEADY_PHONES:-}" ] && [ "$BENCH_STEADY_PHONES" -lt "$DEVICES" ]; then
-    awk -v step=$((DEVICES / BENCH_STEADY_PHONES)) -v k="$BENCH_STEADY_PHONES" '(NR - 1) % step == 0 && n++ < k' "$1" >"$1.subset"
-    echo "$1.subset"
-  else
-    echo "$1"
-  fi
-}
 # Both fleets' files: --public-url makes them the same bytes over HTTP and HTTPS.
 serve() {
   start_autoprov "$1" "$P_HTTP" --https "127.0.0.1:$P_HTTPS" --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" \
     --tftp "" --public-url "https://127.0.0.1:$P_HTTPS/"
   say "autoprov up in ${STARTUP}s (pid $AP_PID) on $1"
-}
-
-# settle: the pair 1 fleet's 1 s windows ran out while no server ran; the
-# sweeper of the server just started records them as expired in its first
-# tick (5 s after the start; 500 per transaction) and logs them when it is
-# through. Wait for those lines (at most 60 s: a fleet seeded with no
-# window at all has none), then until they stop coming (7 s without one),
-# so that the fetch and wrk below measure the steady state.
-settle() {
-  local from n m same=0
-  from=$(wc -l <"$TMP/autoprov.log")
-  count() { tail -n +"$((from + 1))" "$TMP/autoprov.log" | grep -c 'disclosure window expired' || true; }
-  for _ in $(seq 60); do
-    [ "$(count)" -gt 0 ] && break
-    sleep 1
-  done
-  n=$(count)
-  for _ in $(seq 300); do
-    sleep 1
-    m=$(count)
-    if [ "$m" = "$n" ]; then
-      same=$((same + 1))
-      [ $same -ge 7 ] && break
-    else
-      same=0
-    fi
-    n=$m
-  done
-  say "the sweeper recorded $n windows as expired"
 }
 
 PH_CLOSED=$(subset "$TMP/closed/phones.tsv")
