@@ -44,8 +44,9 @@ type idKey struct {
 
 type idEntry struct {
 	// hot is the last answer of this request shape's per-device file
-	// from the file cache, while it holds (hot.go); nil: none. First, with
-	// the key: what a hit reads of the entry is in one cache line.
+	// from the file cache, while it holds (hot.go); nil: none. First, and
+	// the key next: what a hit reads of the entry sits together at its
+	// start.
 	hot atomic.Pointer[hotAnswer]
 	key idKey // the shape (own hands its strings out)
 	id  vendors.Identity
