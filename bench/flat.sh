@@ -45,18 +45,10 @@ NFEW=$(wc -l <"$FEWPH")
 
 # run LIST: one wrk run on LIST; prints "req_s p50_ms p99_ms cpu_us".
 run() {
-  local c0 c1 line n
-  c0=$("$BT" cpu -pid "$AP_PID")
-  $WRK -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/phones.lua" \
-    "http://127.0.0.1:$P" -- "$1" >"$TMP/wrk.txt"
-  c1=$("$BT" cpu -pid "$AP_PID")
-  line=$(grep '^RESULT' "$TMP/wrk.txt")
-  case "$line" in *"non2xx=0 socket_errors=0"*) ;; *) echo "FAILED requests: $line" >&2; return 1 ;; esac
-  n=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
-  awk -v line="$line" -v ms=$((c1 - c0)) -v n="$n" 'BEGIN {
-    split(line, f, /[ =]/)
-    for (i = 2; i < length(f); i += 2) v[f[i]] = f[i + 1]
-    printf "%s %s %s %.1f\n", v["req_s"], v["p50_ms"], v["p99_ms"], ms * 1000 / n }'
+  local r
+  r=$(wrk_run "http://127.0.0.1:$P" "$1" "$AP_PID" "$TMP/wrk.txt")
+  case "$r" in *"non2xx=0 socket_errors=0"*) ;; *) echo "FAILED requests: $r" >&2; return 1 ;; esac
+  echo "$(value "$r" req_s) $(value "$r" p50_ms) $(value "$r" p99_ms) $(value "$r" cpu_us)"
 }
 
 rows=()

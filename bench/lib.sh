@@ -177,3 +177,20 @@ settle() {
   done
   say "the sweeper recorded $n windows as expired"
 }
+
+# wrk_run URL LIST PIDS OUT: one wrk run (-t$THREADS -c$CONNS -d$DURATION,
+# every request a line of LIST through phones.lua, a 10 s timeout so slow
+# answers count in the percentiles instead of as socket errors), its
+# output in OUT; prints its RESULT fields and cpu_us, the CPU microseconds
+# a request of PIDS (comma-separated) over the run.
+wrk_run() {
+  local c0 c1 line
+  c0=$("$BT" cpu -pid "$3")
+  /usr/bin/wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/phones.lua" "$1" -- "$2" >"$4"
+  c1=$("$BT" cpu -pid "$3")
+  line=$(grep '^RESULT' "$4" | cut -d' ' -f2-)
+  echo "$line cpu_us=$(awk -v ms=$((c1 - c0)) -v line="$line" 'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9); printf "%.1f", (n > 0 ? ms * 1000 / n : 0) }')"
+}
+
+# value LINE NAME: the value of NAME=... in LINE.
+value() { sed -n "s/.*$2=\([^ ]*\).*/\1/p" <<<"$1"; }

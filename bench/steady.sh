@@ -117,12 +117,7 @@ declare -A RES
 # percentiles instead of as socket errors.
 run() {
   say "wrk -t$THREADS -c$CONNS -d$DURATION: $1"
-  local c0 c1
-  c0=$("$BT" cpu -pid "$4")
-  $WRK -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/phones.lua" "$2" -- "$3" >"$TMP/wrk-$1.txt"
-  c1=$("$BT" cpu -pid "$4")
-  RES[$1]=$(grep '^RESULT' "$TMP/wrk-$1.txt" | cut -d' ' -f2-)
-  RES[$1]+=" cpu_us=$(awk -v ms=$((c1 - c0)) -v line="${RES[$1]}" 'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9); printf "%.1f", (n > 0 ? ms * 1000 / n : 0) }')"
+  RES[$1]=$(wrk_run "$2" "$3" "$4" "$TMP/wrk-$1.txt")
   echo "$1: ${RES[$1]}" >&2
   case "${RES[$1]}" in *"non2xx=0 socket_errors=0"*) ;; *) echo "WARNING: $1 had failed requests (non2xx or socket errors): its figures do not count" >&2 ;; esac
 }
@@ -148,7 +143,7 @@ run autoprov-https "https://127.0.0.1:$P_HTTPS" "$TMP/reqs-basic.txt" "$AP_PID"
 run nginx-https "https://127.0.0.1:$N_HTTPS" "$TMP/reqs-basic.txt" "$NG_PIDS"
 "$BT" mem -pid "$AP_PID" | sed 's/^/autoprov after pair 2: /'
 
-field() { sed -n "s/.*$2=\([^ ]*\).*/\1/p" <<<"${RES[$1]}"; }
+field() { value "${RES[$1]}" "$2"; }
 echo
 echo "steady state, $FETCHING phones fetching in a database of $DEVICES, wrk -t$THREADS -c$CONNS -d$DURATION, random per-device files"
 printf '%-22s %10s %9s %9s %13s   %s\n' pair "req/s" "p50 ms" "p99 ms" "CPU us/req" "autoprov/nginx"

@@ -118,26 +118,24 @@ func newHotPath(b *testing.B, n int) *hotPath {
 // strings of their own scattered over the heap (which would add cache
 // misses of the benchmark's own to the fleet's).
 type wire struct {
-	buf       []byte
-	path, ua  int // where the MAC's last six digits sit in buf
-	pathEnd   int
-	requested bool
+	buf     []byte // the path, then the User-Agent, each ending in the MAC
+	pathEnd int
 }
 
 // request is the request of device i of newMemSource (MAC 805ec0 and i
 // in six hex digits) in w's buffer, valid until the next.
 func (w *wire) request(i int) vendors.Request {
-	if !w.requested {
-		const mac = "805ec0000000"
+	const mac = "805ec0000000"
+	if len(w.buf) == 0 {
 		w.buf = append(w.buf, mac+".cfg"...)
 		w.pathEnd = len(w.buf)
 		w.buf = append(w.buf, "Yealink SIP-T54W 96.86.0.100 "+mac...)
-		w.path, w.ua, w.requested = 6, len(w.buf)-6, true
 	}
-	const hex = "0123456789abcdef"
+	const hex, path = "0123456789abcdef", len(mac) - 6 // where the digits written sit in the path
+	ua := len(w.buf) - 6                               // and in the User-Agent
 	for d := range 6 {
 		c := hex[i>>(4*(5-d))&0xf]
-		w.buf[w.path+d], w.buf[w.ua+d] = c, c
+		w.buf[path+d], w.buf[ua+d] = c, c
 	}
 	return vendors.Request{Path: unsafe.String(&w.buf[0], w.pathEnd),
 		UserAgent:  unsafe.String(&w.buf[w.pathEnd], len(w.buf)-w.pathEnd),

@@ -118,9 +118,13 @@ func (m *idMemo) hash(k idKey) uint64 { return maphash.Comparable(m.seed, k) }
 func (m *idMemo) get(k idKey) *idEntry {
 	h := m.hash(k)
 	m.mu.RLock()
-	e := m.m[h]
-	m.mu.RUnlock()
-	if e != nil && e.key == k {
+	defer m.mu.RUnlock()
+	return m.at(h, k)
+}
+
+// at is k's entry, whose hash is h, or nil; m.mu is held.
+func (m *idMemo) at(h uint64, k idKey) *idEntry {
+	if e := m.m[h]; e != nil && e.key == k {
 		return e
 	}
 	return nil
@@ -219,16 +223,15 @@ func (p *Phones) identifyWith(vendor, model string, req vendors.Request) (vendor
 		return p.reg.IdentifyWith(vendor, model, req)
 	}
 	m := p.ids
-	e := m.get(k)
-	if e != nil {
-		m.mu.RLock()
-		if e.withSet && e.withVendor == vendor && e.withModel == model {
-			id, v, err := e.withID, e.withV, e.withErr
-			m.mu.RUnlock()
-			return id, v, err
-		}
+	h := m.hash(k)
+	m.mu.RLock()
+	e := m.at(h, k)
+	if e != nil && e.withSet && e.withVendor == vendor && e.withModel == model {
+		id, v, err := e.withID, e.withV, e.withErr
 		m.mu.RUnlock()
+		return id, v, err
 	}
+	m.mu.RUnlock()
 	id, v, err := p.reg.IdentifyWith(vendor, model, req)
 	if e != nil {
 		m.mu.Lock()

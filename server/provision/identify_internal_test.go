@@ -108,8 +108,8 @@ func TestMemoTakesOnlyItsKey(t *testing.T) {
 		if got := m.get(o); got != nil {
 			t.Errorf("get %+v: the entry of %+v", o, got.key)
 		}
-		// A key of the same hash (forced here: the slot of k's) is not
-		// taken for k, and takes k's place when kept.
+		// Nor in the slot of its own hash when k's entry sits there (a
+		// collision, forced): the entry is k's, not o's.
 		m.mu.Lock()
 		m.m[m.hash(o)] = e
 		m.mu.Unlock()
@@ -117,6 +117,8 @@ func TestMemoTakesOnlyItsKey(t *testing.T) {
 			t.Errorf("get %+v in k's slot: the entry of %+v", o, got.key)
 		}
 	}
+	// A key kept in a slot that holds another's takes it over, and the
+	// bytes held count the new key, not both.
 	held := m.bytes
 	o := &idEntry{key: idKey{path: k.path, ua: k.ua, mac: k.mac}}
 	m.mu.Lock()
