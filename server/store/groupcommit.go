@@ -200,8 +200,8 @@ func (g *groupCommit) run() {
 		}
 		g.taken.Add(uint64(len(batch)))
 		g.groups.Add(1)
-		g.runBatch(batch)
-		busy = len(g.ops) > 0 || len(batch) > 1
+		queued := g.runBatch(batch)
+		busy = queued || len(batch) > 1
 	}
 }
 
@@ -242,8 +242,11 @@ func (g *groupCommit) drain() {
 }
 
 // runBatch runs the live steps of batch in one transaction and answers
-// them after its commit; on an error, each alone.
-func (g *groupCommit) runBatch(batch []*groupOp) {
+// them after its commit; on an error, each alone. It reports whether
+// steps were queued when the transaction ended, looked at before any
+// answer goes out: a lone phone's next step, sent as soon as it hears
+// the answer to this one, does not count (it would wait gatherWait).
+func (g *groupCommit) runBatch(batch []*groupOp) (queued bool) {
 	live := batch[:0]
 	for _, op := range batch {
 		if err := op.ctx.Err(); err != nil {
@@ -253,9 +256,10 @@ func (g *groupCommit) runBatch(batch []*groupOp) {
 		live = append(live, op)
 	}
 	if len(live) == 0 {
-		return
+		return len(g.ops) > 0
 	}
 	won, stepFailed, err := g.inTx(live)
+	queued = len(g.ops) > 0
 	if err == nil {
 		for i, op := range live {
 			op.res <- groupResult{won: won[i]}
@@ -274,6 +278,7 @@ func (g *groupCommit) runBatch(batch []*groupOp) {
 		w, _, err := g.inTx([]*groupOp{op})
 		op.res <- groupResult{won: err == nil && w[0], err: err}
 	}
+	return queued
 }
 
 // inTx runs ops in one transaction; it reports each one's outcome once
