@@ -95,9 +95,21 @@ func (s *Store) SeenBatch(ctx context.Context, vs []autoprov.Sighting) error {
 		return wrap(err, "record %d sightings", len(vs))
 	}
 	defer stmt.Close()
-	for _, v := range vs {
+	// The rows run on ctx without its cancellation (rowByRow: on one that
+	// can be cancelled, the SQLite driver runs every statement on a
+	// goroutine of its own, a goroutine and two handoffs per row while
+	// this transaction holds the write gate that the disclosure steps
+	// wait on); ctx is checked between rows, and database/sql rolls the
+	// transaction back when it ends.
+	each := rowByRow(ctx)
+	for i, v := range vs {
+		if i%100 == 99 {
+			if err := ctx.Err(); err != nil {
+				return wrap(err, "record %d sightings", len(vs))
+			}
+		}
 		at := v.At.UTC()
-		_, err := stmt.ExecContext(ctx, at, v.RemoteIP, v.File, v.UserAgent, v.UserAgent, v.Firmware, v.Firmware,
+		_, err := stmt.ExecContext(each, at, v.RemoteIP, v.File, v.UserAgent, v.UserAgent, v.Firmware, v.Firmware,
 			autoprov.StateUnassigned, v.Vendor, autoprov.StateUnassigned, v.Model, v.MAC)
 		if err != nil {
 			return wrap(fmt.Errorf("device %s: %w", v.MAC, err), "record %d sightings", len(vs))
