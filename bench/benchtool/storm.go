@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -39,14 +40,13 @@ func storm(args []string) error {
 	}
 	var mu sync.Mutex
 	var lat []time.Duration
-	get := func(c *http.Client, file, mac string) ([]byte, error) {
-		req, err := http.NewRequest("GET", *base+file, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("User-Agent", userAgent(mac))
+	to, err := url.Parse(*base)
+	if err != nil {
+		return err
+	}
+	get := func(c *phoneConn, file, mac string) ([]byte, error) {
 		t := time.Now()
-		body, err := do(c, req)
+		body, err := c.get(to.Path+file, userAgent(mac))
 		d := time.Since(t)
 		mu.Lock()
 		lat = append(lat, d)
@@ -60,8 +60,11 @@ func storm(args []string) error {
 	start := time.Now()
 	failed := runPhones(len(phones), *workers, func(i int) error {
 		p := phones[i]
-		c := phoneClient(i)
-		defer c.CloseIdleConnections()
+		c, err := dialPhone(i, to)
+		if err != nil {
+			return fmt.Errorf("%s: connect: %w", p.MAC, err)
+		}
+		defer c.close()
 		common, err := get(c, commonFile, p.MAC)
 		if err != nil {
 			return fmt.Errorf("%s: common file: %w", p.MAC, err)
