@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,46 +44,34 @@ func (s *Store) IssueCredential(ctx context.Context, mac, token, password string
 // CommitIssuing is IssueCredential and Commit in one step: the window
 // held by token is consumed (as Commit, audited) and password becomes the
 // device's issued credential (as IssueCredential), both or neither; false,
-// changing nothing, when the claim was lost. One transaction, and on
-// SQLite one trip through the group commit instead of two, for the
-// transfer of a body that carries a credential.
+// changing nothing, when the claim was lost. One UPDATE of the row and
+// its audit row in one transaction (on SQLite, one trip through the
+// group commit), for the transfer of a body that carries a credential.
 func (s *Store) CommitIssuing(ctx context.Context, mac, token, password string, now time.Time, to autoprov.Peer) (bool, error) {
 	now = now.UTC()
 	sealed := s.seal(colCredPassword, mac, password)
 	if s.group != nil {
-		// The issue goes first: the commit ends the open state both check.
 		won, err := s.group.do(ctx,
-			groupStmt{sqlIssue, []any{autoprov.CredentialIssued, sealed, now, mac, token, autoprov.DisclosureOpen}},
-			groupStmt{sqlCommit, []any{autoprov.DisclosureConsumed, now, to.IP, to.UserAgent, mac, token, autoprov.DisclosureOpen}},
+			groupStmt{sqlCommitIssuing, []any{autoprov.CredentialIssued, sealed, now,
+				autoprov.DisclosureConsumed, now, to.IP, to.UserAgent, mac, token, autoprov.DisclosureOpen}},
 			auditStep(consumedEvent(mac, now, to)))
 		return won, wrap(err, "commit disclosure for %s", mac)
 	}
 	won := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		held := tx.Model(&deviceRow{}).Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen)
-		res := held.UpdateColumns(map[string]any{"credential_state": autoprov.CredentialIssued,
-			"credential_password": sealed, "credential_issued_at": now, "credential_applied_at": nil})
+		res := tx.Model(&deviceRow{}).Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
+			UpdateColumns(map[string]any{"credential_state": autoprov.CredentialIssued,
+				"credential_password": sealed, "credential_issued_at": now, "credential_applied_at": nil,
+				"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
+				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_until": nil, "disclosure_complete": nil})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
-		}
-		res = tx.Model(&deviceRow{}).Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
-			UpdateColumns(map[string]any{"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
-				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_until": nil, "disclosure_complete": nil})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errClaimChanged // the same rows as the issue's: cannot happen in one transaction
 		}
 		won = true
 		return appendAudit(tx, consumedEvent(mac, now, to))
 	})
 	return won, wrap(err, "commit disclosure for %s", mac)
 }
-
-// errClaimChanged is CommitIssuing's refusal of a claim that changed
-// between its two updates (it rolls the issue back).
-var errClaimChanged = errors.New("claim changed within the transaction")
 
 // ApplyCredential records that the phone presented its issued credential,
 // the one issued at issuedAt (as read with the password that was

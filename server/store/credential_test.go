@@ -111,7 +111,8 @@ func TestApplyCredentialVerifiedOnly(t *testing.T) {
 }
 
 // TestCommitIssuing: the credential is issued and the window consumed in
-// one step, audited once as a commit; without the claim nothing changes.
+// one step, one write of the row (one change logged), audited once as a
+// commit; without the claim nothing changes.
 func TestCommitIssuing(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -132,8 +133,16 @@ func TestCommitIssuing(t *testing.T) {
 		if d, _ := s.Device(ctx, mac); d.Disclosure.State != autoprov.DisclosureOpen || d.Credential.State != autoprov.CredentialNone {
 			t.Fatalf("a lost claim changed the device: %s, credential %s", d.Disclosure.State, d.Credential.State)
 		}
+		before, err := s.Revision(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if won, err := s.CommitIssuing(ctx, mac, "tok", pass, now, to); err != nil || !won {
 			t.Fatalf("with the claim: %v %v", won, err)
+		}
+		// One write of the row: one change, naming the device.
+		if ch, err := s.Changes(ctx, before, 10); err != nil || ch.All || ch.Rev != before+1 || len(ch.MACs) != 1 || ch.MACs[0] != mac {
+			t.Fatalf("changes after the commit (from revision %d): %+v (%v), want one naming %s", before, ch, err, mac)
 		}
 		d, err := s.Device(ctx, mac)
 		if err != nil || d.Disclosure.State != autoprov.DisclosureConsumed || d.Credential.State != autoprov.CredentialIssued ||

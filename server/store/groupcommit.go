@@ -98,6 +98,11 @@ const (
 		" WHERE mac = ? AND reserved_by = ? AND disclosure_state = ?"
 	sqlCommit = "UPDATE devices SET disclosure_state = ?, disclosed_at = ?, disclosed_ip = ?, disclosed_ua = ?, reserved_until = NULL," +
 		" disclosure_complete = NULL WHERE mac = ? AND reserved_by = ? AND disclosure_state = ?"
+	// sqlCommitIssuing is sqlIssue and sqlCommit in one UPDATE: one row
+	// written, one change logged, instead of two of each.
+	sqlCommitIssuing = "UPDATE devices SET credential_state = ?, credential_password = ?, credential_issued_at = ?, credential_applied_at = NULL," +
+		" disclosure_state = ?, disclosed_at = ?, disclosed_ip = ?, disclosed_ua = ?, reserved_until = NULL, disclosure_complete = NULL" +
+		" WHERE mac = ? AND reserved_by = ? AND disclosure_state = ?"
 	sqlComplete = "UPDATE devices SET disclosure_complete = ?, reserved_by = '' WHERE mac = ? AND reserved_by = ? AND disclosure_state = ?" +
 		" AND disclosure_complete IS NULL"
 	sqlRelease = "UPDATE devices SET reserved_by = '', reserved_until = NULL WHERE mac = ? AND reserved_by = ? AND disclosure_state = ?"
@@ -110,7 +115,7 @@ const (
 func newGroupCommit(db *sql.DB, wait time.Duration) (*groupCommit, error) {
 	g := &groupCommit{db: db, ops: make(chan *groupOp, groupMax), quit: make(chan struct{}), done: make(chan struct{}),
 		stmts: map[string]*sql.Stmt{}, wait: wait}
-	for _, q := range []string{sqlReserve, sqlIssue, sqlCommit, sqlComplete, sqlRelease, sqlAudit} {
+	for _, q := range []string{sqlReserve, sqlIssue, sqlCommit, sqlCommitIssuing, sqlComplete, sqlRelease, sqlAudit} {
 		st, err := db.Prepare(q)
 		if err != nil {
 			g.closeStmts()
