@@ -174,10 +174,10 @@ func pooledClient(conns int) *http.Client {
 // phoneConn is one booting phone: its own connection (kept for its few
 // requests) from its own loopback address 127.1.x.y, spoken to in plain
 // HTTP/1.1, its answers read by net/http's parser. An http.Client with a
-// Transport of its own per phone cost twice the CPU (a dial through the
-// pool, two goroutines per connection): in a storm the phones share the
-// machine's cores with the server, and what they burn is not the
-// server's work.
+// Transport of its own per phone cost half as much CPU again (a dial
+// through the pool, two goroutines per connection): in a storm the phones
+// share the machine's cores with the server, and what they burn is not
+// the server's work.
 type phoneConn struct {
 	c    net.Conn
 	br   *bufio.Reader

@@ -13,8 +13,9 @@ import (
 )
 
 // Group commit of the disclosure steps on SQLite. A phone's first fetch
-// writes four times (Reserve, IssueCredential, Commit, Complete); in a
-// boot storm each was a transaction of its own, and most of its cost was
+// writes three times (Reserve; Commit, with the credential it issues when
+// its file carries one; Complete); in a boot storm each was a
+// transaction of its own, and most of its cost was
 // the transaction (BEGIN, COMMIT, GORM re-preparing its statements in
 // every transaction) rather than the one-row UPDATE inside it. Here the
 // steps that arrive while a transaction runs are queued, and one goroutine
@@ -269,7 +270,7 @@ func (g *groupCommit) runBatch(batch []*groupOp) (queued bool) {
 		for i, op := range live {
 			op.res <- groupResult{won: won[i]}
 		}
-		return
+		return queued
 	}
 	if !stepFailed || len(live) == 1 {
 		// BEGIN or COMMIT failed (the lock stayed taken past the busy
@@ -277,7 +278,7 @@ func (g *groupCommit) runBatch(batch []*groupOp) (queued bool) {
 		for _, op := range live {
 			op.res <- groupResult{err: err}
 		}
-		return
+		return queued
 	}
 	for _, op := range live {
 		w, _, err := g.inTx([]*groupOp{op})
