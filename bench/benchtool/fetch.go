@@ -216,15 +216,7 @@ func (p *phoneConn) get(path, ua string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: status %d", path, resp.StatusCode)
-	}
-	return body, nil
+	return okBody(resp, path)
 }
 
 func (p *phoneConn) close() { p.c.Close() }
@@ -235,13 +227,19 @@ func do(c *http.Client, req *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return okBody(resp, req.URL.Path)
+}
+
+// okBody reads and closes resp's body: the body of a 200, an error naming
+// path and the status for any other.
+func okBody(resp *http.Response, path string) ([]byte, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: status %d", req.URL.Path, resp.StatusCode)
+		return nil, fmt.Errorf("%s: status %d", path, resp.StatusCode)
 	}
 	return body, nil
 }

@@ -99,15 +99,11 @@ func (s *Store) SeenBatch(ctx context.Context, vs []autoprov.Sighting) error {
 	// can be cancelled, the SQLite driver runs every statement on a
 	// goroutine of its own, a goroutine and two handoffs per row while
 	// this transaction holds the write gate that the disclosure steps
-	// wait on); ctx is checked between rows, and database/sql rolls the
-	// transaction back when it ends.
+	// wait on). ctx still bounds the batch: database/sql rolls the
+	// transaction, begun on ctx, back when it ends, and the next row
+	// fails.
 	each := rowByRow(ctx)
-	for i, v := range vs {
-		if i%100 == 99 {
-			if err := ctx.Err(); err != nil {
-				return wrap(err, "record %d sightings", len(vs))
-			}
-		}
+	for _, v := range vs {
 		at := v.At.UTC()
 		_, err := stmt.ExecContext(each, at, v.RemoteIP, v.File, v.UserAgent, v.UserAgent, v.Firmware, v.Firmware,
 			autoprov.StateUnassigned, v.Vendor, autoprov.StateUnassigned, v.Model, v.MAC)
