@@ -64,43 +64,50 @@ func TestCPUTime(t *testing.T) {
 }
 
 // TestPhoneConn: a phone's requests go over one connection from its own
-// loopback address, with its User-Agent; a 200's body comes back, any
-// other status is an error.
+// loopback address, with its User-Agent, over HTTP and over HTTPS; a
+// 200's body comes back, any other status is an error.
 func TestPhoneConn(t *testing.T) {
-	var mu sync.Mutex
-	var remotes []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		remotes = append(remotes, r.RemoteAddr)
-		mu.Unlock()
-		if r.URL.Path != "/prov/a.cfg" {
-			http.NotFound(w, r)
-			return
-		}
-		io.WriteString(w, "ua="+r.UserAgent())
-	}))
-	defer srv.Close()
-	base, err := url.Parse(srv.URL + "/prov/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := dialPhone(251, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	for range 2 {
-		body, err := c.get(base.Path+"a.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:00:00:01")
-		if err != nil || string(body) != "ua=Yealink SIP-T54W 96.86.0.100 80:5e:c0:00:00:01" {
-			t.Fatalf("get = %q, %v", body, err)
-		}
-	}
-	if _, err := c.get(base.Path+"b.cfg", "x"); err == nil || !strings.Contains(err.Error(), "status 404") {
-		t.Errorf("a 404 answered %v, want its status as an error", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(remotes) != 3 || remotes[0] != remotes[1] || remotes[1] != remotes[2] || !strings.HasPrefix(remotes[0], "127.1.1.2:") {
-		t.Errorf("the requests came from %v, want one connection from 127.1.1.2", remotes)
+	for _, tc := range []struct {
+		name  string
+		start func(http.Handler) *httptest.Server
+	}{{"http", httptest.NewServer}, {"https", httptest.NewTLSServer}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var remotes []string
+			srv := tc.start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				remotes = append(remotes, r.RemoteAddr)
+				mu.Unlock()
+				if r.URL.Path != "/prov/a.cfg" {
+					http.NotFound(w, r)
+					return
+				}
+				io.WriteString(w, "ua="+r.UserAgent())
+			}))
+			defer srv.Close()
+			base, err := url.Parse(srv.URL + "/prov/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := dialPhone(251, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.close()
+			for range 2 {
+				body, err := c.get(base.Path+"a.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:00:00:01")
+				if err != nil || string(body) != "ua=Yealink SIP-T54W 96.86.0.100 80:5e:c0:00:00:01" {
+					t.Fatalf("get = %q, %v", body, err)
+				}
+			}
+			if _, err := c.get(base.Path+"b.cfg", "x"); err == nil || !strings.Contains(err.Error(), "status 404") {
+				t.Errorf("a 404 answered %v, want its status as an error", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(remotes) != 3 || remotes[0] != remotes[1] || remotes[1] != remotes[2] || !strings.HasPrefix(remotes[0], "127.1.1.2:") {
+				t.Errorf("the requests came from %v, want one connection from 127.1.1.2", remotes)
+			}
+		})
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/autoprov/autoprov"
 )
 
@@ -32,9 +30,7 @@ func (s *Store) IssueCredential(ctx context.Context, mac, token, password string
 	}
 	res := s.db.WithContext(ctx).Model(&deviceRow{}).
 		Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
-		UpdateColumns(map[string]any{"credential_state": autoprov.CredentialIssued,
-			"credential_password":  s.seal(colCredPassword, mac, password),
-			"credential_issued_at": now, "credential_applied_at": nil})
+		UpdateColumns(issuedColumns(s.seal(colCredPassword, mac, password), now))
 	if res.Error != nil {
 		return false, wrap(res.Error, "issue credential for %s", mac)
 	}
@@ -51,26 +47,17 @@ func (s *Store) CommitIssuing(ctx context.Context, mac, token, password string, 
 	now = now.UTC()
 	sealed := s.seal(colCredPassword, mac, password)
 	if s.group != nil {
-		won, err := s.group.do(ctx,
-			groupStmt{sqlCommitIssuing, []any{autoprov.CredentialIssued, sealed, now,
-				autoprov.DisclosureConsumed, now, to.IP, to.UserAgent, mac, token, autoprov.DisclosureOpen}},
-			auditStep(consumedEvent(mac, now, to)))
+		won, err := s.group.commitIssuing(ctx, mac, token, sealed, now, to)
 		return won, wrap(err, "commit disclosure for %s", mac)
 	}
-	won := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&deviceRow{}).Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
-			UpdateColumns(map[string]any{"credential_state": autoprov.CredentialIssued,
-				"credential_password": sealed, "credential_issued_at": now, "credential_applied_at": nil,
-				"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
-				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_until": nil, "disclosure_complete": nil})
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		won = true
-		return appendAudit(tx, consumedEvent(mac, now, to))
-	})
-	return won, wrap(err, "commit disclosure for %s", mac)
+	return s.commitTx(ctx, mac, token, now, to, issuedColumns(sealed, now))
+}
+
+// issuedColumns are the columns of a credential issued at now, its
+// password sealed (sqlIssue's on SQLite).
+func issuedColumns(sealed string, now time.Time) map[string]any {
+	return map[string]any{"credential_state": autoprov.CredentialIssued, "credential_password": sealed,
+		"credential_issued_at": now, "credential_applied_at": nil}
 }
 
 // ApplyCredential records that the phone presented its issued credential,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"gorm.io/gorm"
@@ -102,12 +103,21 @@ func (s *Store) Commit(ctx context.Context, mac, token string, now time.Time, to
 		won, err := s.group.commit(ctx, mac, token, now, to)
 		return won, wrap(err, "commit disclosure for %s", mac)
 	}
+	return s.commitTx(ctx, mac, token, now, to, nil)
+}
+
+// commitTx is Commit through GORM (PostgreSQL): one conditional UPDATE of
+// the row, setting also's columns too (CommitIssuing's credential), and
+// its audit row, in one transaction.
+func (s *Store) commitTx(ctx context.Context, mac, token string, now time.Time, to autoprov.Peer, also map[string]any) (bool, error) {
+	cols := map[string]any{"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
+		"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_until": nil, "disclosure_complete": nil}
+	maps.Copy(cols, also)
 	won := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&deviceRow{}).
 			Where("mac = ? AND reserved_by = ? AND disclosure_state = ?", mac, token, autoprov.DisclosureOpen).
-			UpdateColumns(map[string]any{"disclosure_state": autoprov.DisclosureConsumed, "disclosed_at": now,
-				"disclosed_ip": to.IP, "disclosed_ua": to.UserAgent, "reserved_until": nil, "disclosure_complete": nil})
+			UpdateColumns(cols)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}

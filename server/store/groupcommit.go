@@ -346,6 +346,13 @@ func (g *groupCommit) commit(ctx context.Context, mac, token string, now time.Ti
 		auditStep(consumedEvent(mac, now, to)))
 }
 
+func (g *groupCommit) commitIssuing(ctx context.Context, mac, token, sealed string, now time.Time, to autoprov.Peer) (bool, error) {
+	return g.do(ctx,
+		groupStmt{sqlCommitIssuing, []any{autoprov.CredentialIssued, sealed, now,
+			autoprov.DisclosureConsumed, now, to.IP, to.UserAgent, mac, token, autoprov.DisclosureOpen}},
+		auditStep(consumedEvent(mac, now, to)))
+}
+
 func (g *groupCommit) complete(ctx context.Context, mac, token string, now time.Time, complete bool, reason string) (bool, error) {
 	return g.do(ctx,
 		groupStmt{sqlComplete, []any{complete, mac, token, autoprov.DisclosureConsumed}},
