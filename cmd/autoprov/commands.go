@@ -151,7 +151,8 @@ func cmdFlags(name string, args []string, lookupEnv func(string) (string, bool),
 //	            directory picks the file up by itself)
 //	--stage     a new key appended last: every instance that gets this file
 //	            can open it, none seals with it yet
-//	--use ID    that key first, every secret re-sealed, unused keys dropped
+//	--use ID    that key first, every secret re-sealed; the other keys stay
+//	            (instances that lack this file still seal under them)
 //	--finish    every secret re-sealed under the current key, unused keys
 //	            dropped (after other instances wrote under an older one)
 func rotateKey(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
@@ -242,6 +243,14 @@ func rotateKey(ctx context.Context, args []string, lookupEnv func(string) (strin
 	unused := without(cur.IDs(), cur.Current())
 	if len(unused) == 0 {
 		c.log.Info("every secret is under the current key", "current_key", cur.Current())
+		return nil
+	}
+	if use != "" {
+		// Other instances seal under the old current key until this file
+		// reaches them: dropping it now would leave what they write
+		// meanwhile unreadable, to them too once the file arrives.
+		c.log.Info("every secret is under the current key; the other keys stay: copy this keyring to every instance, then run rotate-key --finish",
+			"keyring", k.where, "current_key", cur.Current(), "kept_keys", unused)
 		return nil
 	}
 	if k.file == nil {

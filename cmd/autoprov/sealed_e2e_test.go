@@ -236,6 +236,86 @@ func TestRotateKeyWhileServing(t *testing.T) {
 	checkDataDir(t, data, sipPass, webPass, menuPass, "Bob-Pass-202-qq")
 }
 
+// TestRotateKeyStaged: the three steps for several instances sharing one
+// database. After step 2 (--use) another instance, which has only step 1's
+// file, still seals under the old key (here: the same data directory given
+// step 1's file back); step 2's file keeps the old key, so what that
+// instance wrote stays readable once step 2's file reaches it, and step 3
+// (--finish) re-seals it under the new key and drops the old one.
+func TestRotateKeyStaged(t *testing.T) {
+	data := t.TempDir()
+	keyFile := filepath.Join(data, "secret.key")
+	s := startWith(t, data)
+	setupSecrets(s)
+	_, ring := sealCounts(t, data)
+	old := ring.Current()
+
+	if log, err := runAutoprov(t, nil, "rotate-key", "--data", data, "--stage"); err != nil {
+		t.Fatalf("rotate-key --stage: %v\n%s", err, log)
+	}
+	_, ring = sealCounts(t, data)
+	ids := ring.IDs()
+	if len(ids) != 2 || ids[0] != old || ring.Current() != old {
+		t.Fatalf("after --stage: keyring %v, current %s; want %s first and current, a new key last", ids, ring.Current(), old)
+	}
+	next := ids[1]
+	staged, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	log, err := runAutoprov(t, nil, "rotate-key", "--data", data, "--use", next)
+	if err != nil {
+		t.Fatalf("rotate-key --use: %v\n%s", err, log)
+	}
+	if !strings.Contains(log, "the other keys stay") || strings.Contains(log, "old keys dropped") {
+		t.Errorf("rotate-key --use log:\n%s", log)
+	}
+	byKey, ring := sealCounts(t, data)
+	if ring.Current() != next || len(ring.IDs()) != 2 || byKey[old] != 0 || byKey[next] == 0 {
+		t.Fatalf("after --use: %v under keyring %v (current %s); want every secret under %s and %s kept", byKey, ring.IDs(), ring.Current(), next, old)
+	}
+	used, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Another instance, with step 1's file only, writes a secret: under the old key.
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, staged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = startWith(t, data)
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Bob", "password": "Bob-Pass-202-qq"}, nil)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if byKey, _ := sealCounts(t, data); byKey[old] != 1 {
+		t.Fatalf("a write with step 1's file: %v, want one secret under %s", byKey, old)
+	}
+
+	// Step 2's file reaches it: it serves the secrets, then step 3.
+	if err := os.WriteFile(keyFile, used, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = startWith(t, data)
+	fetchSecrets(t, s)
+	if log, err := runAutoprov(t, nil, "rotate-key", "--data", data, "--finish"); err != nil || !strings.Contains(log, "old keys dropped") {
+		t.Fatalf("rotate-key --finish: %v\n%s", err, log)
+	}
+	byKey, ring = sealCounts(t, data)
+	if ids := ring.IDs(); len(ids) != 1 || ids[0] != next || len(byKey) != 1 || byKey[next] == 0 {
+		t.Fatalf("after --finish: %v under keyring %v; want all under %s alone", byKey, ids, next)
+	}
+	fetchSecrets(t, s) // the running server reads the file --finish wrote
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkDataDir(t, data, sipPass, webPass, menuPass, "Bob-Pass-202-qq")
+}
+
 // TestBackupRestore: backup writes the database and its keyring into one
 // 0600 tar; restore puts both in a new data directory, where the server
 // starts and reads the secrets; it refuses to overwrite without --force.
