@@ -75,8 +75,8 @@ func TestCLIBuilt(t *testing.T) {
 		t.Fatalf("help: %v %s", err, out)
 	}
 	for _, c := range append([]string{"serve"}, commandList()...) {
-		if !strings.Contains(out, "\n  "+c+" ") {
-			t.Errorf("help does not list %s:\n%s", c, out)
+		if !strings.Contains(out, "\n  "+c+" ") || summaries[c] == "" || !strings.Contains(out, summaries[c]) {
+			t.Errorf("help does not list %s with its summary:\n%s", c, out)
 		}
 		got, err := run(c, "--help")
 		if err != nil || !strings.Contains(got, "usage: autoprov") {

@@ -39,13 +39,16 @@ var commands = []struct {
 
 // summaries are the commands' one-line descriptions, for help.
 var summaries = map[string]string{
-	"serve":      "run the server (the default)",
-	"firmware":   "add firmware images to the catalogue, list it (add|list; --server to use a running server)",
-	"redirect":   "queue MACs for registration with a vendor redirect service (register)",
-	"rotate-key": "put a new key first in the keyring and re-seal every secret under it",
-	"backup":     "write a consistent copy of the SQLite database and its keyring to one file",
-	"restore":    "put a backup's database and keyring back (the server must be stopped)",
-	"version":    "print the version",
+	"serve":       "run the server (the default)",
+	"firmware":    "add firmware images to the catalogue, list it (add|list; --server to use a running server)",
+	"redirect":    "queue MACs for registration with a vendor redirect service, through a running server (register --service S [--server URL] MAC...)",
+	"rotate-key":  "put a new key first in the keyring and re-seal every secret under it",
+	"backup":      "write a consistent copy of the SQLite database and its keyring to one file",
+	"restore":     "put a backup's database and keyring back (the server must be stopped)",
+	"import":      "create and update accounts and devices from a CSV file, all or nothing (--dry-run; --server to use a running server)",
+	"export":      "write the inventory as CSV, without passwords (--server to use a running server)",
+	"dhcp-config": "print DHCP server configuration pointing phones here (--server isc|kea|dnsmasq|mikrotik|windows)",
+	"version":     "print the version",
 }
 
 // command returns the subcommand name, or nil ("serve" is not one).
