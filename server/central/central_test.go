@@ -210,6 +210,38 @@ func TestSilentPartition(t *testing.T) {
 	waitUntil(t, 15*time.Second, func() bool { return site.Status().State == StateConnected }, "the site did not link again")
 }
 
+// TestFirstHeartbeatConnected: the summary of the first heartbeat on a
+// new link tells the central the site is connected, with no link alarm
+// (with a heartbeat of a minute, it is the only one the test sees).
+func TestFirstHeartbeatConnected(t *testing.T) {
+	c := newCentral(t, time.Minute)
+	var created SiteView
+	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"Hamburg"}`, &created); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	site, err := NewSite(SiteConfig{Dir: t.TempDir(), URL: c.ts.URL, RootCAs: c.roots,
+		SiteID: created.ID, EnrollToken: created.EnrollToken, Heartbeat: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { site.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	var v SiteView
+	waitUntil(t, 10*time.Second, func() bool {
+		c.call(t, "GET", "/api/v1/sites/"+created.ID, "", &v)
+		return v.LastHeartbeat != nil
+	}, "no heartbeat reached the central")
+	var sum Summary
+	if err := json.Unmarshal(v.Summary, &sum); err != nil {
+		t.Fatalf("summary %s: %v", v.Summary, err)
+	}
+	if v.State != SiteConnected || sum.State != StateConnected || sum.GraceUntil != nil || len(sum.Alarms) != 0 {
+		t.Fatalf("after the first heartbeat: site %s, its summary %s", v.State, v.Summary)
+	}
+}
+
 // TestEventsKeptOnce: a batch delivered twice (its answer was lost) is
 // kept once, and only events newer than the last kept are appended.
 func TestEventsKeptOnce(t *testing.T) {

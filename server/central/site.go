@@ -611,11 +611,11 @@ func (s *Site) heartbeat(ctx context.Context, client *http.Client) error {
 			s.log.Warn("heartbeat summary", "err", err)
 		}
 	}
-	st := s.Status()
-	sum.State, sum.GraceUntil, sum.GraceSeconds = st.State, st.GraceUntil, int64(s.cfg.Grace/time.Second)
-	if st.Alarm != "" {
-		sum.Alarms = append(sum.Alarms, st.Alarm)
-	}
+	// The summary travels over the link, so it tells the link up, with no
+	// alarm about it: Status says so only once this heartbeat is answered,
+	// and the central would show a site that just linked (again) in its
+	// grace period, and the old alarm, until the next heartbeat.
+	sum.State, sum.GraceUntil, sum.GraceSeconds = StateConnected, nil, int64(s.cfg.Grace/time.Second)
 	if sum.Alarms == nil {
 		sum.Alarms = []string{}
 	}
