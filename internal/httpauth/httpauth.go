@@ -166,7 +166,9 @@ type seenNonce struct {
 // nonce is answered with a fresh challenge marked stale=true). now is the
 // clock (time.Now when nil). key signs the nonces: servers given the same
 // key (instances of one fleet behind a load balancer) accept each other's;
-// a nil key is a random one of this server's own.
+// a nil key is a random one of this server's own. Nonces issued before
+// NewServer (by a server that ran before a restart, or by another
+// instance before this one started) are answered Stale.
 func NewServer(realm string, ttl time.Duration, now func() time.Time, key []byte) *Server {
 	if now == nil {
 		now = time.Now
@@ -177,7 +179,11 @@ func NewServer(realm string, ttl time.Duration, now func() time.Time, key []byte
 			panic(err)
 		}
 	}
-	return &Server{realm: realm, key: key, ttl: ttl, now: now, seen: map[string]seenNonce{}, maxSeen: MaxSeen}
+	// Nonces issued before this server began are forgotten ones: it has no
+	// record of their counts (a restart), so an answer captured before it
+	// gets a fresh challenge, not a second use.
+	return &Server{realm: realm, key: key, ttl: ttl, now: now, seen: map[string]seenNonce{}, maxSeen: MaxSeen,
+		floor: now().Add(-time.Nanosecond)}
 }
 
 // Realm is the server's realm.

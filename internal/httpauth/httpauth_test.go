@@ -143,6 +143,37 @@ func TestDigestReplayRefused(t *testing.T) {
 	}
 }
 
+// A restart forgets which nonces were answered: a server started after a
+// nonce was issued answers it Stale (a fresh challenge), so an answer
+// captured before the restart is not accepted a second time; its own
+// nonces work.
+func TestDigestReplayAfterRestart(t *testing.T) {
+	key := make([]byte, 32)
+	now := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	const user, pass, uri = "0015651234ab", "pw-secret", "/prov/0015651234ab.cfg"
+	before := NewServer("autoprov", 5*time.Minute, clock, key)
+	a, err := AnswerCount(before.Challenges(true, false, false)[0], user, pass, "GET", uri, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := before.Verify(Parse(a), user, pass, "GET", uri, false); got != OK {
+		t.Fatalf("the answer before the restart: %v", got)
+	}
+	now = now.Add(time.Second)
+	after := NewServer("autoprov", 5*time.Minute, clock, key)
+	if got := after.Verify(Parse(a), user, pass, "GET", uri, false); got != Stale {
+		t.Fatalf("the captured answer after the restart: %v, want Stale", got)
+	}
+	b, err := AnswerCount(after.Challenges(true, false, false)[0], user, pass, "GET", uri, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Verify(Parse(b), user, pass, "GET", uri, false); got != OK {
+		t.Fatalf("a nonce of the restarted server: %v", got)
+	}
+}
+
 // The replay memory is bounded: beyond its cap the expired entries go
 // first, then the oldest; a forgotten nonce is never accepted again
 // (Stale: the client fetches a fresh one), and a live one still refuses
@@ -151,6 +182,7 @@ func TestDigestReplayMemoryBounded(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	s := NewServer("autoprov", time.Minute, func() time.Time { return now }, nil)
 	s.maxSeen = 10
+	start := s.floor // the server's start: what it issued before is forgotten
 	const user, pass, uri = "u", "p", "/x"
 	answer := func() Credentials {
 		t.Helper()
@@ -176,15 +208,15 @@ func TestDigestReplayMemoryBounded(t *testing.T) {
 		}
 		live = append(live, c)
 	}
-	if len(s.seen) != 10 || !s.floor.IsZero() {
-		t.Fatalf("after expiry: %d entries, floor %v; want the 10 live ones and no floor", len(s.seen), s.floor)
+	if len(s.seen) != 10 || !s.floor.Equal(start) {
+		t.Fatalf("after expiry: %d entries, floor %v; want the 10 live ones and the floor at the start", len(s.seen), s.floor)
 	}
 	// One more live answer: over the cap with nothing expired, the oldest go.
 	extra := answer()
 	if got := s.Verify(extra, user, pass, "GET", uri, false); got != OK {
 		t.Fatal(got)
 	}
-	if len(s.seen) > 10 || s.floor.IsZero() {
+	if len(s.seen) > 10 || !s.floor.After(start) {
 		t.Fatalf("over the cap: %d entries, floor %v", len(s.seen), s.floor)
 	}
 	if got := s.Verify(live[0], user, pass, "GET", uri, false); got != Stale {
