@@ -196,6 +196,14 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 		w.Accounts = append(w.Accounts, autoprov.AccountWrite{Account: a, Create: !exists})
 	}
 
+	// A credential changed is a secret to hand out again: not while the
+	// site is cut off from its central server (as UpdateAccount refuses).
+	if len(credsChanged) > 0 {
+		if err := s.supervised(); err != nil {
+			return res, err
+		}
+	}
+
 	// Devices, validated against the accounts as they will be.
 	v := *s
 	v.st.Accounts = bulkAccounts{s.st.Accounts, known}

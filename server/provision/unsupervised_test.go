@@ -64,6 +64,26 @@ func TestUnsupervisedRefusesNewCredentials(t *testing.T) {
 	if _, err := c.UpdateAccount(ctx, "201", autoprov.AccountInput{Password: ptr("a-new-password-1234")}, "test"); !errors.Is(err, autoprov.ErrConflict) {
 		t.Fatalf("password change while cut off: %v, want the refusal", err)
 	}
+	// Nor through a bulk change, dry run or not (an account's password or
+	// auth user changed, a device adopted with accounts).
+	for _, dry := range []bool{true, false} {
+		if _, err := c.Bulk(ctx, autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), Password: ptr("a-bulk-password-1234")}}}, dry, "test"); !errors.Is(err, autoprov.ErrConflict) {
+			t.Fatalf("a bulk password change while cut off (dry run %v): %v, want the refusal", dry, err)
+		}
+		if _, err := c.Bulk(ctx, autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), AuthUser: ptr("a201")}}}, dry, "test"); !errors.Is(err, autoprov.ErrConflict) {
+			t.Fatalf("a bulk auth user change while cut off (dry run %v): %v, want the refusal", dry, err)
+		}
+		_, err := c.Bulk(ctx, autoprov.BulkInput{Devices: []autoprov.DeviceInput{{MAC: ptr("80:5E:C0:AA:BB:02"), Accounts: &[]string{"201"}}}}, dry, "test")
+		if be := (*autoprov.BulkError)(nil); !errors.Is(err, autoprov.ErrConflict) && !errors.As(err, &be) {
+			t.Fatalf("a bulk adoption while cut off (dry run %v): %v, want a refusal", dry, err)
+		}
+	}
+	if got, _ := c.Account(ctx, "201"); got.Password != a.Password || got.AuthUser != a.AuthUser {
+		t.Fatal("a bulk change while cut off changed the account's credentials")
+	}
+	if _, err := c.Bulk(ctx, autoprov.BulkInput{Accounts: []autoprov.AccountInput{{Extension: ptr("201"), DisplayName: ptr("Alice B.")}}}, false, "test"); err != nil {
+		t.Fatalf("a bulk display name change while cut off: %v", err)
+	}
 	if d, _ := c.Device(ctx, "805ec0aabb02"); d.State != autoprov.StateUnassigned {
 		t.Fatalf("the inbox phone is %s, want still unassigned", d.State)
 	}
