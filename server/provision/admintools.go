@@ -29,6 +29,9 @@ func (s *Inventory) ReplaceDevice(ctx context.Context, oldMAC, newMAC, model, ac
 		return autoprov.Device{}, err
 	}
 	to, err := vendors.ParseMAC(newMAC)
+	if err == nil {
+		err = vendors.DeviceMAC(to) // one a phone ships with, as for a new device
+	}
 	if err != nil {
 		return autoprov.Device{}, autoprov.Invalid("new_mac", "%v", err)
 	}

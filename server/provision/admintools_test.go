@@ -29,6 +29,10 @@ func TestReplaceDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	var badMAC *autoprov.InvalidError
+	if _, err := core.ReplaceDevice(ctx, "80-5e-c0-aa-bb-01", "03:00:00:00:00:94", "", "api@test"); !errors.As(err, &badMAC) || badMAC.Field != "new_mac" {
+		t.Fatalf("replace by a locally administered multicast MAC: %v, want invalid new_mac", err)
+	}
 	n, err := core.ReplaceDevice(ctx, "80-5e-c0-aa-bb-01", "805EC0AABB02", "", "api@test")
 	if err != nil {
 		t.Fatal(err)

@@ -373,6 +373,13 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 func (s *Inventory) createWrite(ctx context.Context, mac string, seen *autoprov.Device, in autoprov.DeviceInput, actor string, window time.Duration) (autoprov.DeviceWrite, error) {
 	d := autoprov.Device{MAC: mac, State: autoprov.StateAssigned, Accounts: []string{}, Keys: []autoprov.KeySpec{}}
 	adopt := seen != nil
+	if !adopt {
+		// A MAC no phone ships with (multicast, locally administered, all
+		// zeros): the edges refuse its fetches, so it could never be served.
+		if err := vendors.DeviceMAC(mac); err != nil {
+			return autoprov.DeviceWrite{}, autoprov.Invalid("mac", "%v", err)
+		}
+	}
 	if adopt {
 		d = *seen
 		in = adopting(in, d)

@@ -311,6 +311,9 @@ func TestBadInput(t *testing.T) {
 		field string
 	}{
 		{"bad mac", autoprov.DeviceInput{MAC: ptr("80:5e:c0:zz:bb:01"), Model: ptr("T54W")}, "mac"},
+		{"locally administered mac", autoprov.DeviceInput{MAC: ptr("02:00:00:00:00:01"), Model: ptr("T54W")}, "mac"},
+		{"multicast mac", autoprov.DeviceInput{MAC: ptr("01:00:5e:00:00:95"), Model: ptr("T54W")}, "mac"},
+		{"all-zero mac", autoprov.DeviceInput{MAC: ptr("00:00:00:00:00:00"), Model: ptr("T54W")}, "mac"},
 		{"unknown model", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T99X")}, "model"},
 		{"unknown vendor", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Vendor: ptr("acme"), Model: ptr("T54W")}, "vendor"},
 		{"missing account", autoprov.DeviceInput{MAC: ptr("805ec0aabb09"), Model: ptr("T54W"), Accounts: &[]string{"404"}}, "accounts"},
@@ -327,6 +330,13 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := core.Device(context.Background(), "805ec0aabb09"); !errors.Is(err, autoprov.ErrNotFound) {
 		t.Error("a refused device was stored")
+	}
+	// Through a bulk change too: a MAC no phone ships with is that row's error.
+	var be *autoprov.BulkError
+	_, err := core.Bulk(context.Background(), autoprov.BulkInput{Devices: []autoprov.DeviceInput{
+		{MAC: ptr("80:5e:c0:aa:bb:0a"), Model: ptr("T54W")}, {MAC: ptr("01:00:5e:00:00:95"), Model: ptr("T54W")}}}, false, "t")
+	if !errors.As(err, &be) || len(be.Errors) != 1 || be.Errors[0].Index != 1 || be.Errors[0].Field != "mac" {
+		t.Errorf("bulk with a multicast MAC: %v, want that row's mac error", err)
 	}
 }
 
