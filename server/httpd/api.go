@@ -521,7 +521,10 @@ func (s *Server) deleteDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	deregister := c.Query("deregister") == "true"
+	deregister, ok := s.boolQuery(c, "deregister")
+	if !ok {
+		return
+	}
 	var d autoprov.Device
 	if deregister {
 		if s.cfg.Redirects == nil {
@@ -771,17 +774,28 @@ func (s *Server) listAudit(c *gin.Context) {
 	list(c, evs, auditOut, total, f.Limit, f.Offset)
 }
 
+// boolQuery reads the query parameter name as a boolean (false when
+// absent); anything strconv.ParseBool does not read is answered 400 and
+// ok is false.
+func (s *Server) boolQuery(c *gin.Context, name string) (v, ok bool) {
+	q := c.Query(name)
+	if q == "" {
+		return false, true
+	}
+	v, err := strconv.ParseBool(q)
+	if err != nil {
+		s.fail(c, autoprov.Invalid(name, "%s must be true or false", name))
+		return false, false
+	}
+	return v, true
+}
+
 // bulk creates or changes many accounts and devices in one transaction
 // (?dry_run=true: only says what it would do).
 func (s *Server) bulk(c *gin.Context) {
-	dry := false
-	if q := c.Query("dry_run"); q != "" {
-		b, err := strconv.ParseBool(q)
-		if err != nil {
-			s.fail(c, autoprov.Invalid("dry_run", "dry_run must be true or false"))
-			return
-		}
-		dry = b
+	dry, ok := s.boolQuery(c, "dry_run")
+	if !ok {
+		return
 	}
 	if isCSV(c) {
 		s.bulkCSV(c, dry) // admintools.go

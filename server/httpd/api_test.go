@@ -410,6 +410,12 @@ func TestErrorMapping(t *testing.T) {
 	wantErr(t, e.api("POST", "/api/v1/accounts", map[string]any{"extension": "bad ext"}), http.StatusBadRequest, "extension")
 	wantErr(t, e.api("POST", "/api/v1/devices", map[string]any{"mac": "805ec0000009", "model": "X1"}), http.StatusBadRequest, "model")
 	wantErr(t, e.api("GET", "/api/v1/audit?limit=0", nil), http.StatusBadRequest, "limit")
+	// A boolean parameter is true or false, not "anything but true".
+	wantErr(t, e.api("DELETE", "/api/v1/devices/"+devMAC+"?deregister=maybe", nil), http.StatusBadRequest, "deregister")
+	if got := e.device(devMAC); got.MAC != devMAC {
+		t.Errorf("a DELETE refused for its parameter removed the device: %+v", got)
+	}
+	wantErr(t, e.api("POST", "/api/v1/bulk?dry_run=perhaps", map[string]any{}), http.StatusBadRequest, "dry_run")
 
 	// Not found.
 	for _, p := range []string{"/api/v1/accounts/999", "/api/v1/devices/805ec0ffff01", "/api/v1/key-profiles/none"} {
