@@ -36,17 +36,26 @@ const (
 type FirmwareDownload struct {
 	MAC        string
 	FirmwareID int64
-	Transport  string // "http", "https", "tftp"
-	RemoteIP   string
-	StartedAt  time.Time
-	EndedAt    time.Time // zero while in flight
-	Bytes      int64     // bytes of the file sent
-	Size       int64     // bytes the answer was to carry (a Range: the slice)
-	Outcome    string    // DownloadStarted, DownloadCompleted, DownloadBroken
+	// File is the downloaded file as FirmwareFile names it. Entries that
+	// name the same bytes under the same name share one download path,
+	// and a download is recorded against the entry the path found first:
+	// it counts for each of them.
+	File      string
+	Transport string // "http", "https", "tftp"
+	RemoteIP  string
+	StartedAt time.Time
+	EndedAt   time.Time // zero while in flight
+	Bytes     int64     // bytes of the file sent
+	Size      int64     // bytes the answer was to carry (a Range: the slice)
+	Outcome   string    // DownloadStarted, DownloadCompleted, DownloadBroken
 	// Completed counts the downloads of this device and firmware that
 	// delivered the whole file, over all time.
 	Completed int
 }
+
+// FirmwareFile names f's file: its SHA-256 and name, what its download
+// path is made of.
+func FirmwareFile(f Firmware) string { return f.SHA256 + "/" + f.Name }
 
 // Audit events of the firmware store.
 const (

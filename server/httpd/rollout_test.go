@@ -118,6 +118,12 @@ func (e *rolloutEnv) upload(vendor, models, version, name string) (fwEntry, []by
 	e.t.Helper()
 	img := make([]byte, 200_000)
 	rand.Read(img)
+	return e.uploadBytes(vendor, models, version, name, img), img
+}
+
+// uploadBytes streams img for vendor/models at version: a new entry.
+func (e *rolloutEnv) uploadBytes(vendor, models, version, name string, img []byte) fwEntry {
+	e.t.Helper()
 	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/firmware?vendor=%s&models=%s&version=%s&name=%s", e.ts.URL, vendor, models, version, name), bytes.NewReader(img))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/octet-stream")
@@ -131,7 +137,7 @@ func (e *rolloutEnv) upload(vendor, models, version, name string) (fwEntry, []by
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &f) != nil {
 		e.t.Fatalf("upload %s: %d %s", name, resp.StatusCode, b)
 	}
-	return f, img
+	return f
 }
 
 // fetch GETs a phone file as the phone with ua (with the Digest
@@ -195,6 +201,42 @@ func (e *rolloutEnv) download(url, ua string, want []byte) {
 	got, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || sha(got) != sha(want) {
 		e.t.Fatalf("download %s: %d, %d bytes, sha %s want %s", url, resp.StatusCode, len(got), sha(got), sha(want))
+	}
+}
+
+// TestFirmwareSharedFile: two entries naming the same bytes under the
+// same name (one image for two models) share one download path, and the
+// downloads are recorded against the entry that path finds first; a
+// device whose target is the other entry has them counted all the same:
+// three whole downloads that leave it on its old version make it failed,
+// on its own status and on the fleet's.
+func TestFirmwareSharedFile(t *testing.T) {
+	e := newRolloutEnv(t)
+	a, img := e.upload("yealink", "T54W", "96.86.0.100", "T5x-96.86.0.100.rom")
+	b := e.uploadBytes("yealink", "T57W", "96.86.0.100", "T5x-96.86.0.100.rom", img)
+	if a.ID == b.ID || a.Path != b.Path {
+		t.Fatalf("entries %+v and %+v: want two entries on one path", a, b)
+	}
+	const mac = "805ec0000a01"
+	e.api(201, "POST", "/devices", map[string]any{"mac": mac, "model": "T57W"}, nil)
+	e.clock.Set(noon)
+	e.api(200, "PUT", "/models/yealink/T57W/firmware", map[string]any{"version": "96.86.0.100", "now": true}, nil)
+	ua := "Yealink SIP-T57W 96.85.0.5 " + vendorsColon(mac)
+	for i := range 3 {
+		e.download(e.ts.URL+"/prov"+b.Path, ua, img)
+		if st := e.deviceStatus(mac); st.LastDownload == nil || st.LastDownload.Completed != i+1 {
+			t.Fatalf("after %d downloads of its target's file: %+v", i+1, st)
+		}
+	}
+	if st := e.deviceStatus(mac); st.Status != "failed" {
+		t.Fatalf("after 3 downloads, still on the old version: %+v, want failed", st)
+	}
+	var page struct {
+		Items []fwStatus `json:"items"`
+	}
+	e.api(200, "GET", "/firmware/status?vendor=yealink&model=T57W", nil, &page)
+	if len(page.Items) != 1 || page.Items[0].Status != "failed" || page.Items[0].LastDownload == nil || page.Items[0].LastDownload.Completed != 3 {
+		t.Fatalf("the fleet's status: %+v", page.Items)
 	}
 }
 

@@ -483,13 +483,9 @@ func (s *Inventory) FirmwareStatus(ctx context.Context, f FirmwareStatusFilter) 
 	for i := range models {
 		byModel[models[i].Vendor+"/"+models[i].Model] = &models[i]
 	}
-	type key struct {
-		mac string
-		id  int64
-	}
-	byDL := map[key]autoprov.FirmwareDownload{}
+	byMAC := map[string][]autoprov.FirmwareDownload{}
 	for _, d := range dls {
-		byDL[key{d.MAC, d.FirmwareID}] = d
+		byMAC[d.MAC] = append(byMAC[d.MAC], d)
 	}
 	sums := map[string]*autoprov.FirmwareSummary{}
 	var order []string
@@ -500,12 +496,7 @@ func (s *Inventory) FirmwareStatus(ctx context.Context, f FirmwareStatusFilter) 
 			ot = &t
 		}
 		mk := d.Vendor + "/" + d.Model
-		st := s.deviceStatus(d, planFirmware(d, ot, byModel[mk]), func(id int64) *autoprov.FirmwareDownload {
-			if dl, ok := byDL[key{d.MAC, id}]; ok {
-				return &dl
-			}
-			return nil
-		})
+		st := s.deviceStatus(d, planFirmware(d, ot, byModel[mk]), byMAC[d.MAC])
 		all = append(all, st)
 		sum, ok := sums[mk]
 		if !ok {
@@ -560,19 +551,34 @@ func (s *Inventory) DeviceFirmware(ctx context.Context, mac string) (autoprov.Fi
 	if err != nil {
 		return autoprov.FirmwareStatus{}, err
 	}
-	return s.deviceStatus(d, plan, func(id int64) *autoprov.FirmwareDownload {
-		for _, dl := range dls {
-			if dl.FirmwareID == id {
-				return &dl
-			}
-		}
-		return nil
-	}), nil
+	return s.deviceStatus(d, plan, dls), nil
 }
 
-// deviceStatus turns a plan into a status; download returns the device's
-// last download of a firmware, or nil.
-func (s *Inventory) deviceStatus(d autoprov.Device, plan firmwarePlan, download func(int64) *autoprov.FirmwareDownload) autoprov.FirmwareStatus {
+// lastDownload is the device's last download of f's file among dls (its
+// downloads, newest first), with the whole downloads of that file under
+// every entry that names it; nil when there is none.
+func lastDownload(dls []autoprov.FirmwareDownload, f autoprov.Firmware) *autoprov.FirmwareDownload {
+	file := autoprov.FirmwareFile(f)
+	var last *autoprov.FirmwareDownload
+	completed := 0
+	for _, dl := range dls {
+		if dl.FirmwareID != f.ID && dl.File != file {
+			continue
+		}
+		if last == nil {
+			last = &dl
+		}
+		completed += dl.Completed
+	}
+	if last != nil {
+		last.Completed = completed
+	}
+	return last
+}
+
+// deviceStatus turns a plan into a status; dls are the device's
+// downloads, newest first.
+func (s *Inventory) deviceStatus(d autoprov.Device, plan firmwarePlan, dls []autoprov.FirmwareDownload) autoprov.FirmwareStatus {
 	st := autoprov.FirmwareStatus{MAC: d.MAC, Vendor: d.Vendor, Model: d.Model, Reported: d.Firmware, Source: plan.source,
 		InStage: plan.inStage, Status: autoprov.FirmwareNone}
 	t := plan.target
@@ -587,7 +593,7 @@ func (s *Inventory) deviceStatus(d autoprov.Device, plan firmwarePlan, download 
 		return st
 	}
 	st.Target, st.FirmwareID = t.Firmware.Version, t.Firmware.ID
-	st.LastDownload = download(t.Firmware.ID)
+	st.LastDownload = lastDownload(dls, *t.Firmware)
 	v, _, _ := s.reg.Lookup(d.Vendor, d.Model)
 	same := false
 	if v != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -343,9 +345,22 @@ func (s *Store) FirmwareDownloads(ctx context.Context, mac string) ([]autoprov.F
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, wrap(err, "firmware downloads")
 	}
+	files := map[int64]string{} // the entries' files (autoprov.FirmwareFile)
+	for _, r := range rows {
+		files[r.FirmwareID] = ""
+	}
+	if len(files) > 0 {
+		var fws []firmwareRow
+		if err := s.db.WithContext(ctx).Select("id", "name", "sha256").Where("id IN ?", slices.Collect(maps.Keys(files))).Find(&fws).Error; err != nil {
+			return nil, wrap(err, "firmware downloads")
+		}
+		for _, f := range fws {
+			files[f.ID] = autoprov.FirmwareFile(autoprov.Firmware{SHA256: f.SHA256, Name: f.Name})
+		}
+	}
 	out := make([]autoprov.FirmwareDownload, len(rows))
 	for i, r := range rows {
-		out[i] = autoprov.FirmwareDownload{MAC: r.MAC, FirmwareID: r.FirmwareID, Transport: r.Transport,
+		out[i] = autoprov.FirmwareDownload{MAC: r.MAC, FirmwareID: r.FirmwareID, File: files[r.FirmwareID], Transport: r.Transport,
 			RemoteIP: r.RemoteIP, StartedAt: r.StartedAt, Bytes: r.Bytes, Size: r.Size, Outcome: r.Outcome, Completed: r.Completed}
 		if r.EndedAt != nil {
 			out[i].EndedAt = *r.EndedAt
