@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov"
 )
 
 // freezer is a TCP proxy on loopback that can stop forwarding without
@@ -240,6 +242,62 @@ func TestFirstHeartbeatConnected(t *testing.T) {
 	if v.State != SiteConnected || sum.State != StateConnected || sum.GraceUntil != nil || len(sum.Alarms) != 0 {
 		t.Fatalf("after the first heartbeat: site %s, its summary %s", v.State, v.Summary)
 	}
+}
+
+// auditRecorder keeps the events a site appends.
+type auditRecorder struct {
+	mu     sync.Mutex
+	events []autoprov.AuditEvent
+}
+
+func (r *auditRecorder) AppendAudit(_ context.Context, e autoprov.AuditEvent) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+	return nil
+}
+
+func (r *auditRecorder) has(event string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Event == event {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAlarmShownOnceRaised: a site whose link is down shows the alarm in
+// its status only once the alarm has been raised (its audit event
+// written), never before.
+func TestAlarmShownOnceRaised(t *testing.T) {
+	const hb = 100 * time.Millisecond
+	c := newCentral(t, hb)
+	var created SiteView
+	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"Bremen"}`, &created); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	f := newFreezer(t, c.ts.Listener.Addr().String())
+	rec := &auditRecorder{}
+	site, err := NewSite(SiteConfig{Dir: t.TempDir(), URL: "https://127.0.0.1", Ports: []string{f.port()}, RootCAs: c.roots,
+		SiteID: created.ID, EnrollToken: created.EnrollToken, Heartbeat: hb, Audit: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { site.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitUntil(t, 10*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
+	f.frozen.Store(true)
+	waitUntil(t, 20*time.Second, func() bool {
+		st := site.Status()
+		if st.Alarm != "" && !rec.has(EventAlarm) {
+			t.Fatalf("the status shows an alarm not raised yet: %q", st.Alarm)
+		}
+		return st.Alarm != ""
+	}, "the site never showed the alarm")
 }
 
 // TestEventsKeptOnce: a batch delivered twice (its answer was lost) is

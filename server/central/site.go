@@ -230,7 +230,7 @@ func (s *Site) Status() Status {
 		st.State = StateGrace
 		st.GraceUntil = &until
 	}
-	if s.alarming(now) {
+	if s.alarming(now) && !s.st.LastAlarm.IsZero() { // once alarmLoop has raised it (log line, audit event)
 		st.Alarm = s.alarmText(until, now)
 	}
 	return st
@@ -317,8 +317,6 @@ func (s *Site) alarmLoop(ctx context.Context) {
 		var text string
 		if due {
 			text = s.alarmText(s.st.LastContact.Add(s.cfg.Grace), now)
-			s.st.LastAlarm = now
-			s.alarms++
 		}
 		s.mu.Unlock()
 		if !due {
@@ -330,6 +328,14 @@ func (s *Site) alarmLoop(ctx context.Context) {
 				s.log.Error("audit", "event", EventAlarm, "err", err)
 			}
 		}
+		// Raised: Status shows it from now on (after its log line and audit
+		// event), unless the link came back meanwhile.
+		s.mu.Lock()
+		if s.alarming(now) {
+			s.st.LastAlarm = now
+			s.alarms++
+		}
+		s.mu.Unlock()
 		if err := s.persist(); err != nil {
 			s.log.Error("save link state", "err", err)
 		}
