@@ -159,6 +159,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 		Devices: make([]autoprov.DeviceWrite, 0, len(in.Devices)), Audit: make([]autoprov.AuditEvent, 0, len(in.Accounts))}
 	var credsChanged []string
 	firstExt := map[string]int{}
+	refused := map[string]int{} // extensions whose account row is refused: its index
 	for i, in := range in.Accounts {
 		if j, dup := firstExt[exts[i]]; dup && exts[i] != "" {
 			bad = append(bad, autoprov.BulkRowError{Kind: "account", Index: i, Field: "extension",
@@ -177,6 +178,9 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 		if err != nil {
 			if err := report("account", i, err); err != nil {
 				return res, err
+			}
+			if _, ok := known[exts[i]]; !ok && exts[i] != "" {
+				refused[exts[i]] = i
 			}
 			continue
 		}
@@ -221,6 +225,20 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 			continue
 		}
 		firstMAC[mac] = i
+		if in.Accounts != nil {
+			// An account of this request refused above: say so, not that
+			// it does not exist.
+			var why []string
+			for _, ext := range *in.Accounts {
+				if j, ok := refused[strings.TrimSpace(ext)]; ok {
+					why = append(why, fmt.Sprintf("account %s is refused in this request (account %d)", strings.TrimSpace(ext), j))
+				}
+			}
+			if len(why) > 0 {
+				bad = append(bad, autoprov.BulkRowError{Kind: "device", Index: i, Field: "accounts", Message: strings.Join(why, "; ")})
+				continue
+			}
+		}
 		var dw autoprov.DeviceWrite
 		var err error
 		d, exists := devices[mac]

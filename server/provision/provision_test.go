@@ -338,6 +338,15 @@ func TestBadInput(t *testing.T) {
 	if !errors.As(err, &be) || len(be.Errors) != 1 || be.Errors[0].Index != 1 || be.Errors[0].Field != "mac" {
 		t.Errorf("bulk with a multicast MAC: %v, want that row's mac error", err)
 	}
+	// A device naming an account refused in the same request is told so,
+	// not that the account does not exist.
+	_, err = core.Bulk(context.Background(), autoprov.BulkInput{
+		Accounts: []autoprov.AccountInput{{Extension: ptr("263"), DisplayName: ptr("bad\x01name")}},
+		Devices:  []autoprov.DeviceInput{{MAC: ptr("80:5e:c0:aa:bb:0b"), Model: ptr("T54W"), Accounts: &[]string{"263"}}}}, false, "t")
+	if !errors.As(err, &be) || len(be.Errors) != 2 || be.Errors[0].Kind != "account" || be.Errors[1].Field != "accounts" ||
+		!strings.Contains(be.Errors[1].Message, "account 263 is refused in this request (account 0)") {
+		t.Errorf("bulk with a device on a refused account: %v", err)
+	}
 }
 
 func TestCleanPath(t *testing.T) {
