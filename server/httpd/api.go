@@ -167,6 +167,11 @@ func bind(c *gin.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeStrict(body, v)
+}
+
+// decodeStrict is bind's decoding of body into v.
+func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -801,8 +806,17 @@ func (s *Server) bulk(c *gin.Context) {
 		s.bulkCSV(c, dry) // admintools.go
 		return
 	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	var in bulkInputJSON
-	if err := bind(c, &in); err != nil {
+	if err := decodeStrict(body, &in); err != nil {
+		if rows := bulkRowErrors(body); rows != nil {
+			c.JSON(http.StatusBadRequest, bulkErrorOut(rows))
+			return
+		}
 		s.fail(c, err)
 		return
 	}
@@ -817,6 +831,36 @@ func (s *Server) bulk(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, bulkResultOut(res))
+}
+
+// bulkRowErrors locates what made a bulk body undecodable in its rows
+// (an unknown field, a wrong type): every such row's error, or nil when
+// the rows decode (the fault is elsewhere in the body).
+func bulkRowErrors(body []byte) *autoprov.BulkError {
+	var raw struct {
+		Accounts []json.RawMessage `json:"accounts"`
+		Devices  []json.RawMessage `json:"devices"`
+	}
+	if json.Unmarshal(body, &raw) != nil {
+		return nil
+	}
+	var bad []autoprov.BulkRowError
+	row := func(kind string, i int, r json.RawMessage, v any) {
+		var inv *autoprov.InvalidError
+		if err := decodeStrict(r, v); errors.As(err, &inv) {
+			bad = append(bad, autoprov.BulkRowError{Kind: kind, Index: i, Field: inv.Field, Message: inv.Message})
+		}
+	}
+	for i, r := range raw.Accounts {
+		row("account", i, r, &accountInputJSON{})
+	}
+	for i, r := range raw.Devices {
+		row("device", i, r, &deviceInputJSON{})
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &autoprov.BulkError{Errors: bad}
 }
 
 // asciiHeader keeps printable ASCII and writes anything else as '?', so

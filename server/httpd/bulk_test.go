@@ -50,6 +50,17 @@ func TestBulkAPI(t *testing.T) {
 		}
 	}
 
+	// An unknown field or a wrong type in a row is that row's error, for
+	// every such row; one outside the rows is the body's.
+	rec = e.api("POST", "/api/v1/bulk", `{"accounts":[{"extension":"600"},{"extension":"601","bogus":1}],"devices":[{"mac":"805ec0aabb09","accounts":"201"}]}`)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `{"kind":"account","index":1,"field":"bogus"`) ||
+		!strings.Contains(rec.Body.String(), `{"kind":"device","index":0,"field":"accounts"`) || strings.Contains(rec.Body.String(), `"index":0,"field":"extension"`) {
+		t.Errorf("rows with an unknown field and a wrong type: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.api("POST", "/api/v1/bulk", `{"accounts":[],"extra":true}`); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"extra"`) {
+		t.Errorf("an unknown field outside the rows: %d %s", rec.Code, rec.Body)
+	}
+
 	bad := `{"accounts":[{"extension":"202","password":"Bad-secret<"}],"devices":[{"mac":"nope"},{"mac":"805ec0aabb02","model":"T54W","accounts":["999"]}]}`
 	rec = e.api("POST", "/api/v1/bulk", bad)
 	want := `"errors":[{"kind":"account","index":0,"field":"password","error":`
