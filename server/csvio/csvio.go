@@ -4,7 +4,9 @@
 // bulk change (autoprov.BulkInput, made by provision.Inventory.Bulk, all or
 // nothing) and remembers which line each account and device came from, so
 // every error, the file's own and the core's, names its line. A write
-// never carries a password. Standard library only (encoding/csv).
+// never carries a password. encoding/csv, and golang.org/x/text for the
+// files spreadsheets save in Windows-1252 (a field that is not UTF-8 is
+// read as Windows-1252: Excel's plain "CSV" on a German Windows).
 package csvio
 
 import (
@@ -16,6 +18,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/vendors"
@@ -72,8 +77,21 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%d lines are invalid; nothing was written", len(e.Errors))
 }
 
+// fromWindows1252 reads each field of rec that is not UTF-8 as
+// Windows-1252 (which decodes any byte), in place.
+func fromWindows1252(rec []string) {
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			if s, err := charmap.Windows1252.NewDecoder().String(f); err == nil {
+				rec[i] = s
+			}
+		}
+	}
+}
+
 // Read parses a CSV file (comma- or, as spreadsheets in Germany write it,
-// semicolon-separated, with or without a UTF-8 byte order mark). A file
+// semicolon-separated, with or without a UTF-8 byte order mark, in UTF-8
+// or Windows-1252). A file
 // with bad lines returns an *Error listing each.
 func Read(r io.Reader) (Import, error) {
 	br := bufio.NewReader(r)
@@ -91,6 +109,7 @@ func Read(r io.Reader) (Import, error) {
 	var im Import
 	var bad []LineError
 	header, err := cr.Read()
+	fromWindows1252(header)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("the file is empty: want a header line naming the columns")
@@ -139,6 +158,7 @@ func Read(r io.Reader) (Import, error) {
 		if err != nil {
 			return im, err
 		}
+		fromWindows1252(rec)
 		line, _ := cr.FieldPos(0)
 		if rows++; rows > MaxRows {
 			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("more than %d rows: split the file", MaxRows)})

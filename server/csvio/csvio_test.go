@@ -58,6 +58,21 @@ func TestReadSemicolonsAndBOM(t *testing.T) {
 	}
 }
 
+func TestReadWindows1252(t *testing.T) {
+	// As Excel saves plain "CSV" on a German Windows: Windows-1252.
+	src := "MAC;Model;Extension;Display_Name\r\n80:5e:c0:aa:bb:01;T54W;201;J\xfcrgen M\xfcller \x80\r\n80:5e:c0:aa:bb:02;T54W;202;Stra\xdfe\r\n"
+	im, err := Read(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *im.Input.Accounts[0].DisplayName; got != "Jürgen Müller €" {
+		t.Fatalf("display name %q", got)
+	}
+	if got := *im.Input.Accounts[1].DisplayName; got != "Straße" {
+		t.Fatalf("display name %q", got)
+	}
+}
+
 func lines(err error) string {
 	var e *Error
 	if !errors.As(err, &e) {
