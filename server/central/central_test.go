@@ -300,6 +300,24 @@ func TestAlarmShownOnceRaised(t *testing.T) {
 	}, "the site never showed the alarm")
 }
 
+// TestCentralBadInput: the central's own API says what is wrong with a
+// request: the unknown field of a new site, a MAC that is no MAC.
+func TestCentralBadInput(t *testing.T) {
+	c := newCentral(t, time.Second)
+	var e struct {
+		Error string `json:"error"`
+	}
+	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"x","foo":1}`, &e); code != 400 || !strings.Contains(e.Error, `unknown field "foo"`) {
+		t.Errorf("a site with an unknown field: %d %q", code, e.Error)
+	}
+	if code := c.call(t, "GET", "/api/v1/sites/devices?mac=bad", "", &e); code != 400 || !strings.Contains(e.Error, "not a MAC address") {
+		t.Errorf("a search for a bad MAC: %d %q", code, e.Error)
+	}
+	if code := c.call(t, "GET", "/api/v1/sites/devices", "", &e); code != 400 || !strings.Contains(e.Error, "required") {
+		t.Errorf("a search without a MAC: %d %q", code, e.Error)
+	}
+}
+
 // TestEventsKeptOnce: a batch delivered twice (its answer was lost) is
 // kept once, and only events newer than the last kept are appended.
 func TestEventsKeptOnce(t *testing.T) {

@@ -600,7 +600,11 @@ func (h *Hub) create(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "request body must be a JSON object with a name")
+		msg := "request body must be a JSON object with a name"
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			msg = "unknown field " + f + ": " + msg // the body's own words, quoted by encoding/json
+		}
+		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
 	in.Name = strings.TrimSpace(in.Name)
@@ -890,9 +894,14 @@ type searchOut struct {
 // searchDevices asks every connected site for the device with ?mac=, at
 // once, each within 10 s.
 func (h *Hub) searchDevices(w http.ResponseWriter, r *http.Request) {
-	mac, err := autoprov.ParseMAC(r.URL.Query().Get("mac"))
+	q := r.URL.Query().Get("mac")
+	mac, err := autoprov.ParseMAC(q)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "mac: a MAC address is required", "field": "mac"})
+		msg := "mac: a MAC address is required"
+		if q != "" {
+			msg = "mac: not a MAC address: want 12 hex digits, with or without separators"
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg, "field": "mac"})
 		return
 	}
 	type target struct {
