@@ -133,7 +133,9 @@ type FirmwareStatus struct {
 	Source             string // "model", "device" (its own target) or ""
 	InStage            bool
 	Status             string // a Firmware* status
-	// LastDownload is the device's last download of the target, or nil.
+	// LastDownload is the device's last download of the target's file
+	// (recorded under whichever entry names that file), or nil; its
+	// Completed counts the whole downloads under every such entry.
 	LastDownload *FirmwareDownload
 }
 

@@ -52,7 +52,8 @@ type siteAlarm struct {
 	ID, Name, Alarm string
 }
 
-// tallySites counts the sites by state and collects their alarms; nil
+// tallySites counts the sites by state and collects their alarms (a
+// disconnected site's, and those a site's last summary reported); nil
 // when there is none.
 func tallySites(sites []central.SiteView) *siteTally {
 	if len(sites) == 0 {
@@ -65,6 +66,15 @@ func tallySites(sites []central.SiteView) *siteTally {
 			t.Connected++
 		case central.SiteDisconnected:
 			t.Disconnected++
+			// The central's own alarm: a site reports none while its link
+			// is down.
+			if s.LastHeartbeat != nil {
+				a := "no link since " + s.LastHeartbeat.UTC().Format(time.RFC3339)
+				if s.GraceUntil != nil {
+					a += "; grace period until " + s.GraceUntil.UTC().Format(time.RFC3339)
+				}
+				t.Alarms = append(t.Alarms, siteAlarm{ID: s.ID, Name: s.Name, Alarm: a})
+			}
 		default:
 			t.Other++
 		}

@@ -136,18 +136,23 @@ func TestSitesPage(t *testing.T) {
 // something.
 func TestDashboardSites(t *testing.T) {
 	hb := time.Now().Add(-time.Hour)
+	kielHB := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	kielGrace := kielHB.Add(30 * 24 * time.Hour)
 	sum, _ := json.Marshal(central.Summary{Alarms: []string{"no link since <yesterday>"}})
 	sites := fakeSites{
 		{ID: "s-berlin", Name: "Berlin office", State: central.SiteConnected, LastHeartbeat: &hb, Summary: json.RawMessage("{}")},
 		{ID: "s-munich", Name: "Munich", State: central.SiteConnected, LastHeartbeat: &hb},
 		{ID: "s-hamburg", Name: "Hamburg", State: central.SiteDisconnected, LastHeartbeat: &hb, Summary: sum},
 		{ID: "s-new", Name: "New", State: central.SitePending},
+		{ID: "s-kiel", Name: "Kiel", State: central.SiteDisconnected, LastHeartbeat: &kielHB, GraceUntil: &kielGrace},
 	}
 	e := newEnvWith(t, web.WithSites(sites, nil))
 	e.login()
 	p := e.get("/ui/dashboard").want(t, http.StatusOK)
-	for _, want := range []string{`id="site-panel"`, `id="sites-connected">2<`, `id="sites-disconnected">1<`, `href="/ui/sites">pending or revoked</a> <span class="n">1<`,
-		`<a href="/ui/sites/s-hamburg">Hamburg</a>: <span lang="en">no link since &lt;yesterday&gt;</span>`, `<a href="/ui/sites"`} {
+	for _, want := range []string{`id="site-panel"`, `id="sites-connected">2<`, `id="sites-disconnected">2<`, `href="/ui/sites">pending or revoked</a> <span class="n">1<`,
+		`<a href="/ui/sites/s-hamburg">Hamburg</a>: <span lang="en">no link since &lt;yesterday&gt;</span>`, `<a href="/ui/sites"`,
+		// A disconnected site's alarm is the central's own: the site reports none while cut off.
+		`<a href="/ui/sites/s-kiel">Kiel</a>: <span lang="en">no link since 2026-11-28T09:00:00Z; grace period until 2026-12-28T09:00:00Z</span>`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the central's dashboard lacks %q:\n%s", want, p.body)
 		}

@@ -154,6 +154,13 @@ type Server struct {
 	seen    map[string]seenNonce
 	maxSeen int
 	floor   time.Time // nonces issued at or before it and not in seen are forgotten
+
+	// proc marks this server's own nonces; another's (a server before a
+	// restart, another instance) issued at or before start are forgotten
+	// too: their counts are not here. Its own are judged by floor alone,
+	// so a clock set back after the start does not make them stale.
+	proc  [4]byte
+	start time.Time
 }
 
 // seenNonce is what a Server remembers of a nonce it accepted.
@@ -179,22 +186,23 @@ func NewServer(realm string, ttl time.Duration, now func() time.Time, key []byte
 			panic(err)
 		}
 	}
-	// Nonces issued before this server began are forgotten ones: it has no
-	// record of their counts (a restart), so an answer captured before it
-	// gets a fresh challenge, not a second use.
-	return &Server{realm: realm, key: key, ttl: ttl, now: now, seen: map[string]seenNonce{}, maxSeen: MaxSeen,
-		floor: now().Add(-time.Nanosecond)}
+	s := &Server{realm: realm, key: key, ttl: ttl, now: now, seen: map[string]seenNonce{}, maxSeen: MaxSeen, start: now()}
+	if _, err := rand.Read(s.proc[:]); err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // Realm is the server's realm.
 func (s *Server) Realm() string { return s.realm }
 
-// nonce returns a fresh nonce: 8 bytes of time, 8 random bytes, and an
-// HMAC of both.
+// nonce returns a fresh nonce: 8 bytes of time, this server's 4 bytes
+// (proc), 4 random bytes, and an HMAC of all.
 func (s *Server) nonce() string {
 	b := make([]byte, 16, 48)
 	binary.BigEndian.PutUint64(b, uint64(s.now().UnixNano()))
-	if _, err := rand.Read(b[8:16]); err != nil {
+	copy(b[8:12], s.proc[:])
+	if _, err := rand.Read(b[12:16]); err != nil {
 		panic(err)
 	}
 	m := hmac.New(sha256.New, s.key)
@@ -202,8 +210,8 @@ func (s *Server) nonce() string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(b))
 }
 
-// checkNonce reports whether n is one of this server's nonces, whether it
-// is still fresh, and when it was issued.
+// checkNonce reports whether n is one of this server's nonces (signed
+// with its key), whether it is still fresh, and when it was issued.
 func (s *Server) checkNonce(n string) (ours, fresh bool, at time.Time) {
 	b, err := base64.RawURLEncoding.DecodeString(n)
 	if err != nil || len(b) != 48 {
@@ -217,6 +225,12 @@ func (s *Server) checkNonce(n string) (ours, fresh bool, at time.Time) {
 	at = time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])))
 	age := s.now().Sub(at)
 	return true, age >= -time.Minute && age < s.ttl, at
+}
+
+// own reports whether this process issued nonce n (checkNonce said ours).
+func (s *Server) own(n string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(n)
+	return err == nil && len(b) == 48 && [4]byte(b[8:12]) == s.proc
 }
 
 // count records that nonce (issued at) was answered rightly with nonce
@@ -233,7 +247,7 @@ func (s *Server) count(nonce string, at time.Time, nc uint64) Result {
 		s.seen[nonce] = e
 		return OK
 	}
-	if !at.After(s.floor) {
+	if !at.After(s.floor) || !at.After(s.start) && !s.own(nonce) {
 		return Stale
 	}
 	s.seen[nonce] = seenNonce{nc: nc, issued: at}

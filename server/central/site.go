@@ -329,12 +329,10 @@ func (s *Site) alarmLoop(ctx context.Context) {
 			}
 		}
 		// Raised: Status shows it from now on (after its log line and audit
-		// event), unless the link came back meanwhile.
+		// event) while the link is down; a heartbeat clears it.
 		s.mu.Lock()
-		if s.alarming(now) {
-			s.st.LastAlarm = now
-			s.alarms++
-		}
+		s.st.LastAlarm = now
+		s.alarms++
 		s.mu.Unlock()
 		if err := s.persist(); err != nil {
 			s.log.Error("save link state", "err", err)
@@ -621,7 +619,7 @@ func (s *Site) heartbeat(ctx context.Context, client *http.Client) error {
 	// alarm about it: Status says so only once this heartbeat is answered,
 	// and the central would show a site that just linked (again) in its
 	// grace period, and the old alarm, until the next heartbeat.
-	sum.State, sum.GraceUntil, sum.GraceSeconds = StateConnected, nil, int64(s.cfg.Grace/time.Second)
+	sum.State, sum.GraceSeconds = StateConnected, int64(s.cfg.Grace/time.Second)
 	if sum.Alarms == nil {
 		sum.Alarms = []string{}
 	}

@@ -43,12 +43,12 @@ type Summary struct {
 	Inbox       int            `json:"inbox"`
 	OpenWindows int            `json:"open_windows"`
 	Alarms      []string       `json:"alarms"`
-	// State and GraceUntil are the site's own view (Status);
-	// GraceSeconds its --central-grace, from which the central tells a
-	// disconnected site's end of grace.
-	State        string     `json:"state"`
-	GraceUntil   *time.Time `json:"grace_until,omitempty"`
-	GraceSeconds int64      `json:"grace_seconds"`
+	// State is the site's link as it sent the summary: connected, since
+	// the summary travels over it (a disconnected site's state and end of
+	// grace are the central's to tell: SiteView); GraceSeconds is its
+	// --central-grace, from which the central tells that end of grace.
+	State        string `json:"state"`
+	GraceSeconds int64  `json:"grace_seconds"`
 }
 
 // heartbeatReply is the central's half of the heartbeat.

@@ -78,7 +78,8 @@ func (e *Error) Error() string {
 }
 
 // fromWindows1252 reads each field of rec that is not UTF-8 as
-// Windows-1252 (which decodes any byte), in place.
+// Windows-1252 (which decodes any byte), in place: for a file without a
+// UTF-8 byte order mark.
 func fromWindows1252(rec []string) {
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
@@ -95,8 +96,10 @@ func fromWindows1252(rec []string) {
 // with bad lines returns an *Error listing each.
 func Read(r io.Reader) (Import, error) {
 	br := bufio.NewReader(r)
+	fromWin := fromWindows1252
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xef, 0xbb, 0xbf}) {
 		_, _ = br.Discard(3)
+		fromWin = func([]string) {} // the file says UTF-8: a bad byte stays an error
 	}
 	head, _ := br.Peek(4096)
 	first, _, _ := bytes.Cut(head, []byte("\n"))
@@ -109,7 +112,7 @@ func Read(r io.Reader) (Import, error) {
 	var im Import
 	var bad []LineError
 	header, err := cr.Read()
-	fromWindows1252(header)
+	fromWin(header)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("the file is empty: want a header line naming the columns")
@@ -158,7 +161,7 @@ func Read(r io.Reader) (Import, error) {
 		if err != nil {
 			return im, err
 		}
-		fromWindows1252(rec)
+		fromWin(rec)
 		line, _ := cr.FieldPos(0)
 		if rows++; rows > MaxRows {
 			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("more than %d rows: split the file", MaxRows)})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/autoprov/autoprov"
 )
@@ -70,6 +71,15 @@ func TestReadWindows1252(t *testing.T) {
 	}
 	if got := *im.Input.Accounts[1].DisplayName; got != "Straße" {
 		t.Fatalf("display name %q", got)
+	}
+	// A file that says it is UTF-8 (its byte order mark) is not guessed at:
+	// a byte that is no UTF-8 stays as it is, for the core to refuse.
+	im, err = Read(strings.NewReader("\ufeff" + src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *im.Input.Accounts[0].DisplayName; utf8.ValidString(got) {
+		t.Fatalf("a UTF-8 file (byte order mark) had its bad byte read as Windows-1252: %q", got)
 	}
 }
 

@@ -848,7 +848,11 @@ func bulkRowErrors(body []byte) *autoprov.BulkError {
 	row := func(kind string, i int, r json.RawMessage, v any) {
 		var inv *autoprov.InvalidError
 		if err := decodeStrict(r, v); errors.As(err, &inv) {
-			bad = append(bad, autoprov.BulkRowError{Kind: kind, Index: i, Field: inv.Field, Message: inv.Message})
+			msg := inv.Message
+			if inv.Field == "" {
+				msg = "each " + kind + " must be a JSON object"
+			}
+			bad = append(bad, autoprov.BulkRowError{Kind: kind, Index: i, Field: inv.Field, Message: msg})
 		}
 	}
 	for i, r := range raw.Accounts {
