@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/internal/sealed"
 	"github.com/autoprov/autoprov/server/store"
 )
@@ -314,6 +316,60 @@ func TestRotateKeyStaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDataDir(t, data, sipPass, webPass, menuPass, "Bob-Pass-202-qq")
+}
+
+// TestDigestReplayAcrossRestart: a phone's Digest answer captured on the
+// LAN and replayed gets no config, neither on the server that accepted it
+// nor on the same server restarted (which no longer remembers the
+// nonce's count): a fresh challenge each time.
+func TestDigestReplayAcrossRestart(t *testing.T) {
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	const path = "/prov/805ec0aabb01.cfg"
+	code, body, _ := s.get(path, yealinkUA)
+	m := provCred.FindSubmatch(body)
+	if code != 200 || m == nil {
+		t.Fatalf("the first fetch: %d, no credential", code)
+	}
+	pass := string(m[1])
+	code, _, h := s.get(path, yealinkUA)
+	if code != 401 || h.Get("WWW-Authenticate") == "" {
+		t.Fatalf("a fetch without the credential: %d", code)
+	}
+	answer, err := httpauth.AnswerCount(h.Get("WWW-Authenticate"), "805ec0aabb01", pass, "GET", path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(s *server) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", s.base+path, nil)
+		req.Header.Set("User-Agent", yealinkUA)
+		req.Header.Set("Authorization", answer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, b := send(s); code != 200 || !bytes.Contains(b, []byte("account.1.")) {
+		t.Fatalf("the phone's answer: %d", code)
+	}
+	if code, b := send(s); code != 401 || bytes.Contains(b, []byte("account.")) {
+		t.Fatalf("the answer replayed: %d", code)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	s = startWith(t, data)
+	if code, b := send(s); code != 401 || bytes.Contains(b, []byte("account.")) {
+		t.Fatalf("the answer replayed after a restart: %d", code)
+	}
+	if code, b, _ := s.getAs(path, yealinkUA, "805ec0aabb01", pass); code != 200 || !bytes.Contains(b, []byte("account.1.")) {
+		t.Fatalf("the phone itself after the restart: %d", code)
+	}
 }
 
 // TestBackupRestore: backup writes the database and its keyring into one

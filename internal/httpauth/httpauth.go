@@ -210,33 +210,35 @@ func (s *Server) nonce() string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(b))
 }
 
+// issued is what a nonce of ours says of itself.
+type issued struct {
+	at   time.Time
+	mine bool // this process issued it (proc)
+}
+
 // checkNonce reports whether n is one of this server's nonces (signed
-// with its key), whether it is still fresh, and when it was issued.
-func (s *Server) checkNonce(n string) (ours, fresh bool, at time.Time) {
+// with its key), whether it is still fresh, and when and by whom it was
+// issued.
+func (s *Server) checkNonce(n string) (ours, fresh bool, by issued) {
 	b, err := base64.RawURLEncoding.DecodeString(n)
 	if err != nil || len(b) != 48 {
-		return false, false, time.Time{}
+		return false, false, issued{}
 	}
 	m := hmac.New(sha256.New, s.key)
 	m.Write(b[:16])
 	if !hmac.Equal(m.Sum(nil), b[16:]) {
-		return false, false, time.Time{}
+		return false, false, issued{}
 	}
-	at = time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])))
-	age := s.now().Sub(at)
-	return true, age >= -time.Minute && age < s.ttl, at
+	by = issued{at: time.Unix(0, int64(binary.BigEndian.Uint64(b[:8]))), mine: [4]byte(b[8:12]) == s.proc}
+	age := s.now().Sub(by.at)
+	return true, age >= -time.Minute && age < s.ttl, by
 }
 
-// own reports whether this process issued nonce n (checkNonce said ours).
-func (s *Server) own(n string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(n)
-	return err == nil && len(b) == 48 && [4]byte(b[8:12]) == s.proc
-}
-
-// count records that nonce (issued at) was answered rightly with nonce
+// count records that nonce (issued by) was answered rightly with nonce
 // count nc, and returns OK; Replayed when nc is not above the highest
-// count accepted for it, Stale when the nonce was forgotten (evicted).
-func (s *Server) count(nonce string, at time.Time, nc uint64) Result {
+// count accepted for it, Stale when the nonce was forgotten (evicted, or
+// another process's issued before this one started).
+func (s *Server) count(nonce string, by issued, nc uint64) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.seen[nonce]; ok {
@@ -247,10 +249,10 @@ func (s *Server) count(nonce string, at time.Time, nc uint64) Result {
 		s.seen[nonce] = e
 		return OK
 	}
-	if !at.After(s.floor) || !at.After(s.start) && !s.own(nonce) {
+	if !by.at.After(s.floor) || !by.at.After(s.start) && !by.mine {
 		return Stale
 	}
-	s.seen[nonce] = seenNonce{nc: nc, issued: at}
+	s.seen[nonce] = seenNonce{nc: nc, issued: by.at}
 	if len(s.seen) > s.maxSeen {
 		s.evict()
 	}
@@ -361,7 +363,7 @@ func (s *Server) verifyDigest(p map[string]string, user, password, method, uri s
 	if p["realm"] != s.realm || p["uri"] != uri || p["userhash"] == "true" {
 		return Denied
 	}
-	ours, fresh, at := s.checkNonce(p["nonce"])
+	ours, fresh, by := s.checkNonce(p["nonce"])
 	if !ours {
 		return Denied
 	}
@@ -396,7 +398,7 @@ func (s *Server) verifyDigest(p map[string]string, user, password, method, uri s
 	if !fresh {
 		return Stale
 	}
-	return s.count(p["nonce"], at, nc)
+	return s.count(p["nonce"], by, nc)
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

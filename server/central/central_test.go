@@ -144,6 +144,30 @@ func (c *central) call(t *testing.T, method, path, body string, v any) int {
 	return resp.StatusCode
 }
 
+// runSite creates a site named name on c and runs it with cfg (its
+// directory, the central's CA, the site's id and enrolment token filled
+// in; URL c's own when empty) until the test ends.
+func runSite(t *testing.T, c *central, name string, cfg SiteConfig) (*Site, SiteView) {
+	t.Helper()
+	var created SiteView
+	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"`+name+`"}`, &created); code != 201 {
+		t.Fatalf("create %s: %d", name, code)
+	}
+	cfg.Dir, cfg.RootCAs, cfg.SiteID, cfg.EnrollToken = t.TempDir(), c.roots, created.ID, created.EnrollToken
+	if cfg.URL == "" {
+		cfg.URL = c.ts.URL
+	}
+	site, err := NewSite(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { site.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return site, created
+}
+
 func waitUntil(t *testing.T, d time.Duration, cond func() bool, msg string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -161,27 +185,15 @@ func waitUntil(t *testing.T, d time.Duration, cond func() bool, msg string) {
 func TestSilentPartition(t *testing.T) {
 	const hb = 200 * time.Millisecond
 	c := newCentral(t, hb)
-	var created SiteView
-	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"Berlin"}`, &created); code != 201 {
-		t.Fatalf("create: %d", code)
-	}
 	f := newFreezer(t, c.ts.Listener.Addr().String())
 	var seen atomic.Value
-	site, err := NewSite(SiteConfig{Dir: t.TempDir(), URL: "https://127.0.0.1", Ports: []string{f.port()}, RootCAs: c.roots,
-		SiteID: created.ID, EnrollToken: created.EnrollToken, Heartbeat: hb,
+	site, created := runSite(t, c, "Berlin", SiteConfig{URL: "https://127.0.0.1", Ports: []string{f.port()}, Heartbeat: hb,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a, _ := LinkActor(r.Context())
 			seen.Store(a + " " + r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + " auth=" + r.Header.Get("Authorization"))
 			http.SetCookie(w, &http.Cookie{Name: "site", Value: "1"})
 			fmt.Fprint(w, `{"ok":true}`)
 		})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { site.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
 	waitUntil(t, 10*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
 
 	// A call through the link reaches the site's handler with the actor,
@@ -217,19 +229,7 @@ func TestSilentPartition(t *testing.T) {
 // (with a heartbeat of a minute, it is the only one the test sees).
 func TestFirstHeartbeatConnected(t *testing.T) {
 	c := newCentral(t, time.Minute)
-	var created SiteView
-	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"Hamburg"}`, &created); code != 201 {
-		t.Fatalf("create: %d", code)
-	}
-	site, err := NewSite(SiteConfig{Dir: t.TempDir(), URL: c.ts.URL, RootCAs: c.roots,
-		SiteID: created.ID, EnrollToken: created.EnrollToken, Heartbeat: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { site.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	_, created := runSite(t, c, "Hamburg", SiteConfig{Heartbeat: time.Minute})
 	var v SiteView
 	waitUntil(t, 10*time.Second, func() bool {
 		c.call(t, "GET", "/api/v1/sites/"+created.ID, "", &v)
@@ -274,21 +274,9 @@ func (r *auditRecorder) has(event string) bool {
 func TestAlarmShownOnceRaised(t *testing.T) {
 	const hb = 100 * time.Millisecond
 	c := newCentral(t, hb)
-	var created SiteView
-	if code := c.call(t, "POST", "/api/v1/sites", `{"name":"Bremen"}`, &created); code != 201 {
-		t.Fatalf("create: %d", code)
-	}
 	f := newFreezer(t, c.ts.Listener.Addr().String())
 	rec := &auditRecorder{}
-	site, err := NewSite(SiteConfig{Dir: t.TempDir(), URL: "https://127.0.0.1", Ports: []string{f.port()}, RootCAs: c.roots,
-		SiteID: created.ID, EnrollToken: created.EnrollToken, Heartbeat: hb, Audit: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { site.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	site, _ := runSite(t, c, "Bremen", SiteConfig{URL: "https://127.0.0.1", Ports: []string{f.port()}, Heartbeat: hb, Audit: rec})
 	waitUntil(t, 10*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
 	f.frozen.Store(true)
 	waitUntil(t, 20*time.Second, func() bool {

@@ -96,10 +96,10 @@ func fromWindows1252(rec []string) {
 // with bad lines returns an *Error listing each.
 func Read(r io.Reader) (Import, error) {
 	br := bufio.NewReader(r)
-	fromWin := fromWindows1252
+	bom := false // the file says UTF-8: a bad byte stays what it is, for the core to refuse
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xef, 0xbb, 0xbf}) {
 		_, _ = br.Discard(3)
-		fromWin = func([]string) {} // the file says UTF-8: a bad byte stays an error
+		bom = true
 	}
 	head, _ := br.Peek(4096)
 	first, _, _ := bytes.Cut(head, []byte("\n"))
@@ -112,7 +112,9 @@ func Read(r io.Reader) (Import, error) {
 	var im Import
 	var bad []LineError
 	header, err := cr.Read()
-	fromWin(header)
+	if !bom {
+		fromWindows1252(header)
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("the file is empty: want a header line naming the columns")
@@ -161,7 +163,9 @@ func Read(r io.Reader) (Import, error) {
 		if err != nil {
 			return im, err
 		}
-		fromWin(rec)
+		if !bom {
+			fromWindows1252(rec)
+		}
 		line, _ := cr.FieldPos(0)
 		if rows++; rows > MaxRows {
 			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("more than %d rows: split the file", MaxRows)})

@@ -379,8 +379,7 @@ func (s *Inventory) createWrite(ctx context.Context, mac string, seen *autoprov.
 		if err := vendors.DeviceMAC(mac); err != nil {
 			return autoprov.DeviceWrite{}, autoprov.Invalid("mac", "%v", err)
 		}
-	}
-	if adopt {
+	} else {
 		d = *seen
 		in = adopting(in, d)
 		d.State = autoprov.StateAssigned

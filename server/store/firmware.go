@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -337,33 +335,31 @@ func (s *Store) EndDownload(ctx context.Context, mac string, id int64, token str
 // FirmwareDownloads lists a device's last download of each firmware
 // (all devices when mac is ""), newest first.
 func (s *Store) FirmwareDownloads(ctx context.Context, mac string) ([]autoprov.FirmwareDownload, error) {
-	q := s.db.WithContext(ctx).Order("started_at DESC")
+	// Each row with its entry's file (autoprov.FirmwareFile), in one query.
+	q := s.db.WithContext(ctx).Model(&firmwareDownloadRow{}).
+		Select("firmware_downloads.*, COALESCE(firmware.sha256, '') AS file_sha256, COALESCE(firmware.name, '') AS file_name").
+		Joins("LEFT JOIN firmware ON firmware.id = firmware_downloads.firmware_id").
+		Order("firmware_downloads.started_at DESC")
 	if mac != "" {
-		q = q.Where("mac = ?", mac)
+		q = q.Where("firmware_downloads.mac = ?", mac)
 	}
-	var rows []firmwareDownloadRow
+	var rows []struct {
+		Row                  firmwareDownloadRow `gorm:"embedded"`
+		FileSHA256, FileName string
+	}
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, wrap(err, "firmware downloads")
 	}
-	files := map[int64]string{} // the entries' files (autoprov.FirmwareFile)
-	for _, r := range rows {
-		files[r.FirmwareID] = ""
-	}
-	if len(files) > 0 {
-		var fws []firmwareRow
-		if err := s.db.WithContext(ctx).Select("id", "name", "sha256").Where("id IN ?", slices.Collect(maps.Keys(files))).Find(&fws).Error; err != nil {
-			return nil, wrap(err, "firmware downloads")
-		}
-		for _, f := range fws {
-			files[f.ID] = autoprov.FirmwareFile(autoprov.Firmware{SHA256: f.SHA256, Name: f.Name})
-		}
-	}
 	out := make([]autoprov.FirmwareDownload, len(rows))
 	for i, r := range rows {
-		out[i] = autoprov.FirmwareDownload{MAC: r.MAC, FirmwareID: r.FirmwareID, File: files[r.FirmwareID], Transport: r.Transport,
-			RemoteIP: r.RemoteIP, StartedAt: r.StartedAt, Bytes: r.Bytes, Size: r.Size, Outcome: r.Outcome, Completed: r.Completed}
-		if r.EndedAt != nil {
-			out[i].EndedAt = *r.EndedAt
+		d := r.Row
+		out[i] = autoprov.FirmwareDownload{MAC: d.MAC, FirmwareID: d.FirmwareID, Transport: d.Transport,
+			RemoteIP: d.RemoteIP, StartedAt: d.StartedAt, Bytes: d.Bytes, Size: d.Size, Outcome: d.Outcome, Completed: d.Completed}
+		if r.FileSHA256 != "" {
+			out[i].File = autoprov.FirmwareFile(autoprov.Firmware{SHA256: r.FileSHA256, Name: r.FileName})
+		}
+		if d.EndedAt != nil {
+			out[i].EndedAt = *d.EndedAt
 		}
 	}
 	return out, nil

@@ -64,7 +64,8 @@ func TestFirmwareCatalogue(t *testing.T) {
 		}
 		s.StartDownload(ctx, d, "t2")
 		s.EndDownload(ctx, d.MAC, f.ID, "t1", now, 3, autoprov.DownloadCompleted, false) // an old token: no change
-		if ds, _ := s.FirmwareDownloads(ctx, d.MAC); len(ds) != 1 || ds[0].Outcome != autoprov.DownloadStarted || ds[0].Completed != 1 {
+		if ds, _ := s.FirmwareDownloads(ctx, d.MAC); len(ds) != 1 || ds[0].Outcome != autoprov.DownloadStarted || ds[0].Completed != 1 ||
+			ds[0].MAC != d.MAC || ds[0].FirmwareID != f.ID || ds[0].File != autoprov.FirmwareFile(f) {
 			t.Errorf("in flight: %+v", ds)
 		}
 		s.EndDownload(ctx, d.MAC, f.ID, "t2", now, 4, autoprov.DownloadBroken, false)
