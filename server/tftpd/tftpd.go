@@ -68,6 +68,11 @@ const (
 	DefaultRetries = 5
 	// DefaultProvideTimeout bounds one call to Provider.Provide.
 	DefaultProvideTimeout = 10 * time.Second
+	// DefaultMaxTransfers bounds the read requests served at once, all
+	// clients together; DefaultMaxPerClient those of one client address.
+	// A read request past either gets ERROR "not available" at once.
+	DefaultMaxTransfers = 4096
+	DefaultMaxPerClient = 64
 )
 
 // The texts the phone sees. pin/tftp sends a handler's error text verbatim
@@ -123,6 +128,24 @@ func WithProvideTimeout(d time.Duration) Option {
 	}
 }
 
+// WithMaxTransfers bounds the read requests served at once: total for all
+// clients together, perClient for one client address. pin/tftp opens a
+// socket and starts a goroutine for every read request, and a client that
+// never acknowledges holds them for (retries+1) x timeout; past a bound
+// the request is answered ERROR "not available" right away (the phone
+// retries later) and logged once a minute per client. Values < 1 keep
+// DefaultMaxTransfers and DefaultMaxPerClient.
+func WithMaxTransfers(total, perClient int) Option {
+	return func(s *Server) {
+		if total >= 1 {
+			s.maxTransfers = total
+		}
+		if perClient >= 1 {
+			s.maxPerClient = perClient
+		}
+	}
+}
+
 // WithNetworks restricts read requests to clients in l (--phone-networks):
 // a request from elsewhere is answered "file not found", exactly as a
 // miss, and logged once a minute per client. An empty l allows everyone.
@@ -141,6 +164,8 @@ type Server struct {
 	provideTimeout time.Duration
 	allow          netlist.List // clients allowed to read (WithNetworks)
 	firmware       Firmware     // firmware files (WithFirmware), or nil
+	maxTransfers   int          // read requests served at once (WithMaxTransfers)
+	maxPerClient   int          // of them from one client address
 
 	now   func() time.Time // the clock of the log limiter (tests)
 	quiet *ratelimit.Keyed // repeated refusals and failures
@@ -160,6 +185,8 @@ func New(p Provider, log *slog.Logger, opts ...Option) *Server {
 		timeout:        DefaultTimeout,
 		retries:        DefaultRetries,
 		provideTimeout: DefaultProvideTimeout,
+		maxTransfers:   DefaultMaxTransfers,
+		maxPerClient:   DefaultMaxPerClient,
 		now:            time.Now,
 	}
 	s.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096,
@@ -185,7 +212,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // and returns nil. Serve takes ownership of conn and closes it. It returns
 // an error only when serving could not start or stopped on its own.
 func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
-	r := &run{s: s, ctx: context.WithoutCancel(ctx)}
+	r := &run{s: s, ctx: context.WithoutCancel(ctx), clients: map[string]int{}}
 	ts := tftp.NewServer(r.read, r.write)
 	ts.SetTimeout(s.timeout)
 	ts.SetRetries(s.retries)
@@ -231,6 +258,35 @@ type run struct {
 	mu     sync.Mutex
 	closed bool
 	active sync.WaitGroup // handlers in flight; Add only under mu while !closed
+
+	transfers int            // read requests being served (WithMaxTransfers)
+	clients   map[string]int // of them, by client address
+}
+
+// take takes a transfer's place for the client at remote; it says which
+// bound refused it ("" when it got one).
+func (r *run) take(remote string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.clients[remote] >= r.s.maxPerClient:
+		return fmt.Sprintf("the client has %d transfers in flight (the most per client)", r.clients[remote])
+	case r.transfers >= r.s.maxTransfers:
+		return fmt.Sprintf("%d transfers in flight (the most at once)", r.transfers)
+	}
+	r.transfers++
+	r.clients[remote]++
+	return ""
+}
+
+// give gives back the place take took.
+func (r *run) give(remote string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.transfers--
+	if r.clients[remote]--; r.clients[remote] <= 0 {
+		delete(r.clients, remote)
+	}
 }
 
 // begin registers a handler; it reports false once Serve is shutting down.
@@ -296,6 +352,13 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		s.logLimited(slog.LevelWarn, "tftp refused", truncate(filename), remote, err.Error())
 		return errAccess
 	}
+	if why := r.take(remote); why != "" {
+		if s.quiet.Allow("busy\x00" + remote) {
+			s.log.Warn("tftp refused: too many transfers", "path", p, "remote", remote, "reason", why)
+		}
+		return errUnavailable
+	}
+	defer r.give(remote)
 
 	if s.firmware != nil && strings.HasPrefix(p, "firmware/") {
 		return r.readFirmware(p, remote, rf, &sent, &complete)
