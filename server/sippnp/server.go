@@ -166,10 +166,10 @@ func (s *Server) read(ctx context.Context, pc Receiver, out net.PacketConn) erro
 			return fmt.Errorf("sip pnp: read: %w", err)
 		}
 		ua, ok := from.(*net.UDPAddr)
-		if !ok || n > maxMessage {
+		if !ok {
 			continue
 		}
-		s.handle(ctx, buf[:n], ua, out)
+		s.handle(ctx, buf[:n], ua, out) // n is maxMessage+1 for a larger datagram: handle ignores it
 	}
 }
 
@@ -177,6 +177,11 @@ func (s *Server) read(ctx context.Context, pc Receiver, out net.PacketConn) erro
 func (s *Server) handle(ctx context.Context, b []byte, from *net.UDPAddr, out writer) {
 	if !s.cfg.Networks.AllowsIP(from.IP) {
 		s.logOnce("outside|"+from.IP.String(), slog.LevelInfo, "ignored: source outside the phone networks", "remote", from.String())
+		return
+	}
+	if len(b) > maxMessage {
+		s.logOnce("size|"+from.IP.String(), slog.LevelInfo, "ignored: datagram larger than a plug-and-play SUBSCRIBE",
+			"limit_bytes", maxMessage, "remote", from.String())
 		return
 	}
 	m, err := parse(b)

@@ -27,9 +27,13 @@ type message struct {
 
 type header struct{ name, value string }
 
-// Limits that keep a hostile datagram cheap.
+// Limits that keep a hostile datagram cheap. A phone's SUBSCRIBE is a
+// few hundred bytes (RFC 3261 §18.1.1 sends a request over 1300 bytes by
+// TCP), and what it says is echoed in the 200 OK and in every NOTIFY
+// retransmission (up to 11), to an address nothing verified: a larger
+// datagram would only make the answer to a forged source larger.
 const (
-	maxMessage = 65535
+	maxMessage = 4096
 	maxHeaders = 128
 )
 
