@@ -176,7 +176,7 @@ func (u *UI) exportCSV(c *gin.Context) {
 		u.failErr(c, err)
 		return
 	}
-	ds, _, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateAssigned})
+	ds, err := csvio.AdoptedDevices(c.Request.Context(), u.core.Devices)
 	if err != nil {
 		u.failErr(c, err)
 		return

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"html"
 	"mime/multipart"
 	"net/http"
@@ -146,5 +147,28 @@ func TestBulkResyncPage(t *testing.T) {
 	evs, _ := e.core.Audit(context.Background(), phoneMAC, 5)
 	if len(evs) == 0 || evs[0].Event != autoprov.EventDeviceResync || !strings.HasPrefix(evs[0].Actor, "ui@") {
 		t.Fatalf("audit %+v", evs)
+	}
+}
+
+// TestExportWholeFleet: the export carries every adopted phone, not the
+// first page the core lists by default (it stopped at 100 and wrote the
+// other phones' accounts as accounts without a phone).
+func TestExportWholeFleet(t *testing.T) {
+	e := newEnv(t)
+	e.fleet(150)
+	e.login()
+	exp := e.get("/ui/export").want(t, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(exp.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	phones := 0
+	for _, r := range rows[1:] {
+		if r[0] != "" {
+			phones++
+		}
+	}
+	if phones != 150 || len(rows) != 151 {
+		t.Fatalf("export: %d rows, %d with a phone; want 150 phones", len(rows)-1, phones)
 	}
 }

@@ -295,7 +295,7 @@ func exportCommand(ctx context.Context, args []string, lookupEnv func(string) (s
 		if err != nil {
 			return err
 		}
-		ds, _, err := inv.Devices(ctx, autoprov.DeviceFilter{State: autoprov.StateAssigned})
+		ds, err := csvio.AdoptedDevices(ctx, inv.Devices)
 		if err != nil {
 			return err
 		}

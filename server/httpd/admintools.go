@@ -86,7 +86,7 @@ func (s *Server) exportCSV(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ds, _, err := s.cfg.Inventory.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateAssigned})
+	ds, err := csvio.AdoptedDevices(c.Request.Context(), s.cfg.Inventory.Devices)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -261,3 +261,33 @@ func TestRevealThrottled(t *testing.T) {
 		t.Fatalf("after %d wrong tokens: %d %s", httpd.AuthFailBurst, rec.Code, rec.Body)
 	}
 }
+
+// TestExportWholeFleet: GET /export carries every adopted phone, not the
+// core's default page of 100 (the rest came out as accounts alone).
+func TestExportWholeFleet(t *testing.T) {
+	e := newEnv(t, options{})
+	var b strings.Builder
+	b.WriteString("mac,model,extension\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "80-5E-C0-AA-%02X-%02X,T54W,%d\n", i/256, i%256, 1000+i)
+	}
+	if rec := e.csvRequest("/api/v1/bulk", b.String()); rec.Code != http.StatusOK {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	req := httptest.NewRequest("GET", "/api/v1/export", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := e.do(req)
+	rows, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("export: %d %v", rec.Code, err)
+	}
+	phones := 0
+	for _, r := range rows[1:] {
+		if r[0] != "" {
+			phones++
+		}
+	}
+	if phones != 150 || len(rows) != 151 {
+		t.Fatalf("export: %d rows, %d with a phone; want 150 phones", len(rows)-1, phones)
+	}
+}
