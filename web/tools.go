@@ -16,6 +16,7 @@ import (
 	"github.com/autoprov/autoprov/server/csvio"
 	"github.com/autoprov/autoprov/server/dhcpconf"
 	"github.com/autoprov/autoprov/server/httpd"
+	"github.com/autoprov/autoprov/server/provision"
 )
 
 // The admin's tools: CSV import (upload, dry run, confirm) and export,
@@ -176,7 +177,7 @@ func (u *UI) exportCSV(c *gin.Context) {
 		u.failErr(c, err)
 		return
 	}
-	ds, err := csvio.AdoptedDevices(c.Request.Context(), u.core.Devices)
+	ds, err := provision.AllDevices(c.Request.Context(), u.core.Devices, autoprov.DeviceFilter{State: autoprov.StateAssigned})
 	if err != nil {
 		u.failErr(c, err)
 		return

@@ -295,7 +295,7 @@ func exportCommand(ctx context.Context, args []string, lookupEnv func(string) (s
 		if err != nil {
 			return err
 		}
-		ds, err := csvio.AdoptedDevices(ctx, inv.Devices)
+		ds, err := provision.AllDevices(ctx, inv.Devices, autoprov.DeviceFilter{State: autoprov.StateAssigned})
 		if err != nil {
 			return err
 		}

@@ -359,3 +359,19 @@ func TestRedirectExports(t *testing.T) {
 		t.Fatalf("unknown export: %d %s", code, body)
 	}
 }
+
+// TestRedirectExportWholeFleet: a vendor's export without ?macs= lists
+// every adopted phone of that vendor, not the core's default page of 100.
+func TestRedirectExportWholeFleet(t *testing.T) {
+	s := start(t, "--public-url", "https://prov.example.com/")
+	var devices []map[string]any
+	for i := range 150 {
+		devices = append(devices, map[string]any{"mac": fmt.Sprintf("7c2f80aa%04x", i), "model": "N870"})
+	}
+	s.must(200, "POST", "/api/v1/bulk", map[string]any{"devices": devices}, nil)
+	code, body := s.api("GET", "/api/v1/redirect-services/gigaset/export", nil)
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	if code != 200 || len(lines) != 151 || !strings.HasPrefix(lines[150], "7C2F80AA0095-,") {
+		t.Fatalf("gigaset export: %d, %d lines (want a header and 150 phones), last %q", code, len(lines), lines[len(lines)-1])
+	}
+}

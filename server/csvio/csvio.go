@@ -12,7 +12,6 @@ package csvio
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -350,23 +349,6 @@ func (g guardWriter) Write(rec []string) error {
 		out[i] = guard(s)
 	}
 	return g.Writer.Write(out)
-}
-
-// AdoptedDevices reads every adopted device for an export through list
-// (the core's Devices), a page of autoprov.MaxPageLimit at a time in MAC
-// order: a list without a limit is only the core's first page.
-func AdoptedDevices(ctx context.Context, list func(context.Context, autoprov.DeviceFilter) ([]autoprov.Device, int, error)) ([]autoprov.Device, error) {
-	var out []autoprov.Device
-	for {
-		ds, total, err := list(ctx, autoprov.DeviceFilter{State: autoprov.StateAssigned, Limit: autoprov.MaxPageLimit, Offset: len(out)})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ds...)
-		if len(ds) == 0 || len(out) >= total {
-			return out, nil
-		}
-	}
 }
 
 // Write writes the accounts and the assigned devices as CSV with Columns:

@@ -14,6 +14,7 @@ import (
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/csvio"
 	"github.com/autoprov/autoprov/server/dhcpconf"
+	"github.com/autoprov/autoprov/server/provision"
 )
 
 // AdminTools are the admin's tools beyond the inventory's lists and
@@ -86,7 +87,7 @@ func (s *Server) exportCSV(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ds, err := csvio.AdoptedDevices(c.Request.Context(), s.cfg.Inventory.Devices)
+	ds, err := provision.AllDevices(c.Request.Context(), s.cfg.Inventory.Devices, autoprov.DeviceFilter{State: autoprov.StateAssigned})
 	if err != nil {
 		s.fail(c, err)
 		return

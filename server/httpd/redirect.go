@@ -13,6 +13,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/redirect"
+	"github.com/autoprov/autoprov/server/provision"
 )
 
 // Redirects is what the redirect routes call (*redirect.Service).
@@ -181,7 +182,7 @@ func (s *Server) redirectExport(c *gin.Context) {
 			macs = append(macs, cm)
 		}
 	} else {
-		ds, _, err := s.cfg.Inventory.Devices(c.Request.Context(), autoprov.DeviceFilter{Vendor: name, State: autoprov.StateAssigned})
+		ds, err := provision.AllDevices(c.Request.Context(), s.cfg.Inventory.Devices, autoprov.DeviceFilter{Vendor: name, State: autoprov.StateAssigned})
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -47,3 +47,24 @@ func (s *Inventory) ListAudit(ctx context.Context, f autoprov.AuditFilter) ([]au
 	}
 	return s.st.Lists.ListAudit(ctx, f)
 }
+
+// AllDevices reads every device matching f through list (an Inventory's
+// Devices, or what wraps it), a page of autoprov.MaxPageLimit at a time
+// in MAC order; f's Limit and Offset are its own. A list without a limit
+// is only the first page (autoprov.DefaultPageLimit): an export, a
+// redirect service's list and anything else that wants them all reads
+// through this.
+func AllDevices(ctx context.Context, list func(context.Context, autoprov.DeviceFilter) ([]autoprov.Device, int, error), f autoprov.DeviceFilter) ([]autoprov.Device, error) {
+	var out []autoprov.Device
+	for {
+		f.Limit, f.Offset = autoprov.MaxPageLimit, len(out)
+		ds, total, err := list(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+		if len(ds) == 0 || len(out) >= total {
+			return out, nil
+		}
+	}
+}
