@@ -459,11 +459,21 @@ func restore(ctx context.Context, args []string, lookupEnv func(string) (string,
 	}
 	// The keyring must open the database (and the schema is brought up
 	// to date) before anything in place is touched.
+	// A damaged database may open (that reads only its schema): the
+	// integrity check reads every page, before the one in place is replaced.
 	st, err := store.Open(tmpPath, store.WithKeys(ring))
-	if err != nil {
-		return fmt.Errorf("restore: the backup does not open with its own keyring: %w", err)
+	var mismatch *store.KeyMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		return fmt.Errorf("restore: the backup's keyring does not open its database: %w; nothing was changed", err)
+	case err != nil:
+		return fmt.Errorf("restore: the database in %s does not open: %w; nothing was changed", pos[0], err)
 	}
+	err = st.Check(ctx)
 	st.Close()
+	if err != nil {
+		return fmt.Errorf("restore: %s: %w; nothing was changed", pos[0], err)
+	}
 	for _, p := range []string{dbPath + "-wal", dbPath + "-shm", dbPath + "-journal"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("restore: %w", err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -436,5 +437,104 @@ func TestBackupRestore(t *testing.T) {
 	// PostgreSQL: backup refuses and says what to use.
 	if _, err := runAutoprov(t, nil, "backup", "--data", t.TempDir(), "--db", "postgres://u@127.0.0.1:1/x", filepath.Join(t.TempDir(), "x.tar")); err == nil || !strings.Contains(err.Error(), "pg_dump") {
 		t.Fatalf("backup on PostgreSQL: %v", err)
+	}
+}
+
+// TestRestoreRefusesDamagedBackup: a backup whose database was damaged
+// after it was written (a MAC in the devices table's page changed, so the
+// table and its index disagree: the file still opens) is refused by
+// restore --force, which leaves the database and keyring in place as they
+// were; the server starts on them and reads the secrets.
+func TestRestoreRefusesDamagedBackup(t *testing.T) {
+	if _, err := runCmd("sqlite3", "-version"); err != nil {
+		skipOrFail(t, "sqlite3 not installed")
+	}
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	backupFile := filepath.Join(t.TempDir(), "autoprov.tar")
+	if log, err := runAutoprov(t, nil, "backup", "--data", data, backupFile); err != nil {
+		t.Fatalf("backup: %v\n%s", err, log)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Take the backup apart, damage the devices table's page, put it together.
+	f, err := os.Open(backupFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string][]byte{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries[h.Name] = b
+	}
+	f.Close()
+	dbFile := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(dbFile, entries["autoprov.db"], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd("sqlite3", dbFile, "PRAGMA page_size; SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'devices';")
+	if err != nil {
+		t.Fatalf("sqlite3: %v %s", err, out)
+	}
+	var pageSize, root int
+	if _, err := fmt.Sscan(out, &pageSize, &root); err != nil || pageSize == 0 || root == 0 {
+		t.Fatalf("page size and root page of devices: %q", out)
+	}
+	db := entries["autoprov.db"]
+	page := db[(root-1)*pageSize : root*pageSize]
+	if bytes.Count(page, []byte("805ec0aabb01")) == 0 {
+		t.Fatal("the device's MAC is not in the devices table's page")
+	}
+	copy(page, bytes.ReplaceAll(page, []byte("805ec0aabb01"), []byte("805ec0aabb99")))
+	damaged := filepath.Join(t.TempDir(), "damaged.tar")
+	g, err := os.Create(damaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(g)
+	for _, name := range []string{"autoprov.db", "secret.key"} {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(entries[name]))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(entries[name])
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+
+	before := map[string][]byte{}
+	for _, name := range []string{"autoprov.db", "secret.key"} {
+		if before[name], err = os.ReadFile(filepath.Join(data, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = runAutoprov(t, nil, "restore", "--data", data, "--force", damaged)
+	if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("restore of a damaged backup: %v", err)
+	}
+	for name, b := range before {
+		if now, err := os.ReadFile(filepath.Join(data, name)); err != nil || !bytes.Equal(now, b) {
+			t.Errorf("%s changed by the refused restore (%v)", name, err)
+		}
+	}
+	s = startWith(t, data)
+	fetchSecrets(t, s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
 	}
 }
