@@ -17,6 +17,7 @@ import (
 	"github.com/autoprov/autoprov/server/csvio"
 	"github.com/autoprov/autoprov/server/dhcpconf"
 	"github.com/autoprov/autoprov/server/provision"
+	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/vendors/all"
 )
 
@@ -75,7 +76,7 @@ func inventory(c cmdConfig) (*provision.Inventory, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := openStore(c.db, k)
+	st, err := openStore(c.db, k, store.WithoutUpgrade())
 	if err != nil {
 		return nil, nil, fmt.Errorf("database (--db): %w", err)
 	}

@@ -205,6 +205,14 @@ func rotateKey(ctx context.Context, args []string, lookupEnv func(string) (strin
 	case !finish:
 		next = ring.Rotated()
 	}
+	// Opened before the keyring is written: a database this command
+	// refuses (an older schema, a wrong keyring) leaves the file as it was.
+	// The store re-reads the file once it changed.
+	st, err := openStore(c.db, k, store.WithoutUpgrade())
+	if err != nil {
+		return fmt.Errorf("database (--db): %w", err)
+	}
+	defer st.Close()
 	if next != nil {
 		// Written before anything is sealed with it: whatever happens
 		// next, the file opens every secret.
@@ -213,11 +221,6 @@ func rotateKey(ctx context.Context, args []string, lookupEnv func(string) (strin
 		}
 		c.log.Info("new current key written to the keyring", "keyring", k.where, "current_key", next.Current(), "keys", next.IDs())
 	}
-	st, err := openStore(c.db, k)
-	if err != nil {
-		return fmt.Errorf("database (--db): %w", err)
-	}
-	defer st.Close()
 	cur := k.src.Refresh()
 	start := time.Now()
 	res, err := st.Reseal(ctx, batch, func(done, total int) {
@@ -302,18 +305,32 @@ func backup(ctx context.Context, args []string, lookupEnv func(string) (string, 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(c.db, k)
-	if err != nil {
+	// A database an older autoprov wrote (a new binary installed beside
+	// the server still running the old one: the backup before an upgrade)
+	// is copied as it is: migrated, it would no longer start that server,
+	// nor restore for it.
+	st, err := openStore(c.db, k, store.WithoutUpgrade())
+	var old *store.SchemaTooOldError
+	if err != nil && !errors.As(err, &old) {
 		return fmt.Errorf("database (--db): %w", err)
 	}
-	defer st.Close()
+	if st != nil {
+		defer st.Close()
+	}
 	tmp, err := os.MkdirTemp(c.data, ".backup-")
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	copyPath := filepath.Join(tmp, backupDB)
-	if err := st.Backup(ctx, copyPath); err != nil {
+	if old != nil {
+		err = store.CopySQLite(ctx, c.db, copyPath)
+		c.log.Warn("the database's schema is older than this autoprov's: copied as it is, for the autoprov that wrote it (restore with this one upgrades it)",
+			"schema_version", old.Version, "this_autoprov", old.Known)
+	} else {
+		err = st.Backup(ctx, copyPath)
+	}
+	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/firmware"
+	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/vendors/all"
 )
 
@@ -118,7 +119,7 @@ func firmwareCommand(ctx context.Context, args []string, lookupEnv func(string) 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(c.db, k)
+	st, err := openStore(c.db, k, store.WithoutUpgrade())
 	if err != nil {
 		return fmt.Errorf("database (--db): %w", err)
 	}

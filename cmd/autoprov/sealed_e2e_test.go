@@ -538,3 +538,88 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCommandsLeaveOlderSchema: a new binary's maintenance commands run on
+// a database an older autoprov wrote (schema 15: this one's version 16
+// undone in SQL), as when the new binary is installed while the old server
+// still runs. backup copies it as it is (the live database and the copy
+// stay at 15, so the old server starts again and the backup restores for
+// it); export and rotate-key refuse, saying why, and change neither the
+// schema nor the keyring; the server of this version then upgrades it.
+func TestCommandsLeaveOlderSchema(t *testing.T) {
+	if _, err := runCmd("sqlite3", "-version"); err != nil {
+		skipOrFail(t, "sqlite3 not installed")
+	}
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(data, "autoprov.db")
+	version := func(path string) string {
+		t.Helper()
+		out, err := runCmd("sqlite3", path, "SELECT MAX(version_id) FROM goose_db_version")
+		if err != nil {
+			t.Fatalf("sqlite3: %v %s", err, out)
+		}
+		return strings.TrimSpace(out)
+	}
+	if out, err := runCmd("sqlite3", dbPath, "DROP TABLE dialogue_state; DELETE FROM goose_db_version WHERE version_id = 16"); err != nil {
+		t.Fatalf("sqlite3: %v %s", err, out)
+	}
+	keyBefore, _ := os.ReadFile(filepath.Join(data, "secret.key"))
+
+	out := filepath.Join(t.TempDir(), "before-upgrade.tar")
+	if log, err := runAutoprov(t, nil, "backup", "--data", data, out); err != nil {
+		t.Fatalf("backup: %v\n%s", err, log)
+	}
+	if v := version(dbPath); v != "15" {
+		t.Fatalf("backup migrated the database it copied: schema %s", v)
+	}
+	for _, args := range [][]string{{"export", "--data", data}, {"rotate-key", "--data", data}} {
+		_, err := runAutoprov(t, nil, args...)
+		if err == nil || !strings.Contains(err.Error(), "older than this autoprov") {
+			t.Errorf("%s on an older schema: %v", args[0], err)
+		}
+		if v := version(dbPath); v != "15" {
+			t.Fatalf("%s migrated the database: schema %s", args[0], v)
+		}
+	}
+	if key, _ := os.ReadFile(filepath.Join(data, "secret.key")); !bytes.Equal(key, keyBefore) {
+		t.Error("rotate-key refused the database but rewrote the keyring")
+	}
+	restored := filepath.Join(t.TempDir(), "restored")
+	if err := os.MkdirAll(restored, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(tr)
+		if err := os.WriteFile(filepath.Join(restored, h.Name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	if v := version(filepath.Join(restored, "autoprov.db")); v != "15" {
+		t.Fatalf("the backup holds schema %s, not the database's 15", v)
+	}
+
+	// The server of this version upgrades it, secrets and all.
+	s = startWith(t, data)
+	fetchSecrets(t, s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(dbPath); v != "16" {
+		t.Fatalf("the server left schema %s", v)
+	}
+}

@@ -38,6 +38,30 @@ func (e *SchemaTooNewError) Error() string {
 	return fmt.Sprintf("database schema version %d is newer than this autoprov (knows up to %d); upgrade autoprov", e.Version, e.Known)
 }
 
+// SchemaTooOldError is returned by Open with WithoutUpgrade when the
+// database's schema is older than this binary's: an older autoprov wrote
+// it, and may still be running on it. Nothing is changed.
+type SchemaTooOldError struct {
+	Version int64 // the database's schema version
+	Known   int64 // the newest version this binary knows
+}
+
+// Error says which versions and what to do.
+func (e *SchemaTooOldError) Error() string {
+	return fmt.Sprintf("database schema version %d is older than this autoprov's (%d): it upgrades the schema when its server starts (autoprov serve); "+
+		"until then use the autoprov that runs on it (this command leaves the schema as it is, for a server of that version may be running on it)", e.Version, e.Known)
+}
+
+// WithoutUpgrade makes Open refuse a database whose schema an older
+// autoprov wrote, with a *SchemaTooOldError, instead of migrating it: for
+// the maintenance commands, which may run beside an older server (a new
+// binary installed, the old one still serving) that a migrated schema
+// would leave unable to start again. A new, empty database is still
+// created.
+func WithoutUpgrade() Option {
+	return func(s *Store) { s.noUpgrade = true }
+}
+
 // migrator runs the embedded migrations of one backend on one database.
 type migrator struct {
 	p *goose.Provider
@@ -110,6 +134,9 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 	}
 	if current > known {
 		return &SchemaTooNewError{Version: current, Known: known}
+	}
+	if s.noUpgrade && current > 0 && current < known {
+		return &SchemaTooOldError{Version: current, Known: known}
 	}
 	if _, err := m.p.Up(ctx); err != nil {
 		return fmt.Errorf("schema migration: %w", err)

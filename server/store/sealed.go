@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
 	"github.com/autoprov/autoprov/internal/sealed"
@@ -371,6 +373,24 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	}
 	if err := s.db.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
 		return fmt.Errorf("backup database: %w", err)
+	}
+	return nil
+}
+
+// CopySQLite writes a consistent copy of the SQLite database at path to
+// out (VACUUM INTO, online), as it is: it is not opened as a store, so
+// its schema is not migrated and no keyring is checked. For a backup of a
+// database an older autoprov wrote (Open WithoutUpgrade refused it), which
+// must stay restorable by that autoprov.
+func CopySQLite(ctx context.Context, path, out string) error {
+	path = strings.TrimPrefix(path, sqliteDSNPrefix)
+	db, err := sql.Open(sqlite.DriverName, fmt.Sprintf("file:%s?mode=ro&_busy_timeout=%d", path, sqliteBusy.Milliseconds()))
+	if err != nil {
+		return fmt.Errorf("backup database: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", out); err != nil {
+		return fmt.Errorf("backup database %s: %w", path, err)
 	}
 	return nil
 }

@@ -52,6 +52,8 @@ type Store struct {
 	group    *groupCommit  // SQLite: the disclosure steps, committed in groups (groupcommit.go)
 	gather   time.Duration // the group's wait for more steps (0: gatherWait); tests set it
 	reads    deviceReads   // Device's statements (deviceread.go)
+	// noUpgrade: an older schema is refused, not migrated (WithoutUpgrade).
+	noUpgrade bool
 }
 
 // Connection pool sizes. PostgreSQL: every instance keeps at most
