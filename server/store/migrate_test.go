@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
+
+	"github.com/pressly/goose/v3"
 )
 
 // The fixtures testdata/mkfixture.sh made with autoprov 593256a, the last
@@ -360,4 +364,50 @@ func TestConcurrentMigrate(t *testing.T) {
 	}
 	t.Run("fresh", func(t *testing.T) { eachBackend(t, check) })
 	t.Run("upgraded", func(t *testing.T) { eachFixture(t, check) })
+}
+
+// TestMigrationMerged: main held migrations 1 and 3 but not 2 for two
+// commits (56ee6af, d64a651: branches merged in another order than they
+// were numbered). A database written then, at versions 1 and 3, upgrades:
+// version 2 is applied after 3, then the rest, and its column exists.
+func TestMigrationMerged(t *testing.T) { eachBackend(t, testMigrationMerged) }
+
+func testMigrationMerged(t *testing.T, dsn string) {
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if IsPostgres(dsn) {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrationFiles, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	then := fstest.MapFS{}
+	for _, name := range []string{"00001_baseline.sql", "00003_sealed_secrets.sql"} {
+		b, err := fs.ReadFile(sub, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		then[name] = &fstest.MapFile{Data: b}
+	}
+	p, err := goose.NewProvider(dialect, rawDB(t, dsn), then, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dsn, WithKeys(testKeys))
+	if err != nil {
+		t.Fatalf("Open of a database at versions 1 and 3: %v", err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v != s.schema.latest() {
+		t.Fatalf("schema version %d, %v; want %d", v, err, s.schema.latest())
+	}
+	if got := appliedVersions(t, s); !slices.Contains(got, 2) {
+		t.Fatalf("applied versions %v lack 2", got)
+	}
+	if err := s.db.Exec("SELECT disclosure_complete FROM devices").Error; err != nil {
+		t.Fatalf("version 2's column: %v", err)
+	}
 }
