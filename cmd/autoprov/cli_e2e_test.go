@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,4 +115,24 @@ func TestServerRefusesDuringRestore(t *testing.T) {
 	}
 	unlock()
 	startWith(t, data)
+}
+
+// TestRunLockUnopenable: a data directory whose run lock cannot be opened
+// (here a directory in its place; a read-only file system answers the
+// same way) stops the server with one message naming --data, and restore
+// with the reason, not "stop it first" (no server is running).
+func TestRunLockUnopenable(t *testing.T) {
+	data := t.TempDir()
+	if err := os.Mkdir(filepath.Join(data, "autoprov.lock"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := func(string) (string, bool) { return "", false }
+	err := run(context.Background(), []string{"serve", "--data", data, "--http", "127.0.0.1:0", "--tftp", ""}, env, io.Discard, nil)
+	if err == nil || strings.Count(err.Error(), "(--data)") != 1 {
+		t.Errorf("serve: %v; want one mention of --data", err)
+	}
+	err = run(context.Background(), []string{"restore", "--data", data, filepath.Join(data, "none.tar")}, env, io.Discard, nil)
+	if err == nil || strings.Contains(err.Error(), "stop it first") || !strings.Contains(err.Error(), "autoprov.lock") {
+		t.Errorf("restore: %v; want the lock file's error, without \"stop it first\"", err)
+	}
 }

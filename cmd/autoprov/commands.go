@@ -402,8 +402,11 @@ func restore(ctx context.Context, args []string, lookupEnv func(string) (string,
 	// Held until the restore is done: a server that starts meanwhile
 	// refuses to.
 	unlock, err := lockData(c.data, true)
-	if err != nil {
+	if errors.Is(err, errServerRunning) {
 		return fmt.Errorf("restore: %w: stop it first", err)
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
 	defer unlock()
 	keyPath := filepath.Join(c.data, keyFileName)

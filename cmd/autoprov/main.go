@@ -213,8 +213,11 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return err
 	}
 	unlock, err := lockData(c.data, false)
-	if err != nil {
+	if errors.Is(err, errServerRunning) {
 		return fmt.Errorf("data directory %s (--data): %w", c.data, err)
+	}
+	if err != nil {
+		return err // names --data
 	}
 	defer unlock()
 	token, tokenPath, err := adminToken(c.data, envToken)

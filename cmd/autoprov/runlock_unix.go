@@ -36,7 +36,7 @@ func lockData(data string, exclusive bool) (release func(), err error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, errServerRunning
 		}
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("data directory %s (--data): lock %s: %w", data, f.Name(), err)
 	}
 	return func() { f.Close() }, nil
 }
