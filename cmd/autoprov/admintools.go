@@ -72,6 +72,9 @@ func boolFlags(args []string, bools ...string) (flags, pos []string) {
 
 // inventory opens the data directory's store and the core's admin side.
 func inventory(c cmdConfig) (*provision.Inventory, func(), error) {
+	if err := c.needData(); err != nil {
+		return nil, nil, err
+	}
 	k, err := loadKeyring(c.data, c.secretKey, true)
 	if err != nil {
 		return nil, nil, err

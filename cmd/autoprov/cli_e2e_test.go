@@ -136,3 +136,45 @@ func TestRunLockUnopenable(t *testing.T) {
 		t.Errorf("restore: %v; want the lock file's error, without \"stop it first\"", err)
 	}
 }
+
+// TestCommandsNeedTheirData: a maintenance command given a data directory
+// that does not exist (a typo in --data) says so and creates nothing:
+// import used to make a new keyring and database there and import into
+// them, export to print an empty inventory. A command given --server
+// leaves the working directory alone (it made ./data).
+func TestCommandsNeedTheirData(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	sheet := filepath.Join(t.TempDir(), "one.csv")
+	if err := os.WriteFile(sheet, []byte("mac,model,extension\n80:5e:c0:aa:bb:01,T54W,201\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"import", "--data", missing, sheet},
+		{"export", "--data", missing},
+		{"firmware", "list", "--data", missing},
+		{"backup", "--data", missing, filepath.Join(t.TempDir(), "b.tar")},
+		{"rotate-key", "--data", missing},
+	} {
+		log, err := runAutoprov(t, nil, args...)
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("%v: %v\n%s\nwant an error naming %s", args, err, log, missing)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatalf("%v created %s (%v)", args, missing, err)
+		}
+	}
+
+	t.Chdir(t.TempDir())
+	env := map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}
+	for _, args := range [][]string{
+		{"export", "--server", "http://127.0.0.1:1"},
+		{"firmware", "list", "--server", "http://127.0.0.1:1"},
+	} {
+		if _, err := runAutoprov(t, env, args...); err == nil {
+			t.Errorf("%v: no error from a server that is not there", args)
+		}
+		if _, err := os.Stat("data"); !os.IsNotExist(err) {
+			t.Fatalf("%v made ./data (%v)", args, err)
+		}
+	}
+}

@@ -143,7 +143,30 @@ func cmdFlags(name string, args []string, lookupEnv func(string) (string, bool),
 	}
 	c.secretKey, _ = lookupEnv("AUTOPROV_SECRET_KEY")
 	c.log = slog.New(slog.NewTextHandler(stderr, nil)).With("command", name)
+	// A data directory that is not there is not made here: a command
+	// working on it wants it to exist (needData), one given --server does
+	// not touch it, and restore and firmware add make it themselves.
+	if _, err := os.Stat(c.data); os.IsNotExist(err) {
+		restrictUmask()
+		return c, fs.Args(), nil
+	}
 	return c, fs.Args(), secureDataDir(c.data, c.log)
+}
+
+// needData is the first step of a command that works on the data
+// directory itself: the directory must exist. A typo in --data would
+// otherwise get a new, empty data directory: import would write into a
+// database no server reads, export would print an empty inventory. An
+// existing directory without a database yet (made for a server not
+// started yet) is taken: the command makes the database, as that start
+// would.
+func (c cmdConfig) needData() error {
+	if _, err := os.Stat(c.data); os.IsNotExist(err) {
+		return fmt.Errorf("data directory %s (--data) does not exist: give the one the server runs with (its first start makes it)", c.data)
+	} else if err != nil {
+		return fmt.Errorf("data directory %s (--data): %w", c.data, err)
+	}
+	return nil
 }
 
 // rotateKey is "autoprov rotate-key": see README "Secrets at rest".
@@ -176,6 +199,9 @@ func rotateKey(ctx context.Context, args []string, lookupEnv func(string) (strin
 	}
 	if (stage && (finish || use != "")) || (finish && use != "") {
 		return errors.New("rotate-key: --stage, --use and --finish go alone")
+	}
+	if err := c.needData(); err != nil {
+		return fmt.Errorf("rotate-key: %w", err)
 	}
 	k, err := loadKeyring(c.data, c.secretKey, false)
 	if err != nil {
@@ -301,6 +327,9 @@ func backup(ctx context.Context, args []string, lookupEnv func(string) (string, 
 	if store.IsPostgres(c.db) {
 		return fmt.Errorf("backup: %w", store.ErrBackupPostgres)
 	}
+	if err := c.needData(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	k, err := loadKeyring(c.data, c.secretKey, false)
 	if err != nil {
 		return err
@@ -398,6 +427,10 @@ func restore(ctx context.Context, args []string, lookupEnv func(string) (string,
 	}
 	if store.IsPostgres(c.db) {
 		return errors.New("restore: a PostgreSQL database is restored with pg_restore (or psql), and its keyring by copying secret.key back (README \"Backup and restore\")")
+	}
+	// A new machine's data directory is made here.
+	if err := secureDataDir(c.data, c.log); err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
 	// Held until the restore is done: a server that starts meanwhile
 	// refuses to.

@@ -113,8 +113,18 @@ func firmwareCommand(ctx context.Context, args []string, lookupEnv func(string) 
 		return nil
 	}
 
-	// A first use of a data directory makes its keyring, as the server's
-	// first start would (the database it creates needs one).
+	// add may be a data directory's first use (images added before the
+	// server's first start): it makes the directory and its keyring, as
+	// that start would (the database it creates needs one). list wants
+	// them there.
+	if sub == "add" {
+		err = secureDataDir(c.data, c.log)
+	} else {
+		err = c.needData()
+	}
+	if err != nil {
+		return fmt.Errorf("firmware %s: %w", sub, err)
+	}
 	k, err := loadKeyring(c.data, c.secretKey, true)
 	if err != nil {
 		return err
