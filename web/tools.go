@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -84,7 +85,7 @@ func (u *UI) limitCSV(c *gin.Context) {
 type importData struct {
 	Columns  []string
 	Name     string
-	CSV      string // the checked file, posted again to confirm
+	CSV      string // the checked file in base64, posted again to confirm (as text a browser would turn a Windows-1252 file's umlauts into U+FFFD)
 	DryRun   bool
 	Result   *autoprov.BulkResult
 	Errors   []csvio.LineError
@@ -107,9 +108,14 @@ func (u *UI) importCSV(c *gin.Context) {
 	}
 	data := importData{Columns: csvio.Columns}
 	confirm := c.PostForm("confirm") != ""
+	var file []byte
 	if confirm {
-		data.CSV = c.PostForm("csv")
-		data.Name = c.PostForm("name")
+		b, err := base64.StdEncoding.DecodeString(c.PostForm("csv"))
+		if err != nil {
+			u.render(c, http.StatusBadRequest, "import", view{Title: "Import and export", Nav: "import", Error: u.tr(c, "Choose a CSV file to upload."), Data: data})
+			return
+		}
+		file, data.Name = b, c.PostForm("name")
 	} else {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -127,10 +133,10 @@ func (u *UI) importCSV(c *gin.Context) {
 			u.failErr(c, err)
 			return
 		}
-		data.CSV, data.Name = string(b), fh.Filename
+		file, data.Name = b, fh.Filename
 	}
-	data.DryRun = !confirm
-	im, err := csvio.Read(strings.NewReader(data.CSV))
+	data.CSV, data.DryRun = base64.StdEncoding.EncodeToString(file), !confirm
+	im, err := csvio.Read(bytes.NewReader(file))
 	var lineErr *csvio.Error
 	if errors.As(err, &lineErr) {
 		data.Errors = lineErr.Errors

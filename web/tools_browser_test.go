@@ -110,3 +110,53 @@ func TestBrowserImport(t *testing.T) {
 		t.Fatalf("export:\n%s", exp.body)
 	}
 }
+
+// TestBrowserImportWindows1252: a sheet Excel saved as plain CSV on a
+// German Windows (Windows-1252) imports with its umlauts through the dry
+// run and the confirmation; the page kept the checked file as text, so
+// the browser posted each umlaut back as U+FFFD.
+func TestBrowserImportWindows1252(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t)
+	file := filepath.Join(t.TempDir(), "telefone.csv")
+	sheet := "mac,model,label,extension,display_name\r\n80-5E-C0-AA-BB-41,T54W,B\xfcro 41,241,J\xfcrgen M\xfcller\r\n"
+	if err := os.WriteFile(file, []byte(sheet), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bctx, shot := browser(t, exe)
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(e.ts.URL+"/ui/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#token`)),
+		chromedp.SendKeys(chromedp.CSS(`#token`), token),
+		chromedp.Click(chromedp.CSS(`section.login button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tile-inbox`)),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(e.ts.URL+"/ui/import"),
+		chromedp.WaitVisible(chromedp.CSS(`#csv-file`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`#csv-file`), []string{file}),
+		chromedp.Click(chromedp.CSS(`#check-csv`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-import`)),
+	); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`#confirm-import`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#confirm-import`)), // the next page: imported, or its errors
+		shot("import-windows-1252.png"),
+	); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`main`))); err != nil || !strings.Contains(s, "Imported telefone.csv: 1 accounts created") {
+		t.Fatalf("after the confirmation: %v %q", err, s)
+	}
+	a, err := e.core.Account(context.Background(), "241")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.device("805ec0aabb41"); a.DisplayName != "Jürgen Müller" || d.Label != "Büro 41" {
+		t.Fatalf("imported: display name %q, label %q; want Jürgen Müller, Büro 41", a.DisplayName, d.Label)
+	}
+}
