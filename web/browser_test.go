@@ -97,7 +97,7 @@ func TestBrowserAdopt(t *testing.T) {
 	}
 
 	if err := chromedp.Do(bctx,
-		chromedp.SetValue(chromedp.CSS(row+` select[name=account]`), "201"),
+		chromedp.SendKeys(chromedp.CSS(row+` input[name=account]`), "201"),
 		chromedp.SendKeys(chromedp.CSS(row+` input[name=label]`), "Reception"),
 		shot("inbox.png"),
 		chromedp.Click(chromedp.CSS(row+` button[type=submit]`)), // the one click

@@ -62,7 +62,7 @@ func TestDeviceEdit(t *testing.T) {
 		t.Errorf("window not re-opened after an account change: %v then %v", opened, d.Disclosure.OpenedAt)
 	}
 	e.get(path).want(t, http.StatusOK).has(t, "Device saved.", `value="Front desk"`, `<option value="de" selected>`,
-		`<option value="DE" selected>`, `value="Europe/Berlin"`, `value="ntp.example.org"`, `<option value="202" selected>`)
+		`<option value="DE" selected>`, `value="Europe/Berlin"`, `value="ntp.example.org"`, `name="account" list="accounts" value="202"`)
 
 	// A refusal is shown with what was typed, and nothing is saved.
 	bad := editForm(csrf)

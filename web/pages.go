@@ -169,21 +169,29 @@ type inboxRow struct {
 	// Supported says the reported model is one the server supports (and
 	// is pre-selected).
 	Supported bool
+	// Account and Label are what was typed into a refused adoption.
+	Account, Label string
+}
+
+// adoptForm is an adoption as typed, kept on its row when refused.
+type adoptForm struct {
+	MAC, Model, Account, Label string
 }
 
 type inboxData struct {
 	Rows     []inboxRow
-	Accounts []autoprov.Account
+	Accounts []autoprov.Account // offered once, as the account fields' datalist
 	page
 }
 
 func (u *UI) inbox(c *gin.Context) {
-	u.renderInbox(c, http.StatusOK, "")
+	u.renderInbox(c, http.StatusOK, "", adoptForm{})
 }
 
 // renderInbox shows a page of the unassigned devices, newest first
-// (?offset=, ?limit= as on the devices page).
-func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
+// (?offset=, ?limit= as on the devices page); typed is a refused
+// adoption, kept on its row.
+func (u *UI) renderInbox(c *gin.Context, status int, errMsg string, typed adoptForm) {
 	limit, offset, ok := u.pageParams(c)
 	if !ok {
 		return
@@ -201,21 +209,28 @@ func (u *UI) renderInbox(c *gin.Context, status int, errMsg string) {
 	}
 	rows := make([]inboxRow, len(ds))
 	for i, d := range ds {
-		rows[i] = u.inboxRow(d)
+		rows[i] = u.inboxRow(d, typed)
 	}
 	data := inboxData{Rows: rows, Accounts: accts, page: pageOf("/ui/inbox", nil, limit, offset, len(ds), total)}
 	u.render(c, status, "inbox", view{Title: "Inbox", Nav: "inbox", Error: errMsg, Data: data})
 }
 
 // inboxRow builds the model choice for a phone: its vendor's models with
-// the reported one selected, or every vendor's when the vendor is unknown.
-func (u *UI) inboxRow(d autoprov.Device) inboxRow {
+// the reported one selected, or every vendor's when the vendor is unknown;
+// a refused adoption of this phone (typed) keeps what was typed.
+func (u *UI) inboxRow(d autoprov.Device, typed adoptForm) inboxRow {
 	reg := u.core.Registry()
 	row := inboxRow{Device: d}
 	selected := ""
 	if _, m, err := reg.Lookup(d.Vendor, d.Model); err == nil && d.Model != "" {
 		selected = m.Vendor + "/" + m.Name
 		row.Supported = true
+	}
+	if typed.MAC == d.MAC {
+		row.Account, row.Label = typed.Account, typed.Label
+		if typed.Model != "" {
+			selected = typed.Model
+		}
 	}
 	vendorNames := reg.VendorNames()
 	if d.Vendor != "" && reg.HasVendor(d.Vendor) {
@@ -237,35 +252,36 @@ func (u *UI) adopt(c *gin.Context) {
 	if !ok {
 		return
 	}
-	vendor, model, found := strings.Cut(c.PostForm("model"), "/")
+	typed := adoptForm{MAC: mac, Model: c.PostForm("model"), Account: strings.TrimSpace(c.PostForm("account")), Label: strings.TrimSpace(c.PostForm("label"))}
+	vendor, model, found := strings.Cut(typed.Model, "/")
 	if !found || vendor == "" || model == "" {
-		u.renderInbox(c, http.StatusBadRequest, u.tr(c, "Adopting %s: choose a model.", colonMAC(mac)))
+		u.renderInbox(c, http.StatusBadRequest, u.tr(c, "Adopting %s: choose a model.", colonMAC(mac)), typed)
 		return
 	}
 	in := autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}
-	if label := strings.TrimSpace(c.PostForm("label")); label != "" {
-		in.Label = &label
+	if typed.Label != "" {
+		in.Label = &typed.Label
 	}
-	if acct := c.PostForm("account"); acct != "" {
-		in.Accounts = &[]string{acct}
+	if typed.Account != "" {
+		in.Accounts = &[]string{typed.Account}
 	}
 	// Only a phone still in the inbox is adopted here: a MAC typed into the
 	// URL must not create a device, nor touch an assigned one.
 	switch d, err := u.core.Device(c.Request.Context(), mac); {
 	case errors.Is(err, autoprov.ErrNotFound):
-		u.renderInbox(c, http.StatusNotFound, u.tr(c, "Adopting %s: the phone is not in the inbox.", colonMAC(mac)))
+		u.renderInbox(c, http.StatusNotFound, u.tr(c, "Adopting %s: the phone is not in the inbox.", colonMAC(mac)), adoptForm{})
 		return
 	case err != nil:
 		u.failErr(c, err)
 		return
 	case d.State != autoprov.StateUnassigned:
-		u.renderInbox(c, http.StatusConflict, u.tr(c, "Adopting %s: it is already adopted.", colonMAC(mac)))
+		u.renderInbox(c, http.StatusConflict, u.tr(c, "Adopting %s: it is already adopted.", colonMAC(mac)), adoptForm{})
 		return
 	}
 	d, err := u.core.CreateDevice(c.Request.Context(), in, actor(c))
 	if err != nil {
 		status, msg := u.explain(c, err)
-		u.renderInbox(c, status, u.tr(c, "Adopting %s: %s", colonMAC(mac), msg))
+		u.renderInbox(c, status, u.tr(c, "Adopting %s: %s", colonMAC(mac), msg), typed)
 		return
 	}
 	sess := c.MustGet(sessionKey).(*session)

@@ -226,7 +226,7 @@ func TestInboxAndAdopt(t *testing.T) {
 	// Create an account through the UI, then adopt with it.
 	csrf := e.csrf()
 	e.post("/ui/accounts", url.Values{"csrf": {csrf}, "extension": {"201"}, "display_name": {"Alice"}}).want(t, http.StatusSeeOther)
-	e.get("/ui/inbox").has(t, `<option value="201">201 · Alice</option>`)
+	e.get("/ui/inbox").has(t, `<option value="201">Alice</option>`)
 
 	e.post("/ui/devices/"+phoneMAC+"/adopt", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"},
 		"account": {"201"}, "label": {"Reception"}}).want(t, http.StatusSeeOther, "/ui/devices/"+phoneMAC)
@@ -512,4 +512,41 @@ func TestResyncButton(t *testing.T) {
 	}
 	e.post("/ui/devices/"+mac+"/resync", url.Values{"csrf": {csrf}}).want(t, http.StatusConflict).has(t, "no address of the phone is known")
 	e.post("/ui/devices/001565000000/resync", url.Values{"csrf": {csrf}}).want(t, http.StatusNotFound)
+}
+
+// TestAccountChoiceAtScale: the inbox and the device page offer the
+// accounts once per page (one datalist), not once per phone or line: with
+// a select each, 3,000 accounts made the inbox 3.6 MB. A refused adoption
+// keeps what was typed in its row.
+func TestAccountChoiceAtScale(t *testing.T) {
+	e := newEnv(t)
+	for i := range 40 {
+		e.account(fmt.Sprintf("4%02d", i), fmt.Sprintf("User %d", i))
+	}
+	e.fetch()
+	for _, mac := range []string{"001565000001", "001565000002"} {
+		_, _ = e.core.Provide(context.Background(), vendors.Request{Path: mac + ".cfg", RemoteAddr: phoneIP, Transport: "http",
+			UserAgent: "Yealink SIP-T46S 66.86.0.15 " + vendors.ColonMAC(mac)})
+	}
+	e.login()
+	p := e.get("/ui/inbox").want(t, http.StatusOK)
+	if n := strings.Count(p.body, `<option value="401"`); n != 1 {
+		t.Errorf("the inbox offers account 401 %d times, want once", n)
+	}
+	form := url.Values{"csrf": {e.csrf()}, "model": {"yealink/T46S"}, "account": {"999"}, "label": {"Flur 2"}}
+	p = e.post("/ui/devices/"+phoneMAC+"/adopt", form).want(t, http.StatusBadRequest).has(t, "account 999 does not exist")
+	row := p.body[strings.Index(p.body, `id="phone-`+phoneMAC+`"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, `value="999"`) || !strings.Contains(row, `value="Flur 2"`) {
+		t.Errorf("the refused row lost what was typed:\n%s", row)
+	}
+	form.Set("account", "401")
+	e.post("/ui/devices/"+phoneMAC+"/adopt", form).want(t, http.StatusSeeOther)
+	p = e.get("/ui/devices/"+phoneMAC).want(t, http.StatusOK)
+	if n := strings.Count(p.body, `<option value="402"`); n != 1 {
+		t.Errorf("the device page offers account 402 %d times, want once", n)
+	}
+	if !strings.Contains(p.body, `name="account" list="accounts" value="401"`) {
+		t.Errorf("the device page does not show line 1's account")
+	}
 }
