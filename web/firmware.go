@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -135,7 +134,7 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 		status, msg := http.StatusBadRequest, err.Error()
 		switch {
 		case errors.As(err, &tooBig):
-			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is larger than %d bytes", max)
+			status, msg = http.StatusRequestEntityTooLarge, u.tr(c, "the file is larger than %d bytes", max)
 		default:
 			var inv *autoprov.InvalidError
 			if !errors.As(err, &inv) && !errors.Is(err, autoprov.ErrConflict) {
@@ -149,7 +148,7 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 	}
 	msg := u.tr(c, "Uploaded %s %s (%s) for %s.", f.Vendor, f.Version, f.Name, strings.Join(f.Models, ", "))
 	if !created {
-		msg = fmt.Sprintf("%s %s (%s) was already in the catalogue.", f.Vendor, f.Version, f.Name)
+		msg = u.tr(c, "%s %s (%s) was already in the catalogue.", f.Vendor, f.Version, f.Name)
 	}
 	u.sessions.setFlash(sess, msg)
 	c.Redirect(http.StatusSeeOther, "/ui/firmware")
@@ -229,7 +228,7 @@ func (u *UI) saveTarget(c *gin.Context) {
 	if s := strings.TrimSpace(c.PostForm("stage")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			u.renderFirmware(c, http.StatusBadRequest, "Not saved: stage must be a percentage from 1 to 100")
+			u.renderFirmware(c, http.StatusBadRequest, u.tr(c, "Not saved: stage must be a percentage from 1 to 100"))
 			return
 		}
 		in.Stage = &n
@@ -240,7 +239,7 @@ func (u *UI) saveTarget(c *gin.Context) {
 		u.renderFirmware(c, status, u.tr(c, "Not saved: %s", msg))
 		return
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), fmt.Sprintf("%s %s now targets %s for %d%% of its devices.", t.Vendor, t.Model, t.Version(), t.Stage))
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "%s %s now targets %s for %d%% of its devices.", t.Vendor, t.Model, t.Version(), t.Stage))
 	c.Redirect(http.StatusSeeOther, "/ui/firmware")
 }
 

@@ -323,3 +323,41 @@ func TestKeyEditorPhone(t *testing.T) {
 	}
 	e.get("/ui/static/ui.js").want(t, http.StatusOK).has(t, "dragstart", "countdown")
 }
+
+// postLang posts a form as a browser whose Accept-Language is lang.
+func (e *env) postLang(path, lang string, form url.Values) page {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", e.ts.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", lang)
+	return e.do(e.c, req)
+}
+
+// TestGermanOwnMessages: the UI's own messages that carry a number, the
+// error pages' titles and the key editor's row errors are German for
+// Accept-Language: de (they were built with fmt.Sprintf, outside the
+// catalogue, and showed in English).
+func TestGermanOwnMessages(t *testing.T) {
+	e := newEnv(t)
+	e.adopted()
+	e.login()
+	csrf := e.csrf()
+	e.getLang("/ui/devices?limit=9999", "de").want(t, http.StatusBadRequest).
+		has(t, "<title>Ungültige Anfrage", "limit muss 1 bis 500 sein").lacks(t, "Bad Request", "limit must be")
+	e.getLang("/ui/audit?limit=0", "de").want(t, http.StatusBadRequest).has(t, "limit muss 1 bis 1000 sein").lacks(t, "limit must be")
+	e.getLang("/ui/devices/zz", "de").want(t, http.StatusNotFound).has(t, "<title>Nicht gefunden").lacks(t, "Not Found")
+	e.postLang("/ui/devices/"+phoneMAC+"/keys", "de", keyForm(csrf, [7]string{"x", "", "blf", "201", "202", "", ""})).
+		want(t, http.StatusBadRequest).has(t, "Zeile 1: Position muss eine Zahl sein").lacks(t, "row 1", "must be a number")
+	e.postLang("/ui/devices/"+phoneMAC+"/keys", "de", keyForm(csrf, [7]string{"", "", "blf", "201", "202", "", ""})).
+		want(t, http.StatusBadRequest).has(t, "Position fehlt").lacks(t, "position is required")
+	e.postLang("/ui/settings", "de", url.Values{"csrf": {csrf}, "sip_port": {"abc"}}).
+		want(t, http.StatusBadRequest).has(t, "sip_port muss eine ganze Zahl sein").lacks(t, "must be a whole number")
+	e.postLang("/ui/firmware/targets", "de", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"}, "version": {"1"}, "stage": {"abc"}}).
+		want(t, http.StatusBadRequest).has(t, "Stufe muss ein Prozentsatz von 1 bis 100 sein").lacks(t, "stage must be")
+	e.postLang("/ui/devices/"+phoneMAC+"/edit", "de", editForm(csrf)).want(t, http.StatusSeeOther)
+	e.getLang("/ui/devices/"+phoneMAC, "de").want(t, http.StatusOK).
+		has(t, "Gerät gespeichert. Seine Konten haben sich geändert").lacks(t, "Its accounts changed")
+}

@@ -39,6 +39,12 @@ func dynamicMsgs() []string {
 		"MAC", "Vendor", "Model", "Label", "Last seen", "device", "model default",
 		// The onboarding details the core words itself (redirect.go).
 		"found by DHCP, plug-and-play or by hand", "the phone presented its own credential", "its secrets went out"}
+	// The error page's title: http.StatusText of each status u.fail and
+	// u.explain answer with.
+	for _, code := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
+		http.StatusRequestEntityTooLarge, http.StatusInternalServerError} {
+		out = append(out, http.StatusText(code))
+	}
 	out = append(out, autoprov.OnboardingStates...)
 	out = append(out, firmwareFilters...)
 	for _, l := range keyTypeLabels {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -96,7 +95,7 @@ func typesFor(m *vendors.Model, rows []keyRow) []string {
 // parseKeys reads the key table of a form: parallel fields, one value a
 // row. Blank rows are skipped. It returns the keys, the rows as typed, the
 // row of each key and the rows' own errors (a position that is no number).
-func parseKeys(c *gin.Context, profile bool) ([]autoprov.KeySpec, []keyRow, []int, []string, bool) {
+func (u *UI) parseKeys(c *gin.Context, profile bool) ([]autoprov.KeySpec, []keyRow, []int, []string, bool) {
 	f := func(name string) []string { return c.PostFormArray("k_" + name) }
 	pos, mod, typ, acct, line, val, lab, pick := f("position"), f("module"), f("type"), f("account"), f("line"), f("value"), f("label"), f("pickup")
 	n := len(pos)
@@ -127,26 +126,26 @@ func parseKeys(c *gin.Context, profile bool) ([]autoprov.KeySpec, []keyRow, []in
 		rows = append(rows, r)
 		k := autoprov.KeySpec{Type: vendors.KeyType(r.Type), Account: r.Account, Value: r.Value, Label: r.Label, PickupCode: r.PickupCode}
 		var bad []string
-		num := func(s, what string) int {
+		num := func(s, refusal string) int {
 			if s == "" {
 				return 0
 			}
 			v, err := strconv.Atoi(s)
 			if err != nil {
-				bad = append(bad, what+" must be a number")
+				bad = append(bad, refusal)
 			}
 			return v
 		}
-		k.Position = num(r.Position, "position")
-		k.Module = num(r.Module, "module")
-		k.Line = num(r.Line, "line")
+		k.Position = num(r.Position, u.tr(c, "position must be a number"))
+		k.Module = num(r.Module, u.tr(c, "module must be a number"))
+		k.Line = num(r.Line, u.tr(c, "line must be a number"))
 		if r.Position == "" {
-			bad = append(bad, "position is required")
+			bad = append(bad, u.tr(c, "position is required"))
 		}
 		if len(bad) > 0 {
 			msg := strings.Join(bad, ", ")
 			rows[len(rows)-1].Error = msg
-			errs = append(errs, fmt.Sprintf("row %d: %s", len(rows), msg))
+			errs = append(errs, u.tr(c, "row %d: %s", len(rows), msg))
 			continue
 		}
 		keys = append(keys, k)
@@ -340,7 +339,7 @@ func (u *UI) editDevice(c *gin.Context) {
 	flash := u.tr(c, "Device saved.")
 	if nd.Disclosure.State == autoprov.DisclosureOpen && (d.Disclosure.State != autoprov.DisclosureOpen ||
 		nd.Disclosure.OpenedAt != nil && d.Disclosure.OpenedAt != nil && !nd.Disclosure.OpenedAt.Equal(*d.Disclosure.OpenedAt)) {
-		flash += fmt.Sprintf(" Its accounts changed, so a secret window is open for %d minutes.", u.windowMinutes(c.Request.Context(), nd.Disclosure))
+		flash += " " + u.tr(c, "Its accounts changed, so a secret window is open for %d minutes.", u.windowMinutes(c.Request.Context(), nd.Disclosure))
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), flash)
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+d.MAC)
@@ -351,7 +350,7 @@ func (u *UI) saveDeviceKeys(c *gin.Context) {
 	if !ok {
 		return
 	}
-	keys, rows, rowOf, errs, ok := parseKeys(c, false)
+	keys, rows, rowOf, errs, ok := u.parseKeys(c, false)
 	if !ok {
 		u.fail(c, http.StatusBadRequest, "The key table is incomplete; reload the page.")
 		return
@@ -476,7 +475,7 @@ func (u *UI) saveSettings(c *gin.Context) {
 		}
 		n, err := strconv.Atoi(form[f])
 		if err != nil {
-			data.Field, data.Message = f, f+" must be a whole number"
+			data.Field, data.Message = f, u.tr(c, "%s must be a whole number", f)
 			u.renderSettings(c, http.StatusBadRequest, u.tr(c, "Not saved: %s", data.Message), data)
 			return
 		}
@@ -582,7 +581,7 @@ func (u *UI) saveProfile(c *gin.Context) {
 		return
 	}
 	desc := strings.TrimSpace(c.PostForm("description"))
-	keys, rows, rowOf, errs, ok := parseKeys(c, true)
+	keys, rows, rowOf, errs, ok := u.parseKeys(c, true)
 	if !ok {
 		u.fail(c, http.StatusBadRequest, "The key table is incomplete; reload the page.")
 		return
@@ -640,7 +639,7 @@ func (u *UI) auditPage(c *gin.Context) {
 	data := auditData{MAC: strings.TrimSpace(c.Query("mac"))}
 	limit, err := queryInt(c, "limit", auditLimit)
 	if err != nil || limit < 1 || limit > auditMax {
-		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d.", auditMax))
+		u.fail(c, http.StatusBadRequest, u.tr(c, "limit must be 1 to %d.", auditMax))
 		return
 	}
 	data.Limit = limit

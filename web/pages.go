@@ -479,7 +479,7 @@ func (u *UI) pageParams(c *gin.Context) (limit, offset int, ok bool) {
 	limit, err1 := queryInt(c, "limit", pageSize)
 	offset, err2 := queryInt(c, "offset", 0)
 	if err1 != nil || err2 != nil || limit < 1 || limit > maxPageSize || offset < 0 {
-		u.fail(c, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d and offset 0 or more.", maxPageSize))
+		u.fail(c, http.StatusBadRequest, u.tr(c, "limit must be 1 to %d and offset 0 or more.", maxPageSize))
 		return 0, 0, false
 	}
 	return limit, offset, true
