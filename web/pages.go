@@ -309,6 +309,12 @@ type deviceData struct {
 	Accounts []autoprov.Account
 	Files    []string
 	Extra    *deviceExtra // forms and layout; nil while the phone is in the inbox
+	Replace  replaceForm  // the replace form as typed
+}
+
+// replaceForm is the replace form: the new phone's MAC and model.
+type replaceForm struct {
+	NewMAC, Model string
 }
 
 func (u *UI) device(c *gin.Context) {
@@ -326,12 +332,17 @@ func (u *UI) renderDevice(c *gin.Context, mac string, status int, errMsg string)
 // renderDeviceWith shows the device page; form and keys, when not nil,
 // are what the admin typed into the edit form or the key editor.
 func (u *UI) renderDeviceWith(c *gin.Context, mac string, status int, errMsg string, form *deviceForm, keys *keyEditor) {
+	u.renderDeviceAll(c, mac, status, errMsg, form, keys, replaceForm{})
+}
+
+// renderDeviceAll is renderDeviceWith with the replace form as typed.
+func (u *UI) renderDeviceAll(c *gin.Context, mac string, status int, errMsg string, form *deviceForm, keys *keyEditor, repl replaceForm) {
 	d, err := u.core.Device(c.Request.Context(), mac)
 	if err != nil {
 		u.failErr(c, err)
 		return
 	}
-	data := deviceData{Device: d}
+	data := deviceData{Device: d, Replace: repl}
 	all, err := u.core.Accounts(c.Request.Context())
 	if err != nil {
 		u.failErr(c, err)

@@ -223,8 +223,16 @@ func (u *UI) dhcpPage(c *gin.Context) {
 	u.render(c, http.StatusOK, "dhcp", view{Title: "DHCP", Nav: "dhcp", Data: d})
 }
 
+// replaceConfirm is the question before a replacement.
+type replaceConfirm struct {
+	Device autoprov.Device
+	replaceForm
+}
+
 // replaceDevice moves a device to a new phone (its MAC typed on the
-// device page) and shows the new device.
+// device page) and shows the new device. It removes this phone's device,
+// so it asks first (confirm): a typo in the MAC would move the desk's
+// accounts to another phone.
 func (u *UI) replaceDevice(c *gin.Context) {
 	t, ok := u.tools(c)
 	if !ok {
@@ -234,14 +242,33 @@ func (u *UI) replaceDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := t.ReplaceDevice(c.Request.Context(), mac, c.PostForm("new_mac"), c.PostForm("model"), actor(c))
-	if err != nil {
+	typed := replaceForm{NewMAC: strings.TrimSpace(c.PostForm("new_mac")), Model: strings.TrimSpace(c.PostForm("model"))}
+	refused := func(err error) {
 		if errors.Is(err, autoprov.ErrNotFound) {
 			u.failErr(c, err)
 			return
 		}
 		status, msg := u.explain(c, err)
-		u.renderDevice(c, mac, status, u.tr(c, "Not replaced: %s", msg))
+		u.renderDeviceAll(c, mac, status, u.tr(c, "Not replaced: %s", msg), nil, nil, typed)
+	}
+	if c.PostForm("confirm") == "" {
+		newMAC, err := autoprov.ParseMAC(typed.NewMAC)
+		if err != nil {
+			refused(err)
+			return
+		}
+		old, err := u.core.Device(c.Request.Context(), mac)
+		if err != nil {
+			u.failErr(c, err)
+			return
+		}
+		q := replaceConfirm{Device: old, replaceForm: replaceForm{NewMAC: colonMAC(newMAC), Model: typed.Model}}
+		u.render(c, http.StatusOK, "replace_confirm", view{Title: u.tr(c, "Replace %s with %s?", colonMAC(mac), q.NewMAC), Nav: "devices", Data: q})
+		return
+	}
+	d, err := t.ReplaceDevice(c.Request.Context(), mac, typed.NewMAC, typed.Model, actor(c))
+	if err != nil {
+		refused(err)
 		return
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "%s replaces %s: its accounts, keys, label and profile moved, %s removed, the secret window opened.",

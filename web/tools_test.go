@@ -101,9 +101,9 @@ func TestReplaceAndRevealPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.get("/ui/devices/805ec0aabb01").want(t, http.StatusOK).has(t, `action="/ui/devices/805ec0aabb01/replace"`)
-	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80-5E-C0-AA-BB-01"}}).
+	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80-5E-C0-AA-BB-01"}, "confirm": {"1"}}).
 		want(t, http.StatusBadRequest).has(t, "Not replaced")
-	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80-5E-C0-AA-BB-02"}}).
+	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80-5E-C0-AA-BB-02"}, "confirm": {"1"}}).
 		want(t, http.StatusSeeOther, "/ui/devices/805ec0aabb02")
 	e.get("/ui/devices/805ec0aabb02").want(t, http.StatusOK).has(t, "80:5E:C0:AA:BB:02 replaces 80:5E:C0:AA:BB:01", "Desk 1")
 	e.get("/ui/devices/805ec0aabb01").want(t, http.StatusNotFound)
@@ -174,5 +174,34 @@ func TestExportWholeFleet(t *testing.T) {
 	}
 	if phones != 150 || len(rows) != 151 {
 		t.Fatalf("export: %d rows, %d with a phone; want 150 phones", len(rows)-1, phones)
+	}
+}
+
+// TestReplaceConfirms: Replace removes the phone's device, so it asks
+// first (as Delete does), and a refused MAC keeps what was typed (the
+// field came back empty).
+func TestReplaceConfirms(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.account("201", "Alice")
+	if _, err := e.core.CreateDevice(context.Background(), autoprov.DeviceInput{MAC: ptr("805ec0aabb01"), Model: ptr("T54W"), Label: ptr("Desk 1"),
+		Accounts: &[]string{"201"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80-5E-C0-AA-BB-0Z"}, "model": {"T57W"}}).
+		want(t, http.StatusBadRequest).has(t, "Not replaced", `name="new_mac" value="80-5E-C0-AA-BB-0Z"`, `name="model" value="T57W"`)
+	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80-5E-C0-AA-BB-02"}, "model": {"T57W"}}).
+		want(t, http.StatusOK).has(t, "Replace 80:5E:C0:AA:BB:01 with 80:5E:C0:AA:BB:02?", `name="confirm"`, `type="hidden" name="new_mac" value="80:5E:C0:AA:BB:02"`,
+		`type="hidden" name="model" value="T57W"`, `href="/ui/devices/805ec0aabb01"`)
+	if d := e.device("805ec0aabb01"); d.Label != "Desk 1" || strings.Join(d.Accounts, ",") != "201" {
+		t.Fatalf("the question changed the device: %+v", d)
+	}
+	if _, err := e.core.Device(context.Background(), "805ec0aabb02"); err == nil {
+		t.Fatal("the question created the new device")
+	}
+	e.post("/ui/devices/805ec0aabb01/replace", url.Values{"csrf": {e.csrf()}, "new_mac": {"80:5E:C0:AA:BB:02"}, "model": {"T57W"}, "confirm": {"1"}}).
+		want(t, http.StatusSeeOther, "/ui/devices/805ec0aabb02")
+	if d := e.device("805ec0aabb02"); d.Model != "T57W" || d.Label != "Desk 1" {
+		t.Fatalf("replaced: %+v", d)
 	}
 }
