@@ -82,6 +82,7 @@ var catalogueDE = map[string]string{
 	"Changing the accounts opens a new secret window.": "Eine Änderung der Konten öffnet ein neues Geheimnisfenster.",
 	"Check (dry run)":              "Prüfen (Probelauf)",
 	"Choose a CSV file to upload.": "Wählen Sie eine CSV-Datei zum Hochladen.",
+	"Choose a model.":              "Wählen Sie ein Modell.",
 	"Click a key to edit it in the table below; drag an own key onto another place to move it (or swap the two), then save the keys.": "Klicken Sie auf eine Taste, um sie in der Tabelle unten zu bearbeiten; ziehen Sie eine eigene Taste auf einen anderen Platz, um sie zu verschieben (oder beide zu tauschen), und speichern Sie dann die Tasten.",
 	"Column": "Spalte",
 	"Columns (a header line names them, in any order):": "Spalten (eine Kopfzeile nennt sie, in beliebiger Reihenfolge):",

@@ -357,6 +357,14 @@ func TestGermanOwnMessages(t *testing.T) {
 		want(t, http.StatusBadRequest).has(t, "sip_port muss eine ganze Zahl sein").lacks(t, "must be a whole number")
 	e.postLang("/ui/firmware/targets", "de", url.Values{"csrf": {csrf}, "model": {"yealink/T46S"}, "version": {"1"}, "stage": {"abc"}}).
 		want(t, http.StatusBadRequest).has(t, "Stufe muss ein Prozentsatz von 1 bis 100 sein").lacks(t, "stage must be")
+	noModel := editForm(csrf)
+	noModel.Set("model", "")
+	e.postLang("/ui/devices/"+phoneMAC+"/edit", "de", noModel).want(t, http.StatusBadRequest).has(t, "Wählen Sie ein Modell.").lacks(t, "Choose a model")
+	// A conflict says what the core said once, without its sentinel's
+	// ": conflict" tail.
+	e.fleet(1)
+	e.postLang("/ui/devices/"+phoneMAC+"/replace", "de", url.Values{"csrf": {csrf}, "new_mac": {fleetMAC(0)}, "confirm": {"1"}}).
+		want(t, http.StatusConflict).has(t, "Nicht ersetzt: Konflikt: device 805ec0000000 exists and is adopted; delete it first<").lacks(t, ": conflict")
 	e.postLang("/ui/devices/"+phoneMAC+"/edit", "de", editForm(csrf)).want(t, http.StatusSeeOther)
 	e.getLang("/ui/devices/"+phoneMAC, "de").want(t, http.StatusOK).
 		has(t, "Gerät gespeichert. Seine Konten haben sich geändert").lacks(t, "Its accounts changed")

@@ -318,7 +318,7 @@ func (u *UI) editDevice(c *gin.Context) {
 	vendor, model, found := strings.Cut(form.Model, "/")
 	if !found || model == "" {
 		form.Field = "model"
-		u.renderDeviceWith(c, d.MAC, http.StatusBadRequest, "Choose a model.", &form, nil)
+		u.renderDeviceWith(c, d.MAC, http.StatusBadRequest, u.tr(c, "Choose a model."), &form, nil)
 		return
 	}
 	label, profile := strings.TrimSpace(form.Label), form.KeyProfile

@@ -363,7 +363,8 @@ func (u *UI) explain(c *gin.Context, err error) (int, string) {
 	case errors.Is(err, autoprov.ErrNotFound):
 		return http.StatusNotFound, u.tr(c, "Not found.")
 	case errors.Is(err, autoprov.ErrConflict):
-		return http.StatusConflict, u.tr(c, "Conflict: %s", err.Error())
+		// The core wraps the sentinel: "...: conflict" says it twice.
+		return http.StatusConflict, u.tr(c, "Conflict: %s", strings.TrimSuffix(err.Error(), ": "+autoprov.ErrConflict.Error()))
 	default:
 		u.log.Error("ui request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		return http.StatusInternalServerError, u.tr(c, "Internal error; the server log says why.")
