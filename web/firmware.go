@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -60,7 +61,7 @@ type firmwareData struct {
 	Total     int
 	Models    []string // "vendor/model" for the target form
 	Window    string
-	MaxBytes  int64
+	MaxBytes  string // the upload cap, as byteSize writes it
 }
 
 func (u *UI) firmwarePage(c *gin.Context) {
@@ -92,7 +93,7 @@ func (u *UI) renderFirmware(c *gin.Context, status int, errMsg string) {
 		u.failErr(c, err)
 		return
 	}
-	d.Window, d.MaxBytes = st.FirmwareWindow, u.fw.MaxBytes()
+	d.Window, d.MaxBytes = st.FirmwareWindow, byteSize(u.fw.MaxBytes())
 	seen := map[string]bool{}
 	for _, f := range d.Catalogue {
 		for _, m := range f.Models {
@@ -124,7 +125,7 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 	max := u.fw.MaxBytes()
 	if c.Request.ContentLength > max+uploadSlack {
 		c.Header("Connection", "close")
-		u.renderFirmware(c, http.StatusRequestEntityTooLarge, u.tr(c, "Not uploaded: the file is larger than %d bytes.", max))
+		u.renderFirmware(c, http.StatusRequestEntityTooLarge, u.tr(c, "Not uploaded: the file is larger than %s.", byteSize(max)))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max+uploadSlack)
@@ -134,7 +135,7 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 		status, msg := http.StatusBadRequest, err.Error()
 		switch {
 		case errors.As(err, &tooBig):
-			status, msg = http.StatusRequestEntityTooLarge, u.tr(c, "the file is larger than %d bytes", max)
+			status, msg = http.StatusRequestEntityTooLarge, u.tr(c, "the file is larger than %s", byteSize(max))
 		default:
 			var inv *autoprov.InvalidError
 			if !errors.As(err, &inv) && !errors.Is(err, autoprov.ErrConflict) {
@@ -268,4 +269,18 @@ func (u *UI) saveWindow(c *gin.Context) {
 	}
 	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "Maintenance window saved."))
 	c.Redirect(http.StatusSeeOther, "/ui/firmware")
+}
+
+// byteSize writes n for a person: in whole GiB, MiB or KiB where it is
+// one, else in bytes ("512 MiB", not "536870912 bytes").
+func byteSize(n int64) string {
+	for _, u := range []struct {
+		size int64
+		unit string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.unit)
+		}
+	}
+	return fmt.Sprintf("%d B", n)
 }

@@ -368,4 +368,7 @@ func TestGermanOwnMessages(t *testing.T) {
 	e.postLang("/ui/devices/"+phoneMAC+"/edit", "de", editForm(csrf)).want(t, http.StatusSeeOther)
 	e.getLang("/ui/devices/"+phoneMAC, "de").want(t, http.StatusOK).
 		has(t, "Gerät gespeichert. Seine Konten haben sich geändert").lacks(t, "Its accounts changed")
+	// Sizes for a person, and "none" as German says it of anything.
+	e.getLang("/ui/firmware", "de").want(t, http.StatusOK).has(t, "Höchstens 512 MiB.").lacks(t, "536870912")
+	e.getLang("/ui/devices/"+phoneMAC, "de").want(t, http.StatusOK).has(t, "Provisionierungs-Zugangsdaten: <span class=\"state\">keine<")
 }
