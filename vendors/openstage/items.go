@@ -104,10 +104,15 @@ func configGroups(d *vendors.Device) []group {
 		}
 		if d.Zone.Name != "" {
 			g = append(g, it("sntp-tz-offset", strconv.Itoa(d.Zone.Offset/60)))
+			// daylight-save is a flag (DST in force now, set by hand);
+			// the amount is daylight-save-minutes (GS3, GS5 and a
+			// deployment's settings all write it so; README.md). With
+			// DST the phone decides the flag itself (auto), so it is
+			// not written: the driver has no clock to say it.
 			if d.Zone.DST != nil {
-				g = append(g, it("daylight-save", strconv.Itoa(d.Zone.DST.Save/60)), it("auto-daylight-save", "true"))
+				g = append(g, it("daylight-save-minutes", strconv.Itoa(d.Zone.DST.Save/60)), it("auto-daylight-save", "true"))
 			} else {
-				g = append(g, it("daylight-save", "0"), it("auto-daylight-save", "false"))
+				g = append(g, it("daylight-save", "false"), it("auto-daylight-save", "false"))
 			}
 		}
 		gs = append(gs, g)

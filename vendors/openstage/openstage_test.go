@@ -101,7 +101,7 @@ func TestItems(t *testing.T) {
 	for k, want := range map[string]string{
 		"display-id-unicode": "Alice + Example", "sip-transport-user": "2", "reg-port": "5060",
 		"sgnl-gateway-addr-user": "sbc.example.com", "sgnl-gateway-port-user": "5070", "outbound-proxy-user": "true",
-		"sntp-tz-offset": "60", "daylight-save": "60", "auto-daylight-save": "true", "country-iso": "DE",
+		"sntp-tz-offset": "60", "daylight-save-minutes": "60", "auto-daylight-save": "true", "country-iso": "DE",
 		"function-key-def[3]": "59", "stimulus-led-control-uri[3]": "1002", "key-label-unicode[3]": "Bob",
 		"function-key-def[302]": "54", "stimulus-DTMF-sequence[302]": "*8",
 		"function-key-def[412]": "63", "send-url-address[412]": "http://x/",
@@ -121,6 +121,30 @@ func TestItems(t *testing.T) {
 	}
 	if sec := secretItems(d, 2); len(sec) != 2 || sec[0].Name != "sip-pwd" || sec[1].Name != "admin-pwd" {
 		t.Errorf("secret items for maxItems=2: %+v", sec)
+	}
+}
+
+// daylight-save is a flag and the amount daylight-save-minutes (README.md):
+// a zone with DST leaves the flag to the phone's automatic DST, one
+// without says false.
+func TestItemsDaylightSave(t *testing.T) {
+	for zone, want := range map[string]map[string]string{
+		"Europe/Zurich": {"daylight-save-minutes": "60", "auto-daylight-save": "true", "daylight-save": ""},
+		"Asia/Kolkata":  {"daylight-save": "false", "auto-daylight-save": "false", "daylight-save-minutes": "", "sntp-tz-offset": "330"},
+	} {
+		d := sample()
+		d.Zone, _ = vendors.ResolveZone(zone, 2026)
+		got := map[string]string{}
+		for _, g := range configGroups(d) {
+			for _, x := range g {
+				got[x.ref()] = x.Value
+			}
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %q, want %q", zone, k, got[k], v)
+			}
+		}
 	}
 }
 
