@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/autoprov/autoprov/vendors/openstage/wpitest"
@@ -35,5 +36,40 @@ func TestOpenStageDaylightSaveItems(t *testing.T) {
 	}
 	if v, ok := w["daylight-save"]; ok && v != "true" && v != "false" {
 		t.Errorf("daylight-save = %q, want a flag (or left to the phone)", v)
+	}
+}
+
+// w60bUA is a Yealink W60B base as WAZO's plugin lists it.
+const w60bUA = "Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc"
+
+// setupW60B puts a W60B base with accounts 201 and 202 on the server,
+// German and Berlin as the settings.
+func setupW60B(s *server) {
+	setup(s, "80:5E:C0:AA:BB:09", "T54W") // settings and account 201
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Jürgen Groß", "password": "Sip-Pass-202-xyz"}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "80:5e:c0:09:ab:dc", "model": "W60B", "accounts": []string{"201", "202"}}, nil)
+}
+
+// A German office's Yealink DECT base gets its handsets' language: a
+// W-series base has no screen, lang.gui does not reach the handsets; WAZO
+// writes custom.handset.language (2 = German) for them, in the per-device
+// and the common file alike.
+func TestYealinkDECTHandsetLanguage(t *testing.T) {
+	s := start(t)
+	setupW60B(s)
+	for _, path := range []string{"/prov/805ec009abdc.cfg", "/prov/y000000000077.cfg"} {
+		code, body, _ := s.get(path, w60bUA)
+		if code != 200 {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		for _, want := range []string{"\ncustom.handset.language = 2\n", "\nstatic.auto_provision.handset_configured.enable = 1\n", "\nlang.gui = German\n"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("%s lacks %q:\n%s", path, strings.TrimSpace(want), body)
+			}
+		}
+	}
+	// A desk phone has its own screen: no handset settings.
+	if _, body, _ := s.get("/prov/805ec0aabb09.cfg", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:aa:bb:09"); strings.Contains(string(body), "custom.handset.") {
+		t.Errorf("a T54W gets handset settings:\n%s", body)
 	}
 }

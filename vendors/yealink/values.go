@@ -55,6 +55,23 @@ func language(code string) string {
 	return "English"
 }
 
+// handsetLanguages maps ISO 639-1 codes to custom.handset.language, the
+// language of a DECT base's handsets: a W-series base has no screen of
+// its own, so lang.gui does not reach them. The values are indexes, as
+// WAZO's Yealink plugin writes them for its W52P/W60B/W70B templates
+// (wazo_yealink common.py _LOCALE: English 0, French 1, German 2,
+// Spanish 6). No source we could read gives the other indexes: those
+// languages are written as English (0), with a warning.
+var handsetLanguages = map[string]string{"en": "0", "fr": "1", "de": "2", "es": "6"}
+
+// handsetLanguage maps an ISO 639-1 code to custom.handset.language.
+func handsetLanguage(code string) string {
+	if l, ok := handsetLanguages[strings.ToLower(code)]; ok {
+		return l
+	}
+	return handsetLanguages["en"]
+}
+
 // tones maps ISO 3166 codes to voice.tone.country values (the country
 // list of the T5x administrator guide). Poland and Turkey have no scheme
 // of their own and take Germany's 425 Hz tones, with a warning.
@@ -95,6 +112,11 @@ func (d *Driver) Warnings(dev *vendors.Device) []string {
 	for _, l := range []struct{ kind, code string }{{"language", s.Language}, {"web language", s.WebLanguage}} {
 		if _, ok := languages[l.code]; l.code != "" && !ok {
 			out = append(out, vendors.FallbackWarning(l.kind, l.code, mi.Name, language(l.code)))
+		}
+	}
+	if _, ok := handsetLanguages[s.Language]; mi.Kind == "dect" && s.Language != "" && !ok {
+		if _, shown := languages[s.Language]; shown {
+			out = append(out, vendors.FallbackWarning("handset language", s.Language, mi.Name, "English"))
 		}
 	}
 	if cc := s.ToneScheme; cc != "" {

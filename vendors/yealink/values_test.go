@@ -114,3 +114,38 @@ func TestPickupKeyType(t *testing.T) {
 		}
 	}
 }
+
+// TestHandsetLanguage: a DECT base writes its handsets' language as the
+// index WAZO uses (German 2); Italian has no attested index and is
+// written as English (0), with a warning; a desk phone writes none.
+func TestHandsetLanguage(t *testing.T) {
+	d := newDriver(t)
+	z, err := vendors.ResolveZone("Europe/Zurich", 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(model, lang string) string {
+		f, err := d.Render("y000000000000.cfg", &vendors.Device{Vendor: Name, Model: model, Zone: z,
+			Settings: vendors.Settings{Language: lang, ToneScheme: "CH"}, ProvisionURL: "http://p/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(f.Body)
+	}
+	if b := render("W60B", "de"); !strings.Contains(b, "\ncustom.handset.language = 2\n") || !strings.Contains(b, "\nvoice.tone.country = Switzerland\n") {
+		t.Errorf("W60B, de:\n%s", b)
+	}
+	if b := render("W60B", "it"); !strings.Contains(b, "\ncustom.handset.language = 0\n") {
+		t.Errorf("W60B, it:\n%s", b)
+	}
+	if b := render("T54W", "de"); strings.Contains(b, "custom.handset") {
+		t.Errorf("T54W:\n%s", b)
+	}
+	w := d.Warnings(&vendors.Device{Model: "W60B", Zone: z, Settings: vendors.Settings{Language: "it"}})
+	if len(w) != 1 || !strings.Contains(w[0], "handset language it (Italian): the W60B has none; English written") {
+		t.Errorf("warnings: %q", w)
+	}
+	if w := d.Warnings(&vendors.Device{Model: "W60B", Zone: z, Settings: vendors.Settings{Language: "de"}}); len(w) != 0 {
+		t.Errorf("warnings for German: %q", w)
+	}
+}

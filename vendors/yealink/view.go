@@ -27,6 +27,9 @@ type view struct {
 	LangGUI    string
 	LangWUI    string
 	Tone       string
+	// HandsetLanguage is custom.handset.language on a DECT base ("" on
+	// other models and common files of an unknown model).
+	HandsetLanguage string
 
 	// SIP.
 	SIPPort   int
@@ -121,6 +124,9 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 	v.LangGUI = language(s.Language)
 	v.LangWUI = language(s.WebLanguage)
 	v.Tone = toneCountry(s.ToneScheme)
+	if mi.Kind == "dect" {
+		v.HandsetLanguage = handsetLanguage(s.Language)
+	}
 
 	v.SIPPort = s.SIPPort
 	if v.SIPPort == 0 {
