@@ -73,3 +73,29 @@ func TestYealinkDECTHandsetLanguage(t *testing.T) {
 		t.Errorf("a T54W gets handset settings:\n%s", body)
 	}
 }
+
+// Each account of a Yealink DECT base is its handset's line, in and out,
+// as the Gigaset Nx70 maps them: handset N rings for account N only and
+// calls out on it (handset.N.incoming_lines, dial_out_lines,
+// dial_out_default_line; WAZO's W52P templates write the same). Without
+// them every handset keeps the base's own assignment, so a second
+// user's handset may ring for, and call out as, the first. The common
+// file, shared by every W60B, carries no such line.
+func TestYealinkDECTHandsetAccounts(t *testing.T) {
+	s := start(t)
+	setupW60B(s)
+	_, body, _ := s.get("/prov/805ec009abdc.cfg", w60bUA)
+	for _, n := range []string{"1", "2"} {
+		for _, k := range []string{"incoming_lines", "dial_out_lines", "dial_out_default_line"} {
+			if want := "\nhandset." + n + "." + k + " = " + n + "\n"; !strings.Contains(string(body), want) {
+				t.Errorf("lacks %q:\n%s", strings.TrimSpace(want), body)
+			}
+		}
+	}
+	if strings.Contains(string(body), "handset.3.") {
+		t.Errorf("a handset without an account is mapped:\n%s", body)
+	}
+	if _, common, _ := s.get("/prov/y000000000077.cfg", w60bUA); strings.Contains(string(common), "handset.1.") {
+		t.Errorf("the common file maps handsets:\n%s", common)
+	}
+}

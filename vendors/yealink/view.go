@@ -37,8 +37,11 @@ type view struct {
 	ProxyHost string
 	ProxyPort int
 
-	Accounts   []account
-	Disabled   []int // account numbers beyond the device's lines
+	Accounts []account
+	Disabled []int // account numbers beyond the device's lines
+	// Handsets are the handset numbers of a DECT base, one per account:
+	// handset N takes account N, in and out (nil elsewhere).
+	Handsets   []int
 	LineKeys   []key // positions 1..Model.Keys, unset ones with Type 0
 	ModuleKeys []key // only the keys the device has on modules
 }
@@ -159,6 +162,11 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 	}
 	for n := len(v.Accounts) + 1; n <= mi.Lines; n++ {
 		v.Disabled = append(v.Disabled, n)
+	}
+	if mi.Kind == "dect" {
+		for _, a := range v.Accounts {
+			v.Handsets = append(v.Handsets, a.N)
+		}
 	}
 
 	keys, err := renderKeys(mi.Model, dev.Keys)
