@@ -3,10 +3,14 @@ package vendors
 import "strings"
 
 // zoneCountry maps the IANA zones of the countries in ToneSchemes to their
-// country code (after zone1970.tab); zones of other countries are absent.
+// country code (after zone1970.tab); zones of other countries are absent,
+// but for Liechtenstein (Europe/Vaduz): German-speaking, 425 Hz tones in
+// the Swiss cadences, so Switzerland's is the closest scheme the product
+// has (the drivers already write the zone as a Swiss one: Snom CHE+1),
+// where the fallback would be the United States' 350+440 Hz.
 var zoneCountry = map[string]string{
 	"Europe/Berlin": "DE", "Europe/Busingen": "DE",
-	"Europe/Vienna": "AT", "Europe/Zurich": "CH", "Europe/Paris": "FR",
+	"Europe/Vienna": "AT", "Europe/Zurich": "CH", "Europe/Vaduz": "CH", "Europe/Paris": "FR",
 	"Europe/Rome": "IT", "Europe/Madrid": "ES", "Africa/Ceuta": "ES", "Atlantic/Canary": "ES",
 	"Europe/Amsterdam": "NL", "Europe/Brussels": "BE", "Europe/Warsaw": "PL",
 	"Europe/Prague": "CZ", "Europe/Stockholm": "SE", "Europe/Copenhagen": "DK",

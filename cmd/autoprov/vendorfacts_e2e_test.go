@@ -99,3 +99,24 @@ func TestYealinkDECTHandsetAccounts(t *testing.T) {
 		t.Errorf("the common file maps handsets:\n%s", common)
 	}
 }
+
+// An office in Liechtenstein (Europe/Vaduz, German-speaking, on the Swiss
+// network's 425 Hz tones) that sets no tone scheme gets Switzerland's,
+// not the United States' 350+440 Hz dial tone.
+func TestToneSchemeFollowsVaduz(t *testing.T) {
+	s := start(t)
+	s.must(200, "PUT", "/api/v1/settings", map[string]any{"sip_server": "pbx.example.com", "timezone": "Europe/Vaduz", "language": "de"}, nil)
+	var st struct {
+		ToneScheme string `json:"tone_scheme"`
+	}
+	s.must(200, "GET", "/api/v1/settings", nil, &st)
+	if st.ToneScheme != "CH" {
+		t.Errorf("tone_scheme %q, want CH", st.ToneScheme)
+	}
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "Anna Büchel"}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "80:5E:C0:AA:BB:0A", "model": "T46S", "accounts": []string{"201"}}, nil)
+	_, body, _ := s.get("/prov/805ec0aabb0a.cfg", "Yealink SIP-T46S 66.86.0.15 80:5e:c0:aa:bb:0a")
+	if !strings.Contains(string(body), "\nvoice.tone.country = Switzerland\n") {
+		t.Errorf("file:\n%s", body)
+	}
+}
