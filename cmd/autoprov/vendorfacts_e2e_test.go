@@ -120,3 +120,30 @@ func TestToneSchemeFollowsVaduz(t *testing.T) {
 		t.Errorf("file:\n%s", body)
 	}
 }
+
+// An account taken off a Gigaset Maxwell stops registering: its
+// SIP.Account.<n>.Active goes to 0, as Yealink (enable = 0), Snom
+// (user_active off) and Cisco (Line_Enable No) switch theirs off. Before,
+// the file just left the account out, and a flat parameter file keeps
+// what it does not mention: the phone went on registering the old
+// account with its stored password.
+func TestMaxwellRemovedAccountStops(t *testing.T) {
+	s := start(t)
+	setup(s, "80:5E:C0:AA:BB:0B", "T54W") // settings and account 201
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Bob"}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "7C:2F:80:AA:BB:0C", "model": "Maxwell 3", "accounts": []string{"201", "202"}}, nil)
+	const ua = "Gigaset Maxwell 3 2.41.0 7C:2F:80:AA:BB:0C"
+	if _, body, _ := s.get("/prov/7C2F80AABB0C.xml", ua); !strings.Contains(string(body), `<param name="SIP.Account.1.Active" value="1"/>`) {
+		t.Fatalf("account 2 not active:\n%s", body)
+	}
+	s.must(200, "PATCH", "/api/v1/devices/7c2f80aabb0c", map[string]any{"accounts": []string{"201"}}, nil)
+	_, body, _ := s.get("/prov/7C2F80AABB0C.xml", ua)
+	for _, want := range []string{`<param name="SIP.Account.0.Active" value="1"/>`, `<param name="SIP.Account.1.Active" value="0"/>`, `<param name="SIP.Account.5.Active" value="0"/>`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(string(body), `SIP.Account.1.Username`) {
+		t.Errorf("the removed account is still written:\n%s", body)
+	}
+}

@@ -254,8 +254,11 @@ type maxwellView struct {
 	ProvisioningServer string
 	Transport          int
 	Accounts           []maxwellAccount
-	Keys               []maxwellKey
-	Params             []vendors.Param // raw parameters, last in <nvm>
+	// Inactive are the 0-based accounts beyond the device's lines, set
+	// Active=0 so one taken off the phone stops registering.
+	Inactive []int
+	Keys     []maxwellKey
+	Params   []vendors.Param // raw parameters, last in <nvm>
 }
 
 // maxwellProductIDs: only Maxwell 3's "mx3b" is attested (Gigaset's nested
@@ -311,6 +314,9 @@ func maxwellData(m vendors.Model, dev *vendors.Device) maxwellView {
 			a.OutboundProxy, a.OutboundProxyPort = proxy, port(proxyPort, s.SIPTransport)
 		}
 		v.Accounts = append(v.Accounts, a)
+	}
+	for i := len(v.Accounts); i < m.Lines; i++ {
+		v.Inactive = append(v.Inactive, i)
 	}
 	if m.Keys > 0 {
 		v.Keys = maxwellKeyList(m, dev)
