@@ -81,8 +81,11 @@ func TestKeysYealinkLayoutAndModels(t *testing.T) {
 		"linekey.3.type = 13", "linekey.3.line = 1", "linekey.3.value = +4930123", "linekey.3.label = Office",
 		"linekey.4.type = 0", "linekey.27.type = 0",
 		"expansion_module.1.key.1.type = 16", "expansion_module.1.key.1.line = 1",
-		"expansion_module.1.key.1.value = 203", "expansion_module.1.key.1.label = Carol & Co")
-	lacks(t, body, "linekey.28.", "linekey.2.extension", "expansion_module.2.", "expansion_module.1.key.2.")
+		"expansion_module.1.key.1.value = 203", "expansion_module.1.key.1.label = Carol & Co",
+		// Free module positions are cleared, so a removed key goes away.
+		"expansion_module.1.key.2.type = 0", "expansion_module.3.key.60.type = 0")
+	lacks(t, body, "linekey.28.", "linekey.2.extension", "expansion_module.4.", "expansion_module.1.key.61.",
+		"expansion_module.2.key.1.value", "expansion_module.1.key.2.value")
 
 	var models []vendors.Model
 	s.must(200, "GET", "/api/v1/models", nil, &models)

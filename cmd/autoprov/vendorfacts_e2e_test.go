@@ -147,3 +147,36 @@ func TestMaxwellRemovedAccountStops(t *testing.T) {
 		t.Errorf("the removed account is still written:\n%s", body)
 	}
 }
+
+// A key taken off a Yealink expansion module goes away: the phone keeps
+// every parameter its file does not name, so the file clears every
+// module position without a key (type = 0), as it already does for the
+// phone's own line keys and as WAZO writes every EXP position.
+func TestYealinkRemovedModuleKeyCleared(t *testing.T) {
+	s := start(t)
+	setup(s, "80:5E:C0:AA:BB:0D", "T46S")
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Bob"}, nil)
+	s.must(200, "PUT", "/api/v1/devices/805ec0aabb0d/keys", []map[string]any{
+		{"module": 1, "position": 5, "type": "blf", "value": "202"},
+		{"module": 2, "position": 1, "type": "speed_dial", "value": "0043"}}, nil)
+	const ua = "Yealink SIP-T46S 66.86.0.15 80:5e:c0:aa:bb:0d"
+	_, body, _ := s.get("/prov/805ec0aabb0d.cfg", ua)
+	if !strings.Contains(string(body), "\nexpansion_module.2.key.1.type = 13\n") {
+		t.Fatalf("module 2 key 1 not written:\n%s", body)
+	}
+	cred := credentialOf(t, body)
+	s.must(200, "PUT", "/api/v1/devices/805ec0aabb0d/keys", []map[string]any{
+		{"module": 1, "position": 5, "type": "blf", "value": "202"}}, nil)
+	code, body, _ := s.getAs("/prov/805ec0aabb0d.cfg", ua, "805ec0aabb0d", cred)
+	if code != 200 {
+		t.Fatalf("fetch with the credential: %d", code)
+	}
+	for _, want := range []string{"\nexpansion_module.1.key.5.type = 16\n", "\nexpansion_module.2.key.1.type = 0\n", "\nexpansion_module.6.key.40.type = 0\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if strings.Contains(string(body), "expansion_module.2.key.1.value") {
+		t.Errorf("the removed key's value is still written")
+	}
+}

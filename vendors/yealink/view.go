@@ -183,9 +183,11 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 	return v, nil
 }
 
-// renderKeys maps the resolved keys: every phone position 1..m.Keys (free
-// ones reset to type 0 so a removed key does not linger), then the module
-// keys in module and position order.
+// renderKeys maps the resolved keys: every phone position 1..m.Keys, then
+// every position of every module the model takes, in module and position
+// order (free ones reset to type 0 so a removed key does not linger: the
+// phone keeps what its file does not name; WAZO clears every EXP position
+// the same way). A module's reserved positions are left to the phone.
 func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 	var out []key
 	phone := make([]key, m.Keys)
@@ -193,6 +195,17 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 		phone[i] = key{Pos: i + 1}
 	}
 	var mods []key
+	if len(m.Modules) > 0 {
+		mod := m.Modules[0]
+		mods = make([]key, 0, mod.Max*mod.Keys)
+		for u := 1; u <= mod.Max; u++ {
+			for p := 1; p <= mod.Keys; p++ {
+				if !reserved(mod, p) {
+					mods = append(mods, key{Module: u, Pos: p})
+				}
+			}
+		}
+	}
 	for _, k := range keys {
 		code, ok := keyCode(k.Type)
 		if !ok {
@@ -217,19 +230,17 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 			// refuses new ones), so nothing is written there.
 		case k.Module > 0 && len(m.Modules) > 0 && k.Module <= m.Modules[0].Max &&
 			k.Position >= 1 && k.Position <= m.Modules[0].Keys:
-			mods = append(mods, r)
+			for i := range mods {
+				if mods[i].Module == k.Module && mods[i].Pos == k.Position {
+					mods[i] = r
+				}
+			}
 		default:
 			return nil, fmt.Errorf("key at module %d position %d does not fit the %s: %w",
 				k.Module, k.Position, m.Name, vendors.ErrUnsupported)
 		}
 	}
 	out = append(out, phone...)
-	// Stable order: module, then position (insertion sort; lists are short).
-	for i := 1; i < len(mods); i++ {
-		for j := i; j > 0 && less(mods[j], mods[j-1]); j-- {
-			mods[j], mods[j-1] = mods[j-1], mods[j]
-		}
-	}
 	return append(out, mods...), nil
 }
 
@@ -250,13 +261,6 @@ func orNull(s string) string {
 		return "%NULL%"
 	}
 	return s
-}
-
-func less(a, b key) bool {
-	if a.Module != b.Module {
-		return a.Module < b.Module
-	}
-	return a.Pos < b.Pos
 }
 
 // timeZone formats a standard offset the way local_time.time_zone takes
