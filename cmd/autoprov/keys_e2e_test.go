@@ -129,7 +129,7 @@ func TestKeysSnomAndMaxwellBLF(t *testing.T) {
 			`<fkey idx="2" context="active" label="Bob pickup" perm="R">blf 202|*8</fkey>`,
 			`<fkey idx="3" context="active" label="" perm="R">none</fkey>`,
 			`<fkey idx="23" context="active" label="" perm="R">none</fkey>`,
-		}, []string{`fkey idx="24"`}},
+		}, []string{`fkey idx="96"`, `idx="24" context="active" label="" perm="R">blf`}},
 		{maxwell, []key{
 			{Position: 2, Type: "blf", Account: "201", Value: "202", PickupCode: "*8"},
 		}, []string{

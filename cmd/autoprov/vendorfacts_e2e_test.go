@@ -180,3 +180,32 @@ func TestYealinkRemovedModuleKeyCleared(t *testing.T) {
 		t.Errorf("the removed key's value is still written")
 	}
 }
+
+// A key taken off a Snom expansion module goes away: every position of
+// every module the model takes is written, free ones as "none", not only
+// the modules up to the highest one in use.
+func TestSnomRemovedModuleKeyCleared(t *testing.T) {
+	s := start(t)
+	setup(s, "00:04:13:AA:BB:02", "D785")
+	s.must(200, "PUT", "/api/v1/devices/000413aabb02/keys", []map[string]any{
+		{"module": 2, "position": 3, "type": "speed_dial", "value": "0043"}}, nil)
+	_, body, _ := s.get("/prov/000413AABB02.xml", snomUA)
+	// D785: 24 phone keys, then D7C modules of 18: module 2 key 3 is idx 44.
+	if !strings.Contains(string(body), `<fkey idx="44" context="active" label="" perm="R">speed 0043</fkey>`) {
+		t.Fatalf("module 2 key 3 not written:\n%s", body)
+	}
+	cred := credentialOf(t, body)
+	s.must(200, "PUT", "/api/v1/devices/000413aabb02/keys", []map[string]any{}, nil)
+	code, body, _ := s.getAs("/prov/000413AABB02.xml", snomUA, "000413aabb02", cred)
+	if code != 200 {
+		t.Fatalf("fetch with the credential: %d", code)
+	}
+	for _, want := range []string{`<fkey idx="44" context="active" label="" perm="R">none</fkey>`, `<fkey idx="95" context="active" label="" perm="R">none</fkey>`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), `idx="96"`) {
+		t.Errorf("a key beyond the D785's four modules is written")
+	}
+}

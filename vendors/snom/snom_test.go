@@ -304,7 +304,11 @@ func TestDeviceFile(t *testing.T) {
 			t.Errorf("device file lacks %s", want)
 		}
 	}
-	for _, bad := range []string{"user_active idx=\"13\"", "fkey idx=\"24\"", "firmware", "update_policy"} {
+	// Every D7C position of the D785's four modules is cleared: 24 + 4*18.
+	if !strings.Contains(body, `<fkey idx="95" context="active" label="" perm="R">none</fkey>`) {
+		t.Errorf("device file does not clear the last module key")
+	}
+	for _, bad := range []string{"user_active idx=\"13\"", "fkey idx=\"96\"", "firmware", "update_policy"} {
 		if strings.Contains(body, bad) {
 			t.Errorf("device file has %s", bad)
 		}
@@ -455,8 +459,8 @@ func TestKeys(t *testing.T) {
 			t.Errorf("keys lack %s", want)
 		}
 	}
-	if n := strings.Count(body, "<fkey "); n != 24+2*18 {
-		t.Errorf("%d fkeys, want %d (phone + two modules)", n, 24+2*18)
+	if n := strings.Count(body, "<fkey "); n != 24+4*18 {
+		t.Errorf("%d fkeys, want %d (phone + every position of the four modules)", n, 24+4*18)
 	}
 }
 

@@ -175,17 +175,13 @@ func (v *view) stripDevice() {
 
 // functionKeys renders the resolved key layout as Snom fkeys (snom.md §4):
 // idx is 0-based and runs over the phone's keys, then over each module's
-// keys in turn. Every phone key is written (unused ones as "none"), and
-// every key of each module up to the highest one the layout uses.
+// keys in turn. Every key of the phone and of every module the model
+// takes is written, unused ones as "none": the phone keeps what its file
+// does not name, so a removed key would otherwise stay.
 func functionKeys(m vendors.Model, keys []vendors.Key) []fkey {
 	modKeys, maxMod := 0, 0
 	if len(m.Modules) > 0 {
-		modKeys = m.Modules[0].Keys
-		for _, k := range keys {
-			if k.Module > maxMod && k.Module <= m.Modules[0].Max {
-				maxMod = k.Module
-			}
-		}
+		modKeys, maxMod = m.Modules[0].Keys, m.Modules[0].Max
 	}
 	total := m.Keys + maxMod*modKeys
 	out := make([]fkey, total)
