@@ -209,3 +209,35 @@ func TestSnomRemovedModuleKeyCleared(t *testing.T) {
 		t.Errorf("a key beyond the D785's four modules is written")
 	}
 }
+
+// A key taken off a Cisco 8800 key expansion module goes away: every
+// Unit_<u>_Key_<k>_ of every module the model takes is written, free ones
+// empty, not only the keys configured.
+func TestCiscoRemovedModuleKeyCleared(t *testing.T) {
+	s := start(t)
+	setup(s, "00:56:2B:AA:BB:0E", "8851")
+	s.must(200, "PUT", "/api/v1/devices/00562baabb0e/keys", []map[string]any{
+		{"module": 2, "position": 3, "type": "speed_dial", "value": "0043"}}, nil)
+	const ua = "Cisco-CP-8851-3PCC/11.3.7 (00562baabb0e)"
+	_, body, _ := s.get("/prov/00562baabb0e.xml", ua)
+	if !strings.Contains(string(body), `<Unit_2_Key_3_ ua="na">fnc=sd;ext=0043@$PROXY;vid=1</Unit_2_Key_3_>`) {
+		t.Fatalf("unit 2 key 3 not written:\n%s", body)
+	}
+	cred := regexp.MustCompile(`--pwd ([A-Za-z0-9]+)\]`).FindStringSubmatch(string(body))
+	if cred == nil {
+		t.Fatalf("no credential in the profile rule")
+	}
+	s.must(200, "PUT", "/api/v1/devices/00562baabb0e/keys", []map[string]any{}, nil)
+	code, body, _ := s.getAs("/prov/00562baabb0e.xml", ua, "00562baabb0e", cred[1])
+	if code != 200 {
+		t.Fatalf("fetch with the credential: %d", code)
+	}
+	for _, want := range []string{`<Unit_2_Key_3_ ua="na"></Unit_2_Key_3_>`, `<Unit_1_Key_1_ ua="na"></Unit_1_Key_1_>`, `<Unit_2_Key_36_ ua="na"></Unit_2_Key_36_>`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), "Unit_3_") {
+		t.Errorf("a third unit on an 8851 (two modules)")
+	}
+}

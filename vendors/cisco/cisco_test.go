@@ -237,7 +237,13 @@ func TestDeviceFile(t *testing.T) {
 			t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
 		}
 	}
-	for _, k := range []string{"Line_Enable_11_", "Extension_11_", "Number_of_Units", "Unit_1_Key_1_", "User_ID_4_"} {
+	// Every KEM key is written, empty when free, so a removed one goes away.
+	for _, k := range []string{"Unit_1_Key_1_", "Unit_2_Key_36_"} {
+		if v, ok := p[k]; !ok || v != "" {
+			t.Errorf("%s = %q (present %v), want it empty", k, v, ok)
+		}
+	}
+	for _, k := range []string{"Line_Enable_11_", "Extension_11_", "Number_of_Units", "Unit_3_Key_1_", "Unit_1_Key_37_", "User_ID_4_"} {
 		if v, ok := p[k]; ok {
 			t.Errorf("%s = %q: want it absent", k, v)
 		}

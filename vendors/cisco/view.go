@@ -165,13 +165,24 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 
 // keys maps the resolved key layout: every phone position 1..m.Keys (a
 // free one is disabled and cleared, so a removed key does not linger),
-// then the module keys in unit and position order.
+// then every key of every unit the model takes, in unit and position
+// order (a free one empty, for the same reason: the phone keeps what its
+// profile does not name).
 func (d *Driver) keys(v *view, m vendors.Model, keys []vendors.Key) error {
 	v.Keys = make([]key, m.Keys)
 	for i := range v.Keys {
 		v.Keys[i] = key{Pos: i + 1, Extension: "Disabled"}
 	}
 	var mods []key
+	if len(m.Modules) > 0 {
+		mod := m.Modules[0]
+		mods = make([]key, 0, mod.Max*mod.Keys)
+		for u := 1; u <= mod.Max; u++ {
+			for p := 1; p <= mod.Keys; p++ {
+				mods = append(mods, key{Unit: u, Pos: p})
+			}
+		}
+	}
 	for _, k := range keys {
 		r, err := function(k)
 		if err != nil {
@@ -187,16 +198,11 @@ func (d *Driver) keys(v *view, m vendors.Model, keys []vendors.Key) error {
 				// README.md): it is left empty rather than refused.
 				r.Function = ""
 			}
-			mods = append(mods, r)
+			mods[(k.Module-1)*m.Modules[0].Keys+k.Position-1] = r
 			v.Units = max(v.Units, k.Module)
 		default:
 			return fmt.Errorf("key at module %d position %d does not fit the %s: %w",
 				k.Module, k.Position, m.Name, vendors.ErrUnsupported)
-		}
-	}
-	for i := 1; i < len(mods); i++ { // insertion sort: lists are short
-		for j := i; j > 0 && (mods[j].Unit < mods[j-1].Unit || mods[j].Unit == mods[j-1].Unit && mods[j].Pos < mods[j-1].Pos); j-- {
-			mods[j], mods[j-1] = mods[j-1], mods[j]
 		}
 	}
 	v.ModuleKeys = mods
