@@ -433,7 +433,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 			logCert(log, cert, c.publicURL)
 		}
 	}
-	attrs = append(attrs, "data", c.data, "db", store.Describe(c.db), "schema_version", schema, "admin_token_file", tokenPath)
+	attrs = append(attrs, "http_conns_max", edge.MaxConns(), "data", c.data, "db", store.Describe(c.db), "schema_version", schema, "admin_token_file", tokenPath)
 	if tftpConn != nil {
 		attrs = append(attrs, "tftp", tftpConn.LocalAddr().String())
 	}

@@ -24,3 +24,20 @@ func SetLaneReadTimeout(d time.Duration) func() {
 	laneReadTimeout = d
 	return func() { laneReadTimeout = old }
 }
+
+// OpenConns is how many connections count against the bound.
+func (s *Server) OpenConns() int { return s.conns.open() }
+
+// IdleConns is how many of them are idle (sent nothing yet, or between
+// requests).
+func (s *Server) IdleConns() int {
+	s.conns.mu.Lock()
+	defer s.conns.mu.Unlock()
+	n := 0
+	for _, t := range s.conns.conns {
+		if t.state.Load() > 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -57,6 +57,7 @@ type options struct {
 	adminNetworks  netlist.List
 	log            *slog.Logger // instead of the text log into env.log
 	mount          func(*gin.Engine)
+	maxConns       int // Config.MaxConns
 }
 
 func newEnv(t *testing.T, o options) *env {
@@ -84,7 +85,7 @@ func newEnv(t *testing.T, o options) *env {
 		tok = *o.adminToken
 	}
 	srv, err := httpd.New(httpd.Config{Phones: phones, Health: phones, Inventory: inv, Inbox: phones, Log: log, AdminToken: tok, MaxBody: o.maxBody, TrustedProxies: o.trustedProxies,
-		PhoneNetworks: o.phoneNetworks, AdminNetworks: o.adminNetworks, Mount: o.mount})
+		PhoneNetworks: o.phoneNetworks, AdminNetworks: o.adminNetworks, Mount: o.mount, MaxConns: o.maxConns})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,6 +153,11 @@ type Config struct {
 	// Dialogues answers DCMP polls (/dcmp/contact-me, wpi.go); every poll
 	// is answered 200 when nil.
 	Dialogues Dialogues
+	// MaxConns bounds the connections open on all the server's HTTP
+	// listeners together (Serve, ServeTLS, ServeWPI); at the bound a new
+	// one closes the oldest idle ones, or is closed itself when none is
+	// idle (conns.go). 0: DefaultMaxConns.
+	MaxConns int
 }
 
 // Server is the HTTP edge.
@@ -167,6 +172,9 @@ type Server struct {
 	lastBase atomic.Pointer[baseURLMemo]
 	// laneAnswered counts the requests the phone lane answered (lane.go).
 	laneAnswered atomic.Int64
+	// conns are the open connections of every listener, and their bound
+	// (conns.go).
+	conns *connSet
 }
 
 // New builds the HTTP edge.
@@ -186,6 +194,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 10 * time.Second
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns()
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
@@ -194,6 +205,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e, access: newAccess(),
 		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096})}
+	s.conns = newConnSet(cfg.MaxConns, s.log)
 	e.Use(s.recover, s.accessLog, s.allowList)
 	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, apiError{Error: "not found"}) })
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })
@@ -226,6 +238,9 @@ func New(cfg Config) (*Server, error) {
 	s.h = s.fastPath(e)
 	return s, nil
 }
+
+// MaxConns is the bound on open HTTP connections (Config.MaxConns).
+func (s *Server) MaxConns() int { return s.cfg.MaxConns }
 
 // Handler returns the http.Handler of the edge.
 func (s *Server) Handler() http.Handler { return s.h }
@@ -268,10 +283,12 @@ func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Con
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnState:         connState,
 	}
 	if lanes {
 		return s.serveLanes(ctx, ln, srv, base, cancelBase, tlsCfg)
 	}
+	ln = trackListener{Listener: ln, set: s.conns}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {

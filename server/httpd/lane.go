@@ -135,8 +135,9 @@ func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Serv
 	return nil
 }
 
-// accept hands every connection of ln to route, backing off on errors
-// that pass (too many open files), as net/http does.
+// accept hands every connection of ln to route once the bound on open
+// connections admits it (conns.go), backing off on errors that pass (too
+// many open files), as net/http does.
 func (l *lane) accept(ln net.Listener, closing *atomic.Bool) error {
 	var delay time.Duration
 	for {
@@ -154,14 +155,19 @@ func (l *lane) accept(ln net.Listener, closing *atomic.Bool) error {
 			continue
 		}
 		delay = 0
-		go l.route(c)
+		t := l.s.conns.admit(c)
+		if t == nil {
+			continue // at the bound, with no idle connection to close
+		}
+		go l.route(t)
 	}
 }
 
 // route reads the first bytes of c (within laneReadTimeout) and gives it
 // to the phone lane when they are phoneLanePrefix, to net/http as soon as
 // they differ.
-func (l *lane) route(c net.Conn) {
+func (l *lane) route(t *trackedConn) {
+	var c net.Conn = t
 	c.SetDeadline(time.Now().Add(l.read)) //nolint:errcheck // a failed read below says it
 	var state *tls.ConnectionState
 	if l.tls != nil {
@@ -174,12 +180,16 @@ func (l *lane) route(c net.Conn) {
 		}
 		st := tc.ConnectionState()
 		state, c = &st, tc
+		t.markIdle() // no request yet
 	}
 	buf := make([]byte, len(phoneLanePrefix))
 	n := 0
 	for n < len(buf) {
 		m, err := c.Read(buf[n:])
 		n += m
+		if n > 0 {
+			t.markBusy() // a request has begun (TLS may have read it with the handshake)
+		}
 		if !strings.HasPrefix(phoneLanePrefix, string(buf[:n])) {
 			break
 		}
@@ -189,7 +199,7 @@ func (l *lane) route(c net.Conn) {
 		}
 	}
 	c.SetDeadline(time.Time{}) //nolint:errcheck // as above
-	pc := &laneConn{Conn: c, pre: buf[:n], tls: state}
+	pc := &laneConn{Conn: c, pre: buf[:n], tls: state, tr: t}
 	if n == len(buf) && string(buf) == phoneLanePrefix {
 		pc.lim = l.lim // its first request has begun (waiting is false)
 		l.fastQ.push(pc)
@@ -426,7 +436,7 @@ const flattenMax = 4 * laneHeaderMax
 func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
 	// next keeps raw's deadlines from now on, lc no more; it waits for a
 	// request unless one is buffered.
-	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip, allow: lc.allow, lim: lc.lim}
+	next := &laneConn{Conn: raw, tls: lc.tls, ip: lc.ip, allow: lc.allow, lim: lc.lim, tr: lc.tr}
 	lc.lim = nil
 	defer func() { next.waiting = len(next.pre) == 0 && next.r == nil }()
 	if err := raw.SetReadDeadline(time.Now()); err != nil {
@@ -454,17 +464,24 @@ func flatten(c, raw net.Conn, lc *laneConn) *laneConn {
 // begun (active: its first byte has come, from the socket or from what
 // fasthttp had buffered behind the last one; the read timeout applies);
 // and it ends the transfer of a body with secrets whose hijack never ran
-// (fasthttp closed the connection instead: see sendSecret).
+// (fasthttp closed the connection instead: see sendSecret). Waiting, the
+// connection is idle for the bound on open connections (conns.go).
 func laneConnState(c net.Conn, st fasthttp.ConnState) {
 	lc, ok := c.(*laneConn)
 	if !ok {
 		return
 	}
 	switch st {
+	case fasthttp.StateNew:
+		if lc.waiting { // after a body with secrets (flatten), nothing buffered
+			lc.tr.markIdle()
+		}
 	case fasthttp.StateIdle:
 		lc.waiting = true
+		lc.tr.markIdle()
 	case fasthttp.StateActive:
 		lc.waiting, lc.reqBy = false, time.Time{}
+		lc.tr.markBusy()
 	case fasthttp.StateClosed:
 		if lc.pending != nil {
 			lc.pending(provision.ErrNotDelivered)
@@ -489,7 +506,7 @@ func (l *lane) handOver(ctx *fasthttp.RequestCtx) {
 	lc.lim = nil // net/http sets the deadlines from now on
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
-		l.slow.push(&laneConn{Conn: lc.Conn, pre: replay, r: c, tls: lc.tls})
+		l.slow.push(&laneConn{Conn: lc.Conn, pre: replay, r: c, tls: lc.tls, tr: lc.tr})
 	})
 }
 
@@ -511,6 +528,7 @@ type laneConn struct {
 	// pending ends a transfer with secrets waiting for its hijack (sendSecret).
 	pending func(error)
 	tls     *tls.ConnectionState // HTTPS: the handshake's outcome
+	tr      *trackedConn         // the accepted connection beneath, counted against the bound
 	ip      string               // clientIP's answer, once worked out
 	allow   int8                 // allowed's answer: 0 not worked out, 1 yes, -1 no
 	// spare is the last request's timeout, when nothing waited on it:

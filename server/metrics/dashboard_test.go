@@ -74,6 +74,7 @@ func TestNamesAreExported(t *testing.T) {
 	metrics.Disclosure("consumed", "http")
 	metrics.TFTPTransfer("complete", 1)
 	metrics.HTTPRequest("/x", "GET", 200, 0)
+	metrics.HTTPConnsShed("refused", 0)
 	metrics.DBError("query")
 	metrics.SiteLink("test-site", true)
 	defer metrics.ForgetSite("test-site")

@@ -62,6 +62,10 @@ var (
 		Help:    "HTTP requests by route (the pattern, e.g. /api/v1/devices/:mac; \"unmatched\" for none), method and status class (2xx, 3xx, 4xx, 5xx).",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"route", "method", "code"})
+	httpShed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "http_connections_shed_total",
+		Help: "HTTP connections closed at the bound on open connections, by action: closed_idle (an idle one closed to admit a new one), refused (a new one closed at once: none was idle).",
+	}, []string{"action"})
 	dbErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "db_errors_total",
 		Help: "Database statements that failed (not-found answers and cancelled requests are not errors), by operation.",
@@ -77,7 +81,7 @@ var (
 )
 
 func init() {
-	registry.MustRegister(fetches, fetchSeconds, misses, disclosures, tftpTransfers, tftpBytes, httpSeconds, dbErrors, siteLinks, build,
+	registry.MustRegister(fetches, fetchSeconds, misses, disclosures, tftpTransfers, tftpBytes, httpSeconds, httpShed, dbErrors, siteLinks, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
@@ -88,7 +92,7 @@ func Names() []string {
 	return []string{
 		Namespace + "_fetches_total", Namespace + "_fetch_duration_seconds", Namespace + "_misses_total",
 		Namespace + "_disclosures_total", Namespace + "_tftp_transfers_total", Namespace + "_tftp_bytes_total",
-		Namespace + "_http_request_duration_seconds", Namespace + "_db_errors_total", Namespace + "_site_link_up",
+		Namespace + "_http_request_duration_seconds", Namespace + "_http_connections_shed_total", Namespace + "_db_errors_total", Namespace + "_site_link_up",
 		Namespace + "_build_info", Namespace + "_inbox_size", Namespace + "_inbox_cap",
 		Namespace + "_central_link_state", Namespace + "_central_alarms_total",
 	}
@@ -205,6 +209,12 @@ func HTTPRequest(route, method string, status int, took time.Duration) {
 	httpChildren.get(httpLabels{route, method, class}, func(l httpLabels) prometheus.Observer {
 		return httpSeconds.WithLabelValues(l.route, l.method, statusClass(status))
 	}).Observe(took.Seconds())
+}
+
+// HTTPConnsShed counts n HTTP connections closed at the bound on open
+// connections; action is closed_idle or refused.
+func HTTPConnsShed(action string, n int) {
+	httpShed.WithLabelValues(action).Add(float64(n))
 }
 
 // DBError counts a failed database statement of the operation op
