@@ -241,3 +241,71 @@ func TestCiscoRemovedModuleKeyCleared(t *testing.T) {
 		t.Errorf("a third unit on an 8851 (two modules)")
 	}
 }
+
+// m700UA is an M700 base's HTTP User-Agent (the shape of snom.md §2's
+// M900, WAZO common_dect).
+const m700UA = "Mozilla/4.0 (compatible; Snom M700 05.20.0001 000413b60680)"
+
+// A German office adopts its Snom M700 DECT base with two handsets' accounts:
+// before, POST /api/v1/devices answered 400 "unknown model". Account n is
+// extension n on handset n, with the one SIP server; the secrets (SIP,
+// web password, handset registration code) leave once, in the per-device
+// file; the common files and a second fetch carry none, and the base gets
+// no provisioning credential (none documented).
+func TestSnomM700HandsetAccounts(t *testing.T) {
+	s := start(t)
+	s.must(200, "PUT", "/api/v1/settings", settings, nil)
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "Anna Groß", "password": sipPass}, nil)
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Jürgen Weiß", "password": "Sip-Pass-202-xyz"}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "00:04:13:b6:06:80", "model": "M700", "accounts": []string{"201", "202"},
+		"web_password": webPass, "menu_password": "4711"}, nil)
+
+	// The base fetches its container first (WAZO common_dect), then what
+	// it names.
+	code, container, _ := s.get("/prov/snomM700.htm", m700UA)
+	if code != 200 || !strings.Contains(string(container), "/prov/snomM700.xml\"") {
+		t.Fatalf("snomM700.htm: %d\n%s", code, container)
+	}
+	code, index, _ := s.get("/prov/snomM700-000413B60680.htm", m700UA)
+	if code != 200 || !strings.Contains(string(index), "/prov/000413B60680.xml\"") {
+		t.Fatalf("snomM700-<MAC>.htm: %d\n%s", code, index)
+	}
+	code, body, _ := s.get("/prov/000413B60680.xml", m700UA)
+	if code != 200 {
+		t.Fatalf("per-device file: %d\n%s", code, body)
+	}
+	for _, want := range []string{
+		`<user_host idx="1">pbx.example.com:5060</user_host>`, `<srv_sip_transport idx="1">udp</srv_sip_transport>`,
+		`<user_name idx="1">201</user_name>`, `<user_realname idx="1">Anna Groß</user_realname>`, `<user_pass idx="1">` + sipPass + `</user_pass>`,
+		`<subscr_sip_hs_idx idx="1">1</subscr_sip_hs_idx>`, `<subscr_sip_ua_data_server_id idx="1">1</subscr_sip_ua_data_server_id>`,
+		`<user_name idx="2">202</user_name>`, `<user_realname idx="2">Jürgen Weiß</user_realname>`, `<user_pass idx="2">Sip-Pass-202-xyz</user_pass>`,
+		`<subscr_sip_hs_idx idx="2">2</subscr_sip_hs_idx>`, `<subscr_dect_ac_code idx="2">4711</subscr_dect_ac_code>`,
+		`<user_active idx="3">off</user_active>`, `<http_pass>` + webPass + `</http_pass>`,
+		`<timezone>GER+1</timezone>`, `<language>Deutsch</language>`, `<tone_scheme>GER</tone_scheme>`, `<ntp_server>pool.ntp.org</ntp_server>`,
+		`<pnp_config>off</pnp_config>`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("per-device file lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), "http_client") {
+		t.Errorf("the base got a provisioning credential no source documents:\n%.600s", body)
+	}
+	secrets := []string{sipPass, "Sip-Pass-202-xyz", webPass, "4711"}
+	_, common, _ := s.get("/prov/snomM700.xml", m700UA)
+	_, again, _ := s.get("/prov/000413B60680.xml", m700UA)
+	if !strings.Contains(string(common), `<language>Deutsch</language>`) || strings.Contains(string(common), "user_name") {
+		t.Errorf("common file:\n%s", common)
+	}
+	if !strings.Contains(string(again), `<user_name idx="2">202</user_name>`) {
+		t.Errorf("second fetch lost the accounts:\n%.600s", again)
+	}
+	for _, sec := range secrets {
+		for name, f := range map[string][]byte{"snomM700.htm": container, "snomM700-<MAC>.htm": index, "snomM700.xml": common, "second fetch": again} {
+			if strings.Contains(string(f), sec) {
+				t.Errorf("%s carries a secret (%.3s...)", name, sec)
+			}
+		}
+	}
+	s.leaks(secrets...)
+}

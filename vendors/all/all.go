@@ -29,6 +29,7 @@ type driver struct {
 var drivers = []driver{
 	{"yealink", func(t *template.Template) vendors.Vendor { return yealink.New(t) }},
 	{"snom", func(t *template.Template) vendors.Vendor { return snom.New(t) }},
+	{"snom", func(t *template.Template) vendors.Vendor { return snom.NewDECT(t) }}, // Snom's M-series DECT bases
 	{"gigaset", func(t *template.Template) vendors.Vendor { return gigaset.New(t) }},
 	{"snom", func(t *template.Template) vendors.Vendor { return snom.NewGigasetP(t) }}, // Gigaset's Snom-built P-series
 	{"cisco", func(t *template.Template) vendors.Vendor { return cisco.New(t) }},

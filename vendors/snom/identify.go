@@ -81,6 +81,8 @@ func (d *Driver) vendorClass(class string) (model string, ok bool) {
 		return c.Model, true
 	case !c.Vendor:
 		return "", false
+	case d.dect:
+		return "", false // a DECT base's class names its model (above)
 	case len(c.Words) == 0:
 		return "", true
 	}
@@ -91,8 +93,11 @@ func (d *Driver) vendorClass(class string) (model string, ok bool) {
 		}
 		return "", false // another Gigaset's class
 	}
+	if isDECTModel(w) {
+		return "", false // a DECT base: NewDECT's
+	}
 	if validModelString(w) {
-		return strings.ToUpper(w), true // "M700", a model without a driver entry
+		return strings.ToUpper(w), true // "M3", a model without a driver entry
 	}
 	return "", true
 }
@@ -181,6 +186,13 @@ func (d *Driver) parseUA(ua string) uaInfo {
 	if gigasetWordRe.MatchString(ua) {
 		return uaInfo{} // a Gigaset, even when Snom-built
 	}
+	if d.dect {
+		// Only the DECT bases' own shapes, with a model of NewDECT.
+		if m := snomDectRe.FindStringSubmatch(ua); m != nil && isDECTModel(m[1]) {
+			return uaInfo{ok: true, model: strings.ToUpper(m[1]), firmware: m[2], mac: uaMAC(ua)}
+		}
+		return uaInfo{}
+	}
 	return d.parseSnomUA(ua)
 }
 
@@ -236,6 +248,9 @@ func (d *Driver) parseSnomUA(ua string) uaInfo {
 
 func (d *Driver) parseDect(ua string) uaInfo {
 	if m := snomDectRe.FindStringSubmatch(ua); m != nil {
+		if isDECTModel(m[1]) {
+			return uaInfo{} // a base NewDECT serves: not the desk driver's
+		}
 		return uaInfo{ok: true, model: strings.ToUpper(m[1]), firmware: m[2], mac: uaMAC(ua)}
 	}
 	if snomWordRe.MatchString(ua) {
@@ -315,6 +330,9 @@ func (d *Driver) parsePath(p string) pathInfo {
 	default:
 		return pathInfo{}
 	}
+	if d.dect {
+		return d.parseDECTPath(base, lower, stem)
+	}
 	if vendors.IsMAC(stem) && strings.HasSuffix(lower, ".xml") {
 		mac, err := vendors.ParseMAC(stem)
 		if err != nil {
@@ -347,6 +365,9 @@ func (d *Driver) parsePath(p string) pathInfo {
 		return pathInfo{}
 	}
 	info.modelInName = rest
+	if !d.gigaset && isDECTModel(rest) {
+		return pathInfo{} // a DECT base's name: NewDECT's
+	}
 	if s, ok := findSpec(d.specs, d.prefix, rest); ok {
 		info.model = s.name
 	} else if d.gigaset {
@@ -357,6 +378,50 @@ func (d *Driver) parsePath(p string) pathInfo {
 	} else {
 		info.model = strings.ToUpper(rest)
 	}
+	return info
+}
+
+// parseDECTPath recognises a DECT base's names (WAZO common_dect):
+// <MAC>.xml (device), snom<model>.htm (the container), snom<model>.xml
+// (common settings) and snom<model>-<MAC>.htm (the per-base container),
+// for the models of NewDECT only.
+func (d *Driver) parseDECTPath(base, lower, stem string) pathInfo {
+	xml := strings.HasSuffix(lower, ".xml")
+	if vendors.IsMAC(stem) {
+		if !xml {
+			return pathInfo{}
+		}
+		mac, err := vendors.ParseMAC(stem)
+		if err != nil {
+			return pathInfo{}
+		}
+		return pathInfo{kind: vendors.FileDevice, mac: mac, file: "device"}
+	}
+	if len(stem) <= len(d.prefix) || !strings.EqualFold(stem[:len(d.prefix)], d.prefix) {
+		return pathInfo{}
+	}
+	rest := stem[len(d.prefix):]
+	info := pathInfo{kind: vendors.FileCommon, file: "container"}
+	if xml {
+		info.file = "general"
+	}
+	if i := strings.LastIndexByte(rest, '-'); i > 0 {
+		tail := rest[i+1:]
+		if xml || !vendors.IsMAC(tail) {
+			return pathInfo{}
+		}
+		mac, err := vendors.ParseMAC(tail)
+		if err != nil {
+			return pathInfo{}
+		}
+		info.file, info.mac = "index", mac
+		rest = rest[:i]
+	}
+	s, ok := findSpec(d.specs, d.prefix, rest)
+	if !ok {
+		return pathInfo{}
+	}
+	info.modelInName, info.model = rest, s.name
 	return info
 }
 

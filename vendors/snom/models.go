@@ -72,6 +72,26 @@ var gigasetModels = []modelSpec{
 	{name: "P855", family: "P8xx", lines: 12, keys: 36, module: &gigaKM8},
 }
 
+// dectModels: the Snom DECT bases (M-series), one SIP account per
+// handset/extension, no keys. Extension counts are unverified (README):
+// M300/M400 20 (single-cell), M700 1000, M900 2000 (multi-cell).
+var dectModels = []modelSpec{
+	{name: "M300", family: FamilyDECT, lines: 20},
+	{name: "M400", family: FamilyDECT, lines: 20},
+	{name: "M700", family: FamilyDECT, lines: 1000},
+	{name: "M900", family: FamilyDECT, lines: 2000},
+}
+
+// FamilyDECT is the vendors.Model.Family of the Snom DECT bases.
+const FamilyDECT = "M-series"
+
+// isDECTModel reports whether a reported model string names one of the
+// DECT bases of NewDECT ("M700", "snomM700", any case).
+func isDECTModel(name string) bool {
+	_, ok := findSpec(dectModels, "snom", name)
+	return ok
+}
+
 // buildModels turns a spec table into the driver's model list. Aliases are
 // the spellings a phone or an admin may use: the file string, the name
 // with and without the vendor prefix, and the name without its letter.
@@ -82,12 +102,22 @@ func buildModels(vendor, prefix string, specs []modelSpec) []vendors.Model {
 		aliases := []string{prefix + s.name}
 		if file != s.name {
 			aliases = append(aliases, file, prefix+file)
-		} else if vendor == "snom" {
+		} else if vendor == "snom" && s.family != FamilyDECT {
 			// "snom785" style: the D-less spelling of older firmware.
 			aliases = append(aliases, s.name[1:], prefix+s.name[1:])
 		}
 		if vendor == "gigaset" {
 			aliases = append(aliases, s.name+" IP PRO", "Gigaset "+s.name)
+		}
+		if s.family == FamilyDECT {
+			// A base has no keys; MenuPassword is its handsets' 4-digit
+			// DECT registration code (subscr_dect_ac_code, README).
+			models = append(models, vendors.Model{
+				Vendor: vendor, Name: s.name, Family: s.family, Kind: "dect",
+				Lines: s.lines, MenuPINDigits: 4,
+				Aliases: []string{"snom" + s.name, "Snom " + s.name},
+			})
+			continue
 		}
 		m := vendors.Model{
 			Vendor:   vendor,

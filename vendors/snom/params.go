@@ -18,6 +18,12 @@ var knownParams = []vendors.ParamRule{
 	rule("mwi_"), rule("srtp_"), rule("sip_"), rule("rtp_"), rule("dtmf_"), rule("audio_"),
 }
 
+// dectKnownParams add the DECT bases' own families (WAZO common_dect:
+// per-server srv_*, per-extension subscr_*, the base's ac_code and
+// auto_dect_register, phonebook_*).
+var dectKnownParams = append(append([]vendors.ParamRule{}, knownParams...),
+	rule("srv_"), rule("subscr_"), rule("ac_code"), rule("auto_dect_register"), rule("phonebook_"))
+
 // refusedParams are the provisioning server's own settings (snom.md §6):
 // where the phone fetches from, in which order, plug-and-play, and the
 // credential it presents.
@@ -31,5 +37,8 @@ var refusedParams = []vendors.ParamRule{
 
 // CheckParam implements vendors.ParamChecker.
 func (d *Driver) CheckParam(model, name string) (bool, string) {
+	if d.dect {
+		return vendors.CheckParamRules(name, dectKnownParams, refusedParams)
+	}
 	return vendors.CheckParamRules(name, knownParams, refusedParams)
 }

@@ -25,6 +25,7 @@ type Driver struct {
 	name    string // vendor name: "snom" or "gigaset"
 	prefix  string // file-name prefix: "snom" or "Gigaset"
 	gigaset bool
+	dect    bool // the M-series DECT bases (NewDECT)
 	specs   []modelSpec
 	models  []vendors.Model
 }
@@ -44,15 +45,25 @@ func NewGigasetP(t *template.Template) *Driver {
 		models: buildModels("gigaset", "Gigaset", gigasetModels)}
 }
 
+// NewDECT returns the driver for Snom's DECT bases M300, M400, M700 and
+// M900 (vendor "snom"): the same file names as the desk phones, but a
+// settings family of their own (WAZO common_dect; see README.md, "DECT
+// bases"). t is the same Snom template set as for New.
+func NewDECT(t *template.Template) *Driver {
+	return &Driver{t: t, name: "snom", prefix: "snom", dect: true, specs: dectModels,
+		models: buildModels("snom", "snom", dectModels)}
+}
+
 // Name returns the vendor name, "snom" or "gigaset".
 func (d *Driver) Name() string { return d.name }
 
 // ProvisioningAuth implements vendors.Credentialer: a Snom phone sends
 // http_client_user/http_client_pass to its setting server (reference
 // snom.md §3.1, FreePBX's D785 template); offer Digest first, Basic over
-// HTTPS. The Gigaset P-series documents no such setting (gigaset.md): none.
+// HTTPS. The Gigaset P-series documents no such setting (gigaset.md), nor
+// does any source we could read for the DECT bases (README): none.
 func (d *Driver) ProvisioningAuth() []vendors.AuthScheme {
-	if d.gigaset {
+	if d.gigaset || d.dect {
 		return nil
 	}
 	return vendors.DigestThenBasic
@@ -82,8 +93,10 @@ func (d *Driver) model(name string) (vendors.Model, modelSpec, bool) {
 // Files lists the files a device fetches: <MAC>.xml (the per-device file,
 // first), the general file <prefix><model>.htm, the per-phone container
 // <prefix><model>-<MAC>.htm and, when a firmware URL is set,
-// <prefix><model>-firmware.htm. Without a MAC only the common files are
-// listed.
+// <prefix><model>-firmware.htm (a DECT base: <MAC>.xml, the container
+// snom<model>.htm, the common settings snom<model>.xml and
+// snom<model>-<MAC>.htm; no firmware file). Without a MAC only the common
+// files are listed.
 func (d *Driver) Files(dev *vendors.Device) []string {
 	_, s, ok := d.model(dev.Model)
 	if !ok {
@@ -95,10 +108,13 @@ func (d *Driver) Files(dev *vendors.Device) []string {
 		names = append(names, strings.ToUpper(dev.MAC)+".xml")
 	}
 	names = append(names, base+".htm")
+	if d.dect {
+		names = append(names, base+".xml")
+	}
 	if dev.MAC != "" {
 		names = append(names, base+"-"+strings.ToUpper(dev.MAC)+".htm")
 	}
-	if dev.FirmwareURL != "" {
+	if dev.FirmwareURL != "" && !d.dect {
 		names = append(names, base+"-firmware.htm")
 	}
 	return names
@@ -119,6 +135,9 @@ func (d *Driver) Render(name string, dev *vendors.Device) (*vendors.File, error)
 	}
 	if ns, known := findSpec(d.specs, d.prefix, p.modelInName); known && ns.name != s.name {
 		return nil, fmt.Errorf("%s: file %q is not for a %s: %w", d.name, name, s.name, vendors.ErrNotFound)
+	}
+	if d.dect {
+		return d.renderDECT(p, name, dev, m)
 	}
 	var tmpl string
 	data := d.view(dev, m, s)

@@ -24,9 +24,9 @@ func snomValues(model string) vendortest.Values {
 	}
 	return vendortest.Values{
 		Model:    model,
-		Zone:     regexp.MustCompile(`<timezone perm="R">([^<]*)</timezone>`),
-		Language: regexp.MustCompile(`<language perm="R">([^<]*)</language>`),
-		Tone:     regexp.MustCompile(`<tone_scheme perm="R">([^<]*)</tone_scheme>`),
+		Zone:     regexp.MustCompile(`<timezone(?: perm="R")?>([^<]*)</timezone>`),
+		Language: regexp.MustCompile(`<language(?: perm="R")?>([^<]*)</language>`),
+		Tone:     regexp.MustCompile(`<tone_scheme(?: perm="R")?>([^<]*)</tone_scheme>`),
 		Zones:    zones, Languages: langs, ToneValues: vendortest.Set(toneList...),
 	}
 }
@@ -36,6 +36,7 @@ func snomValues(model string) vendortest.Values {
 func TestAllValues(t *testing.T) {
 	vendortest.CheckValues(t, newSnom(), snomValues("D785"))
 	vendortest.CheckValues(t, newGigaset(), snomValues("P820"))
+	vendortest.CheckValues(t, newDECT(), snomValues("M300")) // the DECT bases' list: README
 }
 
 // TestZoneTablesUseSnomCodes: every code the tables can write is in the
