@@ -72,13 +72,20 @@ func SecretParam(name string) bool {
 			return true
 		}
 	}
-	for _, t := range strings.FieldsFunc(n, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '[' || r == ']' }) {
-		if secretTokens[t] {
+	ts := strings.FieldsFunc(n, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '[' || r == ']' })
+	for i, t := range ts {
+		if secretTokens[t] || (i > 0 && secretPairs[[2]string{ts[i-1], t}]) {
 			return true
 		}
 	}
 	return false
 }
+
+// secretPairs are two name parts in a row that say the same: a DECT
+// base's handset registration code (Snom's subscr_dect_ac_code and
+// ac_code, Gigaset's hs.N.DECT_AC), which the driver writes from the
+// device's menu PIN, once.
+var secretPairs = map[[2]string]bool{{"ac", "code"}: true, {"dect", "ac"}: true}
 
 // ParamRule is one family of names a driver knows or refuses: a name
 // matches when it equals Prefix or starts with it (Prefix ending in '.'

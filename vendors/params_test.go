@@ -13,6 +13,9 @@ func TestSecretParam(t *testing.T) {
 		"static.auto_provision.aes_key_16.mac": true, "api_token": true, "wifi.1.psk": true,
 		"static.network.vlan.internet_port_vid": false, "codec_priority_list": false,
 		"dnd.bypass": false, "features.pickup.direct_pickup_code": false, "Preferred_Codec_1_": false,
+		// DECT handset registration codes (Snom M-series, Gigaset Nx70).
+		"subscr_dect_ac_code[1]": true, "ac_code": true, "hs.1.DECT_AC": true,
+		"dect_active": false, "ac_power": false,
 	} {
 		if got := vendors.SecretParam(name); got != want {
 			t.Errorf("SecretParam(%q) = %v, want %v", name, got, want)

@@ -43,7 +43,7 @@ type view struct {
 	// handset N takes account N, in and out (nil elsewhere).
 	Handsets   []int
 	LineKeys   []key // positions 1..Model.Keys, unset ones with Type 0
-	ModuleKeys []key // only the keys the device has on modules
+	ModuleKeys []key // every position of every module the model takes, free ones cleared (Set false)
 }
 
 // account is one SIP account, numbered from 1.
