@@ -207,10 +207,15 @@ func (s *connSet) open() int {
 }
 
 // Read marks the connection busy when bytes arrive: a request has begun.
+// Bytes read after makeRoom chose the connection to close are not handed
+// up: that request would be served with no one to take its answer.
 func (t *trackedConn) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if n > 0 {
 		t.markBusy()
+		if t.state.Load() == connClosing {
+			return 0, net.ErrClosed
+		}
 	}
 	return n, err
 }
@@ -275,13 +280,19 @@ func trackedOf(c net.Conn) *trackedConn {
 }
 
 // connState is net/http's ConnState: a connection waiting for its next
-// request is idle. (Its first bytes mark it busy: trackedConn.Read. A new
-// connection is idle from its accept until then; one the lane hands over
-// is busy already.)
+// request is idle, one with a request under way busy (a pipelined request
+// net/http had buffered already reads no new bytes). (Its first bytes
+// mark it busy too: trackedConn.Read. A new connection is idle from its
+// accept until then; one the lane hands over is busy already.)
 func connState(c net.Conn, st http.ConnState) {
-	if st == http.StateIdle {
+	switch st {
+	case http.StateIdle:
 		if t := trackedOf(c); t != nil {
 			t.markIdle()
+		}
+	case http.StateActive:
+		if t := trackedOf(c); t != nil {
+			t.markBusy()
 		}
 	}
 }

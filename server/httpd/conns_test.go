@@ -177,3 +177,20 @@ func serveWPI(t *testing.T, e *env) string {
 	})
 	return ln.Addr().String()
 }
+
+// TestWPIWithoutHTTP2: the WPI listener speaks HTTP/1.1 only, as the
+// phone lane does. An HTTP/2 connection's frames between requests would
+// mark it busy for the connection bound with nothing to mark it idle.
+func TestWPIWithoutHTTP2(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	wpiAddr := serveWPI(t, e)
+	c, err := tls.Dial("tcp", wpiAddr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}}) //nolint:gosec // a test's own certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if p := c.ConnectionState().NegotiatedProtocol; p == "h2" {
+		t.Fatalf("WPI negotiated %q, want HTTP/1.1", p)
+	}
+}

@@ -289,6 +289,11 @@ func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Con
 		return s.serveLanes(ctx, ln, srv, base, cancelBase, tlsCfg)
 	}
 	ln = trackListener{Listener: ln, set: s.conns}
+	// HTTP/1.1 only, as on the phone lane: an HTTP/2 connection's frames
+	// between requests (a SETTINGS acknowledgement, a PING) would mark it
+	// busy with nothing to mark it idle again, so a few thousand of them
+	// could hold the connection bound for everyone.
+	srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
