@@ -2,6 +2,7 @@ package yealink
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,11 +184,16 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 	return v, nil
 }
 
-// renderKeys maps the resolved keys: every phone position 1..m.Keys, then
-// every position of every module the model takes, in module and position
-// order (free ones reset to type 0 so a removed key does not linger: the
-// phone keeps what its file does not name; WAZO clears every EXP position
-// the same way). A module's reserved positions are left to the phone.
+// renderKeys maps the resolved keys: every phone position 1..m.Keys, then,
+// when the device has a key on a module, every position of every module
+// the model takes, in module and position order (free ones reset to type
+// 0 so a removed key does not linger: the phone keeps what its file does
+// not name; WAZO clears every EXP position the same way). A module's
+// reserved positions are left to the phone. A device without module keys
+// gets no module lines: the 180 to 240 of them would triple the size of
+// every Yealink file (and of the phone cache) for phones that have no
+// module; the price is that taking the last key off a module leaves the
+// module's keys on the phone (README).
 func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 	var out []key
 	phone := make([]key, m.Keys)
@@ -195,7 +201,7 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 		phone[i] = key{Pos: i + 1}
 	}
 	var mods []key
-	if len(m.Modules) > 0 {
+	if len(m.Modules) > 0 && slices.ContainsFunc(keys, func(k vendors.Key) bool { return k.Module > 0 }) {
 		mod := m.Modules[0]
 		mods = make([]key, 0, mod.Max*mod.Keys)
 		for u := 1; u <= mod.Max; u++ {
