@@ -164,6 +164,13 @@ func TestCommandsNeedTheirData(t *testing.T) {
 		}
 	}
 
+	// PostgreSQL with the key in the environment uses nothing of --data:
+	// the database's own error, not the directory's.
+	pg := map[string]string{"AUTOPROV_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	if _, err := runAutoprov(t, pg, "export", "--data", missing, "--db", "postgres://u@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"); err == nil || strings.Contains(err.Error(), "data directory") {
+		t.Errorf("export on PostgreSQL with AUTOPROV_SECRET_KEY: %v, want the database's error", err)
+	}
+
 	t.Chdir(t.TempDir())
 	env := map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken}
 	for _, args := range [][]string{

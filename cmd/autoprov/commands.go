@@ -154,13 +154,17 @@ func cmdFlags(name string, args []string, lookupEnv func(string) (string, bool),
 }
 
 // needData is the first step of a command that works on the data
-// directory itself: the directory must exist. A typo in --data would
-// otherwise get a new, empty data directory: import would write into a
-// database no server reads, export would print an empty inventory. An
-// existing directory without a database yet (made for a server not
-// started yet) is taken: the command makes the database, as that start
-// would.
+// directory itself: the directory must exist when the command uses
+// something in it (a SQLite database under it, or secret.key when
+// AUTOPROV_SECRET_KEY is not set). A typo in --data would otherwise get a
+// new, empty data directory: import would write into a database no server
+// reads, export would print an empty inventory. An existing directory
+// without a database yet (made for a server not started yet) is taken:
+// the command makes the database, as that start would.
 func (c cmdConfig) needData() error {
+	if store.IsPostgres(c.db) && c.secretKey != "" {
+		return nil // nothing of the data directory is used
+	}
 	if _, err := os.Stat(c.data); os.IsNotExist(err) {
 		return fmt.Errorf("data directory %s (--data) does not exist: give the one the server runs with (its first start makes it)", c.data)
 	} else if err != nil {
