@@ -164,6 +164,19 @@ func TestCommandsNeedTheirData(t *testing.T) {
 		}
 	}
 
+	// firmware add may be a data directory's first use: it makes it.
+	fresh := filepath.Join(t.TempDir(), "new")
+	image := filepath.Join(t.TempDir(), "T54W-96.86.0.100.rom")
+	if err := os.WriteFile(image, []byte("firmware image"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if log, err := runAutoprov(t, nil, "firmware", "add", "--data", fresh, "--vendor", "yealink", "--models", "T54W", "--version", "96.86.0.100", image); err != nil {
+		t.Fatalf("firmware add on a new data directory: %v\n%s", err, log)
+	}
+	if st, err := os.Stat(fresh); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("firmware add made no private data directory: %v", err)
+	}
+
 	// PostgreSQL with the key in the environment uses nothing of --data:
 	// the database's own error, not the directory's.
 	pg := map[string]string{"AUTOPROV_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}

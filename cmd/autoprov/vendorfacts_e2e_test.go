@@ -309,3 +309,26 @@ func TestSnomM700HandsetAccounts(t *testing.T) {
 	}
 	s.leaks(secrets...)
 }
+
+// TestSnomDeskAndDECTByDevice: a Snom's <MAC>.xml asked for without a
+// User-Agent that names the model (TFTP, a proxy) goes to the driver of
+// the device's own model: the desk driver for a D785, the DECT driver for
+// an M700. Both share the vendor, the MAC range and the path, so nothing
+// but the device may decide.
+func TestSnomDeskAndDECTByDevice(t *testing.T) {
+	s := start(t)
+	s.must(200, "PUT", "/api/v1/settings", settings, nil)
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "201", "display_name": "Desk"}, nil)
+	s.must(201, "POST", "/api/v1/accounts", map[string]any{"extension": "202", "display_name": "Handset"}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "00:04:13:aa:bb:01", "model": "D785", "accounts": []string{"201"}}, nil)
+	s.must(201, "POST", "/api/v1/devices", map[string]any{"mac": "00:04:13:aa:bb:02", "model": "M700", "accounts": []string{"202"}}, nil)
+	for _, tc := range []struct{ path, want, not string }{
+		{"/prov/000413AABB01.xml", "<phone-settings", "subscr_sip_hs_idx"},
+		{"/prov/000413AABB02.xml", `<subscr_sip_hs_idx idx="1">1</subscr_sip_hs_idx>`, "<functionKeys"},
+	} {
+		code, body, _ := s.get(tc.path, "")
+		if code != 200 || !strings.Contains(string(body), tc.want) || strings.Contains(string(body), tc.not) {
+			t.Errorf("%s without a User-Agent: %d, want %q and no %q:\n%.400s", tc.path, code, tc.want, tc.not, body)
+		}
+	}
+}
