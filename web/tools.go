@@ -305,24 +305,27 @@ func (u *UI) resyncMany(c *gin.Context) {
 	d := resyncData{MACs: c.PostForm("macs"), All: c.PostForm("all") != "", Reboot: c.PostForm("reboot") != ""}
 	macs := strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(d.MACs))
 	if d.All {
+		adopted := autoprov.DeviceFilter{State: autoprov.StateAssigned}
+		count := adopted
+		count.Limit = 1
+		_, n, err := u.core.Devices(c.Request.Context(), count)
+		if err != nil {
+			u.failErr(c, err)
+			return
+		}
+		if n > maxResync {
+			u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync",
+				Error: u.tr(c, "%d adopted phones: at most %d at once; list the MACs instead.", n, maxResync), Data: d})
+			return
+		}
+		ds, err := provision.AllDevices(c.Request.Context(), u.core.Devices, adopted)
+		if err != nil {
+			u.failErr(c, err)
+			return
+		}
 		macs = macs[:0]
-		for offset := 0; ; {
-			ds, n, err := u.core.Devices(c.Request.Context(), autoprov.DeviceFilter{State: autoprov.StateAssigned, Limit: 1000, Offset: offset})
-			if err != nil {
-				u.failErr(c, err)
-				return
-			}
-			if n > maxResync {
-				u.render(c, http.StatusBadRequest, "resync", view{Title: "Resync", Nav: "resync",
-					Error: u.tr(c, "%d adopted phones: at most %d at once; list the MACs instead.", n, maxResync), Data: d})
-				return
-			}
-			for _, x := range ds {
-				macs = append(macs, x.MAC)
-			}
-			if offset += len(ds); len(ds) == 0 || offset >= n {
-				break
-			}
+		for _, x := range ds {
+			macs = append(macs, x.MAC)
 		}
 	}
 	if len(macs) == 0 {
