@@ -324,6 +324,11 @@ type DeviceFilter struct {
 	// stored (an open window past its end counts as open until the sweeper
 	// marks it expired; the listed devices show it expired).
 	Disclosure string
+	// AfterMAC, when set, keeps the devices whose MAC (12 lower-case hex
+	// digits) sorts after it: paging through a list in MAC order by the
+	// last MAC seen, which a device added or deleted meanwhile does not
+	// shift (an offset does).
+	AfterMAC string
 	// Sort orders the list by one of DeviceSorts ("" is by MAC; a
 	// leading "-" reverses it); NewestFirst, when set, comes first.
 	Sort          string

@@ -212,7 +212,7 @@ func (m *memStore) Device(_ context.Context, mac string) (autoprov.Device, error
 func (m *memStore) match(d autoprov.Device, f autoprov.DeviceFilter) bool {
 	return (f.Vendor == "" || d.Vendor == f.Vendor) && (f.Model == "" || strings.EqualFold(d.Model, f.Model)) &&
 		(f.State == "" || d.State == f.State) && (f.KeyProfile == "" || d.KeyProfile == f.KeyProfile) &&
-		(f.Disclosure == "" || d.Disclosure.State == f.Disclosure) && m.search(d, f)
+		(f.Disclosure == "" || d.Disclosure.State == f.Disclosure) && (f.AfterMAC == "" || d.MAC > f.AfterMAC) && m.search(d, f)
 }
 
 func (m *memStore) Devices(_ context.Context, f autoprov.DeviceFilter) ([]autoprov.Device, error) {

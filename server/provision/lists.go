@@ -50,21 +50,24 @@ func (s *Inventory) ListAudit(ctx context.Context, f autoprov.AuditFilter) ([]au
 
 // AllDevices reads every device matching f through list (an Inventory's
 // Devices, or what wraps it), a page of autoprov.MaxPageLimit at a time
-// in MAC order; f's Limit and Offset are its own. A list without a limit
-// is only the first page (autoprov.DefaultPageLimit): an export, a
-// redirect service's list and anything else that wants them all reads
-// through this.
+// in MAC order, each page after the last MAC of the one before (f's own
+// paging and order are set aside): a device added or deleted meanwhile
+// shifts no other out of the list or into it twice, as an offset would.
+// A list without a limit is only the first page
+// (autoprov.DefaultPageLimit): an export, a redirect service's list and
+// anything else that wants them all reads through this.
 func AllDevices(ctx context.Context, list func(context.Context, autoprov.DeviceFilter) ([]autoprov.Device, int, error), f autoprov.DeviceFilter) ([]autoprov.Device, error) {
+	f.Limit, f.Offset, f.Sort, f.NewestFirst, f.AfterMAC = autoprov.MaxPageLimit, 0, "", false, ""
 	var out []autoprov.Device
 	for {
-		f.Limit, f.Offset = autoprov.MaxPageLimit, len(out)
-		ds, total, err := list(ctx, f)
+		ds, _, err := list(ctx, f)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ds...)
-		if len(ds) == 0 || len(out) >= total {
+		if len(ds) < f.Limit {
 			return out, nil
 		}
+		f.AfterMAC = ds[len(ds)-1].MAC
 	}
 }

@@ -371,6 +371,9 @@ func (s *Store) filter(ctx context.Context, f autoprov.DeviceFilter) *gorm.DB {
 	if f.Onboarding != "" {
 		q = onboardingFilter(q, f.Onboarding)
 	}
+	if f.AfterMAC != "" {
+		q = q.Where("mac > ?", f.AfterMAC)
+	}
 	return q
 }
 
