@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/pressly/goose/v3"
 )
@@ -39,8 +40,10 @@ func (e *SchemaTooNewError) Error() string {
 }
 
 // SchemaTooOldError is returned by Open with WithoutUpgrade when the
-// database's schema is older than this binary's: an older autoprov wrote
-// it, and may still be running on it. Nothing is changed.
+// database's schema is older than this binary's (a migration of this
+// binary's is not applied; version 0: a database from before versioned
+// migrations): an older autoprov wrote it, and may still be running on
+// it. Nothing is changed.
 type SchemaTooOldError struct {
 	Version int64 // the database's schema version
 	Known   int64 // the newest version this binary knows
@@ -48,6 +51,10 @@ type SchemaTooOldError struct {
 
 // Error says which versions and what to do.
 func (e *SchemaTooOldError) Error() string {
+	if e.Version >= e.Known {
+		return fmt.Sprintf("database schema version %d lacks lower migrations this autoprov has: it applies them when its server starts (autoprov serve); "+
+			"this command leaves the schema as it is", e.Version)
+	}
 	return fmt.Sprintf("database schema version %d is older than this autoprov's (%d): it upgrades the schema when its server starts (autoprov serve); "+
 		"until then use the autoprov that runs on it (this command leaves the schema as it is, for a server of that version may be running on it)", e.Version, e.Known)
 }
@@ -56,8 +63,9 @@ func (e *SchemaTooOldError) Error() string {
 // autoprov wrote, with a *SchemaTooOldError, instead of migrating it: for
 // the maintenance commands, which may run beside an older server (a new
 // binary installed, the old one still serving) that a migrated schema
-// would leave unable to start again. A new, empty database is still
-// created.
+// would leave unable to start again. Any migration pending counts,
+// on a database from before versioned migrations too (version 0). Only a
+// database without any table of ours (a new one) is created.
 func WithoutUpgrade() Option {
 	return func(s *Store) { s.noUpgrade = true }
 }
@@ -130,6 +138,11 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 		return fmt.Errorf("lock for schema migration: %w", err)
 	}
 	defer unlock()
+	if s.noUpgrade {
+		if err := s.refuseUpgrade(ctx, m); err != nil {
+			return err
+		}
+	}
 	// GetVersions creates the version table (at version 0) when missing.
 	current, known, err := m.p.GetVersions(ctx)
 	if err != nil {
@@ -137,9 +150,6 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 	}
 	if current > known {
 		return &SchemaTooNewError{Version: current, Known: known}
-	}
-	if s.noUpgrade && current > 0 && current < known {
-		return &SchemaTooOldError{Version: current, Known: known}
 	}
 	if _, err := m.p.Up(ctx); err != nil {
 		return fmt.Errorf("schema migration: %w", err)
@@ -156,6 +166,56 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 		return err
 	}
 	return nil
+}
+
+// refuseUpgrade is migrate's check WithoutUpgrade, before goose touches
+// the database: a database with tables of ours and any migration pending
+// (none applied yet: one the AutoMigrate releases wrote, which has no
+// version table; an older version; or a lower version missing beside the
+// newest, which out-of-order mode would apply) is refused with a
+// *SchemaTooOldError. Only a database without any table of ours (a new
+// one) goes on to be created.
+func (s *Store) refuseUpgrade(ctx context.Context, m *migrator) error {
+	tables, err := s.tableNames(ctx)
+	if err != nil {
+		return fmt.Errorf("schema version: %w", err)
+	}
+	if len(tables) == 0 || len(tables) == 1 && tables[0] == versionTable {
+		return nil
+	}
+	tooOld := &SchemaTooOldError{Known: m.latest()}
+	if slices.Contains(tables, versionTable) {
+		current, known, err := m.p.GetVersions(ctx)
+		if err != nil {
+			return fmt.Errorf("schema version: %w", err)
+		}
+		if current > known {
+			return &SchemaTooNewError{Version: current, Known: known}
+		}
+		pending, err := m.p.HasPending(ctx)
+		if err != nil {
+			return fmt.Errorf("schema version: %w", err)
+		}
+		if !pending {
+			return nil
+		}
+		tooOld.Version = current
+	}
+	return tooOld
+}
+
+// tableNames lists the database's tables (on PostgreSQL: those of its
+// current schema), sorted.
+func (s *Store) tableNames(ctx context.Context) ([]string, error) {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`
+	if s.postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`
+	}
+	var names []string
+	if err := s.db.WithContext(ctx).Raw(q).Scan(&names).Error; err != nil {
+		return nil, err
+	}
+	return names, nil
 }
 
 // SchemaVersion returns the database's schema version: the newest

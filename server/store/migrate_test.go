@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -409,5 +410,65 @@ func testMigrationMerged(t *testing.T, dsn string) {
 	}
 	if err := s.db.Exec("SELECT disclosure_complete FROM devices").Error; err != nil {
 		t.Fatalf("version 2's column: %v", err)
+	}
+}
+
+// TestWithoutUpgradeRefusesPending: WithoutUpgrade (the maintenance
+// commands) refuses every database with a migration pending and changes
+// nothing: one from before versioned migrations (no version table yet:
+// version 0), and one at the newest version with a lower one missing
+// (which out-of-order mode would apply). A new, empty database is still
+// created, and one at the newest schema opens.
+func TestWithoutUpgradeRefusesPending(t *testing.T) {
+	t.Run("before-versions", func(t *testing.T) { eachFixture(t, refuseBeforeVersions) })
+	// Distinct subtest names: a "#" in the SQLite path (a repeated name
+	// gets "#01") would end the file name in its URI.
+	t.Run("version-missing", func(t *testing.T) { eachBackend(t, refuseVersionMissing) })
+}
+
+func refuseBeforeVersions(t *testing.T, dsn string) {
+	db := rawDB(t, dsn)
+	before := schemaOf(t, db, IsPostgres(dsn))
+	var file []byte
+	if !IsPostgres(dsn) {
+		file, _ = os.ReadFile(dsn)
+	}
+	_, err := Open(dsn, WithKeys(testKeys), WithoutUpgrade())
+	var old *SchemaTooOldError
+	if !errors.As(err, &old) || old.Version != 0 {
+		t.Fatalf("Open WithoutUpgrade of a database from before versioned migrations = %v; want SchemaTooOldError at version 0", err)
+	}
+	if after := schemaOf(t, db, IsPostgres(dsn)); !slices.Equal(after, before) {
+		t.Errorf("schema changed:\n%v\nwas\n%v", after, before)
+	}
+	var n int
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE name = 'goose_db_version'`
+	if IsPostgres(dsn) {
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'goose_db_version'`
+	}
+	if err := db.QueryRow(q).Scan(&n); err != nil || n != 0 {
+		t.Errorf("goose_db_version tables: %d, %v; want none", n, err)
+	}
+	if file != nil {
+		if after, _ := os.ReadFile(dsn); !bytes.Equal(after, file) {
+			t.Error("the SQLite file changed")
+		}
+	}
+	// The server's Open upgrades it; the commands then open it.
+	open(t, dsn).Close()
+	open(t, dsn, WithoutUpgrade()).Close()
+}
+
+func refuseVersionMissing(t *testing.T, dsn string) {
+	s := open(t, dsn, WithoutUpgrade()) // new: created
+	latest := s.schema.latest()
+	if err := s.db.Exec(`DELETE FROM goose_db_version WHERE version_id = 2`).Error; err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(dsn, WithKeys(testKeys), WithoutUpgrade())
+	var old *SchemaTooOldError
+	if !errors.As(err, &old) || old.Version != latest {
+		t.Fatalf("Open WithoutUpgrade with version 2 missing = %v; want SchemaTooOldError", err)
 	}
 }
