@@ -341,7 +341,8 @@ func backup(ctx context.Context, args []string, lookupEnv func(string) (string, 
 	// A database an older autoprov wrote (a new binary installed beside
 	// the server still running the old one: the backup before an upgrade)
 	// is copied as it is: migrated, it would no longer start that server,
-	// nor restore for it.
+	// nor restore for it. Open has checked the keyring against it first
+	// (read-only): a wrong one is refused here, not found at restore.
 	st, err := openStore(c.db, k, store.WithoutUpgrade())
 	var old *store.SchemaTooOldError
 	if err != nil && !errors.As(err, &old) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -544,7 +545,7 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 // undone in SQL), as when the new binary is installed while the old server
 // still runs. backup copies it as it is (the live database and the copy
 // stay at 15, so the old server starts again and the backup restores for
-// it); export and rotate-key refuse, saying why, and change neither the
+// it), but not with a wrong key; export and rotate-key refuse, saying why, and change neither the
 // schema nor the keyring; the server of this version then upgrades it.
 func TestCommandsLeaveOlderSchema(t *testing.T) {
 	if _, err := runCmd("sqlite3", "-version"); err != nil {
@@ -569,6 +570,20 @@ func TestCommandsLeaveOlderSchema(t *testing.T) {
 		t.Fatalf("sqlite3: %v %s", err, out)
 	}
 	keyBefore, _ := os.ReadFile(filepath.Join(data, "secret.key"))
+
+	// A wrong key is refused on an older schema too: the backup would
+	// pack a keyring that cannot open the database (found at restore).
+	wrongOut := filepath.Join(t.TempDir(), "wrong-key.tar")
+	wrong := map[string]string{"AUTOPROV_SECRET_KEY": base64.StdEncoding.EncodeToString(sealed.NewKey())}
+	if _, err := runAutoprov(t, wrong, "backup", "--data", data, wrongOut); err == nil || !strings.Contains(err.Error(), "opens none of the") {
+		t.Errorf("backup of an older schema with a wrong AUTOPROV_SECRET_KEY: %v", err)
+	}
+	if _, err := os.Stat(wrongOut); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused backup wrote %s: %v", wrongOut, err)
+	}
+	if v := version(dbPath); v != "15" {
+		t.Fatalf("the refused backup migrated the database: schema %s", v)
+	}
 
 	out := filepath.Join(t.TempDir(), "before-upgrade.tar")
 	if log, err := runAutoprov(t, nil, "backup", "--data", data, out); err != nil {

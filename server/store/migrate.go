@@ -65,7 +65,9 @@ func (e *SchemaTooOldError) Error() string {
 // binary installed, the old one still serving) that a migrated schema
 // would leave unable to start again. Any migration pending counts,
 // on a database from before versioned migrations too (version 0). Only a
-// database without any table of ours (a new one) is created.
+// database without any table of ours (a new one) is created. The keyring
+// is checked first, read-only, also on an older schema: a keyring that
+// opens none of its sealed secrets gets the *KeyMismatchError.
 func WithoutUpgrade() Option {
 	return func(s *Store) { s.noUpgrade = true }
 }
@@ -159,7 +161,7 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 	// are sealed, still under the lock, so instances starting together
 	// seal each value once; but first a keyring that opens none of the
 	// sealed values is refused, before it writes anything.
-	if err := s.checkKeys(ctx); err != nil {
+	if err := s.checkKeys(ctx, secretColumns); err != nil {
 		return err
 	}
 	if err := s.sealPlain(ctx); err != nil {
@@ -174,7 +176,10 @@ func (s *Store) migrate(ctx context.Context, lock func(context.Context) (unlockF
 // version table; an older version; or a lower version missing beside the
 // newest, which out-of-order mode would apply) is refused with a
 // *SchemaTooOldError. Only a database without any table of ours (a new
-// one) goes on to be created.
+// one) goes on to be created. Before refusing, the keyring is checked
+// against the secret columns that older schema has, read-only, so that a
+// backup copying it as it is (the backup before an upgrade) does not pack
+// a keyring that cannot open it: a *KeyMismatchError then.
 func (s *Store) refuseUpgrade(ctx context.Context, m *migrator) error {
 	tables, err := s.tableNames(ctx)
 	if err != nil {
@@ -201,6 +206,19 @@ func (s *Store) refuseUpgrade(ctx context.Context, m *migrator) error {
 		}
 		tooOld.Version = current
 	}
+	var cols []secretColumn
+	for _, c := range secretColumns {
+		ok, err := s.hasColumn(ctx, c.table, c.column)
+		if err != nil {
+			return fmt.Errorf("schema: %w", err)
+		}
+		if ok {
+			cols = append(cols, c)
+		}
+	}
+	if err := s.checkKeys(ctx, cols); err != nil {
+		return err
+	}
 	return tooOld
 }
 
@@ -216,6 +234,19 @@ func (s *Store) tableNames(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return names, nil
+}
+
+// hasColumn reports whether table has column.
+func (s *Store) hasColumn(ctx context.Context, table, column string) (bool, error) {
+	q := `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`
+	if s.postgres {
+		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`
+	}
+	var n int64
+	if err := s.db.WithContext(ctx).Raw(q, table, column).Scan(&n).Error; err != nil {
+		return false, err
+	}
+	return n > 0, nil
 }
 
 // SchemaVersion returns the database's schema version: the newest

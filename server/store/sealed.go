@@ -156,13 +156,13 @@ func (s *Store) openDevice(r *deviceRow) (err error) {
 // sealed under each key id, and how many are still plain text (empty
 // values are no secret and not counted).
 func (s *Store) SealCounts(ctx context.Context) (byKey map[string]int, plain int, err error) {
-	return sealCounts(s.db.WithContext(ctx))
+	return sealCounts(s.db.WithContext(ctx), secretColumns)
 }
 
-func sealCounts(db *gorm.DB) (map[string]int, int, error) {
+func sealCounts(db *gorm.DB, cols []secretColumn) (map[string]int, int, error) {
 	byKey := map[string]int{}
 	plain := 0
-	for _, c := range secretColumns {
+	for _, c := range cols {
 		var rows []struct {
 			ID string
 			N  int
@@ -201,10 +201,10 @@ func plainText(c secretColumn) string {
 // it count every sealed value, to start anyway (no sealed value, or one
 // under a key of the ring that did not open: the old rule) or to say what
 // the database holds.
-func (s *Store) checkKeys(ctx context.Context) error {
+func (s *Store) checkKeys(ctx context.Context, cols []secretColumn) error {
 	ring := s.keys.Refresh()
 	db := s.db.WithContext(ctx)
-	for _, c := range secretColumns {
+	for _, c := range cols {
 		var rows []struct{ RowID, Value string }
 		// SUBSTR reads the same on SQLite and PostgreSQL: the key id is
 		// the 8 characters after "v1:".
@@ -219,7 +219,7 @@ func (s *Store) checkKeys(ctx context.Context) error {
 			}
 		}
 	}
-	byKey, _, err := s.SealCounts(ctx)
+	byKey, _, err := sealCounts(db, cols)
 	if err != nil {
 		return err
 	}
