@@ -384,7 +384,7 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 // must stay restorable by that autoprov.
 func CopySQLite(ctx context.Context, path, out string) error {
 	path = strings.TrimPrefix(path, sqliteDSNPrefix)
-	db, err := sql.Open(sqlite.DriverName, fmt.Sprintf("file:%s?mode=ro&_busy_timeout=%d", path, sqliteBusy.Milliseconds()))
+	db, err := sql.Open(sqlite.DriverName, fmt.Sprintf("file:%s?mode=ro&_busy_timeout=%d", uriPath(path), sqliteBusy.Milliseconds()))
 	if err != nil {
 		return fmt.Errorf("backup database: %w", err)
 	}

@@ -174,7 +174,7 @@ func (s *Store) openSQLite(path string) (*Store, error) {
 	// change removes (a plain-text secret sealed in place) instead of
 	// leaving it in free space.
 	full := fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=%d&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_secure_delete=on",
-		path, cmp.Or(s.busy, sqliteBusy).Milliseconds())
+		uriPath(path), cmp.Or(s.busy, sqliteBusy).Milliseconds())
 	// This process's writers take turns before SQLite's lock (writegate.go).
 	gate := newWriteGate(sqliteBusy)
 	// Switching a new file to WAL while another process does the same can
@@ -310,4 +310,11 @@ func wrap(err error, format string, a ...any) error {
 		return fmt.Errorf("%s: %w", msg, ErrConflict)
 	}
 	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// uriPath escapes a file path for a SQLite "file:" URI: a '#' would end
+// the path (a fragment) and a '?' start the parameters, so a --data of
+// /tmp/x#y opened /tmp/x; '%' is escaped so that the path is read as it is.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }

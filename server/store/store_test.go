@@ -627,3 +627,28 @@ func testWritesHonourTheContext(t *testing.T, dsn string) {
 		t.Errorf("audit after cancelled writes: %v %+v, want nothing written", err, evs)
 	}
 }
+
+// TestOpenOddPath: a database path with '#', '?' or '%' in it is opened
+// where it says (in a SQLite URI, '#' ended the path: /tmp/x#y/a.db
+// opened /tmp/x).
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site #1?a=b%20")
+	path := filepath.Join(dir, "autoprov.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("no database at %s: %v", path, err)
+	}
+	ents, err := os.ReadDir(filepath.Dir(dir))
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("beside the directory: %v %v", ents, err)
+	}
+	// And copied from there, read-only (backup).
+	out := filepath.Join(t.TempDir(), "copy.db")
+	if err := CopySQLite(context.Background(), path, out); err != nil {
+		t.Fatalf("copy: %v", err)
+	}
+}
