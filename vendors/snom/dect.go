@@ -102,13 +102,7 @@ func (d *Driver) dectView(dev *vendors.Device, m vendors.Model) *dectView {
 			v.WebPassword = dev.WebPassword
 		}
 	}
-	for _, p := range dev.Params {
-		r := rawParam{Name: p.Name, Value: p.Value}
-		if i := strings.IndexByte(p.Name, '['); i > 0 && strings.HasSuffix(p.Name, "]") {
-			r.Name, r.Index = p.Name[:i], p.Name[i+1:len(p.Name)-1]
-		}
-		v.Params = append(v.Params, r)
-	}
+	v.Params = rawParams(dev.Params)
 	return v
 }
 

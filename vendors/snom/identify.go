@@ -334,11 +334,7 @@ func (d *Driver) parsePath(p string) pathInfo {
 		return d.parseDECTPath(base, lower, stem)
 	}
 	if vendors.IsMAC(stem) && strings.HasSuffix(lower, ".xml") {
-		mac, err := vendors.ParseMAC(stem)
-		if err != nil {
-			return pathInfo{}
-		}
-		return pathInfo{kind: vendors.FileDevice, mac: mac, file: "device"}
+		return deviceFile(stem)
 	}
 	if len(stem) <= len(d.prefix) || !strings.EqualFold(stem[:len(d.prefix)], d.prefix) {
 		return pathInfo{}
@@ -391,11 +387,7 @@ func (d *Driver) parseDECTPath(base, lower, stem string) pathInfo {
 		if !xml {
 			return pathInfo{}
 		}
-		mac, err := vendors.ParseMAC(stem)
-		if err != nil {
-			return pathInfo{}
-		}
-		return pathInfo{kind: vendors.FileDevice, mac: mac, file: "device"}
+		return deviceFile(stem)
 	}
 	if len(stem) <= len(d.prefix) || !strings.EqualFold(stem[:len(d.prefix)], d.prefix) {
 		return pathInfo{}
@@ -444,4 +436,13 @@ func validModelString(s string) bool {
 		}
 	}
 	return digit
+}
+
+// deviceFile is the per-device file <MAC>.xml of stem, a MAC.
+func deviceFile(stem string) pathInfo {
+	mac, err := vendors.ParseMAC(stem)
+	if err != nil {
+		return pathInfo{}
+	}
+	return pathInfo{kind: vendors.FileDevice, mac: mac, file: "device"}
 }

@@ -152,13 +152,7 @@ func (d *Driver) view(dev *vendors.Device, m vendors.Model, s modelSpec) *view {
 		v.ProvisionUser, v.ProvisionPassword = dev.ProvisionUser, dev.ProvisionPassword
 	}
 	v.FunctionKeys = functionKeys(m, dev.Keys)
-	for _, p := range dev.Params {
-		r := rawParam{Name: p.Name, Value: p.Value}
-		if i := strings.IndexByte(p.Name, '['); i > 0 && strings.HasSuffix(p.Name, "]") {
-			r.Name, r.Index = p.Name[:i], p.Name[i+1:len(p.Name)-1]
-		}
-		v.Params = append(v.Params, r)
-	}
+	v.Params = rawParams(dev.Params)
 	return v
 }
 
@@ -257,4 +251,18 @@ func keyValue(k vendors.Key) string {
 		return "keyevent F_RETRIEVE"
 	}
 	return "none"
+}
+
+// rawParams are the device's raw parameters as the templates write them:
+// "name[2]" is the name with idx="2".
+func rawParams(ps []vendors.Param) []rawParam {
+	var out []rawParam
+	for _, p := range ps {
+		r := rawParam{Name: p.Name, Value: p.Value}
+		if i := strings.IndexByte(p.Name, '['); i > 0 && strings.HasSuffix(p.Name, "]") {
+			r.Name, r.Index = p.Name[:i], p.Name[i+1:len(p.Name)-1]
+		}
+		out = append(out, r)
+	}
+	return out
 }
