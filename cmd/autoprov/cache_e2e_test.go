@@ -187,7 +187,21 @@ func TestKillDuringStormLosesNoDisclosure(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(700 * time.Millisecond) // let the storm run
+	// Killed once four phones got their secrets: most windows are still
+	// open then, more than the 8 fetchers can hold leased, so some must
+	// give their secrets after the restart. (A fixed 700 ms let a slow
+	// machine's storm take 19 of the 20, the last one leased.)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		got := len(received)
+		mu.Unlock()
+		if got >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d phones got their secrets within 30 s", got)
+		}
+	}
 	c.cmd.Process.Signal(syscall.SIGKILL)
 	<-c.done
 	close(stop)
