@@ -2,7 +2,6 @@ package sippnp
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -16,23 +15,10 @@ import (
 // a SUBSCRIBE from 127.0.0.1 is ignored (no answer, nothing recorded,
 // one log line) and the same from 127.0.0.2 is answered.
 func TestPhoneNetworks(t *testing.T) {
-	conns, err := Listen("127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	allow, _ := netlist.Parse("127.0.0.2/32")
 	rec := &fakeRecorder{}
 	logs := &syncBuf{}
-	s := New(Config{Recorder: rec, Log: slogTo(logs), Networks: allow, T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, conns) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	conns := serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs), Networks: allow})
 
 	subscribe := func(src string) (answered bool) {
 		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(src)})

@@ -2,7 +2,6 @@ package sippnp
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -17,22 +16,9 @@ import (
 // ignored (no answer, nothing recorded, one log line) and one of exactly
 // maxMessage bytes is answered, as a phone's (a few hundred bytes) is.
 func TestOversizedSubscribeIgnored(t *testing.T) {
-	conns, err := Listen("127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &fakeRecorder{}
 	logs := &syncBuf{}
-	s := New(Config{Recorder: rec, Log: slogTo(logs), T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, conns) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	conns := serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs)})
 
 	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

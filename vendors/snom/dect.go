@@ -112,8 +112,8 @@ func (d *Driver) renderDECT(p pathInfo, name string, dev *vendors.Device, m vend
 	var tmpl string
 	switch p.file {
 	case "device":
-		if dev.MAC == "" || p.mac != dev.MAC {
-			return nil, fmt.Errorf("%s: file %q needs the device's MAC: %w", d.name, name, vendors.ErrNotFound)
+		if err := d.ownFile(p, name, dev); err != nil {
+			return nil, err
 		}
 		tmpl = "dect-device.xml.tmpl"
 	case "general":

@@ -143,8 +143,8 @@ func (d *Driver) Render(name string, dev *vendors.Device) (*vendors.File, error)
 	data := d.view(dev, m, s)
 	switch p.file {
 	case "device":
-		if dev.MAC == "" || p.mac != dev.MAC {
-			return nil, fmt.Errorf("%s: file %q needs the device's MAC: %w", d.name, name, vendors.ErrNotFound)
+		if err := d.ownFile(p, name, dev); err != nil {
+			return nil, err
 		}
 		tmpl = "device.xml.tmpl"
 	case "general":
@@ -187,4 +187,13 @@ func (d *Driver) RenderDirectory(entries []vendors.DirectoryEntry) (*vendors.Fil
 // what the event asks). See README.md.
 func (d *Driver) Resync(dev *vendors.Device, reboot bool) ([]vendors.SIPRequest, error) {
 	return []vendors.SIPRequest{vendors.CheckSync(dev, reboot)}, nil
+}
+
+// ownFile refuses a per-device file asked for another device's MAC (or
+// for a device without one).
+func (d *Driver) ownFile(p pathInfo, name string, dev *vendors.Device) error {
+	if dev.MAC == "" || p.mac != dev.MAC {
+		return fmt.Errorf("%s: file %q needs the device's MAC: %w", d.name, name, vendors.ErrNotFound)
+	}
+	return nil
 }

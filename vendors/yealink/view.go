@@ -200,16 +200,14 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 	for i := range phone {
 		phone[i] = key{Pos: i + 1}
 	}
+	// Every module position, in module and position order: position p of
+	// module u at (u-1)*Keys + p-1.
 	var mods []key
 	if len(m.Modules) > 0 && slices.ContainsFunc(keys, func(k vendors.Key) bool { return k.Module > 0 }) {
 		mod := m.Modules[0]
-		mods = make([]key, 0, mod.Max*mod.Keys)
-		for u := 1; u <= mod.Max; u++ {
-			for p := 1; p <= mod.Keys; p++ {
-				if !reserved(mod, p) {
-					mods = append(mods, key{Module: u, Pos: p})
-				}
-			}
+		mods = make([]key, mod.Max*mod.Keys)
+		for i := range mods {
+			mods[i] = key{Module: i/mod.Keys + 1, Pos: i%mod.Keys + 1}
 		}
 	}
 	for _, k := range keys {
@@ -236,18 +234,19 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 			// refuses new ones), so nothing is written there.
 		case k.Module > 0 && len(m.Modules) > 0 && k.Module <= m.Modules[0].Max &&
 			k.Position >= 1 && k.Position <= m.Modules[0].Keys:
-			for i := range mods {
-				if mods[i].Module == k.Module && mods[i].Pos == k.Position {
-					mods[i] = r
-				}
-			}
+			mods[(k.Module-1)*m.Modules[0].Keys+k.Position-1] = r
 		default:
 			return nil, fmt.Errorf("key at module %d position %d does not fit the %s: %w",
 				k.Module, k.Position, m.Name, vendors.ErrUnsupported)
 		}
 	}
 	out = append(out, phone...)
-	return append(out, mods...), nil
+	for _, k := range mods {
+		if !reserved(m.Modules[0], k.Pos) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // reserved reports whether position p of module mod is the vendor's.
