@@ -18,7 +18,7 @@ func TestPhoneNetworks(t *testing.T) {
 	allow, _ := netlist.Parse("127.0.0.2/32")
 	rec := &fakeRecorder{}
 	logs := &syncBuf{}
-	conns := serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs), Networks: allow})
+	conns := serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs), Networks: allow, T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: time.Second})
 
 	subscribe := func(src string) (answered bool) {
 		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(src)})

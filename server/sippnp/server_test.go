@@ -636,16 +636,14 @@ func slogTo(w *syncBuf) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// serveLoopback runs a server with cfg (and short SIP timers: T1 50 ms,
-// T2 200 ms, a transaction 1 s) on a real socket on 127.0.0.1 until the
-// test ends, and returns its sockets.
+// serveLoopback runs a server with cfg on a real unicast socket on
+// 127.0.0.1 until the test ends, and returns its sockets.
 func serveLoopback(t *testing.T, cfg Config) *Conns {
 	t.Helper()
 	conns, err := Listen("127.0.0.1:0", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.T1, cfg.T2, cfg.Timeout = 50*time.Millisecond, 200*time.Millisecond, time.Second
 	s := New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -71,22 +71,8 @@ func runSIPp(t *testing.T, target, want string) ([]byte, error) {
 // startUnicast serves on a loopback unicast socket until the test ends.
 func startUnicast(t *testing.T, rec Recorder) (*Conns, *syncBuf) {
 	t.Helper()
-	conns, err := Listen("127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuf{}
-	s := New(Config{Recorder: rec, Log: slogTo(logs)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, conns) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return conns, logs
+	return serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs)}), logs
 }
 
 // TestSIPp drives the real server socket (unicast mode on loopback) with

@@ -18,7 +18,7 @@ import (
 func TestOversizedSubscribeIgnored(t *testing.T) {
 	rec := &fakeRecorder{}
 	logs := &syncBuf{}
-	conns := serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs)})
+	conns := serveLoopback(t, Config{Recorder: rec, Log: slogTo(logs), T1: 50 * time.Millisecond, T2: 200 * time.Millisecond, Timeout: time.Second})
 
 	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
