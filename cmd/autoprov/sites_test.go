@@ -169,11 +169,14 @@ func TestSiteAndCentral(t *testing.T) {
 			t.Fatalf("%s: %v %v, want mode 0600", f, fi, err)
 		}
 	}
+	// The central records the heartbeat before its answer reaches the
+	// site, which says "connected" only once it has that answer.
 	var st linkStatus
-	sapi.must(200, "GET", "/api/v1/central", nil, &st)
-	if st.State != "connected" || st.LastHeartbeat == nil {
-		t.Fatalf("site status %+v", st)
-	}
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		st = linkStatus{}
+		sapi.must(200, "GET", "/api/v1/central", nil, &st)
+		return st.State == "connected" && st.LastHeartbeat != nil, fmt.Sprintf("site status %+v", st)
+	}, "the site never said connected")
 	// The metrics of both ends say so.
 	if v := scrape(t, capi, "autoprov_site_link_up", map[string]string{"site": created.ID}); v != 1 {
 		t.Fatalf("the central's autoprov_site_link_up{site=%s} = %v, want 1", created.ID, v)
