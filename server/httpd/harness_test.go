@@ -44,6 +44,7 @@ type env struct {
 	t   *testing.T
 	srv *httpd.Server
 	log *syncBuffer
+	st  *store.Store // the core's store (nil for a fake core)
 }
 
 // options adjust the core's and the edge's configuration before New.
@@ -89,7 +90,7 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: srv, log: logBuf}
+	return &env{t: t, srv: srv, log: logBuf, st: st}
 }
 
 // newFakeEnv builds the edge over a hand-written fake core.

@@ -303,6 +303,15 @@ func (l *lane) handle(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// laneAnswer writes the refusal a and returns its status.
+func laneAnswer(ctx *fasthttp.RequestCtx, a refused) int {
+	for i := 0; i+1 < len(a.header); i += 2 {
+		ctx.Response.Header.Add(a.header[i], a.header[i+1])
+	}
+	laneText(ctx, a.status, a.body)
+	return a.status
+}
+
 // provide asks the core and answers as phoneFile does: the file, a 304,
 // or the core's refusal. A file with secrets goes out through sendSecret.
 // It returns the status.
@@ -314,18 +323,12 @@ func (l *lane) provide(ctx *fasthttp.RequestCtx, req vendors.Request, start time
 	timedOut := err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded) && l.base.Err() == nil
 	lc.done(pctx)
 	if err != nil {
-		a := s.refusal(req, err, timedOut)
-		for i := 0; i+1 < len(a.header); i += 2 {
-			ctx.Response.Header.Add(a.header[i], a.header[i+1])
-		}
-		laneText(ctx, a.status, a.body)
-		return a.status
+		return laneAnswer(ctx, s.refusal(req, err, timedOut))
 	}
 	// Before any header: a refused body leaves no trace of the file.
 	if err := res.Sending(); err != nil {
 		res.End(provision.ErrNotDelivered)
-		laneText(ctx, http.StatusNotFound, "not found\n")
-		return http.StatusNotFound
+		return laneAnswer(ctx, withdrawnAnswer)
 	}
 	h := &ctx.Response.Header
 	for k, v := range res.Header {

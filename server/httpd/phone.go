@@ -99,9 +99,9 @@ const maxAuthorization = 4096
 // provide asks the core and answers its refusals: 403 for a POST no
 // driver takes, 401 with the core's challenges where a per-device file
 // needs the phone's credential (provision.AuthRequiredError), 503 with
-// Retry-After when the core ran out of its time (a slow or hung
-// database: the file may well exist, so the phone is told to come back,
-// not that there is none), 404 for every other miss. The core has logged
+// Retry-After when the core ran out of its time or failed (a slow, hung,
+// down or full database: the file may well exist, so the phone is told to
+// come back, not that there is none), 404 for a miss. The core has logged
 // why.
 func (s *Server) provide(w http.ResponseWriter, r *http.Request, req vendors.Request) (*provision.Result, bool) {
 	// The result outlives this call (the body is written after it), so
@@ -112,13 +112,17 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, req vendors.Req
 	if err == nil {
 		return res, true
 	}
-	a := s.refusal(req, err, errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil)
+	answer(w, s.refusal(req, err, errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil))
+	return nil, false
+}
+
+// answer writes the refusal a.
+func answer(w http.ResponseWriter, a refused) {
 	h := w.Header()
 	for i := 0; i+1 < len(a.header); i += 2 {
 		h.Add(a.header[i], a.header[i+1])
 	}
 	text(w, a.status, a.body)
-	return nil, false
 }
 
 // refused is the answer to a phone request the core refused: the status,
@@ -135,6 +139,13 @@ var (
 	busyAnswer   = refused{http.StatusServiceUnavailable, busyHeader, "busy, retry later\n"}
 	refuseAnswer = refused{http.StatusForbidden, nil, "forbidden\n"}
 	missAnswer   = refused{http.StatusNotFound, nil, "not found\n"}
+	// withdrawnAnswer is for a file with secrets the core withdrew right
+	// before its first byte (Result.Sending failed: the claim on the
+	// window was lost, or its commit failed, e.g. on a full disk). The
+	// file exists: the phone is told to come back, and then gets what is
+	// due (the secrets if the window is still open, else the file
+	// without them), not that there is none.
+	withdrawnAnswer = busyAnswer
 )
 
 // refusal is the answer to the core's error err: 403 for a POST no driver
@@ -142,7 +153,9 @@ var (
 // phone's credential (provision.AuthRequiredError), 503 with Retry-After
 // when the core ran out of its time (timedOut: a slow or hung database,
 // so the file may well exist and the phone is told to come back, not that
-// there is none), 404 for every other miss. The core has logged why.
+// there is none), 404 for a miss (vendors.ErrNotFound), and 503 with
+// Retry-After for any other failure (a database that is down or full:
+// the file may exist too). The core has logged why.
 func (s *Server) refusal(req vendors.Request, err error, timedOut bool) refused {
 	var auth *provision.AuthRequiredError
 	switch {
@@ -163,11 +176,11 @@ func (s *Server) refusal(req vendors.Request, err error, timedOut bool) refused 
 		return refused{http.StatusUnauthorized, append(h, "Cache-Control", "no-store"), "unauthorized\n"}
 	case errors.Is(err, autoprov.ErrRefused):
 		return refuseAnswer
-	default:
-		if !errors.Is(err, vendors.ErrNotFound) {
-			s.log.Error("phone request failed", "path", req.Path, "remote", req.RemoteAddr, "err", err)
-		}
+	case errors.Is(err, vendors.ErrNotFound):
 		return missAnswer
+	default:
+		s.log.Error("phone request failed; answered 503", "path", req.Path, "remote", req.RemoteAddr, "err", err)
+		return busyAnswer
 	}
 }
 
@@ -219,8 +232,9 @@ var preconditions = [...]string{"If-None-Match", "If-Modified-Since", "If-Match"
 // that consumes the window) and whether it was delivered (End). A GET (or
 // HEAD) of a body without secrets carries its ETag and answers a matching
 // If-None-Match with 304; a body with secrets never does (it must not be
-// cached, nor its delivery skipped). If Sending fails (the claim was lost)
-// the phone gets a bare 404 and no byte of the body.
+// cached, nor its delivery skipped). If Sending fails (the claim was lost
+// or could not be committed) the phone gets withdrawnAnswer and no byte
+// of the body.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, res *provision.Result, cacheable bool) {
 	var end error = provision.ErrNotDelivered
 	defer func() { res.End(end) }()
@@ -232,7 +246,7 @@ func (s *Server) sendBody(w http.ResponseWriter, r *http.Request, res *provision
 	if r.Method != http.MethodHead {
 		// Before any header: a refused body leaves no trace of the file.
 		if err := res.Sending(); err != nil {
-			text(w, http.StatusNotFound, "not found\n")
+			answer(w, withdrawnAnswer)
 			return provision.ErrNotDelivered
 		}
 	}

@@ -250,20 +250,60 @@ func (f *lostClaimCore) Provide(context.Context, vendors.Request) (*provision.Re
 }
 
 // TestClaimLostSendsNothing: when Sending fails, not a byte of the body
-// goes out; the phone gets a bare 404 without the file's content type.
+// goes out; the phone gets a bare 503 with Retry-After (the file exists:
+// it is told to come back), without the file's content type.
 func TestClaimLostSendsNothing(t *testing.T) {
 	core := &lostClaimCore{ends: make(chan error, 1)}
 	e := newFakeEnv(t, &core.fakeCore)
 	e.srv, _ = httpd.New(httpd.Config{Phones: core, Health: core, Inventory: core, Log: slog.New(slog.NewTextHandler(e.log, nil)), AdminToken: token})
 	rec := e.phone("GET", "/prov/"+devMAC+".cfg", yealinkUA)
-	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), sipPass) || rec.Body.String() != "not found\n" {
-		t.Fatalf("status %d, body %q; want a bare 404", rec.Code, rec.Body)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), sipPass) || rec.Body.String() != "busy, retry later\n" {
+		t.Fatalf("status %d, Retry-After %q, body %q; want a bare 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || rec.Header().Get("Content-Length") == strconv.Itoa(len("password="+sipPass+"\n")) {
 		t.Errorf("headers of the refused file: %v", rec.Header())
 	}
 	if got := <-core.ends; !strings.HasPrefix(got.Error(), "sent=false") {
 		t.Errorf("End: %v, want sent=false", got)
+	}
+}
+
+// TestStoreFailureTellsThePhoneToComeBack: a database that fails (here
+// the real SQLite store, closed under the running edge: down, full or
+// broken alike) is no proof that the phone's file does not exist. Both
+// the net/http path and the phone lane answer 503 with Retry-After, not
+// 404 (after which a phone waits for its next scheduled resync, hours
+// away, with its secrets still unsent), and the log says why.
+func TestStoreFailureTellsThePhoneToComeBack(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	addr := e.serveLanes()
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := "/prov/" + devMAC + ".cfg"
+	rec := e.phone("GET", path, yealinkUA)
+	rc := dialRaw(t, addr)
+	rc.send(laneGet(path, "User-Agent", yealinkUA))
+	lane := rc.read("GET")
+	for _, a := range []struct {
+		via        string
+		code       int
+		retryAfter string
+		body       string
+	}{
+		{"net/http", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String()},
+		{"phone lane", lane.status, lane.header.Get("Retry-After"), string(lane.body)},
+	} {
+		if a.code != http.StatusServiceUnavailable || a.retryAfter == "" || a.body != "busy, retry later\n" {
+			t.Errorf("%s: status %d, Retry-After %q, body %q; want 503 with Retry-After", a.via, a.code, a.retryAfter, a.body)
+		}
+	}
+	if !strings.Contains(e.log.String(), "phone request failed; answered 503") || !strings.Contains(e.log.String(), "sql: ") {
+		t.Errorf("the log does not say why:\n%s", e.log)
+	}
+	if strings.Contains(e.log.String(), sipPass) {
+		t.Error("the log holds the SIP password")
 	}
 }
 
