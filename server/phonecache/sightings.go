@@ -76,6 +76,9 @@ const remember = 8
 type sightShard struct {
 	mu      sync.Mutex
 	pending map[uint64]autoprov.Sighting
+	// writing: what a flush took off pending and has not committed yet,
+	// shown by Overlay and At until it is in the database.
+	writing map[uint64]autoprov.Sighting
 	last    map[uint64]queued // what was last queued per MAC, and when it was last seen
 }
 
@@ -127,6 +130,7 @@ func NewSightings(w SightingWriter, o SightingOptions) *Sightings {
 		recall: max(64, remember*o.Max/shards)}
 	for i := range s.shard {
 		s.shard[i].pending = map[uint64]autoprov.Sighting{}
+		s.shard[i].writing = map[uint64]autoprov.Sighting{}
 		s.shard[i].last = map[uint64]queued{}
 	}
 	return s
@@ -190,15 +194,18 @@ func (sh *sightShard) forget(cutoff int64) {
 }
 
 // Overlay returns d with what is queued for it and not written yet (last
-// seen, IP, User-Agent, firmware, last file), or, when the phone's newest
-// reports repeated one already written, the time it was last seen: the
-// admin side shows a phone's newest report at once and not after the next
-// flush or Refresh.
+// seen, IP, User-Agent, firmware, last file), a flush under way included,
+// or, when the phone's newest reports repeated one already written, the
+// time it was last seen: the admin side shows a phone's newest report at
+// once and not after the next flush or Refresh.
 func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
 	k := s.macKey(d.MAC)
 	sh := s.shardOf(k)
 	sh.mu.Lock()
 	v, ok := sh.pending[k]
+	if !ok {
+		v, ok = sh.writing[k]
+	}
 	seenAt := sh.last[k].seenAt // zero when not recalled
 	sh.mu.Unlock()
 	if !ok {
@@ -226,16 +233,19 @@ func (s *Sightings) Overlay(d autoprov.Device) autoprov.Device {
 }
 
 // At returns the MAC of the known phone whose queued (not yet written)
-// report came most recently from ip, or false. It reads the whole queue:
-// for rare callers (firmware downloads naming their device by address).
+// report came most recently from ip, or false. It reads the whole queue, a
+// flush under way included: for rare callers (firmware downloads naming
+// their device by address).
 func (s *Sightings) At(ip string) (string, bool) {
 	var best autoprov.Sighting
 	for i := range s.shard {
 		sh := &s.shard[i]
 		sh.mu.Lock()
-		for _, v := range sh.pending {
-			if v.RemoteIP == ip && v.At.After(best.At) {
-				best = v
+		for _, m := range []map[uint64]autoprov.Sighting{sh.pending, sh.writing} {
+			for _, v := range m {
+				if v.RemoteIP == ip && v.At.After(best.At) {
+					best = v
+				}
 			}
 		}
 		sh.mu.Unlock()
@@ -277,14 +287,17 @@ func (s *Sightings) Run(ctx context.Context) {
 	}
 }
 
-// Flush writes what is queued now, in transactions of up to 1,000.
+// Flush writes what is queued now, in transactions of up to 1,000. What
+// it takes off the queue stays visible to Overlay and At until its
+// transaction has ended.
 func (s *Sightings) Flush(ctx context.Context) {
 	var batch []autoprov.Sighting
 	for i := range s.shard {
 		sh := &s.shard[i]
 		sh.mu.Lock()
-		for _, v := range sh.pending {
+		for k, v := range sh.pending {
 			batch = append(batch, v)
+			sh.writing[k] = v
 		}
 		s.pending.Add(-int64(len(sh.pending)))
 		clear(sh.pending)
@@ -292,16 +305,22 @@ func (s *Sightings) Flush(ctx context.Context) {
 	}
 	for len(batch) > 0 {
 		n := min(len(batch), batchSize)
-		if err := s.w.SeenBatch(ctx, batch[:n]); err != nil {
+		err := s.w.SeenBatch(ctx, batch[:n])
+		if err != nil {
 			s.failed.Add(int64(n))
-			for _, v := range batch[:n] {
-				k := s.macKey(v.MAC)
-				sh := s.shardOf(k)
-				sh.mu.Lock()
-				delete(sh.last, k) // written again on its next report
-				sh.mu.Unlock()
-			}
 			s.log.Error("write sightings; last seen, IP and User-Agent of these phones not updated", "count", n, "err", err)
+		}
+		for _, v := range batch[:n] {
+			k := s.macKey(v.MAC)
+			sh := s.shardOf(k)
+			sh.mu.Lock()
+			if w, ok := sh.writing[k]; ok && w.At.Equal(v.At) {
+				delete(sh.writing, k) // a later flush's own entry stays
+			}
+			if err != nil {
+				delete(sh.last, k) // written again on its next report
+			}
+			sh.mu.Unlock()
 		}
 		batch = batch[n:]
 	}

@@ -186,3 +186,57 @@ func TestRecallForgetsOldestFirst(t *testing.T) {
 		t.Fatalf("dropped %d", q.Dropped())
 	}
 }
+
+// TestFlushInFlightStillShown: while a flush holds a phone's report in
+// its transaction (taken off the queue, not committed), the admin side's
+// read shows it all the same, and firmware downloads still find the phone
+// by its address; once written, the database says the same.
+func TestFlushInFlightStillShown(t *testing.T) {
+	s := newStack(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := context.Background()
+	const mac = "805ec0000042"
+	if _, err := s.inv.CreateDevice(ctx, autoprov.DeviceInput{MAC: ptr(mac), Model: ptr("T54W")}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedWriter{st: s.st, started: make(chan struct{}), release: make(chan struct{})}
+	q := phonecache.NewSightings(g, phonecache.SightingOptions{})
+	at := time.Now().UTC().Truncate(time.Second)
+	q.Report(ctx, autoprov.Sighting{MAC: mac, RemoteIP: "192.0.2.77", UserAgent: "Yealink SIP-T54W 96.86.0.100", File: "805ec0000042.cfg", At: at})
+	done := make(chan struct{})
+	go func() { defer close(done); q.Flush(ctx) }()
+	select {
+	case <-g.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no flush started")
+	}
+	stored, err := s.st.Device(ctx, mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.RemoteIP != "" {
+		t.Fatalf("written before the gate opened: %q", stored.RemoteIP)
+	}
+	d := q.Overlay(stored)
+	if d.RemoteIP != "192.0.2.77" || d.LastFile != "805ec0000042.cfg" || d.LastSeen == nil || !d.LastSeen.Equal(at) {
+		t.Errorf("during the flush the admin side reads %q %q %v, not the report", d.RemoteIP, d.LastFile, d.LastSeen)
+	}
+	if m, ok := q.At("192.0.2.77"); !ok || m != mac {
+		t.Errorf("during the flush At(192.0.2.77) = %q %v", m, ok)
+	}
+	close(g.release)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("flush did not end")
+	}
+	stored, err = s.st.Device(ctx, mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.RemoteIP != "192.0.2.77" {
+		t.Fatalf("not written: %q", stored.RemoteIP)
+	}
+	if _, ok := q.At("192.0.2.77"); ok {
+		t.Error("At still answers from the queue after the write")
+	}
+}
