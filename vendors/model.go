@@ -46,11 +46,14 @@ type Key struct {
 	// (0: the phone's default). For KeyLine it is the line shown.
 	Line int `json:"line,omitempty"`
 	// Value is the target: extension for blf/intercom, number for
-	// speed_dial, orbit for park, digits for dtmf, URL for url.
+	// speed_dial, orbit for park, digits for dtmf, URL for url, the
+	// extension to pick up from for pickup (empty: a group pickup).
 	Value string `json:"value,omitempty"`
 	// Label is the text shown next to the key.
 	Label string `json:"label,omitempty"`
-	// PickupCode is the call pickup prefix for a BLF key (e.g. "*8").
+	// PickupCode is the PBX's call pickup prefix (e.g. "*8") for a BLF
+	// or pickup key: the phone dials it before the extension to take a
+	// call ringing there.
 	PickupCode string `json:"pickup_code,omitempty"`
 }
 

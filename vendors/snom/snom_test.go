@@ -467,6 +467,39 @@ func TestKeys(t *testing.T) {
 	}
 }
 
+// TestPickupKeys: a pickup key dials the PBX's pickup code before the
+// extension; "speed <ext>" alone would call the colleague instead of
+// taking the call. Without a code the key is a BLF on the extension (the
+// phone's own pickup of a ringing call), a value that is a feature code
+// is dialled as is, and a code alone is the group pickup.
+func TestPickupKeys(t *testing.T) {
+	d := newSnom()
+	m := model(t, d, "D785")
+	dev := vendortest.SampleDevice(m)
+	dev.Keys = []vendors.Key{
+		{Position: 1, Type: vendors.KeyPickup, Value: "202", PickupCode: "*8", Label: "Bob"},
+		{Position: 2, Type: vendors.KeyPickup, Value: "203"},
+		{Position: 3, Type: vendors.KeyPickup, Value: "**204"},
+		{Position: 4, Type: vendors.KeyPickup, PickupCode: "*8"},
+		{Position: 5, Type: vendors.KeyPickup},
+	}
+	if errs := vendors.ValidateKeys(m, dev.Keys, len(dev.Lines)); len(errs) > 0 {
+		t.Fatalf("test keys invalid: %v", errs)
+	}
+	body := render(t, d, "0015651A2B3C.xml", dev)
+	for _, want := range []string{
+		`<fkey idx="0" context="active" label="Bob" perm="R">speed *8202</fkey>`,
+		`<fkey idx="1" context="active" label="" perm="R">blf 203</fkey>`,
+		`<fkey idx="2" context="active" label="" perm="R">speed **204</fkey>`,
+		`<fkey idx="3" context="active" label="" perm="R">speed *8</fkey>`,
+		`<fkey idx="4" context="active" label="" perm="R">keyevent F_PICKUP</fkey>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("keys lack %s", want)
+		}
+	}
+}
+
 func TestD8xxModuleKeys(t *testing.T) {
 	d := newSnom()
 	m := model(t, d, "D865")

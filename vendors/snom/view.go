@@ -233,10 +233,7 @@ func keyValue(k vendors.Key) string {
 		}
 		return "keyevent F_PARK"
 	case vendors.KeyPickup:
-		if v != "" {
-			return "speed " + v
-		}
-		return "keyevent F_PICKUP"
+		return pickupValue(v, strings.TrimSpace(k.PickupCode))
 	case vendors.KeyDND:
 		return "keyevent F_DND"
 	case vendors.KeyForward:
@@ -251,6 +248,35 @@ func keyValue(k vendors.Key) string {
 		return "keyevent F_RETRIEVE"
 	}
 	return "none"
+}
+
+// pickupValue is a pickup key's Snom form. Value is the extension to pick
+// up from, PickupCode the PBX's pickup prefix (snom.md §4 has no pickup
+// type: a PBX pickup is the code dialled before the extension, as in the
+// BLF form "blf <ext>|<code>"):
+//   - extension and code: "speed <code><ext>", which dials the directed
+//     pickup (e.g. "speed *8202"); "speed <ext>" alone would call the
+//     colleague instead of taking the call;
+//   - extension, no code: "blf <ext>", the phone's own pickup of a ringing
+//     call on a monitored extension (dialog-info with Replaces; Snom's
+//     "Call Pickup" wiki page), the only pickup Snom makes without a code;
+//     a value that starts with '*' or '#' is a feature code already (the
+//     group pickup "*8", or a code and extension "**202") and is dialled
+//     as is;
+//   - code, no extension: "speed <code>", the PBX's group pickup;
+//   - neither: "keyevent F_PICKUP" (unverified, README).
+func pickupValue(ext, code string) string {
+	switch {
+	case ext != "" && code != "":
+		return "speed " + code + ext
+	case ext != "" && strings.ContainsAny(ext[:1], "*#"):
+		return "speed " + ext
+	case ext != "":
+		return "blf " + ext
+	case code != "":
+		return "speed " + code
+	}
+	return "keyevent F_PICKUP"
 }
 
 // rawParams are the device's raw parameters as the templates write them:
