@@ -115,6 +115,42 @@ func TestPickupKeyType(t *testing.T) {
 	}
 }
 
+// TestPickupKeyCode: a pickup key's code is its account's pickup code
+// (the phone dials account.N.direct_pickup_code before a type 9 key's
+// value, sends account.N.group_pickup_code for type 23); the key's own
+// extension/pickup_value are the BLF's and do nothing on a pickup key.
+// The first key of an account wins; an account without pickup keys gets
+// neither setting.
+func TestPickupKeyCode(t *testing.T) {
+	d := newDriver(t)
+	dev := vendortest.SampleDevice(mustModel(t, d, "T54W"))
+	if len(dev.Lines) < 2 {
+		dev.Lines = append(dev.Lines, vendors.Line{Extension: "299"})
+	}
+	dev.Keys = []vendors.Key{
+		{Position: 5, Type: vendors.KeyPickup, Value: "202", PickupCode: "**"},
+		{Position: 6, Type: vendors.KeyPickup, Value: "203", PickupCode: "*99"},
+		{Position: 7, Type: vendors.KeyPickup, PickupCode: "*8"},
+		{Position: 8, Type: vendors.KeyPickup, Value: "204", Line: 2},
+	}
+	f, err := d.Render(dev.MAC+".cfg", dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(f.Body)
+	for _, want := range []string{"linekey.5.type = 9\n", "linekey.5.value = 202\n",
+		"account.1.direct_pickup_code = **\n", "account.1.group_pickup_code = *8\n", "linekey.7.type = 23\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	for _, bad := range []string{"*99", "account.2.direct_pickup_code", "account.2.group_pickup_code"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("has %q", bad)
+		}
+	}
+}
+
 // TestHandsetLanguage: a DECT base writes its handsets' language as the
 // index WAZO uses (German 2); Italian has no attested index and is
 // written as English (0), with a warning; a desk phone writes none.

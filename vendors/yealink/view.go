@@ -55,6 +55,11 @@ type account struct {
 	UserName    string
 	AuthName    string
 	Password    string
+	// DirectPickupCode and GroupPickupCode are account.N.direct_pickup_code
+	// and account.N.group_pickup_code: the pickup code of the account's
+	// pickup keys (pickupCodes).
+	DirectPickupCode string
+	GroupPickupCode  string
 }
 
 // key is one rendered key: linekey.Pos or expansion_module.Module.key.Pos.
@@ -170,6 +175,7 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 		}
 	}
 
+	pickupCodes(v.Accounts, dev.Keys)
 	keys, err := renderKeys(mi.Model, dev.Keys)
 	if err != nil {
 		return nil, err
@@ -182,6 +188,33 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 		}
 	}
 	return v, nil
+}
+
+// pickupCodes sets the accounts' pickup codes from their pickup keys. A
+// Yealink pickup key carries no code of its own: linekey.N.extension and
+// pickup_value are the BLF key's (yealink.md §4); a directed pickup key
+// (type 9) dials the account's account.N.direct_pickup_code before its
+// value, a group pickup key (type 23) sends account.N.group_pickup_code
+// (Yealink administrator guides, "Directed Call Pickup" and "Group Call
+// Pickup": the per-account code wins over features.pickup.*). So a pickup
+// key's code becomes its account's; two pickup keys of one account with
+// different codes cannot both be had, and the first in key order wins.
+func pickupCodes(accts []account, keys []vendors.Key) {
+	for _, k := range keys {
+		code := strings.TrimSpace(k.PickupCode)
+		n := max(k.Line, 1)
+		if k.Type != vendors.KeyPickup || code == "" || n > len(accts) {
+			continue
+		}
+		a := &accts[n-1]
+		if strings.TrimSpace(k.Value) == "" {
+			if a.GroupPickupCode == "" {
+				a.GroupPickupCode = code
+			}
+		} else if a.DirectPickupCode == "" {
+			a.DirectPickupCode = code
+		}
+	}
 }
 
 // renderKeys maps the resolved keys: every phone position 1..m.Keys, then,
@@ -222,7 +255,12 @@ func renderKeys(m vendors.Model, keys []vendors.Key) ([]key, error) {
 			code = 23
 		}
 		r := key{Module: k.Module, Pos: k.Position, Type: code, Set: true, Line: k.Line,
-			Value: orNull(k.Value), Label: orNull(k.Label), Extension: k.PickupCode}
+			Value: orNull(k.Value), Label: orNull(k.Label)}
+		if k.Type == vendors.KeyBLF {
+			// The BLF's pickup code; a pickup key's is its account's
+			// (pickupCodes).
+			r.Extension = k.PickupCode
+		}
 		if r.Line == 0 {
 			r.Line = 1
 		}
