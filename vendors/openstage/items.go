@@ -132,6 +132,9 @@ func configGroups(d *vendors.Device) []group {
 			gs = append(gs, g)
 		}
 	}
+	if c := blfCode(d.Keys); c != "" {
+		gs = append(gs, group{it("blf-code", c)})
+	}
 	for _, p := range d.Params {
 		name, idx := p.Name, ""
 		if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
@@ -140,6 +143,19 @@ func configGroups(d *vendors.Device) []group {
 		gs = append(gs, group{{Name: name, Index: idx, Value: p.Value}})
 	}
 	return gs
+}
+
+// blfCode is blf-code, the phone's pickup prefix for its BLF keys
+// (openstage.md §7): one per phone, so the first BLF key's pickup code;
+// "" when no BLF key has one (nothing is written, the phone keeps its
+// own).
+func blfCode(keys []vendors.Key) string {
+	for _, k := range keys {
+		if c := strings.TrimSpace(k.PickupCode); k.Type == vendors.KeyBLF && c != "" {
+			return c
+		}
+	}
+	return ""
 }
 
 // keyGroup is one key's items at its index (1-9, 301-312, 401-412).

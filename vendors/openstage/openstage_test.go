@@ -124,6 +124,30 @@ func TestItems(t *testing.T) {
 	}
 }
 
+// TestBLFCode: a BLF key's pickup code is the phone's blf-code (one per
+// phone: the first BLF key's); without one nothing is written.
+func TestBLFCode(t *testing.T) {
+	refs := func(d *vendors.Device) map[string]string {
+		got := map[string]string{}
+		for _, g := range configGroups(d) {
+			for _, x := range g {
+				got[x.ref()] = x.Value
+			}
+		}
+		return got
+	}
+	d := sample()
+	if _, ok := refs(d)["blf-code"]; ok {
+		t.Error("blf-code written without a pickup code")
+	}
+	d.Keys = append(d.Keys, vendors.Key{Position: 4, Type: vendors.KeySpeedDial, Value: "5", PickupCode: "*7"},
+		vendors.Key{Position: 5, Type: vendors.KeyBLF, Value: "1003", PickupCode: "*8"},
+		vendors.Key{Position: 6, Type: vendors.KeyBLF, Value: "1004", PickupCode: "*9"})
+	if got := refs(d)["blf-code"]; got != "*8" {
+		t.Errorf("blf-code = %q, want *8", got)
+	}
+}
+
 // daylight-save is a flag and the amount daylight-save-minutes (README.md):
 // a zone with DST leaves the flag to the phone's automatic DST, one
 // without says false.
