@@ -20,6 +20,7 @@ var knownParams = []vendors.ParamRule{
 	rule("Primary_NTP_Server"), rule("Secondary_NTP_Server"), rule("Enable_VLAN"), rule("VLAN_ID"),
 	rule("Preferred_Codec_"), rule("Use_Pref_Codec_Only_"), rule("Number_of_Units"), rule("Upgrade_Rule"),
 	rule("Default_Ring_"), rule("Ringtone"), rule("Text_Logo"), rule("Select_Logo"), rule("Voice_Mail_Number"),
+	rule("Dial_Tone"), rule("Busy_Tone"), rule("Reorder_Tone"), rule("Ring_Back_Tone"),
 }
 
 // refusedParams are the provisioning server's own settings: the profile

@@ -11,7 +11,8 @@ import (
 )
 
 // TestAllValues renders every zone of Go's tzdata and every language, and
-// checks each value is in Cisco's lists (MPP files carry no tone scheme).
+// checks each value is in Cisco's lists; every tone scheme writes a
+// Dial_Tone of toneTable.
 func TestAllValues(t *testing.T) {
 	zones := map[string]bool{}
 	for _, m := range timeZones {
@@ -21,11 +22,16 @@ func TestAllValues(t *testing.T) {
 	for _, l := range languages {
 		langs[l.selection] = true
 	}
+	dials := map[string]bool{}
+	for _, ts := range toneTable {
+		dials[ts.Dial] = true
+	}
 	vendortest.CheckValues(t, newDriver(t), vendortest.Values{
 		Model:    "8851",
 		Zone:     regexp.MustCompile(`<Time_Zone ua="na">([^<]*)</Time_Zone>`),
 		Language: regexp.MustCompile(`<Language_Selection ua="na">([^<]*)</Language_Selection>`),
-		Zones:    zones, Languages: langs,
+		Tone:     regexp.MustCompile(`<Dial_Tone ua="na">([^<]*)</Dial_Tone>`),
+		Zones:    zones, Languages: langs, ToneValues: dials,
 	})
 }
 

@@ -41,6 +41,9 @@ type view struct {
 	DSTRule  string // start=3/-1/7/2:0:0;end=10/-1/7/3:0:0;save=1
 	Language string // Language_Selection
 	Locale   string // Locale
+	// Tones are the call-progress tones of the device's tone scheme
+	// (toneTable), nil when the table has none (nothing written).
+	Tones *tones
 
 	Lines      []line
 	Keys       []key // positions 1..Model.Keys
@@ -130,6 +133,9 @@ func (d *Driver) view(dev *vendors.Device, perPhone bool) (*view, error) {
 		v.DSTRule = dstRule(*r)
 	}
 	v.Language, v.Locale = language(s.Language)
+	if t, ok := toneScripts(s.ToneScheme); ok {
+		v.Tones = &t
+	}
 
 	proxy := s.SIPServer
 	if s.SIPPort != 0 && proxy != "" {
