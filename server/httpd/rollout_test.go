@@ -279,6 +279,12 @@ func TestFirmwareRolloutPerVendor(t *testing.T) {
 			oldUA: "Gigaset N870 IP PRO/83.V2.40.0+build.1234567;7C2F80AABB03",
 			newUA: "Gigaset N870 IP PRO/83.V2.43.0+build.5f0a106;7C2F80AABB03",
 			param: func(url, v string) string { return `<file version="` + v + `" url="` + url + `"/>` }},
+		// Cisco: the load name is the version (vendors/cisco/README.md);
+		// the rule's condition quotes it, the URL follows "? ".
+		{vendor: "cisco", model: "8851", version: "sip88xx.12-0-7MPP0201-66", name: "sip88xx.12-0-7MPP0201-66.loads",
+			mac: "00562b0429da", file: "00562b0429da.xml",
+			oldUA: "Cisco-CP-8851-3PCC/12.0.1 (00562b0429da)", newUA: "Cisco-CP-8851-3PCC/12.0.7 (00562b0429da)",
+			param: func(url, _ string) string { return `)? ` + url + `</Upgrade_Rule>` }},
 	}
 	for _, c := range cases {
 		t.Run(c.vendor, func(t *testing.T) {

@@ -3,6 +3,7 @@ package httpd_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -369,8 +370,20 @@ func TestWPIFirmware(t *testing.T) {
 		t.Fatalf("session with firmware due: %s", got)
 	}
 	sd := rs[2]
-	if u, _ := sd.Value("file-https-base-url"); !strings.HasPrefix(u, public+"prov/firmware/") || !strings.HasSuffix(u, "/os40.img") {
+	u, _ := sd.Value("file-https-base-url")
+	if !strings.HasPrefix(u, public+"prov/firmware/") || !strings.HasSuffix(u, "/os40.img") {
 		t.Errorf("file-https-base-url %q", u)
+	}
+	// The URL the phone is given is one the download endpoint serves:
+	// the same path on this server answers the uploaded image.
+	if r, err := http.Get(e.http + "/" + strings.TrimPrefix(u, public)); err != nil {
+		t.Errorf("download: %v", err)
+	} else {
+		got, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || !bytes.Equal(got, bytes.Repeat([]byte{7}, 4096)) {
+			t.Errorf("download of %s: %d, %d bytes", u, r.StatusCode, len(got))
+		}
 	}
 	if v, _ := sd.Value("file-sw-version"); v != "V3 R5.7.0" {
 		t.Errorf("file-sw-version %q", v)
