@@ -410,25 +410,6 @@ func TestWPIFirmware(t *testing.T) {
 	}
 }
 
-// TestWPIDaylightSaveZoneWarning: an OpenStage in a zone with DST gets no
-// daylight-save-zone-id (no documented value), and the device's API
-// answer says so.
-func TestWPIDaylightSaveZoneWarning(t *testing.T) {
-	e := newWPIEnvWith(t, "http://prov.example.com:8080/", true)
-	e.setupOpenStage()
-	var d struct{ Warnings []string }
-	e.must(http.StatusOK, "GET", "/api/v1/devices/"+osMAC, nil, &d)
-	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "Europe/Berlin") || !strings.Contains(d.Warnings[0], "daylight-save-zone-id") {
-		t.Errorf("warnings %q", d.Warnings)
-	}
-	rs := session(t, e.phone(), "start-up", nil)
-	for _, r := range rs {
-		if v, ok := r.Value("daylight-save-zone-id"); ok {
-			t.Errorf("daylight-save-zone-id %q sent", v)
-		}
-	}
-}
-
 // A phone unknown at its start-up lands in the inbox with its
 // contact-me-uri; adopting it asks it to call, and its solicited session
 // gets the configuration.

@@ -1,7 +1,6 @@
 package openstage
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -234,36 +233,4 @@ func fragments(gs []group, max int) [][]item {
 		out = append(out, cur)
 	}
 	return out
-}
-
-// Warnings implements vendors.Warner: a zone with daylight saving time
-// is written as its standard offset with the phone's automatic DST on,
-// but without daylight-save-zone-id, the item that picks the DST rule
-// the phone applies. The reference names the item (openstage.md §7) and
-// no value of it: GS5 and a German deployment write 9, meaning
-// unverified, so no id is the EU rule's or any other's for certain, and
-// a guessed one could move the clock on the wrong dates. The phone then
-// changes its clock by the rule it has set itself; the warning says so,
-// unless daylight-save-zone-id is a raw parameter of the device.
-func (d *Driver) Warnings(dev *vendors.Device) []string {
-	z := dev.Zone
-	if z.Name == "" || z.DST == nil {
-		return nil
-	}
-	for _, p := range dev.Params {
-		if strings.HasPrefix(p.Name, "daylight-save-zone-id") {
-			return nil
-		}
-	}
-	model := dev.Model
-	if model == "" {
-		model = "phone"
-	}
-	dst := vendors.FormatOffset(z.Offset + z.DST.Save)
-	if z.DST.Abbrev != "" {
-		dst = z.DST.Abbrev + ", " + dst
-	}
-	return []string{fmt.Sprintf("%s observes daylight saving time (%s); the %s gets no daylight-save-zone-id, "+
-		"as no value of it is documented for that rule, so it moves its clock on the dates of the DST zone set on it: "+
-		"set daylight-save-zone-id as a raw parameter where that zone is not right", z.Name, dst, model)}
 }

@@ -172,36 +172,6 @@ func TestItemsDaylightSave(t *testing.T) {
 	}
 }
 
-// TestDaylightSaveZoneWarning: no daylight-save-zone-id is written (the
-// reference documents no value for any DST rule), and a zone with DST
-// says so in a warning instead; a zone without DST, or a device that
-// sets the item as a raw parameter, has none.
-func TestDaylightSaveZoneWarning(t *testing.T) {
-	drv := New(nil)
-	d := sample()
-	for _, g := range configGroups(d) {
-		for _, x := range g {
-			if x.Name == "daylight-save-zone-id" {
-				t.Errorf("daylight-save-zone-id = %q written", x.Value)
-			}
-		}
-	}
-	w := drv.Warnings(d)
-	if len(w) != 1 || !strings.Contains(w[0], "Europe/Berlin") || !strings.Contains(w[0], "CEST, +2:00") ||
-		!strings.Contains(w[0], "daylight-save-zone-id") || !strings.Contains(w[0], "OpenStage 60") {
-		t.Errorf("Europe/Berlin: warnings %q", w)
-	}
-	d.Zone, _ = vendors.ResolveZone("Asia/Kolkata", 2026)
-	if w := drv.Warnings(d); len(w) != 0 {
-		t.Errorf("Asia/Kolkata (no DST): warnings %q", w)
-	}
-	d = sample()
-	d.Params = []vendors.Param{{Name: "daylight-save-zone-id", Value: "9"}}
-	if w := drv.Warnings(d); len(w) != 0 {
-		t.Errorf("with the raw parameter: warnings %q", w)
-	}
-}
-
 // Groups stay whole in a fragment unless larger than maxItems.
 func TestFragments(t *testing.T) {
 	gs := []group{{it("a", ""), it("b", "")}, {it("c", ""), it("d", ""), it("e", "")}, {it("f", "")}}
