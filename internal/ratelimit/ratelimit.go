@@ -63,6 +63,9 @@ type entry struct {
 	full time.Time     // when the bucket is full again (then forgetting it loses nothing)
 	elem *list.Element // in Keyed.recent
 	idx  int           // in Keyed.byFull
+	// missed counts the events refused since the last one allowed
+	// (AllowCounted).
+	missed int64
 }
 
 // New returns a Keyed limiter for cfg.
@@ -81,8 +84,17 @@ func New(cfg Config) *Keyed {
 // Allow takes a token from key's bucket if one is there and reports
 // whether it did: true means the event may happen now.
 func (k *Keyed) Allow(key string) bool {
+	ok, _ := k.AllowCounted(key)
+	return ok
+}
+
+// AllowCounted is Allow that also says, when it allows, how many of
+// key's events it refused since the last one it allowed: a log line
+// limited with it can tell how many lines it stands for. The count of a
+// key forgotten (MaxKeys, Forget) is lost with it.
+func (k *Keyed) AllowCounted(key string) (ok bool, suppressed int64) {
 	if k.limit == rate.Inf {
-		return true
+		return true, 0
 	}
 	now := k.now()
 	k.mu.Lock()
@@ -107,12 +119,14 @@ func (k *Keyed) Allow(key string) bool {
 		k.recent.MoveToFront(e.elem)
 	}
 	if !e.lim.AllowN(now, 1) {
-		return false
+		e.missed++
+		return false, 0
 	}
 	e.took = now
 	e.full = now.Add(k.refill(float64(k.burst) - e.lim.TokensAt(now)))
 	heap.Fix(&k.byFull, e.idx)
-	return true
+	suppressed, e.missed = e.missed, 0
+	return true, suppressed
 }
 
 // Peek reports whether Allow(key) would succeed now, without taking a

@@ -378,3 +378,32 @@ func TestRetryAfter(t *testing.T) {
 		t.Fatalf("no limit: RetryAfter %v", d)
 	}
 }
+
+// TestAllowCounted: an allowed event tells how many of its key's were
+// refused since the last one allowed, per key; a forgotten key's count
+// goes with it; an unlimited Keyed refuses none.
+func TestAllowCounted(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: time.Minute, Burst: 1, Now: c.now})
+	expect := func(key string, ok bool, n int64) {
+		t.Helper()
+		if gotOK, gotN := k.AllowCounted(key); gotOK != ok || gotN != n {
+			t.Fatalf("%s: %v %d, want %v %d", key, gotOK, gotN, ok, n)
+		}
+	}
+	expect("a", true, 0)
+	for range 5 {
+		expect("a", false, 0)
+	}
+	expect("b", true, 0)
+	expect("b", false, 0)
+	c.add(time.Minute)
+	expect("a", true, 5)
+	expect("a", false, 0)
+	expect("b", true, 1)
+	k.Forget("a")
+	expect("a", true, 0)
+	if ok, n := New(Config{}).AllowCounted("a"); !ok || n != 0 {
+		t.Fatalf("unlimited: %v %d", ok, n)
+	}
+}
