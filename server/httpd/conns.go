@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/netlist"
 	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/metrics"
 )
@@ -23,10 +25,20 @@ import (
 // idle (sent nothing yet, or waiting between requests on keep-alive) are
 // closed, oldest first, to make room (up to 32 at a time, as nginx); only
 // when every connection is busy (a request begun: its first byte read,
-// its answer not yet sent) is the new one closed at once. Without it, one
-// host that opens connections and leaves them idle holds each for the
-// idle timeout (120 s) and about 25 KB, until the process runs out of
-// file descriptors and accept fails for everyone.
+// its answer not yet sent) does fairness by source decide (fairShare):
+// the source holding the most connections loses its oldest one when it
+// holds at least two more than the newcomer's source, else the new one
+// is closed at once. Without the bound, one host that opens connections
+// and leaves them idle holds each for the idle timeout (120 s) and about
+// 25 KB, until the process runs out of file descriptors and accept fails
+// for everyone; without fairness, one host that keeps every place busy
+// (half-sent requests renewed within the read timeout) keeps every other
+// phone out.
+//
+// A source is an IPv4 address or an IPv6 /64 (what one host or one
+// subnet's router gets). A trusted reverse proxy (Config.TrustedProxies)
+// speaks for many phones: it never loses a connection to fairness, and
+// its newcomer counts as a source holding none.
 //
 // The hot path costs a few atomic operations on the connection's own
 // state (trackedConn.Read, markIdle); the set of connections is locked
@@ -66,19 +78,41 @@ func DefaultMaxConns() int {
 
 // connSet is the server's open HTTP connections and their bound.
 type connSet struct {
-	max   int
-	log   *slog.Logger
-	quiet *ratelimit.Keyed // the bound's log line: once a minute
+	max     int
+	log     *slog.Logger
+	quiet   *ratelimit.Keyed // the bound's log line: once a minute
+	proxies netlist.List     // trusted reverse proxies: exempt from fairness (empty: none)
+	read    time.Duration    // readTimeout when the set was made: firmRead's bound
 
 	mu    sync.Mutex
-	conns []*trackedConn // open, unordered; trackedConn.idx is the index
-	pick  []stamped      // makeRoom's scratch
+	conns []*trackedConn       // open, unordered; trackedConn.idx is the index
+	bySrc map[netip.Addr]int32 // open connections per source (sourceOf)
+	pick  []stamped            // makeRoom's scratch
 
-	closed, refused atomic.Int64 // since the last log line
+	closed, refused, unfair atomic.Int64 // since the last log line
 }
 
-func newConnSet(limit int, log *slog.Logger) *connSet {
-	return &connSet{max: limit, log: log, quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 1})}
+func newConnSet(limit int, log *slog.Logger, proxies netlist.List) *connSet {
+	return &connSet{max: limit, log: log, proxies: proxies, read: readTimeout, bySrc: map[netip.Addr]int32{},
+		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 1})}
+}
+
+// sourceOf is the source a connection from addr counts for: its IPv4
+// address, or its IPv6 /64; the zero Addr (counted for nothing) when addr
+// is not an IP address.
+func sourceOf(addr net.Addr) netip.Addr {
+	var a netip.Addr
+	switch v := addr.(type) {
+	case *net.TCPAddr:
+		a = v.AddrPort().Addr()
+	default:
+		return netip.Addr{}
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		a = netip.PrefixFrom(a, 64).Masked().Addr()
+	}
+	return a
 }
 
 // A connection's state (trackedConn.state): busy, closing, or idle since
@@ -98,25 +132,40 @@ func idleStamp() int64 { return int64(time.Since(connEpoch)) + 1 }
 // for a request. It passes sendfile (ReadFrom) and CloseWrite through.
 type trackedConn struct {
 	net.Conn
-	set   *connSet
-	state atomic.Int64
-	idx   int // in set.conns; -1 once removed (under set.mu)
+	set    *connSet
+	state  atomic.Int64
+	idx    int        // in set.conns; -1 once removed (under set.mu)
+	src    netip.Addr // sourceOf(RemoteAddr); zero: counted for no source
+	exempt bool       // src is a trusted proxy's: its newcomer counts as holding none (fairShare)
+	since  int64      // when it was admitted (idleStamp): fairShare takes the oldest
+	// firm: the connection is net/http's (firmRead); rd is its read
+	// deadline as last set (UnixNano; 0: none).
+	firm atomic.Bool
+	rd   atomic.Int64
 }
 
 // admit counts c, making room at the bound; it returns nil, having closed
 // c, when there is none.
 func (s *connSet) admit(c net.Conn) *trackedConn {
-	t := &trackedConn{Conn: c, set: s}
-	t.state.Store(idleStamp()) // nothing sent yet
+	t := &trackedConn{Conn: c, set: s, src: sourceOf(c.RemoteAddr()), since: idleStamp()}
+	t.exempt = t.src.IsValid() && !s.proxies.Empty() && s.proxies.Allows(t.src)
+	t.state.Store(t.since) // nothing sent yet
 	var victims []*trackedConn
+	var unfair *trackedConn
 	s.mu.Lock()
 	if len(s.conns) >= s.max {
 		victims = s.makeRoom()
+		if len(s.conns) >= s.max {
+			unfair = s.fairShare(t)
+		}
 	}
 	ok := len(s.conns) < s.max
 	if ok {
 		t.idx = len(s.conns)
 		s.conns = append(s.conns, t)
+		if t.src.IsValid() {
+			s.bySrc[t.src]++
+		}
 	}
 	s.mu.Unlock()
 	for _, v := range victims {
@@ -126,12 +175,17 @@ func (s *connSet) admit(c net.Conn) *trackedConn {
 		s.closed.Add(int64(len(victims)))
 		metrics.HTTPConnsShed("closed_idle", len(victims))
 	}
+	if unfair != nil {
+		unfair.Conn.Close()
+		s.unfair.Add(1)
+		metrics.HTTPConnsShed("closed_busiest", 1)
+	}
 	if !ok {
 		c.Close()
 		s.refused.Add(1)
 		metrics.HTTPConnsShed("refused", 1)
 	}
-	if len(victims) > 0 || !ok {
+	if len(victims) > 0 || unfair != nil || !ok {
 		s.report()
 	}
 	if !ok {
@@ -171,6 +225,46 @@ func (s *connSet) makeRoom() []*trackedConn {
 	return victims
 }
 
+// fairShare, at the bound with no idle connection, takes the oldest
+// connection of the source holding the most (trusted proxies aside) out
+// of the set, marked closing, and returns it to be closed for the
+// newcomer t, if that source holds at least two more than t's (a trusted
+// proxy's newcomer counts as holding none): so one source cannot keep
+// every place busy, and two sources that hold about as many never take
+// places from each other back and forth. It returns nil when no source
+// holds that many. Called with s.mu held.
+func (s *connSet) fairShare(t *trackedConn) *trackedConn {
+	if !t.src.IsValid() {
+		return nil
+	}
+	var own int32
+	if !t.exempt {
+		own = s.bySrc[t.src]
+	}
+	var top netip.Addr
+	var most int32
+	for src, n := range s.bySrc {
+		if n > most && !(!s.proxies.Empty() && s.proxies.Allows(src)) {
+			top, most = src, n
+		}
+	}
+	if most < own+2 {
+		return nil
+	}
+	var victim *trackedConn
+	for _, c := range s.conns {
+		if c.src == top && (victim == nil || c.since < victim.since) && c.state.Load() != connClosing {
+			victim = c
+		}
+	}
+	if victim == nil {
+		return nil
+	}
+	victim.state.Store(connClosing)
+	s.remove(victim)
+	return victim
+}
+
 // stamped is an idle connection and its state when makeRoom read it.
 type stamped struct {
 	t    *trackedConn
@@ -188,6 +282,11 @@ func (s *connSet) remove(t *trackedConn) {
 	s.conns[last] = nil
 	s.conns = s.conns[:last]
 	t.idx = -1
+	if t.src.IsValid() {
+		if s.bySrc[t.src]--; s.bySrc[t.src] <= 0 {
+			delete(s.bySrc, t.src)
+		}
+	}
 }
 
 // report logs what the bound did since its last line, once a minute.
@@ -195,8 +294,8 @@ func (s *connSet) report() {
 	if !s.quiet.Allow("bound") {
 		return
 	}
-	s.log.Warn("HTTP connections at their bound: idle ones closed, or new ones refused when none was idle",
-		"bound", s.max, "closed_idle", s.closed.Swap(0), "refused", s.refused.Swap(0))
+	s.log.Warn("HTTP connections at their bound: idle ones closed; when none was idle, the busiest source's oldest closed or new ones refused",
+		"bound", s.max, "closed_idle", s.closed.Swap(0), "closed_busiest", s.unfair.Swap(0), "refused", s.refused.Swap(0))
 }
 
 // open is the number of connections counted.
@@ -207,12 +306,16 @@ func (s *connSet) open() int {
 }
 
 // Read marks the connection busy when bytes arrive: a request has begun.
-// Bytes read after makeRoom chose the connection to close are not handed
-// up: that request would be served with no one to take its answer.
+// Bytes read after makeRoom or fairShare chose the connection to close
+// are not handed up: that request would be served with no one to take
+// its answer. On net/http's connections the first bytes of a request
+// start its read bound (firmRead).
 func (t *trackedConn) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if n > 0 {
-		t.markBusy()
+		if t.markBusy() && t.firm.Load() {
+			t.firmRead()
+		}
 		if t.state.Load() == connClosing {
 			return 0, net.ErrClosed
 		}
@@ -220,16 +323,62 @@ func (t *trackedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// markBusy: a request has begun (unless the connection is being closed).
-func (t *trackedConn) markBusy() {
-	if t == nil {
+// firmRead holds a request begun on a net/http connection to the read
+// timeout from its first byte: its read deadline is brought forward to
+// then, never put back. net/http waits for the first four bytes of a
+// kept-alive connection's next request under the idle timeout (120 s)
+// and starts its ReadHeaderTimeout only after them: one to three bytes
+// would otherwise hold the connection busy (never reclaimed for a
+// newcomer) for two minutes. The phone lane keeps its own (laneConn.Read).
+func (t *trackedConn) firmRead() {
+	by := time.Now().Add(t.set.read)
+	if rd := t.rd.Load(); rd != 0 && rd <= by.UnixNano() {
 		return
+	}
+	t.SetReadDeadline(by) //nolint:errcheck // the next read fails as a closed connection's
+}
+
+// SetReadDeadline sets the read deadline, and what t knows of it.
+func (t *trackedConn) SetReadDeadline(d time.Time) error {
+	t.noteRead(d)
+	return t.Conn.SetReadDeadline(d)
+}
+
+// SetDeadline sets both deadlines, and what t knows of the read one.
+func (t *trackedConn) SetDeadline(d time.Time) error {
+	t.noteRead(d)
+	return t.Conn.SetDeadline(d)
+}
+
+func (t *trackedConn) noteRead(d time.Time) {
+	if d.IsZero() {
+		t.rd.Store(0)
+	} else {
+		t.rd.Store(d.UnixNano())
+	}
+}
+
+// markBusy: a request has begun (unless the connection is being closed).
+// It reports whether the connection was idle until then.
+func (t *trackedConn) markBusy() bool {
+	if t == nil {
+		return false
 	}
 	for {
 		v := t.state.Load()
-		if v <= 0 || t.state.CompareAndSwap(v, connBusy) {
-			return
+		if v <= 0 {
+			return false
 		}
+		if t.state.CompareAndSwap(v, connBusy) {
+			return true
+		}
+	}
+}
+
+// netHTTP marks t as served by net/http from now on (firmRead).
+func (t *trackedConn) netHTTP() {
+	if t != nil {
+		t.firm.Store(true)
 	}
 }
 
@@ -313,6 +462,7 @@ func (l trackListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if t := l.set.admit(c); t != nil {
+			t.netHTTP()
 			return t, nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/server/httpd"
 )
 
 // connFile is a common file every phone gets (200).
@@ -192,5 +195,175 @@ func TestWPIWithoutHTTP2(t *testing.T) {
 	defer c.Close()
 	if p := c.ConnectionState().NegotiatedProtocol; p == "h2" {
 		t.Fatalf("WPI negotiated %q, want HTTP/1.1", p)
+	}
+}
+
+// dialRawFrom connects to addr from the loopback address src (all of
+// 127.0.0.0/8 is loopback on Linux), over TLS when overTLS.
+func dialRawFrom(t *testing.T, src, addr string, overTLS bool) *rawConn {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	var c net.Conn
+	var err error
+	if overTLS {
+		c, err = tls.DialWithDialer(d, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a test's own certificate
+	} else {
+		c, err = d.Dial("tcp", addr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// hog opens n connections from src, each with a request begun and never
+// finished (busy for the bound), and waits until the server counts them
+// busy, busy in all.
+func hog(t *testing.T, e *env, src, addr string, n, busy int) []*rawConn {
+	t.Helper()
+	var cs []*rawConn
+	for range n {
+		c := dialRawFrom(t, src, addr, false)
+		c.send("GET " + connFile + " HTTP/1.1\r\nHost: prov.example.com\r\n")
+		cs = append(cs, c)
+	}
+	waitFor(t, func() bool { return e.srv.OpenConns() == busy && e.srv.IdleConns() == 0 }, "the half-sent requests are not counted busy")
+	return cs
+}
+
+// finish completes a request hog began and wants its file.
+func finish(t *testing.T, c *rawConn, what string) {
+	t.Helper()
+	c.send("User-Agent: " + yealinkUA + "\r\n\r\n")
+	if a := c.read("GET"); a.status != http.StatusOK {
+		t.Fatalf("%s: %d, want 200", what, a.status)
+	}
+}
+
+// TestConnBoundFairBySource: one host (127.0.0.2) keeps every place
+// busy with half-sent requests, renewed as it loses them. A phone from
+// another address still gets its file: the busiest source loses its
+// oldest connection to it, and to a second phone; the host's own next
+// connection is refused (it holds the most), and so is a newcomer from a
+// source holding as many as every other. The host's other requests are
+// not cut: they are answered when they end.
+func TestConnBoundFairBySource(t *testing.T) {
+	// The half-sent requests must outlive the test's steps on a loaded
+	// machine.
+	defer httpd.SetReadTimeout(time.Minute)()
+	e := newEnv(t, options{maxConns: 4})
+	e.setup()
+	addr := e.serveLanes()
+	hogs := hog(t, e, "127.0.0.2", addr, 4, 4)
+
+	phoneGets(t, dialRawFrom(t, "127.0.0.3", addr, false), "a phone while one host keeps every place busy")
+	expectClosed(t, hogs[0], "the busiest source's oldest connection")
+	// The phone's connection, idle once answered, makes room for the
+	// host's next.
+	waitFor(t, func() bool { return e.srv.IdleConns() == 1 }, "the phone's answered connection is not counted idle")
+	hogs = append(hogs[1:], hog(t, e, "127.0.0.2", addr, 1, 4)...)
+
+	late := dialRawFrom(t, "127.0.0.2", addr, false)
+	late.c.Write([]byte(laneGet(connFile, "User-Agent", yealinkUA))) //nolint:errcheck // it may be reset already
+	expectClosed(t, late, "the busiest source's own newcomer")
+	phoneGets(t, dialRawFrom(t, "127.0.0.4", addr, false), "a second phone")
+	expectClosed(t, hogs[0], "the busiest source's next oldest connection")
+	for i, c := range hogs[1:] {
+		finish(t, c, fmt.Sprintf("the host's request %d, not cut", i+1))
+	}
+	if !strings.Contains(e.log.String(), "closed_busiest=") {
+		t.Fatalf("the log does not say:\n%s", e.log)
+	}
+
+	// Two sources holding two each: a newcomer from either is refused,
+	// one from a third source takes a place.
+	e2 := newEnv(t, options{maxConns: 4})
+	e2.setup()
+	addr2 := e2.serveLanes()
+	a := hog(t, e2, "127.0.0.2", addr2, 2, 2)
+	b := hog(t, e2, "127.0.0.3", addr2, 2, 4)
+	late = dialRawFrom(t, "127.0.0.3", addr2, false)
+	late.c.Write([]byte(laneGet(connFile, "User-Agent", yealinkUA))) //nolint:errcheck // it may be reset already
+	expectClosed(t, late, "a newcomer from a source holding as many as the busiest")
+	phoneGets(t, dialRawFrom(t, "127.0.0.5", addr2, false), "a phone from a third source")
+	// One of the two oldest made room; the younger ones are never taken.
+	finish(t, a[1], "the first source's younger request")
+	finish(t, b[1], "the second source's younger request")
+}
+
+// TestConnBoundSparesTrustedProxy: a trusted reverse proxy speaks for
+// many phones: it never loses a busy connection to a newcomer from
+// another source, however many it holds.
+func TestConnBoundSparesTrustedProxy(t *testing.T) {
+	defer httpd.SetReadTimeout(time.Minute)()
+	e := newEnv(t, options{maxConns: 3, trustedProxies: []string{"127.0.0.2"}})
+	e.setup()
+	addr := e.serveLanes()
+	proxied := hog(t, e, "127.0.0.2", addr, 3, 3)
+	late := dialRawFrom(t, "127.0.0.3", addr, false)
+	late.c.Write([]byte(laneGet(connFile, "User-Agent", yealinkUA))) //nolint:errcheck // it may be reset already
+	expectClosed(t, late, "a newcomer while a trusted proxy holds every place")
+	for i, c := range proxied {
+		finish(t, c, fmt.Sprintf("the proxy's request %d", i))
+	}
+}
+
+// TestSlowClientsCut: on every listener (HTTP and HTTPS with the phone
+// lane, the WPI listener, HTTP behind trusted proxies: net/http alone) a
+// client that trickles its request byte by byte is cut after the read
+// timeout, and so is one that sends the first bytes of a kept-alive
+// connection's next request and then nothing: net/http would wait for
+// its fourth byte under the idle timeout (120 s), the connection busy
+// for the bound all along.
+func TestSlowClientsCut(t *testing.T) {
+	const readTimeout = time.Second
+	defer httpd.SetReadTimeout(readTimeout)()
+	for _, l := range []struct {
+		name    string
+		overTLS bool
+		serve   func(e *env) string
+		req     string
+	}{
+		{"http", false, func(e *env) string { return e.serveLanes() }, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"http phone lane", false, func(e *env) string { return e.serveLanes() }, laneGet(connFile, "User-Agent", yealinkUA)},
+		{"https", true, func(e *env) string { return e.serveLanesOver(true) }, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"wpi", true, func(e *env) string { return serveWPI(e.t, e) }, "GET /dcmp/contact-me HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"trusted proxies", false, func(e *env) string { return e.serveLanes() }, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+	} {
+		t.Run(l.name, func(t *testing.T) {
+			o := options{}
+			if l.name == "trusted proxies" {
+				o.trustedProxies = []string{"192.0.2.1"}
+			}
+			e := newEnv(t, o)
+			e.setup()
+			addr := l.serve(e)
+
+			slow := dialRaw(t, addr, l.overTLS)
+			start := time.Now()
+			var err error
+			for i := 0; err == nil && time.Since(start) < 20*time.Second; i++ {
+				_, err = slow.c.Write([]byte{l.req[i%(len(l.req)-4)]}) // never the blank line
+				time.Sleep(readTimeout / 10)
+			}
+			if err == nil {
+				t.Fatalf("a request trickling in byte by byte was still read after %v", time.Since(start))
+			}
+
+			kept := dialRaw(t, addr, l.overTLS)
+			kept.send(l.req)
+			kept.read("GET")
+			waitFor(t, func() bool { return e.srv.IdleConns() == 1 }, "the answered connection is not counted idle")
+			kept.send("GE")
+			waitFor(t, func() bool { return e.srv.IdleConns() == 0 }, "the request begun is not counted busy")
+			kept.c.SetReadDeadline(time.Now().Add(15 * time.Second))
+			_, err = io.Copy(io.Discard, kept.br)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("a kept-alive connection's next request, begun and never finished, was still open after 15 s")
+			}
+		})
 	}
 }

@@ -17,12 +17,12 @@ func (s *Server) FastPathOnly() http.Handler {
 // LaneAnswered is how many requests the phone lane answered itself.
 func (s *Server) LaneAnswered() int64 { return s.laneAnswered.Load() }
 
-// SetLaneReadTimeout sets the phone lane's read timeout for servers
-// started afterwards and returns the function that restores it.
-func SetLaneReadTimeout(d time.Duration) func() {
-	old := laneReadTimeout
-	laneReadTimeout = d
-	return func() { laneReadTimeout = old }
+// SetReadTimeout sets the read timeout (readTimeout) for servers made
+// afterwards and returns the function that restores it.
+func SetReadTimeout(d time.Duration) func() {
+	old := readTimeout
+	readTimeout = d
+	return func() { readTimeout = old }
 }
 
 // OpenConns is how many connections count against the bound.

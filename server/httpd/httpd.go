@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -137,7 +139,10 @@ type Config struct {
 	// MaxBulkBody bounds the body of POST /api/v1/bulk (default 64 MiB:
 	// 100,000 devices with an account each take about 25 MiB).
 	MaxBulkBody int64
-	// TrustedProxies lists proxies whose X-Forwarded-For is believed; none by default.
+	// TrustedProxies lists proxies (addresses or CIDR networks) whose
+	// X-Forwarded-For is believed; none by default. They speak for many
+	// phones: the connection bound's fairness never takes their
+	// connections (conns.go).
 	TrustedProxies []string
 	// Mount, when set, adds routes (the web UI) to the engine.
 	Mount func(*gin.Engine)
@@ -205,7 +210,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e, access: newAccess(),
 		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096})}
-	s.conns = newConnSet(cfg.MaxConns, s.log)
+	proxies, err := netlist.Parse(strings.Join(cfg.TrustedProxies, ","))
+	if err != nil {
+		return nil, fmt.Errorf("httpd: trusted proxies: %w", err)
+	}
+	s.conns = newConnSet(cfg.MaxConns, s.log, proxies)
 	e.Use(s.recover, s.accessLog, s.allowList)
 	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, apiError{Error: "not found"}) })
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, apiError{Error: "method not allowed"}) })
@@ -277,7 +286,7 @@ func (s *Server) serveWith(ctx context.Context, ln net.Listener, tlsCfg *tls.Con
 		TLSConfig:         tlsCfg,
 		Handler:           h,
 		BaseContext:       func(net.Listener) context.Context { return base },
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -47,10 +47,12 @@ const phoneLanePrefix = "GET /prov/"
 // allows 64 KiB; no phone sends more than a few hundred bytes).
 const laneHeaderMax = 8 << 10
 
-// laneReadTimeout bounds the TLS handshake and the first bytes of a
-// connection, and each request's read on the phone lane (net/http:
-// ReadHeaderTimeout). A variable only for the tests of a silent client.
-var laneReadTimeout = 10 * time.Second
+// readTimeout bounds, on every listener, the TLS handshake and the first
+// bytes of a connection, each request's read on the phone lane, a
+// request's header on net/http (ReadHeaderTimeout) and the first bytes
+// of a kept-alive connection's next request there (trackedConn.firmRead).
+// A variable only for the tests of silent and slow clients.
+var readTimeout = 10 * time.Second
 
 // lane serves one listener: the phone lane (fast) and net/http (slow)
 // side by side.
@@ -61,7 +63,7 @@ type lane struct {
 	slow  *connQueue      // the listener net/http serves
 	base  context.Context // the requests' context, cancelled after the grace period
 	tls   *tls.Config     // HTTPS: the handshake route makes; nil on plain HTTP
-	read  time.Duration   // laneReadTimeout when the lane started
+	read  time.Duration   // readTimeout when the lane started
 	lim   *laneLimits     // the timeouts its connections keep
 }
 
@@ -70,7 +72,7 @@ type lane struct {
 // and queues it for fasthttp (fastQ) or net/http (slow). Shutdown stops
 // both within the grace period, then cancels what still runs.
 func (s *Server) serveLanes(ctx context.Context, ln net.Listener, srv *http.Server, base context.Context, cancelBase context.CancelFunc, tlsCfg *tls.Config) error {
-	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: laneReadTimeout}
+	l := &lane{s: s, fastQ: newConnQueue(ln.Addr()), slow: newConnQueue(ln.Addr()), base: base, read: readTimeout}
 	l.lim = newLaneLimits(l.read, srv.IdleTimeout, srv.WriteTimeout)
 	if tlsCfg != nil {
 		l.tls = tlsCfg.Clone()
@@ -163,7 +165,7 @@ func (l *lane) accept(ln net.Listener, closing *atomic.Bool) error {
 	}
 }
 
-// route reads the first bytes of c (within laneReadTimeout) and gives it
+// route reads the first bytes of c (within readTimeout) and gives it
 // to the phone lane when they are phoneLanePrefix, to net/http as soon as
 // they differ.
 func (l *lane) route(t *trackedConn) {
@@ -205,6 +207,7 @@ func (l *lane) route(t *trackedConn) {
 		l.fastQ.push(pc)
 		return
 	}
+	t.netHTTP()
 	l.slow.push(pc)
 }
 
@@ -508,6 +511,7 @@ func (l *lane) handOver(ctx *fasthttp.RequestCtx) {
 	lc := ctx.Conn().(*laneConn)
 	lc.lim = nil // net/http sets the deadlines from now on
 	ctx.HijackSetNoResponse(true)
+	lc.tr.netHTTP()
 	ctx.Hijack(func(c net.Conn) {
 		l.slow.push(&laneConn{Conn: lc.Conn, pre: replay, r: c, tls: lc.tls, tr: lc.tr})
 	})

@@ -335,7 +335,7 @@ func TestPhoneLaneStopsRightAfterStart(t *testing.T) {
 // closed after the read timeout, and while 200 of them hang a phone still
 // gets its file on the lane.
 func TestPhoneLaneDropsSilentClients(t *testing.T) {
-	defer httpd.SetLaneReadTimeout(300 * time.Millisecond)()
+	defer httpd.SetReadTimeout(300 * time.Millisecond)()
 	for _, overTLS := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
 			e := newEnv(t, options{})
@@ -387,7 +387,7 @@ func TestPhoneLaneDeadlines(t *testing.T) {
 	// Long enough that a busy machine's scheduling (the race detector, two
 	// cores) never delays the second part of a request past it.
 	const readTimeout = time.Second
-	defer httpd.SetLaneReadTimeout(readTimeout)()
+	defer httpd.SetReadTimeout(readTimeout)()
 	for _, overTLS := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http", true: "https"}[overTLS], func(t *testing.T) {
 			e := newEnv(t, options{})

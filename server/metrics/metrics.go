@@ -64,7 +64,7 @@ var (
 	}, []string{"route", "method", "code"})
 	httpShed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "http_connections_shed_total",
-		Help: "HTTP connections closed at the bound on open connections, by action: closed_idle (an idle one closed to admit a new one), refused (a new one closed at once: none was idle).",
+		Help: "HTTP connections closed at the bound on open connections, by action: closed_idle (an idle one closed to admit a new one), closed_busiest (none idle: the oldest of the source holding the most closed to admit a new one from a source holding at least two fewer), refused (a new one closed at once: none was idle, and no source held two more than its own).",
 	}, []string{"action"})
 	dbErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "db_errors_total",
@@ -212,7 +212,7 @@ func HTTPRequest(route, method string, status int, took time.Duration) {
 }
 
 // HTTPConnsShed counts n HTTP connections closed at the bound on open
-// connections; action is closed_idle or refused.
+// connections; action is closed_idle, closed_busiest or refused.
 func HTTPConnsShed(action string, n int) {
 	httpShed.WithLabelValues(action).Add(float64(n))
 }
