@@ -1,7 +1,6 @@
 package httpd
 
 import (
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -121,13 +120,10 @@ func (s *Server) fastPhoneGet(rw http.ResponseWriter, r *http.Request, ip string
 			status = http.StatusOK
 		}
 		metrics.HTTPRequest(phoneRoute, r.Method, status, time.Since(start))
-		lvl := slog.LevelDebug
-		if status >= 500 {
-			lvl = slog.LevelError
-		}
+		lvl, attrs := s.accessLevel(status, phoneRoute)
 		if s.log.Enabled(r.Context(), lvl) {
-			s.log.Log(r.Context(), lvl, "request", "method", r.Method, "path", r.URL.Path,
-				"status", status, "bytes", w.size, "remote", ip, "duration", time.Since(start))
+			s.log.Log(r.Context(), lvl, "request", append([]any{"method", r.Method, "path", r.URL.Path,
+				"status", status, "bytes", w.size, "remote", ip, "duration", time.Since(start)}, attrs...)...)
 		}
 		*w = statusWriter{}
 		statusWriters.Put(w)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -172,7 +173,10 @@ type Server struct {
 	engine *gin.Engine
 	h      http.Handler     // engine behind the phone files' fast path (fastpath.go)
 	quiet  *ratelimit.Keyed // the edge's own refusals of phones, in the log
-	access *access          // failed-authentication throttle and log limiter
+	// failLog limits the phone paths' failure lines (logFailure) and the
+	// access log's errors (accessLog).
+	failLog *ratelimit.Keyed
+	access  *access // failed-authentication throttle and log limiter
 	// lastBase is the phone path's last base URL (phone.go).
 	lastBase atomic.Pointer[baseURLMemo]
 	// laneAnswered counts the requests the phone lane answered (lane.go).
@@ -209,7 +213,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log.With("component", "http"), engine: e, access: newAccess(),
-		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096})}
+		quiet: ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096}), failLog: newFailLog(nil)}
 	proxies, err := netlist.Parse(strings.Join(cfg.TrustedProxies, ","))
 	if err != nil {
 		return nil, fmt.Errorf("httpd: trusted proxies: %w", err)
@@ -362,15 +366,27 @@ func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	metrics.HTTPRequest(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
-	lvl := slog.LevelDebug
-	if c.Writer.Status() >= 500 {
-		lvl = slog.LevelError
-	}
+	lvl, attrs := s.accessLevel(c.Writer.Status(), c.FullPath())
 	if !s.log.Enabled(c.Request.Context(), lvl) {
 		return // the steady state: no client IP parsed, no attribute boxed
 	}
-	s.log.Log(c.Request.Context(), lvl, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "bytes", c.Writer.Size(), "remote", c.ClientIP(), "duration", time.Since(start))
+	s.log.Log(c.Request.Context(), lvl, "request", append([]any{"method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "bytes", c.Writer.Size(), "remote", c.ClientIP(), "duration", time.Since(start)}, attrs...)...)
+}
+
+// accessLevel is the level of an access log line, and what it adds: an
+// answer below 500 is logged at debug level; a 5xx is an error, at most
+// once a minute per route and status, saying how many it left out (those
+// are logged at debug level): during a database outage every phone's
+// request is answered 503, and its reason is logged apart (logFailure).
+func (s *Server) accessLevel(status int, route string) (slog.Level, []any) {
+	if status < 500 {
+		return slog.LevelDebug, nil
+	}
+	if ok, suppressed := s.failLog.AllowCounted("request\x00" + strconv.Itoa(status) + "\x00" + route); ok {
+		return slog.LevelError, []any{"suppressed", suppressed}
+	}
+	return slog.LevelDebug, nil
 }
 
 func (s *Server) limitBody(c *gin.Context) {

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -163,8 +164,7 @@ func (s *Server) refusal(req vendors.Request, err error, timedOut bool) refused 
 		// Whatever the core made of it (a miss, a failed read), it did
 		// not have its time: nothing was disclosed (a claim commits only
 		// when the body starts to leave).
-		s.log.Warn("phone request timed out; answered 503", "path", req.Path, "remote", req.RemoteAddr,
-			"timeout", s.cfg.ProvideTimeout, "err", err)
+		s.logFailure(slog.LevelWarn, "phone request timed out; answered 503", req, err, "timeout", s.cfg.ProvideTimeout)
 		return busyAnswer
 	case errors.As(err, &auth):
 		// The same answer for an unknown MAC as for a device whose
@@ -179,9 +179,36 @@ func (s *Server) refusal(req vendors.Request, err error, timedOut bool) refused 
 	case errors.Is(err, vendors.ErrNotFound):
 		return missAnswer
 	default:
-		s.log.Error("phone request failed; answered 503", "path", req.Path, "remote", req.RemoteAddr, "err", err)
+		s.logFailure(slog.LevelError, "phone request failed; answered 503", req, err)
 		return busyAnswer
 	}
+}
+
+// failLogEvery is how often each of the phone paths' failure lines
+// (logFailure), and the access log's error line of each route and 5xx
+// status (accessLog), goes out at most.
+const failLogEvery = time.Minute
+
+// newFailLog is the limiter of logFailure's lines, on the clock now
+// (time.Now when nil).
+func newFailLog(now func() time.Time) *ratelimit.Keyed {
+	// Keys: two failure lines, and the routes' 5xx statuses.
+	return ratelimit.New(ratelimit.Config{Every: failLogEvery, Burst: 1, MaxKeys: 256, Now: now})
+}
+
+// logFailure logs a phone request the core failed (msg), at most once
+// per failLogEvery whatever the phone or path: when the database is down
+// every phone's request fails, and thousands of phones would flood the
+// log with a line each. The line names one request (the first of its
+// minute) and how many were left out since the last one
+// (suppressed); the metrics count every request (autoprov_http_requests_total).
+func (s *Server) logFailure(level slog.Level, msg string, req vendors.Request, err error, attrs ...any) {
+	ok, suppressed := s.failLog.AllowCounted(msg)
+	if !ok {
+		return
+	}
+	s.log.Log(context.Background(), level, msg, append([]any{"path", req.Path, "remote", req.RemoteAddr, "err", err,
+		"suppressed", suppressed}, attrs...)...)
 }
 
 // phoneGet serves GET and HEAD /prov/<file>. A HEAD or a conditional GET

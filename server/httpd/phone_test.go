@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,6 +305,66 @@ func TestStoreFailureTellsThePhoneToComeBack(t *testing.T) {
 	}
 	if strings.Contains(e.log.String(), sipPass) {
 		t.Error("the log holds the SIP password")
+	}
+}
+
+// TestStoreFailureLogBounded: during a database outage every phone's
+// request fails; the log gets one line a minute for all of them, on both
+// HTTP paths, and the next line says how many it left out. Every
+// request is still answered 503.
+func TestStoreFailureLogBounded(t *testing.T) {
+	e := newEnv(t, options{})
+	e.setup()
+	addr := e.serveLanes()
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e.srv.SetFailLogClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const msg = "phone request failed; answered 503"
+	const access = `msg=request component=http method=GET path=/prov/805ec0aa`
+	lane := dialRaw(t, addr)
+	fail := func(n int) {
+		t.Helper()
+		for i := range n {
+			path := fmt.Sprintf("/prov/805ec0aa%04x.cfg", i)
+			if rec := e.phone("GET", path, yealinkUA); rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("net/http: %d, want 503", rec.Code)
+			}
+			lane.send(laneGet(path, "User-Agent", yealinkUA))
+			if a := lane.read("GET"); a.status != http.StatusServiceUnavailable {
+				t.Fatalf("phone lane: %d, want 503", a.status)
+			}
+		}
+	}
+	// lines are the log's lines with s above the debug level (net/http's
+	// access line of a 5xx is an error; the lane's is at debug level).
+	lines := func(s string) []string {
+		var out []string
+		for _, l := range strings.Split(e.log.String(), "\n") {
+			if strings.Contains(l, s) && !strings.Contains(l, "level=DEBUG") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	fail(100)
+	if got := lines(msg); len(got) != 1 || !strings.Contains(got[0], "suppressed=0") {
+		t.Fatalf("200 failed requests in a minute: %d lines, want 1 (suppressed=0):\n%s", len(got), strings.Join(got, "\n"))
+	}
+	if got := lines(access); len(got) != 1 || !strings.Contains(got[0], "suppressed=0") {
+		t.Fatalf("100 answers 503 on net/http in a minute: %d access lines above debug, want 1 (suppressed=0):\n%s", len(got), strings.Join(got, "\n"))
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	fail(1)
+	if got := lines(msg); len(got) != 2 || !strings.Contains(got[1], "suppressed=199") {
+		t.Fatalf("a minute later: %d lines, want 2, the second with suppressed=199:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	if got := lines(access); len(got) != 2 || !strings.Contains(got[1], "suppressed=99") {
+		t.Fatalf("a minute later: %d access lines, want 2, the second with suppressed=99:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }
 
