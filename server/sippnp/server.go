@@ -6,6 +6,7 @@
 package sippnp
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -65,11 +66,21 @@ type Server struct {
 	srcs *ratelimit.Keyed // new transactions per source IP
 	logs *ratelimit.Keyed // repeated log lines
 
-	mu  sync.Mutex
-	txs map[string]*tx // by Call-ID
+	maxTx int // maxTx; tests set less
+
+	mu    sync.Mutex
+	txs   map[string]*tx // by Call-ID
+	order list.List      // of *tx: those in txs, oldest (first to expire) at the front
 }
 
-// maxTx bounds the transactions held at once (each lives Timeout).
+// maxTx bounds the transactions held at once (each lives Timeout). At
+// the bound a new one drops the oldest (its NOTIFY retransmissions stop)
+// rather than being ignored: a flood of distinct SUBSCRIBEs (forged
+// sources, within the per-source limit each) then costs the phones caught
+// in it their retransmissions, not their answer. A phone answers the
+// first NOTIFY within milliseconds, and the 200 OK and the NOTIFY go out
+// when the SUBSCRIBE is answered; refusing new transactions instead would
+// leave every phone unanswered for as long as the flood lasts.
 const maxTx = 4096
 
 // tx is one answered SUBSCRIBE: its 200 OK (resent on retransmissions)
@@ -81,8 +92,10 @@ type tx struct {
 	notifyTo *net.UDPAddr
 	mac      string
 	expires  time.Time
-	answered chan struct{} // closed on the phone's final response to the NOTIFY
+	answered chan struct{} // closed on the phone's final response to the NOTIFY, or when dropped
 	once     sync.Once
+	callID   string
+	elem     *list.Element // in Server.order
 }
 
 // New returns a Server.
@@ -105,7 +118,7 @@ func New(cfg Config) *Server {
 	if cfg.PerSource <= 0 {
 		cfg.PerSource = 30
 	}
-	s := &Server{cfg: cfg, log: cfg.Log.With("component", "sippnp"), now: time.Now, txs: map[string]*tx{}}
+	s := &Server{cfg: cfg, log: cfg.Log.With("component", "sippnp"), now: time.Now, txs: map[string]*tx{}, maxTx: maxTx}
 	// The limiters read s.now when they are asked, so a test's clock rules them.
 	clock := func() time.Time { return s.now() }
 	s.macs = ratelimit.New(ratelimit.Config{Every: cfg.MACInterval, Burst: 1, MaxKeys: maxKeys, Now: clock})
@@ -258,13 +271,20 @@ func (s *Server) handle(ctx context.Context, b []byte, from *net.UDPAddr, out wr
 		return
 	}
 	s.purge(now)
-	if len(s.txs) >= maxTx {
-		s.mu.Unlock()
-		s.logOnce("full", slog.LevelWarn, "plug-and-play: too many open transactions; SUBSCRIBE ignored", "mac", mac)
-		return
+	var dropped *tx
+	if len(s.txs) >= s.maxTx {
+		dropped = s.order.Front().Value.(*tx)
+		s.remove(dropped)
 	}
+	t.callID = callID
 	s.txs[callID] = t
+	t.elem = s.order.PushBack(t)
 	s.mu.Unlock()
+	if dropped != nil {
+		dropped.once.Do(func() { close(dropped.answered) }) // its retransmissions stop
+		s.logOnce("full", slog.LevelWarn, "plug-and-play: too many open transactions; the oldest dropped (its NOTIFY no longer retransmitted)",
+			"open", s.maxTx, "dropped_mac", dropped.mac, "mac", mac)
+	}
 
 	if _, err := out.WriteTo(t.ok, t.okTo); err != nil {
 		s.log.Warn("plug-and-play: sending 200 OK", "mac", mac, "to", t.okTo.String(), "err", err)
@@ -496,13 +516,24 @@ func (s *Server) response(m *message, from *net.UDPAddr) {
 	})
 }
 
-// purge drops expired transactions; s.mu is held.
+// purge drops expired transactions (the oldest first: each lives
+// Timeout); s.mu is held.
 func (s *Server) purge(now time.Time) {
-	for k, t := range s.txs {
-		if !now.Before(t.expires) {
-			delete(s.txs, k)
+	for e := s.order.Front(); e != nil; e = s.order.Front() {
+		t := e.Value.(*tx)
+		if now.Before(t.expires) {
+			return
 		}
+		s.remove(t)
 	}
+}
+
+// remove takes t out of the table; s.mu is held.
+func (s *Server) remove(t *tx) {
+	if s.txs[t.callID] == t {
+		delete(s.txs, t.callID)
+	}
+	s.order.Remove(t.elem)
 }
 
 func (s *Server) logOnce(key string, level slog.Level, msg string, args ...any) {

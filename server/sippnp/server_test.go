@@ -656,3 +656,55 @@ func serveLoopback(t *testing.T, cfg Config) *Conns {
 	})
 	return conns
 }
+
+// TestFloodDropsOldest: at the bound on open transactions a new
+// SUBSCRIBE is still answered (its 200 OK and NOTIFY go out); the oldest
+// transaction is dropped instead, its NOTIFY retransmissions stopped, and
+// the table stays at the bound.
+func TestFloodDropsOldest(t *testing.T) {
+	var logs syncBuf
+	s := New(Config{Recorder: &fakeRecorder{}, T1: time.Minute, T2: time.Minute, Timeout: time.Hour,
+		PerSource: 100, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	s.maxTx = 3
+	conn := newFakeConn()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); s.wg.Wait() }()
+	from := &net.UDPAddr{IP: net.IPv4(10, 1, 3, 239), Port: 5059}
+	var first *tx
+	for i := range 5 {
+		msg := bytes.ReplaceAll(yealinkW52P, []byte("MAC001565f4f9e1"), fmt.Appendf(nil, "MAC0015650000%02d", i))
+		msg = bytes.ReplaceAll(msg, []byte("1536537630@"), fmt.Appendf(nil, "f%d@", i))
+		s.handle(ctx, msg, from, conn)
+		if i == 0 {
+			s.mu.Lock()
+			first = s.txs["f0@10.1.3.239"]
+			s.mu.Unlock()
+		}
+	}
+	oks, notifies := 0, 0
+	for oks < 5 || notifies < 5 {
+		m := conn.next(t)
+		switch {
+		case bytes.HasPrefix(m.b, []byte("SIP/2.0 200 OK")):
+			oks++
+		case bytes.HasPrefix(m.b, []byte("NOTIFY")):
+			notifies++
+		}
+	}
+	select {
+	case <-first.answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the dropped transaction's retransmissions did not stop")
+	}
+	s.mu.Lock()
+	n, order := len(s.txs), s.order.Len()
+	_, kept := s.txs["f4@10.1.3.239"]
+	_, gone := s.txs["f1@10.1.3.239"]
+	s.mu.Unlock()
+	if n != 3 || order != 3 || !kept || gone {
+		t.Fatalf("%d transactions (%d in order), newest kept %v, second dropped %v; want the 3 newest", n, order, kept, !gone)
+	}
+	if !strings.Contains(logs.String(), "too many open transactions") {
+		t.Errorf("the drop is not logged:\n%s", logs.String())
+	}
+}
