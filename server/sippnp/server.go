@@ -486,7 +486,12 @@ func (s *Server) retransmit(ctx context.Context, t *tx, out writer) {
 			return
 		case <-give.C:
 			next.Stop()
-			s.log.Warn("plug-and-play: no answer to the NOTIFY", "mac", t.mac, "to", t.notifyTo.String())
+			// Once a minute for all phones, saying how many it left out:
+			// SUBSCRIBEs from forged sources (each within its own limit)
+			// get no answer to their NOTIFY, up to maxTx every Timeout.
+			if ok, suppressed := s.logs.AllowCounted("noanswer"); ok {
+				s.log.Warn("plug-and-play: no answer to the NOTIFY", "mac", t.mac, "to", t.notifyTo.String(), "suppressed", suppressed)
+			}
 			return
 		case <-next.C:
 		}

@@ -509,6 +509,9 @@ func TestRateLimitsRefill(t *testing.T) {
 	}
 }
 
+// TestNotifyGivesUp: a NOTIFY nobody answers is retransmitted until
+// Timeout, then given up, which is logged: once a minute for all phones,
+// the next line saying how many it left out.
 func TestNotifyGivesUp(t *testing.T) {
 	var logs syncBuf
 	s := New(Config{Recorder: &fakeRecorder{}, T1: 20 * time.Millisecond, T2: 40 * time.Millisecond,
@@ -530,6 +533,30 @@ func TestNotifyGivesUp(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "no answer to the NOTIFY") {
 		t.Errorf("giving up is not logged:\n%s", logs.String())
+	}
+
+	// Many phones (or forged sources) that never answer: one line a
+	// minute, the next saying how many it left out.
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var mu sync.Mutex
+	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	before := strings.Count(logs.String(), "no answer to the NOTIFY")
+	for round := range 2 {
+		for i := range 21 {
+			msg := bytes.ReplaceAll(yealinkW52P, []byte("MAC001565f4f9e1"), fmt.Appendf(nil, "MAC0015651%d%04d", round, i))
+			msg = bytes.ReplaceAll(msg, []byte("1536537630@"), fmt.Appendf(nil, "g%d-%d@", round, i))
+			s.handle(ctx, msg, &net.UDPAddr{IP: net.IPv4(10, 1, byte(round), byte(i+1)), Port: 5059}, conn)
+		}
+		s.wg.Wait()
+		if n := strings.Count(logs.String(), "no answer to the NOTIFY") - before; n != round+1 {
+			t.Fatalf("round %d: %d lines for 21 unanswered NOTIFYs a round, want %d:\n%s", round, n, round+1, logs.String())
+		}
+		mu.Lock()
+		now = now.Add(time.Minute)
+		mu.Unlock()
+	}
+	if !strings.Contains(logs.String(), "suppressed=20") {
+		t.Errorf("the second line does not say how many it left out:\n%s", logs.String())
 	}
 }
 
