@@ -28,6 +28,7 @@ type centralConfig struct {
 	url, siteID, enrollToken, ports, ca string
 	enrollEnv                           string // AUTOPROV_ENROLL_TOKEN, taken when --enroll-token is not given
 	heartbeat, grace                    time.Duration
+	eventsMax                           int64 // on a central: the disk each site's events may take
 	// clockOffset moves the link's clock (AUTOPROV_TEST_CLOCK_OFFSET,
 	// for tests only: a test moves a site past its grace period without
 	// waiting 30 days).
@@ -54,6 +55,11 @@ func addCentralFlags(fs *flag.FlagSet, env func(name, def string) string, c *cen
 		return fmt.Errorf("AUTOPROV_CENTRAL_GRACE: %v", err)
 	}
 	fs.DurationVar(&c.grace, "central-grace", grace, "how long a site cut off from --central keeps opening secret windows and adopting phones (AUTOPROV_CENTRAL_GRACE)")
+	evMax, err := strconv.ParseInt(env("AUTOPROV_CENTRAL_EVENTS_MAX_BYTES", strconv.Itoa(central.DefaultMaxEventsBytes)), 10, 64)
+	if err != nil {
+		return fmt.Errorf("AUTOPROV_CENTRAL_EVENTS_MAX_BYTES: %v", err)
+	}
+	fs.Int64Var(&c.eventsMax, "central-events-max-bytes", evMax, "on a central (--https): the disk each site's delivered events may take; the oldest are dropped past it (AUTOPROV_CENTRAL_EVENTS_MAX_BYTES)")
 	if v := env("AUTOPROV_TEST_CLOCK_OFFSET", ""); v != "" {
 		if c.clockOffset, err = time.ParseDuration(v); err != nil {
 			return fmt.Errorf("AUTOPROV_TEST_CLOCK_OFFSET: %v", err)
@@ -66,6 +72,9 @@ func addCentralFlags(fs *flag.FlagSet, env func(name, def string) string, c *cen
 func (c *centralConfig) check() error {
 	if c.enrollToken == "" {
 		c.enrollToken = c.enrollEnv
+	}
+	if c.eventsMax < 64<<10 {
+		return errors.New("--central-events-max-bytes must be at least 65536")
 	}
 	if c.url == "" {
 		if c.siteID != "" || c.enrollToken != "" {
@@ -223,7 +232,7 @@ func newHub(c config, log *slog.Logger, st *store.Store) (*central.Hub, error) {
 		return nil, nil
 	}
 	hub, err := central.NewHub(central.HubConfig{Dir: filepath.Join(c.data, "central"), Audit: st, Log: log,
-		Now: c.central.clock(slog.New(slog.DiscardHandler)), Heartbeat: c.central.heartbeat})
+		Now: c.central.clock(slog.New(slog.DiscardHandler)), Heartbeat: c.central.heartbeat, MaxEventsBytes: c.central.eventsMax})
 	if err != nil {
 		return nil, fmt.Errorf("sites (central): %w", err)
 	}

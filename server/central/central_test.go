@@ -102,7 +102,17 @@ type central struct {
 
 func newCentral(t *testing.T, hb time.Duration) *central {
 	t.Helper()
-	hub, err := NewHub(HubConfig{Dir: t.TempDir(), Heartbeat: hb})
+	return newCentralWith(t, HubConfig{Heartbeat: hb})
+}
+
+// newCentralWith is newCentral with cfg (its Dir a new temporary one when
+// empty).
+func newCentralWith(t *testing.T, cfg HubConfig) *central {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	hub, err := NewHub(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

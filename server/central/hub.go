@@ -31,6 +31,7 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/metrics"
 )
 
@@ -63,7 +64,18 @@ type HubConfig struct {
 	Now func() time.Time
 	// Heartbeat is the multiplexer's keepalive on the links (30 s when 0).
 	Heartbeat time.Duration
+	// MaxEventsBytes bounds the disk one site's events take
+	// (DefaultMaxEventsBytes when 0): before an append would take
+	// events/<id>.jsonl past half of it, the file becomes
+	// events/<id>.old.jsonl, dropping the one before (the oldest events),
+	// and a new one starts. A site (or a stolen site certificate) cannot
+	// fill the central's disk; the site's own audit log keeps everything.
+	MaxEventsBytes int64
 }
+
+// DefaultMaxEventsBytes is HubConfig.MaxEventsBytes when 0: 32 MiB, some
+// 100,000 events of a few hundred bytes.
+const DefaultMaxEventsBytes = 32 << 20
 
 // Hub is the central server's side of the sites: their enrolment, their
 // links, the admin API under /api/v1/sites and the proxy through a link
@@ -79,7 +91,17 @@ type Hub struct {
 	closed bool
 
 	events sync.Mutex // serialises appends to the events files
+
+	quiet    *ratelimit.Keyed // refusal log lines: one a minute per kind, address and reason
+	quietAll *ratelimit.Keyed // and a budget for all of them together
 }
+
+// The refusals' log budget across all addresses (an attacker has many): a
+// burst of 20 lines, then one every 3 s.
+const (
+	refusalLogBurst = 20
+	refusalLogEvery = 3 * time.Second
+)
 
 // siteRecord is one site as sites.json keeps it.
 type siteRecord struct {
@@ -131,6 +153,9 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 30 * time.Second
 	}
+	if cfg.MaxEventsBytes <= 0 {
+		cfg.MaxEventsBytes = DefaultMaxEventsBytes
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -139,7 +164,9 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		return nil, fmt.Errorf("site CA: %w", err)
 	}
 	h := &Hub{cfg: cfg, log: cfg.Log.With("component", "central"), ca: ca,
-		sites: map[string]*siteRecord{}, live: map[string]*liveLink{}}
+		sites: map[string]*siteRecord{}, live: map[string]*liveLink{},
+		quiet:    ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096, Now: cfg.Now}),
+		quietAll: ratelimit.New(ratelimit.Config{Every: refusalLogEvery, Burst: refusalLogBurst, MaxKeys: 1, Now: cfg.Now})}
 	b, err := os.ReadFile(h.sitesPath())
 	switch {
 	case err == nil:
@@ -149,16 +176,15 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		}
 		for _, r := range list {
 			h.sites[r.ID] = r
-			// The events file is appended before sites.json records the
-			// last ID: after a crash between the two, the file knows better
-			// (else the site's next delivery would be stored twice).
-			last, n, err := recoverEvents(h.eventsPath(r.ID))
+			// The events file is appended (or rotated) before sites.json
+			// records the last ID and the count: after a crash between the
+			// two, the files know better (else the site's next delivery
+			// would be stored twice).
+			last, n, err := recoverEvents(h.eventsPath(r.ID), h.oldEventsPath(r.ID))
 			if err != nil {
 				return nil, fmt.Errorf("events of site %s: %w", r.ID, err)
 			}
-			if last > r.LastEventID {
-				r.LastEventID, r.Events = last, n
-			}
+			r.LastEventID, r.Events = max(r.LastEventID, last), n
 			if r.EnrolledAt != nil && r.RevokedAt == nil {
 				metrics.SiteLink(r.ID, false) // down until it links
 			}
@@ -279,7 +305,7 @@ func (h *Hub) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	if why != "" {
 		h.mu.Unlock()
-		h.log.Warn("site enrolment refused", "site", in.SiteID, "remote", r.RemoteAddr, "reason", why)
+		h.logRefusal("site enrolment refused", in.SiteID, r.RemoteAddr, why, "")
 		writeError(w, http.StatusForbidden, "enrolment refused: unknown site, or a wrong, expired or spent token")
 		return
 	}
@@ -306,9 +332,25 @@ func (h *Hub) enroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, enrollOut{Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), CA: string(h.ca.pem)})
 }
 
+// logRefusal logs a refused enrolment or link at most once a minute per
+// message, client address and reason, and within a budget for all of them
+// together: anyone who reaches the central's HTTPS port can be refused as
+// often as they like, and must not flood its log. The site ID, which the
+// client chose, is logged cut to 64 bytes.
+func (h *Hub) logRefusal(msg, site, remote, reason, detail string) {
+	if !h.quiet.Allow(msg+"\x00"+hostOf(remote)+"\x00"+reason) || !h.quietAll.Allow("") {
+		return
+	}
+	attrs := []any{"site", clip(site, 64), "remote", remote, "reason", reason}
+	if detail != "" {
+		attrs = append(attrs, "detail", detail)
+	}
+	h.log.Warn(msg, attrs...)
+}
+
 // refuse answers a link attempt that gets no WebSocket.
 func (h *Hub) refuse(w http.ResponseWriter, r *http.Request, site, reason, detail string) {
-	h.log.Warn("site link refused", "site", site, "remote", r.RemoteAddr, "reason", reason, "detail", detail)
+	h.logRefusal("site link refused", site, r.RemoteAddr, reason, detail)
 	w.Header().Set(refusalHeader, reason)
 	writeError(w, http.StatusForbidden, "link refused: "+reason)
 }
@@ -464,6 +506,38 @@ func (h *Hub) eventsPath(id string) string {
 	return filepath.Join(h.cfg.Dir, "events", id+".jsonl")
 }
 
+// oldEventsPath is where eventsPath goes when it is rotated.
+func (h *Hub) oldEventsPath(id string) string {
+	return filepath.Join(h.cfg.Dir, "events", id+".old.jsonl")
+}
+
+// rotateEvents makes site id's events file its old one when appending
+// add bytes would take it past half of MaxEventsBytes, and returns how
+// many events the old one it replaced held (they are dropped). A file
+// that is empty is kept: one batch larger than half the bound still goes
+// in whole. h.events is held.
+func (h *Hub) rotateEvents(id string, add int) (dropped int, err error) {
+	path, old := h.eventsPath(id), h.oldEventsPath(id)
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if fi.Size() == 0 || fi.Size()+int64(add) <= h.cfg.MaxEventsBytes/2 {
+		return 0, nil
+	}
+	b, err := os.ReadFile(old)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, err
+	}
+	if err := os.Rename(path, old); err != nil {
+		return 0, err
+	}
+	return bytes.Count(b, []byte{'\n'}), nil
+}
+
 // storeEvents appends the events newer than the last one kept, in order,
 // and returns the ID of the last one kept: a batch delivered twice (the
 // reply was lost) is kept once.
@@ -500,6 +574,10 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 	if err := os.MkdirAll(filepath.Dir(h.eventsPath(id)), 0o700); err != nil {
 		return 0, err
 	}
+	dropped, err := h.rotateEvents(id, len(buf))
+	if err != nil {
+		return 0, err
+	}
 	f, err := os.OpenFile(h.eventsPath(id), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return 0, err
@@ -518,7 +596,7 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rec.LastEventID = last
-	rec.Events += n
+	rec.Events += n - dropped
 	return last, h.saveLocked()
 }
 
@@ -729,7 +807,12 @@ func (h *Hub) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.events.Lock()
-	evs, err := readEvents(h.eventsPath(id))
+	evs, err := readEvents(h.oldEventsPath(id))
+	if err == nil {
+		var cur []Event
+		cur, err = readEvents(h.eventsPath(id))
+		evs = append(evs, cur...)
+	}
 	h.events.Unlock()
 	if err != nil {
 		h.log.Error("site events", "site", id, "err", err)
@@ -742,13 +825,11 @@ func (h *Hub) listEvents(w http.ResponseWriter, r *http.Request) {
 
 // recoverEvents cuts a torn last line (a crash during an append) off the
 // events file at path, so that the next append starts on a line of its
-// own, and returns the last event's ID and the number of events kept.
-func recoverEvents(path string) (last uint, n int, err error) {
+// own, and returns the last event's ID and the number of events kept in
+// it and in the rotated file at old.
+func recoverEvents(path, old string) (last uint, n int, err error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, 0, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, 0, err
 	}
 	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {
@@ -756,9 +837,17 @@ func recoverEvents(path string) (last uint, n int, err error) {
 			return 0, 0, err
 		}
 	}
-	evs, err := readEvents(path)
-	if err != nil || len(evs) == 0 {
+	evs, err := readEvents(old)
+	if err != nil {
 		return 0, 0, err
+	}
+	cur, err := readEvents(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	evs = append(evs, cur...)
+	if len(evs) == 0 {
+		return 0, 0, nil
 	}
 	return evs[len(evs)-1].ID, len(evs), nil
 }
