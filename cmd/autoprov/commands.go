@@ -143,6 +143,7 @@ func cmdFlags(name string, args []string, lookupEnv func(string) (string, bool),
 	}
 	c.secretKey, _ = lookupEnv("AUTOPROV_SECRET_KEY")
 	c.log = slog.New(slog.NewTextHandler(stderr, nil)).With("command", name)
+	warnArgvSecrets(c.log, argvSecrets(fs))
 	// A data directory that is not there is not made here: a command
 	// working on it wants it to exist (needData), one given --server does
 	// not touch it, and restore and firmware add make it themselves.

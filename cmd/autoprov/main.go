@@ -50,11 +50,12 @@ func main() {
 // config is the server's configuration from flags and environment.
 type config struct {
 	data, http, tftp, publicURL, db, logLevel string
-	https, tlsCert, tlsKey                    string // --https listen address (empty: off) and its PEM files
-	wpi                                       string // --wpi: the OpenStage Workpoint Interface listen address (empty: off)
-	pnp, pnpInterface                         string // --pnp SIP plug-and-play address (empty: off), --pnp-interface
-	pnpMode                                   string // --pnp-mode: auto, shared or capture
-	sniff                                     string // --sniff interfaces to watch for DHCP (empty: off)
+	argvSecrets                               []string // flags given a secret on the command line (argvsecrets.go)
+	https, tlsCert, tlsKey                    string   // --https listen address (empty: off) and its PEM files
+	wpi                                       string   // --wpi: the OpenStage Workpoint Interface listen address (empty: off)
+	pnp, pnpInterface                         string   // --pnp SIP plug-and-play address (empty: off), --pnp-interface
+	pnpMode                                   string   // --pnp-mode: auto, shared or capture
+	sniff                                     string   // --sniff interfaces to watch for DHCP (empty: off)
 	window                                    time.Duration
 	phoneCache                                int                               // --phone-cache: devices (each with up to four files) and common files the phone cache keeps
 	phoneNets, adminNets                      netlist.List                      // --phone-networks, --admin-networks (empty: everyone)
@@ -141,6 +142,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
+	c.argvSecrets = argvSecrets(fs)
 	if err := c.central.check(); err != nil {
 		return config{}, err
 	}
@@ -208,6 +210,7 @@ func serve(ctx context.Context, c config, envToken string, stderr io.Writer) err
 		return fmt.Errorf("--log-level: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	warnArgvSecrets(log, c.argvSecrets)
 
 	if err := secureDataDir(c.data, log); err != nil {
 		return err

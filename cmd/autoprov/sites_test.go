@@ -439,6 +439,9 @@ func TestReadmeSites(t *testing.T) {
 	if !strings.Contains(stderr, "central link up") || !strings.Contains(stderr, "site enrolled") {
 		t.Errorf("no link in the logs:\n%s", stderr)
 	}
+	if strings.Contains(stderr, argvWarning) {
+		t.Errorf("README's Sites block gives a secret on the command line:\n%s", stderr)
+	}
 }
 
 // TestEnrollTokenNotInUsage: the enrolment token from the environment is

@@ -175,7 +175,7 @@ func NewSite(cfg SiteConfig) (*Site, error) {
 			return nil, fmt.Errorf("--site-id %s: this data directory is enrolled as site %s (remove %s to enrol again)", cfg.SiteID, s.st.SiteID, cfg.Dir)
 		}
 	} else if cfg.SiteID == "" || cfg.EnrollToken == "" {
-		return nil, errors.New("--central: the first start needs --site-id and --enroll-token (from POST /api/v1/sites on the central)")
+		return nil, errors.New("--central: the first start needs --site-id and the enrolment token, AUTOPROV_ENROLL_TOKEN or --enroll-token (from POST /api/v1/sites on the central)")
 	} else {
 		s.st.SiteID = cfg.SiteID
 	}
