@@ -169,7 +169,7 @@ func TestSecurityHeaders(t *testing.T) {
 	check := func(what string, p page) {
 		t.Helper()
 		want := map[string]string{
-			"Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+			"Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "no-referrer",
 			"Cache-Control":           "no-store",
