@@ -112,3 +112,22 @@ func TestLoginThrottled(t *testing.T) {
 		t.Error("the log holds a token")
 	}
 }
+
+// TestLoginThrottledPer64: the login's guesses are counted per IPv6 /64,
+// not per address: five wrong tokens from five addresses of one /64 and
+// the sixth address of it is told to wait, even with the right token;
+// another /64 logs in.
+func TestLoginThrottledPer64(t *testing.T) {
+	h := loginHandler(t, slog.New(slog.DiscardHandler))
+	for i := range 5 {
+		if rec := loginFrom(h, fmt.Sprintf("2001:db8:7:7::%x", i+1), "guess-64"); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: %d", i+1, rec.Code)
+		}
+	}
+	if rec := loginFrom(h, "2001:db8:7:7:abcd::1", token); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("another address of the same /64: %d, want 429", rec.Code)
+	}
+	if rec := loginFrom(h, "2001:db8:7:8::1", token); rec.Code != http.StatusSeeOther {
+		t.Errorf("another /64: %d, want 303", rec.Code)
+	}
+}

@@ -149,16 +149,18 @@ const authFailedMsg = "authentication failed"
 
 func (u *UI) login(c *gin.Context) {
 	ip := c.ClientIP()
+	// A client is its address, an IPv6 one its /64 (ratelimit.ClientKey).
 	// The guess is taken before the token is checked, so concurrent
 	// attempts cannot all pass a check made before any of them failed; a
 	// refused client's token is not even looked at. The limiter forgets
 	// idle and then the least recent clients, never pools them: no number
 	// of other addresses makes a fresh one wait.
-	if !u.logins.Allow(ip) {
-		if u.quiet.Allow(ip) {
+	key := ratelimit.ClientKey(ip)
+	if !u.logins.Allow(key) {
+		if u.quiet.Allow(key) {
 			u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "throttled")
 		}
-		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(ip)+time.Second-1)/time.Second)), 10))
+		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(key)+time.Second-1)/time.Second)), 10))
 		u.render(c, http.StatusTooManyRequests, "login", view{Title: "Log in", Error: u.tr(c, "Too many wrong tokens. Wait a minute and try again.")})
 		return
 	}
@@ -167,7 +169,7 @@ func (u *UI) login(c *gin.Context) {
 		u.render(c, http.StatusUnauthorized, "login", view{Title: "Log in", Error: u.tr(c, "Wrong token.")})
 		return
 	}
-	u.logins.Forget(ip) // only wrong tokens count
+	u.logins.Forget(key) // only wrong tokens count
 	id, _ := u.sessions.create()
 	setCookie(c, id, int(sessionTTL/time.Second))
 	u.log.Info("admin logged in to the web UI", "remote", ip)

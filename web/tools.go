@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/ratelimit"
 	"github.com/autoprov/autoprov/server/csvio"
 	"github.com/autoprov/autoprov/server/dhcpconf"
 	"github.com/autoprov/autoprov/server/httpd"
@@ -370,11 +371,12 @@ func (u *UI) revealPasswords(c *gin.Context) {
 	}
 	d := pbxData{Formats: pbxFormats, Format: c.PostForm("format"), Extensions: strings.TrimSpace(c.PostForm("extensions"))}
 	ip := c.ClientIP()
-	if !u.logins.Allow(ip) {
-		if u.quiet.Allow(ip) {
+	key := ratelimit.ClientKey(ip) // as login's
+	if !u.logins.Allow(key) {
+		if u.quiet.Allow(key) {
 			u.log.Warn(authFailedMsg, "remote", ip, "via", "ui", "reason", "throttled")
 		}
-		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(ip)+time.Second-1)/time.Second)), 10))
+		c.Header("Retry-After", strconv.FormatInt(max(1, int64((u.logins.RetryAfter(key)+time.Second-1)/time.Second)), 10))
 		u.render(c, http.StatusTooManyRequests, "pbx", view{Title: "PBX accounts", Nav: "pbx", Error: u.tr(c, "Too many wrong tokens. Wait a minute and try again."), Data: d})
 		return
 	}
@@ -383,7 +385,7 @@ func (u *UI) revealPasswords(c *gin.Context) {
 		u.render(c, http.StatusForbidden, "pbx", view{Title: "PBX accounts", Nav: "pbx", Error: u.tr(c, "Wrong admin token: nothing was revealed."), Data: d})
 		return
 	}
-	u.logins.Forget(ip)
+	u.logins.Forget(key)
 	exts := strings.FieldsFunc(d.Extensions, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
 	out, err := t.RevealPasswords(c.Request.Context(), exts, d.Format, actor(c))
 	if err != nil {

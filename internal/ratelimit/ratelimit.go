@@ -12,6 +12,7 @@ import (
 	"container/heap"
 	"container/list"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -233,4 +234,22 @@ func (h *fullHeap) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return e
+}
+
+// ClientKey is the key of a client address (an IP, as gin's ClientIP
+// gives it) for limits on what one client may do, such as guessing a
+// token: an IPv4 address (also written IPv4-mapped) is its own key, an
+// IPv6 address the /64 it is in, "2001:db8:1:2::/64". A host usually gets
+// a whole /64 and picks any address in it at will: keyed per address, it
+// would have 2^64 fresh buckets. Anything else is its own key.
+func ClientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

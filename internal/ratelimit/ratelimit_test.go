@@ -407,3 +407,22 @@ func TestAllowCounted(t *testing.T) {
 		t.Fatalf("unlimited: %v %d", ok, n)
 	}
 }
+
+// TestClientKey: IPv4 addresses are their own keys, IPv6 ones share their
+// /64's.
+func TestClientKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":               "192.0.2.7",
+		"::ffff:192.0.2.7":        "192.0.2.7",
+		"2001:db8:1:2::1":         "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:1:2:3": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":         "2001:db8:1:3::/64",
+		"fe80::1%eth0":            "fe80::/64",
+		"::1":                     "::/64",
+		"not an address":          "not an address",
+	} {
+		if got := ClientKey(in); got != want {
+			t.Errorf("ClientKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -110,11 +110,12 @@ func (s *Server) auth(c *gin.Context) {
 		return
 	}
 	ip := c.ClientIP()
-	if !s.access.guesses.Allow(ip) {
-		if s.access.quiet.Allow("throttled\x00" + ip) {
+	key := ratelimit.ClientKey(ip) // an IPv6 client is its /64
+	if !s.access.guesses.Allow(key) {
+		if s.access.quiet.Allow("throttled\x00" + key) {
 			s.log.Warn(AuthFailedMsg, "remote", ip, "via", "api", "reason", "throttled")
 		}
-		c.Header("Retry-After", retryAfter(s.access.guesses.RetryAfter(ip)))
+		c.Header("Retry-After", retryAfter(s.access.guesses.RetryAfter(key)))
 		c.AbortWithStatusJSON(http.StatusTooManyRequests, apiError{Error: "too many wrong tokens: retry later"})
 		return
 	}
@@ -124,7 +125,7 @@ func (s *Server) auth(c *gin.Context) {
 		s.challenge(c)
 		return
 	}
-	s.access.guesses.Forget(ip)
+	s.access.guesses.Forget(key)
 	c.Next()
 }
 

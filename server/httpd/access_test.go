@@ -237,3 +237,26 @@ func TestAllowLists(t *testing.T) {
 		t.Errorf("%d phone-networks refusal lines for 127.0.0.1, want 1", n)
 	}
 }
+
+// TestAuthThrottlePer64: an IPv6 client is its /64, not its address (a
+// host picks any of the 2^64 addresses of its network at will): wrong
+// tokens from ever new addresses of one /64 run out of guesses as one
+// client would, while the /64 next door and an IPv4 client are not held.
+func TestAuthThrottlePer64(t *testing.T) {
+	e := newEnv(t, options{})
+	const guess = "Bearer guess-4f1c9a"
+	for i := range httpd.AuthFailBurst {
+		wantErr(t, e.apiFrom(fmt.Sprintf("2001:db8:1:2::%x", i+1), guess), http.StatusUnauthorized, "")
+		if t.Failed() {
+			t.Fatalf("wrong token %d", i+1)
+		}
+	}
+	for _, addr := range []string{"2001:db8:1:2::ffff", "2001:db8:1:2:ffff:ffff:ffff:ffff"} {
+		wantErr(t, e.apiFrom(addr, "Bearer "+token), http.StatusTooManyRequests, "")
+	}
+	for _, addr := range []string{"2001:db8:1:3::1", "192.0.2.20"} {
+		if rec := e.apiFrom(addr, "Bearer "+token); rec.Code != http.StatusOK {
+			t.Errorf("%s with the right token: %d, want 200", addr, rec.Code)
+		}
+	}
+}
