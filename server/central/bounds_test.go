@@ -83,6 +83,12 @@ func TestRefusalLogLimited(t *testing.T) {
 	if n := lines("site link refused") - before; n != refusalLogBurst {
 		t.Fatalf("200 addresses logged %d lines, want the budget's burst %d", n, refusalLogBurst)
 	}
+	// Once the budget refills, the next line says how many were held back.
+	clock.Add(refusalLogEvery)
+	c.hub.logRefusal("site link refused", "", "[2001:db8::ffff]:443", "certificate", "")
+	if want := fmt.Sprintf(`msg="site refusals not logged: too many at once" component=central count=%d`, 200-refusalLogBurst); !strings.Contains(logs.String(), want) {
+		t.Fatalf("no %q in the log:\n%s", want, logs.String())
+	}
 }
 
 // TestEventsBounded: a site that delivers events without end (or a stolen

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -94,6 +95,7 @@ type Hub struct {
 
 	quiet    *ratelimit.Keyed // refusal log lines: one a minute per kind, address and reason
 	quietAll *ratelimit.Keyed // and a budget for all of them together
+	unlogged atomic.Uint64    // refusals the budget kept out of the log since its last line
 }
 
 // The refusals' log budget across all addresses (an attacker has many): a
@@ -335,11 +337,19 @@ func (h *Hub) enroll(w http.ResponseWriter, r *http.Request) {
 // logRefusal logs a refused enrolment or link at most once a minute per
 // message, client address and reason, and within a budget for all of them
 // together: anyone who reaches the central's HTTPS port can be refused as
-// often as they like, and must not flood its log. The site ID, which the
-// client chose, is logged cut to 64 bytes.
+// often as they like, and must not flood its log. The next line after the
+// budget held some back says how many. The site ID, which the client
+// chose, is logged cut to 64 bytes.
 func (h *Hub) logRefusal(msg, site, remote, reason, detail string) {
-	if !h.quiet.Allow(msg+"\x00"+hostOf(remote)+"\x00"+reason) || !h.quietAll.Allow("") {
+	if !h.quiet.Allow(msg + "\x00" + hostOf(remote) + "\x00" + reason) {
 		return
+	}
+	if !h.quietAll.Allow("") {
+		h.unlogged.Add(1)
+		return
+	}
+	if n := h.unlogged.Swap(0); n > 0 {
+		h.log.Warn("site refusals not logged: too many at once", "count", n)
 	}
 	attrs := []any{"site", clip(site, 64), "remote", remote, "reason", reason}
 	if detail != "" {
