@@ -2,7 +2,6 @@ package autoprov
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -23,18 +22,37 @@ var (
 
 // InvalidError is a refused input. Field names the offending field as the
 // API spells it; Details lists per-item problems (e.g. one per bad key).
+// Message is the English the API answers with; Text, when its Format is
+// set, is the same message as a translatable Text (see vendors.Text).
 type InvalidError struct {
 	Field   string
 	Message string
 	Details []string
+	Text    Text
 }
+
+// Text is vendors.Text: a message as an English format and its arguments,
+// which the web UI translates.
+type Text = vendors.Text
+
+// T is vendors.T.
+func T(format string, args ...any) Text { return vendors.T(format, args...) }
 
 // Error implements error.
 func (e *InvalidError) Error() string { return e.Message }
 
-// Invalid returns an *InvalidError for field with a formatted message.
+// Invalid returns an *InvalidError for field with a formatted message;
+// format is a string literal (the web UI translates it, see vendors.Text).
 func Invalid(field, format string, a ...any) error {
-	return &InvalidError{Field: field, Message: fmt.Sprintf(format, a...)}
+	t := vendors.T(format, a...)
+	return &InvalidError{Field: field, Message: t.String(), Text: t}
+}
+
+// Conflict returns an error wrapping ErrConflict whose message (before
+// ": conflict") is T(format, args...): a unique name is taken or a row is
+// still in use. format is a string literal (see vendors.Text).
+func Conflict(format string, a ...any) error {
+	return &vendors.TextError{Text: vendors.T(format, a...), Err: ErrConflict}
 }
 
 // ParseMAC canonicalises a MAC in any common notation, or returns an
@@ -42,7 +60,7 @@ func Invalid(field, format string, a ...any) error {
 func ParseMAC(s string) (string, error) {
 	m, err := vendors.ParseMAC(s)
 	if err != nil {
-		return "", Invalid("mac", "%v", err)
+		return "", Invalid("mac", "%v", err) // a *vendors.TextError, translated as it is
 	}
 	return m, nil
 }

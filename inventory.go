@@ -380,11 +380,19 @@ type BulkResult struct {
 
 // BulkRowError is one problem of one row of a bulk change: Kind is
 // "account" or "device", Index the row's 0-based position in its list.
+// Message is the English; Text, when its Format is set, the same as a
+// translatable Text (see vendors.Text).
 type BulkRowError struct {
 	Kind    string
 	Index   int
 	Field   string
 	Message string
+	Text    Text
+}
+
+// RowError returns the BulkRowError of t.
+func RowError(kind string, index int, field string, t Text) BulkRowError {
+	return BulkRowError{Kind: kind, Index: index, Field: field, Message: t.String(), Text: t}
 }
 
 // BulkError refuses a bulk change, listing every bad row; nothing was

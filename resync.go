@@ -31,4 +31,10 @@ type ResyncResult struct {
 	MAC    string
 	Status string // one of the Resync* statuses
 	Detail string
+	Text   Text // Detail as a translatable Text, when its Format is set
+}
+
+// Say sets r's Status, and its Detail (English) and Text to t.
+func (r *ResyncResult) Say(status string, t Text) {
+	r.Status, r.Detail, r.Text = status, t.String(), t
 }

@@ -205,10 +205,10 @@ const maxField = 128
 func (s *Store) Validate(m Meta) (Meta, error) {
 	m.Vendor = strings.ToLower(strings.TrimSpace(m.Vendor))
 	if m.Vendor == "" {
-		return m, &autoprov.InvalidError{Field: "vendor", Message: "vendor is required (supported: " + strings.Join(s.reg.VendorNames(), ", ") + ")"}
+		return m, autoprov.Invalid("vendor", "vendor is required (supported: %s)", strings.Join(s.reg.VendorNames(), ", "))
 	}
 	if !s.reg.HasVendor(m.Vendor) {
-		return m, &autoprov.InvalidError{Field: "vendor", Message: fmt.Sprintf("unknown vendor %q (supported: %s)", m.Vendor, strings.Join(s.reg.VendorNames(), ", "))}
+		return m, autoprov.Invalid("vendor", "unknown vendor %q (supported: %s)", m.Vendor, strings.Join(s.reg.VendorNames(), ", "))
 	}
 	var models []string
 	seen := map[string]bool{}
@@ -220,8 +220,8 @@ func (s *Store) Validate(m Meta) (Meta, error) {
 			}
 			_, md, err := s.reg.Lookup(m.Vendor, name)
 			if err != nil {
-				return m, &autoprov.InvalidError{Field: "models", Message: fmt.Sprintf("unknown %s model %q (supported: %s)",
-					m.Vendor, name, strings.Join(s.reg.ModelNames(m.Vendor), ", "))}
+				return m, autoprov.Invalid("models", "unknown %s model %q (supported: %s)",
+					m.Vendor, name, strings.Join(s.reg.ModelNames(m.Vendor), ", "))
 			}
 			if !seen[md.Name] {
 				seen[md.Name] = true
@@ -230,8 +230,8 @@ func (s *Store) Validate(m Meta) (Meta, error) {
 		}
 	}
 	if len(models) == 0 {
-		return m, &autoprov.InvalidError{Field: "models", Message: fmt.Sprintf("models is required: the %s models the image is for (supported: %s)",
-			m.Vendor, strings.Join(s.reg.ModelNames(m.Vendor), ", "))}
+		return m, autoprov.Invalid("models", "models is required: the %s models the image is for (supported: %s)",
+			m.Vendor, strings.Join(s.reg.ModelNames(m.Vendor), ", "))
 	}
 	sort.Strings(models)
 	m.Models = models
@@ -273,7 +273,7 @@ func (e *TooLargeError) Error() string {
 }
 
 // ErrEmpty is an upload with no bytes.
-var ErrEmpty = &autoprov.InvalidError{Field: "file", Message: "the firmware file is empty"}
+var ErrEmpty = &autoprov.InvalidError{Field: "file", Message: "the firmware file is empty", Text: autoprov.T("the firmware file is empty")}
 
 // Temp is an upload received into a temporary file, not yet in the
 // catalogue. Commit it or Discard it.

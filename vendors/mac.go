@@ -1,7 +1,6 @@
 package vendors
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -20,15 +19,15 @@ func ParseMAC(s string) (string, error) {
 			b.WriteRune(c + 'a' - 'A')
 		case c == ':' || c == '-' || c == '.':
 		default:
-			return "", fmt.Errorf("invalid MAC address %q: unexpected character %q", s, c)
+			return "", Errorf("invalid MAC address %q: unexpected character %q", s, c)
 		}
 	}
 	m := b.String()
 	if len(m) != 12 {
-		return "", fmt.Errorf("invalid MAC address %q: want 12 hex digits", s)
+		return "", Errorf("invalid MAC address %q: want 12 hex digits", s)
 	}
 	if m == "000000000000" || m == "ffffffffffff" {
-		return "", fmt.Errorf("invalid MAC address %q: not a device address", s)
+		return "", Errorf("invalid MAC address %q: not a device address", s)
 	}
 	return m, nil
 }
@@ -42,16 +41,16 @@ func ParseMAC(s string) (string, error) {
 // edge.
 func DeviceMAC(mac string) error {
 	if !IsMAC(mac) {
-		return fmt.Errorf("invalid MAC address %q: want 12 hex digits", mac)
+		return Errorf("invalid MAC address %q: want 12 hex digits", mac)
 	}
 	first, _ := strconv.ParseUint(mac[:2], 16, 8) // IsMAC: two hex digits
 	switch {
 	case strings.Trim(mac, "0") == "":
-		return fmt.Errorf("MAC address %s is all zeros: not a device address", ColonMAC(mac))
+		return Errorf("MAC address %s is all zeros: not a device address", ColonMAC(mac))
 	case first&0x01 != 0:
-		return fmt.Errorf("MAC address %s is a multicast address: not a device address", ColonMAC(mac))
+		return Errorf("MAC address %s is a multicast address: not a device address", ColonMAC(mac))
 	case first&0x02 != 0:
-		return fmt.Errorf("MAC address %s is locally administered: not one a phone ships with", ColonMAC(mac))
+		return Errorf("MAC address %s is locally administered: not one a phone ships with", ColonMAC(mac))
 	}
 	return nil
 }

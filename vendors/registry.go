@@ -103,9 +103,9 @@ func (r *Registry) lookup(vendor, model string) (Vendor, Model, error) {
 	switch matches {
 	case 0:
 		if vendor != "" && !r.HasVendor(vendor) {
-			return nil, Model{}, fmt.Errorf("unknown vendor %q (supported: %s): %w", vendor, strings.Join(r.VendorNames(), ", "), ErrNotFound)
+			return nil, Model{}, &TextError{Text: T("unknown vendor %q (supported: %s)", vendor, strings.Join(r.VendorNames(), ", ")), Err: ErrNotFound}
 		}
-		return nil, Model{}, fmt.Errorf("unknown model %q (supported: %s): %w", model, strings.Join(r.ModelNames(vendor), ", "), ErrNotFound)
+		return nil, Model{}, &TextError{Text: T("unknown model %q (supported: %s)", model, strings.Join(r.ModelNames(vendor), ", ")), Err: ErrNotFound}
 	case 1:
 		return found, foundModel, nil
 	}

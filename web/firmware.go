@@ -132,17 +132,18 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 	f, created, err := u.receive(c)
 	if err != nil {
 		var tooBig *firmware.TooLargeError
-		status, msg := http.StatusBadRequest, err.Error()
+		var inv *autoprov.InvalidError
+		var status int
+		var msg string
 		switch {
 		case errors.As(err, &tooBig):
 			status, msg = http.StatusRequestEntityTooLarge, u.tr(c, "the file is larger than %s", byteSize(max))
+		case errors.As(err, &inv):
+			status, msg = http.StatusBadRequest, u.invalid(c, inv)
+		case errors.Is(err, autoprov.ErrConflict):
+			status, msg = http.StatusConflict, errText(u.lang(c), err)
 		default:
-			var inv *autoprov.InvalidError
-			if !errors.As(err, &inv) && !errors.Is(err, autoprov.ErrConflict) {
-				status, msg = u.explain(c, err)
-			} else if errors.Is(err, autoprov.ErrConflict) {
-				status = http.StatusConflict
-			}
+			status, msg = u.explain(c, err)
 		}
 		u.renderFirmware(c, status, u.tr(c, "Not uploaded: %s", msg))
 		return

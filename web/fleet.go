@@ -416,7 +416,7 @@ func (u *UI) bulk(c *gin.Context) {
 		var failed []string
 		for _, r := range rs {
 			if r.Status != autoprov.ResyncSent {
-				failed = append(failed, colonMAC(r.MAC)+": "+u.tr(c, r.Status)+" ("+r.Detail+")")
+				failed = append(failed, colonMAC(r.MAC)+": "+u.tr(c, r.Status)+" ("+textOr(u.lang(c), r.Text, r.Detail)+")")
 			}
 		}
 		u.sessions.setFlash(sess, bulkOutcome(u.tr(c, "Resync sent: %d of %d.", len(rs)-len(failed), len(rs)), failed))
@@ -432,7 +432,7 @@ func (u *UI) bulk(c *gin.Context) {
 				var lines []string
 				for _, r := range be.Errors {
 					if r.Index >= 0 && r.Index < len(macs) {
-						lines = append(lines, colonMAC(macs[r.Index])+": "+r.Message)
+						lines = append(lines, colonMAC(macs[r.Index])+": "+u.bulkRow(c, r))
 					}
 				}
 				u.sessions.setFlash(sess, bulkOutcome(u.tr(c, "Key profile not set; nothing was changed."), lines))

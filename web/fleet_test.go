@@ -364,7 +364,7 @@ func TestGermanOwnMessages(t *testing.T) {
 	// ": conflict" tail.
 	e.fleet(1)
 	e.postLang("/ui/devices/"+phoneMAC+"/replace", "de", url.Values{"csrf": {csrf}, "new_mac": {fleetMAC(0)}, "confirm": {"1"}}).
-		want(t, http.StatusConflict).has(t, "Nicht ersetzt: Konflikt: device 805ec0000000 exists and is adopted; delete it first<").lacks(t, ": conflict")
+		want(t, http.StatusConflict).has(t, "Nicht ersetzt: Konflikt: Gerät 805ec0000000 existiert und ist übernommen; löschen Sie es zuerst<").lacks(t, ": conflict")
 	e.postLang("/ui/devices/"+phoneMAC+"/edit", "de", editForm(csrf)).want(t, http.StatusSeeOther)
 	e.getLang("/ui/devices/"+phoneMAC, "de").want(t, http.StatusOK).
 		has(t, "Gerät gespeichert. Seine Konten haben sich geändert").lacks(t, "Its accounts changed")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // The UI speaks English and German. The English text is the message id:
@@ -41,6 +45,71 @@ func translate(lang, msg string, args ...any) string {
 		return fmt.Sprintf(msg, args...)
 	}
 	return msg
+}
+
+// translateText words a message of the core (vendors.Text) in lang: its
+// English format through the catalogue, filled in with its arguments, of
+// which a Text or a *vendors.TextError is translated the same way. The
+// API says the English (t.String()); a format without a German entry
+// stays English (TestCoreCatalogue finds the formats in the source).
+func translateText(lang string, t vendors.Text) string {
+	args := make([]any, len(t.Args))
+	for i, a := range t.Args {
+		switch v := a.(type) {
+		case vendors.Text:
+			args[i] = translateText(lang, v)
+		case *vendors.TextError:
+			args[i] = translateTextError(lang, v)
+		default:
+			args[i] = a
+		}
+	}
+	f := t.Format
+	if m, ok := catalogues[lang][f]; ok {
+		f = m
+	}
+	return fmt.Sprintf(f, args...)
+}
+
+// translateTextError words e in lang: its Text, then its cause's English
+// (a cause is a sentinel such as "conflict"; explain drops that one).
+func translateTextError(lang string, e *vendors.TextError) string {
+	if e.Err == nil {
+		return translateText(lang, e.Text)
+	}
+	return translateText(lang, e.Text) + ": " + e.Err.Error()
+}
+
+// errText is err in lang: translated when err is a *vendors.TextError
+// that no other error wraps with context of its own (the whole message
+// is the Text), else its English.
+func errText(lang string, err error) string {
+	var te *vendors.TextError
+	if errors.As(err, &te) && te.Error() == err.Error() {
+		return translateTextError(lang, te)
+	}
+	return err.Error()
+}
+
+// textOr is t in lang, or en (the English of a message built without a
+// Text) when t has no Format.
+func textOr(lang string, t vendors.Text, en string) string {
+	if t.Format == "" {
+		return en
+	}
+	return translateText(lang, t)
+}
+
+// invalid is a refused input's message in the request's language: its
+// Text translated, or its English Message when it was built without one.
+func (u *UI) invalid(c *gin.Context, inv *autoprov.InvalidError) string {
+	return textOr(u.lang(c), inv.Text, inv.Message)
+}
+
+// bulkRow is a bulk change's refused row's message in the request's
+// language.
+func (u *UI) bulkRow(c *gin.Context, r autoprov.BulkRowError) string {
+	return textOr(u.lang(c), r.Text, r.Message)
 }
 
 // tr translates msg into the request's language.

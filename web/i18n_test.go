@@ -101,6 +101,10 @@ func usedMsgs(t *testing.T) []string {
 	for _, s := range dynamicMsgs() {
 		seen[s] = true
 	}
+	// The core's messages (vendors.Text) the UI translates.
+	for _, s := range coreFormats(t) {
+		seen[s] = true
+	}
 	var out []string
 	for s := range seen {
 		out = append(out, s)

@@ -485,7 +485,7 @@ func (u *UI) saveSettings(c *gin.Context) {
 		status, msg := u.explain(c, err)
 		var inv *autoprov.InvalidError
 		if errors.As(err, &inv) {
-			data.Field, data.Message = inv.Field, inv.Message
+			data.Field, data.Message = inv.Field, u.invalid(c, inv)
 		}
 		u.renderSettings(c, status, u.tr(c, "Not saved: %s", msg), data)
 		return
@@ -616,7 +616,7 @@ func (u *UI) deleteProfile(c *gin.Context) {
 	if err := u.core.DeleteKeyProfile(c.Request.Context(), name, actor(c)); err != nil {
 		if errors.Is(err, autoprov.ErrConflict) {
 			// The core says which devices: "key profile X is used by devices [...]: conflict".
-			why := strings.TrimSuffix(err.Error(), ": "+autoprov.ErrConflict.Error())
+			why := u.conflictWhy(c, err)
 			u.renderProfile(c, http.StatusConflict, u.tr(c, "Not deleted: %s; give them another profile first.", why), nil)
 			return
 		}

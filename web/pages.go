@@ -24,6 +24,7 @@ import (
 func (u *UI) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":          func(msg string, args ...any) string { return translate(lang, msg, args...) },
+		"text":       func(t vendors.Text, en string) string { return textOr(lang, t, en) },
 		"colon":      colonMAC,
 		"when":       func(t time.Time) string { return u.when(lang, &t) },
 		"whenp":      func(t *time.Time) string { return u.when(lang, t) },
@@ -417,7 +418,7 @@ func (u *UI) resync(c *gin.Context) {
 	if reboot {
 		what = "Reboot"
 	}
-	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "%s %s: %s.", u.tr(c, what), u.tr(c, r.Status), r.Detail))
+	u.sessions.setFlash(c.MustGet(sessionKey).(*session), u.tr(c, "%s %s: %s.", u.tr(c, what), u.tr(c, r.Status), textOr(u.lang(c), r.Text, r.Detail)))
 	c.Redirect(http.StatusSeeOther, "/ui/devices/"+mac)
 }
 

@@ -142,9 +142,13 @@ func TestBulkResyncPage(t *testing.T) {
 	e.get("/ui/resync").want(t, http.StatusOK).has(t, `href="/ui/tools" aria-current="page"`)
 	e.post("/ui/resync", url.Values{"macs": {"00-15-65-12-34-56"}}).want(t, http.StatusForbidden)
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"00-15-65-12-34-56,\n80:5e:c0:aa:bb:01 805ec0aabb09"}}).want(t, http.StatusOK).
-		has(t, `00:15:65:12:34:56</a></td><td data-label="Status"><span class="state">sent</span></td><td data-label="Detail" lang="en">200 OK`,
+		has(t, `00:15:65:12:34:56</a></td><td data-label="Status"><span class="state">sent</span></td><td data-label="Detail">200 OK`,
 			`80:5E:C0:AA:BB:01</a></td><td data-label="Status"><span class="state">no_address`,
 			`80:5E:C0:AA:BB:09</a></td><td data-label="Status"><span class="state">not_found`)
+	// In German, the core's words for what happened are German too.
+	e.postLang("/ui/resync", "de", url.Values{"csrf": {e.csrf()}, "macs": {"80:5e:c0:aa:bb:01 805ec0aabb09"}}).want(t, http.StatusOK).
+		has(t, `<td data-label="Einzelheiten">keine Adresse des Telefons bekannt: es hat noch nichts von diesem Server abgerufen</td>`,
+			`<td data-label="Einzelheiten">kein solches Gerät</td>`).lacks(t, "no address of the phone", "no such device")
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "all": {"1"}}).want(t, http.StatusOK).
 		has(t, "00:15:65:12:34:56</a>", "80:5E:C0:AA:BB:01</a>")
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"nonsense"}}).want(t, http.StatusBadRequest).has(t, "is not a MAC address")

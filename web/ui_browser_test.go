@@ -178,7 +178,7 @@ func mixed(text, lang string) []string {
 
 // sameInBoth are texts written alike in English and German (as parts of
 // other texts, or as names).
-var sameInBoth = map[string]bool{"Module": true, "Port": true, "Status": true, "Version": true, "Name": true, "Position": true, "Transport": true, "optional": true}
+var sameInBoth = map[string]bool{"Firmware": true, "Module": true, "Port": true, "Status": true, "Version": true, "Name": true, "Position": true, "Transport": true, "optional": true}
 
 // TestBrowserSecondEdition drives chromium through the second edition:
 // log in, the dashboard, a search for a MAC in dashed notation, a bulk

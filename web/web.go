@@ -354,17 +354,23 @@ func (u *UI) failErr(c *gin.Context, err error) {
 	u.fail(c, status, msg)
 }
 
+// conflictWhy is what a conflict error says, in the request's language
+// when the core worded it as a Text, without the sentinel's ": conflict"
+// (the core wraps it: "...: conflict" would say it twice).
+func (u *UI) conflictWhy(c *gin.Context, err error) string {
+	return strings.TrimSuffix(errText(u.lang(c), err), ": "+autoprov.ErrConflict.Error())
+}
+
 // explain maps a core error to a status and a message for the admin.
 func (u *UI) explain(c *gin.Context, err error) (int, string) {
 	var inv *autoprov.InvalidError
 	switch {
 	case errors.As(err, &inv):
-		return http.StatusBadRequest, inv.Message
+		return http.StatusBadRequest, u.invalid(c, inv)
 	case errors.Is(err, autoprov.ErrNotFound):
 		return http.StatusNotFound, u.tr(c, "Not found.")
 	case errors.Is(err, autoprov.ErrConflict):
-		// The core wraps the sentinel: "...: conflict" says it twice.
-		return http.StatusConflict, u.tr(c, "Conflict: %s", strings.TrimSuffix(err.Error(), ": "+autoprov.ErrConflict.Error()))
+		return http.StatusConflict, u.tr(c, "Conflict: %s", u.conflictWhy(c, err))
 	default:
 		u.log.Error("ui request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		return http.StatusInternalServerError, u.tr(c, "Internal error; the server log says why.")

@@ -53,7 +53,7 @@ const EventAlarm = "central.alarm"
 // ErrUnsupervised is the refusal of a site whose link has been down past
 // its grace period: no new secret window, no adoption (it wraps
 // autoprov.ErrConflict, so the API answers 409).
-var ErrUnsupervised = fmt.Errorf("this site has been cut off from its central server past its grace period: no new secret window opens and no phone is adopted until the link is back (GET /api/v1/central): %w", autoprov.ErrConflict)
+var ErrUnsupervised = autoprov.Conflict("this site has been cut off from its central server past its grace period: no new secret window opens and no phone is adopted until the link is back (GET /api/v1/central)")
 
 // SiteConfig configures a site's side of the link.
 type SiteConfig struct {

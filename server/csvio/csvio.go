@@ -57,11 +57,19 @@ type Import struct {
 	AccountLines, DeviceLines []int
 }
 
-// LineError is one problem of one line.
+// LineError is one problem of one line. Message is the English; Text,
+// when its Format is set, the same as a translatable Text (see
+// vendors.Text), which the web UI shows in the admin's language.
 type LineError struct {
 	Line    int
 	Field   string // a column, or ""
 	Message string
+	Text    autoprov.Text
+}
+
+// lineError returns the LineError of t.
+func lineError(line int, field string, t autoprov.Text) LineError {
+	return LineError{Line: line, Field: field, Message: t.String(), Text: t}
 }
 
 // Error lists every bad line of an import; nothing was written.
@@ -116,25 +124,26 @@ func Read(r io.Reader) (Import, error) {
 		fromWindows1252(header)
 	}
 	if err != nil {
+		t := autoprov.T("%v", err)
 		if errors.Is(err, io.EOF) {
-			err = errors.New("the file is empty: want a header line naming the columns")
+			t = autoprov.T("the file is empty: want a header line naming the columns")
 		}
-		return im, &Error{Errors: []LineError{{Line: 1, Message: err.Error()}}}
+		return im, &Error{Errors: []LineError{lineError(1, "", t)}}
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		switch {
 		case !slices.Contains(Columns, h):
-			bad = append(bad, LineError{Line: 1, Field: h, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))})
+			bad = append(bad, lineError(1, h, autoprov.T("unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))))
 		case col[h] != 0:
-			bad = append(bad, LineError{Line: 1, Field: h, Message: fmt.Sprintf("column %q is given twice", h)})
+			bad = append(bad, lineError(1, h, autoprov.T("column %q is given twice", h)))
 		default:
 			col[h] = i + 1
 		}
 	}
 	if col["mac"] == 0 && col["extension"] == 0 {
-		bad = append(bad, LineError{Line: 1, Message: "the header names neither mac nor extension"})
+		bad = append(bad, lineError(1, "", autoprov.T("the header names neither mac nor extension")))
 	}
 	if len(bad) > 0 {
 		return im, &Error{Errors: bad}
@@ -157,7 +166,7 @@ func Read(r io.Reader) (Import, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			bad = append(bad, LineError{Line: pe.Line, Message: pe.Err.Error()})
+			bad = append(bad, lineError(pe.Line, "", autoprov.T("%v", pe.Err)))
 			break // the reader cannot resynchronise after a quoting error
 		}
 		if err != nil {
@@ -168,11 +177,11 @@ func Read(r io.Reader) (Import, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if rows++; rows > MaxRows {
-			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("more than %d rows: split the file", MaxRows)})
+			bad = append(bad, lineError(line, "", autoprov.T("more than %d rows: split the file", MaxRows)))
 			break
 		}
 		if len(rec) != len(header) {
-			bad = append(bad, LineError{Line: line, Message: fmt.Sprintf("%d fields, the header has %d", len(rec), len(header))})
+			bad = append(bad, lineError(line, "", autoprov.T("%d fields, the header has %d", len(rec), len(header))))
 			continue
 		}
 		cell := func(name string) (string, bool) {
@@ -187,7 +196,7 @@ func Read(r io.Reader) (Import, error) {
 			if strings.TrimSpace(strings.Join(rec, "")) == "" {
 				continue // a row of empty cells, as spreadsheets write them
 			}
-			bad = append(bad, LineError{Line: line, Message: "the row names neither a mac nor an extension"})
+			bad = append(bad, lineError(line, "", autoprov.T("the row names neither a mac nor an extension")))
 			continue
 		}
 		if ext != "" {
@@ -198,7 +207,7 @@ func Read(r io.Reader) (Import, error) {
 			if first, seen := accountCells[ext]; seen {
 				for n, v := range cells {
 					if v != "" && first[n] != "" && v != first[n] {
-						bad = append(bad, LineError{Line: line, Field: n, Message: fmt.Sprintf("extension %s: %s differs from line %d", ext, n, im.AccountLines[accounts[ext]])})
+						bad = append(bad, lineError(line, n, autoprov.T("extension %s: %s differs from line %d", ext, n, im.AccountLines[accounts[ext]])))
 					} else if v != "" && first[n] == "" {
 						first[n] = v
 						setAccount(&im.Input.Accounts[accounts[ext]], n, v)
@@ -221,7 +230,7 @@ func Read(r io.Reader) (Import, error) {
 		}
 		m, err := vendors.ParseMAC(mac)
 		if err != nil {
-			bad = append(bad, LineError{Line: line, Field: "mac", Message: err.Error()})
+			bad = append(bad, lineError(line, "mac", autoprov.T("%v", err)))
 			continue
 		}
 		cells := map[string]string{}
@@ -238,7 +247,7 @@ func Read(r io.Reader) (Import, error) {
 		} else {
 			for n, v := range cells {
 				if v != "" && d.cells[n] != "" && v != d.cells[n] {
-					bad = append(bad, LineError{Line: line, Field: n, Message: fmt.Sprintf("device %s: %s differs from line %d", vendors.ColonMAC(m), n, d.line)})
+					bad = append(bad, lineError(line, n, autoprov.T("device %s: %s differs from line %d", vendors.ColonMAC(m), n, d.line)))
 				} else if v != "" {
 					d.cells[n] = v
 				}
@@ -246,7 +255,7 @@ func Read(r io.Reader) (Import, error) {
 		}
 		if ext != "" {
 			if slices.Contains(d.exts, ext) {
-				bad = append(bad, LineError{Line: line, Field: "extension", Message: fmt.Sprintf("device %s carries extension %s twice", vendors.ColonMAC(m), ext)})
+				bad = append(bad, lineError(line, "extension", autoprov.T("device %s carries extension %s twice", vendors.ColonMAC(m), ext)))
 			}
 			d.exts = append(d.exts, ext)
 		}
@@ -309,7 +318,7 @@ func (im Import) Lines(e *autoprov.BulkError) *Error {
 		if r.Kind == "device" && field == "accounts" {
 			field = "extension"
 		}
-		out.Errors = append(out.Errors, LineError{Line: line, Field: field, Message: r.Message})
+		out.Errors = append(out.Errors, LineError{Line: line, Field: field, Message: r.Message, Text: r.Text})
 	}
 	slices.SortStableFunc(out.Errors, func(a, b LineError) int { return a.Line - b.Line })
 	return out

@@ -420,7 +420,9 @@ type resyncJSON struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-func resyncOut(r autoprov.ResyncResult) resyncJSON { return resyncJSON(r) }
+func resyncOut(r autoprov.ResyncResult) resyncJSON {
+	return resyncJSON{MAC: r.MAC, Status: r.Status, Detail: r.Detail}
+}
 
 // resyncInputJSON is POST /devices/{mac}/resync (an empty body is
 // {"reboot": false}).

@@ -3,7 +3,6 @@ package provision
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/autoprov/autoprov"
@@ -48,7 +47,7 @@ func (s *Inventory) ReplaceDevice(ctx context.Context, oldMAC, newMAC, model, ac
 	var seen *autoprov.Device
 	switch n, err := s.st.Devices.Device(ctx, to); {
 	case err == nil && n.State == autoprov.StateAssigned:
-		return autoprov.Device{}, fmt.Errorf("device %s exists and is adopted; delete it first: %w", to, autoprov.ErrConflict)
+		return autoprov.Device{}, autoprov.Conflict("device %s exists and is adopted; delete it first", to)
 	case err == nil:
 		seen = &n
 	case !errors.Is(err, autoprov.ErrNotFound):

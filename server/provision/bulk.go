@@ -70,7 +70,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 		if !errors.As(err, &inv) {
 			return err
 		}
-		bad = append(bad, autoprov.BulkRowError{Kind: kind, Index: i, Field: inv.Field, Message: inv.Message})
+		bad = append(bad, autoprov.BulkRowError{Kind: kind, Index: i, Field: inv.Field, Message: inv.Message, Text: inv.Text})
 		return nil
 	}
 
@@ -86,7 +86,7 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 	macs := make([]string, len(in.Devices))
 	for i, d := range in.Devices {
 		if d.MAC == nil {
-			bad = append(bad, autoprov.BulkRowError{Kind: "device", Index: i, Field: "mac", Message: "mac is required"})
+			bad = append(bad, autoprov.RowError("device", i, "mac", autoprov.T("mac is required")))
 			continue
 		}
 		m, err := autoprov.ParseMAC(*d.MAC)
@@ -162,8 +162,8 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 	refused := map[string]int{} // extensions whose account row is refused: its index
 	for i, in := range in.Accounts {
 		if j, dup := firstExt[exts[i]]; dup && exts[i] != "" {
-			bad = append(bad, autoprov.BulkRowError{Kind: "account", Index: i, Field: "extension",
-				Message: fmt.Sprintf("extension %s is listed twice (also account %d)", exts[i], j)})
+			bad = append(bad, autoprov.RowError("account", i, "extension",
+				autoprov.T("extension %s is listed twice (also account %d)", exts[i], j)))
 			continue
 		}
 		firstExt[exts[i]] = i
@@ -220,22 +220,26 @@ func (s *Inventory) Bulk(ctx context.Context, in autoprov.BulkInput, dryRun bool
 			continue
 		}
 		if j, dup := firstMAC[mac]; dup {
-			bad = append(bad, autoprov.BulkRowError{Kind: "device", Index: i, Field: "mac",
-				Message: fmt.Sprintf("mac %s is listed twice (also device %d)", mac, j)})
+			bad = append(bad, autoprov.RowError("device", i, "mac",
+				autoprov.T("mac %s is listed twice (also device %d)", mac, j)))
 			continue
 		}
 		firstMAC[mac] = i
 		if in.Accounts != nil {
 			// An account of this request refused above: say so, not that
 			// it does not exist.
-			var why []string
+			var why autoprov.Text
 			for _, ext := range *in.Accounts {
 				if j, ok := refused[strings.TrimSpace(ext)]; ok {
-					why = append(why, fmt.Sprintf("account %s is refused in this request (account %d)", strings.TrimSpace(ext), j))
+					t := autoprov.T("account %s is refused in this request (account %d)", strings.TrimSpace(ext), j)
+					if why.Format != "" {
+						t = autoprov.T("%s; %s", why, t)
+					}
+					why = t
 				}
 			}
-			if len(why) > 0 {
-				bad = append(bad, autoprov.BulkRowError{Kind: "device", Index: i, Field: "accounts", Message: strings.Join(why, "; ")})
+			if why.Format != "" {
+				bad = append(bad, autoprov.RowError("device", i, "accounts", why))
 				continue
 			}
 		}

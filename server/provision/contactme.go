@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -66,16 +65,16 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 	r := autoprov.ResyncResult{MAC: d.MAC}
 	dl := s.opts.Dialogues
 	if reboot {
-		r.Status, r.Detail = autoprov.ResyncUnsupported, "no reboot over contact-me"
+		r.Say(autoprov.ResyncUnsupported, autoprov.T("no reboot over contact-me"))
 		return r
 	}
 	if d.State != autoprov.StateAssigned {
-		r.Status, r.Detail = autoprov.ResyncUnsupported, "the device is not adopted: nothing to deliver"
+		r.Say(autoprov.ResyncUnsupported, autoprov.T("the device is not adopted: nothing to deliver"))
 		return r
 	}
 	if err := dl.Queue(ctx, d.MAC); err != nil {
 		s.log.Error("contact-me: queue the job", "mac", d.MAC, "err", err)
-		r.Status, r.Detail = autoprov.ResyncFailed, "the job could not be queued (the log says why)"
+		r.Say(autoprov.ResyncFailed, autoprov.T("the job could not be queued (the log says why)"))
 		return r
 	}
 	host, port := "", 0
@@ -85,35 +84,34 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 	facts, err := dl.Facts(ctx, d.MAC)
 	if err != nil {
 		s.log.Error("contact-me: what the phone reported", "mac", d.MAC, "err", err)
-		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: what it reported could not be read (the log says why)"
+		r.Say(autoprov.ResyncQueued, autoprov.T("queued for the phone's next contact: what it reported could not be read (the log says why)"))
 		return r
 	}
 	hr, err := ct.ContactMe(facts, host, port)
 	if err != nil {
-		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: it reported no contact-me-uri yet (polling or a restart picks the job up)"
+		r.Say(autoprov.ResyncQueued, autoprov.T("queued for the phone's next contact: it reported no contact-me-uri yet (polling or a restart picks the job up)"))
 		return r
 	}
 	u, err := url.Parse(hr.URL)
 	phone, perr := netip.ParseAddr(d.RemoteIP)
 	if err != nil || perr != nil {
-		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: no usable contact-me-uri or address of the phone"
+		r.Say(autoprov.ResyncQueued, autoprov.T("queued for the phone's next contact: no usable contact-me-uri or address of the phone"))
 		return r
 	}
 	if a, err := netip.ParseAddr(u.Hostname()); err != nil || a.Unmap() != phone.Unmap() {
 		s.log.Warn("contact-me: the reported contact-me-uri names another host than the phone's address; not sent", "mac", d.MAC, "remote", d.RemoteIP)
-		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: its contact-me-uri names another host than "+d.RemoteIP
+		r.Say(autoprov.ResyncQueued, autoprov.T("queued for the phone's next contact: its contact-me-uri names another host than %s", d.RemoteIP))
 		return r
 	}
 	now := s.now()
 	last, ok, err := dl.st.ClaimContact(ctx, d.MAC, now, ContactGap)
 	if err != nil {
 		s.log.Error("contact-me: contact gap", "mac", d.MAC, "err", err)
-		r.Status, r.Detail = autoprov.ResyncQueued, "queued for the phone's next contact: the contact gap could not be checked (the log says why)"
+		r.Say(autoprov.ResyncQueued, autoprov.T("queued for the phone's next contact: the contact gap could not be checked (the log says why)"))
 		return r
 	}
 	if next := last.Add(ContactGap); !ok {
-		r.Status = autoprov.ResyncQueued
-		r.Detail = fmt.Sprintf("queued: contact gap (%s between contact-me requests); the next can go at %s, or the phone's next contact picks it up", ContactGap, next.UTC().Format(time.RFC3339))
+		r.Say(autoprov.ResyncQueued, autoprov.T("queued: contact gap (%s between contact-me requests); the next can go at %s, or the phone's next contact picks it up", ContactGap, next.UTC().Format(time.RFC3339)))
 		return r
 	}
 	sender := s.opts.Contact
@@ -129,11 +127,11 @@ func (s *Inventory) contactMe(ctx context.Context, d autoprov.Device, ct vendors
 			s.log.Error("contact-me: forget the one that reached nobody", "mac", d.MAC, "err", ferr)
 		}
 		s.log.Warn("contact-me: send", "mac", d.MAC, "err", err)
-		r.Status, r.Detail = autoprov.ResyncFailed, "no answer from the phone's contact-me-uri (the job stays queued)"
+		r.Say(autoprov.ResyncFailed, autoprov.T("no answer from the phone's contact-me-uri (the job stays queued)"))
 	case code != hr.Want:
-		r.Status, r.Detail = autoprov.ResyncFailed, "the phone answered "+strconv.Itoa(code)+", not "+strconv.Itoa(hr.Want)+" (the job stays queued)"
+		r.Say(autoprov.ResyncFailed, autoprov.T("the phone answered %d, not %d (the job stays queued)", code, hr.Want))
 	default:
-		r.Status, r.Detail = autoprov.ResyncSent, strconv.Itoa(code)+": the phone will call back (solicited)"
+		r.Say(autoprov.ResyncSent, autoprov.T("%d: the phone will call back (solicited)", code))
 	}
 	return r
 }

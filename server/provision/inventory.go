@@ -335,7 +335,7 @@ func (s *Inventory) CreateDevice(ctx context.Context, in autoprov.DeviceInput, a
 	adopt := false
 	switch {
 	case err == nil && existing.State == autoprov.StateAssigned:
-		return autoprov.Device{}, fmt.Errorf("device %s exists: %w", mac, autoprov.ErrConflict)
+		return autoprov.Device{}, autoprov.Conflict("device %s exists", mac)
 	case err == nil:
 		adopt = true
 	case !errors.Is(err, autoprov.ErrNotFound):
@@ -502,6 +502,9 @@ func (s *Inventory) apply(ctx context.Context, d *autoprov.Device, in autoprov.D
 		if vendor != "" && !s.reg.HasVendor(vendor) {
 			field = "vendor"
 		}
+		if te := (*vendors.TextError)(nil); errors.As(err, &te) && te.Error() == err.Error() {
+			return autoprov.Invalid(field, "%v", te.Text) // "unknown vendor ...", without ": not found"
+		}
 		return autoprov.Invalid(field, "%s", strings.TrimSuffix(err.Error(), ": "+vendors.ErrNotFound.Error()))
 	}
 	d.Vendor, d.Model = m.Vendor, m.Name
@@ -621,7 +624,8 @@ func (s *Inventory) checkLayout(ctx context.Context, d autoprov.Device, m vendor
 	if len(details) == 0 {
 		return nil
 	}
-	return &autoprov.InvalidError{Field: field, Message: fmt.Sprintf("%d invalid key(s) for the %s: %s", len(details), m.Name, strings.Join(details, "; ")), Details: details}
+	t := autoprov.T("%d invalid key(s) for the %s: %s", len(details), m.Name, strings.Join(details, "; "))
+	return &autoprov.InvalidError{Field: field, Message: t.String(), Details: details, Text: t}
 }
 
 // SetKeys replaces a device's own keys after validating the whole layout.
@@ -890,7 +894,7 @@ func (s *Inventory) SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, c
 	}
 	if create {
 		if _, err := s.st.Profiles.KeyProfile(ctx, p.Name); err == nil {
-			return autoprov.KeyProfile{}, fmt.Errorf("key profile %s exists: %w", p.Name, autoprov.ErrConflict)
+			return autoprov.KeyProfile{}, autoprov.Conflict("key profile %s exists", p.Name)
 		}
 		p, err := s.st.Profiles.CreateKeyProfile(ctx, p)
 		if err == nil {
@@ -911,7 +915,12 @@ func (s *Inventory) SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, c
 			if err := s.checkLayout(ctx, d, m, &p.Keys, "keys"); err != nil {
 				var ie *autoprov.InvalidError
 				if errors.As(err, &ie) {
-					ie.Message = "device " + mac + ": " + ie.Message
+					why := ie.Text
+					if why.Format == "" {
+						why = autoprov.T("%s", ie.Message)
+					}
+					ie.Text = autoprov.T("device %s: %s", mac, why)
+					ie.Message = ie.Text.String()
 				}
 				return autoprov.KeyProfile{}, err
 			}

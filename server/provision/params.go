@@ -69,7 +69,8 @@ func checkParams(reg *vendors.Registry, drv vendors.Vendor, vendor, model string
 	if len(details) == 0 {
 		return nil
 	}
-	return &autoprov.InvalidError{Field: field, Message: fmt.Sprintf("%d invalid raw parameter(s): %s", len(details), strings.Join(details, "; ")), Details: details}
+	t := autoprov.T("%d invalid raw parameter(s): %s", len(details), strings.Join(details, "; "))
+	return &autoprov.InvalidError{Field: field, Message: t.String(), Details: details, Text: t}
 }
 
 // paramCheckers returns drv when it takes raw parameters, or with drv

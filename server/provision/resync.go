@@ -3,7 +3,6 @@ package provision
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -48,7 +47,7 @@ func (s *Inventory) ResyncDevice(ctx context.Context, mac string, reboot bool, a
 	}
 	r := s.resync(ctx, d, reboot, actor)
 	if r.Status == autoprov.ResyncNoAddress {
-		return r, fmt.Errorf("device %s: %s: %w", d.MAC, r.Detail, autoprov.ErrConflict)
+		return r, autoprov.Conflict("device %s: %s", d.MAC, resyncDetail(r))
 	}
 	return r, nil
 }
@@ -88,10 +87,12 @@ func (s *Inventory) Resync(ctx context.Context, macs []string, reboot bool, acto
 			d, err := s.st.Devices.Device(ctx, m)
 			switch {
 			case errors.Is(err, autoprov.ErrNotFound):
-				*res = autoprov.ResyncResult{MAC: m, Status: autoprov.ResyncNotFound, Detail: "no such device"}
+				*res = autoprov.ResyncResult{MAC: m}
+				res.Say(autoprov.ResyncNotFound, autoprov.T("no such device"))
 			case err != nil:
 				s.log.Error("resync: read device", "mac", m, "err", err)
-				*res = autoprov.ResyncResult{MAC: m, Status: autoprov.ResyncFailed, Detail: "internal error"}
+				*res = autoprov.ResyncResult{MAC: m}
+				res.Say(autoprov.ResyncFailed, autoprov.T("internal error"))
 			default:
 				*res = s.resync(ctx, d, reboot, actor)
 			}
@@ -121,31 +122,31 @@ func (s *Inventory) resyncResult(ctx context.Context, d autoprov.Device, reboot 
 	}
 	rs, can := v.(vendors.Resyncer)
 	if !ok || !can {
-		r.Status, r.Detail = autoprov.ResyncUnsupported, "the vendor documents no resync trigger"
+		r.Say(autoprov.ResyncUnsupported, autoprov.T("the vendor documents no resync trigger"))
 		if d.Vendor == "" {
-			r.Detail = "the device's vendor is not known"
+			r.Say(r.Status, autoprov.T("the device's vendor is not known"))
 		}
 		return r
 	}
 	reqs, err := rs.Resync(s.resyncView(ctx, d, v), reboot)
 	if err != nil || len(reqs) == 0 {
-		r.Status, r.Detail = autoprov.ResyncUnsupported, "the vendor documents no resync trigger"
+		r.Say(autoprov.ResyncUnsupported, autoprov.T("the vendor documents no resync trigger"))
 		if reboot {
-			r.Detail = "the vendor documents no reboot trigger"
+			r.Say(r.Status, autoprov.T("the vendor documents no reboot trigger"))
 		}
 		if err != nil && !errors.Is(err, vendors.ErrUnsupported) {
 			s.log.Error("resync: driver", "mac", d.MAC, "err", err)
-			r.Status, r.Detail = autoprov.ResyncFailed, "internal error"
+			r.Say(autoprov.ResyncFailed, autoprov.T("internal error"))
 		}
 		return r
 	}
 	addr, err := netip.ParseAddr(d.RemoteIP)
 	if err != nil || !addr.IsValid() || addr.IsUnspecified() {
-		r.Status, r.Detail = autoprov.ResyncNoAddress, "no address of the phone is known: it has not fetched from this server yet"
+		r.Say(autoprov.ResyncNoAddress, autoprov.T("no address of the phone is known: it has not fetched from this server yet"))
 		return r
 	}
 	if s.opts.Resync == nil {
-		r.Status, r.Detail = autoprov.ResyncFailed, "resync is not configured on this server"
+		r.Say(autoprov.ResyncFailed, autoprov.T("resync is not configured on this server"))
 		return r
 	}
 	to := netip.AddrPortFrom(addr.Unmap(), ResyncPort)
@@ -154,15 +155,15 @@ func (s *Inventory) resyncResult(ctx context.Context, d autoprov.Device, reboot 
 		switch {
 		case err != nil:
 			s.log.Warn("resync: send", "mac", d.MAC, "to", to.String(), "err", err)
-			r.Status, r.Detail = autoprov.ResyncFailed, "could not send to "+to.String()
+			r.Say(autoprov.ResyncFailed, autoprov.T("could not send to %s", to))
 			return r
 		case code == 0:
-			r.Status, r.Detail = autoprov.ResyncSent, "no answer from "+to.String()+" within 2 s"
+			r.Say(autoprov.ResyncSent, autoprov.T("no answer from %s within 2 s", to))
 		case code >= 300:
-			r.Status, r.Detail = autoprov.ResyncFailed, strconv.Itoa(code)+" "+reason
+			r.Say(autoprov.ResyncFailed, autoprov.T("%d %s", code, reason))
 			return r
 		default:
-			r.Status, r.Detail = autoprov.ResyncSent, strconv.Itoa(code)+" "+reason
+			r.Say(autoprov.ResyncSent, autoprov.T("%d %s", code, reason))
 		}
 	}
 	return r
@@ -184,4 +185,13 @@ func (s *Inventory) resyncView(ctx context.Context, d autoprov.Device, v vendors
 		vd.Lines = append(vd.Lines, vendors.Line{Extension: a.Extension, DisplayName: a.DisplayName, AuthUser: a.AuthUser})
 	}
 	return vd
+}
+
+// resyncDetail is r's Detail as a Text: its Text, or the English Detail
+// of a result built without one.
+func resyncDetail(r autoprov.ResyncResult) autoprov.Text {
+	if r.Text.Format != "" {
+		return r.Text
+	}
+	return autoprov.T("%s", r.Detail)
 }

@@ -115,7 +115,7 @@ func TestResyncDevice(t *testing.T) {
 	seen(t, c, "plain", "T54W", "805ec0aabb04", "805ec0aabb04.cfg", "192.0.2.11")
 
 	r, err := c.ResyncDevice(ctx, "80:5E:C0:AA:BB:01", false, "api@test")
-	if err != nil || r != (autoprov.ResyncResult{MAC: "805ec0aabb01", Status: "sent", Detail: "200 OK"}) {
+	if err != nil || r.MAC != "805ec0aabb01" || r.Status != "sent" || r.Detail != "200 OK" {
 		t.Fatalf("ResyncDevice = %+v, %v", r, err)
 	}
 	sent, _, _ := sip.snapshot()

@@ -695,7 +695,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	}
 	for _, mac := range adopt {
 		if stored[mac].State != autoprov.StateUnassigned {
-			return fmt.Errorf("device %s was adopted meanwhile: %w", mac, ErrConflict)
+			return autoprov.Conflict("device %s was adopted meanwhile", mac)
 		}
 	}
 	// The windows: those of the devices written, then those of the

@@ -130,7 +130,7 @@ func (s *Store) CreateFirmware(ctx context.Context, f autoprov.Firmware, actor s
 		var taken firmwareModelRow
 		err := tx.Where("vendor = ? AND version = ? AND model IN ?", f.Vendor, f.Version, models).First(&taken).Error
 		if err == nil {
-			return fmt.Errorf("%s %s already has version %s (firmware %d): %w", f.Vendor, taken.Model, f.Version, taken.FirmwareID, ErrConflict)
+			return autoprov.Conflict("%s %s already has version %s (firmware %d)", f.Vendor, taken.Model, f.Version, taken.FirmwareID)
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return wrap(err, "firmware models")
@@ -248,8 +248,8 @@ func (s *Store) DeleteFirmware(ctx context.Context, id int64, actor string) (aut
 					names = append(names, "model "+t.Vendor+" "+t.Model)
 				}
 			}
-			return fmt.Errorf("firmware %d (%s %s) is the target of %s; change the target first: %w",
-				id, out.Vendor, out.Version, strings.Join(names, ", "), ErrConflict)
+			return autoprov.Conflict("firmware %d (%s %s) is the target of %s; change the target first",
+				id, out.Vendor, out.Version, strings.Join(names, ", "))
 		}
 		for _, m := range []any{&firmwareModelRow{}, &firmwareDownloadRow{}} {
 			if err := tx.Where("firmware_id = ?", id).Delete(m).Error; err != nil {

@@ -136,7 +136,7 @@ func (s *Store) DeleteAccount(ctx context.Context, ext string) error {
 			return wrap(err, "account %s", ext)
 		}
 		if len(macs) > 0 {
-			return fmt.Errorf("account %s is on devices %v; remove it there first: %w", ext, macs, ErrConflict)
+			return autoprov.Conflict("account %s is on devices %v; remove it there first", ext, macs)
 		}
 		return wrap(tx.Delete(&r).Error, "delete account %s", ext)
 	})
@@ -206,7 +206,7 @@ func (s *Store) WriteDevice(ctx context.Context, w autoprov.DeviceWrite) error {
 				return wrap(err, "device %s", d.MAC)
 			}
 			if w.Adopt && r.State != autoprov.StateUnassigned {
-				return fmt.Errorf("device %s was adopted meanwhile: %w", d.MAC, ErrConflict)
+				return autoprov.Conflict("device %s was adopted meanwhile", d.MAC)
 			}
 			s.fill(&r, d)
 			if err := tx.Select("vendor", "model", "label", "state", "key_profile", "keys", "overrides", "params", "menu_password", "web_password", "tftp_allowed", "updated_at").Updates(&r).Error; err != nil {
@@ -532,7 +532,7 @@ func (s *Store) DeleteKeyProfile(ctx context.Context, name string) error {
 			return wrap(err, "key profile %s", name)
 		}
 		if len(macs) > 0 {
-			return fmt.Errorf("key profile %s is used by devices %v: %w", name, macs, ErrConflict)
+			return autoprov.Conflict("key profile %s is used by devices %v", name, macs)
 		}
 		res := tx.Delete(&keyProfileRow{}, "name = ?", name)
 		if res.Error == nil && res.RowsAffected == 0 {

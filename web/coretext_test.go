@@ -1,0 +1,75 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestGermanCoreMessages: messages the core words (a refused MAC, a
+// conflict, an import's bad lines, from the CSV reader and from the core's
+// dry run) reach a German admin in German, in cells no longer marked
+// lang="en", while the REST API answers the same refusal in English.
+func TestGermanCoreMessages(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.adopted()
+	e.get("/ui/lang/de?back=/ui/import").want(t, http.StatusSeeOther, "/ui/import")
+	csrf := e.csrf()
+
+	// A MAC the core refuses (vendors.ParseMAC, through autoprov.ParseMAC).
+	e.post("/ui/devices/"+phoneMAC+"/replace", url.Values{"csrf": {csrf}, "new_mac": {"80-5E-C0-AA-BB-0Z"}}).
+		want(t, http.StatusBadRequest).
+		has(t, "Nicht ersetzt: ungültige MAC-Adresse &#34;80-5E-C0-AA-BB-0Z&#34;: unerwartetes Zeichen &#39;Z&#39;").
+		lacks(t, "invalid MAC address", "unexpected character")
+
+	// A conflict the core words (autoprov.Conflict), without ": conflict".
+	e.fleet(1)
+	e.post("/ui/devices/"+phoneMAC+"/replace", url.Values{"csrf": {csrf}, "new_mac": {fleetMAC(0)}, "confirm": {"1"}}).
+		want(t, http.StatusConflict).
+		has(t, "Nicht ersetzt: Konflikt: Gerät 805ec0000000 existiert und ist übernommen; löschen Sie es zuerst<").
+		lacks(t, "exists and is adopted", ": conflict")
+
+	// An import: a line the CSV reader refuses (an extension twice on one
+	// phone), then, with that fixed, a line the core's dry run refuses
+	// (an unknown model: the registry's words, through the bulk row).
+	twice := "mac,model,extension\n" +
+		"80-5E-C0-AA-BB-01,T54W,301\n" +
+		"80-5E-C0-AA-BB-01,T54W,301\n"
+	e.upload("phones.csv", twice).want(t, http.StatusBadRequest).
+		has(t, "phones.csv: 1 Zeile(n) ungültig",
+			`<td data-label="Leitung">3</td><td data-label="Spalte">extension</td><td data-label="Problem">Gerät 80:5e:c0:aa:bb:01 trägt die Nebenstelle 301 doppelt</td>`).
+		lacks(t, "carries extension", `data-label="Problem" lang="en"`)
+	unknown := "mac,model,extension\n" +
+		"80-5E-C0-AA-BB-01,T54W,301\n" +
+		"80-5E-C0-AA-BB-02,T99X,302\n"
+	e.upload("phones.csv", unknown).want(t, http.StatusBadRequest).
+		has(t, `<td data-label="Leitung">3</td><td data-label="Spalte">model</td><td data-label="Problem">unbekanntes Modell &#34;T99X&#34; (unterstützt: `).
+		lacks(t, "unknown model", "supported:", `data-label="Problem" lang="en"`)
+
+	// In English the same line says what the API says.
+	e.get("/ui/lang/en?back=/ui/import").want(t, http.StatusSeeOther, "/ui/import")
+	e.upload("phones.csv", twice).want(t, http.StatusBadRequest).
+		has(t, `<td data-label="Problem">device 80:5e:c0:aa:bb:01 carries extension 301 twice</td>`)
+
+	// The API stays English whatever the client's language.
+	body, _ := json.Marshal(map[string]any{"mac": "80-5E-C0-AA-BB-0Z", "model": "T54W"})
+	req, err := http.NewRequest("POST", e.ts.URL+"/api/v1/devices", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Language", "de")
+	p := e.do(http.DefaultClient, req).want(t, http.StatusBadRequest)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(p.body), &got); err != nil {
+		t.Fatalf("API answer %q: %v", p.body, err)
+	}
+	if got["error"] != `invalid MAC address "80-5E-C0-AA-BB-0Z": unexpected character 'Z'` || got["field"] != "mac" || strings.Contains(p.body, "ungültig") {
+		t.Errorf("API answer %s, want the English refusal of field mac", p.body)
+	}
+}
