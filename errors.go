@@ -2,6 +2,7 @@ package autoprov
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -44,8 +45,8 @@ func (e *InvalidError) Error() string { return e.Message }
 // Invalid returns an *InvalidError for field with a formatted message;
 // format is a string literal (the web UI translates it, see vendors.Text).
 func Invalid(field, format string, a ...any) error {
-	t := vendors.T(format, a...)
-	return &InvalidError{Field: field, Message: t.String(), Text: t}
+	// fmt.Sprintf here (not t.String()) lets go vet check the callers' verbs.
+	return &InvalidError{Field: field, Message: fmt.Sprintf(format, a...), Text: vendors.T(format, a...)}
 }
 
 // Conflict returns an error wrapping ErrConflict whose message (before

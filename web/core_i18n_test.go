@@ -75,6 +75,10 @@ func coreFormats(t *testing.T) []string {
 					return true
 				}
 				seen[s] = true
+				// go vet sees through Invalid only: count the verbs here.
+				if n := len(call.Args) - i - 1; !call.Ellipsis.IsValid() && countVerbs(s) != n {
+					t.Errorf("%s: %s.%s: %q has %d verbs for %d arguments", fset.Position(a.Pos()), pkg, name, s, countVerbs(s), n)
+				}
 			case *ast.Ident:
 				if a.Name != "format" {
 					t.Errorf("%s: %s.%s: the format is %s, not a string literal the catalogue can hold", fset.Position(a.Pos()), pkg, name, a.Name)
@@ -95,6 +99,17 @@ func coreFormats(t *testing.T) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// countVerbs is the number of arguments format's verbs take (%% none).
+func countVerbs(format string) int {
+	n := 0
+	for _, v := range verb.FindAllString(format, -1) {
+		if v != "%%" {
+			n++
+		}
+	}
+	return n
 }
 
 // TestCoreFormatsFound: the scan that feeds TestCatalogueComplete with
