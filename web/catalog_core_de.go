@@ -124,7 +124,7 @@ var catalogueCoreDE = map[string]string{
 	"the part \"file\" with the image is missing":                                             "der Teil \"file\" mit dem Abbild fehlt",
 	"the row names neither a mac nor an extension":                                            "die Zeile nennt weder eine MAC noch eine Nebenstelle",
 	"the upload broke off":                                                                    "das Hochladen brach ab",
-	"this site has been cut off from its central server past its grace period: no new secret window opens and no phone is adopted until the link is back (GET /api/v1/central)": "dieser Standort ist über seine Kulanzfrist hinaus von seinem zentralen Server getrennt: Bis die Verbindung wieder steht, öffnet sich kein neues Geheimnisfenster und kein Telefon wird übernommen (GET /api/v1/central)",
+	"this site has been cut off from its central server past its grace period: no new secret window opens and no phone is adopted until the link is back (GET /api/v1/central)": "dieser Standort ist über seine Karenzzeit hinaus von seinem zentralen Server getrennt: Bis die Verbindung wieder steht, öffnet sich kein neues Geheimnisfenster und kein Telefon wird übernommen (GET /api/v1/central)",
 	"unknown %s model %q (supported: %s)":                                                "unbekanntes %s-Modell %q (unterstützt: %s)",
 	"unknown column %q (columns: %s)":                                                    "unbekannte Spalte %q (Spalten: %s)",
 	"unknown field %q":                                                                   "unbekanntes Feld %q",
@@ -138,6 +138,9 @@ var catalogueCoreDE = map[string]string{
 	"version is required":                                                                "die Version ist erforderlich",
 	"web_password must be 8 to 64 characters without control characters or < > & \" '":   "web_password muss 8 bis 64 Zeichen ohne Steuerzeichen oder < > & \" ' haben",
 	"yealink-rps needs server_name: the RPS server definition devices are registered to": "yealink-rps braucht server_name: die RPS-Serverdefinition, bei der die Geräte registriert sind",
+	// The site's alarm (central.Status.AlarmText).
+	"no link to the central server since %s; grace period until %s":                                                         "keine Verbindung zum zentralen Server seit %s; Karenzzeit bis %s",
+	"no link to the central server since %s; the grace period ended %s: no new secret window opens and no phone is adopted": "keine Verbindung zum zentralen Server seit %s; die Karenzzeit endete %s: kein neues Geheimnisfenster öffnet sich und kein Telefon wird übernommen",
 	// Resync results (autoprov.ResyncResult.Text).
 	"%d %s": "%d %s",
 	"%d: the phone will call back (solicited)": "%d: das Telefon ruft zurück (angefordert)",

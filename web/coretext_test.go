@@ -7,6 +7,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/server/central"
+	"github.com/autoprov/autoprov/web"
 )
 
 // TestGermanCoreMessages: messages the core words (a refused MAC, a
@@ -72,4 +77,26 @@ func TestGermanCoreMessages(t *testing.T) {
 	if got["error"] != `invalid MAC address "80-5E-C0-AA-BB-0Z": unexpected character 'Z'` || got["field"] != "mac" || strings.Contains(p.body, "ungültig") {
 		t.Errorf("API answer %s, want the English refusal of field mac", p.body)
 	}
+}
+
+// TestGermanSiteAlarm: a site's own alarm, which its status carries as a
+// Text too, is German on the banner and the Sites page for a German
+// admin, no longer marked lang="en"; one without a Text stays marked.
+func TestGermanSiteAlarm(t *testing.T) {
+	hb := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	until := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
+	text := autoprov.T("no link to the central server since %s; grace period until %s", hb.Format(time.RFC3339), until.Format(time.RFC3339))
+	link := &switchLink{st: central.Status{State: central.StateGrace, SiteID: "s-berlin", LastHeartbeat: &hb, GraceUntil: &until,
+		Alarm: text.String(), AlarmText: text}}
+	e := newEnvWith(t, web.WithSites(nil, link))
+	e.login()
+	for _, page := range []string{"/ui/dashboard", "/ui/sites"} {
+		e.getLang(page, "de").want(t, http.StatusOK).
+			has(t, "<p>keine Verbindung zum zentralen Server seit 2026-11-20T09:00:00Z; Karenzzeit bis 2026-12-20T09:00:00Z</p>").
+			lacks(t, "no link to the central server")
+		e.getLang(page, "en").want(t, http.StatusOK).has(t, ">no link to the central server since 2026-11-20T09:00:00Z; grace period until 2026-12-20T09:00:00Z</p>")
+	}
+	e.getLang("/ui/sites", "de").has(t, `<p class="error" role="alert">keine Verbindung zum zentralen Server seit`)
+	link.set(central.Status{State: central.StateGrace, SiteID: "s-berlin", LastHeartbeat: &hb, GraceUntil: &until, Alarm: "an alarm in English"})
+	e.getLang("/ui/dashboard", "de").has(t, `<p lang="en">an alarm in English</p>`)
 }

@@ -296,6 +296,10 @@ func TestAlarmShownOnceRaised(t *testing.T) {
 		}
 		return st.Alarm != ""
 	}, "the site never showed the alarm")
+	// The same alarm as a Text, for the site's own UI to translate.
+	if st := site.Status(); st.Alarm != "" && (st.AlarmText.String() != st.Alarm || !strings.HasPrefix(st.AlarmText.Format, "no link to the central server since %s")) {
+		t.Errorf("alarm %q, as a Text %+v", st.Alarm, st.AlarmText)
+	}
 }
 
 // TestCentralBadInput: the central's own API says what is wrong with a

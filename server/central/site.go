@@ -126,8 +126,10 @@ type Status struct {
 	GraceUntil    *time.Time `json:"grace_until"`
 	// Refused is why the central refused the link ("revoked", ...).
 	Refused string `json:"refused,omitempty"`
-	// Alarm is the current alarm, empty when none.
-	Alarm string `json:"alarm,omitempty"`
+	// Alarm is the current alarm, empty when none; AlarmText is the same
+	// as a translatable Text (see vendors.Text), for this site's own UI.
+	Alarm     string        `json:"alarm,omitempty"`
+	AlarmText autoprov.Text `json:"-"`
 	// Alarms counts the alarms raised since this process started.
 	Alarms int `json:"alarms"`
 }
@@ -231,7 +233,8 @@ func (s *Site) Status() Status {
 		st.GraceUntil = &until
 	}
 	if s.alarming(now) && !s.st.LastAlarm.IsZero() { // once alarmLoop has raised it (log line, audit event)
-		st.Alarm = s.alarmText(until, now)
+		st.AlarmText = s.alarmText(until, now)
+		st.Alarm = st.AlarmText.String()
 	}
 	return st
 }
@@ -242,12 +245,12 @@ func (s *Site) alarming(now time.Time) bool {
 	return !s.connected && now.Sub(s.st.LastContact) > 3*s.cfg.Heartbeat
 }
 
-func (s *Site) alarmText(until, now time.Time) string {
+func (s *Site) alarmText(until, now time.Time) autoprov.Text {
 	if now.After(until) {
-		return fmt.Sprintf("no link to the central server since %s; the grace period ended %s: no new secret window opens and no phone is adopted",
+		return autoprov.T("no link to the central server since %s; the grace period ended %s: no new secret window opens and no phone is adopted",
 			s.st.LastContact.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
 	}
-	return fmt.Sprintf("no link to the central server since %s; grace period until %s",
+	return autoprov.T("no link to the central server since %s; grace period until %s",
 		s.st.LastContact.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
 }
 
@@ -316,7 +319,7 @@ func (s *Site) alarmLoop(ctx context.Context) {
 		due := s.alarming(now) && (s.st.LastAlarm.IsZero() || now.Sub(s.st.LastAlarm) >= 24*time.Hour)
 		var text string
 		if due {
-			text = s.alarmText(s.st.LastContact.Add(s.cfg.Grace), now)
+			text = s.alarmText(s.st.LastContact.Add(s.cfg.Grace), now).String()
 		}
 		s.mu.Unlock()
 		if !due {
