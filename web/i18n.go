@@ -51,7 +51,7 @@ func translate(lang, msg string, args ...any) string {
 // English format through the catalogue, filled in with its arguments, of
 // which a Text or a *vendors.TextError is translated the same way. The
 // API says the English (t.String()); a format without a German entry
-// stays English (TestCoreCatalogue finds the formats in the source).
+// stays English (TestCatalogueComplete finds the formats in the source).
 func translateText(lang string, t vendors.Text) string {
 	args := make([]any, len(t.Args))
 	for i, a := range t.Args {
