@@ -206,6 +206,7 @@ var catalogueDE = map[string]string{
 	"Latest misses":                                    "Letzte Fehlabrufe",
 	"Leave a row blank to drop it; the %d rows include blank ones for new keys. Module: empty for the phone itself, 1 or more for an expansion module.": "Eine leere Zeile wird entfernt; die %d Zeilen enthalten leere für neue Tasten. Modul: leer für das Telefon selbst, 1 oder mehr für ein Erweiterungsmodul.",
 	"Line":                          "Leitung",
+	"Line in file":                  "Zeile",
 	"Line %d":                       "Leitung %d",
 	"Log in":                        "Anmelden",
 	"Log out":                       "Abmelden",

@@ -46,13 +46,13 @@ func TestGermanCoreMessages(t *testing.T) {
 		"80-5E-C0-AA-BB-01,T54W,301\n"
 	e.upload("phones.csv", twice).want(t, http.StatusBadRequest).
 		has(t, "phones.csv: 1 Zeile(n) ungültig",
-			`<td data-label="Leitung">3</td><td data-label="Spalte">extension</td><td data-label="Problem">Gerät 80:5e:c0:aa:bb:01 trägt die Nebenstelle 301 doppelt</td>`).
+			`<td data-label="Zeile">3</td><td data-label="Spalte">extension</td><td data-label="Problem">Gerät 80:5e:c0:aa:bb:01 trägt die Nebenstelle 301 doppelt</td>`).
 		lacks(t, "carries extension", `data-label="Problem" lang="en"`)
 	unknown := "mac,model,extension\n" +
 		"80-5E-C0-AA-BB-01,T54W,301\n" +
 		"80-5E-C0-AA-BB-02,T99X,302\n"
 	e.upload("phones.csv", unknown).want(t, http.StatusBadRequest).
-		has(t, `<td data-label="Leitung">3</td><td data-label="Spalte">model</td><td data-label="Problem">unbekanntes Modell &#34;T99X&#34; (unterstützt: `).
+		has(t, `<td data-label="Zeile">3</td><td data-label="Spalte">model</td><td data-label="Problem">unbekanntes Modell &#34;T99X&#34; (unterstützt: `).
 		lacks(t, "unknown model", "supported:", `data-label="Problem" lang="en"`)
 
 	// In English the same line says what the API says.

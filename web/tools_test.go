@@ -46,7 +46,7 @@ func TestImportPage(t *testing.T) {
 		"80-5E-C0-AA-BB-01,T54W,Desk 1,201,Alice,Typed-secret-1\n" +
 		"80-5E-C0-AA-BB-02,T54W,Desk 2,202,Bob,\n" +
 		"80-5E-C0-AA-BB-03,T99X,Desk 3,203,Carol,\n"
-	e.upload("phones.csv", bad).want(t, http.StatusBadRequest).has(t, "phones.csv: 1 line(s) are invalid", `<td data-label="Line">4</td><td data-label="Column">model</td>`).lacks(t, "confirm-import")
+	e.upload("phones.csv", bad).want(t, http.StatusBadRequest).has(t, "phones.csv: 1 line(s) are invalid", `<td data-label="Line in file">4</td><td data-label="Column">model</td>`).lacks(t, "confirm-import")
 	if _, n, _ := e.core.Devices(context.Background(), autoprov.DeviceFilter{}); n != 0 {
 		t.Fatalf("a refused dry run wrote %d devices", n)
 	}
