@@ -128,13 +128,12 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 // arrives still completes, and only then does the server exit.
 func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	dir := t.TempDir()
-	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	c := startChild(t, "--data", dir, "--http", "127.0.0.1:0", "--tftp", "127.0.0.1:0")
+	m := regexp.MustCompile(`autoprov started.* tftp=(\S+)`).FindStringSubmatch(c.log.String())
+	if m == nil {
+		t.Fatalf("no tftp address in the log:\n%s", c.log.String())
 	}
-	tftpAddr := udp.LocalAddr().String()
-	udp.Close()
-	c := startChild(t, "--data", dir, "--http", "127.0.0.1:0", "--tftp", tftpAddr)
+	tftpAddr := m[1]
 	sc := &server{t: t, base: c.base, token: testToken, log: c.log}
 	setup(sc, "805ec0aabb01", "T54W")
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // readmeBlock returns the first ```sh block after the line heading in
@@ -71,29 +72,6 @@ func pasteReadme(t *testing.T, name, script, dir string, subst []struct{ old, ne
 	return stdout.String(), stderr.String()
 }
 
-// freePort returns a loopback port of the network that was free a moment ago.
-func freePort(t *testing.T, network string) string {
-	t.Helper()
-	var addr net.Addr
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = c.LocalAddr()
-		c.Close()
-	} else {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = l.Addr()
-		l.Close()
-	}
-	_, port, _ := net.SplitHostPort(addr.String())
-	return port
-}
-
 // TestReadmeQuickStart pastes README's Quick start, then its keys example,
 // into bash as a reader would (set -e: every command must succeed), in a
 // fresh directory, with this test binary for `go run ./cmd/autoprov` and
@@ -117,7 +95,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	script := readmeBlock(t, readme, "## Quick start") + readmeBlock(t, readme, "## Admin REST API") + readmeBlock(t, readme, "### Bulk changes") + readmeBlock(t, readme, "## Resync: fetch your config now") +
 		readmeBlock(t, readme, "### DHCP snippets") + readmeBlock(t, readme, "### CSV import and export") +
 		readmeBlock(t, readme, "### Replace a phone") + readmeBlock(t, readme, "### The PBX side of an account")
-	httpPort, tftpPort := freePort(t, "tcp"), freePort(t, "udp")
+	httpPort, tftpPort := looptest.FreePort(t, "tcp"), looptest.FreePort(t, "udp")
 	dir := t.TempDir()
 	out, stderr := pasteReadme(t, "Quick start", script, dir, []struct{ old, new string }{
 		{"127.0.0.1:18080", "127.0.0.1:" + httpPort},

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // siteView is a site as the central's API shows it.
@@ -136,7 +138,7 @@ func readPEMKey(t *testing.T, path string) any {
 func TestSiteAndCentral(t *testing.T) {
 	dir := t.TempDir()
 	cdata, sdata := filepath.Join(dir, "central"), filepath.Join(dir, "site")
-	httpsPort := freePort(t, "tcp")
+	httpsPort := looptest.FreePort(t, "tcp")
 	cen := startChild(t, "--data", cdata, "--http", "127.0.0.1:0", "--https", "127.0.0.1:"+httpsPort, "--tftp", "")
 	caddr := httpsAddr(t, cen)
 	capi := &server{t: t, base: cen.base, token: testToken, log: cen.log}
@@ -156,7 +158,7 @@ func TestSiteAndCentral(t *testing.T) {
 	}
 
 	siteArgs := []string{"--data", sdata, "--http", "127.0.0.1:0", "--tftp", "", "--central", "https://127.0.0.1",
-		"--central-ports", freePort(t, "tcp") + "," + httpsPort, "--central-ca", filepath.Join(cdata, "tls", "cert.pem"), "--central-heartbeat", "300ms"}
+		"--central-ports", looptest.FreePort(t, "tcp") + "," + httpsPort, "--central-ca", filepath.Join(cdata, "tls", "cert.pem"), "--central-heartbeat", "300ms"}
 	site := startChild(t, append(siteArgs, "--site-id", created.ID, "--enroll-token", created.EnrollToken)...)
 	sapi := &server{t: t, base: site.base, token: testToken, log: site.log}
 	waitFor(t, 30*time.Second, func() (bool, string) {
@@ -426,9 +428,9 @@ func TestReadmeSites(t *testing.T) {
 	}
 	script := readmeBlock(t, string(b), "## Sites")
 	out, stderr := pasteReadme(t, "Sites", script, t.TempDir(), []struct{ old, new string }{
-		{"127.0.0.1:28080", "127.0.0.1:" + freePort(t, "tcp")},
-		{"28443", freePort(t, "tcp")},
-		{"127.0.0.1:29080", "127.0.0.1:" + freePort(t, "tcp")},
+		{"127.0.0.1:28080", "127.0.0.1:" + looptest.FreePort(t, "tcp")},
+		{"28443", looptest.FreePort(t, "tcp")},
+		{"127.0.0.1:29080", "127.0.0.1:" + looptest.FreePort(t, "tcp")},
 	})
 	for _, want := range []string{`"state":"pending"`, `"enroll_token":"`, `"name":"Berlin office","state":"connected"`, `"last_heartbeat":"20`,
 		`"mac":"805ec0aabb01"`, "account.1.password = ", `"total":1`, `"site_name":"Berlin office"`, `{"state":"connected"`} {

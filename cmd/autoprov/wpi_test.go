@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/vendors/openstage/wpitest"
 )
 
@@ -69,8 +70,8 @@ func TestReadmeOpenStage(t *testing.T) {
 	}
 	script := readmeBlock(t, string(b), "## OpenStage and OpenScape Desk Phones: the Workpoint Interface")
 	out, _ := pasteReadme(t, "OpenStage", script, t.TempDir(), []struct{ old, new string }{
-		{"127.0.0.1:18080", "127.0.0.1:" + freePort(t, "tcp")},
-		{"127.0.0.1:18443", "127.0.0.1:" + freePort(t, "tcp")},
+		{"127.0.0.1:18080", "127.0.0.1:" + looptest.FreePort(t, "tcp")},
+		{"127.0.0.1:18443", "127.0.0.1:" + looptest.FreePort(t, "tcp")},
 	})
 	first, second, ok := strings.Cut(out, "</DLSMessage>")
 	if !ok {

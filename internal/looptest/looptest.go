@@ -2,7 +2,8 @@
 // loopback as a phone or an attacker would: an HTTP client whose
 // connections leave from a chosen 127.0.0.0/8 address (all of it is
 // loopback on Linux), and a raw TFTP client that acknowledges only when
-// the test says so. Tests only; no third-party code.
+// the test says so; and FreePort, for a port a test must name before its
+// server binds it. Tests only; no third-party code.
 package looptest
 
 import (

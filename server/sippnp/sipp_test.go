@@ -2,15 +2,15 @@ package sippnp
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // sippBinary finds sipp (Debian package sip-tester); missing, the test is
@@ -25,17 +25,6 @@ func sippBinary(t *testing.T) string {
 		t.Skip("sipp not installed (apt-get install sip-tester)")
 	}
 	return bin
-}
-
-// freeUDPPort returns a loopback UDP port that was free a moment ago.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
 }
 
 // runSIPp plays testdata/pnp_uac.xml against target, expecting the NOTIFY
@@ -56,7 +45,7 @@ func runSIPp(t *testing.T, target, want string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-sf", scen, "-m", "1", "-l", "1", "-i", "127.0.0.1",
-		"-p", strconv.Itoa(freeUDPPort(t)), "-t", "u1", "-nostdin", "-timeout", "20s", "-timeout_error",
+		"-p", looptest.FreePort(t, "udp"), "-t", "u1", "-nostdin", "-timeout", "20s", "-timeout_error",
 		"-recv_timeout", "10000", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"), "-trace_logs", "-log_file", filepath.Join(dir, "actions.log"), target)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
