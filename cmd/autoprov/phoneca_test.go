@@ -176,7 +176,7 @@ func TestPhoneCAMutualTLS(t *testing.T) {
 		t.Error("the fetch with the phone's certificate is recorded as incomplete")
 	}
 	// The sighting is written in the background, within a second.
-	waitFor(t, 5*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		s.must(200, "GET", "/api/v1/devices/805ec0aabb01", nil, &dev)
 		return dev.UserAgent == yealinkUA, dev.UserAgent
 	}, "the fetch with the phone's certificate did not update the User-Agent")

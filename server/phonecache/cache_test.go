@@ -516,7 +516,7 @@ func TestModelParamsReachTheNextFetch(t *testing.T) {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go s.cache.Watch(wctx)
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 30*time.Second, func() bool {
 		return bytes.Contains(s.fetch(t, file, yua), []byte("static.network.vlan.internet_port_vid = 43"))
 	}, "a model parameter written through another store did not reach the cache")
 }

@@ -192,8 +192,8 @@ func (c *fakeConn) next(t *testing.T) sent {
 	select {
 	case s := <-c.out:
 		return s
-	case <-time.After(5 * time.Second):
-		t.Fatal("nothing sent in 5 s")
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing sent in 30 s")
 	}
 	return sent{}
 }

@@ -125,7 +125,7 @@ func liveSniffer(t *testing.T, iface string) {
 		if err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Serve did not return after its context ended: Close did not interrupt the read")
 	}
 	want := []vendors.Request{yealinkT54WLease, snomD785Lease, gigasetN870Lease}

@@ -164,7 +164,7 @@ func TestUDPCaptureReads(t *testing.T) {
 		if !errors.Is(err, ErrClosed) {
 			t.Fatalf("ReadFrom after Close: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Close did not end ReadFrom")
 	}
 

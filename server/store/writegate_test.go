@@ -206,9 +206,9 @@ func waitGathering(t *testing.T, s *Store) {
 	}
 }
 
-// poll reports whether cond held within 5 s, asking every millisecond.
+// poll reports whether cond held within 30 s, asking every millisecond.
 func poll(cond func() bool) bool {
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			return false
 		}

@@ -98,7 +98,7 @@ func TestCiscoFilesOverTFTPHPA(t *testing.T) {
 		first["Time_Zone"] != "GMT-05:00" || first["Daylight_Saving_Time_Rule"] != "start=3/8/7/2:0:0;end=11/1/7/2:0:0;save=1" {
 		t.Fatalf("first fetch over TFTP: %v", first)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLong)
 	for { // the edge commits the claim at block 1 and settles it after the last ACK
 		d, err := inv.Device(ctx, "00562b0429da")
 		if err != nil {

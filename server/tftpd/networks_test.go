@@ -21,7 +21,7 @@ func TestPhoneNetworks(t *testing.T) {
 	answer := func(src, name string) (uint16, []byte) {
 		c := looptest.DialTFTPFrom(t, src, ts.addr)
 		c.Send(t, looptest.RRQ(name, "octet"))
-		op, payload, err := c.TryRecv(5 * time.Second)
+		op, payload, err := c.TryRecv(30 * time.Second)
 		if err != nil {
 			t.Fatalf("%s %s: %v", src, name, err)
 		}

@@ -184,7 +184,7 @@ func (ts *testServer) waitReady(t *testing.T) {
 	p := looptest.RRQ("ready", "octet")
 	p[1] = 2 // WRQ
 	c.Send(t, p)
-	if op, _, err := c.TryRecv(5 * time.Second); err != nil || op != looptest.OpERROR {
+	if op, _, err := c.TryRecv(waitLong); err != nil || op != looptest.OpERROR {
 		t.Fatalf("server not ready: op %d, %v", op, err)
 	}
 }
