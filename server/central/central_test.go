@@ -204,7 +204,7 @@ func TestSilentPartition(t *testing.T) {
 			http.SetCookie(w, &http.Cookie{Name: "site", Value: "1"})
 			fmt.Fprint(w, `{"ok":true}`)
 		})})
-	waitUntil(t, 10*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
+	waitUntil(t, 30*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
 
 	// A call through the link reaches the site's handler with the actor,
 	// without the central's token.
@@ -224,14 +224,14 @@ func TestSilentPartition(t *testing.T) {
 	}
 
 	f.frozen.Store(true)
-	waitUntil(t, 10*time.Second, func() bool { return site.Status().State == StateGrace }, "the site did not notice the silent partition")
-	waitUntil(t, 10*time.Second, func() bool {
+	waitUntil(t, 30*time.Second, func() bool { return site.Status().State == StateGrace }, "the site did not notice the silent partition")
+	waitUntil(t, 30*time.Second, func() bool {
 		var v SiteView
 		c.call(t, "GET", "/api/v1/sites/"+created.ID, "", &v)
 		return v.State == SiteDisconnected && v.GraceUntil != nil
 	}, "the central did not notice the silent partition")
 	f.frozen.Store(false)
-	waitUntil(t, 15*time.Second, func() bool { return site.Status().State == StateConnected }, "the site did not link again")
+	waitUntil(t, 30*time.Second, func() bool { return site.Status().State == StateConnected }, "the site did not link again")
 }
 
 // TestFirstHeartbeatConnected: the summary of the first heartbeat on a
@@ -241,7 +241,7 @@ func TestFirstHeartbeatConnected(t *testing.T) {
 	c := newCentral(t, time.Minute)
 	_, created := runSite(t, c, "Hamburg", SiteConfig{Heartbeat: time.Minute})
 	var v SiteView
-	waitUntil(t, 10*time.Second, func() bool {
+	waitUntil(t, 30*time.Second, func() bool {
 		c.call(t, "GET", "/api/v1/sites/"+created.ID, "", &v)
 		return v.LastHeartbeat != nil
 	}, "no heartbeat reached the central")
@@ -287,9 +287,9 @@ func TestAlarmShownOnceRaised(t *testing.T) {
 	f := newFreezer(t, c.ts.Listener.Addr().String())
 	rec := &auditRecorder{}
 	site, _ := runSite(t, c, "Bremen", SiteConfig{URL: "https://127.0.0.1", Ports: []string{f.port()}, Heartbeat: hb, Audit: rec})
-	waitUntil(t, 10*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
+	waitUntil(t, 30*time.Second, func() bool { return site.Status().State == StateConnected }, "the site never connected")
 	f.frozen.Store(true)
-	waitUntil(t, 20*time.Second, func() bool {
+	waitUntil(t, 30*time.Second, func() bool {
 		st := site.Status()
 		if st.Alarm != "" && !rec.has(EventAlarm) {
 			t.Fatalf("the status shows an alarm not raised yet: %q", st.Alarm)

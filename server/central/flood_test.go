@@ -236,7 +236,7 @@ func TestSearchBadSite(t *testing.T) {
 		}
 		wg.Go(func() { site.Run(ctx) })
 	}
-	waitUntil(t, 10*time.Second, func() bool {
+	waitUntil(t, 30*time.Second, func() bool {
 		n := 0
 		for _, v := range c.hub.Sites() {
 			if v.State == SiteConnected {

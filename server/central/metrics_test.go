@@ -54,18 +54,18 @@ func TestSiteLinkMetric(t *testing.T) {
 	}
 	stop := run()
 	defer func() { stop() }()
-	waitUntil(t, 10*time.Second, func() bool { v, ok := linkGauge(t, created.ID); return ok && v == 1 }, "the link gauge never went up")
+	waitUntil(t, 30*time.Second, func() bool { v, ok := linkGauge(t, created.ID); return ok && v == 1 }, "the link gauge never went up")
 
 	stop()
-	waitUntil(t, 10*time.Second, func() bool { v, ok := linkGauge(t, created.ID); return ok && v == 0 }, "the link gauge stayed up after the site went")
+	waitUntil(t, 30*time.Second, func() bool { v, ok := linkGauge(t, created.ID); return ok && v == 0 }, "the link gauge stayed up after the site went")
 
 	stop = run()
-	waitUntil(t, 10*time.Second, func() bool { v, ok := linkGauge(t, created.ID); return ok && v == 1 }, "the link gauge did not come back up")
+	waitUntil(t, 30*time.Second, func() bool { v, ok := linkGauge(t, created.ID); return ok && v == 1 }, "the link gauge did not come back up")
 	if code := c.call(t, "DELETE", "/api/v1/sites/"+created.ID, "", nil); code != 200 {
 		t.Fatalf("revoke: %d", code)
 	}
 	// The revoked site's link ends at once; its series must not come back.
-	waitUntil(t, 10*time.Second, func() bool { return site.Status().State != StateConnected }, "the revoked site stayed connected")
+	waitUntil(t, 30*time.Second, func() bool { return site.Status().State != StateConnected }, "the revoked site stayed connected")
 	if v, ok := linkGauge(t, created.ID); ok {
 		t.Fatalf("a revoked site still has a link gauge (%v)", v)
 	}
