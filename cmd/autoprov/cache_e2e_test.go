@@ -56,7 +56,7 @@ func coherence(t *testing.T, a, b *child) {
 	// seen waits until s serves want.
 	seen := func(s *server, want, what string) {
 		t.Helper()
-		waitFor(t, 2*time.Second, func() (bool, string) {
+		waitFor(t, 30*time.Second, func() (bool, string) {
 			return bytes.Contains(get(s), []byte(want)), ""
 		}, what+" did not reach the other instance's cache")
 	}
@@ -73,7 +73,7 @@ func coherence(t *testing.T, a, b *child) {
 	// A window opened through a: b serves the secrets (once across both).
 	sa.must(200, "POST", "/api/v1/devices/"+mac+"/disclosure", nil, nil)
 	var got atomic.Int32
-	waitFor(t, 2*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		_, body, _ := sb.get(path, yealinkUA)
 		if bytes.Contains(body, []byte(sipPass)) {
 			got.Add(1)

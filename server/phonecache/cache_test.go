@@ -290,12 +290,12 @@ func TestSecondStoreOnTheSameFile(t *testing.T) {
 	if _, err := inv.UpdateAccount(ctx, "201", autoprov.AccountInput{DisplayName: ptr("Written Elsewhere")}, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, func() bool { return bytes.Contains(s.fetch(t, file, yua), []byte("Written Elsewhere")) },
+	waitFor(t, 30*time.Second, func() bool { return bytes.Contains(s.fetch(t, file, yua), []byte("Written Elsewhere")) },
 		"a write through another store did not reach the cache")
 	if _, err := inv.OpenDisclosure(ctx, mac, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, func() bool { return bytes.Contains(s.fetch(t, file, yua), []byte(sipPass)) },
+	waitFor(t, 30*time.Second, func() bool { return bytes.Contains(s.fetch(t, file, yua), []byte(sipPass)) },
 		"a window opened through another store was not honoured")
 }
 
