@@ -237,7 +237,7 @@ func TestFirmwareUploadDownload(t *testing.T) {
 	// address, here since its fetch of its own file (above, before TFTP).
 	// The server records the end when the last ACK arrives, which may be
 	// after atftp has exited: wait for it.
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		ds = downloads(t, s.data, "805ec0aabb01")
 		return len(ds) == 1 && ds[0].Transport == "tftp" && ds[0].Completed == 3 && ds[0].Outcome == autoprov.DownloadCompleted && ds[0].RemoteIP == "127.0.0.1",
 			fmt.Sprintf("%+v", ds)
@@ -289,7 +289,7 @@ func TestFirmwareUploadRefused(t *testing.T) {
 	fmt.Fprintf(conn, "POST /api/v1/firmware%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", q, s.token, 1<<20)
 	half, _ := randomImage(t, 512<<10)
 	conn.Write(half)
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		files := firmwareFiles(t, s.data)
 		for _, n := range files {
 			if strings.HasPrefix(n, ".upload-") {
@@ -299,7 +299,7 @@ func TestFirmwareUploadRefused(t *testing.T) {
 		return false, fmt.Sprint(files)
 	}, "the upload is on disk")
 	conn.Close()
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		return strings.Contains(s.log.String(), "firmware upload broken off"), ""
 	}, "the server sees the upload broken off")
 	if files := firmwareFiles(t, s.data); len(files) != 0 {

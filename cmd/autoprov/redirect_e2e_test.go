@@ -244,7 +244,7 @@ func TestRedirectServiceDown(t *testing.T) {
 		}
 		Total int
 	}
-	waitFor(t, 10*time.Second, func() (bool, string) {
+	waitFor(t, 30*time.Second, func() (bool, string) {
 		return fake.called("registerPhone") == 1, ""
 	}, "the worker called the hanging service")
 	s.must(200, "GET", "/api/v1/redirect-services/snom-sraps/queue", nil, &q)
