@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // argvWarning is the warning's message, as slog's text handler quotes it.
@@ -56,7 +58,7 @@ func TestSecretOnCommandLineWarned(t *testing.T) {
 	// there), warning when the token was a flag.
 	const token = "enrol-argv-token-0123456789"
 	site := []string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--tftp", "", "--central", "https://127.0.0.1",
-		"--central-ports", freePort(t, "tcp"), "--site-id", "s-1"}
+		"--central-ports", looptest.FreePort(t, "tcp"), "--site-id", "s-1"}
 	flagged := startChild(t, append(site, "--enroll-token", token)...)
 	flagged.stop(t)
 	if out := flagged.log.String(); !strings.Contains(out, argvWarning) || !strings.Contains(out, "flag=--enroll-token env=AUTOPROV_ENROLL_TOKEN") || strings.Contains(out, token) {
