@@ -6,27 +6,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/testclock"
 )
 
-// clock is a settable fake clock, safe for concurrent readers.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *testclock.Clock { return testclock.New(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)) }
 
 // step is one call in a table: at a time relative to the start, an Allow
 // (or, with peek, a Peek; with forget, a Forget) of key and its answer.
@@ -41,11 +25,11 @@ type step struct {
 func run(t *testing.T, cfg Config, steps []step) *Keyed {
 	t.Helper()
 	c := newClock()
-	start := c.now()
-	cfg.Now = c.now
+	start := c.Now()
+	cfg.Now = c.Now
 	k := New(cfg)
 	for i, s := range steps {
-		c.t = start.Add(s.at)
+		c.Set(start.Add(s.at))
 		switch {
 		case s.forget:
 			k.Forget(s.key)
@@ -160,34 +144,34 @@ func TestKeyed(t *testing.T) {
 func TestRefillRounding(t *testing.T) {
 	for _, every := range []time.Duration{333 * time.Millisecond, 7 * time.Second, 12 * time.Second, time.Minute} {
 		c := newClock()
-		k := New(Config{Every: every, Burst: 1, Now: c.now})
+		k := New(Config{Every: every, Burst: 1, Now: c.Now})
 		for i := range 200 {
 			if !k.Peek("a") || !k.Allow("a") {
 				t.Fatalf("Every %v: refused at refill %d", every, i)
 			}
-			c.add(every - time.Nanosecond)
+			c.Add(every - time.Nanosecond)
 			if k.Peek("a") || k.Allow("a") {
 				t.Fatalf("Every %v: allowed a nanosecond before refill %d", every, i+1)
 			}
-			c.add(time.Nanosecond)
+			c.Add(time.Nanosecond)
 		}
 	}
 }
 
 func TestForgetting(t *testing.T) {
 	c := newClock()
-	k := New(Config{Every: time.Minute, Burst: 2, MaxKeys: 3, Now: c.now})
+	k := New(Config{Every: time.Minute, Burst: 2, MaxKeys: 3, Now: c.Now})
 	drain := func(key string) {
 		for k.Allow(key) {
 		}
 	}
 	drain("a") // +0: a empty, full again at +2m
-	c.add(time.Minute)
+	c.Add(time.Minute)
 	drain("b") // +1m
-	c.add(time.Minute)
+	c.Add(time.Minute)
 	k.Allow("c") // +2m: one of two tokens taken, full again at +3m
 	k.Allow("a") // +2m: a was full; one taken, full again at +3m
-	c.add(90 * time.Second)
+	c.Add(90 * time.Second)
 	drain("b") // +3m30s: b had refilled; empty again, full at +5m30s
 	// Now a and c are full, b is empty. Recency, oldest first: c, a, b.
 	// A new key forgets a full bucket first (not c for being the oldest,
@@ -229,15 +213,15 @@ func TestForgetting(t *testing.T) {
 // use, so it is not the oldest.
 func TestRecencyCountsRefusals(t *testing.T) {
 	c := newClock()
-	k := New(Config{Every: time.Hour, Burst: 1, MaxKeys: 2, Now: c.now})
+	k := New(Config{Every: time.Hour, Burst: 1, MaxKeys: 2, Now: c.Now})
 	k.Allow("noisy")
-	c.add(time.Second)
+	c.Add(time.Second)
 	k.Allow("quiet")
-	c.add(time.Second)
+	c.Add(time.Second)
 	if k.Allow("noisy") {
 		t.Fatal("noisy allowed twice")
 	}
-	c.add(time.Second)
+	c.Add(time.Second)
 	k.Allow("new") // neither bucket is full: the least recent, quiet, goes
 	if _, ok := k.keys["quiet"]; ok {
 		t.Error("quiet still remembered")
@@ -249,13 +233,13 @@ func TestRecencyCountsRefusals(t *testing.T) {
 
 func TestBoundedMemory(t *testing.T) {
 	c := newClock()
-	k := New(Config{Every: time.Minute, Burst: 3, MaxKeys: 1000, Now: c.now})
+	k := New(Config{Every: time.Minute, Burst: 3, MaxKeys: 1000, Now: c.Now})
 	for i := range 100000 {
 		if !k.Allow(strconv.Itoa(i)) {
 			t.Fatalf("new key %d refused", i)
 		}
 		if i%997 == 0 {
-			c.add(time.Second) // some buckets fill up on the way
+			c.Add(time.Second) // some buckets fill up on the way
 		}
 		if n := k.Len(); n > 1000 {
 			t.Fatalf("after %d keys: Len %d, want <= 1000", i+1, n)
@@ -273,7 +257,7 @@ func TestBoundedMemory(t *testing.T) {
 }
 
 func TestDefaultMaxKeys(t *testing.T) {
-	k := New(Config{Every: time.Hour, Now: newClock().now})
+	k := New(Config{Every: time.Hour, Now: newClock().Now})
 	for i := range DefaultMaxKeys + 500 {
 		k.Allow(strconv.Itoa(i))
 	}
@@ -287,7 +271,7 @@ func TestDefaultMaxKeys(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	c := newClock()
 	const burst, keys, workers, calls = 10, 4, 16, 200
-	k := New(Config{Every: time.Hour, Burst: burst, MaxKeys: keys, Now: c.now})
+	k := New(Config{Every: time.Hour, Burst: burst, MaxKeys: keys, Now: c.Now})
 	var allowed [keys]atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -320,7 +304,7 @@ func TestConcurrent(t *testing.T) {
 					k.Forget(key)
 				}
 				if i%7 == 0 {
-					c.add(time.Minute)
+					c.Add(time.Minute)
 				}
 			}
 		})
@@ -335,7 +319,7 @@ func TestConcurrent(t *testing.T) {
 // refill still works (the time it is full again saturates).
 func TestSlowRefill(t *testing.T) {
 	c := newClock()
-	k := New(Config{Every: 100 * 365 * 24 * time.Hour, Burst: 1000, MaxKeys: 1, Now: c.now})
+	k := New(Config{Every: 100 * 365 * 24 * time.Hour, Burst: 1000, MaxKeys: 1, Now: c.Now})
 	for i := range 1000 {
 		if !k.Allow("a") {
 			t.Fatalf("refused after %d", i)
@@ -351,7 +335,7 @@ func TestSlowRefill(t *testing.T) {
 
 func TestRetryAfter(t *testing.T) {
 	c := newClock()
-	k := New(Config{Every: 12 * time.Second, Burst: 2, Now: c.now})
+	k := New(Config{Every: 12 * time.Second, Burst: 2, Now: c.Now})
 	if d := k.RetryAfter("a"); d != 0 {
 		t.Fatalf("unknown key: RetryAfter %v, want 0", d)
 	}
@@ -363,14 +347,14 @@ func TestRetryAfter(t *testing.T) {
 	if d := k.RetryAfter("a"); d != 12*time.Second {
 		t.Fatalf("empty: RetryAfter %v, want 12s", d)
 	}
-	c.add(5 * time.Second)
+	c.Add(5 * time.Second)
 	if d := k.RetryAfter("a"); d != 7*time.Second {
 		t.Fatalf("5 s later: RetryAfter %v, want 7s", d)
 	}
 	if k.Allow("a") {
 		t.Fatal("RetryAfter took nothing, yet Allow succeeded early")
 	}
-	c.add(7 * time.Second)
+	c.Add(7 * time.Second)
 	if d := k.RetryAfter("a"); d != 0 || !k.Allow("a") {
 		t.Fatalf("at refill: RetryAfter %v, want 0 and Allow", d)
 	}
@@ -384,7 +368,7 @@ func TestRetryAfter(t *testing.T) {
 // goes with it; an unlimited Keyed refuses none.
 func TestAllowCounted(t *testing.T) {
 	c := newClock()
-	k := New(Config{Every: time.Minute, Burst: 1, Now: c.now})
+	k := New(Config{Every: time.Minute, Burst: 1, Now: c.Now})
 	expect := func(key string, ok bool, n int64) {
 		t.Helper()
 		if gotOK, gotN := k.AllowCounted(key); gotOK != ok || gotN != n {
@@ -397,7 +381,7 @@ func TestAllowCounted(t *testing.T) {
 	}
 	expect("b", true, 0)
 	expect("b", false, 0)
-	c.add(time.Minute)
+	c.Add(time.Minute)
 	expect("a", true, 5)
 	expect("a", false, 0)
 	expect("b", true, 1)

@@ -8,30 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/internal/testlog"
 )
-
-// fakeClock is a clock a test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // TestRefusalLogLimited: anyone who reaches the central's HTTPS port can
 // be refused enrolment or a link as often as they like; the log says so
@@ -39,7 +21,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // short, and within a budget across all addresses.
 func TestRefusalLogLimited(t *testing.T) {
 	var logs testlog.Buffer
-	clock := &fakeClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	c := newCentralWith(t, HubConfig{Heartbeat: time.Second, Now: clock.Now,
 		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	lines := func(msg string) int { return strings.Count(logs.String(), `msg="`+msg+`"`) }

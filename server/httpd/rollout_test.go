@@ -14,12 +14,12 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/httpauth"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/server/apispec"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
@@ -27,21 +27,12 @@ import (
 	"github.com/autoprov/autoprov/vendors/all"
 )
 
-// fwClock is the core's injected clock.
-type fwClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fwClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fwClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // rolloutEnv is the HTTP edge over a real core (injected clock), a real
 // SQLite file and a real firmware store, served on a loopback socket.
 type rolloutEnv struct {
 	t     *testing.T
 	ts    *httptest.Server
-	clock *fwClock
+	clock *testclock.Clock
 	log   *syncBuffer
 }
 
@@ -59,7 +50,7 @@ func newRolloutEnv(t *testing.T) *rolloutEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fwClock{t: time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC))
 	phones, inv := provision.New(provision.Options{Registry: reg, Log: log, Now: clk.Now}, st)
 	fw, err := firmware.Open(context.Background(), dir+"/firmware", st, reg, firmware.WithLog(log))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
@@ -24,7 +25,7 @@ func TestClientCertVendors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	st := newMemStore()
 	p, inv := provision.New(provision.Options{Registry: reg, Now: clk.Now, PublicURL: "https://prov.example.com/", ClientCertVendors: []string{"Yealink"}}, st)
 	c := &core{p, inv}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/templates"
 	"github.com/autoprov/autoprov/vendors"
@@ -37,7 +38,7 @@ type osCore struct {
 	p    *provision.Phones
 	inv  *provision.Inventory
 	st   *memStore
-	clk  *clock
+	clk  *testclock.Clock
 	dl   *provision.Dialogues
 	sent *sentHTTP
 }
@@ -51,7 +52,7 @@ func newOSCore(t *testing.T) *osCore {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	clk := &clock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
 	dl := provision.NewDialogues(clk.Now)
 	sent := &sentHTTP{code: 204}
 	p, inv := provision.New(provision.Options{Registry: vendors.NewRegistry(openstage.New(tm)), Now: clk.Now,
@@ -293,7 +294,7 @@ func TestChangesContactInTheBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	clk := &clock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
 	dl := provision.NewDialogues(clk.Now)
 	h := &heldHTTP{release: make(chan struct{})}
 	p, inv := provision.New(provision.Options{Registry: vendors.NewRegistry(openstage.New(tm)), Now: clk.Now,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 )
@@ -51,7 +52,7 @@ func (talker) ProvisioningAuth() []vendors.AuthScheme {
 // written. Before the credential is applied it gets its own answer.
 func TestDialogueFollowsTheCredential(t *testing.T) {
 	st := newMemStore()
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	p, inv := provision.New(provision.Options{Registry: vendors.NewRegistry(talker{}), Now: clk.Now}, st)
 	ctx := context.Background()
 	const mac = "00aabbccdd07"

@@ -7,28 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
 )
-
-// clock is an injected clock tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // core is both services of the core over one store, as main wires them.
 type core struct {
@@ -38,7 +25,7 @@ type core struct {
 
 // newCore returns the core over an in-memory fake store, with fleet
 // settings in place.
-func newCore(t testing.TB) (*core, *clock) {
+func newCore(t testing.TB) (*core, *testclock.Clock) {
 	t.Helper()
 	c, clk := newCoreOn(t, newMemStore())
 	if _, err := c.PutSettings(context.Background(), autoprov.SettingsPatch{SIPServer: ptr("pbx.example.com"), SIPPort: ptr(5060), SIPTransport: ptr("udp"),
@@ -49,13 +36,13 @@ func newCore(t testing.TB) (*core, *clock) {
 }
 
 // newCoreOn returns the core over the given store, settings untouched.
-func newCoreOn(t testing.TB, b provision.Backend) (*core, *clock) {
+func newCoreOn(t testing.TB, b provision.Backend) (*core, *testclock.Clock) {
 	t.Helper()
 	reg, err := all.Registry("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	p, inv := provision.New(provision.Options{Registry: reg, Now: clk.Now, PublicURL: "http://prov.example.com/"}, b)
 	return &core{p, inv}, clk
 }

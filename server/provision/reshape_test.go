@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/internal/testlog"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
@@ -53,7 +54,7 @@ func TestFileHoldingASecretOutsideTheWindowIsRefused(t *testing.T) {
 	logs := &testlog.Buffer{}
 	reg := vendors.NewRegistry(leakyDriver{})
 	st := newMemStore()
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	p, inv := provision.New(provision.Options{Registry: reg, Now: clk.Now, Log: slog.New(slog.NewTextHandler(logs, nil))}, st)
 	ctx := context.Background()
 	if _, err := inv.CreateAccount(ctx, autoprov.AccountInput{Extension: ptr("201"), Password: ptr("Leaky-pass-201")}, "t"); err != nil {
@@ -433,7 +434,7 @@ func TestTextStoredBeforeTheRuleStillRenders(t *testing.T) {
 func TestMissLogHasABudget(t *testing.T) {
 	logs := &testlog.Buffer{}
 	reg, _ := all.Registry("")
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	p, _ := provision.New(provision.Options{Registry: reg, Now: clk.Now, Log: slog.New(slog.NewTextHandler(logs, nil))}, newMemStore())
 	for i := range 500 {
 		if _, err := p.Provide(context.Background(), vendors.Request{Path: fmt.Sprintf("forged-%d.bin", i), RemoteAddr: "192.0.2.66"}); !errors.Is(err, autoprov.ErrNotFound) {

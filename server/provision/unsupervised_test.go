@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/testclock"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/vendors"
 	"github.com/autoprov/autoprov/vendors/all"
@@ -27,7 +28,7 @@ func TestUnsupervisedRefusesNewCredentials(t *testing.T) {
 	}
 	var cut atomic.Bool
 	refusal := fmt.Errorf("cut off: %w", autoprov.ErrConflict)
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	p, inv := provision.New(provision.Options{Registry: reg, Now: clk.Now, PublicURL: "http://prov.example.com/",
 		Unsupervised: func() error {
 			if cut.Load() {
