@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/central"
@@ -145,6 +146,49 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 	if len(used) < 100 {
 		t.Errorf("only %d texts found: the extraction is broken", len(used))
+	}
+}
+
+// germanTerms are the product's words and their German, which every
+// German text that speaks of the thing uses (the UI's labels and the
+// core's messages were written apart, and an admin who reads
+// "Durchwahl" on the form and "Nebenstelle" in its error wonders whether
+// they are two things): an English text matching the pattern has a German
+// one matching the German pattern, or keeps the English word as it is (a
+// field or column name as the API spells it).
+var germanTerms = []struct{ en, de string }{
+	{`(?i)\bextensions?\b`, `Nebenstelle`},
+	{`(?i)\bkey profiles?\b`, `Tastenprofil`},
+	{`(?i)\bdevices?\b`, `Gerät`},
+	{`(?i)\baccounts?\b`, `Kont[oe]`},
+	{`(?i)\bresync`, `abruf`},
+	{`(?i)\bgrace\b`, `Karenzzeit`},
+	{`(?i)\bsecret windows?\b`, `Geheimnisfenster`},
+	{`(?i)(^|[^-\w])sites?\b`, `Standort`},
+	{`(?i)\badopt`, `übernahme|übernehm|übernimm|übernomm`},
+	{`(?i)\bvendors?\b`, `Hersteller`},
+	{`(?i)\btone schemes?\b`, `Tonschema`},
+}
+
+// TestGermanTerms: the German catalogue (the UI's and the core's) says
+// each of the product's things with one word (germanTerms).
+func TestGermanTerms(t *testing.T) {
+	for _, term := range germanTerms {
+		en, de := regexp.MustCompile(term.en), regexp.MustCompile(`(?i)`+term.de)
+		n := 0
+		for e, g := range catalogueDE {
+			w := en.FindString(e)
+			if w == "" {
+				continue
+			}
+			n++
+			if !de.MatchString(g) && !strings.Contains(g, strings.TrimLeftFunc(w, func(r rune) bool { return !unicode.IsLetter(r) })) {
+				t.Errorf("%q: German %q does not say %s", e, g, term.de)
+			}
+		}
+		if n == 0 {
+			t.Errorf("no text speaks of %s: the pattern is wrong", term.en)
+		}
 	}
 }
 

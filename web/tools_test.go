@@ -148,7 +148,7 @@ func TestBulkResyncPage(t *testing.T) {
 	// In German, the core's words for what happened are German too.
 	e.postLang("/ui/resync", "de", url.Values{"csrf": {e.csrf()}, "macs": {"80:5e:c0:aa:bb:01 805ec0aabb09"}}).want(t, http.StatusOK).
 		has(t, `<td data-label="Einzelheiten">keine Adresse des Telefons bekannt: es hat noch nichts von diesem Server abgerufen</td>`,
-			`<td data-label="Einzelheiten">kein solches Gerät</td>`).lacks(t, "no address of the phone", "no such device")
+			`<td data-label="Einzelheiten">Gerät nicht gefunden</td>`).lacks(t, "no address of the phone", "no such device")
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "all": {"1"}}).want(t, http.StatusOK).
 		has(t, "00:15:65:12:34:56</a>", "80:5E:C0:AA:BB:01</a>")
 	e.post("/ui/resync", url.Values{"csrf": {e.csrf()}, "macs": {"nonsense"}}).want(t, http.StatusBadRequest).has(t, "is not a MAC address")
