@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,4 +100,40 @@ func TestGermanSiteAlarm(t *testing.T) {
 	e.getLang("/ui/sites", "de").has(t, `<p class="error" role="alert">keine Verbindung zum zentralen Server seit`)
 	link.set(central.Status{State: central.StateGrace, SiteID: "s-berlin", LastHeartbeat: &hb, GraceUntil: &until, Alarm: "an alarm in English"})
 	e.getLang("/ui/dashboard", "de").has(t, `<p lang="en">an alarm in English</p>`)
+}
+
+// uploadFirmware posts an image as the Firmware page's form does, as a
+// browser whose Accept-Language is lang.
+func (e *env) uploadFirmware(lang, vendor, version, models string, image []byte) page {
+	e.t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for _, f := range [][2]string{{"vendor", vendor}, {"version", version}, {"models", models}} {
+		_ = w.WriteField(f[0], f[1])
+	}
+	f, _ := w.CreateFormFile("file", "image.rom")
+	_, _ = f.Write(image)
+	w.Close()
+	req, err := http.NewRequest("POST", e.ts.URL+"/ui/firmware/upload?csrf="+url.QueryEscape(e.csrf()), &b)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Accept-Language", lang)
+	return e.do(e.c, req)
+}
+
+// TestGermanFirmwareConflict: an image for a model that already has its
+// version is refused (409) in the admin's language, as the other pages'
+// conflicts are ("Konflikt: ..."), without the sentinel's English
+// ": conflict" tail after the German.
+func TestGermanFirmwareConflict(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.uploadFirmware("de", "yealink", "96.86.0.100", "T54W", []byte("first image")).want(t, http.StatusSeeOther)
+	e.uploadFirmware("de", "yealink", "96.86.0.100", "T54W", []byte("another image")).want(t, http.StatusConflict).
+		has(t, "Nicht hochgeladen: Konflikt: yealink T54W hat bereits die Version 96.86.0.100 (Firmware 1)<").
+		lacks(t, ": conflict", "already has version")
+	e.uploadFirmware("en", "yealink", "96.86.0.100", "T54W", []byte("a third image")).want(t, http.StatusConflict).
+		has(t, "Not uploaded: Conflict: yealink T54W already has version 96.86.0.100 (firmware 1)<")
 }

@@ -132,18 +132,12 @@ func (u *UI) uploadFirmware(c *gin.Context) {
 	f, created, err := u.receive(c)
 	if err != nil {
 		var tooBig *firmware.TooLargeError
-		var inv *autoprov.InvalidError
 		var status int
 		var msg string
-		switch {
-		case errors.As(err, &tooBig):
+		if errors.As(err, &tooBig) {
 			status, msg = http.StatusRequestEntityTooLarge, u.tr(c, "the file is larger than %s", byteSize(max))
-		case errors.As(err, &inv):
-			status, msg = http.StatusBadRequest, u.invalid(c, inv)
-		case errors.Is(err, autoprov.ErrConflict):
-			status, msg = http.StatusConflict, errText(u.lang(c), err)
-		default:
-			status, msg = u.explain(c, err)
+		} else {
+			status, msg = u.explain(c, err) // a refusal, a conflict ("Conflict: ..."), or 500
 		}
 		u.renderFirmware(c, status, u.tr(c, "Not uploaded: %s", msg))
 		return
