@@ -137,3 +137,14 @@ func TestGermanFirmwareConflict(t *testing.T) {
 	e.uploadFirmware("en", "yealink", "96.86.0.100", "T54W", []byte("a third image")).want(t, http.StatusConflict).
 		has(t, "Not uploaded: Conflict: yealink T54W already has version 96.86.0.100 (firmware 1)<")
 }
+
+// TestGermanCSVQuote: a stray quote (as a spreadsheet's cell with an inch
+// sign writes it) is explained in German on the import page.
+func TestGermanCSVQuote(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.get("/ui/lang/de?back=/ui/import").want(t, http.StatusSeeOther, "/ui/import")
+	e.upload("phones.csv", "mac,model,label\n80-5E-C0-AA-BB-01,T54W,Monitor 24\"\n").want(t, http.StatusBadRequest).
+		has(t, `<td data-label="Zeile">2</td><td data-label="Spalte"></td><td data-label="Problem">Anführungszeichen (&#34;) in einem Feld, das nicht mit einem Anführungszeichen beginnt`).
+		lacks(t, "non-quoted-field")
+}

@@ -72,6 +72,20 @@ func lineError(line int, field string, t autoprov.Text) LineError {
 	return LineError{Line: line, Field: field, Message: t.String(), Text: t}
 }
 
+// quoteText is a quoting error of encoding/csv as a Text the UI
+// translates: the reader's own English words (what the API said before),
+// which a German admin whose spreadsheet wrote a stray quote would
+// otherwise read in English; another error as it is.
+func quoteText(err error) autoprov.Text {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return autoprov.T(`bare " in non-quoted-field`)
+	case errors.Is(err, csv.ErrQuote):
+		return autoprov.T(`extraneous or missing " in quoted-field`)
+	}
+	return autoprov.T("%v", err)
+}
+
 // Error lists every bad line of an import; nothing was written.
 type Error struct {
 	Errors []LineError
@@ -166,7 +180,7 @@ func Read(r io.Reader) (Import, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			bad = append(bad, lineError(pe.Line, "", autoprov.T("%v", pe.Err)))
+			bad = append(bad, lineError(pe.Line, "", quoteText(pe.Err)))
 			break // the reader cannot resynchronise after a quoting error
 		}
 		if err != nil {

@@ -115,6 +115,25 @@ func TestReadErrorsByLine(t *testing.T) {
 	}
 }
 
+// TestReadQuoteErrors: a stray quote's line says the reader's own words
+// (the API's English, as before), and carries them as a Text of its own
+// (not "%v" of the error), so the UI can translate it.
+func TestReadQuoteErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		"mac,model\n805ec0aabb01,T5\"4W\n":    `bare " in non-quoted-field`,
+		"mac,model\n805ec0aabb01,\"T54W\"x\n": `extraneous or missing " in quoted-field`,
+	} {
+		_, err := Read(strings.NewReader(src))
+		var e *Error
+		if !errors.As(err, &e) || len(e.Errors) != 1 {
+			t.Fatalf("%q: %v, want one bad line", src, err)
+		}
+		if l := e.Errors[0]; l.Line != 2 || l.Message != want || l.Text.Format != want || len(l.Text.Args) != 0 {
+			t.Errorf("%q: %+v, want line 2 saying %q as its own Text", src, l, want)
+		}
+	}
+}
+
 func TestLinesOfCoreErrors(t *testing.T) {
 	im, err := Read(strings.NewReader(sheet))
 	if err != nil {
