@@ -54,7 +54,7 @@ func FreePort(t testing.TB, networks ...string) string {
 }
 
 // portRange returns the ports [lo, hi) FreePort picks from: 20000 up to
-// the ephemeral range's start (1024 up, if that starts below 21024).
+// the ephemeral range's start (1024 up, if that starts below 21000).
 func portRange() (lo, hi int) {
 	lo, hi = 20000, 32768 // Linux's default ephemeral start
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
