@@ -28,7 +28,9 @@ var portsGiven = struct {
 // as the source port of any outgoing connection (the test's own clients
 // included) before the server binds it. So FreePort picks at random below
 // the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range), where the
-// kernel hands out no port by itself, and never twice in one process.
+// kernel hands out no port by itself, and never twice on one machine while
+// the process that got it runs: go test runs several test binaries at once
+// (claimPort).
 // Where the server can bind :0 and report its address, use that instead.
 func FreePort(t testing.TB, networks ...string) string {
 	t.Helper()
@@ -39,18 +41,28 @@ func FreePort(t testing.TB, networks ...string) string {
 	if hi-lo < 100 {
 		t.Fatalf("the ephemeral port range starts at %d: no room below it for test ports", hi)
 	}
+	p, ok := pickPort(lo, hi, networks)
+	if !ok {
+		t.Fatalf("no free loopback port in %d..%d", lo, hi-1)
+	}
+	return strconv.Itoa(p)
+}
+
+// pickPort picks a port in [lo, hi) at random that this process has not
+// handed out, no other process has claimed (claimPort) and is free on
+// networks.
+func pickPort(lo, hi int, networks []string) (int, bool) {
 	for range 1000 {
 		p := lo + rand.IntN(hi-lo)
 		portsGiven.Lock()
 		taken := portsGiven.m[p]
 		portsGiven.m[p] = true
 		portsGiven.Unlock()
-		if !taken && portFree(p, networks) {
-			return strconv.Itoa(p)
+		if !taken && claimPort(p) && portFree(p, networks) {
+			return p, true
 		}
 	}
-	t.Fatalf("no free loopback port in %d..%d", lo, hi-1)
-	return ""
+	return 0, false
 }
 
 // portRange returns the ports [lo, hi) FreePort picks from: 20000 up to

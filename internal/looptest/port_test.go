@@ -2,7 +2,11 @@ package looptest
 
 import (
 	"net"
+	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +43,43 @@ func TestFreePort(t *testing.T) {
 	defer udp.Close()
 	if portFree(tcp.Addr().(*net.TCPAddr).Port, []string{"udp", "tcp"}) || portFree(udp.LocalAddr().(*net.UDPAddr).Port, []string{"tcp", "udp"}) {
 		t.Fatal("a held port counts as free")
+	}
+}
+
+// TestFreePortAcrossProcesses: a port FreePort handed out is not handed
+// to another test binary running at the same time, though nothing
+// listens on it yet (the two servers would fight over it): a child
+// process (this test binary) that may pick only that port gets none.
+func TestFreePortAcrossProcesses(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ports are claimed across processes on Linux only")
+	}
+	p := FreePort(t, "tcp")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFreePortChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "LOOPTEST_CHILD_PORT="+p)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "child got no port") {
+		t.Errorf("another process was handed port %s too:\n%s", p, out)
+	}
+}
+
+// TestFreePortChild is TestFreePortAcrossProcesses's child: it picks a
+// port from the one its parent got.
+func TestFreePortChild(t *testing.T) {
+	s := os.Getenv("LOOPTEST_CHILD_PORT")
+	if s == "" {
+		t.Skip("run by TestFreePortAcrossProcesses")
+	}
+	p, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := pickPort(p, p+1, []string{"tcp"}); ok {
+		t.Logf("child got port %d", got)
+	} else {
+		t.Log("child got no port")
 	}
 }
