@@ -93,3 +93,16 @@ func (l List) AllowsString(s string) bool {
 	a, _ := netip.ParseAddr(s)
 	return l.Allows(a)
 }
+
+// Host is what one host holds of the address space around a: an IPv4
+// address (also written IPv4-mapped) is itself, an IPv6 address the /64
+// it is in (its first address), without zone. A host usually gets a whole
+// /64 and picks any address in it at will, so limits on what one client
+// may do (guesses, connections) count per Host, not per address.
+func Host(a netip.Addr) netip.Addr {
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().Addr()
+	}
+	return a
+}

@@ -2,6 +2,7 @@ package netlist
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,19 @@ func TestString(t *testing.T) {
 	}
 	if got, want := l.String(), "10.0.0.0/8,2001:db8::/32,192.0.2.1/32"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":               "192.0.2.7",
+		"::ffff:192.0.2.7":        "192.0.2.7",
+		"2001:db8:1:2::1":         "2001:db8:1:2::",
+		"2001:db8:1:2:ffff:1:2:3": "2001:db8:1:2::",
+		"fe80::1%eth0":            "fe80::",
+	} {
+		if got := Host(netip.MustParseAddr(in)).String(); got != want {
+			t.Errorf("Host(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/autoprov/autoprov/internal/netlist"
 )
 
 // DefaultMaxKeys is the number of keys a Keyed remembers when
@@ -247,9 +249,9 @@ func ClientKey(ip string) string {
 	if err != nil {
 		return ip
 	}
-	a = a.WithZone("").Unmap()
-	if a.Is4() {
-		return a.String()
+	h := netlist.Host(a)
+	if h.Is6() {
+		return netip.PrefixFrom(h, 64).String()
 	}
-	return netip.PrefixFrom(a, 64).Masked().String()
+	return h.String()
 }

@@ -101,18 +101,10 @@ func newConnSet(limit int, log *slog.Logger, proxies netlist.List) *connSet {
 // address, or its IPv6 /64; the zero Addr (counted for nothing) when addr
 // is not an IP address.
 func sourceOf(addr net.Addr) netip.Addr {
-	var a netip.Addr
-	switch v := addr.(type) {
-	case *net.TCPAddr:
-		a = v.AddrPort().Addr()
-	default:
-		return netip.Addr{}
+	if v, ok := addr.(*net.TCPAddr); ok {
+		return netlist.Host(v.AddrPort().Addr())
 	}
-	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		a = netip.PrefixFrom(a, 64).Masked().Addr()
-	}
-	return a
+	return netip.Addr{}
 }
 
 // A connection's state (trackedConn.state): busy, closing, or idle since
