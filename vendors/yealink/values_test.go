@@ -144,9 +144,25 @@ func TestPickupKeyCode(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	for _, bad := range []string{"*99", "account.2.direct_pickup_code", "account.2.group_pickup_code"} {
-		if strings.Contains(body, bad) {
-			t.Errorf("has %q", bad)
+	// Account 2 has a pickup key without a code, and without a key the
+	// codes go: %NULL% clears what an earlier file wrote (an empty value
+	// would leave it on the phone).
+	for _, want := range []string{"account.2.direct_pickup_code = %NULL%\n", "account.2.group_pickup_code = %NULL%\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if strings.Contains(body, "*99") {
+		t.Error("the second direct pickup code of account 1 was written")
+	}
+	dev.Keys = nil
+	f, err = d.Render(dev.MAC+".cfg", dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"account.1.direct_pickup_code = %NULL%\n", "account.1.group_pickup_code = %NULL%\n"} {
+		if !strings.Contains(string(f.Body), want) {
+			t.Errorf("without pickup keys: missing %q", want)
 		}
 	}
 }

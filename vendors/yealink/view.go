@@ -57,7 +57,8 @@ type account struct {
 	Password    string
 	// DirectPickupCode and GroupPickupCode are account.N.direct_pickup_code
 	// and account.N.group_pickup_code: the pickup code of the account's
-	// pickup keys (pickupCodes).
+	// pickup keys (pickupCodes); the template writes %NULL% for none, so
+	// that a code goes from the phone with the last key that had it.
 	DirectPickupCode string
 	GroupPickupCode  string
 }
