@@ -201,7 +201,8 @@ func newFailLog(now func() time.Time) *ratelimit.Keyed {
 // every phone's request fails, and thousands of phones would flood the
 // log with a line each. The line names one request (the first of its
 // minute) and how many were left out since the last one
-// (suppressed); the metrics count every request (autoprov_http_requests_total).
+// (suppressed); the metrics count every request
+// (autoprov_http_request_duration_seconds_count).
 func (s *Server) logFailure(level slog.Level, msg string, req vendors.Request, err error, attrs ...any) {
 	ok, suppressed := s.failLog.AllowCounted(msg)
 	if !ok {
