@@ -63,11 +63,11 @@ type entry struct {
 	key  string
 	lim  *rate.Limiter
 	took time.Time     // the clock when a token was last taken
-	full time.Time     // when the bucket is full again (then forgetting it loses nothing)
+	full time.Time     // when the bucket is full again (then forgetting it loses nothing; untold: never)
 	elem *list.Element // in Keyed.recent
 	idx  int           // in Keyed.byFull
-	// missed counts the events refused since the last one allowed
-	// (AllowCounted).
+	// missed counts the events AllowCounted refused since the last one
+	// allowed.
 	missed int64
 }
 
@@ -87,15 +87,25 @@ func New(cfg Config) *Keyed {
 // Allow takes a token from key's bucket if one is there and reports
 // whether it did: true means the event may happen now.
 func (k *Keyed) Allow(key string) bool {
-	ok, _ := k.AllowCounted(key)
+	ok, _ := k.allow(key, false)
 	return ok
 }
 
 // AllowCounted is Allow that also says, when it allows, how many of
 // key's events it refused since the last one it allowed: a log line
-// limited with it can tell how many lines it stands for. The count of a
-// key forgotten (MaxKeys, Forget) is lost with it.
+// limited with it can tell how many lines it stands for. A key holding
+// such a count is not forgotten as a full bucket at MaxKeys (its count
+// would go), only as the least recent; the count of a key forgotten
+// (that way, or by Forget) is lost with it.
 func (k *Keyed) AllowCounted(key string) (ok bool, suppressed int64) {
+	return k.allow(key, true)
+}
+
+// untold is an entry's time full while it holds a count AllowCounted has
+// not told yet: never, for evict.
+var untold = time.Unix(1<<62, 0)
+
+func (k *Keyed) allow(key string, counted bool) (ok bool, suppressed int64) {
 	if k.limit == rate.Inf {
 		return true, 0
 	}
@@ -122,7 +132,13 @@ func (k *Keyed) AllowCounted(key string) (ok bool, suppressed int64) {
 		k.recent.MoveToFront(e.elem)
 	}
 	if !e.lim.AllowN(now, 1) {
-		e.missed++
+		if counted {
+			if e.missed == 0 {
+				e.full = untold // forgetting it would lose the count
+				heap.Fix(&k.byFull, e.idx)
+			}
+			e.missed++
+		}
 		return false, 0
 	}
 	e.took = now

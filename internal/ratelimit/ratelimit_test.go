@@ -392,6 +392,33 @@ func TestAllowCounted(t *testing.T) {
 	}
 }
 
+// TestAllowCountedKeepsCount: at MaxKeys, a key holding a count not
+// told yet is not forgotten as a full bucket (its count would go, and a
+// limited log line under a flood of other keys would say it left out
+// none): another full bucket is, though the counted key's refilled first.
+func TestAllowCountedKeepsCount(t *testing.T) {
+	c := newClock()
+	k := New(Config{Every: time.Minute, Burst: 1, MaxKeys: 2, Now: c.Now})
+	if ok, _ := k.AllowCounted("line"); !ok {
+		t.Fatal("the first line refused")
+	}
+	for range 3 {
+		if ok, _ := k.AllowCounted("line"); ok {
+			t.Fatal("a second line within the minute allowed")
+		}
+	}
+	c.Add(time.Second)
+	k.Allow("flood 1")
+	c.Add(2 * time.Minute) // both buckets are full again
+	k.Allow("flood 2")     // at MaxKeys: one is forgotten
+	if ok, n := k.AllowCounted("line"); !ok || n != 3 {
+		t.Fatalf("the line after a flood of keys: %v, suppressed %d, want true, 3", ok, n)
+	}
+	if k.Len() != 2 {
+		t.Fatalf("%d keys, want 2", k.Len())
+	}
+}
+
 // TestClientKey: IPv4 addresses are their own keys, IPv6 ones share their
 // /64's.
 func TestClientKey(t *testing.T) {
