@@ -36,9 +36,10 @@ import (
 // phone out.
 //
 // A source is an IPv4 address or an IPv6 /64 (what one host or one
-// subnet's router gets). A trusted reverse proxy (Config.TrustedProxies)
-// speaks for many phones: it never loses a connection to fairness, and
-// its newcomer counts as a source holding none.
+// subnet's router gets). A trusted reverse proxy (Config.TrustedProxies,
+// matched by its own address) speaks for many phones: it never loses a
+// connection to fairness, and its newcomer counts as a source holding
+// none.
 //
 // The hot path costs a few atomic operations on the connection's own
 // state (trackedConn.Read, markIdle); the set of connections is locked
@@ -86,7 +87,7 @@ type connSet struct {
 
 	mu    sync.Mutex
 	conns []*trackedConn       // open, unordered; trackedConn.idx is the index
-	bySrc map[netip.Addr]int32 // open connections per source (sourceOf)
+	bySrc map[netip.Addr]int32 // open connections per source (sourceOf), trusted proxies' aside
 	pick  []stamped            // makeRoom's scratch
 
 	closed, refused, unfair atomic.Int64 // since the last log line
@@ -128,7 +129,7 @@ type trackedConn struct {
 	state  atomic.Int64
 	idx    int        // in set.conns; -1 once removed (under set.mu)
 	src    netip.Addr // sourceOf(RemoteAddr); zero: counted for no source
-	exempt bool       // src is a trusted proxy's: its newcomer counts as holding none (fairShare)
+	exempt bool       // a trusted proxy's (its address, not src): never in bySrc, its newcomer holds none (fairShare)
 	since  int64      // when it was admitted (idleStamp): fairShare takes the oldest
 	// firm: the connection is net/http's (firmRead); rd is its read
 	// deadline as last set (UnixNano; 0: none).
@@ -140,7 +141,11 @@ type trackedConn struct {
 // c, when there is none.
 func (s *connSet) admit(c net.Conn) *trackedConn {
 	t := &trackedConn{Conn: c, set: s, src: sourceOf(c.RemoteAddr()), since: idleStamp()}
-	t.exempt = t.src.IsValid() && !s.proxies.Empty() && s.proxies.Allows(t.src)
+	// The proxy's own address, not its source: an IPv6 proxy listed as
+	// one address is not the /64 its source is.
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok && !s.proxies.Empty() {
+		t.exempt = s.proxies.Allows(a.AddrPort().Addr())
+	}
 	t.state.Store(t.since) // nothing sent yet
 	var victims []*trackedConn
 	var unfair *trackedConn
@@ -155,7 +160,7 @@ func (s *connSet) admit(c net.Conn) *trackedConn {
 	if ok {
 		t.idx = len(s.conns)
 		s.conns = append(s.conns, t)
-		if t.src.IsValid() {
+		if t.counted() {
 			s.bySrc[t.src]++
 		}
 	}
@@ -235,8 +240,8 @@ func (s *connSet) fairShare(t *trackedConn) *trackedConn {
 	}
 	var top netip.Addr
 	var most int32
-	for src, n := range s.bySrc {
-		if n > most && !(!s.proxies.Empty() && s.proxies.Allows(src)) {
+	for src, n := range s.bySrc { // trusted proxies' connections are not in it
+		if n > most {
 			top, most = src, n
 		}
 	}
@@ -245,7 +250,7 @@ func (s *connSet) fairShare(t *trackedConn) *trackedConn {
 	}
 	var victim *trackedConn
 	for _, c := range s.conns {
-		if c.src == top && (victim == nil || c.since < victim.since) && c.state.Load() != connClosing {
+		if c.src == top && !c.exempt && (victim == nil || c.since < victim.since) && c.state.Load() != connClosing {
 			victim = c
 		}
 	}
@@ -256,6 +261,11 @@ func (s *connSet) fairShare(t *trackedConn) *trackedConn {
 	s.remove(victim)
 	return victim
 }
+
+// counted tells whether t counts for its source in connSet.bySrc: it
+// has one, and is not a trusted proxy's (those never lose a connection
+// to fairShare, and a phone sharing a proxy's /64 holds its own only).
+func (t *trackedConn) counted() bool { return t.src.IsValid() && !t.exempt }
 
 // stamped is an idle connection and its state when makeRoom read it.
 type stamped struct {
@@ -274,7 +284,7 @@ func (s *connSet) remove(t *trackedConn) {
 	s.conns[last] = nil
 	s.conns = s.conns[:last]
 	t.idx = -1
-	if t.src.IsValid() {
+	if t.counted() {
 		if s.bySrc[t.src]--; s.bySrc[t.src] <= 0 {
 			delete(s.bySrc, t.src)
 		}

@@ -295,18 +295,34 @@ func TestConnBoundFairBySource(t *testing.T) {
 
 // TestConnBoundSparesTrustedProxy: a trusted reverse proxy speaks for
 // many phones: it never loses a busy connection to a newcomer from
-// another source, however many it holds.
+// another source, however many it holds. An IPv6 proxy listed as one
+// address is matched by that address, not by the /64 its connections
+// count for (::1 here: its source is ::/64, which the list does not hold).
 func TestConnBoundSparesTrustedProxy(t *testing.T) {
 	defer httpd.SetReadTimeout(time.Minute)()
-	e := newEnv(t, options{maxConns: 3, trustedProxies: []string{"127.0.0.2"}})
-	e.setup()
-	addr := e.serveLanes()
-	proxied := hog(t, e, "127.0.0.2", addr, 3, 3)
-	late := dialRawFrom(t, "127.0.0.3", addr, false)
-	late.c.Write([]byte(laneGet(connFile, "User-Agent", yealinkUA))) //nolint:errcheck // it may be reset already
-	expectClosed(t, late, "a newcomer while a trusted proxy holds every place")
-	for i, c := range proxied {
-		finish(t, c, fmt.Sprintf("the proxy's request %d", i))
+	for _, c := range []struct{ name, proxy, listen, proxyDials, lateDials string }{
+		{"ipv4", "127.0.0.2", "127.0.0.1:0", "127.0.0.1", "127.0.0.1"},
+		{"ipv6", "::1", ":0", "::1", "127.0.0.1"}, // dual stack: the newcomer over IPv4
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "ipv6" {
+				ln, err := net.Listen("tcp6", "[::1]:0")
+				if err != nil {
+					t.Skipf("no IPv6 loopback: %v", err)
+				}
+				ln.Close()
+			}
+			e := newEnv(t, options{maxConns: 3, trustedProxies: []string{c.proxy}})
+			e.setup()
+			_, port, _ := net.SplitHostPort(e.serveLanesAt(c.listen))
+			proxied := hog(t, e, c.proxy, net.JoinHostPort(c.proxyDials, port), 3, 3)
+			late := dialRawFrom(t, "127.0.0.3", net.JoinHostPort(c.lateDials, port), false)
+			late.c.Write([]byte(laneGet(connFile, "User-Agent", yealinkUA))) //nolint:errcheck // it may be reset already
+			expectClosed(t, late, "a newcomer while a trusted proxy holds every place")
+			for i, pc := range proxied {
+				finish(t, pc, fmt.Sprintf("the proxy's request %d", i))
+			}
+		})
 	}
 }
 

@@ -29,7 +29,13 @@ import (
 // its grace period.
 func (e *env) serveLanes(cfg ...*tls.Config) string {
 	e.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return e.serveLanesAt("127.0.0.1:0", cfg...)
+}
+
+// serveLanesAt is serveLanes on a listener at addr.
+func (e *env) serveLanesAt(addr string, cfg ...*tls.Config) string {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
