@@ -61,3 +61,14 @@ func dsnHasPassword(dsn string) bool {
 	}
 	return pgPassword.MatchString(dsn)
 }
+
+// hideSecretDefaults keeps a secret that came from the environment out of
+// fs's usage text: flag prints each flag's default, here its environment
+// variable's value, on -h and after any bad flag, and a service's output
+// goes to its log. A --db DSN with a password is shown as store.Describe
+// gives it. Call it once every flag is defined, before fs.Parse.
+func hideSecretDefaults(fs *flag.FlagSet) {
+	if f := fs.Lookup("db"); f != nil && dsnHasPassword(f.DefValue) {
+		f.DefValue = store.Describe(f.DefValue)
+	}
+}

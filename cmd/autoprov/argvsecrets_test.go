@@ -71,3 +71,32 @@ func TestSecretOnCommandLineWarned(t *testing.T) {
 		t.Fatalf("AUTOPROV_ENROLL_TOKEN: a warning, or the token in the log:\n%s", out)
 	}
 }
+
+// TestUsageHidesEnvSecret: flag's usage text (on -h, and after a bad flag:
+// a service's output is its log) shows each flag's default, which for
+// --db is AUTOPROV_DB's value; a DSN with a password is shown without it,
+// for the server and for the commands.
+func TestUsageHidesEnvSecret(t *testing.T) {
+	const pw = "Db-Usage-Pw-0123"
+	lookup := func(k string) (string, bool) {
+		if k == "AUTOPROV_DB" {
+			return "postgres://autoprov:" + pw + "@db.example.com/fleet", true
+		}
+		return "", false
+	}
+	for _, args := range [][]string{{"--no-such-flag"}, {"-h"}} {
+		var out strings.Builder
+		if _, err := parse(args, lookup, &out); err == nil {
+			t.Fatalf("serve %v: no error", args)
+		}
+		var cmdOut strings.Builder
+		if _, _, err := cmdFlags("export", args, lookup, &cmdOut, 0, nil); err == nil {
+			t.Fatalf("export %v: no error", args)
+		}
+		for name, o := range map[string]string{"serve": out.String(), "export": cmdOut.String()} {
+			if strings.Contains(o, pw) || !strings.Contains(o, "-db") || !strings.Contains(o, "db.example.com") {
+				t.Fatalf("%s %v: the password in the usage, or no --db default:\n%s", name, args, o)
+			}
+		}
+	}
+}

@@ -132,6 +132,7 @@ func cmdFlags(name string, args []string, lookupEnv func(string) (string, bool),
 	if more != nil {
 		more(fs)
 	}
+	hideSecretDefaults(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}

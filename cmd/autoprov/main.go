@@ -139,6 +139,7 @@ func parse(args []string, lookupEnv func(string) (string, bool), out io.Writer) 
 		return config{}, err
 	}
 	fs.StringVar(&c.pprof, "pprof", env("AUTOPROV_PPROF", ""), "loopback address (e.g. 127.0.0.1:6060) to serve Go's profiler on, for measuring; empty disables it (AUTOPROV_PPROF)")
+	hideSecretDefaults(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
