@@ -3,14 +3,17 @@ package tftpd
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/autoprov/autoprov"
+	"github.com/autoprov/autoprov/internal/looptest"
 	"github.com/autoprov/autoprov/server/provision"
 	"github.com/autoprov/autoprov/server/store"
 	"github.com/autoprov/autoprov/vendors/all"
@@ -117,5 +120,60 @@ func TestCiscoFilesOverTFTPHPA(t *testing.T) {
 		if p := params(body); p["User_ID_2_"] != "202" || strings.Contains(body, "Sip-Pass-") || strings.Contains(body, "Password_") {
 			t.Errorf("%s after the window: %s", name, body)
 		}
+	}
+}
+
+// TestStoreFailureLoggedOncePerMinute: with the database gone, every
+// phone's read fails the same way; the edge logs that once a minute for
+// all clients and paths, and the next line says how many it left out.
+// Real core on a closed SQLite store, real clients from distinct
+// loopback addresses, each asking for its own MAC's file.
+func TestStoreFailureLoggedOncePerMinute(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "autoprov.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := all.Registry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	phones, _ := provision.New(provision.Options{Registry: reg}, st)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var offset atomic.Int64 // the limiters' clock, ahead of the real one
+	clock := Option(func(s *Server) { s.now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) } })
+	ts := startProvider(t, phones, nil, clock)
+
+	read := func(i int) {
+		t.Helper()
+		c := looptest.DialTFTPFrom(t, fmt.Sprintf("127.0.%d.%d", i/200, 2+i%200), ts.addr)
+		c.Send(t, looptest.RRQ(fmt.Sprintf("0015651234%02x.cfg", i), "octet"))
+		op, p, err := c.TryRecv(waitLong)
+		if err != nil || op != looptest.OpERROR || !strings.Contains(string(p), "not available") {
+			t.Fatalf("read %d: op %d %q, %v; want ERROR not available", i, op, p, err)
+		}
+	}
+	const n = 40
+	for i := range n {
+		read(i)
+	}
+	lines := func() []string {
+		var out []string
+		for _, l := range strings.Split(ts.log.String(), "\n") {
+			if strings.Contains(l, `msg="tftp provide failed"`) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	if got := lines(); len(got) != 1 || !strings.Contains(got[0], "suppressed=0") {
+		t.Fatalf("%d reads from %d clients logged %d failure lines, want 1 with suppressed=0:\n%s", n, n, len(got), strings.Join(got, "\n"))
+	}
+	offset.Store(int64(time.Minute))
+	read(n)
+	got := lines()
+	if len(got) != 2 || !strings.Contains(got[1], fmt.Sprintf("suppressed=%d", n-1)) {
+		t.Fatalf("a minute later: %d failure lines, want 2, the second with suppressed=%d:\n%s", len(got), n-1, strings.Join(got, "\n"))
 	}
 }

@@ -167,8 +167,9 @@ type Server struct {
 	maxTransfers   int          // read requests served at once (WithMaxTransfers)
 	maxPerClient   int          // of them from one client address
 
-	now   func() time.Time // the clock of the log limiter (tests)
-	quiet *ratelimit.Keyed // repeated refusals and failures
+	now     func() time.Time // the clock of the log limiters (tests)
+	quiet   *ratelimit.Keyed // repeated refusals, per client (logLimited)
+	failLog *ratelimit.Keyed // failures of the core or the disk, for all clients (logFailure)
 
 	// finished, when set, observes every Finish call (tests).
 	finished func(res *provision.Result, delivered bool)
@@ -190,6 +191,10 @@ func New(p Provider, log *slog.Logger, opts ...Option) *Server {
 		now:            time.Now,
 	}
 	s.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096,
+		Now: func() time.Time { return s.now() }})
+	// Keys: the two failure lines. A limiter of their own, so a flood of
+	// per-client refusals from forged sources never pushes out a count.
+	s.failLog = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 16,
 		Now: func() time.Time { return s.now() }})
 	for _, o := range opts {
 		o(s)
@@ -385,7 +390,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		// MAC and file); a second line here would only repeat it.
 		return errNotFound
 	case err != nil:
-		s.logLimited(slog.LevelError, "tftp provide failed", p, remote, err.Error())
+		s.logFailure("tftp provide failed", p, remote, err)
 		return errUnavailable
 	case res == nil || res.File == nil:
 		s.log.Error("tftp provide failed", "path", p, "remote", remote, "reason", "empty result")
@@ -457,7 +462,7 @@ func (r *run) readFirmware(p, remote string, rf io.ReaderFrom, sent *int64, comp
 		s.logLimited(slog.LevelInfo, "tftp firmware not found", p, remote, err.Error())
 		return errNotFound
 	case err != nil:
-		s.logLimited(slog.LevelError, "tftp firmware failed", p, remote, err.Error())
+		s.logFailure("tftp firmware failed", p, remote, err)
 		return errUnavailable
 	}
 	size := dl.Firmware.Size
@@ -523,12 +528,29 @@ func (b *sendingReader) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-// logLimited logs a refusal or failure with its detail, at most once a
-// minute per message, path and remote.
+// logLimited logs a refusal (or a firmware miss) with its detail, at most
+// once a minute per message, path and remote: what one client does wrong
+// (a bad name, a write, a firmware image nobody uploaded) is worth a line
+// per client and file, since it names the phone an admin must look at.
 func (s *Server) logLimited(level slog.Level, msg, path, remote, reason string) {
 	if s.quiet.Allow(msg + "\x00" + path + "\x00" + remote) {
 		s.log.Log(context.Background(), level, msg, "path", path, "remote", remote, "reason", reason)
 	}
+}
+
+// logFailure logs a failure of the core or the firmware store (msg), at
+// most once a minute whatever the client or path: when the database is
+// down every phone's request fails the same way, and thousands of phones
+// retrying each minute would otherwise give a line each. The line names
+// one request (the first of its minute) and how many were left out since
+// the last one (suppressed); the metric autoprov_tftp_transfers_total
+// counts every request.
+func (s *Server) logFailure(msg, path, remote string, err error) {
+	ok, suppressed := s.failLog.AllowCounted(msg)
+	if !ok {
+		return
+	}
+	s.log.Error(msg, "path", path, "remote", remote, "reason", err.Error(), "suppressed", suppressed)
 }
 
 // finish reports the end of a transfer to the core: end is nil when the
