@@ -522,30 +522,63 @@ func (h *Hub) oldEventsPath(id string) string {
 }
 
 // rotateEvents makes site id's events file its old one when appending
-// add bytes would take it past half of MaxEventsBytes, and returns how
-// many events the old one it replaced held (they are dropped). A file
-// that is empty is kept: one batch larger than half the bound still goes
-// in whole. h.events is held.
-func (h *Hub) rotateEvents(id string, add int) (dropped int, err error) {
+// add bytes would take it past half of MaxEventsBytes, dropping the old
+// one it replaced, and takes the events that one held off rec's count
+// right away: once the rename is done they are gone whether the append
+// that follows succeeds or not. A file that is empty is kept: one batch
+// larger than half the bound still goes in whole. h.events is held.
+func (h *Hub) rotateEvents(rec *siteRecord, id string, add int) error {
 	path, old := h.eventsPath(id), h.oldEventsPath(id)
 	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Size() == 0 || fi.Size()+int64(add) <= h.cfg.MaxEventsBytes/2 {
+		return nil
+	}
+	dropped, err := countLines(old)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(path, old); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	rec.Events = max(rec.Events-dropped, 0)
+	h.mu.Unlock()
+	return nil
+}
+
+// countLines counts the lines of the file at path (0 when there is none),
+// reading it in pieces: an old events file is up to half of
+// MaxEventsBytes.
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	if fi.Size() == 0 || fi.Size()+int64(add) <= h.cfg.MaxEventsBytes/2 {
-		return 0, nil
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	n := 0
+	for {
+		b, err := r.ReadSlice('\n')
+		if len(b) > 0 && b[len(b)-1] == '\n' {
+			n++
+		}
+		switch {
+		case err == nil, errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF):
+			return n, nil
+		default:
+			return 0, err
+		}
 	}
-	b, err := os.ReadFile(old)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return 0, err
-	}
-	if err := os.Rename(path, old); err != nil {
-		return 0, err
-	}
-	return bytes.Count(b, []byte{'\n'}), nil
 }
 
 // storeEvents appends the events newer than the last one kept, in order,
@@ -584,8 +617,7 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 	if err := os.MkdirAll(filepath.Dir(h.eventsPath(id)), 0o700); err != nil {
 		return 0, err
 	}
-	dropped, err := h.rotateEvents(id, len(buf))
-	if err != nil {
+	if err := h.rotateEvents(rec, id, len(buf)); err != nil {
 		return 0, err
 	}
 	f, err := os.OpenFile(h.eventsPath(id), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -606,7 +638,7 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rec.LastEventID = last
-	rec.Events += n - dropped
+	rec.Events += n
 	return last, h.saveLocked()
 }
 

@@ -1,0 +1,97 @@
+package central
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestEventsCountAfterFailedAppend: when the append after a rotation
+// fails (here the file size limit, as a full disk would), the events
+// the rotation dropped are no longer counted: the site's count is what
+// the list holds, not what it held before the rotation until a restart.
+// The limit is set in a child process (it holds for every file the
+// process writes), which runs this test again.
+func TestEventsCountAfterFailedAppend(t *testing.T) {
+	if os.Getenv("AUTOPROV_TEST_FSIZE_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEventsCountAfterFailedAppend$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "AUTOPROV_TEST_FSIZE_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestEventsCountAfterFailedAppend") {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	const limit = 8 << 10 // a batch below is some 3 KiB: every second one rotates
+	dir := t.TempDir()
+	hub, err := NewHub(HubConfig{Dir: dir, Heartbeat: time.Second, MaxEventsBytes: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	hub.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/sites", strings.NewReader(`{"name":"Berlin"}`)))
+	var created SiteView
+	if w.Code != 201 && w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &created) != nil || created.ID == "" {
+		t.Fatalf("create site: %d %s", w.Code, w.Body)
+	}
+	detail := strings.Repeat("x", 250)
+	next := uint(1)
+	store := func() error {
+		var batch []Event
+		for range 10 {
+			batch = append(batch, Event{ID: next, Event: "device.updated", Detail: detail})
+			next++
+		}
+		_, err := hub.storeEvents(created.ID, batch)
+		return err
+	}
+	counts := func(when string) {
+		t.Helper()
+		var page struct {
+			Total int `json:"total"`
+		}
+		w := httptest.NewRecorder()
+		hub.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/sites/"+created.ID+"/events?limit=1000", nil))
+		if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &page) != nil {
+			t.Fatalf("%s: events: %d %.200s", when, w.Code, w.Body)
+		}
+		hub.mu.Lock()
+		events := hub.sites[created.ID].Events
+		hub.mu.Unlock()
+		if events != page.Total {
+			t.Fatalf("%s: the site counts %d events, the list has %d", when, events, page.Total)
+		}
+	}
+	for range 3 { // the third rotates, dropping the first
+		if err := store(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts("after a rotation")
+
+	var was syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 0, Max: was.Max}); err != nil {
+		t.Fatal(err)
+	}
+	err = store() // rotates (dropping the second batch), then cannot write
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &was); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("the append past the file size limit: %v, want EFBIG", err)
+	}
+	counts("after a rotation whose append failed")
+	if err := store(); err != nil {
+		t.Fatal(err)
+	}
+	counts("after the next append")
+}
