@@ -238,8 +238,9 @@ type Device struct {
 	// as asked (vendors.Warner: a zone written as the nearest one, a
 	// language written as English...) and raw parameters it does not
 	// know. Computed by the core when it answers for one assigned device;
-	// never stored.
-	Warnings []string
+	// never stored. The API says their English (String), the UI words
+	// them in the admin's language.
+	Warnings []Text
 }
 
 // DeviceInput creates or changes a device; nil fields are left as they are.

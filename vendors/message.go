@@ -44,3 +44,16 @@ func (e *TextError) Error() string {
 
 // Unwrap returns the cause.
 func (e *TextError) Unwrap() error { return e.Err }
+
+// Strings is the English of each Text of ts (nil for none): what the
+// REST API says for a list of Texts such as a device's warnings.
+func Strings(ts []Text) []string {
+	if ts == nil {
+		return nil
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
+}

@@ -1,24 +1,22 @@
 package vendors
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Warner is implemented by drivers that can say where a device's files
 // depart from what the admin asked: a time zone, language or tone scheme
 // the model has no exact value for and that the driver wrote as the
 // nearest one. The core shows the notes on the device (API, preview, UI);
-// a driver without the capability has nothing to say.
+// a driver without the capability has nothing to say. Each note is a
+// Text: the API says its English, the web UI its German.
 type Warner interface {
 	// Warnings returns one sentence per departure for the device as Render
 	// would see it (secrets are never needed); nil when every value is
 	// written as asked. Pure, like Render.
-	Warnings(d *Device) []string
+	Warnings(d *Device) []Text
 }
 
 // Warnings asks v for the device's notes when it implements Warner.
-func Warnings(v Vendor, d *Device) []string {
+func Warnings(v Vendor, d *Device) []Text {
 	if w, ok := v.(Warner); ok && d != nil {
 		return w.Warnings(d)
 	}
@@ -37,66 +35,79 @@ func FormatOffset(sec int) string {
 // ZoneWarning is the one wording of a zone a model cannot carry exactly:
 // z is the zone asked for, written the value the file carries, offset the
 // standard offset that value stands for and dst whether it observes
-// daylight saving time. It returns "" when the two agree on both.
-// Example: "Asia/Kolkata is +5:30; the N870 has no such zone:
-// Asia/Karachi (+5:00) written, 30 minutes off".
-func ZoneWarning(z Zone, model, written string, offset int, dst bool) string {
+// daylight saving time. It returns a Text without Format when the two
+// agree on both. Example (its String): "Asia/Kolkata is +5:30; the N870
+// has no such zone: Asia/Karachi (+5:00) written, 30 minutes off".
+func ZoneWarning(z Zone, model, written string, offset int, dst bool) Text {
 	if z.Name == "" {
-		return ""
+		return Text{}
 	}
-	var what []string
+	var what []Text
 	if d := offset - z.Offset; d != 0 {
 		if d < 0 {
 			d = -d
 		}
-		what = append(what, durationText(d)+" off")
+		what = append(what, T("%s off", durationText(d)))
 	}
 	if zd := z.DST != nil; zd != dst {
 		if zd {
-			what = append(what, "without daylight saving time")
+			what = append(what, T("without daylight saving time"))
 		} else {
-			what = append(what, "with daylight saving time the zone does not observe")
+			what = append(what, T("with daylight saving time the zone does not observe"))
 		}
 	}
-	if len(what) == 0 {
-		return ""
+	var diff Text
+	switch len(what) {
+	case 0:
+		return Text{}
+	case 1:
+		diff = what[0]
+	default:
+		diff = T("%s, %s", what[0], what[1])
 	}
-	return fmt.Sprintf("%s is %s%s; the %s has no such zone: %s (%s) written, %s",
-		z.Name, FormatOffset(z.Offset), dstText(z), model, written, FormatOffset(offset), strings.Join(what, ", "))
-}
-
-func dstText(z Zone) string {
 	if z.DST != nil {
-		return " with daylight saving time"
+		return T("%s is %s with daylight saving time; the %s has no such zone: %s (%s) written, %s",
+			z.Name, FormatOffset(z.Offset), model, written, FormatOffset(offset), diff)
 	}
-	return ""
+	return T("%s is %s; the %s has no such zone: %s (%s) written, %s",
+		z.Name, FormatOffset(z.Offset), model, written, FormatOffset(offset), diff)
 }
 
-func durationText(sec int) string {
+func durationText(sec int) Text {
 	h, m := sec/3600, (sec%3600)/60
 	switch {
 	case h == 0:
-		return fmt.Sprintf("%d minutes", m)
+		return T("%d minutes", m)
 	case m == 0 && h == 1:
-		return "1 hour"
+		return T("1 hour")
 	case m == 0:
-		return fmt.Sprintf("%d hours", h)
+		return T("%d hours", h)
 	}
-	return fmt.Sprintf("%d h %d min", h, m)
+	return T("%d h %d min", h, m)
 }
 
+// The kinds of value FallbackWarning words.
+var (
+	KindLanguage        = T("language")
+	KindWebLanguage     = T("web language")
+	KindHandsetLanguage = T("handset language")
+	KindToneScheme      = T("tone scheme")
+)
+
 // FallbackWarning is the one wording of a language or tone scheme a model
-// has no value for: kind is "language", "web language" or "tone scheme",
-// asked the product's code (a key of Languages or ToneSchemes) and
-// written the vendor value the file carries instead.
-// Example: "language cs (Czech): the T54W has none; English written".
-func FallbackWarning(kind, asked, model, written string) string {
+// has no value for: kind is one of the Kind texts, asked the product's
+// code (a key of Languages or ToneSchemes; its name is translated like
+// the settings' names) and written the vendor value the file carries
+// instead. Example (its String): "language cs (Czech): the T54W has
+// none; English written".
+func FallbackWarning(kind Text, asked, model, written string) Text {
 	name := Languages[asked]
-	if kind == "tone scheme" {
+	if kind.Format == KindToneScheme.Format {
 		name = ToneSchemes[asked]
 	}
+	n := Text{Format: name}
 	if name == "" {
-		name = asked
+		n = T("%s", asked)
 	}
-	return fmt.Sprintf("%s %s (%s): the %s has none; %s written", kind, asked, name, model, written)
+	return T("%s %s (%s): the %s has none; %s written", kind, asked, n, model, written)
 }

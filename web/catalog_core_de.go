@@ -167,6 +167,26 @@ var catalogueCoreDE = map[string]string{
 	// encoding/csv's quoting errors (csvio.quoteText).
 	`bare " in non-quoted-field`:              `Anführungszeichen (") in einem Feld, das nicht mit einem Anführungszeichen beginnt: setzen Sie das ganze Feld in Anführungszeichen und verdoppeln Sie die Anführungszeichen darin`,
 	`extraneous or missing " in quoted-field`: `fehlendes oder überzähliges Anführungszeichen (") in einem Feld in Anführungszeichen: das Feld muss mit einem Anführungszeichen enden, Anführungszeichen darin müssen verdoppelt sein`,
+	// A device's warnings (vendors.Warner, the raw parameters).
+	"%d h %d min": "%d Std. %d Min.",
+	"%d hours":    "%d Stunden",
+	"%d minutes":  "%d Minuten",
+	"%s %s (%s): the %s has none; %s written":                                          "%s %s (%s): das %s hat keine; %s geschrieben",
+	"%s is %s with daylight saving time; the %s has no such zone: %s (%s) written, %s": "%s ist %s mit Sommerzeit; das %s hat keine solche Zeitzone: %s (%s) geschrieben, %s",
+	"%s is %s; the %s has no such zone: %s (%s) written, %s":                           "%s ist %s; das %s hat keine solche Zeitzone: %s (%s) geschrieben, %s",
+	"%s off":           "%s Abweichung",
+	"%s, %s":           "%s, %s",
+	"1 hour":           "1 Stunde",
+	"handset language": "Sprache des Mobilteils",
+	"key profile %s":   "Tastenprofil %s",
+	"language":         "Sprache",
+	"model %s":         "Modell %s",
+	"raw parameter %s (%s) is not a %s parameter the driver knows: written as given": "Rohparameter %s (%s) ist kein %s-Parameter, den der Treiber kennt: unverändert geschrieben",
+	"raw parameter %s (%s) is not written: %s":                                       "Rohparameter %s (%s) wird nicht geschrieben: %s",
+	"tone scheme":  "Tonschema",
+	"web language": "Sprache der Weboberfläche",
+	"with daylight saving time the zone does not observe": "mit Sommerzeit, die die Zone nicht kennt",
+	"without daylight saving time":                        "ohne Sommerzeit",
 }
 
 func init() {

@@ -618,7 +618,7 @@ func (s *Server) listFiles(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	warnings := d.Warnings
+	warnings := vendors.Strings(d.Warnings)
 	if warnings == nil {
 		warnings = []string{}
 	}
@@ -648,7 +648,7 @@ func (s *Server) previewFile(c *gin.Context) {
 	// The file is the phone's, byte for byte: the warnings go beside it,
 	// one X-Autoprov-Warning header each (ASCII: zone names, codes).
 	for _, w := range d.Warnings {
-		c.Writer.Header().Add("X-Autoprov-Warning", asciiHeader(w))
+		c.Writer.Header().Add("X-Autoprov-Warning", asciiHeader(w.String()))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, f.ContentType, f.Body)

@@ -241,7 +241,7 @@ func deviceOut(d autoprov.Device) deviceJSON {
 		LastSeen: d.LastSeen, RemoteIP: d.RemoteIP, UserAgent: d.UserAgent, Firmware: d.Firmware, LastFile: d.LastFile,
 		Disclosure: disclosureOut(d.Disclosure), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		Credential:  credentialJSON{State: d.Credential.State, AppliedAt: d.Credential.AppliedAt},
-		TFTPAllowed: d.TFTPAllowed, Onboarding: onboardingOut(autoprov.EffectiveOnboarding(d)), Warnings: d.Warnings,
+		TFTPAllowed: d.TFTPAllowed, Onboarding: onboardingOut(autoprov.EffectiveOnboarding(d)), Warnings: vendors.Strings(d.Warnings),
 	}
 }
 

@@ -682,7 +682,7 @@ func (s *Inventory) Device(ctx context.Context, mac string) (autoprov.Device, er
 
 // warnings asks the device's driver where its files depart from what was
 // asked (vendors.Warner), for the device's effective settings.
-func (s *Inventory) warnings(ctx context.Context, d autoprov.Device) ([]string, error) {
+func (s *Inventory) warnings(ctx context.Context, d autoprov.Device) ([]vendors.Text, error) {
 	v, m, err := s.reg.Lookup(d.Vendor, d.Model)
 	if err != nil {
 		return nil, nil // no supported model: nothing renders

@@ -92,7 +92,7 @@ func paramCheckers(reg *vendors.Registry, drv vendors.Vendor, vendor string) []v
 // the model's, its key profile's for v, its own. It returns what the
 // driver writes and the warnings: an unknown name, and one left out
 // because the driver refuses it now (stored before a rule changed).
-func (r *renderer) params(ctx context.Context, d autoprov.Device, v vendors.Vendor, m vendors.Model) ([]vendors.Param, []string, error) {
+func (r *renderer) params(ctx context.Context, d autoprov.Device, v vendors.Vendor, m vendors.Model) ([]vendors.Param, []vendors.Text, error) {
 	pc, ok := v.(vendors.ParamChecker)
 	if !ok {
 		return nil, nil, nil
@@ -114,19 +114,19 @@ func (r *renderer) params(ctx context.Context, d autoprov.Device, v vendors.Vend
 		}
 	}
 	var out []vendors.Param
-	var warnings []string
+	var warnings []vendors.Text
 	for _, layer := range []struct {
-		name string
+		name vendors.Text
 		ps   []autoprov.Param
-	}{{"model " + m.Name, model}, {"key profile " + d.KeyProfile, profile}, {"device", d.Params}} {
+	}{{vendors.T("model %s", m.Name), model}, {vendors.T("key profile %s", d.KeyProfile), profile}, {vendors.T("device"), d.Params}} {
 		for _, p := range layer.ps {
 			known, refused := pc.CheckParam(m.Name, p.Name)
 			if refused != "" || vendors.CheckParamName(p.Name, p.Value) != "" {
-				warnings = append(warnings, fmt.Sprintf("raw parameter %s (%s) is not written: %s", p.Name, layer.name, refused))
+				warnings = append(warnings, vendors.T("raw parameter %s (%s) is not written: %s", p.Name, layer.name, refused))
 				continue
 			}
 			if !known {
-				warnings = append(warnings, fmt.Sprintf("raw parameter %s (%s) is not a %s parameter the driver knows: written as given", p.Name, layer.name, m.Vendor))
+				warnings = append(warnings, vendors.T("raw parameter %s (%s) is not a %s parameter the driver knows: written as given", p.Name, layer.name, m.Vendor))
 			}
 			for i := range out {
 				if out[i].Name == p.Name {

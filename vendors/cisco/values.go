@@ -64,15 +64,15 @@ func language(code string) (selection, loc string) {
 // Warnings implements vendors.Warner: a zone whose offset is not in the
 // Time_Zone list (written as the nearest; the DST rule is written
 // exactly, so only the offset can differ).
-func (d *Driver) Warnings(dev *vendors.Device) []string {
+func (d *Driver) Warnings(dev *vendors.Device) []vendors.Text {
 	m, ok := d.lookup(dev.Model)
 	if !ok || dev.Zone.Name == "" {
 		return nil
 	}
 	z := dev.Zone
 	off := nearestOffset(z.Offset)
-	if w := vendors.ZoneWarning(z, m.Name, timeZone(off), off, z.DST != nil); w != "" {
-		return []string{w}
+	if w := vendors.ZoneWarning(z, m.Name, timeZone(off), off, z.DST != nil); w.Format != "" {
+		return []vendors.Text{w}
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func TestWarnings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := d.Warnings(&vendors.Device{Model: "8851", Zone: z})
+		w := vendors.Strings(d.Warnings(&vendors.Device{Model: "8851", Zone: z}))
 		if want == "" && len(w) != 0 || want != "" && (len(w) != 1 || !strings.Contains(w[0], want)) {
 			t.Errorf("%s: %q, want %q", zone, w, want)
 		}

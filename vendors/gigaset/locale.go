@@ -140,24 +140,24 @@ func maxwellZone(z vendors.Zone) (gigasetZone, bool) {
 // exact entry for (written as the nearest, e.g. Asia/Kolkata as
 // Asia/Karachi, 30 minutes off), and on an Nx70 a tone scheme other than
 // the attested Germany, Spain, France (written as Retail).
-func (d *Driver) Warnings(dev *vendors.Device) []string {
+func (d *Driver) Warnings(dev *vendors.Device) []vendors.Text {
 	m, ok := lookupModel(dev.Model)
 	if !ok {
 		return nil
 	}
-	var out []string
+	var out []vendors.Text
 	pick := maxwellZone
 	if m.Family == FamilyNx70 {
 		pick = nx70Zone
 	}
 	if g, ok := pick(dev.Zone); ok {
-		if w := vendors.ZoneWarning(dev.Zone, m.Name, g.name, g.offset, g.dst); w != "" {
+		if w := vendors.ZoneWarning(dev.Zone, m.Name, g.name, g.offset, g.dst); w.Format != "" {
 			out = append(out, w)
 		}
 	}
 	if cc := dev.Settings.ToneScheme; m.Family == FamilyNx70 && cc != "" {
 		if _, own := nx70Tones[cc]; !own {
-			out = append(out, vendors.FallbackWarning("tone scheme", cc, m.Name, nx70ToneScheme(cc)))
+			out = append(out, vendors.FallbackWarning(vendors.KindToneScheme, cc, m.Name, nx70ToneScheme(cc)))
 		}
 	}
 	return out

@@ -59,16 +59,16 @@ func TestKolkataWarning(t *testing.T) {
 		{"N870", "Asia/Kolkata is +5:30; the N870 has no such zone: Asia/Karachi (+5:00) written, 30 minutes off"},
 		{"Maxwell 3", "Asia/Kolkata is +5:30; the Maxwell 3 has no such zone: Asia/Karachi (+5:00) written, 30 minutes off"},
 	} {
-		w := driver().Warnings(&vendors.Device{Model: c.model, Zone: z, Settings: vendors.Settings{ToneScheme: "DE"}})
+		w := vendors.Strings(driver().Warnings(&vendors.Device{Model: c.model, Zone: z, Settings: vendors.Settings{ToneScheme: "DE"}}))
 		if len(w) != 1 || w[0] != c.want {
 			t.Errorf("%s: %q, want %q", c.model, w, c.want)
 		}
 	}
 	berlin, _ := vendors.ResolveZone("Europe/Berlin", time.Now().Year())
-	if w := driver().Warnings(&vendors.Device{Model: "N870", Zone: berlin, Settings: vendors.Settings{ToneScheme: "DE"}}); len(w) != 0 {
+	if w := vendors.Strings(driver().Warnings(&vendors.Device{Model: "N870", Zone: berlin, Settings: vendors.Settings{ToneScheme: "DE"}})); len(w) != 0 {
 		t.Errorf("Berlin on an N870: %q", w)
 	}
-	if w := driver().Warnings(&vendors.Device{Model: "N870", Zone: berlin, Settings: vendors.Settings{ToneScheme: "US"}}); len(w) != 1 || !strings.Contains(w[0], "Retail written") {
+	if w := vendors.Strings(driver().Warnings(&vendors.Device{Model: "N870", Zone: berlin, Settings: vendors.Settings{ToneScheme: "US"}})); len(w) != 1 || !strings.Contains(w[0], "Retail written") {
 		t.Errorf("US tones on an N870: %q", w)
 	}
 }

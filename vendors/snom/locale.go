@@ -239,11 +239,12 @@ func snomTimezone(z vendors.Zone) string {
 	return c.code
 }
 
-// zoneWarning says how the written code departs from the zone, or "".
-func zoneWarning(z vendors.Zone, model string) string {
+// zoneWarning says how the written code departs from the zone, or a
+// Text without Format.
+func zoneWarning(z vendors.Zone, model string) vendors.Text {
 	c, ok := snomZoneFor(z)
 	if !ok {
-		return ""
+		return vendors.Text{}
 	}
 	return vendors.ZoneWarning(z, model, c.code, c.offset, c.dst)
 }
@@ -251,18 +252,18 @@ func zoneWarning(z vendors.Zone, model string) string {
 // Warnings implements vendors.Warner: the time zone the model's list
 // cannot carry exactly, and the tone schemes Snom has none for (written
 // as a neighbour's, toneSchemes). Every product language has a Snom name.
-func (d *Driver) Warnings(dev *vendors.Device) []string {
+func (d *Driver) Warnings(dev *vendors.Device) []vendors.Text {
 	m, _, ok := d.model(dev.Model)
 	if !ok {
 		return nil
 	}
-	var out []string
-	if w := zoneWarning(dev.Zone, m.Name); w != "" {
+	var out []vendors.Text
+	if w := zoneWarning(dev.Zone, m.Name); w.Format != "" {
 		out = append(out, w)
 	}
 	if cc := dev.Settings.ToneScheme; cc != "" {
 		if t := snomToneScheme(cc); !toneOwn[cc] {
-			out = append(out, vendors.FallbackWarning("tone scheme", cc, m.Name, t))
+			out = append(out, vendors.FallbackWarning(vendors.KindToneScheme, cc, m.Name, t))
 		}
 	}
 	return out

@@ -79,7 +79,7 @@ func TestWarnings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return d.Warnings(&vendors.Device{Model: "D785", Zone: z, Settings: vendors.Settings{Timezone: zone, ToneScheme: tone}})
+		return vendors.Strings(d.Warnings(&vendors.Device{Model: "D785", Zone: z, Settings: vendors.Settings{Timezone: zone, ToneScheme: tone}}))
 	}
 	if w := warn("Europe/Berlin", "DE"); len(w) != 0 {
 		t.Errorf("Berlin: %q", w)

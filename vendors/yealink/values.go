@@ -96,32 +96,35 @@ func toneCountry(cc string) string {
 
 // Warnings implements vendors.Warner: a zone whose offset is not in the
 // phones' table, and a language or tone scheme they lack.
-func (d *Driver) Warnings(dev *vendors.Device) []string {
+func (d *Driver) Warnings(dev *vendors.Device) []vendors.Text {
 	mi, ok := d.lookup(dev.Model)
 	if !ok {
 		return nil
 	}
-	var out []string
+	var out []vendors.Text
 	if z := dev.Zone; z.Name != "" {
 		off := nearestOffset(z.Offset)
-		if w := vendors.ZoneWarning(z, mi.Name, timeZone(off), off, z.DST != nil); w != "" {
+		if w := vendors.ZoneWarning(z, mi.Name, timeZone(off), off, z.DST != nil); w.Format != "" {
 			out = append(out, w)
 		}
 	}
 	s := dev.Settings
-	for _, l := range []struct{ kind, code string }{{"language", s.Language}, {"web language", s.WebLanguage}} {
+	for _, l := range []struct {
+		kind vendors.Text
+		code string
+	}{{vendors.KindLanguage, s.Language}, {vendors.KindWebLanguage, s.WebLanguage}} {
 		if _, ok := languages[l.code]; l.code != "" && !ok {
 			out = append(out, vendors.FallbackWarning(l.kind, l.code, mi.Name, language(l.code)))
 		}
 	}
 	if _, ok := handsetLanguages[s.Language]; mi.Kind == "dect" && s.Language != "" && !ok {
 		if _, shown := languages[s.Language]; shown {
-			out = append(out, vendors.FallbackWarning("handset language", s.Language, mi.Name, "English"))
+			out = append(out, vendors.FallbackWarning(vendors.KindHandsetLanguage, s.Language, mi.Name, "English"))
 		}
 	}
 	if cc := s.ToneScheme; cc != "" {
 		if _, ok := tones[cc]; !ok {
-			out = append(out, vendors.FallbackWarning("tone scheme", cc, mi.Name, toneCountry(cc)))
+			out = append(out, vendors.FallbackWarning(vendors.KindToneScheme, cc, mi.Name, toneCountry(cc)))
 		}
 	}
 	return out

@@ -44,7 +44,7 @@ func TestWarnings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return d.Warnings(&vendors.Device{Model: "T54W", Zone: z, Settings: s})
+		return vendors.Strings(d.Warnings(&vendors.Device{Model: "T54W", Zone: z, Settings: s}))
 	}
 	if w := warn("Asia/Kolkata", vendors.Settings{Language: "de", WebLanguage: "en", ToneScheme: "DE"}); len(w) != 0 {
 		t.Errorf("Kolkata: %q", w)
@@ -193,11 +193,11 @@ func TestHandsetLanguage(t *testing.T) {
 	if b := render("T54W", "de"); strings.Contains(b, "custom.handset") {
 		t.Errorf("T54W:\n%s", b)
 	}
-	w := d.Warnings(&vendors.Device{Model: "W60B", Zone: z, Settings: vendors.Settings{Language: "it"}})
+	w := vendors.Strings(d.Warnings(&vendors.Device{Model: "W60B", Zone: z, Settings: vendors.Settings{Language: "it"}}))
 	if len(w) != 1 || !strings.Contains(w[0], "handset language it (Italian): the W60B has none; English written") {
 		t.Errorf("warnings: %q", w)
 	}
-	if w := d.Warnings(&vendors.Device{Model: "W60B", Zone: z, Settings: vendors.Settings{Language: "de"}}); len(w) != 0 {
+	if w := vendors.Strings(d.Warnings(&vendors.Device{Model: "W60B", Zone: z, Settings: vendors.Settings{Language: "de"}})); len(w) != 0 {
 		t.Errorf("warnings for German: %q", w)
 	}
 }
