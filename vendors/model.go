@@ -105,6 +105,10 @@ type Model struct {
 	// accepts for Device.MenuPassword (a DECT registration code takes 4);
 	// 0 means any PIN of digits up to 32 long.
 	MenuPINDigits int `json:"menu_pin_digits,omitempty"`
+	// NoFirmware says the driver writes no firmware settings for this
+	// model (it ignores Device.FirmwareURL): autoprov cannot roll
+	// firmware out to it, so the core refuses a firmware target for it.
+	NoFirmware bool `json:"no_firmware,omitempty"`
 	// Aliases are other spellings that name this model (e.g. "SIP-T54W").
 	Aliases []string `json:"aliases,omitempty"`
 }

@@ -372,3 +372,19 @@ func TestGermanOwnMessages(t *testing.T) {
 	e.getLang("/ui/firmware", "de").want(t, http.StatusOK).has(t, "Höchstens 512 MiB.").lacks(t, "536870912")
 	e.getLang("/ui/devices/"+phoneMAC, "de").want(t, http.StatusOK).has(t, "Provisionierungs-Zugangsdaten: <span class=\"state\">keine<")
 }
+
+// TestFirmwareTargetFormRefusesDECTBase: the Firmware page's target form
+// for a model whose files carry no firmware setting (a Snom M700 base)
+// answers 400 naming the model, in German too, and stores no target; a
+// desk model's refusal is still about its catalogue.
+func TestFirmwareTargetFormRefusesDECTBase(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	csrf := e.csrf()
+	e.postLang("/ui/firmware/targets", "en", url.Values{"csrf": {csrf}, "model": {"snom/M700"}, "version": {"530.1"}}).
+		want(t, http.StatusBadRequest).has(t, "Not saved: snom M700 cannot get firmware from autoprov")
+	e.postLang("/ui/firmware/targets", "de", url.Values{"csrf": {csrf}, "model": {"snom/M700"}, "version": {"530.1"}}).
+		want(t, http.StatusBadRequest).has(t, "snom M700 kann keine Firmware von autoprov erhalten").lacks(t, "cannot get firmware")
+	e.postLang("/ui/firmware/targets", "en", url.Values{"csrf": {csrf}, "model": {"snom/D785"}, "version": {"530.1"}}).
+		want(t, http.StatusBadRequest).has(t, "the catalogue has no snom D785 firmware 530.1").lacks(t, "cannot get firmware")
+}

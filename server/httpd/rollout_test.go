@@ -488,3 +488,69 @@ func vendorsColon(mac string) string {
 	}
 	return b.String()
 }
+
+// TestFirmwareTargetRefusedWithoutFirmwareSupport: a Snom M-series DECT
+// base's files carry no firmware setting (vendors.Model.NoFirmware), so
+// a target for its model or for one base is a 400 naming the model and
+// nothing is stored (its status stays "none", not "upgrading" for
+// ever); a desk phone of the same vendor takes both as before.
+func TestFirmwareTargetRefusedWithoutFirmwareSupport(t *testing.T) {
+	e := newRolloutEnv(t)
+	e.upload("snom", "M700", "530.1", "m700-530.1.bin") // the store may keep it
+	e.upload("snom", "D785", "10.1.215.13", "snomD785-10.1.215.13-SIP-r.bin")
+	var models []struct {
+		Vendor     string `json:"vendor"`
+		Model      string `json:"model"`
+		NoFirmware bool   `json:"no_firmware"`
+	}
+	e.api(200, "GET", "/models", nil, &models)
+	marked := map[string]bool{}
+	for _, m := range models {
+		if m.NoFirmware {
+			marked[m.Vendor+" "+m.Model] = true
+		}
+	}
+	if len(marked) != 4 || !marked["snom M700"] || marked["snom D785"] {
+		t.Errorf("models marked no_firmware: %v", marked)
+	}
+	e.api(201, "POST", "/devices", map[string]any{"mac": "000413aabb07", "vendor": "snom", "model": "M700"}, nil)
+	e.api(201, "POST", "/devices", map[string]any{"mac": "000413aabb08", "vendor": "snom", "model": "D785"}, nil)
+
+	type apiErr struct {
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}
+	check := func(what string, got apiErr, field string) {
+		t.Helper()
+		if got.Field != field || !strings.Contains(got.Error, "snom M700 cannot get firmware from autoprov") {
+			t.Errorf("%s: %+v", what, got)
+		}
+	}
+	var got apiErr
+	// The model's target, under any spelling of the model.
+	for _, m := range []string{"M700", "snomM700"} {
+		got = apiErr{}
+		e.api(400, "PUT", "/models/snom/"+m+"/firmware", map[string]any{"version": "530.1"}, &got)
+		check("model target "+m, got, "model")
+	}
+	e.api(404, "GET", "/models/snom/M700/firmware", nil, nil)
+	// One base's own target.
+	got = apiErr{}
+	e.api(400, "PATCH", "/devices/000413aabb07", map[string]any{"firmware": map[string]any{"version": "530.1"}}, &got)
+	check("device target", got, "firmware")
+	if st := e.deviceStatus("000413aabb07"); st.Status != "none" || st.Target != "" {
+		t.Errorf("refused base's status: %+v", st)
+	}
+	// Excluding a base promises nothing: still allowed.
+	e.api(200, "PATCH", "/devices/000413aabb07", map[string]any{"firmware": map[string]any{"exclude": true}}, nil)
+
+	// A desk phone is unaffected.
+	e.api(200, "PUT", "/models/snom/D785/firmware", map[string]any{"version": "10.1.215.13"}, nil)
+	if st := e.deviceStatus("000413aabb08"); st.Status != "upgrading" || st.Target != "10.1.215.13" {
+		t.Errorf("desk phone's status with a model target: %+v", st)
+	}
+	e.api(200, "PATCH", "/devices/000413aabb08", map[string]any{"firmware": map[string]any{"version": "10.1.215.13", "now": true}}, nil)
+	if st := e.deviceStatus("000413aabb08"); st.Status != "upgrading" || st.Target != "10.1.215.13" {
+		t.Errorf("desk phone's status with its own target: %+v", st)
+	}
+}

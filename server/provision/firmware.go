@@ -336,6 +336,9 @@ func (s *Inventory) PutModelFirmware(ctx context.Context, vendor, model string, 
 	if in.Exclude {
 		return autoprov.FirmwareTarget{}, autoprov.Invalid("exclude", "exclude is for a device (PATCH /devices/{mac}), not a model")
 	}
+	if err := s.firmwareSupported("model", vendor, model); err != nil {
+		return autoprov.FirmwareTarget{}, err
+	}
 	f, err := s.catalogued(ctx, fr, vendor, model, in.Version)
 	if err != nil {
 		return autoprov.FirmwareTarget{}, err
@@ -366,6 +369,17 @@ func (s *Inventory) PutModelFirmware(ctx context.Context, vendor, model string, 
 		t.Stage = 100
 	}
 	return fr.PutFirmwareTarget(ctx, t, actor)
+}
+
+// firmwareSupported refuses a target for a model whose driver writes no
+// firmware settings (vendors.Model.NoFirmware): its phones would never
+// be told about the image and their status would stay "upgrading" for
+// ever. field names the refused input.
+func (s *Inventory) firmwareSupported(field, vendor, model string) error {
+	if _, m, err := s.reg.Lookup(vendor, model); err == nil && m.NoFirmware {
+		return autoprov.Invalid(field, "%s %s cannot get firmware from autoprov: its provisioning files carry no firmware setting (update it with the vendor's own tool)", vendor, m.Name)
+	}
+	return nil
 }
 
 // catalogued finds the catalogue entry of a model's version: a version
@@ -427,6 +441,9 @@ func (s *Inventory) SetDeviceFirmware(ctx context.Context, mac string, in *autop
 		}
 		if dev.State != autoprov.StateAssigned {
 			return autoprov.Invalid("firmware", "device %s is unassigned: adopt it first", mac)
+		}
+		if err := s.firmwareSupported("firmware", dev.Vendor, dev.Model); err != nil {
+			return err
 		}
 		f, err := s.catalogued(ctx, fr, dev.Vendor, dev.Model, in.Version)
 		if err != nil {

@@ -111,10 +111,11 @@ func buildModels(vendor, prefix string, specs []modelSpec) []vendors.Model {
 		}
 		if s.family == FamilyDECT {
 			// A base has no keys; MenuPassword is its handsets' 4-digit
-			// DECT registration code (subscr_dect_ac_code, README).
+			// DECT registration code (subscr_dect_ac_code, README). The
+			// DECT files carry no firmware setting: NoFirmware.
 			models = append(models, vendors.Model{
 				Vendor: vendor, Name: s.name, Family: s.family, Kind: "dect",
-				Lines: s.lines, MenuPINDigits: 4,
+				Lines: s.lines, MenuPINDigits: 4, NoFirmware: true,
 				Aliases: []string{"snom" + s.name, "Snom " + s.name},
 			})
 			continue
