@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/sealed"
+	"github.com/autoprov/autoprov/internal/testlog"
 	"github.com/autoprov/autoprov/vendors"
 )
 
@@ -442,7 +442,7 @@ func checkSealed(t *testing.T, s *Store, dsn string) {
 			continue
 		}
 		for _, secret := range secrets {
-			if secret != "" && bytes.Contains(b, []byte(secret)) {
+			if secret != "" && testlog.Holds(string(b), secret) {
 				t.Errorf("%s still holds a fixture password in plain text", filepath.Base(f))
 			}
 		}
