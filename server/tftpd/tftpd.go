@@ -373,7 +373,7 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 	var end error = provision.ErrNotDelivered
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("tftp handler panic", "path", p, "remote", remote, "panic", fmt.Sprint(v))
+			s.logFailure("tftp handler panic", p, remote, fmt.Sprint(v))
 			err = errUnavailable
 		}
 		if res != nil {
@@ -390,10 +390,10 @@ func (r *run) read(filename string, rf io.ReaderFrom) (err error) {
 		// MAC and file); a second line here would only repeat it.
 		return errNotFound
 	case err != nil:
-		s.logFailure("tftp provide failed", p, remote, err)
+		s.logFailure("tftp provide failed", p, remote, err.Error())
 		return errUnavailable
 	case res == nil || res.File == nil:
-		s.log.Error("tftp provide failed", "path", p, "remote", remote, "reason", "empty result")
+		s.logFailure("tftp provide failed", p, remote, "empty result")
 		return errUnavailable
 	}
 
@@ -462,7 +462,7 @@ func (r *run) readFirmware(p, remote string, rf io.ReaderFrom, sent *int64, comp
 		s.logLimited(slog.LevelInfo, "tftp firmware not found", p, remote, err.Error())
 		return errNotFound
 	case err != nil:
-		s.logFailure("tftp firmware failed", p, remote, err)
+		s.logFailure("tftp firmware failed", p, remote, err.Error())
 		return errUnavailable
 	}
 	size := dl.Firmware.Size
@@ -538,19 +538,20 @@ func (s *Server) logLimited(level slog.Level, msg, path, remote, reason string) 
 	}
 }
 
-// logFailure logs a failure of the core or the firmware store (msg), at
-// most once a minute whatever the client or path: when the database is
-// down every phone's request fails the same way, and thousands of phones
-// retrying each minute would otherwise give a line each. The line names
+// logFailure logs a failure of the core or the firmware store, or a
+// handler's panic (msg), at most once a minute per msg whatever the client
+// or path: when the database is down every phone's request fails the same
+// way, a bug that panics does so for every phone that asks, and thousands
+// of phones retrying each minute would otherwise give a line each. The line names
 // one request (the first of its minute) and how many were left out since
 // the last one (suppressed); the metric autoprov_tftp_transfers_total
 // counts every request.
-func (s *Server) logFailure(msg, path, remote string, err error) {
+func (s *Server) logFailure(msg, path, remote, reason string) {
 	ok, suppressed := s.failLog.AllowCounted(msg)
 	if !ok {
 		return
 	}
-	s.log.Error(msg, "path", path, "remote", remote, "reason", err.Error(), "suppressed", suppressed)
+	s.log.Error(msg, "path", path, "remote", remote, "reason", reason, "suppressed", suppressed)
 }
 
 // finish reports the end of a transfer to the core: end is nil when the

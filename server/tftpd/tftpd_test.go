@@ -776,6 +776,16 @@ func TestProviderPanic(t *testing.T) {
 	if !strings.Contains(ts.log.String(), "tftp handler panic") {
 		t.Errorf("panic not logged:\n%s", ts.log.String())
 	}
+	// A bug that panics does so for every phone that asks: the line goes
+	// out once a minute, not once a request.
+	for range 5 {
+		if _, _, err := pinGet(c, "panic.cfg"); err == nil {
+			t.Fatal("a panic answered a file")
+		}
+	}
+	if n := strings.Count(ts.log.String(), "tftp handler panic"); n != 1 {
+		t.Errorf("6 panics in a minute logged %d lines, want 1:\n%s", n, ts.log.String())
+	}
 }
 
 func TestServeCancelledBeforeStart(t *testing.T) {
