@@ -624,15 +624,7 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return 0, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return 0, err
-	}
-	if err := f.Close(); err != nil {
+	if err := appendWhole(f, buf); err != nil {
 		return 0, err
 	}
 	h.mu.Lock()
@@ -640,6 +632,31 @@ func (h *Hub) storeEvents(id string, evs []Event) (uint, error) {
 	rec.LastEventID = last
 	rec.Events += n
 	return last, h.saveLocked()
+}
+
+// appendWhole appends buf to f (opened for appending) and closes it. A
+// write or sync that fails (a full disk) is cut back off the file, so that
+// no torn line is left for the next append to run into: the site sends the
+// batch again and it goes in whole, where a torn line would have taken the
+// next event with it until a restart.
+func appendWhole(f *os.File, buf []byte) error {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	_, err = f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		if terr := f.Truncate(fi.Size()); terr != nil {
+			err = errors.Join(err, fmt.Errorf("cutting the torn append back: %w", terr))
+		}
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // ---- the admin API: /api/v1/sites ----

@@ -95,3 +95,88 @@ func TestEventsCountAfterFailedAppend(t *testing.T) {
 	}
 	counts("after the next append")
 }
+
+// TestTornAppendCutBack: an append that the disk cuts short (here the
+// file size limit lets a few bytes of the batch in) leaves no torn line:
+// the site sends the batch again and every event of it is listed, where
+// the torn line used to swallow the first event of the batch sent after
+// it until a restart. The limit is set in a child process, which runs
+// this test again.
+func TestTornAppendCutBack(t *testing.T) {
+	if os.Getenv("AUTOPROV_TEST_FSIZE_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTornAppendCutBack$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "AUTOPROV_TEST_FSIZE_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestTornAppendCutBack") {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	dir := t.TempDir()
+	hub, err := NewHub(HubConfig{Dir: dir, Heartbeat: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	hub.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/sites", strings.NewReader(`{"name":"Berlin"}`)))
+	var created SiteView
+	if w.Code != 201 && w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &created) != nil || created.ID == "" {
+		t.Fatalf("create site: %d %s", w.Code, w.Body)
+	}
+	batch := func(from uint) []Event {
+		var evs []Event
+		for id := from; id < from+5; id++ {
+			evs = append(evs, Event{ID: id, Event: "device.updated", Detail: strings.Repeat("x", 100)})
+		}
+		return evs
+	}
+	if _, err := hub.storeEvents(created.ID, batch(1)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(hub.eventsPath(created.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var was syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	// Room for part of the next batch's first line.
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: uint64(fi.Size()) + 40, Max: was.Max}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = hub.storeEvents(created.ID, batch(6))
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &was); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("the append past the file size limit: %v, want EFBIG", err)
+	}
+	if after, err := os.Stat(hub.eventsPath(created.ID)); err != nil || after.Size() != fi.Size() {
+		t.Fatalf("after the failed append the file is %v bytes (%v), want %d as before it", after.Size(), err, fi.Size())
+	}
+	// The site sends the batch again, then the next one.
+	for _, from := range []uint{6, 11} {
+		if _, err := hub.storeEvents(created.ID, batch(from)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w = httptest.NewRecorder()
+	hub.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/sites/"+created.ID+"/events?limit=1000", nil))
+	var page struct {
+		Total int     `json:"total"`
+		Items []Event `json:"items"`
+	}
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &page) != nil {
+		t.Fatalf("events: %d %.200s", w.Code, w.Body)
+	}
+	seen := map[uint]bool{}
+	for _, e := range page.Items {
+		seen[e.ID] = true
+	}
+	for id := uint(1); id <= 15; id++ {
+		if !seen[id] {
+			t.Errorf("event %d is not listed (%d listed, total %d)", id, len(page.Items), page.Total)
+		}
+	}
+}
