@@ -263,6 +263,15 @@ func secrets(d *vendors.Device) []string {
 	return append(s, d.MenuPassword, d.WebPassword)
 }
 
+// Render renders the file name of v for d with the suite's checks of
+// any rendered file (no error, a content type, no "<no value>",
+// well-formed XML when it says XML); tests outside the suite that render
+// a driver's files (vendors/all's registry guards) use it too.
+func Render(t *testing.T, v vendors.Vendor, name string, d *vendors.Device) *vendors.File {
+	t.Helper()
+	return render(t, v, name, d)
+}
+
 func render(t *testing.T, v vendors.Vendor, name string, d *vendors.Device) *vendors.File {
 	t.Helper()
 	f, err := v.Render(name, d)
