@@ -117,6 +117,11 @@ const (
 	FirmwareWaiting   = "waiting"   // not in the stage (yet)
 	FirmwareFailed    = "failed"    // still on another version after FirmwareFailAfter completed downloads of the target
 	FirmwareExcluded  = "excluded"  // the device is excluded
+	// FirmwareUnsupported: a target applies but the model takes no
+	// firmware from autoprov (vendors.Model.NoFirmware: its files carry
+	// no firmware setting). The API refuses such targets; one stored
+	// before it did is reported, not offered: remove it.
+	FirmwareUnsupported = "unsupported"
 )
 
 // FirmwareFailAfter is how many completed downloads of its target a
@@ -151,6 +156,7 @@ type FirmwareSummary struct {
 	Pending       int // upgrading or waiting
 	Failed        int
 	Excluded      int
+	Unsupported   int // a target applies, but the model takes no firmware (FirmwareUnsupported)
 }
 
 // Audit events of firmware targets.

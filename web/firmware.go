@@ -59,9 +59,14 @@ type firmwareData struct {
 	Summaries []autoprov.FirmwareSummary
 	Devices   []autoprov.FirmwareStatus
 	Total     int
-	Models    []string // "vendor/model" for the target form
-	Window    string
-	MaxBytes  string // the upload cap, as byteSize writes it
+	// Unsupported names ("vendor model") the models with devices whose
+	// target is ignored: the model takes no firmware from autoprov
+	// (autoprov.FirmwareUnsupported, a target stored before the core
+	// refused them).
+	Unsupported []string
+	Models      []string // "vendor/model" for the target form
+	Window      string
+	MaxBytes    string // the upload cap, as byteSize writes it
 }
 
 func (u *UI) firmwarePage(c *gin.Context) {
@@ -94,6 +99,11 @@ func (u *UI) renderFirmware(c *gin.Context, status int, errMsg string) {
 		return
 	}
 	d.Window, d.MaxBytes = st.FirmwareWindow, byteSize(u.fw.MaxBytes())
+	for _, s := range d.Summaries {
+		if s.Unsupported > 0 {
+			d.Unsupported = append(d.Unsupported, s.Vendor+" "+s.Model)
+		}
+	}
 	seen := map[string]bool{}
 	for _, f := range d.Catalogue {
 		for _, m := range f.Models {

@@ -176,7 +176,7 @@ var seenFilters = []option{{"hour", "in the last hour"}, {"day", "in the last 24
 // firmwareFilters are the firmware statuses the device list filters by
 // (with WithFirmware).
 var firmwareFilters = []string{autoprov.FirmwareOnTarget, autoprov.FirmwareUpgrading, autoprov.FirmwareWaiting,
-	autoprov.FirmwareFailed, autoprov.FirmwareExcluded, autoprov.FirmwareNone}
+	autoprov.FirmwareFailed, autoprov.FirmwareExcluded, autoprov.FirmwareUnsupported, autoprov.FirmwareNone}
 
 // firmwareScan is how many devices the firmware status filter looks at:
 // the core's rollout status has no filter by status, so the list is

@@ -388,3 +388,41 @@ func TestFirmwareTargetFormRefusesDECTBase(t *testing.T) {
 	e.postLang("/ui/firmware/targets", "en", url.Values{"csrf": {csrf}, "model": {"snom/D785"}, "version": {"530.1"}}).
 		want(t, http.StatusBadRequest).has(t, "the catalogue has no snom D785 firmware 530.1").lacks(t, "cannot get firmware")
 }
+
+// TestFirmwarePageStaleTargetUnsupported: a target for a Snom M700 base
+// written straight into the SQLite file (as a release before the core
+// refused them stored it) is still listed among the targets, with a
+// warning naming the model, and the base's status reads "unsupported"
+// (German "nicht unterstützt"), never "upgrading"; the device list
+// filters by it.
+func TestFirmwarePageStaleTargetUnsupported(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	ctx := context.Background()
+	e.uploadFirmware("en", "snom", "530.1", "M700", []byte("an M700 image")).want(t, http.StatusSeeOther)
+	fws, _, err := e.st.Firmwares(ctx, autoprov.FirmwareFilter{Vendor: "snom"})
+	if err != nil || len(fws) != 1 {
+		t.Fatalf("catalogue: %v %v", fws, err)
+	}
+	mac, vendor, model := "000413b60681", "snom", "M700"
+	if _, err := e.core.CreateDevice(ctx, autoprov.DeviceInput{MAC: &mac, Vendor: &vendor, Model: &model}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.PutFirmwareTarget(ctx, autoprov.FirmwareTarget{Vendor: vendor, Model: model, Firmware: &fws[0], Stage: 100}, "old release"); err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`(?s)<tr id="rollout-` + mac + `">.*?<td class="status">([^<]*)</td>`)
+	for lang, want := range map[string][2]string{
+		"en": {"unsupported", "snom M700 takes no firmware from autoprov"},
+		"de": {"nicht unterstützt", "snom M700 erhält keine Firmware von autoprov"},
+	} {
+		p := e.getLang("/ui/firmware", lang).want(t, http.StatusOK).has(t, `id="target-snom-M700"`).has(t, want[1])
+		if m := row.FindStringSubmatch(p.body); m == nil || m[1] != want[0] {
+			t.Errorf("%s: the base's rollout status %q, want %q", lang, m, want[0])
+		}
+	}
+	if got := rows(e.get("/ui/devices?firmware=unsupported").want(t, http.StatusOK)); len(got) != 1 || got[0] != mac {
+		t.Errorf("firmware=unsupported: %v", got)
+	}
+	e.get("/ui/devices?firmware=upgrading").want(t, http.StatusOK).has(t, "No device matches.")
+}

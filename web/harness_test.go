@@ -45,6 +45,7 @@ type env struct {
 	core *core
 	ts   *httptest.Server
 	c    *http.Client // with a cookie jar; does not follow redirects
+	st   *store.Store // the SQLite file, for rows the core would refuse
 }
 
 // newEnv builds the env; opts are added to the UI's (misses, firmware).
@@ -77,7 +78,7 @@ func newEnv(t *testing.T, opts ...web.Option) *env {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, core: core, ts: ts, c: newClient(t)}
+	return &env{t: t, core: core, ts: ts, c: newClient(t), st: st}
 }
 
 // newClient is a browser-like client: cookies, no redirects followed.

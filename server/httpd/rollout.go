@@ -172,11 +172,15 @@ type firmwareSummaryJSON struct {
 	Pending   int        `json:"pending"`
 	Failed    int        `json:"failed"`
 	Excluded  int        `json:"excluded"`
+	// Unsupported counts the devices a target names though their model
+	// takes no firmware (a target stored before the API refused it).
+	Unsupported int `json:"unsupported"`
 }
 
 func firmwareSummaryOut(s autoprov.FirmwareSummary) firmwareSummaryJSON {
 	out := firmwareSummaryJSON{Vendor: s.Vendor, Model: s.Model, Target: s.Target, Now: s.Now, Devices: s.Devices,
-		OnTarget: s.OnTarget, Pending: s.Pending, Failed: s.Failed, Excluded: s.Excluded}
+		OnTarget: s.OnTarget, Pending: s.Pending, Failed: s.Failed, Excluded: s.Excluded,
+		Unsupported: s.Unsupported}
 	out.StageMACs = s.StageMACs
 	if s.Target != "" && s.StageMACs == 0 {
 		n := s.Stage

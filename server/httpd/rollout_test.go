@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/firmware"
 	"github.com/autoprov/autoprov/internal/httpauth"
 	"github.com/autoprov/autoprov/internal/testclock"
@@ -34,6 +35,7 @@ type rolloutEnv struct {
 	ts    *httptest.Server
 	clock *testclock.Clock
 	log   *syncBuffer
+	st    *store.Store // the SQLite file, for rows the API would refuse
 }
 
 func newRolloutEnv(t *testing.T) *rolloutEnv {
@@ -63,7 +65,7 @@ func newRolloutEnv(t *testing.T) *rolloutEnv {
 	}
 	ts := httptest.NewServer(apispec.Handler(t, srv.Handler()))
 	t.Cleanup(ts.Close)
-	return &rolloutEnv{t: t, ts: ts, clock: clk, log: logBuf}
+	return &rolloutEnv{t: t, ts: ts, clock: clk, log: logBuf, st: st}
 }
 
 // api calls the admin API over the socket and decodes a JSON answer into v.
@@ -552,5 +554,73 @@ func TestFirmwareTargetRefusedWithoutFirmwareSupport(t *testing.T) {
 	e.api(200, "PATCH", "/devices/000413aabb08", map[string]any{"firmware": map[string]any{"version": "10.1.215.13", "now": true}}, nil)
 	if st := e.deviceStatus("000413aabb08"); st.Status != "upgrading" || st.Target != "10.1.215.13" {
 		t.Errorf("desk phone's status with its own target: %+v", st)
+	}
+}
+
+// TestFirmwareStaleTargetUnsupported: a target for a Snom M700 base
+// written straight into the SQLite file (as a release before the API
+// refused them stored it), the model's and one base's own, is reported,
+// not offered: the bases' status is "unsupported" (with the target, not
+// "upgrading" for ever), the model's counts say so, the base's file is
+// byte for byte what it is without the target, and removing the targets
+// through the API brings back "none".
+func TestFirmwareStaleTargetUnsupported(t *testing.T) {
+	e := newRolloutEnv(t)
+	ctx := context.Background()
+	f, _ := e.upload("snom", "M700", "530.1", "m700-530.1.bin")
+	const modelMAC, ownMAC = "000413b60681", "000413b60682"
+	for _, mac := range []string{modelMAC, ownMAC} {
+		e.api(201, "POST", "/devices", map[string]any{"mac": mac, "vendor": "snom", "model": "M700"}, nil)
+	}
+	// The base reports a version other than the target's.
+	const ua = "Mozilla/4.0 (compatible; Snom M700 05.20.0001 000413b60681)"
+	e.fetch("000413B60681.xml", ua, "", "")
+	without := e.fetch("000413B60681.xml", ua, "", "")
+
+	fw := &autoprov.Firmware{ID: f.ID}
+	if _, err := e.st.PutFirmwareTarget(ctx, autoprov.FirmwareTarget{Vendor: "snom", Model: "M700", Firmware: fw, Stage: 100, Now: true}, "old release"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.PutFirmwareTarget(ctx, autoprov.FirmwareTarget{Vendor: "snom", MAC: ownMAC, Firmware: fw, Stage: 100, Now: true}, "old release"); err != nil {
+		t.Fatal(err)
+	}
+	if with := e.fetch("000413B60681.xml", ua, "", ""); with != without {
+		t.Errorf("the base's file changed with a target it cannot take:\n%s\nwithout it:\n%s", with, without)
+	}
+	for mac, source := range map[string]string{modelMAC: "model", ownMAC: "device"} {
+		st := e.deviceStatus(mac)
+		if st.Status != "unsupported" || st.Target != "530.1" || st.InStage {
+			t.Errorf("%s (%s target): %+v, want unsupported with target 530.1", mac, source, st)
+		}
+	}
+	var page struct {
+		Items  []fwStatus `json:"items"`
+		Models []struct {
+			Model       string `json:"model"`
+			Target      string `json:"target"`
+			Devices     int    `json:"devices"`
+			Pending     int    `json:"pending"`
+			Unsupported int    `json:"unsupported"`
+		} `json:"models"`
+	}
+	e.api(200, "GET", "/firmware/status?vendor=snom&model=M700", nil, &page)
+	if len(page.Items) != 2 || len(page.Models) != 1 || page.Models[0].Target != "530.1" || page.Models[0].Devices != 2 ||
+		page.Models[0].Pending != 0 || page.Models[0].Unsupported != 2 {
+		t.Errorf("the fleet's status: items %+v, models %+v", page.Items, page.Models)
+	}
+	for _, it := range page.Items {
+		if it.Status != "unsupported" {
+			t.Errorf("the fleet's status of %s: %+v", it.MAC, it)
+		}
+	}
+
+	// The admin removes them; nothing was removed behind their back.
+	e.api(200, "GET", "/models/snom/M700/firmware", nil, nil)
+	e.api(204, "DELETE", "/models/snom/M700/firmware", nil, nil)
+	e.api(200, "PATCH", "/devices/"+ownMAC, map[string]any{"firmware": nil}, nil)
+	for _, mac := range []string{modelMAC, ownMAC} {
+		if st := e.deviceStatus(mac); st.Status != "none" || st.Target != "" {
+			t.Errorf("%s after removing the targets: %+v", mac, st)
+		}
 	}
 }

@@ -97,7 +97,9 @@ func (r *renderer) readPlan(ctx context.Context, dev autoprov.Device) (firmwareP
 //     the window's start and end).
 //
 // The firmware is offered when the device has a target that names an
-// image for its model, it is in the target's stage, it reported a
+// image for its model, the model takes firmware from autoprov (not
+// vendors.Model.NoFirmware: a target stored before the API refused
+// those is ignored here), it is in the target's stage, it reported a
 // version and that version is not the target's (compared through the
 // driver's FirmwareNormaliser), and now is inside the window (or the
 // target says now). A phone on target gets nothing, so it never loops; a
@@ -140,6 +142,12 @@ func (r *renderer) offered(ctx context.Context, dev autoprov.Device, v vendors.V
 	}
 	t := plan.target
 	if t == nil || t.Exclude || t.Firmware == nil || !plan.inStage || !slices.Contains(t.Firmware.Models, dev.Model) {
+		return nil, nil
+	}
+	if r.noFirmware(dev) {
+		// A target stored before the API refused it (firmwareSupported):
+		// the driver would ignore the URL anyway; the status says
+		// "unsupported".
 		return nil, nil
 	}
 	if strings.TrimSpace(dev.Firmware) == "" || vendors.SameFirmware(v, dev.Firmware, t.Firmware.Version) {
@@ -382,6 +390,13 @@ func (s *Inventory) firmwareSupported(field, vendor, model string) error {
 	return nil
 }
 
+// noFirmware says whether dev's model takes no firmware from autoprov
+// (vendors.Model.NoFirmware). An unknown model is not such a model.
+func (r *renderer) noFirmware(dev autoprov.Device) bool {
+	_, m, err := r.reg.Lookup(dev.Vendor, dev.Model)
+	return err == nil && m.NoFirmware
+}
+
 // catalogued finds the catalogue entry of a model's version: a version
 // the catalogue lacks is an InvalidError.
 func (s *Inventory) catalogued(ctx context.Context, fr FirmwareRollout, vendor, model, version string) (autoprov.Firmware, error) {
@@ -534,6 +549,8 @@ func (s *Inventory) FirmwareStatus(ctx context.Context, f FirmwareStatusFilter) 
 			sum.Failed++
 		case autoprov.FirmwareExcluded:
 			sum.Excluded++
+		case autoprov.FirmwareUnsupported:
+			sum.Unsupported++
 		}
 	}
 	slices.Sort(order)
@@ -611,6 +628,11 @@ func (s *Inventory) deviceStatus(d autoprov.Device, plan firmwarePlan, dls []aut
 	}
 	st.Target, st.FirmwareID = t.Firmware.Version, t.Firmware.ID
 	st.LastDownload = lastDownload(dls, *t.Firmware)
+	if s.noFirmware(d) {
+		// The target is reported (the admin removes it), never offered.
+		st.InStage, st.Status = false, autoprov.FirmwareUnsupported
+		return st
+	}
 	v, _, _ := s.reg.Lookup(d.Vendor, d.Model)
 	same := false
 	if v != nil {
