@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoprov/autoprov/internal/testlog"
 	"github.com/autoprov/autoprov/vendors/openstage/wpitest"
 )
 
@@ -300,9 +301,12 @@ func TestSnomM700HandsetAccounts(t *testing.T) {
 	if !strings.Contains(string(again), `<user_name idx="2">202</user_name>`) {
 		t.Errorf("second fetch lost the accounts:\n%.600s", again)
 	}
+	// The files name the server's URL with its port (any one the kernel
+	// gave, 34711 too): the PIN counts where it stands as a number of its
+	// own (testlog.Holds).
 	for _, sec := range secrets {
 		for name, f := range map[string][]byte{"snomM700.htm": container, "snomM700-<MAC>.htm": index, "snomM700.xml": common, "second fetch": again} {
-			if strings.Contains(string(f), sec) {
+			if testlog.Holds(string(f), sec) {
 				t.Errorf("%s carries a secret (%.3s...)", name, sec)
 			}
 		}
