@@ -43,12 +43,17 @@ func readmeBlock(t *testing.T, readme, heading string) string {
 func pasteReadme(t *testing.T, name, script, dir string, subst []struct{ old, new string }) (string, string) {
 	t.Helper()
 	subst = append(subst, struct{ old, new string }{"go run ./cmd/autoprov ", `"$AUTOPROV_TEST_BINARY" `})
+	// All at once: one after the other, a free port put in for one
+	// documented port could be another documented port (the Sites block's
+	// 28443 and 29080 are in FreePort's range) and be replaced again.
+	var pairs []string
 	for _, r := range subst {
 		if !strings.Contains(script, r.old) {
 			t.Fatalf("README's %s block no longer has %q; update this test with it:\n%s", name, r.old, script)
 		}
-		script = strings.ReplaceAll(script, r.old, r.new)
+		pairs = append(pairs, r.old, r.new)
 	}
+	script = strings.NewReplacer(pairs...).Replace(script)
 	script = "set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n" + script
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
