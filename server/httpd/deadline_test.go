@@ -72,7 +72,10 @@ func TestLaneConnTimeoutReuse(t *testing.T) {
 	lc.done(first) // a cache hit: neither Done nor Err asked
 	parent, stop := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "second"))
 	defer stop()
-	at := time.Now().Add(20 * time.Millisecond)
+	// A second ahead: the reset timeout must still be live when looked at
+	// below, and a loaded machine may stall this goroutine for tens of
+	// milliseconds between two statements.
+	at := time.Now().Add(time.Second)
 	second := lc.timeout(parent, at)
 	if second != first {
 		t.Fatal("an unwaited timeout was not reused")
