@@ -165,9 +165,12 @@ var catalogueCoreDE = map[string]string{
 	"the phone answered %d, not %d (the job stays queued)":                                                                 "das Telefon antwortete %d, nicht %d (der Auftrag bleibt in der Warteschlange)",
 	"the vendor documents no reboot trigger":                                                                               "der Hersteller dokumentiert keinen Auslöser für einen Neustart",
 	"the vendor documents no resync trigger":                                                                               "der Hersteller dokumentiert keinen Auslöser für einen Neuabruf",
-	// encoding/csv's quoting errors (csvio.quoteText).
-	`bare " in non-quoted-field`:              `Anführungszeichen (") in einem Feld, das nicht mit einem Anführungszeichen beginnt: setzen Sie das ganze Feld in Anführungszeichen und verdoppeln Sie die Anführungszeichen darin`,
-	`extraneous or missing " in quoted-field`: `fehlendes oder überzähliges Anführungszeichen (") in einem Feld in Anführungszeichen: das Feld muss mit einem Anführungszeichen enden, Anführungszeichen darin müssen verdoppelt sein`,
+	// encoding/csv's quoting errors (csvio.quoteText), and where in the
+	// file (csvio.parseText; the column is the reader's byte count).
+	"parse error on line %d, column %d: %v":                    "Fehler in Zeile %d an Stelle %d: %v",
+	"record on line %d; parse error on line %d, column %d: %v": "Eintrag ab Zeile %d: Fehler in Zeile %d an Stelle %d: %v",
+	`bare " in non-quoted-field`:                               `Anführungszeichen (") in einem Feld, das nicht mit einem Anführungszeichen beginnt: setzen Sie das ganze Feld in Anführungszeichen und verdoppeln Sie die Anführungszeichen darin`,
+	`extraneous or missing " in quoted-field`:                  `fehlendes oder überzähliges Anführungszeichen (") in einem Feld in Anführungszeichen: das Feld muss mit einem Anführungszeichen enden, Anführungszeichen darin müssen verdoppelt sein`,
 	// A device's warnings (vendors.Warner, the raw parameters).
 	"%d h %d min": "%d Std. %d Min.",
 	"%d hours":    "%d Stunden",

@@ -86,6 +86,18 @@ func quoteText(err error) autoprov.Text {
 	return autoprov.T("%v", err)
 }
 
+// parseText is a *csv.ParseError as a Text the UI translates, with the
+// same English as its Error (what the API says): where the reader
+// stopped, by line and column (a 1-based byte index in the line), and
+// why (quoteText). A record that spans lines (a quoted line break) names
+// the line it started on too.
+func parseText(pe *csv.ParseError) autoprov.Text {
+	if pe.StartLine != pe.Line {
+		return autoprov.T("record on line %d; parse error on line %d, column %d: %v", pe.StartLine, pe.Line, pe.Column, quoteText(pe.Err))
+	}
+	return autoprov.T("parse error on line %d, column %d: %v", pe.Line, pe.Column, quoteText(pe.Err))
+}
+
 // Error lists every bad line of an import; nothing was written.
 type Error struct {
 	Errors []LineError
@@ -139,8 +151,12 @@ func Read(r io.Reader) (Import, error) {
 	}
 	if err != nil {
 		t := autoprov.T("%v", err)
-		if errors.Is(err, io.EOF) {
+		var pe *csv.ParseError
+		switch {
+		case errors.Is(err, io.EOF):
 			t = autoprov.T("the file is empty: want a header line naming the columns")
+		case errors.As(err, &pe) && pe.Err != csv.ErrFieldCount:
+			t = parseText(pe) // a stray quote in the header
 		}
 		return im, &Error{Errors: []LineError{lineError(1, "", t)}}
 	}

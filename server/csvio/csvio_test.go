@@ -134,6 +134,37 @@ func TestReadQuoteErrors(t *testing.T) {
 	}
 }
 
+// TestReadHeaderQuoteErrors: a stray quote in the header line says what
+// encoding/csv says, byte for byte (the API's English, as before), but as
+// a Text of its own, line and column its arguments and the quoting error
+// a Text inside (not "%v" of the error), so the UI can translate it; a
+// header whose quoted field runs over a line break names both lines.
+func TestReadHeaderQuoteErrors(t *testing.T) {
+	for _, c := range []struct{ src, want, format string }{
+		{"mac,mo\"del\n805ec0aabb01,T54W\n", `parse error on line 1, column 7: bare " in non-quoted-field`,
+			"parse error on line %d, column %d: %v"},
+		{"mac,\"model\"x\n805ec0aabb01,T54W\n", `parse error on line 1, column 11: extraneous or missing " in quoted-field`,
+			"parse error on line %d, column %d: %v"},
+		{"mac,\"mo\ndel\"x\n805ec0aabb01,T54W\n", `record on line 1; parse error on line 2, column 4: extraneous or missing " in quoted-field`,
+			"record on line %d; parse error on line %d, column %d: %v"},
+	} {
+		_, err := Read(strings.NewReader(c.src))
+		var e *Error
+		if !errors.As(err, &e) || len(e.Errors) != 1 {
+			t.Fatalf("%q: %v, want one bad line", c.src, err)
+		}
+		l := e.Errors[0]
+		if l.Line != 1 || l.Message != c.want || l.Text.Format != c.format || l.Text.String() != c.want {
+			t.Errorf("%q: %+v, want line 1 saying %q as a Text of %q", c.src, l, c.want, c.format)
+		}
+		if n := len(l.Text.Args); n == 0 {
+			t.Errorf("%q: no arguments", c.src)
+		} else if why, ok := l.Text.Args[n-1].(autoprov.Text); !ok || why.Args != nil {
+			t.Errorf("%q: the quoting error is %#v, want a Text of its own", c.src, l.Text.Args[n-1])
+		}
+	}
+}
+
 func TestLinesOfCoreErrors(t *testing.T) {
 	im, err := Read(strings.NewReader(sheet))
 	if err != nil {
