@@ -24,12 +24,14 @@ var (
 // InvalidError is a refused input. Field names the offending field as the
 // API spells it; Details lists per-item problems (e.g. one per bad key).
 // Message is the English the API answers with; Text, when its Format is
-// set, is the same message as a translatable Text (see vendors.Text).
+// set, is the same message as a translatable Text (see vendors.Text), and
+// DetailTexts, when set, are the Details as Texts, one each.
 type InvalidError struct {
-	Field   string
-	Message string
-	Details []string
-	Text    Text
+	Field       string
+	Message     string
+	Details     []string
+	Text        Text
+	DetailTexts []Text
 }
 
 // Text is vendors.Text: a message as an English format and its arguments,

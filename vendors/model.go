@@ -29,9 +29,9 @@ var AllKeyTypes = []KeyType{KeyLine, KeyBLF, KeySpeedDial, KeyPark, KeyPickup, K
 	KeyForward, KeyIntercom, KeyDTMF, KeyURL, KeyVoicemail, KeyNone}
 
 // needsValue lists the key types that do nothing without a Value.
-var needsValue = map[KeyType]string{
-	KeyBLF: "a monitored extension", KeySpeedDial: "a number to dial",
-	KeyIntercom: "an extension", KeyDTMF: "digits to send", KeyURL: "a URL",
+var needsValue = map[KeyType]Text{
+	KeyBLF: T("a monitored extension"), KeySpeedDial: T("a number to dial"),
+	KeyIntercom: T("an extension"), KeyDTMF: T("digits to send"), KeyURL: T("a URL"),
 }
 
 // Key is one programmable key, vendor-neutral.
@@ -141,6 +141,8 @@ type KeyError struct {
 	Index   int    `json:"index"` // position in the submitted list, 0-based
 	Key     Key    `json:"key"`
 	Message string `json:"message"`
+	// Text is Message as a translatable Text (see Text).
+	Text Text `json:"-"`
 	// Conflict is the index of the earlier key this one shares a position
 	// with, or -1.
 	Conflict int `json:"-"`
@@ -164,71 +166,71 @@ func ValidateKeys(m Model, keys []Key, lines int) []KeyError {
 	var errs []KeyError
 	seen := map[[2]int]int{}
 	for i, k := range keys {
-		bad := func(format string, a ...any) {
-			errs = append(errs, KeyError{Index: i, Key: k, Message: fmt.Sprintf(format, a...), Conflict: -1})
+		bad := func(t Text) {
+			errs = append(errs, KeyError{Index: i, Key: k, Message: t.String(), Text: t, Conflict: -1})
 		}
 		switch {
 		case m.Keys == 0 && len(m.Modules) == 0:
-			bad("the %s has no programmable keys", m.Name)
+			bad(T("the %s has no programmable keys", m.Name))
 			continue
 		case k.Type == "":
-			bad("type is required")
+			bad(T("type is required"))
 			continue
 		case !knownKeyType(k.Type):
-			bad("unknown key type %q", k.Type)
+			bad(T("unknown key type %q", k.Type))
 			continue
 		case !m.Supports(k.Type):
-			bad("the %s does not support %s keys", m.Name, k.Type)
+			bad(T("the %s does not support %s keys", m.Name, k.Type))
 			continue
 		}
 		if k.Module < 0 {
-			bad("module must be 0 (the phone) or more")
+			bad(T("module must be 0 (the phone) or more"))
 			continue
 		}
 		if k.Module == 0 {
 			if k.Position < 1 || k.Position > m.Keys {
-				bad("position must be between 1 and %d on the %s", m.Keys, m.Name)
+				bad(T("position must be between 1 and %d on the %s", m.Keys, m.Name))
 				continue
 			}
 		} else {
 			if len(m.Modules) == 0 {
-				bad("the %s takes no expansion module", m.Name)
+				bad(T("the %s takes no expansion module", m.Name))
 				continue
 			}
 			mod := m.Modules[0]
 			if k.Module > mod.Max {
-				bad("the %s takes at most %d %s modules", m.Name, mod.Max, mod.Name)
+				bad(T("the %s takes at most %d %s modules", m.Name, mod.Max, mod.Name))
 				continue
 			}
 			if k.Position < 1 || k.Position > mod.Keys {
-				bad("position must be between 1 and %d on a %s", mod.Keys, mod.Name)
+				bad(T("position must be between 1 and %d on a %s", mod.Keys, mod.Name))
 				continue
 			}
 			if why := mod.reason(k.Position); why != "" {
-				bad("position %d of a %s on the %s cannot be configured: %s", k.Position, mod.Name, m.Name, why)
+				bad(T("position %d of a %s on the %s cannot be configured: %s", k.Position, mod.Name, m.Name, why))
 				continue
 			}
 		}
 		if j, dup := seen[[2]int{k.Module, k.Position}]; dup {
-			bad("same position as key %d", j+1)
+			bad(T("same position as key %d", j+1))
 			errs[len(errs)-1].Conflict = j
 			continue
 		}
 		seen[[2]int{k.Module, k.Position}] = i
 		if what, ok := needsValue[k.Type]; ok && strings.TrimSpace(k.Value) == "" {
-			bad("%s key needs %s in value", k.Type, what)
+			bad(T("%s key needs %s in value", k.Type, what))
 			continue
 		}
 		if k.Line < 0 || k.Line > lines {
-			bad("line %d is not on the device (it has %d)", k.Line, lines)
+			bad(T("line %d is not on the device (it has %d)", k.Line, lines))
 			continue
 		}
 		if k.Type == KeyLine && k.Line == 0 && lines == 0 {
-			bad("line key without an account on the device")
+			bad(T("line key without an account on the device"))
 			continue
 		}
 		if !SafeText(k.Value) || !SafeText(k.Label) || !SafeText(k.PickupCode) {
-			bad("value, label and pickup code must not contain control characters")
+			bad(T("value, label and pickup code must not contain control characters"))
 		}
 	}
 	return errs

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
@@ -190,4 +191,56 @@ func TestGermanCSVHeaderQuote(t *testing.T) {
 		has(t, `{"error":"line 1: parse error on line 1, column 7: bare \" in non-quoted-field","errors":[{"line":1,"error":"parse error on line 1, column 7: bare \" in non-quoted-field"}]}`)
 	e.api("POST", "/api/v1/bulk?dry_run=true", "text/csv", spans).want(t, http.StatusBadRequest).
 		has(t, `{"error":"line 1: record on line 1; parse error on line 2, column 4: extraneous or missing \" in quoted-field","errors":[{"line":1,"error":"record on line 1; parse error on line 2, column 4: extraneous or missing \" in quoted-field"}]}`)
+}
+
+// TestGermanKeyErrors: the core's per-key errors (which key, where, why)
+// are German on the device page, in the list above the key table and next
+// to each row, and on the key profile page a change that would break a
+// device says why in German too; the API answers the same keys with the
+// English detail, byte for byte as before, whatever the client's language.
+func TestGermanKeyErrors(t *testing.T) {
+	e := newEnv(t)
+	e.adopted()
+	e.login()
+	e.get("/ui/lang/de?back=/ui/devices/"+phoneMAC).want(t, http.StatusSeeOther, "/ui/devices/"+phoneMAC)
+	csrf := e.csrf()
+	path := "/ui/devices/" + phoneMAC
+
+	e.post(path+"/keys", keyForm(csrf,
+		[7]string{"99", "", "blf", "", "202", "Far away", ""},
+		[7]string{"4", "", "speed_dial", "", "", "Nothing", ""},
+		[7]string{"4", "", "dnd", "", "", "DND", ""},
+	)).want(t, http.StatusBadRequest).
+		has(t, "Tasten nicht gespeichert: 3 ungültige Taste(n), unten aufgeführt.",
+			"<li>Taste 1 (blf an Position 99): die Position muss zwischen 1 und 27 liegen (so viele Tasten hat das T46S)</li>",
+			"<li>Taste 2 (speed_dial an Position 4): eine speed_dial-Taste braucht eine zu wählende Rufnummer als Wert</li>",
+			"<li>Taste 3 (dnd an Position 4): gleiche Position wie Taste 2</li>",
+			`<td class="row-error">die Position muss zwischen 1 und 27 liegen (so viele Tasten hat das T46S)</td>`,
+			`<td class="row-error">gleiche Position wie Taste 2</td>`).
+		lacks(t, "position must be", "key 1 (", "needs a number", "same position")
+
+	// A profile change that would break the device: the whole refusal.
+	prof := "reception"
+	if _, err := e.core.SaveKeyProfile(context.Background(), autoprov.KeyProfile{Name: prof}, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.core.UpdateDevice(context.Background(), phoneMAC, autoprov.DeviceInput{KeyProfile: &prof}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f := url.Values{"csrf": {csrf}, "description": {""}, "k_position": {"99", ""}, "k_module": {"", ""}, "k_type": {"dnd", ""},
+		"k_line": {"", ""}, "k_value": {"", ""}, "k_label": {"", ""}, "k_pickup": {"", ""}}
+	e.post("/ui/profiles/"+prof, f).want(t, http.StatusBadRequest).
+		has(t, "Nicht gespeichert: Gerät "+phoneMAC+": 1 ungültige Taste(n) für das T46S: Tastenprofil reception, Taste 1 (dnd an Position 99): die Position muss zwischen 1 und 27 liegen",
+			"<li>Tastenprofil reception, Taste 1 (dnd an Position 99): die Position muss",
+			`<td class="row-error">die Position muss zwischen 1 und 27 liegen (so viele Tasten hat das T46S)</td>`).
+		lacks(t, "position must be", "invalid key")
+
+	// The API's English, as before.
+	e.api("PUT", "/api/v1/devices/"+phoneMAC+"/keys", "application/json",
+		`[{"position":99,"type":"blf","value":"202"},{"position":4,"type":"speed_dial"},{"position":4,"type":"dnd"}]`).
+		want(t, http.StatusBadRequest).
+		has(t, `{"error":"3 invalid key(s) for the T46S: key 1 (blf at position 99): position must be between 1 and 27 on the T46S; `+
+			`key 2 (speed_dial at position 4): speed_dial key needs a number to dial in value; key 3 (dnd at position 4): same position as key 2",`+
+			`"field":"keys","details":["key 1 (blf at position 99): position must be between 1 and 27 on the T46S",`+
+			`"key 2 (speed_dial at position 4): speed_dial key needs a number to dial in value","key 3 (dnd at position 4): same position as key 2"]}`)
 }

@@ -162,10 +162,12 @@ var (
 	profileKeyRE = regexp.MustCompile(`^(?:profile \S+ )?key (\d+)[ :]`)
 )
 
-// markRows puts each detail next to the row it is about.
-func markRows(rows []keyRow, rowOf []int, details []string, re *regexp.Regexp) {
-	for _, d := range details {
-		m := re.FindStringSubmatch(d)
+// markRows puts each detail next to the row it is about: the row its
+// English (en[i]) names, what it says after the first ": " in the
+// language shown (shown[i], "key 2 (...): why" or "Taste 2 (...): why").
+func markRows(rows []keyRow, rowOf []int, shown, en []string, re *regexp.Regexp) {
+	for i, d := range shown {
+		m := re.FindStringSubmatch(en[i])
 		if m == nil {
 			continue
 		}
@@ -182,13 +184,22 @@ func markRows(rows []keyRow, rowOf []int, details []string, re *regexp.Regexp) {
 	}
 }
 
-// details are the per-key messages of a core refusal (or its message).
-func details(err error) []string {
+// details are the per-key messages of a core refusal (none when it has
+// none) in lang (translated when the core gave them as Texts), and their
+// English, which names each key for markRows.
+func details(lang string, err error) (shown, en []string) {
 	var inv *autoprov.InvalidError
-	if errors.As(err, &inv) && len(inv.Details) > 0 {
-		return inv.Details
+	if !errors.As(err, &inv) || len(inv.Details) == 0 {
+		return nil, nil
 	}
-	return nil
+	if len(inv.DetailTexts) != len(inv.Details) {
+		return inv.Details, inv.Details
+	}
+	shown = make([]string, len(inv.DetailTexts))
+	for i, t := range inv.DetailTexts {
+		shown[i] = translateText(lang, t)
+	}
+	return shown, inv.Details
 }
 
 // ---- device: edit, keys, delete ----
@@ -362,8 +373,8 @@ func (u *UI) saveDeviceKeys(c *gin.Context) {
 	}
 	if _, err := u.core.SetKeys(c.Request.Context(), d.MAC, keys, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
-		det := details(err)
-		markRows(rows, rowOf, det, ownKeyRE)
+		det, en := details(u.lang(c), err)
+		markRows(rows, rowOf, det, en, ownKeyRE)
 		if len(det) > 0 {
 			msg = u.tr(c, "Keys not saved: %d invalid key(s), listed below.", len(det))
 		} else {
@@ -593,8 +604,8 @@ func (u *UI) saveProfile(c *gin.Context) {
 	}
 	if _, err := u.core.SaveKeyProfile(c.Request.Context(), autoprov.KeyProfile{Name: name, Description: desc, Keys: keys}, false, actor(c)); err != nil {
 		status, msg := u.explain(c, err)
-		det := details(err)
-		markRows(rows, rowOf, det, profileKeyRE)
+		det, en := details(u.lang(c), err)
+		markRows(rows, rowOf, det, en, profileKeyRE)
 		u.renderProfile(c, status, u.tr(c, "Not saved: %s", msg), &profileData{Description: desc, Keys: keyEditor{Rows: rows, Details: det}})
 		return
 	}

@@ -624,8 +624,8 @@ func (s *Inventory) checkLayout(ctx context.Context, d autoprov.Device, m vendor
 	if len(details) == 0 {
 		return nil
 	}
-	t := autoprov.T("%d invalid key(s) for the %s: %s", len(details), m.Name, strings.Join(details, "; "))
-	return &autoprov.InvalidError{Field: field, Message: t.String(), Details: details, Text: t}
+	t := autoprov.T("%d invalid key(s) for the %s: %s", len(details), m.Name, joinTexts(details))
+	return &autoprov.InvalidError{Field: field, Message: t.String(), Details: vendors.Strings(details), Text: t, DetailTexts: details}
 }
 
 // SetKeys replaces a device's own keys after validating the whole layout.
@@ -874,14 +874,15 @@ func (s *Inventory) SaveKeyProfile(ctx context.Context, p autoprov.KeyProfile, c
 	if p.Keys == nil {
 		p.Keys = []autoprov.KeySpec{}
 	}
-	var details []string
+	var details []autoprov.Text
 	for i, k := range p.Keys {
 		if k.Account != "" {
-			details = append(details, fmt.Sprintf("key %d: profiles name lines by number (line), not by account", i+1))
+			details = append(details, autoprov.T("key %d: profiles name lines by number (line), not by account", i+1))
 		}
 	}
 	if len(details) > 0 {
-		return autoprov.KeyProfile{}, &autoprov.InvalidError{Field: "keys", Message: strings.Join(details, "; "), Details: details}
+		t := joinTexts(details)
+		return autoprov.KeyProfile{}, &autoprov.InvalidError{Field: "keys", Message: t.String(), Details: vendors.Strings(details), Text: t, DetailTexts: details}
 	}
 	if p.Params == nil {
 		p.Params = []autoprov.Param{}

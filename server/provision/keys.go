@@ -3,7 +3,6 @@ package provision
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -22,11 +21,11 @@ import (
 // layoutKey is one key of the effective layout.
 type layoutKey struct {
 	spec    autoprov.KeySpec
-	name    string // for messages: "key 2", "profile reception key 3"
-	source  string // "model default", "profile <name>", "device"
+	name    autoprov.Text // for messages: "key 2", "profile reception key 3"
+	source  string        // "model default", "profile <name>", "device"
 	key     vendors.Key
-	account string // extension of the line the key acts for, or ""
-	problem string // why the key cannot render, or ""
+	account string        // extension of the line the key acts for, or ""
+	problem autoprov.Text // why the key cannot render, or none (no Format)
 }
 
 // keyLayout is a device's effective key layout on one model.
@@ -40,8 +39,9 @@ type keyLayout struct {
 type slot struct{ module, position int }
 
 type layer struct {
-	name, source string
-	keys         []autoprov.KeySpec
+	name   func(n int) autoprov.Text // the layer's key n (1-based), for messages
+	source string
+	keys   []autoprov.KeySpec
 }
 
 // layout computes the effective layout of d on model m. profile, when not
@@ -60,9 +60,9 @@ func (r *renderer) layout(ctx context.Context, d autoprov.Device, m vendors.Mode
 		pkeys = p.Keys
 	}
 	layers := []layer{
-		{"default key", "model default", defaultSpecs(m, len(d.Accounts))},
-		{"profile " + d.KeyProfile + " key", "profile " + d.KeyProfile, pkeys},
-		{"key", "device", d.Keys},
+		{func(n int) autoprov.Text { return autoprov.T("default key %d", n) }, "model default", defaultSpecs(m, len(d.Accounts))},
+		{func(n int) autoprov.Text { return autoprov.T("profile %s key %d", d.KeyProfile, n) }, "profile " + d.KeyProfile, pkeys},
+		{func(n int) autoprov.Text { return autoprov.T("key %d", n) }, "device", d.Keys},
 	}
 	l := &keyLayout{model: m, lines: len(d.Accounts)}
 	for i, ly := range layers {
@@ -74,7 +74,7 @@ func (r *renderer) layout(ctx context.Context, d autoprov.Device, m vendors.Mode
 		}
 		for j, k := range ly.keys {
 			if !taken[slot{k.Module, k.Position}] {
-				l.keys = append(l.keys, layoutKey{spec: k, name: fmt.Sprintf("%s %d", ly.name, j+1), source: ly.source})
+				l.keys = append(l.keys, layoutKey{spec: k, name: ly.name(j + 1), source: ly.source})
 			}
 		}
 	}
@@ -109,7 +109,7 @@ func (k *layoutKey) resolve(accounts []string, accts map[string]autoprov.Account
 			}
 		}
 		if line == 0 {
-			k.problem = "account " + s.Account + " is not on the device"
+			k.problem = autoprov.T("account %s is not on the device", s.Account)
 			line = 1 // still checked for its type and slot
 		}
 	}
@@ -135,8 +135,9 @@ func (k *layoutKey) resolve(accounts []string, accts map[string]autoprov.Account
 
 // problems validates the layout against its model and lists every bad key
 // that is not a model default, in layout order: a key naming an account
-// not on the device, and every key the model refuses.
-func (l *keyLayout) problems() []string {
+// not on the device, and every key the model refuses. Each is a Text
+// (the UI's German), whose String is the API's English detail.
+func (l *keyLayout) problems() []autoprov.Text {
 	own := false
 	for _, k := range l.keys {
 		own = own || k.source != "model default"
@@ -144,9 +145,9 @@ func (l *keyLayout) problems() []string {
 	if !own {
 		return nil // defaults are valid by construction
 	}
-	why := make([][]string, len(l.keys))
+	why := make([][]autoprov.Text, len(l.keys))
 	for i, k := range l.keys {
-		if k.problem != "" {
+		if k.problem.Format != "" {
 			why[i] = append(why[i], k.problem)
 		}
 	}
@@ -155,17 +156,26 @@ func (l *keyLayout) problems() []string {
 		keys[i] = k.key
 	}
 	for _, e := range vendors.ValidateKeys(l.model, keys, l.lines) {
-		msg := e.Message
+		msg := e.Text
 		if e.Conflict >= 0 {
-			msg = "same position as " + l.keys[e.Conflict].name
+			msg = autoprov.T("same position as %s", l.keys[e.Conflict].name)
 		}
 		why[e.Index] = append(why[e.Index], msg)
 	}
-	var out []string
+	var out []autoprov.Text
 	for i, k := range l.keys {
 		if len(why[i]) > 0 && k.source != "model default" {
-			out = append(out, describe(k.name, k.spec, strings.Join(why[i], "; ")))
+			out = append(out, describe(k.name, k.spec, joinTexts(why[i])))
 		}
+	}
+	return out
+}
+
+// joinTexts is ts (at least one) joined by "; " as one Text.
+func joinTexts(ts []autoprov.Text) autoprov.Text {
+	out := ts[0]
+	for _, t := range ts[1:] {
+		out = autoprov.T("%s; %s", out, t)
 	}
 	return out
 }
@@ -175,8 +185,8 @@ func (l *keyLayout) problems() []string {
 func (l *keyLayout) err() error {
 	var bad []string
 	for _, k := range l.keys {
-		if k.problem != "" {
-			bad = append(bad, describe(k.name, k.spec, k.problem))
+		if k.problem.Format != "" {
+			bad = append(bad, describe(k.name, k.spec, k.problem).String())
 		}
 	}
 	if len(bad) > 0 {
@@ -190,7 +200,7 @@ func (l *keyLayout) err() error {
 func (l *keyLayout) sorted() []vendors.Key {
 	out := make([]vendors.Key, 0, len(l.keys))
 	for _, k := range l.keys {
-		if k.problem == "" {
+		if k.problem.Format == "" {
 			out = append(out, k.key)
 		}
 	}
@@ -203,7 +213,7 @@ func (l *keyLayout) sorted() []vendors.Key {
 func (l *keyLayout) view() []autoprov.LayoutKey {
 	out := make([]autoprov.LayoutKey, 0, len(l.keys))
 	for _, k := range l.keys {
-		if k.problem == "" { // a key naming an account no longer on the device renders nowhere
+		if k.problem.Format == "" { // a key naming an account no longer on the device renders nowhere
 			out = append(out, autoprov.LayoutKey{Key: k.key, Account: k.account, Source: k.source})
 		}
 	}
@@ -221,12 +231,12 @@ func defaultSpecs(m vendors.Model, lines int) []autoprov.KeySpec {
 }
 
 // describe names a bad key for a message: "key 2 (blf at position 40): why".
-func describe(name string, k autoprov.KeySpec, why string) string {
-	where := fmt.Sprintf("position %d", k.Position)
+func describe(name autoprov.Text, k autoprov.KeySpec, why autoprov.Text) autoprov.Text {
+	where := autoprov.T("position %d", k.Position)
 	if k.Module > 0 {
-		where = fmt.Sprintf("module %d position %d", k.Module, k.Position)
+		where = autoprov.T("module %d position %d", k.Module, k.Position)
 	}
-	return fmt.Sprintf("%s (%s at %s): %s", name, k.Type, where, why)
+	return autoprov.T("%s (%s at %s): %s", name, k.Type, where, why)
 }
 
 func less(a, b vendors.Key) bool {
