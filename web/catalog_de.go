@@ -265,6 +265,7 @@ var catalogueDE = map[string]string{
 	"Not deleted: %s; give them another profile first.":        "Nicht gelöscht: %s; geben Sie ihnen zuerst ein anderes Profil.",
 	"Not deleted: devices still use it.":                       "Nicht gelöscht: Geräte nutzen es noch.",
 	"Not found.":                                               "Nicht gefunden.",
+	"Not found: %s.":                                           "Nicht gefunden: %s.",
 	"Not removed: %s":                                          "Nicht entfernt: %s",
 	"Not replaced: %s":                                         "Nicht ersetzt: %s",
 	"Not saved: %s":                                            "Nicht gespeichert: %s",

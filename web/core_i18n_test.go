@@ -17,6 +17,8 @@ import (
 var textConstructors = map[string]map[string]int{
 	"autoprov": {"T": 0, "Invalid": 1, "Conflict": 0},
 	"vendors":  {"T": 0, "Errorf": 0},
+	// server/store's context of a row not found or a key taken.
+	"store": {"wrap": 1, "notFound": 0},
 }
 
 // coreFormats finds, in the module's Go source (tests aside), every

@@ -244,3 +244,22 @@ func TestGermanKeyErrors(t *testing.T) {
 			`"field":"keys","details":["key 1 (blf at position 99): position must be between 1 and 27 on the T46S",`+
 			`"key 2 (speed_dial at position 4): speed_dial key needs a number to dial in value","key 3 (dnd at position 4): same position as key 2"]}`)
 }
+
+// TestGermanNotFound: what the store did not find is named in the
+// admin's language (an unknown account's page, a firmware target that is
+// not there), where the UI said only "Not found."; the API answers the
+// same request in English, byte for byte as before.
+func TestGermanNotFound(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.getLang("/ui/accounts/999", "de").want(t, http.StatusNotFound).
+		has(t, "<title>Nicht gefunden", `<p class="error" role="alert">Nicht gefunden: Konto 999.</p>`).lacks(t, "account 999", "not found")
+	e.getLang("/ui/accounts/999", "en").want(t, http.StatusNotFound).has(t, `<p class="error" role="alert">Not found: account 999.</p>`)
+
+	e.get("/ui/lang/de?back=/ui/firmware").want(t, http.StatusSeeOther, "/ui/firmware")
+	e.post("/ui/firmware/targets/delete", url.Values{"csrf": {e.csrf()}, "vendor": {"yealink"}, "model": {"T54W"}}).
+		want(t, http.StatusNotFound).
+		has(t, "Nicht entfernt: Nicht gefunden: Firmware-Ziel von Modell yealink T54W.").lacks(t, "firmware target of", "not found")
+
+	e.api("GET", "/api/v1/accounts/999", "", "").want(t, http.StatusNotFound).has(t, `{"error":"account 999: not found"}`)
+}

@@ -361,6 +361,18 @@ func (u *UI) conflictWhy(c *gin.Context, err error) string {
 	return strings.TrimSuffix(errText(u.lang(c), err), ": "+autoprov.ErrConflict.Error())
 }
 
+// notFoundWhat is what the core says was not found ("device ..." of
+// "device ...: not found"), in the request's language, when it worded
+// that as a Text (a *vendors.TextError of ErrNotFound that no English
+// context wraps, as the store's are); else "".
+func (u *UI) notFoundWhat(c *gin.Context, err error) string {
+	var te *vendors.TextError
+	if !errors.As(err, &te) || te.Error() != err.Error() || te.Err != autoprov.ErrNotFound {
+		return ""
+	}
+	return translateText(u.lang(c), te.Text)
+}
+
 // explain maps a core error to a status and a message for the admin.
 func (u *UI) explain(c *gin.Context, err error) (int, string) {
 	var inv *autoprov.InvalidError
@@ -368,6 +380,9 @@ func (u *UI) explain(c *gin.Context, err error) (int, string) {
 	case errors.As(err, &inv):
 		return http.StatusBadRequest, u.invalid(c, inv)
 	case errors.Is(err, autoprov.ErrNotFound):
+		if what := u.notFoundWhat(c, err); what != "" {
+			return http.StatusNotFound, u.tr(c, "Not found: %s.", what)
+		}
 		return http.StatusNotFound, u.tr(c, "Not found.")
 	case errors.Is(err, autoprov.ErrConflict):
 		return http.StatusConflict, u.tr(c, "Conflict: %s", u.conflictWhy(c, err))

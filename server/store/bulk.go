@@ -690,7 +690,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	}
 	for _, mac := range changed {
 		if stored[mac] == nil {
-			return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+			return notFound("device %s", mac)
 		}
 	}
 	for _, mac := range adopt {
@@ -787,7 +787,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 		for i, ext := range dw.Device.Accounts {
 			id, ok := ids[ext]
 			if !ok {
-				return fmt.Errorf("account %s: %w", ext, ErrNotFound)
+				return notFound("account %s", ext)
 			}
 			want[i] = id
 		}
@@ -820,7 +820,7 @@ func (s *Store) writeBulk(ctx context.Context, tx *gorm.DB, w autoprov.BulkWrite
 	err = chunks(windows, func(part []string) error {
 		res := tx.Model(&deviceRow{}).Where("mac IN ?", part).Updates(winCols)
 		if res.Error == nil && res.RowsAffected != int64(len(part)) {
-			return fmt.Errorf("open windows: %d of %d devices found: %w", res.RowsAffected, len(part), ErrNotFound)
+			return notFound("open windows: %d of %d devices found", res.RowsAffected, len(part))
 		}
 		return wrap(res.Error, "open windows")
 	})

@@ -150,7 +150,7 @@ func (s *Store) ClaimContact(ctx context.Context, mac string, now time.Time, gap
 			return err
 		}
 		if !there {
-			return fmt.Errorf("dialogue state of %s: %w", mac, ErrNotFound)
+			return notFound("dialogue state of %s", mac)
 		}
 		res := tx.Exec("UPDATE dialogue_state SET last_contact = ? WHERE mac = ? AND (last_contact = 0 OR last_contact <= ?)",
 			millis(now), mac, millis(now.Add(-gap)))

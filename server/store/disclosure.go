@@ -49,7 +49,7 @@ func openDisclosure(tx *gorm.DB, mac string, now time.Time, window time.Duration
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+		return notFound("device %s", mac)
 	}
 	return appendAudit(tx, openedEvent(mac, now, window, actor))
 }

@@ -155,13 +155,13 @@ func (s *Store) CreateFirmware(ctx context.Context, f autoprov.Firmware, actor s
 
 // Firmware returns one catalogue row.
 func (s *Store) Firmware(ctx context.Context, id int64) (autoprov.Firmware, error) {
-	return s.firstFirmware(ctx, fmt.Sprintf("firmware %d", id), "id = ?", id)
+	return s.firstFirmware(ctx, autoprov.T("firmware %d", id), "id = ?", id)
 }
 
 // FirmwareFor returns the row that holds version for a vendor's model
 // (the unique one; what a target names).
 func (s *Store) FirmwareFor(ctx context.Context, vendor, model, version string) (autoprov.Firmware, error) {
-	return s.firstFirmware(ctx, fmt.Sprintf("firmware %s %s %s", vendor, model, version),
+	return s.firstFirmware(ctx, autoprov.T("firmware %s %s %s", vendor, model, version),
 		"id IN (SELECT firmware_id FROM firmware_models WHERE vendor = ? AND model = ? AND version = ?)", vendor, model, version)
 }
 
@@ -170,17 +170,17 @@ func (s *Store) FirmwareFor(ctx context.Context, vendor, model, version string) 
 // several such rows (the same file uploaded under the same name for other
 // versions) the oldest.
 func (s *Store) FirmwareByFile(ctx context.Context, shaPrefix, name string) (autoprov.Firmware, error) {
-	return s.firstFirmware(ctx, "firmware file "+shaPrefix+"/"+name, "sha256 LIKE ? AND name = ?", shaPrefix+"%", name)
+	return s.firstFirmware(ctx, autoprov.T("firmware file %s/%s", shaPrefix, name), "sha256 LIKE ? AND name = ?", shaPrefix+"%", name)
 }
 
-func (s *Store) firstFirmware(ctx context.Context, what string, query string, args ...any) (autoprov.Firmware, error) {
+func (s *Store) firstFirmware(ctx context.Context, what autoprov.Text, query string, args ...any) (autoprov.Firmware, error) {
 	tx := s.db.WithContext(ctx)
 	var rows []firmwareRow
 	if err := tx.Where(query, args...).Order("id").Limit(1).Find(&rows).Error; err != nil {
-		return autoprov.Firmware{}, wrap(err, "%s", what)
+		return autoprov.Firmware{}, wrap(err, "%v", what)
 	}
 	if len(rows) == 0 {
-		return autoprov.Firmware{}, fmt.Errorf("%s: %w", what, ErrNotFound)
+		return autoprov.Firmware{}, notFound("%v", what)
 	}
 	out, err := withModels(tx, rows)
 	if err != nil {
@@ -228,7 +228,7 @@ func (s *Store) DeleteFirmware(ctx context.Context, id int64, actor string) (aut
 			return wrap(err, "firmware %d", id)
 		}
 		if len(rows) == 0 {
-			return fmt.Errorf("firmware %d: %w", id, ErrNotFound)
+			return notFound("firmware %d", id)
 		}
 		fs, err := withModels(tx, rows)
 		if err != nil {
@@ -288,7 +288,7 @@ func (s *Store) DeviceAt(ctx context.Context, ip string) (string, error) {
 		return "", wrap(err, "device at %s", ip)
 	}
 	if len(macs) == 0 {
-		return "", fmt.Errorf("device at %s: %w", ip, ErrNotFound)
+		return "", notFound("device at %s", ip)
 	}
 	return macs[0], nil
 }

@@ -68,7 +68,7 @@ func targetsOf(tx *gorm.DB, rows []firmwareTargetRow) ([]autoprov.FirmwareTarget
 		if r.FirmwareID != nil {
 			f, ok := by[*r.FirmwareID]
 			if !ok {
-				return nil, fmt.Errorf("target %d names firmware %d: %w", r.ID, *r.FirmwareID, ErrNotFound)
+				return nil, notFound("target %d names firmware %d", r.ID, *r.FirmwareID)
 			}
 			t.Firmware = &f
 		}
@@ -127,11 +127,11 @@ func (s *Store) DeleteFirmwareTarget(ctx context.Context, vendor, model, mac, ac
 			return wrap(err, "firmware target")
 		}
 		if len(rows) == 0 {
-			what := "model " + vendor + " " + model
+			what := autoprov.T("model %s %s", vendor, model)
 			if mac != "" {
-				what = "device " + mac
+				what = autoprov.T("device %s", mac)
 			}
-			return fmt.Errorf("firmware target of %s: %w", what, ErrNotFound)
+			return notFound("firmware target of %s", what)
 		}
 		ts, err := targetsOf(tx, rows)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -271,7 +270,7 @@ func deleteDevice(tx *gorm.DB, mac string) error {
 		return wrap(res.Error, "delete device %s", mac)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("device %s: %w", mac, ErrNotFound)
+		return notFound("device %s", mac)
 	}
 	// Its firmware target (override or exclusion) goes with it.
 	return wrap(tx.Delete(&firmwareTargetRow{}, "mac = ?", mac).Error, "delete firmware target of %s", mac)
@@ -536,7 +535,7 @@ func (s *Store) DeleteKeyProfile(ctx context.Context, name string) error {
 		}
 		res := tx.Delete(&keyProfileRow{}, "name = ?", name)
 		if res.Error == nil && res.RowsAffected == 0 {
-			return fmt.Errorf("key profile %s: %w", name, ErrNotFound)
+			return notFound("key profile %s", name)
 		}
 		return wrap(res.Error, "delete key profile %s", name)
 	})

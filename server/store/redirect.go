@@ -258,7 +258,7 @@ func (s *Store) DeleteRedirectRule(ctx context.Context, id int64, actor string) 
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return fmt.Errorf("redirect rule %d: %w", id, ErrNotFound)
+			return notFound("redirect rule %d", id)
 		}
 		return appendAudit(tx, autoprov.AuditEvent{At: time.Now().UTC(), Event: "redirect_rule.deleted", Actor: actor, Detail: fmt.Sprintf("rule %d", id)})
 	})

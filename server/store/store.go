@@ -32,6 +32,7 @@ import (
 
 	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/internal/sealed"
+	"github.com/autoprov/autoprov/vendors"
 )
 
 // Errors the store returns, wrapped with context.
@@ -298,18 +299,30 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
+// wrap gives err the context T(format, a...) (format a string literal:
+// the web UI translates it, see vendors.Text). A row not found (gorm's, or
+// ErrNotFound itself) is ErrNotFound and a unique key taken ErrConflict,
+// each as a *vendors.TextError of the context, so the UI can say in the
+// admin's language what was not found or is in conflict; the English
+// (Error) is "context: not found" or "context: conflict" either way.
+// Any other error is wrapped with the English context.
 func wrap(err error, format string, a ...any) error {
 	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf(format, a...)
 	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return fmt.Errorf("%s: %w", msg, ErrNotFound)
+	case errors.Is(err, gorm.ErrRecordNotFound) || err == ErrNotFound:
+		return &vendors.TextError{Text: autoprov.T(format, a...), Err: ErrNotFound}
 	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return fmt.Errorf("%s: %w", msg, ErrConflict)
+		return &vendors.TextError{Text: autoprov.T(format, a...), Err: ErrConflict}
 	}
-	return fmt.Errorf("%s: %w", msg, err)
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), err)
+}
+
+// notFound is ErrNotFound with what was not found, T(format, a...)
+// (format a string literal, see wrap): "device 805ec0aabb01: not found".
+func notFound(format string, a ...any) error {
+	return &vendors.TextError{Text: autoprov.T(format, a...), Err: ErrNotFound}
 }
 
 // uriPath escapes a file path for a SQLite "file:" URI: a '#' would end

@@ -652,3 +652,39 @@ func TestOpenOddPath(t *testing.T) {
 		t.Fatalf("copy: %v", err)
 	}
 }
+
+// TestNotFoundAndConflictTexts: a row not found and a unique key taken
+// are ErrNotFound and ErrConflict with their English as before ("account
+// 999: not found"), and each is one *vendors.TextError whose Text is the
+// context's format, so the web UI can say in German what it was about.
+func TestNotFoundAndConflictTexts(t *testing.T) { eachBackend(t, testNotFoundAndConflictTexts) }
+
+func testNotFoundAndConflictTexts(t *testing.T, dsn string) {
+	s := open(t, dsn)
+	ctx := context.Background()
+	a := autoprov.Account{Extension: "201", DisplayName: "Alice", AuthUser: "201", Password: "secret-201"}
+	if _, err := s.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	_, dup := s.CreateAccount(ctx, a)
+	_, noAccount := s.Account(ctx, "999")
+	_, noDevice := s.Device(ctx, "805ec0aabb09")
+	for _, c := range []struct {
+		err             error
+		sentinel        error
+		english, format string
+	}{
+		{dup, ErrConflict, "account 201: conflict", "account %s"},
+		{noAccount, ErrNotFound, "account 999: not found", "account %s"},
+		{noDevice, ErrNotFound, "device 805ec0aabb09: not found", "device %s"},                          // the row reader's own ErrNotFound
+		{s.DeleteKeyProfile(ctx, "nope"), ErrNotFound, "key profile nope: not found", "key profile %s"}, // notFound
+	} {
+		var te *vendors.TextError
+		switch {
+		case c.err == nil || c.err.Error() != c.english || !errors.Is(c.err, c.sentinel):
+			t.Errorf("%v, want %q wrapping %v", c.err, c.english, c.sentinel)
+		case !errors.As(c.err, &te) || te.Error() != c.err.Error() || te.Text.Format != c.format || te.Err != c.sentinel:
+			t.Errorf("%q is not one TextError of %q and %v: %#v", c.english, c.format, c.sentinel, c.err)
+		}
+	}
+}
