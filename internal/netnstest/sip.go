@@ -101,6 +101,7 @@ request_route {
 ` + first + `
 	if (uri!=myself) {
 		sl_send_reply("403", "Not relaying");
+		xlog("L_NOTICE", "autoprov-test: answered 403 to $si:$sp\n");
 		exit;
 	}
 	sl_send_reply("404", "Not here");

@@ -21,7 +21,9 @@ import (
 
 // besideRoleEnv marks the test binary re-executed as the responder in the
 // server's namespace; besideHoldEnv says what holds 0.0.0.0:5060 there
-// besides kamailio ("plain": a socket of the child without SO_REUSEADDR).
+// besides kamailio ("plain": a socket of the child without SO_REUSEADDR);
+// besideDelayEnv says how long the responder holds each answer back: a
+// duration, or "signal": until the test writes a line to its stdin.
 const (
 	besideRoleEnv  = "SIPPNP_BESIDE_ROLE"
 	besideHoldEnv  = "SIPPNP_BESIDE_HOLD"
@@ -93,9 +95,11 @@ const kamailioSilence = `	if (is_method("SUBSCRIBE") && $hdr(Event) =~ "^ua-prof
 // TestBesideSIPServer runs the responder (Listen in auto mode, with
 // server/sniff's capture) in a "server" namespace beside, in turn,
 // Debian's kamailio on 0.0.0.0:5060 (shared mode: kamailio answers 403
-// Not relaying, and with the responder slowed down by 300 ms that 403
-// reaches the phone first), kamailio with the README's silencing route
-// (shared, no 403), a plain socket on 0.0.0.0:5060 without SO_REUSEADDR
+// Not relaying, and the responder holds its answer back until kamailio
+// has logged that it sent the 403, so the 403 reaches the phone first
+// however loaded the machine), kamailio with the README's silencing route
+// (shared, no 403; the responder answers 300 ms late, so that a 403 would
+// have come first), a plain socket on 0.0.0.0:5060 without SO_REUSEADDR
 // (capture mode) and nothing (shared); sipp plays a Yealink, a Snom and a
 // Gigaset from a "phone" namespace across a veth pair, and must get our
 // NOTIFY with the right URL every time. Needs root, iproute2, sipp and
@@ -114,11 +118,11 @@ func TestBesideSIPServer(t *testing.T) {
 	}
 	for i, tc := range []struct {
 		name, holder, first, wantMode string
-		delay                         time.Duration
+		delay                         string // besideDelayEnv
 		want403                       bool
 	}{
-		{name: "kamailio", holder: "kamailio", wantMode: ModeShared, delay: 300 * time.Millisecond, want403: true},
-		{name: "kamailio silenced", holder: "kamailio", first: kamailioSilence, wantMode: ModeShared, delay: 300 * time.Millisecond},
+		{name: "kamailio", holder: "kamailio", wantMode: ModeShared, delay: "signal", want403: true},
+		{name: "kamailio silenced", holder: "kamailio", first: kamailioSilence, wantMode: ModeShared, delay: "300ms"},
 		{name: "plain socket", holder: "plain", wantMode: ModeCapture},
 		{name: "nothing", holder: "", wantMode: ModeShared},
 	} {
@@ -133,7 +137,7 @@ func TestBesideSIPServer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 			defer cancel()
 			child := netnstest.Child(ctx, nsS, "TestBesideSIPServer", besideRoleEnv+"=responder",
-				besideHoldEnv+"="+tc.holder, besideDelayEnv+"="+tc.delay.String())
+				besideHoldEnv+"="+tc.holder, besideDelayEnv+"="+tc.delay)
 			stdin, err := child.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -175,7 +179,16 @@ func TestBesideSIPServer(t *testing.T) {
 				t.Fatalf("mode %q, want %q:\n%s", got, tc.wantMode, finish())
 			}
 			for _, p := range besideShapes("http://10.77.0.1:8080") {
+				released := make(chan struct{})
+				if tc.delay == "signal" {
+					// The responder answers once kamailio has sent its 403
+					// to this phone's SUBSCRIBE (the next one it logs).
+					go releaseAfter403(t, k, stdin, released)
+				} else {
+					close(released)
+				}
 				out, err := playPhone(t, testdata, nsP, "10.77.0.2", p)
+				<-released
 				if err != nil {
 					t.Errorf("%s: sipp failed: %v\n%s", p.vendor, err, out)
 					continue
@@ -208,14 +221,39 @@ func TestBesideSIPServer(t *testing.T) {
 	}
 }
 
-// slowRecorder answers like fakeRecorder after a delay, so that a SIP
-// server's answer reaches the phone before ours.
+// releaseAfter403 waits until kamailio logs one more 403 sent than it
+// had logged when called, then writes a line to the responder's stdin,
+// which lets it answer; it closes released when done. It gives up after
+// 30 s (the test then fails on the order of the answers).
+func releaseAfter403(t *testing.T, k *netnstest.Kamailio, stdin io.Writer, released chan<- struct{}) {
+	defer close(released)
+	const sent = "autoprov-test: answered 403 to 10.77.0.2:"
+	before := strings.Count(k.Log(), sent)
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(k.Log(), sent) == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Errorf("releasing the responder: %v", err)
+	}
+}
+
+// slowRecorder answers like fakeRecorder, late: after delay, or when
+// release is not nil, once a value comes on it (at most 30 s), so that a
+// SIP server's answer reaches the phone before ours.
 type slowRecorder struct {
-	delay time.Duration
-	base  string
+	delay   time.Duration
+	release <-chan struct{}
+	base    string
 }
 
 func (r slowRecorder) Discovered(ctx context.Context, req vendors.Request) (string, error) {
+	if r.release != nil {
+		select {
+		case <-r.release:
+		case <-time.After(30 * time.Second):
+		}
+	}
 	time.Sleep(r.delay)
 	if strings.HasPrefix(req.MAC, "000413") {
 		return r.base + "/prov/{mac}.xml", nil
@@ -232,7 +270,21 @@ func besideResponder(t *testing.T) {
 		}
 		defer pbx.Close()
 	}
-	delay, _ := time.ParseDuration(os.Getenv(besideDelayEnv))
+	// Each line on stdin releases one answer; its end stops the responder.
+	lines, eof := make(chan struct{}, 16), make(chan struct{})
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			lines <- struct{}{}
+		}
+	}()
+	rec := slowRecorder{base: "http://10.77.0.1:8080"}
+	if d := os.Getenv(besideDelayEnv); d == "signal" {
+		rec.release = lines
+	} else {
+		rec.delay, _ = time.ParseDuration(d)
+	}
 	lc := ListenConfig{Capture: func(ifs []string, dst *net.UDPAddr) (Receiver, error) {
 		c, err := sniff.OpenUDP(ifs, dst)
 		if err != nil {
@@ -245,12 +297,12 @@ func besideResponder(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
-	s := New(Config{Recorder: slowRecorder{delay: delay, base: "http://10.77.0.1:8080"}, Log: slogTo(logs)})
+	s := New(Config{Recorder: rec, Log: slogTo(logs)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, conns) }()
 	fmt.Printf("why: %s\nRESPONDER READY mode=%s\n", conns.Why, conns.Mode)
-	_, _ = io.Copy(io.Discard, os.Stdin) // until the test closes it
+	<-eof // until the test closes stdin
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Serve: %v", err)
