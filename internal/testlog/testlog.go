@@ -34,8 +34,12 @@ func (b *Buffer) String() string {
 // of its own: not inside a longer number, nor as the digits after a
 // decimal point. "4711" is in the port 47113, a duration 2.4711ms and a
 // timestamp's nanoseconds by chance; a real leak writes it whole, as
-// "pin=4711" or "4711". Any other secret counts wherever it stands.
+// "pin=4711" or "4711". Any other secret counts wherever it stands; an
+// empty secret is in no text (there is nothing to leak).
 func Holds(text, secret string) bool {
+	if secret == "" {
+		return false
+	}
 	if strings.Trim(secret, "0123456789") != "" {
 		return strings.Contains(text, secret)
 	}

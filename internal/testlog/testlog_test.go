@@ -27,4 +27,11 @@ func TestHolds(t *testing.T) {
 	if !Holds("x=ab47-Pass-cd", "47-Pass") {
 		t.Error("a secret with letters is found anywhere")
 	}
+	// An empty secret (a device without a menu PIN) leaks nothing, and
+	// never runs the search past the end of a text ending in a digit.
+	for _, text := range []string{"", "a", "1", "port 47113"} {
+		if Holds(text, "") {
+			t.Errorf("Holds(%q, \"\") = true, want false", text)
+		}
+	}
 }
