@@ -192,7 +192,8 @@ func New(p Provider, log *slog.Logger, opts ...Option) *Server {
 	}
 	s.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096,
 		Now: func() time.Time { return s.now() }})
-	// Keys: the two failure lines. A limiter of their own, so a flood of
+	// Keys: logFailure's lines (provide failed, firmware failed, handler
+	// panic). A limiter of their own, so a flood of
 	// per-client refusals from forged sources never pushes out a count.
 	s.failLog = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 16,
 		Now: func() time.Time { return s.now() }})
