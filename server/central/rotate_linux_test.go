@@ -152,8 +152,10 @@ func TestTornAppendCutBack(t *testing.T) {
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("the append past the file size limit: %v, want EFBIG", err)
 	}
-	if after, err := os.Stat(hub.eventsPath(created.ID)); err != nil || after.Size() != fi.Size() {
-		t.Fatalf("after the failed append the file is %v bytes (%v), want %d as before it", after.Size(), err, fi.Size())
+	if after, err := os.Stat(hub.eventsPath(created.ID)); err != nil {
+		t.Fatal(err)
+	} else if after.Size() != fi.Size() {
+		t.Fatalf("after the failed append the file is %d bytes, want %d as before it", after.Size(), fi.Size())
 	}
 	// The site sends the batch again, then the next one.
 	for _, from := range []uint{6, 11} {
