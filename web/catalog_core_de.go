@@ -142,6 +142,9 @@ var catalogueCoreDE = map[string]string{
 	// The site's alarm (central.Status.AlarmText).
 	"no link to the central server since %s; grace period until %s":                                                         "keine Verbindung zum zentralen Server seit %s; Karenzzeit bis %s",
 	"no link to the central server since %s; the grace period ended %s: no new secret window opens and no phone is adopted": "keine Verbindung zum zentralen Server seit %s; die Karenzzeit endete %s: Es öffnet sich kein neues Geheimnisfenster und kein Telefon wird übernommen",
+	// The central's own alarm about a disconnected site (web/fleet.go tallySites).
+	"no link since %s":                        "keine Verbindung seit %s",
+	"no link since %s; grace period until %s": "keine Verbindung seit %s; Karenzzeit bis %s",
 	// Resync results (autoprov.ResyncResult.Text).
 	"%d %s": "%d %s",
 	"%d: the phone will call back (solicited)": "%d: das Telefon ruft zurück (angefordert)",

@@ -47,15 +47,18 @@ type siteTally struct {
 	Alarms                                []siteAlarm
 }
 
-// siteAlarm is one alarm a site reported, with the site it came from.
+// siteAlarm is one alarm about a site, with the site it came from: its
+// English (Alarm), and the same as a Text (Format empty when there is
+// none, as from a site that sends its alarms as English only).
 type siteAlarm struct {
 	ID, Name, Alarm string
+	Text            autoprov.Text
 }
 
 // tallySites counts the sites by state and collects their alarms (a
 // disconnected site's, and those a site's last summary reported); nil
-// when there is none.
-func tallySites(sites []central.SiteView) *siteTally {
+// when there is none. when writes a time as the UI shows times.
+func tallySites(sites []central.SiteView, when func(*time.Time) string) *siteTally {
 	if len(sites) == 0 {
 		return nil
 	}
@@ -67,13 +70,14 @@ func tallySites(sites []central.SiteView) *siteTally {
 		case central.SiteDisconnected:
 			t.Disconnected++
 			// The central's own alarm: a site reports none while its link
-			// is down.
+			// is down. Its times are the UI's (the fleet's zone), written
+			// into the Text as they are shown.
 			if s.LastHeartbeat != nil {
-				a := "no link since " + s.LastHeartbeat.UTC().Format(time.RFC3339)
+				a := autoprov.T("no link since %s", when(s.LastHeartbeat))
 				if s.GraceUntil != nil {
-					a += "; grace period until " + s.GraceUntil.UTC().Format(time.RFC3339)
+					a = autoprov.T("no link since %s; grace period until %s", when(s.LastHeartbeat), when(s.GraceUntil))
 				}
-				t.Alarms = append(t.Alarms, siteAlarm{ID: s.ID, Name: s.Name, Alarm: a})
+				t.Alarms = append(t.Alarms, siteAlarm{ID: s.ID, Name: s.Name, Alarm: a.String(), Text: a})
 			}
 		default:
 			t.Other++
@@ -159,7 +163,8 @@ func (u *UI) dashboard(c *gin.Context) {
 		d.Misses = u.misses(dashboardMisses)
 	}
 	if u.sites != nil {
-		d.Sites = tallySites(u.sites.Sites())
+		lang := u.lang(c)
+		d.Sites = tallySites(u.sites.Sites(), func(t *time.Time) string { return u.when(lang, t) })
 	}
 	if u.link != nil {
 		st := u.link.Status()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoprov/autoprov"
 	"github.com/autoprov/autoprov/server/central"
 	"github.com/autoprov/autoprov/server/httpd"
 	"github.com/autoprov/autoprov/server/provision"
@@ -152,18 +153,30 @@ func TestDashboardSites(t *testing.T) {
 	for _, want := range []string{`id="site-panel"`, `id="sites-connected">2<`, `id="sites-disconnected">2<`, `href="/ui/sites">pending or revoked</a> <span class="n">1<`,
 		`<a href="/ui/sites/s-hamburg">Hamburg</a>: <span lang="en">no link since &lt;yesterday&gt;</span>`, `<a href="/ui/sites"`,
 		// A disconnected site's alarm is the central's own: the site reports none while cut off.
-		`<a href="/ui/sites/s-kiel">Kiel</a>: <span lang="en">no link since 2026-11-28T09:00:00Z; grace period until 2026-12-28T09:00:00Z</span>`} {
+		// Its times are written as the UI writes times (the fleet's zone, UTC by default).
+		`<a href="/ui/sites/s-kiel">Kiel</a>: <span>no link since 2026-11-28 09:00:00 UTC; grace period until 2026-12-28 09:00:00 UTC</span>`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the central's dashboard lacks %q:\n%s", want, p.body)
 		}
 	}
-	// German: the panel and the states in German.
-	p = e.getLang("/ui/dashboard", "de").want(t, http.StatusOK)
-	for _, want := range []string{">Standorte</h2>", `href="/ui/sites">verbunden</a>`, `href="/ui/sites">getrennt</a>`} {
-		if !strings.Contains(p.body, want) {
-			t.Errorf("the German dashboard lacks %q:\n%s", want, p.body)
-		}
+	// German: the panel, the states and the central's own alarm in
+	// German, its times in the fleet's zone; a site's alarm sent as
+	// English only stays English, marked so.
+	tz := "Europe/Berlin"
+	if _, err := e.core.PutSettings(context.Background(), autoprov.SettingsPatch{Timezone: &tz}, "test"); err != nil {
+		t.Fatal(err)
 	}
+	e.getLang("/ui/dashboard", "de").want(t, http.StatusOK).has(t, ">Standorte</h2>", `href="/ui/sites">verbunden</a>`, `href="/ui/sites">getrennt</a>`,
+		`<a href="/ui/sites/s-kiel">Kiel</a>: <span>keine Verbindung seit 2026-11-28 10:00:00 CET; Karenzzeit bis 2026-12-28 10:00:00 CET</span>`,
+		`<a href="/ui/sites/s-hamburg">Hamburg</a>: <span lang="en">no link since &lt;yesterday&gt;</span>`).
+		lacks(t, "grace period until")
+	// Without a grace period known (a site that never said its own): the
+	// last heartbeat alone.
+	kielGrace0 := sites[4]
+	kielGrace0.GraceUntil = nil
+	e = newEnvWith(t, web.WithSites(fakeSites{kielGrace0}, nil))
+	e.login()
+	e.getLang("/ui/dashboard", "de").want(t, http.StatusOK).has(t, `<a href="/ui/sites/s-kiel">Kiel</a>: <span>keine Verbindung seit 2026-11-28 09:00:00 UTC</span>`)
 
 	// A central without sites yet: no panel, but the nav's Sites link.
 	e = newEnvWith(t, web.WithSites(fakeSites{}, nil))
