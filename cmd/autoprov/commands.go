@@ -322,7 +322,10 @@ const (
 // backup is "autoprov backup <file>": the SQLite database (an online
 // copy) and the keyring, together in one tar file, mode 0600.
 func backup(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
-	c, pos, err := cmdFlags("backup", args, lookupEnv, stderr, 1, nil)
+	// Flags may follow FILE (autoprov backup FILE --data DIR), as for
+	// import and firmware add.
+	flags, files := boolFlags(args)
+	c, pos, err := cmdFlags("backup", append(flags, files...), lookupEnv, stderr, 1, nil)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -423,7 +426,8 @@ func writeBackup(f *os.File, dbCopy string, ring *sealed.Keyring) error {
 // replaced with --force.
 func restore(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
 	var force bool
-	c, pos, err := cmdFlags("restore", args, lookupEnv, stderr, 1, func(fs *flag.FlagSet) {
+	flags, files := boolFlags(args, "force") // flags may follow FILE
+	c, pos, err := cmdFlags("restore", append(flags, files...), lookupEnv, stderr, 1, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "replace an existing database and keyring (stop autoprov first)")
 	})
 	if err != nil {

@@ -641,3 +641,36 @@ func TestCommandsLeaveOlderSchema(t *testing.T) {
 		t.Fatalf("the server left schema %s", v)
 	}
 }
+
+// TestBackupRestoreFlagsAfterFile: "autoprov backup FILE --data DIR" and
+// "autoprov restore FILE --data DIR --force", flags after the file as an
+// admin types them (and as import and firmware add take them), work; they
+// used to stop with "want 1 argument(s)".
+func TestBackupRestoreFlagsAfterFile(t *testing.T) {
+	data := t.TempDir()
+	s := startWith(t, data)
+	setupSecrets(s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "autoprov.tar")
+	if log, err := runAutoprov(t, nil, "backup", out, "--data", data); err != nil {
+		t.Fatalf("backup FILE --data: %v\n%s", err, log)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatalf("backup FILE --data wrote no file: %v", err)
+	}
+	fresh := filepath.Join(t.TempDir(), "restored")
+	if log, err := runAutoprov(t, nil, "restore", out, "--data", fresh); err != nil {
+		t.Fatalf("restore FILE --data: %v\n%s", err, log)
+	}
+	// --force is a bool: the argument after it is not its value.
+	if log, err := runAutoprov(t, nil, "restore", out, "--force", "--data", fresh); err != nil {
+		t.Fatalf("restore FILE --force --data: %v\n%s", err, log)
+	}
+	s = startWith(t, fresh)
+	fetchSecrets(t, s)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
