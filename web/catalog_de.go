@@ -467,7 +467,7 @@ var catalogueDE = map[string]string{
 	"in the last 7 days":                    "in den letzten 7 Tagen",
 	"in the last hour":                      "in der letzten Stunde",
 	"inbox":                                 "Eingang",
-	"inherit":                               "übernehmen",
+	"inherit":                               "wie die Flotte",
 	"intercom":                              "Gegensprechen",
 	"is a central one (see README, Sites).": "gestarteter Server ist ein zentraler (siehe README, Standorte).",
 	"issued":                                "ausgegeben",

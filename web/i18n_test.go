@@ -227,3 +227,17 @@ func TestLocalBack(t *testing.T) {
 		}
 	}
 }
+
+// TestInheritIsNotAdopt: the empty choice of a device's language, web
+// language and tone scheme (English "inherit": the fleet's setting) does
+// not say "übernehmen" in German, the word of the inbox's Adopt button:
+// "Sprache: übernehmen" read as an action, not as "as the fleet".
+func TestInheritIsNotAdopt(t *testing.T) {
+	de, ok := catalogueDE["inherit"]
+	if !ok {
+		t.Fatal(`no German for "inherit"`)
+	}
+	if strings.Contains(strings.ToLower(de), "übernehm") || strings.EqualFold(de, catalogueDE["Adopt"]) {
+		t.Errorf(`German of "inherit" is %q, the verb of adopting a phone`, de)
+	}
+}
