@@ -132,19 +132,54 @@ func Generate(server string, c Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var out string
 	switch server {
 	case "isc":
-		return isc(v), nil
+		out = isc(v)
 	case "kea":
-		return kea(v)
+		if out, err = kea(v); err != nil {
+			return "", err
+		}
 	case "dnsmasq":
-		return dnsmasq(v), nil
+		out = dnsmasq(v)
 	case "mikrotik":
-		return mikrotik(v), nil
+		out = mikrotik(v)
 	case "windows":
-		return windows(v), nil
+		out = windows(v)
+	default:
+		return "", fmt.Errorf("unknown DHCP server %q (want one of %s)", server, strings.Join(Servers, ", "))
 	}
-	return "", fmt.Errorf("unknown DHCP server %q (want one of %s)", server, strings.Join(Servers, ", "))
+	if h := loopback(c.BaseURL); h != "" {
+		comment := "# "
+		if server == "kea" {
+			comment = "// "
+		}
+		out = comment + "WARNING: the provisioning URL names " + h + ", this machine's own loopback address:\n" +
+			comment + "no phone can reach it. Give the address phones reach (url=, --url or --public-url).\n" + out
+	}
+	return out, nil
+}
+
+// loopback returns the host of a provisioning URL that only this machine
+// reaches (a loopback address, localhost, the unspecified address), else
+// "": the URL the API and the UI default to is the address the admin
+// reached, which is 127.0.0.1 through an SSH tunnel or on the host itself.
+func loopback(base string) string {
+	u, err := url.Parse(strings.TrimSpace(base))
+	if err != nil {
+		return ""
+	}
+	h := u.Hostname()
+	if a, err := netip.ParseAddr(h); err == nil {
+		if a.IsLoopback() || a.IsUnspecified() {
+			return h
+		}
+		return ""
+	}
+	if h = strings.ToLower(strings.TrimSuffix(h, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return h
+	}
+	return ""
 }
 
 // colon writes an OUI as ISC and dnsmasq do: 80:5e:c0.

@@ -49,7 +49,7 @@ func gen(t *testing.T, server string, c Config) string {
 
 func TestISCAcceptedByDhcpd(t *testing.T) {
 	bin := checker(t, "dhcpd")
-	for _, c := range []Config{full, {BaseURL: full.BaseURL}} {
+	for _, c := range []Config{full, {BaseURL: full.BaseURL}, {BaseURL: "http://127.0.0.1:8080/prov/"}} {
 		out := gen(t, "isc", c)
 		cf := write(t, "dhcpd.conf", out+"\nsubnet 192.0.2.0 netmask 255.255.255.0 {\n  range 192.0.2.100 192.0.2.200;\n}\n")
 		lf := filepath.Join(t.TempDir(), "leases")
@@ -66,7 +66,7 @@ func TestISCAcceptedByDhcpd(t *testing.T) {
 
 func TestKeaAcceptedByKeaDhcp4(t *testing.T) {
 	bin := checker(t, "kea-dhcp4")
-	for _, c := range []Config{full, {BaseURL: full.BaseURL}} {
+	for _, c := range []Config{full, {BaseURL: full.BaseURL}, {BaseURL: "http://127.0.0.1:8080/prov/"}} {
 		out := gen(t, "kea", c)
 		cf := write(t, "kea-dhcp4.conf", out)
 		if b, err := exec.Command(bin, "-t", cf).CombinedOutput(); err != nil {
@@ -81,7 +81,7 @@ func TestKeaAcceptedByKeaDhcp4(t *testing.T) {
 
 func TestDnsmasqAcceptsSnippet(t *testing.T) {
 	bin := checker(t, "dnsmasq")
-	for _, c := range []Config{full, {BaseURL: full.BaseURL}} {
+	for _, c := range []Config{full, {BaseURL: full.BaseURL}, {BaseURL: "http://127.0.0.1:8080/prov/"}} {
 		out := gen(t, "dnsmasq", c)
 		cf := write(t, "dnsmasq.conf", out)
 		if b, err := exec.Command(bin, "--test", "--conf-file="+cf).CombinedOutput(); err != nil {
@@ -159,5 +159,32 @@ func TestRefusals(t *testing.T) {
 	}
 	if _, err := Generate("isc", Config{BaseURL: ok}); err != nil {
 		t.Errorf("74 characters refused: %v", err)
+	}
+}
+
+// TestLoopbackURLWarns: a provisioning URL only this machine reaches (the
+// API's and the UI's default when the admin came through 127.0.0.1, an
+// SSH tunnel) is written with a warning at the top, in each server's
+// comment syntax (the checkers above take it); a URL phones can reach
+// has none.
+func TestLoopbackURLWarns(t *testing.T) {
+	for _, base := range []string{"http://127.0.0.1:18080/prov/", "http://[::1]:8080/prov/", "http://localhost:8080/prov/", "http://0.0.0.0/prov/"} {
+		for _, server := range Servers {
+			out := gen(t, server, Config{BaseURL: base})
+			comment := "# "
+			if server == "kea" {
+				comment = "// "
+			}
+			if !strings.HasPrefix(out, comment+"WARNING: the provisioning URL names ") || !strings.Contains(out, "no phone can reach it") {
+				t.Errorf("%s with %s: no warning at the top:\n%s", server, base, out)
+			}
+		}
+	}
+	for _, base := range []string{full.BaseURL, "http://192.0.2.10:8080/prov/", "http://localhost.example.com/prov/"} {
+		for _, server := range Servers {
+			if out := gen(t, server, Config{BaseURL: base}); strings.Contains(out, "WARNING") {
+				t.Errorf("%s with %s warns:\n%s", server, base, out)
+			}
+		}
 	}
 }
