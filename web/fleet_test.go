@@ -93,6 +93,19 @@ func TestDashboard(t *testing.T) {
 	de.lacks(t, ">Dashboard<", "adopted phones", "Open secret windows", "Latest misses", ">Log out<", "Times are in")
 }
 
+// TestDashboardOne: one adopted phone with one open window is "1 adopted
+// phone", "1 open secret window" (German "1 übernommenes Telefon"), not
+// the plural.
+func TestDashboardOne(t *testing.T) {
+	e := newEnv(t)
+	e.login()
+	e.fleet(1)
+	p := e.get("/ui/dashboard").want(t, http.StatusOK)
+	p.has(t, `id="tile-assigned"><span class="n">1</span> adopted phone</a>`, `id="tile-windows"><span class="n">1</span> open secret window</a>`)
+	de := e.getLang("/ui/dashboard", "de").want(t, http.StatusOK)
+	de.has(t, `<span class="n">1</span> übernommenes Telefon</a>`, `<span class="n">1</span> offenes Geheimnisfenster</a>`)
+}
+
 // TestDeviceSearchSortFilter: one search box finds a MAC in any notation,
 // a label, an extension; the filters and the column sort keep each other
 // in their links.
