@@ -19,27 +19,11 @@ import (
 // The limit is set in a child process (it holds for every file the
 // process writes), which runs this test again.
 func TestEventsCountAfterFailedAppend(t *testing.T) {
-	if os.Getenv("AUTOPROV_TEST_FSIZE_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestEventsCountAfterFailedAppend$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "AUTOPROV_TEST_FSIZE_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestEventsCountAfterFailedAppend") {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+	if inChild(t) {
 		return
 	}
 	const limit = 8 << 10 // a batch below is some 3 KiB: every second one rotates
-	dir := t.TempDir()
-	hub, err := NewHub(HubConfig{Dir: dir, Heartbeat: time.Second, MaxEventsBytes: limit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := httptest.NewRecorder()
-	hub.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/sites", strings.NewReader(`{"name":"Berlin"}`)))
-	var created SiteView
-	if w.Code != 201 && w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &created) != nil || created.ID == "" {
-		t.Fatalf("create site: %d %s", w.Code, w.Body)
-	}
+	hub, created := hubWithSite(t, HubConfig{Dir: t.TempDir(), Heartbeat: time.Second, MaxEventsBytes: limit})
 	detail := strings.Repeat("x", 250)
 	next := uint(1)
 	store := func() error {
@@ -82,7 +66,7 @@ func TestEventsCountAfterFailedAppend(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 0, Max: was.Max}); err != nil {
 		t.Fatal(err)
 	}
-	err = store() // rotates (dropping the second batch), then cannot write
+	err := store() // rotates (dropping the second batch), then cannot write
 	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &was); rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -103,26 +87,10 @@ func TestEventsCountAfterFailedAppend(t *testing.T) {
 // it until a restart. The limit is set in a child process, which runs
 // this test again.
 func TestTornAppendCutBack(t *testing.T) {
-	if os.Getenv("AUTOPROV_TEST_FSIZE_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestTornAppendCutBack$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "AUTOPROV_TEST_FSIZE_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestTornAppendCutBack") {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+	if inChild(t) {
 		return
 	}
-	dir := t.TempDir()
-	hub, err := NewHub(HubConfig{Dir: dir, Heartbeat: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := httptest.NewRecorder()
-	hub.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/sites", strings.NewReader(`{"name":"Berlin"}`)))
-	var created SiteView
-	if w.Code != 201 && w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &created) != nil || created.ID == "" {
-		t.Fatalf("create site: %d %s", w.Code, w.Body)
-	}
+	hub, created := hubWithSite(t, HubConfig{Dir: t.TempDir(), Heartbeat: time.Second})
 	batch := func(from uint) []Event {
 		var evs []Event
 		for id := from; id < from+5; id++ {
@@ -163,7 +131,7 @@ func TestTornAppendCutBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w = httptest.NewRecorder()
+	w := httptest.NewRecorder()
 	hub.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/sites/"+created.ID+"/events?limit=1000", nil))
 	var page struct {
 		Total int     `json:"total"`
@@ -181,4 +149,39 @@ func TestTornAppendCutBack(t *testing.T) {
 			t.Errorf("event %d is not listed (%d listed, total %d)", id, len(page.Items), page.Total)
 		}
 	}
+}
+
+// inChild runs t again in a child process (this test binary) and
+// reports true when t is not the child, after failing t if the child
+// did not pass: the child may lower its own resource limits (a file
+// size limit holds for every file the process writes).
+func inChild(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("AUTOPROV_TEST_FSIZE_CHILD") != "" {
+		return false
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "AUTOPROV_TEST_FSIZE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	return true
+}
+
+// hubWithSite starts a hub with cfg and creates the site Berlin through
+// its API.
+func hubWithSite(t *testing.T, cfg HubConfig) (*Hub, SiteView) {
+	t.Helper()
+	hub, err := NewHub(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	hub.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/sites", strings.NewReader(`{"name":"Berlin"}`)))
+	var created SiteView
+	if w.Code != 201 && w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &created) != nil || created.ID == "" {
+		t.Fatalf("create site: %d %s", w.Code, w.Body)
+	}
+	return hub, created
 }
