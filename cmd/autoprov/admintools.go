@@ -214,8 +214,7 @@ func (c *apiClient) importCSV(ctx context.Context, body []byte, dry bool) (bulkS
 		return bulkSummary{}, nil, err
 	}
 	req.Header.Set("Content-Type", "text/csv; charset=utf-8")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return bulkSummary{}, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -207,8 +208,8 @@ func printList(w io.Writer, es []fwEntry) {
 
 // apiClient talks to a running server's admin API.
 type apiClient struct {
-	base, token string
-	http        *http.Client
+	server, base, token string
+	http                *http.Client
 }
 
 func newAPIClient(server, cacert, data string, lookupEnv func(string) (string, bool)) (*apiClient, error) {
@@ -236,12 +237,25 @@ func newAPIClient(server, cacert, data string, lookupEnv func(string) (string, b
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &apiClient{base: strings.TrimRight(server, "/") + "/api/v1", token: token, http: &http.Client{Transport: tr}}, nil
+	return &apiClient{server: server, base: strings.TrimRight(server, "/") + "/api/v1", token: token, http: &http.Client{Transport: tr}}, nil
+}
+
+// send sends req with the admin token. When nothing answers at the
+// server's address (the admin did not start it, or it listens
+// elsewhere), the error says so and names --server, where the bare
+// "connection refused" left the admin guessing.
+func (c *apiClient) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	var op *net.OpError
+	if err != nil && errors.As(err, &op) && op.Op == "dial" {
+		return nil, fmt.Errorf("no autoprov server answers at %s: start it, or give --server with the URL it serves (%w)", c.server, err)
+	}
+	return resp, err
 }
 
 func (c *apiClient) do(req *http.Request, v any) error {
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return err
 	}

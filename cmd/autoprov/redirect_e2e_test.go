@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoprov/autoprov/internal/looptest"
 )
 
 // rpcFake is Yealink RPS (POST /xmlrpc) and Snom SRAPS (POST /xmlrpc/)
@@ -375,5 +377,46 @@ func TestRedirectExportWholeFleet(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
 	if code != 200 || len(lines) != 151 || !strings.HasPrefix(lines[150], "7C2F80AA0095-,") {
 		t.Fatalf("gigaset export: %d, %d lines (want a header and 150 phones), last %q", code, len(lines), lines[len(lines)-1])
+	}
+}
+
+// TestCLINoServerSaysSo: a CLI command that talks to a running server
+// (redirect register, import --server) says that no server answers at the
+// URL it tried and names --server, where it used to print only "connection
+// refused"; the admin token is in no message.
+func TestCLINoServerSaysSo(t *testing.T) {
+	const token = "cli-token-0123456789abcdef"
+	server := "http://127.0.0.1:" + looptest.FreePort(t, "tcp")
+	env := map[string]string{"AUTOPROV_ADMIN_TOKEN": token}
+	csv := filepath.Join(t.TempDir(), "phones.csv")
+	if err := os.WriteFile(csv, []byte("mac,model\n001565aabbcc,T54W\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"redirect", "register", "--service", "yealink-rps", "--server", server, "001565aabbcc"},
+		{"import", csv, "--server", server},
+	} {
+		log, err := runAutoprov(t, env, args...)
+		if err == nil {
+			t.Fatalf("%v: no error with no server at %s", args[:2], server)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "no autoprov server answers at "+server) || !strings.Contains(msg, "--server") {
+			t.Errorf("%v: %q, want it to say no server answers at %s and name --server", args[:2], msg, server)
+		}
+		if strings.Contains(msg+log, token) {
+			t.Errorf("%v: the admin token is in the output", args[:2])
+		}
+	}
+}
+
+// TestCLIUnknownRedirectService: "redirect register --service yealink"
+// (the vendor, not the service) is refused with the services there are.
+func TestCLIUnknownRedirectService(t *testing.T) {
+	s := start(t)
+	_, err := runAutoprov(t, map[string]string{"AUTOPROV_ADMIN_TOKEN": testToken},
+		"redirect", "register", "--service", "yealink", "--server", s.base, "001565aabbcc")
+	if err == nil || !strings.Contains(err.Error(), "known: yealink-rps, snom-sraps") {
+		t.Fatalf("--service yealink: %v, want a refusal naming the known services", err)
 	}
 }
