@@ -155,7 +155,7 @@ type ServiceInput struct {
 func (s *Service) Config(ctx context.Context, name string) (autoprov.RedirectService, error) {
 	def, ok := services[name]
 	if !ok {
-		return autoprov.RedirectService{}, fmt.Errorf("redirect service %q: %w", name, autoprov.ErrNotFound)
+		return autoprov.RedirectService{}, unknownService(name)
 	}
 	c, err := s.o.Store.RedirectService(ctx, name)
 	if errors.Is(err, autoprov.ErrNotFound) {
@@ -368,7 +368,7 @@ func (s *Service) poke() {
 // Queue lists a service's queue.
 func (s *Service) Queue(ctx context.Context, name string, limit, offset int) ([]autoprov.RedirectJob, int, error) {
 	if _, ok := services[name]; !ok {
-		return nil, 0, fmt.Errorf("redirect service %q: %w", name, autoprov.ErrNotFound)
+		return nil, 0, unknownService(name)
 	}
 	return s.o.Store.RedirectJobs(ctx, name, limit, offset)
 }
@@ -399,7 +399,13 @@ func (s *Service) connect(c autoprov.RedirectService) (Connector, error) {
 	case SnomSRAPS:
 		return snomsraps.New(c.URL, c.Username, c.Password, target, s.o.HTTP), nil
 	}
-	return nil, fmt.Errorf("redirect service %q: %w", c.Name, autoprov.ErrNotFound)
+	return nil, unknownService(c.Name)
+}
+
+// unknownService is ErrNotFound for a service name that is none of
+// Services, naming those: "yealink" is not "yealink-rps".
+func unknownService(name string) error {
+	return fmt.Errorf("redirect service %q (known: %s): %w", name, strings.Join(Services(), ", "), autoprov.ErrNotFound)
 }
 
 // Run is the worker: it takes due jobs from the queue (at once when one is
