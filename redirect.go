@@ -49,7 +49,7 @@ type Onboarding struct {
 func EffectiveOnboarding(d Device) Onboarding {
 	o := d.Onboarding
 	if o.State == "" {
-		o = Onboarding{State: OnboardingLocal, Detail: "found by DHCP, plug-and-play or by hand", At: &d.CreatedAt}
+		o = Onboarding{State: OnboardingLocal, Detail: "found on the network (its own fetch, DHCP, plug-and-play) or added by hand", At: &d.CreatedAt}
 	}
 	switch {
 	case d.Credential.State == CredentialApplied:

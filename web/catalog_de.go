@@ -456,7 +456,7 @@ var catalogueDE = map[string]string{
 	"extension or name": "Nebenstelle oder Name",
 	"failed":            "fehlgeschlagen",
 	"forward":           "Weiterleitung",
-	"found by DHCP, plug-and-play or by hand": "per DHCP, Plug-and-Play oder von Hand gefunden",
+	"found on the network (its own fetch, DHCP, plug-and-play) or added by hand": "im Netz gefunden (eigener Abruf, DHCP, Plug-and-Play) oder von Hand angelegt",
 	"free":                                  "frei",
 	"from the key profile":                  "aus dem Tastenprofil",
 	"grace":                                 "in Karenzzeit",

@@ -39,7 +39,7 @@ func dynamicMsgs() []string {
 		central.StateNone, central.StateGrace, central.StateExpired,
 		"MAC", "Vendor", "Model", "Label", "Last seen", "device", "model default",
 		// The onboarding details the core words itself (redirect.go).
-		"found by DHCP, plug-and-play or by hand", "the phone presented its own credential", "its secrets went out"}
+		"found on the network (its own fetch, DHCP, plug-and-play) or added by hand", "the phone presented its own credential", "its secrets went out"}
 	// The error page's title: http.StatusText of each status u.fail and
 	// u.explain answer with.
 	for _, code := range []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,

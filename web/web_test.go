@@ -413,7 +413,7 @@ func TestDevicesFilterAndPaging(t *testing.T) {
 		lacks(t, "80:5E:C0:AA:BB:01")
 	e.get("/ui/devices?vendor=nope").want(t, http.StatusBadRequest)
 	// Onboarding: every device here was added by hand (local), none provisioned.
-	e.get("/ui/devices?onboarding=local").want(t, http.StatusOK).has(t, "1–3 of 3", `<option value="local" selected>`, `title="found by DHCP, plug-and-play or by hand">local</span>`)
+	e.get("/ui/devices?onboarding=local").want(t, http.StatusOK).has(t, "1–3 of 3", `<option value="local" selected>`, `title="found on the network (its own fetch, DHCP, plug-and-play) or added by hand">local</span>`)
 	e.get("/ui/devices?onboarding=provisioned").want(t, http.StatusOK).lacks(t, "80:5E:C0:AA:BB:01")
 	e.get("/ui/devices?onboarding=nope").want(t, http.StatusBadRequest)
 	e.get("/ui/devices?limit=0").want(t, http.StatusBadRequest)
