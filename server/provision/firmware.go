@@ -144,7 +144,7 @@ func (r *renderer) offered(ctx context.Context, dev autoprov.Device, v vendors.V
 	if t == nil || t.Exclude || t.Firmware == nil || !plan.inStage || !slices.Contains(t.Firmware.Models, dev.Model) {
 		return nil, nil
 	}
-	if r.noFirmware(dev) {
+	if _, no := r.noFirmware(dev.Vendor, dev.Model); no {
 		// A target stored before the API refused it (firmwareSupported):
 		// the driver would ignore the URL anyway; the status says
 		// "unsupported".
@@ -384,17 +384,18 @@ func (s *Inventory) PutModelFirmware(ctx context.Context, vendor, model string, 
 // be told about the image and their status would stay "upgrading" for
 // ever. field names the refused input.
 func (s *Inventory) firmwareSupported(field, vendor, model string) error {
-	if _, m, err := s.reg.Lookup(vendor, model); err == nil && m.NoFirmware {
+	if m, no := s.noFirmware(vendor, model); no {
 		return autoprov.Invalid(field, "%s %s cannot get firmware from autoprov: its provisioning files carry no firmware setting (update it with the vendor's own tool)", vendor, m.Name)
 	}
 	return nil
 }
 
-// noFirmware says whether dev's model takes no firmware from autoprov
-// (vendors.Model.NoFirmware). An unknown model is not such a model.
-func (r *renderer) noFirmware(dev autoprov.Device) bool {
-	_, m, err := r.reg.Lookup(dev.Vendor, dev.Model)
-	return err == nil && m.NoFirmware
+// noFirmware says whether vendor's model takes no firmware from autoprov
+// (vendors.Model.NoFirmware), and returns the model. An unknown model is
+// not such a model.
+func (r *renderer) noFirmware(vendor, model string) (vendors.Model, bool) {
+	_, m, err := r.reg.Lookup(vendor, model)
+	return m, err == nil && m.NoFirmware
 }
 
 // catalogued finds the catalogue entry of a model's version: a version
@@ -628,7 +629,7 @@ func (s *Inventory) deviceStatus(d autoprov.Device, plan firmwarePlan, dls []aut
 	}
 	st.Target, st.FirmwareID = t.Firmware.Version, t.Firmware.ID
 	st.LastDownload = lastDownload(dls, *t.Firmware)
-	if s.noFirmware(d) {
+	if _, no := s.noFirmware(d.Vendor, d.Model); no {
 		// The target is reported (the admin removes it), never offered.
 		st.InStage, st.Status = false, autoprov.FirmwareUnsupported
 		return st
