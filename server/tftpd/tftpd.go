@@ -193,8 +193,8 @@ func New(p Provider, log *slog.Logger, opts ...Option) *Server {
 	s.quiet = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 4096,
 		Now: func() time.Time { return s.now() }})
 	// Keys: logFailure's lines (provide failed, firmware failed, handler
-	// panic). A limiter of their own, so a flood of
-	// per-client refusals from forged sources never pushes out a count.
+	// panic). A limiter of their own, so a flood of per-client refusals
+	// from forged sources never pushes out a count.
 	s.failLog = ratelimit.New(ratelimit.Config{Every: time.Minute, Burst: 1, MaxKeys: 16,
 		Now: func() time.Time { return s.now() }})
 	for _, o := range opts {
@@ -543,10 +543,10 @@ func (s *Server) logLimited(level slog.Level, msg, path, remote, reason string) 
 // handler's panic (msg), at most once a minute per msg whatever the client
 // or path: when the database is down every phone's request fails the same
 // way, a bug that panics does so for every phone that asks, and thousands
-// of phones retrying each minute would otherwise give a line each. The line names
-// one request (the first of its minute) and how many were left out since
-// the last one (suppressed); the metric autoprov_tftp_transfers_total
-// counts every request.
+// of phones retrying each minute would otherwise give a line each. The
+// line names one request (the first of its minute) and how many were left
+// out since the last one (suppressed); the metric
+// autoprov_tftp_transfers_total counts every request.
 func (s *Server) logFailure(msg, path, remote, reason string) {
 	ok, suppressed := s.failLog.AllowCounted(msg)
 	if !ok {
